@@ -1,0 +1,67 @@
+/* Every hard bound of the engine, in one place, each with its unit and the reason for it.
+ * Configurable bounds have their default here and are checked against the hard maximum
+ * at start (oc_config_check); relationships between them are asserted at compile time. */
+#ifndef OC_LIMITS_H
+#define OC_LIMITS_H
+
+#include "ordercore/ordercore.h"
+
+/* Lines in one order. The public header owns the number (it sizes struct oc_command). */
+#define OC_LIMIT_ORDER_LINES_MAX OC_ORDER_LINES_MAX
+
+/* Warehouses in a dataset: route keeps "which warehouses can serve this line" as a
+ * 64-bit mask, so 64 is the hard ceiling. */
+#define OC_LIMIT_WAREHOUSES_MAX 64u
+
+/* Ship-to regions: a region id travels as uint16_t in commands. */
+#define OC_LIMIT_REGIONS_MAX 1024u
+
+/* SKUs in a catalog: indices are uint32_t; 2^26 keeps route's per-(SKU, warehouse) stock
+ * array (4 bytes each) under 16 GiB even at 64 warehouses. */
+#define OC_LIMIT_SKUS_MAX (1u << 26)
+
+/* Inventory shards and worker threads. */
+#define OC_LIMIT_SHARDS_MAX 64u
+#define OC_LIMIT_THREADS_MAX 64u
+
+/* Units of one SKU on one line: route keeps allocated quantities as uint16_t. */
+#define OC_LIMIT_LINE_QUANTITY_MAX 65535u
+
+/* Orders in flight between the sequencer and route: the admission window. It is also the
+ * lag, in sequence numbers, after which a compensating release becomes visible to a shard
+ * (docs/architecture.md, "Determinism of releases"). Rings are sized from it. */
+#define OC_DEFAULT_INFLIGHT_MAX 1024u
+#define OC_LIMIT_INFLIGHT_MAX (1u << 20)
+
+/* Order, line and purchase-counter tables are sized at start from these. */
+#define OC_DEFAULT_ORDERS_MAX (1u << 20)
+#define OC_LIMIT_ORDERS_MAX (1u << 30)
+#define OC_DEFAULT_LINE_QUANTITY_MAX 100u
+#define OC_DEFAULT_SHARDS 4u
+
+/* Idle strategy of a worker: spin this many empty turns, then yield this many, then park
+ * on its futex until a producer wakes it. On 2 cores spinning long is a 1000x loss
+ * (DESIGN.md, measured facts), so both are short. */
+#define OC_DEFAULT_IDLE_SPIN_TURNS 64u
+#define OC_DEFAULT_IDLE_YIELD_TURNS 16u
+
+/* Messages a stage moves per turn before giving the other stages of its worker a turn. */
+#define OC_STAGE_BURST_MAX 256u
+
+/* Hash tables are kept at most half full: an emptier open-addressing table probes less. */
+#define OC_TABLE_LOAD_DENOMINATOR 2u
+
+/* Dataset CSV files: the longest line and field accepted, in bytes. */
+#define OC_CSV_LINE_BYTES_MAX 1024u
+#define OC_NAME_BYTES_MAX 64u
+#define OC_BIN_BYTES_MAX 16u
+#define OC_REGION_BYTES_MAX 16u
+
+_Static_assert(OC_LIMIT_ORDER_LINES_MAX <= 255, "line count travels as uint8_t");
+_Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 64, "warehouse masks are uint64_t");
+_Static_assert(OC_LIMIT_REGIONS_MAX <= 65536, "region ids are uint16_t");
+_Static_assert(OC_DEFAULT_INFLIGHT_MAX <= OC_LIMIT_INFLIGHT_MAX, "default within limit");
+_Static_assert((OC_LIMIT_INFLIGHT_MAX * (unsigned long long)OC_LIMIT_ORDER_LINES_MAX) <= (1ull << 31),
+               "ring slots fit in uint32_t with room for the power-of-two round-up");
+
+#endif

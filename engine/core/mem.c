@@ -1,0 +1,46 @@
+/* mem.c: huge-page-backed, pre-faulted table allocation (see mem.h). Setup time only. */
+#include "core/mem.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE_BYTES (2u << 20)
+#define PAGE_BYTES 4096u
+
+static size_t mapped_bytes(size_t bytes)
+{
+	size_t unit = bytes >= HUGE_PAGE_BYTES ? HUGE_PAGE_BYTES : PAGE_BYTES;
+	return (bytes + unit - 1) / unit * unit;
+}
+
+void *oc_mem_table_alloc(size_t bytes)
+{
+	if (bytes == 0)
+		bytes = 1;
+	size_t len = mapped_bytes(bytes);
+	size_t slack = len >= HUGE_PAGE_BYTES ? HUGE_PAGE_BYTES : 0;
+	unsigned char *raw = mmap(NULL, len + slack, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	/* Align to a huge page so the kernel can back the region with them. */
+	uintptr_t start = (uintptr_t)raw;
+	if (slack)
+		start = (start + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
+	size_t head = start - (uintptr_t)raw;
+	if (head)
+		munmap(raw, head);
+	if (slack - head)
+		munmap((unsigned char *)start + len, slack - head);
+	if (slack)
+		madvise((void *)start, len, MADV_HUGEPAGE); /* advice: failure is harmless */
+	memset((void *)start, 0, len); /* fault every page in now */
+	return (void *)start;
+}
+
+void oc_mem_table_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, mapped_bytes(bytes ? bytes : 1));
+}

@@ -1,0 +1,146 @@
+/* worker.c: the worker thread loop, its idle strategy (spin, yield, park on a futex) and
+ * core pinning. See worker.h for who touches what. */
+#include "core/worker.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/assert.h"
+
+void oc_worker_init(struct oc_worker *w, uint32_t index, int cpu, uint32_t spin_turns,
+		    uint32_t yield_turns)
+{
+	memset(w, 0, sizeof(*w));
+	atomic_init(&w->epoch, 0);
+	atomic_init(&w->sleeping, 0);
+	atomic_init(&w->stop_flag, 0);
+	w->index = index;
+	w->cpu = cpu;
+	w->idle_spin_turns = spin_turns;
+	w->idle_yield_turns = yield_turns;
+}
+
+int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, void *stage,
+			const char *name)
+{
+	if (w->stage_count == OC_WORKER_STAGES_MAX)
+		return -ENOSPC;
+	w->stages[w->stage_count++] = (struct oc_stage_ref){step, stage, name};
+	return 0;
+}
+
+uint32_t oc_worker_turn(struct oc_worker *w)
+{
+	uint32_t work = 0;
+	for (uint32_t i = 0; i < w->stage_count; i++)
+		work += w->stages[i].step(w->stages[i].stage);
+	return work;
+}
+
+void oc_worker_futex_wake(struct oc_worker *w)
+{
+	atomic_fetch_add_explicit(&w->epoch, 1, memory_order_release);
+	syscall(SYS_futex, &w->epoch, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* Parks until woken. Returns the work found by the last look before parking. */
+static uint32_t park(struct oc_worker *w)
+{
+	uint32_t epoch = atomic_load_explicit(&w->epoch, memory_order_acquire);
+	atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
+	/* Pairs with the fence in oc_worker_wake (see there). */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint32_t work = oc_worker_turn(w);
+	if (work == 0 && !atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
+		w->parks++;
+		syscall(SYS_futex, &w->epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
+	}
+	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+	return work;
+}
+
+static void *worker_main(void *arg)
+{
+	struct oc_worker *w = arg;
+	uint32_t idle = 0;
+	/* Pairs with the release store in oc_worker_stop. */
+	while (!atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
+		w->turns++;
+		if (oc_worker_turn(w)) {
+			idle = 0;
+			continue;
+		}
+		idle++;
+		if (idle < w->idle_spin_turns)
+			cpu_relax();
+		else if (idle < w->idle_spin_turns + w->idle_yield_turns)
+			sched_yield();
+		else if (park(w))
+			idle = 0;
+	}
+	return NULL;
+}
+
+int oc_worker_start(struct oc_worker *w)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		w->pinned = pthread_attr_setaffinity_np(&attr, sizeof(set), &set) == 0;
+	}
+	int rc = pthread_create(&w->thread, &attr, worker_main, w);
+	if (rc != 0 && w->pinned) {
+		/* Affinity refused at creation (a cpuset that changed): run unpinned. */
+		fprintf(stderr, "level=warn msg=\"cannot pin worker\" worker=%u cpu=%d\n",
+			w->index, w->cpu);
+		pthread_attr_destroy(&attr);
+		pthread_attr_init(&attr);
+		w->pinned = false;
+		rc = pthread_create(&w->thread, &attr, worker_main, w);
+	}
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return -rc;
+	char name[16];
+	snprintf(name, sizeof(name), "oc-worker-%u", w->index);
+	pthread_setname_np(w->thread, name);
+	w->started = true;
+	return 0;
+}
+
+void oc_worker_stop(struct oc_worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store_explicit(&w->stop_flag, 1, memory_order_release);
+	oc_worker_futex_wake(w);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+uint32_t oc_worker_cores(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 0 ? (uint32_t)n : 1;
+}

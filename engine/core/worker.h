@@ -1,0 +1,86 @@
+/* worker.h: a worker thread runs the steps of one or more stages in turn, pinned to a core
+ * when there are enough, and idles without burning a core: it spins a few empty turns, then
+ * yields a few, then parks on a futex until a producer wakes it.
+ *
+ * A worker owns its thread and its list of stages; the stages' state is touched only by it.
+ * Other threads touch only `epoch` and `sleeping` (through oc_worker_wake) and `stop_flag`. */
+#ifndef OC_WORKER_H
+#define OC_WORKER_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OC_WORKER_STAGES_MAX 80 /* all shards plus validate, route and egress */
+
+/* One turn of a stage: moves what it can without blocking and returns how many messages it
+ * handled (0: nothing to do, or blocked on a full output). */
+typedef uint32_t (*oc_stage_step_fn)(void *stage);
+
+struct oc_stage_ref {
+	oc_stage_step_fn step;
+	void *stage;
+	const char *name;
+};
+
+struct oc_worker {
+	/* Shared line: written by wakers and by the worker when it parks. */
+	alignas(64) _Atomic uint32_t epoch; /* futex word; wakers bump it */
+	_Atomic uint32_t sleeping;          /* 1 while the worker is parking or parked */
+	_Atomic uint32_t stop_flag;
+
+	/* Private to the worker thread (set up before start). */
+	alignas(64) pthread_t thread;
+	int cpu; /* core to pin to, or -1 */
+	uint32_t index;
+	uint32_t stage_count;
+	uint32_t idle_spin_turns;
+	uint32_t idle_yield_turns;
+	struct oc_stage_ref stages[OC_WORKER_STAGES_MAX];
+	uint64_t turns;       /* statistics, read after join */
+	uint64_t parks;
+	bool started;
+	bool pinned;
+};
+
+/* Prepares a worker with no stages. cpu < 0: not pinned. */
+void oc_worker_init(struct oc_worker *w, uint32_t index, int cpu, uint32_t spin_turns,
+		    uint32_t yield_turns);
+
+/* Appends a stage; -ENOSPC when full. Setup time only. */
+int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, void *stage,
+			const char *name);
+
+/* Starts the thread. 0 or -errno. Pinning that fails is reported once and not fatal. */
+int oc_worker_start(struct oc_worker *w);
+
+/* Asks the worker to stop, wakes it and joins it. */
+void oc_worker_stop(struct oc_worker *w);
+
+/* Runs every stage once on the calling thread; returns the work done. Used by the worker
+ * loop, and by the controlling thread after stop to drain what is left. */
+uint32_t oc_worker_turn(struct oc_worker *w);
+
+void oc_worker_futex_wake(struct oc_worker *w);
+
+/* Wakes w if it is parked or about to park. Call after publishing anything it may be waiting
+ * for (a ring commit or release). w may be NULL (the consumer is the caller's own worker, or
+ * the application thread). */
+static inline void oc_worker_wake(struct oc_worker *w)
+{
+	if (!w)
+		return;
+	/* Pairs with the seq_cst fence in the worker's park path: either the worker sees what
+	 * we published before this fence when it checks its rings again, or we see its
+	 * `sleeping` store and bump the futex word it waits on. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&w->sleeping, memory_order_relaxed))
+		oc_worker_futex_wake(w);
+}
+
+/* Cores usable by this process (sched_getaffinity), at least 1. */
+uint32_t oc_worker_cores(void);
+
+#endif

@@ -1,0 +1,469 @@
+/* engine.c: the embedding API (ordercore.h). It owns the engine object: the loaded dataset,
+ * the catalog's SKU-to-shard map, every ring, every stage and every worker, all allocated
+ * in oc_engine_create. It wires the pipeline into the configured topology (which stages run
+ * on which worker thread), starts and stops the workers, and answers the read-only queries
+ * after stop. The submit and poll calls run on the application's threads. */
+#include <errno.h>
+#include <mimalloc.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/limits.h"
+#include "core/hash.h"
+#include "stages/stages_internal.h"
+
+struct oc_engine {
+	struct oc_config cfg;
+	struct oc_dataset data;
+	struct oc_catalog catalog;
+	uint32_t shards;
+	uint32_t threads;
+	bool started;
+	bool pinned;
+
+	/* Rings, named by their producer -> consumer. */
+	struct oc_ring cmd;       /* sequencer -> validate */
+	struct oc_ring order;     /* validate -> route */
+	struct oc_ring *line;     /* [shard] validate -> shard */
+	struct oc_ring *result;   /* [shard] shard -> route */
+	struct oc_ring *release;  /* [shard] route -> shard */
+	struct oc_ring out;       /* route -> egress */
+	struct oc_ring responses; /* egress -> poller */
+
+	struct oc_gateway gateway;
+	struct oc_validate validate;
+	struct oc_shard *shard; /* [shards] */
+	struct oc_route route;
+	struct oc_egress egress;
+	struct oc_poller poller;
+
+	struct oc_worker *workers; /* [threads] */
+	struct oc_worker **line_wakers; /* [shard] worker of each shard */
+	struct oc_worker **result_wakers;
+};
+
+static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
+	[OC_REJECT_NONE] = "none",
+	[OC_REJECT_MALFORMED] = "malformed",
+	[OC_REJECT_TOO_MANY_LINES] = "too_many_lines",
+	[OC_REJECT_UNKNOWN_SKU] = "unknown_sku",
+	[OC_REJECT_BAD_QUANTITY] = "bad_quantity",
+	[OC_REJECT_DUPLICATE_SKU] = "duplicate_sku",
+	[OC_REJECT_UNKNOWN_REGION] = "unknown_region",
+	[OC_REJECT_OUT_OF_STOCK] = "out_of_stock",
+	[OC_REJECT_LIMIT_EXCEEDED] = "limit_exceeded",
+	[OC_REJECT_KEY_CONFLICT] = "key_conflict",
+	[OC_REJECT_UNKNOWN_ORDER] = "unknown_order",
+	[OC_REJECT_NOT_CANCELLABLE] = "not_cancellable",
+	[OC_REJECT_CAPACITY] = "capacity",
+};
+
+const char *oc_reject_reason_name(unsigned reason)
+{
+	return reason < OC_REJECT_REASON_COUNT ? reason_names[reason] : "unknown";
+}
+
+const char *oc_status_name(unsigned status)
+{
+	switch (status) {
+	case OC_STATUS_ACCEPTED: return "accepted";
+	case OC_STATUS_REJECTED: return "rejected";
+	case OC_STATUS_CANCELLED: return "cancelled";
+	default: return "unknown";
+	}
+}
+
+void oc_config_init(struct oc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->inflight_max = OC_DEFAULT_INFLIGHT_MAX;
+	cfg->orders_max = OC_DEFAULT_ORDERS_MAX;
+	cfg->line_quantity_max = OC_DEFAULT_LINE_QUANTITY_MAX;
+	cfg->idle_spin_turns = OC_DEFAULT_IDLE_SPIN_TURNS;
+	cfg->idle_yield_turns = OC_DEFAULT_IDLE_YIELD_TURNS;
+	cfg->pin_threads = 1;
+}
+
+static int fail(char *err, size_t err_bytes, int rc, const char *fmt, ...)
+{
+	if (err && err_bytes) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, err_bytes, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* Fills the defaults chosen from the machine and checks every bound. */
+static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
+{
+	uint32_t cores = oc_worker_cores();
+	if (!c->dataset_dir || !*c->dataset_dir)
+		return fail(err, err_bytes, -EINVAL, "config: dataset_dir is not set");
+	if (c->shards == 0)
+		c->shards = OC_DEFAULT_SHARDS;
+	if (c->threads == 0)
+		c->threads = cores > 1 ? cores - 1 : 1; /* one core stays with the submitter */
+	if (c->threads > OC_LIMIT_THREADS_MAX)
+		return fail(err, err_bytes, -EINVAL, "config: threads %u > %u", c->threads,
+			    OC_LIMIT_THREADS_MAX);
+	if (c->inventory_threads == 0)
+		c->inventory_threads = c->threads == 1 ? 1 : c->threads <= 3 ? 1 : c->threads - 2;
+	if (c->threads > 1 && c->inventory_threads >= c->threads)
+		return fail(err, err_bytes, -EINVAL,
+			    "config: inventory_threads %u must leave a thread of %u for the "
+			    "other stages", c->inventory_threads, c->threads);
+	if (c->threads == 1 && c->inventory_threads != 1)
+		return fail(err, err_bytes, -EINVAL, "config: one thread runs every stage");
+	if (c->shards > OC_LIMIT_SHARDS_MAX)
+		return fail(err, err_bytes, -EINVAL, "config: shards %u > %u", c->shards,
+			    OC_LIMIT_SHARDS_MAX);
+	if (c->inflight_max < 64 || c->inflight_max > OC_LIMIT_INFLIGHT_MAX ||
+	    (c->inflight_max & (c->inflight_max - 1)))
+		return fail(err, err_bytes, -EINVAL,
+			    "config: inflight_max %u must be a power of two in [64, %u]",
+			    c->inflight_max, OC_LIMIT_INFLIGHT_MAX);
+	if (c->orders_max == 0 || c->orders_max > OC_LIMIT_ORDERS_MAX)
+		return fail(err, err_bytes, -EINVAL, "config: orders_max %u not in [1, %u]",
+			    c->orders_max, OC_LIMIT_ORDERS_MAX);
+	if (c->line_quantity_max == 0 || c->line_quantity_max > OC_LIMIT_LINE_QUANTITY_MAX)
+		return fail(err, err_bytes, -EINVAL,
+			    "config: line_quantity_max %u not in [1, %u]", c->line_quantity_max,
+			    OC_LIMIT_LINE_QUANTITY_MAX);
+	return 0;
+}
+
+/* Gives every SKU its shard (XXH3 of the SKU number modulo the shard count) and its index
+ * among that shard's SKUs. */
+static int catalog_init(struct oc_engine *e)
+{
+	struct oc_catalog *c = &e->catalog;
+	uint32_t n = e->data.sku_count;
+	c->data = &e->data;
+	c->shard = mi_malloc(n ? n : 1);
+	c->local = mi_malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!c->shard || !c->local)
+		return -ENOMEM;
+	uint32_t counts[OC_LIMIT_SHARDS_MAX] = {0};
+	for (uint32_t g = 0; g < n; g++) {
+		uint64_t sku = e->data.skus[g].sku;
+		uint32_t s = (uint32_t)(XXH3_64bits(&sku, sizeof(sku)) % e->shards);
+		c->shard[g] = (uint8_t)s;
+		c->local[g] = counts[s]++;
+	}
+	c->line_quantity_max = e->cfg.line_quantity_max;
+	c->inflight_max = e->cfg.inflight_max;
+	return 0;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint32_t p = 2;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* Sizes every ring from the admission window: at most inflight_max commands are between
+ * the sequencer and route, each with at most OC_ORDER_LINES_MAX lines. */
+static int rings_init(struct oc_engine *e)
+{
+	uint32_t w = e->cfg.inflight_max;
+	uint32_t lines = pow2_at_least((uint64_t)w * OC_ORDER_LINES_MAX);
+	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
+	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
+	rc = rc ? rc : oc_ring_init(&e->out, w, sizeof(struct oc_response));
+	rc = rc ? rc : oc_ring_init(&e->responses, pow2_at_least(4ull * w),
+				    sizeof(struct oc_response));
+	e->line = mi_calloc(e->shards, sizeof(struct oc_ring));
+	e->result = mi_calloc(e->shards, sizeof(struct oc_ring));
+	e->release = mi_calloc(e->shards, sizeof(struct oc_ring));
+	if (!rc && (!e->line || !e->result || !e->release))
+		rc = -ENOMEM;
+	for (uint32_t s = 0; s < e->shards && !rc; s++) {
+		rc = oc_ring_init(&e->line[s], lines, sizeof(struct oc_line_msg));
+		rc = rc ? rc : oc_ring_init(&e->result[s], lines, sizeof(struct oc_result_msg));
+		rc = rc ? rc : oc_ring_init(&e->release[s], lines, sizeof(struct oc_release_msg));
+	}
+	return rc;
+}
+
+static int stages_init(struct oc_engine *e)
+{
+	const struct oc_config *c = &e->cfg;
+	int rc = oc_validate_init(&e->validate, c->orders_max);
+	rc = rc ? rc : oc_route_init(&e->route, &e->catalog, e->shards, c->orders_max);
+	e->shard = mi_calloc(e->shards, sizeof(struct oc_shard));
+	if (!rc && !e->shard)
+		rc = -ENOMEM;
+	for (uint32_t s = 0; s < e->shards && !rc; s++)
+		rc = oc_shard_init(&e->shard[s], &e->catalog, s, c->orders_max);
+	return rc;
+}
+
+/* The worker of each stage: validate, route and egress share the first threads - inventory
+ * threads; the shards are dealt round-robin over the inventory threads. */
+struct placement {
+	uint32_t validate, route, egress;
+	uint32_t shard[OC_LIMIT_SHARDS_MAX];
+};
+
+static void place_stages(const struct oc_engine *e, struct placement *p)
+{
+	uint32_t t = e->threads;
+	uint32_t inv = t == 1 ? 1 : e->cfg.inventory_threads;
+	uint32_t other = t == 1 ? 1 : t - inv;
+	uint32_t first_inv = t == 1 ? 0 : other;
+	p->validate = 0;
+	p->route = other > 1 ? 1 : 0;
+	p->egress = other > 2 ? 2 : p->route;
+	for (uint32_t s = 0; s < e->shards; s++)
+		p->shard[s] = first_inv + s % inv;
+}
+
+/* The worker to wake after producing for `consumer`; NULL when it is the producer's own. */
+static struct oc_worker *waker(struct oc_engine *e, uint32_t producer, uint32_t consumer)
+{
+	return producer == consumer ? NULL : &e->workers[consumer];
+}
+
+static void wire(struct oc_engine *e, const struct placement *p)
+{
+	struct oc_validate *v = &e->validate;
+	struct oc_route *r = &e->route;
+	e->gateway = (struct oc_gateway){.cmd = &e->cmd,
+					 .wake_validate = &e->workers[p->validate],
+					 .route_done_seq = &r->done_seq,
+					 .inflight_max = e->cfg.inflight_max};
+	v->catalog = &e->catalog;
+	v->cmd = &e->cmd;
+	v->order = &e->order;
+	v->line = e->line;
+	v->shards = e->shards;
+	v->wake_route = waker(e, p->validate, p->route);
+	v->wake_shard = e->line_wakers;
+	r->order = &e->order;
+	r->result = e->result;
+	r->release = e->release;
+	r->out = &e->out;
+	r->wake_egress = waker(e, p->route, p->egress);
+	r->wake_shard = e->result_wakers;
+	for (uint32_t s = 0; s < e->shards; s++) {
+		struct oc_shard *sh = &e->shard[s];
+		sh->line = &e->line[s];
+		sh->release = &e->release[s];
+		sh->result = &e->result[s];
+		sh->validated_seq = &v->validated_seq;
+		sh->wake_route = waker(e, p->shard[s], p->route);
+		e->line_wakers[s] = waker(e, p->validate, p->shard[s]);
+		e->result_wakers[s] = waker(e, p->route, p->shard[s]);
+	}
+	e->egress = (struct oc_egress){.out = &e->out, .responses = &e->responses,
+				       .wake_route = waker(e, p->egress, p->route)};
+	e->poller = (struct oc_poller){.responses = &e->responses,
+				       .wake_egress = &e->workers[p->egress]};
+}
+
+/* Pins worker i to the (i+1)-th usable core when there is a core for every worker and one
+ * more for the application's submitting thread; otherwise leaves them to the scheduler. */
+static int workers_init(struct oc_engine *e)
+{
+	struct placement p;
+	place_stages(e, &p);
+	e->workers = mi_calloc(e->threads, sizeof(struct oc_worker));
+	e->line_wakers = mi_calloc(e->shards, sizeof(struct oc_worker *));
+	e->result_wakers = mi_calloc(e->shards, sizeof(struct oc_worker *));
+	if (!e->workers || !e->line_wakers || !e->result_wakers)
+		return -ENOMEM;
+	cpu_set_t set;
+	int cpus[OC_LIMIT_THREADS_MAX + 1], ncpus = 0;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int c = 0; c < CPU_SETSIZE && ncpus <= (int)OC_LIMIT_THREADS_MAX; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[ncpus++] = c;
+	e->pinned = e->cfg.pin_threads && ncpus >= (int)e->threads + 1;
+	for (uint32_t i = 0; i < e->threads; i++)
+		oc_worker_init(&e->workers[i], i, e->pinned ? cpus[i + 1] : -1,
+			       e->cfg.idle_spin_turns, e->cfg.idle_yield_turns);
+	wire(e, &p);
+	/* Turn order follows the pipeline, so a one-thread engine moves a command through
+	 * every stage in one turn. */
+	int rc = oc_worker_add_stage(&e->workers[p.validate], oc_validate_step, &e->validate,
+				     "validate");
+	for (uint32_t s = 0; s < e->shards && !rc; s++)
+		rc = oc_worker_add_stage(&e->workers[p.shard[s]], oc_shard_step, &e->shard[s],
+					 "inventory");
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.route], oc_route_step, &e->route, "route");
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.egress], oc_egress_step, &e->egress,
+					   "egress");
+	return rc;
+}
+
+int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
+		     size_t err_bytes)
+{
+	*out = NULL;
+	struct oc_engine *e = mi_zalloc_aligned(sizeof(*e), 64);
+	if (!e)
+		return fail(err, err_bytes, -ENOMEM, "out of memory");
+	e->cfg = *cfg;
+	int rc = config_resolve(&e->cfg, err, err_bytes);
+	if (rc) {
+		mi_free(e);
+		return rc;
+	}
+	rc = oc_dataset_load(e->cfg.dataset_dir, &e->data, err, err_bytes);
+	if (rc) {
+		mi_free(e);
+		return rc;
+	}
+	e->shards = e->cfg.shards;
+	e->threads = e->cfg.threads;
+	rc = catalog_init(e);
+	rc = rc ? rc : rings_init(e);
+	rc = rc ? rc : stages_init(e);
+	rc = rc ? rc : workers_init(e);
+	if (rc) {
+		oc_engine_free(e);
+		return fail(err, err_bytes, rc, "engine setup failed: %s", strerror(-rc));
+	}
+	*out = e;
+	return 0;
+}
+
+int oc_engine_start(struct oc_engine *e)
+{
+	if (e->started)
+		return -EALREADY;
+	for (uint32_t i = 0; i < e->threads; i++) {
+		int rc = oc_worker_start(&e->workers[i]);
+		if (rc) {
+			while (i--)
+				oc_worker_stop(&e->workers[i]);
+			return rc;
+		}
+	}
+	e->started = true;
+	return 0;
+}
+
+int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uint32_t n)
+{
+	return oc_gateway_try_submit(&e->gateway, cmds, n);
+}
+
+int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n)
+{
+	return oc_poller_poll(&e->poller, out, n);
+}
+
+/* True while route has not answered every sequenced command and can still move: it stops
+ * for good only if the application leaves the response ring full. */
+static bool pipeline_busy(struct oc_engine *e)
+{
+	/* Pairs with the release store of done_seq in route. */
+	uint64_t done = atomic_load_explicit(&e->route.done_seq, memory_order_acquire);
+	bool answered = done == e->gateway.last_seq && oc_ring_used(&e->out) == 0;
+	bool stuck = oc_ring_used(&e->responses) == oc_ring_slots(&e->responses);
+	return !answered && !stuck;
+}
+
+int oc_engine_stop(struct oc_engine *e)
+{
+	if (!e->started)
+		return -EALREADY;
+	struct timespec pause = {0, 100000};
+	while (pipeline_busy(e))
+		nanosleep(&pause, NULL);
+	for (uint32_t i = 0; i < e->threads; i++)
+		oc_worker_stop(&e->workers[i]);
+	/* The joins order the workers' writes before these reads. */
+	for (uint32_t s = 0; s < e->shards; s++)
+		oc_shard_apply_all_releases(&e->shard[s]);
+	e->started = false;
+	return 0;
+}
+
+void oc_engine_free(struct oc_engine *e)
+{
+	if (!e)
+		return;
+	if (e->started)
+		oc_engine_stop(e);
+	for (uint32_t s = 0; e->shard && s < e->shards; s++)
+		oc_shard_destroy(&e->shard[s]);
+	for (uint32_t s = 0; e->line && s < e->shards; s++) {
+		oc_ring_destroy(&e->line[s]);
+		oc_ring_destroy(&e->result[s]);
+		oc_ring_destroy(&e->release[s]);
+	}
+	oc_ring_destroy(&e->cmd);
+	oc_ring_destroy(&e->order);
+	oc_ring_destroy(&e->out);
+	oc_ring_destroy(&e->responses);
+	oc_validate_destroy(&e->validate);
+	oc_route_destroy(&e->route);
+	mi_free(e->shard);
+	mi_free(e->line);
+	mi_free(e->result);
+	mi_free(e->release);
+	mi_free(e->workers);
+	mi_free(e->line_wakers);
+	mi_free(e->result_wakers);
+	mi_free(e->catalog.shard);
+	mi_free(e->catalog.local);
+	oc_dataset_destroy(&e->data);
+	mi_free(e);
+}
+
+int oc_engine_region_id(const struct oc_engine *e, const char *region)
+{
+	return oc_dataset_region_index(&e->data, region);
+}
+
+int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *out)
+{
+	int g = oc_dataset_sku_index(&e->data, sku);
+	if (g < 0)
+		return g;
+	uint32_t wh = e->data.warehouse_count;
+	uint64_t initial = 0, free_units = 0;
+	for (uint32_t w = 0; w < wh; w++) {
+		initial += e->data.on_hand[(size_t)g * wh + w];
+		free_units += e->route.free_units[(size_t)g * wh + w];
+	}
+	const struct oc_shard *s = &e->shard[e->catalog.shard[g]];
+	*out = (struct oc_stock){.initial = initial,
+				 .available = s->available[e->catalog.local[g]],
+				 .allocated = initial - free_units,
+				 .limit_per_customer = e->data.skus[g].limit_per_customer};
+	return 0;
+}
+
+uint64_t oc_engine_state_hash(const struct oc_engine *e)
+{
+	uint64_t h = oc_u64map_hash(&e->validate.keys, e->validate.orders);
+	for (uint32_t s = 0; s < e->shards; s++)
+		h = oc_shard_hash(&e->shard[s], h);
+	return oc_route_hash(&e->route, h);
+}
+
+void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
+{
+	const struct oc_route *r = &e->route;
+	memset(out, 0, sizeof(*out));
+	out->commands = e->gateway.commands;
+	out->responses = e->poller.responses_polled;
+	out->accepted = r->accepted;
+	out->cancelled = r->cancelled;
+	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
+	out->duplicates = r->duplicates;
+	out->split_orders = r->split_orders;
+	out->threads = e->threads;
+	out->shards = e->shards;
+	out->pinned = e->pinned;
+}

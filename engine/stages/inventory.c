@@ -1,0 +1,196 @@
+/* inventory.c: one inventory shard. A shard owns, for the SKUs whose XXH3 hash falls on it,
+ * the units available to reserve and every customer's purchase counter, so a purchase limit
+ * is checked in the same step as the reservation, by the one thread that owns the SKU. It
+ * answers each line message with a result, in order, and applies releases from route at the
+ * point of the command stream that makes the outcome independent of timing
+ * (docs/architecture.md, "Determinism of releases"). */
+#include <errno.h>
+#include <mimalloc.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/mem.h"
+#include "stages/stages_internal.h"
+
+int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index,
+		  uint32_t pair_count_max)
+{
+	const struct oc_dataset *d = c->data;
+	s->index = index;
+	s->catalog = c;
+	s->sku_count = 0;
+	for (uint32_t g = 0; g < d->sku_count; g++)
+		s->sku_count += c->shard[g] == index;
+	uint32_t n = s->sku_count ? s->sku_count : 1;
+	s->global = mi_calloc(n, sizeof(uint32_t));
+	s->available = mi_calloc(n, sizeof(uint32_t));
+	s->limit = mi_calloc(n, sizeof(uint32_t));
+	uint64_t slots = 2;
+	while (slots < (uint64_t)pair_count_max * OC_TABLE_LOAD_DENOMINATOR)
+		slots <<= 1;
+	s->pairs = oc_mem_table_alloc(slots * sizeof(struct oc_pair));
+	if (!s->global || !s->available || !s->limit || !s->pairs)
+		return -ENOMEM;
+	s->pair_mask = (uint32_t)(slots - 1);
+	s->pair_count = 0;
+	s->pair_count_max = pair_count_max;
+	for (uint32_t g = 0; g < d->sku_count; g++) {
+		if (c->shard[g] != index)
+			continue;
+		uint32_t l = c->local[g];
+		uint64_t units = 0;
+		for (uint32_t w = 0; w < d->warehouse_count; w++)
+			units += d->on_hand[(size_t)g * d->warehouse_count + w];
+		s->global[l] = g;
+		s->available[l] = units > UINT32_MAX ? UINT32_MAX : (uint32_t)units;
+		s->limit[l] = d->skus[g].limit_per_customer;
+	}
+	return 0;
+}
+
+void oc_shard_destroy(struct oc_shard *s)
+{
+	mi_free(s->global);
+	mi_free(s->available);
+	mi_free(s->limit);
+	if (s->pairs)
+		oc_mem_table_free(s->pairs, ((size_t)s->pair_mask + 1) * sizeof(*s->pairs));
+	s->global = s->available = s->limit = NULL;
+	s->pairs = NULL;
+}
+
+static inline uint64_t pair_hash(uint64_t customer, uint32_t sku_local)
+{
+	uint64_t k[2] = {customer, sku_local};
+	return XXH3_64bits(k, sizeof(k));
+}
+
+/* Finds the counter of (customer, sku_local), or inserts it at 0 when `insert`. NULL when
+ * absent and not inserted, or when the table is full. */
+static struct oc_pair *pair_get(struct oc_shard *s, uint64_t customer, uint32_t sku_local,
+				bool insert)
+{
+	for (uint32_t i = (uint32_t)pair_hash(customer, sku_local) & s->pair_mask;;
+	     i = (i + 1) & s->pair_mask) {
+		struct oc_pair *p = &s->pairs[i];
+		if (p->customer == customer && p->sku_local == sku_local)
+			return p;
+		if (p->customer != 0)
+			continue;
+		if (!insert || s->pair_count == s->pair_count_max)
+			return NULL;
+		s->pair_count++;
+		p->customer = customer;
+		p->sku_local = sku_local;
+		p->units = 0;
+		return p;
+	}
+}
+
+static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
+{
+	uint32_t l = m->sku_local;
+	if (s->available[l] < m->quantity)
+		return OC_REJECT_OUT_OF_STOCK;
+	if (s->limit[l]) {
+		if (m->quantity > s->limit[l])
+			return OC_REJECT_LIMIT_EXCEEDED;
+		struct oc_pair *p = pair_get(s, m->customer, l, true);
+		if (!p)
+			return OC_REJECT_CAPACITY;
+		if (p->units + m->quantity > s->limit[l])
+			return OC_REJECT_LIMIT_EXCEEDED;
+		p->units += m->quantity;
+	}
+	s->available[l] -= m->quantity;
+	s->reserved_lines++;
+	return OC_REJECT_NONE;
+}
+
+static void apply_release(struct oc_shard *s, const struct oc_release_msg *m)
+{
+	uint32_t l = m->sku_local;
+	s->available[l] += m->quantity;
+	if (s->limit[l]) {
+		struct oc_pair *p = pair_get(s, m->customer, l, false);
+		OC_ASSERT(p && p->units >= m->quantity);
+		p->units -= m->quantity;
+	}
+	s->released_lines++;
+}
+
+/* Applies, in order, the releases caused by commands at or before `visible_seq`, among the
+ * `ready` releases the ring showed this turn; `*taken` counts those applied this turn. */
+static void apply_releases_upto(struct oc_shard *s, uint64_t visible_seq, uint32_t ready,
+				uint32_t *taken)
+{
+	while (*taken < ready) {
+		const struct oc_release_msg *m = oc_ring_spsc_read_slot(s->release, *taken);
+		if (m->cause_seq > visible_seq)
+			return;
+		apply_release(s, m);
+		(*taken)++;
+	}
+}
+
+/* Releases the ring holds now. Route pushed every release caused by a command up to
+ * seq - inflight_max before the sequencer admitted seq, and that admission happened before
+ * validate wrote seq's line: so once the line (or validated_seq) has been read with acquire,
+ * this acquire refresh of the release ring's tail shows all the releases due before it. */
+static uint32_t releases_ready(struct oc_shard *s)
+{
+	return oc_ring_spsc_readable(s->release, UINT32_MAX);
+}
+
+uint32_t oc_shard_step(void *arg)
+{
+	struct oc_shard *s = arg;
+	uint64_t lag = s->catalog->inflight_max;
+	uint32_t n = oc_ring_spsc_readable(s->line, OC_STAGE_BURST_MAX);
+	if (n > OC_STAGE_BURST_MAX)
+		n = OC_STAGE_BURST_MAX;
+	uint32_t room = oc_ring_spsc_writable(s->result, n);
+	if (n > room)
+		n = room;
+	uint32_t ready = releases_ready(s), taken = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct oc_line_msg *m = oc_ring_spsc_read_slot(s->line, i);
+		if (taken < ready && m->seq > lag)
+			apply_releases_upto(s, m->seq - lag, ready, &taken);
+		struct oc_result_msg *r = oc_ring_spsc_write_slot(s->result, i);
+		r->seq = m->seq;
+		r->sku = s->global[m->sku_local];
+		r->quantity = m->quantity;
+		r->reason = reserve(s, m);
+	}
+	if (n == 0 && ready) {
+		/* No line waits: every command up to validated_seq has been handed out, so the
+		 * next line has a larger seq and the releases due before it may be applied now.
+		 * Pairs with the release store of validated_seq in validate. */
+		uint64_t v = atomic_load_explicit(s->validated_seq, memory_order_acquire);
+		if (oc_ring_spsc_readable(s->line, 1) == 0 && v + 1 > lag)
+			apply_releases_upto(s, v + 1 - lag, releases_ready(s), &taken);
+	}
+	if (taken)
+		oc_ring_spsc_release(s->release, taken);
+	if (n) {
+		oc_ring_spsc_commit(s->result, n);
+		oc_ring_spsc_release(s->line, n);
+		oc_worker_wake(s->wake_route);
+	}
+	return n + taken;
+}
+
+void oc_shard_apply_all_releases(struct oc_shard *s)
+{
+	uint32_t taken = 0;
+	apply_releases_upto(s, UINT64_MAX, releases_ready(s), &taken);
+	if (taken)
+		oc_ring_spsc_release(s->release, taken);
+}
+
+uint64_t oc_shard_hash(const struct oc_shard *s, uint64_t seed)
+{
+	uint64_t h = XXH3_64bits_withSeed(s->available, s->sku_count * sizeof(uint32_t), seed);
+	return XXH3_64bits_withSeed(s->pairs, ((size_t)s->pair_mask + 1) * sizeof(*s->pairs), h);
+}

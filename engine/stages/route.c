@@ -1,0 +1,260 @@
+/* route.c: the route stage. It owns the order records (indexed by the order index validate
+ * gives), the allocations of accepted orders, and the free units of every SKU in every
+ * warehouse. It takes validate's order messages in sequence order and gathers each order's
+ * line results from the shards' rings (each ring is FIFO, so the next result on a shard
+ * belongs to the next order with a line there); it accepts an order whose every line was
+ * reserved and plans its warehouses, rejects one whose any line failed and sends the held
+ * lines back, cancels, and answers every command exactly once. It runs on one worker. */
+#include <errno.h>
+#include <mimalloc.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/mem.h"
+#include "stages/stages_internal.h"
+
+int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shards,
+		  uint32_t orders_max)
+{
+	const struct oc_dataset *d = c->data;
+	r->catalog = c;
+	r->shards = shards;
+	r->warehouses = d->warehouse_count;
+	r->orders_max = orders_max;
+	r->allocs_max = orders_max * 2 + OC_PLAN_ALLOCS_MAX;
+	r->alloc_count = 0;
+	size_t cells = (size_t)d->sku_count * d->warehouse_count;
+	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
+	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
+	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
+	r->taken = mi_calloc(shards, sizeof(uint32_t));
+	r->released = mi_calloc(shards, sizeof(uint32_t));
+	if (!r->free_units || !r->orders || !r->allocs || !r->taken || !r->released)
+		return -ENOMEM;
+	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
+	atomic_init(&r->done_seq, 0);
+	return 0;
+}
+
+void oc_route_destroy(struct oc_route *r)
+{
+	const struct oc_dataset *d = r->catalog->data;
+	oc_mem_table_free(r->free_units, (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t));
+	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
+	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
+	mi_free(r->taken);
+	mi_free(r->released);
+	r->free_units = NULL;
+	r->orders = NULL;
+	r->allocs = NULL;
+}
+
+static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
+			 uint32_t sku, uint32_t quantity)
+{
+	uint32_t s = r->catalog->shard[sku];
+	struct oc_release_msg *m = oc_ring_spsc_write_slot(&r->release[s], r->released[s]++);
+	*m = (struct oc_release_msg){cause_seq, customer, r->catalog->local[sku], quantity, 0};
+}
+
+/* True when every shard ring has room for `count` more releases. When one has not, the turn
+ * ends; the shard drains it as the stream moves on (docs/architecture.md, no deadlock). */
+static bool release_room(struct oc_route *r, uint32_t count)
+{
+	for (uint32_t s = 0; s < r->shards; s++)
+		if (oc_ring_spsc_writable(&r->release[s], r->released[s] + count) <
+		    r->released[s] + count)
+			return false;
+	return true;
+}
+
+/* True when the shards have answered every line of om. */
+static bool results_ready(struct oc_route *r, const struct oc_order_msg *om)
+{
+	uint32_t need[OC_LIMIT_SHARDS_MAX];
+	for (uint32_t i = 0; i < om->line_count; i++)
+		need[om->shard[i]] = r->taken[om->shard[i]];
+	for (uint32_t i = 0; i < om->line_count; i++)
+		need[om->shard[i]]++;
+	for (uint32_t i = 0; i < om->line_count; i++) {
+		uint32_t s = om->shard[i];
+		if (oc_ring_spsc_readable(&r->result[s], need[s]) < need[s])
+			return false;
+	}
+	return true;
+}
+
+static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t status,
+		   uint8_t reason)
+{
+	*a = (struct oc_response){.seq = om->seq, .key = om->key, .original_seq = om->seq,
+				  .type = om->type, .status = status, .reason = reason};
+}
+
+static void accept(struct oc_route *r, const struct oc_order_msg *om,
+		   const struct oc_plan_line *lines, struct oc_order_rec *rec,
+		   struct oc_response *a)
+{
+	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
+	const struct oc_region_rec *region = &r->catalog->data->regions[om->region];
+	uint32_t n = oc_route_plan(r->free_units, r->warehouses, region->warehouse_order, lines,
+				   om->line_count, plan);
+	uint64_t shipped_from = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		r->free_units[(size_t)plan[i].sku * r->warehouses + plan[i].warehouse] -=
+			plan[i].quantity;
+		r->allocs[r->alloc_count + i] = plan[i];
+		shipped_from |= 1ull << plan[i].warehouse;
+	}
+	rec->alloc_first = r->alloc_count;
+	rec->alloc_count = (uint16_t)n;
+	r->alloc_count += n;
+	rec->status = rec->placed_status = OC_STATUS_ACCEPTED;
+	rec->shipments = (uint8_t)__builtin_popcountll(shipped_from);
+	rec->warehouse = plan[0].warehouse;
+	r->accepted++;
+	r->split_orders += rec->shipments > 1;
+	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+}
+
+/* A new order: gathers its line results; accepts it or gives back what was held. Returns
+ * false, having consumed nothing, when the releases of a failed order do not fit now. */
+static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
+	uint8_t reason = OC_REJECT_NONE;
+	for (uint32_t i = 0; i < om->line_count; i++) {
+		uint32_t s = om->shard[i];
+		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+		OC_ASSERT_EQ(res->seq, om->seq);
+		lines[i] = (struct oc_plan_line){res->sku, res->reason ? 0 : res->quantity};
+		if (res->reason && !reason)
+			reason = res->reason;
+	}
+	if (!reason && r->allocs_max - r->alloc_count < OC_PLAN_ALLOCS_MAX)
+		reason = OC_REJECT_CAPACITY;
+	if (reason && !release_room(r, om->line_count)) {
+		for (uint32_t i = 0; i < om->line_count; i++)
+			r->taken[om->shard[i]]--;
+		return false;
+	}
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer};
+	if (!reason) {
+		accept(r, om, lines, rec, a);
+		return true;
+	}
+	for (uint32_t i = 0; i < om->line_count; i++)
+		if (lines[i].quantity)
+			release_line(r, om->seq, om->customer, lines[i].sku, lines[i].quantity);
+	rec->status = rec->placed_status = OC_STATUS_REJECTED;
+	rec->reason = reason;
+	answer(a, om, OC_STATUS_REJECTED, reason);
+	return true;
+}
+
+static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	const struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
+		return;
+	}
+	r->duplicates++;
+	answer(a, om, rec->placed_status, rec->reason);
+	a->original_seq = rec->seq;
+	a->flags = OC_RESPONSE_DUPLICATE;
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+}
+
+static void cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return;
+	}
+	if (rec->status != OC_STATUS_ACCEPTED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+		return;
+	}
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
+		release_line(r, om->seq, om->customer, al->sku, al->quantity);
+	}
+	rec->status = OC_STATUS_CANCELLED;
+	r->cancelled++;
+	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	a->original_seq = rec->seq;
+}
+
+/* Handles one command if everything it needs is there; false to end the turn. */
+static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	if (om->reason) {
+		answer(a, om, OC_STATUS_REJECTED, om->reason);
+	} else if (om->flags & OC_ORDER_DUPLICATE) {
+		duplicate(r, om, a);
+	} else if (om->type == OC_CMD_PLACE) {
+		if (!results_ready(r, om) || !place(r, om, a))
+			return false;
+	} else {
+		if (!release_room(r, OC_PLAN_ALLOCS_MAX))
+			return false;
+		cancel(r, om, a);
+	}
+	if (a->status == OC_STATUS_REJECTED && !(a->flags & OC_RESPONSE_DUPLICATE))
+		r->rejected[a->reason]++;
+	return true;
+}
+
+uint32_t oc_route_step(void *arg)
+{
+	struct oc_route *r = arg;
+	uint32_t n = oc_ring_spsc_readable(r->order, OC_STAGE_BURST_MAX);
+	if (n > OC_STAGE_BURST_MAX)
+		n = OC_STAGE_BURST_MAX;
+	uint32_t room = oc_ring_spsc_writable(r->out, n);
+	if (n > room)
+		n = room;
+	uint32_t done = 0;
+	uint64_t last_seq = 0;
+	for (; done < n; done++) {
+		const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, done);
+		if (!route_one(r, om, oc_ring_spsc_write_slot(r->out, done)))
+			break;
+		last_seq = om->seq;
+	}
+	if (done == 0)
+		return 0;
+	for (uint32_t s = 0; s < r->shards; s++) {
+		if (r->taken[s])
+			oc_ring_spsc_release(&r->result[s], r->taken[s]);
+		if (r->released[s]) {
+			oc_ring_spsc_commit(&r->release[s], r->released[s]);
+			oc_worker_wake(r->wake_shard[s]);
+		}
+		r->taken[s] = r->released[s] = 0;
+	}
+	oc_ring_spsc_commit(r->out, done);
+	oc_ring_spsc_release(r->order, done);
+	/* Pairs with the acquire load in the sequencer's window_room: the releases and answers
+	 * of every command up to last_seq were committed before this store. */
+	atomic_store_explicit(&r->done_seq, last_seq, memory_order_release);
+	oc_worker_wake(r->wake_egress);
+	return done;
+}
+
+uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
+{
+	const struct oc_dataset *d = r->catalog->data;
+	uint64_t h = XXH3_64bits_withSeed(
+		r->free_units, (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t), seed);
+	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
+	return XXH3_64bits_withSeed(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec),
+				    h);
+}

@@ -1,0 +1,245 @@
+/* stages_internal.h: the messages that travel between the stages of the order pipeline, and
+ * the state each stage owns. The pipeline (DESIGN.md, docs/architecture.md):
+ *
+ *   submitter (gateway: the sequencer)
+ *      --cmd--> validate --line[k]--> inventory shard k --result[k]--> route --out--> egress
+ *                  |                         ^                          |  |          |
+ *                  +---------- order -------------------------------->--+  |       responses
+ *                                            +------ release[k] -----------+
+ *
+ * Every ring has one producer stage and one consumer stage; every table below is written by
+ * the one stage that owns it. The only other shared data are two published counters:
+ * route_done_seq (route -> sequencer: the admission window) and validated_seq (validate ->
+ * shards: how far the command stream has been handed out). */
+#ifndef OC_STAGES_INTERNAL_H
+#define OC_STAGES_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/ring.h"
+#include "core/table.h"
+#include "core/worker.h"
+#include "data/dataset.h"
+#include "ordercore/ordercore.h"
+
+/* A slot of the cmd ring is a whole struct oc_command rounded up to a cache line; the
+ * sequencer copies only the header and the lines in use. */
+#define OC_CMD_SLOT_BYTES ((sizeof(struct oc_command) + 63) & ~(size_t)63)
+#define OC_CMD_HEADER_BYTES offsetof(struct oc_command, lines)
+
+/* validate -> inventory shard: reserve one line. */
+struct oc_line_msg {
+	uint64_t seq;
+	uint64_t customer;
+	uint32_t sku_local; /* index of the SKU in the shard's arrays */
+	uint32_t quantity;
+	uint64_t unused;
+};
+
+#define OC_ORDER_DUPLICATE 0x1u
+
+/* validate -> route: one per command, in sequence order. */
+struct oc_order_msg {
+	uint64_t seq;
+	uint64_t key;
+	uint64_t customer;
+	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target */
+	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
+	uint8_t reason;       /* set when validate rejected the command */
+	uint8_t line_count;   /* lines sent to shards (0 if rejected, duplicate, cancel) */
+	uint8_t flags;        /* OC_ORDER_* */
+	uint16_t region;
+	uint8_t shard[OC_ORDER_LINES_MAX]; /* shard of each line, in line order */
+	uint8_t unused[10];
+};
+
+/* inventory shard -> route: the outcome of one line, in the order of the line messages. */
+struct oc_result_msg {
+	uint64_t seq;
+	uint32_t sku;      /* global SKU index */
+	uint32_t quantity;
+	uint8_t reason;    /* OC_REJECT_NONE when reserved */
+	uint8_t unused[15];
+};
+
+/* route -> inventory shard: give back a reserved line (a failed multi-line order's held
+ * lines, or a cancelled order's lines). It becomes visible to the shard's decisions for
+ * commands with seq >= cause_seq + inflight_max (docs/architecture.md). */
+struct oc_release_msg {
+	uint64_t cause_seq;
+	uint64_t customer;
+	uint32_t sku_local;
+	uint32_t quantity;
+	uint64_t unused;
+};
+
+_Static_assert(sizeof(struct oc_line_msg) == 32, "line message is half a cache line");
+_Static_assert(sizeof(struct oc_order_msg) == 64, "order message is one cache line");
+_Static_assert(sizeof(struct oc_result_msg) == 32, "result message is half a cache line");
+_Static_assert(sizeof(struct oc_release_msg) == 32, "release message is half a cache line");
+_Static_assert(sizeof(struct oc_response) == 32, "response is half a cache line");
+
+/* The catalog as the stages see it: read-only after setup, shared by every thread. */
+struct oc_catalog {
+	const struct oc_dataset *data;
+	uint8_t *shard;      /* [global sku] -> shard */
+	uint32_t *local;     /* [global sku] -> index within the shard */
+	uint32_t line_quantity_max;
+	uint32_t inflight_max;
+};
+
+/* The sequencer. Owned by the submitting application thread. */
+struct oc_gateway {
+	struct oc_ring *cmd;
+	struct oc_worker *wake_validate;
+	const _Atomic uint64_t *route_done_seq;
+	uint64_t last_seq;      /* last sequence number given */
+	uint64_t window_end;    /* cached route_done_seq + inflight_max */
+	uint32_t inflight_max;
+	uint64_t commands;
+};
+
+struct oc_validate {
+	const struct oc_catalog *catalog;
+	struct oc_ring *cmd;
+	struct oc_ring *order;             /* -> route */
+	struct oc_ring *line;              /* [shard] -> shard */
+	struct oc_worker *wake_route;
+	struct oc_worker **wake_shard;     /* [shard] */
+	uint32_t shards;
+	uint32_t orders_max;
+	struct oc_u64map keys;             /* client key -> order index */
+	uint32_t orders;                   /* order indices given */
+	alignas(64) _Atomic uint64_t validated_seq; /* read by the shards */
+};
+
+/* A purchase counter: units of one SKU held by one customer. */
+struct oc_pair {
+	uint64_t customer; /* 0: empty */
+	uint32_t sku_local;
+	uint32_t units;
+};
+
+struct oc_shard {
+	uint32_t index;
+	const struct oc_catalog *catalog;
+	struct oc_ring *line;     /* from validate */
+	struct oc_ring *release;  /* from route */
+	struct oc_ring *result;   /* to route */
+	struct oc_worker *wake_route;
+	const _Atomic uint64_t *validated_seq;
+	uint32_t sku_count;
+	uint32_t *global;         /* [local] -> global SKU index */
+	uint32_t *available;      /* [local] units not reserved */
+	uint32_t *limit;          /* [local] units per customer, 0: none */
+	struct oc_pair *pairs;    /* open addressing, keyed by (customer, sku_local) */
+	uint32_t pair_mask;
+	uint32_t pair_count;
+	uint32_t pair_count_max;
+	uint64_t reserved_lines;
+	uint64_t released_lines;
+};
+
+/* An accepted order's allocation: units of one SKU from one warehouse. */
+struct oc_alloc {
+	uint32_t sku;      /* global SKU index */
+	uint16_t quantity;
+	uint8_t warehouse;
+	uint8_t unused;
+};
+
+struct oc_order_rec {
+	uint64_t seq;
+	uint64_t customer;
+	uint32_t alloc_first; /* index into route's allocs */
+	uint16_t alloc_count;
+	uint8_t status;        /* enum oc_status now: accepted, rejected or cancelled */
+	uint8_t placed_status; /* the decision when placed: accepted or rejected */
+	uint8_t reason;
+	uint8_t shipments;
+	uint8_t warehouse;
+	uint8_t unused[5];
+};
+
+_Static_assert(sizeof(struct oc_order_rec) == 32, "order record is half a cache line");
+
+struct oc_route {
+	const struct oc_catalog *catalog;
+	struct oc_ring *order;        /* from validate */
+	struct oc_ring *result;       /* [shard] from shards */
+	struct oc_ring *release;      /* [shard] to shards */
+	struct oc_ring *out;          /* to egress */
+	struct oc_worker *wake_egress;
+	struct oc_worker **wake_shard;
+	uint32_t shards;
+	uint32_t warehouses;
+	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
+	struct oc_order_rec *orders;  /* [order index] */
+	uint32_t orders_max;
+	struct oc_alloc *allocs;
+	uint32_t alloc_count;
+	uint32_t allocs_max;
+	uint32_t *taken;              /* [shard] results consumed this turn */
+	uint32_t *released;           /* [shard] releases written this turn */
+	uint64_t accepted, cancelled, duplicates, split_orders;
+	uint64_t rejected[OC_REJECT_REASON_COUNT];
+	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
+};
+
+struct oc_egress {
+	struct oc_ring *out;       /* from route */
+	struct oc_ring *responses; /* to the poller */
+	struct oc_worker *wake_route;
+	uint64_t forwarded;
+};
+
+/* The application side of the response ring. */
+struct oc_poller {
+	struct oc_ring *responses;
+	struct oc_worker *wake_egress;
+	uint64_t responses_polled;
+};
+
+int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n);
+
+int oc_validate_init(struct oc_validate *v, uint32_t orders_max);
+void oc_validate_destroy(struct oc_validate *v);
+uint32_t oc_validate_step(void *validate);
+
+int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index,
+		  uint32_t pair_count_max);
+void oc_shard_destroy(struct oc_shard *s);
+uint32_t oc_shard_step(void *shard);
+/* After the workers stopped: applies every release still in the ring. */
+void oc_shard_apply_all_releases(struct oc_shard *s);
+uint64_t oc_shard_hash(const struct oc_shard *s, uint64_t seed);
+
+int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shards,
+		  uint32_t orders_max);
+void oc_route_destroy(struct oc_route *r);
+uint32_t oc_route_step(void *route);
+uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed);
+
+/* Fulfilment planning (route_plan.c). */
+struct oc_plan_line {
+	uint32_t sku; /* global SKU index */
+	uint32_t quantity;
+};
+
+#define OC_PLAN_ALLOCS_MAX (OC_ORDER_LINES_MAX * OC_LIMIT_WAREHOUSES_MAX)
+
+/* Chooses warehouses for an order whose lines are all available in total: the nearest
+ * warehouse (in the ship-to region's order) that holds every line whole; else the fewest
+ * warehouses that each hold some lines whole; a line no single warehouse holds is split,
+ * nearest first. Reads free_units [sku * warehouses + w]; writes the allocations to out and
+ * returns their count. Changes nothing. */
+uint32_t oc_route_plan(const uint32_t *free_units, uint32_t warehouses,
+		       const uint8_t *warehouse_order, const struct oc_plan_line *lines,
+		       uint32_t line_count, struct oc_alloc *out /* [OC_PLAN_ALLOCS_MAX] */);
+
+uint32_t oc_egress_step(void *egress);
+int oc_poller_poll(struct oc_poller *p, struct oc_response *out, uint32_t n);
+
+#endif

@@ -1,0 +1,185 @@
+/* ordercore.h: the embedding API of the ordercore engine.
+ *
+ * An engine is created from a configuration (which names a dataset directory of CSV files),
+ * started, fed commands, polled for responses, stopped and freed. Everything it allocates it
+ * allocates in oc_engine_create; nothing on the submit/poll path allocates, locks or makes a
+ * system call (but the futex wake of a parked worker).
+ *
+ * Threading contract:
+ *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
+ *    queries (oc_engine_region_id, oc_engine_stock, oc_engine_state_hash, oc_engine_stats)
+ *    are called from one controlling thread, never concurrently with each other.
+ *  - oc_engine_try_submit_burst is called by at most one thread at a time (the submitter:
+ *    it is the sequencer, the producer side of a single-producer ring).
+ *  - oc_engine_poll_burst is called by at most one thread at a time (the poller: the
+ *    consumer side of a single-consumer ring). It may be the same thread as the submitter.
+ *  - Neither call blocks. The submitter must keep polling: responses that are not polled
+ *    fill the response ring, and then the engine stops admitting commands (backpressure).
+ *
+ * Errors are negative errno values; domain rejections are not errors but a
+ * `reason` (enum oc_reject_reason) in the response.
+ */
+#ifndef ORDERCORE_H
+#define ORDERCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Lines in one order; larger orders are rejected with OC_REJECT_TOO_MANY_LINES. */
+#define OC_ORDER_LINES_MAX 16
+
+enum oc_command_type {
+	OC_CMD_PLACE = 1,  /* place an order: key, customer, region, lines */
+	OC_CMD_CANCEL = 2, /* cancel the order placed with `key` by `customer` */
+};
+
+enum oc_status {
+	OC_STATUS_ACCEPTED = 1,  /* placed and allocated to warehouses */
+	OC_STATUS_REJECTED = 2,  /* see reason; nothing changed */
+	OC_STATUS_CANCELLED = 3, /* a cancel succeeded: stock and limits given back */
+};
+
+enum oc_reject_reason {
+	OC_REJECT_NONE = 0,
+	OC_REJECT_MALFORMED = 1,          /* unknown type, line count 0, key 0, customer 0 */
+	OC_REJECT_TOO_MANY_LINES = 2,     /* line_count > OC_ORDER_LINES_MAX */
+	OC_REJECT_UNKNOWN_SKU = 3,        /* a line names a SKU not in the catalog */
+	OC_REJECT_BAD_QUANTITY = 4,       /* a line's quantity is 0 or over line_quantity_max */
+	OC_REJECT_DUPLICATE_SKU = 5,      /* two lines name the same SKU */
+	OC_REJECT_UNKNOWN_REGION = 6,     /* the ship-to region is not in the dataset */
+	OC_REJECT_OUT_OF_STOCK = 7,       /* a line's SKU has fewer units available */
+	OC_REJECT_LIMIT_EXCEEDED = 8,     /* the customer's purchase limit for a SKU */
+	OC_REJECT_KEY_CONFLICT = 9,       /* the key was used by another customer */
+	OC_REJECT_UNKNOWN_ORDER = 10,     /* cancel: no order was placed with this key */
+	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled */
+	OC_REJECT_CAPACITY = 12,          /* orders_max or a purchase-counter table is full */
+	OC_REJECT_REASON_COUNT
+};
+
+/* One line of an order. */
+struct oc_line {
+	uint64_t sku;      /* the catalog's SKU number (skus.csv, column sku) */
+	uint32_t quantity; /* units, 1..line_quantity_max */
+	uint32_t reserved; /* must be 0 */
+};
+
+/* A command. The caller fills type, key, customer, region and lines; the engine stamps seq
+ * and ts_ns in the caller's array when it accepts the command (OUT fields). */
+struct oc_command {
+	uint8_t type;       /* enum oc_command_type */
+	uint8_t line_count; /* lines used, 1..OC_ORDER_LINES_MAX (place); 0 (cancel) */
+	uint16_t region;    /* ship-to region id, from oc_engine_region_id */
+	uint32_t reserved;  /* must be 0 */
+	uint64_t key;       /* the client's idempotency key for the order; not 0 */
+	uint64_t customer;  /* customer id; not 0 */
+	uint64_t seq;       /* OUT: sequence number given by the engine's sequencer */
+	uint64_t ts_ns;     /* OUT: CLOCK_REALTIME nanoseconds when sequenced */
+	struct oc_line lines[OC_ORDER_LINES_MAX];
+};
+
+#define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
+
+/* The engine's answer to one command; exactly one per accepted command. */
+struct oc_response {
+	uint64_t seq;          /* the command's sequence number */
+	uint64_t key;          /* the command's key */
+	uint64_t original_seq; /* the order's first sequence number (differs for duplicates) */
+	uint8_t type;          /* enum oc_command_type of the command answered */
+	uint8_t status;        /* enum oc_status */
+	uint8_t reason;        /* enum oc_reject_reason, OC_REJECT_NONE unless rejected */
+	uint8_t flags;         /* OC_RESPONSE_* */
+	uint8_t shipments;     /* accepted: warehouses the order ships from (1 unless split) */
+	uint8_t warehouse;     /* accepted: index of the first warehouse (dataset order) */
+	uint16_t reserved;
+};
+
+/* Engine configuration. oc_config_init fills the defaults; 0 in a count means "default". */
+struct oc_config {
+	const char *dataset_dir;     /* directory with skus.csv, warehouses.csv, stock.csv */
+	uint32_t threads;            /* worker threads; 0: chosen from the core count */
+	uint32_t inventory_threads;  /* of which run inventory shards; 0: chosen */
+	uint32_t shards;             /* inventory shards; 0: OC_DEFAULT_SHARDS (4) */
+	uint32_t inflight_max;       /* orders between sequencer and route (power of two) */
+	uint32_t orders_max;         /* orders the engine can hold (table sizes) */
+	uint32_t line_quantity_max;  /* units on one line */
+	uint32_t idle_spin_turns;    /* empty turns a worker spins before yielding */
+	uint32_t idle_yield_turns;   /* empty turns it yields before parking */
+	int pin_threads;             /* 1: pin workers to cores when there are enough */
+};
+
+struct oc_engine;
+
+/* Per-engine counters, read after oc_engine_stop (or racy-but-safe while running). */
+struct oc_stats {
+	uint64_t commands;                         /* sequenced */
+	uint64_t responses;                        /* polled */
+	uint64_t accepted;
+	uint64_t cancelled;
+	uint64_t rejected[OC_REJECT_REASON_COUNT]; /* by reason */
+	uint64_t duplicates;                       /* answered from an earlier order */
+	uint64_t split_orders;                     /* shipped from more than one warehouse */
+	uint32_t threads;                          /* worker threads actually started */
+	uint32_t shards;
+	uint32_t pinned;                           /* 1 if workers were pinned */
+};
+
+/* Stock of one SKU, summed over warehouses, read after oc_engine_stop. */
+struct oc_stock {
+	uint64_t initial;   /* on hand at load */
+	uint64_t available; /* the shard's count of units not reserved */
+	uint64_t allocated; /* units held by accepted, not cancelled orders */
+	uint32_t limit_per_customer;
+};
+
+void oc_config_init(struct oc_config *cfg);
+
+/* Loads the dataset and allocates every table, ring and worker. On failure returns -errno
+ * and writes a one-line reason (file and line for a bad dataset row) into err. */
+int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
+		     size_t err_bytes);
+
+/* Starts the workers. -EALREADY if started. */
+int oc_engine_start(struct oc_engine *e);
+
+/* Sequences up to n commands and hands them to the pipeline. Returns how many were taken
+ * (0 when the admission window or the rings are full: poll, then try again), never blocks.
+ * Stamps seq and ts_ns in cmds[0..returned). Malformed commands are taken and answered
+ * with a rejection, never refused here. */
+int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uint32_t n);
+
+/* Moves up to n responses into out; returns the count (0 if none yet), never blocks. */
+int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n);
+
+/* Waits until every taken command has been answered by the pipeline (its response may still
+ * wait to be polled), then stops and joins the workers. Applies the releases still pending
+ * in the shards, so the final state does not depend on timing. */
+int oc_engine_stop(struct oc_engine *e);
+
+/* Frees everything. Stops the engine first if it runs. e may be NULL. */
+void oc_engine_free(struct oc_engine *e);
+
+/* Region id of a ship-to region named in warehouses.csv, or -ENOENT. */
+int oc_engine_region_id(const struct oc_engine *e, const char *region);
+
+/* Stock of a SKU (after stop). -ENOENT if the SKU is not in the catalog. */
+int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *out);
+
+/* A hash of the whole engine state (after stop): equal for equal command streams,
+ * whatever the topology. */
+uint64_t oc_engine_state_hash(const struct oc_engine *e);
+
+void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);
+
+/* Static names for enum values, for logs and reports. */
+const char *oc_reject_reason_name(unsigned reason);
+const char *oc_status_name(unsigned status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

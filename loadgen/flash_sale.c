@@ -1,0 +1,466 @@
+/* flash_sale.c: the in-process flash-sale scenario of ordercore-loadgen. It owns the
+ * generated order stream and the tallies of the answers. The stream is made before the clock
+ * starts: SKUs drawn Zipf (the few hottest have a per-customer limit and sell out), a pool of
+ * repeat customers, some multi-line orders, retries that reuse an earlier key and cancels of
+ * earlier orders. One thread submits and polls; at the end the run is checked against the
+ * engine's own state: no SKU sold beyond its stock, no customer over a limit, every command
+ * answered exactly once, and the engine's counters equal to ours. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rand.h"
+#include "data/dataset.h"
+#include "loadgen.h"
+#include "ordercore/ordercore.h"
+
+struct stream {
+	struct oc_command *cmds;
+	uint32_t *orig;     /* [i] index of the place command whose key cmds[i] uses */
+	uint32_t *sku_idx;  /* [i * OC_ORDER_LINES_MAX + l] catalog index of line l */
+	uint64_t n;
+};
+
+struct tally {
+	uint8_t *answers;   /* [i] responses seen for command i */
+	uint8_t *status;    /* [i] status of the answer */
+	uint8_t *cancelled; /* [i] the place command i was cancelled */
+	uint64_t by_reason[OC_REJECT_REASON_COUNT];
+	uint64_t accepted, rejected, cancelled_count, duplicate_flags, split;
+	uint64_t stray;     /* answers whose seq names no command */
+	double seconds;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Cumulative Zipf(s) over n ranks, for inverse sampling. */
+static double *zipf_cdf(uint32_t n, double s)
+{
+	double *cdf = malloc(n * sizeof(double));
+	if (!cdf)
+		return NULL;
+	double sum = 0;
+	for (uint32_t k = 0; k < n; k++)
+		cdf[k] = (sum += 1.0 / pow((double)k + 1.0, s));
+	for (uint32_t k = 0; k < n; k++)
+		cdf[k] /= sum;
+	return cdf;
+}
+
+static uint32_t zipf_draw(const double *cdf, uint32_t n, uint64_t *rng)
+{
+	double u = oc_rand_unit(rng);
+	uint32_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void make_place(struct stream *st, uint64_t i, const struct oc_dataset *d,
+		       const struct lg_options *o, const double *cdf, uint64_t *rng,
+		       uint64_t customers)
+{
+	struct oc_command *c = &st->cmds[i];
+	uint32_t lines = oc_rand_below(rng, 100) < o->multi_line_pct ? 2 + oc_rand_below(rng, 3) : 1;
+	if (lines > d->sku_count)
+		lines = d->sku_count;
+	c->type = OC_CMD_PLACE;
+	c->key = i + 1;
+	c->customer = 1 + oc_rand_below(rng, (uint32_t)customers);
+	c->region = (uint16_t)oc_rand_below(rng, d->region_count);
+	for (uint32_t l = 0; l < lines;) {
+		uint32_t g = zipf_draw(cdf, d->sku_count, rng);
+		bool repeat = false;
+		for (uint32_t m = 0; m < l; m++)
+			repeat |= st->sku_idx[i * OC_ORDER_LINES_MAX + m] == g;
+		if (repeat)
+			continue; /* distinct SKUs per order */
+		st->sku_idx[i * OC_ORDER_LINES_MAX + l] = g;
+		c->lines[l].sku = d->skus[g].sku;
+		c->lines[l].quantity = oc_rand_below(rng, 100) < 80 ? 1 : 2;
+		l++;
+	}
+	c->line_count = (uint8_t)lines;
+	st->orig[i] = (uint32_t)i;
+}
+
+static int stream_make(struct stream *st, const struct oc_dataset *d, const struct lg_options *o)
+{
+	uint64_t n = o->orders;
+	st->n = n;
+	st->cmds = calloc(n, sizeof(*st->cmds));
+	st->orig = calloc(n, sizeof(uint32_t));
+	st->sku_idx = calloc(n * OC_ORDER_LINES_MAX, sizeof(uint32_t));
+	double *cdf = zipf_cdf(d->sku_count, o->zipf_s);
+	if (!st->cmds || !st->orig || !st->sku_idx || !cdf) {
+		free(cdf);
+		return -ENOMEM;
+	}
+	uint64_t rng = o->seed;
+	uint64_t customers = n / 4 > 1000 ? n / 4 : 1000;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t roll = oc_rand_below(&rng, 100);
+		bool earlier = i > 0;
+		if (earlier && roll < o->duplicate_pct) {
+			/* A retry: the same order again, with the same key. */
+			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
+			st->cmds[i] = st->cmds[j];
+			memcpy(&st->sku_idx[i * OC_ORDER_LINES_MAX], &st->sku_idx[j * OC_ORDER_LINES_MAX],
+			       OC_ORDER_LINES_MAX * sizeof(uint32_t));
+			st->orig[i] = j;
+		} else if (earlier && roll < o->duplicate_pct + o->cancel_pct) {
+			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
+			st->cmds[i] = (struct oc_command){.type = OC_CMD_CANCEL,
+							  .key = st->cmds[j].key,
+							  .customer = st->cmds[j].customer};
+			st->orig[i] = j;
+		} else {
+			make_place(st, i, d, o, cdf, &rng, customers);
+		}
+	}
+	free(cdf);
+	return 0;
+}
+
+static void stream_free(struct stream *st)
+{
+	free(st->cmds);
+	free(st->orig);
+	free(st->sku_idx);
+}
+
+static void take_answer(struct tally *t, const struct stream *st, const struct oc_response *r)
+{
+	if (r->seq == 0 || r->seq > st->n) {
+		t->stray++;
+		return;
+	}
+	uint64_t i = r->seq - 1; /* the engine numbers commands from 1, in submission order */
+	if (t->answers[i]++ != 0)
+		return;
+	t->status[i] = r->status;
+	if (r->flags & OC_RESPONSE_DUPLICATE) {
+		t->duplicate_flags++; /* the original's answer again: counted there */
+		return;
+	}
+	if (r->status == OC_STATUS_ACCEPTED) {
+		t->accepted++;
+		t->split += r->shipments > 1;
+	} else if (r->status == OC_STATUS_CANCELLED) {
+		t->cancelled_count++;
+		t->cancelled[st->orig[i]] = 1;
+	} else {
+		t->rejected++;
+		t->by_reason[r->reason < OC_REJECT_REASON_COUNT ? r->reason : 0]++;
+	}
+}
+
+/* Submits the whole stream and polls until every command is answered. */
+static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint32_t batch)
+{
+	struct oc_response resp[512];
+	uint64_t submitted = 0, answered = 0;
+	uint32_t idle = 0;
+	double t0 = now_s();
+	while (answered < st->n) {
+		int k = 0;
+		if (submitted < st->n) {
+			uint64_t want = st->n - submitted < batch ? st->n - submitted : batch;
+			k = oc_engine_try_submit_burst(e, st->cmds + submitted, (uint32_t)want);
+			submitted += (uint64_t)k;
+		}
+		int m = oc_engine_poll_burst(e, resp, 512);
+		for (int i = 0; i < m; i++)
+			take_answer(t, st, &resp[i]);
+		answered += (uint64_t)m;
+		if (k == 0 && m == 0 && ++idle > 64) {
+			sched_yield(); /* give a worker that shares our core its turn */
+			idle = 0;
+		}
+	}
+	t->seconds = now_s() - t0;
+}
+
+struct verdict {
+	uint64_t oversold_units, unanswered, duplicate_answers, limit_violations;
+	uint64_t stock_mismatches, counter_mismatches, sold_out_skus;
+	uint64_t state_hash;
+};
+
+struct held {
+	uint64_t customer;
+	uint32_t sku;
+	uint32_t units;
+};
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+	if (x->customer != y->customer)
+		return x->customer < y->customer ? -1 : 1;
+	return x->sku < y->sku ? -1 : x->sku > y->sku;
+}
+
+/* Units each SKU has sold (accepted, not cancelled), and each customer's holdings. */
+static uint64_t *tally_sold(const struct stream *st, const struct tally *t, uint32_t skus,
+			    struct held **held_out, uint64_t *held_count)
+{
+	uint64_t lines = 0;
+	for (uint64_t i = 0; i < st->n; i++)
+		lines += st->cmds[i].type == OC_CMD_PLACE ? st->cmds[i].line_count : 0;
+	uint64_t *sold = calloc(skus, sizeof(uint64_t));
+	struct held *held = malloc((lines + 1) * sizeof(struct held));
+	uint64_t h = 0;
+	for (uint64_t i = 0; sold && held && i < st->n; i++) {
+		const struct oc_command *c = &st->cmds[i];
+		if (st->orig[i] != i || t->status[i] != OC_STATUS_ACCEPTED || t->cancelled[i])
+			continue;
+		for (uint32_t l = 0; l < c->line_count; l++) {
+			uint32_t g = st->sku_idx[i * OC_ORDER_LINES_MAX + l];
+			sold[g] += c->lines[l].quantity;
+			held[h++] = (struct held){c->customer, g, c->lines[l].quantity};
+		}
+	}
+	*held_out = held;
+	*held_count = h;
+	return sold;
+}
+
+static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct stream *st,
+		   const struct tally *t, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (uint64_t i = 0; i < st->n; i++) {
+		v->unanswered += t->answers[i] == 0;
+		v->duplicate_answers += t->answers[i] > 1 ? t->answers[i] - 1u : 0;
+	}
+	v->duplicate_answers += t->stray;
+	struct held *held;
+	uint64_t held_n;
+	uint64_t *sold = tally_sold(st, t, d->sku_count, &held, &held_n);
+	if (!sold || !held) {
+		fprintf(stderr, "loadgen: out of memory verifying\n");
+		v->counter_mismatches++;
+		free(sold);
+		free(held);
+		return;
+	}
+	for (uint32_t g = 0; g < d->sku_count; g++) {
+		struct oc_stock s;
+		if (oc_engine_stock(e, d->skus[g].sku, &s) != 0) {
+			v->stock_mismatches++;
+			continue;
+		}
+		if (sold[g] > s.initial)
+			v->oversold_units += sold[g] - s.initial;
+		if (s.allocated > s.initial)
+			v->oversold_units += s.allocated - s.initial;
+		v->stock_mismatches += s.allocated != sold[g] || s.available != s.initial - s.allocated;
+		v->sold_out_skus += s.initial > 0 && s.available == 0;
+	}
+	qsort(held, held_n, sizeof(*held), held_cmp);
+	for (uint64_t a = 0, b; a < held_n; a = b) {
+		uint64_t units = 0;
+		for (b = a; b < held_n && !held_cmp(&held[a], &held[b]); b++)
+			units += held[b].units;
+		uint32_t limit = d->skus[held[a].sku].limit_per_customer;
+		v->limit_violations += limit && units > limit;
+	}
+	struct oc_stats s;
+	oc_engine_stats(e, &s);
+	v->counter_mismatches += s.accepted != t->accepted;
+	v->counter_mismatches += s.cancelled != t->cancelled_count;
+	v->counter_mismatches += s.commands != st->n || s.responses != st->n;
+	v->counter_mismatches += s.duplicates != t->duplicate_flags;
+	for (unsigned r = 1; r < OC_REJECT_REASON_COUNT; r++)
+		v->counter_mismatches += s.rejected[r] != t->by_reason[r];
+	v->state_hash = oc_engine_state_hash(e);
+	free(sold);
+	free(held);
+}
+
+static void report_text(const struct lg_options *o, const struct oc_stats *s,
+			const struct tally *t, const struct verdict *v, uint64_t n)
+{
+	printf("flash-sale (in process): %" PRIu64 " commands in %.3f s = %.2f M orders/s\n", n,
+	       t->seconds, (double)n / t->seconds / 1e6);
+	printf("  topology: %u worker threads, %u inventory shards%s\n", s->threads, s->shards,
+	       s->pinned ? ", pinned" : "");
+	printf("  accepted %" PRIu64 " (split %" PRIu64 "), cancelled %" PRIu64
+	       ", rejected %" PRIu64 ", answered from an earlier key %" PRIu64 "\n",
+	       t->accepted, t->split, t->cancelled_count, t->rejected, t->duplicate_flags);
+	for (unsigned r = 1; r < OC_REJECT_REASON_COUNT; r++)
+		if (t->by_reason[r])
+			printf("    %-16s %" PRIu64 "\n", oc_reject_reason_name(r), t->by_reason[r]);
+	printf("  checks: oversold units %" PRIu64 ", customers over a limit %" PRIu64
+	       ", unanswered %" PRIu64 ", answered twice %" PRIu64 ", stock mismatches %" PRIu64
+	       ", counter mismatches %" PRIu64 "\n",
+	       v->oversold_units, v->limit_violations, v->unanswered, v->duplicate_answers,
+	       v->stock_mismatches, v->counter_mismatches);
+	printf("  sold-out SKUs %" PRIu64 ", state hash %016" PRIx64 "\n", v->sold_out_skus,
+	       v->state_hash);
+}
+
+static int report_json(const char *path, const struct lg_options *o, const struct oc_stats *s,
+		       const struct tally *t, const struct verdict *v, uint64_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "loadgen: cannot write %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "{\n  \"scenario\": \"flash-sale\",\n  \"mode\": \"in-process\",\n");
+	fprintf(f, "  \"orders\": %" PRIu64 ",\n  \"seconds\": %.6f,\n", n, t->seconds);
+	fprintf(f, "  \"orders_per_sec\": %.1f,\n", (double)n / t->seconds);
+	fprintf(f, "  \"threads\": %u,\n  \"shards\": %u,\n  \"seed\": %" PRIu64 ",\n", s->threads,
+		s->shards, o->seed);
+	fprintf(f, "  \"accepted\": %" PRIu64 ",\n  \"rejected\": %" PRIu64 ",\n", t->accepted,
+		t->rejected);
+	fprintf(f, "  \"cancelled\": %" PRIu64 ",\n  \"duplicates\": %" PRIu64 ",\n",
+		t->cancelled_count, t->duplicate_flags);
+	fprintf(f, "  \"split_orders\": %" PRIu64 ",\n  \"rejected_by_reason\": {", t->split);
+	for (unsigned r = 1, first = 1; r < OC_REJECT_REASON_COUNT; r++) {
+		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", oc_reject_reason_name(r),
+			t->by_reason[r]);
+		first = 0;
+	}
+	fprintf(f, "},\n  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
+	fprintf(f, "  \"limit_violations\": %" PRIu64 ",\n", v->limit_violations);
+	fprintf(f, "  \"unanswered\": %" PRIu64 ",\n", v->unanswered);
+	fprintf(f, "  \"duplicate_answers\": %" PRIu64 ",\n", v->duplicate_answers);
+	fprintf(f, "  \"stock_mismatches\": %" PRIu64 ",\n", v->stock_mismatches);
+	fprintf(f, "  \"counter_mismatches\": %" PRIu64 ",\n", v->counter_mismatches);
+	fprintf(f, "  \"sold_out_skus\": %" PRIu64 ",\n", v->sold_out_skus);
+	fprintf(f, "  \"state_hash\": \"%016" PRIx64 "\"\n}\n", v->state_hash);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static bool verdict_ok(const struct verdict *v)
+{
+	return !v->oversold_units && !v->unanswered && !v->duplicate_answers &&
+	       !v->limit_violations && !v->stock_mismatches && !v->counter_mismatches;
+}
+
+static int make_engine(const struct lg_options *o, const char *dir, struct oc_engine **e)
+{
+	struct oc_config cfg;
+	oc_config_init(&cfg);
+	cfg.dataset_dir = dir;
+	cfg.threads = o->threads;
+	cfg.inventory_threads = o->inventory_threads;
+	cfg.shards = o->shards;
+	if (o->inflight_max)
+		cfg.inflight_max = o->inflight_max;
+	cfg.orders_max = o->orders < 1024 ? 1024 : (uint32_t)o->orders;
+	char err[512];
+	int rc = oc_engine_create(&cfg, e, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "loadgen: %s\n", err);
+	return rc;
+}
+
+/* Runs the stream through a started engine, stops it, verifies and reports. */
+static int run_with(const struct lg_options *o, const struct oc_dataset *d, struct oc_engine *e,
+		    struct stream *st)
+{
+	struct tally t = {0};
+	t.answers = calloc(st->n, 1);
+	t.status = calloc(st->n, 1);
+	t.cancelled = calloc(st->n, 1);
+	if (!t.answers || !t.status || !t.cancelled) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 2;
+	}
+	drive(e, st, &t, o->batch);
+	oc_engine_stop(e);
+	struct verdict v;
+	verify(e, d, st, &t, &v);
+	struct oc_stats s;
+	oc_engine_stats(e, &s);
+	if (!o->quiet)
+		report_text(o, &s, &t, &v, st->n);
+	int status = verdict_ok(&v) ? 0 : 1;
+	if (o->json_path && report_json(o->json_path, o, &s, &t, &v, st->n) != 0)
+		status = 2;
+	if (status == 1)
+		fprintf(stderr, "loadgen: INVARIANT BROKEN (see checks above)\n");
+	free(t.answers);
+	free(t.status);
+	free(t.cancelled);
+	return status;
+}
+
+static int generated_dataset(const struct lg_options *o, char *dir, size_t bytes)
+{
+	snprintf(dir, bytes, "/tmp/ordercore-demo.XXXXXX");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "loadgen: mkdtemp: %s\n", strerror(errno));
+		return -errno;
+	}
+	struct oc_demo_params p = {.skus = o->skus, .warehouses = o->warehouses,
+				   .stock_per_sku = o->stock_per_sku, .hot_skus = o->hot_skus,
+				   .hot_limit = o->hot_limit, .seed = o->seed};
+	char err[512];
+	int rc = oc_dataset_write_demo(dir, &p, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "loadgen: %s\n", err);
+	return rc;
+}
+
+static void remove_dataset(const char *dir)
+{
+	const char *files[] = {"skus.csv", "warehouses.csv", "stock.csv"};
+	char path[4200];
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int lg_flash_sale_run(const struct lg_options *o)
+{
+	char tmp[64] = "";
+	const char *dir = o->dataset_dir;
+	if (!dir) {
+		if (generated_dataset(o, tmp, sizeof(tmp)) != 0)
+			return 2;
+		dir = tmp;
+	}
+	struct oc_dataset d;
+	char err[512];
+	int status = 2;
+	if (oc_dataset_load(dir, &d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "loadgen: %s\n", err);
+		goto out;
+	}
+	struct stream st = {0};
+	struct oc_engine *e = NULL;
+	if (stream_make(&st, &d, o) != 0)
+		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
+	else if (make_engine(o, dir, &e) == 0 && oc_engine_start(e) == 0)
+		status = run_with(o, &d, e, &st);
+	oc_engine_free(e);
+	stream_free(&st);
+	oc_dataset_destroy(&d);
+out:
+	if (*tmp)
+		remove_dataset(tmp);
+	return status;
+}

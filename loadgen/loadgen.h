@@ -1,0 +1,29 @@
+/* loadgen.h: the parts of ordercore-loadgen: option parsing (main.c) and the in-process
+ * flash-sale scenario (flash_sale.c), which generates an order stream, drives an embedded
+ * engine, checks the invariants and reports. */
+#ifndef OC_LOADGEN_H
+#define OC_LOADGEN_H
+
+#include <stdint.h>
+
+struct lg_options {
+	const char *dataset_dir; /* NULL: generate one into a temporary directory */
+	const char *json_path;   /* --json FILE */
+	const char *scenario;
+	uint64_t orders;
+	uint64_t seed;
+	uint32_t skus, warehouses, stock_per_sku, hot_skus, hot_limit;
+	uint32_t threads, inventory_threads, shards, inflight_max;
+	uint32_t batch;          /* commands per submit call */
+	uint32_t multi_line_pct; /* orders with 2..4 lines */
+	uint32_t duplicate_pct;  /* retries of an earlier key */
+	uint32_t cancel_pct;     /* cancels of an earlier order */
+	double zipf_s;           /* skew of SKU popularity */
+	int quiet;
+};
+
+/* Runs the in-process flash sale; returns the process exit status (0 when every invariant
+ * holds, 1 when one is broken, 2 on a setup error). */
+int lg_flash_sale_run(const struct lg_options *o);
+
+#endif

@@ -1,0 +1,195 @@
+/* main.c: the command line of ordercore-loadgen. It parses options into struct lg_options
+ * and runs one mode: --gen-dataset writes a demo dataset; --in-process runs a scenario
+ * against an engine embedded in this process. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "loadgen.h"
+
+static const char usage[] =
+	"usage: ordercore-loadgen --in-process --scenario flash-sale [options]\n"
+	"       ordercore-loadgen --gen-dataset DIR [dataset options]\n"
+	"\n"
+	"Modes:\n"
+	"  --in-process            drive an engine embedded in this process\n"
+	"  --gen-dataset DIR       write skus.csv, warehouses.csv, stock.csv into DIR\n"
+	"\n"
+	"Scenario options:\n"
+	"  --scenario NAME         flash-sale (the only in-process scenario so far)\n"
+	"  --orders N              commands in the stream (default 1000000)\n"
+	"  --seed S                seed of the dataset and the stream (default 1)\n"
+	"  --dataset DIR           use this dataset (default: generate one in /tmp)\n"
+	"  --json FILE             write a JSON summary\n"
+	"  --multi-line-pct P      orders with 2-4 lines, percent (default 10)\n"
+	"  --duplicate-pct P       retries with an earlier key, percent (default 1)\n"
+	"  --cancel-pct P          cancels of an earlier order, percent (default 1)\n"
+	"  --zipf S                skew of SKU popularity (default 1.1)\n"
+	"  --batch N               commands per submit call (default 256)\n"
+	"  --quiet                 print nothing but errors\n"
+	"\n"
+	"Engine options (0 = the engine's default):\n"
+	"  --threads N             worker threads (default: cores - 1)\n"
+	"  --inventory-threads N   of which run inventory shards\n"
+	"  --shards N              inventory shards (default 4)\n"
+	"  --inflight N            admission window, a power of two (default 1024)\n"
+	"\n"
+	"Dataset options (generated datasets):\n"
+	"  --skus N                SKUs (default 10000)\n"
+	"  --warehouses W          warehouses, 1-64 (default 8)\n"
+	"  --stock-per-sku Q       units of each SKU over all warehouses (default 1000)\n"
+	"  --hot-skus H            SKUs with a per-customer limit (default min(10, skus))\n"
+	"  --hot-limit L           that limit, units (default 2)\n"
+	"\n"
+	"Exit status: 0 when every invariant holds, 1 when one is broken, 2 on a usage or\n"
+	"setup error.\n";
+
+enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASET, OPT_JSON,
+       OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
+       OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
+       OPT_HOT_LIMIT, OPT_HELP };
+
+static const struct option options[] = {
+	{"gen-dataset", required_argument, 0, OPT_GEN},
+	{"in-process", no_argument, 0, OPT_INPROC},
+	{"scenario", required_argument, 0, OPT_SCENARIO},
+	{"orders", required_argument, 0, OPT_ORDERS},
+	{"seed", required_argument, 0, OPT_SEED},
+	{"dataset", required_argument, 0, OPT_DATASET},
+	{"json", required_argument, 0, OPT_JSON},
+	{"multi-line-pct", required_argument, 0, OPT_MULTI},
+	{"duplicate-pct", required_argument, 0, OPT_DUP},
+	{"cancel-pct", required_argument, 0, OPT_CANCEL},
+	{"zipf", required_argument, 0, OPT_ZIPF},
+	{"batch", required_argument, 0, OPT_BATCH},
+	{"quiet", no_argument, 0, OPT_QUIET},
+	{"threads", required_argument, 0, OPT_THREADS},
+	{"inventory-threads", required_argument, 0, OPT_INV_THREADS},
+	{"shards", required_argument, 0, OPT_SHARDS},
+	{"inflight", required_argument, 0, OPT_INFLIGHT},
+	{"skus", required_argument, 0, OPT_SKUS},
+	{"warehouses", required_argument, 0, OPT_WH},
+	{"stock-per-sku", required_argument, 0, OPT_STOCK},
+	{"hot-skus", required_argument, 0, OPT_HOT},
+	{"hot-limit", required_argument, 0, OPT_HOT_LIMIT},
+	{"help", no_argument, 0, OPT_HELP},
+	{0, 0, 0, 0},
+};
+
+/* Parses a whole decimal number in [min, max]; exits with status 2 otherwise. */
+static uint64_t number(const char *opt, const char *text, uint64_t min, uint64_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "ordercore-loadgen: --%s wants a whole number in [%" PRIu64
+				", %" PRIu64 "], not '%s'\n", opt, min, max, text);
+		exit(2);
+	}
+	return v;
+}
+
+static uint32_t u32(const char *opt, const char *text, uint32_t min, uint32_t max)
+{
+	return (uint32_t)number(opt, text, min, max);
+}
+
+static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc)
+{
+	int c, idx;
+	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+		const char *name = c >= OPT_GEN && c < OPT_HELP ? options[c - OPT_GEN].name : "";
+		switch (c) {
+		case OPT_GEN: *gen_dir = optarg; break;
+		case OPT_INPROC: *inproc = 1; break;
+		case OPT_SCENARIO: o->scenario = optarg; break;
+		case OPT_ORDERS: o->orders = number(name, optarg, 1, 1u << 30); break;
+		case OPT_SEED: o->seed = number(name, optarg, 0, UINT64_MAX); break;
+		case OPT_DATASET: o->dataset_dir = optarg; break;
+		case OPT_JSON: o->json_path = optarg; break;
+		case OPT_MULTI: o->multi_line_pct = u32(name, optarg, 0, 100); break;
+		case OPT_DUP: o->duplicate_pct = u32(name, optarg, 0, 100); break;
+		case OPT_CANCEL: o->cancel_pct = u32(name, optarg, 0, 100); break;
+		case OPT_ZIPF: {
+			char *end;
+			o->zipf_s = strtod(optarg, &end);
+			if (*end || end == optarg || o->zipf_s < 0 || o->zipf_s > 10) {
+				fprintf(stderr, "ordercore-loadgen: --zipf wants a number in [0, 10]\n");
+				exit(2);
+			}
+			break;
+		}
+		case OPT_BATCH: o->batch = u32(name, optarg, 1, 65536); break;
+		case OPT_QUIET: o->quiet = 1; break;
+		case OPT_THREADS: o->threads = u32(name, optarg, 0, 64); break;
+		case OPT_INV_THREADS: o->inventory_threads = u32(name, optarg, 0, 64); break;
+		case OPT_SHARDS: o->shards = u32(name, optarg, 0, 64); break;
+		case OPT_INFLIGHT: o->inflight_max = u32(name, optarg, 0, 1u << 20); break;
+		case OPT_SKUS: o->skus = u32(name, optarg, 1, 1u << 26); break;
+		case OPT_WH: o->warehouses = u32(name, optarg, 1, 64); break;
+		case OPT_STOCK: o->stock_per_sku = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_HOT: o->hot_skus = u32(name, optarg, 0, 1u << 26); break;
+		case OPT_HOT_LIMIT: o->hot_limit = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_HELP:
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ordercore-loadgen: unexpected argument '%s'\n%s", argv[optind], usage);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct lg_options o = {.scenario = "flash-sale", .orders = 1000000, .seed = 1,
+			       .skus = 10000, .warehouses = 8, .stock_per_sku = 1000,
+			       .hot_skus = UINT32_MAX, .hot_limit = 2, .batch = 256,
+			       .multi_line_pct = 10, .duplicate_pct = 1, .cancel_pct = 1,
+			       .zipf_s = 1.1};
+	const char *gen_dir = NULL;
+	int inproc = 0;
+	parse(argc, argv, &o, &gen_dir, &inproc);
+	if (o.hot_skus == UINT32_MAX)
+		o.hot_skus = o.skus < 10 ? o.skus : 10;
+	if (o.hot_skus > o.skus) {
+		fprintf(stderr, "ordercore-loadgen: --hot-skus %u exceeds --skus %u\n", o.hot_skus,
+			o.skus);
+		return 2;
+	}
+	if (gen_dir) {
+		struct oc_demo_params p = {.skus = o.skus, .warehouses = o.warehouses,
+					   .stock_per_sku = o.stock_per_sku,
+					   .hot_skus = o.hot_skus, .hot_limit = o.hot_limit,
+					   .seed = o.seed};
+		char err[512];
+		if (oc_dataset_write_demo(gen_dir, &p, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ordercore-loadgen: %s\n", err);
+			return 2;
+		}
+		printf("wrote demo dataset to %s: %u SKUs, %u warehouses, %u units per SKU\n",
+		       gen_dir, o.skus, o.warehouses, o.stock_per_sku);
+		return 0;
+	}
+	if (!inproc) {
+		fprintf(stderr, "ordercore-loadgen: say --in-process (the network mode comes with "
+				"ordercored) or --gen-dataset DIR\n%s", usage);
+		return 2;
+	}
+	if (strcmp(o.scenario, "flash-sale") != 0) {
+		fprintf(stderr, "ordercore-loadgen: unknown scenario '%s' (known: flash-sale)\n",
+			o.scenario);
+		return 2;
+	}
+	if (o.duplicate_pct + o.cancel_pct > 100) {
+		fprintf(stderr, "ordercore-loadgen: --duplicate-pct + --cancel-pct exceed 100\n");
+		return 2;
+	}
+	return lg_flash_sale_run(&o);
+}

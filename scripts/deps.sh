@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that ordercore's build, tests and benchmarks need.
+# Idempotent: it asks apt only for what is missing, and does nothing when all is present.
+# Works as root; uses sudo otherwise.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang
+  liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev libcmocka-dev libinih-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps.sh: installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
