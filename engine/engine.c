@@ -40,9 +40,9 @@ struct oc_engine {
 	struct oc_egress egress;
 	struct oc_poller poller;
 
-	struct oc_worker *workers; /* [threads] */
-	struct oc_worker **line_wakers; /* [shard] worker of each shard */
-	struct oc_worker **result_wakers;
+	struct oc_worker *workers;           /* [threads] */
+	struct oc_worker **inventory_wakers; /* [threads] for validate */
+	struct oc_worker **release_wakers;   /* [shard] for route */
 };
 
 static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
@@ -138,22 +138,27 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 }
 
 /* Gives every SKU its shard (XXH3 of the SKU number modulo the shard count) and its index
- * among that shard's SKUs. */
+ * among that shard's SKUs, and builds the lookup validate uses: SKU number -> both. */
 static int catalog_init(struct oc_engine *e)
 {
 	struct oc_catalog *c = &e->catalog;
 	uint32_t n = e->data.sku_count;
 	c->data = &e->data;
-	c->shard = mi_malloc(n ? n : 1);
-	c->local = mi_malloc((n ? n : 1) * sizeof(uint32_t));
-	if (!c->shard || !c->local)
+	c->place = mi_malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!c->place || oc_u64map_init(&c->by_sku, n ? n : 1) != 0)
 		return -ENOMEM;
 	uint32_t counts[OC_LIMIT_SHARDS_MAX] = {0};
 	for (uint32_t g = 0; g < n; g++) {
-		uint64_t sku = e->data.skus[g].sku;
-		uint32_t s = (uint32_t)(XXH3_64bits(&sku, sizeof(sku)) % e->shards);
-		c->shard[g] = (uint8_t)s;
-		c->local[g] = counts[s]++;
+		uint64_t hash = oc_hash_u64(e->data.skus[g].sku);
+		uint32_t s = (uint32_t)(hash % e->shards);
+		c->place[g] = OC_PLACE(s, counts[s]);
+		counts[s]++;
+		bool found;
+		struct oc_u64map_entry *m = oc_u64map_upsert(&c->by_sku, e->data.skus[g].sku, hash,
+							     &found);
+		OC_ASSERT(m && !found); /* the loader refuses duplicate SKUs */
+		m->value = g;
+		m->aux = c->place[g];
 	}
 	c->line_quantity_max = e->cfg.line_quantity_max;
 	c->inflight_max = e->cfg.inflight_max;
@@ -245,13 +250,14 @@ static void wire(struct oc_engine *e, const struct placement *p)
 	v->line = e->line;
 	v->shards = e->shards;
 	v->wake_route = waker(e, p->validate, p->route);
-	v->wake_shard = e->line_wakers;
+	v->wake_inventory = e->inventory_wakers;
+	v->inventory_workers = 0;
 	r->order = &e->order;
 	r->result = e->result;
 	r->release = e->release;
 	r->out = &e->out;
 	r->wake_egress = waker(e, p->route, p->egress);
-	r->wake_shard = e->result_wakers;
+	r->wake_shard = e->release_wakers;
 	for (uint32_t s = 0; s < e->shards; s++) {
 		struct oc_shard *sh = &e->shard[s];
 		sh->line = &e->line[s];
@@ -259,8 +265,13 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		sh->result = &e->result[s];
 		sh->validated_seq = &v->validated_seq;
 		sh->wake_route = waker(e, p->shard[s], p->route);
-		e->line_wakers[s] = waker(e, p->validate, p->shard[s]);
-		e->result_wakers[s] = waker(e, p->route, p->shard[s]);
+		e->release_wakers[s] = waker(e, p->route, p->shard[s]);
+		struct oc_worker *w = waker(e, p->validate, p->shard[s]);
+		bool listed = !w;
+		for (uint32_t i = 0; i < v->inventory_workers && !listed; i++)
+			listed = v->wake_inventory[i] == w;
+		if (!listed)
+			v->wake_inventory[v->inventory_workers++] = w;
 	}
 	e->egress = (struct oc_egress){.out = &e->out, .responses = &e->responses,
 				       .wake_route = waker(e, p->egress, p->route)};
@@ -275,9 +286,9 @@ static int workers_init(struct oc_engine *e)
 	struct placement p;
 	place_stages(e, &p);
 	e->workers = mi_calloc(e->threads, sizeof(struct oc_worker));
-	e->line_wakers = mi_calloc(e->shards, sizeof(struct oc_worker *));
-	e->result_wakers = mi_calloc(e->shards, sizeof(struct oc_worker *));
-	if (!e->workers || !e->line_wakers || !e->result_wakers)
+	e->inventory_wakers = mi_calloc(e->threads, sizeof(struct oc_worker *));
+	e->release_wakers = mi_calloc(e->shards, sizeof(struct oc_worker *));
+	if (!e->workers || !e->inventory_wakers || !e->release_wakers)
 		return -ENOMEM;
 	cpu_set_t set;
 	int cpus[OC_LIMIT_THREADS_MAX + 1], ncpus = 0;
@@ -412,10 +423,10 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e->result);
 	mi_free(e->release);
 	mi_free(e->workers);
-	mi_free(e->line_wakers);
-	mi_free(e->result_wakers);
-	mi_free(e->catalog.shard);
-	mi_free(e->catalog.local);
+	mi_free(e->inventory_wakers);
+	mi_free(e->release_wakers);
+	mi_free(e->catalog.place);
+	oc_u64map_destroy(&e->catalog.by_sku);
 	oc_dataset_destroy(&e->data);
 	mi_free(e);
 }
@@ -436,9 +447,10 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 		initial += e->data.on_hand[(size_t)g * wh + w];
 		free_units += e->route.free_units[(size_t)g * wh + w];
 	}
-	const struct oc_shard *s = &e->shard[e->catalog.shard[g]];
+	uint32_t place = e->catalog.place[g];
+	const struct oc_shard *s = &e->shard[OC_PLACE_SHARD(place)];
 	*out = (struct oc_stock){.initial = initial,
-				 .available = s->available[e->catalog.local[g]],
+				 .available = s->stock[OC_PLACE_LOCAL(place)].available,
 				 .allocated = initial - free_units,
 				 .limit_per_customer = e->data.skus[g].limit_per_customer};
 	return 0;

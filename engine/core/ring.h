@@ -115,6 +115,39 @@ static inline void oc_ring_spsc_release(struct oc_ring *r, uint32_t n)
 	atomic_store_explicit(&r->head, head + n, memory_order_release);
 }
 
+/* Copies n slots between the ring, starting at free-running index `first`, and a flat
+ * array: one memcpy per contiguous run, so at most two per burst. */
+static inline void oc_ring__copy_in(struct oc_ring *r, uint32_t first, const void *items,
+				    uint32_t n)
+{
+	uint32_t idx = first & r->mask;
+	uint32_t run = r->mask + 1 - idx;
+	size_t bytes = (size_t)n * r->slot_bytes;
+	unsigned char *dst = r->slots + (size_t)idx * r->slot_bytes;
+	if (n <= run) {
+		memcpy(dst, items, bytes);
+	} else {
+		size_t first_bytes = (size_t)run * r->slot_bytes;
+		memcpy(dst, items, first_bytes);
+		memcpy(r->slots, (const unsigned char *)items + first_bytes, bytes - first_bytes);
+	}
+}
+
+static inline void oc_ring__copy_out(struct oc_ring *r, uint32_t first, void *out, uint32_t n)
+{
+	uint32_t idx = first & r->mask;
+	uint32_t run = r->mask + 1 - idx;
+	size_t bytes = (size_t)n * r->slot_bytes;
+	const unsigned char *src = r->slots + (size_t)idx * r->slot_bytes;
+	if (n <= run) {
+		memcpy(out, src, bytes);
+	} else {
+		size_t first_bytes = (size_t)run * r->slot_bytes;
+		memcpy(out, src, first_bytes);
+		memcpy((unsigned char *)out + first_bytes, r->slots, bytes - first_bytes);
+	}
+}
+
 /* Producer: copies as many of the n items (slot_bytes each) as fit; returns the count. */
 static inline uint32_t oc_ring_spsc_try_push_burst(struct oc_ring *r, const void *items,
 						   uint32_t n)
@@ -122,12 +155,10 @@ static inline uint32_t oc_ring_spsc_try_push_burst(struct oc_ring *r, const void
 	uint32_t free_slots = oc_ring_spsc_writable(r, n);
 	if (n > free_slots)
 		n = free_slots;
-	const unsigned char *src = items;
-	for (uint32_t i = 0; i < n; i++)
-		memcpy(oc_ring_spsc_write_slot(r, i), src + (size_t)i * r->slot_bytes,
-		       r->slot_bytes);
-	if (n)
+	if (n) {
+		oc_ring__copy_in(r, atomic_load_explicit(&r->tail, memory_order_relaxed), items, n);
 		oc_ring_spsc_commit(r, n);
+	}
 	return n;
 }
 
@@ -137,12 +168,10 @@ static inline uint32_t oc_ring_spsc_try_pop_burst(struct oc_ring *r, void *out, 
 	uint32_t used = oc_ring_spsc_readable(r, n);
 	if (n > used)
 		n = used;
-	unsigned char *dst = out;
-	for (uint32_t i = 0; i < n; i++)
-		memcpy(dst + (size_t)i * r->slot_bytes, oc_ring_spsc_read_slot(r, i),
-		       r->slot_bytes);
-	if (n)
+	if (n) {
+		oc_ring__copy_out(r, atomic_load_explicit(&r->head, memory_order_relaxed), out, n);
 		oc_ring_spsc_release(r, n);
+	}
 	return n;
 }
 

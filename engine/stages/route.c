@@ -52,9 +52,10 @@ void oc_route_destroy(struct oc_route *r)
 static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
 			 uint32_t sku, uint32_t quantity)
 {
-	uint32_t s = r->catalog->shard[sku];
+	uint32_t place = r->catalog->place[sku];
+	uint32_t s = OC_PLACE_SHARD(place);
 	struct oc_release_msg *m = oc_ring_spsc_write_slot(&r->release[s], r->released[s]++);
-	*m = (struct oc_release_msg){cause_seq, customer, r->catalog->local[sku], quantity, 0};
+	*m = (struct oc_release_msg){cause_seq, customer, OC_PLACE_LOCAL(place), quantity, 0};
 }
 
 /* True when every shard ring has room for `count` more releases. When one has not, the turn
@@ -212,6 +213,17 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 	return true;
 }
 
+/* Orders ahead whose first SKU's row of free units is fetched early, so that planning
+ * finds it in cache. */
+#define PREFETCH_ORDERS 8
+
+static void prefetch_order(struct oc_route *r, uint32_t i)
+{
+	const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, i);
+	if (om->line_count)
+		__builtin_prefetch(&r->free_units[(size_t)om->first_sku * r->warehouses]);
+}
+
 uint32_t oc_route_step(void *arg)
 {
 	struct oc_route *r = arg;
@@ -223,7 +235,11 @@ uint32_t oc_route_step(void *arg)
 		n = room;
 	uint32_t done = 0;
 	uint64_t last_seq = 0;
+	for (uint32_t i = 0; i < PREFETCH_ORDERS && i < n; i++)
+		prefetch_order(r, i);
 	for (; done < n; done++) {
+		if (done + PREFETCH_ORDERS < n)
+			prefetch_order(r, done + PREFETCH_ORDERS);
 		const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, done);
 		if (!route_one(r, om, oc_ring_spsc_write_slot(r->out, done)))
 			break;

@@ -35,7 +35,8 @@ struct oc_line_msg {
 	uint64_t customer;
 	uint32_t sku_local; /* index of the SKU in the shard's arrays */
 	uint32_t quantity;
-	uint64_t unused;
+	uint32_t sku;       /* global SKU index, echoed in the result */
+	uint32_t unused;
 };
 
 #define OC_ORDER_DUPLICATE 0x1u
@@ -46,6 +47,7 @@ struct oc_order_msg {
 	uint64_t key;
 	uint64_t customer;
 	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target */
+	uint32_t first_sku;   /* global SKU index of line 0 (for route's prefetch) */
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command */
 	uint8_t line_count;   /* lines sent to shards (0 if rejected, duplicate, cancel) */
@@ -81,11 +83,18 @@ _Static_assert(sizeof(struct oc_result_msg) == 32, "result message is half a cac
 _Static_assert(sizeof(struct oc_release_msg) == 32, "release message is half a cache line");
 _Static_assert(sizeof(struct oc_response) == 32, "response is half a cache line");
 
+/* Where a SKU lives: its shard and its index among that shard's SKUs, packed in 32 bits. */
+#define OC_PLACE_SHARD(p) ((p) & 63u)
+#define OC_PLACE_LOCAL(p) ((p) >> 6)
+#define OC_PLACE(shard, local) ((local) << 6 | (shard))
+_Static_assert(OC_LIMIT_SHARDS_MAX <= 64 && OC_LIMIT_SKUS_MAX <= (1u << 26),
+	       "shard and local index pack into 32 bits");
+
 /* The catalog as the stages see it: read-only after setup, shared by every thread. */
 struct oc_catalog {
 	const struct oc_dataset *data;
-	uint8_t *shard;      /* [global sku] -> shard */
-	uint32_t *local;     /* [global sku] -> index within the shard */
+	struct oc_u64map by_sku; /* SKU number -> value: global index, aux: OC_PLACE */
+	uint32_t *place;         /* [global index] -> OC_PLACE */
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
 };
@@ -107,12 +116,19 @@ struct oc_validate {
 	struct oc_ring *order;             /* -> route */
 	struct oc_ring *line;              /* [shard] -> shard */
 	struct oc_worker *wake_route;
-	struct oc_worker **wake_shard;     /* [shard] */
+	struct oc_worker **wake_inventory; /* every other worker running a shard, once */
+	uint32_t inventory_workers;
 	uint32_t shards;
 	uint32_t orders_max;
 	struct oc_u64map keys;             /* client key -> order index */
 	uint32_t orders;                   /* order indices given */
 	alignas(64) _Atomic uint64_t validated_seq; /* read by the shards */
+};
+
+/* A shard's stock of one SKU. */
+struct oc_stock_cell {
+	uint32_t available; /* units not reserved */
+	uint32_t limit;     /* units one customer may hold, 0: none */
 };
 
 /* A purchase counter: units of one SKU held by one customer. */
@@ -131,9 +147,7 @@ struct oc_shard {
 	struct oc_worker *wake_route;
 	const _Atomic uint64_t *validated_seq;
 	uint32_t sku_count;
-	uint32_t *global;         /* [local] -> global SKU index */
-	uint32_t *available;      /* [local] units not reserved */
-	uint32_t *limit;          /* [local] units per customer, 0: none */
+	struct oc_stock_cell *stock; /* [local] */
 	struct oc_pair *pairs;    /* open addressing, keyed by (customer, sku_local) */
 	uint32_t pair_mask;
 	uint32_t pair_count;

@@ -18,10 +18,12 @@ int oc_validate_init(struct oc_validate *v, uint32_t orders_max)
 
 void oc_validate_destroy(struct oc_validate *v) { oc_u64map_destroy(&v->keys); }
 
-/* Checks a place command's fields and resolves its SKUs to global indices. Returns the
- * reject reason, OC_REJECT_NONE when the order may go to the shards. */
+/* Checks a place command's fields and finds where its SKUs live. Returns the reject
+ * reason, OC_REJECT_NONE when the order may go to the shards. sku0_hash is the hash of line
+ * 0's SKU, computed ahead for the prefetch. */
 static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command *c,
-			   uint32_t *sku /* OUT: [line] global index */)
+			   uint64_t sku0_hash, uint32_t *sku /* OUT: [line] global index */,
+			   uint32_t *place /* OUT: [line] OC_PLACE */)
 {
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
@@ -35,13 +37,14 @@ static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command
 			return OC_REJECT_MALFORMED;
 		if (l->sku == 0)
 			return OC_REJECT_UNKNOWN_SKU;
-		const struct oc_u64map_entry *e =
-			oc_u64map_find(&cat->data->sku_index, l->sku, oc_hash_u64(l->sku));
+		const struct oc_u64map_entry *e = oc_u64map_find(
+			&cat->by_sku, l->sku, i == 0 ? sku0_hash : oc_hash_u64(l->sku));
 		if (!e)
 			return OC_REJECT_UNKNOWN_SKU;
 		if (l->quantity == 0 || l->quantity > cat->line_quantity_max)
 			return OC_REJECT_BAD_QUANTITY;
 		sku[i] = e->value;
+		place[i] = e->aux;
 		for (uint32_t j = 0; j < i; j++)
 			if (sku[j] == sku[i])
 				return OC_REJECT_DUPLICATE_SKU;
@@ -49,32 +52,59 @@ static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command
 	return OC_REJECT_NONE;
 }
 
-/* Sends the lines of a new order to their shards (space was checked by the caller). */
+/* Sends the lines of a new order to their shards (the turn made room for them). */
 static void scatter_lines(struct oc_validate *v, const struct oc_command *c, const uint32_t *sku,
-			  struct oc_order_msg *om, uint32_t *pushed /* [shard] */)
+			  const uint32_t *place, struct oc_order_msg *om, uint32_t *pushed)
 {
-	const struct oc_catalog *cat = v->catalog;
 	for (uint32_t i = 0; i < c->line_count; i++) {
-		uint32_t shard = cat->shard[sku[i]];
+		uint32_t shard = OC_PLACE_SHARD(place[i]);
 		struct oc_line_msg *lm = oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++);
-		lm->seq = c->seq;
-		lm->customer = c->customer;
-		lm->sku_local = cat->local[sku[i]];
-		lm->quantity = c->lines[i].quantity;
+		*lm = (struct oc_line_msg){.seq = c->seq, .customer = c->customer,
+					   .sku_local = OC_PLACE_LOCAL(place[i]),
+					   .quantity = c->lines[i].quantity, .sku = sku[i]};
 		om->shard[i] = (uint8_t)shard;
 	}
 	om->line_count = c->line_count;
+	om->first_sku = sku[0];
 }
 
-static void handle_place(struct oc_validate *v, const struct oc_command *c, struct oc_order_msg *om,
-			 uint32_t *pushed)
+/* Hashes of a command's key and first SKU, computed PREFETCH_COMMANDS ahead so that the
+ * two table entries they lead to are on their way from memory by the command's turn. */
+struct ahead {
+	uint64_t key_hash;
+	uint64_t sku0_hash;
+};
+
+#define PREFETCH_COMMANDS 8
+
+/* The command slot itself comes from the submitting core: it is fetched twice as far ahead,
+ * so that hashing it PREFETCH_COMMANDS ahead does not wait. */
+static void prefetch_slot(struct oc_validate *v, uint32_t i, uint32_t n)
 {
-	uint32_t sku[OC_ORDER_LINES_MAX];
-	om->reason = check_place(v->catalog, c, sku);
+	if (i + 2 * PREFETCH_COMMANDS < n)
+		__builtin_prefetch(oc_ring_spsc_read_slot(v->cmd, i + 2 * PREFETCH_COMMANDS));
+}
+
+static void prefetch_command(struct oc_validate *v, uint32_t i, struct ahead *a)
+{
+	const struct oc_command *c = oc_ring_spsc_read_slot(v->cmd, i);
+	a->key_hash = oc_hash_u64(c->key);
+	oc_u64map_prefetch(&v->keys, a->key_hash);
+	if (c->type == OC_CMD_PLACE && c->line_count) {
+		a->sku0_hash = oc_hash_u64(c->lines[0].sku);
+		oc_u64map_prefetch(&v->catalog->by_sku, a->sku0_hash);
+	}
+}
+
+static void handle_place(struct oc_validate *v, const struct oc_command *c, const struct ahead *a,
+			 struct oc_order_msg *om, uint32_t *pushed)
+{
+	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
+	om->reason = check_place(v->catalog, c, a->sku0_hash, sku, place);
 	if (om->reason != OC_REJECT_NONE)
 		return;
 	bool found;
-	struct oc_u64map_entry *e = oc_u64map_upsert(&v->keys, c->key, oc_hash_u64(c->key), &found);
+	struct oc_u64map_entry *e = oc_u64map_upsert(&v->keys, c->key, a->key_hash, &found);
 	if (!e) {
 		om->reason = OC_REJECT_CAPACITY;
 		return;
@@ -86,17 +116,17 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, stru
 	}
 	e->value = v->orders++;
 	om->order_index = e->value;
-	scatter_lines(v, c, sku, om, pushed);
+	scatter_lines(v, c, sku, place, om, pushed);
 }
 
 static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
-			  struct oc_order_msg *om)
+			  const struct ahead *a, struct oc_order_msg *om)
 {
 	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || c->reserved != 0) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
-	const struct oc_u64map_entry *e = oc_u64map_find(&v->keys, c->key, oc_hash_u64(c->key));
+	const struct oc_u64map_entry *e = oc_u64map_find(&v->keys, c->key, a->key_hash);
 	if (!e) {
 		om->reason = OC_REJECT_UNKNOWN_ORDER;
 		return;
@@ -131,8 +161,16 @@ uint32_t oc_validate_step(void *arg)
 	if (n == 0)
 		return 0;
 	uint32_t pushed[OC_LIMIT_SHARDS_MAX] = {0};
+	struct ahead ahead[OC_STAGE_BURST_MAX];
 	uint64_t last_seq = 0;
+	for (uint32_t i = 0; i < 2 * PREFETCH_COMMANDS && i < n; i++)
+		__builtin_prefetch(oc_ring_spsc_read_slot(v->cmd, i));
+	for (uint32_t i = 0; i < PREFETCH_COMMANDS && i < n; i++)
+		prefetch_command(v, i, &ahead[i]);
 	for (uint32_t i = 0; i < n; i++) {
+		prefetch_slot(v, i, n);
+		if (i + PREFETCH_COMMANDS < n)
+			prefetch_command(v, i + PREFETCH_COMMANDS, &ahead[i + PREFETCH_COMMANDS]);
 		const struct oc_command *c = oc_ring_spsc_read_slot(v->cmd, i);
 		struct oc_order_msg *om = oc_ring_spsc_write_slot(v->order, i);
 		memset(om, 0, sizeof(*om));
@@ -143,24 +181,25 @@ uint32_t oc_validate_step(void *arg)
 		om->region = c->region;
 		om->order_index = UINT32_MAX;
 		if (c->type == OC_CMD_PLACE)
-			handle_place(v, c, om, pushed);
+			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL)
-			handle_cancel(v, c, om);
+			handle_cancel(v, c, &ahead[i], om);
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;
 	}
-	for (uint32_t s = 0; s < v->shards; s++) {
-		if (pushed[s]) {
+	for (uint32_t s = 0; s < v->shards; s++)
+		if (pushed[s])
 			oc_ring_spsc_commit(&v->line[s], pushed[s]);
-			oc_worker_wake(v->wake_shard[s]);
-		}
-	}
 	oc_ring_spsc_commit(v->order, n);
 	oc_ring_spsc_release(v->cmd, n);
 	/* Pairs with the acquire load in the shards: every line of a command up to last_seq
 	 * was committed to its shard's ring before this store. */
 	atomic_store_explicit(&v->validated_seq, last_seq, memory_order_release);
+	/* Every shard, not only those given lines: a shard with releases waiting may apply
+	 * them now that validated_seq moved (docs/architecture.md, no deadlock, point 4). */
+	for (uint32_t w = 0; w < v->inventory_workers; w++)
+		oc_worker_wake(v->wake_inventory[w]);
 	oc_worker_wake(v->wake_route);
 	return n;
 }

@@ -1,0 +1,47 @@
+# Thin wrapper over CMake: `make run`, `make test`, `make bench`. Every target installs the
+# Debian packages it needs first (scripts/deps.sh does nothing when they are present).
+
+BUILD      ?= build
+TSAN_BUILD ?= build-tsan
+JOBS       ?= $(shell nproc)
+# -Werror in CI (CI=true is set there), warnings stay warnings on a developer's machine.
+WERROR     ?= $(if $(CI),ON,OFF)
+CMAKE      := cmake
+
+.PHONY: all deps build test test-tsan run bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DOC_WERROR=$(WERROR) >/dev/null
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
+
+# Every test, then the concurrency tests again under ThreadSanitizer.
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+	$(MAKE) --no-print-directory test-tsan
+
+test-tsan: deps
+	$(CMAKE) -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOC_SANITIZE=thread \
+		-DOC_WERROR=$(WERROR) >/dev/null
+	$(CMAKE) --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		ctest -L concurrency --output-on-failure
+
+# The flash-sale demo: until ordercored exists, the engine runs in this process.
+run: build
+	./$(BUILD)/loadgen/ordercore-loadgen --in-process --scenario flash-sale \
+		--orders 2000000 --json $(BUILD)/flash-sale.json
+	@echo "summary: $(BUILD)/flash-sale.json"
+
+# Micro-benchmarks (JSON in $(BUILD)/bench.json) and the in-process flash-sale throughput.
+bench: build
+	./$(BUILD)/bench/ordercore-bench --benchmark_out=$(BUILD)/bench.json \
+		--benchmark_out_format=json
+	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
+
+clean:
+	rm -rf $(BUILD) $(TSAN_BUILD)
