@@ -406,43 +406,12 @@ static int run_with(const struct lg_options *o, const struct oc_dataset *d, stru
 	return status;
 }
 
-static int generated_dataset(const struct lg_options *o, char *dir, size_t bytes)
-{
-	snprintf(dir, bytes, "/tmp/ordercore-demo.XXXXXX");
-	if (!mkdtemp(dir)) {
-		fprintf(stderr, "loadgen: mkdtemp: %s\n", strerror(errno));
-		return -errno;
-	}
-	struct oc_demo_params p = {.skus = o->skus, .warehouses = o->warehouses,
-				   .stock_per_sku = o->stock_per_sku, .hot_skus = o->hot_skus,
-				   .hot_limit = o->hot_limit, .seed = o->seed};
-	char err[512];
-	int rc = oc_dataset_write_demo(dir, &p, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "loadgen: %s\n", err);
-	return rc;
-}
-
-static void remove_dataset(const char *dir)
-{
-	const char *files[] = {"skus.csv", "warehouses.csv", "stock.csv"};
-	char path[4200];
-	for (unsigned i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
 int lg_flash_sale_run(const struct lg_options *o)
 {
-	char tmp[64] = "";
-	const char *dir = o->dataset_dir;
-	if (!dir) {
-		if (generated_dataset(o, tmp, sizeof(tmp)) != 0)
-			return 2;
-		dir = tmp;
-	}
+	char tmp[LG_TMP_DIR_BYTES] = "";
+	const char *dir = lg_dataset_dir(o, tmp);
+	if (!dir)
+		return 2;
 	struct oc_dataset d;
 	char err[512];
 	int status = 2;
@@ -460,7 +429,6 @@ int lg_flash_sale_run(const struct lg_options *o)
 	stream_free(&st);
 	oc_dataset_destroy(&d);
 out:
-	if (*tmp)
-		remove_dataset(tmp);
+	lg_dataset_done(tmp);
 	return status;
 }

@@ -22,6 +22,19 @@ struct lg_options {
 	int quiet;
 };
 
+#define LG_TMP_DIR_BYTES 64
+
+/* The dataset directory of a run: --dataset, or a demo generated into tmp (which must hold
+ * LG_TMP_DIR_BYTES). NULL, with a message printed, when generating fails. */
+const char *lg_dataset_dir(const struct lg_options *o, char *tmp);
+
+/* Removes a generated dataset; does nothing for --dataset. */
+void lg_dataset_done(const char *tmp);
+
+/* Starts an engine, lets it idle for `seconds` and prints the CPU it used. Returns the exit
+ * status (0, or 2 on a setup error). */
+int lg_idle_run(const struct lg_options *o, double seconds);
+
 /* Runs the in-process flash sale; returns the process exit status (0 when every invariant
  * holds, 1 when one is broken, 2 on a setup error). */
 int lg_flash_sale_run(const struct lg_options *o);

@@ -14,10 +14,12 @@
 static const char usage[] =
 	"usage: ordercore-loadgen --in-process --scenario flash-sale [options]\n"
 	"       ordercore-loadgen --gen-dataset DIR [dataset options]\n"
+	"       ordercore-loadgen --measure-idle SECONDS [engine and dataset options]\n"
 	"\n"
 	"Modes:\n"
 	"  --in-process            drive an engine embedded in this process\n"
 	"  --gen-dataset DIR       write skus.csv, warehouses.csv, stock.csv into DIR\n"
+	"  --measure-idle SECONDS  start an engine, send nothing, print the CPU it used\n"
 	"\n"
 	"Scenario options:\n"
 	"  --scenario NAME         flash-sale (the only in-process scenario so far)\n"
@@ -51,7 +53,7 @@ static const char usage[] =
 enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASET, OPT_JSON,
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
-       OPT_HOT_LIMIT, OPT_HELP };
+       OPT_HOT_LIMIT, OPT_IDLE, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -76,6 +78,7 @@ static const struct option options[] = {
 	{"stock-per-sku", required_argument, 0, OPT_STOCK},
 	{"hot-skus", required_argument, 0, OPT_HOT},
 	{"hot-limit", required_argument, 0, OPT_HOT_LIMIT},
+	{"measure-idle", required_argument, 0, OPT_IDLE},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -99,7 +102,8 @@ static uint32_t u32(const char *opt, const char *text, uint32_t min, uint32_t ma
 	return (uint32_t)number(opt, text, min, max);
 }
 
-static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc)
+static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
+		  double *idle_s)
 {
 	int c, idx;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -135,6 +139,7 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_STOCK: o->stock_per_sku = u32(name, optarg, 0, UINT32_MAX); break;
 		case OPT_HOT: o->hot_skus = u32(name, optarg, 0, 1u << 26); break;
 		case OPT_HOT_LIMIT: o->hot_limit = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -155,7 +160,8 @@ int main(int argc, char **argv)
 			       .zipf_s = 1.1};
 	const char *gen_dir = NULL;
 	int inproc = 0;
-	parse(argc, argv, &o, &gen_dir, &inproc);
+	double idle_s = 0;
+	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s);
 	if (o.hot_skus == UINT32_MAX)
 		o.hot_skus = o.skus < 10 ? o.skus : 10;
 	if (o.hot_skus > o.skus) {
@@ -177,6 +183,8 @@ int main(int argc, char **argv)
 		       gen_dir, o.skus, o.warehouses, o.stock_per_sku);
 		return 0;
 	}
+	if (idle_s > 0)
+		return lg_idle_run(&o, idle_s);
 	if (!inproc) {
 		fprintf(stderr, "ordercore-loadgen: say --in-process (the network mode comes with "
 				"ordercored) or --gen-dataset DIR\n%s", usage);

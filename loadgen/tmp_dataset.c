@@ -1,0 +1,58 @@
+/* tmp_dataset.c: the dataset a run uses: the one named by --dataset, or a demo dataset
+ * generated from the dataset options into a temporary directory that is removed after. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "data/dataset.h"
+#include "loadgen.h"
+
+static int generate(const struct lg_options *o, char *dir)
+{
+	snprintf(dir, LG_TMP_DIR_BYTES, "/tmp/ordercore-demo.XXXXXX");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "loadgen: mkdtemp: %s\n", strerror(errno));
+		return -errno;
+	}
+	struct oc_demo_params p = {.skus = o->skus, .warehouses = o->warehouses,
+				   .stock_per_sku = o->stock_per_sku, .hot_skus = o->hot_skus,
+				   .hot_limit = o->hot_limit, .seed = o->seed};
+	char err[512];
+	int rc = oc_dataset_write_demo(dir, &p, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "loadgen: %s\n", err);
+	return rc;
+}
+
+static void remove_dataset(const char *dir)
+{
+	const char *files[] = {"skus.csv", "warehouses.csv", "stock.csv"};
+	char path[4200];
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+const char *lg_dataset_dir(const struct lg_options *o, char *tmp)
+{
+	tmp[0] = '\0';
+	if (o->dataset_dir)
+		return o->dataset_dir;
+	if (generate(o, tmp) != 0) {
+		if (tmp[0])
+			remove_dataset(tmp);
+		tmp[0] = '\0';
+		return NULL;
+	}
+	return tmp;
+}
+
+void lg_dataset_done(const char *tmp)
+{
+	if (tmp[0])
+		remove_dataset(tmp);
+}
