@@ -174,11 +174,13 @@ static uint32_t pow2_at_least(uint64_t n)
 }
 
 /* Sizes every ring from the admission window: at most inflight_max commands are between
- * the sequencer and route, each with at most OC_ORDER_LINES_MAX lines. */
+ * the sequencer and route, each with at most OC_ORDER_LINES_MAX lines; releases pending in a
+ * shard come from at most inflight_max commands of OC_LIMIT_ORDER_ALLOCS_MAX each. */
 static int rings_init(struct oc_engine *e)
 {
 	uint32_t w = e->cfg.inflight_max;
 	uint32_t lines = pow2_at_least((uint64_t)w * OC_ORDER_LINES_MAX);
+	uint32_t releases = pow2_at_least((uint64_t)w * OC_LIMIT_ORDER_ALLOCS_MAX);
 	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
 	rc = rc ? rc : oc_ring_init(&e->out, w, sizeof(struct oc_response));
@@ -192,7 +194,7 @@ static int rings_init(struct oc_engine *e)
 	for (uint32_t s = 0; s < e->shards && !rc; s++) {
 		rc = oc_ring_init(&e->line[s], lines, sizeof(struct oc_line_msg));
 		rc = rc ? rc : oc_ring_init(&e->result[s], lines, sizeof(struct oc_result_msg));
-		rc = rc ? rc : oc_ring_init(&e->release[s], lines, sizeof(struct oc_release_msg));
+		rc = rc ? rc : oc_ring_init(&e->release[s], releases, sizeof(struct oc_release_msg));
 	}
 	return rc;
 }

@@ -27,6 +27,15 @@
 /* Units of one SKU on one line: route keeps allocated quantities as uint16_t. */
 #define OC_LIMIT_LINE_QUANTITY_MAX 65535u
 
+/* Allocations of one order: a line split over several warehouses takes one each. 32 covers
+ * 16 lines each split in two; an order whose plan needs more is rejected (capacity). It bounds
+ * the releases one command can cause (a cancel gives back each allocation), which sizes the
+ * release rings so that they never fill (docs/architecture.md, no deadlock). */
+#define OC_LIMIT_ORDER_ALLOCS_MAX 32u
+
+/* Route's allocation table holds this many allocations per order of orders_max. */
+#define OC_ALLOCS_PER_ORDER 4u
+
 /* Orders in flight between the sequencer and route: the admission window. It is also the
  * lag, in sequence numbers, after which a compensating release becomes visible to a shard
  * (docs/architecture.md, "Determinism of releases"). Rings are sized from it. */

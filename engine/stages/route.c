@@ -21,7 +21,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->shards = shards;
 	r->warehouses = d->warehouse_count;
 	r->orders_max = orders_max;
-	r->allocs_max = orders_max * 2 + OC_PLAN_ALLOCS_MAX;
+	r->allocs_max = orders_max * OC_ALLOCS_PER_ORDER;
 	r->alloc_count = 0;
 	size_t cells = (size_t)d->sku_count * d->warehouse_count;
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
@@ -49,24 +49,16 @@ void oc_route_destroy(struct oc_route *r)
 	r->allocs = NULL;
 }
 
+/* Queues a release for the SKU's shard. Release rings hold every release that can be pending
+ * (inflight_max commands of at most OC_LIMIT_ORDER_ALLOCS_MAX each), so there is always room. */
 static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
 			 uint32_t sku, uint32_t quantity)
 {
 	uint32_t place = r->catalog->place[sku];
 	uint32_t s = OC_PLACE_SHARD(place);
+	OC_ASSERT(oc_ring_spsc_writable(&r->release[s], r->released[s] + 1) > r->released[s]);
 	struct oc_release_msg *m = oc_ring_spsc_write_slot(&r->release[s], r->released[s]++);
 	*m = (struct oc_release_msg){cause_seq, customer, OC_PLACE_LOCAL(place), quantity, 0};
-}
-
-/* True when every shard ring has room for `count` more releases. When one has not, the turn
- * ends; the shard drains it as the stream moves on (docs/architecture.md, no deadlock). */
-static bool release_room(struct oc_route *r, uint32_t count)
-{
-	for (uint32_t s = 0; s < r->shards; s++)
-		if (oc_ring_spsc_writable(&r->release[s], r->released[s] + count) <
-		    r->released[s] + count)
-			return false;
-	return true;
 }
 
 /* True when the shards have answered every line of om. */
@@ -92,14 +84,10 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 				  .type = om->type, .status = status, .reason = reason};
 }
 
-static void accept(struct oc_route *r, const struct oc_order_msg *om,
-		   const struct oc_plan_line *lines, struct oc_order_rec *rec,
-		   struct oc_response *a)
+/* Takes the planned allocations and answers the order accepted. */
+static void accept(struct oc_route *r, const struct oc_order_msg *om, const struct oc_alloc *plan,
+		   uint32_t n, struct oc_order_rec *rec, struct oc_response *a)
 {
-	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
-	const struct oc_region_rec *region = &r->catalog->data->regions[om->region];
-	uint32_t n = oc_route_plan(r->free_units, r->warehouses, region->warehouse_order, lines,
-				   om->line_count, plan);
 	uint64_t shipped_from = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->free_units[(size_t)plan[i].sku * r->warehouses + plan[i].warehouse] -=
@@ -120,9 +108,9 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om,
 	a->warehouse = rec->warehouse;
 }
 
-/* A new order: gathers its line results; accepts it or gives back what was held. Returns
- * false, having consumed nothing, when the releases of a failed order do not fit now. */
-static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
+ * back the lines that were held. */
+static void place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
 	uint8_t reason = OC_REJECT_NONE;
@@ -134,18 +122,20 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		if (res->reason && !reason)
 			reason = res->reason;
 	}
-	if (!reason && r->allocs_max - r->alloc_count < OC_PLAN_ALLOCS_MAX)
-		reason = OC_REJECT_CAPACITY;
-	if (reason && !release_room(r, om->line_count)) {
-		for (uint32_t i = 0; i < om->line_count; i++)
-			r->taken[om->shard[i]]--;
-		return false;
+	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
+	uint32_t n = 0;
+	if (!reason) {
+		const struct oc_region_rec *region = &r->catalog->data->regions[om->region];
+		n = oc_route_plan(r->free_units, r->warehouses, region->warehouse_order, lines,
+				  om->line_count, plan);
+		if (n > OC_LIMIT_ORDER_ALLOCS_MAX || r->allocs_max - r->alloc_count < n)
+			reason = OC_REJECT_CAPACITY;
 	}
 	struct oc_order_rec *rec = &r->orders[om->order_index];
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer};
 	if (!reason) {
-		accept(r, om, lines, rec, a);
-		return true;
+		accept(r, om, plan, n, rec, a);
+		return;
 	}
 	for (uint32_t i = 0; i < om->line_count; i++)
 		if (lines[i].quantity)
@@ -153,7 +143,6 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	rec->status = rec->placed_status = OC_STATUS_REJECTED;
 	rec->reason = reason;
 	answer(a, om, OC_STATUS_REJECTED, reason);
-	return true;
 }
 
 static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
@@ -201,11 +190,10 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 	} else if (om->flags & OC_ORDER_DUPLICATE) {
 		duplicate(r, om, a);
 	} else if (om->type == OC_CMD_PLACE) {
-		if (!results_ready(r, om) || !place(r, om, a))
+		if (!results_ready(r, om))
 			return false;
+		place(r, om, a);
 	} else {
-		if (!release_room(r, OC_PLAN_ALLOCS_MAX))
-			return false;
 		cancel(r, om, a);
 	}
 	if (a->status == OC_STATUS_REJECTED && !(a->flags & OC_RESPONSE_DUPLICATE))

@@ -114,7 +114,9 @@ uint32_t oc_route_plan(const uint32_t *free_units, uint32_t warehouses,
 	uint64_t chosen = 0;
 	if (p.wanted) {
 		bool found = false;
-		for (uint32_t depth = 2; depth <= EXACT_DEPTH_MAX && !found; depth++)
+		/* From one: a single warehouse may hold every line but one that must be
+		 * split anyway. */
+		for (uint32_t depth = 1; depth <= EXACT_DEPTH_MAX && !found; depth++)
 			found = cover(&p, 0, depth, &chosen);
 		if (!found)
 			chosen = cover_greedy(&p, warehouses);

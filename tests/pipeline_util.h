@@ -1,0 +1,272 @@
+/* pipeline_util.h: helpers shared by the tests that drive the whole engine through its public
+ * API (tests/unit/test_pipeline*.c): writing a small dataset with exact stock per (SKU,
+ * warehouse) and chosen coordinates, starting an engine with a given topology, building
+ * commands, and running a command array to completion while honouring the submit/poll
+ * contract (ordercore.h). Include it after <cmocka.h>: failures are cmocka assertions. */
+#ifndef OC_PIPELINE_UTIL_H
+#define OC_PIPELINE_UTIL_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/hash.h"
+#include "ordercore/ordercore.h"
+
+/* A run that makes no progress for this long is reported as a hang (a deadlock in the
+ * engine), not left to the ctest timeout. It is a watchdog, not a synchronisation. */
+#ifndef PL_STALL_S
+#define PL_STALL_S 10.0
+#endif
+
+struct pl_sku {
+	uint64_t sku;
+	uint32_t limit_per_customer; /* 0: none */
+};
+
+struct pl_warehouse {
+	const char *code;
+	double lat, lon;
+	const char *region;
+};
+
+struct pl_stock {
+	uint64_t sku;
+	const char *warehouse; /* a code of the dataset's warehouses */
+	uint32_t on_hand;
+};
+
+struct pl_dataset {
+	const struct pl_sku *skus;
+	uint32_t sku_count;
+	const struct pl_warehouse *warehouses;
+	uint32_t warehouse_count;
+	const struct pl_stock *stock;
+	uint32_t stock_count;
+};
+
+struct pl_topology {
+	uint32_t threads, inventory_threads, shards, inflight_max, orders_max;
+};
+
+static inline FILE *pl_open(const char *dir, const char *name)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	return f;
+}
+
+/* Writes skus.csv, warehouses.csv and stock.csv (docs/dataset.md) into dir. */
+static inline void pl_dataset_write(const char *dir, const struct pl_dataset *d)
+{
+	FILE *f = pl_open(dir, "skus.csv");
+	fprintf(f, "sku,name,weight_g,price_cents,bin,limit_per_customer\n");
+	for (uint32_t i = 0; i < d->sku_count; i++)
+		fprintf(f, "%llu,Item %u,100,999,A-01-1,%u\n", (unsigned long long)d->skus[i].sku,
+		        i, d->skus[i].limit_per_customer);
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(dir, "warehouses.csv");
+	fprintf(f, "warehouse,name,lat,lon,region\n");
+	for (uint32_t i = 0; i < d->warehouse_count; i++)
+		fprintf(f, "%s,Warehouse %u,%.4f,%.4f,%s\n", d->warehouses[i].code, i,
+		        d->warehouses[i].lat, d->warehouses[i].lon, d->warehouses[i].region);
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(dir, "stock.csv");
+	fprintf(f, "sku,warehouse,on_hand\n");
+	for (uint32_t i = 0; i < d->stock_count; i++)
+		fprintf(f, "%llu,%s,%u\n", (unsigned long long)d->stock[i].sku,
+		        d->stock[i].warehouse, d->stock[i].on_hand);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The inventory shard that owns a SKU in an engine with `shards` shards (engine.c). */
+static inline uint32_t pl_shard_of(uint64_t sku, uint32_t shards)
+{
+	return (uint32_t)(oc_hash_u64(sku) % shards);
+}
+
+static inline void pl_config(struct oc_config *c, const char *dir, const struct pl_topology *t)
+{
+	oc_config_init(c);
+	c->dataset_dir = dir;
+	c->threads = t->threads;
+	c->inventory_threads = t->inventory_threads;
+	c->shards = t->shards;
+	if (t->inflight_max)
+		c->inflight_max = t->inflight_max;
+	if (t->orders_max)
+		c->orders_max = t->orders_max;
+	c->pin_threads = 0; /* the test runner shares two cores with other tests */
+}
+
+/* Creates and starts an engine over dir; fails the test (with the message) if it cannot. */
+static inline struct oc_engine *pl_engine_start(const char *dir, const struct pl_topology *t)
+{
+	struct oc_config c;
+	pl_config(&c, dir, t);
+	struct oc_engine *e = NULL;
+	char err[512] = "";
+	int rc = oc_engine_create(&c, &e, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("oc_engine_create: %d %s", rc, err);
+	assert_int_equal(oc_engine_start(e), 0);
+	return e;
+}
+
+static inline double pl_now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Submits cmds[0..n) and polls until every one is answered, into out[0..n). Checks that the
+ * commands got consecutive sequence numbers and that the answers come one per command, in
+ * sequence order. Yields when neither side moves; fails after PL_STALL_S without progress. */
+static inline void pl_run(struct oc_engine *e, struct oc_command *cmds, uint32_t n,
+                          struct oc_response *out)
+{
+	uint32_t sent = 0, got = 0;
+	double last_progress = pl_now_s();
+	while (got < n) {
+		int s = 0, p;
+		if (sent < n) {
+			s = oc_engine_try_submit_burst(e, cmds + sent, n - sent);
+			assert_true(s >= 0 && (uint32_t)s <= n - sent);
+			sent += (uint32_t)s;
+		}
+		p = oc_engine_poll_burst(e, out + got, n - got);
+		assert_true(p >= 0 && (uint32_t)p <= sent - got);
+		got += (uint32_t)p;
+		if (s || p) {
+			last_progress = pl_now_s();
+			continue;
+		}
+		if (pl_now_s() - last_progress > PL_STALL_S)
+			fail_msg("engine stalled: %u of %u submitted, %u answered", sent, n, got);
+		sched_yield();
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(cmds[i].seq, cmds[0].seq + i);
+		assert_int_equal(out[i].seq, cmds[i].seq);
+		assert_int_equal(out[i].key, cmds[i].key);
+		assert_int_equal(out[i].type, cmds[i].type);
+	}
+}
+
+/* Runs one command and returns its answer. */
+static inline struct oc_response pl_run1(struct oc_engine *e, struct oc_command c)
+{
+	struct oc_response r;
+	pl_run(e, &c, 1, &r);
+	return r;
+}
+
+/* Fails with both answers named unless r has this status and reason. */
+static inline void pl_expect(const struct oc_response *r, unsigned status, unsigned reason)
+{
+	if (r->status != status || r->reason != reason)
+		fail_msg("seq %llu: got %s/%s, want %s/%s", (unsigned long long)r->seq,
+		         oc_status_name(r->status), oc_reject_reason_name(r->reason),
+		         oc_status_name(status), oc_reject_reason_name(reason));
+}
+
+/* Runs one command and expects its answer. */
+static inline struct oc_response pl_run_expect(struct oc_engine *e, struct oc_command c,
+                                               unsigned status, unsigned reason)
+{
+	struct oc_response r = pl_run1(e, c);
+	pl_expect(&r, status, reason);
+	return r;
+}
+
+/* Stops the engine and checks that no answer is left over. */
+static inline void pl_stop(struct oc_engine *e)
+{
+	assert_int_equal(oc_engine_stop(e), 0);
+	struct oc_response extra;
+	assert_int_equal(oc_engine_poll_burst(e, &extra, 1), 0);
+}
+
+/* Stock of a SKU after stop, with the invariant every state must keep. */
+static inline struct oc_stock pl_stock(const struct oc_engine *e, uint64_t sku)
+{
+	struct oc_stock s;
+	assert_int_equal(oc_engine_stock(e, sku, &s), 0);
+	assert_true(s.allocated <= s.initial);
+	assert_int_equal(s.available, s.initial - s.allocated);
+	return s;
+}
+
+static inline struct oc_command pl_place(uint64_t key, uint64_t customer, uint16_t region)
+{
+	struct oc_command c;
+	memset(&c, 0, sizeof(c));
+	c.type = OC_CMD_PLACE;
+	c.key = key;
+	c.customer = customer;
+	c.region = region;
+	return c;
+}
+
+static inline void pl_line_add(struct oc_command *c, uint64_t sku, uint32_t quantity)
+{
+	assert_true(c->line_count < OC_ORDER_LINES_MAX);
+	c->lines[c->line_count++] = (struct oc_line){.sku = sku, .quantity = quantity};
+}
+
+static inline struct oc_command pl_place1(uint64_t key, uint64_t customer, uint16_t region,
+                                          uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = pl_place(key, customer, region);
+	pl_line_add(&c, sku, quantity);
+	return c;
+}
+
+static inline struct oc_command pl_cancel(uint64_t key, uint64_t customer)
+{
+	struct oc_command c;
+	memset(&c, 0, sizeof(c));
+	c.type = OC_CMD_CANCEL;
+	c.key = key;
+	c.customer = customer;
+	return c;
+}
+
+/* A command validate rejects as malformed: it changes nothing and only moves the sequence
+ * on (used to pass the release lag, inflight_max sequence numbers). */
+static inline struct oc_command pl_junk(void)
+{
+	struct oc_command c;
+	memset(&c, 0, sizeof(c));
+	return c;
+}
+
+/* Runs `count` junk commands. */
+static inline void pl_pad(struct oc_engine *e, uint32_t count)
+{
+	struct oc_command c[256];
+	struct oc_response r[256];
+	while (count) {
+		uint32_t n = count < 256 ? count : 256;
+		for (uint32_t i = 0; i < n; i++)
+			c[i] = pl_junk();
+		pl_run(e, c, n, r);
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(r[i].reason, OC_REJECT_MALFORMED);
+		count -= n;
+	}
+}
+
+/* Runs junk commands until the next command will get sequence number `next`. */
+static inline void pl_pad_until(struct oc_engine *e, uint64_t last_seq, uint64_t next)
+{
+	assert_true(next > last_seq);
+	pl_pad(e, (uint32_t)(next - last_seq - 1));
+}
+
+#endif

@@ -1,0 +1,606 @@
+/* test_pipeline.c: the order pipeline end to end through the public API, on one worker thread
+ * (threads=1, 4 shards): sequence numbers; every rejection reason, each checking that nothing
+ * changed (stock after stop, the key not taken, a following valid order still accepted);
+ * idempotent retries (same answer, DUPLICATE flag, original_seq; another customer gets
+ * KEY_CONFLICT); purchase limits; cancels; all-or-nothing multi-line orders across shards and
+ * the release lag (a give-back is visible from seq cause + inflight_max on, and after stop);
+ * routing to the nearest whole warehouse, split orders and split lines; configuration errors;
+ * the name functions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "oc_test.h"
+#include "pipeline_util.h"
+
+/* Four warehouses on the equator, 10 degrees apart, each its own region (RA..RD), so region
+ * RA's nearest-first order is W0 W1 W2 W3 and RD's is W3 W2 W1 W0. */
+static const struct pl_warehouse warehouses[] = {
+    {"W0", 0, 0, "RA"}, {"W1", 0, 10, "RB"}, {"W2", 0, 20, "RC"}, {"W3", 0, 30, "RD"}};
+
+enum {
+	PLAIN = 101,   /* 10 units at W0, no limit; shard 1 of 4 */
+	LIMITED = 102, /* 100 units at W0, limit 3 per customer; shard 2 */
+	SCARCE = 103,  /* 1 unit at W0, limit 2; shard 2 */
+	OTHER = 105,   /* 5 units at W0, no limit; shard 0 */
+	EVERY = 201,   /* 5 units in every warehouse */
+	AT_W1 = 202,   /* 10 units at W1 only */
+	AT_W2 = 203,   /* 10 units at W2 only */
+	SPLIT = 204,   /* 3 at W0, 4 at W1 */
+	BULK = 301,    /* BULK .. BULK + 3: 1000 units each at W0 */
+	UNKNOWN = 999, /* not in the catalog */
+};
+
+static const struct pl_sku skus[] = {{PLAIN, 0}, {LIMITED, 3},  {SCARCE, 2},   {OTHER, 0},
+                                     {EVERY, 0}, {AT_W1, 0},    {AT_W2, 0},    {SPLIT, 0},
+                                     {BULK, 0},  {BULK + 1, 0}, {BULK + 2, 0}, {BULK + 3, 0}};
+
+static const struct pl_stock stock[] = {
+    {PLAIN, "W0", 10},  {LIMITED, "W0", 100},   {SCARCE, "W0", 1},      {OTHER, "W0", 5},
+    {EVERY, "W0", 5},   {EVERY, "W1", 5},       {EVERY, "W2", 5},       {EVERY, "W3", 5},
+    {AT_W1, "W1", 10},  {AT_W2, "W2", 10},      {SPLIT, "W0", 3},       {SPLIT, "W1", 4},
+    {BULK, "W0", 1000}, {BULK + 1, "W0", 1000}, {BULK + 2, "W0", 1000}, {BULK + 3, "W0", 1000}};
+
+#define SHARDS 4
+#define WINDOW 64 /* inflight_max of most tests: the release lag */
+
+static char dir[1024];
+
+static int setup(void **state)
+{
+	oc_test_scratch_dir(dir, sizeof(dir), "test_pipeline");
+	struct pl_dataset d = {skus,  sizeof(skus) / sizeof(skus[0]),  warehouses, 4,
+	                       stock, sizeof(stock) / sizeof(stock[0])};
+	pl_dataset_write(dir, &d);
+	/* The multi-line tests rely on these SKUs living on different shards. */
+	if (pl_shard_of(PLAIN, SHARDS) == pl_shard_of(OTHER, SHARDS) ||
+	    pl_shard_of(LIMITED, SHARDS) == pl_shard_of(OTHER, SHARDS))
+		return -1;
+	return 0;
+}
+
+static struct oc_engine *start(uint32_t inflight_max, uint32_t orders_max)
+{
+	struct pl_topology t = {1, 1, SHARDS, inflight_max, orders_max ? orders_max : 4096};
+	return pl_engine_start(dir, &t);
+}
+
+static void expect_stock(const struct oc_engine *e, uint64_t sku, uint64_t allocated)
+{
+	struct oc_stock s = pl_stock(e, sku);
+	assert_int_equal(s.allocated, allocated);
+}
+
+static void test_sequence_numbers(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[3] = {pl_junk(), pl_place1(1, 1, 0, PLAIN, 1), pl_cancel(1, 1)};
+	struct oc_response r[3];
+	pl_run(e, c, 3, r);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(c[i].seq, i + 1);
+		assert_int_equal(r[i].original_seq, i == 2 ? 2 : i + 1);
+		assert_int_equal(r[i].flags, 0);
+	}
+	assert_int_equal(pl_run1(e, pl_junk()).seq, 4);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.commands, 4);
+	assert_int_equal(st.responses, 4);
+	oc_engine_free(e);
+}
+
+/* Runs `bad`, expects it rejected with `reason`; then the same key and customer place a
+ * valid order, which must be accepted as new (the rejected command did not take the key);
+ * after stop only that order's unit is allocated. */
+static void expect_rejected_cleanly(struct oc_command bad, unsigned reason)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	uint64_t key = bad.key ? bad.key : 77, customer = bad.customer ? bad.customer : 7;
+	struct oc_command c[2] = {bad, pl_place1(key, customer, 0, PLAIN, 1)};
+	struct oc_response r[2];
+	pl_run(e, c, 2, r);
+	pl_expect(&r[0], OC_STATUS_REJECTED, reason);
+	assert_int_equal(r[0].shipments, 0);
+	pl_expect(&r[1], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r[1].flags, 0);
+	assert_int_equal(r[1].original_seq, r[1].seq);
+	pl_stop(e);
+	for (uint32_t i = 0; i < sizeof(skus) / sizeof(skus[0]); i++)
+		expect_stock(e, skus[i].sku, skus[i].sku == PLAIN);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.rejected[reason], 1);
+	assert_int_equal(st.accepted, 1);
+	oc_engine_free(e);
+}
+
+static void test_reject_malformed(void **state)
+{
+	struct oc_command c = pl_place1(5, 5, 0, PLAIN, 1);
+	c.type = 9;
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_place(5, 5, 0); /* no lines */
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_place1(0, 5, 0, PLAIN, 1);
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_place1(5, 0, 0, PLAIN, 1);
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_place1(5, 5, 0, PLAIN, 1);
+	c.reserved = 1;
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_place1(5, 5, 0, PLAIN, 1);
+	c.lines[0].reserved = 1;
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	c = pl_cancel(5, 5);
+	c.line_count = 1;
+	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
+	expect_rejected_cleanly(pl_cancel(0, 5), OC_REJECT_MALFORMED);
+}
+
+static void test_reject_too_many_lines(void **state)
+{
+	struct oc_command c = pl_place(5, 5, 0);
+	for (uint32_t i = 0; i < OC_ORDER_LINES_MAX; i++)
+		pl_line_add(&c, PLAIN, 1);
+	c.line_count = OC_ORDER_LINES_MAX + 1;
+	expect_rejected_cleanly(c, OC_REJECT_TOO_MANY_LINES);
+}
+
+static void test_reject_unknown_region(void **state)
+{
+	expect_rejected_cleanly(pl_place1(5, 5, 4, PLAIN, 1), OC_REJECT_UNKNOWN_REGION);
+	expect_rejected_cleanly(pl_place1(5, 5, UINT16_MAX, PLAIN, 1), OC_REJECT_UNKNOWN_REGION);
+}
+
+static void test_reject_unknown_sku(void **state)
+{
+	expect_rejected_cleanly(pl_place1(5, 5, 0, 0, 1), OC_REJECT_UNKNOWN_SKU);
+	expect_rejected_cleanly(pl_place1(5, 5, 0, UNKNOWN, 1), OC_REJECT_UNKNOWN_SKU);
+	struct oc_command c = pl_place1(5, 5, 0, OTHER, 1);
+	pl_line_add(&c, UNKNOWN, 1); /* a later line: the earlier one is not reserved */
+	expect_rejected_cleanly(c, OC_REJECT_UNKNOWN_SKU);
+}
+
+static void test_reject_bad_quantity(void **state)
+{
+	struct oc_config cfg;
+	oc_config_init(&cfg);
+	expect_rejected_cleanly(pl_place1(5, 5, 0, PLAIN, 0), OC_REJECT_BAD_QUANTITY);
+	expect_rejected_cleanly(pl_place1(5, 5, 0, PLAIN, cfg.line_quantity_max + 1),
+	                        OC_REJECT_BAD_QUANTITY);
+	struct oc_command c = pl_place1(5, 5, 0, OTHER, 1);
+	pl_line_add(&c, LIMITED, 0);
+	expect_rejected_cleanly(c, OC_REJECT_BAD_QUANTITY);
+}
+
+static void test_reject_duplicate_sku(void **state)
+{
+	struct oc_command c = pl_place1(5, 5, 0, OTHER, 1);
+	pl_line_add(&c, LIMITED, 1);
+	pl_line_add(&c, OTHER, 2);
+	expect_rejected_cleanly(c, OC_REJECT_DUPLICATE_SKU);
+}
+
+static void test_reject_out_of_stock(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	pl_run_expect(e, pl_place1(1, 1, 0, PLAIN, 11), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, pl_place1(2, 1, 0, PLAIN, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(3, 2, 0, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* Stock is checked before the limit: 1 unit of SCARCE, limit 2. */
+	pl_run_expect(e, pl_place1(4, 2, 0, SCARCE, 3), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, pl_place1(5, 2, 0, SCARCE, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_stop(e);
+	expect_stock(e, PLAIN, 10);
+	expect_stock(e, SCARCE, 1);
+	oc_engine_free(e);
+}
+
+static void test_reject_capacity(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 2);
+	struct oc_command c[4] = {pl_place1(1, 1, 0, PLAIN, 1), pl_place1(2, 1, 0, PLAIN, 1),
+	                          pl_place1(3, 1, 0, PLAIN, 1), pl_place1(1, 1, 0, PLAIN, 1)};
+	struct oc_response r[4];
+	pl_run(e, c, 4, r);
+	pl_expect(&r[2], OC_STATUS_REJECTED, OC_REJECT_CAPACITY);
+	pl_expect(&r[3], OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* a known key still answers */
+	assert_int_equal(r[3].flags, OC_RESPONSE_DUPLICATE);
+	pl_stop(e);
+	expect_stock(e, PLAIN, 2);
+	oc_engine_free(e);
+}
+
+/* orders_max is the number of orders the engine holds (ordercore.h), whatever their line
+ * count: 64 orders of 4 lines fit in orders_max 64, the 65th is CAPACITY. (ENGINE BUG:
+ * route sizes its allocation table as 2 * orders_max + OC_PLAN_ALLOCS_MAX and rejects an
+ * order with CAPACITY when fewer than OC_PLAN_ALLOCS_MAX entries are left, so here order 34
+ * is already rejected.) */
+static void test_capacity_counts_orders_not_lines(void **state)
+{
+	enum { ORDERS = 64 };
+	struct oc_engine *e = start(WINDOW, ORDERS);
+	struct oc_command c[ORDERS + 1];
+	struct oc_response r[ORDERS + 1];
+	for (uint32_t i = 0; i <= ORDERS; i++) {
+		c[i] = pl_place(i + 1, 1, 0);
+		for (uint32_t l = 0; l < 4; l++)
+			pl_line_add(&c[i], BULK + l, 1);
+	}
+	pl_run(e, c, ORDERS + 1, r);
+	for (uint32_t i = 0; i < ORDERS; i++)
+		pl_expect(&r[i], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[ORDERS], OC_STATUS_REJECTED, OC_REJECT_CAPACITY);
+	pl_stop(e);
+	for (uint32_t l = 0; l < 4; l++)
+		expect_stock(e, BULK + l, ORDERS);
+	oc_engine_free(e);
+}
+
+static void test_idempotent_retries(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[7] = {
+	    pl_place1(1, 1, 0, PLAIN, 2),   /* accepted */
+	    pl_place1(2, 1, 0, PLAIN, 100), /* rejected: out of stock */
+	    pl_place1(1, 1, 0, PLAIN, 2),   /* retry */
+	    pl_place1(1, 1, 3, PLAIN, 5),   /* retry with other content: original answer */
+	    pl_place1(2, 1, 0, PLAIN, 1),   /* retry of the rejected order, now satisfiable */
+	    pl_place1(1, 2, 0, PLAIN, 2),   /* another customer's key */
+	    pl_place1(1, 1, 0, PLAIN, 2),   /* the first still answers as before */
+	};
+	struct oc_response r[7];
+	pl_run(e, c, 7, r);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r[0].shipments, 1);
+	assert_int_equal(r[0].warehouse, 0);
+	pl_expect(&r[1], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	for (uint32_t i = 2; i < 7; i++) {
+		uint32_t orig = i == 4 ? 1 : 0;
+		if (i == 5) {
+			pl_expect(&r[i], OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
+			assert_int_equal(r[i].flags, 0);
+			assert_int_equal(r[i].original_seq, r[i].seq);
+			continue;
+		}
+		assert_int_equal(r[i].flags, OC_RESPONSE_DUPLICATE);
+		assert_int_equal(r[i].original_seq, c[orig].seq);
+		assert_int_equal(r[i].status, r[orig].status);
+		assert_int_equal(r[i].reason, r[orig].reason);
+		assert_int_equal(r[i].shipments, r[orig].shipments);
+		assert_int_equal(r[i].warehouse, r[orig].warehouse);
+	}
+	pl_stop(e);
+	expect_stock(e, PLAIN, 2);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.duplicates, 4);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(st.rejected[OC_REJECT_KEY_CONFLICT], 1);
+	oc_engine_free(e);
+}
+
+static void test_purchase_limits(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[6] = {
+	    pl_place1(1, 1, 0, LIMITED, 3), /* exactly at the limit */
+	    pl_place1(2, 2, 0, LIMITED, 4), /* one over in one order */
+	    pl_place1(3, 3, 0, LIMITED, 2),
+	    pl_place1(4, 3, 0, LIMITED, 1),
+	    pl_place1(5, 3, 0, LIMITED, 1), /* one over across three orders */
+	    pl_cancel(1, 1),
+	};
+	struct oc_response r[6];
+	pl_run(e, c, 6, r);
+	static const uint8_t status[6] = {OC_STATUS_ACCEPTED, OC_STATUS_REJECTED,
+	                                  OC_STATUS_ACCEPTED, OC_STATUS_ACCEPTED,
+	                                  OC_STATUS_REJECTED, OC_STATUS_CANCELLED};
+	for (uint32_t i = 0; i < 6; i++)
+		pl_expect(&r[i], status[i],
+		          status[i] == OC_STATUS_REJECTED ? OC_REJECT_LIMIT_EXCEEDED
+		                                          : OC_REJECT_NONE);
+	/* The cancel (seq 6) gives customer 1's 3 units back from seq 6 + WINDOW on. */
+	uint64_t cancel_seq = c[5].seq;
+	pl_pad_until(e, cancel_seq, cancel_seq + WINDOW - 1);
+	struct oc_response early = pl_run1(e, pl_place1(6, 1, 0, LIMITED, 1));
+	assert_int_equal(early.seq, cancel_seq + WINDOW - 1);
+	pl_expect(&early, OC_STATUS_REJECTED, OC_REJECT_LIMIT_EXCEEDED);
+	struct oc_response due = pl_run1(e, pl_place1(7, 1, 0, LIMITED, 3));
+	assert_int_equal(due.seq, cancel_seq + WINDOW);
+	pl_expect(&due, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_stop(e);
+	expect_stock(e, LIMITED, 6);
+	oc_engine_free(e);
+}
+
+/* Every cancel outcome. Cancels this close together need inflight_max 1024 (the default):
+ * with 64 they stall (test_cancels_close_together_small_window); so the lag here is 1024. */
+static void test_cancel(void **state)
+{
+	struct oc_engine *e = start(1024, 0);
+	struct oc_command c[9] = {
+	    pl_place1(1, 1, 0, PLAIN, 10), /* accepted: every unit */
+	    pl_place1(2, 1, 0, PLAIN, 1),  /* rejected: out of stock */
+	    pl_cancel(3, 1),               /* unknown key */
+	    pl_cancel(1, 2),               /* another customer's order */
+	    pl_cancel(2, 1),               /* a rejected order */
+	    pl_cancel(1, 1),               /* cancelled */
+	    pl_cancel(1, 1),               /* already cancelled */
+	    pl_place1(1, 1, 0, PLAIN, 10), /* a retry still answers the original decision */
+	    pl_place1(4, 2, 0, PLAIN, 10), /* within the lag: the units are not back yet */
+	};
+	struct oc_response r[9];
+	pl_run(e, c, 9, r);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[1], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_expect(&r[2], OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_expect(&r[3], OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_expect(&r[4], OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	pl_expect(&r[5], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	assert_int_equal(r[5].original_seq, c[0].seq);
+	pl_expect(&r[6], OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	pl_expect(&r[7], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r[7].flags, OC_RESPONSE_DUPLICATE);
+	assert_int_equal(r[7].original_seq, c[0].seq);
+	pl_expect(&r[8], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_pad_until(e, c[8].seq, c[5].seq + 1023);
+	struct oc_response early = pl_run_expect(e, pl_place1(5, 2, 0, PLAIN, 10),
+	                                         OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	assert_int_equal(early.seq, c[5].seq + 1023);
+	struct oc_response due = pl_run1(e, pl_place1(6, 2, 0, PLAIN, 10));
+	assert_int_equal(due.seq, c[5].seq + 1024);
+	pl_expect(&due, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_stop(e);
+	expect_stock(e, PLAIN, 10);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.cancelled, 1);
+	oc_engine_free(e);
+}
+
+/* A cancelled order's units are back in oc_engine_stock after stop, with no padding. */
+static void test_cancel_stock_after_stop(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[3] = {pl_place1(1, 1, 0, SPLIT, 6), pl_place1(2, 1, 0, LIMITED, 3),
+	                          pl_cancel(1, 1)};
+	struct oc_response r[3];
+	pl_run(e, c, 3, r);
+	pl_expect(&r[2], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_stop(e);
+	expect_stock(e, SPLIT, 0);
+	expect_stock(e, LIMITED, 3);
+	oc_engine_free(e);
+}
+
+/* Two cancels closer together than inflight_max at the end of the stream. With
+ * inflight_max 64 the release rings have 1024 slots, and route holds a cancel back until
+ * every release ring has OC_PLAN_ALLOCS_MAX (16 * 64 = 1024) free slots; the first cancel's
+ * release is not due until seq 3 + 64, so the second cancel is never answered and
+ * oc_engine_stop would wait for it forever. (ENGINE BUG: this test fails by the stall
+ * watchdog in pl_run.) */
+static void test_cancels_close_together_small_window(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[4] = {pl_place1(1, 1, 0, PLAIN, 1), pl_place1(2, 1, 0, PLAIN, 1),
+	                          pl_cancel(1, 1), pl_cancel(2, 1)};
+	struct oc_response r[4];
+	pl_run(e, c, 4, r);
+	pl_expect(&r[2], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_expect(&r[3], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_stop(e);
+	expect_stock(e, PLAIN, 0);
+	oc_engine_free(e);
+}
+
+/* A multi-line order with one line out of stock on another shard is rejected whole; the
+ * line that was reserved comes back after the lag (not one sequence number earlier), and
+ * is in the stock after stop. The reason is the lowest-index failing line's. */
+static void test_multi_line_all_or_nothing(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c[5] = {pl_place1(1, 1, 0, PLAIN, 2), pl_place1(2, 2, 0, OTHER, 6),
+	                          pl_place1(3, 2, 0, LIMITED, 4), pl_place1(4, 3, 0, LIMITED, 3),
+	                          pl_place1(5, 2, 0, PLAIN, 9)};
+	pl_line_add(&c[0], OTHER, 6);   /* 5 in stock */
+	pl_line_add(&c[1], LIMITED, 4); /* over the limit, but line 0 failed first */
+	pl_line_add(&c[2], OTHER, 6);
+	pl_line_add(&c[3], OTHER, 6); /* LIMITED 3 is held for customer 3, then given back */
+	struct oc_response r[5];
+	pl_run(e, c, 5, r);
+	pl_expect(&r[0], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_expect(&r[1], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_expect(&r[2], OC_STATUS_REJECTED, OC_REJECT_LIMIT_EXCEEDED);
+	pl_expect(&r[3], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* PLAIN's 2 units held by order 1 are not visible yet: 8 of 10. */
+	pl_expect(&r[4], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+
+	pl_pad_until(e, c[4].seq, c[0].seq + WINDOW - 1);
+	struct oc_response x = pl_run_expect(e, pl_place1(6, 2, 0, PLAIN, 9), OC_STATUS_REJECTED,
+	                                     OC_REJECT_OUT_OF_STOCK);
+	assert_int_equal(x.seq, c[0].seq + WINDOW - 1);
+	x = pl_run_expect(e, pl_place1(7, 2, 0, PLAIN, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(x.seq, c[0].seq + WINDOW);
+
+	/* Customer 3's limit units from order 4 likewise. */
+	pl_pad_until(e, x.seq, c[3].seq + WINDOW - 1);
+	x = pl_run_expect(e, pl_place1(8, 3, 0, LIMITED, 1), OC_STATUS_REJECTED,
+	                  OC_REJECT_LIMIT_EXCEEDED);
+	assert_int_equal(x.seq, c[3].seq + WINDOW - 1);
+	x = pl_run_expect(e, pl_place1(9, 3, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(x.seq, c[3].seq + WINDOW);
+	pl_stop(e);
+	expect_stock(e, PLAIN, 10);
+	expect_stock(e, OTHER, 0);
+	expect_stock(e, LIMITED, 3);
+	oc_engine_free(e);
+}
+
+/* Releases still pending at stop are applied by oc_engine_stop. */
+static void test_multi_line_release_applied_at_stop(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_command c = pl_place1(1, 1, 0, LIMITED, 3);
+	pl_line_add(&c, OTHER, 6);
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_stop(e);
+	expect_stock(e, LIMITED, 0);
+	expect_stock(e, OTHER, 0);
+	oc_engine_free(e);
+}
+
+static void expect_route(struct oc_engine *e, struct oc_command c, unsigned shipments,
+                         unsigned warehouse)
+{
+	struct oc_response r = pl_run1(e, c);
+	pl_expect(&r, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.shipments, shipments);
+	assert_int_equal(r.warehouse, warehouse);
+}
+
+static void test_routing(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	int ra = oc_engine_region_id(e, "RA"), rc = oc_engine_region_id(e, "RC"),
+	    rd = oc_engine_region_id(e, "RD");
+	assert_int_equal(ra, 0);
+	assert_int_equal(rd, 3);
+	assert_int_equal(oc_engine_region_id(e, "RX"), -ENOENT);
+	/* The nearest warehouse per region. */
+	expect_route(e, pl_place1(1, 1, (uint16_t)ra, EVERY, 5), 1, 0);
+	expect_route(e, pl_place1(2, 1, (uint16_t)rd, EVERY, 2), 1, 3);
+	expect_route(e, pl_place1(3, 1, (uint16_t)rc, EVERY, 2), 1, 2);
+	/* W0 is empty now: the next nearest that holds the line whole. */
+	expect_route(e, pl_place1(4, 1, (uint16_t)ra, EVERY, 1), 1, 1);
+	/* W3 has 3 left, W2 3: 4 units whole only at W1. */
+	expect_route(e, pl_place1(5, 1, (uint16_t)rd, EVERY, 4), 1, 1);
+	/* The nearest warehouse holding every line, not the nearest holding the first. */
+	struct oc_command c = pl_place1(6, 1, (uint16_t)rd, EVERY, 1);
+	pl_line_add(&c, AT_W2, 1);
+	expect_route(e, c, 1, 2);
+	/* No warehouse holds both lines: W1 and W2. */
+	c = pl_place1(7, 1, (uint16_t)ra, AT_W1, 1);
+	pl_line_add(&c, AT_W2, 1);
+	expect_route(e, c, 2, 1);
+	c = pl_place1(8, 1, (uint16_t)rd, AT_W2, 1);
+	pl_line_add(&c, AT_W1, 1);
+	expect_route(e, c, 2, 2);
+	/* One line no warehouse holds whole: 3 from W0 and 3 from W1. */
+	expect_route(e, pl_place1(9, 1, (uint16_t)ra, SPLIT, 6), 2, 0);
+	expect_route(e, pl_place1(10, 1, (uint16_t)rd, SPLIT, 1), 1, 1);
+	pl_run_expect(e, pl_place1(11, 1, (uint16_t)rd, SPLIT, 1), OC_STATUS_REJECTED,
+	              OC_REJECT_OUT_OF_STOCK);
+	pl_stop(e);
+	expect_stock(e, EVERY, 15);
+	expect_stock(e, AT_W1, 2);
+	expect_stock(e, AT_W2, 3);
+	expect_stock(e, SPLIT, 7);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.split_orders, 3);
+	oc_engine_free(e);
+}
+
+static void expect_config_error(struct oc_config *c, int rc, const char *what)
+{
+	struct oc_engine *e = (struct oc_engine *)&e; /* must be reset to NULL */
+	char err[512] = "";
+	assert_int_equal(oc_engine_create(c, &e, err, sizeof(err)), rc);
+	assert_null(e);
+	print_message("config error: %s\n", err);
+	assert_non_null(strstr(err, what));
+}
+
+static void test_config_errors(void **state)
+{
+	struct oc_config c;
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	pl_config(&c, dir, &t);
+	c.inflight_max = 100;
+	expect_config_error(&c, -EINVAL, "inflight_max");
+	c.inflight_max = 32;
+	expect_config_error(&c, -EINVAL, "inflight_max");
+	pl_config(&c, dir, &t);
+	c.threads = 2;
+	c.inventory_threads = 2;
+	expect_config_error(&c, -EINVAL, "inventory_threads");
+	c.threads = 1;
+	expect_config_error(&c, -EINVAL, "thread");
+	pl_config(&c, dir, &t);
+	c.dataset_dir = NULL;
+	expect_config_error(&c, -EINVAL, "dataset_dir");
+	char missing[1100];
+	snprintf(missing, sizeof(missing), "%s/no-such-dir", dir);
+	c.dataset_dir = missing;
+	expect_config_error(&c, -ENOENT, missing);
+	/* And the defaults with a good directory work. */
+	oc_config_init(&c);
+	c.dataset_dir = dir;
+	c.orders_max = 4096;
+	struct oc_engine *e = NULL;
+	char err[512];
+	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), 0);
+	assert_int_equal(oc_engine_start(e), 0);
+	assert_int_equal(oc_engine_start(e), -EALREADY);
+	pl_stop(e);
+	assert_int_equal(oc_engine_stop(e), -EALREADY);
+	oc_engine_free(e);
+	oc_engine_free(NULL);
+}
+
+static void test_names(void **state)
+{
+	for (unsigned i = 0; i < OC_REJECT_REASON_COUNT; i++) {
+		const char *n = oc_reject_reason_name(i);
+		assert_non_null(n);
+		assert_string_not_equal(n, "unknown");
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(n, oc_reject_reason_name(j));
+	}
+	assert_string_equal(oc_reject_reason_name(OC_REJECT_NONE), "none");
+	assert_string_equal(oc_reject_reason_name(OC_REJECT_OUT_OF_STOCK), "out_of_stock");
+	assert_string_equal(oc_reject_reason_name(OC_REJECT_KEY_CONFLICT), "key_conflict");
+	assert_string_equal(oc_reject_reason_name(OC_REJECT_REASON_COUNT), "unknown");
+	assert_string_equal(oc_reject_reason_name(1000), "unknown");
+	assert_string_equal(oc_status_name(OC_STATUS_ACCEPTED), "accepted");
+	assert_string_equal(oc_status_name(OC_STATUS_REJECTED), "rejected");
+	assert_string_equal(oc_status_name(OC_STATUS_CANCELLED), "cancelled");
+	assert_string_equal(oc_status_name(0), "unknown");
+	assert_string_equal(oc_status_name(4), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sequence_numbers),
+	    cmocka_unit_test(test_reject_malformed),
+	    cmocka_unit_test(test_reject_too_many_lines),
+	    cmocka_unit_test(test_reject_unknown_region),
+	    cmocka_unit_test(test_reject_unknown_sku),
+	    cmocka_unit_test(test_reject_bad_quantity),
+	    cmocka_unit_test(test_reject_duplicate_sku),
+	    cmocka_unit_test(test_reject_out_of_stock),
+	    cmocka_unit_test(test_reject_capacity),
+	    cmocka_unit_test(test_capacity_counts_orders_not_lines),
+	    cmocka_unit_test(test_idempotent_retries),
+	    cmocka_unit_test(test_purchase_limits),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_cancel_stock_after_stop),
+	    cmocka_unit_test(test_multi_line_all_or_nothing),
+	    cmocka_unit_test(test_multi_line_release_applied_at_stop),
+	    cmocka_unit_test(test_routing),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_names),
+	    /* Last: on failure it leaves a stalled engine behind. */
+	    cmocka_unit_test(test_cancels_close_together_small_window),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

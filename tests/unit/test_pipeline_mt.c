@@ -1,0 +1,398 @@
+/* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
+ * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
+ * with small stock and purchase limits, plus cancels, retries and bad commands, is checked
+ * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
+ * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
+ * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
+ * gives byte-identical answers and the same state hash under every topology (1 thread; 3
+ * threads with 1 or 2 inventory threads; 2 threads), and a different stream a different hash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rand.h"
+#include "oc_test.h"
+#include "pipeline_util.h"
+
+#define SHARDS       8
+#define INFLIGHT     1024
+#define WAREHOUSES   4
+#define SKUS         16
+#define HOT          6 /* SKUs SKU_BASE .. SKU_BASE + HOT - 1 */
+#define LIMITED      3 /* the first LIMITED hot SKUs have a limit */
+#define LIMIT        2
+#define CUSTOMERS    200
+#define SKU_BASE     1001
+#define BAD_KEY_BASE (1ull << 40) /* keys of bad commands: never recorded */
+#define NO_KEY_BASE  (1ull << 41) /* keys cancelled but never placed */
+
+static const struct pl_warehouse warehouses[WAREHOUSES] = {{"W0", 40.7, -74.0, "EAST"},
+                                                           {"W1", 42.4, -71.1, "EAST"},
+                                                           {"W2", 34.0, -118.2, "WEST"},
+                                                           {"W3", 37.8, -122.4, "WEST"}};
+
+static char dir[1024];
+static uint32_t initial[SKUS];
+static uint32_t limit_of[SKUS];
+
+enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD };
+
+/* A generated command stream and what the generator meant by each command. */
+struct stream {
+	struct oc_command *cmds;
+	uint8_t *kind;
+	uint8_t *bad_reason; /* K_BAD: the reason validate must give */
+	uint32_t *first;     /* [key] index of the command that placed key 1..keys */
+	uint32_t n, keys;
+};
+
+static int setup(void **state)
+{
+	struct pl_sku skus[SKUS];
+	struct pl_stock stock[SKUS * WAREHOUSES];
+	uint32_t shards_seen = 0;
+	for (uint32_t i = 0; i < SKUS; i++) {
+		limit_of[i] = i < LIMITED ? LIMIT : 0;
+		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i]};
+		initial[i] = 0;
+		for (uint32_t w = 0; w < WAREHOUSES; w++) {
+			/* Limited SKUs have stock for most customers' limits, so limits bind
+			 * before stock does; the other hot SKUs sell out at once. */
+			uint32_t units = i < LIMITED ? 100 + 10 * w : i < HOT ? 5 * i + w : 100000;
+			stock[i * WAREHOUSES + w] =
+			    (struct pl_stock){SKU_BASE + i, warehouses[w].code, units};
+			initial[i] += units;
+		}
+		if (i < HOT)
+			shards_seen |= 1u << pl_shard_of(SKU_BASE + i, SHARDS);
+	}
+	/* The hot SKUs must spread over several shards (and so both inventory threads). */
+	if (__builtin_popcount(shards_seen) < 4)
+		return -1;
+	oc_test_scratch_dir(dir, sizeof(dir), "test_pipeline_mt");
+	struct pl_dataset d = {skus, SKUS, warehouses, WAREHOUSES, stock, SKUS * WAREHOUSES};
+	pl_dataset_write(dir, &d);
+	return 0;
+}
+
+static uint32_t sku_index(uint64_t sku)
+{
+	return (uint32_t)(sku - SKU_BASE);
+}
+
+/* A new order of `lines` distinct SKUs, mostly hot ones, 1..3 units each. */
+static struct oc_command gen_order(uint64_t *rng, uint64_t key, uint32_t lines)
+{
+	struct oc_command c =
+	    pl_place(key, 1 + oc_rand_below(rng, CUSTOMERS), (uint16_t)oc_rand_below(rng, 2));
+	uint32_t used = 0;
+	while (c.line_count < lines) {
+		uint32_t s = oc_rand_below(rng, 10) < 7 ? oc_rand_below(rng, HOT)
+		                                        : HOT + oc_rand_below(rng, SKUS - HOT);
+		if (used & (1u << s))
+			continue;
+		used |= 1u << s;
+		pl_line_add(&c, SKU_BASE + s, 1 + oc_rand_below(rng, 3));
+	}
+	return c;
+}
+
+/* A command validate rejects, and its reason. */
+static struct oc_command gen_bad(uint64_t *rng, uint64_t key, uint8_t *reason)
+{
+	struct oc_command c = gen_order(rng, key, 2);
+	switch (oc_rand_below(rng, 6)) {
+	case 0:
+		c.type = 7;
+		*reason = OC_REJECT_MALFORMED;
+		break;
+	case 1:
+		c.lines[1].quantity = 0;
+		*reason = OC_REJECT_BAD_QUANTITY;
+		break;
+	case 2:
+		c.lines[0].sku = 999999;
+		*reason = OC_REJECT_UNKNOWN_SKU;
+		break;
+	case 3:
+		c.lines[1].sku = c.lines[0].sku;
+		*reason = OC_REJECT_DUPLICATE_SKU;
+		break;
+	case 4:
+		c.line_count = OC_ORDER_LINES_MAX + 1;
+		*reason = OC_REJECT_TOO_MANY_LINES;
+		break;
+	default:
+		c.region = 99;
+		*reason = OC_REJECT_UNKNOWN_REGION;
+		break;
+	}
+	return c;
+}
+
+static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
+{
+	uint64_t rng = seed;
+	s->n = n;
+	s->keys = 0;
+	s->cmds = calloc(n, sizeof(*s->cmds));
+	s->kind = calloc(n, 1);
+	s->bad_reason = calloc(n, 1);
+	s->first = calloc(n + 1, sizeof(uint32_t));
+	assert_true(s->cmds && s->kind && s->bad_reason && s->first);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t r = oc_rand_below(&rng, 100);
+		if (s->keys == 0 || r < 60) {
+			s->first[++s->keys] = i;
+			s->kind[i] = K_NEW;
+			s->cmds[i] =
+			    gen_order(&rng, s->keys, r < 52 ? 2 + oc_rand_below(&rng, 3) : 1);
+		} else if (r < 78) {
+			const struct oc_command *o =
+			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
+			s->kind[i] = K_CANCEL;
+			s->cmds[i] = pl_cancel(o->key, o->customer);
+			if (oc_rand_below(&rng, 10) == 0)
+				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
+		} else if (r < 88) {
+			s->kind[i] = K_RETRY;
+			s->cmds[i] = s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
+			if (oc_rand_below(&rng, 10) == 0)
+				s->cmds[i].customer = s->cmds[i].customer % CUSTOMERS + 1;
+		} else if (r < 93) {
+			s->kind[i] = K_CANCEL;
+			s->cmds[i] = pl_cancel(NO_KEY_BASE + i, 1 + oc_rand_below(&rng, CUSTOMERS));
+		} else {
+			s->kind[i] = K_BAD;
+			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
+		}
+	}
+}
+
+static void stream_free(struct stream *s)
+{
+	free(s->cmds);
+	free(s->kind);
+	free(s->bad_reason);
+	free(s->first);
+}
+
+/* What the model counts from a run's answers. */
+struct tally {
+	uint64_t allocated[SKUS];
+	uint64_t accepted, cancelled, duplicates, split;
+	uint64_t rejected[OC_REJECT_REASON_COUNT];
+};
+
+/* Replays the answers in sequence order against the model: each answer must be the one the
+ * rules give from the answers before it (for a new order: accepted, out of stock or over a
+ * limit; the rest follows exactly). Accepted orders may never take a SKU past its stock or a
+ * customer past a limit. */
+static void check_answers(const struct stream *s, const struct oc_response *r, struct tally *t)
+{
+	static uint16_t held[CUSTOMERS + 1][SKUS];
+	uint8_t *cancelled = calloc(s->keys + 1, 1);
+	assert_non_null(cancelled);
+	memset(held, 0, sizeof(held));
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct oc_command *c = &s->cmds[i];
+		const struct oc_response *a = &r[i];
+		uint32_t orig = c->key <= s->keys ? s->first[c->key] : UINT32_MAX;
+		int sign = 0;
+		switch (s->kind[i]) {
+		case K_NEW:
+			assert_int_equal(a->flags, 0);
+			assert_int_equal(a->original_seq, a->seq);
+			if (a->status == OC_STATUS_ACCEPTED) {
+				assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
+				t->split += a->shipments > 1;
+				sign = 1;
+			} else if (a->reason != OC_REJECT_OUT_OF_STOCK) {
+				assert_int_equal(a->reason, OC_REJECT_LIMIT_EXCEEDED);
+			}
+			break;
+		case K_RETRY:
+			if (c->customer != s->cmds[orig].customer) {
+				assert_int_equal(a->reason, OC_REJECT_KEY_CONFLICT);
+				assert_int_equal(a->flags, 0);
+				break;
+			}
+			t->duplicates++;
+			assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+			assert_int_equal(a->original_seq, r[orig].seq);
+			assert_int_equal(a->status, r[orig].status);
+			assert_int_equal(a->reason, r[orig].reason);
+			assert_int_equal(a->shipments, r[orig].shipments);
+			assert_int_equal(a->warehouse, r[orig].warehouse);
+			continue; /* not counted as a rejection */
+		case K_CANCEL:
+			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
+				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+			else if (r[orig].status != OC_STATUS_ACCEPTED || cancelled[c->key])
+				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
+			else {
+				assert_int_equal(a->status, OC_STATUS_CANCELLED);
+				cancelled[c->key] = 1;
+				sign = -1;
+			}
+			break;
+		default:
+			assert_int_equal(a->reason, s->bad_reason[i]);
+		}
+		if (a->status == OC_STATUS_REJECTED)
+			t->rejected[a->reason]++;
+		if (!sign)
+			continue;
+		t->accepted += sign > 0;
+		t->cancelled += sign < 0;
+		const struct oc_command *o = &s->cmds[orig == UINT32_MAX ? i : orig];
+		for (uint32_t l = 0; l < o->line_count; l++) {
+			uint32_t k = sku_index(o->lines[l].sku), q = o->lines[l].quantity;
+			if (sign > 0) {
+				t->allocated[k] += q;
+				held[o->customer][k] += q;
+			} else {
+				assert_true(t->allocated[k] >= q && held[o->customer][k] >= q);
+				t->allocated[k] -= q;
+				held[o->customer][k] -= q;
+			}
+			assert_true(t->allocated[k] <= initial[k]);
+			if (limit_of[k])
+				assert_true(held[o->customer][k] <= limit_of[k]);
+		}
+	}
+	free(cancelled);
+}
+
+/* Runs a stream through an engine of topology t; answers into r; returns the state hash. */
+static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
+                           struct oc_response *r, struct oc_engine **out)
+{
+	struct oc_engine *e = pl_engine_start(dir, t);
+	/* The engine stamps seq and ts_ns in the commands: run a copy, keep the stream as made. */
+	struct oc_command *copy = malloc((size_t)s->n * sizeof(*copy));
+	assert_non_null(copy);
+	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
+	pl_run(e, copy, s->n, r);
+	free(copy);
+	assert_int_equal(r[0].seq, 1);
+	pl_stop(e);
+	uint64_t h = oc_engine_state_hash(e);
+	if (out)
+		*out = e;
+	else
+		oc_engine_free(e);
+	return h;
+}
+
+/* After stop, the engine's stock and counters equal the model's. */
+static void check_engine(const struct oc_engine *e, const struct tally *t, uint32_t n)
+{
+	for (uint32_t k = 0; k < SKUS; k++) {
+		struct oc_stock st = pl_stock(e, SKU_BASE + k); /* available == initial - alloc */
+		assert_int_equal(st.initial, initial[k]);
+		assert_int_equal(st.allocated, t->allocated[k]);
+		assert_int_equal(st.limit_per_customer, limit_of[k]);
+	}
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.commands, n);
+	assert_int_equal(st.responses, n);
+	assert_int_equal(st.accepted, t->accepted);
+	assert_int_equal(st.cancelled, t->cancelled);
+	assert_int_equal(st.duplicates, t->duplicates);
+	assert_int_equal(st.split_orders, t->split);
+	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
+		assert_int_equal(st.rejected[i], t->rejected[i]);
+}
+
+static void test_no_oversell_two_inventory_threads(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(200000, 20000);
+	struct stream s;
+	stream_gen(&s, n, 0x5eed);
+	struct oc_response *r = calloc(n, sizeof(*r));
+	assert_non_null(r);
+	struct pl_topology t = {3, 2, SHARDS, INFLIGHT, n};
+	struct oc_engine *e;
+	run_stream(&s, &t, r, &e);
+	struct tally m;
+	check_answers(&s, r, &m);
+	check_engine(e, &m, n);
+	oc_engine_free(e);
+	/* The stream did what it is for: hot SKUs sold out, limits hit, stock came back. */
+	print_message("accepted %llu cancelled %llu out_of_stock %llu limit %llu split %llu\n",
+	              (unsigned long long)m.accepted, (unsigned long long)m.cancelled,
+	              (unsigned long long)m.rejected[OC_REJECT_OUT_OF_STOCK],
+	              (unsigned long long)m.rejected[OC_REJECT_LIMIT_EXCEEDED],
+	              (unsigned long long)m.split);
+	assert_true(m.rejected[OC_REJECT_OUT_OF_STOCK] > n / 10);
+	assert_true(m.rejected[OC_REJECT_LIMIT_EXCEEDED] > 0);
+	assert_true(m.cancelled > 0 && m.accepted > m.cancelled);
+	for (uint32_t k = 0; k < HOT; k++)
+		assert_true(m.allocated[k] > initial[k] / 2);
+	free(r);
+	stream_free(&s);
+}
+
+static void test_same_answers_and_hash_on_every_topology(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(100000, 10000);
+	static const struct pl_topology topo[] = {{1, 1, SHARDS, INFLIGHT, 0},
+	                                          {3, 1, SHARDS, INFLIGHT, 0},
+	                                          {3, 2, SHARDS, INFLIGHT, 0},
+	                                          {2, 1, SHARDS, INFLIGHT, 0}};
+	struct stream s;
+	stream_gen(&s, n, 0xd5e7);
+	struct oc_response *base = calloc(n, sizeof(*base)), *r = calloc(n, sizeof(*r));
+	assert_true(base && r);
+	struct pl_topology t = topo[0];
+	t.orders_max = n;
+	struct oc_engine *e;
+	uint64_t h0 = run_stream(&s, &t, base, &e);
+	struct tally m;
+	check_answers(&s, base, &m);
+	check_engine(e, &m, n);
+	oc_engine_free(e);
+	for (uint32_t i = 1; i < sizeof(topo) / sizeof(topo[0]); i++) {
+		t = topo[i];
+		t.orders_max = n;
+		memset(r, 0xa5, (size_t)n * sizeof(*r));
+		uint64_t h = run_stream(&s, &t, r, NULL);
+		print_message("threads %u inventory %u: hash %016llx (1 thread: %016llx)\n",
+		              t.threads, t.inventory_threads, (unsigned long long)h,
+		              (unsigned long long)h0);
+		for (uint32_t k = 0; k < n; k++)
+			if (memcmp(&r[k], &base[k], sizeof(r[k])) != 0)
+				fail_msg("threads %u/%u: answer %u differs", t.threads,
+				         t.inventory_threads, k);
+		assert_int_equal(h, h0);
+	}
+	/* Another stream: another state. */
+	struct stream s2;
+	stream_gen(&s2, n, 0xd5e8);
+	t = topo[0];
+	t.orders_max = n;
+	uint64_t h2 = run_stream(&s2, &t, r, NULL);
+	assert_true(h2 != h0);
+	assert_true(memcmp(r, base, (size_t)n * sizeof(*r)) != 0);
+	free(base);
+	free(r);
+	stream_free(&s);
+	stream_free(&s2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_no_oversell_two_inventory_threads),
+	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
