@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <mimalloc.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/error.h"
 #include "core/limits.h"
 #include "core/hash.h"
 #include "stages/stages_internal.h"
@@ -87,51 +87,41 @@ void oc_config_init(struct oc_config *cfg)
 	cfg->pin_threads = 1;
 }
 
-static int fail(char *err, size_t err_bytes, int rc, const char *fmt, ...)
-{
-	if (err && err_bytes) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_bytes, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Fills the defaults chosen from the machine and checks every bound. */
 static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 {
 	uint32_t cores = oc_worker_cores();
 	if (!c->dataset_dir || !*c->dataset_dir)
-		return fail(err, err_bytes, -EINVAL, "config: dataset_dir is not set");
+		return oc_error_set(err, err_bytes, -EINVAL, "config: dataset_dir is not set");
 	if (c->shards == 0)
 		c->shards = OC_DEFAULT_SHARDS;
 	if (c->threads == 0)
 		c->threads = cores > 1 ? cores - 1 : 1; /* one core stays with the submitter */
 	if (c->threads > OC_LIMIT_THREADS_MAX)
-		return fail(err, err_bytes, -EINVAL, "config: threads %u > %u", c->threads,
+		return oc_error_set(err, err_bytes, -EINVAL, "config: threads %u > %u", c->threads,
 			    OC_LIMIT_THREADS_MAX);
 	if (c->inventory_threads == 0)
 		c->inventory_threads = c->threads == 1 ? 1 : c->threads <= 3 ? 1 : c->threads - 2;
 	if (c->threads > 1 && c->inventory_threads >= c->threads)
-		return fail(err, err_bytes, -EINVAL,
+		return oc_error_set(err, err_bytes, -EINVAL,
 			    "config: inventory_threads %u must leave a thread of %u for the "
 			    "other stages", c->inventory_threads, c->threads);
 	if (c->threads == 1 && c->inventory_threads != 1)
-		return fail(err, err_bytes, -EINVAL, "config: one thread runs every stage");
+		return oc_error_set(err, err_bytes, -EINVAL, "config: one thread runs every stage");
 	if (c->shards > OC_LIMIT_SHARDS_MAX)
-		return fail(err, err_bytes, -EINVAL, "config: shards %u > %u", c->shards,
+		return oc_error_set(err, err_bytes, -EINVAL, "config: shards %u > %u", c->shards,
 			    OC_LIMIT_SHARDS_MAX);
 	if (c->inflight_max < 64 || c->inflight_max > OC_LIMIT_INFLIGHT_MAX ||
 	    (c->inflight_max & (c->inflight_max - 1)))
-		return fail(err, err_bytes, -EINVAL,
+		return oc_error_set(err, err_bytes, -EINVAL,
 			    "config: inflight_max %u must be a power of two in [64, %u]",
 			    c->inflight_max, OC_LIMIT_INFLIGHT_MAX);
 	if (c->orders_max == 0 || c->orders_max > OC_LIMIT_ORDERS_MAX)
-		return fail(err, err_bytes, -EINVAL, "config: orders_max %u not in [1, %u]",
+		return oc_error_set(err, err_bytes, -EINVAL, "config: orders_max %u not in [1, %u]",
 			    c->orders_max, OC_LIMIT_ORDERS_MAX);
 	if (c->line_quantity_max == 0 || c->line_quantity_max > OC_LIMIT_LINE_QUANTITY_MAX)
-		return fail(err, err_bytes, -EINVAL,
+		return oc_error_set(err, err_bytes, -EINVAL,
 			    "config: line_quantity_max %u not in [1, %u]", c->line_quantity_max,
 			    OC_LIMIT_LINE_QUANTITY_MAX);
 	return 0;
@@ -322,7 +312,7 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	*out = NULL;
 	struct oc_engine *e = mi_zalloc_aligned(sizeof(*e), 64);
 	if (!e)
-		return fail(err, err_bytes, -ENOMEM, "out of memory");
+		return oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
 	e->cfg = *cfg;
 	int rc = config_resolve(&e->cfg, err, err_bytes);
 	if (rc) {
@@ -342,7 +332,7 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	rc = rc ? rc : workers_init(e);
 	if (rc) {
 		oc_engine_free(e);
-		return fail(err, err_bytes, rc, "engine setup failed: %s", strerror(-rc));
+		return oc_error_set(err, err_bytes, rc, "engine setup failed: %s", strerror(-rc));
 	}
 	*out = e;
 	return 0;
@@ -477,6 +467,10 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
+	for (uint32_t i = 0; i < e->threads; i++) {
+		out->worker_turns += e->workers[i].turns;
+		out->worker_parks += e->workers[i].parks;
+	}
 	out->threads = e->threads;
 	out->shards = e->shards;
 	out->pinned = e->pinned;

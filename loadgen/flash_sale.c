@@ -300,8 +300,9 @@ static void report_text(const struct lg_options *o, const struct oc_stats *s,
 {
 	printf("flash-sale (in process): %" PRIu64 " commands in %.3f s = %.2f M orders/s\n", n,
 	       t->seconds, (double)n / t->seconds / 1e6);
-	printf("  topology: %u worker threads, %u inventory shards%s\n", s->threads, s->shards,
-	       s->pinned ? ", pinned" : "");
+	printf("  topology: %u worker threads, %u inventory shards%s; %" PRIu64 " worker turns, "
+	       "%" PRIu64 " parks\n", s->threads, s->shards, s->pinned ? ", pinned" : "",
+	       s->worker_turns, s->worker_parks);
 	printf("  accepted %" PRIu64 " (split %" PRIu64 "), cancelled %" PRIu64
 	       ", rejected %" PRIu64 ", answered from an earlier key %" PRIu64 "\n",
 	       t->accepted, t->split, t->cancelled_count, t->rejected, t->duplicate_flags);
@@ -360,14 +361,7 @@ static bool verdict_ok(const struct verdict *v)
 static int make_engine(const struct lg_options *o, const char *dir, struct oc_engine **e)
 {
 	struct oc_config cfg;
-	oc_config_init(&cfg);
-	cfg.dataset_dir = dir;
-	cfg.threads = o->threads;
-	cfg.inventory_threads = o->inventory_threads;
-	cfg.shards = o->shards;
-	if (o->inflight_max)
-		cfg.inflight_max = o->inflight_max;
-	cfg.orders_max = o->orders < 1024 ? 1024 : (uint32_t)o->orders;
+	lg_engine_config(o, dir, &cfg);
 	char err[512];
 	int rc = oc_engine_create(&cfg, e, err, sizeof(err));
 	if (rc)

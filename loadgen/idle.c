@@ -30,11 +30,7 @@ int lg_idle_run(const struct lg_options *o, double seconds)
 	if (!dir)
 		return 2;
 	struct oc_config cfg;
-	oc_config_init(&cfg);
-	cfg.dataset_dir = dir;
-	cfg.threads = o->threads;
-	cfg.inventory_threads = o->inventory_threads;
-	cfg.shards = o->shards;
+	lg_engine_config(o, dir, &cfg);
 	struct oc_engine *e;
 	char err[512];
 	int status = 2;

@@ -31,6 +31,11 @@ const char *lg_dataset_dir(const struct lg_options *o, char *tmp);
 /* Removes a generated dataset; does nothing for --dataset. */
 void lg_dataset_done(const char *tmp);
 
+struct oc_config;
+
+/* The engine configuration the options ask for, on dataset dir. */
+void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_config *cfg);
+
 /* Starts an engine, lets it idle for `seconds` and prints the CPU it used. Returns the exit
  * status (0, or 2 on a setup error). */
 int lg_idle_run(const struct lg_options *o, double seconds);

@@ -175,6 +175,18 @@ static inline uint32_t oc_ring_spsc_try_pop_burst(struct oc_ring *r, void *out, 
 	return n;
 }
 
+/* A stage that consumes `in` and produces into `out`: how many messages it may move this
+ * turn (all that wait, up to max, no more than out has room for). */
+static inline uint32_t oc_ring_spsc_transfer_count(struct oc_ring *in, struct oc_ring *out,
+						   uint32_t max)
+{
+	uint32_t n = oc_ring_spsc_readable(in, max);
+	if (n > max)
+		n = max;
+	uint32_t room = oc_ring_spsc_writable(out, n);
+	return n < room ? n : room;
+}
+
 /* Either side, or an observer: slots in use now (a snapshot; may be stale at once, but
  * always between 0 and the slot count). */
 static inline uint32_t oc_ring_used(const struct oc_ring *r)

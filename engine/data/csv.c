@@ -11,22 +11,11 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "core/error.h"
 
 /* Longest piece of a bad field quoted back in a message. */
 #define FIELD_QUOTE_BYTES_MAX 40
 
-static void put_err(char *err, size_t err_bytes, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void put_err(char *err, size_t err_bytes, const char *fmt, ...)
-{
-	if (!err || err_bytes == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_bytes, fmt, ap);
-	va_end(ap);
-}
 
 int oc_csv_fail(struct oc_csv *c, const char *fmt, ...)
 {
@@ -160,9 +149,9 @@ int oc_csv_open(struct oc_csv *c, const char *path, const char *const *columns,
 	if (!c->f) {
 		int e = errno;
 		if (e == ENOENT)
-			put_err(err, err_bytes, "%s: No such file", path);
+			oc_error_set(err, err_bytes, 0, "%s: No such file", path);
 		else
-			put_err(err, err_bytes, "%s: %s", path, strerror(e));
+			oc_error_set(err, err_bytes, 0, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	/* A bigger stdio buffer: stock.csv of a large demo dataset has millions of lines. */

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <mimalloc.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <sys/types.h>
 
 #include "core/assert.h"
+#include "core/error.h"
 #include "core/rand.h"
 
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 99, "warehouse codes WH01.. have two digits");
@@ -65,31 +65,19 @@ struct out {
 	char buf[OUT_BUFFER_BYTES];
 };
 
-static void put_err(char *err, size_t err_bytes, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void put_err(char *err, size_t err_bytes, const char *fmt, ...)
-{
-	if (!err || err_bytes == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_bytes, fmt, ap);
-	va_end(ap);
-}
 
 static int out_open(struct out *o, const char *dir, const char *name, char *err, size_t err_bytes)
 {
 	o->used = 0;
 	int n = snprintf(o->path, sizeof(o->path), "%s/%s", dir, name);
 	if (n < 0 || (size_t)n >= sizeof(o->path)) {
-		put_err(err, err_bytes, "%s/%s: path too long", dir, name);
+		oc_error_set(err, err_bytes, 0, "%s/%s: path too long", dir, name);
 		return -ENAMETOOLONG;
 	}
 	o->f = fopen(o->path, "w");
 	if (!o->f) {
 		int e = errno;
-		put_err(err, err_bytes, "%s: %s", o->path, strerror(e));
+		oc_error_set(err, err_bytes, 0, "%s: %s", o->path, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -127,7 +115,7 @@ static int out_close(struct out *o, char *err, size_t err_bytes)
 	}
 	o->f = NULL;
 	if (failed) {
-		put_err(err, err_bytes, "%s: write error: %s", o->path, strerror(e));
+		oc_error_set(err, err_bytes, 0, "%s: write error: %s", o->path, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -171,7 +159,7 @@ static int make_dirs(const char *dir, char *err, size_t err_bytes)
 	char path[PATH_MAX];
 	size_t len = strlen(dir);
 	if (len == 0 || len >= sizeof(path)) {
-		put_err(err, err_bytes, "%s: bad directory name", dir);
+		oc_error_set(err, err_bytes, 0, "%s: bad directory name", dir);
 		return len ? -ENAMETOOLONG : -EINVAL;
 	}
 	memcpy(path, dir, len + 1);
@@ -182,7 +170,7 @@ static int make_dirs(const char *dir, char *err, size_t err_bytes)
 		*p = '\0';
 		if (mkdir(path, 0777) != 0 && errno != EEXIST) {
 			int e = errno;
-			put_err(err, err_bytes, "%s: cannot create: %s", path, strerror(e));
+			oc_error_set(err, err_bytes, 0, "%s: cannot create: %s", path, strerror(e));
 			return -e;
 		}
 		*p = c;
@@ -291,17 +279,17 @@ static int write_stock(struct out *o, const char *dir, const struct oc_demo_para
 static int check_params(const struct oc_demo_params *p, char *err, size_t err_bytes)
 {
 	if (p->skus < 1 || p->skus > OC_LIMIT_SKUS_MAX) {
-		put_err(err, err_bytes, "demo dataset: skus must be 1..%u, not %u",
+		oc_error_set(err, err_bytes, 0, "demo dataset: skus must be 1..%u, not %u",
 		        OC_LIMIT_SKUS_MAX, p->skus);
 		return -EINVAL;
 	}
 	if (p->warehouses < 1 || p->warehouses > OC_LIMIT_WAREHOUSES_MAX) {
-		put_err(err, err_bytes, "demo dataset: warehouses must be 1..%u, not %u",
+		oc_error_set(err, err_bytes, 0, "demo dataset: warehouses must be 1..%u, not %u",
 		        OC_LIMIT_WAREHOUSES_MAX, p->warehouses);
 		return -EINVAL;
 	}
 	if (p->hot_skus > p->skus) {
-		put_err(err, err_bytes, "demo dataset: hot_skus (%u) exceeds skus (%u)",
+		oc_error_set(err, err_bytes, 0, "demo dataset: hot_skus (%u) exceeds skus (%u)",
 		        p->hot_skus, p->skus);
 		return -EINVAL;
 	}
@@ -322,7 +310,7 @@ int oc_dataset_write_demo(const char *dir, const struct oc_demo_params *p, char 
 	/* 70 KB of buffer and path: on the heap, not on the caller's stack. */
 	struct out *o = mi_malloc(sizeof(*o));
 	if (!o) {
-		put_err(err, err_bytes, "%s: out of memory", dir);
+		oc_error_set(err, err_bytes, 0, "%s: out of memory", dir);
 		return -ENOMEM;
 	}
 	rc = write_warehouses(o, dir, p, err, err_bytes);

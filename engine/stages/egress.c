@@ -7,12 +7,7 @@
 uint32_t oc_egress_step(void *arg)
 {
 	struct oc_egress *e = arg;
-	uint32_t n = oc_ring_spsc_readable(e->out, OC_STAGE_BURST_MAX);
-	if (n > OC_STAGE_BURST_MAX)
-		n = OC_STAGE_BURST_MAX;
-	uint32_t room = oc_ring_spsc_writable(e->responses, n);
-	if (n > room)
-		n = room;
+	uint32_t n = oc_ring_spsc_transfer_count(e->out, e->responses, OC_STAGE_BURST_MAX);
 	if (n == 0)
 		return 0;
 	for (uint32_t i = 0; i < n; i++)

@@ -161,12 +161,7 @@ uint32_t oc_shard_step(void *arg)
 {
 	struct oc_shard *s = arg;
 	uint64_t lag = s->catalog->inflight_max;
-	uint32_t n = oc_ring_spsc_readable(s->line, OC_STAGE_BURST_MAX);
-	if (n > OC_STAGE_BURST_MAX)
-		n = OC_STAGE_BURST_MAX;
-	uint32_t room = oc_ring_spsc_writable(s->result, n);
-	if (n > room)
-		n = room;
+	uint32_t n = oc_ring_spsc_transfer_count(s->line, s->result, OC_STAGE_BURST_MAX);
 	uint32_t ready = releases_ready(s), taken = 0;
 	for (uint32_t i = 0; i < PREFETCH_LINES && i < n; i++)
 		__builtin_prefetch(&s->stock[((const struct oc_line_msg *)oc_ring_spsc_read_slot(

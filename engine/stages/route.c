@@ -215,12 +215,7 @@ static void prefetch_order(struct oc_route *r, uint32_t i)
 uint32_t oc_route_step(void *arg)
 {
 	struct oc_route *r = arg;
-	uint32_t n = oc_ring_spsc_readable(r->order, OC_STAGE_BURST_MAX);
-	if (n > OC_STAGE_BURST_MAX)
-		n = OC_STAGE_BURST_MAX;
-	uint32_t room = oc_ring_spsc_writable(r->out, n);
-	if (n > room)
-		n = room;
+	uint32_t n = oc_ring_spsc_transfer_count(r->order, r->out, OC_STAGE_BURST_MAX);
 	uint32_t done = 0;
 	uint64_t last_seq = 0;
 	for (uint32_t i = 0; i < PREFETCH_ORDERS && i < n; i++)

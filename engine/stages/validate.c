@@ -139,14 +139,9 @@ static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
  * are sized so this rarely binds (the admission window bounds what is in flight). */
 static uint32_t turn_size(struct oc_validate *v)
 {
-	uint32_t n = oc_ring_spsc_readable(v->cmd, OC_STAGE_BURST_MAX);
-	if (n > OC_STAGE_BURST_MAX)
-		n = OC_STAGE_BURST_MAX;
-	uint32_t room = oc_ring_spsc_writable(v->order, n);
-	if (n > room)
-		n = room;
+	uint32_t n = oc_ring_spsc_transfer_count(v->cmd, v->order, OC_STAGE_BURST_MAX);
 	for (uint32_t s = 0; s < v->shards && n; s++) {
-		room = oc_ring_spsc_writable(&v->line[s], n * OC_ORDER_LINES_MAX) /
+		uint32_t room = oc_ring_spsc_writable(&v->line[s], n * OC_ORDER_LINES_MAX) /
 		       OC_ORDER_LINES_MAX;
 		if (n > room)
 			n = room;

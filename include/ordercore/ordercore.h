@@ -56,7 +56,8 @@ enum oc_reject_reason {
 	OC_REJECT_KEY_CONFLICT = 9,       /* the key was used by another customer */
 	OC_REJECT_UNKNOWN_ORDER = 10,     /* cancel: no order was placed with this key */
 	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled */
-	OC_REJECT_CAPACITY = 12,          /* orders_max or a purchase-counter table is full */
+	OC_REJECT_CAPACITY = 12,          /* a table is full (orders_max; 4 allocations per order;
+					   * purchase counters), or the plan needs > 32 allocations */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -122,6 +123,8 @@ struct oc_stats {
 	uint64_t rejected[OC_REJECT_REASON_COUNT]; /* by reason */
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
+	uint64_t worker_turns;                     /* turns over all workers' stages */
+	uint64_t worker_parks;                     /* times a worker slept on its futex */
 	uint32_t threads;                          /* worker threads actually started */
 	uint32_t shards;
 	uint32_t pinned;                           /* 1 if workers were pinned */

@@ -1,5 +1,6 @@
-/* tmp_dataset.c: the dataset a run uses: the one named by --dataset, or a demo dataset
- * generated from the dataset options into a temporary directory that is removed after. */
+/* setup.c: what every mode's run sets up from the options: the dataset (the one named by
+ * --dataset, or a demo generated into a temporary directory that is removed after) and the
+ * engine configuration. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "data/dataset.h"
 #include "loadgen.h"
+#include "ordercore/ordercore.h"
 
 static int generate(const struct lg_options *o, char *dir)
 {
@@ -35,6 +37,19 @@ static void remove_dataset(const char *dir)
 		unlink(path);
 	}
 	rmdir(dir);
+}
+
+void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_config *cfg)
+{
+	oc_config_init(cfg);
+	cfg->dataset_dir = dir;
+	cfg->threads = o->threads;
+	cfg->inventory_threads = o->inventory_threads;
+	cfg->shards = o->shards;
+	if (o->inflight_max)
+		cfg->inflight_max = o->inflight_max;
+	if (o->orders)
+		cfg->orders_max = o->orders < 1024 ? 1024 : (uint32_t)o->orders;
 }
 
 const char *lg_dataset_dir(const struct lg_options *o, char *tmp)
