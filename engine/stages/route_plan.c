@@ -100,17 +100,14 @@ uint32_t oc_route_plan(const uint32_t *free_units, uint32_t warehouses,
 		return line_count;
 	}
 	struct plan p = {0};
-	uint64_t common = warehouses == 64 ? ~0ull : (1ull << warehouses) - 1;
 	for (uint32_t i = 0; i < line_count; i++) {
 		for (uint32_t k = 0; k < warehouses; k++)
 			if (free_units[(size_t)lines[i].sku * warehouses + order[k]] >=
 			    lines[i].quantity)
 				p.line_mask[i] |= 1ull << k;
-		common &= p.line_mask[i];
 		if (p.line_mask[i])
 			p.wanted |= 1u << i;
 	}
-	OC_DEBUG_ASSERT(common == 0); /* else the loop above had found it */
 	uint64_t chosen = 0;
 	if (p.wanted) {
 		bool found = false;

@@ -1,0 +1,222 @@
+/* bench_ring.c: throughput of the SPSC ring (engine/core/ring.h) with 8-byte items, by
+ * burst size N: oc_ring_burst/N moves items from the benchmark thread to a consumer thread
+ * started for each run (the two pinned to different CPUs when there are two), and
+ * oc_ring_same_thread/N, the baseline, pushes N then pops N on one thread. Both copy through
+ * try_push_burst/try_pop_burst; one iteration is one burst of N items. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
+#endif
+#include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core/ring.h"
+#include "shim.h"
+
+/* The ring size the engine uses at its default admission window (OC_DEFAULT_INFLIGHT_MAX):
+ * 8 KiB of 8-byte items, well inside L1/L2 on both cores. */
+#define RING_SLOTS 1024u
+#define BURST_MAX  256u
+#define SPIN_TURNS 64u /* full or empty turns spent spinning before each sched_yield */
+
+/* Items per oc_bench_keep_running_batch call: the shim call costs a few ns, which would be
+ * most of the time of a one-item burst. */
+#define ITEMS_PER_BATCH 256u
+
+static const int64_t bursts[] = {1, 8, 32, 256};
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* Spin a little (the other side is running on another core), then yield (it may not be). */
+static void idle(uint32_t *turns)
+{
+	if (++*turns < SPIN_TURNS) {
+		cpu_relax();
+	} else {
+		*turns = 0;
+		sched_yield();
+	}
+}
+
+/* The first two CPUs this process may use; false when there is only one. */
+static bool pick_cpus(int *a, int *b)
+{
+	cpu_set_t set;
+	*a = *b = -1;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return false;
+	for (int cpu = 0; cpu < CPU_SETSIZE && *b < 0; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		if (*a < 0)
+			*a = cpu;
+		else
+			*b = cpu;
+	}
+	return *b >= 0;
+}
+
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
+}
+
+/* The consumer thread of one oc_ring_burst run. `stop` is written by the benchmark thread
+ * after its last push; the rest by the consumer, read by the benchmark thread after join. */
+struct consumer {
+	struct oc_ring *ring;
+	uint32_t burst;
+	int cpu; /* or -1 */
+	alignas(64) _Atomic bool stop;
+	alignas(64) uint64_t popped;
+	uint64_t sum;
+};
+
+static void *consumer_main(void *arg)
+{
+	struct consumer *c = arg;
+	uint64_t buf[BURST_MAX];
+	uint32_t turns = 0;
+	if (c->cpu >= 0)
+		pin_self(c->cpu);
+	for (;;) {
+		uint32_t k = oc_ring_spsc_try_pop_burst(c->ring, buf, c->burst);
+		if (k) {
+			for (uint32_t i = 0; i < k; i++)
+				c->sum += buf[i];
+			c->popped += k;
+			turns = 0;
+			continue;
+		}
+		/* Pairs with the release store of stop after the last push: once it is seen,
+		 * a ring that reads empty is empty for good. */
+		if (atomic_load_explicit(&c->stop, memory_order_acquire) &&
+		    oc_ring_spsc_readable(c->ring, 1) == 0)
+			break;
+		idle(&turns);
+	}
+	return NULL;
+}
+
+/* Pushes items seq..seq+n-1, waiting while the ring is full. */
+static void push_all(struct oc_ring *r, uint64_t *buf, uint64_t seq, uint32_t n)
+{
+	uint32_t turns = 0;
+	for (uint32_t i = 0; i < n; i++)
+		buf[i] = seq + i;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = oc_ring_spsc_try_push_burst(r, buf + done, n - done);
+		if (k == 0)
+			idle(&turns);
+		done += k;
+	}
+}
+
+/* 0 + 1 + ... + (n - 1), modulo 2^64 like the sums it is compared with. */
+static uint64_t sum_below(uint64_t n)
+{
+	return n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1);
+}
+
+static void report(struct oc_bench_state *st, uint32_t n)
+{
+	int64_t items = oc_bench_iterations(st) * (int64_t)n;
+	oc_bench_set_items_processed(st, items);
+	oc_bench_counter(st, "time_per_item", (double)items,
+	                 OC_BENCH_COUNTER_RATE | OC_BENCH_COUNTER_INVERT);
+}
+
+static void bench_burst(struct oc_bench_state *st)
+{
+	uint32_t n = (uint32_t)oc_bench_range(st, 0);
+	struct oc_ring ring;
+	if (oc_ring_init(&ring, RING_SLOTS, sizeof(uint64_t)) != 0) {
+		oc_bench_skip_with_error(st, "oc_ring_init failed");
+		return;
+	}
+	struct consumer c;
+	memset(&c, 0, sizeof(c));
+	c.ring = &ring;
+	c.burst = n;
+	c.cpu = -1;
+	atomic_init(&c.stop, false);
+
+	cpu_set_t saved;
+	int cpu_p, cpu_c;
+	bool pinned = pick_cpus(&cpu_p, &cpu_c) &&
+	              pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
+	if (pinned) {
+		pin_self(cpu_p);
+		c.cpu = cpu_c;
+	}
+	pthread_t thread;
+	if (pthread_create(&thread, NULL, consumer_main, &c) != 0) {
+		oc_bench_skip_with_error(st, "pthread_create failed");
+		oc_ring_destroy(&ring);
+		return;
+	}
+
+	uint64_t buf[BURST_MAX], seq = 0;
+	uint32_t per_batch = ITEMS_PER_BATCH / n ? ITEMS_PER_BATCH / n : 1;
+	while (oc_bench_keep_running_batch(st, per_batch)) {
+		for (uint32_t b = 0; b < per_batch; b++, seq += n)
+			push_all(&ring, buf, seq, n);
+	}
+
+	/* Pairs with the acquire load in consumer_main. */
+	atomic_store_explicit(&c.stop, true, memory_order_release);
+	pthread_join(thread, NULL);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	if (c.popped != seq || c.sum != sum_below(seq))
+		oc_bench_skip_with_error(st, "consumer did not get every item once, in order");
+	oc_ring_destroy(&ring);
+	report(st, n);
+}
+
+static void bench_same_thread(struct oc_bench_state *st)
+{
+	uint32_t n = (uint32_t)oc_bench_range(st, 0);
+	struct oc_ring ring;
+	if (oc_ring_init(&ring, RING_SLOTS, sizeof(uint64_t)) != 0) {
+		oc_bench_skip_with_error(st, "oc_ring_init failed");
+		return;
+	}
+	uint64_t in[BURST_MAX], out[BURST_MAX], seq = 0, sum = 0, popped = 0;
+	uint32_t per_batch = ITEMS_PER_BATCH / n ? ITEMS_PER_BATCH / n : 1;
+	while (oc_bench_keep_running_batch(st, per_batch)) {
+		for (uint32_t b = 0; b < per_batch; b++, seq += n) {
+			for (uint32_t i = 0; i < n; i++)
+				in[i] = seq + i;
+			oc_ring_spsc_try_push_burst(&ring, in, n);
+			uint32_t k = oc_ring_spsc_try_pop_burst(&ring, out, n);
+			oc_bench_escape(out);
+			for (uint32_t i = 0; i < k; i++)
+				sum += out[i];
+			popped += k;
+		}
+	}
+	if (popped != seq || sum != sum_below(seq))
+		oc_bench_skip_with_error(st, "items lost or reordered");
+	oc_ring_destroy(&ring);
+	report(st, n);
+}
+
+void oc_bench_register_ring(void)
+{
+	int nargs = (int)(sizeof(bursts) / sizeof(bursts[0]));
+	oc_bench_register("oc_ring_burst", bench_burst, bursts, nargs, OC_BENCH_REAL_TIME);
+	oc_bench_register("oc_ring_same_thread", bench_same_thread, bursts, nargs, 0);
+}
