@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/ring.h"
+#include "core/worker.h"
 #include "shim.h"
 
 /* The ring size the engine uses at its default admission window (OC_DEFAULT_INFLIGHT_MAX):
@@ -26,26 +27,6 @@
 #define ITEMS_PER_BATCH 256u
 
 static const int64_t bursts[] = {1, 8, 32, 256};
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
-/* Spin a little (the other side is running on another core), then yield (it may not be). */
-static void idle(uint32_t *turns)
-{
-	if (++*turns < SPIN_TURNS) {
-		cpu_relax();
-	} else {
-		*turns = 0;
-		sched_yield();
-	}
-}
 
 /* The first two CPUs this process may use; false when there is only one. */
 static bool pick_cpus(int *a, int *b)
@@ -105,7 +86,7 @@ static void *consumer_main(void *arg)
 		if (atomic_load_explicit(&c->stop, memory_order_acquire) &&
 		    oc_ring_spsc_readable(c->ring, 1) == 0)
 			break;
-		idle(&turns);
+		oc_backoff(&turns, SPIN_TURNS);
 	}
 	return NULL;
 }
@@ -119,7 +100,7 @@ static void push_all(struct oc_ring *r, uint64_t *buf, uint64_t seq, uint32_t n)
 	for (uint32_t done = 0; done < n;) {
 		uint32_t k = oc_ring_spsc_try_push_burst(r, buf + done, n - done);
 		if (k == 0)
-			idle(&turns);
+			oc_backoff(&turns, SPIN_TURNS);
 		done += k;
 	}
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/rand.h"
+#include "core/worker.h"
 #include "data/dataset.h"
 #include "loadgen.h"
 #include "ordercore/ordercore.h"
@@ -176,7 +177,7 @@ static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint3
 {
 	struct oc_response resp[512];
 	uint64_t submitted = 0, answered = 0;
-	uint32_t idle = 0;
+	uint32_t turns = 0;
 	double t0 = now_s();
 	while (answered < st->n) {
 		int k = 0;
@@ -189,10 +190,8 @@ static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint3
 		for (int i = 0; i < m; i++)
 			take_answer(t, st, &resp[i]);
 		answered += (uint64_t)m;
-		if (k == 0 && m == 0 && ++idle > 64) {
-			sched_yield(); /* give a worker that shares our core its turn */
-			idle = 0;
-		}
+		if (k == 0 && m == 0)
+			oc_backoff(&turns, 64);
 	}
 	t->seconds = now_s() - t0;
 }

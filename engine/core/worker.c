@@ -49,15 +49,6 @@ void oc_worker_futex_wake(struct oc_worker *w)
 	syscall(SYS_futex, &w->epoch, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
 /* Parks until woken. Returns the work found by the last look before parking. */
 static uint32_t park(struct oc_worker *w)
 {
@@ -87,7 +78,7 @@ static void *worker_main(void *arg)
 		}
 		idle++;
 		if (idle < w->idle_spin_turns)
-			cpu_relax();
+			oc_cpu_relax();
 		else if (idle < w->idle_spin_turns + w->idle_yield_turns)
 			sched_yield();
 		else if (park(w))

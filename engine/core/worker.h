@@ -8,6 +8,7 @@
 #define OC_WORKER_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -78,6 +79,29 @@ static inline void oc_worker_wake(struct oc_worker *w)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&w->sleeping, memory_order_relaxed))
 		oc_worker_futex_wake(w);
+}
+
+/* One pause of a spin-wait loop. */
+static inline void oc_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* The wait of a thread that polls a ring outside a worker (an application, a test, a
+ * benchmark): spin `spin_turns` pauses, since the other side is likely running on another
+ * core, then yield once, since it may be waiting for this one; *turns counts the pauses. */
+static inline void oc_backoff(uint32_t *turns, uint32_t spin_turns)
+{
+	if (++*turns < spin_turns) {
+		oc_cpu_relax();
+	} else {
+		*turns = 0;
+		sched_yield();
+	}
 }
 
 /* Cores usable by this process (sched_getaffinity), at least 1. */

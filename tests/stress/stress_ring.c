@@ -17,7 +17,9 @@
 #include <time.h>
 
 #include "core/assert.h"
+#include "core/rand.h"
 #include "core/ring.h"
+#include "core/worker.h"
 #include "oc_test.h"
 
 #define BURST_MAX  64u
@@ -35,7 +37,7 @@ struct side {
 	struct oc_ring *ring;
 	uint64_t count;           /* messages to move */
 	int cpu;                  /* CPU to pin to, or -1 */
-	uint64_t rng;             /* xorshift64 state, nonzero */
+	uint64_t rng;             /* splitmix64 state (core/rand.h) */
 	uint64_t moved;           /* OUT: messages pushed or popped */
 	uint64_t check_sum;       /* OUT: sum of the check values pushed or popped */
 	uint64_t idle_turns;      /* OUT: turns the ring was full (producer) or empty (consumer) */
@@ -46,36 +48,6 @@ static uint64_t check_of(uint64_t seq)
 {
 	uint64_t x = seq * 0x9E3779B97F4A7C15ull;
 	return x ^ (x >> 29) ^ 0x5EEDull;
-}
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
-
-/* The waiting side's idle strategy: spin briefly (the other side is likely running on
- * another core), then give the CPU away (it may be waiting for this one). */
-static void idle(uint32_t *turns)
-{
-	if (++*turns < SPIN_TURNS) {
-		cpu_relax();
-	} else {
-		*turns = 0;
-		sched_yield();
-	}
 }
 
 static void pin(int cpu)
@@ -97,7 +69,7 @@ static void *producer(void *arg)
 	uint32_t turns = 0;
 	pin(s->cpu);
 	while (s->moved < s->count) {
-		uint64_t x = xorshift64(&s->rng);
+		uint64_t x = oc_rand_next(&s->rng);
 		uint32_t n = 1 + (uint32_t)(x % BURST_MAX);
 		if (n > s->count - s->moved)
 			n = (uint32_t)(s->count - s->moved);
@@ -119,7 +91,7 @@ static void *producer(void *arg)
 		}
 		if (k == 0) {
 			s->idle_turns++;
-			idle(&turns);
+			oc_backoff(&turns, SPIN_TURNS);
 			continue;
 		}
 		turns = 0;
@@ -144,7 +116,7 @@ static void *consumer(void *arg)
 	uint32_t turns = 0;
 	pin(s->cpu);
 	while (s->moved < s->count) {
-		uint64_t x = xorshift64(&s->rng);
+		uint64_t x = oc_rand_next(&s->rng);
 		uint32_t n = 1 + (uint32_t)(x % BURST_MAX);
 		uint32_t k;
 		if ((x >> 32) & 1) {
@@ -166,7 +138,7 @@ static void *consumer(void *arg)
 		}
 		if (k == 0) {
 			s->idle_turns++;
-			idle(&turns);
+			oc_backoff(&turns, SPIN_TURNS);
 			continue;
 		}
 		turns = 0;

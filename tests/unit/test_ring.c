@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/rand.h"
 #include "core/ring.h"
 
 /* A 16-byte test slot: a sequence number and a value derived from it. */
@@ -29,15 +30,6 @@ static uint64_t check_of(uint64_t seq)
 static struct item item_of(uint64_t seq)
 {
 	return (struct item){seq, check_of(seq)};
-}
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
 }
 
 /* Puts every index of an empty ring at `start`, as if it had already moved that many
@@ -210,7 +202,7 @@ static void run_mixed(struct oc_ring *r, uint64_t seed, uint32_t rounds, uint32_
 	uint64_t rng = seed, next_in = 0, next_out = 0;
 	uint32_t slots = oc_ring_slots(r);
 	for (uint32_t round = 0; round < rounds; round++) {
-		uint64_t x = xorshift64(&rng);
+		uint64_t x = oc_rand_next(&rng);
 		uint32_t n = 1 + (uint32_t)(x % burst_max);
 		bool in_place = (x >> 32) & 1;
 		uint64_t used = next_in - next_out;
