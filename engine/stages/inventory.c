@@ -18,8 +18,15 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 	s->index = index;
 	s->catalog = c;
 	s->sku_count = 0;
-	for (uint32_t g = 0; g < d->sku_count; g++)
-		s->sku_count += OC_PLACE_SHARD(c->place[g]) == index;
+	bool limited = false;
+	for (uint32_t g = 0; g < d->sku_count; g++) {
+		bool mine = OC_PLACE_SHARD(c->place[g]) == index;
+		s->sku_count += mine;
+		limited |= mine && d->skus[g].limit_per_customer != 0;
+	}
+	/* Counters exist only for SKUs with a limit: a shard without one needs no table. */
+	if (!limited)
+		pair_count_max = 1;
 	uint64_t slots = 2;
 	while (slots < (uint64_t)pair_count_max * OC_TABLE_LOAD_DENOMINATOR)
 		slots <<= 1;

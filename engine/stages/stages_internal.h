@@ -222,6 +222,8 @@ int oc_validate_init(struct oc_validate *v, uint32_t orders_max);
 void oc_validate_destroy(struct oc_validate *v);
 uint32_t oc_validate_step(void *validate);
 
+/* Sets up shard `index` with room for pair_count_max purchase counters (none when no SKU of
+ * the shard has a limit). 0 or -ENOMEM. */
 int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index,
 		  uint32_t pair_count_max);
 void oc_shard_destroy(struct oc_shard *s);
