@@ -21,7 +21,8 @@ struct oc_engine {
 	struct oc_catalog catalog;
 	uint32_t shards;
 	uint32_t threads;
-	bool started;
+	bool started; /* workers running */
+	bool ran;     /* started once: an engine runs once */
 	bool pinned;
 
 	/* Rings, named by their producer -> consumer. */
@@ -340,8 +341,9 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 
 int oc_engine_start(struct oc_engine *e)
 {
-	if (e->started)
+	if (e->ran)
 		return -EALREADY;
+	e->ran = true;
 	for (uint32_t i = 0; i < e->threads; i++) {
 		int rc = oc_worker_start(&e->workers[i]);
 		if (rc) {
@@ -364,30 +366,45 @@ int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t 
 	return oc_poller_poll(&e->poller, out, n);
 }
 
-/* True while route has not answered every sequenced command and can still move: it stops
- * for good only if the application leaves the response ring full. */
-static bool pipeline_busy(struct oc_engine *e)
+/* True when route has answered every sequenced command and egress has moved every answer to
+ * the response ring. The submitter has stopped (the API's contract), so last_seq is settled. */
+static bool pipeline_answered(struct oc_engine *e)
 {
 	/* Pairs with the release store of done_seq in route. */
 	uint64_t done = atomic_load_explicit(&e->route.done_seq, memory_order_acquire);
-	bool answered = done == e->gateway.last_seq && oc_ring_used(&e->out) == 0;
-	bool stuck = oc_ring_used(&e->responses) == oc_ring_slots(&e->responses);
-	return !answered && !stuck;
+	return done == e->gateway.last_seq && oc_ring_used(&e->out) == 0;
 }
 
-int oc_engine_stop(struct oc_engine *e)
+/* Joins the workers and applies the releases still pending in the shards. */
+static void halt(struct oc_engine *e)
 {
-	if (!e->started)
-		return -EALREADY;
-	struct timespec pause = {0, 100000};
-	while (pipeline_busy(e))
-		nanosleep(&pause, NULL);
 	for (uint32_t i = 0; i < e->threads; i++)
 		oc_worker_stop(&e->workers[i]);
 	/* The joins order the workers' writes before these reads. */
 	for (uint32_t s = 0; s < e->shards; s++)
 		oc_shard_apply_all_releases(&e->shard[s]);
 	e->started = false;
+}
+
+/* How long stop waits for a poller that leaves the response ring full before it gives up. */
+#define STOP_STALL_POLLS 100 /* x 100 us */
+
+int oc_engine_stop(struct oc_engine *e)
+{
+	if (!e->started)
+		return -EALREADY;
+	struct timespec pause = {0, 100000};
+	uint32_t stalled = 0, head = 0;
+	while (!pipeline_answered(e)) {
+		bool full = oc_ring_used(&e->responses) == oc_ring_slots(&e->responses);
+		uint32_t now = atomic_load_explicit(&e->responses.head, memory_order_acquire);
+		stalled = full && now == head ? stalled + 1 : 0;
+		head = now;
+		if (stalled > STOP_STALL_POLLS)
+			return -EBUSY;
+		nanosleep(&pause, NULL);
+	}
+	halt(e);
 	return 0;
 }
 
@@ -396,7 +413,7 @@ void oc_engine_free(struct oc_engine *e)
 	if (!e)
 		return;
 	if (e->started)
-		oc_engine_stop(e);
+		halt(e); /* answers not yet polled are dropped with the engine */
 	for (uint32_t s = 0; e->shard && s < e->shards; s++)
 		oc_shard_destroy(&e->shard[s]);
 	for (uint32_t s = 0; e->line && s < e->shards; s++) {

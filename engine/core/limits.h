@@ -44,7 +44,7 @@
 
 /* Order, line and purchase-counter tables are sized at start from these. */
 #define OC_DEFAULT_ORDERS_MAX (1u << 20)
-#define OC_LIMIT_ORDERS_MAX (1u << 30)
+#define OC_LIMIT_ORDERS_MAX (1u << 28)
 #define OC_DEFAULT_LINE_QUANTITY_MAX 100u
 #define OC_DEFAULT_SHARDS 4u
 
@@ -70,6 +70,8 @@ _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= 255, "line count travels as uint8_t")
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 64, "warehouse masks are uint64_t");
 _Static_assert(OC_LIMIT_REGIONS_MAX <= 65536, "region ids are uint16_t");
 _Static_assert(OC_DEFAULT_INFLIGHT_MAX <= OC_LIMIT_INFLIGHT_MAX, "default within limit");
+_Static_assert((unsigned long long)OC_LIMIT_ORDERS_MAX * OC_ALLOCS_PER_ORDER <= 0xffffffffull,
+	       "route's allocation count is uint32_t");
 _Static_assert((OC_LIMIT_INFLIGHT_MAX * (unsigned long long)OC_LIMIT_ORDER_LINES_MAX) <= (1ull << 31),
                "ring slots fit in uint32_t with room for the power-of-two round-up");
 

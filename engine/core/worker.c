@@ -89,6 +89,7 @@ static void *worker_main(void *arg)
 
 int oc_worker_start(struct oc_worker *w)
 {
+	atomic_store_explicit(&w->stop_flag, 0, memory_order_relaxed); /* before the thread exists */
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	if (w->cpu >= 0) {

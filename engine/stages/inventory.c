@@ -195,8 +195,12 @@ uint32_t oc_shard_step(void *arg)
 	if (taken)
 		oc_ring_spsc_release(s->release, taken);
 	if (n) {
-		oc_ring_spsc_commit(s->result, n);
+		/* Line slots are freed before the results are published: route finishes these
+		 * commands, then the sequencer admits more, and validate, which sizes its turn
+		 * by the room in this ring, must then see these slots free (no wake-up of
+		 * validate is needed: docs/architecture.md, no deadlock, point 2). */
 		oc_ring_spsc_release(s->line, n);
+		oc_ring_spsc_commit(s->result, n);
 	}
 	/* Route waits for results, or for room in the release ring. */
 	if (n || taken)

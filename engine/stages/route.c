@@ -24,6 +24,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->allocs_max = orders_max * OC_ALLOCS_PER_ORDER;
 	r->alloc_count = 0;
 	size_t cells = (size_t)d->sku_count * d->warehouse_count;
+	r->free_cells = cells;
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
@@ -38,8 +39,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 
 void oc_route_destroy(struct oc_route *r)
 {
-	const struct oc_dataset *d = r->catalog->data;
-	oc_mem_table_free(r->free_units, (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t));
+	oc_mem_table_free(r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	mi_free(r->taken);
@@ -49,16 +49,36 @@ void oc_route_destroy(struct oc_route *r)
 	r->allocs = NULL;
 }
 
-/* Queues a release for the SKU's shard. Release rings hold every release that can be pending
- * (inflight_max commands of at most OC_LIMIT_ORDER_ALLOCS_MAX each), so there is always room. */
+/* Queues a release for the SKU's shard; the caller made sure there is room. */
 static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
 			 uint32_t sku, uint32_t quantity)
 {
 	uint32_t place = r->catalog->place[sku];
 	uint32_t s = OC_PLACE_SHARD(place);
-	OC_ASSERT(oc_ring_spsc_writable(&r->release[s], r->released[s] + 1) > r->released[s]);
 	struct oc_release_msg *m = oc_ring_spsc_write_slot(&r->release[s], r->released[s]++);
 	*m = (struct oc_release_msg){cause_seq, customer, OC_PLACE_LOCAL(place), quantity, 0};
+}
+
+/* True when each shard's release ring has room for the releases of these SKUs (global
+ * indices; quantity 0 means no release). When one has not, the turn ends and the shard is
+ * woken: it frees the room once the stream has moved past the releases' lag
+ * (docs/architecture.md, no deadlock, point 4). */
+static bool release_room(struct oc_route *r, const struct oc_plan_line *lines, uint32_t count)
+{
+	uint32_t need[OC_LIMIT_SHARDS_MAX];
+	for (uint32_t i = 0; i < count; i++)
+		need[OC_PLACE_SHARD(r->catalog->place[lines[i].sku])] = 0;
+	for (uint32_t i = 0; i < count; i++)
+		need[OC_PLACE_SHARD(r->catalog->place[lines[i].sku])] += lines[i].quantity != 0;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t s = OC_PLACE_SHARD(r->catalog->place[lines[i].sku]);
+		uint32_t want = r->released[s] + need[s];
+		if (oc_ring_spsc_writable(&r->release[s], want) < want) {
+			oc_worker_wake(r->wake_shard[s]);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* True when the shards have answered every line of om. */
@@ -109,8 +129,9 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 }
 
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
- * back the lines that were held. */
-static void place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+ * back the lines that were held. False, having consumed nothing, when those releases do not
+ * fit now. */
+static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
 	uint8_t reason = OC_REJECT_NONE;
@@ -131,11 +152,16 @@ static void place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		if (n > OC_LIMIT_ORDER_ALLOCS_MAX || r->allocs_max - r->alloc_count < n)
 			reason = OC_REJECT_CAPACITY;
 	}
+	if (reason && !release_room(r, lines, om->line_count)) {
+		for (uint32_t i = 0; i < om->line_count; i++)
+			r->taken[om->shard[i]]--; /* gathered again next turn */
+		return false;
+	}
 	struct oc_order_rec *rec = &r->orders[om->order_index];
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer};
 	if (!reason) {
 		accept(r, om, plan, n, rec, a);
-		return;
+		return true;
 	}
 	for (uint32_t i = 0; i < om->line_count; i++)
 		if (lines[i].quantity)
@@ -143,6 +169,7 @@ static void place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	rec->status = rec->placed_status = OC_STATUS_REJECTED;
 	rec->reason = reason;
 	answer(a, om, OC_STATUS_REJECTED, reason);
+	return true;
 }
 
 static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
@@ -160,17 +187,25 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	a->warehouse = rec->warehouse;
 }
 
-static void cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* Cancels an accepted order; false, having changed nothing, when its releases do not fit. */
+static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	struct oc_order_rec *rec = &r->orders[om->order_index];
 	if (rec->customer != om->customer) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-		return;
+		return true;
 	}
 	if (rec->status != OC_STATUS_ACCEPTED) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
-		return;
+		return true;
 	}
+	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		gives[i] = (struct oc_plan_line){al->sku, al->quantity};
+	}
+	if (!release_room(r, gives, rec->alloc_count))
+		return false;
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
@@ -180,6 +215,7 @@ static void cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	r->cancelled++;
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	a->original_seq = rec->seq;
+	return true;
 }
 
 /* Handles one command if everything it needs is there; false to end the turn. */
@@ -190,11 +226,10 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 	} else if (om->flags & OC_ORDER_DUPLICATE) {
 		duplicate(r, om, a);
 	} else if (om->type == OC_CMD_PLACE) {
-		if (!results_ready(r, om))
+		if (!results_ready(r, om) || !place(r, om, a))
 			return false;
-		place(r, om, a);
-	} else {
-		cancel(r, om, a);
+	} else if (!cancel(r, om, a)) {
+		return false;
 	}
 	if (a->status == OC_STATUS_REJECTED && !(a->flags & OC_RESPONSE_DUPLICATE))
 		r->rejected[a->reason]++;

@@ -190,6 +190,7 @@ struct oc_route {
 	uint32_t shards;
 	uint32_t warehouses;
 	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
+	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index] */
 	uint32_t orders_max;
 	struct oc_alloc *allocs;

@@ -8,7 +8,9 @@
  * Threading contract:
  *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
  *    queries (oc_engine_region_id, oc_engine_stock, oc_engine_state_hash, oc_engine_stats)
- *    are called from one controlling thread, never concurrently with each other.
+ *    are called from one controlling thread, never concurrently with each other. The queries
+ *    but oc_engine_region_id are for a stopped engine.
+ *  - An engine runs once: create, start, submit and poll, stop, query, free.
  *  - oc_engine_try_submit_burst is called by at most one thread at a time (the submitter:
  *    it is the sequencer, the producer side of a single-producer ring).
  *  - oc_engine_poll_burst is called by at most one thread at a time (the poller: the
@@ -114,7 +116,7 @@ struct oc_config {
 
 struct oc_engine;
 
-/* Per-engine counters, read after oc_engine_stop (or racy-but-safe while running). */
+/* Per-engine counters, read after oc_engine_stop. */
 struct oc_stats {
 	uint64_t commands;                         /* sequenced */
 	uint64_t responses;                        /* polled */
@@ -145,7 +147,7 @@ void oc_config_init(struct oc_config *cfg);
 int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
 		     size_t err_bytes);
 
-/* Starts the workers. -EALREADY if started. */
+/* Starts the workers. -EALREADY if this engine was started before. */
 int oc_engine_start(struct oc_engine *e);
 
 /* Sequences up to n commands and hands them to the pipeline. Returns how many were taken
@@ -157,12 +159,17 @@ int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uin
 /* Moves up to n responses into out; returns the count (0 if none yet), never blocks. */
 int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n);
 
-/* Waits until every taken command has been answered by the pipeline (its response may still
- * wait to be polled), then stops and joins the workers. Applies the releases still pending
- * in the shards, so the final state does not depend on timing. */
+/* Waits until every taken command has been answered (its response may still wait to be
+ * polled: it stays pollable after stop), then stops and joins the workers, and applies the
+ * releases still pending in the shards, so the final state does not depend on timing.
+ * Submitting must have ended before the call (the submitter's last call returned, ordered
+ * before this one by the application). Returns 0; -EBUSY, with the engine still running,
+ * when answers wait in a full response ring that nobody polls: poll them, then call stop
+ * again; -EALREADY when the engine is not running. */
 int oc_engine_stop(struct oc_engine *e);
 
-/* Frees everything. Stops the engine first if it runs. e may be NULL. */
+/* Frees everything. If the engine still runs, it is halted at once and answers not yet made
+ * are dropped (call oc_engine_stop first for a clean end). e may be NULL. */
 void oc_engine_free(struct oc_engine *e);
 
 /* Region id of a ship-to region named in warehouses.csv, or -ENOENT. */
@@ -171,8 +178,8 @@ int oc_engine_region_id(const struct oc_engine *e, const char *region);
 /* Stock of a SKU (after stop). -ENOENT if the SKU is not in the catalog. */
 int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *out);
 
-/* A hash of the whole engine state (after stop): equal for equal command streams,
- * whatever the topology. */
+/* A hash of the whole engine state (after stop): equal for equal command streams on engines
+ * with the same dataset, shards, inflight_max and orders_max, whatever the threads. */
 uint64_t oc_engine_state_hash(const struct oc_engine *e);
 
 void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);

@@ -312,6 +312,51 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }
 
+/* Route runs ahead of a shard on cancels (they need nothing from the shard), so a release
+ * ring can fill however the rings are sized: route must wait for room, not overrun it. Orders
+ * of 16 lines each split over two warehouses (32 allocations, the most an order may have),
+ * then all cancelled, on a small window and one shard on its own thread. */
+static void test_cancels_wait_for_release_room(void **state)
+{
+	enum { ORDERS = 300, LINES = 16 };
+	static struct pl_sku skus[ORDERS * LINES];
+	static struct pl_stock stock[ORDERS * LINES * 2];
+	static const struct pl_warehouse wh[] = {{"W1", 40.0, -74.0, "EAST"},
+						 {"W2", 34.0, -118.0, "WEST"}};
+	for (uint32_t i = 0; i < ORDERS * LINES; i++) {
+		skus[i] = (struct pl_sku){1000 + i, 0};
+		stock[2 * i] = (struct pl_stock){1000 + i, "W1", 1};
+		stock[2 * i + 1] = (struct pl_stock){1000 + i, "W2", 1};
+	}
+	struct pl_dataset d = {skus, ORDERS * LINES, wh, 2, stock, ORDERS * LINES * 2};
+	char path[1024];
+	oc_test_scratch_dir(path, sizeof(path), "release_room");
+	pl_dataset_write(path, &d);
+	struct pl_topology t = {2, 1, 1, 64, 4096};
+	struct oc_engine *e = pl_engine_start(path, &t);
+	static struct oc_command c[2 * ORDERS];
+	static struct oc_response r[2 * ORDERS];
+	for (uint32_t i = 0; i < ORDERS; i++) {
+		c[i] = pl_place(i + 1, 7, 0);
+		for (uint32_t l = 0; l < LINES; l++)
+			pl_line_add(&c[i], 1000 + i * LINES + l, 2); /* 1 unit in each warehouse */
+		c[ORDERS + i] = pl_cancel(i + 1, 7);
+	}
+	pl_run(e, c, 2 * ORDERS, r);
+	for (uint32_t i = 0; i < ORDERS; i++) {
+		pl_expect(&r[i], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(r[i].shipments, 2);
+		pl_expect(&r[ORDERS + i], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	}
+	pl_stop(e);
+	for (uint32_t i = 0; i < ORDERS * LINES; i++) {
+		struct oc_stock st = pl_stock(e, 1000 + i);
+		assert_int_equal(st.allocated, 0);
+		assert_int_equal(st.available, 2);
+	}
+	oc_engine_free(e);
+}
+
 static void test_no_oversell_two_inventory_threads(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(200000, 20000);
@@ -392,6 +437,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_oversell_two_inventory_threads),
+	    cmocka_unit_test(test_cancels_wait_for_release_room),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
