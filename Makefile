@@ -34,7 +34,7 @@ test-tsan: deps
 # The flash-sale demo: until ordercored exists, the engine runs in this process.
 run: build
 	./$(BUILD)/loadgen/ordercore-loadgen --in-process --scenario flash-sale \
-		--orders 2000000 --json $(BUILD)/flash-sale.json
+		--orders 2000000 --hot-stock 20000 --json $(BUILD)/flash-sale.json
 	@echo "summary: $(BUILD)/flash-sale.json"
 
 # Micro-benchmarks (JSON in $(BUILD)/bench.json) and the in-process flash-sale throughput.

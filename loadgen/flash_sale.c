@@ -114,7 +114,7 @@ static int stream_make(struct stream *st, const struct oc_dataset *d, const stru
 		return -ENOMEM;
 	}
 	uint64_t rng = o->seed;
-	uint64_t customers = n / 4 > 1000 ? n / 4 : 1000;
+	uint64_t customers = o->customers ? o->customers : n / 10 > 100 ? n / 10 : 100;
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t roll = oc_rand_below(&rng, 100);
 		bool earlier = i > 0;

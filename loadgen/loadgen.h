@@ -12,7 +12,8 @@ struct lg_options {
 	const char *scenario;
 	uint64_t orders;
 	uint64_t seed;
-	uint32_t skus, warehouses, stock_per_sku, hot_skus, hot_limit;
+	uint32_t skus, warehouses, stock_per_sku, hot_skus, hot_limit, hot_stock;
+	uint64_t customers;      /* customer ids 1..customers; 0: orders / 10 */
 	uint32_t threads, inventory_threads, shards, inflight_max;
 	uint32_t batch;          /* commands per submit call */
 	uint32_t multi_line_pct; /* orders with 2..4 lines */

@@ -31,6 +31,7 @@ static const char usage[] =
 	"  --duplicate-pct P       retries with an earlier key, percent (default 1)\n"
 	"  --cancel-pct P          cancels of an earlier order, percent (default 1)\n"
 	"  --zipf S                skew of SKU popularity (default 1.1)\n"
+	"  --customers N           customer ids drawn from 1..N (default orders / 10)\n"
 	"  --batch N               commands per submit call (default 256)\n"
 	"  --quiet                 print nothing but errors\n"
 	"\n"
@@ -46,6 +47,7 @@ static const char usage[] =
 	"  --stock-per-sku Q       units of each SKU over all warehouses (default 1000)\n"
 	"  --hot-skus H            SKUs with a per-customer limit (default min(10, skus))\n"
 	"  --hot-limit L           that limit, units (default 2)\n"
+	"  --hot-stock Q           units of each hot SKU (default: --stock-per-sku)\n"
 	"\n"
 	"Exit status: 0 when every invariant holds, 1 when one is broken, 2 on a usage or\n"
 	"setup error.\n";
@@ -53,7 +55,7 @@ static const char usage[] =
 enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASET, OPT_JSON,
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
-       OPT_HOT_LIMIT, OPT_IDLE, OPT_HELP };
+       OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -79,6 +81,8 @@ static const struct option options[] = {
 	{"hot-skus", required_argument, 0, OPT_HOT},
 	{"hot-limit", required_argument, 0, OPT_HOT_LIMIT},
 	{"measure-idle", required_argument, 0, OPT_IDLE},
+	{"hot-stock", required_argument, 0, OPT_HOT_STOCK},
+	{"customers", required_argument, 0, OPT_CUSTOMERS},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -139,6 +143,8 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_STOCK: o->stock_per_sku = u32(name, optarg, 0, UINT32_MAX); break;
 		case OPT_HOT: o->hot_skus = u32(name, optarg, 0, 1u << 26); break;
 		case OPT_HOT_LIMIT: o->hot_limit = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_HOT_STOCK: o->hot_stock = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_CUSTOMERS: o->customers = number(name, optarg, 1, UINT32_MAX); break;
 		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
@@ -173,7 +179,7 @@ int main(int argc, char **argv)
 		struct oc_demo_params p = {.skus = o.skus, .warehouses = o.warehouses,
 					   .stock_per_sku = o.stock_per_sku,
 					   .hot_skus = o.hot_skus, .hot_limit = o.hot_limit,
-					   .seed = o.seed};
+					   .hot_stock = o.hot_stock, .seed = o.seed};
 		char err[512];
 		if (oc_dataset_write_demo(gen_dir, &p, err, sizeof(err)) != 0) {
 			fprintf(stderr, "ordercore-loadgen: %s\n", err);

@@ -20,7 +20,8 @@ static int generate(const struct lg_options *o, char *dir)
 	}
 	struct oc_demo_params p = {.skus = o->skus, .warehouses = o->warehouses,
 				   .stock_per_sku = o->stock_per_sku, .hot_skus = o->hot_skus,
-				   .hot_limit = o->hot_limit, .seed = o->seed};
+				   .hot_limit = o->hot_limit, .hot_stock = o->hot_stock,
+				   .seed = o->seed};
 	char err[512];
 	int rc = oc_dataset_write_demo(dir, &p, err, sizeof(err));
 	if (rc)

@@ -69,6 +69,7 @@ struct oc_demo_params {
 	uint32_t stock_per_sku; /* units of each SKU, spread over the warehouses */
 	uint32_t hot_skus;      /* the first hot_skus SKUs get limit_per_customer hot_limit */
 	uint32_t hot_limit;
+	uint32_t hot_stock;     /* units of each hot SKU; 0: stock_per_sku like the others */
 	uint64_t seed;
 };
 

@@ -226,9 +226,10 @@ static int write_skus(struct out *o, const char *dir, const struct oc_demo_param
 	return out_close(o, err, err_bytes);
 }
 
-/* Splits stock_per_sku over the warehouses in proportion to random weights, some of them
- * zero. Cumulative rounding makes the parts add up to exactly stock_per_sku. */
-static void split_stock(uint64_t *state, const struct oc_demo_params *p, uint32_t *units)
+/* Splits `stock` units over the warehouses in proportion to random weights, some of them
+ * zero. Cumulative rounding makes the parts add up to exactly `stock`. */
+static void split_stock(uint64_t *state, const struct oc_demo_params *p, uint32_t stock,
+			uint32_t *units)
 {
 	uint32_t weight[OC_LIMIT_WAREHOUSES_MAX];
 	uint64_t total = 0;
@@ -244,7 +245,7 @@ static void split_stock(uint64_t *state, const struct oc_demo_params *p, uint32_
 	uint64_t cum = 0, given = 0;
 	for (uint32_t w = 0; w < p->warehouses; w++) {
 		cum += weight[w];
-		uint64_t upto = (uint64_t)p->stock_per_sku * cum / total;
+		uint64_t upto = (uint64_t)stock * cum / total;
 		units[w] = (uint32_t)(upto - given);
 		given = upto;
 	}
@@ -261,7 +262,8 @@ static int write_stock(struct out *o, const char *dir, const struct oc_demo_para
 	char *l = out_line(o);
 	out_end_line(o, put_str(l, "sku,warehouse,on_hand"));
 	for (uint32_t i = 0; i < p->skus; i++) {
-		split_stock(&state, p, units);
+		bool hot = i < p->hot_skus && p->hot_stock;
+		split_stock(&state, p, hot ? p->hot_stock : p->stock_per_sku, units);
 		for (uint32_t w = 0; w < p->warehouses; w++) {
 			if (units[w] == 0)
 				continue; /* a missing pair means 0 on hand */
