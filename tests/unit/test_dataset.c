@@ -163,7 +163,8 @@ static void check_demo(const struct oc_dataset *d, const struct oc_demo_params *
 		uint64_t sum = 0;
 		for (uint32_t w = 0; w < d->warehouse_count; w++)
 			sum += d->on_hand[(size_t)i * d->warehouse_count + w];
-		assert_int_equal(sum, p->stock_per_sku);
+		bool hot = i < p->hot_skus && p->hot_stock;
+		assert_int_equal(sum, hot ? p->hot_stock : p->stock_per_sku);
 	}
 	uint32_t expect_regions = p->warehouses < 9 ? p->warehouses : 9;
 	assert_int_equal(d->region_count, expect_regions);
@@ -175,7 +176,8 @@ static void check_demo(const struct oc_dataset *d, const struct oc_demo_params *
 	check_regions(d);
 }
 
-static void roundtrip(uint32_t skus, uint32_t warehouses, uint32_t stock, uint64_t seed)
+static void roundtrip(uint32_t skus, uint32_t warehouses, uint32_t stock, uint32_t hot_stock,
+		      uint64_t seed)
 {
 	char dir[DIR_BYTES], err[ERR_BYTES];
 	oc_test_scratch_dir(dir, sizeof(dir), "dataset_roundtrip");
@@ -186,6 +188,7 @@ static void roundtrip(uint32_t skus, uint32_t warehouses, uint32_t stock, uint64
 	                           .stock_per_sku = stock,
 	                           .hot_skus = skus < 10 ? skus : 10,
 	                           .hot_limit = 2,
+	                           .hot_stock = hot_stock,
 	                           .seed = seed};
 	int rc = oc_dataset_write_demo(dir, &p, err, sizeof(err));
 	if (rc != 0)
@@ -209,17 +212,18 @@ static void roundtrip(uint32_t skus, uint32_t warehouses, uint32_t stock, uint64
 static void test_demo_roundtrip(void **state)
 {
 	(void)state;
-	roundtrip(2000, 12, 1000, 7);
-	roundtrip(1, 1, 5, 1);
-	roundtrip(50, 2, 0, 2);
-	roundtrip(300, 64, 77, 3);
-	roundtrip(100, 5, UINT32_MAX, 4);
+	roundtrip(2000, 12, 1000, 0, 7);
+	roundtrip(1, 1, 5, 0, 1);
+	roundtrip(50, 2, 0, 0, 2);
+	roundtrip(300, 64, 77, 0, 3);
+	roundtrip(100, 5, UINT32_MAX, 0, 4);
+	roundtrip(100, 8, 10, 123457, 5); /* hot SKUs with their own stock */
 }
 
 static void test_demo_large(void **state)
 {
 	(void)state;
-	roundtrip((uint32_t)oc_test_scaled(200000, 20000), 4, 500, 11);
+	roundtrip((uint32_t)oc_test_scaled(200000, 20000), 4, 500, 0, 11);
 }
 
 static void test_demo_deterministic(void **state)
