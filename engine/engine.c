@@ -484,9 +484,20 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
+	static const char *const names[OC_STATS_STAGES] = {"validate", "inventory", "route",
+							   "egress"};
+	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)
+		out->stages[k].name = names[k];
 	for (uint32_t i = 0; i < e->threads; i++) {
-		out->worker_turns += e->workers[i].turns;
-		out->worker_parks += e->workers[i].parks;
+		const struct oc_worker *w = &e->workers[i];
+		out->worker_turns += w->turns;
+		out->worker_parks += w->parks;
+		for (uint32_t j = 0; j < w->stage_count; j++)
+			for (uint32_t k = 0; k < OC_STATS_STAGES; k++)
+				if (strcmp(w->stages[j].name, names[k]) == 0) {
+					out->stages[k].busy_ns += w->stages[j].busy_ns;
+					out->stages[k].messages += w->stages[j].messages;
+				}
 	}
 	out->threads = e->threads;
 	out->shards = e->shards;

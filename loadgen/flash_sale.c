@@ -308,6 +308,10 @@ static void report_text(const struct lg_options *o, const struct oc_stats *s,
 	for (unsigned r = 1; r < OC_REJECT_REASON_COUNT; r++)
 		if (t->by_reason[r])
 			printf("    %-16s %" PRIu64 "\n", oc_reject_reason_name(r), t->by_reason[r]);
+	printf("  worker time per command:");
+	for (unsigned k = 0; k < OC_STATS_STAGES; k++)
+		printf(" %s %.1f ns", s->stages[k].name, (double)s->stages[k].busy_ns / (double)n);
+	printf("\n");
 	printf("  checks: oversold units %" PRIu64 ", customers over a limit %" PRIu64
 	       ", unanswered %" PRIu64 ", answered twice %" PRIu64 ", stock mismatches %" PRIu64
 	       ", counter mismatches %" PRIu64 "\n",

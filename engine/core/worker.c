@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/assert.h"
@@ -31,15 +32,32 @@ int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, void *stage,
 {
 	if (w->stage_count == OC_WORKER_STAGES_MAX)
 		return -ENOSPC;
-	w->stages[w->stage_count++] = (struct oc_stage_ref){step, stage, name};
+	w->stages[w->stage_count++] = (struct oc_stage_ref){step, stage, name, 0, 0};
 	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: no system call */
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 uint32_t oc_worker_turn(struct oc_worker *w)
 {
 	uint32_t work = 0;
-	for (uint32_t i = 0; i < w->stage_count; i++)
-		work += w->stages[i].step(w->stages[i].stage);
+	uint64_t t0 = now_ns();
+	for (uint32_t i = 0; i < w->stage_count; i++) {
+		struct oc_stage_ref *s = &w->stages[i];
+		uint32_t done = s->step(s->stage);
+		uint64_t t1 = now_ns();
+		if (done) {
+			s->busy_ns += t1 - t0;
+			s->messages += done;
+			work += done;
+		}
+		t0 = t1;
+	}
 	return work;
 }
 

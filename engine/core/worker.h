@@ -24,6 +24,8 @@ struct oc_stage_ref {
 	oc_stage_step_fn step;
 	void *stage;
 	const char *name;
+	uint64_t busy_ns;  /* time in steps that did work; statistics, read after join */
+	uint64_t messages; /* work those steps reported */
 };
 
 struct oc_worker {

@@ -116,6 +116,15 @@ struct oc_config {
 
 struct oc_engine;
 
+/* Where the workers' time went, per kind of stage (all shards together are "inventory"). */
+struct oc_stage_stats {
+	const char *name;  /* "validate", "inventory", "route", "egress"; static */
+	uint64_t busy_ns;  /* wall time in steps that moved messages */
+	uint64_t messages; /* messages those steps moved */
+};
+
+#define OC_STATS_STAGES 4
+
 /* Per-engine counters, read after oc_engine_stop. */
 struct oc_stats {
 	uint64_t commands;                         /* sequenced */
@@ -127,6 +136,7 @@ struct oc_stats {
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
 	uint64_t worker_turns;                     /* turns over all workers' stages */
 	uint64_t worker_parks;                     /* times a worker slept on its futex */
+	struct oc_stage_stats stages[OC_STATS_STAGES];
 	uint32_t threads;                          /* worker threads actually started */
 	uint32_t shards;
 	uint32_t pinned;                           /* 1 if workers were pinned */
