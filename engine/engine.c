@@ -4,10 +4,12 @@
  * on which worker thread), starts and stops the workers, and answers the read-only queries
  * after stop. The submit and poll calls run on the application's threads. */
 #include <errno.h>
+#include <inttypes.h>
 #include <mimalloc.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -33,12 +35,17 @@ struct oc_engine {
 	struct oc_ring *release;  /* [shard] route -> shard */
 	struct oc_ring out;       /* route -> egress */
 	struct oc_ring responses; /* egress -> poller */
+	struct oc_ring logged;    /* journal -> validate, with a data_dir */
 
 	struct oc_gateway gateway;
 	struct oc_validate validate;
 	struct oc_shard *shard; /* [shards] */
 	struct oc_route route;
 	struct oc_egress egress;
+	struct oc_journal journal;
+	bool journaled;             /* data_dir was given */
+	char wal_dir[4096];
+	uint64_t recovered_seq;     /* last sequence number found in the log at create */
 	struct oc_poller poller;
 
 	struct oc_worker *workers;           /* [threads] */
@@ -86,6 +93,7 @@ void oc_config_init(struct oc_config *cfg)
 	cfg->idle_spin_turns = OC_DEFAULT_IDLE_SPIN_TURNS;
 	cfg->idle_yield_turns = OC_DEFAULT_IDLE_YIELD_TURNS;
 	cfg->pin_threads = 1;
+	cfg->fsync_interval_ms = OC_DEFAULT_FSYNC_INTERVAL_MS;
 }
 
 
@@ -125,6 +133,11 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 		return oc_error_set(err, err_bytes, -EINVAL,
 			    "config: line_quantity_max %u not in [1, %u]", c->line_quantity_max,
 			    OC_LIMIT_LINE_QUANTITY_MAX);
+	if (c->durability > OC_DURABILITY_NONE)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: durability %u unknown",
+				    c->durability);
+	if (c->data_dir && strlen(c->data_dir) > 4000)
+		return oc_error_set(err, err_bytes, -ENAMETOOLONG, "config: data_dir too long");
 	return 0;
 }
 
@@ -174,9 +187,12 @@ static int rings_init(struct oc_engine *e)
 	uint32_t releases = pow2_at_least((uint64_t)w * OC_LIMIT_ORDER_ALLOCS_MAX);
 	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
-	rc = rc ? rc : oc_ring_init(&e->out, w, sizeof(struct oc_response));
+	uint32_t out = e->journaled ? pow2_at_least((uint64_t)w * OC_DURABLE_WAIT_WINDOWS) : w;
+	rc = rc ? rc : oc_ring_init(&e->out, out, sizeof(struct oc_response));
 	rc = rc ? rc : oc_ring_init(&e->responses, pow2_at_least(4ull * w),
 				    sizeof(struct oc_response));
+	if (!rc && e->journaled)
+		rc = oc_ring_init(&e->logged, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	e->line = mi_calloc(e->shards, sizeof(struct oc_ring));
 	e->result = mi_calloc(e->shards, sizeof(struct oc_ring));
 	e->release = mi_calloc(e->shards, sizeof(struct oc_ring));
@@ -233,12 +249,17 @@ static void wire(struct oc_engine *e, const struct placement *p)
 {
 	struct oc_validate *v = &e->validate;
 	struct oc_route *r = &e->route;
+	struct oc_journal *j = &e->journal;
+	j->in = &e->cmd;
+	j->out = &e->logged;
+	j->self = &e->workers[p->validate];
+	j->wake_egress = waker(e, p->validate, p->egress);
 	e->gateway = (struct oc_gateway){.cmd = &e->cmd,
 					 .wake_validate = &e->workers[p->validate],
 					 .route_done_seq = &r->done_seq,
 					 .inflight_max = e->cfg.inflight_max};
 	v->catalog = &e->catalog;
-	v->cmd = &e->cmd;
+	v->cmd = e->journaled ? &e->logged : &e->cmd;
 	v->order = &e->order;
 	v->line = e->line;
 	v->shards = e->shards;
@@ -267,7 +288,9 @@ static void wire(struct oc_engine *e, const struct placement *p)
 			v->wake_inventory[v->inventory_workers++] = w;
 	}
 	e->egress = (struct oc_egress){.out = &e->out, .responses = &e->responses,
-				       .wake_route = waker(e, p->egress, p->route)};
+				       .wake_route = waker(e, p->egress, p->route),
+				       .durable_seq = e->journaled ? &j->durable_seq : NULL,
+				       .mute_seq = e->recovered_seq};
 	e->poller = (struct oc_poller){.responses = &e->responses,
 				       .wake_egress = &e->workers[p->egress]};
 }
@@ -296,8 +319,12 @@ static int workers_init(struct oc_engine *e)
 	wire(e, &p);
 	/* Turn order follows the pipeline, so a one-thread engine moves a command through
 	 * every stage in one turn. */
-	int rc = oc_worker_add_stage(&e->workers[p.validate], oc_validate_step, &e->validate,
-				     "validate");
+	int rc = 0;
+	if (e->journaled)
+		rc = oc_worker_add_stage(&e->workers[p.validate], oc_journal_step, &e->journal,
+					 "journal");
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.validate], oc_validate_step,
+					   &e->validate, "validate");
 	for (uint32_t s = 0; s < e->shards && !rc; s++)
 		rc = oc_worker_add_stage(&e->workers[p.shard[s]], oc_shard_step, &e->shard[s],
 					 "inventory");
@@ -306,6 +333,69 @@ static int workers_init(struct oc_engine *e)
 					   "egress");
 	return rc;
 }
+
+/* Makes data_dir and its wal/ directory, checks the log found there and opens it for
+ * appending after its last valid frame: a torn last frame is cut off (and said on stderr), a
+ * damaged frame with good ones after it is corruption and refuses the engine. */
+static int log_open(struct oc_engine *e, char *err, size_t err_bytes)
+{
+	const char *data = e->cfg.data_dir;
+	if (mkdir(data, 0755) != 0 && errno != EEXIST)
+		return oc_error_set(err, err_bytes, -errno, "%s: %s", data, strerror(errno));
+	snprintf(e->wal_dir, sizeof(e->wal_dir), "%s/wal", data);
+	struct oc_wal_chain start = {OC_WAL_CHAIN_SEED, 1};
+	struct oc_wal_read_result r;
+	int rc = oc_wal_read_dir(e->wal_dir, &start, NULL, NULL, &r, err, err_bytes);
+	if (rc)
+		return rc;
+	if (r.end == OC_WAL_END_CORRUPT)
+		return oc_error_set(err, err_bytes, -EIO,
+				    "log corrupt: %s/%s offset %" PRIu64 " sequence %" PRIu64
+				    " (%s): refusing to start",
+				    e->wal_dir, r.segment, r.offset, r.seq,
+				    oc_wal_status_name(r.status));
+	if (r.end == OC_WAL_END_TORN) {
+		fprintf(stderr, "level=warn msg=\"torn log tail cut\" file=%s/%s offset=%" PRIu64
+				" seq=%" PRIu64 "\n", e->wal_dir, r.segment, r.offset, r.seq);
+		rc = oc_wal_truncate_at(e->wal_dir, r.segment, r.offset);
+		if (rc)
+			return oc_error_set(err, err_bytes, rc, "cannot cut %s/%s: %s", e->wal_dir,
+					    r.segment, strerror(-rc));
+	}
+	e->recovered_seq = r.last_seq;
+	if (r.last_seq)
+		fprintf(stderr, "level=info msg=\"log found\" dir=%s commands=%" PRIu64
+				" frames=%" PRIu64 "\n", e->wal_dir, r.records, r.frames);
+	return oc_journal_init(&e->journal, &e->cfg, e->wal_dir, &r.chain, err, err_bytes);
+}
+
+/* Recovery: one logged command back through the sequencer, keeping its timestamp. */
+static int replay_one(void *ctx, const struct oc_command *c)
+{
+	struct oc_engine *e = ctx;
+	struct oc_command copy = *c;
+	uint32_t turns = 0;
+	while (oc_gateway_try_submit(&e->gateway, &copy, 1) == 0)
+		oc_backoff(&turns, 64);
+	OC_ASSERT_EQ(copy.seq, c->seq); /* the log holds every command from sequence 1 */
+	return 0;
+}
+
+/* Replays the log through the running pipeline; egress mutes the answers. */
+static int log_replay(struct oc_engine *e)
+{
+	struct oc_wal_chain start = {OC_WAL_CHAIN_SEED, 1};
+	struct oc_wal_read_result r;
+	char err[256];
+	e->gateway.replaying = true;
+	int rc = oc_wal_read_dir(e->wal_dir, &start, replay_one, e, &r, err, sizeof(err));
+	e->gateway.replaying = false;
+	if (rc)
+		fprintf(stderr, "level=error msg=\"log replay failed\" error=\"%s\"\n", err);
+	return rc;
+}
+
+static void halt(struct oc_engine *e);
 
 int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
 		     size_t err_bytes)
@@ -328,6 +418,14 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	e->shards = e->cfg.shards;
 	e->threads = e->cfg.threads;
 	rc = catalog_init(e);
+	if (!rc && e->cfg.data_dir) {
+		e->journaled = true;
+		rc = log_open(e, err, err_bytes);
+		if (rc) {
+			oc_engine_free(e);
+			return rc;
+		}
+	}
 	rc = rc ? rc : rings_init(e);
 	rc = rc ? rc : stages_init(e);
 	rc = rc ? rc : workers_init(e);
@@ -353,6 +451,10 @@ int oc_engine_start(struct oc_engine *e)
 		}
 	}
 	e->started = true;
+	if (e->recovered_seq && log_replay(e) != 0) {
+		halt(e);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -427,6 +529,8 @@ void oc_engine_free(struct oc_engine *e)
 	oc_ring_destroy(&e->responses);
 	oc_validate_destroy(&e->validate);
 	oc_route_destroy(&e->route);
+	oc_journal_destroy(&e->journal);
+	oc_ring_destroy(&e->logged);
 	mi_free(e->shard);
 	mi_free(e->line);
 	mi_free(e->result);
@@ -477,7 +581,8 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 {
 	const struct oc_route *r = &e->route;
 	memset(out, 0, sizeof(*out));
-	out->commands = e->gateway.commands;
+	out->commands = e->gateway.commands - e->recovered_seq;
+	out->recovered = e->recovered_seq;
 	out->responses = e->poller.responses_polled;
 	out->accepted = r->accepted;
 	out->cancelled = r->cancelled;

@@ -5,6 +5,7 @@
  * earlier orders. One thread submits and polls; at the end the run is checked against the
  * engine's own state: no SKU sold beyond its stock, no customer over a limit, every command
  * answered exactly once, and the engine's counters equal to ours. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -403,8 +404,28 @@ static int run_with(const struct lg_options *o, const struct oc_dataset *d, stru
 	return status;
 }
 
+/* True when dir/wal holds a log: this run's checks assume the engine starts empty. */
+static bool holds_log(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/wal", dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool found = false;
+	for (struct dirent *ent; !found && (ent = readdir(d));)
+		found = strstr(ent->d_name, ".wal") != NULL;
+	closedir(d);
+	return found;
+}
+
 int lg_flash_sale_run(const struct lg_options *o)
 {
+	if (o->data_dir && holds_log(o->data_dir)) {
+		fprintf(stderr, "loadgen: %s/wal already holds a log; the flash sale starts from an "
+				"empty engine: give an empty or new --data-dir\n", o->data_dir);
+		return 2;
+	}
 	char tmp[LG_TMP_DIR_BYTES] = "";
 	const char *dir = lg_dataset_dir(o, tmp);
 	if (!dir)

@@ -9,6 +9,8 @@
 struct lg_options {
 	const char *dataset_dir; /* NULL: generate one into a temporary directory */
 	const char *json_path;   /* --json FILE */
+	const char *data_dir;    /* --data-dir: the engine logs every command there */
+	uint32_t durability;     /* enum oc_durability */
 	const char *scenario;
 	uint64_t orders;
 	uint64_t seed;

@@ -34,6 +34,9 @@ static const char usage[] =
 	"  --customers N           customer ids drawn from 1..N (default orders / 10)\n"
 	"  --batch N               commands per submit call (default 256)\n"
 	"  --quiet                 print nothing but errors\n"
+	"  --data-dir DIR          log every command in DIR/wal before answering it (DIR must\n"
+	"                          hold no log yet); default: in memory only\n"
+	"  --durability MODE       sync (default), async or none (benchmarks only)\n"
 	"\n"
 	"Engine options (0 = the engine's default):\n"
 	"  --threads N             worker threads (default: cores - 1)\n"
@@ -55,7 +58,8 @@ static const char usage[] =
 enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASET, OPT_JSON,
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
-       OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_HELP };
+       OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
+       OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -83,6 +87,8 @@ static const struct option options[] = {
 	{"measure-idle", required_argument, 0, OPT_IDLE},
 	{"hot-stock", required_argument, 0, OPT_HOT_STOCK},
 	{"customers", required_argument, 0, OPT_CUSTOMERS},
+	{"data-dir", required_argument, 0, OPT_DATA_DIR},
+	{"durability", required_argument, 0, OPT_DURABILITY},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -104,6 +110,17 @@ static uint64_t number(const char *opt, const char *text, uint64_t min, uint64_t
 static uint32_t u32(const char *opt, const char *text, uint32_t min, uint32_t max)
 {
 	return (uint32_t)number(opt, text, min, max);
+}
+
+static uint32_t durability(const char *text)
+{
+	static const char *const names[] = {"sync", "async", "none"};
+	for (uint32_t i = 0; i < 3; i++)
+		if (strcmp(text, names[i]) == 0)
+			return i; /* enum oc_durability order */
+	fprintf(stderr, "ordercore-loadgen: --durability is sync, async or none, not '%s'\n",
+		text);
+	exit(2);
 }
 
 static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
@@ -145,6 +162,8 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_HOT_LIMIT: o->hot_limit = u32(name, optarg, 0, UINT32_MAX); break;
 		case OPT_HOT_STOCK: o->hot_stock = u32(name, optarg, 0, UINT32_MAX); break;
 		case OPT_CUSTOMERS: o->customers = number(name, optarg, 1, UINT32_MAX); break;
+		case OPT_DATA_DIR: o->data_dir = optarg; break;
+		case OPT_DURABILITY: o->durability = durability(optarg); break;
 		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);

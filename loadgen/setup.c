@@ -51,6 +51,8 @@ void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_con
 		cfg->inflight_max = o->inflight_max;
 	if (o->orders)
 		cfg->orders_max = o->orders < 1024 ? 1024 : (uint32_t)o->orders;
+	cfg->data_dir = o->data_dir;
+	cfg->durability = o->durability;
 }
 
 const char *lg_dataset_dir(const struct lg_options *o, char *tmp)

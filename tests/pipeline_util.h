@@ -49,7 +49,12 @@ struct pl_dataset {
 
 struct pl_topology {
 	uint32_t threads, inventory_threads, shards, inflight_max, orders_max;
+	const char *data_dir; /* NULL: no log */
+	uint32_t durability;  /* enum oc_durability, with data_dir */
 };
+
+/* Log segments of the tests: small, so that a run rolls over several. */
+#define PL_WAL_SEGMENT_BYTES (1u << 20)
 
 static inline FILE *pl_open(const char *dir, const char *name)
 {
@@ -101,6 +106,9 @@ static inline void pl_config(struct oc_config *c, const char *dir, const struct 
 	if (t->orders_max)
 		c->orders_max = t->orders_max;
 	c->pin_threads = 0; /* the test runner shares two cores with other tests */
+	c->data_dir = t->data_dir;
+	c->durability = t->durability;
+	c->wal_segment_bytes = PL_WAL_SEGMENT_BYTES;
 }
 
 /* Creates and starts an engine over dir; fails the test (with the message) if it cannot. */

@@ -42,6 +42,14 @@
 #define OC_DEFAULT_INFLIGHT_MAX 1024u
 #define OC_LIMIT_INFLIGHT_MAX (1u << 20)
 
+/* With a log, answers wait in route's out ring until the disk has their commands; the ring
+ * holds this many windows of them, so that a group commit can gather that many commands
+ * while the previous frame syncs (bytes per sync are what durable throughput is made of). */
+#define OC_DURABLE_WAIT_WINDOWS 16u
+
+/* async durability: the longest a written command waits for its fdatasync, milliseconds. */
+#define OC_DEFAULT_FSYNC_INTERVAL_MS 10u
+
 /* Order, line and purchase-counter tables are sized at start from these. */
 #define OC_DEFAULT_ORDERS_MAX (1u << 20)
 #define OC_LIMIT_ORDERS_MAX (1u << 28)

@@ -74,8 +74,10 @@ static uint32_t park(struct oc_worker *w)
 	atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
 	/* Pairs with the fence in oc_worker_wake (see there). */
 	atomic_thread_fence(memory_order_seq_cst);
+	w->keep_awake = false;
 	uint32_t work = oc_worker_turn(w);
-	if (work == 0 && !atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
+	if (work == 0 && !w->keep_awake &&
+	    !atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
 		w->parks++;
 		syscall(SYS_futex, &w->epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
 	}
@@ -90,6 +92,7 @@ static void *worker_main(void *arg)
 	/* Pairs with the release store in oc_worker_stop. */
 	while (!atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
 		w->turns++;
+		w->keep_awake = false;
 		if (oc_worker_turn(w)) {
 			idle = 0;
 			continue;
@@ -97,7 +100,7 @@ static void *worker_main(void *arg)
 		idle++;
 		if (idle < w->idle_spin_turns)
 			oc_cpu_relax();
-		else if (idle < w->idle_spin_turns + w->idle_yield_turns)
+		else if (idle < w->idle_spin_turns + w->idle_yield_turns || w->keep_awake)
 			sched_yield();
 		else if (park(w))
 			idle = 0;

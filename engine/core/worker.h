@@ -44,6 +44,7 @@ struct oc_worker {
 	struct oc_stage_ref stages[OC_WORKER_STAGES_MAX];
 	uint64_t turns;       /* statistics, read after join */
 	uint64_t parks;
+	bool keep_awake;      /* a stage waits for something no producer will wake it for */
 	bool started;
 	bool pinned;
 };
@@ -82,6 +83,10 @@ static inline void oc_worker_wake(struct oc_worker *w)
 	if (atomic_load_explicit(&w->sleeping, memory_order_relaxed))
 		oc_worker_futex_wake(w);
 }
+
+/* Called by a stage during its turn when it waits for something that does not wake the
+ * worker (an I/O completion): the worker yields instead of parking after this turn. */
+static inline void oc_worker_keep_awake(struct oc_worker *w) { w->keep_awake = true; }
 
 /* One pause of a spin-wait loop. */
 static inline void oc_cpu_relax(void)

@@ -1,24 +1,41 @@
 /* egress.c: the egress stage and the application's side of the response ring. Egress moves
- * route's answers to the response ring the application polls; it owns no table. (With the
- * write-ahead log it will hold each answer until the command is durable.) The poller runs on
- * the application thread that calls oc_engine_poll_burst. */
+ * route's answers to the response ring the application polls, each only once the journal's
+ * durable_seq covers the command that caused it, and drops the answers of recovery's replay;
+ * it owns no table. The poller runs on the application thread that calls
+ * oc_engine_poll_burst. */
 #include "stages/stages_internal.h"
 
 uint32_t oc_egress_step(void *arg)
 {
 	struct oc_egress *e = arg;
-	uint32_t n = oc_ring_spsc_transfer_count(e->out, e->responses, OC_STAGE_BURST_MAX);
-	if (n == 0)
+	/* Pairs with the release store of durable_seq in the journal. */
+	uint64_t durable = e->durable_seq
+				   ? atomic_load_explicit(e->durable_seq, memory_order_acquire)
+				   : UINT64_MAX;
+	uint32_t n = oc_ring_spsc_readable(e->out, OC_STAGE_BURST_MAX);
+	if (n > OC_STAGE_BURST_MAX)
+		n = OC_STAGE_BURST_MAX;
+	uint32_t room = oc_ring_spsc_writable(e->responses, n);
+	uint32_t taken = 0, put = 0;
+	for (; taken < n; taken++) {
+		const struct oc_response *r = oc_ring_spsc_read_slot(e->out, taken);
+		if (r->seq > durable)
+			break; /* answers are in sequence order: the rest wait too */
+		if (r->seq <= e->mute_seq)
+			continue; /* recovery's replay: nobody asked */
+		if (put == room)
+			break;
+		*(struct oc_response *)oc_ring_spsc_write_slot(e->responses, put++) = *r;
+	}
+	if (taken == 0)
 		return 0;
-	for (uint32_t i = 0; i < n; i++)
-		*(struct oc_response *)oc_ring_spsc_write_slot(e->responses, i) =
-			*(const struct oc_response *)oc_ring_spsc_read_slot(e->out, i);
-	oc_ring_spsc_commit(e->responses, n);
-	oc_ring_spsc_release(e->out, n);
-	e->forwarded += n;
+	if (put)
+		oc_ring_spsc_commit(e->responses, put);
+	oc_ring_spsc_release(e->out, taken);
+	e->forwarded += put;
 	/* Route may have ended a turn on a full out ring. */
 	oc_worker_wake(e->wake_route);
-	return n;
+	return taken;
 }
 
 int oc_poller_poll(struct oc_poller *p, struct oc_response *out, uint32_t n)

@@ -37,7 +37,8 @@ int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_
 	for (uint32_t i = 0; i < n; i++) {
 		struct oc_command *c = &cmds[i];
 		c->seq = ++g->last_seq;
-		c->ts_ns = ts_ns;
+		if (!g->replaying)
+			c->ts_ns = ts_ns;
 		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
 		memcpy(oc_ring_spsc_write_slot(g->cmd, i), c,
 		       OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));

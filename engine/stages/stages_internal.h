@@ -23,6 +23,7 @@
 #include "core/worker.h"
 #include "data/dataset.h"
 #include "ordercore/ordercore.h"
+#include "wal/wal.h"
 
 /* A slot of the cmd ring is a whole struct oc_command rounded up to a cache line; the
  * sequencer copies only the header and the lines in use. */
@@ -107,7 +108,32 @@ struct oc_gateway {
 	uint64_t last_seq;      /* last sequence number given */
 	uint64_t window_end;    /* cached route_done_seq + inflight_max */
 	uint32_t inflight_max;
+	bool replaying;         /* recovery: keep the logged timestamps */
 	uint64_t commands;
+};
+
+/* The journal: between the sequencer and validate when the engine has a data_dir. It owns the
+ * write-ahead log writer. Each turn it encodes the commands that arrived into the frame being
+ * built and passes them on at once; it hands a frame to the log when the disk is idle or the
+ * frame is full (group commit), and publishes durable_seq as frames complete. */
+struct oc_journal {
+	struct oc_ring *in;              /* from the sequencer */
+	struct oc_ring *out;             /* to validate */
+	struct oc_wal *wal;
+	struct oc_wal_encoder enc;
+	struct oc_worker *self;          /* kept awake while frames are in flight */
+	struct oc_worker *wake_validate;
+	struct oc_worker *wake_egress;
+	enum oc_durability durability;
+	uint64_t sync_interval_ns;       /* async */
+	uint64_t last_sync_ns;
+	uint64_t logged_seq;             /* commands up to here are already in the log */
+	uint64_t published;              /* last durable_seq stored */
+	void *frame;                     /* the log buffer the frame is built in */
+	uint32_t frame_records;          /* in the frame being built (0: none begun) */
+	int error;                       /* the log's sticky error, said once */
+	uint64_t frames, bytes;          /* statistics */
+	alignas(64) _Atomic uint64_t durable_seq; /* read by egress */
 };
 
 struct oc_validate {
@@ -207,6 +233,8 @@ struct oc_egress {
 	struct oc_ring *out;       /* from route */
 	struct oc_ring *responses; /* to the poller */
 	struct oc_worker *wake_route;
+	const _Atomic uint64_t *durable_seq; /* the journal's, or NULL without a log */
+	uint64_t mute_seq;         /* answers up to here are recovery's: dropped */
 	uint64_t forwarded;
 };
 
@@ -218,6 +246,14 @@ struct oc_poller {
 };
 
 int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n);
+
+/* Opens the log for appending after its recovered prefix (start: where the log stands). */
+int oc_journal_init(struct oc_journal *j, const struct oc_config *cfg, const char *wal_dir,
+		    const struct oc_wal_chain *start, char *err, size_t err_bytes);
+/* Waits for the frames in flight and closes the log. */
+void oc_journal_destroy(struct oc_journal *j);
+uint32_t oc_journal_step(void *journal);
+
 
 int oc_validate_init(struct oc_validate *v, uint32_t orders_max);
 void oc_validate_destroy(struct oc_validate *v);

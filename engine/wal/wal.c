@@ -114,6 +114,10 @@ static int reap(struct oc_wal *w, bool block)
 	return w->progress.error;
 }
 
+uint32_t oc_wal_frames_in_flight(const struct oc_wal *w) { return w->used; }
+
+bool oc_wal_can_append(const struct oc_wal *w) { return w->used < w->slot_count; }
+
 int oc_wal_poll(struct oc_wal *w, struct oc_wal_progress *out)
 {
 	int rc = w->progress.error ? w->progress.error : reap(w, false);

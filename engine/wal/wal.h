@@ -92,6 +92,12 @@ void *oc_wal_frame_buffer(struct oc_wal *w);
  * a segment; the sticky error if there is one. */
 int oc_wal_append(struct oc_wal *w, const void *frame, uint32_t bytes);
 
+/* Frames written or being written and not yet complete. */
+uint32_t oc_wal_frames_in_flight(const struct oc_wal *w);
+
+/* True when oc_wal_frame_buffer and oc_wal_append would not block (a slot is free). */
+bool oc_wal_can_append(const struct oc_wal *w);
+
 /* Collects completions without blocking and fills *out (may be NULL). Returns 0 or the
  * sticky error. */
 int oc_wal_poll(struct oc_wal *w, struct oc_wal_progress *out);

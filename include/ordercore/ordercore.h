@@ -100,6 +100,12 @@ struct oc_response {
 	uint16_t reserved;
 };
 
+enum oc_durability {
+	OC_DURABILITY_SYNC = 0,  /* answer after the command's frame is written and fdatasync'ed */
+	OC_DURABILITY_ASYNC = 1, /* answer after the write; fdatasync every fsync_interval_ms */
+	OC_DURABILITY_NONE = 2,  /* answer after the write, never sync (benchmarks only) */
+};
+
 /* Engine configuration. oc_config_init fills the defaults; 0 in a count means "default". */
 struct oc_config {
 	const char *dataset_dir;     /* directory with skus.csv, warehouses.csv, stock.csv */
@@ -112,6 +118,13 @@ struct oc_config {
 	uint32_t idle_spin_turns;    /* empty turns a worker spins before yielding */
 	uint32_t idle_yield_turns;   /* empty turns it yields before parking */
 	int pin_threads;             /* 1: pin workers to cores when there are enough */
+	const char *data_dir;        /* NULL: in memory only, nothing survives the process.
+	                              * Else the write-ahead log lives in data_dir/wal: every
+	                              * command is logged before it is answered, and a log found
+	                              * there is replayed by oc_engine_start */
+	uint32_t durability;         /* enum oc_durability, with data_dir */
+	uint32_t fsync_interval_ms;  /* async: the longest a written command waits for a sync */
+	uint64_t wal_segment_bytes;  /* preallocated size of each log segment file */
 };
 
 struct oc_engine;
@@ -134,6 +147,7 @@ struct oc_stats {
 	uint64_t rejected[OC_REJECT_REASON_COUNT]; /* by reason */
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
+	uint64_t recovered;                        /* commands replayed from the log at start */
 	uint64_t worker_turns;                     /* turns over all workers' stages */
 	uint64_t worker_parks;                     /* times a worker slept on its futex */
 	struct oc_stage_stats stages[OC_STATS_STAGES];
@@ -152,12 +166,18 @@ struct oc_stock {
 
 void oc_config_init(struct oc_config *cfg);
 
-/* Loads the dataset and allocates every table, ring and worker. On failure returns -errno
- * and writes a one-line reason (file and line for a bad dataset row) into err. */
+/* Loads the dataset and allocates every table, ring and worker; with data_dir, checks the
+ * log there (a torn last frame is cut off and said on stderr; a damaged frame followed by
+ * good ones is refused with its file, offset and sequence number) and opens it for
+ * appending. On failure returns -errno and writes a one-line reason (file and line for a bad
+ * dataset row) into err. */
 int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
 		     size_t err_bytes);
 
-/* Starts the workers. -EALREADY if this engine was started before. */
+/* Starts the workers, and replays the write-ahead log found in data_dir, if any, through
+ * the pipeline with its answers muted: the engine is then in the state it had when the last
+ * logged command was decided. New commands continue the log's sequence numbers.
+ * -EALREADY if this engine was started before; -EIO if the log cannot be read. */
 int oc_engine_start(struct oc_engine *e);
 
 /* Sequences up to n commands and hands them to the pipeline. Returns how many were taken

@@ -12,10 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/rand.h"
+#include "wal/wal_format.h"
 #include "oc_test.h"
 #include "pipeline_util.h"
 
@@ -357,6 +361,132 @@ static void test_cancels_wait_for_release_room(void **state)
 	oc_engine_free(e);
 }
 
+/* Offsets of the frames in a segment file (read whole), up to max; returns the count. */
+static uint32_t frame_offsets(const uint8_t *buf, size_t size, uint64_t *off, uint32_t max)
+{
+	uint32_t n = 0;
+	for (size_t at = 0; n < max && at + 48 <= size;) {
+		struct oc_wal_frame f;
+		if (oc_wal_frame_check(buf + at, size - at, &f) != OC_WAL_OK)
+			break;
+		off[n++] = at;
+		at += f.frame_bytes;
+	}
+	return n;
+}
+
+/* Damages byte `from_end` bytes before the end of frame `which` (-1: the last) of the
+ * newest segment that has frames; returns how many frames that segment held. */
+static uint32_t damage_frame(const char *wal, int which, uint32_t from_end)
+{
+	char name[256], path[1400];
+	DIR *d = opendir(wal);
+	assert_non_null(d);
+	uint8_t *buf = NULL;
+	size_t size = 0;
+	uint64_t off[4096];
+	uint32_t frames = 0;
+	/* Newest segment with frames: the writer opened a fresh, empty one after each run. */
+	for (char best[256] = "~";;) {
+		name[0] = '\0';
+		rewinddir(d);
+		for (struct dirent *ent; (ent = readdir(d));)
+			if (strstr(ent->d_name, ".wal") && strcmp(ent->d_name, best) < 0 &&
+			    strcmp(ent->d_name, name) > 0)
+				snprintf(name, sizeof(name), "%s", ent->d_name);
+		assert_true(name[0] != '\0');
+		snprintf(path, sizeof(path), "%s/%s", wal, name);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		fseek(f, 0, SEEK_END);
+		size = (size_t)ftell(f);
+		rewind(f);
+		free(buf);
+		buf = malloc(size);
+		assert_int_equal(fread(buf, 1, size, f), size);
+		fclose(f);
+		frames = frame_offsets(buf, size, off, 4096);
+		if (frames)
+			break;
+		snprintf(best, sizeof(best), "%s", name);
+	}
+	closedir(d);
+	uint32_t k = which < 0 ? frames - 1 : (uint32_t)which;
+	struct oc_wal_frame fr;
+	assert_int_equal(oc_wal_frame_check(buf + off[k], size - off[k], &fr), OC_WAL_OK);
+	uint64_t at = off[k] + fr.frame_bytes - from_end;
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, (long)at, SEEK_SET);
+	fputc(buf[at] ^ 0x5a, f);
+	fclose(f);
+	free(buf);
+	return frames;
+}
+
+/* With a data_dir every command is logged before it is answered: the answers are the same
+ * as without a log; an engine created on the directory replays the log into the same state
+ * on any topology; a torn last frame is cut off and the commands before it recovered; a
+ * damaged frame with good ones after it refuses the engine. */
+static void test_log_replay_restores_state(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(60000, 6000);
+	struct stream s;
+	stream_gen(&s, n, 0x10e);
+	struct oc_response *mem = calloc(n, sizeof(*mem)), *r = calloc(n, sizeof(*r));
+	assert_true(mem && r);
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n};
+	uint64_t h = run_stream(&s, &t, mem, NULL);
+	char data[1024], wal[1100];
+	oc_test_scratch_dir(data, sizeof(data), "log_replay");
+	snprintf(wal, sizeof(wal), "%s/wal", data);
+	t.data_dir = data;
+	assert_int_equal(run_stream(&s, &t, r, NULL), h);
+	assert_memory_equal(r, mem, (size_t)n * sizeof(*r));
+
+	static const struct pl_topology again[] = {{1, 1, SHARDS, INFLIGHT, 0},
+	                                           {3, 2, SHARDS, INFLIGHT, 0}};
+	for (uint32_t i = 0; i < 2; i++) {
+		struct pl_topology u = again[i];
+		u.orders_max = n;
+		u.data_dir = data;
+		struct oc_engine *e = pl_engine_start(dir, &u);
+		pl_stop(e);
+		struct oc_stats st;
+		oc_engine_stats(e, &st);
+		assert_int_equal(st.recovered, n);
+		assert_int_equal(st.commands, 0);
+		assert_int_equal(oc_engine_state_hash(e), h);
+		oc_engine_free(e);
+	}
+
+	/* A torn last frame: cut off, and the engine holds exactly the commands before it. */
+	damage_frame(wal, -1, 1);
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	uint64_t torn_hash = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	assert_true(st.recovered > 0 && st.recovered < n);
+	struct stream prefix = s;
+	prefix.n = (uint32_t)st.recovered;
+	struct pl_topology u = {1, 1, SHARDS, INFLIGHT, n};
+	assert_int_equal(run_stream(&prefix, &u, r, NULL), torn_hash);
+
+	/* A damaged frame with good ones after it: corruption, the engine is refused. */
+	assert_true(damage_frame(wal, 0, 9) > 1);
+	struct oc_config c;
+	pl_config(&c, dir, &t);
+	char err[512] = "";
+	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), -EIO);
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, "corrupt"));
+	free(mem);
+	free(r);
+	stream_free(&s);
+}
+
 static void test_no_oversell_two_inventory_threads(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(200000, 20000);
@@ -438,6 +568,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_oversell_two_inventory_threads),
 	    cmocka_unit_test(test_cancels_wait_for_release_room),
+	    cmocka_unit_test(test_log_replay_restores_state),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
