@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE      := cmake
 
-.PHONY: all deps build test test-tsan run bench clean
+.PHONY: all deps build test test-tsan run bench crash-soak clean
 
 all: build
 
@@ -42,6 +42,10 @@ bench: build
 	./$(BUILD)/bench/ordercore-bench --benchmark_out=$(BUILD)/bench.json \
 		--benchmark_out_format=json
 	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
+
+# The crash test for longer: 1,000 kill -9 cycles (about an hour here).
+crash-soak: build
+	bash tests/crash/kill9.sh ./$(BUILD)/loadgen/ordercore-loadgen 1000
 
 clean:
 	rm -rf $(BUILD) $(TSAN_BUILD)

@@ -174,7 +174,8 @@ static void take_answer(struct tally *t, const struct stream *st, const struct o
 }
 
 /* Submits the whole stream and polls until every command is answered. */
-static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint32_t batch)
+static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint32_t batch,
+		  int acked_fd)
 {
 	struct oc_response resp[512];
 	uint64_t submitted = 0, answered = 0;
@@ -190,6 +191,8 @@ static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint3
 		int m = oc_engine_poll_burst(e, resp, 512);
 		for (int i = 0; i < m; i++)
 			take_answer(t, st, &resp[i]);
+		if (acked_fd >= 0 && m > 0)
+			lg_acked_append(acked_fd, resp, st->cmds, 0, (uint32_t)m);
 		answered += (uint64_t)m;
 		if (k == 0 && m == 0)
 			oc_backoff(&turns, 64);
@@ -385,7 +388,12 @@ static int run_with(const struct lg_options *o, const struct oc_dataset *d, stru
 		fprintf(stderr, "loadgen: out of memory\n");
 		return 2;
 	}
-	drive(e, st, &t, o->batch);
+	int acked_fd = o->acked_log ? lg_acked_open(o->acked_log) : -1;
+	if (o->acked_log && acked_fd < 0)
+		return 2;
+	drive(e, st, &t, o->batch, acked_fd);
+	if (acked_fd >= 0)
+		close(acked_fd);
 	oc_engine_stop(e);
 	struct verdict v;
 	verify(e, d, st, &t, &v);

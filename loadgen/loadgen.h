@@ -10,6 +10,7 @@ struct lg_options {
 	const char *dataset_dir; /* NULL: generate one into a temporary directory */
 	const char *json_path;   /* --json FILE */
 	const char *data_dir;    /* --data-dir: the engine logs every command there */
+	const char *acked_log;   /* --acked-log: every answer to a place, as it arrives */
 	uint32_t durability;     /* enum oc_durability */
 	const char *scenario;
 	uint64_t orders;
@@ -42,6 +43,20 @@ void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_con
 /* Starts an engine, lets it idle for `seconds` and prints the CPU it used. Returns the exit
  * status (0, or 2 on a setup error). */
 int lg_idle_run(const struct lg_options *o, double seconds);
+
+struct oc_response;
+struct oc_command;
+
+/* The acknowledged-orders log (acked.c): open (-1 on error, said), append a polled batch of
+ * answers to the commands cmds[seq - seq_base - 1]. */
+int lg_acked_open(const char *path);
+void lg_acked_append(int fd, const struct oc_response *r, const struct oc_command *cmds,
+		     uint64_t seq_base, uint32_t n);
+
+/* --verify-acked: recovers the engine from --data-dir over --dataset and checks every order
+ * in the acked log; returns the exit status (0 all there, 1 one missing or different, 2 on
+ * a setup error). */
+int lg_verify_acked(const struct lg_options *o, const char *path);
 
 /* Runs the in-process flash sale; returns the process exit status (0 when every invariant
  * holds, 1 when one is broken, 2 on a setup error). */

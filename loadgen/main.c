@@ -15,6 +15,7 @@ static const char usage[] =
 	"usage: ordercore-loadgen --in-process --scenario flash-sale [options]\n"
 	"       ordercore-loadgen --gen-dataset DIR [dataset options]\n"
 	"       ordercore-loadgen --measure-idle SECONDS [engine and dataset options]\n"
+	"       ordercore-loadgen --verify-acked FILE --dataset DIR --data-dir DIR\n"
 	"\n"
 	"Modes:\n"
 	"  --in-process            drive an engine embedded in this process\n"
@@ -37,6 +38,11 @@ static const char usage[] =
 	"  --data-dir DIR          log every command in DIR/wal before answering it (DIR must\n"
 	"                          hold no log yet); default: in memory only\n"
 	"  --durability MODE       sync (default), async or none (benchmarks only)\n"
+	"  --acked-log FILE        append every answer to a place as it arrives:\n"
+	"                          key customer status original_seq\n"
+	"  --verify-acked FILE     recover the engine from --data-dir (with --dataset) and\n"
+	"                          check every order in FILE is there, answered the same,\n"
+	"                          and stock is conserved; exit 0 if so, 1 if not\n"
 	"\n"
 	"Engine options (0 = the engine's default):\n"
 	"  --threads N             worker threads (default: cores - 1)\n"
@@ -59,7 +65,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
-       OPT_HELP };
+       OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -89,6 +95,8 @@ static const struct option options[] = {
 	{"customers", required_argument, 0, OPT_CUSTOMERS},
 	{"data-dir", required_argument, 0, OPT_DATA_DIR},
 	{"durability", required_argument, 0, OPT_DURABILITY},
+	{"acked-log", required_argument, 0, OPT_ACKED_LOG},
+	{"verify-acked", required_argument, 0, OPT_VERIFY_ACKED},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -124,7 +132,7 @@ static uint32_t durability(const char *text)
 }
 
 static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
-		  double *idle_s)
+		  double *idle_s, const char **verify)
 {
 	int c, idx;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -163,6 +171,8 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_HOT_STOCK: o->hot_stock = u32(name, optarg, 0, UINT32_MAX); break;
 		case OPT_CUSTOMERS: o->customers = number(name, optarg, 1, UINT32_MAX); break;
 		case OPT_DATA_DIR: o->data_dir = optarg; break;
+		case OPT_ACKED_LOG: o->acked_log = optarg; break;
+		case OPT_VERIFY_ACKED: *verify = optarg; break;
 		case OPT_DURABILITY: o->durability = durability(optarg); break;
 		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
 		case OPT_HELP:
@@ -186,7 +196,8 @@ int main(int argc, char **argv)
 	const char *gen_dir = NULL;
 	int inproc = 0;
 	double idle_s = 0;
-	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s);
+	const char *verify = NULL;
+	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify);
 	if (o.hot_skus == UINT32_MAX)
 		o.hot_skus = o.skus < 10 ? o.skus : 10;
 	if (o.hot_skus > o.skus) {
@@ -210,6 +221,8 @@ int main(int argc, char **argv)
 	}
 	if (idle_s > 0)
 		return lg_idle_run(&o, idle_s);
+	if (verify)
+		return lg_verify_acked(&o, verify);
 	if (!inproc) {
 		fprintf(stderr, "ordercore-loadgen: say --in-process (the network mode comes with "
 				"ordercored) or --gen-dataset DIR\n%s", usage);
