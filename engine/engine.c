@@ -583,14 +583,16 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->commands = e->gateway.commands - e->recovered_seq;
 	out->recovered = e->recovered_seq;
+	out->log_frames = e->journal.frames;
+	out->log_bytes = e->journal.bytes;
 	out->responses = e->poller.responses_polled;
 	out->accepted = r->accepted;
 	out->cancelled = r->cancelled;
 	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
-	static const char *const names[OC_STATS_STAGES] = {"validate", "inventory", "route",
-							   "egress"};
+	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
+							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)
 		out->stages[k].name = names[k];
 	for (uint32_t i = 0; i < e->threads; i++) {

@@ -312,6 +312,11 @@ static void report_text(const struct lg_options *o, const struct oc_stats *s,
 	for (unsigned r = 1; r < OC_REJECT_REASON_COUNT; r++)
 		if (t->by_reason[r])
 			printf("    %-16s %" PRIu64 "\n", oc_reject_reason_name(r), t->by_reason[r]);
+	if (s->log_frames)
+		printf("  log: %" PRIu64 " frames, %.1f commands and %.1f KiB per frame, %.1f bytes "
+		       "per command\n", s->log_frames, (double)n / (double)s->log_frames,
+		       (double)s->log_bytes / 1024.0 / (double)s->log_frames,
+		       (double)s->log_bytes / (double)n);
 	printf("  worker time per command:");
 	for (unsigned k = 0; k < OC_STATS_STAGES; k++)
 		printf(" %s %.1f ns", s->stages[k].name, (double)s->stages[k].busy_ns / (double)n);
@@ -355,6 +360,8 @@ static int report_json(const char *path, const struct lg_options *o, const struc
 	fprintf(f, "  \"stock_mismatches\": %" PRIu64 ",\n", v->stock_mismatches);
 	fprintf(f, "  \"counter_mismatches\": %" PRIu64 ",\n", v->counter_mismatches);
 	fprintf(f, "  \"sold_out_skus\": %" PRIu64 ",\n", v->sold_out_skus);
+	fprintf(f, "  \"log_frames\": %" PRIu64 ",\n  \"log_bytes\": %" PRIu64 ",\n",
+		s->log_frames, s->log_bytes);
 	fprintf(f, "  \"state_hash\": \"%016" PRIx64 "\"\n}\n", v->state_hash);
 	return fclose(f) == 0 ? 0 : -EIO;
 }

@@ -131,12 +131,12 @@ struct oc_engine;
 
 /* Where the workers' time went, per kind of stage (all shards together are "inventory"). */
 struct oc_stage_stats {
-	const char *name;  /* "validate", "inventory", "route", "egress"; static */
+	const char *name;  /* "journal", "validate", "inventory", "route", "egress"; static */
 	uint64_t busy_ns;  /* wall time in steps that moved messages */
 	uint64_t messages; /* messages those steps moved */
 };
 
-#define OC_STATS_STAGES 4
+#define OC_STATS_STAGES 5
 
 /* Per-engine counters, read after oc_engine_stop. */
 struct oc_stats {
@@ -148,6 +148,8 @@ struct oc_stats {
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
 	uint64_t recovered;                        /* commands replayed from the log at start */
+	uint64_t log_frames;                       /* frames appended to the log (group commits) */
+	uint64_t log_bytes;                        /* bytes appended to the log */
 	uint64_t worker_turns;                     /* turns over all workers' stages */
 	uint64_t worker_parks;                     /* times a worker slept on its futex */
 	struct oc_stage_stats stages[OC_STATS_STAGES];
