@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "engine_test.h"
 #include "core/hash.h"
 #include "stages/stages_internal.h"
 
@@ -67,6 +68,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_UNKNOWN_ORDER] = "unknown_order",
 	[OC_REJECT_NOT_CANCELLABLE] = "not_cancellable",
 	[OC_REJECT_CAPACITY] = "capacity",
+	[OC_REJECT_UNAVAILABLE] = "unavailable",
 };
 
 const char *oc_reject_reason_name(unsigned reason)
@@ -290,6 +292,7 @@ static void wire(struct oc_engine *e, const struct placement *p)
 	e->egress = (struct oc_egress){.out = &e->out, .responses = &e->responses,
 				       .wake_route = waker(e, p->egress, p->route),
 				       .durable_seq = e->journaled ? &j->durable_seq : NULL,
+				       .log_failed = e->journaled ? &j->failed : NULL,
 				       .mute_seq = e->recovered_seq};
 	e->poller = (struct oc_poller){.responses = &e->responses,
 				       .wake_egress = &e->workers[p->egress]};
@@ -544,6 +547,16 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e);
 }
 
+int oc_engine_test_fail_log_write(struct oc_engine *e, int err)
+{
+	if (!e->journaled)
+		return -EINVAL;
+	/* The journal's worker reads this at its next append, which follows the next submit:
+	 * the cmd ring's release/acquire orders this write before that read. */
+	oc_wal_test_fail_next_write(e->journal.wal, err);
+	return 0;
+}
+
 int oc_engine_region_id(const struct oc_engine *e, const char *region)
 {
 	return oc_dataset_region_index(&e->data, region);
@@ -589,6 +602,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->accepted = r->accepted;
 	out->cancelled = r->cancelled;
 	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
+	out->rejected[OC_REJECT_UNAVAILABLE] = e->egress.unavailable; /* route never says it */
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",

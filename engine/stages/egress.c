@@ -9,6 +9,9 @@ uint32_t oc_egress_step(void *arg)
 {
 	struct oc_egress *e = arg;
 	/* Pairs with the release store of durable_seq in the journal. */
+	/* Pairs with the release store of `failed` in the journal: after it, durable_seq no
+	 * longer moves, and every answer past it is turned into "unavailable". */
+	bool failed = e->log_failed && atomic_load_explicit(e->log_failed, memory_order_acquire);
 	uint64_t durable = e->durable_seq
 				   ? atomic_load_explicit(e->durable_seq, memory_order_acquire)
 				   : UINT64_MAX;
@@ -19,13 +22,23 @@ uint32_t oc_egress_step(void *arg)
 	uint32_t taken = 0, put = 0;
 	for (; taken < n; taken++) {
 		const struct oc_response *r = oc_ring_spsc_read_slot(e->out, taken);
-		if (r->seq > durable)
+		bool lost = r->seq > durable;
+		if (lost && !failed)
 			break; /* answers are in sequence order: the rest wait too */
 		if (r->seq <= e->mute_seq)
 			continue; /* recovery's replay: nobody asked */
 		if (put == room)
 			break;
-		*(struct oc_response *)oc_ring_spsc_write_slot(e->responses, put++) = *r;
+		struct oc_response *a = oc_ring_spsc_write_slot(e->responses, put++);
+		*a = *r;
+		if (lost) {
+			/* Decided in memory, never made durable: not done, as a restart will show. */
+			*a = (struct oc_response){.seq = r->seq, .key = r->key,
+						  .original_seq = r->seq, .type = r->type,
+						  .status = OC_STATUS_REJECTED,
+						  .reason = OC_REJECT_UNAVAILABLE};
+			e->unavailable++;
+		}
 	}
 	if (taken == 0)
 		return 0;

@@ -4,6 +4,7 @@
  * which it keeps from parking while frames are in flight, since no producer wakes a worker
  * when the disk completes. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,7 @@ int oc_journal_init(struct oc_journal *j, const struct oc_config *cfg, const cha
 	j->logged_seq = start->next_seq - 1;
 	j->published = j->logged_seq;
 	atomic_init(&j->durable_seq, j->logged_seq);
+	atomic_init(&j->failed, 0);
 	return 0;
 }
 
@@ -68,8 +70,12 @@ static void publish(struct oc_journal *j)
 	int rc = oc_wal_poll(j->wal, &p);
 	if (rc && !j->error) {
 		j->error = rc;
-		fprintf(stderr, "level=error msg=\"write-ahead log failed: no answer is released "
-				"from now on\" error=\"%s\"\n", strerror(-rc));
+		fprintf(stderr, "level=error msg=\"write-ahead log failed: commands from sequence "
+				"%" PRIu64 " on are answered unavailable; restart the engine\" "
+				"error=\"%s\"\n", p.durable_seq + 1, strerror(-rc));
+		/* Pairs with the acquire load in egress; durable_seq stops where it is. */
+		atomic_store_explicit(&j->failed, 1, memory_order_release);
+		oc_worker_wake(j->wake_egress);
 	}
 	if (j->durability == OC_DURABILITY_ASYNC && p.written_seq > p.durable_seq &&
 	    now_ns() - j->last_sync_ns >= j->sync_interval_ns) {

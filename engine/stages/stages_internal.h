@@ -134,6 +134,7 @@ struct oc_journal {
 	int error;                       /* the log's sticky error, said once */
 	uint64_t frames, bytes;          /* statistics */
 	alignas(64) _Atomic uint64_t durable_seq; /* read by egress */
+	_Atomic uint32_t failed;                  /* 1 once the log failed; read by egress */
 };
 
 struct oc_validate {
@@ -234,6 +235,8 @@ struct oc_egress {
 	struct oc_ring *responses; /* to the poller */
 	struct oc_worker *wake_route;
 	const _Atomic uint64_t *durable_seq; /* the journal's, or NULL without a log */
+	const _Atomic uint32_t *log_failed;  /* the journal's, or NULL */
+	uint64_t unavailable;      /* answers turned into OC_REJECT_UNAVAILABLE */
 	uint64_t mute_seq;         /* answers up to here are recovery's: dropped */
 	uint64_t forwarded;
 };

@@ -60,6 +60,8 @@ enum oc_reject_reason {
 	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled */
 	OC_REJECT_CAPACITY = 12,          /* a table is full (orders_max; 4 allocations per order;
 					   * purchase counters), or the plan needs > 32 allocations */
+	OC_REJECT_UNAVAILABLE = 13,       /* the log failed (EIO, ENOSPC): the command may not be
+					   * durable, so it is not done; restart the engine */
 	OC_REJECT_REASON_COUNT
 };
 

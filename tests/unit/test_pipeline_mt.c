@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/rand.h"
+#include "engine_test.h"
 #include "wal/wal_format.h"
 #include "oc_test.h"
 #include "pipeline_util.h"
@@ -487,6 +488,48 @@ static void test_log_replay_restores_state(void **state)
 	stream_free(&s);
 }
 
+/* Fault injected (test-only hook): a failed log write. Nothing after the durable prefix is
+ * acknowledged: every later answer is "unavailable", and a restart recovers exactly the
+ * prefix that was durable. */
+static void test_log_write_failure_injected_answers_unavailable(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(20000, 4000), first = n / 2;
+	struct stream s;
+	stream_gen(&s, n, 0xe10);
+	struct oc_response *r = calloc(n, sizeof(*r));
+	struct oc_command *copy = malloc((size_t)n * sizeof(*copy));
+	assert_true(r && copy);
+	memcpy(copy, s.cmds, (size_t)n * sizeof(*copy));
+	char data[1024];
+	oc_test_scratch_dir(data, sizeof(data), "log_failure");
+	struct pl_topology t = {1, 1, SHARDS, INFLIGHT, n, data};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	pl_run(e, copy, first, r);
+	assert_int_equal(oc_engine_test_fail_log_write(e, -EIO), 0);
+	pl_run(e, copy + first, n - first, r + first);
+	for (uint32_t i = first; i < n; i++)
+		pl_expect(&r[i], OC_STATUS_REJECTED, OC_REJECT_UNAVAILABLE);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.rejected[OC_REJECT_UNAVAILABLE], n - first);
+	oc_engine_free(e);
+
+	e = pl_engine_start(dir, &t);
+	pl_stop(e);
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.recovered, first);
+	uint64_t recovered_hash = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	struct stream prefix = s;
+	prefix.n = first;
+	struct pl_topology mem = {1, 1, SHARDS, INFLIGHT, n};
+	assert_int_equal(run_stream(&prefix, &mem, r, NULL), recovered_hash);
+	free(copy);
+	free(r);
+	stream_free(&s);
+}
+
 static void test_no_oversell_two_inventory_threads(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(200000, 20000);
@@ -569,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_no_oversell_two_inventory_threads),
 	    cmocka_unit_test(test_cancels_wait_for_release_room),
 	    cmocka_unit_test(test_log_replay_restores_state),
+	    cmocka_unit_test(test_log_write_failure_injected_answers_unavailable),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
