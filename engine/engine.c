@@ -372,27 +372,58 @@ static int log_open(struct oc_engine *e, char *err, size_t err_bytes)
 	return oc_journal_init(&e->journal, &e->cfg, e->wal_dir, &r.chain, err, err_bytes);
 }
 
-/* Recovery: one logged command back through the sequencer, keeping its timestamp. */
+/* Recovery feeds logged commands back through the sequencer in bursts, keeping their
+ * timestamps; the pipeline runs meanwhile and egress mutes their answers. */
+#define REPLAY_BURST 256
+
+struct replay {
+	struct oc_engine *e;
+	uint32_t count;
+	struct oc_command cmds[REPLAY_BURST];
+};
+
+static void replay_flush(struct replay *r)
+{
+	uint32_t sent = 0, turns = 0;
+	uint64_t first = r->e->gateway.last_seq + 1;
+	while (sent < r->count) {
+		int k = oc_gateway_try_submit(&r->e->gateway, r->cmds + sent, r->count - sent);
+		sent += (uint32_t)k;
+		if (!k)
+			oc_backoff(&turns, 64);
+	}
+	/* The log holds every command from sequence 1: replay gives each its old number. */
+	OC_ASSERT_EQ(r->cmds[0].seq, first);
+	r->count = 0;
+}
+
 static int replay_one(void *ctx, const struct oc_command *c)
 {
-	struct oc_engine *e = ctx;
-	struct oc_command copy = *c;
-	uint32_t turns = 0;
-	while (oc_gateway_try_submit(&e->gateway, &copy, 1) == 0)
-		oc_backoff(&turns, 64);
-	OC_ASSERT_EQ(copy.seq, c->seq); /* the log holds every command from sequence 1 */
+	struct replay *r = ctx;
+	OC_ASSERT_EQ(c->seq, r->e->gateway.last_seq + r->count + 1);
+	r->cmds[r->count++] = *c;
+	if (r->count == REPLAY_BURST)
+		replay_flush(r);
 	return 0;
 }
 
-/* Replays the log through the running pipeline; egress mutes the answers. */
+/* Replays the log through the running pipeline. */
 static int log_replay(struct oc_engine *e)
 {
 	struct oc_wal_chain start = {OC_WAL_CHAIN_SEED, 1};
-	struct oc_wal_read_result r;
+	struct oc_wal_read_result res;
 	char err[256];
+	struct replay *r = mi_malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->e = e;
+	r->count = 0;
 	e->gateway.replaying = true;
-	int rc = oc_wal_read_dir(e->wal_dir, &start, replay_one, e, &r, err, sizeof(err));
+	int rc = oc_wal_read_dir(e->wal_dir, &start, replay_one, r, &res, err, sizeof(err));
+	if (r->count)
+		replay_flush(r);
 	e->gateway.replaying = false;
+	mi_free(r);
 	if (rc)
 		fprintf(stderr, "level=error msg=\"log replay failed\" error=\"%s\"\n", err);
 	return rc;
