@@ -1,7 +1,8 @@
 /* acked.c: the acknowledged-orders log of a run (--acked-log FILE) and its check after a
  * crash (--verify-acked FILE). While a run goes, every answer to a place command is appended
  * to FILE as one line "key customer status original_seq" with one write(2) per polled batch,
- * so the lines survive kill -9 of the process. The check recovers an engine from --data-dir,
+ * so the lines survive kill -9 of the process (but for a last line the kill may cut short,
+ * which the check ignores). The check recovers an engine from --data-dir,
  * then asks it about every logged key by placing the same key again: a recovered order
  * answers as a duplicate with the logged status and sequence number, and nothing changes
  * (same state hash before and after); a lost one would be taken as a new order. It also
@@ -59,8 +60,13 @@ static struct acked *acked_read(const char *path, uint64_t *count)
 	size_t cap = 1024, n = 0;
 	struct acked *a = malloc(cap * sizeof(*a));
 	struct acked x;
-	while (a && fscanf(f, "%" SCNu64 " %" SCNu64 " %u %" SCNu64, &x.key, &x.customer,
-			   &x.status, &x.original_seq) == 4) {
+	char line[128];
+	/* A line without its newline is the one the kill cut short (a write(2) to a file can
+	 * stop between pages when the process dies): it was never complete, so not counted. */
+	while (a && fgets(line, sizeof(line), f) && strchr(line, '\n')) {
+		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %u %" SCNu64, &x.key, &x.customer,
+			   &x.status, &x.original_seq) != 4)
+			break;
 		if (n == cap)
 			a = realloc(a, (cap *= 2) * sizeof(*a));
 		if (a)
