@@ -37,11 +37,14 @@ run: build
 		--orders 2000000 --hot-stock 20000 --json $(BUILD)/flash-sale.json
 	@echo "summary: $(BUILD)/flash-sale.json"
 
-# Micro-benchmarks (JSON in $(BUILD)/bench.json) and the in-process flash-sale throughput.
+# Micro-benchmarks (JSON in $(BUILD)/bench.json), the in-process flash-sale throughput, and
+# the log's durable appends beside fio on the same filesystem.
 bench: build
+	@bash scripts/deps.sh --bench
 	./$(BUILD)/bench/ordercore-bench --benchmark_out=$(BUILD)/bench.json \
 		--benchmark_out_format=json
 	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
+	bash bench/wal_vs_fio.sh ./$(BUILD)/bench/ordercore-bench
 
 # The crash test for longer: 1,000 kill -9 cycles (about an hour here).
 crash-soak: build

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that ordercore's build, tests and benchmarks need.
 # Idempotent: it asks apt only for what is missing, and does nothing when all is present.
-# Works as root; uses sudo otherwise.
+# Works as root; uses sudo otherwise. `deps.sh --bench` adds what `make bench` runs beside
+# the engine (fio and jq, for bench/wal_vs_fio.sh).
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev libcmocka-dev libinih-dev
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(fio jq)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
