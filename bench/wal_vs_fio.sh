@@ -6,8 +6,9 @@
 # bytes, fio MB/s, ordercore MB/s and their ratio (MB = 10^6 bytes). Issue 3 asks >= 90%.
 # Usage: bench/wal_vs_fio.sh [PATH/TO/ordercore-bench] (default build/bench/ordercore-bench)
 # Environment: OC_BENCH_DIR (directory for the files; default $TMPDIR or /tmp, or the current
-# directory when that is a tmpfs), FIO_SECONDS (per fio run, whole seconds, default 3), MIN_TIME (seconds
-# per benchmark, default 1). Needs fio and jq; installs nothing.
+# directory when that is a tmpfs), FIO_SECONDS (per fio run, whole seconds, default 3),
+# MIN_TIME (seconds per benchmark, default 1). Needs fio and jq (scripts/deps.sh --bench);
+# installs nothing itself.
 set -euo pipefail
 bench=${1:-build/bench/ordercore-bench}
 fio_seconds=${FIO_SECONDS:-3}
@@ -76,7 +77,8 @@ jq -r '.benchmarks[] | [(.name | sub("/real_time$"; "")), .bytes_per_second // 0
 	"$dir/bench.json" >"$dir/bench.txt"
 
 echo
-printf '%-22s %8s %6s %9s %9s %9s %6s %11s %11s\n' case frame_B rec_B fio_MB/s fio_syncs wal_MB/s ratio wal_recs/s pwrite_MB/s
+printf '%-22s %8s %6s %9s %9s %9s %6s %11s %11s\n' case frame_B rec_B fio_MB/s fio_syncs \
+	wal_MB/s ratio wal_recs/s pwrite_MB/s
 while read -r name bytes fio_bw fio_iops; do
 	pw=${name/oc_wal_append/oc_wal_append_pwrite}
 	read -r wal_bw wal_items rec < <(awk -v n="$name" '$1 == n {print $2, $3, $4}' \
