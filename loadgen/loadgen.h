@@ -40,6 +40,9 @@ struct oc_config;
 /* The engine configuration the options ask for, on dataset dir. */
 void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_config *cfg);
 
+/* --measure-recovery: times create (log check), start (replay) and stop on --data-dir. */
+int lg_recovery_run(const struct lg_options *o);
+
 /* Starts an engine, lets it idle for `seconds` and prints the CPU it used. Returns the exit
  * status (0, or 2 on a setup error). */
 int lg_idle_run(const struct lg_options *o, double seconds);
