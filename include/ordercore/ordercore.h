@@ -123,7 +123,10 @@ struct oc_config {
 	const char *data_dir;        /* NULL: in memory only, nothing survives the process.
 	                              * Else the write-ahead log lives in data_dir/wal: every
 	                              * command is logged before it is answered, and a log found
-	                              * there is replayed by oc_engine_start */
+	                              * there is replayed by oc_engine_start, which reproduces
+	                              * the same state only with the same dataset, shards,
+	                              * inflight_max, orders_max and line_quantity_max (not yet
+	                              * checked) */
 	uint32_t durability;         /* enum oc_durability, with data_dir */
 	uint32_t fsync_interval_ms;  /* async: the longest a written command waits for a sync */
 	uint64_t wal_segment_bytes;  /* preallocated size of each log segment file */
