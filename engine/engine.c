@@ -533,6 +533,8 @@ int oc_engine_stop(struct oc_engine *e)
 	uint32_t stalled = 0, head = 0;
 	while (!pipeline_answered(e)) {
 		bool full = oc_ring_used(&e->responses) == oc_ring_slots(&e->responses);
+		/* The poller's index (pairs with its release store in oc_ring_spsc_release):
+		 * unchanged while the ring stays full means nobody polls. */
 		uint32_t now = atomic_load_explicit(&e->responses.head, memory_order_acquire);
 		stalled = full && now == head ? stalled + 1 : 0;
 		head = now;

@@ -63,6 +63,8 @@ uint32_t oc_worker_turn(struct oc_worker *w)
 
 void oc_worker_futex_wake(struct oc_worker *w)
 {
+	/* Pairs with the acquire load of epoch in park(): a worker that read the old epoch sees
+	 * the futex word differ and does not sleep; the kernel compares the word atomically. */
 	atomic_fetch_add_explicit(&w->epoch, 1, memory_order_release);
 	syscall(SYS_futex, &w->epoch, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
@@ -70,7 +72,10 @@ void oc_worker_futex_wake(struct oc_worker *w)
 /* Parks until woken. Returns the work found by the last look before parking. */
 static uint32_t park(struct oc_worker *w)
 {
+	/* Read before `sleeping` is raised: a wake after this point changes epoch (pairs with the
+	 * fetch_add in oc_worker_futex_wake), so FUTEX_WAIT returns at once. */
 	uint32_t epoch = atomic_load_explicit(&w->epoch, memory_order_acquire);
+	/* Relaxed: ordered by the seq_cst fence below, which is what wakers pair with. */
 	atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
 	/* Pairs with the fence in oc_worker_wake (see there). */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -81,6 +86,7 @@ static uint32_t park(struct oc_worker *w)
 		w->parks++;
 		syscall(SYS_futex, &w->epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
 	}
+	/* Relaxed: a waker that still sees 1 only makes a spurious futex wake. */
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	return work;
 }
