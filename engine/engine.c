@@ -16,43 +16,7 @@
 #include "core/limits.h"
 #include "engine_test.h"
 #include "core/hash.h"
-#include "stages/stages_internal.h"
-
-struct oc_engine {
-	struct oc_config cfg;
-	struct oc_dataset data;
-	struct oc_catalog catalog;
-	uint32_t shards;
-	uint32_t threads;
-	bool started; /* workers running */
-	bool ran;     /* started once: an engine runs once */
-	bool pinned;
-
-	/* Rings, named by their producer -> consumer. */
-	struct oc_ring cmd;       /* sequencer -> validate */
-	struct oc_ring order;     /* validate -> route */
-	struct oc_ring *line;     /* [shard] validate -> shard */
-	struct oc_ring *result;   /* [shard] shard -> route */
-	struct oc_ring *release;  /* [shard] route -> shard */
-	struct oc_ring out;       /* route -> egress */
-	struct oc_ring responses; /* egress -> poller */
-	struct oc_ring logged;    /* journal -> validate, with a data_dir */
-
-	struct oc_gateway gateway;
-	struct oc_validate validate;
-	struct oc_shard *shard; /* [shards] */
-	struct oc_route route;
-	struct oc_egress egress;
-	struct oc_journal journal;
-	bool journaled;             /* data_dir was given */
-	char wal_dir[4096];
-	uint64_t recovered_seq;     /* last sequence number found in the log at create */
-	struct oc_poller poller;
-
-	struct oc_worker *workers;           /* [threads] */
-	struct oc_worker **inventory_wakers; /* [threads] for validate */
-	struct oc_worker **release_wakers;   /* [shard] for route */
-};
+#include "engine_internal.h"
 
 static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_NONE] = "none",
@@ -96,6 +60,9 @@ void oc_config_init(struct oc_config *cfg)
 	cfg->idle_yield_turns = OC_DEFAULT_IDLE_YIELD_TURNS;
 	cfg->pin_threads = 1;
 	cfg->fsync_interval_ms = OC_DEFAULT_FSYNC_INTERVAL_MS;
+	cfg->snapshot_records = OC_DEFAULT_SNAPSHOT_RECORDS;
+	cfg->snapshot_interval_ms = OC_DEFAULT_SNAPSHOT_INTERVAL_MS;
+	cfg->snapshots_kept = OC_DEFAULT_SNAPSHOTS_KEPT;
 }
 
 
@@ -138,6 +105,11 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 	if (c->durability > OC_DURABILITY_NONE)
 		return oc_error_set(err, err_bytes, -EINVAL, "config: durability %u unknown",
 				    c->durability);
+	if (c->snapshots_kept == 0)
+		c->snapshots_kept = OC_DEFAULT_SNAPSHOTS_KEPT;
+	if (c->snapshots_kept > OC_LIMIT_SNAPSHOTS_KEPT_MAX)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: snapshots_kept %u > %u",
+				    c->snapshots_kept, OC_LIMIT_SNAPSHOTS_KEPT_MAX);
 	if (c->data_dir && strlen(c->data_dir) > 4000)
 		return oc_error_set(err, err_bytes, -ENAMETOOLONG, "config: data_dir too long");
 	return 0;
@@ -256,10 +228,24 @@ static void wire(struct oc_engine *e, const struct placement *p)
 	j->out = &e->logged;
 	j->self = &e->workers[p->validate];
 	j->wake_egress = waker(e, p->validate, p->egress);
-	e->gateway = (struct oc_gateway){.cmd = &e->cmd,
-					 .wake_validate = &e->workers[p->validate],
-					 .route_done_seq = &r->done_seq,
-					 .inflight_max = e->cfg.inflight_max};
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	e->gateway = (struct oc_gateway){
+		.cmd = &e->cmd,
+		.wake_validate = &e->workers[p->validate],
+		.route_done_seq = &r->done_seq,
+		.inflight_max = e->cfg.inflight_max,
+		.last_seq = e->restored_seq,
+		.window_end = e->restored_seq,
+		.commands = e->restored_seq,
+		.barriers = e->journaled,
+		.barrier_records = e->cfg.snapshot_records,
+		.barrier_interval_ns = (uint64_t)e->cfg.snapshot_interval_ms * 1000000u,
+		.barrier_seq = e->restored_seq,
+		.barrier_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec};
+	const struct oc_snap_plan *snap = e->journaled ? &e->snap : NULL;
+	v->snap = snap;
+	r->snap = snap;
 	v->catalog = &e->catalog;
 	v->cmd = e->journaled ? &e->logged : &e->cmd;
 	v->order = &e->order;
@@ -280,6 +266,7 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		sh->release = &e->release[s];
 		sh->result = &e->result[s];
 		sh->validated_seq = &v->validated_seq;
+		sh->snap = snap;
 		sh->wake_route = waker(e, p->shard[s], p->route);
 		e->release_wakers[s] = waker(e, p->route, p->shard[s]);
 		struct oc_worker *w = waker(e, p->validate, p->shard[s]);
@@ -337,98 +324,6 @@ static int workers_init(struct oc_engine *e)
 	return rc;
 }
 
-/* Makes data_dir and its wal/ directory, checks the log found there and opens it for
- * appending after its last valid frame: a torn last frame is cut off (and said on stderr), a
- * damaged frame with good ones after it is corruption and refuses the engine. */
-static int log_open(struct oc_engine *e, char *err, size_t err_bytes)
-{
-	const char *data = e->cfg.data_dir;
-	if (mkdir(data, 0755) != 0 && errno != EEXIST)
-		return oc_error_set(err, err_bytes, -errno, "%s: %s", data, strerror(errno));
-	snprintf(e->wal_dir, sizeof(e->wal_dir), "%s/wal", data);
-	struct oc_wal_chain start = {OC_WAL_CHAIN_SEED, 1};
-	struct oc_wal_read_result r;
-	int rc = oc_wal_read_dir(e->wal_dir, &start, NULL, NULL, &r, err, err_bytes);
-	if (rc)
-		return rc;
-	if (r.end == OC_WAL_END_CORRUPT)
-		return oc_error_set(err, err_bytes, -EIO,
-				    "log corrupt: %s/%s offset %" PRIu64 " sequence %" PRIu64
-				    " (%s): refusing to start",
-				    e->wal_dir, r.segment, r.offset, r.seq,
-				    oc_wal_status_name(r.status));
-	if (r.end == OC_WAL_END_TORN) {
-		fprintf(stderr, "level=warn msg=\"torn log tail cut\" file=%s/%s offset=%" PRIu64
-				" seq=%" PRIu64 "\n", e->wal_dir, r.segment, r.offset, r.seq);
-		rc = oc_wal_truncate_at(e->wal_dir, r.segment, r.offset);
-		if (rc)
-			return oc_error_set(err, err_bytes, rc, "cannot cut %s/%s: %s", e->wal_dir,
-					    r.segment, strerror(-rc));
-	}
-	e->recovered_seq = r.last_seq;
-	if (r.last_seq)
-		fprintf(stderr, "level=info msg=\"log found\" dir=%s commands=%" PRIu64
-				" frames=%" PRIu64 "\n", e->wal_dir, r.records, r.frames);
-	return oc_journal_init(&e->journal, &e->cfg, e->wal_dir, &r.chain, err, err_bytes);
-}
-
-/* Recovery feeds logged commands back through the sequencer in bursts, keeping their
- * timestamps; the pipeline runs meanwhile and egress mutes their answers. */
-#define REPLAY_BURST 256
-
-struct replay {
-	struct oc_engine *e;
-	uint32_t count;
-	struct oc_command cmds[REPLAY_BURST];
-};
-
-static void replay_flush(struct replay *r)
-{
-	uint32_t sent = 0, turns = 0;
-	uint64_t first = r->e->gateway.last_seq + 1;
-	while (sent < r->count) {
-		int k = oc_gateway_try_submit(&r->e->gateway, r->cmds + sent, r->count - sent);
-		sent += (uint32_t)k;
-		if (!k)
-			oc_backoff(&turns, 64);
-	}
-	/* The log holds every command from sequence 1: replay gives each its old number. */
-	OC_ASSERT_EQ(r->cmds[0].seq, first);
-	r->count = 0;
-}
-
-static int replay_one(void *ctx, const struct oc_command *c)
-{
-	struct replay *r = ctx;
-	OC_ASSERT_EQ(c->seq, r->e->gateway.last_seq + r->count + 1);
-	r->cmds[r->count++] = *c;
-	if (r->count == REPLAY_BURST)
-		replay_flush(r);
-	return 0;
-}
-
-/* Replays the log through the running pipeline. */
-static int log_replay(struct oc_engine *e)
-{
-	struct oc_wal_chain start = {OC_WAL_CHAIN_SEED, 1};
-	struct oc_wal_read_result res;
-	char err[256];
-	struct replay *r = mi_malloc(sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->e = e;
-	r->count = 0;
-	e->gateway.replaying = true;
-	int rc = oc_wal_read_dir(e->wal_dir, &start, replay_one, r, &res, err, sizeof(err));
-	if (r->count)
-		replay_flush(r);
-	e->gateway.replaying = false;
-	mi_free(r);
-	if (rc)
-		fprintf(stderr, "level=error msg=\"log replay failed\" error=\"%s\"\n", err);
-	return rc;
-}
-
 static void halt(struct oc_engine *e);
 
 int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
@@ -452,9 +347,9 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	e->shards = e->cfg.shards;
 	e->threads = e->cfg.threads;
 	rc = catalog_init(e);
-	if (!rc && e->cfg.data_dir) {
-		e->journaled = true;
-		rc = log_open(e, err, err_bytes);
+	e->journaled = e->cfg.data_dir != NULL;
+	if (!rc && e->journaled) {
+		rc = oc_recovery_check(e, err, err_bytes);
 		if (rc) {
 			oc_engine_free(e);
 			return rc;
@@ -462,6 +357,13 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	}
 	rc = rc ? rc : rings_init(e);
 	rc = rc ? rc : stages_init(e);
+	if (!rc && e->journaled) {
+		rc = oc_recovery_restore(e, err, err_bytes);
+		if (rc) {
+			oc_engine_free(e);
+			return rc;
+		}
+	}
 	rc = rc ? rc : workers_init(e);
 	if (rc) {
 		oc_engine_free(e);
@@ -485,7 +387,7 @@ int oc_engine_start(struct oc_engine *e)
 		}
 	}
 	e->started = true;
-	if (e->recovered_seq && log_replay(e) != 0) {
+	if (e->journaled && oc_recovery_replay(e) != 0) {
 		halt(e);
 		return -EIO;
 	}
@@ -525,10 +427,20 @@ static void halt(struct oc_engine *e)
 /* How long stop waits for a poller that leaves the response ring full before it gives up. */
 #define STOP_STALL_POLLS 100 /* x 100 us */
 
-int oc_engine_stop(struct oc_engine *e)
+int oc_engine_snapshot(struct oc_engine *e)
 {
-	if (!e->started)
-		return -EALREADY;
+	if (!e->journaled)
+		return -EINVAL;
+	e->gateway.barrier_requested = true;
+	/* The barrier goes in now if the pipeline has drained, else at a later submit. */
+	oc_gateway_try_submit(&e->gateway, NULL, 0);
+	return 0;
+}
+
+/* Waits until every command is answered (pipeline_answered); -EBUSY when the response ring
+ * stays full because nobody polls. */
+static int wait_answered(struct oc_engine *e)
+{
 	struct timespec pause = {0, 100000};
 	uint32_t stalled = 0, head = 0;
 	while (!pipeline_answered(e)) {
@@ -541,6 +453,23 @@ int oc_engine_stop(struct oc_engine *e)
 		if (stalled > STOP_STALL_POLLS)
 			return -EBUSY;
 		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+int oc_engine_stop(struct oc_engine *e)
+{
+	if (!e->started)
+		return -EALREADY;
+	int rc = wait_answered(e);
+	if (rc)
+		return rc;
+	if (e->journaled) {
+		/* The final snapshot: everything is answered, so the barrier goes in at once
+		 * (or not at all when nothing came since the last one). */
+		oc_engine_snapshot(e);
+		if ((rc = wait_answered(e)) != 0)
+			return rc;
 	}
 	halt(e);
 	return 0;
@@ -590,6 +519,11 @@ int oc_engine_test_fail_log_write(struct oc_engine *e, int err)
 	return 0;
 }
 
+void oc_engine_test_crash_at_snapshot_step(int step)
+{
+	oc_snap_test_crash_at((enum oc_snap_step)step);
+}
+
 int oc_engine_region_id(const struct oc_engine *e, const char *region)
 {
 	return oc_dataset_region_index(&e->data, region);
@@ -629,6 +563,11 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->commands = e->gateway.commands - e->recovered_seq;
 	out->recovered = e->recovered_seq;
+	out->restored_seq = e->restored_seq;
+	out->snapshots = r->snapshots;
+	out->snapshot_failures = r->snapshot_failures;
+	out->snapshot_seq = r->snapshot_seq;
+	out->snapshot_route_ns = r->snapshot_ns;
 	out->log_frames = e->journal.frames;
 	out->log_bytes = e->journal.bytes;
 	out->responses = e->poller.responses_polled;

@@ -11,4 +11,9 @@
  * -EINVAL if the engine has no log. */
 int oc_engine_test_fail_log_write(struct oc_engine *e, int err);
 
+/* The process kills itself with SIGKILL when a snapshot reaches `step` (enum oc_snap_step in
+ * wal/snapshot.h, 1..6; 0: off), as a crash at that step of the snapshot protocol would.
+ * Process-wide: for a test's child process. */
+void oc_engine_test_crash_at_snapshot_step(int step);
+
 #endif

@@ -448,3 +448,33 @@ int oc_dataset_region_index(const struct oc_dataset *d, const char *name)
 	}
 	return -ENOENT;
 }
+
+/* Folds a string's bytes and its end into the hash state. */
+static void hash_str(XXH3_state_t *h, const char *s)
+{
+	XXH3_64bits_update(h, s, strlen(s) + 1);
+}
+
+uint64_t oc_dataset_fingerprint(const struct oc_dataset *d)
+{
+	XXH3_state_t h;
+	XXH3_64bits_reset(&h);
+	for (uint32_t i = 0; i < d->sku_count; i++) {
+		const struct oc_sku_rec *s = &d->skus[i];
+		uint64_t f[4] = {s->sku, s->weight_g, s->price_cents, s->limit_per_customer};
+		XXH3_64bits_update(&h, f, sizeof(f));
+		hash_str(&h, s->name);
+		hash_str(&h, s->bin);
+	}
+	for (uint32_t i = 0; i < d->warehouse_count; i++) {
+		const struct oc_warehouse_rec *w = &d->warehouses[i];
+		hash_str(&h, w->code);
+		hash_str(&h, w->name);
+		double at[2] = {w->lat, w->lon};
+		XXH3_64bits_update(&h, at, sizeof(at));
+		XXH3_64bits_update(&h, &w->region, sizeof(w->region));
+	}
+	XXH3_64bits_update(&h, d->on_hand,
+			   (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t));
+	return XXH3_64bits_digest(&h);
+}

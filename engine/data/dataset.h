@@ -56,6 +56,10 @@ struct oc_dataset {
 int oc_dataset_load(const char *dir, struct oc_dataset *out, char *err, size_t err_bytes);
 void oc_dataset_destroy(struct oc_dataset *d);
 
+/* A hash of everything loaded (catalog, warehouses, stock): two loads of the same files
+ * give the same value, and a changed row a different one. */
+uint64_t oc_dataset_fingerprint(const struct oc_dataset *d);
+
 /* Index of a SKU number in skus[], or -ENOENT. */
 int oc_dataset_sku_index(const struct oc_dataset *d, uint64_t sku);
 

@@ -1,6 +1,7 @@
 /* egress.c: the egress stage and the application's side of the response ring. Egress moves
  * route's answers to the response ring the application polls, each only once the journal's
- * durable_seq covers the command that caused it, and drops the answers of recovery's replay;
+ * durable_seq covers the command that caused it, and drops the answers of recovery's replay
+ * and of snapshot barriers;
  * it owns no table. The poller runs on the application thread that calls
  * oc_engine_poll_burst. */
 #include "stages/stages_internal.h"
@@ -25,8 +26,8 @@ uint32_t oc_egress_step(void *arg)
 		bool lost = r->seq > durable;
 		if (lost && !failed)
 			break; /* answers are in sequence order: the rest wait too */
-		if (r->seq <= e->mute_seq)
-			continue; /* recovery's replay: nobody asked */
+		if (r->seq <= e->mute_seq || r->type == OC_CMD_SNAPSHOT)
+			continue; /* recovery's replay, or a snapshot barrier: nobody asked */
 		if (put == room)
 			break;
 		struct oc_response *a = oc_ring_spsc_write_slot(e->responses, put++);

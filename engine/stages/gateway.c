@@ -1,7 +1,7 @@
 /* gateway.c: the in-process ingress and sequencer. It runs on the submitting application
  * thread, owns the sequence counter and the admission window, stamps each command with its
  * sequence number and a timestamp (the only clock read of the pipeline), and hands it to
- * validate through the cmd ring. */
+ * validate through the cmd ring. It also inserts the snapshot barriers. */
 #include <string.h>
 #include <time.h>
 
@@ -20,8 +20,53 @@ static uint64_t window_room(struct oc_gateway *g, uint32_t want)
 	return g->window_end - g->last_seq;
 }
 
+/* True when a snapshot barrier should go in before the next command. */
+static bool barrier_due(const struct oc_gateway *g, uint64_t now_ns)
+{
+	uint64_t since = g->last_seq - g->barrier_seq;
+	return g->barriers && !g->replaying && since &&
+	       (g->barrier_requested || (g->barrier_records && since >= g->barrier_records) ||
+		(g->barrier_interval_ns && now_ns - g->barrier_ns >= g->barrier_interval_ns));
+}
+
+/* Inserts the barrier once route has finished every command before it (docs/architecture.md,
+ * "Snapshots"); false, having done nothing, while it has not. */
+static bool barrier_insert(struct oc_gateway *g, uint64_t now_ns)
+{
+	/* Pairs with the release store of done_seq in route, as in window_room. */
+	uint64_t done = atomic_load_explicit(g->route_done_seq, memory_order_acquire);
+	if (done != g->last_seq || oc_ring_spsc_writable(g->cmd, 1) < 1)
+		return false;
+	g->window_end = done + g->inflight_max;
+	struct oc_command *c = oc_ring_spsc_write_slot(g->cmd, 0);
+	memset(c, 0, OC_CMD_HEADER_BYTES);
+	c->type = OC_CMD_SNAPSHOT;
+	c->seq = ++g->last_seq;
+	c->ts_ns = now_ns;
+	oc_ring_spsc_commit(g->cmd, 1);
+	oc_worker_wake(g->wake_validate);
+	g->barrier_seq = c->seq;
+	g->barrier_ns = now_ns;
+	g->barrier_requested = false;
+	return true;
+}
+
 int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
+	uint64_t ts_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (barrier_due(g, ts_ns) && !barrier_insert(g, ts_ns))
+		return 0; /* nothing is admitted until the pipeline has drained for the barrier */
+
+	if (g->barriers && g->barrier_records && !g->replaying) {
+		/* A burst stops where the next barrier is due, so that barriers fall every
+		 * barrier_records commands whatever the bursts. */
+		uint64_t since = g->last_seq - g->barrier_seq;
+		uint64_t left = since < g->barrier_records ? g->barrier_records - since : 0;
+		if (n > left)
+			n = (uint32_t)left;
+	}
 	uint64_t room = window_room(g, n);
 	if (n > room)
 		n = (uint32_t)room;
@@ -31,17 +76,16 @@ int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_
 	if (n == 0)
 		return 0;
 
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
-	uint64_t ts_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	for (uint32_t i = 0; i < n; i++) {
 		struct oc_command *c = &cmds[i];
 		c->seq = ++g->last_seq;
 		if (!g->replaying)
 			c->ts_ns = ts_ns;
 		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
-		memcpy(oc_ring_spsc_write_slot(g->cmd, i), c,
-		       OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		struct oc_command *slot = oc_ring_spsc_write_slot(g->cmd, i);
+		memcpy(slot, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		if (c->type == OC_CMD_SNAPSHOT && !g->replaying)
+			slot->type = 0; /* only the sequencer makes barriers: malformed */
 	}
 	oc_ring_spsc_commit(g->cmd, n);
 	g->commands += n;

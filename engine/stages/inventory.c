@@ -3,8 +3,10 @@
  * is checked in the same step as the reservation, by the one thread that owns the SKU. It
  * answers each line message with a result, in order, and applies releases from route at the
  * point of the command stream that makes the outcome independent of timing
- * (docs/architecture.md, "Determinism of releases"). */
+ * (docs/architecture.md, "Determinism of releases"). At a snapshot barrier it writes its part:
+ * stock, counters, and the releases still waiting in its ring. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/hash.h"
@@ -135,7 +137,7 @@ static void prefetch_line(struct oc_shard *s, uint32_t i, uint32_t n)
 	if (i + PREFETCH_LINES / 2 < n) {
 		const struct oc_line_msg *m =
 			oc_ring_spsc_read_slot(s->line, i + PREFETCH_LINES / 2);
-		if (s->stock[m->sku_local].limit)
+		if (m->sku != OC_LINE_BARRIER && s->stock[m->sku_local].limit)
 			__builtin_prefetch(&s->pairs[pair_hash(m->customer, m->sku_local) &
 						     s->pair_mask], 1);
 	}
@@ -164,6 +166,75 @@ static uint32_t releases_ready(struct oc_shard *s)
 	return oc_ring_spsc_readable(s->release, UINT32_MAX);
 }
 
+/* Part "shard-NN": SKUs u32, their stock cells; counter slots u32, counters u32, then per
+ * counter in slot order: slot u32 and the struct oc_pair; reserved and released lines u64;
+ * then the releases not yet applied, u32 and the messages. The barrier's seq is b: route
+ * finished every command before b before the barrier was admitted, and waits for this part
+ * before it goes past b, so the ring holds exactly the releases caused up to b not yet
+ * applied, slots [taken, ready) of this turn. */
+static int write_part(const struct oc_shard *s, uint64_t seq, uint32_t taken, uint32_t ready)
+{
+	char name[16], path[OC_SNAP_PATH_BYTES_MAX];
+	oc_snap_shard_part(name, s->index);
+	oc_snap_part_path(path, s->snap->root, seq, true, name);
+	struct oc_snap_writer w;
+	oc_snap_writer_open(&w, path, OC_SNAP_SHARD, s->index, seq);
+	oc_snap_put_u32(&w, s->sku_count);
+	oc_snap_put(&w, s->stock, (size_t)s->sku_count * sizeof(*s->stock));
+	oc_snap_put_u32(&w, s->pair_mask + 1);
+	oc_snap_put_u32(&w, s->pair_count);
+	for (uint32_t i = 0; i <= s->pair_mask; i++) {
+		if (!s->pairs[i].customer)
+			continue;
+		oc_snap_put_u32(&w, i);
+		oc_snap_put(&w, &s->pairs[i], sizeof(s->pairs[i]));
+	}
+	oc_snap_put_u64(&w, s->reserved_lines);
+	oc_snap_put_u64(&w, s->released_lines);
+	oc_snap_put_u32(&w, ready - taken);
+	for (uint32_t i = taken; i < ready; i++)
+		oc_snap_put(&w, oc_ring_spsc_read_slot(s->release, i), sizeof(struct oc_release_msg));
+	int rc = oc_snap_writer_close(&w);
+	if (rc)
+		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=%s seq=%llu "
+				"error=\"%s\"\n", name, (unsigned long long)seq, strerror(-rc));
+	return rc;
+}
+
+int oc_shard_restore(struct oc_shard *s, struct oc_snap_reader *r, struct oc_ring *release)
+{
+	if (oc_snap_get_u32(r) != s->sku_count)
+		return -EINVAL;
+	const void *stock = oc_snap_get(r, (size_t)s->sku_count * sizeof(*s->stock));
+	uint32_t slots = oc_snap_get_u32(r), count = oc_snap_get_u32(r);
+	if (!stock || slots != s->pair_mask + 1 || count > s->pair_count_max)
+		return -EINVAL;
+	memcpy(s->stock, stock, (size_t)s->sku_count * sizeof(*s->stock));
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t i = oc_snap_get_u32(r);
+		const struct oc_pair *p = oc_snap_get(r, sizeof(*p));
+		if (!p || i >= slots || !p->customer || s->pairs[i].customer ||
+		    p->sku_local >= s->sku_count)
+			return -EINVAL;
+		s->pairs[i] = *p;
+	}
+	s->pair_count = count;
+	s->reserved_lines = oc_snap_get_u64(r);
+	s->released_lines = oc_snap_get_u64(r);
+	uint32_t pending = oc_snap_get_u32(r);
+	if (r->short_read || pending > oc_ring_slots(release))
+		return -EINVAL;
+	for (uint32_t i = 0; i < pending; i++) {
+		const struct oc_release_msg *m = oc_snap_get(r, sizeof(*m));
+		if (!m || m->sku_local >= s->sku_count)
+			return -EINVAL;
+		/* Before the workers start: this thread stands in for route, the producer. */
+		memcpy(oc_ring_spsc_write_slot(release, i), m, sizeof(*m));
+	}
+	oc_ring_spsc_commit(release, pending);
+	return oc_snap_reader_done(r) ? 0 : -EINVAL;
+}
+
 uint32_t oc_shard_step(void *arg)
 {
 	struct oc_shard *s = arg;
@@ -182,7 +253,10 @@ uint32_t oc_shard_step(void *arg)
 		r->seq = m->seq;
 		r->sku = m->sku;
 		r->quantity = m->quantity;
-		r->reason = reserve(s, m);
+		if (m->sku == OC_LINE_BARRIER)
+			r->reason = write_part(s, m->seq, taken, ready) != 0;
+		else
+			r->reason = reserve(s, m);
 	}
 	if (n == 0 && ready) {
 		/* No line waits: every command up to validated_seq has been handed out, so the

@@ -1,6 +1,7 @@
 /* journal.c: the journal stage (see stages_internal.h). It owns the write-ahead log writer
  * and the frame being built. Commands pass through it to validate in the same turn they
- * arrive; their answers wait in egress until durable_seq covers them. It runs on one worker,
+ * arrive; their answers wait in egress until durable_seq covers them. A snapshot barrier is
+ * held until the log is synced up to it. It runs on one worker,
  * which it keeps from parking while frames are in flight, since no producer wakes a worker
  * when the disk completes. */
 #include <errno.h>
@@ -127,6 +128,24 @@ static bool log_command(struct oc_journal *j, const struct oc_command *c)
 	return true;
 }
 
+/* A live snapshot barrier (just added to the frame): the stages may write a snapshot that
+ * includes every command up to it only once those commands are durable, in every mode, so
+ * the frame goes out now and the log is synced, blocking this worker for that long. The
+ * barrier then tells the stages whether to write, and where the log's chain stands. */
+static void barrier_settle(struct oc_journal *j, struct oc_command *out)
+{
+	if (j->error) {
+		out->reserved = 0; /* not logged: the log has failed */
+		return;
+	}
+	if (j->frame_records)
+		frame_append(j);
+	int rc = oc_wal_sync(j->wal);
+	publish(j);
+	out->reserved = rc || j->error ? 0 : OC_BARRIER_WRITE;
+	out->key = j->enc.chain.checksum;
+}
+
 uint32_t oc_journal_step(void *arg)
 {
 	struct oc_journal *j = arg;
@@ -139,8 +158,10 @@ uint32_t oc_journal_step(void *arg)
 		if (c->seq > j->logged_seq && !j->error && !log_command(j, c))
 			break;
 		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
-		memcpy(oc_ring_spsc_write_slot(j->out, i), c,
-		       OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		struct oc_command *out = oc_ring_spsc_write_slot(j->out, i);
+		memcpy(out, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		if (c->type == OC_CMD_SNAPSHOT && c->seq > j->logged_seq)
+			barrier_settle(j, out);
 	}
 	if (i) {
 		oc_ring_spsc_commit(j->out, i);

@@ -23,7 +23,28 @@
 #include "core/worker.h"
 #include "data/dataset.h"
 #include "ordercore/ordercore.h"
+#include "wal/snapshot.h"
 #include "wal/wal.h"
+
+/* The snapshot barrier (docs/architecture.md, "Snapshots"): a command only the sequencer
+ * makes. It takes a sequence number and is logged like any other command, so a replay meets
+ * it at the same place, where it changes nothing. A client command of this type is made
+ * malformed by the sequencer. After the journal, a live barrier's slot carries
+ * reserved = OC_BARRIER_WRITE when the stages are to write their parts (its commands are
+ * durable), and key = the log's chain checksum after it. */
+#define OC_CMD_SNAPSHOT 0x80u
+#define OC_BARRIER_WRITE 1u
+/* A line message with this sku is the barrier reaching a shard. */
+#define OC_LINE_BARRIER UINT32_MAX
+
+/* Where the stages write snapshots: set up with a data_dir, read-only afterwards. */
+struct oc_snap_plan {
+	char root[OC_SNAP_PATH_BYTES_MAX - 64]; /* data_dir/snapshots */
+	char wal_dir[OC_SNAP_PATH_BYTES_MAX];
+	uint32_t kept;     /* snapshots kept; the log is kept from the oldest of them */
+	uint32_t shards;
+	uint64_t identity; /* fingerprint of the configuration and dataset (engine.c) */
+};
 
 /* A slot of the cmd ring is a whole struct oc_command rounded up to a cache line; the
  * sequencer copies only the header and the lines in use. */
@@ -41,16 +62,19 @@ struct oc_line_msg {
 };
 
 #define OC_ORDER_DUPLICATE 0x1u
+#define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
 	uint64_t seq;
 	uint64_t key;
 	uint64_t customer;
-	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target */
+	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target;
+	                       * barrier: order indices given so far */
 	uint32_t first_sku;   /* global SKU index of line 0 (for route's prefetch) */
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
-	uint8_t reason;       /* set when validate rejected the command */
+	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
+	                       * validate's part failed */
 	uint8_t line_count;   /* lines sent to shards (0 if rejected, duplicate, cancel) */
 	uint8_t flags;        /* OC_ORDER_* */
 	uint16_t region;
@@ -63,7 +87,7 @@ struct oc_result_msg {
 	uint64_t seq;
 	uint32_t sku;      /* global SKU index */
 	uint32_t quantity;
-	uint8_t reason;    /* OC_REJECT_NONE when reserved */
+	uint8_t reason;    /* OC_REJECT_NONE when reserved; barrier: 1 if the part failed */
 	uint8_t unused[15];
 };
 
@@ -110,6 +134,15 @@ struct oc_gateway {
 	uint32_t inflight_max;
 	bool replaying;         /* recovery: keep the logged timestamps */
 	uint64_t commands;
+	/* Snapshot barriers (with a log only). One is inserted when due, once route has
+	 * finished every command before it (so every release those caused is in the shards'
+	 * rings when they write their parts); until then nothing is admitted. */
+	bool barriers;
+	bool barrier_requested;        /* oc_engine_snapshot, or stop */
+	uint64_t barrier_records;      /* due after this many commands (0: never) */
+	uint64_t barrier_interval_ns;  /* due after this long with commands (0: never) */
+	uint64_t barrier_seq;          /* the last barrier, or the restored snapshot */
+	uint64_t barrier_ns;           /* when it was inserted */
 };
 
 /* The journal: between the sequencer and validate when the engine has a data_dir. It owns the
@@ -149,6 +182,7 @@ struct oc_validate {
 	uint32_t orders_max;
 	struct oc_u64map keys;             /* client key -> order index */
 	uint32_t orders;                   /* order indices given */
+	const struct oc_snap_plan *snap;   /* NULL without a log */
 	alignas(64) _Atomic uint64_t validated_seq; /* read by the shards */
 };
 
@@ -181,6 +215,7 @@ struct oc_shard {
 	uint32_t pair_count_max;
 	uint64_t reserved_lines;
 	uint64_t released_lines;
+	const struct oc_snap_plan *snap; /* NULL without a log */
 };
 
 /* An accepted order's allocation: units of one SKU from one warehouse. */
@@ -227,6 +262,9 @@ struct oc_route {
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
+	const struct oc_snap_plan *snap; /* NULL without a log */
+	uint64_t snapshots, snapshot_failures, snapshot_seq; /* written, failed, last written */
+	uint64_t snapshot_ns;                                /* barrier to commit, last one */
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
 };
 
@@ -258,7 +296,11 @@ void oc_journal_destroy(struct oc_journal *j);
 uint32_t oc_journal_step(void *journal);
 
 
+/* Snapshots: each stage writes its part when the barrier reaches it, and restores it before
+ * the workers start (the reader was opened and verified by the caller). Writes return 0 or
+ * -errno; restores 0 or -EINVAL when the content does not fit this engine. */
 int oc_validate_init(struct oc_validate *v, uint32_t orders_max);
+int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_t seq);
 void oc_validate_destroy(struct oc_validate *v);
 uint32_t oc_validate_step(void *validate);
 
@@ -271,12 +313,16 @@ uint32_t oc_shard_step(void *shard);
 /* After the workers stopped: applies every release still in the ring. */
 void oc_shard_apply_all_releases(struct oc_shard *s);
 uint64_t oc_shard_hash(const struct oc_shard *s, uint64_t seed);
+/* Restores the shard; its pending releases are pushed into `release`, its release ring
+ * (before the pipeline is wired). */
+int oc_shard_restore(struct oc_shard *s, struct oc_snap_reader *r, struct oc_ring *release);
 
 int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shards,
 		  uint32_t orders_max);
 void oc_route_destroy(struct oc_route *r);
 uint32_t oc_route_step(void *route);
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed);
+int oc_route_restore(struct oc_route *r, struct oc_snap_reader *r_in, uint64_t seq);
 
 /* Fulfilment planning (route_plan.c). */
 struct oc_plan_line {

@@ -2,8 +2,10 @@
  * count of order indices given. For each command, in sequence order, it checks the fields
  * against the catalog, recognises a repeated key, gives a new order its index, scatters the
  * order's lines to the inventory shards that own their SKUs, and tells route about every
- * command (so route answers each exactly once, in order). It runs on one worker thread. */
+ * command (so route answers each exactly once, in order). At a snapshot barrier it writes its
+ * part and passes the barrier to every shard and to route. It runs on one worker thread. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "stages/stages_internal.h"
@@ -134,6 +136,73 @@ static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
 	om->order_index = e->value;
 }
 
+/* Part "validate": orders u32, table slots u32, keys u32, then per key in slot order: slot
+ * u32, key u64, value u32, aux u32. Restoring slot by slot rebuilds the table exactly. */
+static int write_part(const struct oc_validate *v, uint64_t seq)
+{
+	char path[OC_SNAP_PATH_BYTES_MAX];
+	oc_snap_part_path(path, v->snap->root, seq, true, "validate");
+	struct oc_snap_writer w;
+	oc_snap_writer_open(&w, path, OC_SNAP_VALIDATE, 0, seq);
+	oc_snap_put_u32(&w, v->orders);
+	oc_snap_put_u32(&w, v->keys.mask + 1);
+	oc_snap_put_u32(&w, v->keys.count);
+	for (uint32_t i = 0; i <= v->keys.mask; i++) {
+		const struct oc_u64map_entry *e = &v->keys.entries[i];
+		if (!e->key)
+			continue;
+		oc_snap_put_u32(&w, i);
+		oc_snap_put_u64(&w, e->key);
+		oc_snap_put_u32(&w, e->value);
+		oc_snap_put_u32(&w, e->aux);
+	}
+	return oc_snap_writer_close(&w);
+}
+
+int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_t seq)
+{
+	uint32_t orders = oc_snap_get_u32(r), slots = oc_snap_get_u32(r);
+	uint32_t count = oc_snap_get_u32(r);
+	if (r->short_read || slots != v->keys.mask + 1 || count > v->keys.count_max ||
+	    orders > v->orders_max)
+		return -EINVAL;
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t i = oc_snap_get_u32(r);
+		uint64_t key = oc_snap_get_u64(r);
+		uint32_t value = oc_snap_get_u32(r), aux = oc_snap_get_u32(r);
+		if (r->short_read || i >= slots || !key || v->keys.entries[i].key)
+			return -EINVAL;
+		v->keys.entries[i] = (struct oc_u64map_entry){key, value, aux};
+	}
+	if (!oc_snap_reader_done(r))
+		return -EINVAL;
+	v->keys.count = count;
+	v->orders = orders;
+	atomic_store_explicit(&v->validated_seq, seq, memory_order_relaxed); /* before start */
+	return 0;
+}
+
+/* The snapshot barrier: writes this stage's part (a live barrier), then sends the barrier to
+ * every shard and tells route. A replayed barrier only takes its place in the stream. */
+static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
+			   struct oc_order_msg *om, uint32_t *pushed)
+{
+	om->order_index = v->orders;
+	if (c->reserved != OC_BARRIER_WRITE)
+		return;
+	int rc = oc_snap_begin(v->snap->root, c->seq);
+	rc = rc ? rc : write_part(v, c->seq);
+	if (rc)
+		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=validate seq=%llu "
+				"error=\"%s\"\n", (unsigned long long)c->seq, strerror(-rc));
+	oc_snap_step(OC_SNAP_STEP_BEGUN);
+	om->flags = OC_ORDER_BARRIER_WRITE;
+	om->reason = rc != 0;
+	for (uint32_t s = 0; s < v->shards; s++)
+		*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[s], pushed[s]++) =
+			(struct oc_line_msg){.seq = c->seq, .sku = OC_LINE_BARRIER};
+}
+
 /* Commands this turn may take: as many as wait, up to a burst, such that the order ring has
  * a slot for each and every shard's ring has room for all their lines on that shard. Rings
  * are sized so this rarely binds (the admission window bounds what is in flight). */
@@ -179,6 +248,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL)
 			handle_cancel(v, c, &ahead[i], om);
+		else if (c->type == OC_CMD_SNAPSHOT)
+			handle_barrier(v, c, om, pushed);
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;

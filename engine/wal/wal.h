@@ -6,7 +6,8 @@
  * The reader half (oc_wal_read_dir, oc_wal_truncate_at) scans and classifies a directory.
  *
  * Threading: a struct oc_wal is used by one thread (the journal stage). The reader functions
- * are independent of any writer and must not run while one writes the same directory.
+ * are independent of any writer and must not run while one writes the same directory
+ * (oc_wal_remove_before may: it never touches the newest segment).
  *
  * Errors are negative errno values. A write or sync that fails makes the error sticky: every
  * later append, poll, wait or sync returns it, and no frame at or after the failed one is
@@ -165,5 +166,11 @@ int oc_wal_read_dir(const char *dir, const struct oc_wal_chain *start, oc_wal_re
  * end (keeping its preallocated size), removes it if offset is 0, removes every later
  * segment, and syncs the file and the directory. Returns 0 or -errno. */
 int oc_wal_truncate_at(const char *dir, const char *segment, uint64_t offset);
+
+/* Removes every segment whose records all have sequence numbers <= seq (those a snapshot
+ * at seq makes unnecessary): a segment goes when the next one's name is <= seq + 1. The
+ * newest segment always stays. Syncs the directory. 0 or -errno. Safe while a writer appends
+ * to the newest segment. */
+int oc_wal_remove_before(const char *dir, uint64_t seq);
 
 #endif

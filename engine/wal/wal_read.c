@@ -171,7 +171,8 @@ static void locate(struct scan *sc, size_t i, size_t off, enum oc_wal_end end,
 	r->status = st;
 	memcpy(r->segment, sc->segs[i].name, sizeof(r->segment));
 	r->offset = off;
-	r->seq = r->chain.next_seq;
+	/* Before the first frame of a log whose start is open, its segment's name says. */
+	r->seq = r->chain.next_seq ? r->chain.next_seq : sc->segs[i].seq;
 }
 
 /* Delivers a verified, chained frame's records. Returns 0, fn's nonzero value, or 1 with
@@ -325,6 +326,29 @@ int oc_wal_truncate_at(const char *dir, const char *segment, uint64_t offset)
 			close(fd);
 	}
 	if (rc == 0 && fsync(dirfd) != 0)
+		rc = -errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	free(segs);
+	return rc;
+}
+
+int oc_wal_remove_before(const char *dir, uint64_t seq)
+{
+	struct segment *segs;
+	size_t count;
+	int rc = segments_list(dir, &segs, &count);
+	int dirfd = rc ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc == 0 && dirfd < 0)
+		rc = -errno;
+	size_t removed = 0;
+	/* Segment i holds sequence numbers below its successor's name. */
+	for (size_t i = 0; rc == 0 && i + 1 < count && segs[i + 1].seq <= seq + 1; i++) {
+		if (unlinkat(dirfd, segs[i].name, 0) != 0)
+			rc = -errno;
+		removed++;
+	}
+	if (rc == 0 && removed && fsync(dirfd) != 0)
 		rc = -errno;
 	if (dirfd >= 0)
 		close(dirfd);

@@ -121,15 +121,21 @@ struct oc_config {
 	uint32_t idle_yield_turns;   /* empty turns it yields before parking */
 	int pin_threads;             /* 1: pin workers to cores when there are enough */
 	const char *data_dir;        /* NULL: in memory only, nothing survives the process.
-	                              * Else the write-ahead log lives in data_dir/wal: every
-	                              * command is logged before it is answered, and a log found
-	                              * there is replayed by oc_engine_start, which reproduces
-	                              * the same state only with the same dataset, shards,
-	                              * inflight_max, orders_max and line_quantity_max (not yet
-	                              * checked) */
+	                              * Else every command is logged in data_dir/wal before it
+	                              * is answered, snapshots go to data_dir/snapshots, and what
+	                              * is found there is recovered. A data_dir belongs to one
+	                              * dataset, shards, inflight_max, orders_max and
+	                              * line_quantity_max (data_dir/identity): create refuses
+	                              * another */
 	uint32_t durability;         /* enum oc_durability, with data_dir */
 	uint32_t fsync_interval_ms;  /* async: the longest a written command waits for a sync */
 	uint64_t wal_segment_bytes;  /* preallocated size of each log segment file */
+	uint64_t snapshot_records;   /* a snapshot after this many commands; 0: never by count */
+	uint32_t snapshot_interval_ms; /* a snapshot after this long with commands; 0: never by
+	                                * time. Also one at every clean stop */
+	uint32_t snapshots_kept;     /* snapshots kept (>= 1); the log is kept from the oldest */
+	int log_truncate_corrupt;    /* 1: a corrupt log is cut at the damage, losing everything
+	                              * after it, instead of refusing to start (operator's call) */
 };
 
 struct oc_engine;
@@ -152,7 +158,13 @@ struct oc_stats {
 	uint64_t rejected[OC_REJECT_REASON_COUNT]; /* by reason */
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
-	uint64_t recovered;                        /* commands replayed from the log at start */
+	uint64_t recovered;                        /* commands recovered at start */
+	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
+	uint64_t snapshots;                        /* snapshots written */
+	uint64_t snapshot_failures;                /* snapshots abandoned after an error */
+	uint64_t snapshot_seq;                     /* the last written, 0: none */
+	uint64_t snapshot_route_ns;                /* route's share of the last: its part,
+	                                            * manifest, commit and cleanup */
 	uint64_t log_frames;                       /* frames appended to the log (group commits) */
 	uint64_t log_bytes;                        /* bytes appended to the log */
 	uint64_t worker_turns;                     /* turns over all workers' stages */
@@ -173,17 +185,20 @@ struct oc_stock {
 
 void oc_config_init(struct oc_config *cfg);
 
-/* Loads the dataset and allocates every table, ring and worker; with data_dir, checks the
- * log there (a torn last frame is cut off and said on stderr; a damaged frame followed by
- * good ones is refused with its file, offset and sequence number) and opens it for
+/* Loads the dataset and allocates every table, ring and worker; with data_dir, checks that
+ * the directory belongs to this configuration and dataset, checks the log there (a torn last
+ * frame is cut off and said on stderr; a damaged frame followed by good ones is refused with
+ * its file, offset and sequence number, unless log_truncate_corrupt), restores the newest
+ * snapshot the log continues (an older one if it is damaged) and opens the log for
  * appending. On failure returns -errno and writes a one-line reason (file and line for a bad
  * dataset row) into err. */
 int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *err,
 		     size_t err_bytes);
 
-/* Starts the workers, and replays the write-ahead log found in data_dir, if any, through
- * the pipeline with its answers muted: the engine is then in the state it had when the last
- * logged command was decided. New commands continue the log's sequence numbers.
+/* Starts the workers, and replays the write-ahead log found in data_dir after the snapshot
+ * create restored, if any, through the pipeline with its answers muted: the engine is then in
+ * the state it had when the last logged command was decided. New commands continue the log's
+ * sequence numbers.
  * -EALREADY if this engine was started before; -EIO if the log cannot be read. */
 int oc_engine_start(struct oc_engine *e);
 
@@ -197,13 +212,22 @@ int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uin
 int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n);
 
 /* Waits until every taken command has been answered (its response may still wait to be
- * polled: it stays pollable after stop), then stops and joins the workers, and applies the
+ * polled: it stays pollable after stop), takes a snapshot (with a data_dir, when commands
+ * came since the last), then stops and joins the workers, and applies the
  * releases still pending in the shards, so the final state does not depend on timing.
  * Submitting must have ended before the call (the submitter's last call returned, ordered
  * before this one by the application). Returns 0; -EBUSY, with the engine still running,
  * when answers wait in a full response ring that nobody polls: poll them, then call stop
  * again; -EALREADY when the engine is not running. */
 int oc_engine_stop(struct oc_engine *e);
+
+/* Asks for a snapshot (with a data_dir): a barrier goes into the command stream once every
+ * command taken so far has been decided, at this or a later submit call, and each stage
+ * writes its state when the barrier reaches it; the snapshot is complete once the answers
+ * before it are. Called by the submitter. Nothing is done if no command came since the last
+ * snapshot. 0, or -EINVAL without a data_dir. Automatic snapshots follow snapshot_records and
+ * snapshot_interval_ms; oc_engine_stop takes one. */
+int oc_engine_snapshot(struct oc_engine *e);
 
 /* Frees everything. If the engine still runs, it is halted at once and answers not yet made
  * are dropped (call oc_engine_stop first for a clean end). e may be NULL. */

@@ -286,7 +286,6 @@ static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
 	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
 	pl_run(e, copy, s->n, r);
 	free(copy);
-	assert_int_equal(r[0].seq, 1);
 	pl_stop(e);
 	uint64_t h = oc_engine_state_hash(e);
 	if (out)
@@ -376,27 +375,30 @@ static uint32_t frame_offsets(const uint8_t *buf, size_t size, uint64_t *off, ui
 	return n;
 }
 
+static int name_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
 /* Damages byte `from_end` bytes before the end of frame `which` (-1: the last) of the
- * newest segment that has frames; returns how many frames that segment held. */
-static uint32_t damage_frame(const char *wal, int which, uint32_t from_end)
+ * newest (or, when `oldest`, the oldest) segment that has frames; returns how many frames
+ * that segment held. */
+static uint32_t damage_frame(const char *wal, int which, uint32_t from_end, bool oldest)
 {
-	char name[256], path[1400];
+	static char names[256][256];
+	uint32_t count = 0;
 	DIR *d = opendir(wal);
 	assert_non_null(d);
+	for (struct dirent *ent; (ent = readdir(d)) && count < 256;)
+		if (strstr(ent->d_name, ".wal"))
+			snprintf(names[count++], sizeof(names[0]), "%s", ent->d_name);
+	closedir(d);
+	qsort(names, count, sizeof(names[0]), name_cmp);
+	char path[1400];
 	uint8_t *buf = NULL;
 	size_t size = 0;
 	uint64_t off[4096];
 	uint32_t frames = 0;
-	/* Newest segment with frames: the writer opened a fresh, empty one after each run. */
-	for (char best[256] = "~";;) {
-		name[0] = '\0';
-		rewinddir(d);
-		for (struct dirent *ent; (ent = readdir(d));)
-			if (strstr(ent->d_name, ".wal") && strcmp(ent->d_name, best) < 0 &&
-			    strcmp(ent->d_name, name) > 0)
-				snprintf(name, sizeof(name), "%s", ent->d_name);
-		assert_true(name[0] != '\0');
-		snprintf(path, sizeof(path), "%s/%s", wal, name);
+	/* The writer opens a fresh, empty segment at every start: skip those. */
+	for (uint32_t k = 0; k < count && !frames; k++) {
+		snprintf(path, sizeof(path), "%s/%s", wal, names[oldest ? k : count - 1 - k]);
 		FILE *f = fopen(path, "rb");
 		assert_non_null(f);
 		fseek(f, 0, SEEK_END);
@@ -407,11 +409,8 @@ static uint32_t damage_frame(const char *wal, int which, uint32_t from_end)
 		assert_int_equal(fread(buf, 1, size, f), size);
 		fclose(f);
 		frames = frame_offsets(buf, size, off, 4096);
-		if (frames)
-			break;
-		snprintf(best, sizeof(best), "%s", name);
 	}
-	closedir(d);
+	assert_true(frames > 0);
 	uint32_t k = which < 0 ? frames - 1 : (uint32_t)which;
 	struct oc_wal_frame fr;
 	assert_int_equal(oc_wal_frame_check(buf + off[k], size - off[k], &fr), OC_WAL_OK);
@@ -425,11 +424,40 @@ static uint32_t damage_frame(const char *wal, int which, uint32_t from_end)
 	return frames;
 }
 
-/* With a data_dir every command is logged before it is answered: the answers are the same
- * as without a log; an engine created on the directory replays the log into the same state
- * on any topology; a torn last frame is cut off and the commands before it recovered; a
- * damaged frame with good ones after it refuses the engine. */
-static void test_log_replay_restores_state(void **state)
+/* Flips a byte in the middle of a snapshot's part file. */
+static void damage_snapshot(const char *data, uint64_t seq, const char *part)
+{
+	char path[1400];
+	snprintf(path, sizeof(path), "%s/snapshots/%020llu/%s", data, (unsigned long long)seq,
+	         part);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long at = ftell(f) / 2;
+	fseek(f, at, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, at, SEEK_SET);
+	fputc(c ^ 0x5a, f);
+	fclose(f);
+}
+
+/* Starts an engine on t's data_dir, stops it, returns its stats and state hash. */
+static uint64_t recover(const struct pl_topology *t, struct oc_stats *st)
+{
+	struct oc_engine *e = pl_engine_start(dir, t);
+	pl_stop(e);
+	oc_engine_stats(e, st);
+	uint64_t h = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	return h;
+}
+
+/* With a data_dir every command is logged before it is answered, and snapshots are taken
+ * every snapshot_records commands and at stop. The state after the live run equals the state
+ * recovered from the newest snapshot, from an older one (the newest damaged) plus replay of
+ * the log after it, and from a full replay of the log, on any topology. Without barriers (no
+ * data_dir) the answers are the same as with a log but for the barriers' sequence numbers. */
+static void test_snapshot_and_replay_restore_the_same_state(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(60000, 6000);
 	struct stream s;
@@ -437,13 +465,29 @@ static void test_log_replay_restores_state(void **state)
 	struct oc_response *mem = calloc(n, sizeof(*mem)), *r = calloc(n, sizeof(*r));
 	assert_true(mem && r);
 	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n};
-	uint64_t h = run_stream(&s, &t, mem, NULL);
-	char data[1024], wal[1100];
-	oc_test_scratch_dir(data, sizeof(data), "log_replay");
-	snprintf(wal, sizeof(wal), "%s/wal", data);
+	uint64_t h_mem = run_stream(&s, &t, mem, NULL);
+	char data[1024];
+	oc_test_scratch_dir(data, sizeof(data), "snapshot_replay");
+	/* Large segments: the whole log stays, for the full replay below. */
 	t.data_dir = data;
-	assert_int_equal(run_stream(&s, &t, r, NULL), h);
-	assert_memory_equal(r, mem, (size_t)n * sizeof(*r));
+	t.snapshot_records = n / 4;
+	t.segment_bytes = 64u << 20;
+	struct oc_engine *e;
+	uint64_t h = run_stream(&s, &t, r, &e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	oc_engine_free(e);
+	struct tally m;
+	check_answers(&s, r, &m);
+	/* Three automatic snapshots (after n/4, n/2, 3n/4 commands) and the one at stop. */
+	assert_int_equal(st.snapshots, 4);
+	assert_int_equal(st.snapshot_failures, 0);
+	uint64_t newest = st.snapshot_seq;
+	assert_int_equal(newest, n + 4);
+	for (uint32_t i = 0; i < n; i++) /* a barrier exactly every n/4 commands */
+		assert_int_equal(r[i].seq - mem[i].seq, i / (n / 4));
+	print_message("live hash %016llx (without barriers %016llx)\n", (unsigned long long)h,
+	              (unsigned long long)h_mem);
 
 	static const struct pl_topology again[] = {{1, 1, SHARDS, INFLIGHT, 0},
 	                                           {3, 2, SHARDS, INFLIGHT, 0}};
@@ -451,24 +495,72 @@ static void test_log_replay_restores_state(void **state)
 		struct pl_topology u = again[i];
 		u.orders_max = n;
 		u.data_dir = data;
-		struct oc_engine *e = pl_engine_start(dir, &u);
-		pl_stop(e);
-		struct oc_stats st;
-		oc_engine_stats(e, &st);
-		assert_int_equal(st.recovered, n);
+		u.segment_bytes = t.segment_bytes;
+		assert_int_equal(recover(&u, &st), h);
+		assert_int_equal(st.restored_seq, newest);
+		assert_int_equal(st.recovered, newest);
 		assert_int_equal(st.commands, 0);
-		assert_int_equal(oc_engine_state_hash(e), h);
-		oc_engine_free(e);
+		assert_int_equal(st.snapshots, 0); /* nothing new: no snapshot at stop */
 	}
 
-	/* A torn last frame: cut off, and the engine holds exactly the commands before it. */
-	damage_frame(wal, -1, 1);
+	/* No snapshot at all: everything from the log (a copy of it: recovery below may remove
+	 * segments that a newer snapshot makes unnecessary). */
+	char full[1100], cmd[8192];
+	snprintf(full, sizeof(full), "%s.full", data);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp -r '%s/wal' '%s/identity' '%s'",
+	         full, full, data, data, full);
+	assert_int_equal(system(cmd), 0);
+	struct pl_topology f = t;
+	f.data_dir = full;
+	assert_int_equal(recover(&f, &st), h);
+	assert_int_equal(st.restored_seq, 0);
+	assert_int_equal(st.recovered, newest);
+
+	/* The newest snapshot damaged: the one before it, and the log after it. */
+	damage_snapshot(data, newest, "route");
+	assert_int_equal(recover(&t, &st), h);
+	uint64_t older = st.restored_seq;
+	assert_true(older > 0 && older < newest);
+	assert_int_equal(st.recovered, newest);
+	assert_int_equal(st.snapshots, 1); /* commands were replayed: a snapshot at stop */
+	free(mem);
+	free(r);
+	stream_free(&s);
+}
+
+/* Logs the stream in data_dir/wal and ends the engine without stop (oc_engine_free), so that
+ * no snapshot is taken: recovery is from the log alone. Every answer is polled, so every
+ * command is durable. */
+static void log_stream(const struct stream *s, const char *data, struct oc_response *r)
+{
+	struct oc_command *copy = malloc((size_t)s->n * sizeof(*copy));
+	assert_non_null(copy);
+	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, s->n, data};
 	struct oc_engine *e = pl_engine_start(dir, &t);
-	pl_stop(e);
-	struct oc_stats st;
-	oc_engine_stats(e, &st);
-	uint64_t torn_hash = oc_engine_state_hash(e);
+	pl_run(e, copy, s->n, r);
 	oc_engine_free(e);
+	free(copy);
+}
+
+/* A torn last frame is cut off and the commands before it recovered; a damaged frame with
+ * good ones after it refuses the engine, with its location, unless the operator asks to cut
+ * the log there. */
+static void test_log_torn_tail_cut_corruption_refused(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(60000, 6000);
+	struct stream s;
+	stream_gen(&s, n, 0x70e);
+	struct oc_response *r = calloc(n, sizeof(*r));
+	assert_non_null(r);
+	char data[1024], wal[1100];
+	oc_test_scratch_dir(data, sizeof(data), "log_torn");
+	snprintf(wal, sizeof(wal), "%s/wal", data);
+	log_stream(&s, data, r);
+	damage_frame(wal, -1, 1, false);
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n, data};
+	struct oc_stats st;
+	uint64_t torn_hash = recover(&t, &st);
 	assert_true(st.recovered > 0 && st.recovered < n);
 	struct stream prefix = s;
 	prefix.n = (uint32_t)st.recovered;
@@ -476,16 +568,52 @@ static void test_log_replay_restores_state(void **state)
 	assert_int_equal(run_stream(&prefix, &u, r, NULL), torn_hash);
 
 	/* A damaged frame with good ones after it: corruption, the engine is refused. */
-	assert_true(damage_frame(wal, 0, 9) > 1);
+	oc_test_scratch_dir(data, sizeof(data), "log_corrupt");
+	snprintf(wal, sizeof(wal), "%s/wal", data);
+	log_stream(&s, data, r);
+	assert_true(damage_frame(wal, 0, 9, true) > 1);
 	struct oc_config c;
+	struct oc_engine *e;
+	t.data_dir = data;
 	pl_config(&c, dir, &t);
 	char err[512] = "";
 	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), -EIO);
 	print_message("refused: %s\n", err);
 	assert_non_null(strstr(err, "corrupt"));
-	free(mem);
+	assert_non_null(strstr(err, "01.wal offset 0 sequence 1 "));
+	/* The operator's truncate flag: cut there, start empty. */
+	c.log_truncate_corrupt = 1;
+	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), 0);
+	assert_int_equal(oc_engine_start(e), 0);
+	pl_stop(e);
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.recovered, 0);
+	oc_engine_free(e);
 	free(r);
 	stream_free(&s);
+}
+
+/* A data_dir belongs to one configuration and dataset: another is refused, naming what
+ * differs. */
+static void test_data_dir_of_another_configuration_refused(void **state)
+{
+	char data[1024], err[512] = "";
+	oc_test_scratch_dir(data, sizeof(data), "identity");
+	struct pl_topology t = {1, 1, SHARDS, INFLIGHT, 1000, data};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	pl_stop(e);
+	oc_engine_free(e);
+	struct oc_config c;
+	t.shards = SHARDS + 1;
+	pl_config(&c, dir, &t);
+	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), -EINVAL);
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, "shards"));
+	t.shards = SHARDS;
+	t.orders_max = 2000;
+	pl_config(&c, dir, &t);
+	assert_int_equal(oc_engine_create(&c, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "orders_max 1000, this one has 2000"));
 }
 
 /* Fault injected (test-only hook): a failed log write. Nothing after the durable prefix is
@@ -611,7 +739,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_no_oversell_two_inventory_threads),
 	    cmocka_unit_test(test_cancels_wait_for_release_room),
-	    cmocka_unit_test(test_log_replay_restores_state),
+	    cmocka_unit_test(test_snapshot_and_replay_restore_the_same_state),
+	    cmocka_unit_test(test_log_torn_tail_cut_corruption_refused),
+	    cmocka_unit_test(test_data_dir_of_another_configuration_refused),
 	    cmocka_unit_test(test_log_write_failure_injected_answers_unavailable),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	};

@@ -1,0 +1,360 @@
+/* snapshot.c: snapshot part files (buffered writer with a running XXH3, whole-file reader
+ * that verifies it) and the directory protocol of snapshot.h: begin, commit by rename,
+ * prune, list. Runs on the stages' threads when a snapshot barrier reaches them, and at
+ * recovery; allocates and blocks freely. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <mimalloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "wal/snapshot.h"
+
+#define SNAP_MAGIC 0x4e53434fu /* "OCSN" */
+#define SNAP_VERSION 1u
+
+static enum oc_snap_step crash_step;
+
+void oc_snap_test_crash_at(enum oc_snap_step step) { crash_step = step; }
+
+void oc_snap_step(enum oc_snap_step step)
+{
+	if (crash_step && step == crash_step)
+		raise(SIGKILL);
+}
+
+static void fail(struct oc_snap_writer *w, int err)
+{
+	if (!w->error)
+		w->error = err;
+}
+
+static void flush(struct oc_snap_writer *w)
+{
+	for (size_t done = 0; done < w->used && !w->error;) {
+		ssize_t n = write(w->fd, w->buf + done, w->used - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(w, n < 0 ? -errno : -EIO);
+		else
+			done += (size_t)n;
+	}
+	w->used = 0;
+}
+
+void oc_snap_writer_open(struct oc_snap_writer *w, const char *path, enum oc_snap_kind kind,
+			 uint32_t index, uint64_t seq)
+{
+	w->error = 0;
+	w->used = 0;
+	w->buf = mi_malloc(OC_SNAP_WRITE_BUFFER_BYTES);
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!w->buf)
+		fail(w, -ENOMEM);
+	if (w->fd < 0)
+		fail(w, -errno);
+	XXH3_64bits_reset(&w->hash);
+	uint32_t head[4] = {SNAP_MAGIC, SNAP_VERSION | (uint32_t)kind << 16, index, 0};
+	oc_snap_put(w, head, sizeof(head));
+	oc_snap_put_u64(w, seq);
+}
+
+void oc_snap_put(struct oc_snap_writer *w, const void *p, size_t n)
+{
+	if (w->error)
+		return;
+	XXH3_64bits_update(&w->hash, p, n);
+	const uint8_t *src = p;
+	while (n) {
+		size_t k = OC_SNAP_WRITE_BUFFER_BYTES - w->used;
+		k = k < n ? k : n;
+		memcpy(w->buf + w->used, src, k);
+		w->used += k;
+		src += k;
+		n -= k;
+		if (w->used == OC_SNAP_WRITE_BUFFER_BYTES)
+			flush(w);
+	}
+}
+
+int oc_snap_writer_close(struct oc_snap_writer *w)
+{
+	if (!w->error) {
+		uint64_t sum = XXH3_64bits_digest(&w->hash);
+		if (w->used + sizeof(sum) > OC_SNAP_WRITE_BUFFER_BYTES)
+			flush(w);
+		memcpy(w->buf + w->used, &sum, sizeof(sum));
+		w->used += sizeof(sum);
+		flush(w);
+	}
+	if (w->fd >= 0 && !w->error && fsync(w->fd) != 0)
+		fail(w, -errno);
+	if (w->fd >= 0)
+		close(w->fd);
+	mi_free(w->buf);
+	w->fd = -1;
+	w->buf = NULL;
+	return w->error;
+}
+
+int oc_snap_reader_open(struct oc_snap_reader *r, const char *path, enum oc_snap_kind kind,
+			uint32_t index, uint64_t seq, char *err, size_t err_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return oc_error_set(err, err_bytes, -e, "%s: %s", path, strerror(e));
+	}
+	size_t bytes = (size_t)st.st_size;
+	r->data = bytes >= OC_SNAP_HEADER_BYTES + OC_SNAP_TRAILER_BYTES ? mi_malloc(bytes) : NULL;
+	size_t got = 0;
+	while (r->data && got < bytes) {
+		ssize_t n = read(fd, r->data + got, bytes - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!r->data || got != bytes) {
+		oc_snap_reader_close(r);
+		return oc_error_set(err, err_bytes, -EINVAL, "%s: short file (%zu bytes)", path,
+				    bytes);
+	}
+	uint64_t sum, want_seq;
+	uint32_t head[4];
+	memcpy(head, r->data, sizeof(head));
+	memcpy(&want_seq, r->data + 16, 8);
+	memcpy(&sum, r->data + bytes - OC_SNAP_TRAILER_BYTES, 8);
+	const char *bad = NULL;
+	if (XXH3_64bits(r->data, bytes - OC_SNAP_TRAILER_BYTES) != sum)
+		bad = "checksum mismatch";
+	else if (head[0] != SNAP_MAGIC || (head[1] & 0xffff) != SNAP_VERSION)
+		bad = "not a snapshot file of this version";
+	else if (head[1] >> 16 != (uint32_t)kind || head[2] != index || want_seq != seq)
+		bad = "kind, index or sequence number differs from its name";
+	if (bad) {
+		oc_snap_reader_close(r);
+		return oc_error_set(err, err_bytes, -EINVAL, "%s: %s", path, bad);
+	}
+	r->pos = OC_SNAP_HEADER_BYTES;
+	r->end = bytes - OC_SNAP_TRAILER_BYTES;
+	return 0;
+}
+
+const void *oc_snap_get(struct oc_snap_reader *r, size_t n)
+{
+	if (r->short_read || n > r->end - r->pos) {
+		r->short_read = true;
+		return NULL;
+	}
+	const void *p = r->data + r->pos;
+	r->pos += n;
+	return p;
+}
+
+uint32_t oc_snap_get_u32(struct oc_snap_reader *r)
+{
+	const void *p = oc_snap_get(r, 4);
+	uint32_t v = 0;
+	if (p)
+		memcpy(&v, p, 4);
+	return v;
+}
+
+uint64_t oc_snap_get_u64(struct oc_snap_reader *r)
+{
+	const void *p = oc_snap_get(r, 8);
+	uint64_t v = 0;
+	if (p)
+		memcpy(&v, p, 8);
+	return v;
+}
+
+void oc_snap_reader_close(struct oc_snap_reader *r)
+{
+	mi_free(r->data);
+	r->data = NULL;
+}
+
+void oc_snap_dir_path(char *out, const char *root, uint64_t seq, bool tmp)
+{
+	snprintf(out, OC_SNAP_PATH_BYTES_MAX, "%s/%020" PRIu64 "%s", root, seq, tmp ? ".tmp" : "");
+}
+
+void oc_snap_part_path(char *out, const char *root, uint64_t seq, bool tmp, const char *part)
+{
+	snprintf(out, OC_SNAP_PATH_BYTES_MAX, "%s/%020" PRIu64 "%s/%s", root, seq,
+		 tmp ? ".tmp" : "", part);
+}
+
+void oc_snap_shard_part(char name[16], uint32_t shard)
+{
+	snprintf(name, 16, "shard-%02u", shard);
+}
+
+int oc_snap_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* Removes a snapshot directory and the files in it (it has no subdirectories). */
+static int remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    unlinkat(dirfd(d), e->d_name, 0) != 0 && !rc)
+			rc = -errno;
+	closedir(d);
+	if (!rc && rmdir(path) != 0)
+		rc = -errno;
+	return rc;
+}
+
+int oc_snap_begin(const char *root, uint64_t seq)
+{
+	char path[OC_SNAP_PATH_BYTES_MAX];
+	if (mkdir(root, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	oc_snap_dir_path(path, root, seq, true);
+	int rc = remove_tree(path);
+	if (!rc && mkdir(path, 0755) != 0)
+		rc = -errno;
+	return rc;
+}
+
+int oc_snap_commit(const char *root, uint64_t seq)
+{
+	char tmp[OC_SNAP_PATH_BYTES_MAX], final[OC_SNAP_PATH_BYTES_MAX];
+	oc_snap_dir_path(tmp, root, seq, true);
+	oc_snap_dir_path(final, root, seq, false);
+	int rc = oc_snap_fsync_dir(tmp);
+	if (rc)
+		return rc;
+	oc_snap_step(OC_SNAP_STEP_MANIFEST);
+	/* A snapshot of this seq can exist only if an earlier run wrote it from the same
+	 * commands; it is replaced. */
+	rc = remove_tree(final);
+	if (!rc && rename(tmp, final) != 0)
+		rc = -errno;
+	if (rc)
+		return rc;
+	oc_snap_step(OC_SNAP_STEP_RENAMED);
+	return oc_snap_fsync_dir(root);
+}
+
+/* Parses "<20 digits>" or "<20 digits>.tmp". */
+static bool name_parse(const char *name, uint64_t *seq, bool *tmp)
+{
+	size_t len = strlen(name);
+	if (len != 20 && !(len == 24 && strcmp(name + 20, ".tmp") == 0))
+		return false;
+	uint64_t v = 0;
+	for (int i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	}
+	*seq = v;
+	*tmp = len == 24;
+	return true;
+}
+
+static int seq_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x > y ? -1 : x < y;
+}
+
+/* Every entry of root: committed seqs (sorted newest first) into a malloc'd *seqs, and, when
+ * remove_tmp, every .tmp directory removed. */
+static int scan(const char *root, uint64_t **seqs, uint32_t *count, bool remove_tmp)
+{
+	*seqs = NULL;
+	*count = 0;
+	DIR *d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	uint32_t cap = 0;
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && !rc) {
+		uint64_t seq;
+		bool tmp;
+		if (!name_parse(e->d_name, &seq, &tmp))
+			continue;
+		if (tmp) {
+			char path[OC_SNAP_PATH_BYTES_MAX];
+			oc_snap_dir_path(path, root, seq, true);
+			if (remove_tmp)
+				rc = remove_tree(path);
+			continue;
+		}
+		if (*count == cap) {
+			cap = cap ? 2 * cap : 16;
+			uint64_t *grown = realloc(*seqs, cap * sizeof(uint64_t));
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			*seqs = grown;
+		}
+		(*seqs)[(*count)++] = seq;
+	}
+	closedir(d);
+	if (*count)
+		qsort(*seqs, *count, sizeof(uint64_t), seq_desc);
+	return rc;
+}
+
+int oc_snap_prune(const char *root, uint32_t kept, uint64_t *oldest_kept)
+{
+	uint64_t *seqs;
+	uint32_t count;
+	int rc = scan(root, &seqs, &count, true);
+	for (uint32_t i = kept; i < count && !rc; i++) {
+		char path[OC_SNAP_PATH_BYTES_MAX];
+		oc_snap_dir_path(path, root, seqs[i], false);
+		rc = remove_tree(path);
+	}
+	*oldest_kept = count ? seqs[(count < kept ? count : kept) - 1] : 0;
+	free(seqs);
+	return rc ? rc : oc_snap_fsync_dir(root);
+}
+
+int oc_snap_list(const char *root, uint64_t *out, uint32_t max)
+{
+	uint64_t *seqs;
+	uint32_t count;
+	int rc = scan(root, &seqs, &count, false);
+	if (rc) {
+		free(seqs);
+		return rc;
+	}
+	uint32_t n = count < max ? count : max;
+	if (n)
+		memcpy(out, seqs, n * sizeof(uint64_t));
+	free(seqs);
+	return (int)n;
+}

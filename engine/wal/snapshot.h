@@ -1,0 +1,128 @@
+/* snapshot.h: the files of a snapshot and of a data directory's identity. It owns their
+ * format and the protocol that makes a snapshot appear whole or not at all; what goes into
+ * each part is the business of the stage that writes it (validate.c, inventory.c, route.c).
+ *
+ * A snapshot of the state after command `seq` is a directory data_dir/snapshots/<seq as 20
+ * digits>/ holding one part file per stage ("validate", "shard-00".., "route") and a
+ * "manifest", written last. The protocol (docs/wal.md, "Snapshots"):
+ *   1. validate makes <seq>.tmp/ (removing a leftover one) and writes its part;
+ *   2. each shard, then route, writes its part: write, fsync, close;
+ *   3. route writes the manifest, fsyncs it and the <seq>.tmp/ directory;
+ *   4. route renames <seq>.tmp to <seq>: the commit point;
+ *   5. route fsyncs snapshots/, then removes the snapshots older than the newest `kept` and
+ *      the log segments no kept snapshot needs.
+ * A crash before 4 leaves a .tmp directory that recovery ignores and removes; after it, a
+ * complete snapshot. Every part (and the manifest) carries its own checksum, so recovery can
+ * tell a damaged snapshot and fall back to the one before.
+ *
+ * Part file layout (little-endian; the writer's host must be little-endian, as for the log):
+ *   0  magic "OCSN" u32 | 4 version u16 | 6 kind u16 | 8 index u32 | 12 zero u32 |
+ *   16 seq u64 | 24 payload ... | last 8 bytes: XXH3-64 of every byte before them.
+ *
+ * Threading: a writer or reader is used by one thread. Part writers of one snapshot run on
+ * the stages' threads, one file each. Not a hot path: the functions allocate and block. */
+#ifndef OC_SNAPSHOT_H
+#define OC_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/hash.h"
+
+/* Bytes of a part's header and trailer. */
+#define OC_SNAP_HEADER_BYTES 24u
+#define OC_SNAP_TRAILER_BYTES 8u
+
+/* The writer's buffer: parts are written in pieces of this many bytes. */
+#define OC_SNAP_WRITE_BUFFER_BYTES (1u << 20)
+
+/* Longest path of a snapshot file: data_dir is at most 4000 bytes (oc_config_check). */
+#define OC_SNAP_PATH_BYTES_MAX 4096u
+
+enum oc_snap_kind {
+	OC_SNAP_VALIDATE = 1,
+	OC_SNAP_SHARD = 2,
+	OC_SNAP_ROUTE = 3,
+	OC_SNAP_MANIFEST = 4,
+	OC_SNAP_IDENTITY = 5, /* data_dir/identity: the configuration the directory belongs to */
+};
+
+/* The steps of the protocol above, for the test-only crash hook. */
+enum oc_snap_step {
+	OC_SNAP_STEP_BEGUN = 1,     /* <seq>.tmp made, validate's part written */
+	OC_SNAP_STEP_PARTS = 2,     /* every stage's part written, no manifest yet */
+	OC_SNAP_STEP_MANIFEST = 3,  /* manifest and .tmp directory synced, not renamed */
+	OC_SNAP_STEP_RENAMED = 4,   /* renamed, snapshots/ not yet synced */
+	OC_SNAP_STEP_COMMITTED = 5, /* snapshots/ synced, nothing pruned */
+	OC_SNAP_STEP_PRUNED = 6,    /* older snapshots removed, log segments not yet */
+	OC_SNAP_STEP_COUNT = 7
+};
+
+struct oc_snap_writer {
+	int fd;
+	int error; /* first error (-errno), sticky; reported by oc_snap_writer_close */
+	uint8_t *buf;
+	size_t used;
+	XXH3_state_t hash;
+};
+
+/* Creates path (replacing a file there) and writes the header. Errors are kept in w->error
+ * and returned by oc_snap_writer_close, so a writer is used without checks in between. */
+void oc_snap_writer_open(struct oc_snap_writer *w, const char *path, enum oc_snap_kind kind,
+			 uint32_t index, uint64_t seq);
+void oc_snap_put(struct oc_snap_writer *w, const void *p, size_t n);
+static inline void oc_snap_put_u32(struct oc_snap_writer *w, uint32_t v) { oc_snap_put(w, &v, 4); }
+static inline void oc_snap_put_u64(struct oc_snap_writer *w, uint64_t v) { oc_snap_put(w, &v, 8); }
+/* Writes the trailer, fsyncs and closes. 0 or the first error. */
+int oc_snap_writer_close(struct oc_snap_writer *w);
+
+struct oc_snap_reader {
+	uint8_t *data; /* the whole file */
+	size_t end;    /* where the payload ends */
+	size_t pos;
+	bool short_read; /* a get ran past the payload */
+};
+
+/* Reads path whole and checks its header (kind, index, seq) and checksum. 0, or -EINVAL /
+ * -errno with a one-line reason in err. */
+int oc_snap_reader_open(struct oc_snap_reader *r, const char *path, enum oc_snap_kind kind,
+			uint32_t index, uint64_t seq, char *err, size_t err_bytes);
+/* The next n payload bytes, or NULL (and short_read set) past the end. */
+const void *oc_snap_get(struct oc_snap_reader *r, size_t n);
+uint32_t oc_snap_get_u32(struct oc_snap_reader *r);
+uint64_t oc_snap_get_u64(struct oc_snap_reader *r);
+/* True when the payload was read exactly to its end. */
+static inline bool oc_snap_reader_done(const struct oc_snap_reader *r)
+{
+	return !r->short_read && r->pos == r->end;
+}
+void oc_snap_reader_close(struct oc_snap_reader *r);
+
+/* Path of snapshot `seq` under root (data_dir/snapshots), of its temporary directory, and
+ * of a part in either. */
+void oc_snap_dir_path(char *out, const char *root, uint64_t seq, bool tmp);
+void oc_snap_part_path(char *out, const char *root, uint64_t seq, bool tmp, const char *part);
+void oc_snap_shard_part(char name[16], uint32_t shard);
+
+/* fsync of a directory (after creating, renaming or removing in it). 0 or -errno. */
+int oc_snap_fsync_dir(const char *path);
+
+/* Step 1: makes root if missing and an empty <seq>.tmp/ in it. 0 or -errno. */
+int oc_snap_begin(const char *root, uint64_t seq);
+/* Steps 3 (the manifest is already written) to 5: syncs <seq>.tmp/, renames it, syncs root.
+ * 0 or -errno. */
+int oc_snap_commit(const char *root, uint64_t seq);
+/* Removes every temporary directory and every snapshot but the newest `kept`; *oldest_kept
+ * gets the oldest snapshot left (0: none). 0 or -errno. */
+int oc_snap_prune(const char *root, uint32_t kept, uint64_t *oldest_kept);
+/* The committed snapshots' seqs, newest first, at most max of them. Returns the count or
+ * -errno; a missing root has none. */
+int oc_snap_list(const char *root, uint64_t *seqs, uint32_t max);
+
+/* Test-only: the process kills itself with SIGKILL when a snapshot reaches `step` (0: off). */
+void oc_snap_test_crash_at(enum oc_snap_step step);
+/* Called by the writers at each step. */
+void oc_snap_step(enum oc_snap_step step);
+
+#endif
