@@ -29,14 +29,14 @@ int lg_acked_open(const char *path)
 }
 
 void lg_acked_append(int fd, const struct oc_response *r, const struct oc_command *cmds,
-		     uint64_t seq_base, uint32_t n)
+		     uint32_t n)
 {
 	char buf[512 * 80];
 	size_t used = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (r[i].type != OC_CMD_PLACE)
 			continue;
-		const struct oc_command *c = &cmds[r[i].seq - seq_base - 1];
+		const struct oc_command *c = &cmds[i];
 		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
 					 "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", r[i].key,
 					 c->customer, r[i].status, r[i].original_seq);
@@ -144,8 +144,9 @@ int lg_verify_acked(const struct lg_options *o, const char *path)
 		return 2;
 	}
 	struct oc_config cfg;
+	/* The configuration of the run (data_dir/identity checks it); resubmitted keys are
+	 * answered from the key table and take no room in it. */
 	lg_engine_config(o, o->dataset_dir, &cfg);
-	cfg.orders_max = (uint32_t)(o->orders + n + 1024);
 	struct oc_engine *e[2] = {NULL, NULL};
 	int status = 2;
 	uint64_t hash[2] = {0, 0}, wrong = 0, unbalanced = 0, recovered = 0;

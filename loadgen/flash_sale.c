@@ -147,13 +147,15 @@ static void stream_free(struct stream *st)
 	free(st->sku_idx);
 }
 
-static void take_answer(struct tally *t, const struct stream *st, const struct oc_response *r)
+/* Takes the answer r, which should be command i's: answers come one per command, in the order
+ * submitted (sequence numbers rise; a snapshot barrier takes one now and then). */
+static void take_answer(struct tally *t, const struct stream *st, uint64_t i,
+			const struct oc_response *r)
 {
-	if (r->seq == 0 || r->seq > st->n) {
+	if (i >= st->n || r->seq != st->cmds[i].seq) {
 		t->stray++;
 		return;
 	}
-	uint64_t i = r->seq - 1; /* the engine numbers commands from 1, in submission order */
 	if (t->answers[i]++ != 0)
 		return;
 	t->status[i] = r->status;
@@ -190,9 +192,9 @@ static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint3
 		}
 		int m = oc_engine_poll_burst(e, resp, 512);
 		for (int i = 0; i < m; i++)
-			take_answer(t, st, &resp[i]);
+			take_answer(t, st, answered + (uint64_t)i, &resp[i]);
 		if (acked_fd >= 0 && m > 0)
-			lg_acked_append(acked_fd, resp, st->cmds, 0, (uint32_t)m);
+			lg_acked_append(acked_fd, resp, st->cmds + answered, (uint32_t)m);
 		answered += (uint64_t)m;
 		if (k == 0 && m == 0)
 			oc_backoff(&turns, 64);

@@ -12,6 +12,10 @@ struct lg_options {
 	const char *data_dir;    /* --data-dir: the engine logs every command there */
 	const char *acked_log;   /* --acked-log: every answer to a place, as it arrives */
 	uint32_t durability;     /* enum oc_durability */
+	uint64_t snapshot_every;       /* --snapshot-every; UINT64_MAX: the engine's default */
+	uint32_t snapshot_interval_ms; /* --snapshot-interval-ms; UINT32_MAX: the default */
+	uint32_t snapshots_kept;       /* --snapshots-kept; 0: the default */
+	int truncate_corrupt_log;      /* --truncate-corrupt-log */
 	const char *scenario;
 	uint64_t orders;
 	uint64_t seed;
@@ -51,10 +55,10 @@ struct oc_response;
 struct oc_command;
 
 /* The acknowledged-orders log (acked.c): open (-1 on error, said), append a polled batch of
- * answers to the commands cmds[seq - seq_base - 1]. */
+ * n answers r[i] to the commands cmds[i] (answers come one per command, in order). */
 int lg_acked_open(const char *path);
 void lg_acked_append(int fd, const struct oc_response *r, const struct oc_command *cmds,
-		     uint64_t seq_base, uint32_t n);
+		     uint32_t n);
 
 /* --verify-acked: recovers the engine from --data-dir over --dataset and checks every order
  * in the acked log; returns the exit status (0 all there, 1 one missing or different, 2 on

@@ -37,9 +37,18 @@ static const char usage[] =
 	"  --customers N           customer ids drawn from 1..N (default orders / 10)\n"
 	"  --batch N               commands per submit call (default 256)\n"
 	"  --quiet                 print nothing but errors\n"
-	"  --data-dir DIR          log every command in DIR/wal before answering it (DIR must\n"
-	"                          hold no log yet); default: in memory only\n"
+	"  --data-dir DIR          log every command in DIR/wal before answering it and take\n"
+	"                          snapshots in DIR/snapshots (DIR must hold no log yet);\n"
+	"                          default: in memory only\n"
 	"  --durability MODE       sync (default), async or none (benchmarks only)\n"
+	"  --snapshot-every N      with --data-dir, a snapshot after every N commands\n"
+	"                          (default 4194304; 0: never by count)\n"
+	"  --snapshot-interval-ms M  and after M ms with commands (default 60000; 0: never by\n"
+	"                          time); there is always one at the end of a clean run\n"
+	"  --snapshots-kept K      snapshots kept, 1-64 (default 2); the log is kept from the\n"
+	"                          oldest\n"
+	"  --truncate-corrupt-log  if the log in --data-dir is corrupt, cut it at the damage\n"
+	"                          (losing every command after it) instead of refusing\n"
 	"  --acked-log FILE        append every answer to a place as it arrives:\n"
 	"                          key customer status original_seq\n"
 	"  --verify-acked FILE     recover the engine from --data-dir (with --dataset) and\n"
@@ -67,7 +76,8 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
-       OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_HELP };
+       OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
+       OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -100,6 +110,10 @@ static const struct option options[] = {
 	{"acked-log", required_argument, 0, OPT_ACKED_LOG},
 	{"verify-acked", required_argument, 0, OPT_VERIFY_ACKED},
 	{"measure-recovery", no_argument, 0, OPT_RECOVERY},
+	{"snapshot-every", required_argument, 0, OPT_SNAP_EVERY},
+	{"snapshot-interval-ms", required_argument, 0, OPT_SNAP_INTERVAL},
+	{"snapshots-kept", required_argument, 0, OPT_SNAP_KEPT},
+	{"truncate-corrupt-log", no_argument, 0, OPT_TRUNCATE},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -178,6 +192,12 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_VERIFY_ACKED: *verify = optarg; break;
 		case OPT_RECOVERY: *verify = ""; break; /* no file: measure only */
 		case OPT_DURABILITY: o->durability = durability(optarg); break;
+		case OPT_SNAP_EVERY: o->snapshot_every = number(name, optarg, 0, UINT64_MAX - 1); break;
+		case OPT_SNAP_INTERVAL:
+			o->snapshot_interval_ms = u32(name, optarg, 0, UINT32_MAX - 1);
+			break;
+		case OPT_SNAP_KEPT: o->snapshots_kept = u32(name, optarg, 1, 64); break;
+		case OPT_TRUNCATE: o->truncate_corrupt_log = 1; break;
 		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
@@ -196,7 +216,8 @@ int main(int argc, char **argv)
 			       .skus = 10000, .warehouses = 8, .stock_per_sku = 1000,
 			       .hot_skus = UINT32_MAX, .hot_limit = 2, .batch = 256,
 			       .multi_line_pct = 10, .duplicate_pct = 1, .cancel_pct = 1,
-			       .zipf_s = 1.1};
+			       .zipf_s = 1.1, .snapshot_every = UINT64_MAX,
+			       .snapshot_interval_ms = UINT32_MAX};
 	const char *gen_dir = NULL;
 	int inproc = 0;
 	double idle_s = 0;

@@ -53,6 +53,12 @@ void lg_engine_config(const struct lg_options *o, const char *dir, struct oc_con
 		cfg->orders_max = o->orders < 1024 ? 1024 : (uint32_t)o->orders;
 	cfg->data_dir = o->data_dir;
 	cfg->durability = o->durability;
+	if (o->snapshot_every != UINT64_MAX)
+		cfg->snapshot_records = o->snapshot_every;
+	if (o->snapshot_interval_ms != UINT32_MAX)
+		cfg->snapshot_interval_ms = o->snapshot_interval_ms;
+	cfg->snapshots_kept = o->snapshots_kept;
+	cfg->log_truncate_corrupt = o->truncate_corrupt_log;
 }
 
 const char *lg_dataset_dir(const struct lg_options *o, char *tmp)

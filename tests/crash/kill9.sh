@@ -3,7 +3,9 @@
 # only once fdatasync'ed) and is killed with SIGKILL at a random moment under load; then the
 # engine is recovered from its data directory and every order the dead process had been
 # answered about must be there, answered the same, with stock conserved and resubmission
-# changing nothing (ordercore-loadgen --verify-acked). Usage: kill9.sh LOADGEN [CYCLES]
+# changing nothing (ordercore-loadgen --verify-acked). Snapshots are taken every 100,000
+# commands, so kills land before, during and after them, and recovery starts from a snapshot
+# as often as from the log alone. Usage: kill9.sh LOADGEN [CYCLES]
 set -euo pipefail
 loadgen=$1
 cycles=${2:-20}
@@ -13,12 +15,13 @@ trap 'rm -rf "$tmp"' EXIT
 "$loadgen" --gen-dataset "$tmp/ds" --skus 5000 --warehouses 4 --stock-per-sku 300 --seed 11 \
 	>/dev/null
 RANDOM=${SEED:-$$}
-passed=0 killed=0
+passed=0 killed=0 from_snapshot=0
 for ((cycle = 1; cycle <= cycles; cycle++)); do
 	rm -rf "$tmp/data" "$tmp/acked"
 	threads=$(((cycle % 2) * 2 + 1)) # 1 or 3 worker threads
 	"$loadgen" --in-process --dataset "$tmp/ds" --orders "$orders" --seed "$cycle" \
 		--threads "$threads" --data-dir "$tmp/data" --acked-log "$tmp/acked" --quiet \
+		--snapshot-every 100000 \
 		2>"$tmp/run.err" &
 	pid=$!
 	# Under load: after the first answers, a random 0-400 ms later.
@@ -41,6 +44,7 @@ for ((cycle = 1; cycle <= cycles; cycle++)); do
 		exit 1
 	fi
 	passed=$((passed + 1))
+	if grep -q 'snapshot restored' "$tmp/verify.err"; then from_snapshot=$((from_snapshot + 1)); fi
 done
-echo "kill -9 cycles: $cycles ($killed killed under load)"
+echo "kill -9 cycles: $cycles ($killed killed under load, $from_snapshot recovered from a snapshot)"
 echo "$passed passed, 0 failed"
