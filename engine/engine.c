@@ -243,9 +243,8 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		.barrier_interval_ns = (uint64_t)e->cfg.snapshot_interval_ms * 1000000u,
 		.barrier_seq = e->restored_seq,
 		.barrier_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec};
-	const struct oc_snap_plan *snap = e->journaled ? &e->snap : NULL;
-	v->snap = snap;
-	r->snap = snap;
+	v->snapshotter = &e->snapshotter;
+	r->snapshotter = &e->snapshotter;
 	v->catalog = &e->catalog;
 	v->cmd = e->journaled ? &e->logged : &e->cmd;
 	v->order = &e->order;
@@ -266,7 +265,7 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		sh->release = &e->release[s];
 		sh->result = &e->result[s];
 		sh->validated_seq = &v->validated_seq;
-		sh->snap = snap;
+		sh->snapshotter = &e->snapshotter;
 		sh->wake_route = waker(e, p->shard[s], p->route);
 		e->release_wakers[s] = waker(e, p->route, p->shard[s]);
 		struct oc_worker *w = waker(e, p->validate, p->shard[s]);
@@ -378,11 +377,17 @@ int oc_engine_start(struct oc_engine *e)
 	if (e->ran)
 		return -EALREADY;
 	e->ran = true;
+	if (e->journaled) {
+		int rc = oc_snapshotter_start(&e->snapshotter, &e->snap);
+		if (rc)
+			return rc;
+	}
 	for (uint32_t i = 0; i < e->threads; i++) {
 		int rc = oc_worker_start(&e->workers[i]);
 		if (rc) {
 			while (i--)
 				oc_worker_stop(&e->workers[i]);
+			oc_snapshotter_stop(&e->snapshotter);
 			return rc;
 		}
 	}
@@ -421,6 +426,8 @@ static void halt(struct oc_engine *e)
 	/* The joins order the workers' writes before these reads. */
 	for (uint32_t s = 0; s < e->shards; s++)
 		oc_shard_apply_all_releases(&e->shard[s]);
+	/* After the workers: the parts they handed over are written, the snapshots committed. */
+	oc_snapshotter_stop(&e->snapshotter);
 	e->started = false;
 }
 
@@ -519,6 +526,12 @@ int oc_engine_test_fail_log_write(struct oc_engine *e, int err)
 	return 0;
 }
 
+uint64_t oc_engine_test_snapshots_finished(const struct oc_engine *e)
+{
+	/* Pairs with the release increment in the snapshot writer. */
+	return atomic_load_explicit(&e->snapshotter.finished, memory_order_acquire);
+}
+
 void oc_engine_test_crash_at_snapshot_step(int step)
 {
 	oc_snap_test_crash_at((enum oc_snap_step)step);
@@ -564,10 +577,10 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->commands = e->gateway.commands - e->recovered_seq;
 	out->recovered = e->recovered_seq;
 	out->restored_seq = e->restored_seq;
-	out->snapshots = r->snapshots;
-	out->snapshot_failures = r->snapshot_failures;
-	out->snapshot_seq = r->snapshot_seq;
-	out->snapshot_route_ns = r->snapshot_ns;
+	out->snapshots = e->snapshotter.snapshots;
+	out->snapshot_failures = e->snapshotter.failures;
+	out->snapshot_seq = e->snapshotter.last_seq;
+	out->snapshot_write_ns = e->snapshotter.last_ns;
 	out->log_frames = e->journal.frames;
 	out->log_bytes = e->journal.bytes;
 	out->responses = e->poller.responses_polled;

@@ -37,6 +37,7 @@ struct oc_engine {
 	/* With a data_dir (engine_recovery.c). */
 	bool journaled;
 	struct oc_snap_plan snap;         /* paths, retention, the configuration's fingerprint */
+	struct oc_snapshotter snapshotter;
 	struct oc_wal_read_result log;    /* the log found at create */
 	uint64_t restored_seq;            /* the snapshot restored at create (0: none) */
 	uint64_t recovered_seq;           /* the last command recovered (snapshot or log) */

@@ -47,10 +47,12 @@ static int identity_check(struct oc_engine *e, char *err, size_t err_bytes)
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		snprintf(tmp, sizeof(tmp), "%s/identity.tmp", data);
-		struct oc_snap_writer w;
-		oc_snap_writer_open(&w, tmp, OC_SNAP_IDENTITY, 0, 0);
-		oc_snap_put(&w, want, sizeof(want));
-		int rc = oc_snap_writer_close(&w);
+		struct oc_snap_buf b = {0};
+		oc_snap_part_begin(&b, OC_SNAP_IDENTITY, 0, 0);
+		oc_snap_put(&b, want, sizeof(want));
+		int rc = oc_snap_part_end(&b);
+		rc = rc ? rc : oc_snap_file_write(tmp, &b);
+		oc_snap_buf_free(&b);
 		if (!rc && rename(tmp, path) != 0)
 			rc = -errno;
 		rc = rc ? rc : oc_snap_fsync_dir(data);

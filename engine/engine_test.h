@@ -4,6 +4,8 @@
 #ifndef OC_ENGINE_TEST_H
 #define OC_ENGINE_TEST_H
 
+#include <stdint.h>
+
 #include "ordercore/ordercore.h"
 
 /* The log's next frame write fails with err (a negative errno, as EIO or ENOSPC from the
@@ -15,5 +17,9 @@ int oc_engine_test_fail_log_write(struct oc_engine *e, int err);
  * wal/snapshot.h, 1..6; 0: off), as a crash at that step of the snapshot protocol would.
  * Process-wide: for a test's child process. */
 void oc_engine_test_crash_at_snapshot_step(int step);
+
+/* Snapshots committed or abandoned so far by the running engine's snapshot writer (they are
+ * written in the background: a test waits on this before it arms the crash hook). */
+uint64_t oc_engine_test_snapshots_finished(const struct oc_engine *e);
 
 #endif

@@ -19,6 +19,7 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 	const struct oc_dataset *d = c->data;
 	s->index = index;
 	s->catalog = c;
+	oc_snap_shard_part(s->part.name, index);
 	s->sku_count = 0;
 	bool limited = false;
 	for (uint32_t g = 0; g < d->sku_count; g++) {
@@ -59,6 +60,7 @@ void oc_shard_destroy(struct oc_shard *s)
 		oc_mem_table_free(s->pairs, ((size_t)s->pair_mask + 1) * sizeof(*s->pairs));
 	s->stock = NULL;
 	s->pairs = NULL;
+	oc_snap_buf_free(&s->part.buf);
 }
 
 static inline uint64_t pair_hash(uint64_t customer, uint32_t sku_local)
@@ -172,32 +174,35 @@ static uint32_t releases_ready(struct oc_shard *s)
  * finished every command before b before the barrier was admitted, and waits for this part
  * before it goes past b, so the ring holds exactly the releases caused up to b not yet
  * applied, slots [taken, ready) of this turn. */
-static int write_part(const struct oc_shard *s, uint64_t seq, uint32_t taken, uint32_t ready)
+static int write_part(struct oc_shard *s, uint64_t seq, uint32_t taken, uint32_t ready)
 {
-	char name[16], path[OC_SNAP_PATH_BYTES_MAX];
-	oc_snap_shard_part(name, s->index);
-	oc_snap_part_path(path, s->snap->root, seq, true, name);
-	struct oc_snap_writer w;
-	oc_snap_writer_open(&w, path, OC_SNAP_SHARD, s->index, seq);
-	oc_snap_put_u32(&w, s->sku_count);
-	oc_snap_put(&w, s->stock, (size_t)s->sku_count * sizeof(*s->stock));
-	oc_snap_put_u32(&w, s->pair_mask + 1);
-	oc_snap_put_u32(&w, s->pair_count);
+	struct oc_snap_buf *b = &s->part.buf;
+	oc_snapshotter_reclaim(s->snapshotter, &s->part);
+	oc_snap_part_begin(b, OC_SNAP_SHARD, s->index, seq);
+	oc_snap_reserve(b, 4 + (size_t)s->sku_count * sizeof(*s->stock) + 8 +
+			       (size_t)s->pair_count * (4 + sizeof(struct oc_pair)) + 20 +
+			       (size_t)(ready - taken) * sizeof(struct oc_release_msg));
+	oc_snap_put_u32(b, s->sku_count);
+	oc_snap_put(b, s->stock, (size_t)s->sku_count * sizeof(*s->stock));
+	oc_snap_put_u32(b, s->pair_mask + 1);
+	oc_snap_put_u32(b, s->pair_count);
 	for (uint32_t i = 0; i <= s->pair_mask; i++) {
 		if (!s->pairs[i].customer)
 			continue;
-		oc_snap_put_u32(&w, i);
-		oc_snap_put(&w, &s->pairs[i], sizeof(s->pairs[i]));
+		oc_snap_put_u32(b, i);
+		oc_snap_put(b, &s->pairs[i], sizeof(s->pairs[i]));
 	}
-	oc_snap_put_u64(&w, s->reserved_lines);
-	oc_snap_put_u64(&w, s->released_lines);
-	oc_snap_put_u32(&w, ready - taken);
+	oc_snap_put_u64(b, s->reserved_lines);
+	oc_snap_put_u64(b, s->released_lines);
+	oc_snap_put_u32(b, ready - taken);
 	for (uint32_t i = taken; i < ready; i++)
-		oc_snap_put(&w, oc_ring_spsc_read_slot(s->release, i), sizeof(struct oc_release_msg));
-	int rc = oc_snap_writer_close(&w);
+		oc_snap_put(b, oc_ring_spsc_read_slot(s->release, i), sizeof(struct oc_release_msg));
+	int rc = oc_snap_part_end(b);
 	if (rc)
 		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=%s seq=%llu "
-				"error=\"%s\"\n", name, (unsigned long long)seq, strerror(-rc));
+				"error=\"%s\"\n", s->part.name, (unsigned long long)seq, strerror(-rc));
+	else
+		oc_snapshotter_hand(s->snapshotter, &s->part, seq);
 	return rc;
 }
 

@@ -4,14 +4,13 @@
  * line results from the shards' rings (each ring is FIFO, so the next result on a shard
  * belongs to the next order with a line there); it accepts an order whose every line was
  * reserved and plans its warehouses, rejects one whose any line failed and sends the held
- * lines back, cancels, and answers every command exactly once. At a snapshot barrier it
- * writes its part once every shard has written its own, then the manifest, and commits the
- * snapshot (snapshot.h). It runs on one worker. */
+ * lines back, cancels, and answers every command exactly once. At a snapshot barrier, once
+ * every shard has built its part, it builds its own and queues the snapshot's commit with the
+ * snapshot writer. It runs on one worker. */
 #include <errno.h>
 #include <mimalloc.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/hash.h"
 #include "core/mem.h"
@@ -23,6 +22,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	const struct oc_dataset *d = c->data;
 	r->catalog = c;
 	r->shards = shards;
+	snprintf(r->part.name, sizeof(r->part.name), "route");
 	r->warehouses = d->warehouse_count;
 	r->orders_max = orders_max;
 	r->allocs_max = orders_max * OC_ALLOCS_PER_ORDER;
@@ -48,6 +48,7 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	mi_free(r->taken);
 	mi_free(r->released);
+	oc_snap_buf_free(&r->part.buf);
 	r->free_units = NULL;
 	r->orders = NULL;
 	r->allocs = NULL;
@@ -224,22 +225,24 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 
 /* Part "route": free-unit cells u64 and the cells; order records u32 and the records;
  * allocations u32 and the allocations; then the counters of struct oc_route. */
-static int write_part(const struct oc_route *r, uint64_t seq, uint32_t orders)
+static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
-	char path[OC_SNAP_PATH_BYTES_MAX];
-	oc_snap_part_path(path, r->snap->root, seq, true, "route");
-	struct oc_snap_writer w;
-	oc_snap_writer_open(&w, path, OC_SNAP_ROUTE, 0, seq);
-	oc_snap_put_u64(&w, r->free_cells);
-	oc_snap_put(&w, r->free_units, r->free_cells * sizeof(uint32_t));
-	oc_snap_put_u32(&w, orders);
-	oc_snap_put(&w, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
-	oc_snap_put_u32(&w, r->alloc_count);
-	oc_snap_put(&w, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
+	struct oc_snap_buf *b = &r->part.buf;
+	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
+	oc_snap_reserve(b, 8 + r->free_cells * sizeof(uint32_t) + 4 +
+			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
+			       (size_t)r->alloc_count * sizeof(struct oc_alloc) + 32 +
+			       sizeof(r->rejected));
+	oc_snap_put_u64(b, r->free_cells);
+	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
+	oc_snap_put_u32(b, orders);
+	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
+	oc_snap_put_u32(b, r->alloc_count);
+	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[4] = {r->accepted, r->cancelled, r->duplicates, r->split_orders};
-	oc_snap_put(&w, counters, sizeof(counters));
-	oc_snap_put(&w, r->rejected, sizeof(r->rejected));
-	return oc_snap_writer_close(&w);
+	oc_snap_put(b, counters, sizeof(counters));
+	oc_snap_put(b, r->rejected, sizeof(r->rejected));
+	return oc_snap_part_end(b);
 }
 
 int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq)
@@ -272,53 +275,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	return 0;
 }
 
-/* The manifest: shards u32, zero u32, the configuration's fingerprint u64, and the log's
- * chain checksum after the barrier u64 (where a writer continues if no frame after the
- * barrier survives). */
-static int write_manifest(const struct oc_route *r, uint64_t seq, uint64_t chain)
-{
-	char path[OC_SNAP_PATH_BYTES_MAX];
-	oc_snap_part_path(path, r->snap->root, seq, true, "manifest");
-	struct oc_snap_writer w;
-	oc_snap_writer_open(&w, path, OC_SNAP_MANIFEST, 0, seq);
-	oc_snap_put_u32(&w, r->shards);
-	oc_snap_put_u32(&w, 0);
-	oc_snap_put_u64(&w, r->snap->identity);
-	oc_snap_put_u64(&w, chain);
-	return oc_snap_writer_close(&w);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* Writes route's part and the manifest, commits, and removes what the new snapshot makes
- * unnecessary (snapshot.h, steps 2 to 5). */
-static int snapshot_commit(struct oc_route *r, const struct oc_order_msg *om)
-{
-	const struct oc_snap_plan *p = r->snap;
-	int rc = write_part(r, om->seq, om->order_index);
-	oc_snap_step(OC_SNAP_STEP_PARTS);
-	rc = rc ? rc : write_manifest(r, om->seq, om->key);
-	rc = rc ? rc : oc_snap_commit(p->root, om->seq);
-	if (rc)
-		return rc;
-	oc_snap_step(OC_SNAP_STEP_COMMITTED);
-	uint64_t oldest;
-	rc = oc_snap_prune(p->root, p->kept, &oldest);
-	oc_snap_step(OC_SNAP_STEP_PRUNED);
-	rc = rc ? rc : oc_wal_remove_before(p->wal_dir, oldest);
-	if (rc) /* the snapshot stands; what was not removed goes next time */
-		fprintf(stderr, "level=warn msg=\"snapshot cleanup failed\" error=\"%s\"\n",
-			strerror(-rc));
-	return 0;
-}
-
-/* The snapshot barrier: once every shard has written its part, writes route's and commits.
- * False, having consumed nothing, until every shard has. Its answer is dropped by egress. */
+/* The snapshot barrier: once every shard has built its part, builds route's, hands it to the
+ * snapshot writer and queues the commit. False, having consumed nothing, until every shard
+ * has. Its answer is dropped by egress. */
 static bool barrier(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -333,20 +292,14 @@ static bool barrier(struct oc_route *r, const struct oc_order_msg *om, struct oc
 		OC_ASSERT(res->seq == om->seq && res->sku == OC_LINE_BARRIER);
 		failed |= res->reason;
 	}
-	uint64_t t0 = now_ns();
-	int rc = failed ? -EIO : snapshot_commit(r, om);
-	r->snapshot_ns = now_ns() - t0;
-	if (rc) {
-		r->snapshot_failures++;
-		fprintf(stderr, "level=error msg=\"snapshot failed; the log keeps everything\" "
-				"seq=%llu error=\"%s\"\n", (unsigned long long)om->seq,
-			strerror(-rc));
-		return true;
-	}
-	r->snapshots++;
-	r->snapshot_seq = om->seq;
-	fprintf(stderr, "level=info msg=\"snapshot written\" seq=%llu orders=%u route_ms=%.1f\n",
-		(unsigned long long)om->seq, om->order_index, (double)r->snapshot_ns / 1e6);
+	oc_snapshotter_reclaim(r->snapshotter, &r->part);
+	int rc = build_part(r, om->seq, om->order_index);
+	if (rc)
+		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=route seq=%llu "
+				"error=\"%s\"\n", (unsigned long long)om->seq, strerror(-rc));
+	else
+		oc_snapshotter_hand(r->snapshotter, &r->part, om->seq);
+	oc_snapshotter_commit(r->snapshotter, om->seq, om->key, failed || rc);
 	return true;
 }
 

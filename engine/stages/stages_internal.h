@@ -14,6 +14,7 @@
 #ifndef OC_STAGES_INTERNAL_H
 #define OC_STAGES_INTERNAL_H
 
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,6 +37,58 @@
 #define OC_BARRIER_WRITE 1u
 /* A line message with this sku is the barrier reaching a shard. */
 #define OC_LINE_BARRIER UINT32_MAX
+
+/* A stage's part of a snapshot: its file image, kept from one snapshot to the next, and
+ * whether the snapshot writer still holds it (set by the stage when it hands the part over,
+ * cleared by the writer with release once the file is written). */
+struct oc_snap_part {
+	struct oc_snap_buf buf;
+	char name[16]; /* file name in the snapshot directory */
+	_Atomic uint32_t busy;
+};
+
+/* One job of the snapshot writer: write a part, or (part NULL) commit the snapshot. */
+struct oc_snap_job {
+	uint64_t seq;
+	struct oc_snap_part *part;
+	uint64_t chain; /* commit: the log's chain checksum after seq */
+	bool failed;    /* commit: a stage could not build its part */
+};
+
+/* Two snapshots' jobs: a part per stage and a commit each. */
+#define OC_SNAP_JOBS_MAX (2u * (OC_LIMIT_SHARDS_MAX + 3u))
+
+/* The snapshot writer (snapshotter.c): a thread that writes the parts the stages build when
+ * the barrier reaches them, then commits the snapshot (snapshot.h, steps 1-5), so the stages
+ * stall only for building their images in memory. Its queue has several producers (validate,
+ * the shards, route), so it is a mutex and a condition variable, taken once per part per
+ * snapshot, never per command. Counters are the thread's, read after it is joined. */
+struct oc_snapshotter {
+	const struct oc_snap_plan *plan;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct oc_snap_job jobs[OC_SNAP_JOBS_MAX];
+	uint32_t head, count;
+	bool stopping;
+	uint64_t seq;          /* the snapshot being written */
+	int error;             /* its first error */
+	uint64_t started_ns;   /* when its first part was taken */
+	struct oc_snap_buf manifest;
+	uint64_t snapshots, failures, last_seq, last_ns; /* last_ns: first part to commit */
+	_Atomic uint64_t finished; /* snapshots committed or abandoned (tests wait on it) */
+};
+
+int oc_snapshotter_start(struct oc_snapshotter *s, const struct oc_snap_plan *plan);
+/* Finishes the queued jobs and joins the thread. Harmless if not started. */
+void oc_snapshotter_stop(struct oc_snapshotter *s);
+/* Waits until the writer no longer holds p (the previous snapshot's part is written). */
+void oc_snapshotter_reclaim(struct oc_snapshotter *s, struct oc_snap_part *p);
+/* Hands a built part of snapshot seq to the writer. */
+void oc_snapshotter_hand(struct oc_snapshotter *s, struct oc_snap_part *p, uint64_t seq);
+/* Queues the commit of snapshot seq, after every part of it was handed over. */
+void oc_snapshotter_commit(struct oc_snapshotter *s, uint64_t seq, uint64_t chain, bool failed);
 
 /* Where the stages write snapshots: set up with a data_dir, read-only afterwards. */
 struct oc_snap_plan {
@@ -182,7 +235,8 @@ struct oc_validate {
 	uint32_t orders_max;
 	struct oc_u64map keys;             /* client key -> order index */
 	uint32_t orders;                   /* order indices given */
-	const struct oc_snap_plan *snap;   /* NULL without a log */
+	struct oc_snapshotter *snapshotter; /* with a log */
+	struct oc_snap_part part;
 	alignas(64) _Atomic uint64_t validated_seq; /* read by the shards */
 };
 
@@ -215,7 +269,8 @@ struct oc_shard {
 	uint32_t pair_count_max;
 	uint64_t reserved_lines;
 	uint64_t released_lines;
-	const struct oc_snap_plan *snap; /* NULL without a log */
+	struct oc_snapshotter *snapshotter; /* with a log */
+	struct oc_snap_part part;
 };
 
 /* An accepted order's allocation: units of one SKU from one warehouse. */
@@ -262,9 +317,8 @@ struct oc_route {
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
-	const struct oc_snap_plan *snap; /* NULL without a log */
-	uint64_t snapshots, snapshot_failures, snapshot_seq; /* written, failed, last written */
-	uint64_t snapshot_ns;                                /* barrier to commit, last one */
+	struct oc_snapshotter *snapshotter; /* with a log */
+	struct oc_snap_part part;
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
 };
 

@@ -15,10 +15,15 @@ int oc_validate_init(struct oc_validate *v, uint32_t orders_max)
 	v->orders_max = orders_max;
 	v->orders = 0;
 	atomic_init(&v->validated_seq, 0);
+	snprintf(v->part.name, sizeof(v->part.name), "validate");
 	return oc_u64map_init(&v->keys, orders_max);
 }
 
-void oc_validate_destroy(struct oc_validate *v) { oc_u64map_destroy(&v->keys); }
+void oc_validate_destroy(struct oc_validate *v)
+{
+	oc_u64map_destroy(&v->keys);
+	oc_snap_buf_free(&v->part.buf);
+}
 
 /* Checks a place command's fields and finds where its SKUs live. Returns the reject
  * reason, OC_REJECT_NONE when the order may go to the shards. sku0_hash is the hash of line
@@ -137,26 +142,24 @@ static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
 }
 
 /* Part "validate": orders u32, table slots u32, keys u32, then per key in slot order: slot
- * u32, key u64, value u32, aux u32. Restoring slot by slot rebuilds the table exactly. */
-static int write_part(const struct oc_validate *v, uint64_t seq)
+ * u32, key u64 (as two u32, low first), value u32, aux u32. Restoring slot by slot rebuilds
+ * the table exactly. */
+static int build_part(struct oc_validate *v, uint64_t seq)
 {
-	char path[OC_SNAP_PATH_BYTES_MAX];
-	oc_snap_part_path(path, v->snap->root, seq, true, "validate");
-	struct oc_snap_writer w;
-	oc_snap_writer_open(&w, path, OC_SNAP_VALIDATE, 0, seq);
-	oc_snap_put_u32(&w, v->orders);
-	oc_snap_put_u32(&w, v->keys.mask + 1);
-	oc_snap_put_u32(&w, v->keys.count);
+	struct oc_snap_buf *b = &v->part.buf;
+	oc_snap_part_begin(b, OC_SNAP_VALIDATE, 0, seq);
+	oc_snap_reserve(b, 12 + 20 * (size_t)v->keys.count);
+	oc_snap_put_u32(b, v->orders);
+	oc_snap_put_u32(b, v->keys.mask + 1);
+	oc_snap_put_u32(b, v->keys.count);
 	for (uint32_t i = 0; i <= v->keys.mask; i++) {
 		const struct oc_u64map_entry *e = &v->keys.entries[i];
 		if (!e->key)
 			continue;
-		oc_snap_put_u32(&w, i);
-		oc_snap_put_u64(&w, e->key);
-		oc_snap_put_u32(&w, e->value);
-		oc_snap_put_u32(&w, e->aux);
+		uint32_t rec[5] = {i, (uint32_t)e->key, (uint32_t)(e->key >> 32), e->value, e->aux};
+		oc_snap_put(b, rec, sizeof(rec));
 	}
-	return oc_snap_writer_close(&w);
+	return oc_snap_part_end(b);
 }
 
 int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_t seq)
@@ -182,20 +185,22 @@ int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_
 	return 0;
 }
 
-/* The snapshot barrier: writes this stage's part (a live barrier), then sends the barrier to
- * every shard and tells route. A replayed barrier only takes its place in the stream. */
+/* The snapshot barrier: builds this stage's part and hands it to the snapshot writer (a live
+ * barrier), then sends the barrier to every shard and tells route. A replayed barrier only
+ * takes its place in the stream. */
 static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 			   struct oc_order_msg *om, uint32_t *pushed)
 {
 	om->order_index = v->orders;
 	if (c->reserved != OC_BARRIER_WRITE)
 		return;
-	int rc = oc_snap_begin(v->snap->root, c->seq);
-	rc = rc ? rc : write_part(v, c->seq);
+	oc_snapshotter_reclaim(v->snapshotter, &v->part);
+	int rc = build_part(v, c->seq);
 	if (rc)
 		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=validate seq=%llu "
 				"error=\"%s\"\n", (unsigned long long)c->seq, strerror(-rc));
-	oc_snap_step(OC_SNAP_STEP_BEGUN);
+	else
+		oc_snapshotter_hand(v->snapshotter, &v->part, c->seq);
 	om->flags = OC_ORDER_BARRIER_WRITE;
 	om->reason = rc != 0;
 	for (uint32_t s = 0; s < v->shards; s++)

@@ -1,7 +1,7 @@
-/* snapshot.c: snapshot part files (buffered writer with a running XXH3, whole-file reader
- * that verifies it) and the directory protocol of snapshot.h: begin, commit by rename,
- * prune, list. Runs on the stages' threads when a snapshot barrier reaches them, and at
- * recovery; allocates and blocks freely. */
+/* snapshot.c: snapshot part files (images built in memory, written whole; a whole-file reader
+ * that verifies them) and the directory protocol of snapshot.h: begin, commit by rename,
+ * prune, list. Images are built on the stages' threads when a snapshot barrier reaches them;
+ * the rest runs on the snapshot writer thread and at recovery; allocates and blocks freely. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/mem.h"
 #include "wal/snapshot.h"
 
 #define SNAP_MAGIC 0x4e53434fu /* "OCSN" */
@@ -30,79 +31,78 @@ void oc_snap_step(enum oc_snap_step step)
 		raise(SIGKILL);
 }
 
-static void fail(struct oc_snap_writer *w, int err)
+void oc_snap_part_begin(struct oc_snap_buf *b, enum oc_snap_kind kind, uint32_t index,
+			uint64_t seq)
 {
-	if (!w->error)
-		w->error = err;
+	b->len = 0;
+	b->error = 0;
+	uint32_t head[4] = {SNAP_MAGIC, SNAP_VERSION | (uint32_t)kind << 16, index, 0};
+	oc_snap_put(b, head, sizeof(head));
+	oc_snap_put_u64(b, seq);
 }
 
-static void flush(struct oc_snap_writer *w)
+void oc_snap_reserve(struct oc_snap_buf *b, size_t n)
 {
-	for (size_t done = 0; done < w->used && !w->error;) {
-		ssize_t n = write(w->fd, w->buf + done, w->used - done);
+	if (b->error || n <= b->cap - b->len)
+		return;
+	/* Twice what is asked: state grows between snapshots, and growing means mapping and
+	 * touching fresh memory, which costs about as much as the copy into it. */
+	size_t cap = 2 * (b->len + n);
+	uint8_t *grown = oc_mem_table_alloc(cap);
+	if (!grown) {
+		b->error = -ENOMEM;
+		return;
+	}
+	if (b->len)
+		memcpy(grown, b->data, b->len);
+	oc_mem_table_free(b->data, b->cap);
+	b->data = grown;
+	b->cap = cap;
+}
+
+void oc_snap_put(struct oc_snap_buf *b, const void *p, size_t n)
+{
+	if (n > b->cap - b->len)
+		oc_snap_reserve(b, n > b->cap ? n : b->cap); /* at least doubles */
+	if (b->error)
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+int oc_snap_part_end(struct oc_snap_buf *b)
+{
+	if (!b->error)
+		oc_snap_put_u64(b, XXH3_64bits(b->data, b->len));
+	return b->error;
+}
+
+void oc_snap_buf_free(struct oc_snap_buf *b)
+{
+	if (b->data)
+		oc_mem_table_free(b->data, b->cap);
+	*b = (struct oc_snap_buf){0};
+}
+
+int oc_snap_file_write(const char *path, const struct oc_snap_buf *b)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	for (size_t done = 0; done < b->len && !rc;) {
+		ssize_t n = write(fd, b->data + done, b->len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			fail(w, n < 0 ? -errno : -EIO);
+			rc = n < 0 ? -errno : -EIO;
 		else
 			done += (size_t)n;
 	}
-	w->used = 0;
-}
-
-void oc_snap_writer_open(struct oc_snap_writer *w, const char *path, enum oc_snap_kind kind,
-			 uint32_t index, uint64_t seq)
-{
-	w->error = 0;
-	w->used = 0;
-	w->buf = mi_malloc(OC_SNAP_WRITE_BUFFER_BYTES);
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (!w->buf)
-		fail(w, -ENOMEM);
-	if (w->fd < 0)
-		fail(w, -errno);
-	XXH3_64bits_reset(&w->hash);
-	uint32_t head[4] = {SNAP_MAGIC, SNAP_VERSION | (uint32_t)kind << 16, index, 0};
-	oc_snap_put(w, head, sizeof(head));
-	oc_snap_put_u64(w, seq);
-}
-
-void oc_snap_put(struct oc_snap_writer *w, const void *p, size_t n)
-{
-	if (w->error)
-		return;
-	XXH3_64bits_update(&w->hash, p, n);
-	const uint8_t *src = p;
-	while (n) {
-		size_t k = OC_SNAP_WRITE_BUFFER_BYTES - w->used;
-		k = k < n ? k : n;
-		memcpy(w->buf + w->used, src, k);
-		w->used += k;
-		src += k;
-		n -= k;
-		if (w->used == OC_SNAP_WRITE_BUFFER_BYTES)
-			flush(w);
-	}
-}
-
-int oc_snap_writer_close(struct oc_snap_writer *w)
-{
-	if (!w->error) {
-		uint64_t sum = XXH3_64bits_digest(&w->hash);
-		if (w->used + sizeof(sum) > OC_SNAP_WRITE_BUFFER_BYTES)
-			flush(w);
-		memcpy(w->buf + w->used, &sum, sizeof(sum));
-		w->used += sizeof(sum);
-		flush(w);
-	}
-	if (w->fd >= 0 && !w->error && fsync(w->fd) != 0)
-		fail(w, -errno);
-	if (w->fd >= 0)
-		close(w->fd);
-	mi_free(w->buf);
-	w->fd = -1;
-	w->buf = NULL;
-	return w->error;
+	if (!rc && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int oc_snap_reader_open(struct oc_snap_reader *r, const char *path, enum oc_snap_kind kind,

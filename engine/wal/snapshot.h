@@ -5,12 +5,14 @@
  * A snapshot of the state after command `seq` is a directory data_dir/snapshots/<seq as 20
  * digits>/ holding one part file per stage ("validate", "shard-00".., "route") and a
  * "manifest", written last. The protocol (docs/wal.md, "Snapshots"):
- *   1. validate makes <seq>.tmp/ (removing a leftover one) and writes its part;
- *   2. each shard, then route, writes its part: write, fsync, close;
- *   3. route writes the manifest, fsyncs it and the <seq>.tmp/ directory;
- *   4. route renames <seq>.tmp to <seq>: the commit point;
- *   5. route fsyncs snapshots/, then removes the snapshots older than the newest `kept` and
- *      the log segments no kept snapshot needs.
+ *   1. <seq>.tmp/ is made (a leftover one removed) and validate's part written in it;
+ *   2. each shard's part, then route's: write, fsync, close;
+ *   3. the manifest is written and fsynced, then the <seq>.tmp/ directory;
+ *   4. <seq>.tmp is renamed to <seq>: the commit point;
+ *   5. snapshots/ is fsynced, then the snapshots older than the newest `kept` and the log
+ *      segments no kept snapshot needs are removed.
+ * The stages build their parts in memory when the barrier reaches them; the snapshot writer
+ * thread (snapshotter.c) carries out these steps.
  * A crash before 4 leaves a .tmp directory that recovery ignores and removes; after it, a
  * complete snapshot. Every part (and the manifest) carries its own checksum, so recovery can
  * tell a damaged snapshot and fall back to the one before.
@@ -19,8 +21,8 @@
  *   0  magic "OCSN" u32 | 4 version u16 | 6 kind u16 | 8 index u32 | 12 zero u32 |
  *   16 seq u64 | 24 payload ... | last 8 bytes: XXH3-64 of every byte before them.
  *
- * Threading: a writer or reader is used by one thread. Part writers of one snapshot run on
- * the stages' threads, one file each. Not a hot path: the functions allocate and block. */
+ * Threading: a part image or reader is used by one thread at a time. Not a hot path: the
+ * functions allocate and block. */
 #ifndef OC_SNAPSHOT_H
 #define OC_SNAPSHOT_H
 
@@ -33,9 +35,6 @@
 /* Bytes of a part's header and trailer. */
 #define OC_SNAP_HEADER_BYTES 24u
 #define OC_SNAP_TRAILER_BYTES 8u
-
-/* The writer's buffer: parts are written in pieces of this many bytes. */
-#define OC_SNAP_WRITE_BUFFER_BYTES (1u << 20)
 
 /* Longest path of a snapshot file: data_dir is at most 4000 bytes (oc_config_check). */
 #define OC_SNAP_PATH_BYTES_MAX 4096u
@@ -59,23 +58,31 @@ enum oc_snap_step {
 	OC_SNAP_STEP_COUNT = 7
 };
 
-struct oc_snap_writer {
-	int fd;
-	int error; /* first error (-errno), sticky; reported by oc_snap_writer_close */
-	uint8_t *buf;
-	size_t used;
-	XXH3_state_t hash;
+/* A part's whole file image, built in memory by the stage that owns the state and written
+ * to disk by the snapshot writer thread (snapshotter.c), so that a stage stalls only for the
+ * copy. The memory is kept from one snapshot to the next (no page faults after the first).
+ * Its size is that of the state, so snapshots hold a second copy of it while written. */
+struct oc_snap_buf {
+	uint8_t *data;
+	size_t len, cap;
+	int error; /* -ENOMEM when it could not grow; sticky until the next begin */
 };
 
-/* Creates path (replacing a file there) and writes the header. Errors are kept in w->error
- * and returned by oc_snap_writer_close, so a writer is used without checks in between. */
-void oc_snap_writer_open(struct oc_snap_writer *w, const char *path, enum oc_snap_kind kind,
-			 uint32_t index, uint64_t seq);
-void oc_snap_put(struct oc_snap_writer *w, const void *p, size_t n);
-static inline void oc_snap_put_u32(struct oc_snap_writer *w, uint32_t v) { oc_snap_put(w, &v, 4); }
-static inline void oc_snap_put_u64(struct oc_snap_writer *w, uint64_t v) { oc_snap_put(w, &v, 8); }
-/* Writes the trailer, fsyncs and closes. 0 or the first error. */
-int oc_snap_writer_close(struct oc_snap_writer *w);
+/* Starts a part image in b (dropping what it held) with its header. Errors are kept in
+ * b->error and returned by oc_snap_part_end, so a part is built without checks in between. */
+void oc_snap_part_begin(struct oc_snap_buf *b, enum oc_snap_kind kind, uint32_t index,
+			uint64_t seq);
+/* Makes room for n more bytes at once (the memory is huge pages, touched when allocated:
+ * building the image then runs at memcpy speed). */
+void oc_snap_reserve(struct oc_snap_buf *b, size_t n);
+void oc_snap_put(struct oc_snap_buf *b, const void *p, size_t n);
+static inline void oc_snap_put_u32(struct oc_snap_buf *b, uint32_t v) { oc_snap_put(b, &v, 4); }
+static inline void oc_snap_put_u64(struct oc_snap_buf *b, uint64_t v) { oc_snap_put(b, &v, 8); }
+/* Appends the trailer. 0 or the first error. */
+int oc_snap_part_end(struct oc_snap_buf *b);
+void oc_snap_buf_free(struct oc_snap_buf *b);
+/* Creates (or replaces) path with the image, fsyncs and closes it. 0 or -errno. */
+int oc_snap_file_write(const char *path, const struct oc_snap_buf *b);
 
 struct oc_snap_reader {
 	uint8_t *data; /* the whole file */

@@ -163,8 +163,8 @@ struct oc_stats {
 	uint64_t snapshots;                        /* snapshots written */
 	uint64_t snapshot_failures;                /* snapshots abandoned after an error */
 	uint64_t snapshot_seq;                     /* the last written, 0: none */
-	uint64_t snapshot_route_ns;                /* route's share of the last: its part,
-	                                            * manifest, commit and cleanup */
+	uint64_t snapshot_write_ns;                /* the last: first part to commit, written
+	                                            * by a background thread */
 	uint64_t log_frames;                       /* frames appended to the log (group commits) */
 	uint64_t log_bytes;                        /* bytes appended to the log */
 	uint64_t worker_turns;                     /* turns over all workers' stages */
