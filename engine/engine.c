@@ -63,6 +63,7 @@ void oc_config_init(struct oc_config *cfg)
 	cfg->snapshot_records = OC_DEFAULT_SNAPSHOT_RECORDS;
 	cfg->snapshot_interval_ms = OC_DEFAULT_SNAPSHOT_INTERVAL_MS;
 	cfg->snapshots_kept = OC_DEFAULT_SNAPSHOTS_KEPT;
+	cfg->snapshot_on_stop = 1;
 }
 
 
@@ -471,7 +472,7 @@ int oc_engine_stop(struct oc_engine *e)
 	int rc = wait_answered(e);
 	if (rc)
 		return rc;
-	if (e->journaled) {
+	if (e->journaled && e->cfg.snapshot_on_stop) {
 		/* The final snapshot: everything is answered, so the barrier goes in at once
 		 * (or not at all when nothing came since the last one). */
 		oc_engine_snapshot(e);

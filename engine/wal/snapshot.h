@@ -85,13 +85,14 @@ void oc_snap_buf_free(struct oc_snap_buf *b);
 int oc_snap_file_write(const char *path, const struct oc_snap_buf *b);
 
 struct oc_snap_reader {
-	uint8_t *data; /* the whole file */
+	uint8_t *data; /* the whole file, mapped read-only */
+	size_t bytes;
 	size_t end;    /* where the payload ends */
 	size_t pos;
 	bool short_read; /* a get ran past the payload */
 };
 
-/* Reads path whole and checks its header (kind, index, seq) and checksum. 0, or -EINVAL /
+/* Maps path whole and checks its header (kind, index, seq) and checksum. 0, or -EINVAL /
  * -errno with a one-line reason in err. */
 int oc_snap_reader_open(struct oc_snap_reader *r, const char *path, enum oc_snap_kind kind,
 			uint32_t index, uint64_t seq, char *err, size_t err_bytes);

@@ -132,8 +132,10 @@ struct oc_config {
 	uint64_t wal_segment_bytes;  /* preallocated size of each log segment file */
 	uint64_t snapshot_records;   /* a snapshot after this many commands; 0: never by count */
 	uint32_t snapshot_interval_ms; /* a snapshot after this long with commands; 0: never by
-	                                * time. Also one at every clean stop */
+	                                * time */
 	uint32_t snapshots_kept;     /* snapshots kept (>= 1); the log is kept from the oldest */
+	int snapshot_on_stop;        /* 1 (default): oc_engine_stop takes a snapshot when commands
+	                              * came since the last one */
 	int log_truncate_corrupt;    /* 1: a corrupt log is cut at the damage, losing everything
 	                              * after it, instead of refusing to start (operator's call) */
 };
@@ -212,8 +214,9 @@ int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uin
 int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n);
 
 /* Waits until every taken command has been answered (its response may still wait to be
- * polled: it stays pollable after stop), takes a snapshot (with a data_dir, when commands
- * came since the last), then stops and joins the workers, and applies the
+ * polled: it stays pollable after stop), takes a snapshot (with a data_dir and
+ * snapshot_on_stop, when commands came since the last) and waits until it is on disk, then
+ * stops and joins the workers, and applies the
  * releases still pending in the shards, so the final state does not depend on timing.
  * Submitting must have ended before the call (the submitter's last call returned, ordered
  * before this one by the application). Returns 0; -EBUSY, with the engine still running,
