@@ -45,6 +45,7 @@ bench: build
 		--benchmark_out_format=json
 	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
 	bash bench/wal_vs_fio.sh ./$(BUILD)/bench/ordercore-bench
+	bash bench/sync_methods.sh
 
 # The crash test for longer: 1,000 kill -9 cycles (about an hour here).
 crash-soak: build

@@ -11,26 +11,10 @@
 # installs nothing itself.
 set -euo pipefail
 bench=${1:-build/bench/ordercore-bench}
-fio_seconds=${FIO_SECONDS:-3}
 min_time=${MIN_TIME:-1}
-case $fio_seconds in
-'' | *[!0-9]* | 0) echo "wal_vs_fio.sh: FIO_SECONDS must be a whole number >= 1" >&2; exit 2 ;;
-esac
-
-for tool in fio jq; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "wal_vs_fio.sh: $tool not found; install it (Debian/Ubuntu: apt-get install $tool)" >&2
-		exit 2
-	fi
-done
-[ -x "$bench" ] || { echo "wal_vs_fio.sh: $bench is not an executable" >&2; exit 2; }
-
-base=${OC_BENCH_DIR:-${TMPDIR:-/tmp}}
-if [ "$(stat -f -c %T "$base")" = tmpfs ]; then
-	base=$PWD # fdatasync on tmpfs costs nothing: measure a disk
-fi
-dir=$(mktemp -d "$base/wal_vs_fio.XXXXXX")
-trap 'rm -rf "$dir"' EXIT
+me=wal_vs_fio.sh
+. "$(dirname "$0")/disk_common.sh"
+[ -x "$bench" ] || { echo "$me: $bench is not an executable" >&2; exit 2; }
 export OC_BENCH_DIR=$dir # the benchmark's files go to the same filesystem as fio's
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \

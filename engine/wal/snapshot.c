@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,26 +108,18 @@ int oc_snap_reader_open(struct oc_snap_reader *r, const char *path, enum oc_snap
 			uint32_t index, uint64_t seq, char *err, size_t err_bytes)
 {
 	memset(r, 0, sizeof(*r));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return oc_error_set(err, err_bytes, -e, "%s: %s", path, strerror(e));
-	}
-	size_t bytes = (size_t)st.st_size;
 	/* Mapped, not read: the page cache's pages are used in place (no second copy, no fresh
 	 * memory to fault in). */
-	void *map = bytes >= OC_SNAP_HEADER_BYTES + OC_SNAP_TRAILER_BYTES
-			    ? mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
-			    : MAP_FAILED;
-	close(fd);
-	if (map == MAP_FAILED)
-		return oc_error_set(err, err_bytes, -EINVAL, "%s: short or unreadable (%zu bytes)",
-				    path, bytes);
-	r->data = map;
-	r->bytes = bytes;
+	int rc = oc_mem_map_file(path, &r->file, err, err_bytes);
+	if (rc)
+		return rc;
+	size_t bytes = r->file.bytes;
+	r->data = r->file.data;
+	if (bytes < OC_SNAP_HEADER_BYTES + OC_SNAP_TRAILER_BYTES) {
+		oc_snap_reader_close(r);
+		return oc_error_set(err, err_bytes, -EINVAL, "%s: short file (%zu bytes)", path,
+				    bytes);
+	}
 	uint64_t sum, want_seq;
 	uint32_t head[4];
 	memcpy(head, r->data, sizeof(head));
@@ -161,28 +152,31 @@ const void *oc_snap_get(struct oc_snap_reader *r, size_t n)
 	return p;
 }
 
+/* The next n bytes into v, which keeps its zero past the end. */
+static void get_into(struct oc_snap_reader *r, void *v, size_t n)
+{
+	const void *p = oc_snap_get(r, n);
+	if (p)
+		memcpy(v, p, n);
+}
+
 uint32_t oc_snap_get_u32(struct oc_snap_reader *r)
 {
-	const void *p = oc_snap_get(r, 4);
 	uint32_t v = 0;
-	if (p)
-		memcpy(&v, p, 4);
+	get_into(r, &v, sizeof(v));
 	return v;
 }
 
 uint64_t oc_snap_get_u64(struct oc_snap_reader *r)
 {
-	const void *p = oc_snap_get(r, 8);
 	uint64_t v = 0;
-	if (p)
-		memcpy(&v, p, 8);
+	get_into(r, &v, sizeof(v));
 	return v;
 }
 
 void oc_snap_reader_close(struct oc_snap_reader *r)
 {
-	if (r->data)
-		munmap(r->data, r->bytes);
+	oc_mem_unmap_file(&r->file);
 	r->data = NULL;
 }
 

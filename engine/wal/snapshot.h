@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "core/hash.h"
+#include "core/mem.h"
 
 /* Bytes of a part's header and trailer. */
 #define OC_SNAP_HEADER_BYTES 24u
@@ -85,8 +86,8 @@ void oc_snap_buf_free(struct oc_snap_buf *b);
 int oc_snap_file_write(const char *path, const struct oc_snap_buf *b);
 
 struct oc_snap_reader {
-	uint8_t *data; /* the whole file, mapped read-only */
-	size_t bytes;
+	struct oc_mapped_file file; /* the whole file, mapped read-only */
+	const uint8_t *data;        /* file.data */
 	size_t end;    /* where the payload ends */
 	size_t pos;
 	bool short_read; /* a get ran past the payload */

@@ -11,22 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/mem.h"
 #include "wal/wal.h"
 
 struct segment {
 	uint64_t seq;
 	char name[OC_WAL_SEGMENT_NAME_BYTES];
-};
-
-/* A segment file mapped read-only. */
-struct mapped {
-	const uint8_t *base;
-	size_t bytes;
 };
 
 struct scan {
@@ -97,50 +91,23 @@ static int segments_list(const char *dir, struct segment **out, size_t *count)
 	return rc;
 }
 
-static int map_segment(const struct scan *sc, size_t i, struct mapped *m)
+static int map_segment(const struct scan *sc, size_t i, struct oc_mapped_file *m)
 {
 	char path[OC_WAL_PATH_BYTES_MAX];
 	snprintf(path, sizeof(path), "%s/%s", sc->dir, sc->segs[i].name);
-	*m = (struct mapped){NULL, 0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return oc_error_set(sc->err, sc->err_bytes, -e, "%s: %s", path, strerror(e));
-	}
-	if (st.st_size > 0) {
-		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			int e = errno;
-			close(fd);
-			return oc_error_set(sc->err, sc->err_bytes, -e, "%s: mmap: %s", path,
-			                    strerror(e));
-		}
-		madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-		*m = (struct mapped){p, (size_t)st.st_size};
-	}
-	close(fd);
-	return 0;
-}
-
-static void unmap_segment(struct mapped *m)
-{
-	if (m->base)
-		munmap((void *)m->base, m->bytes);
+	return oc_mem_map_file(path, m, sc->err, sc->err_bytes);
 }
 
 /* True if a frame that verifies on its own starts at an aligned offset in [from, bytes). */
-static bool valid_frame_in(const struct mapped *m, size_t from)
+static bool valid_frame_in(const struct oc_mapped_file *m, size_t from)
 {
 	for (size_t off = from; off + OC_WAL_FRAME_HEADER_BYTES <= m->bytes;
 	     off += OC_WAL_FRAME_ALIGN_BYTES) {
 		uint32_t magic;
-		memcpy(&magic, m->base + off, sizeof(magic));
+		memcpy(&magic, m->data + off, sizeof(magic));
 		struct oc_wal_frame f;
 		if (magic == OC_WAL_MAGIC &&
-		    oc_wal_frame_check(m->base + off, m->bytes - off, &f) == OC_WAL_OK)
+		    oc_wal_frame_check(m->data + off, m->bytes - off, &f) == OC_WAL_OK)
 			return true;
 	}
 	return false;
@@ -148,17 +115,17 @@ static bool valid_frame_in(const struct mapped *m, size_t from)
 
 /* True if any valid frame follows (segment i, offset from): in the rest of segment i, or,
  * if `later`, in any later segment. */
-static int valid_frame_after(const struct scan *sc, size_t i, const struct mapped *m, size_t from,
+static int valid_frame_after(const struct scan *sc, size_t i, const struct oc_mapped_file *m, size_t from,
                              bool later, bool *found)
 {
 	*found = valid_frame_in(m, from);
 	for (size_t j = i + 1; later && !*found && j < sc->count; j++) {
-		struct mapped n;
+		struct oc_mapped_file n;
 		int rc = map_segment(sc, j, &n);
 		if (rc)
 			return rc;
 		*found = valid_frame_in(&n, 0);
-		unmap_segment(&n);
+		oc_mem_unmap_file(&n);
 	}
 	return 0;
 }
@@ -214,12 +181,12 @@ static enum oc_wal_status frame_place(struct scan *sc, const struct oc_wal_frame
 
 /* Scans one mapped segment. Returns 0 to go on to the next segment, 1 when the scan is over
  * (the result says why), fn's value or -errno. */
-static int scan_segment(struct scan *sc, size_t i, const struct mapped *m)
+static int scan_segment(struct scan *sc, size_t i, const struct oc_mapped_file *m)
 {
 	size_t off = 0;
 	for (;;) {
 		struct oc_wal_frame f;
-		enum oc_wal_status st = oc_wal_frame_check(m->base + off, m->bytes - off, &f);
+		enum oc_wal_status st = oc_wal_frame_check(m->data + off, m->bytes - off, &f);
 		bool found;
 		int rc;
 		if (st == OC_WAL_END) { /* clean end of this segment, unless data follows */
@@ -268,14 +235,29 @@ int oc_wal_read_dir(const char *dir, const struct oc_wal_chain *start, oc_wal_re
 	}
 	out->segments = (uint32_t)sc.count;
 	for (size_t i = 0; rc == 0 && i < sc.count; i++) {
-		struct mapped m;
+		struct oc_mapped_file m;
 		if ((rc = map_segment(&sc, i, &m)))
 			break;
 		rc = scan_segment(&sc, i, &m);
-		unmap_segment(&m);
+		oc_mem_unmap_file(&m);
 	}
 	free(sc.segs);
 	return rc == 1 ? 0 : rc;
+}
+
+/* The directory's segments (segments_list) and the directory opened, for changing it. */
+static int segments_open(const char *dir, struct segment **segs, size_t *count, int *dirfd)
+{
+	int rc = segments_list(dir, segs, count);
+	*dirfd = rc ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return rc ? rc : *dirfd < 0 ? -errno : 0;
+}
+
+static void segments_close(struct segment *segs, int dirfd)
+{
+	if (dirfd >= 0)
+		close(dirfd);
+	free(segs);
 }
 
 /* Zeroes [offset, end) of a file, keeping its size, and syncs it. */
@@ -308,10 +290,8 @@ int oc_wal_truncate_at(const char *dir, const char *segment, uint64_t offset)
 		return -EINVAL;
 	struct segment *segs;
 	size_t count;
-	int rc = segments_list(dir, &segs, &count);
-	int dirfd = rc ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rc == 0 && dirfd < 0)
-		rc = -errno;
+	int dirfd;
+	int rc = segments_open(dir, &segs, &count, &dirfd);
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		if (segs[i].seq < cut)
 			continue;
@@ -327,9 +307,7 @@ int oc_wal_truncate_at(const char *dir, const char *segment, uint64_t offset)
 	}
 	if (rc == 0 && fsync(dirfd) != 0)
 		rc = -errno;
-	if (dirfd >= 0)
-		close(dirfd);
-	free(segs);
+	segments_close(segs, dirfd);
 	return rc;
 }
 
@@ -337,10 +315,8 @@ int oc_wal_remove_before(const char *dir, uint64_t seq)
 {
 	struct segment *segs;
 	size_t count;
-	int rc = segments_list(dir, &segs, &count);
-	int dirfd = rc ? -1 : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rc == 0 && dirfd < 0)
-		rc = -errno;
+	int dirfd;
+	int rc = segments_open(dir, &segs, &count, &dirfd);
 	size_t removed = 0;
 	/* Segment i holds sequence numbers below its successor's name. */
 	for (size_t i = 0; rc == 0 && i + 1 < count && segs[i + 1].seq <= seq + 1; i++) {
@@ -350,8 +326,6 @@ int oc_wal_remove_before(const char *dir, uint64_t seq)
 	}
 	if (rc == 0 && removed && fsync(dirfd) != 0)
 		rc = -errno;
-	if (dirfd >= 0)
-		close(dirfd);
-	free(segs);
+	segments_close(segs, dirfd);
 	return rc;
 }
