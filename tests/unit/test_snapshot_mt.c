@@ -5,7 +5,8 @@
  * - a crash at each step of the protocol (the test-only hook kills a child process with
  *   SIGKILL there) leaves the old snapshot or the new one, never neither, and recovery from
  *   it reaches the state of a run that was not interrupted;
- * - old log segments are removed once the snapshots kept no longer need them. */
+ * - old log segments are removed once the snapshots kept no longer need them;
+ * - a snapshot that cannot be written is abandoned, and the log still holds everything. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,12 +307,51 @@ static void test_old_segments_and_snapshots_removed(void **state)
 	free(c);
 }
 
+/* A snapshot that cannot be written (here data_dir/snapshots is a file, so no directory can
+ * be made in it: a real failure, not an injected one) is abandoned and said; the engine goes
+ * on answering, and a restart recovers everything from the log. */
+static void test_failed_snapshot_abandoned_log_keeps_everything(void **state)
+{
+	char data[1024], path[1200];
+	oc_test_scratch_dir(data, sizeof(data), "snap_fail");
+	snprintf(path, sizeof(path), "%s/snapshots", data);
+	struct pl_topology t = {2, 1, SHARDS, INFLIGHT, 20000, data};
+	t.snapshot_records = 2000;
+	struct oc_command *c = stream(10000, 0x54, 1);
+	struct oc_engine *e = pl_engine_start(dataset, &t);
+	/* After start (create refuses a data_dir whose snapshots/ cannot be listed). */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	run(e, c, 10000);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	uint64_t h = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	assert_int_equal(st.snapshots, 0);
+	assert_int_equal(st.snapshot_failures, 5); /* four by count, one at stop */
+	assert_int_equal(st.responses, 10000);
+
+	assert_int_equal(unlink(path), 0); /* the operator fixes it */
+	e = pl_engine_start(dataset, &t);
+	pl_stop(e);
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.restored_seq, 0);
+	assert_int_equal(st.recovered, 10000 + 5); /* the commands and the five barriers */
+	assert_int_equal(st.snapshots, 1);         /* and now one at stop */
+	assert_int_equal(oc_engine_state_hash(e), h);
+	oc_engine_free(e);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_part_round_trip_and_damage_refused),
 	    cmocka_unit_test(test_crash_at_each_snapshot_step_leaves_old_or_new),
 	    cmocka_unit_test(test_old_segments_and_snapshots_removed),
+	    cmocka_unit_test(test_failed_snapshot_abandoned_log_keeps_everything),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
