@@ -1,0 +1,302 @@
+/* proto.c: the codec of the wire protocol (include/ordercore/protocol.h, docs/protocol.md).
+ * It owns nothing: it checks frames in caller memory and converts them to and from the
+ * engine's structs, reading every integer as little-endian whatever the host. Every length
+ * is checked against the frame before anything is read. */
+#include <endian.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "ordercore/protocol.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return le16toh(v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+/* The body length a type requires given the first bytes of its body (for the types with a
+ * tail), or -(error). body_known: how many body bytes the caller has. Returns 0 when the
+ * tail's length is in bytes not yet there. */
+static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_t body_known)
+{
+	switch (type) {
+	case OC_MSG_WELCOME:
+		return body_bytes == OC_PROTO_WELCOME_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_CANCEL:
+		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_ANSWER:
+		return body_bytes == OC_PROTO_ANSWER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_HELLO:
+	case OC_MSG_ERROR: {
+		uint32_t max = type == OC_MSG_HELLO ? OC_PROTO_TOKEN_BYTES_MAX
+						    : OC_PROTO_MESSAGE_BYTES_MAX;
+		if (body_bytes < 8 || body_bytes - 8 > max)
+			return -OC_PERR_BODY_LENGTH;
+		if (body_known < 4)
+			return 0;
+		return get16(body + 2) == body_bytes - 8 ? 1 : -OC_PERR_BODY_LENGTH;
+	}
+	case OC_MSG_PLACE:
+		if (body_bytes < OC_PROTO_PLACE_BODY_BYTES ||
+		    (body_bytes - OC_PROTO_PLACE_BODY_BYTES) % OC_PROTO_LINE_BYTES)
+			return -OC_PERR_BODY_LENGTH;
+		if (body_known < 19)
+			return 0;
+		return body[18] == (body_bytes - OC_PROTO_PLACE_BODY_BYTES) / OC_PROTO_LINE_BYTES
+			       ? 1
+			       : -OC_PERR_BODY_LENGTH;
+	default:
+		return -OC_PERR_TYPE;
+	}
+}
+
+int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
+{
+	const uint8_t *p = buf;
+	if (len < 4)
+		return 0;
+	uint32_t bytes = get32(p);
+	if (bytes < OC_PROTO_HEADER_BYTES || bytes > OC_PROTO_FRAME_BYTES_MAX)
+		return -OC_PERR_FRAME_LENGTH;
+	if (len < OC_PROTO_HEADER_BYTES)
+		return 0;
+	*h = (struct oc_proto_header){bytes, p[4], p[5], get16(p + 6), get64(p + 8)};
+	if (h->version != OC_PROTO_VERSION)
+		return -OC_PERR_VERSION;
+	if (h->flags)
+		return -OC_PERR_FIELD;
+	size_t known = len < bytes ? len : bytes;
+	int rc = body_ok(h->type, bytes - OC_PROTO_HEADER_BYTES, p + OC_PROTO_HEADER_BYTES,
+			 known - OC_PROTO_HEADER_BYTES);
+	if (rc < 0)
+		return rc;
+	return len < bytes ? 0 : (int)bytes;
+}
+
+int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	out->version = get16(b);
+	out->token_bytes = get16(b + 2);
+	if (get32(b + 4))
+		return -OC_PERR_FIELD;
+	memcpy(out->token, b + 8, out->token_bytes); /* checked <= the maximum by frame_check */
+	return 0;
+}
+
+int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	if (get16(b + 2))
+		return -OC_PERR_FIELD;
+	*out = (struct oc_proto_welcome){get16(b), get32(b + 4), get64(b + 8)};
+	return 0;
+}
+
+int oc_proto_decode_command(const void *frame, struct oc_command *out)
+{
+	const uint8_t *f = frame;
+	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
+	memset(out, 0, offsetof(struct oc_command, lines));
+	out->key = get64(b);
+	out->customer = get64(b + 8);
+	if (f[5] == OC_MSG_CANCEL) {
+		out->type = OC_CMD_CANCEL;
+		return 0;
+	}
+	if (f[5] != OC_MSG_PLACE)
+		return -OC_PERR_TYPE;
+	if (b[19])
+		return -OC_PERR_FIELD;
+	out->type = OC_CMD_PLACE;
+	out->region = get16(b + 16);
+	out->line_count = b[18];  /* more than OC_ORDER_LINES_MAX: the engine answers
+				   * too_many_lines, reading none of them */
+	out->reserved = get32(b + 20);
+	uint32_t n = out->line_count < OC_ORDER_LINES_MAX ? out->line_count : OC_ORDER_LINES_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
+		out->lines[i] = (struct oc_line){get64(l), get32(l + 8), get32(l + 12)};
+	}
+	return 0;
+}
+
+int oc_proto_decode_answer(const void *frame, struct oc_response *out)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	if (get16(b + 30))
+		return -OC_PERR_FIELD;
+	*out = (struct oc_response){.seq = get64(b), .key = get64(b + 8),
+				    .original_seq = get64(b + 16), .type = b[24],
+				    .status = b[25], .reason = b[26], .flags = b[27],
+				    .shipments = b[28], .warehouse = b[29]};
+	return 0;
+}
+
+int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	out->code = get16(b);
+	out->message_bytes = get16(b + 2);
+	if (get32(b + 4))
+		return -OC_PERR_FIELD;
+	memcpy(out->message, b + 8, out->message_bytes); /* checked by frame_check */
+	out->message[out->message_bytes] = '\0';
+	return 0;
+}
+
+/* Writes the header of a frame of `bytes`; false when cap is too small. */
+static bool header(uint8_t *p, size_t cap, size_t bytes, uint8_t type, uint64_t correlation)
+{
+	if (bytes > cap || bytes > OC_PROTO_FRAME_BYTES_MAX)
+		return false;
+	memset(p, 0, bytes);
+	put32(p, (uint32_t)bytes);
+	p[4] = OC_PROTO_VERSION;
+	p[5] = type;
+	put64(p + 8, correlation);
+	return true;
+}
+
+size_t oc_proto_encode_hello(void *buf, size_t cap, uint64_t correlation, const void *token,
+			     size_t token_bytes)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_HELLO_BODY_BYTES + token_bytes;
+	uint8_t *p = buf;
+	if (token_bytes > OC_PROTO_TOKEN_BYTES_MAX || !header(p, cap, bytes, OC_MSG_HELLO, correlation))
+		return 0;
+	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+	put16(b, OC_PROTO_VERSION);
+	put16(b + 2, (uint16_t)token_bytes);
+	if (token_bytes)
+		memcpy(b + 8, token, token_bytes);
+	return bytes;
+}
+
+size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
+			       const struct oc_proto_welcome *w)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_WELCOME_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_WELCOME, correlation))
+		return 0;
+	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+	put16(b, w->version);
+	put32(b + 4, w->frame_bytes_max);
+	put64(b + 8, w->last_seq);
+	return bytes;
+}
+
+size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
+			       const struct oc_command *c)
+{
+	uint8_t *p = buf;
+	if (c->type == OC_CMD_CANCEL) {
+		size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
+		if (!header(p, cap, bytes, OC_MSG_CANCEL, correlation))
+			return 0;
+		put64(p + OC_PROTO_HEADER_BYTES, c->key);
+		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
+		return bytes;
+	}
+	if (c->type != OC_CMD_PLACE || c->line_count == 0 || c->line_count > OC_ORDER_LINES_MAX)
+		return 0;
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
+		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
+	if (!header(p, cap, bytes, OC_MSG_PLACE, correlation))
+		return 0;
+	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+	put64(b, c->key);
+	put64(b + 8, c->customer);
+	put16(b + 16, c->region);
+	b[18] = c->line_count;
+	put32(b + 20, c->reserved);
+	for (uint32_t i = 0; i < c->line_count; i++) {
+		uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
+		put64(l, c->lines[i].sku);
+		put32(l + 8, c->lines[i].quantity);
+		put32(l + 12, c->lines[i].reserved);
+	}
+	return bytes;
+}
+
+size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
+			      const struct oc_response *r)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_ANSWER, correlation))
+		return 0;
+	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+	put64(b, r->seq);
+	put64(b + 8, r->key);
+	put64(b + 16, r->original_seq);
+	b[24] = r->type;
+	b[25] = r->status;
+	b[26] = r->reason;
+	b[27] = r->flags;
+	b[28] = r->shipments;
+	b[29] = r->warehouse;
+	return bytes;
+}
+
+size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
+			     enum oc_proto_error code, const char *message)
+{
+	size_t n = strlen(message);
+	n = n < OC_PROTO_MESSAGE_BYTES_MAX ? n : OC_PROTO_MESSAGE_BYTES_MAX;
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_ERROR_BODY_BYTES + n;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_ERROR, correlation))
+		return 0;
+	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+	put16(b, (uint16_t)code);
+	put16(b + 2, (uint16_t)n);
+	memcpy(b + 8, message, n);
+	return bytes;
+}
+
+const char *oc_proto_error_name(unsigned code)
+{
+	static const char *const names[OC_PERR_COUNT] = {
+		[OC_PERR_NONE] = "none",         [OC_PERR_FRAME_LENGTH] = "frame_length",
+		[OC_PERR_VERSION] = "version",   [OC_PERR_TYPE] = "type",
+		[OC_PERR_BODY_LENGTH] = "body_length", [OC_PERR_FIELD] = "field",
+		[OC_PERR_HANDSHAKE] = "handshake", [OC_PERR_TOKEN] = "token",
+		[OC_PERR_SHUTDOWN] = "shutdown", [OC_PERR_OVERLOAD] = "overload",
+	};
+	return code < OC_PERR_COUNT ? names[code] : "unknown";
+}

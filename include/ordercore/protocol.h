@@ -1,0 +1,138 @@
+/* protocol.h: the ordercore wire protocol, version 1 (docs/protocol.md has the byte layouts and
+ * the rules). Every integer is little-endian. A connection carries frames; a frame is a 16-byte
+ * header and a fixed-layout body whose length the type determines:
+ *
+ *    0           4         5      6        8                        16
+ *    +-----------+---------+------+--------+------------------------+----------------+
+ *    |frame_bytes| version | type | flags  | correlation id         | body ...       |
+ *    |  u32      |  u8 = 1 |  u8  | u16 = 0|  u64 (client's, echoed)|                |
+ *    +-----------+---------+------+--------+------------------------+----------------+
+ *
+ * frame_bytes counts the whole frame and is at most OC_PROTO_FRAME_BYTES_MAX: a reader never
+ * buffers more than that for one frame, and refuses a longer one before reading its body.
+ *
+ * This header holds the constants and the codec (engine/net/proto.c), shared by the daemon
+ * and the client library. The codec is pure: it reads and writes caller memory, allocates
+ * nothing, and checks every length before it reads. */
+#ifndef ORDERCORE_PROTOCOL_H
+#define ORDERCORE_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ordercore/ordercore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OC_PROTO_VERSION 1u
+#define OC_PROTO_HEADER_BYTES 16u
+/* The longest frame either side accepts: a place of 16 lines is 296 bytes. */
+#define OC_PROTO_FRAME_BYTES_MAX 1024u
+/* The longest shared-secret token in a hello, bytes. */
+#define OC_PROTO_TOKEN_BYTES_MAX 64u
+/* The longest message in an error frame, bytes (no NUL on the wire). */
+#define OC_PROTO_MESSAGE_BYTES_MAX 240u
+
+enum oc_proto_type {
+	OC_MSG_HELLO = 1,    /* client: first frame; version and token */
+	OC_MSG_WELCOME = 2,  /* server: the handshake succeeded */
+	OC_MSG_PLACE = 16,   /* client: place an order (struct oc_command, type place) */
+	OC_MSG_CANCEL = 17,  /* client: cancel an order */
+	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
+	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
+};
+
+/* Body bytes of each type (hello, place and error have a variable tail, bounded). */
+#define OC_PROTO_HELLO_BODY_BYTES 8u    /* + token_bytes */
+#define OC_PROTO_WELCOME_BODY_BYTES 16u
+#define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
+#define OC_PROTO_LINE_BYTES 16u
+#define OC_PROTO_CANCEL_BODY_BYTES 16u
+#define OC_PROTO_ANSWER_BODY_BYTES 32u
+#define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
+
+/* Why a frame or a connection was refused: the code of an error frame. */
+enum oc_proto_error {
+	OC_PERR_NONE = 0,
+	OC_PERR_FRAME_LENGTH = 1, /* frame_bytes < 16 or > OC_PROTO_FRAME_BYTES_MAX */
+	OC_PERR_VERSION = 2,      /* a version this side does not speak */
+	OC_PERR_TYPE = 3,         /* an unknown type, or one this side does not receive */
+	OC_PERR_BODY_LENGTH = 4,  /* the body's own lengths disagree with frame_bytes */
+	OC_PERR_FIELD = 5,        /* a reserved field or flag is not zero */
+	OC_PERR_HANDSHAKE = 6,    /* the first frame is not a hello, or a second hello */
+	OC_PERR_TOKEN = 7,        /* the token does not match the server's */
+	OC_PERR_SHUTDOWN = 8,     /* the server is stopping */
+	OC_PERR_OVERLOAD = 9,     /* too many connections */
+	OC_PERR_COUNT
+};
+
+struct oc_proto_header {
+	uint32_t frame_bytes;
+	uint8_t version;
+	uint8_t type;
+	uint16_t flags;
+	uint64_t correlation;
+};
+
+struct oc_proto_hello {
+	uint16_t version;
+	uint16_t token_bytes;
+	uint8_t token[OC_PROTO_TOKEN_BYTES_MAX];
+};
+
+struct oc_proto_welcome {
+	uint16_t version;
+	uint32_t frame_bytes_max;
+	uint64_t last_seq; /* the last sequence number the server has decided */
+};
+
+struct oc_proto_error_body {
+	uint16_t code; /* enum oc_proto_error */
+	uint16_t message_bytes;
+	char message[OC_PROTO_MESSAGE_BYTES_MAX + 1]; /* NUL-terminated when decoded */
+};
+
+/* Checks the frame at the start of buf[0..len): the length in range, the version, zero
+ * flags, a known type, and that the body's length is the one the type requires (for hello,
+ * place and error: that the token, line or message count in the body agrees with it). Returns
+ * the frame's length (> 0) with *h filled, once the whole frame is there; 0 when more bytes
+ * are needed; or -(enum oc_proto_error) as soon as the bytes there show an error. A longer
+ * frame than OC_PROTO_FRAME_BYTES_MAX is refused from its first 4 bytes, so a reader never
+ * buffers more than that. */
+int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h);
+
+/* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
+ * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero. */
+int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
+int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
+/* Fills out with type place or cancel; seq and ts_ns zero. A place's line count and lines
+ * come from the frame; its fields are checked by the engine as any command's are. */
+int oc_proto_decode_command(const void *frame, struct oc_command *out);
+int oc_proto_decode_answer(const void *frame, struct oc_response *out);
+int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
+
+/* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
+ * when it does not fit (or, for a command, it is neither a place of 1..16 lines nor a
+ * cancel; for a hello, the token is too long). */
+size_t oc_proto_encode_hello(void *buf, size_t cap, uint64_t correlation, const void *token,
+			     size_t token_bytes);
+size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
+			       const struct oc_proto_welcome *w);
+size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
+			       const struct oc_command *c);
+size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
+			      const struct oc_response *r);
+/* The message is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
+size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
+			     enum oc_proto_error code, const char *message);
+
+/* A static name for an error code ("frame_length", ...). */
+const char *oc_proto_error_name(unsigned code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

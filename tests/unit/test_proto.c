@@ -1,0 +1,219 @@
+/* test_proto.c: the wire protocol's codec (engine/net/proto.c): every message type
+ * round-trips; every prefix of a frame asks for more bytes, never for a wrong answer; the bad
+ * inputs of issue 4 (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1, unknown type,
+ * wrong version, flags, inner lengths that disagree with the frame length, reserved fields)
+ * are each refused with their error code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "ordercore/protocol.h"
+
+static uint8_t buf[OC_PROTO_FRAME_BYTES_MAX];
+
+/* Every proper prefix of the frame needs more bytes (or, once its header shows an error,
+ * says so); the whole frame checks with its length and header. */
+static void check_prefixes(const uint8_t *f, size_t n, uint8_t type, uint64_t corr)
+{
+	struct oc_proto_header h;
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(oc_proto_frame_check(f, k, &h), 0);
+	assert_int_equal(oc_proto_frame_check(f, n, &h), (int)n);
+	assert_int_equal(h.frame_bytes, n);
+	assert_int_equal(h.type, type);
+	assert_int_equal(h.version, OC_PROTO_VERSION);
+	assert_int_equal(h.correlation, corr);
+	/* And with more bytes after it (the next frame), the same. */
+	uint8_t two[2 * OC_PROTO_FRAME_BYTES_MAX];
+	memcpy(two, f, n);
+	memcpy(two + n, f, n);
+	assert_int_equal(oc_proto_frame_check(two, 2 * n, &h), (int)n);
+}
+
+static void test_every_type_round_trips(void **state)
+{
+	struct oc_proto_header h;
+	/* hello */
+	size_t n = oc_proto_encode_hello(buf, sizeof(buf), 7, "s3cret", 6);
+	assert_int_equal(n, 16 + 8 + 6);
+	check_prefixes(buf, n, OC_MSG_HELLO, 7);
+	struct oc_proto_hello hello;
+	assert_int_equal(oc_proto_decode_hello(buf, &hello), 0);
+	assert_int_equal(hello.version, OC_PROTO_VERSION);
+	assert_int_equal(hello.token_bytes, 6);
+	assert_memory_equal(hello.token, "s3cret", 6);
+	assert_int_equal(oc_proto_encode_hello(buf, sizeof(buf), 8, NULL, 0), 24);
+	/* welcome */
+	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, 123456789012ull}, w2;
+	n = oc_proto_encode_welcome(buf, sizeof(buf), 9, &w);
+	check_prefixes(buf, n, OC_MSG_WELCOME, 9);
+	assert_int_equal(oc_proto_decode_welcome(buf, &w2), 0);
+	assert_memory_equal(&w, &w2, sizeof(w));
+	/* place, 1 and 16 lines */
+	for (uint32_t lines = 1; lines <= OC_ORDER_LINES_MAX; lines += 15) {
+		struct oc_command c = {.type = OC_CMD_PLACE, .line_count = (uint8_t)lines,
+				       .region = 513, .key = 0x0102030405060708ull,
+				       .customer = UINT64_MAX - 1};
+		for (uint32_t i = 0; i < lines; i++)
+			c.lines[i] = (struct oc_line){100001 + i * 1000003ull, i + 1, 0};
+		n = oc_proto_encode_command(buf, sizeof(buf), 10 + lines, &c);
+		assert_int_equal(n, 16 + 24 + 16 * lines);
+		check_prefixes(buf, n, OC_MSG_PLACE, 10 + lines);
+		struct oc_command d;
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		assert_int_equal(d.seq, 0);
+		assert_int_equal(d.ts_ns, 0);
+		assert_memory_equal(&d, &c, offsetof(struct oc_command, lines) +
+					       lines * sizeof(struct oc_line));
+	}
+	/* cancel */
+	struct oc_command c = {.type = OC_CMD_CANCEL, .key = 42, .customer = 43}, d;
+	n = oc_proto_encode_command(buf, sizeof(buf), 77, &c);
+	check_prefixes(buf, n, OC_MSG_CANCEL, 77);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.type, OC_CMD_CANCEL);
+	assert_int_equal(d.key, 42);
+	assert_int_equal(d.customer, 43);
+	/* answer */
+	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4, .type = OC_CMD_PLACE,
+				.status = OC_STATUS_ACCEPTED, .reason = 0,
+				.flags = OC_RESPONSE_DUPLICATE, .shipments = 2, .warehouse = 63}, r2;
+	n = oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
+	check_prefixes(buf, n, OC_MSG_ANSWER, 78);
+	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
+	assert_memory_equal(&r, &r2, sizeof(r));
+	/* error, and a message cut at the maximum */
+	n = oc_proto_encode_error(buf, sizeof(buf), 79, OC_PERR_TOKEN, "bad token");
+	check_prefixes(buf, n, OC_MSG_ERROR, 79);
+	struct oc_proto_error_body e;
+	assert_int_equal(oc_proto_decode_error(buf, &e), 0);
+	assert_int_equal(e.code, OC_PERR_TOKEN);
+	assert_string_equal(e.message, "bad token");
+	char longmsg[400];
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	n = oc_proto_encode_error(buf, sizeof(buf), 80, OC_PERR_TYPE, longmsg);
+	assert_int_equal(n, 16 + 8 + OC_PROTO_MESSAGE_BYTES_MAX);
+	assert_int_equal(oc_proto_frame_check(buf, n, &h), (int)n);
+	assert_int_equal(oc_proto_decode_error(buf, &e), 0);
+	assert_int_equal(strlen(e.message), OC_PROTO_MESSAGE_BYTES_MAX);
+	assert_string_equal(oc_proto_error_name(OC_PERR_TOKEN), "token");
+}
+
+static void test_encoders_refuse_what_does_not_fit(void **state)
+{
+	struct oc_command c = {.type = OC_CMD_PLACE, .line_count = 2};
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 24 + 31, 1, &c), 0); /* no room */
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 24 + 32, 1, &c), 72);
+	c.line_count = 0;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	c.line_count = OC_ORDER_LINES_MAX + 1;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	c.type = 9;
+	c.line_count = 1;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	uint8_t token[OC_PROTO_TOKEN_BYTES_MAX + 1] = {0};
+	assert_int_equal(oc_proto_encode_hello(buf, sizeof(buf), 1, token, sizeof(token)), 0);
+	assert_int_equal(oc_proto_encode_hello(buf, sizeof(buf), 1, token, sizeof(token) - 1),
+			 24 + OC_PROTO_TOKEN_BYTES_MAX);
+}
+
+/* A header with the given length, version, type and flags, and a zero body. */
+static void raw(uint32_t len, uint8_t version, uint8_t type, uint16_t flags)
+{
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &len, 4);
+	buf[4] = version;
+	buf[5] = type;
+	memcpy(buf + 6, &flags, 2);
+}
+
+static int check(size_t have)
+{
+	struct oc_proto_header h;
+	return oc_proto_frame_check(buf, have, &h);
+}
+
+static void test_bad_frames_refused_with_their_code(void **state)
+{
+	const uint32_t max = OC_PROTO_FRAME_BYTES_MAX;
+	/* Lengths out of range are refused from the first 4 bytes, before any body. */
+	static const uint32_t bad_len[] = {0, 1, 15, max + 1, 1u << 20, UINT32_MAX};
+	for (unsigned i = 0; i < sizeof(bad_len) / sizeof(bad_len[0]); i++) {
+		raw(bad_len[i], OC_PROTO_VERSION, OC_MSG_CANCEL, 0);
+		assert_int_equal(check(4), -OC_PERR_FRAME_LENGTH);
+	}
+	/* In range but wrong for the type: the fixed-size types want their exact length. */
+	static const uint32_t in_range[] = {16, max - 1, max};
+	for (unsigned i = 0; i < 3; i++) {
+		raw(in_range[i], OC_PROTO_VERSION, OC_MSG_CANCEL, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+		raw(in_range[i], OC_PROTO_VERSION, OC_MSG_PLACE, 0); /* (len - 40) % 16 != 0 */
+		assert_int_equal(check(sizeof(buf)), -OC_PERR_BODY_LENGTH);
+		raw(in_range[i], OC_PROTO_VERSION, OC_MSG_HELLO, 0); /* token too long or none */
+		assert_int_equal(check(sizeof(buf)), -OC_PERR_BODY_LENGTH);
+	}
+	/* The largest place the length allows (61 lines) is well formed on the wire; the
+	 * engine answers it too_many_lines. */
+	uint32_t lines = (max - 40) / 16;
+	raw(40 + 16 * lines, OC_PROTO_VERSION, OC_MSG_PLACE, 0);
+	buf[16 + 18] = (uint8_t)lines;
+	assert_int_equal(check(sizeof(buf)), 40 + 16 * lines);
+	struct oc_command c;
+	assert_int_equal(oc_proto_decode_command(buf, &c), 0);
+	assert_int_equal(c.line_count, lines);
+	/* Version, type, flags. */
+	raw(32, 2, OC_MSG_CANCEL, 0);
+	assert_int_equal(check(16), -OC_PERR_VERSION);
+	raw(32, 0, OC_MSG_CANCEL, 0);
+	assert_int_equal(check(16), -OC_PERR_VERSION);
+	raw(32, OC_PROTO_VERSION, 99, 0);
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+	raw(32, OC_PROTO_VERSION, 0, 0);
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+	raw(32, OC_PROTO_VERSION, OC_MSG_CANCEL, 1);
+	assert_int_equal(check(16), -OC_PERR_FIELD);
+	/* Inner lengths that disagree with the frame length. */
+	size_t n = oc_proto_encode_hello(buf, sizeof(buf), 1, "abc", 3);
+	buf[16 + 2] = 4; /* token_bytes 4 in a frame that holds 3 */
+	assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	assert_int_equal(check(20), -OC_PERR_BODY_LENGTH); /* seen as soon as it is there */
+	struct oc_command cmd = {.type = OC_CMD_PLACE, .line_count = 3};
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &cmd);
+	buf[16 + 18] = 2;
+	assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	buf[16 + 18] = 4;
+	assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	n = oc_proto_encode_error(buf, sizeof(buf), 1, OC_PERR_TYPE, "abc");
+	buf[16 + 2] = 200;
+	assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	/* Reserved body fields: refused by the decoders. */
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &cmd);
+	buf[16 + 19] = 1;
+	assert_int_equal(check(n), (int)n);
+	assert_int_equal(oc_proto_decode_command(buf, &c), -OC_PERR_FIELD);
+	n = oc_proto_encode_hello(buf, sizeof(buf), 1, "abc", 3);
+	buf[16 + 5] = 1;
+	struct oc_proto_hello hello;
+	assert_int_equal(oc_proto_decode_hello(buf, &hello), -OC_PERR_FIELD);
+	/* The engine's own fields pass through for the engine to judge (malformed). */
+	cmd.reserved = 5;
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &cmd);
+	assert_int_equal(oc_proto_decode_command(buf, &c), 0);
+	assert_int_equal(c.reserved, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_type_round_trips),
+	    cmocka_unit_test(test_encoders_refuse_what_does_not_fit),
+	    cmocka_unit_test(test_bad_frames_refused_with_their_code),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
