@@ -1,0 +1,607 @@
+/* server.c: the network front of ordercored (see server.h). It owns the listening socket,
+ * the io_uring, every connection (its socket, input and output buffers, handshake state), the
+ * commands taken from sockets and not yet submitted, and the FIFO that matches the engine's
+ * answers (which come one per command, in submission order) to the connection and
+ * correlation id that asked. One thread runs it all; nothing here is shared.
+ *
+ * A loop turn: reap every completion (accepts, receives, sends), parse the input that
+ * arrived, submit the parsed commands to the engine, poll its answers into the connections'
+ * output buffers, then post the sends and receives that are due, in one submission. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <mimalloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/assert.h"
+#include "core/error.h"
+#include "net/server.h"
+
+enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
+
+/* Submission queue entries: a receive and a send per connection, and the accept. */
+#define RING_ENTRIES 4096u
+/* Commands parsed and waiting for the engine to take them. */
+#define PENDING_MAX 4096u
+/* Answers moved from the engine per poll. */
+#define POLL_BATCH 512u
+/* How long a stopping server keeps sending answers to clients that are slow to read. */
+#define STOP_GRACE_NS 2000000000ull
+
+enum conn_state {
+	CONN_FREE = 0,
+	CONN_HELLO,   /* connected, waiting for the hello */
+	CONN_OPEN,    /* handshake done */
+	CONN_DRAIN,   /* no more input (peer shut its side, or the server stops): answer what
+	               * was taken, send it, then close */
+	CONN_CLOSING, /* closing: nothing more is read or sent beyond what is queued */
+};
+
+struct conn {
+	int fd;
+	uint32_t gen; /* bumped at every reuse of the slot: stale completions and answers */
+	enum conn_state state;
+	bool recv_busy, send_busy, stalled, discard;
+	uint32_t in_len, in_off;     /* input bytes held, and how many are parsed */
+	size_t out_len, out_sent;    /* output bytes held, and how many are sent */
+	size_t send_len;             /* the send in flight covers [out_sent, send_len) */
+	uint32_t commands;           /* taken from this connection and not yet answered */
+	uint32_t next_free;
+	uint8_t *in;  /* OC_SERVER_INPUT_BYTES */
+	uint8_t *out; /* 2 x output_bytes_max: a send in flight never moves */
+};
+
+/* Who asked for a command's answer. */
+struct tag {
+	uint32_t conn, gen;
+	uint64_t correlation;
+};
+
+struct oc_server {
+	struct oc_server_config cfg;
+	struct oc_engine *e;
+	struct io_uring ring;
+	bool ring_ready;
+	int listen_fd;
+	uint16_t port;
+	bool accept_armed, stopping;
+	uint64_t stop_deadline;
+	struct conn *conns;
+	uint32_t free_head, live;
+	struct oc_command *pending;
+	struct tag *pending_tag;
+	uint32_t pending_head, pending_n; /* [pending_head, pending_n) wait */
+	struct tag *fifo;                 /* [OC_SERVER_INFLIGHT_MAX] */
+	uint32_t fifo_head, fifo_n;
+	uint64_t last_seq;
+	struct oc_response resp[POLL_BATCH];
+	struct oc_server_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t user_data(unsigned op, uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)op << 56 | (uint64_t)(gen & 0xffffffu) << 32 | idx;
+}
+
+static struct io_uring_sqe *sqe_get(struct oc_server *s)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+	if (!sqe) { /* full: hand what is queued to the kernel and take a fresh entry */
+		io_uring_submit(&s->ring);
+		sqe = io_uring_get_sqe(&s->ring);
+	}
+	OC_ASSERT(sqe != NULL);
+	return sqe;
+}
+
+static void log_conn(const char *msg, uint32_t idx, const char *detail)
+{
+	fprintf(stderr, "level=info msg=\"%s\" conn=%u%s%s%s\n", msg, idx,
+		detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
+}
+
+/* ---- output ---- */
+
+/* Appends a frame to a connection's output; false when it does not fit the cap (the client
+ * does not read its answers). */
+static bool out_append(struct oc_server *s, struct conn *c, const void *frame, size_t n)
+{
+	size_t cap = s->cfg.output_bytes_max;
+	if (c->out_len - c->out_sent + n > cap)
+		return false;
+	if (!c->send_busy && c->out_sent) { /* move the unsent bytes to the front */
+		memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
+		c->out_len -= c->out_sent;
+		c->out_sent = 0;
+	}
+	/* A send in flight started at out_sent <= cap, so out_len + n <= 2 cap. */
+	OC_ASSERT(c->out_len + n <= 2 * cap);
+	memcpy(c->out + c->out_len, frame, n);
+	c->out_len += n;
+	return true;
+}
+
+/* Stops reading a connection: it is closed once its queued output is sent (an error frame)
+ * or, when `discard`, at once (a client that does not read). */
+static void conn_close(struct oc_server *s, uint32_t idx, bool discard, const char *why)
+{
+	struct conn *c = &s->conns[idx];
+	if (c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	c->discard = discard;
+	/* Ends a receive in flight (it completes with 0); with discard, a send in flight too. */
+	shutdown(c->fd, discard ? SHUT_RDWR : SHUT_RD);
+	log_conn("connection closing", idx, why);
+}
+
+static void conn_fail(struct oc_server *s, uint32_t idx, enum oc_proto_error code,
+		      const char *message)
+{
+	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
+	size_t n = oc_proto_encode_error(frame, sizeof(frame), 0, code, message);
+	out_append(s, &s->conns[idx], frame, n); /* if it does not fit, the close says enough */
+	s->st.protocol_errors++;
+	char why[300];
+	snprintf(why, sizeof(why), "%s: %s", oc_proto_error_name(code), message);
+	conn_close(s, idx, false, why);
+}
+
+static void conn_free(struct oc_server *s, uint32_t idx)
+{
+	struct conn *c = &s->conns[idx];
+	close(c->fd);
+	mi_free(c->in);
+	mi_free(c->out);
+	uint32_t gen = c->gen + 1;
+	*c = (struct conn){.fd = -1, .gen = gen, .next_free = s->free_head};
+	s->free_head = idx;
+	s->live--;
+	s->st.closed++;
+}
+
+/* ---- input ---- */
+
+static void handshake(struct oc_server *s, uint32_t idx, const uint8_t *frame,
+		      const struct oc_proto_header *h)
+{
+	struct conn *c = &s->conns[idx];
+	struct oc_proto_hello hello;
+	if (h->type != OC_MSG_HELLO) {
+		conn_fail(s, idx, OC_PERR_HANDSHAKE, "the first frame must be a hello");
+		return;
+	}
+	if (oc_proto_decode_hello(frame, &hello) != 0) {
+		conn_fail(s, idx, OC_PERR_FIELD, "reserved hello field not zero");
+		return;
+	}
+	if (hello.version != OC_PROTO_VERSION) {
+		conn_fail(s, idx, OC_PERR_VERSION, "this server speaks protocol version 1");
+		return;
+	}
+	if (s->cfg.token_bytes) {
+		/* Compared in time independent of where the first difference is. */
+		unsigned diff = hello.token_bytes != s->cfg.token_bytes;
+		const uint8_t *want = s->cfg.token;
+		for (size_t i = 0; i < s->cfg.token_bytes; i++)
+			diff |= (unsigned)(want[i] ^ hello.token[i % OC_PROTO_TOKEN_BYTES_MAX]);
+		if (diff) {
+			conn_fail(s, idx, OC_PERR_TOKEN, "bad token");
+			return;
+		}
+	}
+	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, s->last_seq};
+	uint8_t out[OC_PROTO_FRAME_BYTES_MAX];
+	size_t n = oc_proto_encode_welcome(out, sizeof(out), h->correlation, &w);
+	c->state = CONN_OPEN;
+	if (!out_append(s, c, out, n))
+		conn_close(s, idx, true, "no room for the welcome");
+}
+
+/* Parses whole frames of a connection's input: a hello first, then places and cancels into
+ * the pending queue. Stops (stalled) when the queue is full, and at the first bad frame. */
+static void parse(struct oc_server *s, uint32_t idx)
+{
+	struct conn *c = &s->conns[idx];
+	c->stalled = false;
+	while (c->state == CONN_HELLO || c->state == CONN_OPEN || c->state == CONN_DRAIN) {
+		const uint8_t *frame = c->in + c->in_off;
+		struct oc_proto_header h;
+		int n = oc_proto_frame_check(frame, c->in_len - c->in_off, &h);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			conn_fail(s, idx, (enum oc_proto_error)-n, "bad frame");
+			break;
+		}
+		if (c->state == CONN_HELLO) {
+			handshake(s, idx, frame, &h);
+			c->in_off += (uint32_t)n;
+			continue;
+		}
+		if (h.type != OC_MSG_PLACE && h.type != OC_MSG_CANCEL) {
+			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
+				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");
+			break;
+		}
+		if (s->pending_n == PENDING_MAX ||
+		    s->fifo_n + (s->pending_n - s->pending_head) >= OC_SERVER_INFLIGHT_MAX) {
+			c->stalled = true; /* backpressure: parsed again once the engine takes more */
+			break;
+		}
+		if (oc_proto_decode_command(frame, &s->pending[s->pending_n]) != 0) {
+			conn_fail(s, idx, OC_PERR_FIELD, "reserved field not zero");
+			break;
+		}
+		s->pending_tag[s->pending_n++] = (struct tag){idx, c->gen, h.correlation};
+		c->commands++;
+		c->in_off += (uint32_t)n;
+		s->st.commands++;
+	}
+	if (c->in_off) { /* keep the unparsed tail (less than a frame, or stalled) at the front */
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+}
+
+/* ---- the engine ---- */
+
+static void submit_pending(struct oc_server *s)
+{
+	uint32_t waiting = s->pending_n - s->pending_head;
+	if (waiting) {
+		int k = oc_engine_try_submit_burst(s->e, s->pending + s->pending_head, waiting);
+		for (int i = 0; i < k; i++) {
+			uint32_t slot = (s->fifo_head + s->fifo_n++) % OC_SERVER_INFLIGHT_MAX;
+			s->fifo[slot] = s->pending_tag[s->pending_head + (uint32_t)i];
+		}
+		s->pending_head += (uint32_t)k;
+	}
+	if (s->pending_head == s->pending_n)
+		s->pending_head = s->pending_n = 0;
+	else if (s->pending_n == PENDING_MAX && s->pending_head) {
+		uint32_t left = s->pending_n - s->pending_head;
+		memmove(s->pending, s->pending + s->pending_head, left * sizeof(*s->pending));
+		memmove(s->pending_tag, s->pending_tag + s->pending_head,
+			left * sizeof(*s->pending_tag));
+		s->pending_head = 0;
+		s->pending_n = left;
+	}
+}
+
+/* Moves the engine's answers to the connections that asked. Returns how many. */
+static uint32_t poll_answers(struct oc_server *s)
+{
+	int m = oc_engine_poll_burst(s->e, s->resp, POLL_BATCH);
+	for (int i = 0; i < m; i++) {
+		OC_ASSERT(s->fifo_n > 0); /* one answer per command taken */
+		struct tag t = s->fifo[s->fifo_head];
+		s->fifo_head = (s->fifo_head + 1) % OC_SERVER_INFLIGHT_MAX;
+		s->fifo_n--;
+		const struct oc_response *r = &s->resp[i];
+		s->last_seq = r->seq > s->last_seq ? r->seq : s->last_seq;
+		struct conn *c = &s->conns[t.conn];
+		if (c->gen != t.gen || c->state == CONN_FREE) {
+			s->st.dropped_answers++;
+			continue;
+		}
+		c->commands--;
+		if (c->state == CONN_CLOSING) {
+			s->st.dropped_answers++;
+			continue;
+		}
+		uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES];
+		size_t n = oc_proto_encode_answer(frame, sizeof(frame), t.correlation, r);
+		if (!out_append(s, c, frame, n)) {
+			s->st.slow_disconnects++;
+			conn_close(s, t.conn, true, "output cap reached: the client does not read");
+			continue;
+		}
+		s->st.answers++;
+	}
+	return m > 0 ? (uint32_t)m : 0;
+}
+
+/* ---- io_uring ---- */
+
+static void arm_accept(struct oc_server *s)
+{
+	if (s->accept_armed || s->stopping)
+		return;
+	struct io_uring_sqe *sqe = sqe_get(s);
+	io_uring_prep_multishot_accept(sqe, s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, user_data(OP_ACCEPT, 0, 0));
+	s->accept_armed = true;
+}
+
+static void on_accept(struct oc_server *s, int res, unsigned flags)
+{
+	if (!(flags & IORING_CQE_F_MORE))
+		s->accept_armed = false; /* re-armed at the end of the turn */
+	if (res < 0)
+		return; /* a failed accept (the peer gave up, EMFILE): the listener goes on */
+	int fd = res;
+	if (s->stopping || s->live == s->cfg.connections_max) {
+		uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
+		enum oc_proto_error code = s->stopping ? OC_PERR_SHUTDOWN : OC_PERR_OVERLOAD;
+		size_t n = oc_proto_encode_error(frame, sizeof(frame), 0, code,
+						 s->stopping ? "the server is stopping"
+							     : "too many connections");
+		ssize_t sent = send(fd, frame, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)sent; /* best effort: the close says the rest */
+		close(fd);
+		s->st.refused++;
+		return;
+	}
+	uint32_t idx = s->free_head;
+	struct conn *c = &s->conns[idx];
+	s->free_head = c->next_free;
+	s->live++;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->fd = fd;
+	c->state = CONN_HELLO;
+	c->in = mi_malloc(OC_SERVER_INPUT_BYTES);
+	c->out = mi_malloc(2 * s->cfg.output_bytes_max);
+	s->st.accepted++;
+	if (!c->in || !c->out) {
+		conn_close(s, idx, true, "out of memory");
+		return;
+	}
+}
+
+static void on_recv(struct oc_server *s, uint32_t idx, int res)
+{
+	struct conn *c = &s->conns[idx];
+	c->recv_busy = false;
+	if (res <= 0) {
+		/* The peer closed its side (0) or the connection broke: answer what was taken
+		 * from it, then close. */
+		if (c->state == CONN_HELLO || c->state == CONN_OPEN)
+			c->state = res == 0 ? CONN_DRAIN : CONN_CLOSING;
+		if (res < 0)
+			c->discard = true;
+		return;
+	}
+	s->st.recvs++;
+	c->in_len += (uint32_t)res;
+	if (!s->stopping)
+		parse(s, idx);
+}
+
+static void on_send(struct oc_server *s, uint32_t idx, int res)
+{
+	struct conn *c = &s->conns[idx];
+	c->send_busy = false;
+	if (res < 0) {
+		c->discard = true;
+		if (c->state != CONN_CLOSING)
+			conn_close(s, idx, true, strerror(-res));
+		return;
+	}
+	s->st.sends++;
+	c->out_sent += (size_t)res;
+	if (c->out_sent == c->out_len)
+		c->out_sent = c->out_len = 0;
+}
+
+static void reap(struct oc_server *s)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	io_uring_for_each_cqe(&s->ring, head, cqe) {
+		uint64_t d = io_uring_cqe_get_data64(cqe);
+		uint32_t idx = (uint32_t)d, gen = (uint32_t)(d >> 32) & 0xffffffu;
+		unsigned op = (unsigned)(d >> 56);
+		seen++;
+		if (op == OP_ACCEPT) {
+			on_accept(s, cqe->res, cqe->flags);
+			continue;
+		}
+		OC_ASSERT(idx < s->cfg.connections_max && (s->conns[idx].gen & 0xffffffu) == gen);
+		if (op == OP_RECV)
+			on_recv(s, idx, cqe->res);
+		else
+			on_send(s, idx, cqe->res);
+	}
+	io_uring_cq_advance(&s->ring, seen);
+}
+
+/* Posts the receives and sends that are due, and closes the connections that are done. */
+static void post(struct oc_server *s)
+{
+	for (uint32_t idx = 0; idx < s->cfg.connections_max; idx++) {
+		struct conn *c = &s->conns[idx];
+		if (c->state == CONN_FREE)
+			continue;
+		if (c->stalled && !s->stopping)
+			parse(s, idx);
+		if (c->discard && c->state != CONN_CLOSING)
+			conn_close(s, idx, true, "connection broken");
+		bool reading = (c->state == CONN_HELLO || c->state == CONN_OPEN) && !c->stalled &&
+			       !s->stopping;
+		if (reading && !c->recv_busy) {
+			struct io_uring_sqe *sqe = sqe_get(s);
+			io_uring_prep_recv(sqe, c->fd, c->in + c->in_len,
+					   OC_SERVER_INPUT_BYTES - c->in_len, 0);
+			io_uring_sqe_set_data64(sqe, user_data(OP_RECV, idx, c->gen));
+			c->recv_busy = true;
+		}
+		bool sending = c->out_len > c->out_sent && !c->discard;
+		if (sending && !c->send_busy) {
+			struct io_uring_sqe *sqe = sqe_get(s);
+			io_uring_prep_send(sqe, c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+					   MSG_NOSIGNAL);
+			io_uring_sqe_set_data64(sqe, user_data(OP_SEND, idx, c->gen));
+			c->send_busy = true;
+			c->send_len = c->out_len;
+		}
+		/* Done: nothing in flight, nothing owed (or nobody to owe it to). */
+		bool owed = c->commands > 0 && c->state == CONN_DRAIN;
+		bool finished = c->state == CONN_CLOSING || (c->state == CONN_DRAIN && !owed);
+		if (finished && !c->recv_busy && !c->send_busy && (!sending || c->discard))
+			conn_free(s, idx);
+	}
+	arm_accept(s);
+}
+
+int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
+		     uint64_t recovered_seq, struct oc_server **out, char *err, size_t err_bytes)
+{
+	*out = NULL;
+	struct oc_server *s = mi_zalloc(sizeof(*s));
+	if (!s)
+		return oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
+	s->cfg = *cfg;
+	s->e = e;
+	s->last_seq = recovered_seq;
+	s->listen_fd = -1;
+	if (!s->cfg.host)
+		s->cfg.host = "127.0.0.1";
+	if (!s->cfg.connections_max)
+		s->cfg.connections_max = OC_SERVER_DEFAULT_CONNECTIONS_MAX;
+	if (!s->cfg.output_bytes_max)
+		s->cfg.output_bytes_max = OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX;
+	int rc = 0;
+	if (s->cfg.connections_max > OC_SERVER_CONNECTIONS_MAX_LIMIT ||
+	    s->cfg.output_bytes_max < OC_PROTO_FRAME_BYTES_MAX ||
+	    s->cfg.token_bytes > OC_PROTO_TOKEN_BYTES_MAX)
+		rc = oc_error_set(err, err_bytes, -EINVAL,
+				  "server: connections_max <= %u, output_bytes_max >= %u, token "
+				  "<= %u bytes", OC_SERVER_CONNECTIONS_MAX_LIMIT,
+				  OC_PROTO_FRAME_BYTES_MAX, OC_PROTO_TOKEN_BYTES_MAX);
+	s->conns = rc ? NULL : mi_calloc(s->cfg.connections_max, sizeof(*s->conns));
+	s->pending = mi_malloc(PENDING_MAX * sizeof(*s->pending));
+	s->pending_tag = mi_malloc(PENDING_MAX * sizeof(*s->pending_tag));
+	s->fifo = mi_malloc(OC_SERVER_INFLIGHT_MAX * sizeof(*s->fifo));
+	if (!rc && (!s->conns || !s->pending || !s->pending_tag || !s->fifo))
+		rc = oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; !rc && i < s->cfg.connections_max; i++)
+		s->conns[i] = (struct conn){.fd = -1, .next_free = i + 1};
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(cfg->port)};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
+	bool v6 = strchr(s->cfg.host, ':') != NULL;
+	if (!rc && (v6 ? inet_pton(AF_INET6, s->cfg.host, &a6.sin6_addr)
+		       : inet_pton(AF_INET, s->cfg.host, &a4.sin_addr)) != 1)
+		rc = oc_error_set(err, err_bytes, -EINVAL, "listen: '%s' is not a numeric address",
+				  s->cfg.host);
+	if (!rc) {
+		s->listen_fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int one = 1;
+		setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		const struct sockaddr *a = v6 ? (const struct sockaddr *)&a6
+					      : (const struct sockaddr *)&a4;
+		socklen_t alen = v6 ? sizeof(a6) : sizeof(a4);
+		if (s->listen_fd < 0 || bind(s->listen_fd, a, alen) != 0 ||
+		    listen(s->listen_fd, 4096) != 0)
+			rc = oc_error_set(err, err_bytes, -errno, "listen on %s port %u: %s",
+					  s->cfg.host, cfg->port, strerror(errno));
+	}
+	if (!rc) {
+		struct sockaddr_storage got;
+		socklen_t glen = sizeof(got);
+		getsockname(s->listen_fd, (struct sockaddr *)&got, &glen);
+		s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+				   : ((struct sockaddr_in *)&got)->sin_port);
+		rc = io_uring_queue_init(RING_ENTRIES, &s->ring, 0);
+		s->ring_ready = rc == 0;
+		if (rc)
+			rc = oc_error_set(err, err_bytes, rc, "io_uring_queue_init: %s",
+					  strerror(-rc));
+	}
+	if (rc) {
+		oc_server_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+uint16_t oc_server_port(const struct oc_server *s) { return s->port; }
+
+/* The server has answered and sent everything it owes (or the grace period is over). */
+static bool drained(struct oc_server *s)
+{
+	if (s->fifo_n || s->pending_n)
+		return false;
+	if (now_ns() > s->stop_deadline)
+		return true;
+	for (uint32_t idx = 0; idx < s->cfg.connections_max; idx++) {
+		const struct conn *c = &s->conns[idx];
+		if (c->state != CONN_FREE && (c->out_len > c->out_sent || c->send_busy) &&
+		    !c->discard)
+			return false;
+	}
+	return true;
+}
+
+int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
+{
+	arm_accept(s);
+	for (;;) {
+		s->st.loop_turns++;
+		if (*stop && !s->stopping) {
+			s->stopping = true;
+			s->stop_deadline = now_ns() + STOP_GRACE_NS;
+			shutdown(s->listen_fd, SHUT_RDWR); /* ends the accept */
+			fprintf(stderr, "level=info msg=\"stopping: answering what was taken\" "
+					"in_flight=%u\n", s->fifo_n + s->pending_n - s->pending_head);
+		}
+		reap(s);
+		submit_pending(s);
+		uint32_t answered = poll_answers(s);
+		post(s);
+		if (s->stopping && drained(s))
+			break;
+		/* Answers are coming: look again soon. Otherwise sleep until a socket moves (or
+		 * a tenth of a second, to see a stop request). */
+		bool busy = s->fifo_n || s->pending_n;
+		struct __kernel_timespec wait = {0, busy ? (answered ? 0 : 20000) : 100000000};
+		struct io_uring_cqe *cqe;
+		int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);
+		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+			return rc;
+	}
+	for (uint32_t idx = 0; idx < s->cfg.connections_max; idx++)
+		if (s->conns[idx].state != CONN_FREE)
+			shutdown(s->conns[idx].fd, SHUT_RDWR);
+	return 0;
+}
+
+void oc_server_stats(const struct oc_server *s, struct oc_server_stats *out) { *out = s->st; }
+
+void oc_server_free(struct oc_server *s)
+{
+	if (!s)
+		return;
+	if (s->ring_ready)
+		io_uring_queue_exit(&s->ring); /* before the sockets: nothing is in flight after */
+	for (uint32_t i = 0; s->conns && i < s->cfg.connections_max; i++)
+		if (s->conns[i].state != CONN_FREE) {
+			close(s->conns[i].fd);
+			mi_free(s->conns[i].in);
+			mi_free(s->conns[i].out);
+		}
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	mi_free(s->conns);
+	mi_free(s->pending);
+	mi_free(s->pending_tag);
+	mi_free(s->fifo);
+	mi_free(s);
+}

@@ -1,0 +1,61 @@
+/* server.h: the network front of ordercored: one thread that accepts TCP connections, reads
+ * frames of the wire protocol (protocol.h), hands place and cancel commands to the engine (it
+ * is the engine's submitter and poller), and sends each answer back to the connection that
+ * asked, once the engine releases it (with a data_dir: once durable). All socket I/O goes
+ * through one io_uring; one submission per loop turn carries every receive and send.
+ *
+ * Limits: connections_max connections (one more is told "overload" and closed); each
+ * connection reads into a buffer of OC_SERVER_INPUT_BYTES and answers go out of a buffer of
+ * output_bytes_max bytes: a client that stops reading is disconnected when its answers no
+ * longer fit, and the others go on. When the engine does not take commands (its admission
+ * window or rings are full) the server stops reading sockets until it does (backpressure). */
+#ifndef OC_SERVER_H
+#define OC_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ordercore/ordercore.h"
+#include "ordercore/protocol.h"
+
+/* Bytes a connection's input buffer holds: many frames per receive. */
+#define OC_SERVER_INPUT_BYTES (16u << 10)
+/* Defaults of the configurable limits. */
+#define OC_SERVER_DEFAULT_CONNECTIONS_MAX 1024u
+#define OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX (256u << 10)
+#define OC_SERVER_CONNECTIONS_MAX_LIMIT 65536u
+/* Commands taken from sockets and not yet answered (submitted or waiting to be). */
+#define OC_SERVER_INFLIGHT_MAX (1u << 16)
+
+struct oc_server_config {
+	const char *host;            /* address to bind; "127.0.0.1" when NULL */
+	uint16_t port;               /* 0: any free port (see oc_server_port) */
+	const void *token;           /* shared secret the hello must carry; NULL: none */
+	size_t token_bytes;
+	uint32_t connections_max;    /* 0: the default */
+	size_t output_bytes_max;     /* per connection; 0: the default */
+};
+
+struct oc_server_stats {
+	uint64_t accepted, refused, closed, protocol_errors, slow_disconnects;
+	uint64_t commands, answers, dropped_answers; /* dropped: the connection had gone */
+	uint64_t recvs, sends, loop_turns;
+};
+
+struct oc_server;
+
+/* Binds and listens, and sets up the io_uring. The engine must be started, and this thread
+ * becomes its only submitter and poller. 0 or -errno with a reason in err. */
+int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
+		     uint64_t recovered_seq, struct oc_server **out, char *err, size_t err_bytes);
+/* The port bound. */
+uint16_t oc_server_port(const struct oc_server *s);
+/* Serves until *stop becomes non-zero; then stops accepting and reading, answers every
+ * command already taken, sends what it can within a grace period, and closes every
+ * connection. 0 or -errno when the ring fails. */
+int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop);
+void oc_server_stats(const struct oc_server *s, struct oc_server_stats *out);
+void oc_server_free(struct oc_server *s);
+
+#endif

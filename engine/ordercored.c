@@ -1,0 +1,247 @@
+/* ordercored.c: the daemon. It owns the process: its configuration (an INI file read with
+ * inih, then the command-line flags, which override it), the engine it creates, recovers and
+ * starts, the network server that feeds it, the signal handling (SIGTERM and SIGINT stop it
+ * cleanly: stop accepting, answer what was taken, take the final snapshot) and its log, one
+ * key=value line per event on stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/server.h"
+#include "ordercore/ordercore.h"
+
+static const char usage[] =
+	"usage: ordercored --dataset DIR [options]\n"
+	"\n"
+	"Runs the ordercore engine behind the wire protocol (docs/protocol.md).\n"
+	"\n"
+	"Options (each may also be set in the --config file; flags win):\n"
+	"  --config FILE           INI file: keys below, in a [ordercored] section\n"
+	"  --dataset DIR           dataset directory (skus.csv, warehouses.csv, stock.csv)\n"
+	"  --listen HOST:PORT      address to serve (default 127.0.0.1:7411); a non-loopback\n"
+	"                          address needs --token\n"
+	"  --token SECRET          shared secret every client must send in its hello\n"
+	"  --data-dir DIR          log and snapshots there (default: in memory, nothing kept)\n"
+	"  --durability MODE       sync (default), async or none\n"
+	"  --threads N             engine worker threads (default: cores - 1)\n"
+	"  --shards N              inventory shards (default 4)\n"
+	"  --orders-max N          orders the engine can hold (default 1048576)\n"
+	"  --connections-max N     connections served at once (default 1024)\n"
+	"  --output-bytes-max N    answers buffered per connection before a client that does\n"
+	"                          not read is disconnected (default 262144)\n"
+	"  --snapshot-every N      a snapshot every N commands (default 4194304; 0: never)\n"
+	"  --help                  this text\n"
+	"\n"
+	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
+	"connections_max, output_bytes_max, snapshot_every.\n"
+	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
+	"or configuration error.\n";
+
+/* Every setting as text, as the INI file or a flag gave it (flags are applied last), indexed
+ * by enum key; the long options below are in the same order. */
+enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
+	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY, KEY_COUNT };
+
+static const char *const keys[KEY_COUNT] = {
+	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
+	"orders_max", "connections_max", "output_bytes_max", "snapshot_every"};
+
+static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "level=error msg=\"");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\"\n");
+	exit(status);
+}
+
+static int ini_entry(void *user, const char *section, const char *name, const char *value)
+{
+	if (strcmp(section, "ordercored") != 0)
+		die(2, "config: unknown section [%s]%s", section, "");
+	const char **set = user;
+	for (unsigned i = 0; i < KEY_COUNT; i++)
+		if (strcmp(name, keys[i]) == 0) {
+			set[i] = strdup(value);
+			return 1;
+		}
+	die(2, "config: unknown key %s%s", name, "");
+}
+
+static uint64_t number(const char *name, const char *text, uint64_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max)
+		die(2, "%s: not a whole number in range: '%s'", name, text);
+	return v;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* HOST:PORT, [V6]:PORT or PORT. */
+static void parse_listen(const char *text, char *host, size_t host_bytes, uint16_t *port)
+{
+	const char *colon = strrchr(text, ':');
+	const char *h = "127.0.0.1", *p = text;
+	size_t hlen = strlen(h);
+	if (colon) {
+		h = text;
+		hlen = (size_t)(colon - text);
+		p = colon + 1;
+		if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+			h++;
+			hlen -= 2;
+		}
+	}
+	if (hlen == 0 || hlen >= host_bytes)
+		die(2, "--listen: bad address '%s'%s", text, "");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)number("--listen port", p, 65535);
+}
+
+static int loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"dataset", required_argument, 0, 0}, {"listen", required_argument, 0, 0},
+		{"token", required_argument, 0, 0}, {"data-dir", required_argument, 0, 0},
+		{"durability", required_argument, 0, 0}, {"threads", required_argument, 0, 0},
+		{"shards", required_argument, 0, 0}, {"orders-max", required_argument, 0, 0},
+		{"connections-max", required_argument, 0, 0},
+		{"output-bytes-max", required_argument, 0, 0},
+		{"snapshot-every", required_argument, 0, 0},
+		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
+	const char *config = NULL;
+	int c, idx;
+	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (c == 'c')
+			config = optarg;
+		else if (c == 0)
+			flags[idx] = optarg; /* options[] follows enum key */
+		else {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		die(2, "unexpected argument '%s'%s", argv[optind], "");
+	if (config) {
+		int rc = ini_parse(config, ini_entry, file);
+		if (rc < 0)
+			die(2, "config: cannot read %s%s", config, "");
+		if (rc > 0) {
+			char line[16];
+			snprintf(line, sizeof(line), "%d", rc);
+			die(2, "config: %s: syntax error on line %s", config, line);
+		}
+	}
+	for (unsigned i = 0; i < KEY_COUNT; i++)
+		set[i] = flags[i] ? flags[i] : file[i];
+	if (!set[K_DATASET])
+		die(2, "--dataset is required (or dataset= in the config)%s%s", "", "");
+
+	struct oc_config cfg;
+	oc_config_init(&cfg);
+	cfg.dataset_dir = set[K_DATASET];
+	cfg.data_dir = set[K_DATA_DIR];
+	if (set[K_DURABILITY]) {
+		static const char *const modes[] = {"sync", "async", "none"};
+		unsigned m = 0;
+		while (m < 3 && strcmp(set[K_DURABILITY], modes[m]))
+			m++;
+		if (m == 3)
+			die(2, "durability is sync, async or none, not '%s'%s", set[K_DURABILITY], "");
+		cfg.durability = m;
+	}
+	if (set[K_THREADS])
+		cfg.threads = (uint32_t)number("threads", set[K_THREADS], 64);
+	if (set[K_SHARDS])
+		cfg.shards = (uint32_t)number("shards", set[K_SHARDS], 64);
+	if (set[K_ORDERS_MAX])
+		cfg.orders_max = (uint32_t)number("orders_max", set[K_ORDERS_MAX], UINT32_MAX);
+	if (set[K_SNAPSHOT_EVERY])
+		cfg.snapshot_records = number("snapshot_every", set[K_SNAPSHOT_EVERY], UINT64_MAX);
+	struct oc_server_config sc = {0};
+	char host[256];
+	uint16_t port = 7411;
+	snprintf(host, sizeof(host), "127.0.0.1");
+	if (set[K_LISTEN])
+		parse_listen(set[K_LISTEN], host, sizeof(host), &port);
+	sc.host = host;
+	sc.port = port;
+	if (set[K_TOKEN]) {
+		sc.token = set[K_TOKEN];
+		sc.token_bytes = strlen(set[K_TOKEN]);
+	}
+	if (!loopback(host) && !sc.token_bytes)
+		die(2, "refusing to listen on %s without a token (--token)%s", host, "");
+	if (set[K_CONNECTIONS_MAX])
+		sc.connections_max = (uint32_t)number("connections_max", set[K_CONNECTIONS_MAX],
+						      OC_SERVER_CONNECTIONS_MAX_LIMIT);
+	if (set[K_OUTPUT_BYTES_MAX])
+		sc.output_bytes_max = number("output_bytes_max", set[K_OUTPUT_BYTES_MAX], 1u << 30);
+
+	char err[512];
+	struct oc_engine *e;
+	if (oc_engine_create(&cfg, &e, err, sizeof(err)) != 0)
+		die(1, "engine: %s%s", err, "");
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	fprintf(stderr, "level=info msg=\"recovered\" data_dir=%s snapshot=%" PRIu64
+			" commands=%" PRIu64 "\n", cfg.data_dir ? cfg.data_dir : "(none)",
+		st.restored_seq, st.recovered);
+	if (oc_engine_start(e) != 0)
+		die(1, "engine start failed (log replay)%s%s", "", "");
+	struct oc_server *srv;
+	if (oc_server_create(&sc, e, st.recovered, &srv, err, sizeof(err)) != 0) {
+		oc_engine_stop(e);
+		oc_engine_free(e);
+		die(1, "server: %s%s", err, "");
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fprintf(stderr, "level=info msg=\"listening\" host=%s port=%u token=%s durability=%s\n",
+		host, oc_server_port(srv), sc.token_bytes ? "yes" : "no",
+		set[K_DURABILITY] ? set[K_DURABILITY] : "sync");
+	int rc = oc_server_run(srv, &stop_requested);
+	struct oc_server_stats ss;
+	oc_server_stats(srv, &ss);
+	int stopped = oc_engine_stop(e);
+	oc_engine_stats(e, &st);
+	fprintf(stderr, "level=info msg=\"stopped\" connections=%" PRIu64 " refused=%" PRIu64
+			" commands=%" PRIu64 " answers=%" PRIu64 " dropped_answers=%" PRIu64
+			" protocol_errors=%" PRIu64 " slow_disconnects=%" PRIu64
+			" snapshot=%" PRIu64 "\n", ss.accepted, ss.refused, ss.commands, ss.answers,
+		ss.dropped_answers, ss.protocol_errors, ss.slow_disconnects, st.snapshot_seq);
+	oc_server_free(srv);
+	oc_engine_free(e);
+	if (rc || stopped) {
+		fprintf(stderr, "level=error msg=\"unclean stop\" server=%d engine=%d\n", rc, stopped);
+		return 1;
+	}
+	return 0;
+}
