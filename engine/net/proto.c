@@ -196,7 +196,8 @@ size_t oc_proto_encode_hello(void *buf, size_t cap, uint64_t correlation, const 
 {
 	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_HELLO_BODY_BYTES + token_bytes;
 	uint8_t *p = buf;
-	if (token_bytes > OC_PROTO_TOKEN_BYTES_MAX || !header(p, cap, bytes, OC_MSG_HELLO, correlation))
+	if (token_bytes > OC_PROTO_TOKEN_BYTES_MAX || (token_bytes && !token) ||
+	    !header(p, cap, bytes, OC_MSG_HELLO, correlation))
 		return 0;
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 	put16(b, OC_PROTO_VERSION);
@@ -220,24 +221,29 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
+size_t oc_proto_command_bytes(const struct oc_command *c)
+{
+	if (c->type == OC_CMD_CANCEL)
+		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
+	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
+		return OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
+		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
+	return 0;
+}
+
 size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 			       const struct oc_command *c)
 {
 	uint8_t *p = buf;
+	size_t bytes = oc_proto_command_bytes(c);
+	if (!bytes || !header(p, cap, bytes, c->type == OC_CMD_CANCEL ? OC_MSG_CANCEL : OC_MSG_PLACE,
+			      correlation))
+		return 0;
 	if (c->type == OC_CMD_CANCEL) {
-		size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
-		if (!header(p, cap, bytes, OC_MSG_CANCEL, correlation))
-			return 0;
 		put64(p + OC_PROTO_HEADER_BYTES, c->key);
 		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
 		return bytes;
 	}
-	if (c->type != OC_CMD_PLACE || c->line_count == 0 || c->line_count > OC_ORDER_LINES_MAX)
-		return 0;
-	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
-		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
-	if (!header(p, cap, bytes, OC_MSG_PLACE, correlation))
-		return 0;
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 	put64(b, c->key);
 	put64(b + 8, c->customer);
@@ -276,7 +282,7 @@ size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
 size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
 			     enum oc_proto_error code, const char *message)
 {
-	size_t n = strlen(message);
+	size_t n = message ? strlen(message) : 0;
 	n = n < OC_PROTO_MESSAGE_BYTES_MAX ? n : OC_PROTO_MESSAGE_BYTES_MAX;
 	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_ERROR_BODY_BYTES + n;
 	uint8_t *p = buf;
@@ -285,7 +291,8 @@ size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 	put16(b, (uint16_t)code);
 	put16(b + 2, (uint16_t)n);
-	memcpy(b + 8, message, n);
+	if (n)
+		memcpy(b + 8, message, n);
 	return bytes;
 }
 

@@ -58,7 +58,8 @@ enum oc_proto_error {
 	OC_PERR_NONE = 0,
 	OC_PERR_FRAME_LENGTH = 1, /* frame_bytes < 16 or > OC_PROTO_FRAME_BYTES_MAX */
 	OC_PERR_VERSION = 2,      /* a version this side does not speak */
-	OC_PERR_TYPE = 3,         /* an unknown type, or one this side does not receive */
+	OC_PERR_TYPE = 3,         /* an unknown type, or one this side does not receive (the
+	                           * codec knows types, not directions: the reader checks) */
 	OC_PERR_BODY_LENGTH = 4,  /* the body's own lengths disagree with frame_bytes */
 	OC_PERR_FIELD = 5,        /* a reserved field or flag is not zero */
 	OC_PERR_HANDSHAKE = 6,    /* the first frame is not a hello, or a second hello */
@@ -91,7 +92,8 @@ struct oc_proto_welcome {
 struct oc_proto_error_body {
 	uint16_t code; /* enum oc_proto_error */
 	uint16_t message_bytes;
-	char message[OC_PROTO_MESSAGE_BYTES_MAX + 1]; /* NUL-terminated when decoded */
+	char message[OC_PROTO_MESSAGE_BYTES_MAX + 1]; /* NUL-terminated when decoded; a NUL
+	                                               * inside it: message_bytes says */
 };
 
 /* Checks the frame at the start of buf[0..len): the length in range, the version, zero
@@ -113,9 +115,12 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
+/* The frame length of a command: a place of 1..16 lines or a cancel; 0 for anything else. */
+size_t oc_proto_command_bytes(const struct oc_command *c);
+
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
- * when it does not fit (or, for a command, it is neither a place of 1..16 lines nor a
- * cancel; for a hello, the token is too long). */
+ * when it does not fit (or, for a command, oc_proto_command_bytes is 0; for a hello, the
+ * token is too long, or NULL with token_bytes > 0). */
 size_t oc_proto_encode_hello(void *buf, size_t cap, uint64_t correlation, const void *token,
 			     size_t token_bytes);
 size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
@@ -124,7 +129,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 			       const struct oc_command *c);
 size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
 			      const struct oc_response *r);
-/* The message is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
+/* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
 size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
 			     enum oc_proto_error code, const char *message);
 

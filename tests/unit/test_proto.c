@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <endian.h>
 #include <string.h>
 
 #include "ordercore/protocol.h"
@@ -127,10 +128,12 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 static void raw(uint32_t len, uint8_t version, uint8_t type, uint16_t flags)
 {
 	memset(buf, 0, sizeof(buf));
-	memcpy(buf, &len, 4);
+	uint32_t len_le = htole32(len);
+	uint16_t flags_le = htole16(flags);
+	memcpy(buf, &len_le, 4);
 	buf[4] = version;
 	buf[5] = type;
-	memcpy(buf + 6, &flags, 2);
+	memcpy(buf + 6, &flags_le, 2);
 }
 
 static int check(size_t have)

@@ -1,0 +1,420 @@
+/* test_daemon.c: ordercored on loopback, a real daemon process on real TCP (issue 4):
+ * - a gateway written only against client.h places, cancels and retries orders;
+ * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
+ *   version; a bad token; a truncated frame; inner lengths that disagree with the frame) gets
+ *   an error frame or a disconnect, and a client beside it is not affected;
+ * - a client that stops reading is disconnected at its output cap, the others go on;
+ * - 1,000 connections at once;
+ * - stop (SIGTERM) and start again: every acknowledged order is still there.
+ * The daemon's path comes from the build (OC_ORDERCORED); its log goes to a file in the
+ * scratch directory, where the test reads the port it listens on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oc_test.h"
+#include "ordercore/client.h"
+#include "ordercore/protocol.h"
+#include "pipeline_util.h"
+
+#define SKU 700001u
+#define ORDERS_MAX "400000"
+#define STOCK 50u
+#define TOKEN "t0ken"
+
+static char scratch[1024], dataset[1100];
+
+struct daemon {
+	pid_t pid;
+	uint16_t port;
+	char log[1200];
+};
+
+static int setup(void **state)
+{
+	oc_test_scratch_dir(scratch, sizeof(scratch), "test_daemon");
+	snprintf(dataset, sizeof(dataset), "%s/ds", scratch);
+	char cmd[2400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dataset);
+	if (system(cmd) != 0)
+		return -1;
+	static const struct pl_sku skus[] = {{SKU, 0}, {SKU + 1, 0}};
+	static const struct pl_warehouse wh[] = {{"W", 50.0, 8.0, "EU"}};
+	static const struct pl_stock stock[] = {{SKU, "W", STOCK}, {SKU + 1, "W", 1000000}};
+	struct pl_dataset d = {skus, 2, wh, 1, stock, 2};
+	pl_dataset_write(dataset, &d);
+	/* 1,000 client sockets here and 1,000 in the daemon. */
+	struct rlimit r;
+	getrlimit(RLIMIT_NOFILE, &r);
+	r.rlim_cur = r.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &r);
+	return 0;
+}
+
+/* Starts ordercored with the extra arguments (NULL-terminated) and waits until it listens. */
+static void daemon_start(struct daemon *d, const char *data_dir, const char *const *extra)
+{
+	snprintf(d->log, sizeof(d->log), "%s/ordercored.log", scratch);
+	unlink(d->log);
+	const char *argv[32] = {OC_ORDERCORED, "--dataset", dataset, "--listen", "127.0.0.1:0",
+				"--threads", "1", "--orders-max", ORDERS_MAX};
+	int argc = 9;
+	if (data_dir) {
+		argv[argc++] = "--data-dir";
+		argv[argc++] = data_dir;
+	}
+	for (; extra && *extra; extra++)
+		argv[argc++] = *extra;
+	argv[argc] = NULL;
+	d->pid = fork();
+	assert_true(d->pid >= 0);
+	if (d->pid == 0) {
+		FILE *f = freopen(d->log, "w", stderr);
+		(void)f;
+		execv(OC_ORDERCORED, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) { /* 10 s */
+		FILE *f = fopen(d->log, "r");
+		char line[512];
+		while (f && fgets(line, sizeof(line), f)) {
+			const char *p = strstr(line, "msg=\"listening\"");
+			if (p && (p = strstr(line, " port=")) != NULL) {
+				d->port = (uint16_t)atoi(p + 6);
+				fclose(f);
+				return;
+			}
+		}
+		if (f)
+			fclose(f);
+		usleep(20000);
+	}
+	fail_msg("ordercored did not start; see %s", d->log);
+}
+
+/* SIGTERM, and the exit status (0 after a clean stop). */
+static int daemon_stop(struct daemon *d)
+{
+	kill(d->pid, SIGTERM);
+	int status;
+	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static struct oc_client *client(const struct daemon *d, const char *token)
+{
+	struct oc_client_config cfg = {.host = "127.0.0.1", .port = d->port, .token = token,
+				       .token_bytes = token ? strlen(token) : 0};
+	struct oc_client *c = NULL;
+	char err[300];
+	int rc = oc_client_connect(&cfg, &c, err, sizeof(err));
+	if (rc)
+		fail_msg("connect: %d %s", rc, err);
+	return c;
+}
+
+static struct oc_command place(uint64_t key, uint64_t customer, uint64_t sku, uint32_t qty)
+{
+	struct oc_command c = pl_place(key, customer, 0);
+	pl_line_add(&c, sku, qty);
+	return c;
+}
+
+/* Sends n commands pipelined and reads their n answers (in order, correlation = index). */
+static void round_trip(struct oc_client *c, const struct oc_command *cmds, uint32_t n,
+		       struct oc_response *out)
+{
+	uint32_t queued = 0, got = 0;
+	while (got < n) {
+		while (queued < n && oc_client_queue(c, &cmds[queued], queued) == 0)
+			queued++;
+		int rc = oc_client_flush(c, 0);
+		assert_true(rc == 0 || rc == -EAGAIN);
+		struct oc_client_answer a[256];
+		int m = oc_client_receive(c, a, 256, queued == n);
+		if (m < 0)
+			fail_msg("receive: %d %s", m, oc_client_error(c));
+		for (int i = 0; i < m; i++) {
+			assert_int_equal(a[i].correlation, got);
+			out[got++] = a[i].response;
+		}
+	}
+}
+
+static void test_client_places_cancels_and_retries(void **state)
+{
+	struct daemon d;
+	daemon_start(&d, NULL, NULL);
+	struct oc_client *c = client(&d, NULL);
+	struct oc_command cmds[4] = {place(1, 10, SKU, 2), place(2, 11, SKU + 1, 5),
+				     pl_cancel(1, 10), place(1, 10, SKU, 2)};
+	struct oc_response r[4];
+	round_trip(c, cmds, 4, r);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[1], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[2], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_expect(&r[3], OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* the original answer again */
+	assert_true(r[3].flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(r[3].original_seq, r[0].seq);
+	/* A stream of 20,000 pipelined orders for a SKU with 50 units: exactly 50 accepted. */
+	enum { N = 20000 };
+	static struct oc_command many[N];
+	static struct oc_response ans[N];
+	for (uint32_t i = 0; i < N; i++)
+		many[i] = place(1000 + i, 100 + i, SKU, 1);
+	round_trip(c, many, N, ans);
+	uint32_t accepted = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(ans[i].key, 1000 + i);
+		accepted += ans[i].status == OC_STATUS_ACCEPTED;
+	}
+	assert_int_equal(accepted, STOCK - 2 + 2); /* the cancel gave 2 back; the retry took none */
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+/* ---- raw sockets, for what client.h would never send ---- */
+
+static int raw_connect(const struct daemon *d)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(d->port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Reads until the server closes (or 5 s); returns the error code of the error frame it sent
+ * first, 0 when it closed without one. */
+static int raw_outcome(int fd)
+{
+	uint8_t buf[4096];
+	size_t have = 0;
+	for (int i = 0; i < 250; i++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + have, sizeof(buf) - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	size_t at = 0;
+	while (at < have) { /* skip a welcome: the error follows it */
+		struct oc_proto_header h;
+		int n = oc_proto_frame_check(buf + at, have - at, &h);
+		if (n <= 0)
+			return -1;
+		if (h.type == OC_MSG_ERROR) {
+			struct oc_proto_error_body e;
+			assert_int_equal(oc_proto_decode_error(buf + at, &e), 0);
+			return e.code;
+		}
+		at += (size_t)n;
+	}
+	return 0;
+}
+
+static int raw_case(const struct daemon *d, bool hello, const void *bytes, size_t n)
+{
+	int fd = raw_connect(d);
+	uint8_t h[64];
+	if (hello) {
+		size_t k = oc_proto_encode_hello(h, sizeof(h), 1, TOKEN, strlen(TOKEN));
+		assert_int_equal(send(fd, h, k, MSG_NOSIGNAL), (ssize_t)k);
+	}
+	if (n)
+		assert_int_equal(send(fd, bytes, n, MSG_NOSIGNAL), (ssize_t)n);
+	shutdown(fd, SHUT_WR);
+	return raw_outcome(fd);
+}
+
+static void header(uint8_t *b, uint32_t len, uint8_t version, uint8_t type)
+{
+	memset(b, 0, 32);
+	uint32_t len_le = htole32(len);
+	memcpy(b, &len_le, 4);
+	b[4] = version;
+	b[5] = type;
+}
+
+static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
+{
+	struct daemon d;
+	static const char *const token[] = {"--token", TOKEN, NULL};
+	daemon_start(&d, NULL, token);
+	struct oc_client *good = client(&d, TOKEN);
+	uint8_t b[2 * OC_PROTO_FRAME_BYTES_MAX];
+	static const uint32_t lengths[] = {0, 15, OC_PROTO_FRAME_BYTES_MAX + 1, UINT32_MAX};
+	for (unsigned i = 0; i < 4; i++) {
+		header(b, lengths[i], 1, OC_MSG_PLACE);
+		assert_int_equal(raw_case(&d, true, b, 16), OC_PERR_FRAME_LENGTH);
+	}
+	/* max - 1 and max: in range, but no place is that long: body length. */
+	for (uint32_t len = OC_PROTO_FRAME_BYTES_MAX - 1; len <= OC_PROTO_FRAME_BYTES_MAX; len++) {
+		memset(b, 0, sizeof(b));
+		header(b, len, 1, OC_MSG_PLACE);
+		assert_int_equal(raw_case(&d, true, b, len), OC_PERR_BODY_LENGTH);
+	}
+	header(b, 32, 1, 99);
+	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_TYPE);
+	header(b, 32, 2, OC_MSG_CANCEL);
+	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_VERSION);
+	/* A place whose line count disagrees with its length. */
+	struct oc_command cmd = place(5, 5, SKU + 1, 1);
+	size_t n = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
+	b[16 + 18] = 2;
+	assert_int_equal(raw_case(&d, true, b, n), OC_PERR_BODY_LENGTH);
+	/* No hello first; a bad token. */
+	n = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
+	assert_int_equal(raw_case(&d, false, b, n), OC_PERR_HANDSHAKE);
+	n = oc_proto_encode_hello(b, sizeof(b), 1, "wrong", 5);
+	assert_int_equal(raw_case(&d, false, b, n), OC_PERR_TOKEN);
+	/* A truncated frame, then the client goes: no answer, no error, just the close. */
+	n = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
+	assert_int_equal(raw_case(&d, true, b, n - 3), 0);
+	/* The good client never noticed. */
+	struct oc_command ok[2] = {place(900, 9, SKU + 1, 1), pl_cancel(900, 9)};
+	struct oc_response r[2];
+	round_trip(good, ok, 2, r);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[1], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	oc_client_close(good);
+	assert_int_equal(daemon_stop(&d), 0);
+	/* The daemon said what happened, one line per connection. */
+	char cmdline[1400];
+	snprintf(cmdline, sizeof(cmdline), "grep -c 'connection closing' '%s' >/dev/null", d.log);
+	assert_int_equal(system(cmdline), 0);
+}
+
+static void test_client_that_stops_reading_is_disconnected(void **state)
+{
+	struct daemon d;
+	static const char *const cap[] = {"--output-bytes-max", "4096", NULL};
+	daemon_start(&d, NULL, cap);
+	/* A raw client with a small receive buffer sends many orders and never reads. */
+	int slow = socket(AF_INET, SOCK_STREAM, 0);
+	int small = 4096;
+	setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(d.port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(connect(slow, (struct sockaddr *)&a, sizeof(a)), 0);
+	static uint8_t b[8 << 20]; /* more answers than the kernel's socket buffers hold */
+	size_t n = oc_proto_encode_hello(b, sizeof(b), 1, NULL, 0);
+	struct oc_command cmd = place(1, 1, SKU + 1, 1);
+	while (n + 64 < sizeof(b)) { /* 150,000 orders of 1 unit: ~7 MB of answers */
+		cmd.key++;
+		n += oc_proto_encode_command(b + n, sizeof(b) - n, cmd.key, &cmd);
+	}
+	int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+	size_t sent = 0;
+	for (int i = 0; i < 500 && sent < n; i++) { /* until the server stops reading us */
+		ssize_t k = send(slow, b + sent, n - sent, flags);
+		if (k > 0)
+			sent += (size_t)k;
+		else if (k < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break; /* disconnected */
+		else
+			usleep(10000);
+	}
+	/* Meanwhile a reading client is served. */
+	struct oc_client *c = client(&d, NULL);
+	struct oc_command ok[1] = {place(5000000, 77, SKU + 1, 1)};
+	struct oc_response r[1];
+	round_trip(c, ok, 1, r);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	oc_client_close(c);
+	close(slow);
+	assert_int_equal(daemon_stop(&d), 0);
+	char cmdline[1400];
+	snprintf(cmdline, sizeof(cmdline), "grep -q 'slow_disconnects=1 ' '%s'", d.log);
+	if (system(cmdline) != 0)
+		fail_msg("no slow consumer was disconnected; see %s", d.log);
+}
+
+static void test_thousand_connections(void **state)
+{
+	enum { CONNS = 1000 };
+	struct daemon d;
+	static const char *const many[] = {"--connections-max", "1100", NULL};
+	daemon_start(&d, NULL, many);
+	static struct oc_client *c[CONNS];
+	for (uint32_t i = 0; i < CONNS; i++)
+		c[i] = client(&d, NULL);
+	for (uint32_t i = 0; i < CONNS; i++) {
+		struct oc_command cmd = place(10000 + i, 1 + i, SKU + 1, 1);
+		assert_int_equal(oc_client_queue(c[i], &cmd, i), 0);
+		assert_int_equal(oc_client_flush(c[i], 1), 0);
+	}
+	for (uint32_t i = 0; i < CONNS; i++) {
+		struct oc_client_answer a;
+		int m = oc_client_receive(c[i], &a, 1, 1);
+		if (m != 1)
+			fail_msg("connection %u: %d %s", i, m, oc_client_error(c[i]));
+		assert_int_equal(a.correlation, i);
+		pl_expect(&a.response, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		oc_client_close(c[i]);
+	}
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+static void test_stop_and_start_keep_every_acknowledged_order(void **state)
+{
+	char data[1200];
+	snprintf(data, sizeof(data), "%s/data", scratch);
+	struct daemon d;
+	daemon_start(&d, data, NULL);
+	enum { N = 5000 };
+	static struct oc_command cmds[N];
+	static struct oc_response first[N], again[N];
+	for (uint32_t i = 0; i < N; i++) /* the SKU with 50 units: most are rejected */
+		cmds[i] = place(70000 + i, 1 + i % 300, i % 3 ? SKU + 1 : SKU, 1);
+	struct oc_client *c = client(&d, NULL);
+	round_trip(c, cmds, N, first);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+
+	daemon_start(&d, data, NULL);
+	c = client(&d, NULL);
+	assert_true(oc_client_last_seq(c) >= N);
+	round_trip(c, cmds, N, again);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_true(again[i].flags & OC_RESPONSE_DUPLICATE);
+		assert_int_equal(again[i].status, first[i].status);
+		assert_int_equal(again[i].reason, first[i].reason);
+		assert_int_equal(again[i].original_seq, first[i].seq);
+	}
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_client_places_cancels_and_retries),
+	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
+	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
+	    cmocka_unit_test(test_thousand_connections),
+	    cmocka_unit_test(test_stop_and_start_keep_every_acknowledged_order),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

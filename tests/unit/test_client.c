@@ -1,0 +1,1002 @@
+/* test_client.c: the client library (engine/net/client.c, include/ordercore/client.h) against
+ * a scripted server, so that it needs no daemon and can make the server misbehave at will.
+ * Each test starts a peer thread that listens on 127.0.0.1 (an ephemeral port), accepts one
+ * connection, reads frames with the codec, checks the hello (version, token) and sends a
+ * welcome or a token error, and then plays a script: answer every command (many answers per
+ * send), answer in pieces, follow an answer with a malformed frame, send answers then an
+ * error frame, close, or say nothing at all. Commands
+ * and answers are derived from their index (command_of, answer_of), so both sides check every
+ * field. What the peer finds wrong it writes into peer.failure, which the test asserts empty
+ * after joining it (cmocka's asserts belong to the test's thread). Every peer wait is bounded
+ * (PEER_WAIT_MS), and alarm() bounds the whole run, so a failing test ends instead of hanging.
+ *
+ * Covered: connect with and without a token, a wrong or missing token (-EPROTO with the
+ * server's message), a server that never welcomes (-ETIMEDOUT) or welcomes wrongly (another
+ * version, too small a frame limit, a malformed frame or another type: -EPROTO; a close:
+ * -ECONNRESET), a refused connection, configuration limits (-EINVAL), commands the codec
+ * cannot encode (-EINVAL), 20,000 commands pipelined through 1 KiB buffers both in a poll
+ * loop (-EAGAIN, then flush) and with blocking receives doing the sending, answers cut inside
+ * the length, the header and the body and across two frames, non-blocking receive with
+ * nothing there (0), malformed server frames (-EPROTO, sticky), an error frame after answers,
+ * and a server that closes (-ECONNRESET or -EPIPE, sticky). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ordercore/client.h"
+#include "ordercore/protocol.h"
+
+/* The longest the scripted server waits for the client (accept, recv, a lockstep post). */
+#define PEER_WAIT_MS 3000
+/* The whole program is killed after this long: the test takes well under 5 s. */
+#define TEST_ALARM_S       60
+#define ANSWER_FRAME_BYTES (OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES)
+#define PIPELINE_COMMANDS  20000u
+
+/* ---- Commands and answers, derived from an index so that both sides can check them. ---- */
+
+static uint64_t key_of(uint64_t i)
+{
+	return i * 0x9E3779B97F4A7C15ull + 1;
+}
+
+/* Every fifth command is a cancel; the others are places of 1..16 lines. */
+static void command_of(uint64_t i, struct oc_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->key = key_of(i);
+	c->customer = 1000 + i % 97;
+	if (i % 5 == 4) {
+		c->type = OC_CMD_CANCEL;
+		return;
+	}
+	c->type = OC_CMD_PLACE;
+	c->region = (uint16_t)(i % 300);
+	c->line_count = (uint8_t)(1 + i % OC_ORDER_LINES_MAX);
+	for (unsigned l = 0; l < c->line_count; l++)
+		c->lines[l] = (struct oc_line){.sku = 100000 + i + l, .quantity = 1 + l};
+}
+
+/* The scripted server's answer to a command: its seq, key, type and figures from its fields. */
+static struct oc_response answer_of(const struct oc_command *c, uint64_t seq)
+{
+	int place = c->type == OC_CMD_PLACE;
+	return (struct oc_response){.seq = seq,
+	                            .key = c->key,
+	                            .original_seq = seq,
+	                            .type = c->type,
+	                            .status = place ? OC_STATUS_ACCEPTED : OC_STATUS_CANCELLED,
+	                            .shipments = place ? c->line_count : 0,
+	                            .warehouse = (uint8_t)c->region};
+}
+
+/* ---- The scripted server. ---- */
+
+struct peer;
+typedef void peer_script(struct peer *p);
+
+struct peer {
+	int listen_fd, fd;
+	uint16_t port;
+	const char *token; /* what the hello must carry (NULL: no token) */
+	uint64_t last_seq; /* sent in the welcome; answers continue from it */
+	int silent;        /* read the hello and never answer it */
+	int bad_welcome;   /* answer the hello with bad (nothing when bad_bytes is 0), close */
+	peer_script *script;
+	uint32_t script_commands; /* how many commands a script reads */
+	const uint8_t *bad;       /* the frame the malformed script sends */
+	size_t bad_bytes;
+	sem_t step; /* the client's go-ahead, for lockstep scripts */
+	pthread_t thread;
+	uint64_t commands; /* commands read */
+	uint64_t seq;      /* the last seq answered */
+	uint64_t sends;    /* sends of answers */
+	uint64_t answers_per_send_max;
+	char failure[256]; /* "" or the first thing the peer found wrong */
+	size_t in_head, in_tail, out_bytes;
+	uint8_t in[64 * 1024];
+	uint8_t out[128 * 1024]; /* the answers to one recv of commands (<= 2048 of them) */
+};
+
+static void peer_fail(struct peer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void peer_fail(struct peer *p, const char *fmt, ...)
+{
+	if (p->failure[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->failure, sizeof(p->failure), fmt, ap);
+	va_end(ap);
+}
+
+static int peer_send(struct peer *p, const void *buf, size_t n)
+{
+	const uint8_t *b = buf;
+	while (n) {
+		ssize_t s = send(p->fd, b, n, MSG_NOSIGNAL);
+		if (s < 0 && errno == EINTR)
+			continue;
+		if (s <= 0) {
+			peer_fail(p, "send: %s", strerror(errno));
+			return -1;
+		}
+		b += s;
+		n -= (size_t)s;
+	}
+	return 0;
+}
+
+/* Sends the answers gathered in p->out, all in one send call where the socket takes them. */
+static int peer_flush(struct peer *p)
+{
+	if (!p->out_bytes)
+		return 0;
+	uint64_t answers = p->out_bytes / ANSWER_FRAME_BYTES;
+	if (answers > p->answers_per_send_max)
+		p->answers_per_send_max = answers;
+	p->sends++;
+	int rc = peer_send(p, p->out, p->out_bytes);
+	p->out_bytes = 0;
+	return rc;
+}
+
+/* One recv: the bytes read, 0 when the client closed (or reset), -1 on an error or after
+ * PEER_WAIT_MS of silence. */
+static ssize_t peer_fill(struct peer *p)
+{
+	size_t live = p->in_tail - p->in_head;
+	memmove(p->in, p->in + p->in_head, live);
+	p->in_head = 0;
+	p->in_tail = live;
+	for (;;) {
+		ssize_t r = recv(p->fd, p->in + p->in_tail, sizeof(p->in) - p->in_tail, 0);
+		if (r > 0)
+			p->in_tail += (size_t)r;
+		if (r >= 0)
+			return r;
+		if (errno == ECONNRESET)
+			return 0;
+		if (errno != EINTR) {
+			peer_fail(p, "recv: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* The next whole frame in the input buffer (consumed; valid until the next fill), or NULL
+ * when none is whole yet or the client sent a malformed one (a failure). */
+static const uint8_t *peer_take(struct peer *p, struct oc_proto_header *h)
+{
+	const uint8_t *f = p->in + p->in_head;
+	int n = oc_proto_frame_check(f, p->in_tail - p->in_head, h);
+	if (n < 0)
+		peer_fail(p, "a malformed frame from the client: %s",
+		          oc_proto_error_name((unsigned)-n));
+	if (n <= 0)
+		return NULL;
+	p->in_head += (size_t)n;
+	return f;
+}
+
+/* The next whole frame, reading as needed; NULL at the close or on a failure. */
+static const uint8_t *peer_next(struct peer *p, struct oc_proto_header *h)
+{
+	for (;;) {
+		const uint8_t *f = peer_take(p, h);
+		if (f || p->failure[0] || peer_fill(p) <= 0)
+			return f;
+	}
+}
+
+/* Checks that the frame is the next command the client should send (correlation = its index,
+ * fields from command_of) and gathers its answer in p->out. */
+static void peer_answer(struct peer *p, const uint8_t *f, const struct oc_proto_header *h)
+{
+	struct oc_command got, want;
+	if (h->type != OC_MSG_PLACE && h->type != OC_MSG_CANCEL) {
+		peer_fail(p, "a frame of type %u where a command is expected", h->type);
+		return;
+	}
+	if (oc_proto_decode_command(f, &got) != 0) {
+		peer_fail(p, "a command with a non-zero reserved field");
+		return;
+	}
+	if (h->correlation != p->commands) {
+		peer_fail(p, "correlation %llu where %llu is next",
+		          (unsigned long long)h->correlation, (unsigned long long)p->commands);
+		return;
+	}
+	command_of(p->commands, &want);
+	if (got.type != want.type || got.key != want.key || got.customer != want.customer ||
+	    got.region != want.region || got.line_count != want.line_count ||
+	    memcmp(got.lines, want.lines, sizeof(struct oc_line) * got.line_count) != 0) {
+		peer_fail(p, "command %llu is not the one sent", (unsigned long long)p->commands);
+		return;
+	}
+	p->commands++;
+	struct oc_response r = answer_of(&got, ++p->seq);
+	size_t n = oc_proto_encode_answer(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
+	                                  h->correlation, &r);
+	if (n == 0)
+		peer_fail(p, "the peer's output buffer is full");
+	p->out_bytes += n;
+}
+
+/* Reads n commands and gathers their answers (not sent). 0, or -1 at a close or failure. */
+static int peer_read_commands(struct peer *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct oc_proto_header h;
+		const uint8_t *f = peer_next(p, &h);
+		if (!f) {
+			peer_fail(p, "the client sent %u commands, %u expected", i, n);
+			return -1;
+		}
+		peer_answer(p, f, &h);
+	}
+	return p->failure[0] ? -1 : 0;
+}
+
+/* Reads and discards until the client closes. */
+static void peer_drain(struct peer *p)
+{
+	while (peer_fill(p) > 0)
+		p->in_head = p->in_tail;
+}
+
+/* Waits for the client's go-ahead (sem_post on p->step), at most PEER_WAIT_MS. */
+static int peer_wait_step(struct peer *p)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += PEER_WAIT_MS / 1000;
+	while (sem_timedwait(&p->step, &ts) != 0) {
+		if (errno != EINTR) {
+			peer_fail(p, "no go-ahead from the client: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the hello; checks its version and token; sends the welcome (0), or a token error
+ * frame (-1). A silent peer reads the hello and then only waits for the close. */
+static int peer_handshake(struct peer *p)
+{
+	struct oc_proto_header h;
+	const uint8_t *f = peer_next(p, &h);
+	if (!f || h.type != OC_MSG_HELLO) {
+		peer_fail(p, "the first frame is not a hello");
+		return -1;
+	}
+	struct oc_proto_hello hello;
+	if (oc_proto_decode_hello(f, &hello) != 0 || hello.version != OC_PROTO_VERSION) {
+		peer_fail(p, "a hello with a bad version or reserved field");
+		return -1;
+	}
+	if (p->silent) {
+		peer_drain(p);
+		return -1;
+	}
+	if (p->bad_welcome) {
+		if (p->bad_bytes)
+			peer_send(p, p->bad, p->bad_bytes);
+		return -1;
+	}
+	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
+	size_t want = p->token ? strlen(p->token) : 0;
+	if (hello.token_bytes != want || (want && memcmp(hello.token, p->token, want) != 0)) {
+		size_t n = oc_proto_encode_error(frame, sizeof(frame), h.correlation, OC_PERR_TOKEN,
+		                                 "token does not match");
+		peer_send(p, frame, n);
+		return -1;
+	}
+	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, p->last_seq};
+	size_t n = oc_proto_encode_welcome(frame, sizeof(frame), h.correlation, &w);
+	p->seq = p->last_seq;
+	return peer_send(p, frame, n);
+}
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	struct pollfd pfd = {.fd = p->listen_fd, .events = POLLIN};
+	if (poll(&pfd, 1, PEER_WAIT_MS) != 1) {
+		peer_fail(p, "no connection within %d ms", PEER_WAIT_MS);
+		return NULL;
+	}
+	p->fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (p->fd < 0) {
+		peer_fail(p, "accept: %s", strerror(errno));
+		return NULL;
+	}
+	struct timeval tv = {.tv_sec = PEER_WAIT_MS / 1000};
+	setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (peer_handshake(p) == 0 && p->script)
+		p->script(p);
+	close(p->fd);
+	return NULL;
+}
+
+/* Scripts: what the peer does after the welcome. */
+
+/* Answers every command; the answers to what one recv brought go out in one send. */
+static void script_answer_all(struct peer *p)
+{
+	for (;;) {
+		struct oc_proto_header h;
+		const uint8_t *f;
+		while (!p->failure[0] && (f = peer_take(p, &h)))
+			peer_answer(p, f, &h);
+		if (p->failure[0] || peer_flush(p) != 0 || peer_fill(p) <= 0)
+			return;
+	}
+}
+
+/* The cuts of the lockstep phase of script_split, in bytes of a stream of 4 answers: in the
+ * length field, at the end of the header, in the body, across the 2nd and 3rd frames. */
+static const size_t split_cuts[] = {5, 16, 40, 2 * ANSWER_FRAME_BYTES + 3, 4 * ANSWER_FRAME_BYTES};
+#define SPLIT_PIECES (sizeof(split_cuts) / sizeof(split_cuts[0]))
+
+/* Phase 1: 4 answers sent in pieces at split_cuts, each after the client's go-ahead.
+ * Phase 2: 4 answers sent in two pieces, the first ending 20 bytes into the second answer,
+ * with a 30 ms sleep between them (the client waits in a blocking receive). */
+static void script_split(struct peer *p)
+{
+	if (peer_read_commands(p, 4) != 0)
+		return;
+	size_t from = 0;
+	for (unsigned i = 0; i < SPLIT_PIECES; i++) {
+		if ((i && peer_wait_step(p) != 0) ||
+		    peer_send(p, p->out + from, split_cuts[i] - from) != 0)
+			return;
+		from = split_cuts[i];
+	}
+	p->out_bytes = 0;
+	if (peer_read_commands(p, 4) != 0)
+		return;
+	size_t cut = ANSWER_FRAME_BYTES + 20;
+	if (peer_send(p, p->out, cut) != 0)
+		return;
+	usleep(30 * 1000);
+	if (peer_send(p, p->out + cut, p->out_bytes - cut) != 0)
+		return;
+	p->out_bytes = 0;
+	peer_drain(p);
+}
+
+/* Answers one command, and sends p->bad right behind the answer, in the same send. */
+static void script_answer_then_bad_frame(struct peer *p)
+{
+	if (peer_read_commands(p, 1) != 0)
+		return;
+	memcpy(p->out + p->out_bytes, p->bad, p->bad_bytes);
+	p->out_bytes += p->bad_bytes;
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* Reads script_commands commands, answers all but the last, then sends an error frame
+ * (its message with a newline in it) and closes. */
+static void script_answers_then_error(struct peer *p)
+{
+	if (peer_read_commands(p, p->script_commands) != 0)
+		return;
+	p->out_bytes -= ANSWER_FRAME_BYTES;
+	p->out_bytes += oc_proto_encode_error(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
+	                                      0, OC_PERR_SHUTDOWN, "stopping\nnow");
+	peer_flush(p);
+}
+
+/* Reads script_commands commands (all of them, so the close is a FIN and not a reset),
+ * answers all but the last, and closes. */
+static void script_answers_then_close(struct peer *p)
+{
+	if (peer_read_commands(p, p->script_commands) != 0)
+		return;
+	p->out_bytes -= ANSWER_FRAME_BYTES;
+	peer_flush(p);
+}
+
+/* Closes right after the welcome. */
+static void script_close(struct peer *p)
+{
+	(void)p;
+}
+
+/* Listens on 127.0.0.1, port 0, and starts the peer thread. The caller frees it after
+ * peer_join. */
+static struct peer *peer_start(peer_script *script, const char *token, uint64_t last_seq)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	p->script = script;
+	p->token = token;
+	p->last_seq = last_seq;
+	p->fd = -1;
+	p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(p->listen_fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t a_bytes = sizeof(a);
+	assert_int_equal(bind(p->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(p->listen_fd, 4), 0);
+	assert_int_equal(getsockname(p->listen_fd, (struct sockaddr *)&a, &a_bytes), 0);
+	p->port = ntohs(a.sin_port);
+	assert_int_equal(sem_init(&p->step, 0, 0), 0);
+	return p;
+}
+
+static void peer_run(struct peer *p)
+{
+	assert_int_equal(pthread_create(&p->thread, NULL, peer_main, p), 0);
+}
+
+/* Joins the peer, checks that it found nothing wrong, and frees it. */
+static void peer_join(struct peer *p)
+{
+	assert_int_equal(pthread_join(p->thread, NULL), 0);
+	close(p->listen_fd);
+	sem_destroy(&p->step);
+	char failure[sizeof(p->failure)];
+	memcpy(failure, p->failure, sizeof(failure));
+	free(p);
+	assert_string_equal(failure, "");
+}
+
+/* ---- The client's side. ---- */
+
+static struct oc_client_config config_for(const struct peer *p, size_t buffer_bytes)
+{
+	return (struct oc_client_config){.port = p->port,
+	                                 .token = p->token,
+	                                 .token_bytes = p->token ? strlen(p->token) : 0,
+	                                 .timeout_ms = PEER_WAIT_MS,
+	                                 .out_bytes = buffer_bytes,
+	                                 .in_bytes = buffer_bytes};
+}
+
+static struct oc_client *connect_to(const struct peer *p, size_t buffer_bytes)
+{
+	struct oc_client_config cfg = config_for(p, buffer_bytes);
+	struct oc_client *c = NULL;
+	char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+	int rc = oc_client_connect(&cfg, &c, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("connect: %d (%s)", rc, err);
+	assert_non_null(c);
+	assert_string_equal(oc_client_error(c), "");
+	return c;
+}
+
+static void queue_commands(struct oc_client *c, uint64_t from, uint64_t n)
+{
+	for (uint64_t i = from; i < from + n; i++) {
+		struct oc_command cmd;
+		command_of(i, &cmd);
+		assert_int_equal(oc_client_queue(c, &cmd, i), 0);
+	}
+}
+
+/* The answer to command i, on a connection welcomed with last_seq. */
+static void check_answer(const struct oc_client_answer *a, uint64_t i, uint64_t last_seq)
+{
+	struct oc_command cmd;
+	command_of(i, &cmd);
+	struct oc_response want = answer_of(&cmd, last_seq + 1 + i);
+	assert_int_equal(a->correlation, i);
+	assert_int_equal(a->response.seq, want.seq);
+	assert_int_equal(a->response.key, want.key);
+	assert_int_equal(a->response.original_seq, want.original_seq);
+	assert_int_equal(a->response.type, want.type);
+	assert_int_equal(a->response.status, want.status);
+	assert_int_equal(a->response.reason, OC_REJECT_NONE);
+	assert_int_equal(a->response.flags, 0);
+	assert_int_equal(a->response.shipments, want.shipments);
+	assert_int_equal(a->response.warehouse, want.warehouse);
+}
+
+/* Blocking receives until n answers came, checked as the answers to commands from..from+n. */
+static void receive_answers(struct oc_client *c, uint64_t from, uint32_t n, uint64_t last_seq)
+{
+	struct oc_client_answer a[64];
+	uint32_t got = 0;
+	while (got < n) {
+		int rc = oc_client_receive(c, a, n - got < 64 ? n - got : 64, 1);
+		if (rc <= 0)
+			fail_msg("receive: %d (%s)", rc, oc_client_error(c));
+		for (int k = 0; k < rc; k++)
+			check_answer(&a[k], from + got + (uint32_t)k, last_seq);
+		got += (uint32_t)rc;
+	}
+}
+
+static int64_t elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* ---- Tests. ---- */
+
+static void test_client_config_limits_need_no_server(void **state)
+{
+	(void)state;
+	struct oc_client *c = (struct oc_client *)&c; /* not NULL: connect must clear it */
+	char err[OC_CLIENT_ERROR_BYTES_MAX];
+	struct oc_client_config ok = {.port = 9, .token = "t", .token_bytes = 1};
+	struct oc_client_config bad[6];
+	for (int i = 0; i < 6; i++)
+		bad[i] = ok;
+	bad[0].port = 0;
+	bad[1].token_bytes = OC_PROTO_TOKEN_BYTES_MAX + 1;
+	bad[2].token = NULL;
+	bad[3].out_bytes = OC_CLIENT_BUFFER_BYTES_MIN - 1;
+	bad[4].in_bytes = OC_CLIENT_BUFFER_BYTES_MAX + 1;
+	bad[5].out_bytes = OC_CLIENT_BUFFER_BYTES_MAX + 1;
+	for (int i = 0; i < 6; i++) {
+		err[0] = '\0';
+		assert_int_equal(oc_client_connect(&bad[i], &c, err, sizeof(err)), -EINVAL);
+		assert_null(c);
+		assert_true(strlen(err) > 0);
+	}
+	assert_int_equal(oc_client_connect(NULL, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(oc_client_connect(&ok, NULL, NULL, 0), -EINVAL);
+	oc_client_close(NULL);
+}
+
+static void test_client_connection_refused(void **state)
+{
+	(void)state;
+	/* A port that was just free: bound, then closed without listening. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t a_bytes = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &a_bytes), 0);
+	close(fd);
+	struct oc_client_config cfg = {.port = ntohs(a.sin_port), .timeout_ms = PEER_WAIT_MS};
+	struct oc_client *c;
+	char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+	assert_int_equal(oc_client_connect(&cfg, &c, err, sizeof(err)), -ECONNREFUSED);
+	assert_null(c);
+	assert_non_null(strstr(err, "cannot connect to 127.0.0.1"));
+}
+
+/* With a token (host "localhost"), and without (the default host); then the basics of a
+ * fresh client. */
+static void test_client_against_scripted_server_handshake(void **state)
+{
+	(void)state;
+	for (int with_token = 0; with_token < 2; with_token++) {
+		uint64_t last_seq = with_token ? 41 : 0;
+		struct peer *p =
+		    peer_start(script_answer_all, with_token ? "s3cret" : NULL, last_seq);
+		peer_run(p);
+		/* "localhost" is a name (resolved; where it is ::1 first, that address is
+		 * refused and the next one tried); NULL is the default, 127.0.0.1. */
+		struct oc_client_config cfg = config_for(p, 0);
+		cfg.host = with_token ? "localhost" : NULL;
+		struct oc_client *c = NULL;
+		char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+		int rc = oc_client_connect(&cfg, &c, err, sizeof(err));
+		if (rc != 0)
+			fail_msg("connect: %d (%s)", rc, err);
+		assert_int_equal(oc_client_last_seq(c), last_seq);
+		int fd = oc_client_fd(c);
+		assert_true(fd >= 0);
+		assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+		int nodelay = 0;
+		socklen_t nodelay_bytes = sizeof(nodelay);
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nodelay_bytes),
+		                 0);
+		assert_true(nodelay);
+		assert_int_equal(oc_client_pending(c), 0);
+		assert_int_equal(oc_client_inflight(c), 0);
+		/* Nothing is there: a non-blocking receive says 0, and n = 0 is refused. */
+		struct oc_client_answer a[4];
+		assert_int_equal(oc_client_receive(c, a, 4, 0), 0);
+		assert_int_equal(oc_client_receive(c, a, 0, 0), -EINVAL);
+		/* Commands the codec cannot encode are refused before they take room. */
+		struct oc_command cmd;
+		command_of(0, &cmd);
+		cmd.line_count = 0;
+		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
+		cmd.line_count = OC_ORDER_LINES_MAX + 1;
+		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
+		cmd.type = 9;
+		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
+		assert_int_equal(oc_client_pending(c), 0);
+		/* One round trip of each kind of command. */
+		queue_commands(c, 0, 5);
+		assert_true(oc_client_pending(c) > 0);
+		assert_int_equal(oc_client_inflight(c), 5);
+		assert_int_equal(oc_client_flush(c, 1), 0);
+		assert_int_equal(oc_client_pending(c), 0);
+		receive_answers(c, 0, 5, last_seq);
+		assert_int_equal(oc_client_inflight(c), 0);
+		assert_int_equal(oc_client_receive(c, a, 4, 0), 0);
+		/* No flush: a blocking receive sends what is queued while it waits. */
+		queue_commands(c, 5, 5);
+		receive_answers(c, 5, 5, last_seq);
+		assert_int_equal(oc_client_pending(c), 0);
+		oc_client_close(c);
+		peer_join(p);
+	}
+}
+
+static void test_client_against_scripted_server_wrong_token(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_answer_all, "s3cret", 0);
+	peer_run(p);
+	struct oc_client_config cfg = config_for(p, 0);
+	cfg.token = "guess";
+	cfg.token_bytes = 5;
+	struct oc_client *c;
+	char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+	assert_int_equal(oc_client_connect(&cfg, &c, err, sizeof(err)), -EPROTO);
+	assert_null(c);
+	assert_string_equal(err, "server refused the hello: token: token does not match");
+	peer_join(p);
+	/* No token at all where one is expected: the same. */
+	p = peer_start(script_answer_all, "s3cret", 0);
+	peer_run(p);
+	cfg = config_for(p, 0);
+	cfg.token = NULL;
+	cfg.token_bytes = 0;
+	assert_int_equal(oc_client_connect(&cfg, &c, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "token does not match"));
+	peer_join(p);
+}
+
+static void test_client_against_scripted_server_that_never_welcomes(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(NULL, NULL, 0);
+	p->silent = 1;
+	peer_run(p);
+	struct oc_client_config cfg = config_for(p, 0);
+	cfg.timeout_ms = 200;
+	struct oc_client *c;
+	char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(oc_client_connect(&cfg, &c, err, sizeof(err)), -ETIMEDOUT);
+	int64_t ms = elapsed_ms(&t0);
+	assert_true(ms >= 190 && ms < 2000);
+	assert_null(c);
+	assert_string_equal(err, "no welcome from the server within 200 ms");
+	peer_join(p); /* the peer saw the close */
+}
+
+/* A server that answers the hello with something other than a usable welcome, then closes. */
+static void expect_welcome_refused(const uint8_t *bad, size_t bad_bytes, int want_rc,
+                                   const char *want_err)
+{
+	struct peer *p = peer_start(NULL, NULL, 0);
+	p->bad_welcome = 1;
+	p->bad = bad;
+	p->bad_bytes = bad_bytes;
+	peer_run(p);
+	struct oc_client_config cfg = config_for(p, 0);
+	struct oc_client *c;
+	char err[OC_CLIENT_ERROR_BYTES_MAX] = "";
+	assert_int_equal(oc_client_connect(&cfg, &c, err, sizeof(err)), want_rc);
+	assert_null(c);
+	assert_string_equal(err, want_err);
+	peer_join(p);
+}
+
+static void test_client_against_scripted_server_with_a_bad_welcome(void **state)
+{
+	(void)state;
+	uint8_t f[OC_PROTO_FRAME_BYTES_MAX];
+	struct oc_proto_welcome w = {2, OC_PROTO_FRAME_BYTES_MAX, 0};
+	size_t n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
+	expect_welcome_refused(f, n, -EPROTO, "the server speaks protocol version 2, not 1");
+	w = (struct oc_proto_welcome){OC_PROTO_VERSION, 200, 0};
+	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
+	expect_welcome_refused(f, n, -EPROTO,
+	                       "the server takes frames of 200 bytes, this client sends 296");
+	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
+	f[OC_PROTO_HEADER_BYTES + 2] = 1;
+	expect_welcome_refused(f, n, -EPROTO, "a welcome with a non-zero reserved field");
+	struct oc_response r = {.seq = 1};
+	n = oc_proto_encode_answer(f, sizeof(f), 0, &r);
+	expect_welcome_refused(f, n, -EPROTO,
+	                       "a frame of type 32 from the server, where a welcome is expected");
+	uint32_t len = htole32(5000);
+	memcpy(f, &len, 4);
+	expect_welcome_refused(f, n, -EPROTO, "a malformed frame from the server: frame_length");
+	expect_welcome_refused(NULL, 0, -ECONNRESET,
+	                       "the server closed the connection before the welcome");
+}
+
+/* 20,000 commands through 1 KiB buffers in a poll loop, as a gateway streams them: queue
+ * until -EAGAIN, flush what the socket takes, receive what is there, wait for either. */
+static void test_client_against_scripted_server_pipelines_thousands(void **state)
+{
+	(void)state;
+	const uint64_t last_seq = 1000;
+	struct peer *p = peer_start(script_answer_all, "s3cret", last_seq);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, OC_CLIENT_BUFFER_BYTES_MIN);
+	uint64_t queued = 0, answered = 0, eagain = 0;
+	struct oc_client_answer a[32];
+	while (answered < PIPELINE_COMMANDS) {
+		int progress = 0;
+		while (queued < PIPELINE_COMMANDS) {
+			struct oc_command cmd;
+			command_of(queued, &cmd);
+			int rc = oc_client_queue(c, &cmd, queued);
+			if (rc == -EAGAIN) {
+				eagain++;
+				break;
+			}
+			assert_int_equal(rc, 0);
+			queued++;
+			progress = 1;
+		}
+		int rc = oc_client_flush(c, 0);
+		assert_true(rc == 0 || rc == -EAGAIN);
+		rc = oc_client_receive(c, a, 32, 0);
+		if (rc < 0)
+			fail_msg("receive: %d (%s)", rc, oc_client_error(c));
+		for (int k = 0; k < rc; k++)
+			check_answer(&a[k], answered + (uint64_t)k, last_seq);
+		answered += (uint64_t)rc;
+		assert_int_equal(oc_client_inflight(c), queued - answered);
+		if (rc > 0 || progress)
+			continue;
+		struct pollfd pfd = {.fd = oc_client_fd(c), .events = POLLIN};
+		if (oc_client_pending(c))
+			pfd.events |= POLLOUT;
+		assert_int_equal(poll(&pfd, 1, PEER_WAIT_MS), 1);
+	}
+	assert_true(eagain > 0);
+	assert_int_equal(oc_client_pending(c), 0);
+	assert_int_equal(oc_client_receive(c, a, 32, 0), 0);
+	oc_client_close(c);
+	uint64_t commands = p->commands, per_send = p->answers_per_send_max;
+	peer_join(p);
+	assert_int_equal(commands, PIPELINE_COMMANDS);
+	assert_true(per_send > 1);
+}
+
+/* The blocking pattern of docs/client.md: queue until -EAGAIN, then a blocking receive (which
+ * sends while it waits), and at the end receive until nothing is in flight; no flush. */
+static void test_client_against_scripted_server_pipelines_with_blocking_receive(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_answer_all, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, OC_CLIENT_BUFFER_BYTES_MIN);
+	uint64_t answered = 0;
+	struct oc_client_answer a[32];
+	for (uint64_t i = 0; i <= PIPELINE_COMMANDS; i++) {
+		struct oc_command cmd;
+		command_of(i, &cmd);
+		while (i == PIPELINE_COMMANDS ? oc_client_inflight(c) > 0
+		                              : oc_client_queue(c, &cmd, i) == -EAGAIN) {
+			int rc = oc_client_receive(c, a, 32, 1);
+			if (rc <= 0)
+				fail_msg("receive: %d (%s)", rc, oc_client_error(c));
+			for (int k = 0; k < rc; k++)
+				check_answer(&a[k], answered + (uint64_t)k, 0);
+			answered += (uint64_t)rc;
+		}
+	}
+	assert_int_equal(answered, PIPELINE_COMMANDS);
+	assert_int_equal(oc_client_pending(c), 0);
+	oc_client_close(c);
+	uint64_t commands = p->commands;
+	peer_join(p);
+	assert_int_equal(commands, PIPELINE_COMMANDS);
+}
+
+/* Answers that arrive in pieces: cut in the length, at the end of the header, in the body
+ * and across two frames, checked in lockstep with non-blocking receives; then a frame in two
+ * pieces with a sleep between, read by blocking receives. */
+static void test_client_against_scripted_server_splitting_answers(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_split, NULL, 7);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, OC_CLIENT_BUFFER_BYTES_MIN);
+	queue_commands(c, 0, 4);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[8];
+	uint32_t answered = 0;
+	for (unsigned i = 0; i < SPLIT_PIECES; i++) {
+		uint32_t whole = (uint32_t)(split_cuts[i] / ANSWER_FRAME_BYTES);
+		struct pollfd pfd = {.fd = oc_client_fd(c), .events = POLLIN};
+		assert_int_equal(poll(&pfd, 1, PEER_WAIT_MS), 1);
+		int rc = oc_client_receive(c, a, 8, 0);
+		assert_int_equal(rc, whole - answered);
+		for (int k = 0; k < rc; k++)
+			check_answer(&a[k], answered + (uint32_t)k, 7);
+		answered = whole;
+		assert_int_equal(oc_client_receive(c, a, 8, 0), 0); /* the rest is not there */
+		sem_post(&p->step);
+	}
+	queue_commands(c, 4, 4);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	receive_answers(c, 4, 4, 7);
+	oc_client_close(c);
+	peer_join(p);
+}
+
+/* A frame the client must refuse after a good answer: the answer is returned, then -EPROTO
+ * with a reason, and every later call returns -EPROTO. */
+static void expect_bad_frame_refused(const uint8_t *bad, size_t bad_bytes, const char *reason)
+{
+	struct peer *p = peer_start(script_answer_then_bad_frame, NULL, 0);
+	p->bad = bad;
+	p->bad_bytes = bad_bytes;
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	queue_commands(c, 0, 1);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	receive_answers(c, 0, 1, 0);
+	struct oc_client_answer a[4];
+	assert_int_equal(oc_client_receive(c, a, 4, 1), -EPROTO);
+	if (!strstr(oc_client_error(c), reason))
+		fail_msg("error \"%s\" does not say \"%s\"", oc_client_error(c), reason);
+	assert_int_equal(oc_client_receive(c, a, 4, 0), -EPROTO);
+	struct oc_command cmd;
+	command_of(1, &cmd);
+	assert_int_equal(oc_client_queue(c, &cmd, 1), -EPROTO);
+	assert_int_equal(oc_client_flush(c, 1), -EPROTO);
+	oc_client_close(c);
+	peer_join(p);
+}
+
+static void test_client_against_scripted_server_sending_malformed_frames(void **state)
+{
+	(void)state;
+	uint8_t f[OC_PROTO_FRAME_BYTES_MAX];
+	struct oc_command cmd;
+	command_of(1, &cmd);
+	struct oc_response r = answer_of(&cmd, 2);
+	/* A frame length over the maximum: refused from its first 4 bytes. */
+	size_t n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
+	uint32_t len = htole32(OC_PROTO_FRAME_BYTES_MAX + 1);
+	memcpy(f, &len, 4);
+	expect_bad_frame_refused(f, n, "malformed frame from the server: frame_length");
+	/* Another version; non-zero flags. */
+	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
+	f[4] = 2;
+	expect_bad_frame_refused(f, n, "malformed frame from the server: version");
+	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
+	f[6] = 1;
+	expect_bad_frame_refused(f, n, "malformed frame from the server: field");
+	/* An answer whose reserved bytes are not zero (the decoder refuses it). */
+	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
+	f[OC_PROTO_HEADER_BYTES + 30] = 1;
+	expect_bad_frame_refused(f, n, "non-zero reserved field");
+	/* Well-formed frames of types a client never receives after the welcome. */
+	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, 0};
+	n = oc_proto_encode_welcome(f, sizeof(f), 1, &w);
+	expect_bad_frame_refused(f, n, "a frame of type 2 from the server");
+	n = oc_proto_encode_hello(f, sizeof(f), 1, NULL, 0);
+	expect_bad_frame_refused(f, n, "a frame of type 1 from the server");
+	/* A well-formed answer to no command. */
+	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
+	expect_bad_frame_refused(f, n, "an answer (correlation 1) to no command");
+}
+
+/* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
+ * the message (its newline made printable). */
+static void test_client_against_scripted_server_error_after_answers(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_answers_then_error, NULL, 0);
+	p->script_commands = 3;
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	queue_commands(c, 0, 3);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	receive_answers(c, 0, 2, 0);
+	struct oc_client_answer a[4];
+	assert_int_equal(oc_client_receive(c, a, 4, 1), -EPROTO);
+	assert_string_equal(oc_client_error(c), "server error shutdown: stopping?now");
+	assert_int_equal(oc_client_inflight(c), 1);
+	oc_client_close(c);
+	peer_join(p);
+}
+
+/* The server answers two of three commands and closes: the two answers, then -ECONNRESET
+ * (the 0-byte read), sticky for every call. */
+static void test_client_against_scripted_server_that_closes(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_answers_then_close, NULL, 0);
+	p->script_commands = 3;
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	queue_commands(c, 0, 3);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	receive_answers(c, 0, 2, 0);
+	struct oc_client_answer a[4];
+	assert_int_equal(oc_client_receive(c, a, 4, 1), -ECONNRESET);
+	assert_string_equal(oc_client_error(c), "the server closed the connection");
+	assert_int_equal(oc_client_receive(c, a, 4, 0), -ECONNRESET);
+	struct oc_command cmd;
+	command_of(3, &cmd);
+	assert_int_equal(oc_client_queue(c, &cmd, 3), -ECONNRESET);
+	assert_int_equal(oc_client_flush(c, 0), -ECONNRESET);
+	assert_int_equal(oc_client_inflight(c), 1);
+	oc_client_close(c);
+	peer_join(p);
+}
+
+/* The server closes right after the welcome and the client only sends: a flush fails with
+ * -EPIPE or -ECONNRESET once the close is known, and receive then reports the close. */
+static void test_client_against_scripted_server_that_closes_while_sending(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_close, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	peer_join(p);
+	int rc = 0;
+	for (uint64_t i = 0; i < 200 && rc == 0; i++) {
+		struct oc_command cmd;
+		command_of(i, &cmd);
+		assert_int_equal(oc_client_queue(c, &cmd, i), 0);
+		rc = oc_client_flush(c, 1);
+		if (rc == 0)
+			usleep(5 * 1000); /* time for the server's reset to come back */
+	}
+	if (rc != -EPIPE && rc != -ECONNRESET)
+		fail_msg("flush after the server's close: %d (%s)", rc, oc_client_error(c));
+	struct oc_command cmd;
+	command_of(0, &cmd);
+	assert_int_equal(oc_client_queue(c, &cmd, 0), rc);
+	struct oc_client_answer a[4];
+	rc = oc_client_receive(c, a, 4, 1);
+	if (rc != -ECONNRESET && rc != -EPIPE)
+		fail_msg("receive after the server's close: %d (%s)", rc, oc_client_error(c));
+	oc_client_close(c);
+}
+
+int main(void)
+{
+	alarm(TEST_ALARM_S);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_client_config_limits_need_no_server),
+	    cmocka_unit_test(test_client_connection_refused),
+	    cmocka_unit_test(test_client_against_scripted_server_handshake),
+	    cmocka_unit_test(test_client_against_scripted_server_wrong_token),
+	    cmocka_unit_test(test_client_against_scripted_server_that_never_welcomes),
+	    cmocka_unit_test(test_client_against_scripted_server_with_a_bad_welcome),
+	    cmocka_unit_test(test_client_against_scripted_server_pipelines_thousands),
+	    cmocka_unit_test(test_client_against_scripted_server_pipelines_with_blocking_receive),
+	    cmocka_unit_test(test_client_against_scripted_server_splitting_answers),
+	    cmocka_unit_test(test_client_against_scripted_server_sending_malformed_frames),
+	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
+	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
+	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
