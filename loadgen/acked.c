@@ -2,11 +2,13 @@
  * crash (--verify-acked FILE). While a run goes, every answer to a place command is appended
  * to FILE as one line "key customer status original_seq" with one write(2) per polled batch,
  * so the lines survive kill -9 of the process (but for a last line the kill may cut short,
- * which the check ignores). The check recovers an engine from --data-dir,
- * then asks it about every logged key by placing the same key again: a recovered order
- * answers as a duplicate with the logged status and sequence number, and nothing changes
- * (same state hash before and after); a lost one would be taken as a new order. It also
- * checks that stock is conserved for every SKU. */
+ * which the check ignores). Over TCP (--connect) the same lines are written per received
+ * batch, once the daemon has answered (with its --durability sync: once the command is
+ * durable). The check recovers an engine from --data-dir, then asks it about every logged
+ * key by placing the same key again: a recovered order answers as a duplicate with the
+ * logged status and sequence number, and nothing changes (same state hash before and
+ * after); a lost one would be taken as a new order. It also checks that stock is conserved
+ * for every SKU. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,9 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/assert.h"
 #include "core/worker.h"
 #include "data/dataset.h"
 #include "loadgen.h"
+#include "ordercore/client.h"
 #include "ordercore/ordercore.h"
 
 int lg_acked_open(const char *path)
@@ -28,21 +32,46 @@ int lg_acked_open(const char *path)
 	return fd;
 }
 
+/* One line per answer to a place, into buf (room for ACKED_BATCH lines). */
+#define ACKED_LINE_BYTES 80
+#define ACKED_BATCH      512
+
+static size_t acked_line(char *buf, size_t room, const struct oc_response *r,
+			 const struct oc_command *c)
+{
+	if (r->type != OC_CMD_PLACE)
+		return 0;
+	return (size_t)snprintf(buf, room, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", r->key,
+				c->customer, r->status, r->original_seq);
+}
+
+static void acked_write(int fd, const char *buf, size_t used)
+{
+	if (used && write(fd, buf, used) != (ssize_t)used)
+		fprintf(stderr, "loadgen: writing the acked log: %s\n", strerror(errno));
+}
+
 void lg_acked_append(int fd, const struct oc_response *r, const struct oc_command *cmds,
 		     uint32_t n)
 {
-	char buf[512 * 80];
+	char buf[ACKED_BATCH * ACKED_LINE_BYTES];
+	OC_ASSERT(n <= ACKED_BATCH);
 	size_t used = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (r[i].type != OC_CMD_PLACE)
-			continue;
-		const struct oc_command *c = &cmds[i];
-		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
-					 "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", r[i].key,
-					 c->customer, r[i].status, r[i].original_seq);
-	}
-	if (used && write(fd, buf, used) != (ssize_t)used)
-		fprintf(stderr, "loadgen: writing the acked log: %s\n", strerror(errno));
+	for (uint32_t i = 0; i < n; i++)
+		used += acked_line(buf + used, sizeof(buf) - used, &r[i], &cmds[i]);
+	acked_write(fd, buf, used);
+}
+
+void lg_acked_append_answers(int fd, const struct oc_client_answer *a,
+			     const struct oc_command *cmds, uint32_t n)
+{
+	char buf[ACKED_BATCH * ACKED_LINE_BYTES];
+	OC_ASSERT(n <= ACKED_BATCH);
+	size_t used = 0;
+	for (uint32_t i = 0; i < n; i++)
+		used += acked_line(buf + used, sizeof(buf) - used, &a[i].response,
+				   &cmds[a[i].correlation]);
+	acked_write(fd, buf, used);
 }
 
 struct acked {

@@ -1,14 +1,11 @@
-/* flash_sale.c: the in-process flash-sale scenario of ordercore-loadgen. It owns the
- * generated order stream and the tallies of the answers. The stream is made before the clock
- * starts: SKUs drawn Zipf (the few hottest have a per-customer limit and sell out), a pool of
- * repeat customers, some multi-line orders, retries that reuse an earlier key and cancels of
- * earlier orders. One thread submits and polls; at the end the run is checked against the
- * engine's own state: no SKU sold beyond its stock, no customer over a limit, every command
- * answered exactly once, and the engine's counters equal to ours. */
+/* flash_sale.c: the in-process flash-sale scenario of ordercore-loadgen. It owns the engine
+ * of the run; the order stream (stream.c) is made before the clock starts, and the answers go
+ * into a tally (tally.c). One thread submits and polls; at the end the run is checked against
+ * the engine's own state: no SKU sold beyond its stock, no customer over a limit, every
+ * command answered exactly once, and the engine's counters equal to ours. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,28 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/rand.h"
 #include "core/worker.h"
 #include "data/dataset.h"
 #include "loadgen.h"
 #include "ordercore/ordercore.h"
-
-struct stream {
-	struct oc_command *cmds;
-	uint32_t *orig;     /* [i] index of the place command whose key cmds[i] uses */
-	uint32_t *sku_idx;  /* [i * OC_ORDER_LINES_MAX + l] catalog index of line l */
-	uint64_t n;
-};
-
-struct tally {
-	uint8_t *answers;   /* [i] responses seen for command i */
-	uint8_t *status;    /* [i] status of the answer */
-	uint8_t *cancelled; /* [i] the place command i was cancelled */
-	uint64_t by_reason[OC_REJECT_REASON_COUNT];
-	uint64_t accepted, rejected, cancelled_count, duplicate_flags, split;
-	uint64_t stray;     /* answers whose seq names no command */
-	double seconds;
-};
 
 static double now_s(void)
 {
@@ -46,137 +25,20 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Cumulative Zipf(s) over n ranks, for inverse sampling. */
-static double *zipf_cdf(uint32_t n, double s)
-{
-	double *cdf = malloc(n * sizeof(double));
-	if (!cdf)
-		return NULL;
-	double sum = 0;
-	for (uint32_t k = 0; k < n; k++)
-		cdf[k] = (sum += 1.0 / pow((double)k + 1.0, s));
-	for (uint32_t k = 0; k < n; k++)
-		cdf[k] /= sum;
-	return cdf;
-}
-
-static uint32_t zipf_draw(const double *cdf, uint32_t n, uint64_t *rng)
-{
-	double u = oc_rand_unit(rng);
-	uint32_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (cdf[mid] < u)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void make_place(struct stream *st, uint64_t i, const struct oc_dataset *d,
-		       const struct lg_options *o, const double *cdf, uint64_t *rng,
-		       uint64_t customers)
-{
-	struct oc_command *c = &st->cmds[i];
-	uint32_t lines = oc_rand_below(rng, 100) < o->multi_line_pct ? 2 + oc_rand_below(rng, 3) : 1;
-	if (lines > d->sku_count)
-		lines = d->sku_count;
-	c->type = OC_CMD_PLACE;
-	c->key = i + 1;
-	c->customer = 1 + oc_rand_below(rng, (uint32_t)customers);
-	c->region = (uint16_t)oc_rand_below(rng, d->region_count);
-	for (uint32_t l = 0; l < lines;) {
-		uint32_t g = zipf_draw(cdf, d->sku_count, rng);
-		bool repeat = false;
-		for (uint32_t m = 0; m < l; m++)
-			repeat |= st->sku_idx[i * OC_ORDER_LINES_MAX + m] == g;
-		if (repeat)
-			continue; /* distinct SKUs per order */
-		st->sku_idx[i * OC_ORDER_LINES_MAX + l] = g;
-		c->lines[l].sku = d->skus[g].sku;
-		c->lines[l].quantity = oc_rand_below(rng, 100) < 80 ? 1 : 2;
-		l++;
-	}
-	c->line_count = (uint8_t)lines;
-	st->orig[i] = (uint32_t)i;
-}
-
-static int stream_make(struct stream *st, const struct oc_dataset *d, const struct lg_options *o)
-{
-	uint64_t n = o->orders;
-	st->n = n;
-	st->cmds = calloc(n, sizeof(*st->cmds));
-	st->orig = calloc(n, sizeof(uint32_t));
-	st->sku_idx = calloc(n * OC_ORDER_LINES_MAX, sizeof(uint32_t));
-	double *cdf = zipf_cdf(d->sku_count, o->zipf_s);
-	if (!st->cmds || !st->orig || !st->sku_idx || !cdf) {
-		free(cdf);
-		return -ENOMEM;
-	}
-	uint64_t rng = o->seed;
-	uint64_t customers = o->customers ? o->customers : n / 10 > 100 ? n / 10 : 100;
-	for (uint64_t i = 0; i < n; i++) {
-		uint32_t roll = oc_rand_below(&rng, 100);
-		bool earlier = i > 0;
-		if (earlier && roll < o->duplicate_pct) {
-			/* A retry: the same order again, with the same key. */
-			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
-			st->cmds[i] = st->cmds[j];
-			memcpy(&st->sku_idx[i * OC_ORDER_LINES_MAX], &st->sku_idx[j * OC_ORDER_LINES_MAX],
-			       OC_ORDER_LINES_MAX * sizeof(uint32_t));
-			st->orig[i] = j;
-		} else if (earlier && roll < o->duplicate_pct + o->cancel_pct) {
-			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
-			st->cmds[i] = (struct oc_command){.type = OC_CMD_CANCEL,
-							  .key = st->cmds[j].key,
-							  .customer = st->cmds[j].customer};
-			st->orig[i] = j;
-		} else {
-			make_place(st, i, d, o, cdf, &rng, customers);
-		}
-	}
-	free(cdf);
-	return 0;
-}
-
-static void stream_free(struct stream *st)
-{
-	free(st->cmds);
-	free(st->orig);
-	free(st->sku_idx);
-}
-
 /* Takes the answer r, which should be command i's: answers come one per command, in the order
  * submitted (sequence numbers rise; a snapshot barrier takes one now and then). */
-static void take_answer(struct tally *t, const struct stream *st, uint64_t i,
+static void take_answer(struct lg_tally *t, const struct lg_stream *st, uint64_t i,
 			const struct oc_response *r)
 {
 	if (i >= st->n || r->seq != st->cmds[i].seq) {
 		t->stray++;
 		return;
 	}
-	if (t->answers[i]++ != 0)
-		return;
-	t->status[i] = r->status;
-	if (r->flags & OC_RESPONSE_DUPLICATE) {
-		t->duplicate_flags++; /* the original's answer again: counted there */
-		return;
-	}
-	if (r->status == OC_STATUS_ACCEPTED) {
-		t->accepted++;
-		t->split += r->shipments > 1;
-	} else if (r->status == OC_STATUS_CANCELLED) {
-		t->cancelled_count++;
-		t->cancelled[st->orig[i]] = 1;
-	} else {
-		t->rejected++;
-		t->by_reason[r->reason < OC_REJECT_REASON_COUNT ? r->reason : 0]++;
-	}
+	lg_tally_take(t, st, i, r);
 }
 
 /* Submits the whole stream and polls until every command is answered. */
-static void drive(struct oc_engine *e, struct stream *st, struct tally *t, uint32_t batch,
+static void drive(struct oc_engine *e, struct lg_stream *st, struct lg_tally *t, uint32_t batch,
 		  int acked_fd)
 {
 	struct oc_response resp[512];
@@ -208,47 +70,8 @@ struct verdict {
 	uint64_t state_hash;
 };
 
-struct held {
-	uint64_t customer;
-	uint32_t sku;
-	uint32_t units;
-};
-
-static int held_cmp(const void *a, const void *b)
-{
-	const struct held *x = a, *y = b;
-	if (x->customer != y->customer)
-		return x->customer < y->customer ? -1 : 1;
-	return x->sku < y->sku ? -1 : x->sku > y->sku;
-}
-
-/* Units each SKU has sold (accepted, not cancelled), and each customer's holdings. */
-static uint64_t *tally_sold(const struct stream *st, const struct tally *t, uint32_t skus,
-			    struct held **held_out, uint64_t *held_count)
-{
-	uint64_t lines = 0;
-	for (uint64_t i = 0; i < st->n; i++)
-		lines += st->cmds[i].type == OC_CMD_PLACE ? st->cmds[i].line_count : 0;
-	uint64_t *sold = calloc(skus, sizeof(uint64_t));
-	struct held *held = malloc((lines + 1) * sizeof(struct held));
-	uint64_t h = 0;
-	for (uint64_t i = 0; sold && held && i < st->n; i++) {
-		const struct oc_command *c = &st->cmds[i];
-		if (st->orig[i] != i || t->status[i] != OC_STATUS_ACCEPTED || t->cancelled[i])
-			continue;
-		for (uint32_t l = 0; l < c->line_count; l++) {
-			uint32_t g = st->sku_idx[i * OC_ORDER_LINES_MAX + l];
-			sold[g] += c->lines[l].quantity;
-			held[h++] = (struct held){c->customer, g, c->lines[l].quantity};
-		}
-	}
-	*held_out = held;
-	*held_count = h;
-	return sold;
-}
-
-static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct stream *st,
-		   const struct tally *t, struct verdict *v)
+static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct lg_stream *st,
+		   const struct lg_tally *t, struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	for (uint64_t i = 0; i < st->n; i++) {
@@ -256,14 +79,10 @@ static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct
 		v->duplicate_answers += t->answers[i] > 1 ? t->answers[i] - 1u : 0;
 	}
 	v->duplicate_answers += t->stray;
-	struct held *held;
-	uint64_t held_n;
-	uint64_t *sold = tally_sold(st, t, d->sku_count, &held, &held_n);
-	if (!sold || !held) {
+	uint64_t *sold = lg_sold_units(st, t, d, &v->limit_violations);
+	if (!sold) {
 		fprintf(stderr, "loadgen: out of memory verifying\n");
 		v->counter_mismatches++;
-		free(sold);
-		free(held);
 		return;
 	}
 	for (uint32_t g = 0; g < d->sku_count; g++) {
@@ -279,14 +98,6 @@ static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct
 		v->stock_mismatches += s.allocated != sold[g] || s.available != s.initial - s.allocated;
 		v->sold_out_skus += s.initial > 0 && s.available == 0;
 	}
-	qsort(held, held_n, sizeof(*held), held_cmp);
-	for (uint64_t a = 0, b; a < held_n; a = b) {
-		uint64_t units = 0;
-		for (b = a; b < held_n && !held_cmp(&held[a], &held[b]); b++)
-			units += held[b].units;
-		uint32_t limit = d->skus[held[a].sku].limit_per_customer;
-		v->limit_violations += limit && units > limit;
-	}
 	struct oc_stats s;
 	oc_engine_stats(e, &s);
 	v->counter_mismatches += s.accepted != t->accepted;
@@ -297,11 +108,10 @@ static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct
 		v->counter_mismatches += s.rejected[r] != t->by_reason[r];
 	v->state_hash = oc_engine_state_hash(e);
 	free(sold);
-	free(held);
 }
 
 static void report_text(const struct lg_options *o, const struct oc_stats *s,
-			const struct tally *t, const struct verdict *v, uint64_t n)
+			const struct lg_tally *t, const struct verdict *v, uint64_t n)
 {
 	printf("flash-sale (in process): %" PRIu64 " commands in %.3f s = %.2f M orders/s\n", n,
 	       t->seconds, (double)n / t->seconds / 1e6);
@@ -333,7 +143,7 @@ static void report_text(const struct lg_options *o, const struct oc_stats *s,
 }
 
 static int report_json(const char *path, const struct lg_options *o, const struct oc_stats *s,
-		       const struct tally *t, const struct verdict *v, uint64_t n)
+		       const struct lg_tally *t, const struct verdict *v, uint64_t n)
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -387,19 +197,18 @@ static int make_engine(const struct lg_options *o, const char *dir, struct oc_en
 
 /* Runs the stream through a started engine, stops it, verifies and reports. */
 static int run_with(const struct lg_options *o, const struct oc_dataset *d, struct oc_engine *e,
-		    struct stream *st)
+		    struct lg_stream *st)
 {
-	struct tally t = {0};
-	t.answers = calloc(st->n, 1);
-	t.status = calloc(st->n, 1);
-	t.cancelled = calloc(st->n, 1);
-	if (!t.answers || !t.status || !t.cancelled) {
+	struct lg_tally t;
+	if (lg_tally_init(&t, st->n) != 0) {
 		fprintf(stderr, "loadgen: out of memory\n");
 		return 2;
 	}
 	int acked_fd = o->acked_log ? lg_acked_open(o->acked_log) : -1;
-	if (o->acked_log && acked_fd < 0)
+	if (o->acked_log && acked_fd < 0) {
+		lg_tally_destroy(&t);
 		return 2;
+	}
 	drive(e, st, &t, o->batch, acked_fd);
 	if (acked_fd >= 0)
 		close(acked_fd);
@@ -415,9 +224,7 @@ static int run_with(const struct lg_options *o, const struct oc_dataset *d, stru
 		status = 2;
 	if (status == 1)
 		fprintf(stderr, "loadgen: INVARIANT BROKEN (see checks above)\n");
-	free(t.answers);
-	free(t.status);
-	free(t.cancelled);
+	lg_tally_destroy(&t);
 	return status;
 }
 
@@ -454,14 +261,14 @@ int lg_flash_sale_run(const struct lg_options *o)
 		fprintf(stderr, "loadgen: %s\n", err);
 		goto out;
 	}
-	struct stream st = {0};
+	struct lg_stream st = {0};
 	struct oc_engine *e = NULL;
-	if (stream_make(&st, &d, o) != 0)
+	if (lg_stream_make(&st, &d, o) != 0)
 		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
 	else if (make_engine(o, dir, &e) == 0 && oc_engine_start(e) == 0)
 		status = run_with(o, &d, e, &st);
 	oc_engine_free(e);
-	stream_free(&st);
+	lg_stream_free(&st);
 	oc_dataset_destroy(&d);
 out:
 	lg_dataset_done(tmp);

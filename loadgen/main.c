@@ -1,6 +1,7 @@
 /* main.c: the command line of ordercore-loadgen. It parses options into struct lg_options
  * and runs one mode: --gen-dataset writes a demo dataset; --in-process runs a scenario
- * against an engine embedded in this process. */
+ * against an engine embedded in this process; --connect runs it against a running ordercored
+ * over TCP. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,12 +14,21 @@
 
 static const char usage[] =
 	"usage: ordercore-loadgen --in-process --scenario flash-sale [options]\n"
+	"       ordercore-loadgen --connect HOST:PORT --dataset DIR [options]\n"
 	"       ordercore-loadgen --gen-dataset DIR [dataset options]\n"
 	"       ordercore-loadgen --measure-idle SECONDS [engine and dataset options]\n"
 	"       ordercore-loadgen --verify-acked FILE --dataset DIR --data-dir DIR\n"
 	"\n"
 	"Modes:\n"
 	"  --in-process            drive an engine embedded in this process\n"
+	"  --connect HOST:PORT     drive the ordercored listening there, over TCP, with the\n"
+	"                          same stream; needs --dataset, the daemon's dataset, and a\n"
+	"                          daemon that has decided no command yet. Checks what the\n"
+	"                          answers show (every command answered once, in order per\n"
+	"                          connection; no SKU oversold against the dataset's stock;\n"
+	"                          no customer over a limit; retries answered like the\n"
+	"                          original); the engine's stock, counters and state hash\n"
+	"                          are not visible over TCP and are reported as not checked\n"
 	"  --gen-dataset DIR       write skus.csv, warehouses.csv, stock.csv into DIR\n"
 	"  --measure-idle SECONDS  start an engine, send nothing, print the CPU it used\n"
 	"  --measure-recovery      recover an engine from --data-dir (with --dataset) and\n"
@@ -26,7 +36,7 @@ static const char usage[] =
 	"                          and replaying the log after it took (takes no snapshot)\n"
 	"\n"
 	"Scenario options:\n"
-	"  --scenario NAME         flash-sale (the only in-process scenario so far)\n"
+	"  --scenario NAME         flash-sale (the only scenario so far)\n"
 	"  --orders N              commands in the stream (default 1000000)\n"
 	"  --seed S                seed of the dataset and the stream (default 1)\n"
 	"  --dataset DIR           use this dataset (default: generate one in /tmp)\n"
@@ -36,12 +46,14 @@ static const char usage[] =
 	"  --cancel-pct P          cancels of an earlier order, percent (default 1)\n"
 	"  --zipf S                skew of SKU popularity (default 1.1)\n"
 	"  --customers N           customer ids drawn from 1..N (default orders / 10)\n"
-	"  --batch N               commands per submit call (default 256)\n"
+	"  --batch N               in process: commands per submit call (default 256)\n"
 	"  --quiet                 print nothing but errors\n"
-	"  --data-dir DIR          log every command in DIR/wal before answering it and take\n"
-	"                          snapshots in DIR/snapshots (DIR must hold no log yet);\n"
-	"                          default: in memory only\n"
-	"  --durability MODE       sync (default), async or none (benchmarks only)\n"
+	"  --data-dir DIR          in process: log every command in DIR/wal before answering\n"
+	"                          it and take snapshots in DIR/snapshots (DIR must hold no\n"
+	"                          log yet); default: in memory only. With --connect the\n"
+	"                          daemon has its own (ordercored --data-dir)\n"
+	"  --durability MODE       in process: sync (default), async or none (benchmarks\n"
+	"                          only)\n"
 	"  --snapshot-every N      with --data-dir, a snapshot after every N commands\n"
 	"                          (default 4194304; 0: never by count)\n"
 	"  --snapshot-interval-ms M  and after M ms with commands (default 60000; 0: never by\n"
@@ -50,13 +62,23 @@ static const char usage[] =
 	"                          oldest\n"
 	"  --truncate-corrupt-log  if the log in --data-dir is corrupt, cut it at the damage\n"
 	"                          (losing every command after it) instead of refusing\n"
-	"  --acked-log FILE        append every answer to a place as it arrives:\n"
-	"                          key customer status original_seq\n"
+	"  --acked-log FILE        append every answer to a place as it arrives (in process\n"
+	"                          or over TCP): key customer status original_seq\n"
 	"  --verify-acked FILE     recover the engine from --data-dir (with --dataset) and\n"
 	"                          check every order in FILE is there, answered the same,\n"
-	"                          and stock is conserved; exit 0 if so, 1 if not\n"
+	"                          and stock is conserved; exit 0 if so, 1 if not. For an\n"
+	"                          ordercored's --data-dir, --orders is its --orders-max\n"
+	"                          (default 1048576): it sizes the tables recovered\n"
 	"\n"
-	"Engine options (0 = the engine's default):\n"
+	"Network options (with --connect):\n"
+	"  --token SECRET          the daemon's shared secret (ordercored --token)\n"
+	"  --connections N         TCP connections, 1-1024 (default 4); commands are handed\n"
+	"                          out in blocks of 64 to whichever has room\n"
+	"  --pipeline N            commands in flight per connection, 1-65536 (default 256)\n"
+	"  All connections are driven by one thread with poll(2). The report adds the\n"
+	"  latency of every command, from queued to answered: p50, p99, p99.9 and max.\n"
+	"\n"
+	"Engine options (in process; 0 = the engine's default; the daemon has its own):\n"
 	"  --threads N             worker threads (default: cores - 1)\n"
 	"  --inventory-threads N   of which run inventory shards\n"
 	"  --shards N              inventory shards (default 4)\n"
@@ -71,14 +93,15 @@ static const char usage[] =
 	"  --hot-stock Q           units of each hot SKU (default: --stock-per-sku)\n"
 	"\n"
 	"Exit status: 0 when every invariant holds, 1 when one is broken, 2 on a usage or\n"
-	"setup error.\n";
+	"setup error, or (--connect) when a connection fails or the daemon stops answering.\n";
 
 enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASET, OPT_JSON,
        OPT_MULTI, OPT_DUP, OPT_CANCEL, OPT_ZIPF, OPT_BATCH, OPT_QUIET, OPT_THREADS,
        OPT_INV_THREADS, OPT_SHARDS, OPT_INFLIGHT, OPT_SKUS, OPT_WH, OPT_STOCK, OPT_HOT,
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
-       OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_HELP };
+       OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
+       OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -115,6 +138,10 @@ static const struct option options[] = {
 	{"snapshot-interval-ms", required_argument, 0, OPT_SNAP_INTERVAL},
 	{"snapshots-kept", required_argument, 0, OPT_SNAP_KEPT},
 	{"truncate-corrupt-log", no_argument, 0, OPT_TRUNCATE},
+	{"connect", required_argument, 0, OPT_CONNECT},
+	{"token", required_argument, 0, OPT_TOKEN},
+	{"connections", required_argument, 0, OPT_CONNECTIONS},
+	{"pipeline", required_argument, 0, OPT_PIPELINE},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -200,6 +227,12 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_SNAP_KEPT: o->snapshots_kept = u32(name, optarg, 1, 64); break;
 		case OPT_TRUNCATE: o->truncate_corrupt_log = 1; break;
 		case OPT_IDLE: *idle_s = (double)number(name, optarg, 1, 3600); break;
+		case OPT_CONNECT: o->connect = optarg; break;
+		case OPT_TOKEN: o->token = optarg; break;
+		case OPT_CONNECTIONS:
+			o->connections = u32(name, optarg, 1, LG_CONNECTIONS_MAX);
+			break;
+		case OPT_PIPELINE: o->pipeline = u32(name, optarg, 1, LG_PIPELINE_MAX); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -251,9 +284,23 @@ int main(int argc, char **argv)
 		return lg_recovery_run(&o);
 	if (verify)
 		return lg_verify_acked(&o, verify);
-	if (!inproc) {
-		fprintf(stderr, "ordercore-loadgen: say --in-process (the network mode comes with "
-				"ordercored) or --gen-dataset DIR\n%s", usage);
+	if (!o.connect && (o.token || o.connections || o.pipeline)) {
+		fprintf(stderr, "ordercore-loadgen: --token, --connections and --pipeline go with "
+				"--connect HOST:PORT\n");
+		return 2;
+	}
+	if (o.connect && inproc) {
+		fprintf(stderr, "ordercore-loadgen: --in-process or --connect, not both\n");
+		return 2;
+	}
+	if (o.connect && o.data_dir) {
+		fprintf(stderr, "ordercore-loadgen: --data-dir is the daemon's with --connect "
+				"(ordercored --data-dir)\n");
+		return 2;
+	}
+	if (!inproc && !o.connect) {
+		fprintf(stderr, "ordercore-loadgen: say --in-process, --connect HOST:PORT or "
+				"--gen-dataset DIR\n%s", usage);
 		return 2;
 	}
 	if (strcmp(o.scenario, "flash-sale") != 0) {
@@ -264,6 +311,11 @@ int main(int argc, char **argv)
 	if (o.duplicate_pct + o.cancel_pct > 100) {
 		fprintf(stderr, "ordercore-loadgen: --duplicate-pct + --cancel-pct exceed 100\n");
 		return 2;
+	}
+	if (o.connect) {
+		o.connections = o.connections ? o.connections : LG_CONNECTIONS_DEFAULT;
+		o.pipeline = o.pipeline ? o.pipeline : LG_PIPELINE_DEFAULT;
+		return lg_remote_run(&o);
 	}
 	return lg_flash_sale_run(&o);
 }

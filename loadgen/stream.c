@@ -1,0 +1,117 @@
+/* stream.c: the flash sale's order stream, shared by every mode of ordercore-loadgen (in
+ * process and --connect), so that the same options, dataset and seed give the same commands
+ * whichever way they are sent. It is made before any clock starts: SKUs drawn Zipf (the few
+ * hottest have a per-customer limit and sell out), a pool of repeat customers, some
+ * multi-line orders, retries that reuse an earlier key and cancels of earlier orders. The
+ * stream owns its arrays; one thread makes it, any number may read it afterwards. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rand.h"
+#include "data/dataset.h"
+#include "loadgen.h"
+
+/* Cumulative Zipf(s) over n ranks, for inverse sampling. */
+static double *zipf_cdf(uint32_t n, double s)
+{
+	double *cdf = malloc(n * sizeof(double));
+	if (!cdf)
+		return NULL;
+	double sum = 0;
+	for (uint32_t k = 0; k < n; k++)
+		cdf[k] = (sum += 1.0 / pow((double)k + 1.0, s));
+	for (uint32_t k = 0; k < n; k++)
+		cdf[k] /= sum;
+	return cdf;
+}
+
+static uint32_t zipf_draw(const double *cdf, uint32_t n, uint64_t *rng)
+{
+	double u = oc_rand_unit(rng);
+	uint32_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset *d,
+		       const struct lg_options *o, const double *cdf, uint64_t *rng,
+		       uint64_t customers)
+{
+	struct oc_command *c = &st->cmds[i];
+	uint32_t lines = oc_rand_below(rng, 100) < o->multi_line_pct ? 2 + oc_rand_below(rng, 3) : 1;
+	if (lines > d->sku_count)
+		lines = d->sku_count;
+	c->type = OC_CMD_PLACE;
+	c->key = i + 1;
+	c->customer = 1 + oc_rand_below(rng, (uint32_t)customers);
+	c->region = (uint16_t)oc_rand_below(rng, d->region_count);
+	for (uint32_t l = 0; l < lines;) {
+		uint32_t g = zipf_draw(cdf, d->sku_count, rng);
+		bool repeat = false;
+		for (uint32_t m = 0; m < l; m++)
+			repeat |= st->sku_idx[i * OC_ORDER_LINES_MAX + m] == g;
+		if (repeat)
+			continue; /* distinct SKUs per order */
+		st->sku_idx[i * OC_ORDER_LINES_MAX + l] = g;
+		c->lines[l].sku = d->skus[g].sku;
+		c->lines[l].quantity = oc_rand_below(rng, 100) < 80 ? 1 : 2;
+		l++;
+	}
+	c->line_count = (uint8_t)lines;
+	st->orig[i] = (uint32_t)i;
+}
+
+int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struct lg_options *o)
+{
+	uint64_t n = o->orders;
+	st->n = n;
+	st->cmds = calloc(n, sizeof(*st->cmds));
+	st->orig = calloc(n, sizeof(uint32_t));
+	st->sku_idx = calloc(n * OC_ORDER_LINES_MAX, sizeof(uint32_t));
+	double *cdf = zipf_cdf(d->sku_count, o->zipf_s);
+	if (!st->cmds || !st->orig || !st->sku_idx || !cdf) {
+		free(cdf);
+		return -ENOMEM;
+	}
+	uint64_t rng = o->seed;
+	uint64_t customers = o->customers ? o->customers : n / 10 > 100 ? n / 10 : 100;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t roll = oc_rand_below(&rng, 100);
+		bool earlier = i > 0;
+		if (earlier && roll < o->duplicate_pct) {
+			/* A retry: the same order again, with the same key. */
+			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
+			st->cmds[i] = st->cmds[j];
+			memcpy(&st->sku_idx[i * OC_ORDER_LINES_MAX], &st->sku_idx[j * OC_ORDER_LINES_MAX],
+			       OC_ORDER_LINES_MAX * sizeof(uint32_t));
+			st->orig[i] = j;
+		} else if (earlier && roll < o->duplicate_pct + o->cancel_pct) {
+			uint32_t j = st->orig[oc_rand_below(&rng, (uint32_t)i)];
+			st->cmds[i] = (struct oc_command){.type = OC_CMD_CANCEL,
+							  .key = st->cmds[j].key,
+							  .customer = st->cmds[j].customer};
+			st->orig[i] = j;
+		} else {
+			make_place(st, i, d, o, cdf, &rng, customers);
+		}
+	}
+	free(cdf);
+	return 0;
+}
+
+void lg_stream_free(struct lg_stream *st)
+{
+	free(st->cmds);
+	free(st->orig);
+	free(st->sku_idx);
+	memset(st, 0, sizeof(*st));
+}
