@@ -34,6 +34,14 @@ enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
 #define POLL_BATCH 512u
 /* How long a stopping server keeps sending answers to clients that are slow to read. */
 #define STOP_GRACE_NS 2000000000ull
+/* How long the loop sleeps in io_uring when nothing moved. With commands in the engine it
+ * cannot be woken by the engine's answers, so it looks again after WAIT_MIN_NS, doubling up to
+ * WAIT_MAX_NS while nothing comes (a durable answer waits for an fdatasync of ~0.2-1 ms
+ * anyway); a socket event ends any wait at once. With nothing in the engine, WAIT_IDLE_NS,
+ * to see a stop request. */
+#define WAIT_MIN_NS 20000u
+#define WAIT_MAX_NS 100000u
+#define WAIT_IDLE_NS 100000000u
 
 enum conn_state {
 	CONN_FREE = 0,
@@ -400,7 +408,8 @@ static void on_send(struct oc_server *s, uint32_t idx, int res)
 		c->out_sent = c->out_len = 0;
 }
 
-static void reap(struct oc_server *s)
+/* Handles every completion waiting; returns how many. */
+static unsigned reap(struct oc_server *s)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0;
@@ -420,6 +429,7 @@ static void reap(struct oc_server *s)
 			on_send(s, idx, cqe->res);
 	}
 	io_uring_cq_advance(&s->ring, seen);
+	return seen;
 }
 
 /* Posts the receives and sends that are due, and closes the connections that are done. */
@@ -553,6 +563,7 @@ static bool drained(struct oc_server *s)
 int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 {
 	arm_accept(s);
+	uint32_t wait_ns = 0;
 	for (;;) {
 		s->st.loop_turns++;
 		if (*stop && !s->stopping) {
@@ -562,16 +573,21 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 			fprintf(stderr, "level=info msg=\"stopping: answering what was taken\" "
 					"in_flight=%u\n", s->fifo_n + s->pending_n - s->pending_head);
 		}
-		reap(s);
+		unsigned events = reap(s);
 		submit_pending(s);
 		uint32_t answered = poll_answers(s);
 		post(s);
 		if (s->stopping && drained(s))
 			break;
-		/* Answers are coming: look again soon. Otherwise sleep until a socket moves (or
-		 * a tenth of a second, to see a stop request). */
 		bool busy = s->fifo_n || s->pending_n;
-		struct __kernel_timespec wait = {0, busy ? (answered ? 0 : 20000) : 100000000};
+		if (!busy)
+			wait_ns = WAIT_IDLE_NS;
+		else if (answered || events)
+			wait_ns = 0;
+		else
+			wait_ns = wait_ns < WAIT_MIN_NS ? WAIT_MIN_NS
+				  : wait_ns >= WAIT_MAX_NS / 2 ? WAIT_MAX_NS : 2 * wait_ns;
+		struct __kernel_timespec wait = {0, wait_ns};
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);
 		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
