@@ -31,11 +31,9 @@ test-tsan: deps
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest -L concurrency --output-on-failure
 
-# The flash-sale demo: until ordercored exists, the engine runs in this process.
+# The flash-sale demo: ordercored on a generated demo dataset, the flash sale over TCP.
 run: build
-	./$(BUILD)/loadgen/ordercore-loadgen --in-process --scenario flash-sale \
-		--orders 2000000 --hot-stock 20000 --json $(BUILD)/flash-sale.json
-	@echo "summary: $(BUILD)/flash-sale.json"
+	bash scripts/run_demo.sh $(BUILD)
 
 # Micro-benchmarks (JSON in $(BUILD)/bench.json), the in-process flash-sale throughput, and
 # the log's durable appends beside fio on the same filesystem.
