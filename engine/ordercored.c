@@ -36,21 +36,25 @@ static const char usage[] =
 	"  --output-bytes-max N    answers buffered per connection before a client that does\n"
 	"                          not read is disconnected (default 262144)\n"
 	"  --snapshot-every N      a snapshot every N commands (default 4194304; 0: never)\n"
+	"  --hello-timeout-ms MS   close a connection that has not said hello by then\n"
+	"                          (default 10000)\n"
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
-	"connections_max, output_bytes_max, snapshot_every.\n"
+	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
 /* Every setting as text, as the INI file or a flag gave it (flags are applied last), indexed
  * by enum key; the long options below are in the same order. */
 enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
-	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY, KEY_COUNT };
+	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
+	   K_HELLO_TIMEOUT_MS, KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
-	"orders_max", "connections_max", "output_bytes_max", "snapshot_every"};
+	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
+	"hello_timeout_ms"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
@@ -128,6 +132,7 @@ int main(int argc, char **argv)
 		{"connections-max", required_argument, 0, 0},
 		{"output-bytes-max", required_argument, 0, 0},
 		{"snapshot-every", required_argument, 0, 0},
+		{"hello-timeout-ms", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
@@ -201,6 +206,9 @@ int main(int argc, char **argv)
 	if (set[K_CONNECTIONS_MAX])
 		sc.connections_max = (uint32_t)number("connections_max", set[K_CONNECTIONS_MAX],
 						      OC_SERVER_CONNECTIONS_MAX_LIMIT);
+	if (set[K_HELLO_TIMEOUT_MS])
+		sc.hello_timeout_ms = (uint32_t)number("hello_timeout_ms", set[K_HELLO_TIMEOUT_MS],
+						       3600000);
 	if (set[K_OUTPUT_BYTES_MAX])
 		sc.output_bytes_max = number("output_bytes_max", set[K_OUTPUT_BYTES_MAX], 1u << 30);
 

@@ -61,6 +61,7 @@ struct conn {
 	size_t out_len, out_sent;    /* output bytes held, and how many are sent */
 	size_t send_len;             /* the send in flight covers [out_sent, send_len) */
 	uint32_t commands;           /* taken from this connection and not yet answered */
+	uint64_t hello_deadline_ns;  /* CONN_HELLO: closed when still waiting then */
 	uint32_t next_free;
 	uint8_t *in;  /* OC_SERVER_INPUT_BYTES */
 	uint8_t *out; /* 2 x output_bytes_max: a send in flight never moves */
@@ -364,6 +365,7 @@ static void on_accept(struct oc_server *s, int res, unsigned flags)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
 	c->state = CONN_HELLO;
+	c->hello_deadline_ns = now_ns() + (uint64_t)s->cfg.hello_timeout_ms * 1000000u;
 	c->in = mi_malloc(OC_SERVER_INPUT_BYTES);
 	c->out = mi_malloc(2 * s->cfg.output_bytes_max);
 	s->st.accepted++;
@@ -432,13 +434,17 @@ static unsigned reap(struct oc_server *s)
 	return seen;
 }
 
-/* Posts the receives and sends that are due, and closes the connections that are done. */
+/* Posts the receives and sends that are due, and closes the connections that are done or
+ * that never said hello. */
 static void post(struct oc_server *s)
 {
+	uint64_t now = s->live ? now_ns() : 0;
 	for (uint32_t idx = 0; idx < s->cfg.connections_max; idx++) {
 		struct conn *c = &s->conns[idx];
 		if (c->state == CONN_FREE)
 			continue;
+		if (c->state == CONN_HELLO && now > c->hello_deadline_ns)
+			conn_fail(s, idx, OC_PERR_HANDSHAKE, "no hello in time");
 		if (c->stalled && !s->stopping)
 			parse(s, idx);
 		if (c->discard && c->state != CONN_CLOSING)
@@ -487,6 +493,8 @@ int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
 		s->cfg.connections_max = OC_SERVER_DEFAULT_CONNECTIONS_MAX;
 	if (!s->cfg.output_bytes_max)
 		s->cfg.output_bytes_max = OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX;
+	if (!s->cfg.hello_timeout_ms)
+		s->cfg.hello_timeout_ms = OC_SERVER_DEFAULT_HELLO_TIMEOUT_MS;
 	int rc = 0;
 	if (s->cfg.connections_max > OC_SERVER_CONNECTIONS_MAX_LIMIT ||
 	    s->cfg.output_bytes_max < OC_PROTO_FRAME_BYTES_MAX ||

@@ -25,6 +25,7 @@
 #define OC_SERVER_DEFAULT_CONNECTIONS_MAX 1024u
 #define OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX (256u << 10)
 #define OC_SERVER_CONNECTIONS_MAX_LIMIT 65536u
+#define OC_SERVER_DEFAULT_HELLO_TIMEOUT_MS 10000u
 /* Commands taken from sockets and not yet answered (submitted or waiting to be). */
 #define OC_SERVER_INFLIGHT_MAX (1u << 16)
 
@@ -35,6 +36,8 @@ struct oc_server_config {
 	size_t token_bytes;
 	uint32_t connections_max;    /* 0: the default */
 	size_t output_bytes_max;     /* per connection; 0: the default */
+	uint32_t hello_timeout_ms;   /* a connection that has not said hello by then is closed
+	                              * (it would hold a slot forever); 0: the default */
 };
 
 struct oc_server_stats {

@@ -1,7 +1,8 @@
 /* test_daemon.c: ordercored on loopback, a real daemon process on real TCP (issue 4):
  * - a gateway written only against client.h places, cancels and retries orders;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
- *   version; a bad token; a truncated frame; inner lengths that disagree with the frame) gets
+ *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
+ *   lengths that disagree with the frame) gets
  *   an error frame or a disconnect, and a client beside it is not affected;
  * - a client that stops reading is disconnected at its output cap, the others go on;
  * - 1,000 connections at once;
@@ -260,7 +261,7 @@ static void header(uint8_t *b, uint32_t len, uint8_t version, uint8_t type)
 static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 {
 	struct daemon d;
-	static const char *const token[] = {"--token", TOKEN, NULL};
+	static const char *const token[] = {"--token", TOKEN, "--hello-timeout-ms", "500", NULL};
 	daemon_start(&d, NULL, token);
 	struct oc_client *good = client(&d, TOKEN);
 	uint8_t b[2 * OC_PROTO_FRAME_BYTES_MAX];
@@ -289,6 +290,9 @@ static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 	assert_int_equal(raw_case(&d, false, b, n), OC_PERR_HANDSHAKE);
 	n = oc_proto_encode_hello(b, sizeof(b), 1, "wrong", 5);
 	assert_int_equal(raw_case(&d, false, b, n), OC_PERR_TOKEN);
+	/* Silence: no hello within the daemon's hello timeout (500 ms here). */
+	int quiet = raw_connect(&d);
+	assert_int_equal(raw_outcome(quiet), OC_PERR_HANDSHAKE);
 	/* A truncated frame, then the client goes: no answer, no error, just the close. */
 	n = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
 	assert_int_equal(raw_case(&d, true, b, n - 3), 0);
