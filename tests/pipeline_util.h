@@ -249,6 +249,32 @@ static inline struct oc_command pl_cancel(uint64_t key, uint64_t customer)
 	return c;
 }
 
+/* Queries: an order by key or by its first sequence number, a SKU's stock. */
+static inline struct oc_command pl_query_order(uint64_t key)
+{
+	struct oc_command c;
+	memset(&c, 0, sizeof(c));
+	c.type = OC_CMD_QUERY_ORDER;
+	c.key = key;
+	return c;
+}
+
+static inline struct oc_command pl_query_seq(uint64_t seq)
+{
+	struct oc_command c = pl_query_order(seq);
+	c.type = OC_CMD_QUERY_ORDER_SEQ;
+	return c;
+}
+
+static inline struct oc_command pl_query_stock(uint64_t sku)
+{
+	struct oc_command c = pl_query_order(0);
+	c.type = OC_CMD_QUERY_STOCK;
+	pl_line_add(&c, sku, 1);
+	c.lines[0].quantity = 0;
+	return c;
+}
+
 /* A command validate rejects as malformed: it changes nothing and only moves the sequence
  * on (used to pass the release lag, inflight_max sequence numbers). */
 static inline struct oc_command pl_junk(void)

@@ -258,10 +258,14 @@ uint32_t oc_shard_step(void *arg)
 		r->seq = m->seq;
 		r->sku = m->sku;
 		r->quantity = m->quantity;
-		if (m->sku == OC_LINE_BARRIER)
+		if (m->sku == OC_LINE_BARRIER) {
 			r->reason = write_part(s, m->seq, taken, ready) != 0;
-		else
+		} else if (m->flags & OC_LINE_QUERY) {
+			r->quantity = s->stock[m->sku_local].available;
+			r->reason = OC_REJECT_NONE;
+		} else {
 			r->reason = reserve(s, m);
+		}
 	}
 	if (n == 0 && ready) {
 		/* No line waits: every command up to validated_seq has been handed out, so the

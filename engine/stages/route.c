@@ -164,6 +164,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	}
 	struct oc_order_rec *rec = &r->orders[om->order_index];
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer};
+	r->orders_seen = om->order_index + 1;
 	if (!reason) {
 		accept(r, om, plan, n, rec, a);
 		return true;
@@ -264,6 +265,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 		return -EINVAL;
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
+	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
 	memcpy(&r->accepted, &counters[0], 8);
@@ -303,11 +305,63 @@ static bool barrier(struct oc_route *r, const struct oc_order_msg *om, struct oc
 	return true;
 }
 
+/* The record of the order whose first sequence number is seq, or NULL: records are in
+ * sequence order (order indices are given in it). */
+static const struct oc_order_rec *order_by_seq(const struct oc_route *r, uint64_t seq)
+{
+	uint32_t lo = 0, hi = r->orders_seen;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (r->orders[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->orders_seen && r->orders[lo].seq == seq ? &r->orders[lo] : NULL;
+}
+
+/* Queries change nothing. False when a stock query's result has not come yet. */
+static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	if (om->reason) {
+		answer(a, om, OC_STATUS_REJECTED, om->reason);
+		return true;
+	}
+	if (om->type == OC_CMD_QUERY_STOCK) {
+		if (!results_ready(r, om))
+			return false;
+		uint32_t s = om->shard[0];
+		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+		OC_ASSERT_EQ(res->seq, om->seq);
+		const uint32_t *on_hand = &r->catalog->data->on_hand[(size_t)res->sku * r->warehouses];
+		const uint32_t *free_units = &r->free_units[(size_t)res->sku * r->warehouses];
+		uint64_t allocated = 0;
+		for (uint32_t w = 0; w < r->warehouses; w++)
+			allocated += on_hand[w] - free_units[w];
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->original_seq = OC_STOCK_ANSWER(res->quantity, allocated);
+		return true;
+	}
+	const struct oc_order_rec *rec = om->type == OC_CMD_QUERY_ORDER ? &r->orders[om->order_index]
+									 : order_by_seq(r, om->key);
+	if (!rec) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return true;
+	}
+	answer(a, om, rec->status, rec->reason);
+	a->original_seq = rec->seq;
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+	return true;
+}
+
 /* Handles one command if everything it needs is there; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);
+	if (om->type >= OC_CMD_QUERY_ORDER && om->type <= OC_CMD_QUERY_STOCK)
+		return query(r, om, a); /* not counted with the orders' outcomes */
 	if (om->reason) {
 		answer(a, om, OC_STATUS_REJECTED, om->reason);
 	} else if (om->flags & OC_ORDER_DUPLICATE) {

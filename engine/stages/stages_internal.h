@@ -111,8 +111,10 @@ struct oc_line_msg {
 	uint32_t sku_local; /* index of the SKU in the shard's arrays */
 	uint32_t quantity;
 	uint32_t sku;       /* global SKU index, echoed in the result */
-	uint32_t unused;
+	uint32_t flags;     /* OC_LINE_QUERY: report the stock, reserve nothing */
 };
+
+#define OC_LINE_QUERY 0x1u
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
@@ -140,7 +142,8 @@ struct oc_result_msg {
 	uint64_t seq;
 	uint32_t sku;      /* global SKU index */
 	uint32_t quantity;
-	uint8_t reason;    /* OC_REJECT_NONE when reserved; barrier: 1 if the part failed */
+	uint8_t reason;    /* OC_REJECT_NONE when reserved; barrier: 1 if the part failed.
+	                    * A stock query's result has quantity = units available. */
 	uint8_t unused[15];
 };
 
@@ -308,8 +311,9 @@ struct oc_route {
 	uint32_t warehouses;
 	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
 	size_t free_cells;            /* SKUs x warehouses */
-	struct oc_order_rec *orders;  /* [order index] */
+	struct oc_order_rec *orders;  /* [order index]; in sequence order */
 	uint32_t orders_max;
+	uint32_t orders_seen;         /* records written: order indices below it */
 	struct oc_alloc *allocs;
 	uint32_t alloc_count;
 	uint32_t allocs_max;

@@ -208,6 +208,45 @@ static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 			(struct oc_line_msg){.seq = c->seq, .sku = OC_LINE_BARRIER};
 }
 
+/* Queries: an order by key is found here; by sequence number, by route (which holds the
+ * records in sequence order); a SKU's stock is read by its shard, with a line that reserves
+ * nothing. */
+static void handle_query(struct oc_validate *v, const struct oc_command *c,
+			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
+{
+	bool stock = c->type == OC_CMD_QUERY_STOCK;
+	if (c->reserved != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
+	    (stock && (c->line_count != 1 || c->lines[0].quantity != 0 || c->lines[0].reserved))) {
+		om->reason = OC_REJECT_MALFORMED;
+		return;
+	}
+	if (c->type == OC_CMD_QUERY_ORDER) {
+		const struct oc_u64map_entry *e = oc_u64map_find(&v->keys, c->key, a->key_hash);
+		if (!e)
+			om->reason = OC_REJECT_UNKNOWN_ORDER;
+		else
+			om->order_index = e->value;
+		return;
+	}
+	if (!stock)
+		return;
+	const struct oc_u64map_entry *e =
+		c->lines[0].sku ? oc_u64map_find(&v->catalog->by_sku, c->lines[0].sku,
+						 oc_hash_u64(c->lines[0].sku))
+				: NULL;
+	if (!e) {
+		om->reason = OC_REJECT_UNKNOWN_SKU;
+		return;
+	}
+	uint32_t shard = OC_PLACE_SHARD(e->aux);
+	*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++) =
+		(struct oc_line_msg){.seq = c->seq, .sku_local = OC_PLACE_LOCAL(e->aux),
+				     .sku = e->value, .flags = OC_LINE_QUERY};
+	om->shard[0] = (uint8_t)shard;
+	om->line_count = 1;
+	om->first_sku = e->value;
+}
+
 /* Commands this turn may take: as many as wait, up to a burst, such that the order ring has
  * a slot for each and every shard's ring has room for all their lines on that shard. Rings
  * are sized so this rarely binds (the admission window bounds what is in flight). */
@@ -255,6 +294,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_cancel(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
+		else if (c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK)
+			handle_query(v, c, &ahead[i], om, pushed);
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;

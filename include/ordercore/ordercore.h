@@ -37,6 +37,11 @@ extern "C" {
 enum oc_command_type {
 	OC_CMD_PLACE = 1,  /* place an order: key, customer, region, lines */
 	OC_CMD_CANCEL = 2, /* cancel the order placed with `key` by `customer` */
+	/* Queries change nothing; like every command they are sequenced (and logged), so their
+	 * answer is the state after every command before them. */
+	OC_CMD_QUERY_ORDER = 3,     /* the order placed with `key` (customer, lines: 0) */
+	OC_CMD_QUERY_ORDER_SEQ = 4, /* the order whose first sequence number is `key` */
+	OC_CMD_QUERY_STOCK = 5,     /* stock of lines[0].sku (line_count 1, quantity 0) */
 };
 
 enum oc_status {
@@ -88,7 +93,18 @@ struct oc_command {
 
 #define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
 
-/* The engine's answer to one command; exactly one per accepted command. */
+/* The engine's answer to one command; exactly one per accepted command.
+ * An order query (found) answers with the order's status now (accepted, rejected,
+ * cancelled), its reason, original_seq = the order's first sequence number, shipments and
+ * warehouse; not found: rejected / unknown_order. A stock query (found) answers accepted
+ * with original_seq = OC_STOCK_ANSWER(available, allocated): the units available to sell and
+ * the units allocated to orders, 32 bits each, saturating (their sum is the initial stock once
+ * give-backs still in their lag are applied); not found: rejected / unknown_sku. */
+#define OC_STOCK_SATURATE(x) ((uint64_t)(x) > 0xffffffffu ? 0xffffffffu : (uint64_t)(x))
+#define OC_STOCK_ANSWER(available, allocated) \
+	(OC_STOCK_SATURATE(available) | OC_STOCK_SATURATE(allocated) << 32)
+#define OC_STOCK_AVAILABLE(original_seq) ((original_seq) & 0xffffffffu)
+#define OC_STOCK_ALLOCATED(original_seq) ((original_seq) >> 32)
 struct oc_response {
 	uint64_t seq;          /* the command's sequence number */
 	uint64_t key;          /* the command's key */

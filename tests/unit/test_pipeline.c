@@ -519,6 +519,53 @@ static void expect_config_error(struct oc_config *c, int rc, const char *what)
 	assert_non_null(strstr(err, what));
 }
 
+/* Queries answer from the state after every command before them, and change nothing. */
+static void test_queries(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_response placed = pl_run_expect(e, pl_place1(7, 70, 0, PLAIN, 3), OC_STATUS_ACCEPTED,
+						  OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(8, 80, 0, PLAIN, 20), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK);
+	/* By key, and by the order's sequence number. */
+	struct oc_response q = pl_run_expect(e, pl_query_order(7), OC_STATUS_ACCEPTED,
+					     OC_REJECT_NONE);
+	assert_int_equal(q.type, OC_CMD_QUERY_ORDER);
+	assert_int_equal(q.original_seq, placed.seq);
+	assert_int_equal(q.shipments, 1);
+	q = pl_run_expect(e, pl_query_order(8), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	q = pl_run_expect(e, pl_query_seq(placed.seq), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(q.original_seq, placed.seq);
+	pl_run_expect(e, pl_query_order(9), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_query_seq(placed.seq + 1000), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_query_seq(1 + placed.seq), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK); /* order 8, found by its sequence number */
+	/* Stock: 3 of PLAIN's 10 allocated, 7 available. */
+	q = pl_run_expect(e, pl_query_stock(PLAIN), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 3);
+	assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), 7);
+	pl_run_expect(e, pl_query_stock(UNKNOWN), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	/* Cancelled: the query says so at once; the units come back to sale after the lag. */
+	pl_run_expect(e, pl_cancel(7, 70), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_query_order(7), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	q = pl_run_expect(e, pl_query_stock(PLAIN), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 0);
+	assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), 7); /* the 3 still in their lag */
+	/* Malformed queries. */
+	struct oc_command bad = pl_query_stock(PLAIN);
+	bad.lines[0].quantity = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_query_order(0), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.accepted, 1); /* queries are not counted as orders */
+	assert_int_equal(st.rejected[OC_REJECT_UNKNOWN_ORDER], 0);
+	expect_stock(e, PLAIN, 0);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -597,6 +644,7 @@ int main(void)
 	    cmocka_unit_test(test_multi_line_all_or_nothing),
 	    cmocka_unit_test(test_multi_line_release_applied_at_stop),
 	    cmocka_unit_test(test_routing),
+	    cmocka_unit_test(test_queries),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
