@@ -59,6 +59,10 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_ANSWER:
 		return body_bytes == OC_PROTO_ANSWER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_QUERY_ORDER:
+	case OC_MSG_QUERY_ORDER_SEQ:
+	case OC_MSG_QUERY_STOCK:
+		return body_bytes == OC_PROTO_QUERY_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_HELLO:
 	case OC_MSG_ERROR: {
 		uint32_t max = type == OC_MSG_HELLO ? OC_PROTO_TOKEN_BYTES_MAX
@@ -132,6 +136,15 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
 	memset(out, 0, offsetof(struct oc_command, lines));
 	out->key = get64(b);
+	if (f[5] >= OC_MSG_QUERY_ORDER && f[5] <= OC_MSG_QUERY_STOCK) { /* the body is the key */
+		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (f[5] - OC_MSG_QUERY_ORDER));
+		if (f[5] == OC_MSG_QUERY_STOCK) { /* the engine's form: the SKU on line 0 */
+			out->lines[0] = (struct oc_line){out->key, 0, 0};
+			out->line_count = 1;
+			out->key = 0;
+		}
+		return 0;
+	}
 	out->customer = get64(b + 8);
 	if (f[5] == OC_MSG_CANCEL) {
 		out->type = OC_CMD_CANCEL;
@@ -221,10 +234,24 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
+/* The message type of a query command, or 0. */
+static uint8_t query_type(const struct oc_command *c)
+{
+	switch (c->type) {
+	case OC_CMD_QUERY_ORDER: return c->line_count == 0 ? OC_MSG_QUERY_ORDER : 0;
+	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
+	case OC_CMD_QUERY_STOCK:
+		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
+	default: return 0;
+	}
+}
+
 size_t oc_proto_command_bytes(const struct oc_command *c)
 {
 	if (c->type == OC_CMD_CANCEL)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
+	if (query_type(c))
+		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
 	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
 		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
@@ -236,9 +263,16 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 {
 	uint8_t *p = buf;
 	size_t bytes = oc_proto_command_bytes(c);
-	if (!bytes || !header(p, cap, bytes, c->type == OC_CMD_CANCEL ? OC_MSG_CANCEL : OC_MSG_PLACE,
-			      correlation))
+	uint8_t type = c->type == OC_CMD_CANCEL ? OC_MSG_CANCEL
+		       : query_type(c)          ? query_type(c)
+						: OC_MSG_PLACE;
+	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
+	if (type != OC_MSG_PLACE && type != OC_MSG_CANCEL) {
+		put64(p + OC_PROTO_HEADER_BYTES,
+		      type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
+		return bytes;
+	}
 	if (c->type == OC_CMD_CANCEL) {
 		put64(p + OC_PROTO_HEADER_BYTES, c->key);
 		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);

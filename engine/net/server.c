@@ -242,7 +242,7 @@ static void parse(struct oc_server *s, uint32_t idx)
 			c->in_off += (uint32_t)n;
 			continue;
 		}
-		if (h.type != OC_MSG_PLACE && h.type != OC_MSG_CANCEL) {
+		if (h.type < OC_MSG_PLACE || h.type > OC_MSG_QUERY_STOCK) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");
 			break;

@@ -40,6 +40,9 @@ enum oc_proto_type {
 	OC_MSG_WELCOME = 2,  /* server: the handshake succeeded */
 	OC_MSG_PLACE = 16,   /* client: place an order (struct oc_command, type place) */
 	OC_MSG_CANCEL = 17,  /* client: cancel an order */
+	OC_MSG_QUERY_ORDER = 18,     /* client: an order by its key (OC_CMD_QUERY_ORDER) */
+	OC_MSG_QUERY_ORDER_SEQ = 19, /* client: an order by its sequence number */
+	OC_MSG_QUERY_STOCK = 20,     /* client: a SKU's stock */
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
@@ -50,6 +53,7 @@ enum oc_proto_type {
 #define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
 #define OC_PROTO_LINE_BYTES 16u
 #define OC_PROTO_CANCEL_BODY_BYTES 16u
+#define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
 #define OC_PROTO_ANSWER_BODY_BYTES 32u
 #define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
 
@@ -109,13 +113,15 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
  * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero. */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with type place or cancel; seq and ts_ns zero. A place's line count and lines
- * come from the frame; its fields are checked by the engine as any command's are. */
+/* Fills out with the command of a place, cancel or query frame; seq and ts_ns zero. A
+ * place's line count and lines come from the frame; its fields are checked by the engine as
+ * any command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
-/* The frame length of a command: a place of 1..16 lines or a cancel; 0 for anything else. */
+/* The frame length of a command: a place of 1..16 lines, a cancel or a query (a stock query
+ * as OC_CMD_QUERY_STOCK defines it); 0 for anything else. */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0

@@ -28,6 +28,9 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	n += oc_proto_encode_hello(out + n, cap - n, 1, "token", 5);
 	n += oc_proto_encode_command(out + n, cap - n, 2, &place);
 	n += oc_proto_encode_command(out + n, cap - n, 3, &cancel);
+	struct oc_command stock = {.type = OC_CMD_QUERY_STOCK, .line_count = 1,
+				   .lines = {{100002, 0, 0}}};
+	n += oc_proto_encode_command(out + n, cap - n, 7, &stock);
 	n += oc_proto_encode_answer(out + n, cap - n, 4, &r);
 	n += oc_proto_encode_welcome(out + n, cap - n, 5, &w);
 	n += oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type");

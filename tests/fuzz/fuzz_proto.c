@@ -5,8 +5,8 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, answer, welcome or error frame that decodes re-encodes to the same bytes;
- *     a place of 1..16 lines likewise.
+ *   - a cancel, query, answer, welcome or error frame that decodes re-encodes to the same
+ *     bytes; a place of 1..16 lines likewise.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <stdint.h>
@@ -59,9 +59,10 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 		break;
 	case OC_MSG_PLACE:
 	case OC_MSG_CANCEL:
-		if (oc_proto_decode_command(f, &g_cmd) == 0 &&
-		    (g_cmd.type == OC_CMD_CANCEL ||
-		     (g_cmd.line_count >= 1 && g_cmd.line_count <= OC_ORDER_LINES_MAX)))
+	case OC_MSG_QUERY_ORDER:
+	case OC_MSG_QUERY_ORDER_SEQ:
+	case OC_MSG_QUERY_STOCK:
+		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
 	case OC_MSG_ANSWER:
