@@ -1,0 +1,213 @@
+/* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
+ * (client.h) for one command: place, cancel, order (by sequence number or key), stock. It
+ * prints the answer readably or as one JSON object (--json), and says with its exit status
+ * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
+ * exist, 2 a usage or connection error. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ordercore/client.h"
+
+static const char usage[] =
+	"usage: ordercore-cli [--connect HOST:PORT] [--token SECRET] [--json] COMMAND ...\n"
+	"\n"
+	"Commands:\n"
+	"  place --key K --customer C [--region R] SKU:QTY [SKU:QTY ...]\n"
+	"                          place an order (up to 16 lines; R is the region's id: its\n"
+	"                          place in the sorted list of the dataset's regions, default 0)\n"
+	"  cancel --key K --customer C\n"
+	"                          cancel the order placed with key K by customer C\n"
+	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
+	"  order --key K           an order by the key it was placed with\n"
+	"  stock SKU               units available and allocated\n"
+	"\n"
+	"Options:\n"
+	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
+	"  --token SECRET          the daemon's shared secret, if it has one\n"
+	"  --json                  print the answer as one JSON object\n"
+	"\n"
+	"Exit status: 0 when the command was answered (a rejected order included), 1 when the\n"
+	"order or SKU does not exist, 2 on a usage or connection error.\n";
+
+static _Noreturn void usage_error(const char *what)
+{
+	fprintf(stderr, "ordercore-cli: %s\n%s", what, usage);
+	exit(2);
+}
+
+static uint64_t number(const char *what, const char *text)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-') {
+		fprintf(stderr, "ordercore-cli: %s: not a whole number: '%s'\n", what, text);
+		exit(2);
+	}
+	return v;
+}
+
+/* Long options of the subcommands' own flags (after the command word). */
+static void sub_options(int argc, char **argv, uint64_t *key, uint64_t *customer,
+			uint64_t *region, bool *has_key)
+{
+	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+					     {"customer", required_argument, 0, 'c'},
+					     {"region", required_argument, 0, 'r'},
+					     {0, 0, 0, 0}};
+	int c;
+	optind = 0; /* glibc: start over, at argv[1] */
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'k') {
+			*key = number("--key", optarg);
+			*has_key = true;
+		} else if (c == 'c') {
+			*customer = number("--customer", optarg);
+		} else if (c == 'r') {
+			*region = number("--region", optarg);
+		} else {
+			usage_error("bad option");
+		}
+	}
+}
+
+static void print_answer(const struct oc_response *r, bool json)
+{
+	const char *status = oc_status_name(r->status);
+	const char *reason = oc_reject_reason_name(r->reason);
+	if (r->type == OC_CMD_QUERY_STOCK && r->status == OC_STATUS_ACCEPTED) {
+		uint64_t avail = OC_STOCK_AVAILABLE(r->original_seq);
+		uint64_t alloc = OC_STOCK_ALLOCATED(r->original_seq);
+		if (json)
+			printf("{\"seq\": %" PRIu64 ", \"available\": %" PRIu64
+			       ", \"allocated\": %" PRIu64 "}\n", r->seq, avail, alloc);
+		else
+			printf("stock: %" PRIu64 " available, %" PRIu64 " allocated (as of seq %" PRIu64
+			       ")\n", avail, alloc, r->seq);
+		return;
+	}
+	if (json) {
+		printf("{\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
+		       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
+		       ", \"shipments\": %u, \"warehouse\": %u}\n", r->seq, r->key, r->original_seq,
+		       status, reason, r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false",
+		       r->shipments, r->warehouse);
+		return;
+	}
+	printf("%s", status);
+	if (r->status == OC_STATUS_REJECTED)
+		printf(" (%s)", reason);
+	if (r->type != OC_CMD_QUERY_STOCK && r->reason != OC_REJECT_UNKNOWN_ORDER)
+		printf(": order %" PRIu64, r->original_seq);
+	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL)
+		printf(", %u shipment%s, first warehouse %u", r->shipments,
+		       r->shipments == 1 ? "" : "s", r->warehouse);
+	if (r->flags & OC_RESPONSE_DUPLICATE)
+		printf(" (the answer to an earlier command with this key)");
+	printf(" [seq %" PRIu64 "]\n", r->seq);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"connect", required_argument, 0, 'C'},
+					     {"token", required_argument, 0, 'T'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *connect_to = "127.0.0.1:7411", *token = NULL;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': connect_to = optarg; break;
+		case 'T': token = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: usage_error("bad option");
+		}
+	}
+	if (optind >= argc)
+		usage_error("no command");
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+
+	struct oc_command command = {0};
+	uint64_t key = 0, customer = 0, region = 0;
+	bool has_key = false;
+	sub_options(sub_argc, sub_argv, &key, &customer, &region, &has_key);
+	int rest = optind; /* positional arguments of the subcommand start here */
+	if (strcmp(cmd, "place") == 0) {
+		if (!has_key || !customer || rest >= sub_argc)
+			usage_error("place needs --key, --customer and at least one SKU:QTY");
+		if (sub_argc - rest > OC_ORDER_LINES_MAX)
+			usage_error("at most 16 lines");
+		command = (struct oc_command){.type = OC_CMD_PLACE, .key = key, .customer = customer,
+					      .region = (uint16_t)region};
+		for (int i = rest; i < sub_argc; i++) {
+			char *colon = strchr(sub_argv[i], ':');
+			if (!colon)
+				usage_error("a line is SKU:QTY");
+			*colon = '\0';
+			command.lines[command.line_count++] =
+				(struct oc_line){number("SKU", sub_argv[i]),
+						 (uint32_t)number("QTY", colon + 1), 0};
+		}
+	} else if (strcmp(cmd, "cancel") == 0) {
+		if (!has_key || !customer || rest != sub_argc)
+			usage_error("cancel needs --key and --customer");
+		command = (struct oc_command){.type = OC_CMD_CANCEL, .key = key, .customer = customer};
+	} else if (strcmp(cmd, "order") == 0) {
+		if (has_key == (rest < sub_argc) || sub_argc - rest > 1)
+			usage_error("order needs a sequence number or --key, not both");
+		command = (struct oc_command){.type = has_key ? OC_CMD_QUERY_ORDER
+							      : OC_CMD_QUERY_ORDER_SEQ,
+					      .key = has_key ? key : number("SEQ", sub_argv[rest])};
+	} else if (strcmp(cmd, "stock") == 0) {
+		if (sub_argc - rest != 1)
+			usage_error("stock needs a SKU");
+		command = (struct oc_command){.type = OC_CMD_QUERY_STOCK, .line_count = 1,
+					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
+	} else {
+		usage_error("unknown command");
+	}
+
+	char host[256];
+	const char *colon = strrchr(connect_to, ':');
+	if (!colon || colon == connect_to || (size_t)(colon - connect_to) >= sizeof(host))
+		usage_error("--connect wants HOST:PORT");
+	memcpy(host, connect_to, (size_t)(colon - connect_to));
+	host[colon - connect_to] = '\0';
+	uint64_t port = number("port", colon + 1);
+	if (port == 0 || port > 65535)
+		usage_error("--connect: the port is 1-65535");
+	struct oc_client_config cfg = {.host = host, .port = (uint16_t)port, .token = token,
+				       .token_bytes = token ? strlen(token) : 0};
+	struct oc_client *cl;
+	char err[400];
+	int rc = oc_client_connect(&cfg, &cl, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "ordercore-cli: %s\n", err);
+		return 2;
+	}
+	struct oc_client_answer a;
+	rc = oc_client_queue(cl, &command, 1);
+	if (rc == 0)
+		rc = oc_client_receive(cl, &a, 1, 1);
+	if (rc != 1) {
+		fprintf(stderr, "ordercore-cli: %s\n",
+			rc == -EINVAL ? "this command cannot be sent" : oc_client_error(cl));
+		oc_client_close(cl);
+		return 2;
+	}
+	oc_client_close(cl);
+	print_answer(&a.response, json);
+	bool missing = a.response.reason == OC_REJECT_UNKNOWN_ORDER ||
+		       (command.type == OC_CMD_QUERY_STOCK && a.response.reason == OC_REJECT_UNKNOWN_SKU);
+	return missing ? 1 : 0;
+}
