@@ -1,5 +1,6 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
- * (client.h) for one command: place, cancel, order (by sequence number or key), stock. It
+ * (client.h) for one command: place, cancel, order (by sequence number or key), stock,
+ * stats. It
  * prints the answer readably or as one JSON object (--json), and says with its exit status
  * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
  * exist, 2 a usage or connection error. */
@@ -25,6 +26,7 @@ static const char usage[] =
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  stock SKU               units available and allocated\n"
+	"  stats                   the daemon's counters (connections, commands, answers...)\n"
 	"\n"
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
@@ -112,6 +114,35 @@ static void print_answer(const struct oc_response *r, bool json)
 	printf(" [seq %" PRIu64 "]\n", r->seq);
 }
 
+/* Asks for the daemon's counters and prints them; the exit status. */
+static int print_stats(struct oc_client *cl, bool json)
+{
+	struct oc_proto_stats st;
+	int rc = oc_client_stats(cl, &st, 0);
+	if (rc) {
+		fprintf(stderr, "ordercore-cli: stats: %s\n", *oc_client_error(cl)
+								? oc_client_error(cl)
+								: strerror(-rc));
+		oc_client_close(cl);
+		return 2;
+	}
+	oc_client_close(cl);
+	static const char *const names[] = {"last_seq", "connections", "accepted", "refused",
+					    "commands", "answers", "dropped_answers",
+					    "protocol_errors", "slow_disconnects", "uptime_ms"};
+	uint64_t v[10];
+	_Static_assert(sizeof(v) == sizeof(st), "ten counters");
+	memcpy(v, &st, sizeof(v));
+	for (unsigned i = 0; i < 10; i++) {
+		if (json)
+			printf("%s\"%s\": %" PRIu64 "%s", i ? "" : "{", names[i], v[i],
+			       i == 9 ? "}\n" : ", ");
+		else
+			printf("%-17s %" PRIu64 "\n", names[i], v[i]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"connect", required_argument, 0, 'C'},
@@ -173,7 +204,7 @@ int main(int argc, char **argv)
 			usage_error("stock needs a SKU");
 		command = (struct oc_command){.type = OC_CMD_QUERY_STOCK, .line_count = 1,
 					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
-	} else {
+	} else if (strcmp(cmd, "stats") != 0 || rest != sub_argc) {
 		usage_error("unknown command");
 	}
 
@@ -195,6 +226,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ordercore-cli: %s\n", err);
 		return 2;
 	}
+	if (strcmp(cmd, "stats") == 0)
+		return print_stats(cl, json);
 	struct oc_client_answer a;
 	rc = oc_client_queue(cl, &command, 1);
 	if (rc == 0)

@@ -323,6 +323,44 @@ int oc_client_receive(struct oc_client *c, struct oc_client_answer *out, uint32_
 	}
 }
 
+int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t timeout_ms)
+{
+	OC_ASSERT(c && out);
+	if (c->recv_failed || c->send_failed)
+		return c->recv_failed ? c->recv_failed : c->send_failed;
+	if (c->inflight || c->in_tail > c->in_head || c->out_tail > c->out_head)
+		return -EBUSY;
+	int64_t deadline = now_ns() + (int64_t)(timeout_ms ? timeout_ms
+							   : OC_CLIENT_TIMEOUT_MS_DEFAULT) * 1000000;
+	size_t n = oc_proto_encode_stats(c->out, c->out_bytes, 0);
+	OC_ASSERT(n > 0); /* the buffer is empty and holds a frame */
+	c->out_tail = n;
+	int rc;
+	while ((rc = send_some(c)) == -EAGAIN)
+		if ((rc = wait_fd(c->fd, POLLOUT, deadline)) != 0)
+			return rc;
+	if (rc)
+		return rc;
+	for (;;) {
+		struct oc_proto_header h;
+		int bytes = oc_proto_frame_check(c->in + c->in_head, c->in_tail - c->in_head, &h);
+		if (bytes > 0 && h.type == OC_MSG_STATS_INFO) {
+			oc_proto_decode_stats_info(c->in + c->in_head, out);
+			c->in_head += (size_t)bytes;
+			return 0;
+		}
+		if (bytes != 0) { /* an error frame, or anything else: receive says what */
+			struct oc_client_answer a;
+			(void)take_answers(c, &a, 1);
+			return c->recv_failed ? c->recv_failed : -EPROTO;
+		}
+		if ((rc = recv_some(c)) < 0)
+			return rc;
+		if (rc == 0 && (rc = wait_fd(c->fd, POLLIN, deadline)) != 0)
+			return rc;
+	}
+}
+
 int oc_client_fd(const struct oc_client *c)
 {
 	return c->fd;

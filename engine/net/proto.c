@@ -59,6 +59,10 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_ANSWER:
 		return body_bytes == OC_PROTO_ANSWER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_STATS:
+		return body_bytes == OC_PROTO_STATS_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_STATS_INFO:
+		return body_bytes == OC_PROTO_STATS_INFO_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_ORDER:
 	case OC_MSG_QUERY_ORDER_SEQ:
 	case OC_MSG_QUERY_STOCK:
@@ -311,6 +315,43 @@ size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
 	b[28] = r->shipments;
 	b[29] = r->warehouse;
 	return bytes;
+}
+
+size_t oc_proto_encode_stats(void *buf, size_t cap, uint64_t correlation)
+{
+	return header(buf, cap, OC_PROTO_HEADER_BYTES, OC_MSG_STATS, correlation)
+		       ? OC_PROTO_HEADER_BYTES
+		       : 0;
+}
+
+/* The counters of struct oc_proto_stats in wire order. */
+#define STATS_FIELDS 10u
+_Static_assert(sizeof(struct oc_proto_stats) == STATS_FIELDS * 8 &&
+		       OC_PROTO_STATS_INFO_BODY_BYTES == STATS_FIELDS * 8,
+	       "stats info is ten u64");
+
+size_t oc_proto_encode_stats_info(void *buf, size_t cap, uint64_t correlation,
+				  const struct oc_proto_stats *st)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_STATS_INFO_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_STATS_INFO, correlation))
+		return 0;
+	uint64_t v[STATS_FIELDS];
+	memcpy(v, st, sizeof(v));
+	for (uint32_t i = 0; i < STATS_FIELDS; i++)
+		put64(p + OC_PROTO_HEADER_BYTES + 8 * i, v[i]);
+	return bytes;
+}
+
+int oc_proto_decode_stats_info(const void *frame, struct oc_proto_stats *out)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	uint64_t v[STATS_FIELDS];
+	for (uint32_t i = 0; i < STATS_FIELDS; i++)
+		v[i] = get64(b + 8 * i);
+	memcpy(out, v, sizeof(v));
+	return 0;
 }
 
 size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,

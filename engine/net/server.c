@@ -90,6 +90,7 @@ struct oc_server {
 	struct tag *fifo;                 /* [OC_SERVER_INFLIGHT_MAX] */
 	uint32_t fifo_head, fifo_n;
 	uint64_t last_seq;
+	uint64_t started_ns;
 	struct oc_response resp[POLL_BATCH];
 	struct oc_server_stats st;
 };
@@ -221,6 +222,20 @@ static void handshake(struct oc_server *s, uint32_t idx, const uint8_t *frame,
 		conn_close(s, idx, true, "no room for the welcome");
 }
 
+/* A stats request is answered at once, from the server's own counters (not in sequence with
+ * the connection's commands). */
+static void stats_reply(struct oc_server *s, uint32_t idx, uint64_t correlation)
+{
+	struct oc_proto_stats st = {s->last_seq, s->live, s->st.accepted, s->st.refused,
+				    s->st.commands, s->st.answers, s->st.dropped_answers,
+				    s->st.protocol_errors, s->st.slow_disconnects,
+				    (now_ns() - s->started_ns) / 1000000u};
+	uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_STATS_INFO_BODY_BYTES];
+	size_t n = oc_proto_encode_stats_info(frame, sizeof(frame), correlation, &st);
+	if (!out_append(s, &s->conns[idx], frame, n))
+		conn_close(s, idx, true, "output cap reached: the client does not read");
+}
+
 /* Parses whole frames of a connection's input: a hello first, then places and cancels into
  * the pending queue. Stops (stalled) when the queue is full, and at the first bad frame. */
 static void parse(struct oc_server *s, uint32_t idx)
@@ -239,6 +254,11 @@ static void parse(struct oc_server *s, uint32_t idx)
 		}
 		if (c->state == CONN_HELLO) {
 			handshake(s, idx, frame, &h);
+			c->in_off += (uint32_t)n;
+			continue;
+		}
+		if (h.type == OC_MSG_STATS) {
+			stats_reply(s, idx, h.correlation);
 			c->in_off += (uint32_t)n;
 			continue;
 		}
@@ -486,6 +506,7 @@ int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
 	s->cfg = *cfg;
 	s->e = e;
 	s->last_seq = recovered_seq;
+	s->started_ns = now_ns();
 	s->listen_fd = -1;
 	if (!s->cfg.host)
 		s->cfg.host = "127.0.0.1";

@@ -142,6 +142,11 @@ uint64_t oc_client_inflight(const struct oc_client *c);
  *   another -errno from recv or poll. */
 int oc_client_receive(struct oc_client *c, struct oc_client_answer *out, uint32_t n, int blocking);
 
+/* Asks the server for its counters and waits for them (timeout_ms; 0: the connect default).
+ * Only with nothing in flight: -EBUSY while commands wait for answers (receive them first).
+ * 0, -ETIMEDOUT, or the errors of receive. */
+int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t timeout_ms);
+
 /* The last protocol or connection error, one line ("" if none). Valid until the next call on
  * c. */
 const char *oc_client_error(const struct oc_client *c);

@@ -43,7 +43,9 @@ enum oc_proto_type {
 	OC_MSG_QUERY_ORDER = 18,     /* client: an order by its key (OC_CMD_QUERY_ORDER) */
 	OC_MSG_QUERY_ORDER_SEQ = 19, /* client: an order by its sequence number */
 	OC_MSG_QUERY_STOCK = 20,     /* client: a SKU's stock */
+	OC_MSG_STATS = 21,           /* client: the server's counters (empty body) */
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
+	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -55,6 +57,8 @@ enum oc_proto_type {
 #define OC_PROTO_CANCEL_BODY_BYTES 16u
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
 #define OC_PROTO_ANSWER_BODY_BYTES 32u
+#define OC_PROTO_STATS_BODY_BYTES 0u
+#define OC_PROTO_STATS_INFO_BODY_BYTES 80u
 #define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
 
 /* Why a frame or a connection was refused: the code of an error frame. */
@@ -91,6 +95,17 @@ struct oc_proto_welcome {
 	uint16_t version;
 	uint32_t frame_bytes_max;
 	uint64_t last_seq; /* the last sequence number the server has decided */
+};
+
+/* The server's counters since it started (stats info body: these ten u64, in order). */
+struct oc_proto_stats {
+	uint64_t last_seq;         /* the last sequence number decided */
+	uint64_t connections;      /* open now */
+	uint64_t accepted, refused; /* connections accepted, refused (overload, stopping) */
+	uint64_t commands, answers; /* taken from sockets, answers sent back */
+	uint64_t dropped_answers;  /* answers whose connection had gone */
+	uint64_t protocol_errors, slow_disconnects;
+	uint64_t uptime_ms;
 };
 
 struct oc_proto_error_body {
@@ -135,6 +150,10 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 			       const struct oc_command *c);
 size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
 			      const struct oc_response *r);
+size_t oc_proto_encode_stats(void *buf, size_t cap, uint64_t correlation);
+size_t oc_proto_encode_stats_info(void *buf, size_t cap, uint64_t correlation,
+				  const struct oc_proto_stats *st);
+int oc_proto_decode_stats_info(const void *frame, struct oc_proto_stats *out);
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
 size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
 			     enum oc_proto_error code, const char *message);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ordercore-cli against a real ordercored on 127.0.0.1 (port 0: the daemon picks one and logs
 # it): place (and the retry answered from the first), order by sequence number and by key,
-# stock, cancel, in readable form and --json; exit status 1 for an order or SKU that does not
+# stock, cancel, the daemon's counters, in readable form and --json; exit status 1 for an order or SKU that does not
 # exist, 2 for usage errors, a wrong token and a refused connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
@@ -50,6 +50,10 @@ run 0 "${d[@]}" order --key 7
 has "^cancelled"
 run 0 "${d[@]}" place --key 8 --customer 1 100003:11
 has "rejected (out_of_stock)"
+run 0 "${d[@]}" stats
+has "^commands  *8$"
+run 0 "${d[@]}" --json stats
+has '"commands": 8, "answers": 8,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

@@ -34,10 +34,15 @@ static struct oc_command g_cmd;
 static struct oc_response g_answer;
 static struct oc_proto_welcome g_welcome;
 static struct oc_proto_error_body g_error;
+static struct oc_proto_stats g_stats;
 
 static size_t enc_command(uint8_t *b, size_t cap) { return oc_proto_encode_command(b, cap, g_corr, &g_cmd); }
 static size_t enc_answer(uint8_t *b, size_t cap) { return oc_proto_encode_answer(b, cap, g_corr, &g_answer); }
 static size_t enc_welcome(uint8_t *b, size_t cap) { return oc_proto_encode_welcome(b, cap, g_corr, &g_welcome); }
+static size_t enc_stats_info(uint8_t *b, size_t cap)
+{
+	return oc_proto_encode_stats_info(b, cap, g_corr, &g_stats);
+}
 static size_t enc_error(uint8_t *b, size_t cap)
 {
 	return oc_proto_encode_error(b, cap, g_corr, (enum oc_proto_error)g_error.code, g_error.message);
@@ -64,6 +69,12 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_QUERY_STOCK:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
+		break;
+	case OC_MSG_STATS:
+		break; /* no body */
+	case OC_MSG_STATS_INFO:
+		if (oc_proto_decode_stats_info(f, &g_stats) == 0)
+			same_again(f, n, enc_stats_info);
 		break;
 	case OC_MSG_ANSWER:
 		if (oc_proto_decode_answer(f, &g_answer) == 0)

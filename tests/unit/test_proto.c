@@ -106,6 +106,16 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 92, &q), 0);
 	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_ORDER, 0); /* a query body of 16 bytes */
 	assert_int_equal(check(32), -OC_PERR_BODY_LENGTH);
+	/* stats request and stats info */
+	n = oc_proto_encode_stats(buf, sizeof(buf), 93);
+	assert_int_equal(n, 16);
+	check_prefixes(buf, n, OC_MSG_STATS, 93);
+	struct oc_proto_stats st = {1, 2, 3, 4, 5, 6, 7, 8, 9, UINT64_MAX}, st2;
+	n = oc_proto_encode_stats_info(buf, sizeof(buf), 94, &st);
+	assert_int_equal(n, 16 + 80);
+	check_prefixes(buf, n, OC_MSG_STATS_INFO, 94);
+	assert_int_equal(oc_proto_decode_stats_info(buf, &st2), 0);
+	assert_memory_equal(&st, &st2, sizeof(st));
 	/* answer */
 	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4, .type = OC_CMD_PLACE,
 				.status = OC_STATUS_ACCEPTED, .reason = 0,
