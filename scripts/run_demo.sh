@@ -10,18 +10,11 @@ demo=$build/demo
 rm -rf "$demo"
 mkdir -p "$demo"
 "$build/loadgen/ordercore-loadgen" --gen-dataset "$demo/data" --hot-stock 20000 --seed 1 >/dev/null
-"$build/ordercored" --dataset "$demo/data" --data-dir "$demo/state" --listen 127.0.0.1:0 \
-	--orders-max "$orders" 2>"$demo/ordercored.log" &
-pid=$!
+. "$(dirname "$0")/ordercored_start.sh"
+ordercored_start "$demo/ordercored.log" "$build/ordercored" --dataset "$demo/data" \
+	--data-dir "$demo/state" --orders-max "$orders" || exit 1
+pid=$daemon_pid
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
-port=
-for ((i = 0; i < 1000; i++)); do
-	port=$(sed -n 's/.*msg="listening".* port=\([0-9]*\).*/\1/p' "$demo/ordercored.log")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || { cat "$demo/ordercored.log" >&2; exit 1; }
-	sleep 0.01
-done
-[ -n "$port" ] || { echo "run_demo.sh: ordercored did not start" >&2; exit 1; }
 echo "ordercored listening on 127.0.0.1:$port (log: $demo/ordercored.log)"
 status=0
 "$build/loadgen/ordercore-loadgen" --connect "127.0.0.1:$port" --dataset "$demo/data" \

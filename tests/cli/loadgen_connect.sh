@@ -37,17 +37,9 @@ expect_status 2 "$loadgen" --in-process --pipeline 8 --dataset "$tmp/ds"
 expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --data-dir "$tmp/x"
 
 # The daemon: port 0, durable (sync) on a fresh data directory.
-"$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/state" --listen 127.0.0.1:0 \
-	2>"$tmp/daemon.err" &
-daemon_pid=$!
-port=
-for ((i = 0; i < 1000; i++)); do
-	port=$(sed -n 's/.*msg="listening".* port=\([0-9]*\).*/\1/p' "$tmp/daemon.err")
-	[ -n "$port" ] && break
-	kill -0 "$daemon_pid" 2>/dev/null || fail "ordercored exited: $(cat "$tmp/daemon.err")"
-	sleep 0.01
-done
-[ -n "$port" ] || fail "ordercored did not say where it listens: $(cat "$tmp/daemon.err")"
+. "$(dirname "$0")/../../scripts/ordercored_start.sh"
+ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/state" ||
+	fail "no daemon"
 
 expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 200000 \
 	--seed 9 --connections 4 --pipeline 64 --json "$tmp/run.json" --acked-log "$tmp/acked"

@@ -20,16 +20,9 @@ run() { # expected status, then the arguments; output in $tmp/out
 has() { grep -q -- "$1" "$tmp/out" || fail "expected '$1' in: $(cat "$tmp/out")"; }
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 >/dev/null
-"$ordercored" --dataset "$tmp/ds" --listen 127.0.0.1:0 --token s3 2>"$tmp/daemon.err" &
-pid=$!
-port=
-for ((i = 0; i < 1000; i++)); do
-	port=$(sed -n 's/.*msg="listening".* port=\([0-9]*\).*/\1/p' "$tmp/daemon.err")
-	[ -n "$port" ] && break
-	kill -0 "$pid" 2>/dev/null || fail "ordercored exited: $(cat "$tmp/daemon.err")"
-	sleep 0.01
-done
-[ -n "$port" ] || fail "ordercored did not start"
+. "$(dirname "$0")/../../scripts/ordercored_start.sh"
+ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --token s3 || fail "no daemon"
+pid=$daemon_pid
 d=(--connect "127.0.0.1:$port" --token s3)
 
 run 0 --help

@@ -16,18 +16,11 @@ trap 'if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi; rm -rf "$tm
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$loadgen" --gen-dataset "$tmp/ds" --skus 5000 --warehouses 4 --stock-per-sku 300 --seed 13 \
 	>/dev/null
+. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 start_daemon() { # sets pid and port
-	"$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/data" --listen 127.0.0.1:0 \
-		--orders-max "$orders" --snapshot-every 200000 2>"$tmp/daemon.err" &
-	pid=$!
-	port=
-	for ((i = 0; i < 1000; i++)); do
-		port=$(sed -n 's/.*msg="listening".* port=\([0-9]*\).*/\1/p' "$tmp/daemon.err")
-		[ -n "$port" ] && return 0
-		kill -0 "$pid" 2>/dev/null || fail "ordercored exited: $(cat "$tmp/daemon.err")"
-		sleep 0.01
-	done
-	fail "ordercored did not start: $(cat "$tmp/daemon.err")"
+	ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/data" \
+		--orders-max "$orders" --snapshot-every 200000 || fail "no daemon"
+	pid=$daemon_pid
 }
 RANDOM=${SEED:-$$}
 for ((cycle = 1; cycle <= cycles; cycle++)); do

@@ -1,0 +1,23 @@
+# ordercored_start.sh: sourced by the scripts that run a daemon (scripts/run_demo.sh and the
+# tests in tests/cli and tests/crash). ordercored_start LOG ORDERCORED ARGS... starts the daemon
+# on 127.0.0.1 port 0 (it picks a free port and logs it) with its stderr in LOG, and waits
+# until it listens: sets daemon_pid and port, or prints the log and returns 1.
+ordercored_start() {
+	local log=$1 bin=$2
+	shift 2
+	"$bin" --listen 127.0.0.1:0 "$@" 2>"$log" &
+	daemon_pid=$!
+	port=
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		port=$(sed -n 's/.*msg="listening".* port=\([0-9]*\).*/\1/p' "$log")
+		[ -n "$port" ] && return 0
+		if ! kill -0 "$daemon_pid" 2>/dev/null; then
+			echo "ordercored exited: $(cat "$log")" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+	echo "ordercored did not say where it listens: $(cat "$log")" >&2
+	return 1
+}
