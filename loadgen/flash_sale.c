@@ -155,17 +155,8 @@ static int report_json(const char *path, const struct lg_options *o, const struc
 	fprintf(f, "  \"orders_per_sec\": %.1f,\n", (double)n / t->seconds);
 	fprintf(f, "  \"threads\": %u,\n  \"shards\": %u,\n  \"seed\": %" PRIu64 ",\n", s->threads,
 		s->shards, o->seed);
-	fprintf(f, "  \"accepted\": %" PRIu64 ",\n  \"rejected\": %" PRIu64 ",\n", t->accepted,
-		t->rejected);
-	fprintf(f, "  \"cancelled\": %" PRIu64 ",\n  \"duplicates\": %" PRIu64 ",\n",
-		t->cancelled_count, t->duplicate_flags);
-	fprintf(f, "  \"split_orders\": %" PRIu64 ",\n  \"rejected_by_reason\": {", t->split);
-	for (unsigned r = 1, first = 1; r < OC_REJECT_REASON_COUNT; r++) {
-		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", oc_reject_reason_name(r),
-			t->by_reason[r]);
-		first = 0;
-	}
-	fprintf(f, "},\n  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
+	lg_tally_json(f, t);
+	fprintf(f, "  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
 	fprintf(f, "  \"limit_violations\": %" PRIu64 ",\n", v->limit_violations);
 	fprintf(f, "  \"unanswered\": %" PRIu64 ",\n", v->unanswered);
 	fprintf(f, "  \"duplicate_answers\": %" PRIu64 ",\n", v->duplicate_answers);

@@ -6,6 +6,7 @@
 #define OC_LOADGEN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ordercore/ordercore.h"
 
@@ -109,6 +110,9 @@ struct lg_tally {
 
 /* 0, or -ENOMEM. */
 int lg_tally_init(struct lg_tally *t, uint64_t n);
+/* Writes the outcome counts as JSON members (accepted ... rejected_by_reason), each line
+ * ending with a comma, for the summaries of both modes. */
+void lg_tally_json(FILE *f, const struct lg_tally *t);
 void lg_tally_destroy(struct lg_tally *t);
 /* Counts r, the answer to command i < st->n. */
 void lg_tally_take(struct lg_tally *t, const struct lg_stream *st, uint64_t i,

@@ -448,15 +448,8 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 	fprintf(f, "  \"latency_ns\": {\"p50\": %" PRIu64 ", \"p99\": %" PRIu64
 		   ", \"p99.9\": %" PRIu64 ", \"max\": %" PRIu64 "},\n", v->latency_ns[0],
 		v->latency_ns[1], v->latency_ns[2], v->latency_ns[3]);
-	fprintf(f, "  \"accepted\": %" PRIu64 ",\n  \"rejected\": %" PRIu64 ",\n", t->accepted,
-		t->rejected);
-	fprintf(f, "  \"cancelled\": %" PRIu64 ",\n  \"duplicates\": %" PRIu64 ",\n",
-		t->cancelled_count, t->duplicate_flags);
-	fprintf(f, "  \"split_orders\": %" PRIu64 ",\n  \"rejected_by_reason\": {", t->split);
-	for (unsigned k = 1; k < OC_REJECT_REASON_COUNT; k++)
-		fprintf(f, "%s\"%s\": %" PRIu64, k == 1 ? "" : ", ", oc_reject_reason_name(k),
-			t->by_reason[k]);
-	fprintf(f, "},\n  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
+	lg_tally_json(f, t);
+	fprintf(f, "  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
 	fprintf(f, "  \"limit_violations\": %" PRIu64 ",\n", v->limit_violations);
 	fprintf(f, "  \"unanswered\": %" PRIu64 ",\n", v->unanswered);
 	fprintf(f, "  \"duplicate_answers\": %" PRIu64 ",\n", v->duplicate_answers);

@@ -3,6 +3,7 @@
  * them: in process (flash_sale.c), where the engine's own state is checked as well, and over
  * TCP (remote.c), where it cannot be. One thread owns a tally. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,4 +120,17 @@ uint64_t lg_initial_units(const struct oc_dataset *d, uint32_t g)
 	for (uint32_t w = 0; w < d->warehouse_count; w++)
 		units += d->on_hand[(size_t)g * d->warehouse_count + w];
 	return units;
+}
+
+void lg_tally_json(FILE *f, const struct lg_tally *t)
+{
+	fprintf(f, "  \"accepted\": %" PRIu64 ",\n  \"rejected\": %" PRIu64 ",\n", t->accepted,
+		t->rejected);
+	fprintf(f, "  \"cancelled\": %" PRIu64 ",\n  \"duplicates\": %" PRIu64 ",\n",
+		t->cancelled_count, t->duplicate_flags);
+	fprintf(f, "  \"split_orders\": %" PRIu64 ",\n  \"rejected_by_reason\": {", t->split);
+	for (unsigned k = 1; k < OC_REJECT_REASON_COUNT; k++)
+		fprintf(f, "%s\"%s\": %" PRIu64, k == 1 ? "" : ", ", oc_reject_reason_name(k),
+			t->by_reason[k]);
+	fprintf(f, "},\n");
 }
