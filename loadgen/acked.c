@@ -162,10 +162,8 @@ int lg_verify_acked(const struct lg_options *o, const char *path)
 	}
 	struct oc_dataset d;
 	char err[512];
-	if (oc_dataset_load(o->dataset_dir, &d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "loadgen: %s\n", err);
+	if (lg_dataset_load(o->dataset_dir, &d) != 0)
 		return 2;
-	}
 	uint64_t n = 0;
 	struct acked *a = acked_read(path, &n);
 	if (!a) {

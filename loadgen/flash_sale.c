@@ -246,12 +246,9 @@ int lg_flash_sale_run(const struct lg_options *o)
 	if (!dir)
 		return 2;
 	struct oc_dataset d;
-	char err[512];
 	int status = 2;
-	if (oc_dataset_load(dir, &d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "loadgen: %s\n", err);
+	if (lg_dataset_load(dir, &d) != 0)
 		goto out;
-	}
 	struct lg_stream st = {0};
 	struct oc_engine *e = NULL;
 	if (lg_stream_make(&st, &d, o) != 0)

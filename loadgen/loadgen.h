@@ -58,6 +58,10 @@ const char *lg_dataset_dir(const struct lg_options *o, char *tmp);
 /* Removes a generated dataset; does nothing for --dataset. */
 void lg_dataset_done(const char *tmp);
 
+struct oc_dataset;
+/* Loads the dataset in dir; 0, or -1 with the loader's message printed. */
+int lg_dataset_load(const char *dir, struct oc_dataset *d);
+
 struct oc_config;
 
 /* The engine configuration the options ask for, on dataset dir. */

@@ -504,11 +504,8 @@ int lg_remote_run(const struct lg_options *o)
 	if (parse_address(&r, o->connect) != 0)
 		return 2;
 	struct oc_dataset d;
-	char err[512];
-	if (oc_dataset_load(o->dataset_dir, &d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "loadgen: %s\n", err);
+	if (lg_dataset_load(o->dataset_dir, &d) != 0)
 		return 2;
-	}
 	struct lg_stream st = {0};
 	int status = 2;
 	r.st = &st;

@@ -80,3 +80,12 @@ void lg_dataset_done(const char *tmp)
 	if (tmp[0])
 		remove_dataset(tmp);
 }
+
+int lg_dataset_load(const char *dir, struct oc_dataset *d)
+{
+	char err[512];
+	if (oc_dataset_load(dir, d, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "loadgen: %s\n", err);
+	return -1;
+}

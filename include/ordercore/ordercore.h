@@ -9,7 +9,8 @@
  *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
  *    queries (oc_engine_region_id, oc_engine_stock, oc_engine_state_hash, oc_engine_stats)
  *    are called from one controlling thread, never concurrently with each other. The queries
- *    but oc_engine_region_id are for a stopped engine.
+ *    but oc_engine_region_id are for an engine that is not running: after create and before
+ *    start (what was recovered), or after stop.
  *  - An engine runs once: create, start, submit and poll, stop, query, free.
  *  - oc_engine_try_submit_burst is called by at most one thread at a time (the submitter:
  *    it is the sequencer, the producer side of a single-producer ring).
