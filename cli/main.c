@@ -1,7 +1,6 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
  * (client.h) for one command: place, cancel, order (by sequence number or key), stock,
- * stats. It
- * prints the answer readably or as one JSON object (--json), and says with its exit status
+ * restock, write-off, stats. It prints the answer readably or as one JSON object (--json), and says with its exit status
  * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
  * exist, 2 a usage or connection error. */
 #include <errno.h>
@@ -26,6 +25,12 @@ static const char usage[] =
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  stock SKU               units available and allocated\n"
+	"  restock --key K --operator O --warehouse W SKU QTY\n"
+	"                          add QTY units of SKU to warehouse W (its index: its line in\n"
+	"                          warehouses.csv, from 0); sellable shortly after\n"
+	"  write-off --key K --operator O --warehouse W SKU QTY\n"
+	"                          remove QTY units no order holds from warehouse W\n"
+	"                          (a stock change is idempotent by K, as an order is)\n"
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
 	"\n"
 	"Options:\n"
@@ -54,26 +59,33 @@ static uint64_t number(const char *what, const char *text)
 	return v;
 }
 
-/* Long options of the subcommands' own flags (after the command word). */
-static void sub_options(int argc, char **argv, uint64_t *key, uint64_t *customer,
-			uint64_t *region, bool *has_key)
+/* The subcommands' own flags (after the command word). */
+struct sub_flags {
+	uint64_t key, customer, operator, region, warehouse;
+	bool has_key, has_warehouse;
+};
+
+static void sub_options(int argc, char **argv, struct sub_flags *f)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
 					     {"customer", required_argument, 0, 'c'},
+					     {"operator", required_argument, 0, 'o'},
 					     {"region", required_argument, 0, 'r'},
+					     {"warehouse", required_argument, 0, 'w'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'k') {
-			*key = number("--key", optarg);
-			*has_key = true;
-		} else if (c == 'c') {
-			*customer = number("--customer", optarg);
-		} else if (c == 'r') {
-			*region = number("--region", optarg);
-		} else {
-			usage_error("bad option");
+		switch (c) {
+		case 'k': f->key = number("--key", optarg); f->has_key = true; break;
+		case 'c': f->customer = number("--customer", optarg); break;
+		case 'o': f->operator = number("--operator", optarg); break;
+		case 'r': f->region = number("--region", optarg); break;
+		case 'w':
+			f->warehouse = number("--warehouse", optarg);
+			f->has_warehouse = true;
+			break;
+		default: usage_error("bad option");
 		}
 	}
 }
@@ -104,9 +116,14 @@ static void print_answer(const struct oc_response *r, bool json)
 	printf("%s", status);
 	if (r->status == OC_STATUS_REJECTED)
 		printf(" (%s)", reason);
-	if (r->type != OC_CMD_QUERY_STOCK && r->reason != OC_REJECT_UNKNOWN_ORDER)
+	bool stock_change = r->type == OC_CMD_RESTOCK || r->type == OC_CMD_WRITE_OFF;
+	if (stock_change)
+		printf(": %s %" PRIu64 " at warehouse %u", r->type == OC_CMD_RESTOCK ? "restock"
+										 : "write-off",
+		       r->original_seq, r->warehouse);
+	else if (r->type != OC_CMD_QUERY_STOCK && r->reason != OC_REJECT_UNKNOWN_ORDER)
 		printf(": order %" PRIu64, r->original_seq);
-	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL)
+	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL && !stock_change)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
 	if (r->flags & OC_RESPONSE_DUPLICATE)
@@ -169,9 +186,10 @@ int main(int argc, char **argv)
 	char **sub_argv = argv + optind;
 
 	struct oc_command command = {0};
-	uint64_t key = 0, customer = 0, region = 0;
-	bool has_key = false;
-	sub_options(sub_argc, sub_argv, &key, &customer, &region, &has_key);
+	struct sub_flags f = {0};
+	sub_options(sub_argc, sub_argv, &f);
+	uint64_t key = f.key, customer = f.customer;
+	bool has_key = f.has_key;
 	int rest = optind; /* positional arguments of the subcommand start here */
 	if (strcmp(cmd, "place") == 0) {
 		if (!has_key || !customer || rest >= sub_argc)
@@ -179,7 +197,7 @@ int main(int argc, char **argv)
 		if (sub_argc - rest > OC_ORDER_LINES_MAX)
 			usage_error("at most 16 lines");
 		command = (struct oc_command){.type = OC_CMD_PLACE, .key = key, .customer = customer,
-					      .region = (uint16_t)region};
+					      .region = (uint16_t)f.region};
 		for (int i = rest; i < sub_argc; i++) {
 			char *colon = strchr(sub_argv[i], ':');
 			if (!colon)
@@ -204,6 +222,17 @@ int main(int argc, char **argv)
 			usage_error("stock needs a SKU");
 		command = (struct oc_command){.type = OC_CMD_QUERY_STOCK, .line_count = 1,
 					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
+	} else if (strcmp(cmd, "restock") == 0 || strcmp(cmd, "write-off") == 0) {
+		if (!has_key || !f.operator || !f.has_warehouse || sub_argc - rest != 2)
+			usage_error("a stock change needs --key, --operator, --warehouse, SKU and QTY");
+		if (f.warehouse > UINT16_MAX)
+			usage_error("--warehouse: no such warehouse index");
+		uint64_t qty = number("QTY", sub_argv[rest + 1]);
+		command = (struct oc_command){
+			.type = cmd[0] == 'r' ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, .line_count = 1,
+			.key = key, .customer = f.operator, .region = (uint16_t)f.warehouse,
+			.lines = {{number("SKU", sub_argv[rest]),
+				   qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0}}};
 	} else if (strcmp(cmd, "stats") != 0 || rest != sub_argc) {
 		usage_error("unknown command");
 	}
@@ -241,6 +270,8 @@ int main(int argc, char **argv)
 	oc_client_close(cl);
 	print_answer(&a.response, json);
 	bool missing = a.response.reason == OC_REJECT_UNKNOWN_ORDER ||
-		       (command.type == OC_CMD_QUERY_STOCK && a.response.reason == OC_REJECT_UNKNOWN_SKU);
+		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_RESTOCK ||
+			 command.type == OC_CMD_WRITE_OFF) &&
+			a.response.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;
 }

@@ -543,22 +543,32 @@ int oc_engine_region_id(const struct oc_engine *e, const char *region)
 	return oc_dataset_region_index(&e->data, region);
 }
 
+int oc_engine_warehouse_id(const struct oc_engine *e, const char *code)
+{
+	for (uint32_t w = 0; w < e->data.warehouse_count; w++)
+		if (strcmp(e->data.warehouses[w].code, code) == 0)
+			return (int)w;
+	return -ENOENT;
+}
+
 int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *out)
 {
 	int g = oc_dataset_sku_index(&e->data, sku);
 	if (g < 0)
 		return g;
 	uint32_t wh = e->data.warehouse_count;
-	uint64_t initial = 0, free_units = 0;
+	uint64_t initial = 0, on_hand = 0, free_units = 0;
 	for (uint32_t w = 0; w < wh; w++) {
 		initial += e->data.on_hand[(size_t)g * wh + w];
+		on_hand += e->route.on_hand[(size_t)g * wh + w];
 		free_units += e->route.free_units[(size_t)g * wh + w];
 	}
 	uint32_t place = e->catalog.place[g];
 	const struct oc_shard *s = &e->shard[OC_PLACE_SHARD(place)];
 	*out = (struct oc_stock){.initial = initial,
+				 .on_hand = on_hand,
 				 .available = s->stock[OC_PLACE_LOCAL(place)].available,
-				 .allocated = initial - free_units,
+				 .allocated = on_hand - free_units,
 				 .limit_per_customer = e->data.skus[g].limit_per_customer};
 	return 0;
 }
@@ -591,6 +601,8 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->rejected[OC_REJECT_UNAVAILABLE] = e->egress.unavailable; /* route never says it */
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
+	out->restocks = r->restocks;
+	out->write_offs = r->write_offs;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

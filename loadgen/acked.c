@@ -142,8 +142,8 @@ static uint64_t unbalanced_skus(const struct oc_engine *e, const struct oc_datas
 	uint64_t bad = 0;
 	for (uint32_t g = 0; g < d->sku_count; g++) {
 		struct oc_stock s;
-		bad += oc_engine_stock(e, d->skus[g].sku, &s) != 0 || s.allocated > s.initial ||
-		       s.available != s.initial - s.allocated;
+		bad += oc_engine_stock(e, d->skus[g].sku, &s) != 0 || s.allocated > s.on_hand ||
+		       s.available != s.on_hand - s.allocated;
 	}
 	return bad;
 }

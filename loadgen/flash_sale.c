@@ -91,12 +91,12 @@ static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct
 			v->stock_mismatches++;
 			continue;
 		}
-		if (sold[g] > s.initial)
-			v->oversold_units += sold[g] - s.initial;
-		if (s.allocated > s.initial)
-			v->oversold_units += s.allocated - s.initial;
-		v->stock_mismatches += s.allocated != sold[g] || s.available != s.initial - s.allocated;
-		v->sold_out_skus += s.initial > 0 && s.available == 0;
+		if (sold[g] > s.on_hand)
+			v->oversold_units += sold[g] - s.on_hand;
+		if (s.allocated > s.on_hand)
+			v->oversold_units += s.allocated - s.on_hand;
+		v->stock_mismatches += s.allocated != sold[g] || s.available != s.on_hand - s.allocated;
+		v->sold_out_skus += s.on_hand > 0 && s.available == 0;
 	}
 	struct oc_stats s;
 	oc_engine_stats(e, &s);

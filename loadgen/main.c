@@ -210,10 +210,12 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_INFLIGHT: o->inflight_max = u32(name, optarg, 0, 1u << 20); break;
 		case OPT_SKUS: o->skus = u32(name, optarg, 1, 1u << 26); break;
 		case OPT_WH: o->warehouses = u32(name, optarg, 1, 64); break;
-		case OPT_STOCK: o->stock_per_sku = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_STOCK: o->stock_per_sku = u32(name, optarg, 0, OC_LIMIT_SKU_UNITS_MAX); break;
 		case OPT_HOT: o->hot_skus = u32(name, optarg, 0, 1u << 26); break;
 		case OPT_HOT_LIMIT: o->hot_limit = u32(name, optarg, 0, UINT32_MAX); break;
-		case OPT_HOT_STOCK: o->hot_stock = u32(name, optarg, 0, UINT32_MAX); break;
+		case OPT_HOT_STOCK:
+			o->hot_stock = u32(name, optarg, 0, OC_LIMIT_SKU_UNITS_MAX);
+			break;
 		case OPT_CUSTOMERS: o->customers = number(name, optarg, 1, UINT32_MAX); break;
 		case OPT_DATA_DIR: o->data_dir = optarg; break;
 		case OPT_ACKED_LOG: o->acked_log = optarg; break;

@@ -209,8 +209,8 @@ static inline struct oc_stock pl_stock(const struct oc_engine *e, uint64_t sku)
 {
 	struct oc_stock s;
 	assert_int_equal(oc_engine_stock(e, sku, &s), 0);
-	assert_true(s.allocated <= s.initial);
-	assert_int_equal(s.available, s.initial - s.allocated);
+	assert_true(s.allocated <= s.on_hand);
+	assert_int_equal(s.available, s.on_hand - s.allocated);
 	return s;
 }
 
@@ -272,6 +272,18 @@ static inline struct oc_command pl_query_stock(uint64_t sku)
 	c.type = OC_CMD_QUERY_STOCK;
 	pl_line_add(&c, sku, 1);
 	c.lines[0].quantity = 0;
+	return c;
+}
+
+/* A restock (type OC_CMD_RESTOCK) or write-off of `quantity` units of sku in warehouse w. */
+static inline struct oc_command pl_stock_change(uint8_t type, uint64_t key, uint64_t op,
+                                                uint16_t w, uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = pl_query_order(key);
+	c.type = type;
+	c.customer = op;
+	c.region = w;
+	pl_line_add(&c, sku, quantity);
 	return c;
 }
 

@@ -27,6 +27,12 @@
 /* Units of one SKU on one line: route keeps allocated quantities as uint16_t. */
 #define OC_LIMIT_LINE_QUANTITY_MAX 65535u
 
+/* Units of one SKU over all warehouses (on hand: free and allocated), in the dataset and after
+ * any restock: shards keep a SKU's available units and route its per-warehouse units as
+ * uint32_t, and a sum over warehouses must fit too. A restock that would pass it is
+ * rejected (bad_quantity); a dataset that does is refused at load. */
+#define OC_LIMIT_SKU_UNITS_MAX 1000000000u
+
 /* Allocations of one order: a line split over several warehouses takes one each. 32 covers
  * 16 lines each split in two; an order whose plan needs more is rejected (capacity). It bounds
  * the releases one command can cause (a cancel gives back each allocation), which sizes the
@@ -82,6 +88,8 @@
 #define OC_BIN_BYTES_MAX 16u
 #define OC_REGION_BYTES_MAX 16u
 
+_Static_assert((unsigned long long)OC_LIMIT_SKU_UNITS_MAX * 2 < 0xffffffffull,
+	       "a SKU's units and one restock of at most as many fit in uint32_t");
 _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= 255, "line count travels as uint8_t");
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 64, "warehouse masks are uint64_t");
 _Static_assert(OC_LIMIT_REGIONS_MAX <= 65536, "region ids are uint16_t");

@@ -359,6 +359,13 @@ static int parse_stock(struct loader *l, struct oc_csv *c, uint64_t *seen)
 		                   (unsigned long long)sku, code);
 	seen[slot / 64] |= 1ull << (slot % 64);
 	d->on_hand[slot] = units;
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < d->warehouse_count; k++)
+		total += d->on_hand[(size_t)l->last_sku_index * d->warehouse_count + k];
+	if (total > OC_LIMIT_SKU_UNITS_MAX)
+		return oc_csv_fail(c, "sku %llu has %llu units over all warehouses, more than %u",
+		                   (unsigned long long)sku, (unsigned long long)total,
+		                   OC_LIMIT_SKU_UNITS_MAX);
 	return 0;
 }
 

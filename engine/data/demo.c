@@ -290,6 +290,11 @@ static int check_params(const struct oc_demo_params *p, char *err, size_t err_by
 		        OC_LIMIT_WAREHOUSES_MAX, p->warehouses);
 		return -EINVAL;
 	}
+	if (p->stock_per_sku > OC_LIMIT_SKU_UNITS_MAX || p->hot_stock > OC_LIMIT_SKU_UNITS_MAX) {
+		oc_error_set(err, err_bytes, 0, "demo dataset: stock_per_sku and hot_stock must be "
+		             "at most %u units", OC_LIMIT_SKU_UNITS_MAX);
+		return -EINVAL;
+	}
 	if (p->hot_skus > p->skus) {
 		oc_error_set(err, err_bytes, 0, "demo dataset: hot_skus (%u) exceeds skus (%u)",
 		        p->hot_skus, p->skus);

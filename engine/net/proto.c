@@ -67,6 +67,15 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 	case OC_MSG_QUERY_ORDER_SEQ:
 	case OC_MSG_QUERY_STOCK:
 		return body_bytes == OC_PROTO_QUERY_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_RESTOCK:
+	case OC_MSG_WRITE_OFF:
+		return body_bytes == OC_PROTO_STOCK_CHANGE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_SUBSCRIBE:
+		return body_bytes == OC_PROTO_SUBSCRIBE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_SUBSCRIBED:
+		return body_bytes == OC_PROTO_SUBSCRIBED_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_EVENT:
+		return body_bytes == OC_PROTO_EVENT_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_HELLO:
 	case OC_MSG_ERROR: {
 		uint32_t max = type == OC_MSG_HELLO ? OC_PROTO_TOKEN_BYTES_MAX
@@ -154,6 +163,15 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->type = OC_CMD_CANCEL;
 		return 0;
 	}
+	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF) {
+		if (get16(b + 30))
+			return -OC_PERR_FIELD;
+		out->type = f[5] == OC_MSG_RESTOCK ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF;
+		out->line_count = 1;
+		out->lines[0] = (struct oc_line){get64(b + 16), get32(b + 24), 0};
+		out->region = get16(b + 28);
+		return 0;
+	}
 	if (f[5] != OC_MSG_PLACE)
 		return -OC_PERR_TYPE;
 	if (b[19])
@@ -171,9 +189,9 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	return 0;
 }
 
-int oc_proto_decode_answer(const void *frame, struct oc_response *out)
+/* The 32 bytes of an answer, at the start of an answer's and an event's body. */
+static int get_response(const uint8_t *b, struct oc_response *out)
 {
-	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
 	if (get16(b + 30))
 		return -OC_PERR_FIELD;
 	*out = (struct oc_response){.seq = get64(b), .key = get64(b + 8),
@@ -181,6 +199,24 @@ int oc_proto_decode_answer(const void *frame, struct oc_response *out)
 				    .status = b[25], .reason = b[26], .flags = b[27],
 				    .shipments = b[28], .warehouse = b[29]};
 	return 0;
+}
+
+static void put_response(uint8_t *b, const struct oc_response *r)
+{
+	put64(b, r->seq);
+	put64(b + 8, r->key);
+	put64(b + 16, r->original_seq);
+	b[24] = r->type;
+	b[25] = r->status;
+	b[26] = r->reason;
+	b[27] = r->flags;
+	b[28] = r->shipments;
+	b[29] = r->warehouse;
+}
+
+int oc_proto_decode_answer(const void *frame, struct oc_response *out)
+{
+	return get_response((const uint8_t *)frame + OC_PROTO_HEADER_BYTES, out);
 }
 
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out)
@@ -238,10 +274,15 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
-/* The message type of a query command, or 0. */
+/* The message type of a query or stock change command, or 0. */
 static uint8_t query_type(const struct oc_command *c)
 {
 	switch (c->type) {
+	case OC_CMD_RESTOCK:
+	case OC_CMD_WRITE_OFF:
+		return c->line_count == 1 && c->reserved == 0 && c->lines[0].reserved == 0
+			       ? (c->type == OC_CMD_RESTOCK ? OC_MSG_RESTOCK : OC_MSG_WRITE_OFF)
+			       : 0;
 	case OC_CMD_QUERY_ORDER: return c->line_count == 0 ? OC_MSG_QUERY_ORDER : 0;
 	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
 	case OC_CMD_QUERY_STOCK:
@@ -254,6 +295,8 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 {
 	if (c->type == OC_CMD_CANCEL)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
+	if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
+		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_STOCK_CHANGE_BODY_BYTES : 0;
 	if (query_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
 	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
@@ -272,6 +315,16 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 						: OC_MSG_PLACE;
 	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
+	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF) {
+		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		put64(b + 16, c->lines[0].sku);
+		put32(b + 24, c->lines[0].quantity);
+		put16(b + 28, c->region);
+		put16(b + 30, 0);
+		return bytes;
+	}
 	if (type != OC_MSG_PLACE && type != OC_MSG_CANCEL) {
 		put64(p + OC_PROTO_HEADER_BYTES,
 		      type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
@@ -304,17 +357,74 @@ size_t oc_proto_encode_answer(void *buf, size_t cap, uint64_t correlation,
 	uint8_t *p = buf;
 	if (!header(p, cap, bytes, OC_MSG_ANSWER, correlation))
 		return 0;
-	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
-	put64(b, r->seq);
-	put64(b + 8, r->key);
-	put64(b + 16, r->original_seq);
-	b[24] = r->type;
-	b[25] = r->status;
-	b[26] = r->reason;
-	b[27] = r->flags;
-	b[28] = r->shipments;
-	b[29] = r->warehouse;
+	put_response(p + OC_PROTO_HEADER_BYTES, r);
 	return bytes;
+}
+
+size_t oc_proto_encode_subscribe(void *buf, size_t cap, uint64_t correlation, uint32_t kinds)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_SUBSCRIBE_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_SUBSCRIBE, correlation))
+		return 0;
+	put32(p + OC_PROTO_HEADER_BYTES, kinds);
+	return bytes;
+}
+
+int oc_proto_decode_subscribe(const void *frame, uint32_t *kinds)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	*kinds = get32(b);
+	return (*kinds & ~(uint32_t)OC_EVENT_ALL) || get32(b + 4) ? -OC_PERR_FIELD : 0;
+}
+
+size_t oc_proto_encode_subscribed(void *buf, size_t cap, uint64_t correlation,
+				  uint64_t last_seq)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_SUBSCRIBED_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_SUBSCRIBED, correlation))
+		return 0;
+	put64(p + OC_PROTO_HEADER_BYTES, last_seq);
+	return bytes;
+}
+
+int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq)
+{
+	*last_seq = get64((const uint8_t *)frame + OC_PROTO_HEADER_BYTES);
+	return 0;
+}
+
+size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
+			     const struct oc_response *r, uint64_t customer)
+{
+	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES;
+	uint8_t *p = buf;
+	if (!header(p, cap, bytes, OC_MSG_EVENT, correlation))
+		return 0;
+	put_response(p + OC_PROTO_HEADER_BYTES, r);
+	put64(p + OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES, customer);
+	return bytes;
+}
+
+int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer)
+{
+	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
+	*customer = get64(b + OC_PROTO_ANSWER_BODY_BYTES);
+	return get_response(b, r);
+}
+
+uint32_t oc_proto_event_kind(const struct oc_response *r)
+{
+	if (r->flags & OC_RESPONSE_DUPLICATE || r->status == OC_STATUS_REJECTED)
+		return 0;
+	switch (r->type) {
+	case OC_CMD_PLACE: return OC_EVENT_ORDERS;
+	case OC_CMD_CANCEL: return OC_EVENT_CANCELS;
+	case OC_CMD_RESTOCK:
+	case OC_CMD_WRITE_OFF: return OC_EVENT_STOCK;
+	default: return 0;
+	}
 }
 
 size_t oc_proto_encode_stats(void *buf, size_t cap, uint64_t correlation)

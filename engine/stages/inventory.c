@@ -1,8 +1,8 @@
 /* inventory.c: one inventory shard. A shard owns, for the SKUs whose XXH3 hash falls on it,
  * the units available to reserve and every customer's purchase counter, so a purchase limit
  * is checked in the same step as the reservation, by the one thread that owns the SKU. It
- * answers each line message with a result, in order, and applies releases from route at the
- * point of the command stream that makes the outcome independent of timing
+ * answers each line message with a result, in order, and applies releases (and restocks) from
+ * route at the point of the command stream that makes the outcome independent of timing
  * (docs/architecture.md, "Determinism of releases"). At a snapshot barrier it writes its part:
  * stock, counters, and the releases still waiting in its ring. */
 #include <errno.h>
@@ -47,7 +47,7 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 		for (uint32_t w = 0; w < d->warehouse_count; w++)
 			units += d->on_hand[(size_t)g * d->warehouse_count + w];
 		struct oc_stock_cell *cell = &s->stock[OC_PLACE_LOCAL(c->place[g])];
-		cell->available = units > UINT32_MAX ? UINT32_MAX : (uint32_t)units;
+		cell->available = (uint32_t)units; /* <= OC_LIMIT_SKU_UNITS_MAX: the loader checks */
 		cell->limit = d->skus[g].limit_per_customer;
 	}
 	return 0;
@@ -96,7 +96,7 @@ static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	if (cell->available < m->quantity)
 		return OC_REJECT_OUT_OF_STOCK;
-	if (cell->limit) {
+	if (cell->limit && !(m->flags & OC_LINE_WRITE_OFF)) {
 		if (m->quantity > cell->limit)
 			return OC_REJECT_LIMIT_EXCEEDED;
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,
@@ -116,7 +116,7 @@ static void apply_release(struct oc_shard *s, const struct oc_release_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	cell->available += m->quantity;
-	if (cell->limit) {
+	if (cell->limit && m->customer) {
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,
 					     pair_hash(m->customer, m->sku_local), false);
 		OC_ASSERT(p && p->units >= m->quantity);

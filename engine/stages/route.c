@@ -1,6 +1,7 @@
 /* route.c: the route stage. It owns the order records (indexed by the order index validate
- * gives), the allocations of accepted orders, and the free units of every SKU in every
- * warehouse. It takes validate's order messages in sequence order and gathers each order's
+ * gives), the allocations of accepted orders, and the units on hand and free of every SKU in
+ * every warehouse (so it decides restocks and write-offs, and sends a restock's units to the
+ * shard). It takes validate's order messages in sequence order and gathers each order's
  * line results from the shards' rings (each ring is FIFO, so the next result on a shard
  * belongs to the next order with a line there); it accepts an order whose every line was
  * reserved and plans its warehouses, rejects one whose any line failed and sends the held
@@ -30,13 +31,15 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	size_t cells = (size_t)d->sku_count * d->warehouse_count;
 	r->free_cells = cells;
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
+	r->on_hand = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->orders || !r->allocs || !r->taken || !r->released)
+	if (!r->free_units || !r->on_hand || !r->orders || !r->allocs || !r->taken || !r->released)
 		return -ENOMEM;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
+	memcpy(r->on_hand, d->on_hand, cells * sizeof(uint32_t));
 	atomic_init(&r->done_seq, 0);
 	return 0;
 }
@@ -44,12 +47,14 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 void oc_route_destroy(struct oc_route *r)
 {
 	oc_mem_table_free(r->free_units, r->free_cells * sizeof(uint32_t));
+	oc_mem_table_free(r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	mi_free(r->taken);
 	mi_free(r->released);
 	oc_snap_buf_free(&r->part.buf);
 	r->free_units = NULL;
+	r->on_hand = NULL;
 	r->orders = NULL;
 	r->allocs = NULL;
 }
@@ -163,7 +168,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		return false;
 	}
 	struct oc_order_rec *rec = &r->orders[om->order_index];
-	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer};
+	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .type = om->type};
 	r->orders_seen = om->order_index + 1;
 	if (!reason) {
 		accept(r, om, plan, n, rec, a);
@@ -181,7 +186,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[om->order_index];
-	if (rec->customer != om->customer) {
+	if (rec->customer != om->customer || rec->type != om->type) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
 		return;
 	}
@@ -201,7 +206,7 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 		return true;
 	}
-	if (rec->status != OC_STATUS_ACCEPTED) {
+	if (rec->status != OC_STATUS_ACCEPTED || rec->type != OC_CMD_PLACE) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 		return true;
 	}
@@ -224,23 +229,97 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	return true;
 }
 
-/* Part "route": free-unit cells u64 and the cells; order records u32 and the records;
- * allocations u32 and the allocations; then the counters of struct oc_route. */
+/* Records a stock change's outcome and answers it. */
+static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om, uint8_t reason,
+			      struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	uint8_t status = reason ? OC_STATUS_REJECTED : OC_STATUS_ACCEPTED;
+	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .status = status,
+				     .placed_status = status, .reason = reason,
+				     .warehouse = (uint8_t)om->region, .type = om->type};
+	r->orders_seen = om->order_index + 1;
+	answer(a, om, status, reason);
+	a->warehouse = rec->warehouse;
+}
+
+/* Adds the units to the warehouse, and to the shard's available units with a release (so
+ * they are sellable from the same point of the stream on whatever the timing). Rejected when
+ * the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX. False, having changed nothing, when the
+ * release does not fit now. */
+static bool restock(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	uint32_t sku = om->first_sku;
+	const uint32_t *row = &r->on_hand[(size_t)sku * r->warehouses];
+	uint64_t units = om->quantity;
+	for (uint32_t w = 0; w < r->warehouses; w++)
+		units += row[w];
+	if (units > OC_LIMIT_SKU_UNITS_MAX) {
+		stock_change_done(r, om, OC_REJECT_BAD_QUANTITY, a);
+		return true;
+	}
+	struct oc_plan_line gives = {sku, om->quantity};
+	if (!release_room(r, &gives, 1))
+		return false;
+	size_t cell = (size_t)sku * r->warehouses + om->region;
+	r->on_hand[cell] += om->quantity;
+	r->free_units[cell] += om->quantity;
+	release_line(r, om->seq, 0, sku, om->quantity);
+	r->restocks++;
+	stock_change_done(r, om, OC_REJECT_NONE, a);
+	return true;
+}
+
+/* Removes units the shard reserved from the warehouse, if it has that many free; else gives
+ * them back to the shard. False, having consumed nothing, until the shard's result is there
+ * or when the give-back does not fit now. */
+static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	if (!results_ready(r, om))
+		return false;
+	uint32_t s = om->shard[0];
+	const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]);
+	OC_ASSERT_EQ(res->seq, om->seq);
+	size_t cell = (size_t)res->sku * r->warehouses + om->region;
+	uint8_t reason = res->reason;
+	if (!reason && r->free_units[cell] < res->quantity) {
+		struct oc_plan_line gives = {res->sku, res->quantity};
+		if (!release_room(r, &gives, 1))
+			return false;
+		release_line(r, om->seq, 0, res->sku, res->quantity);
+		reason = OC_REJECT_OUT_OF_STOCK;
+	} else if (!reason) {
+		r->on_hand[cell] -= res->quantity;
+		r->free_units[cell] -= res->quantity;
+		r->write_offs++;
+	}
+	r->taken[s]++;
+	stock_change_done(r, om, reason, a);
+	return true;
+}
+
+/* Part "route": cells u64, the free units and the units on hand of every cell; order records
+ * u32 and the records; allocations u32 and the allocations; then the counters of struct
+ * oc_route. */
+#define ROUTE_COUNTERS 6
 static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
-	oc_snap_reserve(b, 8 + r->free_cells * sizeof(uint32_t) + 4 +
+	oc_snap_reserve(b, 8 + 2 * r->free_cells * sizeof(uint32_t) + 4 +
 			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
-			       (size_t)r->alloc_count * sizeof(struct oc_alloc) + 32 +
+			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
+			       ROUTE_COUNTERS * sizeof(uint64_t) +
 			       sizeof(r->rejected));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
+	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
-	uint64_t counters[4] = {r->accepted, r->cancelled, r->duplicates, r->split_orders};
+	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
+					     r->split_orders, r->restocks,  r->write_offs};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	return oc_snap_part_end(b);
@@ -251,19 +330,21 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (oc_snap_get_u64(in) != r->free_cells)
 		return -EINVAL;
 	const void *cells = oc_snap_get(in, r->free_cells * sizeof(uint32_t));
+	const void *on_hand = oc_snap_get(in, r->free_cells * sizeof(uint32_t));
 	uint32_t orders = oc_snap_get_u32(in);
-	if (!cells || orders > r->orders_max)
+	if (!cells || !on_hand || orders > r->orders_max)
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
 	uint32_t allocs = oc_snap_get_u32(in);
 	if (!recs || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
-	const uint64_t *counters = oc_snap_get(in, 4 * sizeof(uint64_t));
+	const uint64_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t));
 	const void *rejected = oc_snap_get(in, sizeof(r->rejected));
 	if (!al || !counters || !rejected || !oc_snap_reader_done(in))
 		return -EINVAL;
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
+	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
@@ -272,6 +353,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->cancelled, &counters[1], 8);
 	memcpy(&r->duplicates, &counters[2], 8);
 	memcpy(&r->split_orders, &counters[3], 8);
+	memcpy(&r->restocks, &counters[4], 8);
+	memcpy(&r->write_offs, &counters[5], 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -333,7 +416,7 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		uint32_t s = om->shard[0];
 		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
 		OC_ASSERT_EQ(res->seq, om->seq);
-		const uint32_t *on_hand = &r->catalog->data->on_hand[(size_t)res->sku * r->warehouses];
+		const uint32_t *on_hand = &r->on_hand[(size_t)res->sku * r->warehouses];
 		const uint32_t *free_units = &r->free_units[(size_t)res->sku * r->warehouses];
 		uint64_t allocated = 0;
 		for (uint32_t w = 0; w < r->warehouses; w++)
@@ -368,6 +451,12 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 		duplicate(r, om, a);
 	} else if (om->type == OC_CMD_PLACE) {
 		if (!results_ready(r, om) || !place(r, om, a))
+			return false;
+	} else if (om->type == OC_CMD_RESTOCK) {
+		if (!restock(r, om, a))
+			return false;
+	} else if (om->type == OC_CMD_WRITE_OFF) {
+		if (!write_off(r, om, a))
 			return false;
 	} else if (!cancel(r, om, a)) {
 		return false;
@@ -427,8 +516,9 @@ uint32_t oc_route_step(void *arg)
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 {
 	const struct oc_dataset *d = r->catalog->data;
-	uint64_t h = XXH3_64bits_withSeed(
-		r->free_units, (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t), seed);
+	size_t cells = (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t);
+	uint64_t h = XXH3_64bits_withSeed(r->free_units, cells, seed);
+	h = XXH3_64bits_withSeed(r->on_hand, cells, h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
 	return XXH3_64bits_withSeed(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec),
 				    h);

@@ -111,10 +111,11 @@ struct oc_line_msg {
 	uint32_t sku_local; /* index of the SKU in the shard's arrays */
 	uint32_t quantity;
 	uint32_t sku;       /* global SKU index, echoed in the result */
-	uint32_t flags;     /* OC_LINE_QUERY: report the stock, reserve nothing */
+	uint32_t flags;     /* OC_LINE_* */
 };
 
-#define OC_LINE_QUERY 0x1u
+#define OC_LINE_QUERY 0x1u     /* report the stock, reserve nothing */
+#define OC_LINE_WRITE_OFF 0x2u /* reserve for a write-off: no purchase limit, no counter */
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
@@ -127,6 +128,7 @@ struct oc_order_msg {
 	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target;
 	                       * barrier: order indices given so far */
 	uint32_t first_sku;   /* global SKU index of line 0 (for route's prefetch) */
+	uint32_t quantity;    /* a stock change: its units */
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
 	                       * validate's part failed */
@@ -134,7 +136,7 @@ struct oc_order_msg {
 	uint8_t flags;        /* OC_ORDER_* */
 	uint16_t region;
 	uint8_t shard[OC_ORDER_LINES_MAX]; /* shard of each line, in line order */
-	uint8_t unused[10];
+	uint8_t unused[6];
 };
 
 /* inventory shard -> route: the outcome of one line, in the order of the line messages. */
@@ -148,7 +150,8 @@ struct oc_result_msg {
 };
 
 /* route -> inventory shard: give back a reserved line (a failed multi-line order's held
- * lines, or a cancelled order's lines). It becomes visible to the shard's decisions for
+ * lines, or a cancelled order's lines), or add a restock's units (customer 0: no purchase
+ * counter, as for a write-off given back). It becomes visible to the shard's decisions for
  * commands with seq >= cause_seq + inflight_max (docs/architecture.md). */
 struct oc_release_msg {
 	uint64_t cause_seq;
@@ -294,7 +297,8 @@ struct oc_order_rec {
 	uint8_t reason;
 	uint8_t shipments;
 	uint8_t warehouse;
-	uint8_t unused[5];
+	uint8_t type;          /* enum oc_command_type: place, restock or write-off */
+	uint8_t unused[4];
 };
 
 _Static_assert(sizeof(struct oc_order_rec) == 32, "order record is half a cache line");
@@ -310,6 +314,7 @@ struct oc_route {
 	uint32_t shards;
 	uint32_t warehouses;
 	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
+	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free and allocated */
 	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index]; in sequence order */
 	uint32_t orders_max;
@@ -319,7 +324,7 @@ struct oc_route {
 	uint32_t allocs_max;
 	uint32_t *taken;              /* [shard] results consumed this turn */
 	uint32_t *released;           /* [shard] releases written this turn */
-	uint64_t accepted, cancelled, duplicates, split_orders;
+	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;

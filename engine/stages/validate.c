@@ -1,7 +1,8 @@
 /* validate.c: the validate stage. It owns the client-key table (key -> order index) and the
  * count of order indices given. For each command, in sequence order, it checks the fields
- * against the catalog, recognises a repeated key, gives a new order its index, scatters the
- * order's lines to the inventory shards that own their SKUs, and tells route about every
+ * against the catalog, recognises a repeated key, gives a new order (or stock change) its
+ * index, scatters the order's lines to the inventory shards that own their SKUs (a write-off
+ * reserves its units there too; a restock goes to route alone), and tells route about every
  * command (so route answers each exactly once, in order). At a snapshot barrier it writes its
  * part and passes the barrier to every shard and to route. It runs on one worker thread. */
 #include <errno.h>
@@ -103,27 +104,71 @@ static void prefetch_command(struct oc_validate *v, uint32_t i, struct ahead *a)
 	}
 }
 
+/* Gives a new key its order index: false when the command goes no further (the table is
+ * full, or the key was seen: route answers from the original). */
+static bool new_key(struct oc_validate *v, const struct oc_command *c, const struct ahead *a,
+		    struct oc_order_msg *om)
+{
+	bool found;
+	struct oc_u64map_entry *e = oc_u64map_upsert(&v->keys, c->key, a->key_hash, &found);
+	if (!e) {
+		om->reason = OC_REJECT_CAPACITY;
+		return false;
+	}
+	om->order_index = found ? e->value : v->orders++;
+	e->value = om->order_index;
+	om->flags = found ? OC_ORDER_DUPLICATE : 0;
+	return !found;
+}
+
 static void handle_place(struct oc_validate *v, const struct oc_command *c, const struct ahead *a,
 			 struct oc_order_msg *om, uint32_t *pushed)
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
 	om->reason = check_place(v->catalog, c, a->sku0_hash, sku, place);
-	if (om->reason != OC_REJECT_NONE)
+	if (om->reason == OC_REJECT_NONE && new_key(v, c, a, om))
+		scatter_lines(v, c, sku, place, om, pushed);
+}
+
+/* A restock or write-off: one line, a warehouse in `region`. The restock's bound on units is
+ * route's to check (it holds the units on hand); a write-off first reserves its units in the
+ * shard, so that no order can take them meanwhile. */
+static void handle_stock_change(struct oc_validate *v, const struct oc_command *c,
+				const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
+{
+	const struct oc_catalog *cat = v->catalog;
+	const struct oc_line *l = &c->lines[0];
+	if (c->line_count != 1 || c->key == 0 || c->customer == 0 || c->reserved || l->reserved) {
+		om->reason = OC_REJECT_MALFORMED;
 		return;
-	bool found;
-	struct oc_u64map_entry *e = oc_u64map_upsert(&v->keys, c->key, a->key_hash, &found);
+	}
+	if (c->region >= cat->data->warehouse_count) {
+		om->reason = OC_REJECT_UNKNOWN_REGION;
+		return;
+	}
+	const struct oc_u64map_entry *e =
+		l->sku ? oc_u64map_find(&cat->by_sku, l->sku, oc_hash_u64(l->sku)) : NULL;
 	if (!e) {
-		om->reason = OC_REJECT_CAPACITY;
+		om->reason = OC_REJECT_UNKNOWN_SKU;
 		return;
 	}
-	if (found) {
-		om->flags = OC_ORDER_DUPLICATE;
-		om->order_index = e->value;
+	if (l->quantity == 0 || l->quantity > OC_LIMIT_SKU_UNITS_MAX) {
+		om->reason = OC_REJECT_BAD_QUANTITY;
 		return;
 	}
-	e->value = v->orders++;
-	om->order_index = e->value;
-	scatter_lines(v, c, sku, place, om, pushed);
+	if (!new_key(v, c, a, om))
+		return;
+	om->first_sku = e->value;
+	om->quantity = l->quantity;
+	if (c->type == OC_CMD_RESTOCK)
+		return;
+	uint32_t shard = OC_PLACE_SHARD(e->aux);
+	*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++) =
+		(struct oc_line_msg){.seq = c->seq, .sku_local = OC_PLACE_LOCAL(e->aux),
+				     .quantity = l->quantity, .sku = e->value,
+				     .flags = OC_LINE_WRITE_OFF};
+	om->shard[0] = (uint8_t)shard;
+	om->line_count = 1;
 }
 
 static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
@@ -296,6 +341,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_barrier(v, c, om, pushed);
 		else if (c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK)
 			handle_query(v, c, &ahead[i], om, pushed);
+		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
+			handle_stock_change(v, c, &ahead[i], om, pushed);
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;

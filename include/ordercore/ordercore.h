@@ -7,10 +7,10 @@
  *
  * Threading contract:
  *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
- *    queries (oc_engine_region_id, oc_engine_stock, oc_engine_state_hash, oc_engine_stats)
- *    are called from one controlling thread, never concurrently with each other. The queries
- *    but oc_engine_region_id are for an engine that is not running: after create and before
- *    start (what was recovered), or after stop.
+ *    queries (oc_engine_region_id, oc_engine_warehouse_id, oc_engine_stock,
+ *    oc_engine_state_hash, oc_engine_stats) are called from one controlling thread, never
+ *    concurrently with each other. The queries but the two ids are for an engine that is
+ *    not running: after create and before start (what was recovered), or after stop.
  *  - An engine runs once: create, start, submit and poll, stop, query, free.
  *  - oc_engine_try_submit_burst is called by at most one thread at a time (the submitter:
  *    it is the sequencer, the producer side of a single-producer ring).
@@ -43,6 +43,15 @@ enum oc_command_type {
 	OC_CMD_QUERY_ORDER = 3,     /* the order placed with `key` (customer, lines: 0) */
 	OC_CMD_QUERY_ORDER_SEQ = 4, /* the order whose first sequence number is `key` */
 	OC_CMD_QUERY_STOCK = 5,     /* stock of lines[0].sku (line_count 1, quantity 0) */
+	/* Stock changes by an operator: one line (lines[0]: sku, quantity), in the warehouse
+	 * whose index (warehouses.csv order, oc_engine_warehouse_id) is in `region`; customer is
+	 * the operator's id. Like a place they are idempotent by key (a key is one command:
+	 * repeating it answers the original; reusing it for another kind is a key conflict),
+	 * are queryable by key or sequence number, and take an order record (orders_max). */
+	OC_CMD_RESTOCK = 6,   /* add quantity units to the warehouse; sellable from the command
+	                       * inflight_max sequence numbers later (as a cancel's give-back) */
+	OC_CMD_WRITE_OFF = 7, /* remove quantity units that no order holds from the warehouse;
+	                       * out_of_stock when the warehouse has fewer free */
 };
 
 enum oc_status {
@@ -56,14 +65,17 @@ enum oc_reject_reason {
 	OC_REJECT_MALFORMED = 1,          /* unknown type, line count 0, key 0, customer 0 */
 	OC_REJECT_TOO_MANY_LINES = 2,     /* line_count > OC_ORDER_LINES_MAX */
 	OC_REJECT_UNKNOWN_SKU = 3,        /* a line names a SKU not in the catalog */
-	OC_REJECT_BAD_QUANTITY = 4,       /* a line's quantity is 0 or over line_quantity_max */
+	OC_REJECT_BAD_QUANTITY = 4,       /* a line's quantity is 0 or over line_quantity_max; a
+					   * restock that would take the SKU over 10^9 units */
 	OC_REJECT_DUPLICATE_SKU = 5,      /* two lines name the same SKU */
-	OC_REJECT_UNKNOWN_REGION = 6,     /* the ship-to region is not in the dataset */
+	OC_REJECT_UNKNOWN_REGION = 6,     /* the ship-to region (a stock change: the warehouse) is
+					   * not in the dataset */
 	OC_REJECT_OUT_OF_STOCK = 7,       /* a line's SKU has fewer units available */
 	OC_REJECT_LIMIT_EXCEEDED = 8,     /* the customer's purchase limit for a SKU */
 	OC_REJECT_KEY_CONFLICT = 9,       /* the key was used by another customer */
 	OC_REJECT_UNKNOWN_ORDER = 10,     /* cancel: no order was placed with this key */
-	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled */
+	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled, or the
+					   * key is a stock change's */
 	OC_REJECT_CAPACITY = 12,          /* a table is full (orders_max; 4 allocations per order;
 					   * purchase counters), or the plan needs > 32 allocations */
 	OC_REJECT_UNAVAILABLE = 13,       /* the log failed (EIO, ENOSPC): the command may not be
@@ -83,7 +95,8 @@ struct oc_line {
 struct oc_command {
 	uint8_t type;       /* enum oc_command_type */
 	uint8_t line_count; /* lines used, 1..OC_ORDER_LINES_MAX (place); 0 (cancel) */
-	uint16_t region;    /* ship-to region id, from oc_engine_region_id */
+	uint16_t region;    /* ship-to region id, from oc_engine_region_id; a stock change: the
+	                     * warehouse index, from oc_engine_warehouse_id */
 	uint32_t reserved;  /* must be 0 */
 	uint64_t key;       /* the client's idempotency key for the order; not 0 */
 	uint64_t customer;  /* customer id; not 0 */
@@ -97,10 +110,11 @@ struct oc_command {
 /* The engine's answer to one command; exactly one per accepted command.
  * An order query (found) answers with the order's status now (accepted, rejected,
  * cancelled), its reason, original_seq = the order's first sequence number, shipments and
- * warehouse; not found: rejected / unknown_order. A stock query (found) answers accepted
+ * warehouse (a stock change's record answers the same way); not found: rejected /
+ * unknown_order. A stock query (found) answers accepted
  * with original_seq = OC_STOCK_ANSWER(available, allocated): the units available to sell and
- * the units allocated to orders, 32 bits each, saturating (their sum is the initial stock once
- * give-backs still in their lag are applied); not found: rejected / unknown_sku. */
+ * the units allocated to orders, 32 bits each, saturating (their sum is the units on hand once
+ * give-backs and restocks still in their lag are applied); not found: rejected / unknown_sku. */
 #define OC_STOCK_SATURATE(x) ((uint64_t)(x) > 0xffffffffu ? 0xffffffffu : (uint64_t)(x))
 #define OC_STOCK_ANSWER(available, allocated) \
 	(OC_STOCK_SATURATE(available) | OC_STOCK_SATURATE(allocated) << 32)
@@ -115,7 +129,8 @@ struct oc_response {
 	uint8_t reason;        /* enum oc_reject_reason, OC_REJECT_NONE unless rejected */
 	uint8_t flags;         /* OC_RESPONSE_* */
 	uint8_t shipments;     /* accepted: warehouses the order ships from (1 unless split) */
-	uint8_t warehouse;     /* accepted: index of the first warehouse (dataset order) */
+	uint8_t warehouse;     /* accepted: index of the first warehouse (dataset order); a
+	                        * stock change: its warehouse */
 	uint16_t reserved;
 };
 
@@ -177,6 +192,7 @@ struct oc_stats {
 	uint64_t rejected[OC_REJECT_REASON_COUNT]; /* by reason */
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
+	uint64_t restocks, write_offs;             /* stock changes done (not rejected) */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -196,7 +212,8 @@ struct oc_stats {
 
 /* Stock of one SKU, summed over warehouses, read after oc_engine_stop. */
 struct oc_stock {
-	uint64_t initial;   /* on hand at load */
+	uint64_t initial;   /* on hand at load (the dataset) */
+	uint64_t on_hand;   /* on hand now: initial + restocked - written off */
 	uint64_t available; /* the shard's count of units not reserved */
 	uint64_t allocated; /* units held by accepted, not cancelled orders */
 	uint32_t limit_per_customer;
@@ -255,6 +272,9 @@ void oc_engine_free(struct oc_engine *e);
 
 /* Region id of a ship-to region named in warehouses.csv, or -ENOENT. */
 int oc_engine_region_id(const struct oc_engine *e, const char *region);
+
+/* Index of a warehouse by its code in warehouses.csv (dataset order), or -ENOENT. */
+int oc_engine_warehouse_id(const struct oc_engine *e, const char *code);
 
 /* Stock of a SKU (after stop). -ENOENT if the SKU is not in the catalog. */
 int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *out);

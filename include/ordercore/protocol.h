@@ -44,8 +44,13 @@ enum oc_proto_type {
 	OC_MSG_QUERY_ORDER_SEQ = 19, /* client: an order by its sequence number */
 	OC_MSG_QUERY_STOCK = 20,     /* client: a SKU's stock */
 	OC_MSG_STATS = 21,           /* client: the server's counters (empty body) */
+	OC_MSG_RESTOCK = 22,         /* client: add units to a warehouse (OC_CMD_RESTOCK) */
+	OC_MSG_WRITE_OFF = 23,       /* client: remove free units from a warehouse */
+	OC_MSG_SUBSCRIBE = 24,       /* client: receive events of these kinds (0: stop) */
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
+	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
+	OC_MSG_EVENT = 35,      /* server: a decided command of a subscribed kind, any client's */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -56,10 +61,23 @@ enum oc_proto_type {
 #define OC_PROTO_LINE_BYTES 16u
 #define OC_PROTO_CANCEL_BODY_BYTES 16u
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
+#define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
 #define OC_PROTO_ANSWER_BODY_BYTES 32u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u
 #define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
+#define OC_PROTO_SUBSCRIBE_BODY_BYTES 8u
+#define OC_PROTO_SUBSCRIBED_BODY_BYTES 8u
+#define OC_PROTO_EVENT_BODY_BYTES 40u   /* an answer and the command's customer */
+
+/* Kinds of events, a bit each in a subscribe's mask. Events are the answers the engine
+ * released (durable with a data_dir) of every client's commands, in sequence order. */
+enum oc_proto_event_kind {
+	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
+	OC_EVENT_CANCELS = 2u, /* an order cancelled */
+	OC_EVENT_STOCK = 4u,  /* a restock or write-off done */
+	OC_EVENT_ALL = 7u,
+};
 
 /* Why a frame or a connection was refused: the code of an error frame. */
 enum oc_proto_error {
@@ -128,15 +146,16 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
  * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero. */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with the command of a place, cancel or query frame; seq and ts_ns zero. A
+/* Fills out with the command of a place, cancel, query or stock change frame; seq and ts_ns
+ * zero. A
  * place's line count and lines come from the frame; its fields are checked by the engine as
  * any command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
-/* The frame length of a command: a place of 1..16 lines, a cancel or a query (a stock query
- * as OC_CMD_QUERY_STOCK defines it); 0 for anything else. */
+/* The frame length of a command: a place of 1..16 lines, a cancel, a query (a stock query
+ * as OC_CMD_QUERY_STOCK defines it) or a stock change (one line); 0 for anything else. */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -154,6 +173,21 @@ size_t oc_proto_encode_stats(void *buf, size_t cap, uint64_t correlation);
 size_t oc_proto_encode_stats_info(void *buf, size_t cap, uint64_t correlation,
 				  const struct oc_proto_stats *st);
 int oc_proto_decode_stats_info(const void *frame, struct oc_proto_stats *out);
+/* Subscribe: kinds is a mask of enum oc_proto_event_kind (0: no more events); decoding
+ * refuses other bits with -OC_PERR_FIELD. Subscribed: events follow for every command after
+ * last_seq. Event: the answer and the customer (operator) of the command. */
+size_t oc_proto_encode_subscribe(void *buf, size_t cap, uint64_t correlation, uint32_t kinds);
+int oc_proto_decode_subscribe(const void *frame, uint32_t *kinds);
+size_t oc_proto_encode_subscribed(void *buf, size_t cap, uint64_t correlation,
+				  uint64_t last_seq);
+int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq);
+size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
+			     const struct oc_response *r, uint64_t customer);
+int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer);
+/* The event kind of an answer (0: not an event): accepted places that are not duplicates,
+ * cancels that cancelled, restocks and write-offs done. */
+uint32_t oc_proto_event_kind(const struct oc_response *r);
+
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
 size_t oc_proto_encode_error(void *buf, size_t cap, uint64_t correlation,
 			     enum oc_proto_error code, const char *message);

@@ -31,6 +31,12 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_command stock = {.type = OC_CMD_QUERY_STOCK, .line_count = 1,
 				   .lines = {{100002, 0, 0}}};
 	n += oc_proto_encode_command(out + n, cap - n, 7, &stock);
+	struct oc_command restock = {.type = OC_CMD_RESTOCK, .line_count = 1, .region = 2,
+				     .key = 10, .customer = 5, .lines = {{100003, 50, 0}}};
+	n += oc_proto_encode_command(out + n, cap - n, 8, &restock);
+	n += oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL);
+	n += oc_proto_encode_subscribed(out + n, cap - n, 10, 77);
+	n += oc_proto_encode_event(out + n, cap - n, 11, &r, 4);
 	n += oc_proto_encode_answer(out + n, cap - n, 4, &r);
 	n += oc_proto_encode_welcome(out + n, cap - n, 5, &w);
 	n += oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type");

@@ -5,8 +5,8 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, query, answer, welcome or error frame that decodes re-encodes to the same
- *     bytes; a place of 1..16 lines likewise.
+ *   - a cancel, query, stock change, subscription, event, answer, welcome or error frame
+ *     that decodes re-encodes to the same bytes; a place of 1..16 lines likewise.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <stdint.h>
@@ -35,6 +35,8 @@ static struct oc_response g_answer;
 static struct oc_proto_welcome g_welcome;
 static struct oc_proto_error_body g_error;
 static struct oc_proto_stats g_stats;
+static uint32_t g_kinds;
+static uint64_t g_u64;
 
 static size_t enc_command(uint8_t *b, size_t cap) { return oc_proto_encode_command(b, cap, g_corr, &g_cmd); }
 static size_t enc_answer(uint8_t *b, size_t cap) { return oc_proto_encode_answer(b, cap, g_corr, &g_answer); }
@@ -42,6 +44,18 @@ static size_t enc_welcome(uint8_t *b, size_t cap) { return oc_proto_encode_welco
 static size_t enc_stats_info(uint8_t *b, size_t cap)
 {
 	return oc_proto_encode_stats_info(b, cap, g_corr, &g_stats);
+}
+static size_t enc_subscribe(uint8_t *b, size_t cap)
+{
+	return oc_proto_encode_subscribe(b, cap, g_corr, g_kinds);
+}
+static size_t enc_subscribed(uint8_t *b, size_t cap)
+{
+	return oc_proto_encode_subscribed(b, cap, g_corr, g_u64);
+}
+static size_t enc_event(uint8_t *b, size_t cap)
+{
+	return oc_proto_encode_event(b, cap, g_corr, &g_answer, g_u64);
 }
 static size_t enc_error(uint8_t *b, size_t cap)
 {
@@ -67,11 +81,25 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_QUERY_ORDER:
 	case OC_MSG_QUERY_ORDER_SEQ:
 	case OC_MSG_QUERY_STOCK:
+	case OC_MSG_RESTOCK:
+	case OC_MSG_WRITE_OFF:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
 	case OC_MSG_STATS:
 		break; /* no body */
+	case OC_MSG_SUBSCRIBE:
+		if (oc_proto_decode_subscribe(f, &g_kinds) == 0)
+			same_again(f, n, enc_subscribe);
+		break;
+	case OC_MSG_SUBSCRIBED:
+		if (oc_proto_decode_subscribed(f, &g_u64) == 0)
+			same_again(f, n, enc_subscribed);
+		break;
+	case OC_MSG_EVENT:
+		if (oc_proto_decode_event(f, &g_answer, &g_u64) == 0)
+			same_again(f, n, enc_event);
+		break;
 	case OC_MSG_STATS_INFO:
 		if (oc_proto_decode_stats_info(f, &g_stats) == 0)
 			same_again(f, n, enc_stats_info);

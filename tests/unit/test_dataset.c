@@ -216,7 +216,7 @@ static void test_demo_roundtrip(void **state)
 	roundtrip(1, 1, 5, 0, 1);
 	roundtrip(50, 2, 0, 0, 2);
 	roundtrip(300, 64, 77, 0, 3);
-	roundtrip(100, 5, UINT32_MAX, 0, 4);
+	roundtrip(100, 5, OC_LIMIT_SKU_UNITS_MAX, 0, 4);
 	roundtrip(100, 8, 10, 123457, 5); /* hot SKUs with their own stock */
 }
 
@@ -283,6 +283,10 @@ static void test_demo_bad_params(void **state)
 	p.hot_skus = 11;
 	assert_int_equal(oc_dataset_write_demo(dir, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "hot_skus"));
+	p = ok;
+	p.stock_per_sku = OC_LIMIT_SKU_UNITS_MAX + 1;
+	assert_int_equal(oc_dataset_write_demo(dir, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "stock_per_sku"));
 	/* A regular file where the directory should be. */
 	write_file(dir, "file", "x");
 	char file_dir[DIR_BYTES + 64];
@@ -306,7 +310,7 @@ static void test_load_small(void **state)
 	              "A_1,A,90,-180,aa\n"
 	              "C3,C,1.5e1,-0.25,zz\n",
 	              "sku,warehouse,on_hand\n"
-	              "7,C3,4294967295\n"
+	              "7,C3,1000000000\n"
 	              "9223372036854775807,b-2,0\n");
 	struct oc_dataset d;
 	assert_int_equal(oc_dataset_load(dir, &d, err, sizeof(err)), 0);
@@ -328,7 +332,7 @@ static void test_load_small(void **state)
 	assert_int_equal(oc_dataset_region_index(&d, "z"), -ENOENT);
 	/* Region aa is warehouse A_1 alone: it comes first in aa's order. */
 	assert_int_equal(d.regions[0].warehouse_order[0], 1);
-	assert_int_equal(d.on_hand[0 * 3 + 2], UINT32_MAX);
+	assert_int_equal(d.on_hand[0 * 3 + 2], OC_LIMIT_SKU_UNITS_MAX);
 	assert_int_equal(d.on_hand[0 * 3 + 0], 0); /* not listed */
 	assert_int_equal(d.on_hand[1 * 3 + 0], 0);
 	check_regions(&d);
@@ -397,6 +401,9 @@ BAD(unknown_warehouse, NULL, NULL, STOCK_HEADER "100001,WH01,5\n100001,WH09,1\n"
     "stock.csv:3:", "warehouse WH09 is not in warehouses.csv")
 BAD(duplicate_stock_pair, NULL, NULL, STOCK_HEADER "100001,WH01,5\n100002,WH01,5\n100001,WH01,6\n",
     "stock.csv:4:", "sku 100001 at warehouse WH01 is listed twice")
+BAD(sku_units_over_limit, NULL, NULL,
+    STOCK_HEADER "100001,WH01,600000000\n100002,WH01,5\n100001,WH02,400000001\n",
+    "stock.csv:4:", "sku 100001 has 1000000001 units over all warehouses, more than 1000000000")
 BAD(lat_out_of_range, NULL, WH_HEADER "WH01,East,91.5,-74.0,NE\n", NULL,
     "warehouses.csv:2:", "column lat: '91.5' is out of range")
 BAD(lon_out_of_range, NULL, WH_HEADER "WH01,East,40,-74,NE\nWH02,W,40,-180.5,SW\n", NULL,
@@ -523,6 +530,7 @@ int main(void)
 	    BAD_TEST(unknown_sku),
 	    BAD_TEST(unknown_warehouse),
 	    BAD_TEST(duplicate_stock_pair),
+	    BAD_TEST(sku_units_over_limit),
 	    BAD_TEST(lat_out_of_range),
 	    BAD_TEST(lon_out_of_range),
 	    BAD_TEST(lat_not_a_number),

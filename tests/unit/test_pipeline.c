@@ -566,6 +566,88 @@ static void test_queries(void **state)
 	oc_engine_free(e);
 }
 
+/* Restock and write-off: units added become sellable after the release lag, in the warehouse
+ * named; a write-off takes only free units of that warehouse; both are idempotent by key, are
+ * found by an order query, cannot be cancelled, and are bounded. */
+static void test_stock_changes(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	assert_int_equal(oc_engine_warehouse_id(e, "W2"), 2);
+	assert_int_equal(oc_engine_warehouse_id(e, "W9"), -ENOENT);
+	/* AT_W1 (10 at W1) sold out. */
+	pl_run_expect(e, pl_place1(1, 10, 1, AT_W1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(2, 20, 1, AT_W1, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* Restock 4 at W3: answered at once, the units on hand and free; sellable after the lag. */
+	struct oc_command rs = pl_stock_change(OC_CMD_RESTOCK, 100, 7, 3, AT_W1, 4);
+	struct oc_response r = pl_run_expect(e, rs, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.type, OC_CMD_RESTOCK);
+	assert_int_equal(r.warehouse, 3);
+	struct oc_response q = pl_run_expect(e, pl_query_stock(AT_W1), OC_STATUS_ACCEPTED,
+					     OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), 0); /* in its lag */
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 10);
+	pl_run_expect(e, pl_place1(3, 30, 3, AT_W1, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_pad(e, WINDOW);
+	r = pl_run_expect(e, pl_place1(4, 40, 3, AT_W1, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.warehouse, 3); /* from where the units were put */
+	/* A retry answers the original and adds nothing; the key is one command. */
+	r = pl_run_expect(e, rs, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_place1(100, 7, 0, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_KEY_CONFLICT);
+	pl_run_expect(e, pl_cancel(100, 7), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	q = pl_run_expect(e, pl_query_order(100), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(q.warehouse, 3);
+	/* Write-off: W3 has 1 free (4 restocked, 3 allocated); 2 is refused and given back. */
+	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 101, 7, 3, AT_W1, 2),
+		      OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 102, 7, 1, AT_W1, 1),
+		      OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK); /* W1: all allocated */
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 103, 7, 3, AT_W1, 1),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(5, 50, 3, AT_W1, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* A write-off ignores purchase limits (LIMITED: 3 per customer). */
+	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 104, 7, 0, LIMITED, 50),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* Bad stock changes change nothing. */
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 110, 7, 4, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_REGION); /* no warehouse 4 */
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 110, 7, 0, UNKNOWN, 1),
+		      OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 110, 7, 0, PLAIN, 0), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 110, 0, 0, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	struct oc_command two = pl_stock_change(OC_CMD_RESTOCK, 110, 7, 0, PLAIN, 1);
+	pl_line_add(&two, OTHER, 1);
+	pl_run_expect(e, two, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	/* The bound on a SKU's units: 10 on hand + (10^9 - 10) fits; one more does not. */
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 111, 7, 0, PLAIN, 1000000000u - 10),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 112, 7, 1, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.restocks, 2);
+	assert_int_equal(st.write_offs, 2);
+	assert_int_equal(st.accepted, 2); /* orders only */
+	struct oc_stock s = pl_stock(e, AT_W1);
+	assert_int_equal(s.initial, 10);
+	assert_int_equal(s.on_hand, 13);
+	assert_int_equal(s.allocated, 13);
+	assert_int_equal(s.available, 0);
+	s = pl_stock(e, LIMITED);
+	assert_int_equal(s.on_hand, 50);
+	assert_int_equal(s.available, 50);
+	s = pl_stock(e, PLAIN);
+	assert_int_equal(s.on_hand, 1000000000u);
+	assert_int_equal(s.available, 1000000000u);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -645,6 +727,7 @@ int main(void)
 	    cmocka_unit_test(test_multi_line_release_applied_at_stop),
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_queries),
+	    cmocka_unit_test(test_stock_changes),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */

@@ -1,6 +1,7 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
- * with small stock and purchase limits, plus cancels, retries and bad commands, is checked
+ * with small stock and purchase limits, plus cancels, retries, restocks, write-offs and bad
+ * commands, is checked
  * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
@@ -45,7 +46,7 @@ static char dir[1024];
 static uint32_t initial[SKUS];
 static uint32_t limit_of[SKUS];
 
-enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD };
+enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */ };
 
 /* A generated command stream and what the generator meant by each command. */
 struct stream {
@@ -169,9 +170,17 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->cmds[i] = s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = s->cmds[i].customer % CUSTOMERS + 1;
-		} else if (r < 93) {
+		} else if (r < 91) {
 			s->kind[i] = K_CANCEL;
 			s->cmds[i] = pl_cancel(NO_KEY_BASE + i, 1 + oc_rand_below(&rng, CUSTOMERS));
+		} else if (r < 95) {
+			/* A few units of a hot SKU in or out, at any warehouse. */
+			s->first[++s->keys] = i;
+			s->kind[i] = K_STOCK;
+			s->cmds[i] = pl_stock_change(
+			    r < 93 ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, s->keys,
+			    1 + oc_rand_below(&rng, CUSTOMERS), (uint16_t)oc_rand_below(&rng, WAREHOUSES),
+			    SKU_BASE + oc_rand_below(&rng, HOT), 1 + oc_rand_below(&rng, 5));
 		} else {
 			s->kind[i] = K_BAD;
 			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
@@ -190,14 +199,16 @@ static void stream_free(struct stream *s)
 /* What the model counts from a run's answers. */
 struct tally {
 	uint64_t allocated[SKUS];
-	uint64_t accepted, cancelled, duplicates, split;
+	uint64_t on_hand[SKUS];
+	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 };
 
 /* Replays the answers in sequence order against the model: each answer must be the one the
  * rules give from the answers before it (for a new order: accepted, out of stock or over a
- * limit; the rest follows exactly). Accepted orders may never take a SKU past its stock or a
- * customer past a limit. */
+ * limit; a restock: accepted; a write-off: accepted or out of stock; the rest follows
+ * exactly). Accepted orders may never take a SKU past its units on hand or a customer past a
+ * limit. */
 static void check_answers(const struct stream *s, const struct oc_response *r, struct tally *t)
 {
 	static uint16_t held[CUSTOMERS + 1][SKUS];
@@ -205,6 +216,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 	assert_non_null(cancelled);
 	memset(held, 0, sizeof(held));
 	memset(t, 0, sizeof(*t));
+	for (uint32_t k = 0; k < SKUS; k++)
+		t->on_hand[k] = initial[k];
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct oc_command *c = &s->cmds[i];
 		const struct oc_response *a = &r[i];
@@ -239,7 +252,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 		case K_CANCEL:
 			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			else if (r[orig].status != OC_STATUS_ACCEPTED || cancelled[c->key])
+			else if (r[orig].status != OC_STATUS_ACCEPTED || cancelled[c->key] ||
+				 s->kind[orig] == K_STOCK)
 				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
 			else {
 				assert_int_equal(a->status, OC_STATUS_CANCELLED);
@@ -247,6 +261,22 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				sign = -1;
 			}
 			break;
+		case K_STOCK: {
+			uint32_t k = sku_index(c->lines[0].sku), q = c->lines[0].quantity;
+			assert_int_equal(a->warehouse, c->region);
+			if (c->type == OC_CMD_RESTOCK) {
+				assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+				t->on_hand[k] += q;
+				t->restocks++;
+			} else if (a->status == OC_STATUS_ACCEPTED) {
+				t->on_hand[k] -= q;
+				t->write_offs++;
+			} else {
+				assert_int_equal(a->reason, OC_REJECT_OUT_OF_STOCK);
+			}
+			assert_true(t->allocated[k] <= t->on_hand[k]);
+			break;
+		}
 		default:
 			assert_int_equal(a->reason, s->bad_reason[i]);
 		}
@@ -267,7 +297,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				t->allocated[k] -= q;
 				held[o->customer][k] -= q;
 			}
-			assert_true(t->allocated[k] <= initial[k]);
+			assert_true(t->allocated[k] <= t->on_hand[k]);
 			if (limit_of[k])
 				assert_true(held[o->customer][k] <= limit_of[k]);
 		}
@@ -299,8 +329,9 @@ static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
 static void check_engine(const struct oc_engine *e, const struct tally *t, uint32_t n)
 {
 	for (uint32_t k = 0; k < SKUS; k++) {
-		struct oc_stock st = pl_stock(e, SKU_BASE + k); /* available == initial - alloc */
+		struct oc_stock st = pl_stock(e, SKU_BASE + k); /* available == on_hand - alloc */
 		assert_int_equal(st.initial, initial[k]);
+		assert_int_equal(st.on_hand, t->on_hand[k]);
 		assert_int_equal(st.allocated, t->allocated[k]);
 		assert_int_equal(st.limit_per_customer, limit_of[k]);
 	}
@@ -312,6 +343,8 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 	assert_int_equal(st.cancelled, t->cancelled);
 	assert_int_equal(st.duplicates, t->duplicates);
 	assert_int_equal(st.split_orders, t->split);
+	assert_int_equal(st.restocks, t->restocks);
+	assert_int_equal(st.write_offs, t->write_offs);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }

@@ -106,6 +106,59 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 92, &q), 0);
 	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_ORDER, 0); /* a query body of 16 bytes */
 	assert_int_equal(check(32), -OC_PERR_BODY_LENGTH);
+	/* stock changes: one line, the warehouse in region, the operator in customer */
+	static const uint8_t stypes[] = {OC_CMD_RESTOCK, OC_CMD_WRITE_OFF};
+	for (unsigned i = 0; i < 2; i++) {
+		struct oc_command sc = {.type = stypes[i], .line_count = 1, .region = 63,
+					.key = 1ull << 60, .customer = 9,
+					.lines = {{(1ull << 62) + 5, 1000000000u, 0}}};
+		n = oc_proto_encode_command(buf, sizeof(buf), 95 + i, &sc);
+		assert_int_equal(n, 16 + OC_PROTO_STOCK_CHANGE_BODY_BYTES);
+		assert_int_equal(n, oc_proto_command_bytes(&sc));
+		check_prefixes(buf, n, (uint8_t)(OC_MSG_RESTOCK + i), 95 + i);
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		assert_memory_equal(&d, &sc,
+				    offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+		buf[16 + 30] = 1; /* the reserved u16 */
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+		sc.line_count = 2; /* a stock change has one line */
+		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 95, &sc), 0);
+	}
+	/* subscribe, subscribed, event */
+	uint32_t kinds;
+	n = oc_proto_encode_subscribe(buf, sizeof(buf), 97, OC_EVENT_ALL);
+	check_prefixes(buf, n, OC_MSG_SUBSCRIBE, 97);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
+	assert_int_equal(kinds, OC_EVENT_ALL);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 97, OC_EVENT_ALL + 1);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
+	uint64_t last_seq;
+	n = oc_proto_encode_subscribed(buf, sizeof(buf), 98, UINT64_MAX - 1);
+	check_prefixes(buf, n, OC_MSG_SUBSCRIBED, 98);
+	assert_int_equal(oc_proto_decode_subscribed(buf, &last_seq), 0);
+	assert_true(last_seq == UINT64_MAX - 1);
+	struct oc_response ev = {.seq = 11, .key = 12, .original_seq = 11, .type = OC_CMD_CANCEL,
+				 .status = OC_STATUS_CANCELLED}, ev2;
+	uint64_t customer;
+	n = oc_proto_encode_event(buf, sizeof(buf), 99, &ev, 1ull << 63);
+	assert_int_equal(n, 16 + OC_PROTO_EVENT_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_EVENT, 99);
+	assert_int_equal(oc_proto_decode_event(buf, &ev2, &customer), 0);
+	assert_memory_equal(&ev, &ev2, sizeof(ev));
+	assert_true(customer == 1ull << 63);
+	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_CANCELS);
+	ev.type = OC_CMD_PLACE;
+	ev.status = OC_STATUS_ACCEPTED;
+	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_ORDERS);
+	ev.flags = OC_RESPONSE_DUPLICATE; /* said once, when it happened */
+	assert_int_equal(oc_proto_event_kind(&ev), 0);
+	ev.flags = 0;
+	ev.status = OC_STATUS_REJECTED;
+	assert_int_equal(oc_proto_event_kind(&ev), 0);
+	ev = (struct oc_response){.type = OC_CMD_RESTOCK, .status = OC_STATUS_ACCEPTED};
+	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_STOCK);
+	ev.type = OC_CMD_QUERY_ORDER;
+	assert_int_equal(oc_proto_event_kind(&ev), 0);
 	/* stats request and stats info */
 	n = oc_proto_encode_stats(buf, sizeof(buf), 93);
 	assert_int_equal(n, 16);
