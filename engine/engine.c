@@ -9,8 +9,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -280,9 +282,10 @@ static void wire(struct oc_engine *e, const struct placement *p)
 				       .wake_route = waker(e, p->egress, p->route),
 				       .durable_seq = e->journaled ? &j->durable_seq : NULL,
 				       .log_failed = e->journaled ? &j->failed : NULL,
+				       .armed = &e->poller.armed, .wake_fd = e->response_fd,
 				       .mute_seq = e->recovered_seq};
-	e->poller = (struct oc_poller){.responses = &e->responses,
-				       .wake_egress = &e->workers[p->egress]};
+	e->poller.responses = &e->responses;
+	e->poller.wake_egress = &e->workers[p->egress];
 }
 
 /* Pins worker i to the (i+1)-th usable core when there is a core for every worker and one
@@ -334,14 +337,18 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	if (!e)
 		return oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
 	e->cfg = *cfg;
+	e->response_fd = -1;
 	int rc = config_resolve(&e->cfg, err, err_bytes);
+	if (rc == 0)
+		rc = oc_dataset_load(e->cfg.dataset_dir, &e->data, err, err_bytes);
 	if (rc) {
 		mi_free(e);
 		return rc;
 	}
-	rc = oc_dataset_load(e->cfg.dataset_dir, &e->data, err, err_bytes);
-	if (rc) {
-		mi_free(e);
+	e->response_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->response_fd < 0) {
+		rc = oc_error_set(err, err_bytes, -errno, "eventfd: %s", strerror(errno));
+		oc_engine_free(e);
 		return rc;
 	}
 	e->shards = e->cfg.shards;
@@ -408,6 +415,16 @@ int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uin
 int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n)
 {
 	return oc_poller_poll(&e->poller, out, n);
+}
+
+int oc_engine_poll_arm(struct oc_engine *e)
+{
+	return oc_poller_arm(&e->poller);
+}
+
+int oc_engine_response_fd(const struct oc_engine *e)
+{
+	return e->response_fd;
 }
 
 /* True when route has answered every sequenced command and egress has moved every answer to
@@ -514,6 +531,8 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e->catalog.place);
 	oc_u64map_destroy(&e->catalog.by_sku);
 	oc_dataset_destroy(&e->data);
+	if (e->response_fd >= 0)
+		close(e->response_fd);
 	mi_free(e);
 }
 

@@ -33,6 +33,7 @@ struct oc_engine {
 	struct oc_egress egress;
 	struct oc_journal journal;
 	struct oc_poller poller;
+	int response_fd; /* eventfd: egress -> a sleeping poller */
 
 	/* With a data_dir (engine_recovery.c). */
 	bool journaled;

@@ -1,10 +1,30 @@
 /* egress.c: the egress stage and the application's side of the response ring. Egress moves
  * route's answers to the response ring the application polls, each only once the journal's
  * durable_seq covers the command that caused it, and drops the answers of recovery's replay
- * and of snapshot barriers;
- * it owns no table. The poller runs on the application thread that calls
- * oc_engine_poll_burst. */
+ * and of snapshot barriers; it wakes a poller that sleeps (armed) on the response eventfd. It
+ * owns no table. The poller runs on the application thread that calls oc_engine_poll_burst. */
+#include <sys/eventfd.h>
+
 #include "stages/stages_internal.h"
+
+/* The armed flag is a handshake with no lost wake-up: the poller stores armed = 1, then
+ * (full fence) looks at the ring; egress commits to the ring, then (full fence) looks at
+ * armed. Of the two fences one comes first, so either the poller sees the responses or
+ * egress sees the flag. */
+static void wake_poller(struct oc_egress *e)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(e->armed, memory_order_relaxed) &&
+	    atomic_exchange_explicit(e->armed, 0, memory_order_relaxed))
+		eventfd_write(e->wake_fd, 1); /* EAGAIN at the counter's limit: still readable */
+}
+
+int oc_poller_arm(struct oc_poller *p)
+{
+	atomic_store_explicit(&p->armed, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	return oc_ring_spsc_readable(p->responses, 1) > 0;
+}
 
 uint32_t oc_egress_step(void *arg)
 {
@@ -43,8 +63,10 @@ uint32_t oc_egress_step(void *arg)
 	}
 	if (taken == 0)
 		return 0;
-	if (put)
+	if (put) {
 		oc_ring_spsc_commit(e->responses, put);
+		wake_poller(e);
+	}
 	oc_ring_spsc_release(e->out, taken);
 	e->forwarded += put;
 	/* Route may have ended a turn on a full out ring. */

@@ -337,6 +337,8 @@ struct oc_egress {
 	struct oc_worker *wake_route;
 	const _Atomic uint64_t *durable_seq; /* the journal's, or NULL without a log */
 	const _Atomic uint32_t *log_failed;  /* the journal's, or NULL */
+	_Atomic uint32_t *armed;   /* the poller's: write wake_fd when set */
+	int wake_fd;               /* the engine's response eventfd */
 	uint64_t unavailable;      /* answers turned into OC_REJECT_UNAVAILABLE */
 	uint64_t mute_seq;         /* answers up to here are recovery's: dropped */
 	uint64_t forwarded;
@@ -347,6 +349,9 @@ struct oc_poller {
 	struct oc_ring *responses;
 	struct oc_worker *wake_egress;
 	uint64_t responses_polled;
+	/* 1 while the poller sleeps on the response eventfd: set by it (oc_poller_arm), taken
+	 * back to 0 by egress, which then writes the eventfd once. */
+	alignas(64) _Atomic uint32_t armed;
 };
 
 int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n);
@@ -406,5 +411,7 @@ uint32_t oc_route_plan(const uint32_t *free_units, uint32_t warehouses,
 
 uint32_t oc_egress_step(void *egress);
 int oc_poller_poll(struct oc_poller *p, struct oc_response *out, uint32_t n);
+/* 1 when responses wait; else 0, armed: egress will write the eventfd. */
+int oc_poller_arm(struct oc_poller *p);
 
 #endif

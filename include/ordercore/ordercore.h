@@ -247,6 +247,17 @@ int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uin
 /* Moves up to n responses into out; returns the count (0 if none yet), never blocks. */
 int oc_engine_poll_burst(struct oc_engine *e, struct oc_response *out, uint32_t n);
 
+/* Sleeping instead of polling: the poller calls oc_engine_poll_arm when a poll found nothing.
+ * 1: responses came meanwhile, poll again. 0: the engine will make oc_engine_response_fd
+ * readable when the next responses are in the ring; wait for that (poll, epoll, io_uring),
+ * read its 8 bytes, poll. A wake-up may be spurious (poll finds nothing: arm again). The
+ * engine writes the fd only for an armed poller, so a busy poller costs it no system call.
+ * Called by the poller. */
+int oc_engine_poll_arm(struct oc_engine *e);
+
+/* An eventfd (non-blocking, close-on-exec) owned by the engine; closed by oc_engine_free. */
+int oc_engine_response_fd(const struct oc_engine *e);
+
 /* Waits until every taken command has been answered (its response may still wait to be
  * polled: it stays pollable after stop), takes a snapshot (with a data_dir and
  * snapshot_on_stop, when commands came since the last) and waits until it is on disk, then

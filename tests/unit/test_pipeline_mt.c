@@ -6,7 +6,8 @@
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
- * threads with 1 or 2 inventory threads; 2 threads), and a different stream a different hash. */
+ * threads with 1 or 2 inventory threads; 2 threads), and a different stream a different hash;
+ * (c) a poller sleeping on the response eventfd is never left asleep (no lost wake-up). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,6 +723,50 @@ static void test_no_oversell_two_inventory_threads(void **state)
 	stream_free(&s);
 }
 
+/* A poller that sleeps on the response eventfd is always woken: commands go in small bursts
+ * (so the poller often finds the ring empty, arms and sleeps while egress is mid-turn) and a
+ * lost wake-up would leave poll(2) waiting its full second: the test fails at the first. */
+static void test_poller_sleeps_on_the_response_fd_and_is_woken(void **state)
+{
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, 1u << 16};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	int fd = oc_engine_response_fd(e);
+	assert_true(fd >= 0);
+	enum { ROUNDS = 20000 };
+	uint32_t sleeps = 0;
+	uint64_t answered = 0, sent = 0;
+	for (uint32_t round = 0; round < ROUNDS; round++) {
+		struct oc_command c[3];
+		uint32_t n = 1 + round % 3;
+		for (uint32_t i = 0; i < n; i++)
+			c[i] = pl_query_stock(SKU_BASE + (round + i) % SKUS);
+		uint32_t taken = 0;
+		while (taken < n) {
+			int k = oc_engine_try_submit_burst(e, c + taken, n - taken);
+			assert_true(k >= 0);
+			taken += (uint32_t)k;
+		}
+		sent += n;
+		while (answered < sent) {
+			struct oc_response r[4];
+			int got = oc_engine_poll_burst(e, r, 4);
+			answered += (uint64_t)got;
+			if (got || answered == sent || oc_engine_poll_arm(e))
+				continue;
+			struct pollfd p = {fd, POLLIN, 0};
+			if (poll(&p, 1, 1000) != 1)
+				fail_msg("round %u: armed, not woken within 1 s: a lost wake-up", round);
+			uint64_t v;
+			assert_int_equal(read(fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+			sleeps++;
+		}
+	}
+	pl_stop(e);
+	oc_engine_free(e);
+	print_message("      %u of %u rounds slept on the response fd\n", sleeps, ROUNDS);
+	assert_true(sleeps > 0);
+}
+
 static void test_same_answers_and_hash_on_every_topology(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(100000, 10000);
@@ -777,6 +824,7 @@ int main(void)
 	    cmocka_unit_test(test_data_dir_of_another_configuration_refused),
 	    cmocka_unit_test(test_log_write_failure_injected_answers_unavailable),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
+	    cmocka_unit_test(test_poller_sleeps_on_the_response_fd_and_is_woken),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
