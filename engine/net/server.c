@@ -1,12 +1,22 @@
 /* server.c: the network front of ordercored (see server.h). It owns the listening socket,
- * the io_uring, every connection (its socket, input and output buffers, handshake state), the
+ * the io_uring and its ring of provided receive buffers, every connection (its socket, the
+ * receive buffer it holds, its carry of a cut frame, its output buffer, handshake state), the
  * commands taken from sockets and not yet submitted, and the FIFO that matches the engine's
  * answers (which come one per command, in submission order) to the connection and
- * correlation id that asked. One thread runs it all; nothing here is shared.
+ * correlation id that asked. One thread runs it all; only the buffer ring is shared, with the
+ * kernel.
  *
  * A loop turn: reap every completion (accepts, receives, sends), parse the input that
  * arrived, submit the parsed commands to the engine, poll its answers into the connections'
- * output buffers, then post the sends and receives that are due, in one submission. */
+ * output buffers, then post the sends and receives that are due, in one submission.
+ *
+ * Receive buffers: each receive is single-shot, posted only while the connection may read,
+ * and lets the kernel pick a buffer of the ring when data comes (IOSQE_BUFFER_SELECT). The
+ * completion names the buffer; the connection parses the frames in it where they are, gives
+ * it back to the ring once they are all taken, and only then posts its next receive. A
+ * frame cut by the end of a buffer is copied into the connection's carry and completed from
+ * the next buffer. When a receive finds every buffer held (-ENOBUFS), the connections that
+ * may read take turns at the buffers given back, round robin (rearm_waiting). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
@@ -16,6 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +53,14 @@ enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
 #define WAIT_MIN_NS 20000u
 #define WAIT_MAX_NS 100000u
 #define WAIT_IDLE_NS 100000000u
+/* The provided buffer group of the receive buffers, the only group of the server's ring. */
+#define RECV_GROUP 0u
+
+_Static_assert((OC_SERVER_RECV_BUFFERS & (OC_SERVER_RECV_BUFFERS - 1)) == 0 &&
+		       OC_SERVER_RECV_BUFFERS <= 32768u,
+	       "a buffer ring has a power of two entries, at most 32768 (buffer ids are u16)");
+_Static_assert(OC_SERVER_RECV_BUFFER_BYTES >= OC_PROTO_FRAME_BYTES_MAX,
+	       "a receive buffer holds at least one whole frame");
 
 enum conn_state {
 	CONN_FREE = 0,
@@ -57,14 +76,18 @@ struct conn {
 	uint32_t gen; /* bumped at every reuse of the slot: stale completions and answers */
 	enum conn_state state;
 	bool recv_busy, send_busy, stalled, discard;
-	uint32_t in_len, in_off;     /* input bytes held, and how many are parsed */
+	bool recv_waiting;           /* may read, and waits for its turn at a buffer */
+	bool buf_held;               /* a receive buffer is this connection's until parsed */
+	uint16_t buf_id;             /* buf_held: which */
+	uint32_t buf_len, buf_off;   /* buf_held: bytes received in it, and how many are parsed */
+	uint32_t carry_len;          /* bytes of a cut frame's start in carry (then buf_off is 0) */
 	size_t out_len, out_sent;    /* output bytes held, and how many are sent */
 	size_t send_len;             /* the send in flight covers [out_sent, send_len) */
 	uint32_t commands;           /* taken from this connection and not yet answered */
 	uint64_t hello_deadline_ns;  /* CONN_HELLO: closed when still waiting then */
 	uint32_t next_free;
-	uint8_t *in;  /* OC_SERVER_INPUT_BYTES */
-	uint8_t *out; /* 2 x output_bytes_max: a send in flight never moves */
+	uint8_t *carry; /* OC_PROTO_FRAME_BYTES_MAX */
+	uint8_t *out;   /* 2 x output_bytes_max: a send in flight never moves */
 };
 
 /* Who asked for a command's answer. */
@@ -78,6 +101,12 @@ struct oc_server {
 	struct oc_engine *e;
 	struct io_uring ring;
 	bool ring_ready;
+	struct io_uring_buf_ring *br; /* OC_SERVER_RECV_BUFFERS entries, page-aligned (mmap) */
+	bool br_registered;
+	uint8_t *recv_bufs;           /* OC_SERVER_RECV_BUFFERS x OC_SERVER_RECV_BUFFER_BYTES */
+	uint32_t recv_bufs_held;      /* by connections; the others are in the ring, the kernel's */
+	uint32_t recv_waiting;        /* connections waiting for a buffer (recv_waiting) */
+	uint32_t recv_waiting_next;   /* where the next round of rearm_waiting starts */
 	int listen_fd;
 	uint16_t port;
 	bool accept_armed, stopping;
@@ -124,6 +153,87 @@ static void log_conn(const char *msg, uint32_t idx, const char *detail)
 		detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
 }
 
+/* ---- receive buffers ---- */
+
+static uint8_t *recv_buf(const struct oc_server *s, uint16_t id)
+{
+	return s->recv_bufs + (size_t)id * OC_SERVER_RECV_BUFFER_BYTES;
+}
+
+/* Gives receive buffer id back to the ring, for the kernel to fill again. */
+static void recv_buf_give(struct oc_server *s, uint16_t id)
+{
+	OC_ASSERT(id < OC_SERVER_RECV_BUFFERS);
+	io_uring_buf_ring_add(s->br, recv_buf(s, id), OC_SERVER_RECV_BUFFER_BYTES, id,
+			      io_uring_buf_ring_mask(OC_SERVER_RECV_BUFFERS), 0);
+	/* A store-release of the ring's tail: pairs with the kernel's load-acquire of the tail
+	 * when it picks a buffer, so it reads the entry written above whole. */
+	io_uring_buf_ring_advance(s->br, 1);
+}
+
+/* A connection gives back the receive buffer it holds, if any. */
+static void conn_buf_release(struct oc_server *s, struct conn *c)
+{
+	if (!c->buf_held)
+		return;
+	recv_buf_give(s, c->buf_id);
+	c->buf_held = false;
+	c->buf_len = c->buf_off = 0;
+	OC_ASSERT(s->recv_bufs_held > 0);
+	s->recv_bufs_held--;
+}
+
+/* A connection that may read waits for its turn at a receive buffer (see rearm_waiting). */
+static void recv_wait(struct oc_server *s, struct conn *c)
+{
+	if (c->recv_waiting)
+		return;
+	c->recv_waiting = true;
+	s->recv_waiting++;
+}
+
+static void recv_wait_end(struct oc_server *s, struct conn *c)
+{
+	if (!c->recv_waiting)
+		return;
+	c->recv_waiting = false;
+	OC_ASSERT(s->recv_waiting > 0);
+	s->recv_waiting--;
+}
+
+/* Allocates the receive buffers and registers them as the ring's provided buffer group,
+ * every buffer in the ring. 0 or -errno with a reason in err. */
+static int recv_bufs_create(struct oc_server *s, char *err, size_t err_bytes)
+{
+	/* The ring's entries must start on a page (the kernel pins them): 512 x 16 B, 8 KiB. */
+	void *br = mmap(NULL, OC_SERVER_RECV_BUFFERS * sizeof(struct io_uring_buf),
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (br == MAP_FAILED)
+		return oc_error_set(err, err_bytes, -errno, "mmap the buffer ring: %s",
+				    strerror(errno));
+	s->br = br;
+	s->recv_bufs = mi_malloc((size_t)OC_SERVER_RECV_BUFFERS * OC_SERVER_RECV_BUFFER_BYTES);
+	if (!s->recv_bufs)
+		return oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
+	struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)br,
+				       .ring_entries = OC_SERVER_RECV_BUFFERS,
+				       .bgid = RECV_GROUP};
+	int rc = io_uring_register_buf_ring(&s->ring, &reg, 0);
+	if (rc)
+		return oc_error_set(err, err_bytes, rc,
+				    "io_uring_register_buf_ring: %s (provided buffer rings need "
+				    "Linux 5.19)", strerror(-rc));
+	s->br_registered = true;
+	io_uring_buf_ring_init(s->br);
+	for (uint32_t id = 0; id < OC_SERVER_RECV_BUFFERS; id++)
+		io_uring_buf_ring_add(s->br, recv_buf(s, (uint16_t)id), OC_SERVER_RECV_BUFFER_BYTES,
+				      (uint16_t)id, io_uring_buf_ring_mask(OC_SERVER_RECV_BUFFERS),
+				      (int)id);
+	/* Store-release of the tail, paired as in recv_buf_give. */
+	io_uring_buf_ring_advance(s->br, (int)OC_SERVER_RECV_BUFFERS);
+	return 0;
+}
+
 /* ---- output ---- */
 
 /* Appends a frame to a connection's output; false when it does not fit the cap (the client
@@ -154,6 +264,7 @@ static void conn_close(struct oc_server *s, uint32_t idx, bool discard, const ch
 		return;
 	c->state = CONN_CLOSING;
 	c->discard = discard;
+	recv_wait_end(s, c);
 	/* Ends a receive in flight (it completes with 0); with discard, a send in flight too. */
 	shutdown(c->fd, discard ? SHUT_RDWR : SHUT_RD);
 	log_conn("connection closing", idx, why);
@@ -175,7 +286,9 @@ static void conn_free(struct oc_server *s, uint32_t idx)
 {
 	struct conn *c = &s->conns[idx];
 	close(c->fd);
-	mi_free(c->in);
+	conn_buf_release(s, c);
+	recv_wait_end(s, c);
+	mi_free(c->carry);
 	mi_free(c->out);
 	uint32_t gen = c->gen + 1;
 	*c = (struct conn){.fd = -1, .gen = gen, .next_free = s->free_head};
@@ -236,30 +349,76 @@ static void stats_reply(struct oc_server *s, uint32_t idx, uint64_t correlation)
 		conn_close(s, idx, true, "output cap reached: the client does not read");
 }
 
+/* Where a connection's next frame starts, and how many of its bytes are there: in the
+ * buffer it holds where they landed, or, when a frame was cut by the end of the last buffer,
+ * in carry, followed by a copy of the buffer's first bytes (not yet counted as parsed: the
+ * copy is made again if the connection stalls on this frame). */
+static uint32_t input_next(const struct oc_server *s, struct conn *c, const uint8_t **frame)
+{
+	uint32_t avail = c->buf_held ? c->buf_len - c->buf_off : 0;
+	const uint8_t *in = c->buf_held ? recv_buf(s, c->buf_id) + c->buf_off : NULL;
+	if (!c->carry_len) {
+		*frame = in;
+		return avail;
+	}
+	OC_DEBUG_ASSERT(c->buf_off == 0 && c->carry_len < OC_PROTO_FRAME_BYTES_MAX);
+	uint32_t take = OC_PROTO_FRAME_BYTES_MAX - c->carry_len;
+	take = take < avail ? take : avail;
+	if (take)
+		memcpy(c->carry + c->carry_len, in, take);
+	*frame = c->carry;
+	return c->carry_len + take;
+}
+
+/* The frame of n bytes that input_next showed is parsed. */
+static void input_consume(struct conn *c, uint32_t n)
+{
+	/* From carry: the frame is longer than the cut start kept there (that was no frame). */
+	OC_DEBUG_ASSERT(n > c->carry_len);
+	c->buf_off += n - c->carry_len;
+	c->carry_len = 0;
+}
+
+/* The len bytes that input_next showed are the start of a frame: kept in carry, so that the
+ * buffer can go back to the ring. */
+static void input_keep(struct conn *c, const uint8_t *frame, uint32_t len)
+{
+	/* A whole frame, or an error, shows within OC_PROTO_FRAME_BYTES_MAX bytes. */
+	OC_ASSERT(len < OC_PROTO_FRAME_BYTES_MAX);
+	if (!c->carry_len && len)
+		memcpy(c->carry, frame, len);
+	c->buf_off += len - c->carry_len;
+	c->carry_len = len;
+}
+
 /* Parses whole frames of a connection's input: a hello first, then places and cancels into
- * the pending queue. Stops (stalled) when the queue is full, and at the first bad frame. */
+ * the pending queue. Stops (stalled) when the queue is full, and at the first bad frame. Gives
+ * the receive buffer back unless stalled in it. */
 static void parse(struct oc_server *s, uint32_t idx)
 {
 	struct conn *c = &s->conns[idx];
 	c->stalled = false;
 	while (c->state == CONN_HELLO || c->state == CONN_OPEN || c->state == CONN_DRAIN) {
-		const uint8_t *frame = c->in + c->in_off;
+		const uint8_t *frame;
+		uint32_t len = input_next(s, c, &frame);
 		struct oc_proto_header h;
-		int n = oc_proto_frame_check(frame, c->in_len - c->in_off, &h);
-		if (n == 0)
+		int n = oc_proto_frame_check(frame, len, &h);
+		if (n == 0) {
+			input_keep(c, frame, len);
 			break;
+		}
 		if (n < 0) {
 			conn_fail(s, idx, (enum oc_proto_error)-n, "bad frame");
 			break;
 		}
 		if (c->state == CONN_HELLO) {
 			handshake(s, idx, frame, &h);
-			c->in_off += (uint32_t)n;
+			input_consume(c, (uint32_t)n);
 			continue;
 		}
 		if (h.type == OC_MSG_STATS) {
 			stats_reply(s, idx, h.correlation);
-			c->in_off += (uint32_t)n;
+			input_consume(c, (uint32_t)n);
 			continue;
 		}
 		if (h.type < OC_MSG_PLACE || h.type > OC_MSG_QUERY_STOCK) {
@@ -278,14 +437,13 @@ static void parse(struct oc_server *s, uint32_t idx)
 		}
 		s->pending_tag[s->pending_n++] = (struct tag){idx, c->gen, h.correlation};
 		c->commands++;
-		c->in_off += (uint32_t)n;
+		input_consume(c, (uint32_t)n);
 		s->st.commands++;
 	}
-	if (c->in_off) { /* keep the unparsed tail (less than a frame, or stalled) at the front */
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
+	/* Stalled, the connection keeps its buffer (and reads no more) until the engine takes
+	 * the frames left in it; otherwise they are all parsed, or it will never read again. */
+	if (!c->stalled)
+		conn_buf_release(s, c);
 }
 
 /* ---- the engine ---- */
@@ -386,19 +544,39 @@ static void on_accept(struct oc_server *s, int res, unsigned flags)
 	c->fd = fd;
 	c->state = CONN_HELLO;
 	c->hello_deadline_ns = now_ns() + (uint64_t)s->cfg.hello_timeout_ms * 1000000u;
-	c->in = mi_malloc(OC_SERVER_INPUT_BYTES);
+	c->carry = mi_malloc(OC_PROTO_FRAME_BYTES_MAX);
 	c->out = mi_malloc(2 * s->cfg.output_bytes_max);
 	s->st.accepted++;
-	if (!c->in || !c->out) {
+	if (!c->carry || !c->out) {
 		conn_close(s, idx, true, "out of memory");
 		return;
 	}
 }
 
-static void on_recv(struct oc_server *s, uint32_t idx, int res)
+static void on_recv(struct oc_server *s, uint32_t idx, int res, unsigned flags)
 {
 	struct conn *c = &s->conns[idx];
 	c->recv_busy = false;
+	OC_ASSERT(!c->buf_held); /* no receive is posted while one is held */
+	if (flags & IORING_CQE_F_BUFFER) {
+		uint16_t id = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
+		if (res > 0 && !s->stopping) {
+			c->buf_held = true;
+			c->buf_id = id;
+			c->buf_off = 0;
+			c->buf_len = (uint32_t)res;
+			s->recv_bufs_held++;
+		} else { /* nothing in it (a kernel may name a buffer even then), or not read */
+			recv_buf_give(s, id);
+		}
+	}
+	if (res == -ENOBUFS) {
+		/* No buffer was free: not the connection's fault. Its receive is posted again when
+		 * its turn comes (rearm_waiting). */
+		recv_wait(s, c);
+		s->st.recv_nobufs++;
+		return;
+	}
 	if (res <= 0) {
 		/* The peer closed its side (0) or the connection broke: answer what was taken
 		 * from it, then close. */
@@ -409,7 +587,9 @@ static void on_recv(struct oc_server *s, uint32_t idx, int res)
 		return;
 	}
 	s->st.recvs++;
-	c->in_len += (uint32_t)res;
+	/* A receive that selects a buffer names it in every completion with data. */
+	OC_ASSERT(flags & IORING_CQE_F_BUFFER);
+	OC_ASSERT((uint32_t)res <= OC_SERVER_RECV_BUFFER_BYTES);
 	if (!s->stopping)
 		parse(s, idx);
 }
@@ -446,12 +626,44 @@ static unsigned reap(struct oc_server *s)
 		}
 		OC_ASSERT(idx < s->cfg.connections_max && (s->conns[idx].gen & 0xffffffu) == gen);
 		if (op == OP_RECV)
-			on_recv(s, idx, cqe->res);
+			on_recv(s, idx, cqe->res, cqe->flags);
 		else
 			on_send(s, idx, cqe->res);
 	}
 	io_uring_cq_advance(&s->ring, seen);
 	return seen;
+}
+
+static void recv_arm(struct oc_server *s, uint32_t idx)
+{
+	struct conn *c = &s->conns[idx];
+	struct io_uring_sqe *sqe = sqe_get(s);
+	/* The kernel picks the buffer when data comes, so a connection that waits for its
+	 * client holds none. */
+	io_uring_prep_recv(sqe, c->fd, NULL, OC_SERVER_RECV_BUFFER_BYTES, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = RECV_GROUP;
+	io_uring_sqe_set_data64(sqe, user_data(OP_RECV, idx, c->gen));
+	c->recv_busy = true;
+}
+
+/* While receives find no buffer free, the connections that may read take turns, round robin,
+ * one receive per buffer in the ring: posting them all would have most fail again at once, and
+ * the connections that give buffers back first would keep them. */
+static void rearm_waiting(struct oc_server *s)
+{
+	uint32_t room = OC_SERVER_RECV_BUFFERS - s->recv_bufs_held, n = s->cfg.connections_max;
+	for (uint32_t k = 0; k < n && room && s->recv_waiting; k++) {
+		uint32_t idx = (s->recv_waiting_next + k) % n;
+		struct conn *c = &s->conns[idx];
+		if (!c->recv_waiting)
+			continue;
+		OC_ASSERT(!c->recv_busy && !c->buf_held && !c->stalled);
+		recv_wait_end(s, c);
+		recv_arm(s, idx);
+		room--;
+		s->recv_waiting_next = (idx + 1) % n;
+	}
 }
 
 /* Posts the receives and sends that are due, and closes the connections that are done or
@@ -471,12 +683,11 @@ static void post(struct oc_server *s)
 			conn_close(s, idx, true, "connection broken");
 		bool reading = (c->state == CONN_HELLO || c->state == CONN_OPEN) && !c->stalled &&
 			       !s->stopping;
-		if (reading && !c->recv_busy) {
-			struct io_uring_sqe *sqe = sqe_get(s);
-			io_uring_prep_recv(sqe, c->fd, c->in + c->in_len,
-					   OC_SERVER_INPUT_BYTES - c->in_len, 0);
-			io_uring_sqe_set_data64(sqe, user_data(OP_RECV, idx, c->gen));
-			c->recv_busy = true;
+		if (reading && !c->recv_busy && !c->buf_held && !c->recv_waiting) {
+			if (s->recv_waiting) /* buffers are short: take a turn behind the others */
+				recv_wait(s, c);
+			else
+				recv_arm(s, idx);
 		}
 		bool sending = c->out_len > c->out_sent && !c->discard;
 		if (sending && !c->send_busy) {
@@ -493,6 +704,8 @@ static void post(struct oc_server *s)
 		if (finished && !c->recv_busy && !c->send_busy && (!sending || c->discard))
 			conn_free(s, idx);
 	}
+	if (s->recv_waiting && !s->stopping)
+		rearm_waiting(s);
 	arm_accept(s);
 }
 
@@ -563,6 +776,8 @@ int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
 			rc = oc_error_set(err, err_bytes, rc, "io_uring_queue_init: %s",
 					  strerror(-rc));
 	}
+	if (!rc)
+		rc = recv_bufs_create(s, err, err_bytes);
 	if (rc) {
 		oc_server_free(s);
 		return rc;
@@ -634,12 +849,19 @@ void oc_server_free(struct oc_server *s)
 {
 	if (!s)
 		return;
+	/* The buffer group goes first: once it is unregistered no receive can pick a buffer,
+	 * so none is written after it is freed. */
+	if (s->br_registered)
+		io_uring_unregister_buf_ring(&s->ring, RECV_GROUP);
 	if (s->ring_ready)
 		io_uring_queue_exit(&s->ring); /* before the sockets: nothing is in flight after */
+	if (s->br)
+		munmap(s->br, OC_SERVER_RECV_BUFFERS * sizeof(struct io_uring_buf));
+	mi_free(s->recv_bufs);
 	for (uint32_t i = 0; s->conns && i < s->cfg.connections_max; i++)
 		if (s->conns[i].state != CONN_FREE) {
 			close(s->conns[i].fd);
-			mi_free(s->conns[i].in);
+			mi_free(s->conns[i].carry);
 			mi_free(s->conns[i].out);
 		}
 	if (s->listen_fd >= 0)

@@ -4,11 +4,18 @@
  * asked, once the engine releases it (with a data_dir: once durable). All socket I/O goes
  * through one io_uring; one submission per loop turn carries every receive and send.
  *
- * Limits: connections_max connections (one more is told "overload" and closed); each
- * connection reads into a buffer of OC_SERVER_INPUT_BYTES and answers go out of a buffer of
+ * Limits: connections_max connections (one more is told "overload" and closed). Receives land
+ * in io_uring provided buffers, OC_SERVER_RECV_BUFFERS of OC_SERVER_RECV_BUFFER_BYTES shared
+ * by every connection (8 MiB, allocated at create), and frames are parsed where they landed; a
+ * connection keeps only the start of a frame cut by the end of a buffer, in a carry of
+ * OC_PROTO_FRAME_BYTES_MAX (1 KiB) bytes. At the default 1024 connections that is 8 MiB + 1 MiB
+ * of input memory where a private 16 KiB buffer each took 16 MiB; with few connections it is
+ * more (the shared 8 MiB is touched as the buffers cycle). Answers go out of a buffer of
  * output_bytes_max bytes: a client that stops reading is disconnected when its answers no
  * longer fit, and the others go on. When the engine does not take commands (its admission
- * window or rings are full) the server stops reading sockets until it does (backpressure). */
+ * window or rings are full) the server stops reading sockets until it does (backpressure): a
+ * connection whose frames the engine has not taken keeps its receive buffer and posts no
+ * receive. Provided buffer rings need Linux 5.19; an older kernel fails oc_server_create. */
 #ifndef OC_SERVER_H
 #define OC_SERVER_H
 
@@ -19,8 +26,14 @@
 #include "ordercore/ordercore.h"
 #include "ordercore/protocol.h"
 
-/* Bytes a connection's input buffer holds: many frames per receive. */
-#define OC_SERVER_INPUT_BYTES (16u << 10)
+/* Receive buffers in the provided buffer ring, shared by every connection (a power of two, at
+ * most 32768, the kernel's limit). A buffer is held only from a receive's completion until its
+ * frames are parsed, or longer by a connection the engine stalls (backpressure), so half the
+ * default connections_max suffices: when all are held a receive fails with -ENOBUFS (counted
+ * in recv_nobufs) and is posted again when a buffer comes back. */
+#define OC_SERVER_RECV_BUFFERS 512u
+/* Bytes of each receive buffer: many frames per receive (55 places of 16 lines, 512 cancels). */
+#define OC_SERVER_RECV_BUFFER_BYTES (16u << 10)
 /* Defaults of the configurable limits. */
 #define OC_SERVER_DEFAULT_CONNECTIONS_MAX 1024u
 #define OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX (256u << 10)
@@ -44,6 +57,7 @@ struct oc_server_stats {
 	uint64_t accepted, refused, closed, protocol_errors, slow_disconnects;
 	uint64_t commands, answers, dropped_answers; /* dropped: the connection had gone */
 	uint64_t recvs, sends, loop_turns;
+	uint64_t recv_nobufs; /* receives that found no buffer free (posted again a turn later) */
 };
 
 struct oc_server;
