@@ -1,6 +1,6 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
  * (client.h) for one command: place, cancel, order (by sequence number or key), stock,
- * restock, write-off, stats. It prints the answer readably or as one JSON object (--json), and says with its exit status
+ * restock, write-off, stats; or it follows the event stream (events). It prints the answer readably or as one JSON object (--json), and says with its exit status
  * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
  * exist, 2 a usage or connection error. */
 #include <errno.h>
@@ -32,14 +32,19 @@ static const char usage[] =
 	"                          remove QTY units no order holds from warehouse W\n"
 	"                          (a stock change is idempotent by K, as an order is)\n"
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
+	"  events [--kinds LIST] [--count N]\n"
+	"                          print every decided command of these kinds, whoever sent\n"
+	"                          it, as it happens (LIST: orders,cancels,stock; default all),\n"
+	"                          until N were printed (default: until the daemon stops)\n"
 	"\n"
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
 	"  --token SECRET          the daemon's shared secret, if it has one\n"
 	"  --json                  print the answer as one JSON object\n"
 	"\n"
-	"Exit status: 0 when the command was answered (a rejected order included), 1 when the\n"
-	"order or SKU does not exist, 2 on a usage or connection error.\n";
+	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
+	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
+	"(events: also when the connection ends first).\n";
 
 static _Noreturn void usage_error(const char *what)
 {
@@ -61,9 +66,30 @@ static uint64_t number(const char *what, const char *text)
 
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
-	uint64_t key, customer, operator, region, warehouse;
+	uint64_t key, customer, operator, region, warehouse, count;
+	uint32_t kinds;
 	bool has_key, has_warehouse;
 };
+
+/* A --kinds list: names separated by commas. */
+static uint32_t event_kinds(char *list)
+{
+	static const struct { const char *name; uint32_t kind; } names[] = {
+		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK}};
+	uint32_t kinds = 0;
+	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		uint32_t k = 0;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(w, names[i].name) == 0)
+				k = names[i].kind;
+		if (!k)
+			usage_error("--kinds: one or more of orders, cancels, stock");
+		kinds |= k;
+	}
+	if (!kinds)
+		usage_error("--kinds: one or more of orders, cancels, stock");
+	return kinds;
+}
 
 static void sub_options(int argc, char **argv, struct sub_flags *f)
 {
@@ -72,6 +98,8 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"operator", required_argument, 0, 'o'},
 					     {"region", required_argument, 0, 'r'},
 					     {"warehouse", required_argument, 0, 'w'},
+					     {"kinds", required_argument, 0, 'K'},
+					     {"count", required_argument, 0, 'n'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -85,12 +113,16 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			f->warehouse = number("--warehouse", optarg);
 			f->has_warehouse = true;
 			break;
+		case 'K': f->kinds = event_kinds(optarg); break;
+		case 'n': f->count = number("--count", optarg); break;
 		default: usage_error("bad option");
 		}
 	}
 }
 
-static void print_answer(const struct oc_response *r, bool json)
+/* Prints an answer (json: one object; inner: the fields only, closing an object begun by the
+ * caller). */
+static void print_answer(const struct oc_response *r, bool json, bool inner)
 {
 	const char *status = oc_status_name(r->status);
 	const char *reason = oc_reject_reason_name(r->reason);
@@ -106,9 +138,10 @@ static void print_answer(const struct oc_response *r, bool json)
 		return;
 	}
 	if (json) {
-		printf("{\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
+		printf("%s\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
 		       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
-		       ", \"shipments\": %u, \"warehouse\": %u}\n", r->seq, r->key, r->original_seq,
+		       ", \"shipments\": %u, \"warehouse\": %u}\n", inner ? "" : "{", r->seq, r->key,
+		       r->original_seq,
 		       status, reason, r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false",
 		       r->shipments, r->warehouse);
 		return;
@@ -129,6 +162,37 @@ static void print_answer(const struct oc_response *r, bool json)
 	if (r->flags & OC_RESPONSE_DUPLICATE)
 		printf(" (the answer to an earlier command with this key)");
 	printf(" [seq %" PRIu64 "]\n", r->seq);
+}
+
+/* Subscribes and prints events until `count` (0: until the connection ends); the exit
+ * status. */
+static int follow_events(struct oc_client *cl, uint32_t kinds, uint64_t count, bool json)
+{
+	uint64_t from_seq, printed = 0;
+	int rc = oc_client_subscribe(cl, kinds, 0, &from_seq, 0);
+	if (rc == 0 && !json)
+		printf("events after seq %" PRIu64 ":\n", from_seq);
+	fflush(stdout);
+	struct oc_client_answer ev[64];
+	while (rc == 0 && (count == 0 || printed < count)) {
+		int got = oc_client_receive(cl, ev, 64, 1);
+		if (got < 0)
+			rc = got;
+		for (int i = 0; i < got && (count == 0 || printed < count); i++, printed++) {
+			if (json)
+				printf("{\"customer\": %" PRIu64 ", \"type\": %u, ", ev[i].customer,
+				       ev[i].response.type);
+			else
+				printf("customer %" PRIu64 " ", ev[i].customer);
+			print_answer(&ev[i].response, json, true);
+		}
+		fflush(stdout);
+	}
+	if (rc)
+		fprintf(stderr, "ordercore-cli: events: %s\n",
+			*oc_client_error(cl) ? oc_client_error(cl) : strerror(-rc));
+	oc_client_close(cl);
+	return rc ? 2 : 0;
 }
 
 /* Asks for the daemon's counters and prints them; the exit status. */
@@ -233,6 +297,9 @@ int main(int argc, char **argv)
 			.key = key, .customer = f.operator, .region = (uint16_t)f.warehouse,
 			.lines = {{number("SKU", sub_argv[rest]),
 				   qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0}}};
+	} else if (strcmp(cmd, "events") == 0) {
+		if (rest != sub_argc)
+			usage_error("events takes no arguments but --kinds and --count");
 	} else if (strcmp(cmd, "stats") != 0 || rest != sub_argc) {
 		usage_error("unknown command");
 	}
@@ -257,6 +324,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "stats") == 0)
 		return print_stats(cl, json);
+	if (strcmp(cmd, "events") == 0)
+		return follow_events(cl, f.kinds ? f.kinds : OC_EVENT_ALL, f.count, json);
 	struct oc_client_answer a;
 	rc = oc_client_queue(cl, &command, 1);
 	if (rc == 0)
@@ -268,7 +337,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	oc_client_close(cl);
-	print_answer(&a.response, json);
+	print_answer(&a.response, json, false);
 	bool missing = a.response.reason == OC_REJECT_UNKNOWN_ORDER ||
 		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_RESTOCK ||
 			 command.type == OC_CMD_WRITE_OFF) &&

@@ -242,9 +242,12 @@ int main(int argc, char **argv)
 	oc_engine_stats(e, &st);
 	fprintf(stderr, "level=info msg=\"stopped\" connections=%" PRIu64 " refused=%" PRIu64
 			" commands=%" PRIu64 " answers=%" PRIu64 " dropped_answers=%" PRIu64
-			" protocol_errors=%" PRIu64 " slow_disconnects=%" PRIu64
-			" snapshot=%" PRIu64 "\n", ss.accepted, ss.refused, ss.commands, ss.answers,
-		ss.dropped_answers, ss.protocol_errors, ss.slow_disconnects, st.snapshot_seq);
+			" protocol_errors=%" PRIu64 " slow_disconnects=%" PRIu64 " events=%" PRIu64
+			" recvs=%" PRIu64 " recv_nobufs=%" PRIu64 " sends=%" PRIu64
+			" loop_turns=%" PRIu64 " snapshot=%" PRIu64 "\n",
+		ss.accepted, ss.refused, ss.commands, ss.answers, ss.dropped_answers,
+		ss.protocol_errors, ss.slow_disconnects, ss.events, ss.recvs, ss.recv_nobufs,
+		ss.sends, ss.loop_turns, st.snapshot_seq);
 	oc_server_free(srv);
 	oc_engine_free(e);
 	if (rc || stopped) {

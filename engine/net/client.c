@@ -1,8 +1,8 @@
 /* client.c: the client library of the wire protocol (include/ordercore/client.h,
  * docs/client.md). A struct oc_client owns one TCP connection: its socket, an output buffer
  * of encoded frames not yet sent and an input buffer of bytes received and not yet returned
- * as answers. Frames are made and checked only by the codec (proto.c). One thread uses a
- * client at a time, so nothing here is atomic or locked.
+ * as answers (and events, once subscribed). Frames are made and checked only by the codec
+ * (proto.c). One thread uses a client at a time, so nothing here is atomic or locked.
  *
  * Buffers: out[out_head, out_tail) is queued and unsent; in[in_head, in_tail) is received
  * and not yet returned. Each is compacted (the live bytes moved to the start) only when
@@ -48,6 +48,7 @@ struct oc_client {
 	int recv_failed;   /* 0, or the -errno (-EPROTO, -ECONNRESET...) that stopped receive */
 	uint64_t last_seq; /* from the welcome */
 	uint64_t inflight; /* commands queued whose answers receive has not returned */
+	int subscribed;    /* 1 once oc_client_subscribe succeeded: events may come */
 	uint8_t *out;
 	size_t out_head, out_tail, out_bytes;
 	uint8_t *in;
@@ -212,10 +213,19 @@ static int take_answers(struct oc_client *c, struct oc_client_answer *out, uint3
 			char body[OC_CLIENT_ERROR_BYTES_MAX - 16];
 			describe_error_frame(f, body, sizeof(body));
 			snprintf(what, sizeof(what), "server error %s", body);
+		} else if (h.type == OC_MSG_EVENT && c->subscribed) {
+			if (oc_proto_decode_event(f, &out[got].response, &out[got].customer) != 0) {
+				snprintf(what, sizeof(what), "an event with a non-zero reserved field");
+			} else {
+				out[got].correlation = h.correlation;
+				out[got++].event = 1;
+				c->in_head += (size_t)bytes;
+				continue;
+			}
 		} else if (h.type != OC_MSG_ANSWER) {
 			snprintf(what, sizeof(what),
-			         "a frame of type %u from the server, not an answer or an error",
-			         h.type);
+			         "a frame of type %u from the server, not an answer%s or an error",
+			         h.type, c->subscribed ? ", an event" : "");
 		} else if (oc_proto_decode_answer(f, &out[got].response) != 0) {
 			snprintf(what, sizeof(what), "an answer with a non-zero reserved field");
 		} else if (c->inflight == 0) {
@@ -223,6 +233,8 @@ static int take_answers(struct oc_client *c, struct oc_client_answer *out, uint3
 			         (unsigned long long)h.correlation);
 		} else {
 			OC_ASSERT((size_t)bytes <= have);
+			out[got].customer = 0;
+			out[got].event = 0;
 			out[got++].correlation = h.correlation;
 			c->in_head += (size_t)bytes;
 			c->inflight--;
@@ -323,17 +335,15 @@ int oc_client_receive(struct oc_client *c, struct oc_client_answer *out, uint32_
 	}
 }
 
-int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t timeout_ms)
+/* A request answered at once by one frame of type `reply` (stats, subscribe), on a client
+ * with nothing in flight: sends the frame encoded in out[0, n) and waits until the reply
+ * heads the input. Its length (> 0), or -errno. */
+static int request(struct oc_client *c, size_t n, uint8_t reply, uint32_t timeout_ms)
 {
-	OC_ASSERT(c && out);
-	if (c->recv_failed || c->send_failed)
-		return c->recv_failed ? c->recv_failed : c->send_failed;
-	if (c->inflight || c->in_tail > c->in_head || c->out_tail > c->out_head)
-		return -EBUSY;
 	int64_t deadline = now_ns() + (int64_t)(timeout_ms ? timeout_ms
 							   : OC_CLIENT_TIMEOUT_MS_DEFAULT) * 1000000;
-	size_t n = oc_proto_encode_stats(c->out, c->out_bytes, 0);
 	OC_ASSERT(n > 0); /* the buffer is empty and holds a frame */
+	c->out_head = 0;
 	c->out_tail = n;
 	int rc;
 	while ((rc = send_some(c)) == -EAGAIN)
@@ -344,11 +354,8 @@ int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t ti
 	for (;;) {
 		struct oc_proto_header h;
 		int bytes = oc_proto_frame_check(c->in + c->in_head, c->in_tail - c->in_head, &h);
-		if (bytes > 0 && h.type == OC_MSG_STATS_INFO) {
-			oc_proto_decode_stats_info(c->in + c->in_head, out);
-			c->in_head += (size_t)bytes;
-			return 0;
-		}
+		if (bytes > 0 && h.type == reply)
+			return bytes;
 		if (bytes != 0) { /* an error frame, or anything else: receive says what */
 			struct oc_client_answer a;
 			(void)take_answers(c, &a, 1);
@@ -359,6 +366,50 @@ int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t ti
 		if (rc == 0 && (rc = wait_fd(c->fd, POLLIN, deadline)) != 0)
 			return rc;
 	}
+}
+
+/* 0 when a request may be made now, else why not. */
+static int request_ready(const struct oc_client *c)
+{
+	if (c->recv_failed || c->send_failed)
+		return c->recv_failed ? c->recv_failed : c->send_failed;
+	if (c->inflight || c->in_tail > c->in_head || c->out_tail > c->out_head)
+		return -EBUSY;
+	return 0;
+}
+
+int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t timeout_ms)
+{
+	OC_ASSERT(c && out);
+	int rc = request_ready(c);
+	if (rc || c->subscribed)
+		return rc ? rc : -EBUSY;
+	rc = request(c, oc_proto_encode_stats(c->out, c->out_bytes, 0), OC_MSG_STATS_INFO,
+		     timeout_ms);
+	if (rc < 0)
+		return rc;
+	oc_proto_decode_stats_info(c->in + c->in_head, out);
+	c->in_head += (size_t)rc;
+	return 0;
+}
+
+int oc_client_subscribe(struct oc_client *c, uint32_t kinds, uint64_t correlation,
+			uint64_t *from_seq, uint32_t timeout_ms)
+{
+	OC_ASSERT(c && from_seq);
+	if (kinds == 0 || (kinds & ~(uint32_t)OC_EVENT_ALL))
+		return -EINVAL;
+	int rc = request_ready(c);
+	if (rc || c->subscribed)
+		return rc ? rc : -EALREADY;
+	rc = request(c, oc_proto_encode_subscribe(c->out, c->out_bytes, correlation, kinds),
+		     OC_MSG_SUBSCRIBED, timeout_ms);
+	if (rc < 0)
+		return rc;
+	oc_proto_decode_subscribed(c->in + c->in_head, from_seq);
+	c->in_head += (size_t)rc;
+	c->subscribed = 1;
+	return 0;
 }
 
 int oc_client_fd(const struct oc_client *c)

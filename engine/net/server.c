@@ -1,14 +1,17 @@
 /* server.c: the network front of ordercored (see server.h). It owns the listening socket,
  * the io_uring and its ring of provided receive buffers, every connection (its socket, the
  * receive buffer it holds, its carry of a cut frame, its output buffer, handshake state), the
- * commands taken from sockets and not yet submitted, and the FIFO that matches the engine's
+ * commands taken from sockets and not yet submitted, the FIFO that matches the engine's
  * answers (which come one per command, in submission order) to the connection and
- * correlation id that asked. One thread runs it all; only the buffer ring is shared, with the
- * kernel.
+ * correlation id that asked, and the list of subscribed connections. One thread runs it all;
+ * only the buffer ring is shared, with the kernel.
  *
- * A loop turn: reap every completion (accepts, receives, sends), parse the input that
- * arrived, submit the parsed commands to the engine, poll its answers into the connections'
- * output buffers, then post the sends and receives that are due, in one submission.
+ * A loop turn: reap every completion (accepts, receives, sends, the engine's wake-up), parse
+ * the input that arrived, submit the parsed commands to the engine, poll its answers into the
+ * connections' output buffers (and each answer that is an event into every subscriber's),
+ * then post the sends and receives that are due, in one submission. When nothing moved and
+ * the engine holds commands, the loop arms the engine's response eventfd and sleeps in
+ * io_uring on a read of it, so answers and socket events both end the wait.
  *
  * Receive buffers: each receive is single-shot, posted only while the connection may read,
  * and lets the kernel pick a buffer of the ring when data comes (IOSQE_BUFFER_SELECT). The
@@ -35,7 +38,7 @@
 #include "core/error.h"
 #include "net/server.h"
 
-enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
+enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_WAKE = 4 };
 
 /* Submission queue entries: a receive and a send per connection, and the accept. */
 #define RING_ENTRIES 4096u
@@ -45,13 +48,8 @@ enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
 #define POLL_BATCH 512u
 /* How long a stopping server keeps sending answers to clients that are slow to read. */
 #define STOP_GRACE_NS 2000000000ull
-/* How long the loop sleeps in io_uring when nothing moved. With commands in the engine it
- * cannot be woken by the engine's answers, so it looks again after WAIT_MIN_NS, doubling up to
- * WAIT_MAX_NS while nothing comes (a durable answer waits for an fdatasync of ~0.2-1 ms
- * anyway); a socket event ends any wait at once. With nothing in the engine, WAIT_IDLE_NS,
- * to see a stop request. */
-#define WAIT_MIN_NS 20000u
-#define WAIT_MAX_NS 100000u
+/* The longest the loop sleeps in io_uring when nothing moved: answers (the engine's eventfd)
+ * and socket events end the wait at once; this bounds how late a stop request is seen. */
 #define WAIT_IDLE_NS 100000000u
 /* The provided buffer group of the receive buffers, the only group of the server's ring. */
 #define RECV_GROUP 0u
@@ -86,14 +84,17 @@ struct conn {
 	uint32_t commands;           /* taken from this connection and not yet answered */
 	uint64_t hello_deadline_ns;  /* CONN_HELLO: closed when still waiting then */
 	uint32_t next_free;
+	uint32_t events;             /* subscribed kinds (enum oc_proto_event_kind), 0: none */
+	uint64_t events_correlation; /* the subscribe's, carried by every event */
 	uint8_t *carry; /* OC_PROTO_FRAME_BYTES_MAX */
 	uint8_t *out;   /* 2 x output_bytes_max: a send in flight never moves */
 };
 
-/* Who asked for a command's answer. */
+/* Who asked for a command's answer, and the command's customer (for its event). */
 struct tag {
 	uint32_t conn, gen;
 	uint64_t correlation;
+	uint64_t customer;
 };
 
 struct oc_server {
@@ -119,6 +120,10 @@ struct oc_server {
 	struct tag *fifo;                 /* [OC_SERVER_INFLIGHT_MAX] */
 	uint32_t fifo_head, fifo_n;
 	uint64_t last_seq;
+	uint32_t subscribers[OC_SERVER_SUBSCRIBERS_MAX]; /* connection indices, unordered */
+	uint32_t subscriber_count;
+	bool wake_posted;  /* a read of the engine's eventfd is in flight */
+	uint64_t wake_value; /* its buffer */
 	uint64_t started_ns;
 	struct oc_response resp[POLL_BATCH];
 	struct oc_server_stats st;
@@ -282,9 +287,20 @@ static void conn_fail(struct oc_server *s, uint32_t idx, enum oc_proto_error cod
 	conn_close(s, idx, false, why);
 }
 
+static void subscriber_remove(struct oc_server *s, uint32_t idx)
+{
+	for (uint32_t i = 0; i < s->subscriber_count; i++)
+		if (s->subscribers[i] == idx) {
+			s->subscribers[i] = s->subscribers[--s->subscriber_count];
+			return;
+		}
+}
+
 static void conn_free(struct oc_server *s, uint32_t idx)
 {
 	struct conn *c = &s->conns[idx];
+	if (c->events)
+		subscriber_remove(s, idx);
 	close(c->fd);
 	conn_buf_release(s, c);
 	recv_wait_end(s, c);
@@ -337,6 +353,60 @@ static void handshake(struct oc_server *s, uint32_t idx, const uint8_t *frame,
 
 /* A stats request is answered at once, from the server's own counters (not in sequence with
  * the connection's commands). */
+/* Sets the connection's event kinds and answers with the last sequence number decided: the
+ * events that follow are those of every later command. False when the connection failed. */
+static bool subscribe(struct oc_server *s, uint32_t idx, const uint8_t *frame,
+		      uint64_t correlation)
+{
+	struct conn *c = &s->conns[idx];
+	uint32_t kinds;
+	if (oc_proto_decode_subscribe(frame, &kinds) != 0) {
+		conn_fail(s, idx, OC_PERR_FIELD, "an event kind that does not exist");
+		return false;
+	}
+	if (kinds && !c->events) {
+		if (s->subscriber_count == OC_SERVER_SUBSCRIBERS_MAX) {
+			conn_fail(s, idx, OC_PERR_OVERLOAD, "too many subscribers");
+			return false;
+		}
+		s->subscribers[s->subscriber_count++] = idx;
+	} else if (!kinds && c->events) {
+		subscriber_remove(s, idx);
+	}
+	c->events = kinds;
+	c->events_correlation = correlation;
+	uint8_t frame_out[OC_PROTO_HEADER_BYTES + OC_PROTO_SUBSCRIBED_BODY_BYTES];
+	size_t n = oc_proto_encode_subscribed(frame_out, sizeof(frame_out), correlation,
+					      s->last_seq);
+	if (!out_append(s, c, frame_out, n)) {
+		s->st.slow_disconnects++;
+		conn_close(s, idx, true, "output cap reached: the client does not read");
+		return false;
+	}
+	return true;
+}
+
+/* Sends an answer of kind `kind` as an event to every subscriber of that kind. */
+static void publish(struct oc_server *s, const struct oc_response *r, uint32_t kind,
+		    uint64_t customer)
+{
+	uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES];
+	for (uint32_t i = 0; i < s->subscriber_count; i++) {
+		uint32_t idx = s->subscribers[i];
+		struct conn *c = &s->conns[idx];
+		if (!(c->events & kind) || c->state == CONN_CLOSING)
+			continue;
+		size_t n = oc_proto_encode_event(frame, sizeof(frame), c->events_correlation, r,
+						 customer);
+		if (!out_append(s, c, frame, n)) {
+			s->st.slow_disconnects++;
+			conn_close(s, idx, true, "output cap reached: the subscriber does not read");
+			continue;
+		}
+		s->st.events++;
+	}
+}
+
 static void stats_reply(struct oc_server *s, uint32_t idx, uint64_t correlation)
 {
 	struct oc_proto_stats st = {s->last_seq, s->live, s->st.accepted, s->st.refused,
@@ -421,7 +491,13 @@ static void parse(struct oc_server *s, uint32_t idx)
 			input_consume(c, (uint32_t)n);
 			continue;
 		}
-		if (h.type < OC_MSG_PLACE || h.type > OC_MSG_QUERY_STOCK) {
+		if (h.type == OC_MSG_SUBSCRIBE) {
+			if (!subscribe(s, idx, frame, h.correlation))
+				break;
+			input_consume(c, (uint32_t)n);
+			continue;
+		}
+		if (h.type < OC_MSG_PLACE || h.type > OC_MSG_WRITE_OFF) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");
 			break;
@@ -435,7 +511,9 @@ static void parse(struct oc_server *s, uint32_t idx)
 			conn_fail(s, idx, OC_PERR_FIELD, "reserved field not zero");
 			break;
 		}
-		s->pending_tag[s->pending_n++] = (struct tag){idx, c->gen, h.correlation};
+		s->pending_tag[s->pending_n] = (struct tag){idx, c->gen, h.correlation,
+							    s->pending[s->pending_n].customer};
+		s->pending_n++;
 		c->commands++;
 		input_consume(c, (uint32_t)n);
 		s->st.commands++;
@@ -482,6 +560,9 @@ static uint32_t poll_answers(struct oc_server *s)
 		s->fifo_n--;
 		const struct oc_response *r = &s->resp[i];
 		s->last_seq = r->seq > s->last_seq ? r->seq : s->last_seq;
+		uint32_t kind = s->subscriber_count ? oc_proto_event_kind(r) : 0;
+		if (kind)
+			publish(s, r, kind, t.customer);
 		struct conn *c = &s->conns[t.conn];
 		if (c->gen != t.gen || c->state == CONN_FREE) {
 			s->st.dropped_answers++;
@@ -622,6 +703,10 @@ static unsigned reap(struct oc_server *s)
 		seen++;
 		if (op == OP_ACCEPT) {
 			on_accept(s, cqe->res, cqe->flags);
+			continue;
+		}
+		if (op == OP_WAKE) { /* the engine wrote its eventfd (or the read failed: poll) */
+			s->wake_posted = false;
 			continue;
 		}
 		OC_ASSERT(idx < s->cfg.connections_max && (s->conns[idx].gen & 0xffffffu) == gen);
@@ -804,10 +889,19 @@ static bool drained(struct oc_server *s)
 	return true;
 }
 
+/* A read of the engine's response eventfd: its completion ends the loop's wait. */
+static void post_wake(struct oc_server *s)
+{
+	struct io_uring_sqe *sqe = sqe_get(s);
+	io_uring_prep_read(sqe, oc_engine_response_fd(s->e), &s->wake_value,
+			   sizeof(s->wake_value), 0);
+	io_uring_sqe_set_data64(sqe, user_data(OP_WAKE, 0, 0));
+	s->wake_posted = true;
+}
+
 int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 {
 	arm_accept(s);
-	uint32_t wait_ns = 0;
 	for (;;) {
 		s->st.loop_turns++;
 		if (*stop && !s->stopping) {
@@ -823,14 +917,15 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 		post(s);
 		if (s->stopping && drained(s))
 			break;
-		bool busy = s->fifo_n || s->pending_n;
-		if (!busy)
-			wait_ns = WAIT_IDLE_NS;
-		else if (answered || events)
+		/* Nothing moved: sleep until a socket event or, with commands in the engine, their
+		 * answers (unless some came since the poll: then look again at once). */
+		uint32_t wait_ns = WAIT_IDLE_NS;
+		if (answered || events)
 			wait_ns = 0;
-		else
-			wait_ns = wait_ns < WAIT_MIN_NS ? WAIT_MIN_NS
-				  : wait_ns >= WAIT_MAX_NS / 2 ? WAIT_MAX_NS : 2 * wait_ns;
+		else if (s->fifo_n && oc_engine_poll_arm(s->e))
+			wait_ns = 0;
+		else if (s->fifo_n && !s->wake_posted)
+			post_wake(s);
 		struct __kernel_timespec wait = {0, wait_ns};
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);

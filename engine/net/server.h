@@ -1,8 +1,10 @@
 /* server.h: the network front of ordercored: one thread that accepts TCP connections, reads
- * frames of the wire protocol (protocol.h), hands place and cancel commands to the engine (it
- * is the engine's submitter and poller), and sends each answer back to the connection that
- * asked, once the engine releases it (with a data_dir: once durable). All socket I/O goes
- * through one io_uring; one submission per loop turn carries every receive and send.
+ * frames of the wire protocol (protocol.h), hands commands to the engine (it is the engine's
+ * submitter and poller), sends each answer back to the connection that asked, once the engine
+ * releases it (with a data_dir: once durable), and copies the answers that are events to the
+ * subscribed connections. All socket I/O goes through one io_uring; one submission per loop
+ * turn carries every receive and send, and the loop sleeps in it until a socket event or the
+ * engine's response eventfd says there is work.
  *
  * Limits: connections_max connections (one more is told "overload" and closed). Receives land
  * in io_uring provided buffers, OC_SERVER_RECV_BUFFERS of OC_SERVER_RECV_BUFFER_BYTES shared
@@ -41,6 +43,9 @@
 #define OC_SERVER_DEFAULT_HELLO_TIMEOUT_MS 10000u
 /* Commands taken from sockets and not yet answered (submitted or waiting to be). */
 #define OC_SERVER_INFLIGHT_MAX (1u << 16)
+/* Connections subscribed to events at once: every event is copied to each of them, so the
+ * server's send work grows with their number. */
+#define OC_SERVER_SUBSCRIBERS_MAX 64u
 
 struct oc_server_config {
 	const char *host;            /* address to bind; "127.0.0.1" when NULL */
@@ -58,6 +63,7 @@ struct oc_server_stats {
 	uint64_t commands, answers, dropped_answers; /* dropped: the connection had gone */
 	uint64_t recvs, sends, loop_turns;
 	uint64_t recv_nobufs; /* receives that found no buffer free (posted again a turn later) */
+	uint64_t events;      /* event frames queued to subscribers */
 };
 
 struct oc_server;

@@ -216,12 +216,16 @@ int oc_shard_restore(struct oc_shard *s, struct oc_snap_reader *r, struct oc_rin
 		return -EINVAL;
 	memcpy(s->stock, stock, (size_t)s->sku_count * sizeof(*s->stock));
 	for (uint32_t k = 0; k < count; k++) {
+		/* Records in the file are packed: copied out, never read in place. */
 		uint32_t i = oc_snap_get_u32(r);
-		const struct oc_pair *p = oc_snap_get(r, sizeof(*p));
-		if (!p || i >= slots || !p->customer || s->pairs[i].customer ||
-		    p->sku_local >= s->sku_count)
+		const void *at = oc_snap_get(r, sizeof(struct oc_pair));
+		struct oc_pair p;
+		if (!at || i >= slots)
 			return -EINVAL;
-		s->pairs[i] = *p;
+		memcpy(&p, at, sizeof(p));
+		if (!p.customer || s->pairs[i].customer || p.sku_local >= s->sku_count)
+			return -EINVAL;
+		s->pairs[i] = p;
 	}
 	s->pair_count = count;
 	s->reserved_lines = oc_snap_get_u64(r);
@@ -230,11 +234,15 @@ int oc_shard_restore(struct oc_shard *s, struct oc_snap_reader *r, struct oc_rin
 	if (r->short_read || pending > oc_ring_slots(release))
 		return -EINVAL;
 	for (uint32_t i = 0; i < pending; i++) {
-		const struct oc_release_msg *m = oc_snap_get(r, sizeof(*m));
-		if (!m || m->sku_local >= s->sku_count)
+		const void *at = oc_snap_get(r, sizeof(struct oc_release_msg));
+		struct oc_release_msg m;
+		if (!at)
+			return -EINVAL;
+		memcpy(&m, at, sizeof(m));
+		if (m.sku_local >= s->sku_count)
 			return -EINVAL;
 		/* Before the workers start: this thread stands in for route, the producer. */
-		memcpy(oc_ring_spsc_write_slot(release, i), m, sizeof(*m));
+		memcpy(oc_ring_spsc_write_slot(release, i), &m, sizeof(m));
 	}
 	oc_ring_spsc_commit(release, pending);
 	return oc_snap_reader_done(r) ? 0 : -EINVAL;

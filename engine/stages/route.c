@@ -339,7 +339,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (!recs || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
-	const uint64_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t));
+	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
 	const void *rejected = oc_snap_get(in, sizeof(r->rejected));
 	if (!al || !counters || !rejected || !oc_snap_reader_done(in))
 		return -EINVAL;
@@ -349,12 +349,12 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
-	memcpy(&r->accepted, &counters[0], 8);
-	memcpy(&r->cancelled, &counters[1], 8);
-	memcpy(&r->duplicates, &counters[2], 8);
-	memcpy(&r->split_orders, &counters[3], 8);
-	memcpy(&r->restocks, &counters[4], 8);
-	memcpy(&r->write_offs, &counters[5], 8);
+	memcpy(&r->accepted, counters + 0, 8);
+	memcpy(&r->cancelled, counters + 8, 8);
+	memcpy(&r->duplicates, counters + 16, 8);
+	memcpy(&r->split_orders, counters + 24, 8);
+	memcpy(&r->restocks, counters + 32, 8);
+	memcpy(&r->write_offs, counters + 40, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;

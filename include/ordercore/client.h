@@ -71,10 +71,15 @@ struct oc_client_config {
 	                      * else OC_CLIENT_BUFFER_BYTES_MIN..OC_CLIENT_BUFFER_BYTES_MAX */
 };
 
-/* One answer: the correlation the command was queued with, and the server's response. */
+/* One answer: the correlation the command was queued with, and the server's response; or,
+ * on a subscribed client, one event: a command of any client decided by the engine (durable
+ * with a data_dir), of a kind subscribed to. */
 struct oc_client_answer {
-	uint64_t correlation;
-	struct oc_response response;
+	uint64_t correlation;        /* the command's; an event: the subscribe's */
+	struct oc_response response; /* an event: the answer the command got */
+	uint64_t customer;           /* an event: the command's customer (operator); else 0 */
+	int event;                   /* 1: an event, 0: the answer to one of this client's
+	                              * commands */
 };
 
 /* Connects to cfg->host:port (each address the host resolves to in turn, TCP_NODELAY,
@@ -135,7 +140,8 @@ uint64_t oc_client_inflight(const struct oc_client *c);
  * Answers not returned stay buffered for the next call.
  * Errors (after any answers that came before them have been returned):
  *   -EPROTO      an error frame or a malformed frame from the server (oc_client_error says
- *                which); the client is unusable;
+ *                which), or an event on a client that did not subscribe; the client is
+ *                unusable;
  *   -ECONNRESET  the server closed the connection (a 0-byte read), or reset it; -EPIPE
  *                likewise; the client is unusable;
  *   -EINVAL      n is 0;
@@ -143,9 +149,23 @@ uint64_t oc_client_inflight(const struct oc_client *c);
 int oc_client_receive(struct oc_client *c, struct oc_client_answer *out, uint32_t n, int blocking);
 
 /* Asks the server for its counters and waits for them (timeout_ms; 0: the connect default).
- * Only with nothing in flight: -EBUSY while commands wait for answers (receive them first).
- * 0, -ETIMEDOUT, or the errors of receive. */
+ * Only with nothing in flight and not subscribed: -EBUSY while commands wait for answers
+ * (receive them first) or once subscribed (events may come at any time: use another
+ * connection). 0, -ETIMEDOUT, or the errors of receive. */
 int oc_client_stats(struct oc_client *c, struct oc_proto_stats *out, uint32_t timeout_ms);
+
+/* Subscribes to events of `kinds` (a mask of enum oc_proto_event_kind, not 0) and waits for
+ * the server's reply (timeout_ms; 0: the connect default). From then on oc_client_receive
+ * returns, besides the answers to this client's commands, an event (event = 1, correlation
+ * = this one) for every command decided after *from_seq of those kinds, whichever client sent
+ * it, in sequence order. Events are not kept for a subscriber that is away: one that
+ * reconnects subscribes again and reads what it missed with queries (by sequence number,
+ * from the last seq it saw). A subscriber that does not read its events is disconnected when
+ * they fill the server's output cap, as any slow reader. Once per client; only with nothing
+ * in flight: -EBUSY otherwise, -EALREADY when subscribed, -EINVAL for a bad mask. 0,
+ * -ETIMEDOUT, or the errors of receive. */
+int oc_client_subscribe(struct oc_client *c, uint32_t kinds, uint64_t correlation,
+			uint64_t *from_seq, uint32_t timeout_ms);
 
 /* The last protocol or connection error, one line ("" if none). Valid until the next call on
  * c. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ordercore-cli against a real ordercored on 127.0.0.1 (port 0: the daemon picks one and logs
 # it): place (and the retry answered from the first), order by sequence number and by key,
-# stock, cancel, the daemon's counters, in readable form and --json; exit status 1 for an order or SKU that does not
-# exist, 2 for usage errors, a wrong token and a refused connection.
+# stock, cancel, restock and write-off, the event stream (events, followed while another
+# client places), the daemon's counters, in readable form and --json; exit status 1 for an
+# order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
+# connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
 cli=$1
@@ -43,10 +45,43 @@ run 0 "${d[@]}" order --key 7
 has "^cancelled"
 run 0 "${d[@]}" place --key 8 --customer 1 100003:11
 has "rejected (out_of_stock)"
+# Events: a follower started first sees the next three decided changes, from other clients.
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds orders,stock --count 3 >"$tmp/events" 2>&1 &
+follower=$!
+set -e
+for _ in $(seq 200); do # until it has subscribed: it says so first
+	grep -q "^events after seq 8:" "$tmp/events" && break
+	sleep 0.05
+done
+grep -q "^events after seq 8:" "$tmp/events" || fail "events did not subscribe: $(cat "$tmp/events")"
+run 0 "${d[@]}" restock --key 900 --operator 5 --warehouse 1 100003 40
+has "^accepted: restock 9 at warehouse 1"
+run 0 "${d[@]}" place --key 901 --customer 2 100004:1
+run 0 "${d[@]}" write-off --key 902 --operator 5 --warehouse 0 100004 1
+has "^accepted: write-off 11 at warehouse 0"
+run 0 "${d[@]}" --json write-off --key 903 --operator 5 --warehouse 1 100003 1000
+has '"status": "rejected", "reason": "out_of_stock"'
+run 0 "${d[@]}" restock --key 900 --operator 5 --warehouse 1 100003 40
+has "an earlier command with this key"
+run 1 "${d[@]}" restock --key 904 --operator 5 --warehouse 0 5 1
+has "unknown_sku"
+run 0 "${d[@]}" restock --key 905 --operator 5 --warehouse 7 100003 1
+has "rejected (unknown_region)"
+run 2 "${d[@]}" restock --key 906 --warehouse 0 100003 1
+wait "$follower" || fail "events exited $?: $(cat "$tmp/events")"
+[ "$(wc -l <"$tmp/events")" = 4 ] || fail "a line and 3 events expected: $(cat "$tmp/events")"
+sed -n 2p "$tmp/events" | grep -q '^customer 5 accepted: restock 9 at warehouse 1 \[seq 9\]$' ||
+	fail "restock event: $(cat "$tmp/events")"
+sed -n 3p "$tmp/events" | grep -q '^customer 2 accepted: order 10, 1 shipment' ||
+	fail "order event: $(cat "$tmp/events")"
+sed -n 4p "$tmp/events" | grep -q '^customer 5 accepted: write-off 11 at warehouse 0' ||
+	fail "write-off event: $(cat "$tmp/events")"
+run 2 "${d[@]}" events --kinds bogus
 run 0 "${d[@]}" stats
-has "^commands  *8$"
+has "^commands  *15$"
 run 0 "${d[@]}" --json stats
-has '"commands": 8, "answers": 8,'
+has '"commands": 15, "answers": 15,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

@@ -1,5 +1,8 @@
 /* test_daemon.c: ordercored on loopback, a real daemon process on real TCP (issue 4):
  * - a gateway written only against client.h places, cancels and retries orders;
+ * - stock changes (restock, write-off) over the wire, and the event subscription: each
+ *   subscriber gets exactly the decided commands of its kinds, from every connection, in
+ *   sequence order; a bad mask is a field error; subscribers beyond the limit are refused;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
@@ -192,6 +195,114 @@ static void test_client_places_cancels_and_retries(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+static struct oc_command stock_change(uint8_t type, uint64_t key, uint64_t op, uint16_t w,
+				      uint64_t sku, uint32_t qty)
+{
+	return pl_stock_change(type, key, op, w, sku, qty);
+}
+
+/* Receives exactly n events on a subscribed client (blocking). */
+static void expect_events(struct oc_client *c, struct oc_client_answer *out, uint32_t n)
+{
+	uint32_t got = 0;
+	while (got < n) {
+		int m = oc_client_receive(c, out + got, n - got, 1);
+		if (m < 0)
+			fail_msg("receive: %d %s", m, oc_client_error(c));
+		got += (uint32_t)m;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(out[i].event, 1);
+}
+
+static void test_stock_changes_and_events(void **state)
+{
+	struct daemon d;
+	daemon_start(&d, NULL, NULL);
+	struct oc_client *all = client(&d, NULL), *stock = client(&d, NULL);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(all, OC_EVENT_ALL, 77, &from_seq, 0), 0);
+	assert_int_equal(from_seq, 0); /* a fresh daemon: every command is an event's */
+	assert_int_equal(oc_client_subscribe(stock, OC_EVENT_STOCK, 78, &from_seq, 0), 0);
+	assert_int_equal(oc_client_subscribe(stock, OC_EVENT_STOCK, 78, &from_seq, 0), -EALREADY);
+	struct oc_proto_stats st;
+	assert_int_equal(oc_client_stats(stock, &st, 0), -EBUSY);
+	/* A gateway on its own connection: four commands that are events, five that are not. */
+	struct oc_client *gw = client(&d, NULL);
+	struct oc_command cmds[] = {
+		place(1, 10, SKU + 1, 5),                                        /* event */
+		place(2, 11, SKU, STOCK + 1),                                    /* rejected */
+		place(1, 10, SKU + 1, 5),                                        /* duplicate */
+		pl_cancel(1, 10),                                                /* event */
+		stock_change(OC_CMD_RESTOCK, 500, 9, 0, SKU, 7),                 /* event */
+		stock_change(OC_CMD_WRITE_OFF, 501, 9, 0, SKU + 1, 3),           /* event */
+		stock_change(OC_CMD_RESTOCK, 502, 9, 5, SKU, 7),                 /* no warehouse 5 */
+		stock_change(OC_CMD_RESTOCK, 500, 9, 0, SKU, 7),                 /* retried */
+		pl_query_stock(SKU),
+	};
+	enum { N = sizeof(cmds) / sizeof(cmds[0]) };
+	struct oc_response r[N];
+	round_trip(gw, cmds, N, r);
+	pl_expect(&r[4], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r[4].type, OC_CMD_RESTOCK);
+	pl_expect(&r[5], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(&r[6], OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION);
+	assert_true(r[7].flags & OC_RESPONSE_DUPLICATE);
+	/* The restock is on hand (and still in its lag): 50 + 7 = 57 units, none allocated. */
+	assert_int_equal(OC_STOCK_ALLOCATED(r[8].original_seq), 0);
+	assert_int_equal(OC_STOCK_AVAILABLE(r[8].original_seq), STOCK);
+	struct oc_client_answer ev[4];
+	expect_events(all, ev, 4);
+	static const unsigned want[4] = {0, 3, 4, 5};
+	static const uint64_t customer[4] = {10, 10, 9, 9};
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(ev[i].correlation, 77);
+		assert_int_equal(ev[i].customer, customer[i]);
+		assert_memory_equal(&ev[i].response, &r[want[i]], sizeof(r[0]));
+	}
+	expect_events(stock, ev, 2);
+	assert_memory_equal(&ev[0].response, &r[4], sizeof(r[0]));
+	assert_memory_equal(&ev[1].response, &r[5], sizeof(r[0]));
+	assert_int_equal(ev[1].customer, 9);
+	/* Nothing more came: one more event arrives next, not an old one. */
+	struct oc_command later = place(3, 12, SKU, 1);
+	round_trip(gw, &later, 1, r);
+	expect_events(all, ev, 1);
+	assert_int_equal(ev[0].response.seq, r[0].seq);
+	/* A subscriber may send commands too: its answers come among its events. */
+	struct oc_command own = place(4, 13, SKU, 1);
+	assert_int_equal(oc_client_queue(all, &own, 5), 0);
+	struct oc_client_answer a[2];
+	uint32_t got = 0, answers = 0;
+	while (got < 2) {
+		int m = oc_client_receive(all, a + got, 2 - got, 1);
+		assert_true(m > 0);
+		got += (uint32_t)m;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		answers += !a[i].event;
+		assert_int_equal(a[i].response.key, 4);
+		assert_int_equal(a[i].correlation, a[i].event ? 77 : 5);
+	}
+	assert_int_equal(answers, 1);
+	/* Subscribers are bounded: two here, 62 more fit, the next is told "overload". */
+	struct oc_client *more[62];
+	for (unsigned i = 0; i < 62; i++) {
+		more[i] = client(&d, NULL);
+		assert_int_equal(oc_client_subscribe(more[i], OC_EVENT_ORDERS, 1, &from_seq, 0), 0);
+	}
+	struct oc_client *over = client(&d, NULL);
+	assert_int_equal(oc_client_subscribe(over, OC_EVENT_ORDERS, 1, &from_seq, 0), -EPROTO);
+	assert_non_null(strstr(oc_client_error(over), "overload"));
+	oc_client_close(over);
+	for (unsigned i = 0; i < 62; i++)
+		oc_client_close(more[i]);
+	oc_client_close(all);
+	oc_client_close(stock);
+	oc_client_close(gw);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* ---- raw sockets, for what client.h would never send ---- */
 
 static int raw_connect(const struct daemon *d)
@@ -280,6 +391,12 @@ static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_TYPE);
 	header(b, 32, 2, OC_MSG_CANCEL);
 	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_VERSION);
+	/* A subscribe with a kind that does not exist; a frame only a server sends. */
+	size_t k = oc_proto_encode_subscribe(b, sizeof(b), 1, OC_EVENT_ALL + 1);
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
+	struct oc_response fake = {.seq = 1, .type = OC_CMD_PLACE};
+	k = oc_proto_encode_event(b, sizeof(b), 1, &fake, 1);
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_TYPE);
 	/* A place whose line count disagrees with its length. */
 	struct oc_command cmd = place(5, 5, SKU + 1, 1);
 	size_t n = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
@@ -415,6 +532,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_places_cancels_and_retries),
+	    cmocka_unit_test(test_stock_changes_and_events),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
 	    cmocka_unit_test(test_thousand_connections),
