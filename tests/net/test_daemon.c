@@ -7,6 +7,7 @@
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
  *   an error frame or a disconnect, and a client beside it is not affected;
+ * - frames cut anywhere by the receives (sent in chunks of 1-60 bytes) are read whole;
  * - a client that stops reading is disconnected at its output cap, the others go on;
  * - 1,000 connections at once;
  * - stop (SIGTERM) and start again: every acknowledged order is still there.
@@ -22,6 +23,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -34,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/rand.h"
 #include "oc_test.h"
 #include "ordercore/client.h"
 #include "ordercore/protocol.h"
@@ -51,6 +54,10 @@ struct daemon {
 	uint16_t port;
 	char log[1200];
 };
+
+/* Daemons started and not yet stopped: a test that fails midway leaves its daemon running,
+ * and the group's teardown kills it. */
+static pid_t running[8];
 
 static int setup(void **state)
 {
@@ -73,6 +80,16 @@ static int setup(void **state)
 	return 0;
 }
 
+static int teardown(void **state)
+{
+	for (unsigned i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i]) {
+			kill(running[i], SIGKILL);
+			waitpid(running[i], NULL, 0);
+		}
+	return 0;
+}
+
 /* Starts ordercored with the extra arguments (NULL-terminated) and waits until it listens. */
 static void daemon_start(struct daemon *d, const char *data_dir, const char *const *extra)
 {
@@ -90,6 +107,11 @@ static void daemon_start(struct daemon *d, const char *data_dir, const char *con
 	argv[argc] = NULL;
 	d->pid = fork();
 	assert_true(d->pid >= 0);
+	for (unsigned i = 0; d->pid > 0 && i < sizeof(running) / sizeof(running[0]); i++)
+		if (!running[i]) {
+			running[i] = d->pid;
+			break;
+		}
 	if (d->pid == 0) {
 		FILE *f = freopen(d->log, "w", stderr);
 		(void)f;
@@ -120,6 +142,9 @@ static int daemon_stop(struct daemon *d)
 	kill(d->pid, SIGTERM);
 	int status;
 	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	for (unsigned i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] == d->pid)
+			running[i] = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -427,6 +452,63 @@ static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 	assert_int_equal(system(cmdline), 0);
 }
 
+/* Frames cut anywhere: a raw client sends a hello and 300 commands of three sizes in chunks of
+ * 1 to 60 bytes, pausing between them, so the server's receives end inside headers and
+ * bodies and it must carry the cut frames over (server.c, input_keep); then it reads every
+ * answer, in order. */
+static void test_frames_cut_anywhere_are_read_whole(void **state)
+{
+	struct daemon d;
+	daemon_start(&d, NULL, NULL);
+	int fd = raw_connect(&d);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	enum { N = 300 };
+	static uint8_t b[N * 64 + 64];
+	size_t n = oc_proto_encode_hello(b, sizeof(b), 1, NULL, 0);
+	for (uint32_t i = 0; i < N; i++) {
+		struct oc_command c = i % 3 == 0 ? place(10000 + i, 5, SKU + 1, 1)
+				      : i % 3 == 1 ? pl_cancel(10000 + i - 1, 5)
+						   : pl_query_stock(SKU + 1);
+		n += oc_proto_encode_command(b + n, sizeof(b) - n, i, &c);
+	}
+	uint64_t rng = 12345;
+	for (size_t sent = 0; sent < n;) {
+		size_t k = 1 + oc_rand_below(&rng, 60);
+		k = k < n - sent ? k : n - sent;
+		assert_int_equal(send(fd, b + sent, k, MSG_NOSIGNAL), (ssize_t)k);
+		sent += k;
+		usleep(200);
+	}
+	/* The welcome, then N answers in order. */
+	static uint8_t in[N * 48 + 64];
+	size_t have = 0, want = 16 + OC_PROTO_WELCOME_BODY_BYTES +
+				(size_t)N * (16 + OC_PROTO_ANSWER_BODY_BYTES);
+	for (int i = 0; i < 500 && have < want; i++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		ssize_t k = recv(fd, in + have, sizeof(in) - have, 0);
+		assert_true(k > 0);
+		have += (size_t)k;
+	}
+	assert_int_equal(have, want);
+	size_t at = 16 + OC_PROTO_WELCOME_BODY_BYTES;
+	for (uint32_t i = 0; i < N; i++) {
+		struct oc_proto_header h;
+		assert_int_equal(oc_proto_frame_check(in + at, have - at, &h),
+				 16 + OC_PROTO_ANSWER_BODY_BYTES);
+		assert_int_equal(h.type, OC_MSG_ANSWER);
+		assert_int_equal(h.correlation, i);
+		struct oc_response r;
+		assert_int_equal(oc_proto_decode_answer(in + at, &r), 0);
+		assert_int_equal(r.status, i % 3 == 1 ? OC_STATUS_CANCELLED : OC_STATUS_ACCEPTED);
+		at += 16 + OC_PROTO_ANSWER_BODY_BYTES;
+	}
+	close(fd);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 static void test_client_that_stops_reading_is_disconnected(void **state)
 {
 	struct daemon d;
@@ -534,9 +616,10 @@ int main(void)
 	    cmocka_unit_test(test_client_places_cancels_and_retries),
 	    cmocka_unit_test(test_stock_changes_and_events),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
+	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
 	    cmocka_unit_test(test_thousand_connections),
 	    cmocka_unit_test(test_stop_and_start_keep_every_acknowledged_order),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
