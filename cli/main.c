@@ -1,6 +1,7 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
  * (client.h) for one command: place, cancel, order (by sequence number or key), stock,
- * restock, write-off, stats; or it follows the event stream (events). It prints the answer readably or as one JSON object (--json), and says with its exit status
+ * restock, write-off, the fulfilment steps (picked, packed, shipped, delivered), stats; or it
+ * follows the event stream (events). It prints the answer readably or as one JSON object (--json), and says with its exit status
  * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
  * exist, 2 a usage or connection error. */
 #include <errno.h>
@@ -22,6 +23,8 @@ static const char usage[] =
 	"                          place in the sorted list of the dataset's regions, default 0)\n"
 	"  cancel --key K --customer C\n"
 	"                          cancel the order placed with key K by customer C\n"
+	"  picked|packed|shipped|delivered --key K --customer C\n"
+	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  stock SKU               units available and allocated\n"
@@ -34,7 +37,8 @@ static const char usage[] =
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
-	"                          it, as it happens (LIST: orders,cancels,stock; default all),\n"
+	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment;\n"
+	"                          default all),\n"
 	"                          until N were printed (default: until the daemon stops)\n"
 	"\n"
 	"Options:\n"
@@ -75,7 +79,8 @@ struct sub_flags {
 static uint32_t event_kinds(char *list)
 {
 	static const struct { const char *name; uint32_t kind; } names[] = {
-		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK}};
+		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
+		{"fulfilment", OC_EVENT_FULFILMENT}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
@@ -83,11 +88,11 @@ static uint32_t event_kinds(char *list)
 			if (strcmp(w, names[i].name) == 0)
 				k = names[i].kind;
 		if (!k)
-			usage_error("--kinds: one or more of orders, cancels, stock");
+			usage_error("--kinds: one or more of orders, cancels, stock, fulfilment");
 		kinds |= k;
 	}
 	if (!kinds)
-		usage_error("--kinds: one or more of orders, cancels, stock");
+		usage_error("--kinds: one or more of orders, cancels, stock, fulfilment");
 	return kinds;
 }
 
@@ -120,6 +125,16 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 	}
 }
 
+/* The command type of a fulfilment step's name, or 0. */
+static uint8_t step_type(const char *name)
+{
+	static const char *const names[] = {"picked", "packed", "shipped", "delivered"};
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (uint8_t)(OC_CMD_PICK_CONFIRMED + i);
+	return 0;
+}
+
 /* Prints an answer (json: one object; inner: the fields only, closing an object begun by the
  * caller). */
 static void print_answer(const struct oc_response *r, bool json, bool inner)
@@ -140,10 +155,10 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (json) {
 		printf("%s\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
 		       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
-		       ", \"shipments\": %u, \"warehouse\": %u}\n", inner ? "" : "{", r->seq, r->key,
-		       r->original_seq,
-		       status, reason, r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false",
-		       r->shipments, r->warehouse);
+		       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\"}\n",
+		       inner ? "" : "{", r->seq, r->key, r->original_seq, status, reason,
+		       r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false", r->shipments,
+		       r->warehouse, oc_order_state_name(r->state));
 		return;
 	}
 	printf("%s", status);
@@ -159,8 +174,12 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL && !stock_change)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
+	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER)
+		printf(", %s", oc_order_state_name(r->state));
 	if (r->flags & OC_RESPONSE_DUPLICATE)
-		printf(" (the answer to an earlier command with this key)");
+		printf(r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED
+			       ? " (done before)"
+			       : " (the answer to an earlier command with this key)");
 	printf(" [seq %" PRIu64 "]\n", r->seq);
 }
 
@@ -275,6 +294,10 @@ int main(int argc, char **argv)
 		if (!has_key || !customer || rest != sub_argc)
 			usage_error("cancel needs --key and --customer");
 		command = (struct oc_command){.type = OC_CMD_CANCEL, .key = key, .customer = customer};
+	} else if (step_type(cmd)) {
+		if (!has_key || !customer || rest != sub_argc)
+			usage_error("a fulfilment step needs --key and --customer");
+		command = (struct oc_command){.type = step_type(cmd), .key = key, .customer = customer};
 	} else if (strcmp(cmd, "order") == 0) {
 		if (has_key == (rest < sub_argc) || sub_argc - rest > 1)
 			usage_error("order needs a sequence number or --key, not both");

@@ -35,7 +35,34 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_NOT_CANCELLABLE] = "not_cancellable",
 	[OC_REJECT_CAPACITY] = "capacity",
 	[OC_REJECT_UNAVAILABLE] = "unavailable",
+	[OC_REJECT_INVALID_STATE] = "invalid_state",
 };
+
+static const char *const state_names[OC_STATE_COUNT] = {
+	[OC_STATE_NONE] = "none",
+	[OC_STATE_PLACED] = "placed",
+	[OC_STATE_REJECTED] = "rejected",
+	[OC_STATE_ACCEPTED] = "accepted",
+	[OC_STATE_PAYMENT_PENDING] = "payment_pending",
+	[OC_STATE_AUTHORIZED] = "authorized",
+	[OC_STATE_ON_HOLD] = "on_hold",
+	[OC_STATE_ALLOCATED] = "allocated",
+	[OC_STATE_RELEASED] = "released",
+	[OC_STATE_PICKED] = "picked",
+	[OC_STATE_PACKED] = "packed",
+	[OC_STATE_SHIPPED] = "shipped",
+	[OC_STATE_DELIVERED] = "delivered",
+	[OC_STATE_CANCELLED] = "cancelled",
+	[OC_STATE_EXCEPTION] = "exception",
+	[OC_STATE_RETURN_REQUESTED] = "return_requested",
+	[OC_STATE_RETURNED] = "returned",
+	[OC_STATE_REFUNDED] = "refunded",
+};
+
+const char *oc_order_state_name(unsigned state)
+{
+	return state < OC_STATE_COUNT ? state_names[state] : "unknown";
+}
 
 const char *oc_reject_reason_name(unsigned reason)
 {
@@ -622,6 +649,8 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->split_orders = r->split_orders;
 	out->restocks = r->restocks;
 	out->write_offs = r->write_offs;
+	out->shipped = r->shipped;
+	out->delivered = r->delivered;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

@@ -249,6 +249,14 @@ static inline struct oc_command pl_cancel(uint64_t key, uint64_t customer)
 	return c;
 }
 
+/* A fulfilment step (OC_CMD_PICK_CONFIRMED .. OC_CMD_DELIVERED) of the order key, customer. */
+static inline struct oc_command pl_step(uint8_t type, uint64_t key, uint64_t customer)
+{
+	struct oc_command c = pl_cancel(key, customer);
+	c.type = type;
+	return c;
+}
+
 /* Queries: an order by key or by its first sequence number, a SKU's stock. */
 static inline struct oc_command pl_query_order(uint64_t key)
 {

@@ -56,6 +56,10 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 	case OC_MSG_WELCOME:
 		return body_bytes == OC_PROTO_WELCOME_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_CANCEL:
+	case OC_MSG_PICK_CONFIRMED:
+	case OC_MSG_PACK_CONFIRMED:
+	case OC_MSG_SHIPPED:
+	case OC_MSG_DELIVERED:
 		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_ANSWER:
 		return body_bytes == OC_PROTO_ANSWER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
@@ -163,6 +167,10 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->type = OC_CMD_CANCEL;
 		return 0;
 	}
+	if (f[5] >= OC_MSG_PICK_CONFIRMED && f[5] <= OC_MSG_DELIVERED) {
+		out->type = (uint8_t)(OC_CMD_PICK_CONFIRMED + (f[5] - OC_MSG_PICK_CONFIRMED));
+		return 0;
+	}
 	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF) {
 		if (get16(b + 30))
 			return -OC_PERR_FIELD;
@@ -192,12 +200,12 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 /* The 32 bytes of an answer, at the start of an answer's and an event's body. */
 static int get_response(const uint8_t *b, struct oc_response *out)
 {
-	if (get16(b + 30))
+	if (b[31])
 		return -OC_PERR_FIELD;
 	*out = (struct oc_response){.seq = get64(b), .key = get64(b + 8),
 				    .original_seq = get64(b + 16), .type = b[24],
 				    .status = b[25], .reason = b[26], .flags = b[27],
-				    .shipments = b[28], .warehouse = b[29]};
+				    .shipments = b[28], .warehouse = b[29], .state = b[30]};
 	return 0;
 }
 
@@ -212,6 +220,7 @@ static void put_response(uint8_t *b, const struct oc_response *r)
 	b[27] = r->flags;
 	b[28] = r->shipments;
 	b[29] = r->warehouse;
+	b[30] = r->state;
 }
 
 int oc_proto_decode_answer(const void *frame, struct oc_response *out)
@@ -291,9 +300,20 @@ static uint8_t query_type(const struct oc_command *c)
 	}
 }
 
-size_t oc_proto_command_bytes(const struct oc_command *c)
+/* The message type of a command that names an order by key and customer (a cancel or a
+ * fulfilment step), or 0. */
+static uint8_t order_step_type(const struct oc_command *c)
 {
 	if (c->type == OC_CMD_CANCEL)
+		return OC_MSG_CANCEL;
+	if (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED)
+		return (uint8_t)(OC_MSG_PICK_CONFIRMED + (c->type - OC_CMD_PICK_CONFIRMED));
+	return 0;
+}
+
+size_t oc_proto_command_bytes(const struct oc_command *c)
+{
+	if (order_step_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
 	if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
 		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_STOCK_CHANGE_BODY_BYTES : 0;
@@ -310,9 +330,9 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 {
 	uint8_t *p = buf;
 	size_t bytes = oc_proto_command_bytes(c);
-	uint8_t type = c->type == OC_CMD_CANCEL ? OC_MSG_CANCEL
-		       : query_type(c)          ? query_type(c)
-						: OC_MSG_PLACE;
+	uint8_t type = order_step_type(c) ? order_step_type(c)
+		       : query_type(c)    ? query_type(c)
+					  : OC_MSG_PLACE;
 	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
 	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF) {
@@ -325,14 +345,14 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put16(b + 30, 0);
 		return bytes;
 	}
-	if (type != OC_MSG_PLACE && type != OC_MSG_CANCEL) {
-		put64(p + OC_PROTO_HEADER_BYTES,
-		      type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
-		return bytes;
-	}
-	if (c->type == OC_CMD_CANCEL) {
+	if (order_step_type(c)) {
 		put64(p + OC_PROTO_HEADER_BYTES, c->key);
 		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
+		return bytes;
+	}
+	if (type != OC_MSG_PLACE) {
+		put64(p + OC_PROTO_HEADER_BYTES,
+		      type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
 		return bytes;
 	}
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
@@ -423,6 +443,10 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_CANCEL: return OC_EVENT_CANCELS;
 	case OC_CMD_RESTOCK:
 	case OC_CMD_WRITE_OFF: return OC_EVENT_STOCK;
+	case OC_CMD_PICK_CONFIRMED:
+	case OC_CMD_PACK_CONFIRMED:
+	case OC_CMD_SHIPPED:
+	case OC_CMD_DELIVERED: return OC_EVENT_FULFILMENT;
 	default: return 0;
 	}
 }

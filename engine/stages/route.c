@@ -128,7 +128,7 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	rec->alloc_first = r->alloc_count;
 	rec->alloc_count = (uint16_t)n;
 	r->alloc_count += n;
-	rec->status = rec->placed_status = OC_STATUS_ACCEPTED;
+	rec->state = rec->placed_state = OC_STATE_ALLOCATED;
 	rec->shipments = (uint8_t)__builtin_popcountll(shipped_from);
 	rec->warehouse = plan[0].warehouse;
 	r->accepted++;
@@ -136,6 +136,7 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	a->shipments = rec->shipments;
 	a->warehouse = rec->warehouse;
+	a->state = OC_STATE_ALLOCATED;
 }
 
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
@@ -177,10 +178,25 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	for (uint32_t i = 0; i < om->line_count; i++)
 		if (lines[i].quantity)
 			release_line(r, om->seq, om->customer, lines[i].sku, lines[i].quantity);
-	rec->status = rec->placed_status = OC_STATUS_REJECTED;
+	rec->state = rec->placed_state = OC_STATE_REJECTED;
 	rec->reason = reason;
 	answer(a, om, OC_STATUS_REJECTED, reason);
+	a->state = OC_STATE_REJECTED;
 	return true;
+}
+
+/* The answer's status for an order (or stock change) in this state. */
+static uint8_t status_of(uint8_t state)
+{
+	return state == OC_STATE_REJECTED    ? OC_STATUS_REJECTED
+	       : state == OC_STATE_CANCELLED ? OC_STATUS_CANCELLED
+					     : OC_STATUS_ACCEPTED;
+}
+
+/* The state an answer carries: an order's, none for a stock change. */
+static uint8_t answer_state(const struct oc_order_rec *rec, uint8_t state)
+{
+	return rec->type == OC_CMD_PLACE ? state : OC_STATE_NONE;
 }
 
 static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
@@ -191,7 +207,8 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 		return;
 	}
 	r->duplicates++;
-	answer(a, om, rec->placed_status, rec->reason);
+	answer(a, om, status_of(rec->placed_state), rec->reason);
+	a->state = answer_state(rec, rec->placed_state);
 	a->original_seq = rec->seq;
 	a->flags = OC_RESPONSE_DUPLICATE;
 	a->shipments = rec->shipments;
@@ -206,7 +223,9 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 		return true;
 	}
-	if (rec->status != OC_STATUS_ACCEPTED || rec->type != OC_CMD_PLACE) {
+	bool cancellable = rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_PICKED ||
+			   rec->state == OC_STATE_PACKED;
+	if (!cancellable || rec->type != OC_CMD_PLACE) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 		return true;
 	}
@@ -222,11 +241,53 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
 		release_line(r, om->seq, om->customer, al->sku, al->quantity);
 	}
-	rec->status = OC_STATUS_CANCELLED;
+	rec->state = OC_STATE_CANCELLED;
 	r->cancelled++;
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	a->original_seq = rec->seq;
+	a->state = OC_STATE_CANCELLED;
 	return true;
+}
+
+/* A fulfilment step (docs/lifecycle.md): moves the order from the one state the command
+ * allows to the next; repeated once done, answers accepted and DUPLICATE; from any other state
+ * refused invalid_state. Shipping takes the order's units out of the warehouses' on-hand
+ * counts (they were allocated, so the free counts do not change). */
+static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
+			    struct oc_response *a)
+{
+	static const uint8_t from[] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
+				       OC_STATE_SHIPPED};
+	static const uint8_t to[] = {OC_STATE_PICKED, OC_STATE_PACKED, OC_STATE_SHIPPED,
+				     OC_STATE_DELIVERED};
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer || rec->type != OC_CMD_PLACE) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return;
+	}
+	uint32_t k = om->type - OC_CMD_PICK_CONFIRMED;
+	if (rec->state == to[k]) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->flags = OC_RESPONSE_DUPLICATE;
+	} else if (rec->state != from[k]) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else {
+		rec->state = to[k];
+		if (to[k] == OC_STATE_SHIPPED) {
+			for (uint32_t i = 0; i < rec->alloc_count; i++) {
+				const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+				r->on_hand[(size_t)al->sku * r->warehouses + al->warehouse] -=
+					al->quantity;
+			}
+			r->shipped++;
+		}
+		r->delivered += to[k] == OC_STATE_DELIVERED;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	a->original_seq = rec->seq;
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+	a->state = rec->state;
 }
 
 /* Records a stock change's outcome and answers it. */
@@ -234,12 +295,12 @@ static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om,
 			      struct oc_response *a)
 {
 	struct oc_order_rec *rec = &r->orders[om->order_index];
-	uint8_t status = reason ? OC_STATUS_REJECTED : OC_STATUS_ACCEPTED;
-	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .status = status,
-				     .placed_status = status, .reason = reason,
+	uint8_t state = reason ? OC_STATE_REJECTED : OC_STATE_ACCEPTED;
+	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .state = state,
+				     .placed_state = state, .reason = reason,
 				     .warehouse = (uint8_t)om->region, .type = om->type};
 	r->orders_seen = om->order_index + 1;
-	answer(a, om, status, reason);
+	answer(a, om, status_of(state), reason);
 	a->warehouse = rec->warehouse;
 }
 
@@ -301,7 +362,7 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 /* Part "route": cells u64, the free units and the units on hand of every cell; order records
  * u32 and the records; allocations u32 and the allocations; then the counters of struct
  * oc_route. */
-#define ROUTE_COUNTERS 6
+#define ROUTE_COUNTERS 8
 static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
@@ -319,7 +380,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
-					     r->split_orders, r->restocks,  r->write_offs};
+					     r->split_orders, r->restocks,  r->write_offs,
+					     r->shipped,      r->delivered};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	return oc_snap_part_end(b);
@@ -355,6 +417,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->split_orders, counters + 24, 8);
 	memcpy(&r->restocks, counters + 32, 8);
 	memcpy(&r->write_offs, counters + 40, 8);
+	memcpy(&r->shipped, counters + 48, 8);
+	memcpy(&r->delivered, counters + 56, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -431,7 +495,8 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 		return true;
 	}
-	answer(a, om, rec->status, rec->reason);
+	answer(a, om, status_of(rec->state), rec->reason);
+	a->state = answer_state(rec, rec->state);
 	a->original_seq = rec->seq;
 	a->shipments = rec->shipments;
 	a->warehouse = rec->warehouse;
@@ -458,6 +523,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 	} else if (om->type == OC_CMD_WRITE_OFF) {
 		if (!write_off(r, om, a))
 			return false;
+	} else if (om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) {
+		fulfilment_step(r, om, a);
 	} else if (!cancel(r, om, a)) {
 		return false;
 	}

@@ -292,8 +292,9 @@ struct oc_order_rec {
 	uint64_t customer;
 	uint32_t alloc_first; /* index into route's allocs */
 	uint16_t alloc_count;
-	uint8_t status;        /* enum oc_status now: accepted, rejected or cancelled */
-	uint8_t placed_status; /* the decision when placed: accepted or rejected */
+	uint8_t state;         /* enum oc_order_state now (docs/lifecycle.md) */
+	uint8_t placed_state;  /* the decision when placed: allocated or rejected (a stock
+	                        * change: accepted or rejected) */
 	uint8_t reason;
 	uint8_t shipments;
 	uint8_t warehouse;
@@ -325,6 +326,7 @@ struct oc_route {
 	uint32_t *taken;              /* [shard] results consumed this turn */
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
+	uint64_t shipped, delivered;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;

@@ -171,8 +171,9 @@ static void handle_stock_change(struct oc_validate *v, const struct oc_command *
 	om->line_count = 1;
 }
 
-static void handle_cancel(struct oc_validate *v, const struct oc_command *c,
-			  const struct ahead *a, struct oc_order_msg *om)
+/* A cancel or a fulfilment step: finds the order by its key; route decides. */
+static void handle_order_step(struct oc_validate *v, const struct oc_command *c,
+			      const struct ahead *a, struct oc_order_msg *om)
 {
 	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || c->reserved != 0) {
 		om->reason = OC_REJECT_MALFORMED;
@@ -335,8 +336,9 @@ uint32_t oc_validate_step(void *arg)
 		om->order_index = UINT32_MAX;
 		if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
-		else if (c->type == OC_CMD_CANCEL)
-			handle_cancel(v, c, &ahead[i], om);
+		else if (c->type == OC_CMD_CANCEL ||
+			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED))
+			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
 		else if (c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK)

@@ -52,6 +52,41 @@ enum oc_command_type {
 	                       * inflight_max sequence numbers later (as a cancel's give-back) */
 	OC_CMD_WRITE_OFF = 7, /* remove quantity units that no order holds from the warehouse;
 	                       * out_of_stock when the warehouse has fewer free */
+	/* Fulfilment of an order (docs/lifecycle.md): `key` and `customer` name it as for a
+	 * cancel (line_count 0). Each moves it one state on and is refused invalid_state, changing
+	 * nothing, from any other state; repeated once done, it answers accepted with the
+	 * DUPLICATE flag. */
+	OC_CMD_PICK_CONFIRMED = 8,  /* allocated -> picked: the warehouse picked every line */
+	OC_CMD_PACK_CONFIRMED = 9,  /* picked -> packed */
+	OC_CMD_SHIPPED = 10,        /* packed -> shipped: the units leave the warehouses (on
+	                             * hand goes down by the order's allocations) */
+	OC_CMD_DELIVERED = 11,      /* shipped -> delivered */
+};
+
+/* Where an order is in its lifecycle (docs/lifecycle.md draws the machine). The vocabulary is
+ * the common OMS one; today an order is placed and then rejected, or allocated (stock reserved
+ * and warehouses chosen); then picked, packed, shipped, delivered; or cancelled up to packed.
+ * The other states come with the payment, review, wave, exception and return commands. */
+enum oc_order_state {
+	OC_STATE_NONE = 0, /* not an order: the answer to a query or a stock change */
+	OC_STATE_PLACED = 1,
+	OC_STATE_REJECTED = 2,
+	OC_STATE_ACCEPTED = 3,
+	OC_STATE_PAYMENT_PENDING = 4,
+	OC_STATE_AUTHORIZED = 5,
+	OC_STATE_ON_HOLD = 6,
+	OC_STATE_ALLOCATED = 7,
+	OC_STATE_RELEASED = 8,
+	OC_STATE_PICKED = 9,
+	OC_STATE_PACKED = 10,
+	OC_STATE_SHIPPED = 11,
+	OC_STATE_DELIVERED = 12,
+	OC_STATE_CANCELLED = 13,
+	OC_STATE_EXCEPTION = 14,
+	OC_STATE_RETURN_REQUESTED = 15,
+	OC_STATE_RETURNED = 16,
+	OC_STATE_REFUNDED = 17,
+	OC_STATE_COUNT
 };
 
 enum oc_status {
@@ -74,12 +109,14 @@ enum oc_reject_reason {
 	OC_REJECT_LIMIT_EXCEEDED = 8,     /* the customer's purchase limit for a SKU */
 	OC_REJECT_KEY_CONFLICT = 9,       /* the key was used by another customer */
 	OC_REJECT_UNKNOWN_ORDER = 10,     /* cancel: no order was placed with this key */
-	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected or is cancelled, or the
-					   * key is a stock change's */
+	OC_REJECT_NOT_CANCELLABLE = 11,   /* cancel: the order was rejected, is cancelled or has
+					   * shipped, or the key is a stock change's */
 	OC_REJECT_CAPACITY = 12,          /* a table is full (orders_max; 4 allocations per order;
 					   * purchase counters), or the plan needs > 32 allocations */
 	OC_REJECT_UNAVAILABLE = 13,       /* the log failed (EIO, ENOSPC): the command may not be
 					   * durable, so it is not done; restart the engine */
+	OC_REJECT_INVALID_STATE = 14,     /* a fulfilment command the order's state does not
+					   * allow (docs/lifecycle.md) */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -131,7 +168,9 @@ struct oc_response {
 	uint8_t shipments;     /* accepted: warehouses the order ships from (1 unless split) */
 	uint8_t warehouse;     /* accepted: index of the first warehouse (dataset order); a
 	                        * stock change: its warehouse */
-	uint16_t reserved;
+	uint8_t state;         /* enum oc_order_state of the order after the command (a query:
+	                        * now; a duplicate: as first answered); 0 when not an order */
+	uint8_t reserved;
 };
 
 enum oc_durability {
@@ -193,6 +232,7 @@ struct oc_stats {
 	uint64_t duplicates;                       /* answered from an earlier order */
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
 	uint64_t restocks, write_offs;             /* stock changes done (not rejected) */
+	uint64_t shipped, delivered;               /* orders that reached these states */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -299,6 +339,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);
 /* Static names for enum values, for logs and reports. */
 const char *oc_reject_reason_name(unsigned reason);
 const char *oc_status_name(unsigned status);
+const char *oc_order_state_name(unsigned state);
 
 #ifdef __cplusplus
 }

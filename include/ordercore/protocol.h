@@ -47,6 +47,10 @@ enum oc_proto_type {
 	OC_MSG_RESTOCK = 22,         /* client: add units to a warehouse (OC_CMD_RESTOCK) */
 	OC_MSG_WRITE_OFF = 23,       /* client: remove free units from a warehouse */
 	OC_MSG_SUBSCRIBE = 24,       /* client: receive events of these kinds (0: stop) */
+	OC_MSG_PICK_CONFIRMED = 25,  /* client: fulfilment of an order (body as cancel) */
+	OC_MSG_PACK_CONFIRMED = 26,
+	OC_MSG_SHIPPED = 27,
+	OC_MSG_DELIVERED = 28,
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
@@ -59,7 +63,7 @@ enum oc_proto_type {
 #define OC_PROTO_WELCOME_BODY_BYTES 16u
 #define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
 #define OC_PROTO_LINE_BYTES 16u
-#define OC_PROTO_CANCEL_BODY_BYTES 16u
+#define OC_PROTO_CANCEL_BODY_BYTES 16u  /* also the fulfilment commands' */
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
 #define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
 #define OC_PROTO_ANSWER_BODY_BYTES 32u
@@ -76,7 +80,8 @@ enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock or write-off done */
-	OC_EVENT_ALL = 7u,
+	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered */
+	OC_EVENT_ALL = 15u,
 };
 
 /* Why a frame or a connection was refused: the code of an error frame. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ordercore-cli against a real ordercored on 127.0.0.1 (port 0: the daemon picks one and logs
 # it): place (and the retry answered from the first), order by sequence number and by key,
-# stock, cancel, restock and write-off, the event stream (events, followed while another
+# stock, cancel, restock and write-off, the fulfilment steps, the event stream (events, followed while another
 # client places), the daemon's counters, in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
@@ -78,10 +78,26 @@ sed -n 3p "$tmp/events" | grep -q '^customer 2 accepted: order 10, 1 shipment' |
 sed -n 4p "$tmp/events" | grep -q '^customer 5 accepted: write-off 11 at warehouse 0' ||
 	fail "write-off event: $(cat "$tmp/events")"
 run 2 "${d[@]}" events --kinds bogus
+# Fulfilment of order 10 (key 901): one step at a time, in order only.
+run 0 "${d[@]}" picked --key 901 --customer 2
+has "^accepted: order 10, 1 shipment, first warehouse [0-9], picked \[seq 16\]"
+run 0 "${d[@]}" shipped --key 901 --customer 2
+has "^rejected (invalid_state): order 10, picked"
+run 0 "${d[@]}" packed --key 901 --customer 2
+run 0 "${d[@]}" shipped --key 901 --customer 2
+has ", shipped \[seq 19\]"
+run 0 "${d[@]}" delivered --key 901 --customer 2
+run 0 "${d[@]}" --json delivered --key 901 --customer 2
+has '"duplicate": true, .*"state": "delivered"}'
+run 0 "${d[@]}" --json order --key 901
+has '"status": "accepted", .*"state": "delivered"}'
+run 1 "${d[@]}" picked --key 999 --customer 2
+has "unknown_order"
+run 2 "${d[@]}" picked --key 901
 run 0 "${d[@]}" stats
-has "^commands  *15$"
+has "^commands  *23$"
 run 0 "${d[@]}" --json stats
-has '"commands": 15, "answers": 15,'
+has '"commands": 23, "answers": 23,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

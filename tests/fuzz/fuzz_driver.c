@@ -34,6 +34,8 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_command restock = {.type = OC_CMD_RESTOCK, .line_count = 1, .region = 2,
 				     .key = 10, .customer = 5, .lines = {{100003, 50, 0}}};
 	n += oc_proto_encode_command(out + n, cap - n, 8, &restock);
+	struct oc_command shipped = {.type = OC_CMD_SHIPPED, .key = 9, .customer = 4};
+	n += oc_proto_encode_command(out + n, cap - n, 12, &shipped);
 	n += oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL);
 	n += oc_proto_encode_subscribed(out + n, cap - n, 10, 77);
 	n += oc_proto_encode_event(out + n, cap - n, 11, &r, 4);

@@ -5,7 +5,8 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, query, stock change, subscription, event, answer, welcome or error frame
+ *   - a cancel, fulfilment step, query, stock change, subscription, event, answer, welcome
+ *     or error frame
  *     that decodes re-encodes to the same bytes; a place of 1..16 lines likewise.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
@@ -83,6 +84,10 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_QUERY_STOCK:
 	case OC_MSG_RESTOCK:
 	case OC_MSG_WRITE_OFF:
+	case OC_MSG_PICK_CONFIRMED:
+	case OC_MSG_PACK_CONFIRMED:
+	case OC_MSG_SHIPPED:
+	case OC_MSG_DELIVERED:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;

@@ -1,6 +1,8 @@
 /* test_daemon.c: ordercored on loopback, a real daemon process on real TCP (issue 4):
  * - a gateway written only against client.h places, cancels and retries orders;
- * - stock changes (restock, write-off) over the wire, and the event subscription: each
+ * - stock changes (restock, write-off) and an order's whole lifecycle (placed, picked,
+ *   packed, shipped, delivered; refused steps and a late cancel) over the wire, and the
+ *   event subscription: each
  *   subscriber gets exactly the decided commands of its kinds, from every connection, in
  *   sequence order; a bad mask is a field error; subscribers beyond the limit are refused;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
@@ -289,6 +291,32 @@ static void test_stock_changes_and_events(void **state)
 	assert_memory_equal(&ev[0].response, &r[4], sizeof(r[0]));
 	assert_memory_equal(&ev[1].response, &r[5], sizeof(r[0]));
 	assert_int_equal(ev[1].customer, 9);
+	/* The whole lifecycle of order 2 (key 500 is the restock's): each step an event. */
+	struct oc_command life[] = {place(20, 21, SKU + 1, 2),
+				    pl_step(OC_CMD_PICK_CONFIRMED, 20, 21),
+				    pl_step(OC_CMD_SHIPPED, 20, 21), /* not yet: invalid_state */
+				    pl_step(OC_CMD_PACK_CONFIRMED, 20, 21),
+				    pl_step(OC_CMD_SHIPPED, 20, 21),
+				    pl_step(OC_CMD_DELIVERED, 20, 21),
+				    pl_cancel(20, 21), /* too late */
+				    pl_query_order(20)};
+	struct oc_response lr[8];
+	round_trip(gw, life, 8, lr);
+	static const uint8_t states[8] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PICKED,
+					  OC_STATE_PACKED,    OC_STATE_SHIPPED, OC_STATE_DELIVERED,
+					  OC_STATE_NONE,      OC_STATE_DELIVERED};
+	for (unsigned i = 0; i < 8; i++)
+		if (lr[i].state != states[i])
+			fail_msg("lifecycle %u: state %s", i, oc_order_state_name(lr[i].state));
+	pl_expect(&lr[2], OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_expect(&lr[6], OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	struct oc_client_answer lev[5];
+	expect_events(all, lev, 5); /* placed, picked, packed, shipped, delivered */
+	static const unsigned life_events[5] = {0, 1, 3, 4, 5};
+	for (unsigned i = 0; i < 5; i++) {
+		assert_memory_equal(&lev[i].response, &lr[life_events[i]], sizeof(lr[0]));
+		assert_int_equal(lev[i].customer, 21);
+	}
 	/* Nothing more came: one more event arrives next, not an old one. */
 	struct oc_command later = place(3, 12, SKU, 1);
 	round_trip(gw, &later, 1, r);

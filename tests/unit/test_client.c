@@ -623,7 +623,7 @@ static void test_client_against_scripted_server_handshake(void **state)
 		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
 		cmd.line_count = OC_ORDER_LINES_MAX + 1;
 		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
-		cmd.type = 9;
+		cmd.type = 99; /* no such command */
 		assert_int_equal(oc_client_queue(c, &cmd, 0), -EINVAL);
 		assert_int_equal(oc_client_pending(c), 0);
 		/* One round trip of each kind of command. */
@@ -892,7 +892,7 @@ static void test_client_against_scripted_server_sending_malformed_frames(void **
 	expect_bad_frame_refused(f, n, "malformed frame from the server: field");
 	/* An answer whose reserved bytes are not zero (the decoder refuses it). */
 	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
-	f[OC_PROTO_HEADER_BYTES + 30] = 1;
+	f[OC_PROTO_HEADER_BYTES + 31] = 1;
 	expect_bad_frame_refused(f, n, "non-zero reserved field");
 	/* Well-formed frames of types a client never receives after the welcome. */
 	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, 0};

@@ -648,6 +648,98 @@ static void test_stock_changes(void **state)
 	oc_engine_free(e);
 }
 
+/* The fulfilment steps: each moves an order one state on, from the one state it allows; any
+ * other state refuses it (invalid_state) and changes nothing; a repeat is a duplicate;
+ * cancel is possible up to packed; shipping takes the units off hand. */
+static void expect_step(struct oc_engine *e, uint8_t type, uint64_t key, uint64_t customer,
+			unsigned status, unsigned reason, unsigned state)
+{
+	struct oc_response r = pl_run_expect(e, pl_step(type, key, customer), status, reason);
+	if (r.state != state)
+		fail_msg("%s of %llu: state %s, want %s", oc_reject_reason_name(reason),
+			 (unsigned long long)key, oc_order_state_name(r.state),
+			 oc_order_state_name(state));
+}
+
+static void test_fulfilment_steps(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	enum { PICK = OC_CMD_PICK_CONFIRMED, PACK = OC_CMD_PACK_CONFIRMED, SHIP = OC_CMD_SHIPPED,
+	       DELIVER = OC_CMD_DELIVERED };
+	struct oc_response placed = pl_run_expect(e, pl_place1(1, 10, 0, EVERY, 2),
+						  OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(placed.state, OC_STATE_ALLOCATED);
+	/* From allocated only pick is allowed. */
+	expect_step(e, PACK, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_ALLOCATED);
+	expect_step(e, SHIP, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_ALLOCATED);
+	expect_step(e, DELIVER, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		    OC_STATE_ALLOCATED);
+	expect_step(e, PICK, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PICKED);
+	struct oc_response again = pl_run_expect(e, pl_step(PICK, 1, 10), OC_STATUS_ACCEPTED,
+						 OC_REJECT_NONE);
+	assert_true(again.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(again.original_seq, placed.seq);
+	expect_step(e, SHIP, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_PICKED);
+	expect_step(e, PACK, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PACKED);
+	expect_step(e, PICK, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_PACKED);
+	struct oc_response q = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED,
+					     OC_REJECT_NONE);
+	assert_int_equal(q.state, OC_STATE_PACKED);
+	/* Shipping: the 2 units leave W0 (EVERY: 5 in each of four warehouses). */
+	q = pl_run_expect(e, pl_query_stock(EVERY), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 2);
+	expect_step(e, SHIP, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_SHIPPED);
+	q = pl_run_expect(e, pl_query_stock(EVERY), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 0);
+	assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), 18);
+	/* Shipped: no cancel; delivered, then nothing more. */
+	pl_run_expect(e, pl_cancel(1, 10), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	expect_step(e, DELIVER, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_DELIVERED);
+	expect_step(e, SHIP, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		    OC_STATE_DELIVERED);
+	q = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(q.state, OC_STATE_DELIVERED);
+	/* Cancel up to packed: picked and packed orders give their units back. */
+	pl_run_expect(e, pl_place1(2, 20, 0, AT_W1, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_step(e, PICK, 2, 20, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PICKED);
+	struct oc_response c = pl_run_expect(e, pl_cancel(2, 20), OC_STATUS_CANCELLED,
+					     OC_REJECT_NONE);
+	assert_int_equal(c.state, OC_STATE_CANCELLED);
+	expect_step(e, PACK, 2, 20, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		    OC_STATE_CANCELLED);
+	pl_run_expect(e, pl_place1(3, 30, 0, AT_W2, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_step(e, PICK, 3, 30, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PICKED);
+	expect_step(e, PACK, 3, 30, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PACKED);
+	pl_run_expect(e, pl_cancel(3, 30), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	/* A rejected order, another customer, an unknown key, a stock change's key, bad form. */
+	pl_run_expect(e, pl_place1(4, 40, 0, SCARCE, 2), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK);
+	expect_step(e, PICK, 4, 40, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_REJECTED);
+	pl_run_expect(e, pl_step(PICK, 1, 11), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_step(PICK, 99, 10), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 5, 50, 0, PLAIN, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(PICK, 5, 50), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	struct oc_command bad = pl_step(PICK, 1, 10);
+	bad.line_count = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	assert_int_equal(st.shipped, 1);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(st.cancelled, 2);
+	assert_int_equal(st.rejected[OC_REJECT_INVALID_STATE], 8);
+	struct oc_stock sk = pl_stock(e, EVERY);
+	assert_int_equal(sk.initial, 20);
+	assert_int_equal(sk.on_hand, 18);
+	assert_int_equal(sk.allocated, 0);
+	sk = pl_stock(e, AT_W1);
+	assert_int_equal(sk.on_hand, 10);
+	assert_int_equal(sk.available, 10);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -728,6 +820,7 @@ int main(void)
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_queries),
 	    cmocka_unit_test(test_stock_changes),
+	    cmocka_unit_test(test_fulfilment_steps),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */

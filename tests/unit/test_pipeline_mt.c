@@ -1,7 +1,7 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
- * with small stock and purchase limits, plus cancels, retries, restocks, write-offs and bad
- * commands, is checked
+ * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
+ * ship, deliver), restocks, write-offs and bad commands, is checked
  * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
@@ -49,7 +49,8 @@ static char dir[1024];
 static uint32_t initial[SKUS];
 static uint32_t limit_of[SKUS];
 
-enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */ };
+enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
+	    K_STEP /* a fulfilment step */ };
 
 /* A generated command stream and what the generator meant by each command. */
 struct stream {
@@ -153,6 +154,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 	s->kind = calloc(n, 1);
 	s->bad_reason = calloc(n, 1);
 	s->first = calloc(n + 1, sizeof(uint32_t));
+	uint8_t *next_step = calloc(n + 1, 1); /* by key: the fulfilment step to send next */
+	assert_non_null(next_step);
 	assert_true(s->cmds && s->kind && s->bad_reason && s->first);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t r = oc_rand_below(&rng, 100);
@@ -161,14 +164,27 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->kind[i] = K_NEW;
 			s->cmds[i] =
 			    gen_order(&rng, s->keys, r < 52 ? 2 + oc_rand_below(&rng, 3) : 1);
-		} else if (r < 78) {
+		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
 			s->kind[i] = K_CANCEL;
 			s->cmds[i] = pl_cancel(o->key, o->customer);
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
-		} else if (r < 88) {
+		} else if (r < 89 && r >= 83) {
+			/* Steps go to every 16th key (so that those get through all four),
+			 * mostly its next step in order, sometimes any step. */
+			uint32_t key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
+			const struct oc_command *o = &s->cmds[s->first[key]];
+			uint8_t step = oc_rand_below(&rng, 5) == 0
+					       ? (uint8_t)(OC_CMD_PICK_CONFIRMED + oc_rand_below(&rng, 4))
+					       : (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key]);
+			next_step[key] += next_step[key] < 3;
+			s->kind[i] = K_STEP;
+			s->cmds[i] = pl_step(step, o->key, o->customer);
+			if (oc_rand_below(&rng, 10) == 0)
+				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
+		} else if (r < 83) {
 			s->kind[i] = K_RETRY;
 			s->cmds[i] = s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
 			if (oc_rand_below(&rng, 10) == 0)
@@ -189,6 +205,7 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
 		}
 	}
+	free(next_step);
 }
 
 static void stream_free(struct stream *s)
@@ -203,7 +220,7 @@ static void stream_free(struct stream *s)
 struct tally {
 	uint64_t allocated[SKUS];
 	uint64_t on_hand[SKUS];
-	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs;
+	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 };
 
@@ -215,8 +232,8 @@ struct tally {
 static void check_answers(const struct stream *s, const struct oc_response *r, struct tally *t)
 {
 	static uint16_t held[CUSTOMERS + 1][SKUS];
-	uint8_t *cancelled = calloc(s->keys + 1, 1);
-	assert_non_null(cancelled);
+	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
+	assert_non_null(state);
 	memset(held, 0, sizeof(held));
 	memset(t, 0, sizeof(*t));
 	for (uint32_t k = 0; k < SKUS; k++)
@@ -230,7 +247,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 		case K_NEW:
 			assert_int_equal(a->flags, 0);
 			assert_int_equal(a->original_seq, a->seq);
+			state[c->key] = a->state;
 			if (a->status == OC_STATUS_ACCEPTED) {
+				assert_int_equal(a->state, OC_STATE_ALLOCATED);
 				assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
 				t->split += a->shipments > 1;
 				sign = 1;
@@ -251,19 +270,49 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			assert_int_equal(a->reason, r[orig].reason);
 			assert_int_equal(a->shipments, r[orig].shipments);
 			assert_int_equal(a->warehouse, r[orig].warehouse);
+			assert_int_equal(a->state, r[orig].state);
 			continue; /* not counted as a rejection */
 		case K_CANCEL:
 			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			else if (r[orig].status != OC_STATUS_ACCEPTED || cancelled[c->key] ||
-				 s->kind[orig] == K_STOCK)
+			else if (s->kind[orig] == K_STOCK ||
+				 (state[c->key] != OC_STATE_ALLOCATED &&
+				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
 				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
 			else {
 				assert_int_equal(a->status, OC_STATUS_CANCELLED);
-				cancelled[c->key] = 1;
+				state[c->key] = OC_STATE_CANCELLED;
 				sign = -1;
 			}
 			break;
+		case K_STEP: {
+			/* Pick, pack, ship, deliver: from the state before to the state after. */
+			static const uint8_t from[4] = {OC_STATE_ALLOCATED, OC_STATE_PICKED,
+							OC_STATE_PACKED, OC_STATE_SHIPPED};
+			uint32_t k = c->type - OC_CMD_PICK_CONFIRMED;
+			if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
+				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+			} else if (state[c->key] == from[k] + 1 + (k == 0)) {
+				assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
+				assert_int_equal(a->state, state[c->key]);
+			} else if (state[c->key] != from[k]) {
+				assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+			} else {
+				assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+				state[c->key] = a->state;
+				assert_int_equal(a->state, k == 0 ? OC_STATE_PICKED : from[k] + 1);
+				t->shipped += c->type == OC_CMD_SHIPPED;
+				t->delivered += c->type == OC_CMD_DELIVERED;
+				const struct oc_command *o = &s->cmds[orig];
+				for (uint32_t l = 0; c->type == OC_CMD_SHIPPED && l < o->line_count;
+				     l++) {
+					uint32_t sk = sku_index(o->lines[l].sku);
+					t->allocated[sk] -= o->lines[l].quantity;
+					t->on_hand[sk] -= o->lines[l].quantity;
+				}
+			}
+			break;
+		}
 		case K_STOCK: {
 			uint32_t k = sku_index(c->lines[0].sku), q = c->lines[0].quantity;
 			assert_int_equal(a->warehouse, c->region);
@@ -305,7 +354,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				assert_true(held[o->customer][k] <= limit_of[k]);
 		}
 	}
-	free(cancelled);
+	free(state);
 }
 
 /* Runs a stream through an engine of topology t; answers into r; returns the state hash. */
@@ -348,6 +397,10 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 	assert_int_equal(st.split_orders, t->split);
 	assert_int_equal(st.restocks, t->restocks);
 	assert_int_equal(st.write_offs, t->write_offs);
+	assert_int_equal(st.shipped, t->shipped);
+	assert_int_equal(st.delivered, t->delivered);
+	print_message("      %llu orders shipped, %llu delivered\n", (unsigned long long)t->shipped,
+		      (unsigned long long)t->delivered);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }

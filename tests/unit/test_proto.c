@@ -84,6 +84,16 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(d.type, OC_CMD_CANCEL);
 	assert_int_equal(d.key, 42);
 	assert_int_equal(d.customer, 43);
+	/* the fulfilment steps: a cancel's body, their own types */
+	for (unsigned i = 0; i < 4; i++) {
+		struct oc_command st = {.type = (uint8_t)(OC_CMD_PICK_CONFIRMED + i), .key = 42,
+					.customer = 43};
+		n = oc_proto_encode_command(buf, sizeof(buf), 70 + i, &st);
+		assert_int_equal(n, 16 + OC_PROTO_CANCEL_BODY_BYTES);
+		check_prefixes(buf, n, (uint8_t)(OC_MSG_PICK_CONFIRMED + i), 70 + i);
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		assert_memory_equal(&d, &st, offsetof(struct oc_command, lines));
+	}
 	/* queries: the body is the key, the sequence number or the SKU number */
 	static const uint8_t qtypes[] = {OC_CMD_QUERY_ORDER, OC_CMD_QUERY_ORDER_SEQ};
 	for (unsigned i = 0; i < 2; i++) {
@@ -157,6 +167,8 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&ev), 0);
 	ev = (struct oc_response){.type = OC_CMD_RESTOCK, .status = OC_STATUS_ACCEPTED};
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_STOCK);
+	ev.type = OC_CMD_SHIPPED;
+	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_FULFILMENT);
 	ev.type = OC_CMD_QUERY_ORDER;
 	assert_int_equal(oc_proto_event_kind(&ev), 0);
 	/* stats request and stats info */
@@ -172,7 +184,8 @@ static void test_every_type_round_trips(void **state)
 	/* answer */
 	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4, .type = OC_CMD_PLACE,
 				.status = OC_STATUS_ACCEPTED, .reason = 0,
-				.flags = OC_RESPONSE_DUPLICATE, .shipments = 2, .warehouse = 63}, r2;
+				.flags = OC_RESPONSE_DUPLICATE, .shipments = 2, .warehouse = 63,
+				.state = OC_STATE_PACKED}, r2;
 	n = oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
 	check_prefixes(buf, n, OC_MSG_ANSWER, 78);
 	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
@@ -204,7 +217,7 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
 	c.line_count = OC_ORDER_LINES_MAX + 1;
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
-	c.type = 9;
+	c.type = 99; /* no such command */
 	c.line_count = 1;
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
 	uint8_t token[OC_PROTO_TOKEN_BYTES_MAX + 1] = {0};
