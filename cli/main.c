@@ -27,7 +27,9 @@ static const char usage[] =
 	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
-	"  stock SKU               units available and allocated\n"
+	"  stock SKU [--warehouse W]\n"
+	"                          units available and allocated (at warehouse W: units free\n"
+	"                          there and held there by orders)\n"
 	"  restock --key K --operator O --warehouse W SKU QTY\n"
 	"                          add QTY units of SKU to warehouse W (its index: its line in\n"
 	"                          warehouses.csv, from 0); sellable shortly after\n"
@@ -108,7 +110,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) { /* options anywhere */
 		switch (c) {
 		case 'k': f->key = number("--key", optarg); f->has_key = true; break;
 		case 'c': f->customer = number("--customer", optarg); break;
@@ -141,6 +143,18 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 {
 	const char *status = oc_status_name(r->status);
 	const char *reason = oc_reject_reason_name(r->reason);
+	if (r->type == OC_CMD_QUERY_STOCK_AT && r->status == OC_STATUS_ACCEPTED) {
+		uint64_t free_units = OC_STOCK_AVAILABLE(r->original_seq);
+		uint64_t held = OC_STOCK_ALLOCATED(r->original_seq);
+		if (json)
+			printf("{\"seq\": %" PRIu64 ", \"warehouse\": %u, \"free\": %" PRIu64
+			       ", \"allocated\": %" PRIu64 "}\n", r->seq, r->warehouse, free_units, held);
+		else
+			printf("stock at warehouse %u: %" PRIu64 " free, %" PRIu64
+			       " allocated (as of seq %" PRIu64 ")\n", r->warehouse, free_units, held,
+			       r->seq);
+		return;
+	}
 	if (r->type == OC_CMD_QUERY_STOCK && r->status == OC_STATUS_ACCEPTED) {
 		uint64_t avail = OC_STOCK_AVAILABLE(r->original_seq);
 		uint64_t alloc = OC_STOCK_ALLOCATED(r->original_seq);
@@ -307,8 +321,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "stock") == 0) {
 		if (sub_argc - rest != 1)
 			usage_error("stock needs a SKU");
-		command = (struct oc_command){.type = OC_CMD_QUERY_STOCK, .line_count = 1,
-					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
+		if (f.warehouse > UINT16_MAX)
+			usage_error("--warehouse: no such warehouse index");
+		command = (struct oc_command){
+			.type = f.has_warehouse ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_STOCK,
+			.line_count = 1, .region = (uint16_t)f.warehouse,
+			.lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
 	} else if (strcmp(cmd, "restock") == 0 || strcmp(cmd, "write-off") == 0) {
 		if (!has_key || !f.operator || !f.has_warehouse || sub_argc - rest != 2)
 			usage_error("a stock change needs --key, --operator, --warehouse, SKU and QTY");
@@ -362,7 +380,8 @@ int main(int argc, char **argv)
 	oc_client_close(cl);
 	print_answer(&a.response, json, false);
 	bool missing = a.response.reason == OC_REJECT_UNKNOWN_ORDER ||
-		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_RESTOCK ||
+		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_QUERY_STOCK_AT ||
+			 command.type == OC_CMD_RESTOCK ||
 			 command.type == OC_CMD_WRITE_OFF) &&
 			a.response.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;

@@ -76,6 +76,8 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_STOCK_CHANGE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBE:
 		return body_bytes == OC_PROTO_SUBSCRIBE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_QUERY_STOCK_AT:
+		return body_bytes == OC_PROTO_QUERY_AT_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBED:
 		return body_bytes == OC_PROTO_SUBSCRIBED_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_EVENT:
@@ -165,6 +167,17 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	out->customer = get64(b + 8);
 	if (f[5] == OC_MSG_CANCEL) {
 		out->type = OC_CMD_CANCEL;
+		return 0;
+	}
+	if (f[5] == OC_MSG_QUERY_STOCK_AT) { /* the engine's form: the SKU on line 0 */
+		if (get16(b + 10) || get32(b + 12))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_QUERY_STOCK_AT;
+		out->key = 0;
+		out->customer = 0;
+		out->line_count = 1;
+		out->lines[0] = (struct oc_line){get64(b), 0, 0};
+		out->region = get16(b + 8);
 		return 0;
 	}
 	if (f[5] >= OC_MSG_PICK_CONFIRMED && f[5] <= OC_MSG_DELIVERED) {
@@ -296,6 +309,8 @@ static uint8_t query_type(const struct oc_command *c)
 	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
 	case OC_CMD_QUERY_STOCK:
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
+	case OC_CMD_QUERY_STOCK_AT:
+		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK_AT : 0;
 	default: return 0;
 	}
 }
@@ -317,6 +332,8 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
 	if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
 		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_STOCK_CHANGE_BODY_BYTES : 0;
+	if (c->type == OC_CMD_QUERY_STOCK_AT)
+		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_AT_BODY_BYTES : 0;
 	if (query_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
 	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
@@ -348,6 +365,11 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 	if (order_step_type(c)) {
 		put64(p + OC_PROTO_HEADER_BYTES, c->key);
 		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
+		return bytes;
+	}
+	if (type == OC_MSG_QUERY_STOCK_AT) {
+		put64(p + OC_PROTO_HEADER_BYTES, c->lines[0].sku);
+		put16(p + OC_PROTO_HEADER_BYTES + 8, c->region);
 		return bytes;
 	}
 	if (type != OC_MSG_PLACE) {

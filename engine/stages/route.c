@@ -474,6 +474,14 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		answer(a, om, OC_STATUS_REJECTED, om->reason);
 		return true;
 	}
+	if (om->type == OC_CMD_QUERY_STOCK_AT) {
+		size_t cell = (size_t)om->first_sku * r->warehouses + om->region;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->original_seq = OC_STOCK_ANSWER(r->free_units[cell],
+						  r->on_hand[cell] - r->free_units[cell]);
+		a->warehouse = (uint8_t)om->region;
+		return true;
+	}
 	if (om->type == OC_CMD_QUERY_STOCK) {
 		if (!results_ready(r, om))
 			return false;
@@ -508,7 +516,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 {
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);
-	if (om->type >= OC_CMD_QUERY_ORDER && om->type <= OC_CMD_QUERY_STOCK)
+	if ((om->type >= OC_CMD_QUERY_ORDER && om->type <= OC_CMD_QUERY_STOCK) ||
+	    om->type == OC_CMD_QUERY_STOCK_AT)
 		return query(r, om, a); /* not counted with the orders' outcomes */
 	if (om->reason) {
 		answer(a, om, OC_STATUS_REJECTED, om->reason);

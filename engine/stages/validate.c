@@ -256,11 +256,11 @@ static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 
 /* Queries: an order by key is found here; by sequence number, by route (which holds the
  * records in sequence order); a SKU's stock is read by its shard, with a line that reserves
- * nothing. */
+ * nothing; its stock in one warehouse by route (which holds the warehouses' counts). */
 static void handle_query(struct oc_validate *v, const struct oc_command *c,
 			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
-	bool stock = c->type == OC_CMD_QUERY_STOCK;
+	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT;
 	if (c->reserved != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
 	    (stock && (c->line_count != 1 || c->lines[0].quantity != 0 || c->lines[0].reserved))) {
 		om->reason = OC_REJECT_MALFORMED;
@@ -282,6 +282,12 @@ static void handle_query(struct oc_validate *v, const struct oc_command *c,
 				: NULL;
 	if (!e) {
 		om->reason = OC_REJECT_UNKNOWN_SKU;
+		return;
+	}
+	if (c->type == OC_CMD_QUERY_STOCK_AT) { /* route holds the warehouses' counts */
+		if (c->region >= v->catalog->data->warehouse_count)
+			om->reason = OC_REJECT_UNKNOWN_REGION;
+		om->first_sku = e->value;
 		return;
 	}
 	uint32_t shard = OC_PLACE_SHARD(e->aux);
@@ -341,7 +347,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
-		else if (c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK)
+		else if ((c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK) ||
+			 c->type == OC_CMD_QUERY_STOCK_AT)
 			handle_query(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
 			handle_stock_change(v, c, &ahead[i], om, pushed);

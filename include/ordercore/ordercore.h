@@ -61,6 +61,8 @@ enum oc_command_type {
 	OC_CMD_SHIPPED = 10,        /* packed -> shipped: the units leave the warehouses (on
 	                             * hand goes down by the order's allocations) */
 	OC_CMD_DELIVERED = 11,      /* shipped -> delivered */
+	OC_CMD_QUERY_STOCK_AT = 12, /* stock of lines[0].sku in the warehouse `region` (line_count
+	                             * 1, quantity 0): a query like OC_CMD_QUERY_STOCK */
 };
 
 /* Where an order is in its lifecycle (docs/lifecycle.md draws the machine). The vocabulary is
@@ -151,7 +153,11 @@ struct oc_command {
  * unknown_order. A stock query (found) answers accepted
  * with original_seq = OC_STOCK_ANSWER(available, allocated): the units available to sell and
  * the units allocated to orders, 32 bits each, saturating (their sum is the units on hand once
- * give-backs and restocks still in their lag are applied); not found: rejected / unknown_sku. */
+ * give-backs and restocks still in their lag are applied); not found: rejected / unknown_sku.
+ * A stock query at a warehouse answers OC_STOCK_ANSWER(free, allocated) of that warehouse:
+ * the units there no order holds (route's count, which a give-back reaches at once) and the
+ * units there held by allocated, picked or packed orders; unknown_region for a warehouse index
+ * the dataset does not have. */
 #define OC_STOCK_SATURATE(x) ((uint64_t)(x) > 0xffffffffu ? 0xffffffffu : (uint64_t)(x))
 #define OC_STOCK_ANSWER(available, allocated) \
 	(OC_STOCK_SATURATE(available) | OC_STOCK_SATURATE(allocated) << 32)

@@ -51,6 +51,7 @@ enum oc_proto_type {
 	OC_MSG_PACK_CONFIRMED = 26,
 	OC_MSG_SHIPPED = 27,
 	OC_MSG_DELIVERED = 28,
+	OC_MSG_QUERY_STOCK_AT = 29,  /* client: a SKU's stock in one warehouse */
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
@@ -65,6 +66,7 @@ enum oc_proto_type {
 #define OC_PROTO_LINE_BYTES 16u
 #define OC_PROTO_CANCEL_BODY_BYTES 16u  /* also the fulfilment commands' */
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
+#define OC_PROTO_QUERY_AT_BODY_BYTES 16u /* the SKU number, the warehouse index (u16), zeros */
 #define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
 #define OC_PROTO_ANSWER_BODY_BYTES 32u
 #define OC_PROTO_STATS_BODY_BYTES 0u

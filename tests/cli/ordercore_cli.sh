@@ -91,13 +91,20 @@ run 0 "${d[@]}" --json delivered --key 901 --customer 2
 has '"duplicate": true, .*"state": "delivered"}'
 run 0 "${d[@]}" --json order --key 901
 has '"status": "accepted", .*"state": "delivered"}'
+run 0 "${d[@]}" stock 100003 --warehouse 1
+has "^stock at warehouse 1: [0-9]* free, 0 allocated"
+run 0 "${d[@]}" --json stock 100004 --warehouse 0
+has '"warehouse": 0, "free": [0-9]*, "allocated": 0}'
+run 0 "${d[@]}" stock 100003 --warehouse 9
+has "rejected (unknown_region)"
+run 1 "${d[@]}" stock 5 --warehouse 0
 run 1 "${d[@]}" picked --key 999 --customer 2
 has "unknown_order"
 run 2 "${d[@]}" picked --key 901
 run 0 "${d[@]}" stats
-has "^commands  *23$"
+has "^commands  *27$"
 run 0 "${d[@]}" --json stats
-has '"commands": 23, "answers": 23,'
+has '"commands": 27, "answers": 27,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

@@ -36,6 +36,9 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	n += oc_proto_encode_command(out + n, cap - n, 8, &restock);
 	struct oc_command shipped = {.type = OC_CMD_SHIPPED, .key = 9, .customer = 4};
 	n += oc_proto_encode_command(out + n, cap - n, 12, &shipped);
+	struct oc_command stock_at = {.type = OC_CMD_QUERY_STOCK_AT, .line_count = 1, .region = 1,
+				      .lines = {{100002, 0, 0}}};
+	n += oc_proto_encode_command(out + n, cap - n, 13, &stock_at);
 	n += oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL);
 	n += oc_proto_encode_subscribed(out + n, cap - n, 10, 77);
 	n += oc_proto_encode_event(out + n, cap - n, 11, &r, 4);

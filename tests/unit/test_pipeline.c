@@ -608,6 +608,23 @@ static void test_stock_changes(void **state)
 		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_pad(e, WINDOW);
 	pl_run_expect(e, pl_place1(5, 50, 3, AT_W1, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* Per warehouse: W3 holds 3 (4 restocked, 1 written off), all allocated; W1 10, all
+	 * allocated; W0 none. */
+	struct oc_command at = pl_query_stock(AT_W1);
+	at.type = OC_CMD_QUERY_STOCK_AT;
+	static const uint64_t free_at[4] = {0, 0, 0, 0}, held_at[4] = {0, 10, 0, 3};
+	for (uint16_t w = 0; w < 4; w++) {
+		at.region = w;
+		q = pl_run_expect(e, at, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), free_at[w]);
+		assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), held_at[w]);
+		assert_int_equal(q.warehouse, w);
+	}
+	at.region = 4;
+	pl_run_expect(e, at, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION);
+	at.region = 0;
+	at.lines[0].sku = UNKNOWN;
+	pl_run_expect(e, at, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
 	/* A write-off ignores purchase limits (LIMITED: 3 per customer). */
 	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 104, 7, 0, LIMITED, 50),
 		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);

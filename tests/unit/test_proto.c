@@ -112,6 +112,16 @@ static void test_every_type_round_trips(void **state)
 	check_prefixes(buf, n, OC_MSG_QUERY_STOCK, 92);
 	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
 	assert_memory_equal(&d, &q, offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+	struct oc_command qa = q;
+	qa.type = OC_CMD_QUERY_STOCK_AT;
+	qa.region = 63;
+	n = oc_proto_encode_command(buf, sizeof(buf), 93, &qa);
+	assert_int_equal(n, 16 + OC_PROTO_QUERY_AT_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_QUERY_STOCK_AT, 93);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &qa, offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+	buf[16 + 12] = 1; /* the zeros after the warehouse */
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
 	q.lines[0].quantity = 1; /* not a stock query as the engine defines it */
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 92, &q), 0);
 	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_ORDER, 0); /* a query body of 16 bytes */
