@@ -18,13 +18,16 @@ static const char usage[] =
 	"usage: ordercore-cli [--connect HOST:PORT] [--token SECRET] [--json] COMMAND ...\n"
 	"\n"
 	"Commands:\n"
-	"  place --key K --customer C [--region R] SKU:QTY [SKU:QTY ...]\n"
+	"  place --key K --customer C [--region R] [--card] SKU:QTY [SKU:QTY ...]\n"
 	"                          place an order (up to 16 lines; R is the region's id: its\n"
-	"                          place in the sorted list of the dataset's regions, default 0)\n"
+	"                          place in the sorted list of the dataset's regions, default 0;\n"
+	"                          --card: it waits for its payment, else it is prepaid)\n"
 	"  cancel --key K --customer C\n"
 	"                          cancel the order placed with key K by customer C\n"
 	"  picked|packed|shipped|delivered --key K --customer C\n"
 	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
+	"  authorized|declined --key K --customer C\n"
+	"                          the payment provider's answer for a --card order\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  stock SKU [--warehouse W]\n"
@@ -74,7 +77,7 @@ static uint64_t number(const char *what, const char *text)
 struct sub_flags {
 	uint64_t key, customer, operator, region, warehouse, count;
 	uint32_t kinds;
-	bool has_key, has_warehouse;
+	bool has_key, has_warehouse, card;
 };
 
 /* A --kinds list: names separated by commas. */
@@ -107,6 +110,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"warehouse", required_argument, 0, 'w'},
 					     {"kinds", required_argument, 0, 'K'},
 					     {"count", required_argument, 0, 'n'},
+					     {"card", no_argument, 0, 'P'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -122,18 +126,22 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			break;
 		case 'K': f->kinds = event_kinds(optarg); break;
 		case 'n': f->count = number("--count", optarg); break;
+		case 'P': f->card = true; break;
 		default: usage_error("bad option");
 		}
 	}
 }
 
-/* The command type of a fulfilment step's name, or 0. */
+/* The command type of a fulfilment or payment step's name, or 0. */
 static uint8_t step_type(const char *name)
 {
-	static const char *const names[] = {"picked", "packed", "shipped", "delivered"};
-	for (unsigned i = 0; i < 4; i++)
-		if (strcmp(name, names[i]) == 0)
-			return (uint8_t)(OC_CMD_PICK_CONFIRMED + i);
+	static const struct { const char *name; uint8_t type; } steps[] = {
+		{"picked", OC_CMD_PICK_CONFIRMED}, {"packed", OC_CMD_PACK_CONFIRMED},
+		{"shipped", OC_CMD_SHIPPED}, {"delivered", OC_CMD_DELIVERED},
+		{"authorized", OC_CMD_PAYMENT_AUTHORIZED}, {"declined", OC_CMD_PAYMENT_DECLINED}};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (strcmp(name, steps[i].name) == 0)
+			return steps[i].type;
 	return 0;
 }
 
@@ -294,7 +302,8 @@ int main(int argc, char **argv)
 		if (sub_argc - rest > OC_ORDER_LINES_MAX)
 			usage_error("at most 16 lines");
 		command = (struct oc_command){.type = OC_CMD_PLACE, .key = key, .customer = customer,
-					      .region = (uint16_t)f.region};
+					      .region = (uint16_t)f.region,
+					      .flags = f.card ? OC_PLACE_CARD : 0};
 		for (int i = rest; i < sub_argc; i++) {
 			char *colon = strchr(sub_argv[i], ':');
 			if (!colon)
@@ -310,7 +319,7 @@ int main(int argc, char **argv)
 		command = (struct oc_command){.type = OC_CMD_CANCEL, .key = key, .customer = customer};
 	} else if (step_type(cmd)) {
 		if (!has_key || !customer || rest != sub_argc)
-			usage_error("a fulfilment step needs --key and --customer");
+			usage_error("a fulfilment or payment step needs --key and --customer");
 		command = (struct oc_command){.type = step_type(cmd), .key = key, .customer = customer};
 	} else if (strcmp(cmd, "order") == 0) {
 		if (has_key == (rest < sub_argc) || sub_argc - rest > 1)

@@ -204,6 +204,15 @@ static inline void pl_stop(struct oc_engine *e)
 	assert_int_equal(oc_engine_poll_burst(e, &extra, 1), 0);
 }
 
+/* Stops the engine (pl_stop) and returns its counters. */
+static inline struct oc_stats pl_stop_stats(struct oc_engine *e)
+{
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	return st;
+}
+
 /* Stock of a SKU after stop, with the invariant every state must keep. */
 static inline struct oc_stock pl_stock(const struct oc_engine *e, uint64_t sku)
 {

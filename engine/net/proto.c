@@ -47,20 +47,38 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/* The commands that name an order by key and customer (a cancel's body), and their frames. */
+static const struct {
+	uint8_t command, message;
+} order_steps[] = {
+	{OC_CMD_CANCEL, OC_MSG_CANCEL},
+	{OC_CMD_PICK_CONFIRMED, OC_MSG_PICK_CONFIRMED},
+	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CONFIRMED},
+	{OC_CMD_SHIPPED, OC_MSG_SHIPPED},
+	{OC_CMD_DELIVERED, OC_MSG_DELIVERED},
+	{OC_CMD_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_AUTHORIZED},
+	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED},
+};
+
+/* The command of an order step's frame type, or 0. */
+static uint8_t order_step_command(uint8_t message)
+{
+	for (size_t i = 0; i < sizeof(order_steps) / sizeof(order_steps[0]); i++)
+		if (order_steps[i].message == message)
+			return order_steps[i].command;
+	return 0;
+}
+
 /* The body length a type requires given the first bytes of its body (for the types with a
  * tail), or -(error). body_known: how many body bytes the caller has. Returns 0 when the
  * tail's length is in bytes not yet there. */
 static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_t body_known)
 {
+	if (order_step_command(type))
+		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	switch (type) {
 	case OC_MSG_WELCOME:
 		return body_bytes == OC_PROTO_WELCOME_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
-	case OC_MSG_CANCEL:
-	case OC_MSG_PICK_CONFIRMED:
-	case OC_MSG_PACK_CONFIRMED:
-	case OC_MSG_SHIPPED:
-	case OC_MSG_DELIVERED:
-		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_ANSWER:
 		return body_bytes == OC_PROTO_ANSWER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_STATS:
@@ -165,8 +183,8 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		return 0;
 	}
 	out->customer = get64(b + 8);
-	if (f[5] == OC_MSG_CANCEL) {
-		out->type = OC_CMD_CANCEL;
+	if (order_step_command(f[5])) {
+		out->type = order_step_command(f[5]);
 		return 0;
 	}
 	if (f[5] == OC_MSG_QUERY_STOCK_AT) { /* the engine's form: the SKU on line 0 */
@@ -178,10 +196,6 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->line_count = 1;
 		out->lines[0] = (struct oc_line){get64(b), 0, 0};
 		out->region = get16(b + 8);
-		return 0;
-	}
-	if (f[5] >= OC_MSG_PICK_CONFIRMED && f[5] <= OC_MSG_DELIVERED) {
-		out->type = (uint8_t)(OC_CMD_PICK_CONFIRMED + (f[5] - OC_MSG_PICK_CONFIRMED));
 		return 0;
 	}
 	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF) {
@@ -201,7 +215,7 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	out->region = get16(b + 16);
 	out->line_count = b[18];  /* more than OC_ORDER_LINES_MAX: the engine answers
 				   * too_many_lines, reading none of them */
-	out->reserved = get32(b + 20);
+	out->flags = get32(b + 20);
 	uint32_t n = out->line_count < OC_ORDER_LINES_MAX ? out->line_count : OC_ORDER_LINES_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
@@ -302,7 +316,7 @@ static uint8_t query_type(const struct oc_command *c)
 	switch (c->type) {
 	case OC_CMD_RESTOCK:
 	case OC_CMD_WRITE_OFF:
-		return c->line_count == 1 && c->reserved == 0 && c->lines[0].reserved == 0
+		return c->line_count == 1 && c->flags == 0 && c->lines[0].reserved == 0
 			       ? (c->type == OC_CMD_RESTOCK ? OC_MSG_RESTOCK : OC_MSG_WRITE_OFF)
 			       : 0;
 	case OC_CMD_QUERY_ORDER: return c->line_count == 0 ? OC_MSG_QUERY_ORDER : 0;
@@ -315,14 +329,13 @@ static uint8_t query_type(const struct oc_command *c)
 	}
 }
 
-/* The message type of a command that names an order by key and customer (a cancel or a
- * fulfilment step), or 0. */
+/* The message type of a command that names an order by key and customer (a cancel, a
+ * fulfilment or payment step), or 0. */
 static uint8_t order_step_type(const struct oc_command *c)
 {
-	if (c->type == OC_CMD_CANCEL)
-		return OC_MSG_CANCEL;
-	if (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED)
-		return (uint8_t)(OC_MSG_PICK_CONFIRMED + (c->type - OC_CMD_PICK_CONFIRMED));
+	for (size_t i = 0; i < sizeof(order_steps) / sizeof(order_steps[0]); i++)
+		if (order_steps[i].command == c->type)
+			return order_steps[i].message;
 	return 0;
 }
 
@@ -382,7 +395,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 	put64(b + 8, c->customer);
 	put16(b + 16, c->region);
 	b[18] = c->line_count;
-	put32(b + 20, c->reserved);
+	put32(b + 20, c->flags);
 	for (uint32_t i = 0; i < c->line_count; i++) {
 		uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
 		put64(l, c->lines[i].sku);
@@ -468,7 +481,9 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_PICK_CONFIRMED:
 	case OC_CMD_PACK_CONFIRMED:
 	case OC_CMD_SHIPPED:
-	case OC_CMD_DELIVERED: return OC_EVENT_FULFILMENT;
+	case OC_CMD_DELIVERED:
+	case OC_CMD_PAYMENT_AUTHORIZED:
+	case OC_CMD_PAYMENT_DECLINED: return OC_EVENT_FULFILMENT;
 	default: return 0;
 	}
 }

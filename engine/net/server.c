@@ -498,7 +498,7 @@ static void parse(struct oc_server *s, uint32_t idx)
 			continue;
 		}
 		bool command = (h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
-			       (h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_QUERY_STOCK_AT);
+			       (h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED);
 		if (!command) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");

@@ -135,14 +135,14 @@ static bool log_command(struct oc_journal *j, const struct oc_command *c)
 static void barrier_settle(struct oc_journal *j, struct oc_command *out)
 {
 	if (j->error) {
-		out->reserved = 0; /* not logged: the log has failed */
+		out->flags = 0; /* not logged: the log has failed */
 		return;
 	}
 	if (j->frame_records)
 		frame_append(j);
 	int rc = oc_wal_sync(j->wal);
 	publish(j);
-	out->reserved = rc || j->error ? 0 : OC_BARRIER_WRITE;
+	out->flags = rc || j->error ? 0 : OC_BARRIER_WRITE;
 	out->key = j->enc.chain.checksum;
 }
 

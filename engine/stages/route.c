@@ -128,7 +128,8 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	rec->alloc_first = r->alloc_count;
 	rec->alloc_count = (uint16_t)n;
 	r->alloc_count += n;
-	rec->state = rec->placed_state = OC_STATE_ALLOCATED;
+	rec->state = rec->placed_state =
+		om->flags & OC_ORDER_CARD ? OC_STATE_PAYMENT_PENDING : OC_STATE_ALLOCATED;
 	rec->shipments = (uint8_t)__builtin_popcountll(shipped_from);
 	rec->warehouse = plan[0].warehouse;
 	r->accepted++;
@@ -136,7 +137,7 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	a->shipments = rec->shipments;
 	a->warehouse = rec->warehouse;
-	a->state = OC_STATE_ALLOCATED;
+	a->state = rec->state;
 }
 
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
@@ -215,20 +216,12 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	a->warehouse = rec->warehouse;
 }
 
-/* Cancels an accepted order; false, having changed nothing, when its releases do not fit. */
-static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* Gives an order's allocations back (free again in route at once, in the shards after the
+ * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
+ * fit now. */
+static bool give_back(struct oc_route *r, const struct oc_order_msg *om,
+		      struct oc_order_rec *rec)
 {
-	struct oc_order_rec *rec = &r->orders[om->order_index];
-	if (rec->customer != om->customer) {
-		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-		return true;
-	}
-	bool cancellable = rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_PICKED ||
-			   rec->state == OC_STATE_PACKED;
-	if (!cancellable || rec->type != OC_CMD_PLACE) {
-		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
-		return true;
-	}
 	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
@@ -243,9 +236,67 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	}
 	rec->state = OC_STATE_CANCELLED;
 	r->cancelled++;
+	return true;
+}
+
+/* Cancels an order not yet shipped; false, having changed nothing, when its releases do not
+ * fit. */
+static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return true;
+	}
+	bool cancellable = rec->state == OC_STATE_PAYMENT_PENDING ||
+			   rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_PICKED ||
+			   rec->state == OC_STATE_PACKED;
+	if (!cancellable || rec->type != OC_CMD_PLACE) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+		return true;
+	}
+	if (!give_back(r, om, rec))
+		return false;
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	a->original_seq = rec->seq;
 	a->state = OC_STATE_CANCELLED;
+	return true;
+}
+
+/* The payment provider's answer for a card order (docs/lifecycle.md): authorized moves it
+ * from payment_pending to allocated, declined cancels it (its stock goes back). Done before
+ * (authorized: the order went on from allocated; declined: it is cancelled), accepted and
+ * DUPLICATE; a prepaid order, or any other state, invalid_state. False, having changed
+ * nothing, when a decline's releases do not fit now. */
+static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
+			 struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer || rec->type != OC_CMD_PLACE) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return true;
+	}
+	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
+	bool done = authorize ? rec->state >= OC_STATE_ALLOCATED && rec->state <= OC_STATE_DELIVERED
+			      : rec->state == OC_STATE_CANCELLED;
+	if (rec->placed_state != OC_STATE_PAYMENT_PENDING ||
+	    (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else if (done) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->flags = OC_RESPONSE_DUPLICATE;
+	} else if (authorize) {
+		rec->state = OC_STATE_ALLOCATED;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	} else {
+		if (!give_back(r, om, rec))
+			return false;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	a->original_seq = rec->seq;
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+	a->state = rec->state;
 	return true;
 }
 
@@ -534,6 +585,9 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 			return false;
 	} else if (om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) {
 		fulfilment_step(r, om, a);
+	} else if (om->type == OC_CMD_PAYMENT_AUTHORIZED || om->type == OC_CMD_PAYMENT_DECLINED) {
+		if (!payment_step(r, om, a))
+			return false;
 	} else if (!cancel(r, om, a)) {
 		return false;
 	}

@@ -31,7 +31,7 @@
  * makes. It takes a sequence number and is logged like any other command, so a replay meets
  * it at the same place, where it changes nothing. A client command of this type is made
  * malformed by the sequencer. After the journal, a live barrier's slot carries
- * reserved = OC_BARRIER_WRITE when the stages are to write their parts (its commands are
+ * flags = OC_BARRIER_WRITE when the stages are to write their parts (its commands are
  * durable), and key = the log's chain checksum after it. */
 #define OC_CMD_SNAPSHOT 0x80u
 #define OC_BARRIER_WRITE 1u
@@ -119,6 +119,7 @@ struct oc_line_msg {
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
+#define OC_ORDER_CARD 0x4u          /* a place paid by card: payment_pending once allocated */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
@@ -293,8 +294,8 @@ struct oc_order_rec {
 	uint32_t alloc_first; /* index into route's allocs */
 	uint16_t alloc_count;
 	uint8_t state;         /* enum oc_order_state now (docs/lifecycle.md) */
-	uint8_t placed_state;  /* the decision when placed: allocated or rejected (a stock
-	                        * change: accepted or rejected) */
+	uint8_t placed_state;  /* the decision when placed: allocated, payment_pending (paid by
+	                        * card) or rejected (a stock change: accepted or rejected) */
 	uint8_t reason;
 	uint8_t shipments;
 	uint8_t warehouse;

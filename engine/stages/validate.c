@@ -35,7 +35,7 @@ static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command
 {
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
-	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || c->reserved != 0)
+	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~OC_PLACE_CARD))
 		return OC_REJECT_MALFORMED;
 	if (c->region >= cat->data->region_count)
 		return OC_REJECT_UNKNOWN_REGION;
@@ -126,8 +126,10 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
 	om->reason = check_place(v->catalog, c, a->sku0_hash, sku, place);
-	if (om->reason == OC_REJECT_NONE && new_key(v, c, a, om))
+	if (om->reason == OC_REJECT_NONE && new_key(v, c, a, om)) {
 		scatter_lines(v, c, sku, place, om, pushed);
+		om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
+	}
 }
 
 /* A restock or write-off: one line, a warehouse in `region`. The restock's bound on units is
@@ -138,7 +140,7 @@ static void handle_stock_change(struct oc_validate *v, const struct oc_command *
 {
 	const struct oc_catalog *cat = v->catalog;
 	const struct oc_line *l = &c->lines[0];
-	if (c->line_count != 1 || c->key == 0 || c->customer == 0 || c->reserved || l->reserved) {
+	if (c->line_count != 1 || c->key == 0 || c->customer == 0 || c->flags || l->reserved) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
@@ -171,11 +173,11 @@ static void handle_stock_change(struct oc_validate *v, const struct oc_command *
 	om->line_count = 1;
 }
 
-/* A cancel or a fulfilment step: finds the order by its key; route decides. */
+/* A cancel, a fulfilment or a payment step: finds the order by its key; route decides. */
 static void handle_order_step(struct oc_validate *v, const struct oc_command *c,
 			      const struct ahead *a, struct oc_order_msg *om)
 {
-	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || c->reserved != 0) {
+	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || c->flags != 0) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
@@ -238,7 +240,7 @@ static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 			   struct oc_order_msg *om, uint32_t *pushed)
 {
 	om->order_index = v->orders;
-	if (c->reserved != OC_BARRIER_WRITE)
+	if (c->flags != OC_BARRIER_WRITE)
 		return;
 	oc_snapshotter_reclaim(v->snapshotter, &v->part);
 	int rc = build_part(v, c->seq);
@@ -261,7 +263,7 @@ static void handle_query(struct oc_validate *v, const struct oc_command *c,
 			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
 	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT;
-	if (c->reserved != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
+	if (c->flags != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
 	    (stock && (c->line_count != 1 || c->lines[0].quantity != 0 || c->lines[0].reserved))) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
@@ -343,7 +345,8 @@ uint32_t oc_validate_step(void *arg)
 		if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL ||
-			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED))
+			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||
+			 c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED)
 			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);

@@ -63,7 +63,18 @@ enum oc_command_type {
 	OC_CMD_DELIVERED = 11,      /* shipped -> delivered */
 	OC_CMD_QUERY_STOCK_AT = 12, /* stock of lines[0].sku in the warehouse `region` (line_count
 	                             * 1, quantity 0): a query like OC_CMD_QUERY_STOCK */
+	/* The payment provider's answer for an order placed with OC_PLACE_CARD (key and customer
+	 * as for a cancel); from payment_pending only, else invalid_state; repeated once done,
+	 * accepted with the DUPLICATE flag. */
+	OC_CMD_PAYMENT_AUTHORIZED = 13, /* payment_pending -> allocated: fulfilment may start */
+	OC_CMD_PAYMENT_DECLINED = 14,   /* payment_pending -> cancelled: the stock goes back */
 };
+
+/* Flags of a place (struct oc_command.flags). */
+#define OC_PLACE_CARD 0x1u /* paid by card: once reserved and allocated the order waits in
+                            * payment_pending for OC_CMD_PAYMENT_AUTHORIZED or _DECLINED
+                            * (the accepted answer, and its event, are the authorization
+                            * request); without it the order is prepaid: allocated at once */
 
 /* Where an order is in its lifecycle (docs/lifecycle.md draws the machine). The vocabulary is
  * the common OMS one; today an order is placed and then rejected, or allocated (stock reserved
@@ -99,7 +110,8 @@ enum oc_status {
 
 enum oc_reject_reason {
 	OC_REJECT_NONE = 0,
-	OC_REJECT_MALFORMED = 1,          /* unknown type, line count 0, key 0, customer 0 */
+	OC_REJECT_MALFORMED = 1,          /* unknown type, line count 0, key 0, customer 0, an
+					   * unknown flag */
 	OC_REJECT_TOO_MANY_LINES = 2,     /* line_count > OC_ORDER_LINES_MAX */
 	OC_REJECT_UNKNOWN_SKU = 3,        /* a line names a SKU not in the catalog */
 	OC_REJECT_BAD_QUANTITY = 4,       /* a line's quantity is 0 or over line_quantity_max; a
@@ -136,7 +148,7 @@ struct oc_command {
 	uint8_t line_count; /* lines used, 1..OC_ORDER_LINES_MAX (place); 0 (cancel) */
 	uint16_t region;    /* ship-to region id, from oc_engine_region_id; a stock change: the
 	                     * warehouse index, from oc_engine_warehouse_id */
-	uint32_t reserved;  /* must be 0 */
+	uint32_t flags;     /* place: OC_PLACE_* (0: prepaid); every other command: 0 */
 	uint64_t key;       /* the client's idempotency key for the order; not 0 */
 	uint64_t customer;  /* customer id; not 0 */
 	uint64_t seq;       /* OUT: sequence number given by the engine's sequencer */

@@ -52,6 +52,8 @@ enum oc_proto_type {
 	OC_MSG_SHIPPED = 27,
 	OC_MSG_DELIVERED = 28,
 	OC_MSG_QUERY_STOCK_AT = 29,  /* client: a SKU's stock in one warehouse */
+	OC_MSG_PAYMENT_AUTHORIZED = 30, /* client (the payment provider): body as cancel */
+	OC_MSG_PAYMENT_DECLINED = 31,
 	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
@@ -82,7 +84,8 @@ enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock or write-off done */
-	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered */
+	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered; its payment
+	                           * authorized or declined */
 	OC_EVENT_ALL = 15u,
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ordercore-cli against a real ordercored on 127.0.0.1 (port 0: the daemon picks one and logs
 # it): place (and the retry answered from the first), order by sequence number and by key,
-# stock, cancel, restock and write-off, the fulfilment steps, the event stream (events, followed while another
+# stock, cancel, restock and write-off, the fulfilment and payment steps, the event stream (events, followed while another
 # client places), the daemon's counters, in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
@@ -98,13 +98,22 @@ has '"warehouse": 0, "free": [0-9]*, "allocated": 0}'
 run 0 "${d[@]}" stock 100003 --warehouse 9
 has "rejected (unknown_region)"
 run 1 "${d[@]}" stock 5 --warehouse 0
+# A card order waits for its payment.
+run 0 "${d[@]}" place --card --key 950 --customer 7 100005:1
+has ", payment_pending \["
+run 0 "${d[@]}" picked --key 950 --customer 7
+has "rejected (invalid_state)"
+run 0 "${d[@]}" authorized --key 950 --customer 7
+has ", allocated \["
+run 0 "${d[@]}" declined --key 950 --customer 7
+has "rejected (invalid_state)"
 run 1 "${d[@]}" picked --key 999 --customer 2
 has "unknown_order"
 run 2 "${d[@]}" picked --key 901
 run 0 "${d[@]}" stats
-has "^commands  *27$"
+has "^commands  *31$"
 run 0 "${d[@]}" --json stats
-has '"commands": 27, "answers": 27,'
+has '"commands": 31, "answers": 31,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

@@ -89,6 +89,8 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_SHIPPED:
 	case OC_MSG_DELIVERED:
 	case OC_MSG_QUERY_STOCK_AT:
+	case OC_MSG_PAYMENT_AUTHORIZED:
+	case OC_MSG_PAYMENT_DECLINED:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;

@@ -317,6 +317,18 @@ static void test_stock_changes_and_events(void **state)
 		assert_memory_equal(&lev[i].response, &lr[life_events[i]], sizeof(lr[0]));
 		assert_int_equal(lev[i].customer, 21);
 	}
+	/* A card order: the event of its placing is the authorization request; the provider's
+	 * answer is an event too. */
+	struct oc_command card = place(30, 31, SKU + 1, 1);
+	card.flags = OC_PLACE_CARD;
+	struct oc_command pay[2] = {card, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 30, 31)};
+	struct oc_response pr[2];
+	round_trip(gw, pay, 2, pr);
+	assert_int_equal(pr[0].state, OC_STATE_PAYMENT_PENDING);
+	assert_int_equal(pr[1].state, OC_STATE_ALLOCATED);
+	expect_events(all, lev, 2);
+	assert_int_equal(lev[0].response.state, OC_STATE_PAYMENT_PENDING);
+	assert_int_equal(lev[1].response.type, OC_CMD_PAYMENT_AUTHORIZED);
 	/* Nothing more came: one more event arrives next, not an old one. */
 	struct oc_command later = place(3, 12, SKU, 1);
 	round_trip(gw, &later, 1, r);

@@ -133,7 +133,7 @@ static void test_reject_malformed(void **state)
 	c = pl_place1(5, 0, 0, PLAIN, 1);
 	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
 	c = pl_place1(5, 5, 0, PLAIN, 1);
-	c.reserved = 1;
+	c.flags = 0x80;
 	expect_rejected_cleanly(c, OC_REJECT_MALFORMED);
 	c = pl_place1(5, 5, 0, PLAIN, 1);
 	c.lines[0].reserved = 1;
@@ -740,9 +740,7 @@ static void test_fulfilment_steps(void **state)
 	struct oc_command bad = pl_step(PICK, 1, 10);
 	bad.line_count = 1;
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_stop(e);
-	struct oc_stats st;
-	oc_engine_stats(e, &st);
+	struct oc_stats st = pl_stop_stats(e);
 	assert_int_equal(st.shipped, 1);
 	assert_int_equal(st.delivered, 1);
 	assert_int_equal(st.cancelled, 2);
@@ -754,6 +752,62 @@ static void test_fulfilment_steps(void **state)
 	sk = pl_stock(e, AT_W1);
 	assert_int_equal(sk.on_hand, 10);
 	assert_int_equal(sk.available, 10);
+	oc_engine_free(e);
+}
+
+/* Card payment: the order waits in payment_pending with its stock held; authorized lets
+ * fulfilment start, declined gives the stock back; both only from payment_pending (repeated:
+ * duplicates), never for a prepaid order; a pending order can be cancelled. */
+static void test_payment_steps(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	enum { AUTH = OC_CMD_PAYMENT_AUTHORIZED, DECLINE = OC_CMD_PAYMENT_DECLINED };
+	struct oc_command card = pl_place1(1, 10, 1, AT_W1, 6);
+	card.flags = OC_PLACE_CARD;
+	struct oc_response r = pl_run_expect(e, card, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_PAYMENT_PENDING);
+	/* Held: the other 4 units only. */
+	pl_run_expect(e, pl_place1(2, 20, 1, AT_W1, 5), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	expect_step(e, OC_CMD_PICK_CONFIRMED, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		    OC_STATE_PAYMENT_PENDING);
+	expect_step(e, AUTH, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	r = pl_run_expect(e, pl_step(AUTH, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	expect_step(e, DECLINE, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		    OC_STATE_ALLOCATED);
+	expect_step(e, OC_CMD_PICK_CONFIRMED, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		    OC_STATE_PICKED);
+	r = pl_run_expect(e, pl_step(AUTH, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE); /* a late retry: done before */
+	/* Declined: the stock goes back (after the lag), a retry is a duplicate. */
+	struct oc_command card2 = pl_place1(3, 30, 2, AT_W2, 10);
+	card2.flags = OC_PLACE_CARD;
+	pl_run_expect(e, card2, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_step(e, DECLINE, 3, 30, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_CANCELLED);
+	r = pl_run_expect(e, pl_step(DECLINE, 3, 30), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	expect_step(e, AUTH, 3, 30, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_CANCELLED);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(4, 40, 2, AT_W2, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* A prepaid order has no payment step; a pending one can be cancelled. */
+	expect_step(e, AUTH, 4, 40, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_ALLOCATED);
+	struct oc_command card3 = pl_place1(5, 50, 0, OTHER, 2);
+	card3.flags = OC_PLACE_CARD;
+	pl_run_expect(e, card3, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(5, 50), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(AUTH, 5, 51), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	/* Unknown flags are malformed. */
+	struct oc_command odd = pl_place1(6, 60, 0, OTHER, 1);
+	odd.flags = 0x2;
+	pl_run_expect(e, odd, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.cancelled, 2);
+	struct oc_stock sk = pl_stock(e, AT_W1);
+	assert_int_equal(sk.allocated, 6);
+	sk = pl_stock(e, AT_W2);
+	assert_int_equal(sk.allocated, 10);
+	sk = pl_stock(e, OTHER);
+	assert_int_equal(sk.allocated, 0);
 	oc_engine_free(e);
 }
 
@@ -838,6 +892,7 @@ int main(void)
 	    cmocka_unit_test(test_queries),
 	    cmocka_unit_test(test_stock_changes),
 	    cmocka_unit_test(test_fulfilment_steps),
+	    cmocka_unit_test(test_payment_steps),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */

@@ -164,6 +164,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->kind[i] = K_NEW;
 			s->cmds[i] =
 			    gen_order(&rng, s->keys, r < 52 ? 2 + oc_rand_below(&rng, 3) : 1);
+			if (oc_rand_below(&rng, 4) == 0)
+				s->cmds[i].flags = OC_PLACE_CARD;
 		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
@@ -172,14 +174,25 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 89 && r >= 83) {
-			/* Steps go to every 16th key (so that those get through all four),
-			 * mostly its next step in order, sometimes any step. */
+			/* Steps go to every 16th key (so that those get through them all),
+			 * mostly its next step in order (a card order's payment first: mostly
+			 * authorized, sometimes declined), sometimes any step. */
+			static const uint8_t any[6] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+						       OC_CMD_SHIPPED, OC_CMD_DELIVERED,
+						       OC_CMD_PAYMENT_AUTHORIZED,
+						       OC_CMD_PAYMENT_DECLINED};
 			uint32_t key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
 			const struct oc_command *o = &s->cmds[s->first[key]];
-			uint8_t step = oc_rand_below(&rng, 5) == 0
-					       ? (uint8_t)(OC_CMD_PICK_CONFIRMED + oc_rand_below(&rng, 4))
-					       : (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key]);
-			next_step[key] += next_step[key] < 3;
+			bool card = o->type == OC_CMD_PLACE && (o->flags & OC_PLACE_CARD);
+			uint8_t step;
+			if (oc_rand_below(&rng, 5) == 0)
+				step = any[oc_rand_below(&rng, 6)];
+			else if (card && next_step[key] == 0)
+				step = oc_rand_below(&rng, 5) ? OC_CMD_PAYMENT_AUTHORIZED
+							       : OC_CMD_PAYMENT_DECLINED;
+			else
+				step = (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key] - card);
+			next_step[key] += next_step[key] < 3u + card;
 			s->kind[i] = K_STEP;
 			s->cmds[i] = pl_step(step, o->key, o->customer);
 			if (oc_rand_below(&rng, 10) == 0)
@@ -221,8 +234,70 @@ struct tally {
 	uint64_t allocated[SKUS];
 	uint64_t on_hand[SKUS];
 	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
+	uint64_t payments; /* payment steps that moved an order */
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 };
+
+/* The model of a payment step (command i on the order first placed by command orig): checks
+ * its answer; -1 when it cancelled the order (a decline), else 0. */
+static int check_payment(const struct stream *s, const struct oc_response *r, uint32_t i,
+			 uint32_t orig, uint8_t *state)
+{
+	const struct oc_command *c = &s->cmds[i];
+	const struct oc_response *a = &r[i];
+	if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
+		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+		return 0;
+	}
+	bool authorize = c->type == OC_CMD_PAYMENT_AUTHORIZED;
+	uint8_t now = state[c->key];
+	bool done = authorize ? now >= OC_STATE_ALLOCATED && now <= OC_STATE_DELIVERED
+			      : now == OC_STATE_CANCELLED;
+	if (r[orig].state != OC_STATE_PAYMENT_PENDING || (now != OC_STATE_PAYMENT_PENDING && !done)) {
+		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+		return 0;
+	}
+	assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+	if (done) {
+		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+		return 0;
+	}
+	state[c->key] = authorize ? OC_STATE_ALLOCATED : OC_STATE_CANCELLED;
+	assert_int_equal(a->state, state[c->key]);
+	return authorize ? 0 : -1;
+}
+
+/* The model of a fulfilment step: pick, pack, ship, deliver, each from the state before to
+ * the state after; shipping takes the order's units off hand. */
+static void check_fulfilment(const struct stream *s, const struct oc_response *r, uint32_t i,
+			     uint32_t orig, uint8_t *state, struct tally *t)
+{
+	static const uint8_t from[4] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
+					OC_STATE_SHIPPED};
+	const struct oc_command *c = &s->cmds[i];
+	const struct oc_response *a = &r[i];
+	uint32_t k = c->type - OC_CMD_PICK_CONFIRMED;
+	if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
+		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+	} else if (state[c->key] == from[k] + 1 + (k == 0)) {
+		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
+		assert_int_equal(a->state, state[c->key]);
+	} else if (state[c->key] != from[k]) {
+		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+	} else {
+		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+		state[c->key] = a->state;
+		assert_int_equal(a->state, k == 0 ? OC_STATE_PICKED : from[k] + 1);
+		t->shipped += c->type == OC_CMD_SHIPPED;
+		t->delivered += c->type == OC_CMD_DELIVERED;
+		const struct oc_command *o = &s->cmds[orig];
+		for (uint32_t l = 0; c->type == OC_CMD_SHIPPED && l < o->line_count; l++) {
+			uint32_t sk = sku_index(o->lines[l].sku);
+			t->allocated[sk] -= o->lines[l].quantity;
+			t->on_hand[sk] -= o->lines[l].quantity;
+		}
+	}
+}
 
 /* Replays the answers in sequence order against the model: each answer must be the one the
  * rules give from the answers before it (for a new order: accepted, out of stock or over a
@@ -249,7 +324,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			assert_int_equal(a->original_seq, a->seq);
 			state[c->key] = a->state;
 			if (a->status == OC_STATUS_ACCEPTED) {
-				assert_int_equal(a->state, OC_STATE_ALLOCATED);
+				assert_int_equal(a->state, c->flags & OC_PLACE_CARD ? OC_STATE_PAYMENT_PENDING
+									    : OC_STATE_ALLOCATED);
 				assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
 				t->split += a->shipments > 1;
 				sign = 1;
@@ -277,6 +353,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
 			else if (s->kind[orig] == K_STOCK ||
 				 (state[c->key] != OC_STATE_ALLOCATED &&
+				  state[c->key] != OC_STATE_PAYMENT_PENDING &&
 				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
 				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
 			else {
@@ -285,34 +362,14 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				sign = -1;
 			}
 			break;
-		case K_STEP: {
-			/* Pick, pack, ship, deliver: from the state before to the state after. */
-			static const uint8_t from[4] = {OC_STATE_ALLOCATED, OC_STATE_PICKED,
-							OC_STATE_PACKED, OC_STATE_SHIPPED};
-			uint32_t k = c->type - OC_CMD_PICK_CONFIRMED;
-			if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
-				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			} else if (state[c->key] == from[k] + 1 + (k == 0)) {
-				assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
-				assert_int_equal(a->state, state[c->key]);
-			} else if (state[c->key] != from[k]) {
-				assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
-			} else {
-				assert_int_equal(a->status, OC_STATUS_ACCEPTED);
-				state[c->key] = a->state;
-				assert_int_equal(a->state, k == 0 ? OC_STATE_PICKED : from[k] + 1);
-				t->shipped += c->type == OC_CMD_SHIPPED;
-				t->delivered += c->type == OC_CMD_DELIVERED;
-				const struct oc_command *o = &s->cmds[orig];
-				for (uint32_t l = 0; c->type == OC_CMD_SHIPPED && l < o->line_count;
-				     l++) {
-					uint32_t sk = sku_index(o->lines[l].sku);
-					t->allocated[sk] -= o->lines[l].quantity;
-					t->on_hand[sk] -= o->lines[l].quantity;
-				}
-			}
+		case K_STEP:
+			if (c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED) {
+				uint8_t before = state[c->key];
+				sign = check_payment(s, r, i, orig, state);
+				t->payments += state[c->key] != before;
+			} else
+				check_fulfilment(s, r, i, orig, state, t);
 			break;
-		}
 		case K_STOCK: {
 			uint32_t k = sku_index(c->lines[0].sku), q = c->lines[0].quantity;
 			assert_int_equal(a->warehouse, c->region);
@@ -399,7 +456,8 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 	assert_int_equal(st.write_offs, t->write_offs);
 	assert_int_equal(st.shipped, t->shipped);
 	assert_int_equal(st.delivered, t->delivered);
-	print_message("      %llu orders shipped, %llu delivered\n", (unsigned long long)t->shipped,
+	print_message("      %llu payment steps, %llu orders shipped, %llu delivered\n",
+		      (unsigned long long)t->payments, (unsigned long long)t->shipped,
 		      (unsigned long long)t->delivered);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);

@@ -84,13 +84,18 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(d.type, OC_CMD_CANCEL);
 	assert_int_equal(d.key, 42);
 	assert_int_equal(d.customer, 43);
-	/* the fulfilment steps: a cancel's body, their own types */
-	for (unsigned i = 0; i < 4; i++) {
-		struct oc_command st = {.type = (uint8_t)(OC_CMD_PICK_CONFIRMED + i), .key = 42,
-					.customer = 43};
+	/* the fulfilment and payment steps: a cancel's body, their own types */
+	static const uint8_t step_cmd[6] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					    OC_CMD_SHIPPED, OC_CMD_DELIVERED,
+					    OC_CMD_PAYMENT_AUTHORIZED, OC_CMD_PAYMENT_DECLINED};
+	static const uint8_t step_msg[6] = {OC_MSG_PICK_CONFIRMED, OC_MSG_PACK_CONFIRMED,
+					    OC_MSG_SHIPPED, OC_MSG_DELIVERED,
+					    OC_MSG_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_DECLINED};
+	for (unsigned i = 0; i < 6; i++) {
+		struct oc_command st = {.type = step_cmd[i], .key = 42, .customer = 43};
 		n = oc_proto_encode_command(buf, sizeof(buf), 70 + i, &st);
 		assert_int_equal(n, 16 + OC_PROTO_CANCEL_BODY_BYTES);
-		check_prefixes(buf, n, (uint8_t)(OC_MSG_PICK_CONFIRMED + i), 70 + i);
+		check_prefixes(buf, n, step_msg[i], 70 + i);
 		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
 		assert_memory_equal(&d, &st, offsetof(struct oc_command, lines));
 	}
@@ -317,10 +322,10 @@ static void test_bad_frames_refused_with_their_code(void **state)
 	struct oc_proto_hello hello;
 	assert_int_equal(oc_proto_decode_hello(buf, &hello), -OC_PERR_FIELD);
 	/* The engine's own fields pass through for the engine to judge (malformed). */
-	cmd.reserved = 5;
+	cmd.flags = 5;
 	n = oc_proto_encode_command(buf, sizeof(buf), 1, &cmd);
 	assert_int_equal(oc_proto_decode_command(buf, &c), 0);
-	assert_int_equal(c.reserved, 5);
+	assert_int_equal(c.flags, 5);
 }
 
 int main(void)

@@ -52,7 +52,7 @@ static void make_cmd(struct oc_command *c, uint64_t seq)
 			                               1 + oc_rand_below(&rng, 2), 0};
 	} else if (c->type != OC_CMD_CANCEL) {
 		c->line_count = (uint8_t)oc_rand_below(&rng, 20);
-		c->reserved = oc_rand_below(&rng, 2);
+		c->flags = oc_rand_below(&rng, 2);
 		for (uint32_t i = 0; i < c->line_count && i < OC_ORDER_LINES_MAX; i++)
 			c->lines[i] = (struct oc_line){oc_rand_next(&rng), 7, 1};
 	}

@@ -96,7 +96,7 @@ static void adversarial(struct oc_command *c, uint64_t seq, uint64_t *rng)
 		c->type = (uint8_t)oc_rand_next(rng);
 		c->line_count = (uint8_t)oc_rand_next(rng);
 		c->region = (uint16_t)oc_rand_next(rng);
-		c->reserved = oc_rand_below(rng, 2) ? 0 : (uint32_t)oc_rand_next(rng);
+		c->flags = oc_rand_below(rng, 2) ? 0 : (uint32_t)oc_rand_next(rng);
 	}
 	uint32_t n = c->line_count < OC_ORDER_LINES_MAX ? c->line_count : OC_ORDER_LINES_MAX;
 	for (uint32_t i = 0; i < n; i++) {
