@@ -36,6 +36,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_CAPACITY] = "capacity",
 	[OC_REJECT_UNAVAILABLE] = "unavailable",
 	[OC_REJECT_INVALID_STATE] = "invalid_state",
+	[OC_REJECT_LEASE_EXPIRED] = "lease_expired",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -135,6 +136,11 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 	if (c->durability > OC_DURABILITY_NONE)
 		return oc_error_set(err, err_bytes, -EINVAL, "config: durability %u unknown",
 				    c->durability);
+	if (c->lease_ttl_ms == 0)
+		c->lease_ttl_ms = OC_DEFAULT_LEASE_TTL_MS;
+	if (c->lease_ttl_ms > OC_LIMIT_LEASE_TTL_MS)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: lease_ttl_ms %u > %u",
+				    c->lease_ttl_ms, OC_LIMIT_LEASE_TTL_MS);
 	if (c->snapshots_kept == 0)
 		c->snapshots_kept = OC_DEFAULT_SNAPSHOTS_KEPT;
 	if (c->snapshots_kept > OC_LIMIT_SNAPSHOTS_KEPT_MAX)
@@ -170,6 +176,7 @@ static int catalog_init(struct oc_engine *e)
 	}
 	c->line_quantity_max = e->cfg.line_quantity_max;
 	c->inflight_max = e->cfg.inflight_max;
+	c->lease_ttl_ms = e->cfg.lease_ttl_ms;
 	return 0;
 }
 
@@ -264,6 +271,7 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		.cmd = &e->cmd,
 		.wake_validate = &e->workers[p->validate],
 		.route_done_seq = &r->done_seq,
+		.lease_next_ms = &r->lease_next_ms,
 		.inflight_max = e->cfg.inflight_max,
 		.last_seq = e->restored_seq,
 		.window_end = e->restored_seq,
@@ -651,6 +659,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->write_offs = r->write_offs;
 	out->shipped = r->shipped;
 	out->delivered = r->delivered;
+	out->lease_expiries = r->lease_expiries;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

@@ -53,6 +53,7 @@ struct pl_topology {
 	uint32_t durability;       /* enum oc_durability, with data_dir */
 	uint64_t snapshot_records; /* automatic snapshots (0: only at stop; never by time) */
 	uint64_t segment_bytes;    /* log segment size; 0: PL_WAL_SEGMENT_BYTES */
+	uint32_t lease_ttl_ms;     /* card orders' payment lease; 0: the engine's default */
 };
 
 /* Log segments of the tests: small, so that a run rolls over several. */
@@ -112,6 +113,7 @@ static inline void pl_config(struct oc_config *c, const char *dir, const struct 
 	c->durability = t->durability;
 	c->wal_segment_bytes = t->segment_bytes ? t->segment_bytes : PL_WAL_SEGMENT_BYTES;
 	c->snapshot_records = t->snapshot_records;
+	c->lease_ttl_ms = t->lease_ttl_ms;
 	c->snapshot_interval_ms = 0; /* snapshots at places a test can predict */
 }
 

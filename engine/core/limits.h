@@ -64,6 +64,12 @@
 #define OC_DEFAULT_SNAPSHOTS_KEPT 2u
 #define OC_LIMIT_SNAPSHOTS_KEPT_MAX 64u
 
+/* The payment lease of a card order: how long its stock is held in payment_pending before
+ * the order is cancelled, milliseconds (docs/lifecycle.md). At most a week: a lease is a hold
+ * on stock during checkout, not a backorder. */
+#define OC_DEFAULT_LEASE_TTL_MS 600000u
+#define OC_LIMIT_LEASE_TTL_MS (7u * 24u * 3600u * 1000u)
+
 /* Order, line and purchase-counter tables are sized at start from these. */
 #define OC_DEFAULT_ORDERS_MAX (1u << 20)
 #define OC_LIMIT_ORDERS_MAX (1u << 28)

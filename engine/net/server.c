@@ -531,8 +531,10 @@ static void parse(struct oc_server *s, uint32_t idx)
 static void submit_pending(struct oc_server *s)
 {
 	uint32_t waiting = s->pending_n - s->pending_head;
+	/* With nothing waiting the call still lets the engine insert its own commands (ticks
+	 * for payment leases); it costs a clock read. */
+	int k = oc_engine_try_submit_burst(s->e, s->pending + s->pending_head, waiting);
 	if (waiting) {
-		int k = oc_engine_try_submit_burst(s->e, s->pending + s->pending_head, waiting);
 		for (int i = 0; i < k; i++) {
 			uint32_t slot = (s->fifo_head + s->fifo_n++) % OC_SERVER_INFLIGHT_MAX;
 			s->fifo[slot] = s->pending_tag[s->pending_head + (uint32_t)i];
@@ -556,11 +558,16 @@ static uint32_t poll_answers(struct oc_server *s)
 {
 	int m = oc_engine_poll_burst(s->e, s->resp, POLL_BATCH);
 	for (int i = 0; i < m; i++) {
+		const struct oc_response *r = &s->resp[i];
+		if (r->flags & OC_RESPONSE_UNSOLICITED) { /* the engine's own: nobody's answer */
+			if (s->subscriber_count)
+				publish(s, r, OC_EVENT_CANCELS, 0);
+			continue;
+		}
 		OC_ASSERT(s->fifo_n > 0); /* one answer per command taken */
 		struct tag t = s->fifo[s->fifo_head];
 		s->fifo_head = (s->fifo_head + 1) % OC_SERVER_INFLIGHT_MAX;
 		s->fifo_n--;
-		const struct oc_response *r = &s->resp[i];
 		s->last_seq = r->seq > s->last_seq ? r->seq : s->last_seq;
 		uint32_t kind = s->subscriber_count ? oc_proto_event_kind(r) : 0;
 		if (kind)

@@ -1,7 +1,7 @@
 /* egress.c: the egress stage and the application's side of the response ring. Egress moves
  * route's answers to the response ring the application polls, each only once the journal's
- * durable_seq covers the command that caused it, and drops the answers of recovery's replay
- * and of snapshot barriers; it wakes a poller that sleeps (armed) on the response eventfd. It
+ * durable_seq covers the command that caused it, and drops the answers of recovery's replay,
+ * of snapshot barriers and of ticks; it wakes a poller that sleeps (armed) on the response eventfd. It
  * owns no table. The poller runs on the application thread that calls oc_engine_poll_burst. */
 #include <sys/eventfd.h>
 
@@ -46,8 +46,8 @@ uint32_t oc_egress_step(void *arg)
 		bool lost = r->seq > durable;
 		if (lost && !failed)
 			break; /* answers are in sequence order: the rest wait too */
-		if (r->seq <= e->mute_seq || r->type == OC_CMD_SNAPSHOT)
-			continue; /* recovery's replay, or a snapshot barrier: nobody asked */
+		if (r->seq <= e->mute_seq || r->type == OC_CMD_SNAPSHOT || r->type == OC_CMD_TICK)
+			continue; /* recovery's replay, a barrier or a tick: nobody asked */
 		if (put == room)
 			break;
 		struct oc_response *a = oc_ring_spsc_write_slot(e->responses, put++);

@@ -1,7 +1,8 @@
 /* gateway.c: the in-process ingress and sequencer. It runs on the submitting application
  * thread, owns the sequence counter and the admission window, stamps each command with its
  * sequence number and a timestamp (the only clock read of the pipeline), and hands it to
- * validate through the cmd ring. It also inserts the snapshot barriers. */
+ * validate through the cmd ring. It also inserts the snapshot barriers, and the ticks that
+ * carry the time to route when a payment lease is due. */
 #include <string.h>
 #include <time.h>
 
@@ -51,11 +52,32 @@ static bool barrier_insert(struct oc_gateway *g, uint64_t now_ns)
 	return true;
 }
 
+/* Inserts a tick when the clock has passed the earliest lease deadline route published, at
+ * most one a millisecond. The deadline is only a hint (read relaxed): what expires is decided
+ * by route from the tick's logged timestamp. */
+static void tick_insert(struct oc_gateway *g, uint64_t now_ns)
+{
+	uint64_t next_ms = atomic_load_explicit(g->lease_next_ms, memory_order_relaxed);
+	if (g->replaying || !next_ms || now_ns / 1000000u < next_ms ||
+	    now_ns - g->tick_ns < 1000000u || window_room(g, 1) < 1 ||
+	    oc_ring_spsc_writable(g->cmd, 1) < 1)
+		return;
+	struct oc_command *c = oc_ring_spsc_write_slot(g->cmd, 0);
+	memset(c, 0, OC_CMD_HEADER_BYTES);
+	c->type = OC_CMD_TICK;
+	c->seq = ++g->last_seq;
+	c->ts_ns = now_ns;
+	oc_ring_spsc_commit(g->cmd, 1);
+	oc_worker_wake(g->wake_validate);
+	g->tick_ns = now_ns;
+}
+
 int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
 	uint64_t ts_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	tick_insert(g, ts_ns);
 	if (barrier_due(g, ts_ns) && !barrier_insert(g, ts_ns))
 		return 0; /* nothing is admitted until the pipeline has drained for the barrier */
 
@@ -84,8 +106,8 @@ int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_
 		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
 		struct oc_command *slot = oc_ring_spsc_write_slot(g->cmd, i);
 		memcpy(slot, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
-		if (c->type == OC_CMD_SNAPSHOT && !g->replaying)
-			slot->type = 0; /* only the sequencer makes barriers: malformed */
+		if ((c->type == OC_CMD_SNAPSHOT || c->type == OC_CMD_TICK) && !g->replaying)
+			slot->type = 0; /* only the sequencer makes these: malformed */
 	}
 	oc_ring_spsc_commit(g->cmd, n);
 	g->commands += n;

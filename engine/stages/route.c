@@ -34,9 +34,10 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->on_hand = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
+	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->orders || !r->allocs || !r->taken || !r->released)
+	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->allocs || !r->taken || !r->released)
 		return -ENOMEM;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
 	memcpy(r->on_hand, d->on_hand, cells * sizeof(uint32_t));
@@ -50,6 +51,7 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
+	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
 	mi_free(r->taken);
 	mi_free(r->released);
 	oc_snap_buf_free(&r->part.buf);
@@ -57,6 +59,7 @@ void oc_route_destroy(struct oc_route *r)
 	r->on_hand = NULL;
 	r->orders = NULL;
 	r->allocs = NULL;
+	r->leases = NULL;
 }
 
 /* Queues a release for the SKU's shard; the caller made sure there is room. */
@@ -130,6 +133,9 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	r->alloc_count += n;
 	rec->state = rec->placed_state =
 		om->flags & OC_ORDER_CARD ? OC_STATE_PAYMENT_PENDING : OC_STATE_ALLOCATED;
+	if (om->flags & OC_ORDER_CARD) /* the clock is at this command: see route_one */
+		r->leases[r->lease_tail++] = (struct oc_lease){
+			r->clock_ms + r->catalog->lease_ttl_ms, om->key, om->order_index, 0};
 	rec->shipments = (uint8_t)__builtin_popcountll(shipped_from);
 	rec->warehouse = plan[0].warehouse;
 	r->accepted++;
@@ -219,8 +225,7 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 /* Gives an order's allocations back (free again in route at once, in the shards after the
  * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
  * fit now. */
-static bool give_back(struct oc_route *r, const struct oc_order_msg *om,
-		      struct oc_order_rec *rec)
+static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_rec *rec)
 {
 	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
@@ -232,7 +237,7 @@ static bool give_back(struct oc_route *r, const struct oc_order_msg *om,
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
-		release_line(r, om->seq, om->customer, al->sku, al->quantity);
+		release_line(r, cause_seq, rec->customer, al->sku, al->quantity);
 	}
 	rec->state = OC_STATE_CANCELLED;
 	r->cancelled++;
@@ -255,7 +260,7 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 		return true;
 	}
-	if (!give_back(r, om, rec))
+	if (!give_back(r, om->seq, rec))
 		return false;
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	a->original_seq = rec->seq;
@@ -289,7 +294,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 		rec->state = OC_STATE_ALLOCATED;
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	} else {
-		if (!give_back(r, om, rec))
+		if (!give_back(r, om->seq, rec))
 			return false;
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
@@ -411,9 +416,9 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 }
 
 /* Part "route": cells u64, the free units and the units on hand of every cell; order records
- * u32 and the records; allocations u32 and the allocations; then the counters of struct
- * oc_route. */
-#define ROUTE_COUNTERS 8
+ * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
+ * the clock u64, then the leases [head, tail): their count u32 and the leases. */
+#define ROUTE_COUNTERS 9
 static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
@@ -421,7 +426,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_reserve(b, 8 + 2 * r->free_cells * sizeof(uint32_t) + 4 +
 			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
-			       ROUTE_COUNTERS * sizeof(uint64_t) +
+			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
+			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
 			       sizeof(r->rejected));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
@@ -432,9 +438,13 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
 					     r->split_orders, r->restocks,  r->write_offs,
-					     r->shipped,      r->delivered};
+					     r->shipped,      r->delivered, r->lease_expiries};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
+	oc_snap_put_u64(b, r->clock_ms);
+	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
+	oc_snap_put(b, &r->leases[r->lease_head],
+		    (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease));
 	return oc_snap_part_end(b);
 }
 
@@ -454,8 +464,22 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
 	const void *rejected = oc_snap_get(in, sizeof(r->rejected));
-	if (!al || !counters || !rejected || !oc_snap_reader_done(in))
+	uint64_t clock_ms = oc_snap_get_u64(in);
+	uint32_t leases = oc_snap_get_u32(in);
+	if (leases > r->orders_max)
 		return -EINVAL;
+	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
+	if (!al || !counters || !rejected || !lease || !oc_snap_reader_done(in))
+		return -EINVAL;
+	memcpy(r->leases, lease, (size_t)leases * sizeof(struct oc_lease));
+	for (uint32_t i = 0; i < leases; i++)
+		if (r->leases[i].order_index >= orders)
+			return -EINVAL;
+	r->lease_head = 0;
+	r->lease_tail = leases;
+	r->clock_ms = clock_ms;
+	atomic_store_explicit(&r->lease_next_ms, leases ? r->leases[0].deadline_ms : 0,
+			      memory_order_relaxed); /* before start */
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
@@ -470,6 +494,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->write_offs, counters + 40, 8);
 	memcpy(&r->shipped, counters + 48, 8);
 	memcpy(&r->delivered, counters + 56, 8);
+	memcpy(&r->lease_expiries, counters + 64, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -562,11 +587,51 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	return true;
 }
 
+/* Advances the clock to the command's timestamp and expires the leases whose deadline it
+ * passed: an order still in payment_pending is cancelled (its stock given back) and an
+ * unsolicited response, written before the command's own, says so; an order that left
+ * payment_pending is just dropped from the FIFO. False, the clock moved and the head lease
+ * kept, when its releases or its response do not fit now. A barrier does not move the clock:
+ * the shards have written their parts when route meets it, so a give-back caused there would
+ * be in no part (the command after it expires what is due). */
+static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
+{
+	if (om->type == OC_CMD_SNAPSHOT)
+		return true;
+	uint64_t ts_ms = oc_order_msg_ts_ms(om);
+	if (ts_ms > r->clock_ms)
+		r->clock_ms = ts_ms;
+	for (; r->lease_head < r->lease_tail; r->lease_head++) {
+		const struct oc_lease *l = &r->leases[r->lease_head];
+		if (l->deadline_ms > r->clock_ms)
+			return true;
+		struct oc_order_rec *rec = &r->orders[l->order_index];
+		if (rec->state != OC_STATE_PAYMENT_PENDING)
+			continue;
+		uint32_t want = r->outs + 2; /* this response and the command's own */
+		if (oc_ring_spsc_writable(r->out, want) < want || !give_back(r, om->seq, rec))
+			return false;
+		*(struct oc_response *)oc_ring_spsc_write_slot(r->out, r->outs++) =
+			(struct oc_response){.seq = om->seq, .key = l->key, .original_seq = rec->seq,
+					     .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
+					     .reason = OC_REJECT_LEASE_EXPIRED,
+					     .flags = OC_RESPONSE_UNSOLICITED,
+					     .shipments = rec->shipments, .warehouse = rec->warehouse,
+					     .state = OC_STATE_CANCELLED};
+		r->lease_expiries++;
+	}
+	return true;
+}
+
 /* Handles one command if everything it needs is there; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);
+	if (om->type == OC_CMD_TICK) { /* it brought the time (expire_leases); egress drops this */
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		return true;
+	}
 	if ((om->type >= OC_CMD_QUERY_ORDER && om->type <= OC_CMD_QUERY_STOCK) ||
 	    om->type == OC_CMD_QUERY_STOCK_AT)
 		return query(r, om, a); /* not counted with the orders' outcomes */
@@ -610,20 +675,26 @@ static void prefetch_order(struct oc_route *r, uint32_t i)
 uint32_t oc_route_step(void *arg)
 {
 	struct oc_route *r = arg;
-	uint32_t n = oc_ring_spsc_transfer_count(r->order, r->out, OC_STAGE_BURST_MAX);
+	uint32_t n = oc_ring_spsc_readable(r->order, OC_STAGE_BURST_MAX);
+	if (n > OC_STAGE_BURST_MAX)
+		n = OC_STAGE_BURST_MAX;
 	uint32_t done = 0;
 	uint64_t last_seq = 0;
+	r->outs = 0;
 	for (uint32_t i = 0; i < PREFETCH_ORDERS && i < n; i++)
 		prefetch_order(r, i);
 	for (; done < n; done++) {
 		if (done + PREFETCH_ORDERS < n)
 			prefetch_order(r, done + PREFETCH_ORDERS);
 		const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, done);
-		if (!route_one(r, om, oc_ring_spsc_write_slot(r->out, done)))
+		if (!expire_leases(r, om) ||
+		    oc_ring_spsc_writable(r->out, r->outs + 1) < r->outs + 1 ||
+		    !route_one(r, om, oc_ring_spsc_write_slot(r->out, r->outs)))
 			break;
+		r->outs++;
 		last_seq = om->seq;
 	}
-	if (done == 0)
+	if (done == 0 && r->outs == 0)
 		return 0;
 	for (uint32_t s = 0; s < r->shards; s++) {
 		if (r->taken[s])
@@ -634,13 +705,20 @@ uint32_t oc_route_step(void *arg)
 		}
 		r->taken[s] = r->released[s] = 0;
 	}
-	oc_ring_spsc_commit(r->out, done);
-	oc_ring_spsc_release(r->order, done);
-	/* Pairs with the acquire load in the sequencer's window_room: the releases and answers
-	 * of every command up to last_seq were committed before this store. */
-	atomic_store_explicit(&r->done_seq, last_seq, memory_order_release);
+	oc_ring_spsc_commit(r->out, r->outs);
+	if (done) {
+		oc_ring_spsc_release(r->order, done);
+		/* Pairs with the acquire load in the sequencer's window_room: the releases and
+		 * answers of every command up to last_seq were committed before this store. */
+		atomic_store_explicit(&r->done_seq, last_seq, memory_order_release);
+	}
+	/* A hint for the sequencer's ticks (the decisions come from logged timestamps). */
+	atomic_store_explicit(&r->lease_next_ms,
+			      r->lease_head < r->lease_tail ? r->leases[r->lease_head].deadline_ms
+							     : 0,
+			      memory_order_relaxed);
 	oc_worker_wake(r->wake_egress);
-	return done;
+	return r->outs; /* at least one per command done */
 }
 
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)

@@ -35,6 +35,11 @@
  * durable), and key = the log's chain checksum after it. */
 #define OC_CMD_SNAPSHOT 0x80u
 #define OC_BARRIER_WRITE 1u
+/* A tick: a command only the sequencer makes, when the wall clock passes the earliest
+ * payment lease deadline route has published; it carries nothing but its timestamp, so that
+ * leases expire when no client command comes. Logged and replayed like any command (a
+ * client's tick is made malformed). Its answer is dropped by egress. */
+#define OC_CMD_TICK 0x81u
 /* A line message with this sku is the barrier reaching a shard. */
 #define OC_LINE_BARRIER UINT32_MAX
 
@@ -137,8 +142,14 @@ struct oc_order_msg {
 	uint8_t flags;        /* OC_ORDER_* */
 	uint16_t region;
 	uint8_t shard[OC_ORDER_LINES_MAX]; /* shard of each line, in line order */
-	uint8_t unused[6];
+	uint16_t ts_ms_high;  /* the command's timestamp, milliseconds: the high 16 of 48 bits */
+	uint32_t ts_ms_low;   /* and the low 32 (route's clock, docs/lifecycle.md) */
 };
+
+static inline uint64_t oc_order_msg_ts_ms(const struct oc_order_msg *om)
+{
+	return (uint64_t)om->ts_ms_high << 32 | om->ts_ms_low;
+}
 
 /* inventory shard -> route: the outcome of one line, in the order of the line messages. */
 struct oc_result_msg {
@@ -182,6 +193,7 @@ struct oc_catalog {
 	uint32_t *place;         /* [global index] -> OC_PLACE */
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
+	uint32_t lease_ttl_ms;
 };
 
 /* The sequencer. Owned by the submitting application thread. */
@@ -189,6 +201,8 @@ struct oc_gateway {
 	struct oc_ring *cmd;
 	struct oc_worker *wake_validate;
 	const _Atomic uint64_t *route_done_seq;
+	const _Atomic uint64_t *lease_next_ms; /* route's earliest lease deadline, 0: none */
+	uint64_t tick_ns;       /* when the last tick was inserted */
 	uint64_t last_seq;      /* last sequence number given */
 	uint64_t window_end;    /* cached route_done_seq + inflight_max */
 	uint32_t inflight_max;
@@ -280,6 +294,14 @@ struct oc_shard {
 	struct oc_snap_part part;
 };
 
+/* A card order's payment lease. */
+struct oc_lease {
+	uint64_t deadline_ms;
+	uint64_t key;         /* the order's, for the unsolicited answer */
+	uint32_t order_index;
+	uint32_t unused;
+};
+
 /* An accepted order's allocation: units of one SKU from one warehouse. */
 struct oc_alloc {
 	uint32_t sku;      /* global SKU index */
@@ -327,11 +349,21 @@ struct oc_route {
 	uint32_t *taken;              /* [shard] results consumed this turn */
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
-	uint64_t shipped, delivered;
+	uint64_t shipped, delivered, lease_expiries;
+	/* Payment leases of card orders (docs/lifecycle.md): a FIFO in deadline order (one TTL,
+	 * deadlines from a clock that never goes back); [lease_head, lease_tail) are pending or
+	 * ended (skipped when they reach the head). Each order enters once, so orders_max
+	 * entries never wrap. */
+	struct oc_lease *leases;
+	uint32_t lease_head, lease_tail;
+	uint64_t clock_ms;            /* the largest command timestamp seen, milliseconds */
+	uint32_t outs;                /* responses written to `out` this turn */
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
+	_Atomic uint64_t lease_next_ms;        /* the head's deadline, 0: none; read by the
+	                                        * sequencer to insert ticks */
 };
 
 struct oc_egress {

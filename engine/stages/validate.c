@@ -341,6 +341,9 @@ uint32_t oc_validate_step(void *arg)
 		om->customer = c->customer;
 		om->type = c->type;
 		om->region = c->region;
+		uint64_t ts_ms = c->ts_ns / 1000000u;
+		om->ts_ms_high = (uint16_t)(ts_ms >> 32);
+		om->ts_ms_low = (uint32_t)ts_ms;
 		om->order_index = UINT32_MAX;
 		if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
@@ -350,6 +353,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
+		else if (c->type == OC_CMD_TICK)
+			; /* only its timestamp matters, to route */
 		else if ((c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK) ||
 			 c->type == OC_CMD_QUERY_STOCK_AT)
 			handle_query(v, c, &ahead[i], om, pushed);

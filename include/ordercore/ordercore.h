@@ -5,6 +5,10 @@
  * allocates in oc_engine_create; nothing on the submit/poll path allocates, locks or makes a
  * system call (but the futex wake of a parked worker).
  *
+ * Responses: exactly one per command taken, in sequence order; besides them, the engine's own
+ * decisions come as unsolicited responses (OC_RESPONSE_UNSOLICITED: a payment lease ran out),
+ * each just before the answer of the command that carried the time past the deadline.
+ *
  * Threading contract:
  *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
  *    queries (oc_engine_region_id, oc_engine_warehouse_id, oc_engine_stock,
@@ -131,6 +135,8 @@ enum oc_reject_reason {
 					   * durable, so it is not done; restart the engine */
 	OC_REJECT_INVALID_STATE = 14,     /* a fulfilment command the order's state does not
 					   * allow (docs/lifecycle.md) */
+	OC_REJECT_LEASE_EXPIRED = 15,     /* in an unsolicited response: the card order's payment
+					   * did not come within lease_ttl_ms; it is cancelled */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -157,6 +163,12 @@ struct oc_command {
 };
 
 #define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
+/* No command asked for this response: the engine decided on its own (a card order's payment
+ * lease ran out: type place, key and original_seq the order's, status cancelled, reason
+ * lease_expired, state cancelled). seq is the command whose timestamp passed the deadline
+ * (a client's, or a tick the sequencer inserted), and the response comes just before that
+ * command's own. */
+#define OC_RESPONSE_UNSOLICITED 0x2u
 
 /* The engine's answer to one command; exactly one per accepted command.
  * An order query (found) answers with the order's status now (accepted, rejected,
@@ -227,6 +239,9 @@ struct oc_config {
 	                              * came since the last one */
 	int log_truncate_corrupt;    /* 1: a corrupt log is cut at the damage, losing everything
 	                              * after it, instead of refusing to start (operator's call) */
+	uint32_t lease_ttl_ms;       /* a card order's payment lease: cancelled when still in
+	                              * payment_pending this long after it was placed; 0: the
+	                              * default, 10 minutes. Part of a data_dir's identity */
 };
 
 struct oc_engine;
@@ -251,6 +266,7 @@ struct oc_stats {
 	uint64_t split_orders;                     /* shipped from more than one warehouse */
 	uint64_t restocks, write_offs;             /* stock changes done (not rejected) */
 	uint64_t shipped, delivered;               /* orders that reached these states */
+	uint64_t lease_expiries;                   /* card orders cancelled by their lease */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -298,6 +314,9 @@ int oc_engine_start(struct oc_engine *e);
 
 /* Sequences up to n commands and hands them to the pipeline. Returns how many were taken
  * (0 when the admission window or the rings are full: poll, then try again), never blocks.
+ * Also inserts the engine's own commands when due (snapshot barriers; ticks that carry the
+ * time to expire payment leases): a submitter with nothing to send calls it with n = 0 now
+ * and then (every few milliseconds while card orders wait for payment).
  * Stamps seq and ts_ns in cmds[0..returned). Malformed commands are taken and answered
  * with a rejection, never refused here. */
 int oc_engine_try_submit_burst(struct oc_engine *e, struct oc_command *cmds, uint32_t n);

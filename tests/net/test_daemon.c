@@ -245,7 +245,8 @@ static void expect_events(struct oc_client *c, struct oc_client_answer *out, uin
 static void test_stock_changes_and_events(void **state)
 {
 	struct daemon d;
-	daemon_start(&d, NULL, NULL);
+	static const char *const lease[] = {"--lease-ttl-ms", "200", NULL};
+	daemon_start(&d, NULL, lease);
 	struct oc_client *all = client(&d, NULL), *stock = client(&d, NULL);
 	uint64_t from_seq = 99;
 	assert_int_equal(oc_client_subscribe(all, OC_EVENT_ALL, 77, &from_seq, 0), 0);
@@ -329,6 +330,21 @@ static void test_stock_changes_and_events(void **state)
 	expect_events(all, lev, 2);
 	assert_int_equal(lev[0].response.state, OC_STATE_PAYMENT_PENDING);
 	assert_int_equal(lev[1].response.type, OC_CMD_PAYMENT_AUTHORIZED);
+	/* A card order nobody pays for: its lease runs out and the daemon's tick cancels it,
+	 * an event with no asker (customer 0). */
+	struct oc_command unpaid = place(40, 41, SKU + 1, 1);
+	unpaid.flags = OC_PLACE_CARD;
+	round_trip(gw, &unpaid, 1, pr);
+	expect_events(all, lev, 2);
+	assert_int_equal(lev[0].response.key, 40);
+	assert_int_equal(lev[1].response.flags, OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(lev[1].response.key, 40);
+	assert_int_equal(lev[1].response.original_seq, pr[0].seq);
+	assert_int_equal(lev[1].response.reason, OC_REJECT_LEASE_EXPIRED);
+	assert_int_equal(lev[1].customer, 0);
+	struct oc_command q40 = pl_query_order(40);
+	round_trip(gw, &q40, 1, pr);
+	assert_int_equal(pr[0].state, OC_STATE_CANCELLED);
 	/* Nothing more came: one more event arrives next, not an old one. */
 	struct oc_command later = place(3, 12, SKU, 1);
 	round_trip(gw, &later, 1, r);

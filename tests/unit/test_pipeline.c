@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oc_test.h"
 #include "pipeline_util.h"
@@ -811,6 +812,97 @@ static void test_payment_steps(void **state)
 	oc_engine_free(e);
 }
 
+/* Runs one command (cmd NULL: none, just a chance for the engine's own) and polls until its
+ * answer, and for up to wait_ms more when cmd is NULL; every response into out (unsolicited
+ * ones too), their count returned. */
+static uint32_t run_collect(struct oc_engine *e, struct oc_command *cmd, uint32_t wait_ms,
+			    struct oc_response *out, uint32_t cap)
+{
+	while (cmd && oc_engine_try_submit_burst(e, cmd, 1) != 1)
+		assert_true(oc_engine_poll_burst(e, out, 0) == 0);
+	uint32_t got = 0;
+	double until = pl_now_s() + (cmd ? PL_STALL_S : wait_ms / 1000.0);
+	while (pl_now_s() < until) {
+		if (!cmd)
+			oc_engine_try_submit_burst(e, NULL, 0); /* lets the sequencer tick */
+		int k = oc_engine_poll_burst(e, out + got, cap - got);
+		got += (uint32_t)k;
+		if (cmd && got && out[got - 1].seq == cmd->seq &&
+		    !(out[got - 1].flags & OC_RESPONSE_UNSOLICITED))
+			return got;
+		if (!k)
+			usleep(1000);
+	}
+	if (cmd)
+		fail_msg("no answer to seq %llu", (unsigned long long)cmd->seq);
+	return got;
+}
+
+/* The payment lease: a card order still in payment_pending is cancelled by the first command
+ * whose timestamp reaches its deadline (placed + lease_ttl_ms) — not one before — with an
+ * unsolicited response just before that command's answer; with no command, by a tick the
+ * sequencer inserts; an authorized order is never expired; the stock comes back. */
+static void test_payment_lease_expires_on_time(void **state)
+{
+	enum { TTL_MS = 300 };
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .lease_ttl_ms = TTL_MS};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	struct oc_response r[8];
+	struct oc_command card = pl_place1(1, 10, 1, AT_W1, 6), paid = pl_place1(2, 20, 2, AT_W2, 1);
+	card.flags = paid.flags = OC_PLACE_CARD;
+	assert_int_equal(run_collect(e, &card, 0, r, 8), 1);
+	assert_int_equal(r[0].state, OC_STATE_PAYMENT_PENDING);
+	uint64_t deadline_ms = card.ts_ns / 1000000u + TTL_MS;
+	assert_int_equal(run_collect(e, &paid, 0, r, 8), 1);
+	struct oc_command auth = pl_step(OC_CMD_PAYMENT_AUTHORIZED, 2, 20);
+	assert_int_equal(run_collect(e, &auth, 0, r, 8), 1);
+	/* Queries, one at a time, until one brings the expiry. */
+	uint64_t expired_at = 0;
+	for (int i = 0; i < 100000 && !expired_at; i++) {
+		struct oc_command q = pl_query_stock(PLAIN);
+		uint32_t n = run_collect(e, &q, 0, r, 8);
+		uint64_t q_ms = q.ts_ns / 1000000u;
+		if (n == 1) {
+			if (q_ms >= deadline_ms)
+				fail_msg("query at %llu ms, deadline %llu: not expired",
+					 (unsigned long long)q_ms, (unsigned long long)deadline_ms);
+			continue;
+		}
+		assert_int_equal(n, 2);
+		if (q_ms < deadline_ms)
+			fail_msg("expired at %llu ms, before the deadline %llu",
+				 (unsigned long long)q_ms, (unsigned long long)deadline_ms);
+		assert_int_equal(r[0].flags, OC_RESPONSE_UNSOLICITED);
+		/* The query's own time brought it, or a tick the sequencer put just before the
+		 * query, in the same call, with the same timestamp. */
+		assert_true(r[0].seq == q.seq || r[0].seq == q.seq - 1);
+		assert_int_equal(r[0].key, 1);
+		assert_int_equal(r[0].original_seq, card.seq);
+		pl_expect(&r[0], OC_STATUS_CANCELLED, OC_REJECT_LEASE_EXPIRED);
+		assert_int_equal(r[0].state, OC_STATE_CANCELLED);
+		expired_at = q_ms;
+		usleep(500);
+	}
+	assert_true(expired_at > 0);
+	struct oc_command late = pl_step(OC_CMD_PAYMENT_AUTHORIZED, 1, 10);
+	run_collect(e, &late, 0, r, 8);
+	pl_expect(&r[0], OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	/* No command at all: the sequencer's tick expires order 3 on time. */
+	struct oc_command card3 = pl_place1(3, 30, 0, OTHER, 1);
+	card3.flags = OC_PLACE_CARD;
+	run_collect(e, &card3, 0, r, 8);
+	assert_int_equal(run_collect(e, NULL, 3 * TTL_MS, r, 8), 1);
+	assert_int_equal(r[0].flags, OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(r[0].key, 3);
+	assert_true(r[0].seq > card3.seq); /* a tick's: no client command came */
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.lease_expiries, 2);
+	assert_int_equal(pl_stock(e, AT_W1).allocated, 0);
+	assert_int_equal(pl_stock(e, AT_W2).allocated, 1); /* the authorized order keeps its */
+	assert_int_equal(pl_stock(e, OTHER).allocated, 0);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -893,6 +985,7 @@ int main(void)
 	    cmocka_unit_test(test_stock_changes),
 	    cmocka_unit_test(test_fulfilment_steps),
 	    cmocka_unit_test(test_payment_steps),
+	    cmocka_unit_test(test_payment_lease_expires_on_time),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
