@@ -7,7 +7,8 @@
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
  * threads with 1 or 2 inventory threads; 2 threads), and a different stream a different hash;
- * (c) a poller sleeping on the response eventfd is never left asleep (no lost wake-up). */
+ * (c) a poller sleeping on the response eventfd is never left asleep (no lost wake-up);
+ * (d) payment leases expire the same in a replay of the log as live. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -599,6 +600,84 @@ static uint64_t recover(const struct pl_topology *t, struct oc_stats *st)
 	return h;
 }
 
+/* Runs cmds[0..n) on e, polling every response; returns the unsolicited ones counted. */
+static uint32_t run_polling(struct oc_engine *e, struct oc_command *cmds, uint32_t n)
+{
+	uint32_t sent = 0, answered = 0, unsolicited = 0;
+	double last = pl_now_s();
+	while (answered < n) {
+		if (sent < n) {
+			int k = oc_engine_try_submit_burst(e, cmds + sent, n - sent);
+			assert_true(k >= 0);
+			sent += (uint32_t)k;
+		}
+		struct oc_response r[64];
+		int got = oc_engine_poll_burst(e, r, 64);
+		for (int i = 0; i < got; i++) {
+			bool own = !(r[i].flags & OC_RESPONSE_UNSOLICITED);
+			answered += own;
+			unsolicited += !own;
+			if (!own)
+				assert_int_equal(r[i].reason, OC_REJECT_LEASE_EXPIRED);
+		}
+		if (got)
+			last = pl_now_s();
+		else if (pl_now_s() - last > PL_STALL_S)
+			fail_msg("stalled: %u of %u answered", answered, n);
+	}
+	return unsolicited;
+}
+
+/* Leases expire from logged time: card orders placed in small bursts a few milliseconds
+ * apart with a 5 ms lease, a third of them authorized, the rest expiring while others come;
+ * a full replay of the log and a restore of the stop's snapshot give the same state and the
+ * same expiries. */
+static void test_lease_expiries_replay_the_same(void **state)
+{
+	enum { ORDERS = 300, BURST = 10 };
+	char data[1024], full[1100], cmd[8192];
+	oc_test_scratch_dir(data, sizeof(data), "lease_replay");
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, 4096, .data_dir = data,
+				.lease_ttl_ms = 5};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	uint32_t expired = 0;
+	for (uint32_t b = 0; b < ORDERS / BURST; b++) {
+		struct oc_command c[2 * BURST];
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < BURST; i++) {
+			uint64_t key = 1 + b * BURST + i;
+			c[n] = pl_place(key, 1 + key % CUSTOMERS, 0);
+			pl_line_add(&c[n], SKU_BASE + HOT + key % (SKUS - HOT), 1);
+			c[n++].flags = OC_PLACE_CARD;
+			if (key % 3 == 0)
+				c[n++] = pl_step(OC_CMD_PAYMENT_AUTHORIZED, key, 1 + key % CUSTOMERS);
+		}
+		expired += run_polling(e, c, n);
+		usleep(2000);
+	}
+	usleep(20000);
+	struct oc_command last = pl_query_stock(SKU_BASE);
+	expired += run_polling(e, &last, 1); /* expires what is left */
+	pl_stop(e);
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	uint64_t h = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	assert_int_equal(st.lease_expiries, expired);
+	assert_int_equal(expired, ORDERS - ORDERS / 3); /* every unpaid one, by the end */
+	snprintf(full, sizeof(full), "%s.full", data);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp -r '%s/wal' '%s/identity' '%s'",
+		 full, full, data, data, full);
+	assert_int_equal(system(cmd), 0);
+	struct pl_topology f = t;
+	f.data_dir = full;
+	assert_int_equal(recover(&f, &st), h);
+	assert_int_equal(st.restored_seq, 0);
+	assert_int_equal(st.lease_expiries, expired);
+	assert_int_equal(recover(&t, &st), h); /* from the snapshot taken at stop */
+	assert_true(st.restored_seq > 0);
+}
+
 /* With a data_dir every command is logged before it is answered, and snapshots are taken
  * every snapshot_records commands and at stop. The state after the live run equals the state
  * recovered from the newest snapshot, from an older one (the newest damaged) plus replay of
@@ -936,6 +1015,7 @@ int main(void)
 	    cmocka_unit_test(test_log_write_failure_injected_answers_unavailable),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	    cmocka_unit_test(test_poller_sleeps_on_the_response_fd_and_is_woken),
+	    cmocka_unit_test(test_lease_expiries_replay_the_same),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
