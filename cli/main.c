@@ -196,7 +196,8 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL && !stock_change)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
-	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER)
+	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
+	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s", oc_order_state_name(r->state));
 	if (r->flags & OC_RESPONSE_DUPLICATE)
 		printf(r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED
