@@ -190,12 +190,12 @@ static uint32_t pow2_at_least(uint64_t n)
 
 /* Sizes every ring from the admission window: at most inflight_max commands are between
  * the sequencer and route, each with at most OC_ORDER_LINES_MAX lines; releases pending in a
- * shard come from at most inflight_max commands of OC_LIMIT_ORDER_ALLOCS_MAX each. */
+ * shard come from at most inflight_max commands of OC_LIMIT_COMMAND_RELEASES_MAX each. */
 static int rings_init(struct oc_engine *e)
 {
 	uint32_t w = e->cfg.inflight_max;
 	uint32_t lines = pow2_at_least((uint64_t)w * OC_ORDER_LINES_MAX);
-	uint32_t releases = pow2_at_least((uint64_t)w * OC_LIMIT_ORDER_ALLOCS_MAX);
+	uint32_t releases = pow2_at_least((uint64_t)w * OC_LIMIT_COMMAND_RELEASES_MAX);
 	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
 	uint32_t out = e->journaled ? pow2_at_least((uint64_t)w * OC_DURABLE_WAIT_WINDOWS) : w;

@@ -39,6 +39,12 @@
  * release rings so that they never fill (docs/architecture.md, no deadlock). */
 #define OC_LIMIT_ORDER_ALLOCS_MAX 32u
 
+/* Releases one command can cause: its own (a cancel's, a decline's: one order's allocations)
+ * and those of the payment leases it expires, which route caps at one order's worth of
+ * allocations per command (the rest expire at the next command or tick). Sizes the release
+ * rings (docs/architecture.md, no deadlock, point 4). */
+#define OC_LIMIT_COMMAND_RELEASES_MAX (2u * OC_LIMIT_ORDER_ALLOCS_MAX)
+
 /* Route's allocation table holds this many allocations per order of orders_max. */
 #define OC_ALLOCS_PER_ORDER 4u
 
@@ -104,7 +110,7 @@ _Static_assert((unsigned long long)OC_LIMIT_ORDERS_MAX * OC_ALLOCS_PER_ORDER <= 
 	       "route's allocation count is uint32_t");
 _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= OC_LIMIT_ORDER_ALLOCS_MAX,
 	       "a rejected order's releases (one per line) fit a command's release budget");
-_Static_assert((unsigned long long)OC_LIMIT_INFLIGHT_MAX * OC_LIMIT_ORDER_ALLOCS_MAX <= 1ull << 31,
-	       "ring slots (inflight_max x 32 for releases) fit in uint32_t");
+_Static_assert((unsigned long long)OC_LIMIT_INFLIGHT_MAX * OC_LIMIT_COMMAND_RELEASES_MAX <= 1ull << 31,
+	       "ring slots (inflight_max x 64 for releases) fit in uint32_t");
 
 #endif

@@ -51,6 +51,9 @@ enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_WAKE = 4 };
 /* The longest the loop sleeps in io_uring when nothing moved: answers (the engine's eventfd)
  * and socket events end the wait at once; this bounds how late a stop request is seen. */
 #define WAIT_IDLE_NS 100000000u
+/* How long it sleeps when the engine refused commands with none of this server's in flight
+ * (it drains the pipeline for a snapshot barrier): no answer will wake it then. */
+#define WAIT_REFUSED_NS 100000u
 /* The provided buffer group of the receive buffers, the only group of the server's ring. */
 #define RECV_GROUP 0u
 
@@ -935,6 +938,8 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 			wait_ns = 0;
 		else if (s->fifo_n && !s->wake_posted)
 			post_wake(s);
+		else if (!s->fifo_n && s->pending_n > s->pending_head)
+			wait_ns = WAIT_REFUSED_NS;
 		struct __kernel_timespec wait = {0, wait_ns};
 		struct io_uring_cqe *cqe;
 		int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);

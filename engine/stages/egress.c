@@ -48,6 +48,8 @@ uint32_t oc_egress_step(void *arg)
 			break; /* answers are in sequence order: the rest wait too */
 		if (r->seq <= e->mute_seq || r->type == OC_CMD_SNAPSHOT || r->type == OC_CMD_TICK)
 			continue; /* recovery's replay, a barrier or a tick: nobody asked */
+		if (lost && (r->flags & OC_RESPONSE_UNSOLICITED))
+			continue; /* the engine's own decision, never durable: a restart undoes it */
 		if (put == room)
 			break;
 		struct oc_response *a = oc_ring_spsc_write_slot(e->responses, put++);

@@ -77,9 +77,9 @@ int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
 	uint64_t ts_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	tick_insert(g, ts_ns);
 	if (barrier_due(g, ts_ns) && !barrier_insert(g, ts_ns))
 		return 0; /* nothing is admitted until the pipeline has drained for the barrier */
+	tick_insert(g, ts_ns);
 
 	if (g->barriers && g->barrier_records && !g->replaying) {
 		/* A burst stops where the next barrier is due, so that barriers fall every

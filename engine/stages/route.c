@@ -590,8 +590,12 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 /* Advances the clock to the command's timestamp and expires the leases whose deadline it
  * passed: an order still in payment_pending is cancelled (its stock given back) and an
  * unsolicited response, written before the command's own, says so; an order that left
- * payment_pending is just dropped from the FIFO. False, the clock moved and the head lease
- * kept, when its releases or its response do not fit now. A barrier does not move the clock:
+ * payment_pending is just dropped from the FIFO. One command gives back at most one order's
+ * worth of allocations this way (OC_LIMIT_ORDER_ALLOCS_MAX), so that with its own releases it
+ * stays within OC_LIMIT_COMMAND_RELEASES_MAX, which sizes the release rings; the leases left
+ * are still due, so the next command or tick expires them. False, the clock moved and the
+ * head lease kept, when its releases or its response do not fit now. A barrier does not move
+ * the clock:
  * the shards have written their parts when route meets it, so a give-back caused there would
  * be in no part (the command after it expires what is due). */
 static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
@@ -601,6 +605,10 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 	uint64_t ts_ms = oc_order_msg_ts_ms(om);
 	if (ts_ms > r->clock_ms)
 		r->clock_ms = ts_ms;
+	if (om->seq != r->expire_seq) {
+		r->expire_seq = om->seq;
+		r->expire_allocs = 0;
+	}
 	for (; r->lease_head < r->lease_tail; r->lease_head++) {
 		const struct oc_lease *l = &r->leases[r->lease_head];
 		if (l->deadline_ms > r->clock_ms)
@@ -608,6 +616,8 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 		struct oc_order_rec *rec = &r->orders[l->order_index];
 		if (rec->state != OC_STATE_PAYMENT_PENDING)
 			continue;
+		if (r->expire_allocs + rec->alloc_count > OC_LIMIT_ORDER_ALLOCS_MAX)
+			return true; /* this command's share is used up */
 		uint32_t want = r->outs + 2; /* this response and the command's own */
 		if (oc_ring_spsc_writable(r->out, want) < want || !give_back(r, om->seq, rec))
 			return false;
@@ -619,6 +629,7 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 					     .shipments = rec->shipments, .warehouse = rec->warehouse,
 					     .state = OC_STATE_CANCELLED};
 		r->lease_expiries++;
+		r->expire_allocs += rec->alloc_count;
 	}
 	return true;
 }
@@ -727,6 +738,10 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	size_t cells = (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t);
 	uint64_t h = XXH3_64bits_withSeed(r->free_units, cells, seed);
 	h = XXH3_64bits_withSeed(r->on_hand, cells, h);
+	/* Which orders hold a lease, not when it ends: deadlines come from the wall clock, which
+	 * differs between runs of the same stream. */
+	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
+		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
 	return XXH3_64bits_withSeed(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec),
 				    h);

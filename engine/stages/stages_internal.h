@@ -357,6 +357,8 @@ struct oc_route {
 	struct oc_lease *leases;
 	uint32_t lease_head, lease_tail;
 	uint64_t clock_ms;            /* the largest command timestamp seen, milliseconds */
+	uint64_t expire_seq;          /* the command expiring leases, and the allocations it */
+	uint32_t expire_allocs;       /* gave back so far (capped: OC_LIMIT_COMMAND_RELEASES_MAX) */
 	uint32_t outs;                /* responses written to `out` this turn */
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	struct oc_snapshotter *snapshotter; /* with a log */

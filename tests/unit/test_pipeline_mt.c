@@ -8,7 +8,8 @@
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
  * threads with 1 or 2 inventory threads; 2 threads), and a different stream a different hash;
  * (c) a poller sleeping on the response eventfd is never left asleep (no lost wake-up);
- * (d) payment leases expire the same in a replay of the log as live. */
+ * (d) payment leases expire the same in a replay of the log as live, and thousands due at
+ * once neither stall the release rings nor hang stop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/rand.h"
 #include "engine_test.h"
 #include "wal/wal_format.h"
@@ -678,6 +680,54 @@ static void test_lease_expiries_replay_the_same(void **state)
 	assert_true(st.restored_seq > 0);
 }
 
+/* Thousands of leases due at once: more give-backs than a shard's release ring holds. One
+ * command expires at most an order's worth of allocations (the rest wait for the next tick),
+ * so the ring never fills for good: every lease expires, and stop does not hang. */
+static void test_mass_lease_expiry_does_not_stall(void **state)
+{
+	enum { ORDERS = 4500, TTL_MS = 3000, BURST = 500 };
+	struct pl_topology t = {1, 1, 1, 64, 8192, .lease_ttl_ms = TTL_MS};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	static struct oc_command c[ORDERS];
+	double start = pl_now_s();
+	for (uint32_t i = 0; i < ORDERS; i++) {
+		c[i] = pl_place(1 + i, 1 + i % CUSTOMERS, 0);
+		pl_line_add(&c[i], SKU_BASE + HOT + i % (SKUS - HOT), 1); /* 1 allocation each */
+		c[i].flags = OC_PLACE_CARD;
+	}
+	uint32_t expired = 0;
+	for (uint32_t i = 0; i < ORDERS; i += BURST)
+		expired += run_polling(e, c + i, BURST);
+	if (pl_now_s() - start > TTL_MS / 1000.0)
+		skip(); /* too slow a machine: the leases did not all fall due together */
+	assert_int_equal(expired, 0);
+	usleep((useconds_t)(TTL_MS * 1000 - (pl_now_s() - start) * 1e6) + 20000);
+	/* One command with everything due: it expires its share, and the pipeline goes on (a
+	 * command that tried to give back all 4,500 would fill the 4,096-slot release ring
+	 * with releases it caused itself, which no later command would come to free). */
+	struct oc_command q = pl_query_stock(SKU_BASE);
+	uint32_t first = run_polling(e, &q, 1);
+	assert_true(first > 0 && first <= 2 * OC_LIMIT_ORDER_ALLOCS_MAX); /* a tick before it, and it */
+	expired += first;
+	/* Nothing but ticks from here: each expires up to 32 leases. */
+	double until = pl_now_s() + PL_STALL_S;
+	while (expired < ORDERS && pl_now_s() < until) {
+		oc_engine_try_submit_burst(e, NULL, 0);
+		struct oc_response r[64];
+		int got = oc_engine_poll_burst(e, r, 64);
+		for (int i = 0; i < got; i++)
+			expired += (r[i].flags & OC_RESPONSE_UNSOLICITED) != 0;
+		if (!got)
+			usleep(200);
+	}
+	assert_int_equal(expired, ORDERS);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.lease_expiries, ORDERS);
+	for (uint32_t k = HOT; k < SKUS; k++)
+		assert_int_equal(pl_stock(e, SKU_BASE + k).allocated, 0);
+	oc_engine_free(e);
+}
+
 /* With a data_dir every command is logged before it is answered, and snapshots are taken
  * every snapshot_records commands and at stop. The state after the live run equals the state
  * recovered from the newest snapshot, from an older one (the newest damaged) plus replay of
@@ -1016,6 +1066,7 @@ int main(void)
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	    cmocka_unit_test(test_poller_sleeps_on_the_response_fd_and_is_woken),
 	    cmocka_unit_test(test_lease_expiries_replay_the_same),
+	    cmocka_unit_test(test_mass_lease_expiry_does_not_stall),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
