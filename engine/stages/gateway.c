@@ -30,6 +30,20 @@ static bool barrier_due(const struct oc_gateway *g, uint64_t now_ns)
 		(g->barrier_interval_ns && now_ns - g->barrier_ns >= g->barrier_interval_ns));
 }
 
+/* Sequences one of the sequencer's own commands (a barrier, a tick), which carries nothing but
+ * its type and timestamp; the caller made sure the ring has room. Its sequence number. */
+static uint64_t own_command(struct oc_gateway *g, uint8_t type, uint64_t now_ns)
+{
+	struct oc_command *c = oc_ring_spsc_write_slot(g->cmd, 0);
+	memset(c, 0, OC_CMD_HEADER_BYTES);
+	c->type = type;
+	c->seq = ++g->last_seq;
+	c->ts_ns = now_ns;
+	oc_ring_spsc_commit(g->cmd, 1);
+	oc_worker_wake(g->wake_validate);
+	return c->seq;
+}
+
 /* Inserts the barrier once route has finished every command before it (docs/architecture.md,
  * "Snapshots"); false, having done nothing, while it has not. */
 static bool barrier_insert(struct oc_gateway *g, uint64_t now_ns)
@@ -39,14 +53,7 @@ static bool barrier_insert(struct oc_gateway *g, uint64_t now_ns)
 	if (done != g->last_seq || oc_ring_spsc_writable(g->cmd, 1) < 1)
 		return false;
 	g->window_end = done + g->inflight_max;
-	struct oc_command *c = oc_ring_spsc_write_slot(g->cmd, 0);
-	memset(c, 0, OC_CMD_HEADER_BYTES);
-	c->type = OC_CMD_SNAPSHOT;
-	c->seq = ++g->last_seq;
-	c->ts_ns = now_ns;
-	oc_ring_spsc_commit(g->cmd, 1);
-	oc_worker_wake(g->wake_validate);
-	g->barrier_seq = c->seq;
+	g->barrier_seq = own_command(g, OC_CMD_SNAPSHOT, now_ns);
 	g->barrier_ns = now_ns;
 	g->barrier_requested = false;
 	return true;
@@ -62,13 +69,7 @@ static void tick_insert(struct oc_gateway *g, uint64_t now_ns)
 	    now_ns - g->tick_ns < 1000000u || window_room(g, 1) < 1 ||
 	    oc_ring_spsc_writable(g->cmd, 1) < 1)
 		return;
-	struct oc_command *c = oc_ring_spsc_write_slot(g->cmd, 0);
-	memset(c, 0, OC_CMD_HEADER_BYTES);
-	c->type = OC_CMD_TICK;
-	c->seq = ++g->last_seq;
-	c->ts_ns = now_ns;
-	oc_ring_spsc_commit(g->cmd, 1);
-	oc_worker_wake(g->wake_validate);
+	own_command(g, OC_CMD_TICK, now_ns);
 	g->tick_ns = now_ns;
 }
 

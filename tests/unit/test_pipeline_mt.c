@@ -602,6 +602,17 @@ static uint64_t recover(const struct pl_topology *t, struct oc_stats *st)
 	return h;
 }
 
+/* Copies data_dir's log and identity, not its snapshots, to <data>.full (its path into full):
+ * a start there replays the whole log. */
+static void log_only_copy(const char *data, char *full, size_t full_bytes)
+{
+	char cmd[8192];
+	snprintf(full, full_bytes, "%s.full", data);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp -r '%s/wal' '%s/identity' '%s'",
+		 full, full, data, data, full);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Runs cmds[0..n) on e, polling every response; returns the unsolicited ones counted. */
 static uint32_t run_polling(struct oc_engine *e, struct oc_command *cmds, uint32_t n)
 {
@@ -637,7 +648,7 @@ static uint32_t run_polling(struct oc_engine *e, struct oc_command *cmds, uint32
 static void test_lease_expiries_replay_the_same(void **state)
 {
 	enum { ORDERS = 300, BURST = 10 };
-	char data[1024], full[1100], cmd[8192];
+	char data[1024], full[1100];
 	oc_test_scratch_dir(data, sizeof(data), "lease_replay");
 	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, 4096, .data_dir = data,
 				.lease_ttl_ms = 5};
@@ -667,10 +678,7 @@ static void test_lease_expiries_replay_the_same(void **state)
 	oc_engine_free(e);
 	assert_int_equal(st.lease_expiries, expired);
 	assert_int_equal(expired, ORDERS - ORDERS / 3); /* every unpaid one, by the end */
-	snprintf(full, sizeof(full), "%s.full", data);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp -r '%s/wal' '%s/identity' '%s'",
-		 full, full, data, data, full);
-	assert_int_equal(system(cmd), 0);
+	log_only_copy(data, full, sizeof(full));
 	struct pl_topology f = t;
 	f.data_dir = full;
 	assert_int_equal(recover(&f, &st), h);
@@ -788,11 +796,8 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 
 	/* No snapshot at all: everything from the log (a copy of it: recovery below may remove
 	 * segments that a newer snapshot makes unnecessary). */
-	char full[1100], cmd[8192];
-	snprintf(full, sizeof(full), "%s.full", data);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp -r '%s/wal' '%s/identity' '%s'",
-	         full, full, data, data, full);
-	assert_int_equal(system(cmd), 0);
+	char full[1100];
+	log_only_copy(data, full, sizeof(full));
 	struct pl_topology f = t;
 	f.data_dir = full;
 	assert_int_equal(recover(&f, &st), h);
