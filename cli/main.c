@@ -1,9 +1,9 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
- * (client.h) for one command: place, cancel, order (by sequence number or key), stock,
- * restock, write-off, the fulfilment steps (picked, packed, shipped, delivered), stats; or it
- * follows the event stream (events). It prints the answer readably or as one JSON object (--json), and says with its exit status
- * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
- * exist, 2 a usage or connection error. */
+ * (client.h) for one command: place, cancel, order (by sequence number or key), stock (in
+ * all or one warehouse), restock, write-off, the payment and fulfilment steps, stats; or it
+ * follows the event stream (events). It prints the answer readably or as one JSON object
+ * (--json), and says with its exit status whether it worked: 0 done (a rejected order is an
+ * answer too), 1 the order or SKU does not exist, 2 a usage or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

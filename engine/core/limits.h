@@ -110,7 +110,8 @@ _Static_assert((unsigned long long)OC_LIMIT_ORDERS_MAX * OC_ALLOCS_PER_ORDER <= 
 	       "route's allocation count is uint32_t");
 _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= OC_LIMIT_ORDER_ALLOCS_MAX,
 	       "a rejected order's releases (one per line) fit a command's release budget");
-_Static_assert((unsigned long long)OC_LIMIT_INFLIGHT_MAX * OC_LIMIT_COMMAND_RELEASES_MAX <= 1ull << 31,
+_Static_assert((unsigned long long)OC_LIMIT_INFLIGHT_MAX * OC_LIMIT_COMMAND_RELEASES_MAX <=
+		       1ull << 31,
 	       "ring slots (inflight_max x 64 for releases) fit in uint32_t");
 
 #endif

@@ -1,8 +1,9 @@
 /* egress.c: the egress stage and the application's side of the response ring. Egress moves
  * route's answers to the response ring the application polls, each only once the journal's
  * durable_seq covers the command that caused it, and drops the answers of recovery's replay,
- * of snapshot barriers and of ticks; it wakes a poller that sleeps (armed) on the response eventfd. It
- * owns no table. The poller runs on the application thread that calls oc_engine_poll_burst. */
+ * of snapshot barriers and of ticks; it wakes a poller that sleeps (armed) on the response
+ * eventfd. It owns no table. The poller runs on the application thread that calls
+ * oc_engine_poll_burst. */
 #include <sys/eventfd.h>
 
 #include "stages/stages_internal.h"

@@ -37,7 +37,8 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->allocs || !r->taken || !r->released)
+	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->allocs || !r->taken ||
+	    !r->released)
 		return -ENOMEM;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
 	memcpy(r->on_hand, d->on_hand, cells * sizeof(uint32_t));

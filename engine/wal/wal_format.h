@@ -46,9 +46,9 @@
  *   cancel:   nothing more
  *   raw:      type (1 byte), line_count (1 byte), region, flags, then
  *             min(line_count, 16) x (sku, quantity, line reserved)
- * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags and every line reserved field are 0;
- * a cancel when line_count, region and flags are 0. Lines past line_count are not stored
- * and decode as zeros. */
+ * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags and every line reserved
+ * field are 0; a cancel when line_count, region and flags are 0. Lines past line_count are
+ * not stored and decode as zeros. */
 #ifndef OC_WAL_FORMAT_H
 #define OC_WAL_FORMAT_H
 
