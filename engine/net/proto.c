@@ -474,7 +474,8 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	if (r->flags & OC_RESPONSE_DUPLICATE || r->status == OC_STATUS_REJECTED)
 		return 0;
 	switch (r->type) {
-	case OC_CMD_PLACE: return OC_EVENT_ORDERS;
+	case OC_CMD_PLACE: /* cancelled: a lease ran out (unsolicited) */
+		return r->status == OC_STATUS_CANCELLED ? OC_EVENT_CANCELS : OC_EVENT_ORDERS;
 	case OC_CMD_CANCEL: return OC_EVENT_CANCELS;
 	case OC_CMD_RESTOCK:
 	case OC_CMD_WRITE_OFF: return OC_EVENT_STOCK;

@@ -564,7 +564,7 @@ static uint32_t poll_answers(struct oc_server *s)
 		const struct oc_response *r = &s->resp[i];
 		if (r->flags & OC_RESPONSE_UNSOLICITED) { /* the engine's own: nobody's answer */
 			if (s->subscriber_count)
-				publish(s, r, OC_EVENT_CANCELS, 0);
+				publish(s, r, oc_proto_event_kind(r), 0);
 			continue;
 		}
 		OC_ASSERT(s->fifo_n > 0); /* one answer per command taken */

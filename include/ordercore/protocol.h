@@ -194,8 +194,9 @@ int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq);
 size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
 			     const struct oc_response *r, uint64_t customer);
 int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer);
-/* The event kind of an answer (0: not an event): accepted places that are not duplicates,
- * cancels that cancelled, restocks and write-offs done. */
+/* The event kind of a response (0: not an event): accepted places that are not duplicates,
+ * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done, steps
+ * of the lifecycle done. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */

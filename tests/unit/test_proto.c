@@ -184,6 +184,13 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_STOCK);
 	ev.type = OC_CMD_SHIPPED;
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_FULFILMENT);
+	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
+				     .reason = OC_REJECT_LEASE_EXPIRED,
+				     .flags = OC_RESPONSE_UNSOLICITED};
+	assert_int_equal(oc_proto_event_kind(&expiry), OC_EVENT_CANCELS);
+	expiry.type = OC_CMD_QUERY_ORDER; /* a query of a cancelled order: no event */
+	expiry.flags = 0;
+	assert_int_equal(oc_proto_event_kind(&expiry), 0);
 	ev.type = OC_CMD_QUERY_ORDER;
 	assert_int_equal(oc_proto_event_kind(&ev), 0);
 	/* stats request and stats info */
