@@ -37,6 +37,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_UNAVAILABLE] = "unavailable",
 	[OC_REJECT_INVALID_STATE] = "invalid_state",
 	[OC_REJECT_LEASE_EXPIRED] = "lease_expired",
+	[OC_REJECT_BAD_AMOUNT] = "bad_amount",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -63,6 +64,18 @@ static const char *const state_names[OC_STATE_COUNT] = {
 const char *oc_order_state_name(unsigned state)
 {
 	return state < OC_STATE_COUNT ? state_names[state] : "unknown";
+}
+
+static const char *const payment_names[OC_PAYMENT_STATE_COUNT] = {
+	[OC_PAYMENT_NONE] = "none",         [OC_PAYMENT_PREPAID] = "prepaid",
+	[OC_PAYMENT_PENDING] = "pending",   [OC_PAYMENT_AUTHORIZED] = "authorized",
+	[OC_PAYMENT_CAPTURED] = "captured", [OC_PAYMENT_VOIDED] = "voided",
+	[OC_PAYMENT_REFUNDED] = "refunded",
+};
+
+const char *oc_payment_state_name(unsigned payment)
+{
+	return payment < OC_PAYMENT_STATE_COUNT ? payment_names[payment] : "unknown";
 }
 
 const char *oc_reject_reason_name(unsigned reason)

@@ -177,7 +177,7 @@ _Static_assert(sizeof(struct oc_line_msg) == 32, "line message is half a cache l
 _Static_assert(sizeof(struct oc_order_msg) == 64, "order message is one cache line");
 _Static_assert(sizeof(struct oc_result_msg) == 32, "result message is half a cache line");
 _Static_assert(sizeof(struct oc_release_msg) == 32, "release message is half a cache line");
-_Static_assert(sizeof(struct oc_response) == 32, "response is half a cache line");
+_Static_assert(sizeof(struct oc_response) == 48, "response is three quarters of a cache line");
 
 /* Where a SKU lives: its shard and its index among that shard's SKUs, packed in 32 bits. */
 #define OC_PLACE_SHARD(p) ((p) & 63u)

@@ -72,6 +72,13 @@ enum oc_command_type {
 	 * accepted with the DUPLICATE flag. */
 	OC_CMD_PAYMENT_AUTHORIZED = 13, /* payment_pending -> allocated: fulfilment may start */
 	OC_CMD_PAYMENT_DECLINED = 14,   /* payment_pending -> cancelled: the stock goes back */
+	/* Money back for a delivered order (docs/lifecycle.md, "Money"). Keyed like a stock
+	 * change: `key` is the refund's own idempotency key (a retry answers the original; it
+	 * takes an order record), `customer` the order's customer, `order_key` the order's key,
+	 * `amount_cents` the amount (0: all that is not refunded yet; more than that:
+	 * bad_amount). From delivered only, else invalid_state; the order moves to refunded once
+	 * all its amount is refunded. line_count 0. */
+	OC_CMD_REFUND = 15,
 };
 
 /* Flags of a place (struct oc_command.flags). */
@@ -79,6 +86,21 @@ enum oc_command_type {
                             * payment_pending for OC_CMD_PAYMENT_AUTHORIZED or _DECLINED
                             * (the accepted answer, and its event, are the authorization
                             * request); without it the order is prepaid: allocated at once */
+
+/* Where an order's money is (struct oc_response.payment; docs/lifecycle.md, "Money"). The
+ * amount is the order's total, price_cents x quantity over its lines (skus.csv, at placing). */
+enum oc_payment_state {
+	OC_PAYMENT_NONE = 0,       /* not an order, or rejected: no money involved */
+	OC_PAYMENT_PREPAID = 1,    /* paid before it was placed */
+	OC_PAYMENT_PENDING = 2,    /* card: the authorization of the amount is requested */
+	OC_PAYMENT_AUTHORIZED = 3, /* card: authorized; captured when the order ships */
+	OC_PAYMENT_CAPTURED = 4,   /* card: captured at shipment */
+	OC_PAYMENT_VOIDED = 5,     /* card: cancelled before shipment; the authorization (or
+	                            * its request) is void, nothing was taken */
+	OC_PAYMENT_REFUNDED = 6,   /* refunded_cents of the amount paid back: by refunds, or
+	                            * all of it when a prepaid order was cancelled */
+	OC_PAYMENT_STATE_COUNT
+};
 
 /* Where an order is in its lifecycle (docs/lifecycle.md draws the machine). The vocabulary is
  * the common OMS one; today an order is placed and then rejected, or allocated (stock reserved
@@ -137,6 +159,8 @@ enum oc_reject_reason {
 					   * allow (docs/lifecycle.md) */
 	OC_REJECT_LEASE_EXPIRED = 15,     /* in an unsolicited response: the card order's payment
 					   * did not come within lease_ttl_ms; it is cancelled */
+	OC_REJECT_BAD_AMOUNT = 16,        /* a refund of more than the order's amount not yet
+					   * refunded */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -159,6 +183,8 @@ struct oc_command {
 	uint64_t customer;  /* customer id; not 0 */
 	uint64_t seq;       /* OUT: sequence number given by the engine's sequencer */
 	uint64_t ts_ns;     /* OUT: CLOCK_REALTIME nanoseconds when sequenced */
+	uint64_t order_key; /* a refund: the key of the order refunded; else 0 */
+	uint64_t amount_cents; /* a refund: its amount (0: the rest); else 0 */
 	struct oc_line lines[OC_ORDER_LINES_MAX];
 };
 
@@ -200,7 +226,9 @@ struct oc_response {
 	                        * stock change: its warehouse */
 	uint8_t state;         /* enum oc_order_state of the order after the command (a query:
 	                        * now; a duplicate: as first answered); 0 when not an order */
-	uint8_t reserved;
+	uint8_t payment;       /* enum oc_payment_state of the order, at the same moment */
+	uint64_t amount_cents; /* an order's answer: its amount; a refund's: the refund's */
+	uint64_t refunded_cents; /* the order's amount refunded so far (after a refund: with it) */
 };
 
 enum oc_durability {
@@ -267,6 +295,7 @@ struct oc_stats {
 	uint64_t restocks, write_offs;             /* stock changes done (not rejected) */
 	uint64_t shipped, delivered;               /* orders that reached these states */
 	uint64_t lease_expiries;                   /* card orders cancelled by their lease */
+	uint64_t refunds;                          /* refunds done (not rejected) */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -377,6 +406,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);
 const char *oc_reject_reason_name(unsigned reason);
 const char *oc_status_name(unsigned status);
 const char *oc_order_state_name(unsigned state);
+const char *oc_payment_state_name(unsigned payment);
 
 #ifdef __cplusplus
 }

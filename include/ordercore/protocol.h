@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define OC_PROTO_VERSION 1u
+#define OC_PROTO_VERSION 2u /* 2: answers carry the payment and amounts; refunds */
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes. */
 #define OC_PROTO_FRAME_BYTES_MAX 1024u
@@ -58,6 +58,7 @@ enum oc_proto_type {
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
 	OC_MSG_EVENT = 35,      /* server: a decided command of a subscribed kind, any client's */
+	OC_MSG_REFUND = 36,     /* client: refund a delivered order (OC_CMD_REFUND) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -70,13 +71,14 @@ enum oc_proto_type {
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
 #define OC_PROTO_QUERY_AT_BODY_BYTES 16u /* the SKU number, the warehouse index (u16), zeros */
 #define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
-#define OC_PROTO_ANSWER_BODY_BYTES 32u
+#define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
+#define OC_PROTO_ANSWER_BODY_BYTES 48u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u
 #define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
 #define OC_PROTO_SUBSCRIBE_BODY_BYTES 8u
 #define OC_PROTO_SUBSCRIBED_BODY_BYTES 8u
-#define OC_PROTO_EVENT_BODY_BYTES 40u   /* an answer and the command's customer */
+#define OC_PROTO_EVENT_BODY_BYTES 56u   /* an answer and the command's customer */
 
 /* Kinds of events, a bit each in a subscribe's mask. Events are the answers the engine
  * released (durable with a data_dir) of every client's commands, in sequence order. */
@@ -86,7 +88,8 @@ enum oc_proto_event_kind {
 	OC_EVENT_STOCK = 4u,  /* a restock or write-off done */
 	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered; its payment
 	                           * authorized or declined */
-	OC_EVENT_ALL = 15u,
+	OC_EVENT_REFUNDS = 16u,   /* a refund done */
+	OC_EVENT_ALL = 31u,
 };
 
 /* Why a frame or a connection was refused: the code of an error frame. */
