@@ -24,6 +24,7 @@
 struct pl_sku {
 	uint64_t sku;
 	uint32_t limit_per_customer; /* 0: none */
+	uint32_t price_cents;        /* unit price (0 when not given: a free item) */
 };
 
 struct pl_warehouse {
@@ -74,8 +75,8 @@ static inline void pl_dataset_write(const char *dir, const struct pl_dataset *d)
 	FILE *f = pl_open(dir, "skus.csv");
 	fprintf(f, "sku,name,weight_g,price_cents,bin,limit_per_customer\n");
 	for (uint32_t i = 0; i < d->sku_count; i++)
-		fprintf(f, "%llu,Item %u,100,999,A-01-1,%u\n", (unsigned long long)d->skus[i].sku,
-		        i, d->skus[i].limit_per_customer);
+		fprintf(f, "%llu,Item %u,100,%u,A-01-1,%u\n", (unsigned long long)d->skus[i].sku,
+		        i, d->skus[i].price_cents, d->skus[i].limit_per_customer);
 	assert_int_equal(fclose(f), 0);
 	f = pl_open(dir, "warehouses.csv");
 	fprintf(f, "warehouse,name,lat,lon,region\n");
@@ -265,6 +266,17 @@ static inline struct oc_command pl_step(uint8_t type, uint64_t key, uint64_t cus
 {
 	struct oc_command c = pl_cancel(key, customer);
 	c.type = type;
+	return c;
+}
+
+/* A refund with its own key of amount_cents (0: the rest) of the order order_key. */
+static inline struct oc_command pl_refund(uint64_t key, uint64_t customer, uint64_t order_key,
+                                          uint64_t amount_cents)
+{
+	struct oc_command c = pl_cancel(key, customer);
+	c.type = OC_CMD_REFUND;
+	c.order_key = order_key;
+	c.amount_cents = amount_cents;
 	return c;
 }
 

@@ -1,11 +1,12 @@
 /* route.c: the route stage. It owns the order records (indexed by the order index validate
- * gives), the allocations of accepted orders, and the units on hand and free of every SKU in
- * every warehouse (so it decides restocks and write-offs, and sends a restock's units to the
- * shard). It takes validate's order messages in sequence order and gathers each order's
- * line results from the shards' rings (each ring is FIFO, so the next result on a shard
- * belongs to the next order with a line there); it accepts an order whose every line was
- * reserved and plans its warehouses, rejects one whose any line failed and sends the held
- * lines back, cancels, and answers every command exactly once. At a snapshot barrier, once
+ * gives) with their money, the allocations of accepted orders, and the units on hand and free
+ * of every SKU in every warehouse (so it decides restocks and write-offs, and sends a
+ * restock's units to the shard). It takes validate's order messages in sequence order and
+ * gathers each order's line results from the shards' rings (each ring is FIFO, so the next
+ * result on a shard belongs to the next order with a line there); it accepts an order whose
+ * every line was reserved and plans its warehouses, rejects one whose any line failed and
+ * sends the held lines back; it cancels, moves orders through their lifecycle, refunds, and
+ * answers every command exactly once. At a snapshot barrier, once
  * every shard has built its part, it builds its own and queues the snapshot's commit with the
  * snapshot writer. It runs on one worker. */
 #include <errno.h>
@@ -33,12 +34,13 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->on_hand = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
+	r->money = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_money));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->allocs || !r->taken ||
-	    !r->released)
+	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->money || !r->allocs ||
+	    !r->taken || !r->released)
 		return -ENOMEM;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
 	memcpy(r->on_hand, d->on_hand, cells * sizeof(uint32_t));
@@ -51,6 +53,7 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
+	oc_mem_table_free(r->money, (size_t)r->orders_max * sizeof(struct oc_money));
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
 	mi_free(r->taken);
@@ -59,6 +62,7 @@ void oc_route_destroy(struct oc_route *r)
 	r->free_units = NULL;
 	r->on_hand = NULL;
 	r->orders = NULL;
+	r->money = NULL;
 	r->allocs = NULL;
 	r->leases = NULL;
 }
@@ -118,17 +122,60 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 				  .type = om->type, .status = status, .reason = reason};
 }
 
+/* The payment state of an order (enum oc_payment_state; docs/lifecycle.md, "Money"). */
+static uint8_t payment_of(const struct oc_order_rec *rec, const struct oc_money *m)
+{
+	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED)
+		return OC_PAYMENT_NONE;
+	bool card = rec->placed_state == OC_STATE_PAYMENT_PENDING;
+	if (m->refunded_cents || rec->state == OC_STATE_REFUNDED ||
+	    (!card && rec->state == OC_STATE_CANCELLED))
+		return OC_PAYMENT_REFUNDED;
+	if (!card)
+		return OC_PAYMENT_PREPAID;
+	switch (rec->state) {
+	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
+	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
+	case OC_STATE_SHIPPED:
+	case OC_STATE_DELIVERED: return OC_PAYMENT_CAPTURED;
+	default: return OC_PAYMENT_AUTHORIZED;
+	}
+}
+
+/* Fills what an answer says about a record as it is now: an order's first sequence number,
+ * warehouses, state and money; a stock change's warehouse; a refund's amount, the order's
+ * refunded total after it and the order's state it answered. */
+static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
+{
+	const struct oc_order_rec *rec = &r->orders[index];
+	const struct oc_money *m = &r->money[index];
+	a->original_seq = rec->seq;
+	a->shipments = rec->shipments;
+	a->warehouse = rec->warehouse;
+	a->amount_cents = m->amount_cents;
+	a->refunded_cents = m->refunded_cents;
+	if (rec->type == OC_CMD_PLACE) {
+		a->state = rec->state;
+		a->payment = payment_of(rec, m);
+	} else if (rec->type == OC_CMD_REFUND) {
+		a->state = rec->answered_state;
+		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
+	}
+}
+
 /* Takes the planned allocations and answers the order accepted. */
 static void accept(struct oc_route *r, const struct oc_order_msg *om, const struct oc_alloc *plan,
 		   uint32_t n, struct oc_order_rec *rec, struct oc_response *a)
 {
-	uint64_t shipped_from = 0;
+	uint64_t shipped_from = 0, amount = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->free_units[(size_t)plan[i].sku * r->warehouses + plan[i].warehouse] -=
 			plan[i].quantity;
 		r->allocs[r->alloc_count + i] = plan[i];
 		shipped_from |= 1ull << plan[i].warehouse;
+		amount += (uint64_t)plan[i].quantity * r->catalog->price_cents[plan[i].sku];
 	}
+	r->money[om->order_index] = (struct oc_money){amount, 0};
 	rec->alloc_first = r->alloc_count;
 	rec->alloc_count = (uint16_t)n;
 	r->alloc_count += n;
@@ -142,9 +189,7 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	r->accepted++;
 	r->split_orders += rec->shipments > 1;
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	a->shipments = rec->shipments;
-	a->warehouse = rec->warehouse;
-	a->state = rec->state;
+	describe(r, om->order_index, a);
 }
 
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
@@ -188,6 +233,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 			release_line(r, om->seq, om->customer, lines[i].sku, lines[i].quantity);
 	rec->state = rec->placed_state = OC_STATE_REJECTED;
 	rec->reason = reason;
+	r->money[om->order_index] = (struct oc_money){0, 0};
 	answer(a, om, OC_STATUS_REJECTED, reason);
 	a->state = OC_STATE_REJECTED;
 	return true;
@@ -201,12 +247,6 @@ static uint8_t status_of(uint8_t state)
 					     : OC_STATUS_ACCEPTED;
 }
 
-/* The state an answer carries: an order's, none for a stock change. */
-static uint8_t answer_state(const struct oc_order_rec *rec, uint8_t state)
-{
-	return rec->type == OC_CMD_PLACE ? state : OC_STATE_NONE;
-}
-
 static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[om->order_index];
@@ -216,11 +256,15 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	}
 	r->duplicates++;
 	answer(a, om, status_of(rec->placed_state), rec->reason);
-	a->state = answer_state(rec, rec->placed_state);
-	a->original_seq = rec->seq;
+	describe(r, om->order_index, a);
 	a->flags = OC_RESPONSE_DUPLICATE;
-	a->shipments = rec->shipments;
-	a->warehouse = rec->warehouse;
+	if (rec->type == OC_CMD_PLACE) { /* as placed */
+		a->state = rec->placed_state;
+		a->payment = rec->placed_state == OC_STATE_REJECTED        ? OC_PAYMENT_NONE
+			     : rec->placed_state == OC_STATE_PAYMENT_PENDING ? OC_PAYMENT_PENDING
+									     : OC_PAYMENT_PREPAID;
+		a->refunded_cents = 0;
+	}
 }
 
 /* Gives an order's allocations back (free again in route at once, in the shards after the
@@ -263,9 +307,10 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	}
 	if (!give_back(r, om->seq, rec))
 		return false;
+	if (rec->placed_state == OC_STATE_ALLOCATED) /* prepaid: all of it goes back */
+		r->money[om->order_index].refunded_cents = r->money[om->order_index].amount_cents;
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
-	a->original_seq = rec->seq;
-	a->state = OC_STATE_CANCELLED;
+	describe(r, om->order_index, a);
 	return true;
 }
 
@@ -283,7 +328,8 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 		return true;
 	}
 	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
-	bool done = authorize ? rec->state >= OC_STATE_ALLOCATED && rec->state <= OC_STATE_DELIVERED
+	bool done = authorize ? (rec->state >= OC_STATE_ALLOCATED &&
+				 rec->state <= OC_STATE_DELIVERED) || rec->state == OC_STATE_REFUNDED
 			      : rec->state == OC_STATE_CANCELLED;
 	if (rec->placed_state != OC_STATE_PAYMENT_PENDING ||
 	    (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
@@ -299,10 +345,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 			return false;
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
-	a->original_seq = rec->seq;
-	a->shipments = rec->shipments;
-	a->warehouse = rec->warehouse;
-	a->state = rec->state;
+	describe(r, om->order_index, a);
 	return true;
 }
 
@@ -341,10 +384,7 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		r->delivered += to[k] == OC_STATE_DELIVERED;
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
-	a->original_seq = rec->seq;
-	a->shipments = rec->shipments;
-	a->warehouse = rec->warehouse;
-	a->state = rec->state;
+	describe(r, om->order_index, a);
 }
 
 /* Records a stock change's outcome and answers it. */
@@ -356,9 +396,46 @@ static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om,
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .state = state,
 				     .placed_state = state, .reason = reason,
 				     .warehouse = (uint8_t)om->region, .type = om->type};
+	r->money[om->order_index] = (struct oc_money){0, 0};
 	r->orders_seen = om->order_index + 1;
 	answer(a, om, status_of(state), reason);
-	a->warehouse = rec->warehouse;
+	describe(r, om->order_index, a);
+}
+
+/* A refund of a delivered order (docs/lifecycle.md, "Money"): a record of its own, keyed like
+ * a stock change. The order's refunded total grows by the amount (0: all the rest); once it
+ * reaches the order's amount, the order is refunded. */
+static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	uint32_t target = om->refund.order_index;
+	struct oc_order_rec *order = &r->orders[target];
+	struct oc_money *m = &r->money[target];
+	uint64_t amount = om->refund.amount_cents;
+	uint64_t rest = m->amount_cents - m->refunded_cents;
+	uint8_t reason = OC_REJECT_NONE;
+	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
+		reason = OC_REJECT_UNKNOWN_ORDER;
+	else if (order->state != OC_STATE_DELIVERED)
+		reason = OC_REJECT_INVALID_STATE;
+	else if (amount > rest)
+		reason = OC_REJECT_BAD_AMOUNT;
+	if (reason == OC_REJECT_NONE) {
+		amount = amount ? amount : rest;
+		m->refunded_cents += amount;
+		if (m->refunded_cents == m->amount_cents)
+			order->state = OC_STATE_REFUNDED;
+		r->refunds++;
+	}
+	bool known = reason != OC_REJECT_UNKNOWN_ORDER;
+	uint8_t state = reason ? OC_STATE_REJECTED : OC_STATE_ACCEPTED;
+	r->orders[om->order_index] = (struct oc_order_rec){
+		.seq = om->seq, .customer = om->customer, .alloc_first = target, .state = state,
+		.placed_state = state, .reason = reason, .type = OC_CMD_REFUND,
+		.answered_state = known ? order->state : OC_STATE_NONE};
+	r->money[om->order_index] = (struct oc_money){amount, known ? m->refunded_cents : 0};
+	r->orders_seen = om->order_index + 1;
+	answer(a, om, status_of(state), reason);
+	describe(r, om->order_index, a);
 }
 
 /* Adds the units to the warehouse, and to the shard's available units with a release (so
@@ -417,15 +494,16 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 }
 
 /* Part "route": cells u64, the free units and the units on hand of every cell; order records
- * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
+ * u32, the records and their money; allocations u32 and the allocations; the counters of struct oc_route;
  * the clock u64, then the leases [head, tail): their count u32 and the leases. */
-#define ROUTE_COUNTERS 9
+#define ROUTE_COUNTERS 10
 static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
 	oc_snap_reserve(b, 8 + 2 * r->free_cells * sizeof(uint32_t) + 4 +
-			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
+			       (size_t)orders * (sizeof(struct oc_order_rec) + sizeof(struct oc_money)) +
+			       4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
@@ -435,11 +513,13 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
+	oc_snap_put(b, r->money, (size_t)orders * sizeof(struct oc_money));
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
 					     r->split_orders, r->restocks,  r->write_offs,
-					     r->shipped,      r->delivered, r->lease_expiries};
+					     r->shipped,      r->delivered, r->lease_expiries,
+					     r->refunds};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	oc_snap_put_u64(b, r->clock_ms);
@@ -459,8 +539,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (!cells || !on_hand || orders > r->orders_max)
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
+	const void *money = oc_snap_get(in, (size_t)orders * sizeof(struct oc_money));
 	uint32_t allocs = oc_snap_get_u32(in);
-	if (!recs || allocs > r->allocs_max)
+	if (!recs || !money || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
@@ -484,6 +565,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
+	memcpy(r->money, money, (size_t)orders * sizeof(struct oc_money));
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
@@ -496,6 +578,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->shipped, counters + 48, 8);
 	memcpy(&r->delivered, counters + 56, 8);
 	memcpy(&r->lease_expiries, counters + 64, 8);
+	memcpy(&r->refunds, counters + 72, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -529,9 +612,9 @@ static bool barrier(struct oc_route *r, const struct oc_order_msg *om, struct oc
 	return true;
 }
 
-/* The record of the order whose first sequence number is seq, or NULL: records are in
+/* The index of the record whose first sequence number is seq, or UINT32_MAX: records are in
  * sequence order (order indices are given in it). */
-static const struct oc_order_rec *order_by_seq(const struct oc_route *r, uint64_t seq)
+static uint32_t order_by_seq(const struct oc_route *r, uint64_t seq)
 {
 	uint32_t lo = 0, hi = r->orders_seen;
 	while (lo < hi) {
@@ -541,7 +624,7 @@ static const struct oc_order_rec *order_by_seq(const struct oc_route *r, uint64_
 		else
 			hi = mid;
 	}
-	return lo < r->orders_seen && r->orders[lo].seq == seq ? &r->orders[lo] : NULL;
+	return lo < r->orders_seen && r->orders[lo].seq == seq ? lo : UINT32_MAX;
 }
 
 /* Queries change nothing. False when a stock query's result has not come yet. */
@@ -574,17 +657,13 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		a->original_seq = OC_STOCK_ANSWER(res->quantity, allocated);
 		return true;
 	}
-	const struct oc_order_rec *rec = om->type == OC_CMD_QUERY_ORDER ? &r->orders[om->order_index]
-									 : order_by_seq(r, om->key);
-	if (!rec) {
+	uint32_t index = om->type == OC_CMD_QUERY_ORDER ? om->order_index : order_by_seq(r, om->key);
+	if (index == UINT32_MAX) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 		return true;
 	}
-	answer(a, om, status_of(rec->state), rec->reason);
-	a->state = answer_state(rec, rec->state);
-	a->original_seq = rec->seq;
-	a->shipments = rec->shipments;
-	a->warehouse = rec->warehouse;
+	answer(a, om, status_of(r->orders[index].state), r->orders[index].reason);
+	describe(r, index, a);
 	return true;
 }
 
@@ -622,13 +701,12 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 		uint32_t want = r->outs + 2; /* this response and the command's own */
 		if (oc_ring_spsc_writable(r->out, want) < want || !give_back(r, om->seq, rec))
 			return false;
-		*(struct oc_response *)oc_ring_spsc_write_slot(r->out, r->outs++) =
-			(struct oc_response){.seq = om->seq, .key = l->key, .original_seq = rec->seq,
-					     .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
-					     .reason = OC_REJECT_LEASE_EXPIRED,
-					     .flags = OC_RESPONSE_UNSOLICITED,
-					     .shipments = rec->shipments, .warehouse = rec->warehouse,
-					     .state = OC_STATE_CANCELLED};
+		struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs++);
+		*a = (struct oc_response){.seq = om->seq, .key = l->key, .type = OC_CMD_PLACE,
+					  .status = OC_STATUS_CANCELLED,
+					  .reason = OC_REJECT_LEASE_EXPIRED,
+					  .flags = OC_RESPONSE_UNSOLICITED};
+		describe(r, l->order_index, a);
 		r->lease_expiries++;
 		r->expire_allocs += rec->alloc_count;
 	}
@@ -665,6 +743,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct 
 	} else if (om->type == OC_CMD_PAYMENT_AUTHORIZED || om->type == OC_CMD_PAYMENT_DECLINED) {
 		if (!payment_step(r, om, a))
 			return false;
+	} else if (om->type == OC_CMD_REFUND) {
+		refund(r, om, a);
 	} else if (!cancel(r, om, a)) {
 		return false;
 	}
@@ -744,6 +824,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
+	h = XXH3_64bits_withSeed(r->money, (size_t)r->orders_max * sizeof(struct oc_money), h);
 	return XXH3_64bits_withSeed(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec),
 				    h);
 }

@@ -140,8 +140,15 @@ struct oc_order_msg {
 	                       * validate's part failed */
 	uint8_t line_count;   /* lines sent to shards (0 if rejected, duplicate, cancel) */
 	uint8_t flags;        /* OC_ORDER_* */
+	union {
+		uint8_t shard[OC_ORDER_LINES_MAX]; /* shard of each line, in line order */
+		struct {
+			uint64_t amount_cents; /* asked for (0: the rest) */
+			uint32_t order_index;  /* the order refunded */
+			uint32_t unused;
+		} refund;                  /* a refund (no lines) */
+	};
 	uint16_t region;
-	uint8_t shard[OC_ORDER_LINES_MAX]; /* shard of each line, in line order */
 	uint16_t ts_ms_high;  /* the command's timestamp, milliseconds: the high 16 of 48 bits */
 	uint32_t ts_ms_low;   /* and the low 32 (route's clock, docs/lifecycle.md) */
 };
@@ -191,6 +198,7 @@ struct oc_catalog {
 	const struct oc_dataset *data;
 	struct oc_u64map by_sku; /* SKU number -> value: global index, aux: OC_PLACE */
 	uint32_t *place;         /* [global index] -> OC_PLACE */
+	uint32_t *price_cents;   /* [global index] -> unit price (skus.csv), for route */
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
@@ -321,8 +329,17 @@ struct oc_order_rec {
 	uint8_t reason;
 	uint8_t shipments;
 	uint8_t warehouse;
-	uint8_t type;          /* enum oc_command_type: place, restock or write-off */
-	uint8_t unused[4];
+	uint8_t type;          /* enum oc_command_type: place, restock, write-off or refund */
+	uint8_t answered_state; /* a refund: the order's state it answered */
+	uint8_t unused[3];
+};
+
+/* The money of a record (docs/lifecycle.md, "Money"), beside the records: an order's amount
+ * (price x quantity over its lines at placing) and what was refunded of it; a refund's
+ * amount and the order's refunded total after it. */
+struct oc_money {
+	uint64_t amount_cents;
+	uint64_t refunded_cents;
 };
 
 _Static_assert(sizeof(struct oc_order_rec) == 32, "order record is half a cache line");
@@ -341,6 +358,7 @@ struct oc_route {
 	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free and allocated */
 	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index]; in sequence order */
+	struct oc_money *money;       /* [order index] */
 	uint32_t orders_max;
 	uint32_t orders_seen;         /* records written: order indices below it */
 	struct oc_alloc *allocs;
@@ -349,7 +367,7 @@ struct oc_route {
 	uint32_t *taken;              /* [shard] results consumed this turn */
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
-	uint64_t shipped, delivered, lease_expiries;
+	uint64_t shipped, delivered, lease_expiries, refunds;
 	/* Payment leases of card orders (docs/lifecycle.md): a FIFO in deadline order (one TTL,
 	 * deadlines from a clock that never goes back); [lease_head, lease_tail) are pending or
 	 * ended (skipped when they reach the head). Each order enters once, so orders_max

@@ -2,9 +2,10 @@
  * count of order indices given. For each command, in sequence order, it checks the fields
  * against the catalog, recognises a repeated key, gives a new order (or stock change) its
  * index, scatters the order's lines to the inventory shards that own their SKUs (a write-off
- * reserves its units there too; a restock goes to route alone), and tells route about every
- * command (so route answers each exactly once, in order). At a snapshot barrier it writes its
- * part and passes the barrier to every shard and to route. It runs on one worker thread. */
+ * reserves its units there too; a restock or a refund goes to route alone), and tells route
+ * about every command (so route answers each exactly once, in order). At a snapshot barrier
+ * it writes its part and passes the barrier to every shard and to route. It runs on one
+ * worker thread. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -189,6 +190,29 @@ static void handle_order_step(struct oc_validate *v, const struct oc_command *c,
 	om->order_index = e->value;
 }
 
+/* A refund: keyed like a stock change (its own record), naming the order by order_key; route
+ * decides. An unknown order is answered before the refund's key takes a record. */
+static void handle_refund(struct oc_validate *v, const struct oc_command *c,
+			  const struct ahead *a, struct oc_order_msg *om)
+{
+	if (c->key == 0 || c->customer == 0 || c->order_key == 0 || c->line_count != 0 ||
+	    c->region != 0 || c->flags != 0) {
+		om->reason = OC_REJECT_MALFORMED;
+		return;
+	}
+	const struct oc_u64map_entry *e =
+		oc_u64map_find(&v->keys, c->order_key, oc_hash_u64(c->order_key));
+	if (!e) {
+		om->reason = OC_REJECT_UNKNOWN_ORDER;
+		return;
+	}
+	uint32_t order_index = e->value; /* read before the upsert below writes the table */
+	if (!new_key(v, c, a, om))
+		return;
+	om->refund.amount_cents = c->amount_cents;
+	om->refund.order_index = order_index;
+}
+
 /* Part "validate": orders u32, table slots u32, keys u32, then per key in slot order: slot
  * u32, key u64 (as two u32, low first), value u32, aux u32. Restoring slot by slot rebuilds
  * the table exactly. */
@@ -345,7 +369,9 @@ uint32_t oc_validate_step(void *arg)
 		om->ts_ms_high = (uint16_t)(ts_ms >> 32);
 		om->ts_ms_low = (uint32_t)ts_ms;
 		om->order_index = UINT32_MAX;
-		if (c->type == OC_CMD_PLACE)
+		if (c->type != OC_CMD_REFUND && (c->order_key || c->amount_cents))
+			om->reason = OC_REJECT_MALFORMED; /* fields only a refund has */
+		else if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL ||
 			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||
@@ -360,6 +386,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_query(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
 			handle_stock_change(v, c, &ahead[i], om, pushed);
+		else if (c->type == OC_CMD_REFUND)
+			handle_refund(v, c, &ahead[i], om);
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;

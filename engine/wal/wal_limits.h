@@ -20,8 +20,9 @@
 #define OC_WAL_FRAME_RECORDS_MAX (1u << 17)
 
 /* The longest one encoded record can be: a non-canonical ("raw") place of 16 lines with every
- * field at its varint maximum: tag 1 + type 1 + line count 1 + region 3 + reserved 5 +
- * ts 10 + key 10 + customer 10 + 16 x (sku 10 + quantity 5 + reserved 5). The encoder
+ * field at its varint maximum: tag 1 + type 1 + line count 1 + region 3 + flags 5 +
+ * order key 10 + amount 10 + ts 10 + key 10 + customer 10 + 16 x (sku 10 + quantity 5 +
+ * reserved 5) = 381. The encoder
  * reserves this much before it writes a record, so a record never straddles the buffer end. */
 #define OC_WAL_RECORD_BYTES_MAX 384u
 

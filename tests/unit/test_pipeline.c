@@ -37,9 +37,13 @@ enum {
 	UNKNOWN = 999, /* not in the catalog */
 };
 
-static const struct pl_sku skus[] = {{PLAIN, 0}, {LIMITED, 3},  {SCARCE, 2},   {OTHER, 0},
-                                     {EVERY, 0}, {AT_W1, 0},    {AT_W2, 0},    {SPLIT, 0},
-                                     {BULK, 0},  {BULK + 1, 0}, {BULK + 2, 0}, {BULK + 3, 0}};
+/* Unit prices in cents (test_money); the rest are free. */
+enum { PLAIN_PRICE = 1250, EVERY_PRICE = 499, AT_W1_PRICE = 2000, OTHER_PRICE = 10000 };
+
+static const struct pl_sku skus[] = {
+    {PLAIN, 0, PLAIN_PRICE}, {LIMITED, 3, 0},     {SCARCE, 2, 0},       {OTHER, 0, OTHER_PRICE},
+    {EVERY, 0, EVERY_PRICE}, {AT_W1, 0, AT_W1_PRICE}, {AT_W2, 0, 0},    {SPLIT, 0, 0},
+    {BULK, 0, 0},            {BULK + 1, 0, 0},    {BULK + 2, 0, 0},     {BULK + 3, 0, 0}};
 
 static const struct pl_stock stock[] = {
     {PLAIN, "W0", 10},  {LIMITED, "W0", 100},   {SCARCE, "W0", 1},      {OTHER, "W0", 5},
@@ -812,6 +816,157 @@ static void test_payment_steps(void **state)
 	oc_engine_free(e);
 }
 
+static void expect_money(const struct oc_response *r, unsigned payment, uint64_t amount_cents,
+			 uint64_t refunded_cents)
+{
+	if (r->payment != payment || r->amount_cents != amount_cents ||
+	    r->refunded_cents != refunded_cents)
+		fail_msg("seq %llu (type %u): payment %s amount %llu refunded %llu, want %s %llu %llu",
+			 (unsigned long long)r->seq, r->type, oc_payment_state_name(r->payment),
+			 (unsigned long long)r->amount_cents, (unsigned long long)r->refunded_cents,
+			 oc_payment_state_name(payment), (unsigned long long)amount_cents,
+			 (unsigned long long)refunded_cents);
+}
+
+/* Runs a command that must succeed and checks the money its answer carries. */
+static struct oc_response expect_paid(struct oc_engine *e, struct oc_command c, unsigned status,
+				      unsigned payment, uint64_t amount_cents,
+				      uint64_t refunded_cents)
+{
+	struct oc_response r = pl_run_expect(e, c, status, OC_REJECT_NONE);
+	expect_money(&r, payment, amount_cents, refunded_cents);
+	return r;
+}
+
+/* Takes a placed order through pick, pack, ship and deliver. */
+static void deliver(struct oc_engine *e, uint64_t key, uint64_t customer)
+{
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_DELIVERED; t++)
+		pl_run_expect(e, pl_step(t, key, customer), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+}
+
+/* Money (docs/lifecycle.md): an order's amount is price x quantity over its lines; every
+ * answer about it says where its money is. Prepaid: paid, refunded in full by a cancel. Card:
+ * pending, authorized, captured at shipment, voided by a cancel, a decline or the lease.
+ * Refunds: their own keys, a delivered order only, partial or the rest, never more than what
+ * is left; refunded once all of it is; every refusal changes nothing. */
+static void test_money(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	enum { AUTH = OC_CMD_PAYMENT_AUTHORIZED, DECLINE = OC_CMD_PAYMENT_DECLINED };
+	const uint64_t total = 2 * EVERY_PRICE + PLAIN_PRICE;
+	struct oc_command c = pl_place1(1, 10, 0, EVERY, 2);
+	pl_line_add(&c, PLAIN, 1);
+	struct oc_response placed = expect_paid(e, c, OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID,
+						total, 0);
+	/* Not delivered yet: refused, and the refusal is the refund key's answer from then on. */
+	struct oc_response r = pl_run_expect(e, pl_refund(100, 10, 1, 0), OC_STATUS_REJECTED,
+					     OC_REJECT_INVALID_STATE);
+	assert_int_equal(r.state, OC_STATE_ALLOCATED);
+	r = pl_run_expect(e, pl_refund(100, 10, 1, 0), OC_STATUS_REJECTED,
+			  OC_REJECT_INVALID_STATE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	deliver(e, 1, 10);
+	r = expect_paid(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID, total, 0);
+	assert_int_equal(r.original_seq, placed.seq);
+	/* A partial refund, its retry, one too large, the rest. */
+	r = expect_paid(e, pl_refund(101, 10, 1, 1000), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED,
+			1000, 1000);
+	assert_int_equal(r.type, OC_CMD_REFUND);
+	assert_int_equal(r.state, OC_STATE_DELIVERED);
+	assert_int_equal(r.original_seq, r.seq);
+	struct oc_response again = expect_paid(e, pl_refund(101, 10, 1, 1000), OC_STATUS_ACCEPTED,
+					       OC_PAYMENT_REFUNDED, 1000, 1000);
+	assert_true(again.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(again.original_seq, r.seq);
+	r = pl_run_expect(e, pl_refund(102, 10, 1, total - 999), OC_STATUS_REJECTED,
+			  OC_REJECT_BAD_AMOUNT);
+	expect_money(&r, OC_PAYMENT_NONE, total - 999, 1000);
+	/* Not the order's customer, no such order, a refund's key, a refund's key reused. */
+	pl_run_expect(e, pl_refund(103, 11, 1, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_refund(104, 10, 999, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_refund(105, 10, 101, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_refund(1, 10, 1, 0), OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
+	pl_run_expect(e, pl_cancel(101, 10), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	/* Fields only a refund has, on another command; a refund without its order, with lines. */
+	struct oc_command bad = pl_place1(6, 60, 0, PLAIN, 1);
+	bad.amount_cents = 5;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = pl_cancel(1, 10);
+	bad.order_key = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_refund(106, 10, 0, 0), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = pl_refund(106, 10, 1, 0);
+	bad.line_count = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	/* The rest: refunded, and nothing more. */
+	r = expect_paid(e, pl_refund(107, 10, 1, 0), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED,
+			total - 1000, total);
+	assert_int_equal(r.state, OC_STATE_REFUNDED);
+	pl_run_expect(e, pl_refund(108, 10, 1, 1), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	r = expect_paid(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, total,
+			total);
+	assert_int_equal(r.state, OC_STATE_REFUNDED);
+	r = expect_paid(e, pl_query_order(101), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, 1000,
+			1000);
+	assert_int_equal(r.type, OC_CMD_QUERY_ORDER);
+	r = pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 1, 10), OC_STATUS_REJECTED,
+			  OC_REJECT_INVALID_STATE);
+	/* Card: pending, authorized, captured at shipment, then a refund. */
+	struct oc_command card = pl_place1(2, 20, 1, AT_W1, 3);
+	card.flags = OC_PLACE_CARD;
+	expect_paid(e, card, OC_STATUS_ACCEPTED, OC_PAYMENT_PENDING, 3 * AT_W1_PRICE, 0);
+	expect_paid(e, pl_step(AUTH, 2, 20), OC_STATUS_ACCEPTED, OC_PAYMENT_AUTHORIZED,
+		    3 * AT_W1_PRICE, 0);
+	r = expect_paid(e, card, OC_STATUS_ACCEPTED, OC_PAYMENT_PENDING, 3 * AT_W1_PRICE, 0);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE); /* as placed */
+	expect_paid(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED,
+		    OC_PAYMENT_AUTHORIZED, 3 * AT_W1_PRICE, 0);
+	expect_paid(e, pl_step(OC_CMD_PACK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED,
+		    OC_PAYMENT_AUTHORIZED, 3 * AT_W1_PRICE, 0);
+	expect_paid(e, pl_step(OC_CMD_SHIPPED, 2, 20), OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED,
+		    3 * AT_W1_PRICE, 0);
+	expect_paid(e, pl_step(OC_CMD_DELIVERED, 2, 20), OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED,
+		    3 * AT_W1_PRICE, 0);
+	expect_paid(e, pl_refund(201, 20, 2, 500), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, 500,
+		    500);
+	r = expect_paid(e, pl_step(AUTH, 2, 20), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED,
+			3 * AT_W1_PRICE, 500);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE); /* a provider's late retry */
+	/* Voided: cancelled once authorized, declined; refunded: a prepaid order cancelled. */
+	card = pl_place1(3, 30, 0, OTHER, 1);
+	card.flags = OC_PLACE_CARD;
+	expect_paid(e, card, OC_STATUS_ACCEPTED, OC_PAYMENT_PENDING, OTHER_PRICE, 0);
+	expect_paid(e, pl_step(AUTH, 3, 30), OC_STATUS_ACCEPTED, OC_PAYMENT_AUTHORIZED,
+		    OTHER_PRICE, 0);
+	expect_paid(e, pl_cancel(3, 30), OC_STATUS_CANCELLED, OC_PAYMENT_VOIDED, OTHER_PRICE, 0);
+	card.key = 4;
+	card.customer = 40;
+	expect_paid(e, card, OC_STATUS_ACCEPTED, OC_PAYMENT_PENDING, OTHER_PRICE, 0);
+	expect_paid(e, pl_step(DECLINE, 4, 40), OC_STATUS_ACCEPTED, OC_PAYMENT_VOIDED, OTHER_PRICE,
+		    0);
+	expect_paid(e, pl_place1(5, 50, 0, OTHER, 2), OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID,
+		    2 * OTHER_PRICE, 0);
+	expect_paid(e, pl_cancel(5, 50), OC_STATUS_CANCELLED, OC_PAYMENT_REFUNDED,
+		    2 * OTHER_PRICE, 2 * OTHER_PRICE);
+	/* No money: a rejected order, a stock change, a stock query; a free item. */
+	r = pl_run_expect(e, pl_place1(7, 70, 0, SCARCE, 2), OC_STATUS_REJECTED,
+			  OC_REJECT_OUT_OF_STOCK);
+	expect_money(&r, OC_PAYMENT_NONE, 0, 0);
+	r = pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 8, 80, 0, PLAIN, 1),
+			  OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_money(&r, OC_PAYMENT_NONE, 0, 0);
+	expect_paid(e, pl_place1(9, 90, 2, AT_W2, 1), OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID, 0,
+		    0);
+	deliver(e, 9, 90);
+	r = expect_paid(e, pl_refund(901, 90, 9, 0), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, 0, 0);
+	assert_int_equal(r.state, OC_STATE_REFUNDED);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.refunds, 4);
+	assert_int_equal(st.rejected[OC_REJECT_BAD_AMOUNT], 1);
+	oc_engine_free(e);
+}
+
 /* Runs one command (cmd NULL: none, just a chance for the engine's own) and polls until its
  * answer, and for up to wait_ms more when cmd is NULL; every response into out (unsolicited
  * ones too), their count returned. */
@@ -880,6 +1035,7 @@ static void test_payment_lease_expires_on_time(void **state)
 		assert_int_equal(r[0].original_seq, card.seq);
 		pl_expect(&r[0], OC_STATUS_CANCELLED, OC_REJECT_LEASE_EXPIRED);
 		assert_int_equal(r[0].state, OC_STATE_CANCELLED);
+		expect_money(&r[0], OC_PAYMENT_VOIDED, 6 * AT_W1_PRICE, 0);
 		expired_at = q_ms;
 		usleep(500);
 	}
@@ -986,6 +1142,7 @@ int main(void)
 	    cmocka_unit_test(test_fulfilment_steps),
 	    cmocka_unit_test(test_payment_steps),
 	    cmocka_unit_test(test_payment_lease_expires_on_time),
+	    cmocka_unit_test(test_money),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */

@@ -1,7 +1,8 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
- * ship, deliver), restocks, write-offs and bad commands, is checked
+ * ship, deliver), refunds, restocks, write-offs and bad commands, is checked (answers, their
+ * states and money)
  * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
@@ -53,7 +54,12 @@ static uint32_t initial[SKUS];
 static uint32_t limit_of[SKUS];
 
 enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
-	    K_STEP /* a fulfilment step */ };
+	    K_STEP /* a fulfilment step */, K_REFUND };
+
+static uint32_t price_of(uint32_t sku_index)
+{
+	return 100 + 37 * sku_index;
+}
 
 /* A generated command stream and what the generator meant by each command. */
 struct stream {
@@ -71,7 +77,7 @@ static int setup(void **state)
 	uint32_t shards_seen = 0;
 	for (uint32_t i = 0; i < SKUS; i++) {
 		limit_of[i] = i < LIMITED ? LIMIT : 0;
-		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i]};
+		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i], price_of(i)};
 		initial[i] = 0;
 		for (uint32_t w = 0; w < WAREHOUSES; w++) {
 			/* Limited SKUs have stock for most customers' limits, so limits bind
@@ -205,9 +211,22 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->cmds[i] = s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = s->cmds[i].customer % CUSTOMERS + 1;
-		} else if (r < 91) {
+		} else if (r < 90) {
 			s->kind[i] = K_CANCEL;
 			s->cmds[i] = pl_cancel(NO_KEY_BASE + i, 1 + oc_rand_below(&rng, CUSTOMERS));
+		} else if (r < 91) {
+			/* A refund of a key the steps go to: the rest, a part, or too much. */
+			uint32_t key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
+			const struct oc_command *o = &s->cmds[s->first[key]];
+			uint32_t how = oc_rand_below(&rng, 3);
+			s->first[++s->keys] = i;
+			s->kind[i] = K_REFUND;
+			s->cmds[i] = pl_refund(s->keys, o->customer, o->key,
+					       how == 0   ? 0
+					       : how == 1 ? 1 + oc_rand_below(&rng, 400)
+							  : 1000000);
+			if (oc_rand_below(&rng, 10) == 0)
+				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 95) {
 			/* A few units of a hot SKU in or out, at any warehouse. */
 			s->first[++s->keys] = i;
@@ -238,8 +257,73 @@ struct tally {
 	uint64_t on_hand[SKUS];
 	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
 	uint64_t payments; /* payment steps that moved an order */
+	uint64_t refunds;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 };
+
+/* The model's money of each key: an order's amount, refunded total, and whether it is paid by
+ * card. */
+struct money {
+	uint64_t *amount, *refunded;
+	uint8_t *card;
+};
+
+/* The payment state the rules give an order in `state` (docs/lifecycle.md, "Money"). */
+static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
+{
+	if (state == OC_STATE_REJECTED)
+		return OC_PAYMENT_NONE;
+	if (m->refunded[key] || state == OC_STATE_REFUNDED ||
+	    (!m->card[key] && state == OC_STATE_CANCELLED))
+		return OC_PAYMENT_REFUNDED;
+	if (!m->card[key])
+		return OC_PAYMENT_PREPAID;
+	switch (state) {
+	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
+	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
+	case OC_STATE_SHIPPED:
+	case OC_STATE_DELIVERED: return OC_PAYMENT_CAPTURED;
+	default: return OC_PAYMENT_AUTHORIZED;
+	}
+}
+
+/* An answer about the order `key` (not a duplicate) carries its money as the model has it. */
+static void check_money(const struct money *m, uint64_t key, uint8_t state,
+			const struct oc_response *a)
+{
+	assert_int_equal(a->payment, model_payment(m, key, state));
+	assert_int_equal(a->amount_cents, m->amount[key]);
+	assert_int_equal(a->refunded_cents, m->refunded[key]);
+}
+
+/* The model of a refund: its answer from the order's state and money. */
+static void check_refund(const struct stream *s, const struct oc_response *a, uint32_t i,
+			 uint8_t *state, struct money *m, struct tally *t)
+{
+	const struct oc_command *c = &s->cmds[i];
+	uint32_t orig = s->first[c->order_key];
+	uint64_t key = c->order_key, rest = m->amount[key] - m->refunded[key];
+	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
+		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+	} else if (state[key] != OC_STATE_DELIVERED) {
+		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+		assert_int_equal(a->state, state[key]);
+	} else if (c->amount_cents > rest) {
+		assert_int_equal(a->reason, OC_REJECT_BAD_AMOUNT);
+		assert_int_equal(a->refunded_cents, m->refunded[key]);
+	} else {
+		uint64_t amount = c->amount_cents ? c->amount_cents : rest;
+		m->refunded[key] += amount;
+		if (m->refunded[key] == m->amount[key])
+			state[key] = OC_STATE_REFUNDED;
+		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+		assert_int_equal(a->state, state[key]);
+		assert_int_equal(a->payment, OC_PAYMENT_REFUNDED);
+		assert_int_equal(a->amount_cents, amount);
+		assert_int_equal(a->refunded_cents, m->refunded[key]);
+		t->refunds++;
+	}
+}
 
 /* The model of a payment step (command i on the order first placed by command orig): checks
  * its answer; -1 when it cancelled the order (a decline), else 0. */
@@ -248,13 +332,14 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 {
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
-	if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
+	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
 		return 0;
 	}
 	bool authorize = c->type == OC_CMD_PAYMENT_AUTHORIZED;
 	uint8_t now = state[c->key];
-	bool done = authorize ? now >= OC_STATE_ALLOCATED && now <= OC_STATE_DELIVERED
+	bool done = authorize ? (now >= OC_STATE_ALLOCATED && now <= OC_STATE_DELIVERED) ||
+				    now == OC_STATE_REFUNDED
 			      : now == OC_STATE_CANCELLED;
 	if (r[orig].state != OC_STATE_PAYMENT_PENDING || (now != OC_STATE_PAYMENT_PENDING && !done)) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
@@ -280,7 +365,7 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
 	uint32_t k = c->type - OC_CMD_PICK_CONFIRMED;
-	if (c->customer != s->cmds[orig].customer || s->kind[orig] == K_STOCK) {
+	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
 	} else if (state[c->key] == from[k] + 1 + (k == 0)) {
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
@@ -311,7 +396,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 {
 	static uint16_t held[CUSTOMERS + 1][SKUS];
 	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
-	assert_non_null(state);
+	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1)};
+	assert_true(state && m.amount && m.refunded && m.card);
 	memset(held, 0, sizeof(held));
 	memset(t, 0, sizeof(*t));
 	for (uint32_t k = 0; k < SKUS; k++)
@@ -326,6 +412,11 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			assert_int_equal(a->flags, 0);
 			assert_int_equal(a->original_seq, a->seq);
 			state[c->key] = a->state;
+			m.card[c->key] = (c->flags & OC_PLACE_CARD) != 0;
+			for (uint32_t l = 0; a->status == OC_STATUS_ACCEPTED && l < c->line_count; l++)
+				m.amount[c->key] += (uint64_t)c->lines[l].quantity *
+						    price_of(sku_index(c->lines[l].sku));
+			check_money(&m, c->key, a->state, a);
 			if (a->status == OC_STATUS_ACCEPTED) {
 				assert_int_equal(a->state, c->flags & OC_PLACE_CARD ? OC_STATE_PAYMENT_PENDING
 									    : OC_STATE_ALLOCATED);
@@ -350,11 +441,14 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			assert_int_equal(a->shipments, r[orig].shipments);
 			assert_int_equal(a->warehouse, r[orig].warehouse);
 			assert_int_equal(a->state, r[orig].state);
+			assert_int_equal(a->payment, r[orig].payment);
+			assert_int_equal(a->amount_cents, r[orig].amount_cents);
+			assert_int_equal(a->refunded_cents, r[orig].refunded_cents);
 			continue; /* not counted as a rejection */
 		case K_CANCEL:
 			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			else if (s->kind[orig] == K_STOCK ||
+			else if (s->kind[orig] != K_NEW ||
 				 (state[c->key] != OC_STATE_ALLOCATED &&
 				  state[c->key] != OC_STATE_PAYMENT_PENDING &&
 				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
@@ -362,6 +456,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			else {
 				assert_int_equal(a->status, OC_STATUS_CANCELLED);
 				state[c->key] = OC_STATE_CANCELLED;
+				if (!m.card[c->key])
+					m.refunded[c->key] = m.amount[c->key];
+				check_money(&m, c->key, OC_STATE_CANCELLED, a);
 				sign = -1;
 			}
 			break;
@@ -372,6 +469,11 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				t->payments += state[c->key] != before;
 			} else
 				check_fulfilment(s, r, i, orig, state, t);
+			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE))
+				check_money(&m, c->key, state[c->key], a);
+			break;
+		case K_REFUND:
+			check_refund(s, a, i, state, &m, t);
 			break;
 		case K_STOCK: {
 			uint32_t k = sku_index(c->lines[0].sku), q = c->lines[0].quantity;
@@ -415,6 +517,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 		}
 	}
 	free(state);
+	free(m.amount);
+	free(m.refunded);
+	free(m.card);
 }
 
 /* Runs a stream through an engine of topology t; answers into r; returns the state hash. */
@@ -459,11 +564,12 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 	assert_int_equal(st.write_offs, t->write_offs);
 	assert_int_equal(st.shipped, t->shipped);
 	assert_int_equal(st.delivered, t->delivered);
+	assert_int_equal(st.refunds, t->refunds);
 	/* The stream reaches every kind of step, so the model above checked them. */
-	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0);
-	print_message("      %llu payment steps, %llu orders shipped, %llu delivered\n",
+	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0 && t->refunds > 0);
+	print_message("      %llu payment steps, %llu orders shipped, %llu delivered, %llu refunds\n",
 		      (unsigned long long)t->payments, (unsigned long long)t->shipped,
-		      (unsigned long long)t->delivered);
+		      (unsigned long long)t->delivered, (unsigned long long)t->refunds);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }

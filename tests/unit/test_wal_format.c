@@ -97,6 +97,8 @@ static void adversarial(struct oc_command *c, uint64_t seq, uint64_t *rng)
 		c->line_count = (uint8_t)oc_rand_next(rng);
 		c->region = (uint16_t)oc_rand_next(rng);
 		c->flags = oc_rand_below(rng, 2) ? 0 : (uint32_t)oc_rand_next(rng);
+		c->order_key = oc_rand_below(rng, 2) ? 0 : oc_rand_next(rng);
+		c->amount_cents = oc_rand_below(rng, 2) ? 0 : oc_rand_next(rng) >> oc_rand_below(rng, 64);
 	}
 	uint32_t n = c->line_count < OC_ORDER_LINES_MAX ? c->line_count : OC_ORDER_LINES_MAX;
 	for (uint32_t i = 0; i < n; i++) {
@@ -253,9 +255,9 @@ static void test_frame_statuses(void **state)
 	f[0] ^= 1;
 	assert_int_equal(oc_wal_frame_check(f, (size_t)bytes, &fr), OC_WAL_BAD_MAGIC);
 	f[0] ^= 1;
-	f[4] = 2; /* version */
+	f[4] = OC_WAL_VERSION - 1; /* the version before: refused */
 	assert_int_equal(oc_wal_frame_check(f, (size_t)bytes, &fr), OC_WAL_BAD_HEADER);
-	f[4] = 1;
+	f[4] = OC_WAL_VERSION;
 	assert_int_equal(oc_wal_frame_check(f, (size_t)bytes, &fr), OC_WAL_OK);
 	assert_int_equal(oc_wal_frame_follows(&fr, &c0), OC_WAL_OK);
 	struct oc_wal_chain wrong = {c0.checksum ^ 1, 1};
