@@ -47,6 +47,10 @@
 
 /* Route's allocation table holds this many allocations per order of orders_max. */
 #define OC_ALLOCS_PER_ORDER 4u
+/* Transitions route keeps for the order histories (OC_CMD_QUERY_HISTORY), per order of
+ * orders_max: a ring, so the oldest are forgotten first once it is full (an order goes
+ * through about 6 in a full life; every partial refund adds one). 24 bytes each. */
+#define OC_HISTORY_PER_ORDER 4u
 
 /* Orders in flight between the sequencer and route: the admission window. It is also the
  * lag, in sequence numbers, after which a compensating release becomes visible to a shard
@@ -106,6 +110,8 @@ _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= 255, "line count travels as uint8_t")
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 64, "warehouse masks are uint64_t");
 _Static_assert(OC_LIMIT_REGIONS_MAX <= 65536, "region ids are uint16_t");
 _Static_assert(OC_DEFAULT_INFLIGHT_MAX <= OC_LIMIT_INFLIGHT_MAX, "default within limit");
+_Static_assert((unsigned long long)OC_LIMIT_ORDERS_MAX * OC_HISTORY_PER_ORDER < 0xffffffffull,
+	       "history indices fit 32 bits, UINT32_MAX free for none");
 _Static_assert((unsigned long long)OC_LIMIT_ORDERS_MAX * OC_ALLOCS_PER_ORDER <= 0xffffffffull,
 	       "route's allocation count is uint32_t");
 _Static_assert(OC_LIMIT_ORDER_LINES_MAX <= OC_LIMIT_ORDER_ALLOCS_MAX,

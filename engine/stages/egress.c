@@ -51,6 +51,8 @@ uint32_t oc_egress_step(void *arg)
 			continue; /* recovery's replay, a barrier or a tick: nobody asked */
 		if (lost && (r->flags & OC_RESPONSE_UNSOLICITED))
 			continue; /* the engine's own decision, never durable: a restart undoes it */
+		if (lost && (r->flags & OC_RESPONSE_ROW))
+			continue; /* its query is answered unavailable: no rows */
 		if (put == room)
 			break;
 		struct oc_response *a = oc_ring_spsc_write_slot(e->responses, put++);

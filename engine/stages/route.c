@@ -34,14 +34,18 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->on_hand = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
-	r->money = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_money));
+	r->history_max = orders_max * OC_HISTORY_PER_ORDER;
+	r->history = oc_mem_table_alloc((size_t)r->history_max * sizeof(struct oc_transition));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->money || !r->allocs ||
-	    !r->taken || !r->released)
+	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->history ||
+	    !r->allocs || !r->taken || !r->released)
 		return -ENOMEM;
+	int rc = oc_u64map_init(&r->customers, orders_max);
+	if (rc)
+		return rc;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
 	memcpy(r->on_hand, d->on_hand, cells * sizeof(uint32_t));
 	atomic_init(&r->done_seq, 0);
@@ -53,7 +57,8 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
-	oc_mem_table_free(r->money, (size_t)r->orders_max * sizeof(struct oc_money));
+	oc_mem_table_free(r->history, (size_t)r->history_max * sizeof(struct oc_transition));
+	oc_u64map_destroy(&r->customers);
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
 	mi_free(r->taken);
@@ -62,7 +67,7 @@ void oc_route_destroy(struct oc_route *r)
 	r->free_units = NULL;
 	r->on_hand = NULL;
 	r->orders = NULL;
-	r->money = NULL;
+	r->history = NULL;
 	r->allocs = NULL;
 	r->leases = NULL;
 }
@@ -119,16 +124,37 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 		   uint8_t reason)
 {
 	*a = (struct oc_response){.seq = om->seq, .key = om->key, .original_seq = om->seq,
+				  .customer = om->customer, .ts_ms = oc_order_msg_ts_ms(om),
 				  .type = om->type, .status = status, .reason = reason};
 }
 
+/* Appends a transition of order `index` to the history ring (the oldest is overwritten once
+ * it is full; a chain that reaches it ends there). */
+static void record_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
+			      uint8_t type)
+{
+	struct oc_order_rec *rec = &r->orders[index];
+	uint32_t at = r->history_next;
+	r->history[at] = (struct oc_transition){seq, index, rec->history_last, (uint32_t)ts_ms,
+						(uint16_t)(ts_ms >> 32), type, rec->state};
+	rec->history_last = at;
+	r->history_next = at + 1 == r->history_max ? 0 : at + 1;
+	r->history_wrapped |= r->history_next == 0;
+}
+
+/* Records that the command om moved order `index` to the state it is in now. */
+static void transition(struct oc_route *r, uint32_t index, const struct oc_order_msg *om)
+{
+	record_transition(r, index, om->seq, oc_order_msg_ts_ms(om), om->type);
+}
+
 /* The payment state of an order (enum oc_payment_state; docs/lifecycle.md, "Money"). */
-static uint8_t payment_of(const struct oc_order_rec *rec, const struct oc_money *m)
+static uint8_t payment_of(const struct oc_order_rec *rec)
 {
 	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED)
 		return OC_PAYMENT_NONE;
 	bool card = rec->placed_state == OC_STATE_PAYMENT_PENDING;
-	if (m->refunded_cents || rec->state == OC_STATE_REFUNDED ||
+	if (rec->refunded_cents || rec->state == OC_STATE_REFUNDED ||
 	    (!card && rec->state == OC_STATE_CANCELLED))
 		return OC_PAYMENT_REFUNDED;
 	if (!card)
@@ -142,21 +168,21 @@ static uint8_t payment_of(const struct oc_order_rec *rec, const struct oc_money 
 	}
 }
 
-/* Fills what an answer says about a record as it is now: an order's first sequence number,
- * warehouses, state and money; a stock change's warehouse; a refund's amount, the order's
- * refunded total after it and the order's state it answered. */
+/* Fills what an answer says about a record as it is now: its first sequence number and
+ * customer; an order's warehouses, state and money; a stock change's warehouse; a refund's
+ * amount, the order's refunded total after it and the order's state it answered. */
 static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[index];
-	const struct oc_money *m = &r->money[index];
 	a->original_seq = rec->seq;
+	a->customer = rec->customer;
 	a->shipments = rec->shipments;
 	a->warehouse = rec->warehouse;
-	a->amount_cents = m->amount_cents;
-	a->refunded_cents = m->refunded_cents;
+	a->amount_cents = rec->amount_cents;
+	a->refunded_cents = rec->refunded_cents;
 	if (rec->type == OC_CMD_PLACE) {
 		a->state = rec->state;
-		a->payment = payment_of(rec, m);
+		a->payment = payment_of(rec);
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
@@ -175,7 +201,7 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 		shipped_from |= 1ull << plan[i].warehouse;
 		amount += (uint64_t)plan[i].quantity * r->catalog->price_cents[plan[i].sku];
 	}
-	r->money[om->order_index] = (struct oc_money){amount, 0};
+	rec->amount_cents = amount;
 	rec->alloc_first = r->alloc_count;
 	rec->alloc_count = (uint16_t)n;
 	r->alloc_count += n;
@@ -190,6 +216,26 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	r->split_orders += rec->shipments > 1;
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	describe(r, om->order_index, a);
+}
+
+/* Writes the record of the new order, stock change or refund om (state and the rest are the
+ * caller's); an order joins its customer's chain. */
+static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order_msg *om)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .key = om->key,
+				     .history_last = OC_NONE, .customer_prev = OC_NONE,
+				     .type = om->type};
+	r->orders_seen = om->order_index + 1;
+	if (om->type == OC_CMD_PLACE) {
+		bool found;
+		struct oc_u64map_entry *e = oc_u64map_upsert(&r->customers, om->customer,
+							     oc_hash_u64(om->customer), &found);
+		OC_ASSERT(e != NULL); /* sized for orders_max: one customer per order at most */
+		rec->customer_prev = found ? e->value : OC_NONE;
+		e->value = om->order_index;
+	}
+	return rec;
 }
 
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
@@ -221,21 +267,20 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 			r->taken[om->shard[i]]--; /* gathered again next turn */
 		return false;
 	}
-	struct oc_order_rec *rec = &r->orders[om->order_index];
-	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .type = om->type};
-	r->orders_seen = om->order_index + 1;
+	struct oc_order_rec *rec = new_record(r, om);
 	if (!reason) {
 		accept(r, om, plan, n, rec, a);
-		return true;
+	} else {
+		for (uint32_t i = 0; i < om->line_count; i++)
+			if (lines[i].quantity)
+				release_line(r, om->seq, om->customer, lines[i].sku,
+					     lines[i].quantity);
+		rec->state = rec->placed_state = OC_STATE_REJECTED;
+		rec->reason = reason;
+		answer(a, om, OC_STATUS_REJECTED, reason);
+		a->state = OC_STATE_REJECTED;
 	}
-	for (uint32_t i = 0; i < om->line_count; i++)
-		if (lines[i].quantity)
-			release_line(r, om->seq, om->customer, lines[i].sku, lines[i].quantity);
-	rec->state = rec->placed_state = OC_STATE_REJECTED;
-	rec->reason = reason;
-	r->money[om->order_index] = (struct oc_money){0, 0};
-	answer(a, om, OC_STATUS_REJECTED, reason);
-	a->state = OC_STATE_REJECTED;
+	transition(r, om->order_index, om);
 	return true;
 }
 
@@ -308,7 +353,8 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	if (!give_back(r, om->seq, rec))
 		return false;
 	if (rec->placed_state == OC_STATE_ALLOCATED) /* prepaid: all of it goes back */
-		r->money[om->order_index].refunded_cents = r->money[om->order_index].amount_cents;
+		rec->refunded_cents = rec->amount_cents;
+	transition(r, om->order_index, om);
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	describe(r, om->order_index, a);
 	return true;
@@ -337,12 +383,12 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	} else if (done) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
-	} else if (authorize) {
-		rec->state = OC_STATE_ALLOCATED;
-		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	} else {
-		if (!give_back(r, om->seq, rec))
+		if (authorize)
+			rec->state = OC_STATE_ALLOCATED;
+		else if (!give_back(r, om->seq, rec))
 			return false;
+		transition(r, om->order_index, om);
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
 	describe(r, om->order_index, a);
@@ -382,6 +428,7 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 			r->shipped++;
 		}
 		r->delivered += to[k] == OC_STATE_DELIVERED;
+		transition(r, om->order_index, om);
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
 	describe(r, om->order_index, a);
@@ -391,13 +438,11 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om, uint8_t reason,
 			      struct oc_response *a)
 {
-	struct oc_order_rec *rec = &r->orders[om->order_index];
+	struct oc_order_rec *rec = new_record(r, om);
 	uint8_t state = reason ? OC_STATE_REJECTED : OC_STATE_ACCEPTED;
-	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .state = state,
-				     .placed_state = state, .reason = reason,
-				     .warehouse = (uint8_t)om->region, .type = om->type};
-	r->money[om->order_index] = (struct oc_money){0, 0};
-	r->orders_seen = om->order_index + 1;
+	rec->state = rec->placed_state = state;
+	rec->reason = reason;
+	rec->warehouse = (uint8_t)om->region;
 	answer(a, om, status_of(state), reason);
 	describe(r, om->order_index, a);
 }
@@ -409,9 +454,8 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 {
 	uint32_t target = om->refund.order_index;
 	struct oc_order_rec *order = &r->orders[target];
-	struct oc_money *m = &r->money[target];
 	uint64_t amount = om->refund.amount_cents;
-	uint64_t rest = m->amount_cents - m->refunded_cents;
+	uint64_t rest = order->amount_cents - order->refunded_cents;
 	uint8_t reason = OC_REJECT_NONE;
 	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
 		reason = OC_REJECT_UNKNOWN_ORDER;
@@ -421,19 +465,21 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		reason = OC_REJECT_BAD_AMOUNT;
 	if (reason == OC_REJECT_NONE) {
 		amount = amount ? amount : rest;
-		m->refunded_cents += amount;
-		if (m->refunded_cents == m->amount_cents)
+		order->refunded_cents += amount;
+		if (order->refunded_cents == order->amount_cents)
 			order->state = OC_STATE_REFUNDED;
+		transition(r, target, om);
 		r->refunds++;
 	}
 	bool known = reason != OC_REJECT_UNKNOWN_ORDER;
 	uint8_t state = reason ? OC_STATE_REJECTED : OC_STATE_ACCEPTED;
-	r->orders[om->order_index] = (struct oc_order_rec){
-		.seq = om->seq, .customer = om->customer, .alloc_first = target, .state = state,
-		.placed_state = state, .reason = reason, .type = OC_CMD_REFUND,
-		.answered_state = known ? order->state : OC_STATE_NONE};
-	r->money[om->order_index] = (struct oc_money){amount, known ? m->refunded_cents : 0};
-	r->orders_seen = om->order_index + 1;
+	struct oc_order_rec *rec = new_record(r, om);
+	rec->state = rec->placed_state = state;
+	rec->reason = reason;
+	rec->alloc_first = target;
+	rec->answered_state = known ? order->state : OC_STATE_NONE;
+	rec->amount_cents = amount;
+	rec->refunded_cents = known ? order->refunded_cents : 0;
 	answer(a, om, status_of(state), reason);
 	describe(r, om->order_index, a);
 }
@@ -494,16 +540,22 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 }
 
 /* Part "route": cells u64, the free units and the units on hand of every cell; order records
- * u32, the records and their money; allocations u32 and the allocations; the counters of struct oc_route;
- * the clock u64, then the leases [head, tail): their count u32 and the leases. */
+ * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
+ * the clock u64, then the leases [head, tail): their count u32 and the leases; the customers'
+ * map (oc_snap_put_u64map); the history: next u32, wrapped u32, and the transitions in use. */
 #define ROUTE_COUNTERS 10
+
+/* Transitions in use in the history ring: [0, history_used). */
+static uint32_t history_used(const struct oc_route *r)
+{
+	return r->history_wrapped ? r->history_max : r->history_next;
+}
 static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
 	oc_snap_reserve(b, 8 + 2 * r->free_cells * sizeof(uint32_t) + 4 +
-			       (size_t)orders * (sizeof(struct oc_order_rec) + sizeof(struct oc_money)) +
-			       4 +
+			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
@@ -513,7 +565,6 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
-	oc_snap_put(b, r->money, (size_t)orders * sizeof(struct oc_money));
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
@@ -526,6 +577,10 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
 	oc_snap_put(b, &r->leases[r->lease_head],
 		    (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease));
+	oc_snap_put_u64map(b, &r->customers);
+	oc_snap_put_u32(b, r->history_next);
+	oc_snap_put_u32(b, r->history_wrapped);
+	oc_snap_put(b, r->history, (size_t)history_used(r) * sizeof(struct oc_transition));
 	return oc_snap_part_end(b);
 }
 
@@ -539,9 +594,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (!cells || !on_hand || orders > r->orders_max)
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
-	const void *money = oc_snap_get(in, (size_t)orders * sizeof(struct oc_money));
 	uint32_t allocs = oc_snap_get_u32(in);
-	if (!recs || !money || allocs > r->allocs_max)
+	if (!recs || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
@@ -551,8 +605,16 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (leases > r->orders_max)
 		return -EINVAL;
 	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
-	if (!al || !counters || !rejected || !lease || !oc_snap_reader_done(in))
+	if (!al || !counters || !rejected || !lease || oc_snap_get_u64map(in, &r->customers))
 		return -EINVAL;
+	r->history_next = oc_snap_get_u32(in);
+	r->history_wrapped = oc_snap_get_u32(in) != 0;
+	if (r->history_next >= r->history_max)
+		return -EINVAL;
+	const void *history = oc_snap_get(in, (size_t)history_used(r) * sizeof(struct oc_transition));
+	if (!history || !oc_snap_reader_done(in))
+		return -EINVAL;
+	memcpy(r->history, history, (size_t)history_used(r) * sizeof(struct oc_transition));
 	memcpy(r->leases, lease, (size_t)leases * sizeof(struct oc_lease));
 	for (uint32_t i = 0; i < leases; i++)
 		if (r->leases[i].order_index >= orders)
@@ -565,7 +627,6 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
-	memcpy(r->money, money, (size_t)orders * sizeof(struct oc_money));
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
@@ -657,7 +718,8 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		a->original_seq = OC_STOCK_ANSWER(res->quantity, allocated);
 		return true;
 	}
-	uint32_t index = om->type == OC_CMD_QUERY_ORDER ? om->order_index : order_by_seq(r, om->key);
+	uint32_t index = om->type == OC_CMD_QUERY_ORDER_SEQ ? order_by_seq(r, om->key)
+							   : om->order_index;
 	if (index == UINT32_MAX) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 		return true;
@@ -701,9 +763,10 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 		uint32_t want = r->outs + 2; /* this response and the command's own */
 		if (oc_ring_spsc_writable(r->out, want) < want || !give_back(r, om->seq, rec))
 			return false;
+		record_transition(r, l->order_index, om->seq, r->clock_ms, OC_CMD_PLACE);
 		struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs++);
-		*a = (struct oc_response){.seq = om->seq, .key = l->key, .type = OC_CMD_PLACE,
-					  .status = OC_STATUS_CANCELLED,
+		*a = (struct oc_response){.seq = om->seq, .key = l->key, .ts_ms = r->clock_ms,
+					  .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 					  .reason = OC_REJECT_LEASE_EXPIRED,
 					  .flags = OC_RESPONSE_UNSOLICITED};
 		describe(r, l->order_index, a);
@@ -713,17 +776,134 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 	return true;
 }
 
-/* Handles one command if everything it needs is there; false to end the turn. */
-static bool route_one(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* The transitions of an order to answer with, newest first, into at[]; their count. MORE in
+ * *flags when older ones are left out (more than OC_QUERY_ROWS_MAX, or overwritten in the
+ * ring). */
+static uint32_t history_rows(const struct oc_route *r, uint32_t index, uint32_t *at,
+			     uint8_t *flags)
 {
+	uint32_t n = 0;
+	uint64_t after = UINT64_MAX;
+	for (uint32_t h = r->orders[index].history_last; h != OC_NONE; h = r->history[h].prev) {
+		const struct oc_transition *t = &r->history[h];
+		if (t->order_index != index || t->seq >= after || n == OC_QUERY_ROWS_MAX) {
+			*flags = OC_RESPONSE_MORE;
+			break;
+		}
+		at[n++] = h;
+		after = t->seq;
+	}
+	return n;
+}
+
+static void history_row(const struct oc_route *r, const struct oc_order_msg *om, uint32_t index,
+			const struct oc_transition *t, struct oc_response *row)
+{
+	const struct oc_order_rec *rec = &r->orders[index];
+	bool expiry = t->type == OC_CMD_PLACE && t->state == OC_STATE_CANCELLED;
+	*row = (struct oc_response){
+		.seq = om->seq, .key = rec->key, .original_seq = t->seq, .customer = rec->customer,
+		.ts_ms = (uint64_t)t->ts_ms_high << 32 | t->ts_ms_low, .type = t->type,
+		.status = status_of(t->state),
+		.reason = t->state == OC_STATE_REJECTED ? rec->reason
+			  : expiry                      ? OC_REJECT_LEASE_EXPIRED
+							: OC_REJECT_NONE,
+		.flags = OC_RESPONSE_ROW, .state = t->state};
+	if (t->type == OC_CMD_REFUND)
+		row->amount_cents = r->orders[order_by_seq(r, t->seq)].amount_cents;
+}
+
+/* The orders of a customer to answer with, newest first, into at[]: from its last order, or
+ * (a page) from the one before order `from`; their count, MORE in *flags when older ones are
+ * left. */
+static uint32_t customer_rows(const struct oc_route *r, uint64_t customer, uint32_t from,
+			      uint32_t *at, uint8_t *flags)
+{
+	uint32_t i = from != OC_NONE ? r->orders[from].customer_prev : OC_NONE;
+	if (from == OC_NONE) {
+		const struct oc_u64map_entry *e =
+			oc_u64map_find(&r->customers, customer, oc_hash_u64(customer));
+		i = e ? e->value : OC_NONE;
+	}
+	uint32_t n = 0;
+	for (; i != OC_NONE; i = r->orders[i].customer_prev) {
+		if (n == OC_QUERY_ROWS_MAX) {
+			*flags = OC_RESPONSE_MORE;
+			break;
+		}
+		at[n++] = i;
+	}
+	return n;
+}
+
+static void customer_row(const struct oc_route *r, const struct oc_order_msg *om, uint32_t index,
+			 struct oc_response *row)
+{
+	const struct oc_order_rec *rec = &r->orders[index];
+	answer(row, om, status_of(rec->state), rec->reason);
+	describe(r, index, row);
+	row->key = rec->key;
+	row->flags = OC_RESPONSE_ROW;
+	const struct oc_transition *t = &r->history[rec->history_last];
+	row->ts_ms = rec->history_last != OC_NONE && t->order_index == index
+			     ? (uint64_t)t->ts_ms_high << 32 | t->ts_ms_low
+			     : 0;
+}
+
+/* A query with rows (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER): writes its rows, then its
+ * answer, which the caller counts. False, having written nothing, when they do not fit the out
+ * ring now. */
+static bool query_rows(struct oc_route *r, const struct oc_order_msg *om)
+{
+	uint32_t at[OC_QUERY_ROWS_MAX];
+	uint8_t more = 0;
+	bool history = om->type == OC_CMD_QUERY_HISTORY;
+	const struct oc_order_rec *from =
+		om->order_index != OC_NONE ? &r->orders[om->order_index] : NULL;
+	bool unknown = !history && from && (from->customer != om->customer ||
+					    from->type != OC_CMD_PLACE);
+	uint32_t n = unknown   ? 0
+		     : history ? history_rows(r, om->order_index, at, &more)
+			       : customer_rows(r, om->customer, om->order_index, at, &more);
+	uint32_t want = r->outs + n + 1;
+	if (oc_ring_spsc_writable(r->out, want) < want)
+		return false;
+	for (uint32_t k = n; k-- > 0;) { /* a history oldest first */
+		uint32_t row = history ? k : n - 1 - k;
+		struct oc_response *out = oc_ring_spsc_write_slot(r->out, r->outs++);
+		if (history)
+			history_row(r, om, om->order_index, &r->history[at[row]], out);
+		else
+			customer_row(r, om, at[row], out);
+	}
+	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
+	if (unknown) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	} else if (history) {
+		answer(a, om, status_of(from->state), from->reason);
+		describe(r, om->order_index, a);
+	} else {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	a->flags = more;
+	return true;
+}
+
+/* Handles one command if everything it needs is there, writing its answer (after any rows or
+ * unsolicited responses) at r->outs; false to end the turn. */
+static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
+{
+	if ((om->type == OC_CMD_QUERY_HISTORY || om->type == OC_CMD_QUERY_CUSTOMER) &&
+	    !om->reason)
+		return query_rows(r, om);
+	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);
 	if (om->type == OC_CMD_TICK) { /* it brought the time (expire_leases); egress drops this */
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		return true;
 	}
-	if ((om->type >= OC_CMD_QUERY_ORDER && om->type <= OC_CMD_QUERY_STOCK) ||
-	    om->type == OC_CMD_QUERY_STOCK_AT)
+	if (oc_cmd_is_query(om->type))
 		return query(r, om, a); /* not counted with the orders' outcomes */
 	if (om->reason) {
 		answer(a, om, OC_STATUS_REJECTED, om->reason);
@@ -781,7 +961,7 @@ uint32_t oc_route_step(void *arg)
 		const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, done);
 		if (!expire_leases(r, om) ||
 		    oc_ring_spsc_writable(r->out, r->outs + 1) < r->outs + 1 ||
-		    !route_one(r, om, oc_ring_spsc_write_slot(r->out, r->outs)))
+		    !route_one(r, om))
 			break;
 		r->outs++;
 		last_seq = om->seq;
@@ -824,7 +1004,14 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
-	h = XXH3_64bits_withSeed(r->money, (size_t)r->orders_max * sizeof(struct oc_money), h);
+	h = oc_u64map_hash(&r->customers, h);
+	/* Transitions without their timestamps (from the wall clock, as the leases'). */
+	for (uint32_t i = 0; i < history_used(r); i++) {
+		const struct oc_transition *t = &r->history[i];
+		uint64_t v[3] = {t->seq, (uint64_t)t->order_index << 32 | t->prev,
+				 (uint64_t)t->type << 8 | t->state};
+		h = XXH3_64bits_withSeed(v, sizeof(v), h);
+	}
 	return XXH3_64bits_withSeed(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec),
 				    h);
 }

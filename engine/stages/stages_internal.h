@@ -40,6 +40,14 @@
  * leases expire when no client command comes. Logged and replayed like any command (a
  * client's tick is made malformed). Its answer is dropped by egress. */
 #define OC_CMD_TICK 0x81u
+/* Commands that change nothing (queries): answered by route, not counted with outcomes. */
+static inline bool oc_cmd_is_query(uint8_t type)
+{
+	return (type >= OC_CMD_QUERY_ORDER && type <= OC_CMD_QUERY_STOCK) ||
+	       type == OC_CMD_QUERY_STOCK_AT || type == OC_CMD_QUERY_HISTORY ||
+	       type == OC_CMD_QUERY_CUSTOMER;
+}
+
 /* A line message with this sku is the barrier reaching a shard. */
 #define OC_LINE_BARRIER UINT32_MAX
 
@@ -184,7 +192,7 @@ _Static_assert(sizeof(struct oc_line_msg) == 32, "line message is half a cache l
 _Static_assert(sizeof(struct oc_order_msg) == 64, "order message is one cache line");
 _Static_assert(sizeof(struct oc_result_msg) == 32, "result message is half a cache line");
 _Static_assert(sizeof(struct oc_release_msg) == 32, "release message is half a cache line");
-_Static_assert(sizeof(struct oc_response) == 48, "response is three quarters of a cache line");
+_Static_assert(sizeof(struct oc_response) == 64, "response is a cache line");
 
 /* Where a SKU lives: its shard and its index among that shard's SKUs, packed in 32 bits. */
 #define OC_PLACE_SHARD(p) ((p) & 63u)
@@ -318,10 +326,34 @@ struct oc_alloc {
 	uint8_t unused;
 };
 
+/* A transition of an order (OC_CMD_QUERY_HISTORY): route's history ring holds them, each order's
+ * chained newest first. */
+struct oc_transition {
+	uint64_t seq;         /* the command that made it */
+	uint32_t order_index;
+	uint32_t prev;        /* the order's transition before, UINT32_MAX: none */
+	uint32_t ts_ms_low;   /* the command's timestamp, milliseconds (48 bits) */
+	uint16_t ts_ms_high;
+	uint8_t type;         /* the command's type; place with state cancelled: a lease expiry */
+	uint8_t state;        /* the order's state after it */
+};
+
+_Static_assert(sizeof(struct oc_transition) == 24, "a transition is 24 bytes");
+
+#define OC_NONE UINT32_MAX /* no index: the end of a chain */
+
+/* A record: an order, a stock change or a refund, at the order index validate gave it. */
 struct oc_order_rec {
 	uint64_t seq;
 	uint64_t customer;
-	uint32_t alloc_first; /* index into route's allocs */
+	uint64_t key;            /* the client's key */
+	uint64_t amount_cents;   /* an order: price x quantity over its lines at placing; a
+	                          * refund: its amount (docs/lifecycle.md, "Money") */
+	uint64_t refunded_cents; /* an order: refunded so far; a refund: the order's total after */
+	uint32_t alloc_first;    /* an order: index into route's allocs; a refund: the order's
+	                          * index */
+	uint32_t history_last;   /* an order: its last transition in route's history, or OC_NONE */
+	uint32_t customer_prev;  /* an order: the customer's order placed before, or OC_NONE */
 	uint16_t alloc_count;
 	uint8_t state;         /* enum oc_order_state now (docs/lifecycle.md) */
 	uint8_t placed_state;  /* the decision when placed: allocated, payment_pending (paid by
@@ -334,15 +366,7 @@ struct oc_order_rec {
 	uint8_t unused[3];
 };
 
-/* The money of a record (docs/lifecycle.md, "Money"), beside the records: an order's amount
- * (price x quantity over its lines at placing) and what was refunded of it; a refund's
- * amount and the order's refunded total after it. */
-struct oc_money {
-	uint64_t amount_cents;
-	uint64_t refunded_cents;
-};
-
-_Static_assert(sizeof(struct oc_order_rec) == 32, "order record is half a cache line");
+_Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
 struct oc_route {
 	const struct oc_catalog *catalog;
@@ -358,7 +382,13 @@ struct oc_route {
 	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free and allocated */
 	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index]; in sequence order */
-	struct oc_money *money;       /* [order index] */
+	struct oc_u64map customers;   /* customer -> index of their last order (customer_prev
+	                               * chains the rest) */
+	struct oc_transition *history; /* a ring of history_max; [0, history_next) and, once it
+	                                * wrapped, the rest are in use */
+	uint32_t history_max;
+	uint32_t history_next;
+	bool history_wrapped;
 	uint32_t orders_max;
 	uint32_t orders_seen;         /* records written: order indices below it */
 	struct oc_alloc *allocs;

@@ -213,45 +213,22 @@ static void handle_refund(struct oc_validate *v, const struct oc_command *c,
 	om->refund.order_index = order_index;
 }
 
-/* Part "validate": orders u32, table slots u32, keys u32, then per key in slot order: slot
- * u32, key u64 (as two u32, low first), value u32, aux u32. Restoring slot by slot rebuilds
- * the table exactly. */
+/* Part "validate": orders u32, then the key table (oc_snap_put_u64map). */
 static int build_part(struct oc_validate *v, uint64_t seq)
 {
 	struct oc_snap_buf *b = &v->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_VALIDATE, 0, seq);
-	oc_snap_reserve(b, 12 + 20 * (size_t)v->keys.count);
 	oc_snap_put_u32(b, v->orders);
-	oc_snap_put_u32(b, v->keys.mask + 1);
-	oc_snap_put_u32(b, v->keys.count);
-	for (uint32_t i = 0; i <= v->keys.mask; i++) {
-		const struct oc_u64map_entry *e = &v->keys.entries[i];
-		if (!e->key)
-			continue;
-		uint32_t rec[5] = {i, (uint32_t)e->key, (uint32_t)(e->key >> 32), e->value, e->aux};
-		oc_snap_put(b, rec, sizeof(rec));
-	}
+	oc_snap_put_u64map(b, &v->keys);
 	return oc_snap_part_end(b);
 }
 
 int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_t seq)
 {
-	uint32_t orders = oc_snap_get_u32(r), slots = oc_snap_get_u32(r);
-	uint32_t count = oc_snap_get_u32(r);
-	if (r->short_read || slots != v->keys.mask + 1 || count > v->keys.count_max ||
-	    orders > v->orders_max)
+	uint32_t orders = oc_snap_get_u32(r);
+	if (r->short_read || orders > v->orders_max || oc_snap_get_u64map(r, &v->keys) ||
+	    !oc_snap_reader_done(r))
 		return -EINVAL;
-	for (uint32_t k = 0; k < count; k++) {
-		uint32_t i = oc_snap_get_u32(r);
-		uint64_t key = oc_snap_get_u64(r);
-		uint32_t value = oc_snap_get_u32(r), aux = oc_snap_get_u32(r);
-		if (r->short_read || i >= slots || !key || v->keys.entries[i].key)
-			return -EINVAL;
-		v->keys.entries[i] = (struct oc_u64map_entry){key, value, aux};
-	}
-	if (!oc_snap_reader_done(r))
-		return -EINVAL;
-	v->keys.count = count;
 	v->orders = orders;
 	atomic_store_explicit(&v->validated_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -280,19 +257,42 @@ static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 			(struct oc_line_msg){.seq = c->seq, .sku = OC_LINE_BARRIER};
 }
 
-/* Queries: an order by key is found here; by sequence number, by route (which holds the
- * records in sequence order); a SKU's stock is read by its shard, with a line that reserves
- * nothing; its stock in one warehouse by route (which holds the warehouses' counts). */
+/* A customer's orders: route holds the chains; a page starts before the order order_key. */
+static void handle_query_customer(struct oc_validate *v, const struct oc_command *c,
+				  struct oc_order_msg *om)
+{
+	if (c->flags || c->key || !c->customer || c->line_count || c->region) {
+		om->reason = OC_REJECT_MALFORMED;
+		return;
+	}
+	if (!c->order_key)
+		return;
+	const struct oc_u64map_entry *e =
+		oc_u64map_find(&v->keys, c->order_key, oc_hash_u64(c->order_key));
+	if (!e)
+		om->reason = OC_REJECT_UNKNOWN_ORDER;
+	else
+		om->order_index = e->value;
+}
+
+/* Queries: an order (or its history) by key is found here; by sequence number, by route
+ * (which holds the records in sequence order); a SKU's stock is read by its shard, with a
+ * line that reserves nothing; its stock in one warehouse by route (which holds the
+ * warehouses' counts). */
 static void handle_query(struct oc_validate *v, const struct oc_command *c,
 			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
+	if (c->type == OC_CMD_QUERY_CUSTOMER) {
+		handle_query_customer(v, c, om);
+		return;
+	}
 	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT;
 	if (c->flags != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
 	    (stock && (c->line_count != 1 || c->lines[0].quantity != 0 || c->lines[0].reserved))) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
-	if (c->type == OC_CMD_QUERY_ORDER) {
+	if (c->type == OC_CMD_QUERY_ORDER || c->type == OC_CMD_QUERY_HISTORY) {
 		const struct oc_u64map_entry *e = oc_u64map_find(&v->keys, c->key, a->key_hash);
 		if (!e)
 			om->reason = OC_REJECT_UNKNOWN_ORDER;
@@ -369,8 +369,9 @@ uint32_t oc_validate_step(void *arg)
 		om->ts_ms_high = (uint16_t)(ts_ms >> 32);
 		om->ts_ms_low = (uint32_t)ts_ms;
 		om->order_index = UINT32_MAX;
-		if (c->type != OC_CMD_REFUND && (c->order_key || c->amount_cents))
-			om->reason = OC_REJECT_MALFORMED; /* fields only a refund has */
+		if ((c->type != OC_CMD_REFUND && c->amount_cents) ||
+		    (c->type != OC_CMD_REFUND && c->type != OC_CMD_QUERY_CUSTOMER && c->order_key))
+			om->reason = OC_REJECT_MALFORMED; /* fields only these have */
 		else if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL ||
@@ -381,8 +382,7 @@ uint32_t oc_validate_step(void *arg)
 			handle_barrier(v, c, om, pushed);
 		else if (c->type == OC_CMD_TICK)
 			; /* only its timestamp matters, to route */
-		else if ((c->type >= OC_CMD_QUERY_ORDER && c->type <= OC_CMD_QUERY_STOCK) ||
-			 c->type == OC_CMD_QUERY_STOCK_AT)
+		else if (oc_cmd_is_query(c->type))
 			handle_query(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
 			handle_stock_change(v, c, &ahead[i], om, pushed);

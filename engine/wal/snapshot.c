@@ -174,6 +174,37 @@ uint64_t oc_snap_get_u64(struct oc_snap_reader *r)
 	return v;
 }
 
+void oc_snap_put_u64map(struct oc_snap_buf *b, const struct oc_u64map *m)
+{
+	oc_snap_reserve(b, 8 + 20 * (size_t)m->count);
+	oc_snap_put_u32(b, m->mask + 1);
+	oc_snap_put_u32(b, m->count);
+	for (uint32_t i = 0; i <= m->mask; i++) {
+		const struct oc_u64map_entry *e = &m->entries[i];
+		if (!e->key)
+			continue;
+		uint32_t rec[5] = {i, (uint32_t)e->key, (uint32_t)(e->key >> 32), e->value, e->aux};
+		oc_snap_put(b, rec, sizeof(rec));
+	}
+}
+
+int oc_snap_get_u64map(struct oc_snap_reader *r, struct oc_u64map *m)
+{
+	uint32_t slots = oc_snap_get_u32(r), count = oc_snap_get_u32(r);
+	if (r->short_read || slots != m->mask + 1 || count > m->count_max || m->count)
+		return -EINVAL;
+	for (uint32_t k = 0; k < count; k++) {
+		uint32_t i = oc_snap_get_u32(r);
+		uint64_t key = oc_snap_get_u64(r);
+		uint32_t value = oc_snap_get_u32(r), aux = oc_snap_get_u32(r);
+		if (r->short_read || i >= slots || !key || m->entries[i].key)
+			return -EINVAL;
+		m->entries[i] = (struct oc_u64map_entry){key, value, aux};
+	}
+	m->count = count;
+	return 0;
+}
+
 void oc_snap_reader_close(struct oc_snap_reader *r)
 {
 	oc_mem_unmap_file(&r->file);

@@ -32,6 +32,7 @@
 
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/table.h"
 
 /* Bytes of a part's header and trailer. */
 #define OC_SNAP_HEADER_BYTES 24u
@@ -107,6 +108,13 @@ static inline bool oc_snap_reader_done(const struct oc_snap_reader *r)
 	return !r->short_read && r->pos == r->end;
 }
 void oc_snap_reader_close(struct oc_snap_reader *r);
+
+/* A hash map in a part: slots u32, keys u32, then per key in slot order: slot u32, key u64 (as
+ * two u32, low first), value u32, aux u32. Restoring slot by slot rebuilds the table exactly;
+ * the restore refuses (-EINVAL) a map of another size or a damaged one, into m (empty, sized
+ * as when it was written). */
+void oc_snap_put_u64map(struct oc_snap_buf *b, const struct oc_u64map *m);
+int oc_snap_get_u64map(struct oc_snap_reader *r, struct oc_u64map *m);
 
 /* Path of snapshot `seq` under root (data_dir/snapshots), of its temporary directory, and
  * of a part in either. */

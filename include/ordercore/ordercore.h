@@ -5,9 +5,11 @@
  * allocates in oc_engine_create; nothing on the submit/poll path allocates, locks or makes a
  * system call (but the futex wake of a parked worker).
  *
- * Responses: exactly one per command taken, in sequence order; besides them, the engine's own
- * decisions come as unsolicited responses (OC_RESPONSE_UNSOLICITED: a payment lease ran out),
- * each just before the answer of the command that carried the time past the deadline.
+ * Responses: exactly one answer per command taken, in sequence order; besides them, the
+ * engine's own decisions come as unsolicited responses (OC_RESPONSE_UNSOLICITED: a payment
+ * lease ran out), each just before the answer of the command that carried the time past the
+ * deadline, and the queries with rows answer with rows (OC_RESPONSE_ROW) just before their
+ * answer.
  *
  * Threading contract:
  *  - oc_engine_create, oc_engine_start, oc_engine_stop, oc_engine_free and the read-only
@@ -79,7 +81,19 @@ enum oc_command_type {
 	 * bad_amount). From delivered only, else invalid_state; the order moves to refunded once
 	 * all its amount is refunded. line_count 0. */
 	OC_CMD_REFUND = 15,
+	/* Queries with rows (OC_RESPONSE_ROW): up to OC_QUERY_ROWS_MAX rows, just before the
+	 * query's own answer, with the same seq. */
+	OC_CMD_QUERY_HISTORY = 16,  /* the order placed with `key`: a row per transition, oldest
+	                             * first (type, seq and time of the command that made it, the
+	                             * state after it), then the answer of OC_CMD_QUERY_ORDER */
+	OC_CMD_QUERY_CUSTOMER = 17, /* the orders of `customer` (key 0), newest first, a row each
+	                             * as an order query answers it; order_key != 0: those placed
+	                             * before that order (the next page). The answer: accepted,
+	                             * OC_RESPONSE_MORE when older orders are left */
 };
+
+/* Rows one query answers with at most. */
+#define OC_QUERY_ROWS_MAX 32u
 
 /* Flags of a place (struct oc_command.flags). */
 #define OC_PLACE_CARD 0x1u /* paid by card: once reserved and allocated the order waits in
@@ -195,6 +209,17 @@ struct oc_command {
  * (a client's, or a tick the sequencer inserted), and the response comes just before that
  * command's own. */
 #define OC_RESPONSE_UNSOLICITED 0x2u
+/* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER), with the query's seq,
+ * just before the query's own answer. A history row is a transition of the order: type,
+ * original_seq and ts_ms of the command that made it (a lease expiry: type place, reason
+ * lease_expired; a rejected place: its reason), status and state after it, amount_cents a
+ * refund's amount (else 0), payment and refunded_cents 0. A customer's row is one of its
+ * orders as OC_CMD_QUERY_ORDER answers it now (key: the order's; type: the query's; ts_ms:
+ * when it reached its state, 0 when that transition was forgotten). */
+#define OC_RESPONSE_ROW 0x4u
+/* The answer of a query with rows: there were more than OC_QUERY_ROWS_MAX (a history: the
+ * oldest are left out; a customer's orders: ask for the next page). */
+#define OC_RESPONSE_MORE 0x8u
 
 /* The engine's answer to one command; exactly one per accepted command.
  * An order query (found) answers with the order's status now (accepted, rejected,
@@ -217,6 +242,10 @@ struct oc_response {
 	uint64_t seq;          /* the command's sequence number */
 	uint64_t key;          /* the command's key */
 	uint64_t original_seq; /* the order's first sequence number (differs for duplicates) */
+	uint64_t customer;     /* the order's customer (a stock change's operator); before a
+	                        * record is found: the command's */
+	uint64_t ts_ms;        /* when the command answered was sequenced (a history row: the
+	                        * transition's command), milliseconds since the epoch */
 	uint8_t type;          /* enum oc_command_type of the command answered */
 	uint8_t status;        /* enum oc_status */
 	uint8_t reason;        /* enum oc_reject_reason, OC_REJECT_NONE unless rejected */

@@ -983,7 +983,7 @@ static uint32_t run_collect(struct oc_engine *e, struct oc_command *cmd, uint32_
 		int k = oc_engine_poll_burst(e, out + got, cap - got);
 		got += (uint32_t)k;
 		if (cmd && got && out[got - 1].seq == cmd->seq &&
-		    !(out[got - 1].flags & OC_RESPONSE_UNSOLICITED))
+		    !(out[got - 1].flags & (OC_RESPONSE_UNSOLICITED | OC_RESPONSE_ROW)))
 			return got;
 		if (!k)
 			usleep(1000);
@@ -991,6 +991,146 @@ static uint32_t run_collect(struct oc_engine *e, struct oc_command *cmd, uint32_
 	if (cmd)
 		fail_msg("no answer to seq %llu", (unsigned long long)cmd->seq);
 	return got;
+}
+
+/* Runs a query with rows; checks that every response but the last is a row of it and the last
+ * its answer with this status and reason; returns the row count (rows in out[0..count)). */
+static uint32_t run_rows(struct oc_engine *e, struct oc_command q, unsigned status,
+			 unsigned reason, struct oc_response *out, uint32_t cap)
+{
+	uint32_t n = run_collect(e, &q, 0, out, cap);
+	assert_true(n >= 1);
+	for (uint32_t i = 0; i + 1 < n; i++) {
+		assert_int_equal(out[i].flags & ~OC_RESPONSE_MORE, OC_RESPONSE_ROW);
+		assert_int_equal(out[i].seq, q.seq);
+	}
+	pl_expect(&out[n - 1], status, reason);
+	assert_int_equal(out[n - 1].type, q.type);
+	assert_false(out[n - 1].flags & OC_RESPONSE_ROW);
+	return n - 1;
+}
+
+static struct oc_command query_history(uint64_t key)
+{
+	struct oc_command c = pl_query_order(key);
+	c.type = OC_CMD_QUERY_HISTORY;
+	return c;
+}
+
+static struct oc_command query_customer(uint64_t customer, uint64_t before_key)
+{
+	struct oc_command c = pl_query_order(0);
+	c.type = OC_CMD_QUERY_CUSTOMER;
+	c.customer = customer;
+	c.order_key = before_key;
+	return c;
+}
+
+/* An order's history: a row per transition, oldest first, with the command, its time and the
+ * state after it; the newest 32 when there are more. A customer's orders: newest first, by
+ * pages of 32. */
+static void test_history_and_customer_queries(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	enum { ROWS = OC_QUERY_ROWS_MAX };
+	struct oc_response rows[ROWS + 8];
+	struct oc_command steps[8];
+	uint32_t nsteps = 0;
+	steps[nsteps++] = pl_place1(4, 10, 0, EVERY, 1);
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_DELIVERED; t++)
+		steps[nsteps++] = pl_step(t, 4, 10);
+	steps[nsteps++] = pl_refund(41, 10, 4, 99);
+	for (uint32_t i = 0; i < nsteps; i++)
+		assert_int_equal(run_collect(e, &steps[i], 0, rows, 8), 1);
+	/* Refused and repeated steps are no transitions. */
+	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 4, 10), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 4, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	uint32_t n = run_rows(e, query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+			      ROWS + 8);
+	assert_int_equal(n, nsteps);
+	static const uint8_t states[] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
+					 OC_STATE_SHIPPED,   OC_STATE_DELIVERED, OC_STATE_DELIVERED};
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(rows[i].original_seq, steps[i].seq);
+		assert_int_equal(rows[i].type, steps[i].type);
+		assert_int_equal(rows[i].ts_ms, steps[i].ts_ns / 1000000u);
+		assert_int_equal(rows[i].state, states[i]);
+		assert_int_equal(rows[i].key, 4);
+		assert_int_equal(rows[i].customer, 10);
+		assert_int_equal(rows[i].amount_cents, i == n - 1 ? 99 : 0);
+	}
+	assert_int_equal(rows[n].state, OC_STATE_DELIVERED); /* the answer: the order now */
+	assert_int_equal(rows[n].original_seq, steps[0].seq);
+	assert_int_equal(rows[n].refunded_cents, 99);
+	/* A rejected place: one row with its reason; a card order cancelled; unknown keys. */
+	pl_run_expect(e, pl_place1(3, 10, 0, SCARCE, 2), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK);
+	n = run_rows(e, query_history(3), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK, rows, 8);
+	assert_int_equal(n, 1);
+	pl_expect(&rows[0], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	struct oc_command card = pl_place1(2, 10, 0, OTHER, 1);
+	card.flags = OC_PLACE_CARD;
+	pl_run_expect(e, card, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 2, 10), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(2, 10), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	n = run_rows(e, query_history(2), OC_STATUS_CANCELLED, OC_REJECT_NONE, rows, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].state, OC_STATE_PAYMENT_PENDING);
+	assert_int_equal(rows[1].type, OC_CMD_PAYMENT_AUTHORIZED);
+	assert_int_equal(rows[1].state, OC_STATE_ALLOCATED);
+	assert_int_equal(rows[2].type, OC_CMD_CANCEL);
+	pl_expect(&rows[2], OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	assert_int_equal(run_rows(e, query_history(77), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER,
+				  rows, 8), 0);
+	assert_int_equal(run_rows(e, query_history(41), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+				  8), 0); /* a refund has no transitions of its own */
+	/* Customer 10's orders, newest first (the refund is not an order); nobody's. */
+	pl_run_expect(e, pl_place1(1, 20, 0, OTHER, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	n = run_rows(e, query_customer(10, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].key, 2);
+	assert_int_equal(rows[0].state, OC_STATE_CANCELLED);
+	assert_int_equal(rows[1].key, 3);
+	assert_int_equal(rows[1].state, OC_STATE_REJECTED);
+	assert_int_equal(rows[2].key, 4);
+	assert_int_equal(rows[2].state, OC_STATE_DELIVERED);
+	assert_int_equal(rows[2].amount_cents, EVERY_PRICE);
+	assert_int_equal(rows[2].ts_ms, steps[nsteps - 1].ts_ns / 1000000u); /* last change */
+	assert_int_equal(rows[3].flags, 0);
+	assert_int_equal(run_rows(e, query_customer(99, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+				  rows, 8), 0);
+	/* Pages: 40 orders of customer 30, then 32 + MORE, then 8. */
+	for (uint64_t k = 100; k < 140; k++)
+		pl_run_expect(e, pl_place1(k, 30, 0, BULK, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	n = run_rows(e, query_customer(30, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
+	assert_int_equal(n, ROWS);
+	assert_int_equal(rows[n].flags, OC_RESPONSE_MORE);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(rows[i].key, 139 - i);
+	n = run_rows(e, query_customer(30, 139 - ROWS + 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+		     ROWS + 8);
+	assert_int_equal(n, 40 - ROWS);
+	assert_int_equal(rows[n].flags, 0);
+	assert_int_equal(rows[0].key, 139 - ROWS);
+	assert_int_equal(rows[n - 1].key, 100);
+	/* A page from another customer's order, an unknown one; malformed. */
+	run_rows(e, query_customer(30, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
+	run_rows(e, query_customer(30, 999), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
+	struct oc_command bad = query_customer(30, 0);
+	bad.key = 5;
+	run_rows(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED, rows, 8);
+	/* More transitions than rows: the newest 32, and MORE. */
+	for (uint64_t k = 0; k < 30; k++)
+		pl_run_expect(e, pl_refund(1000 + k, 10, 4, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	n = run_rows(e, query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
+	assert_int_equal(n, ROWS);
+	assert_int_equal(rows[n].flags, OC_RESPONSE_MORE);
+	assert_int_equal(rows[0].type, OC_CMD_DELIVERED); /* place, pick, pack, ship left out */
+	assert_int_equal(rows[n - 1].type, OC_CMD_REFUND);
+	assert_int_equal(rows[n - 1].amount_cents, 1);
+	oc_engine_free(e);
 }
 
 /* The payment lease: a card order still in payment_pending is cancelled by the first command
@@ -1143,6 +1283,7 @@ int main(void)
 	    cmocka_unit_test(test_payment_steps),
 	    cmocka_unit_test(test_payment_lease_expires_on_time),
 	    cmocka_unit_test(test_money),
+	    cmocka_unit_test(test_history_and_customer_queries),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
