@@ -1,7 +1,7 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
  * (client.h) for one command: place, cancel, order (by sequence number or key), stock (in
- * all or one warehouse), restock, write-off, the payment and fulfilment steps, stats; or it
- * follows the event stream (events). It prints the answer readably or as one JSON object
+ * all or one warehouse), restock, write-off, the payment and fulfilment steps, refund, stats;
+ * or it follows the event stream (events). It prints the answer readably or as one JSON object
  * (--json), and says with its exit status whether it worked: 0 done (a rejected order is an
  * answer too), 1 the order or SKU does not exist, 2 a usage or connection error. */
 #include <errno.h>
@@ -28,6 +28,11 @@ static const char usage[] =
 	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
+	"  refund --key K --customer C ORDER_KEY [AMOUNT_CENTS]\n"
+	"                          pay back AMOUNT_CENTS (default: all not refunded yet) of the\n"
+	"                          delivered order placed with key ORDER_KEY by customer C; K is\n"
+	"                          the refund's own key (a retry with it is answered from the\n"
+	"                          first)\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  stock SKU [--warehouse W]\n"
@@ -42,9 +47,14 @@ static const char usage[] =
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
-	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment;\n"
-	"                          default all),\n"
-	"                          until N were printed (default: until the daemon stops)\n"
+	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
+	"                          refunds; default all), until N were printed (default: until\n"
+	"                          the daemon stops)\n"
+	"\n"
+	"An order's answer carries its payment state, its amount and the amount refunded so\n"
+	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; --json:\n"
+	"\"payment\", \"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
+	"amount and the order's refunded total after it.\n"
 	"\n"
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
@@ -80,12 +90,14 @@ struct sub_flags {
 	bool has_key, has_warehouse, card;
 };
 
+#define KINDS_ERROR "--kinds: one or more of orders, cancels, stock, fulfilment, refunds"
+
 /* A --kinds list: names separated by commas. */
 static uint32_t event_kinds(char *list)
 {
 	static const struct { const char *name; uint32_t kind; } names[] = {
 		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
-		{"fulfilment", OC_EVENT_FULFILMENT}};
+		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
@@ -93,11 +105,11 @@ static uint32_t event_kinds(char *list)
 			if (strcmp(w, names[i].name) == 0)
 				k = names[i].kind;
 		if (!k)
-			usage_error("--kinds: one or more of orders, cancels, stock, fulfilment");
+			usage_error(KINDS_ERROR);
 		kinds |= k;
 	}
 	if (!kinds)
-		usage_error("--kinds: one or more of orders, cancels, stock, fulfilment");
+		usage_error(KINDS_ERROR);
 	return kinds;
 }
 
@@ -145,6 +157,12 @@ static uint8_t step_type(const char *name)
 	return 0;
 }
 
+/* Prints cents as currency units with two decimals: integer arithmetic, no rounding. */
+static void print_money(uint64_t cents)
+{
+	printf("%" PRIu64 ".%02u", cents / 100, (unsigned)(cents % 100));
+}
+
 /* Prints an answer (json: one object; inner: the fields only, closing an object begun by the
  * caller). */
 static void print_answer(const struct oc_response *r, bool json, bool inner)
@@ -177,10 +195,13 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (json) {
 		printf("%s\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
 		       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
-		       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\"}\n",
+		       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\""
+		       ", \"payment\": \"%s\", \"amount_cents\": %" PRIu64
+		       ", \"refunded_cents\": %" PRIu64 "}\n",
 		       inner ? "" : "{", r->seq, r->key, r->original_seq, status, reason,
 		       r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false", r->shipments,
-		       r->warehouse, oc_order_state_name(r->state));
+		       r->warehouse, oc_order_state_name(r->state),
+		       oc_payment_state_name(r->payment), r->amount_cents, r->refunded_cents);
 		return;
 	}
 	printf("%s", status);
@@ -192,13 +213,21 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 										 : "write-off",
 		       r->original_seq, r->warehouse);
 	else if (r->type != OC_CMD_QUERY_STOCK && r->reason != OC_REJECT_UNKNOWN_ORDER)
-		printf(": order %" PRIu64, r->original_seq);
-	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL && !stock_change)
+		printf(": %s %" PRIu64, r->type == OC_CMD_REFUND ? "refund" : "order",
+		       r->original_seq);
+	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL &&
+	    r->type != OC_CMD_REFUND && !stock_change)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s", oc_order_state_name(r->state));
+	if (r->payment != OC_PAYMENT_NONE) { /* an order's money (a refund: this refund's) */
+		printf(", payment %s, amount ", oc_payment_state_name(r->payment));
+		print_money(r->amount_cents);
+		printf(", refunded ");
+		print_money(r->refunded_cents);
+	}
 	if (r->flags & OC_RESPONSE_DUPLICATE)
 		printf(r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED
 			       ? " (done before)"
@@ -318,6 +347,14 @@ int main(int argc, char **argv)
 		if (!has_key || !customer || rest != sub_argc)
 			usage_error("cancel needs --key and --customer");
 		command = (struct oc_command){.type = OC_CMD_CANCEL, .key = key, .customer = customer};
+	} else if (strcmp(cmd, "refund") == 0) {
+		int args = sub_argc - rest;
+		if (!has_key || !customer || args < 1 || args > 2)
+			usage_error("refund needs --key, --customer, ORDER_KEY [AMOUNT_CENTS]");
+		command = (struct oc_command){
+			.type = OC_CMD_REFUND, .key = key, .customer = customer,
+			.order_key = number("ORDER_KEY", sub_argv[rest]),
+			.amount_cents = args == 2 ? number("AMOUNT_CENTS", sub_argv[rest + 1]) : 0};
 	} else if (step_type(cmd)) {
 		if (!has_key || !customer || rest != sub_argc)
 			usage_error("a fulfilment or payment step needs --key and --customer");

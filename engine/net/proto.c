@@ -92,6 +92,8 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 	case OC_MSG_RESTOCK:
 	case OC_MSG_WRITE_OFF:
 		return body_bytes == OC_PROTO_STOCK_CHANGE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_REFUND:
+		return body_bytes == OC_PROTO_REFUND_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBE:
 		return body_bytes == OC_PROTO_SUBSCRIBE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_STOCK_AT:
@@ -207,6 +209,12 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->region = get16(b + 28);
 		return 0;
 	}
+	if (f[5] == OC_MSG_REFUND) { /* no reserved field: every byte of the body is a value */
+		out->type = OC_CMD_REFUND;
+		out->order_key = get64(b + 16);
+		out->amount_cents = get64(b + 24);
+		return 0;
+	}
 	if (f[5] != OC_MSG_PLACE)
 		return -OC_PERR_TYPE;
 	if (b[19])
@@ -224,16 +232,17 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	return 0;
 }
 
-/* The 32 bytes of an answer, at the start of an answer's and an event's body. */
-static int get_response(const uint8_t *b, struct oc_response *out)
+/* The 48 bytes of an answer, at the start of an answer's and an event's body. Since version 2
+ * byte 31 is the payment state: an answer has no reserved byte left, so it always decodes (its
+ * values are the engine's, for the reader to judge). */
+static void get_response(const uint8_t *b, struct oc_response *out)
 {
-	if (b[31])
-		return -OC_PERR_FIELD;
 	*out = (struct oc_response){.seq = get64(b), .key = get64(b + 8),
 				    .original_seq = get64(b + 16), .type = b[24],
 				    .status = b[25], .reason = b[26], .flags = b[27],
-				    .shipments = b[28], .warehouse = b[29], .state = b[30]};
-	return 0;
+				    .shipments = b[28], .warehouse = b[29], .state = b[30],
+				    .payment = b[31], .amount_cents = get64(b + 32),
+				    .refunded_cents = get64(b + 40)};
 }
 
 static void put_response(uint8_t *b, const struct oc_response *r)
@@ -248,11 +257,23 @@ static void put_response(uint8_t *b, const struct oc_response *r)
 	b[28] = r->shipments;
 	b[29] = r->warehouse;
 	b[30] = r->state;
+	b[31] = r->payment;
+	put64(b + 32, r->amount_cents);
+	put64(b + 40, r->refunded_cents);
 }
+
+/* The answer's last field (refunded_cents, a u64 at 40) ends its body; an event's body is an
+ * answer's and the customer after it. */
+_Static_assert(OC_PROTO_ANSWER_BODY_BYTES == 40 + 8, "an answer is 48 bytes");
+_Static_assert(OC_PROTO_EVENT_BODY_BYTES == OC_PROTO_ANSWER_BODY_BYTES + 8,
+	       "an event is an answer and a u64");
+/* A refund's body is four u64, no reserved field. */
+_Static_assert(OC_PROTO_REFUND_BODY_BYTES == 4 * 8, "a refund is four u64");
 
 int oc_proto_decode_answer(const void *frame, struct oc_response *out)
 {
-	return get_response((const uint8_t *)frame + OC_PROTO_HEADER_BYTES, out);
+	get_response((const uint8_t *)frame + OC_PROTO_HEADER_BYTES, out);
+	return 0;
 }
 
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out)
@@ -341,6 +362,12 @@ static uint8_t order_step_type(const struct oc_command *c)
 
 size_t oc_proto_command_bytes(const struct oc_command *c)
 {
+	if (c->type == OC_CMD_REFUND) /* its body has no room for lines, a region or flags */
+		return c->line_count == 0 && c->region == 0 && c->flags == 0
+			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_REFUND_BODY_BYTES
+			       : 0;
+	if (c->order_key || c->amount_cents) /* a refund's fields: no other body carries them */
+		return 0;
 	if (order_step_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
 	if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
@@ -360,11 +387,20 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 {
 	uint8_t *p = buf;
 	size_t bytes = oc_proto_command_bytes(c);
-	uint8_t type = order_step_type(c) ? order_step_type(c)
-		       : query_type(c)    ? query_type(c)
-					  : OC_MSG_PLACE;
+	uint8_t type = c->type == OC_CMD_REFUND ? OC_MSG_REFUND
+		       : order_step_type(c)      ? order_step_type(c)
+		       : query_type(c)           ? query_type(c)
+						 : OC_MSG_PLACE;
 	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
+	if (type == OC_MSG_REFUND) {
+		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		put64(b + 16, c->order_key);
+		put64(b + 24, c->amount_cents);
+		return bytes;
+	}
 	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF) {
 		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 		put64(b, c->key);
@@ -466,7 +502,8 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *cu
 {
 	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
 	*customer = get64(b + OC_PROTO_ANSWER_BODY_BYTES);
-	return get_response(b, r);
+	get_response(b, r);
+	return 0;
 }
 
 uint32_t oc_proto_event_kind(const struct oc_response *r)
@@ -485,6 +522,7 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_DELIVERED:
 	case OC_CMD_PAYMENT_AUTHORIZED:
 	case OC_CMD_PAYMENT_DECLINED: return OC_EVENT_FULFILMENT;
+	case OC_CMD_REFUND: return OC_EVENT_REFUNDS;
 	default: return 0;
 	}
 }

@@ -332,7 +332,7 @@ static void handshake(struct oc_server *s, uint32_t idx, const uint8_t *frame,
 		return;
 	}
 	if (hello.version != OC_PROTO_VERSION) {
-		conn_fail(s, idx, OC_PERR_VERSION, "this server speaks protocol version 1");
+		conn_fail(s, idx, OC_PERR_VERSION, "this server speaks protocol version 2");
 		return;
 	}
 	if (s->cfg.token_bytes) {
@@ -501,7 +501,8 @@ static void parse(struct oc_server *s, uint32_t idx)
 			continue;
 		}
 		bool command = (h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
-			       (h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED);
+			       (h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED) ||
+			       h.type == OC_MSG_REFUND;
 		if (!command) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");

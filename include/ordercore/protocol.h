@@ -1,11 +1,11 @@
-/* protocol.h: the ordercore wire protocol, version 1 (docs/protocol.md has the byte layouts and
+/* protocol.h: the ordercore wire protocol, version 2 (docs/protocol.md has the byte layouts and
  * the rules). Every integer is little-endian. A connection carries frames; a frame is a 16-byte
  * header and a fixed-layout body whose length the type determines:
  *
  *    0           4         5      6        8                        16
  *    +-----------+---------+------+--------+------------------------+----------------+
  *    |frame_bytes| version | type | flags  | correlation id         | body ...       |
- *    |  u32      |  u8 = 1 |  u8  | u16 = 0|  u64 (client's, echoed)|                |
+ *    |  u32      |  u8 = 2 |  u8  | u16 = 0|  u64 (client's, echoed)|                |
  *    +-----------+---------+------+--------+------------------------+----------------+
  *
  * frame_bytes counts the whole frame and is at most OC_PROTO_FRAME_BYTES_MAX: a reader never
@@ -156,19 +156,22 @@ struct oc_proto_error_body {
 int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h);
 
 /* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
- * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero. */
+ * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero (an answer, an event
+ * and a refund have none: they always decode). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with the command of a place, cancel, query or stock change frame; seq and ts_ns
- * zero. A
- * place's line count and lines come from the frame; its fields are checked by the engine as
- * any command's are. */
+/* Fills out with the command of a place, cancel, step, query, stock change or refund frame;
+ * seq and ts_ns zero, and order_key and amount_cents zero but for a refund. A place's line
+ * count and lines come from the frame; its fields are checked by the engine as any command's
+ * are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
-/* The frame length of a command: a place of 1..16 lines, a cancel, a query (a stock query
- * as OC_CMD_QUERY_STOCK defines it) or a stock change (one line); 0 for anything else. */
+/* The frame length of a command: a place of 1..16 lines, a cancel or step, a query (a stock
+ * query as OC_CMD_QUERY_STOCK defines it), a stock change (one line) or a refund (no lines,
+ * region 0, flags 0); 0 for anything else, and for any command but a refund whose order_key
+ * or amount_cents is not 0 (no other body carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -199,7 +202,7 @@ size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
 int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer);
 /* The event kind of a response (0: not an event): accepted places that are not duplicates,
  * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done, steps
- * of the lifecycle done. */
+ * of the lifecycle done, refunds done. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */

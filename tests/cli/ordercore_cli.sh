@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # ordercore-cli against a real ordercored on 127.0.0.1 (port 0: the daemon picks one and logs
 # it): place (and the retry answered from the first), order by sequence number and by key,
-# stock, cancel, restock and write-off, the fulfilment and payment steps, the event stream (events, followed while another
-# client places), the daemon's counters, in readable form and --json; exit status 1 for an
-# order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
-# connection.
+# stock, cancel, restock and write-off, the fulfilment and payment steps, refunds of a
+# delivered order (part, a retry, too much, the rest, then none left), the payment state and
+# amounts of answers (prices from the dataset's skus.csv), the event stream (events, followed
+# while another client places or refunds), the daemon's counters, in readable form and
+# --json; exit status 1 for an order or SKU that does not exist, 2 for usage errors, a wrong
+# token and a refused connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
 cli=$1
@@ -20,6 +22,16 @@ run() { # expected status, then the arguments; output in $tmp/out
 	[ "$got" = "$want" ] || fail "ordercore-cli $* exited $got, not $want: $(cat "$tmp/out" "$tmp/err")"
 }
 has() { grep -q -- "$1" "$tmp/out" || fail "expected '$1' in: $(cat "$tmp/out")"; }
+price() { awk -F, -v sku="$1" '$1 == sku { print $4 }' "$tmp/ds/skus.csv"; } # cents
+money() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); } # cents as the cli prints them
+# Waits until the events follower writing to $1 has subscribed after seq $2.
+subscribed() {
+	for _ in $(seq 200); do
+		grep -q "^events after seq $2:" "$1" && return 0
+		sleep 0.05
+	done
+	fail "events did not subscribe: $(cat "$1")"
+}
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 >/dev/null
 . "$(dirname "$0")/../../scripts/ordercored_start.sh"
@@ -29,8 +41,9 @@ d=(--connect "127.0.0.1:$port" --token s3)
 
 run 0 --help
 has "order --key K"
+amount1=$((2 * $(price 100001) + $(price 100002))) # order 1's amount, cents
 run 0 "${d[@]}" place --key 7 --customer 3 100001:2 100002:1
-has "^accepted: order 1, "
+has "^accepted: order 1, .*, payment prepaid, amount $(money $amount1), refunded 0.00 \[seq 1\]$"
 run 0 "${d[@]}" place --key 7 --customer 3 100001:2
 has "an earlier command with this key"
 run 0 "${d[@]}" order 1
@@ -41,8 +54,8 @@ run 0 "${d[@]}" --json stock 100001
 has '"allocated": 2}'
 run 0 "${d[@]}" cancel --key 7 --customer 3
 has "^cancelled: order 1"
-run 0 "${d[@]}" order --key 7
-has "^cancelled"
+run 0 "${d[@]}" order --key 7 # a cancelled prepaid order is paid back in full at once
+has "^cancelled: order 1, .*payment refunded, amount $(money $amount1), refunded $(money $amount1) "
 run 0 "${d[@]}" place --key 8 --customer 1 100003:11
 has "rejected (out_of_stock)"
 # Events: a follower started first sees the next three decided changes, from other clients.
@@ -50,11 +63,7 @@ set +e
 timeout 30 "$cli" "${d[@]}" events --kinds orders,stock --count 3 >"$tmp/events" 2>&1 &
 follower=$!
 set -e
-for _ in $(seq 200); do # until it has subscribed: it says so first
-	grep -q "^events after seq 8:" "$tmp/events" && break
-	sleep 0.05
-done
-grep -q "^events after seq 8:" "$tmp/events" || fail "events did not subscribe: $(cat "$tmp/events")"
+subscribed "$tmp/events" 8 # it says so first
 run 0 "${d[@]}" restock --key 900 --operator 5 --warehouse 1 100003 40
 has "^accepted: restock 9 at warehouse 1"
 run 0 "${d[@]}" place --key 901 --customer 2 100004:1
@@ -80,17 +89,58 @@ sed -n 4p "$tmp/events" | grep -q '^customer 5 accepted: write-off 11 at warehou
 run 2 "${d[@]}" events --kinds bogus
 # Fulfilment of order 10 (key 901): one step at a time, in order only.
 run 0 "${d[@]}" picked --key 901 --customer 2
-has "^accepted: order 10, 1 shipment, first warehouse [0-9], picked \[seq 16\]"
+price10=$(price 100004) # order 10's amount: one unit of 100004
+[ "$price10" -ge 200 ] || fail "the test wants a price of 2.00 or more for 100004: $price10"
+m10=$(money "$price10")
+rest10=$((price10 - 100)) # what is left after a refund of 1.00
+has "^accepted: order 10, 1 shipment, first warehouse [0-9], picked, payment prepaid, "
+has ", amount $m10, refunded 0.00 \[seq 16\]$"
 run 0 "${d[@]}" shipped --key 901 --customer 2
 has "^rejected (invalid_state): order 10, picked"
 run 0 "${d[@]}" packed --key 901 --customer 2
 run 0 "${d[@]}" shipped --key 901 --customer 2
-has ", shipped \[seq 19\]"
+has ", shipped, payment prepaid, amount $m10, refunded 0.00 \[seq 19\]"
 run 0 "${d[@]}" delivered --key 901 --customer 2
 run 0 "${d[@]}" --json delivered --key 901 --customer 2
-has '"duplicate": true, .*"state": "delivered"}'
+has '"duplicate": true, .*"state": "delivered", "payment": "prepaid", '
+has "\"amount_cents\": $price10, \"refunded_cents\": 0}"
 run 0 "${d[@]}" --json order --key 901
-has '"status": "accepted", .*"state": "delivered"}'
+has '"status": "accepted", .*"state": "delivered", "payment": "prepaid"'
+# Refunds of order 10 (key 901, delivered): 1.00, then the rest; a follower sees both.
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds refunds --count 2 >"$tmp/refunds" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/refunds" 22
+run 0 "${d[@]}" refund --key 960 --customer 2 901 100
+has "^accepted: refund 23, delivered, payment refunded, amount 1.00, refunded 1.00 \[seq 23\]$"
+run 0 "${d[@]}" refund 901 --customer 2 100 --key 960 # options anywhere; a retry of the key
+has "^accepted: refund 23, .*refunded 1.00 (the answer to an earlier command with this key)"
+run 0 "${d[@]}" refund --key 961 --customer 2 901 "$price10" # more than is left
+has "^rejected (bad_amount)"
+run 0 "${d[@]}" refund --key 901 --customer 2 901 100 # the order's own key: not a refund's
+has "^rejected (key_conflict)"
+run 1 "${d[@]}" refund --key 964 --customer 3 901 # another customer's order
+has "unknown_order"
+run 1 "${d[@]}" refund --key 965 --customer 5 900 # a restock's key
+has "unknown_order"
+run 2 "${d[@]}" refund --key 967 --customer 2
+run 0 "${d[@]}" --json refund --key 962 --customer 2 901 # the rest
+has '"status": "accepted", .*"state": "refunded", "payment": "refunded", '
+has "\"amount_cents\": $rest10, \"refunded_cents\": $price10}"
+run 0 "${d[@]}" order --key 901
+has "^accepted: order 10, 1 shipment, first warehouse [0-9], refunded, payment refunded, "
+has ", amount $m10, refunded $m10 \[seq 30\]$"
+run 0 "${d[@]}" refund --key 963 --customer 2 901 1 # nothing left to refund
+has "^rejected (invalid_state)"
+wait "$follower" || fail "events exited $?: $(cat "$tmp/refunds")"
+[ "$(wc -l <"$tmp/refunds")" = 3 ] || fail "a line and 2 refunds expected: $(cat "$tmp/refunds")"
+first="customer 2 accepted: refund 23, delivered, payment refunded, amount 1.00, refunded 1.00"
+sed -n 2p "$tmp/refunds" | grep -q "^$first \[seq 23\]$" ||
+	fail "first refund event: $(cat "$tmp/refunds")"
+second="customer 2 accepted: refund 29, refunded, payment refunded, amount $(money "$rest10")"
+sed -n 3p "$tmp/refunds" | grep -q "^$second, refunded $m10 \[seq 29\]$" ||
+	fail "second refund event: $(cat "$tmp/refunds")"
 run 0 "${d[@]}" stock 100003 --warehouse 1
 has "^stock at warehouse 1: [0-9]* free, 0 allocated"
 run 0 "${d[@]}" --json stock 100004 --warehouse 0
@@ -100,20 +150,22 @@ has "rejected (unknown_region)"
 run 1 "${d[@]}" stock 5 --warehouse 0
 # A card order waits for its payment.
 run 0 "${d[@]}" place --card --key 950 --customer 7 100005:1
-has ", payment_pending \["
+has ", payment_pending, payment pending, amount $(money "$(price 100005)"), refunded 0.00 \["
 run 0 "${d[@]}" picked --key 950 --customer 7
 has "rejected (invalid_state)"
 run 0 "${d[@]}" authorized --key 950 --customer 7
-has ", allocated \["
+has ", allocated, payment authorized, "
+run 0 "${d[@]}" refund --key 966 --customer 7 950 # not delivered
+has "^rejected (invalid_state)"
 run 0 "${d[@]}" declined --key 950 --customer 7
 has "rejected (invalid_state)"
 run 1 "${d[@]}" picked --key 999 --customer 2
 has "unknown_order"
 run 2 "${d[@]}" picked --key 901
 run 0 "${d[@]}" stats
-has "^commands  *31$"
+has "^commands  *41$"
 run 0 "${d[@]}" --json stats
-has '"commands": 31, "answers": 31,'
+has '"commands": 41, "answers": 41,'
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

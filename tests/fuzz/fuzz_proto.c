@@ -5,9 +5,12 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment step, query, stock change, subscription, event, answer, welcome
- *     or error frame
- *     that decodes re-encodes to the same bytes; a place of 1..16 lines likewise.
+ *   - a cancel, fulfilment or payment step, query, stock change, refund, subscription,
+ *     event, answer, welcome or error frame that decodes re-encodes to the same bytes; a
+ *     place of 1..16 lines likewise;
+ *   - a request of a fixed body length is also read as every other request type of that
+ *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
+ *     step's...), with the same checks: every type is fuzzed whichever seeds there are.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <stdint.h>
@@ -91,6 +94,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_QUERY_STOCK_AT:
 	case OC_MSG_PAYMENT_AUTHORIZED:
 	case OC_MSG_PAYMENT_DECLINED:
+	case OC_MSG_REFUND:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -127,6 +131,33 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	}
 }
 
+/* The requests whose body length the type fixes (all but place, hello, stats). */
+static const uint8_t fixed_requests[] = {
+	OC_MSG_CANCEL, OC_MSG_QUERY_ORDER, OC_MSG_QUERY_ORDER_SEQ, OC_MSG_QUERY_STOCK,
+	OC_MSG_RESTOCK, OC_MSG_WRITE_OFF, OC_MSG_SUBSCRIBE, OC_MSG_PICK_CONFIRMED,
+	OC_MSG_PACK_CONFIRMED, OC_MSG_SHIPPED, OC_MSG_DELIVERED, OC_MSG_QUERY_STOCK_AT,
+	OC_MSG_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_DECLINED, OC_MSG_REFUND,
+};
+
+/* Reads the frame of a fixed-length request again as each other such type that checks with
+ * its length. */
+static void as_other_requests(const uint8_t *f, size_t n, const struct oc_proto_header *h)
+{
+	size_t count = sizeof(fixed_requests) / sizeof(fixed_requests[0]), i;
+	for (i = 0; i < count && fixed_requests[i] != h->type; i++)
+		;
+	if (i == count)
+		return;
+	uint8_t copy[OC_PROTO_FRAME_BYTES_MAX];
+	memcpy(copy, f, n);
+	for (i = 0; i < count; i++) {
+		struct oc_proto_header h2;
+		copy[5] = fixed_requests[i];
+		if (fixed_requests[i] != h->type && oc_proto_frame_check(copy, n, &h2) == (int)n)
+			one_frame(copy, n, &h2);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t at = 0;
@@ -141,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct oc_proto_header h2;
 		FUZZ_ASSERT(oc_proto_frame_check(data + at, (size_t)n, &h2) == n);
 		one_frame(data + at, (size_t)n, &h);
+		as_other_requests(data + at, (size_t)n, &h);
 		at += (size_t)n;
 	}
 	return 0;

@@ -459,18 +459,18 @@ static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 	uint8_t b[2 * OC_PROTO_FRAME_BYTES_MAX];
 	static const uint32_t lengths[] = {0, 15, OC_PROTO_FRAME_BYTES_MAX + 1, UINT32_MAX};
 	for (unsigned i = 0; i < 4; i++) {
-		header(b, lengths[i], 1, OC_MSG_PLACE);
+		header(b, lengths[i], OC_PROTO_VERSION, OC_MSG_PLACE);
 		assert_int_equal(raw_case(&d, true, b, 16), OC_PERR_FRAME_LENGTH);
 	}
 	/* max - 1 and max: in range, but no place is that long: body length. */
 	for (uint32_t len = OC_PROTO_FRAME_BYTES_MAX - 1; len <= OC_PROTO_FRAME_BYTES_MAX; len++) {
 		memset(b, 0, sizeof(b));
-		header(b, len, 1, OC_MSG_PLACE);
+		header(b, len, OC_PROTO_VERSION, OC_MSG_PLACE);
 		assert_int_equal(raw_case(&d, true, b, len), OC_PERR_BODY_LENGTH);
 	}
-	header(b, 32, 1, 99);
+	header(b, 32, OC_PROTO_VERSION, 99);
 	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_TYPE);
-	header(b, 32, 2, OC_MSG_CANCEL);
+	header(b, 32, 1, OC_MSG_CANCEL); /* the version before */
 	assert_int_equal(raw_case(&d, true, b, 32), OC_PERR_VERSION);
 	/* A subscribe with a kind that does not exist; a frame only a server sends. */
 	size_t k = oc_proto_encode_subscribe(b, sizeof(b), 1, OC_EVENT_ALL + 1);
@@ -537,7 +537,7 @@ static void test_frames_cut_anywhere_are_read_whole(void **state)
 		usleep(200);
 	}
 	/* The welcome, then N answers in order. */
-	static uint8_t in[N * 48 + 64];
+	static uint8_t in[N * (16 + OC_PROTO_ANSWER_BODY_BYTES) + 64];
 	size_t have = 0, want = 16 + OC_PROTO_WELCOME_BODY_BYTES +
 				(size_t)N * (16 + OC_PROTO_ANSWER_BODY_BYTES);
 	for (int i = 0; i < 500 && have < want; i++) {

@@ -711,9 +711,9 @@ static void test_client_against_scripted_server_with_a_bad_welcome(void **state)
 {
 	(void)state;
 	uint8_t f[OC_PROTO_FRAME_BYTES_MAX];
-	struct oc_proto_welcome w = {2, OC_PROTO_FRAME_BYTES_MAX, 0};
+	struct oc_proto_welcome w = {1, OC_PROTO_FRAME_BYTES_MAX, 0}; /* a server before money */
 	size_t n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
-	expect_welcome_refused(f, n, -EPROTO, "the server speaks protocol version 2, not 1");
+	expect_welcome_refused(f, n, -EPROTO, "the server speaks protocol version 1, not 2");
 	w = (struct oc_proto_welcome){OC_PROTO_VERSION, 200, 0};
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	expect_welcome_refused(f, n, -EPROTO,
@@ -883,17 +883,20 @@ static void test_client_against_scripted_server_sending_malformed_frames(void **
 	uint32_t len = htole32(OC_PROTO_FRAME_BYTES_MAX + 1);
 	memcpy(f, &len, 4);
 	expect_bad_frame_refused(f, n, "malformed frame from the server: frame_length");
-	/* Another version; non-zero flags. */
+	/* Another version (1: the one before); non-zero flags. */
 	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
-	f[4] = 2;
+	f[4] = 1;
 	expect_bad_frame_refused(f, n, "malformed frame from the server: version");
 	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
 	f[6] = 1;
 	expect_bad_frame_refused(f, n, "malformed frame from the server: field");
-	/* An answer whose reserved bytes are not zero (the decoder refuses it). */
+	/* An answer of version 1's length (a 32-byte body; since version 2 an answer has no
+	 * reserved byte left for the decoder to refuse). */
 	n = oc_proto_encode_answer(f, sizeof(f), 1, &r);
-	f[OC_PROTO_HEADER_BYTES + 31] = 1;
-	expect_bad_frame_refused(f, n, "non-zero reserved field");
+	len = htole32(OC_PROTO_HEADER_BYTES + 32);
+	memcpy(f, &len, 4);
+	expect_bad_frame_refused(f, OC_PROTO_HEADER_BYTES + 32,
+	                         "malformed frame from the server: body_length");
 	/* Well-formed frames of types a client never receives after the welcome. */
 	struct oc_proto_welcome w = {OC_PROTO_VERSION, OC_PROTO_FRAME_BYTES_MAX, 0};
 	n = oc_proto_encode_welcome(f, sizeof(f), 1, &w);

@@ -1,8 +1,10 @@
 /* test_proto.c: the wire protocol's codec (engine/net/proto.c): every message type
- * round-trips; every prefix of a frame asks for more bytes, never for a wrong answer; the bad
- * inputs of issue 4 (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1, unknown type,
- * wrong version, flags, inner lengths that disagree with the frame length, reserved fields)
- * are each refused with their error code. */
+ * round-trips, the refund (version 2) and the answer's payment and amounts included; every
+ * prefix of a frame asks for more bytes, never for a wrong answer; the bad inputs of issue 4
+ * (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1, unknown type, wrong version (1, the
+ * one before, included), flags, inner lengths that disagree with the frame length, reserved
+ * fields) are each refused with their error code; only a refund carries an order key and an
+ * amount. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,12 +151,36 @@ static void test_every_type_round_trips(void **state)
 		sc.line_count = 2; /* a stock change has one line */
 		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 95, &sc), 0);
 	}
+	/* refund: key, customer, the order's key, the amount; every byte a value */
+	struct oc_command rf = {.type = OC_CMD_REFUND, .key = 1ull << 61, .customer = 43,
+				.order_key = 0x0807060504030201ull, .amount_cents = UINT64_MAX};
+	n = oc_proto_encode_command(buf, sizeof(buf), 96, &rf);
+	assert_int_equal(n, 16 + OC_PROTO_REFUND_BODY_BYTES);
+	assert_int_equal(n, 16 + 32);
+	assert_int_equal(n, oc_proto_command_bytes(&rf));
+	check_prefixes(buf, n, OC_MSG_REFUND, 96);
+	assert_int_equal(buf[16 + 16], 0x01); /* the order's key at 16, little-endian */
+	assert_int_equal(buf[16 + 31], 0xff); /* the amount at 24 */
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &rf, offsetof(struct oc_command, lines));
+	rf.amount_cents = 0; /* all that is not refunded yet */
+	n = oc_proto_encode_command(buf, sizeof(buf), 96, &rf);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &rf, offsetof(struct oc_command, lines));
+	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_REFUND, 0); /* a refund body of 24 bytes */
+	assert_int_equal(check(40), -OC_PERR_BODY_LENGTH);
+	raw(16 + 40, OC_PROTO_VERSION, OC_MSG_REFUND, 0);
+	assert_int_equal(check(56), -OC_PERR_BODY_LENGTH);
 	/* subscribe, subscribed, event */
 	uint32_t kinds;
 	n = oc_proto_encode_subscribe(buf, sizeof(buf), 97, OC_EVENT_ALL);
 	check_prefixes(buf, n, OC_MSG_SUBSCRIBE, 97);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
 	assert_int_equal(kinds, OC_EVENT_ALL);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 97, OC_EVENT_REFUNDS);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
+	assert_int_equal(kinds, OC_EVENT_REFUNDS);
 	oc_proto_encode_subscribe(buf, sizeof(buf), 97, OC_EVENT_ALL + 1);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
 	uint64_t last_seq;
@@ -163,14 +189,19 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_decode_subscribed(buf, &last_seq), 0);
 	assert_true(last_seq == UINT64_MAX - 1);
 	struct oc_response ev = {.seq = 11, .key = 12, .original_seq = 11, .type = OC_CMD_CANCEL,
-				 .status = OC_STATUS_CANCELLED}, ev2;
+				 .status = OC_STATUS_CANCELLED, .state = OC_STATE_CANCELLED,
+				 .payment = OC_PAYMENT_REFUNDED, .amount_cents = 123456,
+				 .refunded_cents = 123456}, ev2;
 	uint64_t customer;
 	n = oc_proto_encode_event(buf, sizeof(buf), 99, &ev, 1ull << 63);
 	assert_int_equal(n, 16 + OC_PROTO_EVENT_BODY_BYTES);
+	assert_int_equal(n, 16 + 56);
 	check_prefixes(buf, n, OC_MSG_EVENT, 99);
 	assert_int_equal(oc_proto_decode_event(buf, &ev2, &customer), 0);
 	assert_memory_equal(&ev, &ev2, sizeof(ev));
 	assert_true(customer == 1ull << 63);
+	assert_int_equal(buf[16 + 31], OC_PAYMENT_REFUNDED); /* the answer's 48 bytes first */
+	assert_int_equal(buf[16 + 55], 0x80);                /* then the customer, at 48 */
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_CANCELS);
 	ev.type = OC_CMD_PLACE;
 	ev.status = OC_STATUS_ACCEPTED;
@@ -184,6 +215,18 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_STOCK);
 	ev.type = OC_CMD_SHIPPED;
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_FULFILMENT);
+	struct oc_response refund = {.type = OC_CMD_REFUND, .status = OC_STATUS_ACCEPTED,
+				     .state = OC_STATE_DELIVERED, .payment = OC_PAYMENT_REFUNDED,
+				     .amount_cents = 500, .refunded_cents = 500};
+	assert_int_equal(oc_proto_event_kind(&refund), OC_EVENT_REFUNDS);
+	refund.flags = OC_RESPONSE_DUPLICATE; /* a retry of the refund's key: said once */
+	assert_int_equal(oc_proto_event_kind(&refund), 0);
+	refund.flags = 0;
+	refund.status = OC_STATUS_REJECTED; /* invalid_state, bad_amount...: nothing was done */
+	refund.reason = OC_REJECT_BAD_AMOUNT;
+	assert_int_equal(oc_proto_event_kind(&refund), 0);
+	assert_int_equal(OC_EVENT_ALL, OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_STOCK |
+					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS);
 	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 				     .reason = OC_REJECT_LEASE_EXPIRED,
 				     .flags = OC_RESPONSE_UNSOLICITED};
@@ -207,11 +250,26 @@ static void test_every_type_round_trips(void **state)
 	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4, .type = OC_CMD_PLACE,
 				.status = OC_STATUS_ACCEPTED, .reason = 0,
 				.flags = OC_RESPONSE_DUPLICATE, .shipments = 2, .warehouse = 63,
-				.state = OC_STATE_PACKED}, r2;
+				.state = OC_STATE_PACKED, .payment = OC_PAYMENT_AUTHORIZED,
+				.amount_cents = 0x0102030405060708ull,
+				.refunded_cents = UINT64_MAX - 2}, r2;
 	n = oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
+	assert_int_equal(n, 16 + 48);
 	check_prefixes(buf, n, OC_MSG_ANSWER, 78);
 	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
 	assert_memory_equal(&r, &r2, sizeof(r));
+	/* The layout of docs/protocol.md: the state at 30, the payment at 31, the amounts at 32
+	 * and 40, little-endian. */
+	assert_int_equal(buf[16 + 30], OC_STATE_PACKED);
+	assert_int_equal(buf[16 + 31], OC_PAYMENT_AUTHORIZED);
+	assert_int_equal(buf[16 + 32], 0x08);
+	assert_int_equal(buf[16 + 39], 0x01);
+	assert_int_equal(buf[16 + 40], 0xfd);
+	assert_int_equal(buf[16 + 47], 0xff);
+	/* Byte 31 was reserved in version 1; now every byte of an answer is a value. */
+	buf[16 + 31] = 0xff;
+	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
+	assert_int_equal(r2.payment, 0xff);
 	/* error, and a message cut at the maximum */
 	n = oc_proto_encode_error(buf, sizeof(buf), 79, OC_PERR_TOKEN, "bad token");
 	check_prefixes(buf, n, OC_MSG_ERROR, 79);
@@ -246,6 +304,70 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 	assert_int_equal(oc_proto_encode_hello(buf, sizeof(buf), 1, token, sizeof(token)), 0);
 	assert_int_equal(oc_proto_encode_hello(buf, sizeof(buf), 1, token, sizeof(token) - 1),
 			 24 + OC_PROTO_TOKEN_BYTES_MAX);
+}
+
+/* Only a refund's body carries an order key and an amount: any other command with either set
+ * cannot be encoded, and every decoder but the refund's leaves them 0. A refund's body has no
+ * room for lines, a region or flags: with any of them set it cannot be encoded either. */
+static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
+{
+	const struct oc_command others[] = {
+		{.type = OC_CMD_PLACE, .key = 1, .customer = 2, .line_count = 1,
+		 .lines = {{100001, 1, 0}}},
+		{.type = OC_CMD_CANCEL, .key = 1, .customer = 2},
+		{.type = OC_CMD_QUERY_ORDER, .key = 1},
+		{.type = OC_CMD_QUERY_ORDER_SEQ, .key = 1},
+		{.type = OC_CMD_QUERY_STOCK, .line_count = 1, .lines = {{100001, 0, 0}}},
+		{.type = OC_CMD_RESTOCK, .key = 1, .customer = 2, .line_count = 1,
+		 .lines = {{100001, 5, 0}}},
+		{.type = OC_CMD_WRITE_OFF, .key = 1, .customer = 2, .line_count = 1,
+		 .lines = {{100001, 5, 0}}},
+		{.type = OC_CMD_PICK_CONFIRMED, .key = 1, .customer = 2},
+		{.type = OC_CMD_PACK_CONFIRMED, .key = 1, .customer = 2},
+		{.type = OC_CMD_SHIPPED, .key = 1, .customer = 2},
+		{.type = OC_CMD_DELIVERED, .key = 1, .customer = 2},
+		{.type = OC_CMD_QUERY_STOCK_AT, .line_count = 1, .region = 1,
+		 .lines = {{100001, 0, 0}}},
+		{.type = OC_CMD_PAYMENT_AUTHORIZED, .key = 1, .customer = 2},
+		{.type = OC_CMD_PAYMENT_DECLINED, .key = 1, .customer = 2},
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		struct oc_command c = others[i], d;
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+		assert_int_not_equal(n, 0);
+		assert_int_equal(n, oc_proto_command_bytes(&c));
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		assert_int_equal(d.type, c.type);
+		assert_int_equal(d.order_key, 0);
+		assert_int_equal(d.amount_cents, 0);
+		c.order_key = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+		c.order_key = 0;
+		c.amount_cents = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	}
+	const struct oc_command refund = {.type = OC_CMD_REFUND, .key = 3, .customer = 2,
+					  .order_key = 1, .amount_cents = 250};
+	struct oc_command c = refund;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 32);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 31, 1, &c), 0); /* no room */
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 32, 1, &c), 16 + 32);
+	c.line_count = 1;
+	c.lines[0] = (struct oc_line){100001, 1, 0};
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	c = refund;
+	c.region = 1;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	c = refund;
+	c.flags = OC_PLACE_CARD;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	/* What the engine judges passes through: key, customer and order key 0, amount 0. */
+	c = (struct oc_command){.type = OC_CMD_REFUND};
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 16 + 32);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -295,7 +417,9 @@ static void test_bad_frames_refused_with_their_code(void **state)
 	assert_int_equal(oc_proto_decode_command(buf, &c), 0);
 	assert_int_equal(c.line_count, lines);
 	/* Version, type, flags. */
-	raw(32, 2, OC_MSG_CANCEL, 0);
+	raw(32, 1, OC_MSG_CANCEL, 0); /* version 1: answers of 32 bytes, no refunds */
+	assert_int_equal(check(16), -OC_PERR_VERSION);
+	raw(32, OC_PROTO_VERSION + 1, OC_MSG_CANCEL, 0);
 	assert_int_equal(check(16), -OC_PERR_VERSION);
 	raw(32, 0, OC_MSG_CANCEL, 0);
 	assert_int_equal(check(16), -OC_PERR_VERSION);
@@ -340,6 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_type_round_trips),
 	    cmocka_unit_test(test_encoders_refuse_what_does_not_fit),
+	    cmocka_unit_test(test_only_a_refund_carries_an_order_key_and_amount),
 	    cmocka_unit_test(test_bad_frames_refused_with_their_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
