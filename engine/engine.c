@@ -38,6 +38,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_INVALID_STATE] = "invalid_state",
 	[OC_REJECT_LEASE_EXPIRED] = "lease_expired",
 	[OC_REJECT_BAD_AMOUNT] = "bad_amount",
+	[OC_REJECT_NOT_ENABLED] = "not_enabled",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -192,6 +193,7 @@ static int catalog_init(struct oc_engine *e)
 	c->line_quantity_max = e->cfg.line_quantity_max;
 	c->inflight_max = e->cfg.inflight_max;
 	c->lease_ttl_ms = e->cfg.lease_ttl_ms;
+	c->customer_index = e->cfg.customer_index != 0;
 	return 0;
 }
 

@@ -5,7 +5,7 @@
  * continues the log, and the replay of the commands logged after the snapshot.
  *
  *   data_dir/identity          shards, inflight_max, orders_max, line_quantity_max,
- *                              lease_ttl_ms, dataset
+ *                              lease_ttl_ms, customer_index, dataset
  *   data_dir/wal/              the log (docs/wal.md)
  *   data_dir/snapshots/<seq>/  snapshots (snapshot.h)
  *
@@ -23,10 +23,10 @@
 
 /* The fields of data_dir/identity, in order. */
 enum { ID_SHARDS, ID_INFLIGHT_MAX, ID_ORDERS_MAX, ID_LINE_QUANTITY_MAX, ID_LEASE_TTL_MS,
-       ID_DATASET, ID_COUNT };
+       ID_CUSTOMER_INDEX, ID_DATASET, ID_COUNT };
 static const char *const id_names[ID_COUNT] = {"shards", "inflight_max", "orders_max",
 					       "line_quantity_max", "lease_ttl_ms",
-					       "dataset fingerprint"};
+					       "customer_index", "dataset fingerprint"};
 
 static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 {
@@ -35,6 +35,7 @@ static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 	v[ID_ORDERS_MAX] = e->cfg.orders_max;
 	v[ID_LINE_QUANTITY_MAX] = e->cfg.line_quantity_max;
 	v[ID_LEASE_TTL_MS] = e->cfg.lease_ttl_ms;
+	v[ID_CUSTOMER_INDEX] = e->cfg.customer_index != 0;
 	v[ID_DATASET] = oc_dataset_fingerprint(&e->data);
 }
 
@@ -79,8 +80,8 @@ static int identity_check(struct oc_engine *e, char *err, size_t err_bytes)
 		rc = oc_error_set(err, err_bytes, -EINVAL,
 				  "%s was written by an engine with %s %" PRIu64 ", this one has %"
 				  PRIu64 ": start with the same dataset, shards, inflight_max, "
-				  "orders_max, line_quantity_max and lease_ttl_ms, or use another "
-				  "data_dir",
+				  "orders_max, line_quantity_max, lease_ttl_ms and customer_index, or "
+				  "use another data_dir",
 				  data, id_names[i], have[i], want[i]);
 		break;
 	}

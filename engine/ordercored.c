@@ -40,10 +40,13 @@ static const char usage[] =
 	"                          (default 10000)\n"
 	"  --lease-ttl-ms MS       how long a card order's stock is held waiting for its\n"
 	"                          payment before it is cancelled (default 600000)\n"
+	"  --customer-index 0|1    1: keep each customer's orders, for the customer query\n"
+	"                          (costs a random memory access per order; default 0)\n"
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
-	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms.\n"
+	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms,\n"
+	"customer_index.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
@@ -51,12 +54,12 @@ static const char usage[] =
  * by enum key; the long options below are in the same order. */
 enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
-	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, KEY_COUNT };
+	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_CUSTOMER_INDEX, KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
 	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
-	"hello_timeout_ms", "lease_ttl_ms"};
+	"hello_timeout_ms", "lease_ttl_ms", "customer_index"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
@@ -136,6 +139,7 @@ int main(int argc, char **argv)
 		{"snapshot-every", required_argument, 0, 0},
 		{"hello-timeout-ms", required_argument, 0, 0},
 		{"lease-ttl-ms", required_argument, 0, 0},
+		{"customer-index", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
@@ -192,6 +196,8 @@ int main(int argc, char **argv)
 		cfg.orders_max = (uint32_t)number("orders_max", set[K_ORDERS_MAX], UINT32_MAX);
 	if (set[K_LEASE_TTL_MS])
 		cfg.lease_ttl_ms = (uint32_t)number("lease_ttl_ms", set[K_LEASE_TTL_MS], UINT32_MAX);
+	if (set[K_CUSTOMER_INDEX])
+		cfg.customer_index = (int)number("customer_index", set[K_CUSTOMER_INDEX], 1);
 	if (set[K_SNAPSHOT_EVERY])
 		cfg.snapshot_records = number("snapshot_every", set[K_SNAPSHOT_EVERY], UINT64_MAX);
 	struct oc_server_config sc = {0};

@@ -43,7 +43,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->history ||
 	    !r->allocs || !r->taken || !r->released)
 		return -ENOMEM;
-	int rc = oc_u64map_init(&r->customers, orders_max);
+	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
 	if (rc)
 		return rc;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
@@ -227,7 +227,7 @@ static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order
 				     .history_last = OC_NONE, .customer_prev = OC_NONE,
 				     .type = om->type};
 	r->orders_seen = om->order_index + 1;
-	if (om->type == OC_CMD_PLACE) {
+	if (om->type == OC_CMD_PLACE && r->catalog->customer_index) {
 		bool found;
 		struct oc_u64map_entry *e = oc_u64map_upsert(&r->customers, om->customer,
 							     oc_hash_u64(om->customer), &found);
@@ -541,8 +541,8 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 
 /* Part "route": cells u64, the free units and the units on hand of every cell; order records
  * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
- * the clock u64, then the leases [head, tail): their count u32 and the leases; the customers'
- * map (oc_snap_put_u64map); the history: next u32, wrapped u32, and the transitions in use. */
+ * the clock u64, then the leases [head, tail): their count u32 and the leases; with
+ * customer_index, the customers' map (oc_snap_put_u64map); the history: next u32, wrapped u32, and the transitions in use. */
 #define ROUTE_COUNTERS 10
 
 /* Transitions in use in the history ring: [0, history_used). */
@@ -577,7 +577,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
 	oc_snap_put(b, &r->leases[r->lease_head],
 		    (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease));
-	oc_snap_put_u64map(b, &r->customers);
+	if (r->catalog->customer_index)
+		oc_snap_put_u64map(b, &r->customers);
 	oc_snap_put_u32(b, r->history_next);
 	oc_snap_put_u32(b, r->history_wrapped);
 	oc_snap_put(b, r->history, (size_t)history_used(r) * sizeof(struct oc_transition));
@@ -605,7 +606,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (leases > r->orders_max)
 		return -EINVAL;
 	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
-	if (!al || !counters || !rejected || !lease || oc_snap_get_u64map(in, &r->customers))
+	if (!al || !counters || !rejected || !lease ||
+	    (r->catalog->customer_index && oc_snap_get_u64map(in, &r->customers)))
 		return -EINVAL;
 	r->history_next = oc_snap_get_u32(in);
 	r->history_wrapped = oc_snap_get_u32(in) != 0;
@@ -894,7 +896,7 @@ static bool query_rows(struct oc_route *r, const struct oc_order_msg *om)
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 {
 	if ((om->type == OC_CMD_QUERY_HISTORY || om->type == OC_CMD_QUERY_CUSTOMER) &&
-	    !om->reason)
+	    !om->reason) /* validate refused a customer query without the index */
 		return query_rows(r, om);
 	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
 	if (om->type == OC_CMD_SNAPSHOT)
@@ -933,8 +935,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 	return true;
 }
 
-/* Orders ahead whose first SKU's row of free units is fetched early, so that planning
- * finds it in cache. */
+/* Orders ahead whose first SKU's row of free units, and whose customer's entry in the
+ * customers' map, are fetched early, so that planning and new_record find them in cache. */
 #define PREFETCH_ORDERS 8
 
 static void prefetch_order(struct oc_route *r, uint32_t i)
@@ -942,6 +944,8 @@ static void prefetch_order(struct oc_route *r, uint32_t i)
 	const struct oc_order_msg *om = oc_ring_spsc_read_slot(r->order, i);
 	if (om->line_count)
 		__builtin_prefetch(&r->free_units[(size_t)om->first_sku * r->warehouses]);
+	if (om->type == OC_CMD_PLACE && om->customer && r->catalog->customer_index)
+		oc_u64map_prefetch(&r->customers, oc_hash_u64(om->customer));
 }
 
 uint32_t oc_route_step(void *arg)
@@ -1004,7 +1008,8 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
-	h = oc_u64map_hash(&r->customers, h);
+	if (r->catalog->customer_index)
+		h = oc_u64map_hash(&r->customers, h);
 	/* Transitions without their timestamps (from the wall clock, as the leases'). */
 	for (uint32_t i = 0; i < history_used(r); i++) {
 		const struct oc_transition *t = &r->history[i];

@@ -210,6 +210,7 @@ struct oc_catalog {
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
+	bool customer_index;     /* route keeps the customers' map */
 };
 
 /* The sequencer. Owned by the submitting application thread. */
@@ -383,7 +384,7 @@ struct oc_route {
 	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index]; in sequence order */
 	struct oc_u64map customers;   /* customer -> index of their last order (customer_prev
-	                               * chains the rest) */
+	                               * chains the rest); with catalog->customer_index only */
 	struct oc_transition *history; /* a ring of history_max; [0, history_next) and, once it
 	                                * wrapped, the rest are in use */
 	uint32_t history_max;

@@ -265,6 +265,10 @@ static void handle_query_customer(struct oc_validate *v, const struct oc_command
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
+	if (!v->catalog->customer_index) {
+		om->reason = OC_REJECT_NOT_ENABLED;
+		return;
+	}
 	if (!c->order_key)
 		return;
 	const struct oc_u64map_entry *e =

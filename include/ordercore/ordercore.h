@@ -89,7 +89,8 @@ enum oc_command_type {
 	OC_CMD_QUERY_CUSTOMER = 17, /* the orders of `customer` (key 0), newest first, a row each
 	                             * as an order query answers it; order_key != 0: those placed
 	                             * before that order (the next page). The answer: accepted,
-	                             * OC_RESPONSE_MORE when older orders are left */
+	                             * OC_RESPONSE_MORE when older orders are left; rejected
+	                             * not_enabled without oc_config.customer_index */
 };
 
 /* Rows one query answers with at most. */
@@ -175,6 +176,8 @@ enum oc_reject_reason {
 					   * did not come within lease_ttl_ms; it is cancelled */
 	OC_REJECT_BAD_AMOUNT = 16,        /* a refund of more than the order's amount not yet
 					   * refunded */
+	OC_REJECT_NOT_ENABLED = 17,       /* a query of an index this engine does not keep
+					   * (OC_CMD_QUERY_CUSTOMER without customer_index) */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -299,6 +302,10 @@ struct oc_config {
 	uint32_t lease_ttl_ms;       /* a card order's payment lease: cancelled when still in
 	                              * payment_pending this long after it was placed; 0: the
 	                              * default, 10 minutes. Part of a data_dir's identity */
+	int customer_index;          /* 1: keep each customer's orders for OC_CMD_QUERY_CUSTOMER
+	                              * (a hash map of orders_max customers: one random memory
+	                              * access per order, docs/performance.md); 0 (default): not.
+	                              * Part of a data_dir's identity */
 };
 
 struct oc_engine;

@@ -1031,7 +1031,8 @@ static struct oc_command query_customer(uint64_t customer, uint64_t before_key)
  * pages of 32. */
 static void test_history_and_customer_queries(void **state)
 {
-	struct oc_engine *e = start(WINDOW, 0);
+	struct pl_topology topo = {1, 1, SHARDS, WINDOW, 4096, .customer_index = 1};
+	struct oc_engine *e = pl_engine_start(dir, &topo);
 	enum { ROWS = OC_QUERY_ROWS_MAX };
 	struct oc_response rows[ROWS + 8];
 	struct oc_command steps[8];
@@ -1130,6 +1131,13 @@ static void test_history_and_customer_queries(void **state)
 	assert_int_equal(rows[0].type, OC_CMD_DELIVERED); /* place, pick, pack, ship left out */
 	assert_int_equal(rows[n - 1].type, OC_CMD_REFUND);
 	assert_int_equal(rows[n - 1].amount_cents, 1);
+	oc_engine_free(e);
+	/* Without the index (the default): not_enabled; the history is always kept. */
+	e = start(WINDOW, 0);
+	run_rows(e, query_customer(10, 0), OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED, rows, 8);
+	pl_run_expect(e, pl_place1(1, 10, 0, OTHER, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(run_rows(e, query_history(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+				  8), 1);
 	oc_engine_free(e);
 }
 

@@ -871,7 +871,8 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 	stream_gen(&s, n, 0x10e);
 	struct oc_response *mem = calloc(n, sizeof(*mem)), *r = calloc(n, sizeof(*r));
 	assert_true(mem && r);
-	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n};
+	/* With the customers' index, so that its map goes through snapshots too. */
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n, .customer_index = 1};
 	uint64_t h_mem = run_stream(&s, &t, mem, NULL);
 	char data[1024];
 	oc_test_scratch_dir(data, sizeof(data), "snapshot_replay");
@@ -903,6 +904,7 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 		u.orders_max = n;
 		u.data_dir = data;
 		u.segment_bytes = t.segment_bytes;
+		u.customer_index = 1;
 		assert_int_equal(recover(&u, &st), h);
 		assert_int_equal(st.restored_seq, newest);
 		assert_int_equal(st.recovered, newest);
