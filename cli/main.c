@@ -1,9 +1,10 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
- * (client.h) for one command: place, cancel, order (by sequence number or key), stock (in
- * all or one warehouse), restock, write-off, the payment and fulfilment steps, refund, stats;
- * or it follows the event stream (events). It prints the answer readably or as one JSON object
- * (--json), and says with its exit status whether it worked: 0 done (a rejected order is an
- * answer too), 1 the order or SKU does not exist, 2 a usage or connection error. */
+ * (client.h) for one command: place, cancel, order (by sequence number or key), an order's
+ * history, a customer's orders, stock (in all or one warehouse), restock, write-off, the
+ * payment and fulfilment steps, refund, stats; or it follows the event stream (events). It
+ * prints the answer (and a query's rows) readably or as one JSON object (--json), and says
+ * with its exit status whether it worked: 0 done (a rejected order is an answer too), 1 the
+ * order or SKU does not exist, 2 a usage or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ordercore/client.h"
 
@@ -35,6 +37,18 @@ static const char usage[] =
 	"                          first)\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
+	"  history --key K         the order placed with key K: a line per change of its state\n"
+	"                          or its money, oldest first (when, in UTC; the command's\n"
+	"                          sequence number and type; the state after it; a refund's\n"
+	"                          amount), then the order as order --key K prints it (the last\n"
+	"                          32 changes at most)\n"
+	"  orders --customer C [--before KEY]\n"
+	"                          the orders of customer C, newest first, 32 at most (a line\n"
+	"                          each, as order --key prints it, with its key and the time of\n"
+	"                          its last change); --before KEY: those placed before the order\n"
+	"                          with key KEY, the next page (the last line says how to ask).\n"
+	"                          The daemon must keep the customers' index (ordercored\n"
+	"                          --customer-index 1), else: rejected (not_enabled)\n"
 	"  stock SKU [--warehouse W]\n"
 	"                          units available and allocated (at warehouse W: units free\n"
 	"                          there and held there by orders)\n"
@@ -59,7 +73,9 @@ static const char usage[] =
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
 	"  --token SECRET          the daemon's shared secret, if it has one\n"
-	"  --json                  print the answer as one JSON object\n"
+	"  --json                  print the answer as one JSON object (history and orders: with\n"
+	"                          their rows in an array, \"history\" or \"orders\", and\n"
+	"                          \"more\")\n"
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
@@ -85,7 +101,7 @@ static uint64_t number(const char *what, const char *text)
 
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
-	uint64_t key, customer, operator, region, warehouse, count;
+	uint64_t key, customer, operator, region, warehouse, count, before;
 	uint32_t kinds;
 	bool has_key, has_warehouse, card;
 };
@@ -123,6 +139,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"kinds", required_argument, 0, 'K'},
 					     {"count", required_argument, 0, 'n'},
 					     {"card", no_argument, 0, 'P'},
+					     {"before", required_argument, 0, 'b'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -139,22 +156,53 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'K': f->kinds = event_kinds(optarg); break;
 		case 'n': f->count = number("--count", optarg); break;
 		case 'P': f->card = true; break;
+		case 'b': f->before = number("--before", optarg); break;
 		default: usage_error("bad option");
 		}
 	}
 }
 
+/* The fulfilment and payment steps: the command words and their command types. */
+static const struct {
+	const char *name;
+	uint8_t type;
+} steps[] = {{"picked", OC_CMD_PICK_CONFIRMED},     {"packed", OC_CMD_PACK_CONFIRMED},
+	     {"shipped", OC_CMD_SHIPPED},               {"delivered", OC_CMD_DELIVERED},
+	     {"authorized", OC_CMD_PAYMENT_AUTHORIZED}, {"declined", OC_CMD_PAYMENT_DECLINED}};
+
 /* The command type of a fulfilment or payment step's name, or 0. */
 static uint8_t step_type(const char *name)
 {
-	static const struct { const char *name; uint8_t type; } steps[] = {
-		{"picked", OC_CMD_PICK_CONFIRMED}, {"packed", OC_CMD_PACK_CONFIRMED},
-		{"shipped", OC_CMD_SHIPPED}, {"delivered", OC_CMD_DELIVERED},
-		{"authorized", OC_CMD_PAYMENT_AUTHORIZED}, {"declined", OC_CMD_PAYMENT_DECLINED}};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (strcmp(name, steps[i].name) == 0)
 			return steps[i].type;
 	return 0;
+}
+
+/* The name of the command that made a transition of an order's history, in this tool's
+ * words. */
+static const char *transition_name(uint8_t type)
+{
+	switch (type) {
+	case OC_CMD_PLACE: return "place"; /* a lease expiry too: state cancelled */
+	case OC_CMD_CANCEL: return "cancel";
+	case OC_CMD_REFUND: return "refund";
+	default:
+		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+			if (steps[i].type == type)
+				return steps[i].name;
+		return "unknown";
+	}
+}
+
+/* ts_ms, milliseconds since the epoch, as UTC ISO-8601 with milliseconds, into out. */
+static const char *iso_time(uint64_t ts_ms, char *out, size_t out_bytes)
+{
+	time_t t = (time_t)(ts_ms / 1000);
+	struct tm tm;
+	size_t n = gmtime_r(&t, &tm) ? strftime(out, out_bytes, "%Y-%m-%dT%H:%M:%S", &tm) : 0;
+	snprintf(out + n, out_bytes - n, ".%03uZ", (unsigned)(ts_ms % 1000));
+	return out;
 }
 
 /* Prints cents as currency units with two decimals: integer arithmetic, no rounding. */
@@ -163,8 +211,24 @@ static void print_money(uint64_t cents)
 	printf("%" PRIu64 ".%02u", cents / 100, (unsigned)(cents % 100));
 }
 
+/* An answer's fields as JSON members, without braces. */
+static void json_answer_fields(const struct oc_response *r)
+{
+	printf("\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"customer\": %" PRIu64
+	       ", \"ts_ms\": %" PRIu64 ", \"order_seq\": %" PRIu64
+	       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
+	       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\""
+	       ", \"payment\": \"%s\", \"amount_cents\": %" PRIu64 ", \"refunded_cents\": %" PRIu64,
+	       r->seq, r->key, r->customer, r->ts_ms, r->original_seq, oc_status_name(r->status),
+	       oc_reject_reason_name(r->reason),
+	       r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false", r->shipments, r->warehouse,
+	       oc_order_state_name(r->state), oc_payment_state_name(r->payment), r->amount_cents,
+	       r->refunded_cents);
+}
+
 /* Prints an answer (json: one object; inner: the fields only, closing an object begun by the
- * caller). */
+ * caller). A customer's order (a row) ends with the time of its last change, not with the
+ * query's seq. */
 static void print_answer(const struct oc_response *r, bool json, bool inner)
 {
 	const char *status = oc_status_name(r->status);
@@ -193,15 +257,9 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		return;
 	}
 	if (json) {
-		printf("%s\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"order_seq\": %" PRIu64
-		       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
-		       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\""
-		       ", \"payment\": \"%s\", \"amount_cents\": %" PRIu64
-		       ", \"refunded_cents\": %" PRIu64 "}\n",
-		       inner ? "" : "{", r->seq, r->key, r->original_seq, status, reason,
-		       r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false", r->shipments,
-		       r->warehouse, oc_order_state_name(r->state),
-		       oc_payment_state_name(r->payment), r->amount_cents, r->refunded_cents);
+		printf("%s", inner ? "" : "{");
+		json_answer_fields(r);
+		printf("}\n");
 		return;
 	}
 	printf("%s", status);
@@ -232,7 +290,83 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		printf(r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED
 			       ? " (done before)"
 			       : " (the answer to an earlier command with this key)");
-	printf(" [seq %" PRIu64 "]\n", r->seq);
+	char when[40];
+	if (!(r->flags & OC_RESPONSE_ROW))
+		printf(" [seq %" PRIu64 "]", r->seq);
+	else if (r->ts_ms) /* 0: that transition is no longer kept */
+		printf(" [last change %s]", iso_time(r->ts_ms, when, sizeof(when)));
+	printf("\n");
+}
+
+/* Prints an order's history: its transitions (rows), oldest first, then the order. */
+static void print_history(const struct oc_response *rows, uint32_t n,
+			  const struct oc_response *order, bool json)
+{
+	bool more = order->flags & OC_RESPONSE_MORE;
+	if (json)
+		printf("{\"history\": [");
+	else if (more)
+		printf("(older changes are no longer kept)\n");
+	for (uint32_t i = 0; i < n; i++) {
+		const struct oc_response *t = &rows[i];
+		const char *type = transition_name(t->type), *state = oc_order_state_name(t->state);
+		if (json) {
+			printf("%s{\"seq\": %" PRIu64 ", \"ts_ms\": %" PRIu64 ", \"type\": \"%s\""
+			       ", \"status\": \"%s\", \"reason\": \"%s\", \"state\": \"%s\""
+			       ", \"amount_cents\": %" PRIu64 "}", i ? ", " : "", t->original_seq,
+			       t->ts_ms, type, oc_status_name(t->status),
+			       oc_reject_reason_name(t->reason), state, t->amount_cents);
+			continue;
+		}
+		char when[40];
+		printf("%s seq %" PRIu64 " %s: %s", iso_time(t->ts_ms, when, sizeof(when)),
+		       t->original_seq, type, state);
+		if (t->reason != OC_REJECT_NONE)
+			printf(" (%s)", oc_reject_reason_name(t->reason));
+		if (t->type == OC_CMD_REFUND) {
+			printf(", amount ");
+			print_money(t->amount_cents);
+		}
+		printf("\n");
+	}
+	if (json)
+		printf("], \"more\": %s, ", more ? "true" : "false");
+	print_answer(order, json, json);
+}
+
+/* Prints a page of a customer's orders (rows), newest first, and how to ask for the next. */
+static void print_orders(const struct oc_response *rows, uint32_t n,
+			 const struct oc_response *answer, bool json)
+{
+	bool more = answer->flags & OC_RESPONSE_MORE;
+	if (json) {
+		printf("{\"seq\": %" PRIu64 ", \"customer\": %" PRIu64 ", \"status\": \"%s\""
+		       ", \"reason\": \"%s\", \"orders\": [", answer->seq, answer->customer,
+		       oc_status_name(answer->status), oc_reject_reason_name(answer->reason));
+		for (uint32_t i = 0; i < n; i++) {
+			printf("%s{", i ? ", " : "");
+			json_answer_fields(&rows[i]);
+			printf("}");
+		}
+		printf("], \"more\": %s", more ? "true" : "false");
+		if (more && n)
+			printf(", \"next_before\": %" PRIu64, rows[n - 1].key);
+		printf("}\n");
+		return;
+	}
+	if (answer->status != OC_STATUS_ACCEPTED) { /* unknown_order (--before), malformed */
+		print_answer(answer, false, false);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		printf("key %" PRIu64 " ", rows[i].key);
+		print_answer(&rows[i], false, false);
+	}
+	if (n == 0)
+		printf("no orders [seq %" PRIu64 "]\n", answer->seq);
+	if (more && n)
+		printf("more: ordercore-cli orders --customer %" PRIu64 " --before %" PRIu64 "\n",
+		       answer->customer, rows[n - 1].key);
 }
 
 /* Subscribes and prints events until `count` (0: until the connection ends); the exit
@@ -251,10 +385,9 @@ static int follow_events(struct oc_client *cl, uint32_t kinds, uint64_t count, b
 			rc = got;
 		for (int i = 0; i < got && (count == 0 || printed < count); i++, printed++) {
 			if (json)
-				printf("{\"customer\": %" PRIu64 ", \"type\": %u, ", ev[i].customer,
-				       ev[i].response.type);
+				printf("{\"type\": %u, ", ev[i].response.type);
 			else
-				printf("customer %" PRIu64 " ", ev[i].customer);
+				printf("customer %" PRIu64 " ", ev[i].response.customer);
 			print_answer(&ev[i].response, json, true);
 		}
 		fflush(stdout);
@@ -295,45 +428,23 @@ static int print_stats(struct oc_client *cl, bool json)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command a subcommand's words and flags (f) ask for (stats, events: none); exits with
+ * a usage error when they do not make one. sub_argv[rest..sub_argc) are its positional
+ * arguments. */
+static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_argv, int rest,
+				    const struct sub_flags *f)
 {
-	static const struct option opts[] = {{"connect", required_argument, 0, 'C'},
-					     {"token", required_argument, 0, 'T'},
-					     {"json", no_argument, 0, 'j'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *connect_to = "127.0.0.1:7411", *token = NULL;
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'C': connect_to = optarg; break;
-		case 'T': token = optarg; break;
-		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: usage_error("bad option");
-		}
-	}
-	if (optind >= argc)
-		usage_error("no command");
-	const char *cmd = argv[optind];
-	int sub_argc = argc - optind;
-	char **sub_argv = argv + optind;
-
 	struct oc_command command = {0};
-	struct sub_flags f = {0};
-	sub_options(sub_argc, sub_argv, &f);
-	uint64_t key = f.key, customer = f.customer;
-	bool has_key = f.has_key;
-	int rest = optind; /* positional arguments of the subcommand start here */
+	uint64_t key = f->key, customer = f->customer;
+	bool has_key = f->has_key;
 	if (strcmp(cmd, "place") == 0) {
 		if (!has_key || !customer || rest >= sub_argc)
 			usage_error("place needs --key, --customer and at least one SKU:QTY");
 		if (sub_argc - rest > OC_ORDER_LINES_MAX)
 			usage_error("at most 16 lines");
 		command = (struct oc_command){.type = OC_CMD_PLACE, .key = key, .customer = customer,
-					      .region = (uint16_t)f.region,
-					      .flags = f.card ? OC_PLACE_CARD : 0};
+					      .region = (uint16_t)f->region,
+					      .flags = f->card ? OC_PLACE_CARD : 0};
 		for (int i = rest; i < sub_argc; i++) {
 			char *colon = strchr(sub_argv[i], ':');
 			if (!colon)
@@ -365,24 +476,33 @@ int main(int argc, char **argv)
 		command = (struct oc_command){.type = has_key ? OC_CMD_QUERY_ORDER
 							      : OC_CMD_QUERY_ORDER_SEQ,
 					      .key = has_key ? key : number("SEQ", sub_argv[rest])};
+	} else if (strcmp(cmd, "history") == 0) {
+		if (!has_key || rest != sub_argc)
+			usage_error("history needs --key");
+		command = (struct oc_command){.type = OC_CMD_QUERY_HISTORY, .key = key};
+	} else if (strcmp(cmd, "orders") == 0) {
+		if (!customer || has_key || rest != sub_argc)
+			usage_error("orders needs --customer, and --before KEY for the next page");
+		command = (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER, .customer = customer,
+					      .order_key = f->before};
 	} else if (strcmp(cmd, "stock") == 0) {
 		if (sub_argc - rest != 1)
 			usage_error("stock needs a SKU");
-		if (f.warehouse > UINT16_MAX)
+		if (f->warehouse > UINT16_MAX)
 			usage_error("--warehouse: no such warehouse index");
 		command = (struct oc_command){
-			.type = f.has_warehouse ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_STOCK,
-			.line_count = 1, .region = (uint16_t)f.warehouse,
+			.type = f->has_warehouse ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_STOCK,
+			.line_count = 1, .region = (uint16_t)f->warehouse,
 			.lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
 	} else if (strcmp(cmd, "restock") == 0 || strcmp(cmd, "write-off") == 0) {
-		if (!has_key || !f.operator || !f.has_warehouse || sub_argc - rest != 2)
+		if (!has_key || !f->operator || !f->has_warehouse || sub_argc - rest != 2)
 			usage_error("a stock change needs --key, --operator, --warehouse, SKU and QTY");
-		if (f.warehouse > UINT16_MAX)
+		if (f->warehouse > UINT16_MAX)
 			usage_error("--warehouse: no such warehouse index");
 		uint64_t qty = number("QTY", sub_argv[rest + 1]);
 		command = (struct oc_command){
 			.type = cmd[0] == 'r' ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, .line_count = 1,
-			.key = key, .customer = f.operator, .region = (uint16_t)f.warehouse,
+			.key = key, .customer = f->operator, .region = (uint16_t)f->warehouse,
 			.lines = {{number("SKU", sub_argv[rest]),
 				   qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0}}};
 	} else if (strcmp(cmd, "events") == 0) {
@@ -391,6 +511,68 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "stats") != 0 || rest != sub_argc) {
 		usage_error("unknown command");
 	}
+	return command;
+}
+
+/* Sends one command and waits for its answer, and for the rows before it (up to
+ * OC_QUERY_ROWS_MAX, into rows, their count in *row_count). 0, or 2 (the exit status) with
+ * the reason said. */
+static int ask(struct oc_client *cl, const struct oc_command *cmd, struct oc_response *rows,
+	       uint32_t *row_count, struct oc_response *answer)
+{
+	int rc = oc_client_queue(cl, cmd, 1);
+	*row_count = 0;
+	while (rc == 0) {
+		struct oc_client_answer a[OC_QUERY_ROWS_MAX + 1];
+		int got = oc_client_receive(cl, a, OC_QUERY_ROWS_MAX + 1, 1);
+		rc = got < 0 ? got : 0;
+		for (int i = 0; i < got; i++) {
+			if (!(a[i].response.flags & OC_RESPONSE_ROW)) {
+				*answer = a[i].response; /* the last: one command was sent */
+				return 0;
+			}
+			if (*row_count == OC_QUERY_ROWS_MAX) {
+				fprintf(stderr, "ordercore-cli: more than %u rows\n",
+					OC_QUERY_ROWS_MAX);
+				return 2;
+			}
+			rows[(*row_count)++] = a[i].response;
+		}
+	}
+	fprintf(stderr, "ordercore-cli: %s\n",
+		rc == -EINVAL ? "this command cannot be sent" : oc_client_error(cl));
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"connect", required_argument, 0, 'C'},
+					     {"token", required_argument, 0, 'T'},
+					     {"json", no_argument, 0, 'j'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *connect_to = "127.0.0.1:7411", *token = NULL;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': connect_to = optarg; break;
+		case 'T': token = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: usage_error("bad option");
+		}
+	}
+	if (optind >= argc)
+		usage_error("no command");
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+
+	struct sub_flags f = {0};
+	sub_options(sub_argc, sub_argv, &f);
+	/* optind: where the subcommand's positional arguments start */
+	struct oc_command command = command_of(cmd, sub_argc, sub_argv, optind, &f);
 
 	char host[256];
 	const char *colon = strrchr(connect_to, ':');
@@ -414,22 +596,21 @@ int main(int argc, char **argv)
 		return print_stats(cl, json);
 	if (strcmp(cmd, "events") == 0)
 		return follow_events(cl, f.kinds ? f.kinds : OC_EVENT_ALL, f.count, json);
-	struct oc_client_answer a;
-	rc = oc_client_queue(cl, &command, 1);
-	if (rc == 0)
-		rc = oc_client_receive(cl, &a, 1, 1);
-	if (rc != 1) {
-		fprintf(stderr, "ordercore-cli: %s\n",
-			rc == -EINVAL ? "this command cannot be sent" : oc_client_error(cl));
-		oc_client_close(cl);
-		return 2;
-	}
+	struct oc_response a, rows[OC_QUERY_ROWS_MAX];
+	uint32_t row_count;
+	rc = ask(cl, &command, rows, &row_count, &a);
 	oc_client_close(cl);
-	print_answer(&a.response, json, false);
-	bool missing = a.response.reason == OC_REJECT_UNKNOWN_ORDER ||
+	if (rc)
+		return rc;
+	if (command.type == OC_CMD_QUERY_HISTORY)
+		print_history(rows, row_count, &a, json);
+	else if (command.type == OC_CMD_QUERY_CUSTOMER)
+		print_orders(rows, row_count, &a, json);
+	else
+		print_answer(&a, json, false);
+	bool missing = a.reason == OC_REJECT_UNKNOWN_ORDER ||
 		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_QUERY_STOCK_AT ||
-			 command.type == OC_CMD_RESTOCK ||
-			 command.type == OC_CMD_WRITE_OFF) &&
-			a.response.reason == OC_REJECT_UNKNOWN_SKU);
+			 command.type == OC_CMD_RESTOCK || command.type == OC_CMD_WRITE_OFF) &&
+			a.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;
 }

@@ -1,8 +1,9 @@
 /* client.c: the client library of the wire protocol (include/ordercore/client.h,
  * docs/client.md). A struct oc_client owns one TCP connection: its socket, an output buffer
  * of encoded frames not yet sent and an input buffer of bytes received and not yet returned
- * as answers (and events, once subscribed). Frames are made and checked only by the codec
- * (proto.c). One thread uses a client at a time, so nothing here is atomic or locked.
+ * as answers (rows included; and events, once subscribed). Frames are made and checked only
+ * by the codec (proto.c). One thread uses a client at a time, so nothing here is atomic or
+ * locked.
  *
  * Buffers: out[out_head, out_tail) is queued and unsent; in[in_head, in_tail) is received
  * and not yet returned. Each is compacted (the live bytes moved to the start) only when
@@ -17,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,7 +49,8 @@ struct oc_client {
 	int send_failed;   /* 0, or the -errno that stopped queue and flush */
 	int recv_failed;   /* 0, or the -errno (-EPROTO, -ECONNRESET...) that stopped receive */
 	uint64_t last_seq; /* from the welcome */
-	uint64_t inflight; /* commands queued whose answers receive has not returned */
+	uint64_t inflight; /* commands queued whose own answers (not rows) receive has not
+	                    * returned */
 	int subscribed;    /* 1 once oc_client_subscribe succeeded: events may come */
 	uint8_t *out;
 	size_t out_head, out_tail, out_bytes;
@@ -192,9 +195,10 @@ static void describe_error_frame(const uint8_t *f, char *out, size_t out_bytes)
 	snprintf(out, out_bytes, "%s: %s", oc_proto_error_name(e.code), e.message);
 }
 
-/* Moves up to n whole answers from the input buffer to out and returns how many. Stops at
- * the first frame that is not a well-formed answer to a queued command, leaving it in the
- * buffer and making receive fail with -EPROTO (the answers before it are still returned). */
+/* Moves up to n whole answers (rows and events included) from the input buffer to out and
+ * returns how many. Stops at the first frame that is not a well-formed answer to a queued
+ * command (or an event, once subscribed), leaving it in the buffer and making receive fail
+ * with -EPROTO (the answers before it are still returned). */
 static int take_answers(struct oc_client *c, struct oc_client_answer *out, uint32_t n)
 {
 	char what[OC_CLIENT_ERROR_BYTES_MAX];
@@ -206,6 +210,7 @@ static int take_answers(struct oc_client *c, struct oc_client_answer *out, uint3
 		int bytes = oc_proto_frame_check(f, have, &h);
 		if (bytes == 0)
 			break;
+		bool event = h.type == OC_MSG_EVENT && c->subscribed;
 		if (bytes < 0) {
 			snprintf(what, sizeof(what), "a malformed frame from the server: %s",
 			         oc_proto_error_name((unsigned)-bytes));
@@ -213,32 +218,33 @@ static int take_answers(struct oc_client *c, struct oc_client_answer *out, uint3
 			char body[OC_CLIENT_ERROR_BYTES_MAX - 16];
 			describe_error_frame(f, body, sizeof(body));
 			snprintf(what, sizeof(what), "server error %s", body);
-		} else if (h.type == OC_MSG_EVENT && c->subscribed) {
-			if (oc_proto_decode_event(f, &out[got].response, &out[got].customer) != 0) {
-				snprintf(what, sizeof(what), "an event with a non-zero reserved field");
-			} else {
-				out[got].correlation = h.correlation;
-				out[got++].event = 1;
-				c->in_head += (size_t)bytes;
-				continue;
-			}
-		} else if (h.type != OC_MSG_ANSWER) {
+		} else if (h.type != OC_MSG_ANSWER && !event) {
 			snprintf(what, sizeof(what),
 			         "a frame of type %u from the server, not an answer%s or an error",
 			         h.type, c->subscribed ? ", an event" : "");
-		} else if (oc_proto_decode_answer(f, &out[got].response) != 0) {
-			snprintf(what, sizeof(what), "an answer with a non-zero reserved field");
-		} else if (c->inflight == 0) {
+		} else {
+			/* Answers and events have no reserved byte: they always decode. */
+			struct oc_client_answer *a = &out[got];
+			if (event)
+				oc_proto_decode_event(f, &a->response);
+			else
+				oc_proto_decode_answer(f, &a->response);
+			/* A row comes just before its command's answer, and an unsolicited response
+			 * answers nobody: only a command's own answer ends it. */
+			bool unsolicited = a->response.flags & OC_RESPONSE_UNSOLICITED;
+			bool row = a->response.flags & OC_RESPONSE_ROW;
+			bool ends = !event && !unsolicited && !row;
+			if (event || unsolicited || c->inflight > 0) {
+				OC_ASSERT((size_t)bytes <= have);
+				a->correlation = h.correlation;
+				a->event = event;
+				c->in_head += (size_t)bytes;
+				c->inflight -= ends;
+				got++;
+				continue;
+			}
 			snprintf(what, sizeof(what), "an answer (correlation %llu) to no command",
 			         (unsigned long long)h.correlation);
-		} else {
-			OC_ASSERT((size_t)bytes <= have);
-			out[got].customer = 0;
-			out[got].event = 0;
-			out[got++].correlation = h.correlation;
-			c->in_head += (size_t)bytes;
-			c->inflight--;
-			continue;
 		}
 		recv_fail(c, -EPROTO, what);
 		break;

@@ -88,7 +88,10 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 	case OC_MSG_QUERY_ORDER:
 	case OC_MSG_QUERY_ORDER_SEQ:
 	case OC_MSG_QUERY_STOCK:
+	case OC_MSG_QUERY_HISTORY:
 		return body_bytes == OC_PROTO_QUERY_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_QUERY_CUSTOMER:
+		return body_bytes == OC_PROTO_QUERY_CUSTOMER_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_RESTOCK:
 	case OC_MSG_WRITE_OFF:
 		return body_bytes == OC_PROTO_STOCK_CHANGE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
@@ -184,6 +187,17 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		}
 		return 0;
 	}
+	if (f[5] == OC_MSG_QUERY_HISTORY) {
+		out->type = OC_CMD_QUERY_HISTORY;
+		return 0;
+	}
+	if (f[5] == OC_MSG_QUERY_CUSTOMER) { /* no reserved field: every byte is a value */
+		out->type = OC_CMD_QUERY_CUSTOMER;
+		out->key = 0;
+		out->customer = get64(b);
+		out->order_key = get64(b + 8);
+		return 0;
+	}
 	out->customer = get64(b + 8);
 	if (order_step_command(f[5])) {
 		out->type = order_step_command(f[5]);
@@ -232,17 +246,26 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	return 0;
 }
 
-/* The 48 bytes of an answer, at the start of an answer's and an event's body. Since version 2
- * byte 31 is the payment state: an answer has no reserved byte left, so it always decodes (its
- * values are the engine's, for the reader to judge). */
+/* The 64 bytes of an answer, the body of an answer frame and of an event frame, in the order
+ * of struct oc_response's fields:
+ *
+ *    0       8       16             24         32      40
+ *    | seq   | key   | original_seq | customer | ts_ms |
+ *    40     41       42       43      44          45          46      47        48
+ *    | type | status | reason | flags | shipments | warehouse | state | payment |
+ *    48             56               64
+ *    | amount_cents | refunded_cents |
+ *
+ * No byte is reserved, so an answer always decodes (its values are the engine's, for the
+ * reader to judge). */
 static void get_response(const uint8_t *b, struct oc_response *out)
 {
 	*out = (struct oc_response){.seq = get64(b), .key = get64(b + 8),
-				    .original_seq = get64(b + 16), .type = b[24],
-				    .status = b[25], .reason = b[26], .flags = b[27],
-				    .shipments = b[28], .warehouse = b[29], .state = b[30],
-				    .payment = b[31], .amount_cents = get64(b + 32),
-				    .refunded_cents = get64(b + 40)};
+				    .original_seq = get64(b + 16), .customer = get64(b + 24),
+				    .ts_ms = get64(b + 32), .type = b[40], .status = b[41],
+				    .reason = b[42], .flags = b[43], .shipments = b[44],
+				    .warehouse = b[45], .state = b[46], .payment = b[47],
+				    .amount_cents = get64(b + 48), .refunded_cents = get64(b + 56)};
 }
 
 static void put_response(uint8_t *b, const struct oc_response *r)
@@ -250,25 +273,35 @@ static void put_response(uint8_t *b, const struct oc_response *r)
 	put64(b, r->seq);
 	put64(b + 8, r->key);
 	put64(b + 16, r->original_seq);
-	b[24] = r->type;
-	b[25] = r->status;
-	b[26] = r->reason;
-	b[27] = r->flags;
-	b[28] = r->shipments;
-	b[29] = r->warehouse;
-	b[30] = r->state;
-	b[31] = r->payment;
-	put64(b + 32, r->amount_cents);
-	put64(b + 40, r->refunded_cents);
+	put64(b + 24, r->customer);
+	put64(b + 32, r->ts_ms);
+	b[40] = r->type;
+	b[41] = r->status;
+	b[42] = r->reason;
+	b[43] = r->flags;
+	b[44] = r->shipments;
+	b[45] = r->warehouse;
+	b[46] = r->state;
+	b[47] = r->payment;
+	put64(b + 48, r->amount_cents);
+	put64(b + 56, r->refunded_cents);
 }
 
-/* The answer's last field (refunded_cents, a u64 at 40) ends its body; an event's body is an
- * answer's and the customer after it. */
-_Static_assert(OC_PROTO_ANSWER_BODY_BYTES == 40 + 8, "an answer is 48 bytes");
-_Static_assert(OC_PROTO_EVENT_BODY_BYTES == OC_PROTO_ANSWER_BODY_BYTES + 8,
-	       "an event is an answer and a u64");
-/* A refund's body is four u64, no reserved field. */
+/* The wire's answer is the struct's fields at their offsets in the struct (no padding in
+ * either): the answer's last field (refunded_cents, a u64 at 56) ends its body, and an
+ * event's body is an answer's. */
+_Static_assert(offsetof(struct oc_response, customer) == 24 &&
+		       offsetof(struct oc_response, ts_ms) == 32 &&
+		       offsetof(struct oc_response, type) == 40 &&
+		       offsetof(struct oc_response, payment) == 47 &&
+		       offsetof(struct oc_response, amount_cents) == 48 &&
+		       sizeof(struct oc_response) == OC_PROTO_ANSWER_BODY_BYTES,
+	       "the wire's answer follows struct oc_response");
+_Static_assert(OC_PROTO_ANSWER_BODY_BYTES == 56 + 8, "an answer is 64 bytes");
+_Static_assert(OC_PROTO_EVENT_BODY_BYTES == OC_PROTO_ANSWER_BODY_BYTES, "an event is an answer");
+/* A refund's body is four u64, a customer query's two, no reserved field. */
 _Static_assert(OC_PROTO_REFUND_BODY_BYTES == 4 * 8, "a refund is four u64");
+_Static_assert(OC_PROTO_QUERY_CUSTOMER_BODY_BYTES == 2 * 8, "a customer query is two u64");
 
 int oc_proto_decode_answer(const void *frame, struct oc_response *out)
 {
@@ -341,6 +374,7 @@ static uint8_t query_type(const struct oc_command *c)
 			       ? (c->type == OC_CMD_RESTOCK ? OC_MSG_RESTOCK : OC_MSG_WRITE_OFF)
 			       : 0;
 	case OC_CMD_QUERY_ORDER: return c->line_count == 0 ? OC_MSG_QUERY_ORDER : 0;
+	case OC_CMD_QUERY_HISTORY: return c->line_count == 0 ? OC_MSG_QUERY_HISTORY : 0;
 	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
 	case OC_CMD_QUERY_STOCK:
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
@@ -362,11 +396,16 @@ static uint8_t order_step_type(const struct oc_command *c)
 
 size_t oc_proto_command_bytes(const struct oc_command *c)
 {
+	bool bare = c->line_count == 0 && c->region == 0 && c->flags == 0;
 	if (c->type == OC_CMD_REFUND) /* its body has no room for lines, a region or flags */
-		return c->line_count == 0 && c->region == 0 && c->flags == 0
-			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_REFUND_BODY_BYTES
+		return bare ? OC_PROTO_HEADER_BYTES + OC_PROTO_REFUND_BODY_BYTES : 0;
+	if (c->amount_cents) /* a refund's field: no other body carries it */
+		return 0;
+	if (c->type == OC_CMD_QUERY_CUSTOMER) /* nor a key: the customer and order_key only */
+		return bare && c->key == 0
+			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_CUSTOMER_BODY_BYTES
 			       : 0;
-	if (c->order_key || c->amount_cents) /* a refund's fields: no other body carries them */
+	if (c->order_key) /* a refund's and a customer query's field */
 		return 0;
 	if (order_step_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
@@ -387,12 +426,18 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 {
 	uint8_t *p = buf;
 	size_t bytes = oc_proto_command_bytes(c);
-	uint8_t type = c->type == OC_CMD_REFUND ? OC_MSG_REFUND
-		       : order_step_type(c)      ? order_step_type(c)
-		       : query_type(c)           ? query_type(c)
-						 : OC_MSG_PLACE;
+	uint8_t type = c->type == OC_CMD_REFUND           ? OC_MSG_REFUND
+		       : c->type == OC_CMD_QUERY_CUSTOMER ? OC_MSG_QUERY_CUSTOMER
+		       : order_step_type(c)               ? order_step_type(c)
+		       : query_type(c)                    ? query_type(c)
+		                                          : OC_MSG_PLACE;
 	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
+	if (type == OC_MSG_QUERY_CUSTOMER) {
+		put64(p + OC_PROTO_HEADER_BYTES, c->customer);
+		put64(p + OC_PROTO_HEADER_BYTES + 8, c->order_key);
+		return bytes;
+	}
 	if (type == OC_MSG_REFUND) {
 		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 		put64(b, c->key);
@@ -487,28 +532,26 @@ int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq)
 }
 
 size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
-			     const struct oc_response *r, uint64_t customer)
+			     const struct oc_response *r)
 {
 	size_t bytes = OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES;
 	uint8_t *p = buf;
 	if (!header(p, cap, bytes, OC_MSG_EVENT, correlation))
 		return 0;
 	put_response(p + OC_PROTO_HEADER_BYTES, r);
-	put64(p + OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES, customer);
 	return bytes;
 }
 
-int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer)
+int oc_proto_decode_event(const void *frame, struct oc_response *r)
 {
-	const uint8_t *b = (const uint8_t *)frame + OC_PROTO_HEADER_BYTES;
-	*customer = get64(b + OC_PROTO_ANSWER_BODY_BYTES);
-	get_response(b, r);
+	get_response((const uint8_t *)frame + OC_PROTO_HEADER_BYTES, r);
 	return 0;
 }
 
 uint32_t oc_proto_event_kind(const struct oc_response *r)
 {
-	if (r->flags & OC_RESPONSE_DUPLICATE || r->status == OC_STATUS_REJECTED)
+	if (r->flags & (OC_RESPONSE_DUPLICATE | OC_RESPONSE_ROW) ||
+	    r->status == OC_STATUS_REJECTED)
 		return 0;
 	switch (r->type) {
 	case OC_CMD_PLACE: /* cancelled: a lease ran out (unsolicited) */

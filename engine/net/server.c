@@ -2,16 +2,17 @@
  * the io_uring and its ring of provided receive buffers, every connection (its socket, the
  * receive buffer it holds, its carry of a cut frame, its output buffer, handshake state), the
  * commands taken from sockets and not yet submitted, the FIFO that matches the engine's
- * answers (which come one per command, in submission order) to the connection and
- * correlation id that asked, and the list of subscribed connections. One thread runs it all;
- * only the buffer ring is shared, with the kernel.
+ * answers (which come one per command, in submission order; a query's rows just before its
+ * answer, with its sequence number) to the connection and correlation id that asked, and the
+ * list of subscribed connections. One thread runs it all; only the buffer ring is shared,
+ * with the kernel.
  *
  * A loop turn: reap every completion (accepts, receives, sends, the engine's wake-up), parse
- * the input that arrived, submit the parsed commands to the engine, poll its answers into the
- * connections' output buffers (and each answer that is an event into every subscriber's),
- * then post the sends and receives that are due, in one submission. When nothing moved and
- * the engine holds commands, the loop arms the engine's response eventfd and sleeps in
- * io_uring on a read of it, so answers and socket events both end the wait.
+ * the input that arrived, submit the parsed commands to the engine, poll its answers and rows
+ * into the connections' output buffers (and each answer that is an event into every
+ * subscriber's), then post the sends and receives that are due, in one submission. When
+ * nothing moved and the engine holds commands, the loop arms the engine's response eventfd
+ * and sleeps in io_uring on a read of it, so answers and socket events both end the wait.
  *
  * Receive buffers: each receive is single-shot, posted only while the connection may read,
  * and lets the kernel pick a buffer of the ring when data comes (IOSQE_BUFFER_SELECT). The
@@ -93,11 +94,12 @@ struct conn {
 	uint8_t *out;   /* 2 x output_bytes_max: a send in flight never moves */
 };
 
-/* Who asked for a command's answer, and the command's customer (for its event). */
+/* Who asked for a command's answer, and the sequence number the engine gave the command
+ * (0 until it is submitted): its answer, and its rows, carry it. */
 struct tag {
 	uint32_t conn, gen;
 	uint64_t correlation;
-	uint64_t customer;
+	uint64_t seq;
 };
 
 struct oc_server {
@@ -354,8 +356,6 @@ static void handshake(struct oc_server *s, uint32_t idx, const uint8_t *frame,
 		conn_close(s, idx, true, "no room for the welcome");
 }
 
-/* A stats request is answered at once, from the server's own counters (not in sequence with
- * the connection's commands). */
 /* Sets the connection's event kinds and answers with the last sequence number decided: the
  * events that follow are those of every later command. False when the connection failed. */
 static bool subscribe(struct oc_server *s, uint32_t idx, const uint8_t *frame,
@@ -390,8 +390,7 @@ static bool subscribe(struct oc_server *s, uint32_t idx, const uint8_t *frame,
 }
 
 /* Sends an answer of kind `kind` as an event to every subscriber of that kind. */
-static void publish(struct oc_server *s, const struct oc_response *r, uint32_t kind,
-		    uint64_t customer)
+static void publish(struct oc_server *s, const struct oc_response *r, uint32_t kind)
 {
 	uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES];
 	for (uint32_t i = 0; i < s->subscriber_count; i++) {
@@ -399,8 +398,7 @@ static void publish(struct oc_server *s, const struct oc_response *r, uint32_t k
 		struct conn *c = &s->conns[idx];
 		if (!(c->events & kind) || c->state == CONN_CLOSING)
 			continue;
-		size_t n = oc_proto_encode_event(frame, sizeof(frame), c->events_correlation, r,
-						 customer);
+		size_t n = oc_proto_encode_event(frame, sizeof(frame), c->events_correlation, r);
 		if (!out_append(s, c, frame, n)) {
 			s->st.slow_disconnects++;
 			conn_close(s, idx, true, "output cap reached: the subscriber does not read");
@@ -410,6 +408,8 @@ static void publish(struct oc_server *s, const struct oc_response *r, uint32_t k
 	}
 }
 
+/* A stats request is answered at once, from the server's own counters (not in sequence with
+ * the connection's commands). */
 static void stats_reply(struct oc_server *s, uint32_t idx, uint64_t correlation)
 {
 	struct oc_proto_stats st = {s->last_seq, s->live, s->st.accepted, s->st.refused,
@@ -464,9 +464,9 @@ static void input_keep(struct conn *c, const uint8_t *frame, uint32_t len)
 	c->carry_len = len;
 }
 
-/* Parses whole frames of a connection's input: a hello first, then places and cancels into
- * the pending queue. Stops (stalled) when the queue is full, and at the first bad frame. Gives
- * the receive buffer back unless stalled in it. */
+/* Parses whole frames of a connection's input: a hello first, then commands into the pending
+ * queue (stats and subscribe requests are answered at once). Stops (stalled) when the queue
+ * is full, and at the first bad frame. Gives the receive buffer back unless stalled in it. */
 static void parse(struct oc_server *s, uint32_t idx)
 {
 	struct conn *c = &s->conns[idx];
@@ -500,9 +500,10 @@ static void parse(struct oc_server *s, uint32_t idx)
 			input_consume(c, (uint32_t)n);
 			continue;
 		}
-		bool command = (h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
-			       (h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED) ||
-			       h.type == OC_MSG_REFUND;
+		bool command =
+			(h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
+			(h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED) ||
+			(h.type >= OC_MSG_REFUND && h.type <= OC_MSG_QUERY_CUSTOMER);
 		if (!command) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");
@@ -517,8 +518,7 @@ static void parse(struct oc_server *s, uint32_t idx)
 			conn_fail(s, idx, OC_PERR_FIELD, "reserved field not zero");
 			break;
 		}
-		s->pending_tag[s->pending_n] = (struct tag){idx, c->gen, h.correlation,
-							    s->pending[s->pending_n].customer};
+		s->pending_tag[s->pending_n] = (struct tag){idx, c->gen, h.correlation, 0};
 		s->pending_n++;
 		c->commands++;
 		input_consume(c, (uint32_t)n);
@@ -541,7 +541,9 @@ static void submit_pending(struct oc_server *s)
 	if (waiting) {
 		for (int i = 0; i < k; i++) {
 			uint32_t slot = (s->fifo_head + s->fifo_n++) % OC_SERVER_INFLIGHT_MAX;
-			s->fifo[slot] = s->pending_tag[s->pending_head + (uint32_t)i];
+			uint32_t at = s->pending_head + (uint32_t)i;
+			s->fifo[slot] = s->pending_tag[at];
+			s->fifo[slot].seq = s->pending[at].seq; /* stamped by the engine */
 		}
 		s->pending_head += (uint32_t)k;
 	}
@@ -557,7 +559,35 @@ static void submit_pending(struct oc_server *s)
 	}
 }
 
-/* Moves the engine's answers to the connections that asked. Returns how many. */
+/* Sends r, the answer to the command of tag t or (row) a row of it, to the connection that
+ * asked, with the command's correlation. Rows count in no counter: they are part of their
+ * command's answer. */
+static void reply(struct oc_server *s, const struct tag *t, const struct oc_response *r,
+		  bool row)
+{
+	struct conn *c = &s->conns[t->conn];
+	if (c->gen != t->gen || c->state == CONN_FREE) {
+		s->st.dropped_answers += !row;
+		return;
+	}
+	if (!row)
+		c->commands--;
+	if (c->state == CONN_CLOSING) {
+		s->st.dropped_answers += !row;
+		return;
+	}
+	uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES];
+	size_t n = oc_proto_encode_answer(frame, sizeof(frame), t->correlation, r);
+	if (!out_append(s, c, frame, n)) {
+		s->st.slow_disconnects++;
+		conn_close(s, t->conn, true, "output cap reached: the client does not read");
+		return;
+	}
+	s->st.answers += !row;
+}
+
+/* Moves the engine's answers, and the rows before them, to the connections that asked.
+ * Returns how many responses. */
 static uint32_t poll_answers(struct oc_server *s)
 {
 	int m = oc_engine_poll_burst(s->e, s->resp, POLL_BATCH);
@@ -565,35 +595,25 @@ static uint32_t poll_answers(struct oc_server *s)
 		const struct oc_response *r = &s->resp[i];
 		if (r->flags & OC_RESPONSE_UNSOLICITED) { /* the engine's own: nobody's answer */
 			if (s->subscriber_count)
-				publish(s, r, oc_proto_event_kind(r), 0);
+				publish(s, r, oc_proto_event_kind(r));
 			continue;
 		}
-		OC_ASSERT(s->fifo_n > 0); /* one answer per command taken */
+		/* The engine answers in sequence order, one answer per command taken, a query's
+		 * rows just before its answer: whichever this is, it is the head command's. */
+		OC_ASSERT(s->fifo_n > 0);
 		struct tag t = s->fifo[s->fifo_head];
+		OC_ASSERT_EQ(r->seq, t.seq);
+		if (r->flags & OC_RESPONSE_ROW) { /* the answer follows: the tag stays */
+			reply(s, &t, r, true);
+			continue;
+		}
 		s->fifo_head = (s->fifo_head + 1) % OC_SERVER_INFLIGHT_MAX;
 		s->fifo_n--;
 		s->last_seq = r->seq > s->last_seq ? r->seq : s->last_seq;
 		uint32_t kind = s->subscriber_count ? oc_proto_event_kind(r) : 0;
 		if (kind)
-			publish(s, r, kind, t.customer);
-		struct conn *c = &s->conns[t.conn];
-		if (c->gen != t.gen || c->state == CONN_FREE) {
-			s->st.dropped_answers++;
-			continue;
-		}
-		c->commands--;
-		if (c->state == CONN_CLOSING) {
-			s->st.dropped_answers++;
-			continue;
-		}
-		uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_ANSWER_BODY_BYTES];
-		size_t n = oc_proto_encode_answer(frame, sizeof(frame), t.correlation, r);
-		if (!out_append(s, c, frame, n)) {
-			s->st.slow_disconnects++;
-			conn_close(s, t.conn, true, "output cap reached: the client does not read");
-			continue;
-		}
-		s->st.answers++;
+			publish(s, r, kind);
+		reply(s, &t, r, false);
 	}
 	return m > 0 ? (uint32_t)m : 0;
 }

@@ -1,10 +1,11 @@
 /* server.h: the network front of ordercored: one thread that accepts TCP connections, reads
  * frames of the wire protocol (protocol.h), hands commands to the engine (it is the engine's
- * submitter and poller), sends each answer back to the connection that asked, once the engine
- * releases it (with a data_dir: once durable), and copies the answers that are events to the
- * subscribed connections. All socket I/O goes through one io_uring; one submission per loop
- * turn carries every receive and send, and the loop sleeps in it until a socket event or the
- * engine's response eventfd says there is work.
+ * submitter and poller), sends each answer (and a query's rows before it) back to the
+ * connection that asked, once the engine releases it (with a data_dir: once durable), and
+ * copies the answers that are events to the subscribed connections. All socket I/O goes
+ * through one io_uring; one submission per loop turn carries every receive and send, and the
+ * loop sleeps in it until a socket event or the engine's response eventfd says there is
+ * work.
  *
  * Limits: connections_max connections (one more is told "overload" and closed). Receives land
  * in io_uring provided buffers, OC_SERVER_RECV_BUFFERS of OC_SERVER_RECV_BUFFER_BYTES shared
@@ -60,7 +61,8 @@ struct oc_server_config {
 
 struct oc_server_stats {
 	uint64_t accepted, refused, closed, protocol_errors, slow_disconnects;
-	uint64_t commands, answers, dropped_answers; /* dropped: the connection had gone */
+	uint64_t commands, answers, dropped_answers; /* one answer per command, rows not counted;
+	                                              * dropped: the connection had gone */
 	uint64_t recvs, sends, loop_turns;
 	uint64_t recv_nobufs; /* receives that found no buffer free (posted again a turn later) */
 	uint64_t events;      /* event frames queued to subscribers */

@@ -14,9 +14,10 @@
  * Errors are negative errno values. Two of them leave the client unusable, and are then
  * returned by every later queue, flush and receive (close it and connect again):
  *  - -EPROTO: the server sent an error frame (oc_client_error has its code and message), or a
- *    frame that fails oc_proto_frame_check, does not decode, has a type other than answer or
- *    error, or is an answer while no command is in flight. The server closes after an error
- *    frame; after a malformed frame the byte stream can no longer be trusted.
+ *    frame that fails oc_proto_frame_check, has a type other than answer or error (or event,
+ *    once subscribed), or is an answer or a row while no command is in flight. The server
+ *    closes after an error frame; after a malformed frame the byte stream can no longer be
+ *    trusted.
  *  - -ECONNRESET / -EPIPE (or any other socket error): the connection is gone.
  * Answers that arrived before the failure are still returned first, in order. Commands
  * whose answers never came may or may not have been decided by the server: resend them on a
@@ -71,15 +72,17 @@ struct oc_client_config {
 	                      * else OC_CLIENT_BUFFER_BYTES_MIN..OC_CLIENT_BUFFER_BYTES_MAX */
 };
 
-/* One answer: the correlation the command was queued with, and the server's response; or,
- * on a subscribed client, one event: a command of any client decided by the engine (durable
- * with a data_dir), of a kind subscribed to. */
+/* One answer: the correlation the command was queued with, and the server's response; or a
+ * row of a query's answer (response.flags has OC_RESPONSE_ROW), with the query's correlation,
+ * up to OC_QUERY_ROWS_MAX of them just before the query's own answer; or, on a subscribed
+ * client, one event: a command of any client decided by the engine (durable with a data_dir),
+ * of a kind subscribed to. */
 struct oc_client_answer {
 	uint64_t correlation;        /* the command's; an event: the subscribe's */
-	struct oc_response response; /* an event: the answer the command got */
-	uint64_t customer;           /* an event: the command's customer (operator); else 0 */
-	int event;                   /* 1: an event, 0: the answer to one of this client's
-	                              * commands */
+	struct oc_response response; /* an event: the answer the command got (its customer: the
+	                              * order's, or the stock change's operator) */
+	int event;                   /* 1: an event, 0: an answer (or a row) to one of this
+	                              * client's commands */
 };
 
 /* Connects to cfg->host:port (each address the host resolves to in turn, TCP_NODELAY,
@@ -107,11 +110,11 @@ int oc_client_fd(const struct oc_client *c);
 /* The last sequence number the server had decided when it welcomed this client. */
 uint64_t oc_client_last_seq(const struct oc_client *c);
 
-/* Encodes a place (1..OC_ORDER_LINES_MAX lines) or a cancel into the output buffer, with
- * `correlation` for the answer to carry back; no system call. The command's seq and ts_ns are
- * not sent. Returns 0; -EAGAIN when the buffer has no room for the frame (flush, then queue
- * it again); -EINVAL when the command cannot be encoded (another type, or a line count out of
- * range); or the error that made the client unusable. */
+/* Encodes a command into the output buffer, with `correlation` for its answer (and its rows)
+ * to carry back; no system call. The command's seq and ts_ns are not sent. Returns 0; -EAGAIN
+ * when the buffer has no room for the frame (flush, then queue it again); -EINVAL when the
+ * command cannot be encoded (oc_proto_command_bytes is 0: an unknown type, a line count out of
+ * range, a field its frame does not carry); or the error that made the client unusable. */
 int oc_client_queue(struct oc_client *c, const struct oc_command *cmd, uint64_t correlation);
 
 /* Sends the queued bytes with send(MSG_NOSIGNAL). blocking = 1: until all are sent (waiting
@@ -127,21 +130,26 @@ int oc_client_flush(struct oc_client *c, int blocking);
 /* Bytes queued and not yet sent. */
 size_t oc_client_pending(const struct oc_client *c);
 
-/* Commands queued whose answers oc_client_receive has not returned yet (sent or not). */
+/* Commands queued whose own answers oc_client_receive has not returned yet (sent or not): a
+ * query's rows leave it as it is, its answer after them takes it down. */
 uint64_t oc_client_inflight(const struct oc_client *c);
 
-/* Returns up to n (>= 1) answers in out, in the order the server sent them. Answers already
- * buffered are returned first, without a system call; when there are none, it reads what the
- * socket has with one recv (many frames per recv) and returns what completed. blocking = 0:
- * a count > 0, or 0 when no whole answer is there yet; it never sends. blocking = 1: waits
- * (in poll) until at least one answer, an error or the server's close, and meanwhile sends
- * queued bytes as the socket takes them, so that it never waits for answers to commands
- * still in the output buffer (with nothing in flight it waits for an error or the close).
- * Answers not returned stay buffered for the next call.
+/* Returns up to n (>= 1) answers in out, in the order the server sent them: the answers to
+ * this client's commands in the order they were queued, each query with rows
+ * (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER) as its rows (OC_RESPONSE_ROW, up to
+ * OC_QUERY_ROWS_MAX) and then its own answer, all with its correlation, and, once subscribed,
+ * events among them. A call may end between a query's rows: the rest come with the next.
+ * Answers already buffered are returned first, without a system call; when there are none,
+ * it reads what the socket has with one recv (many frames per recv) and returns what
+ * completed. blocking = 0: a count > 0, or 0 when no whole answer is there yet; it never
+ * sends. blocking = 1: waits (in poll) until at least one answer, an error or the server's
+ * close, and meanwhile sends queued bytes as the socket takes them, so that it never waits
+ * for answers to commands still in the output buffer (with nothing in flight it waits for an
+ * error or the close). Answers not returned stay buffered for the next call.
  * Errors (after any answers that came before them have been returned):
  *   -EPROTO      an error frame or a malformed frame from the server (oc_client_error says
- *                which), or an event on a client that did not subscribe; the client is
- *                unusable;
+ *                which), an event on a client that did not subscribe, or an answer or a row
+ *                with nothing in flight; the client is unusable;
  *   -ECONNRESET  the server closed the connection (a 0-byte read), or reset it; -EPIPE
  *                likewise; the client is unusable;
  *   -EINVAL      n is 0;

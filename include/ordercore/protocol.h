@@ -11,6 +11,10 @@
  * frame_bytes counts the whole frame and is at most OC_PROTO_FRAME_BYTES_MAX: a reader never
  * buffers more than that for one frame, and refuses a longer one before reading its body.
  *
+ * The server answers a connection's commands in the order it received them, one answer frame
+ * each; a query with rows (history, customer) is answered by up to OC_QUERY_ROWS_MAX answer
+ * frames flagged OC_RESPONSE_ROW and then its own answer, every one with its correlation.
+ *
  * This header holds the constants and the codec (engine/net/proto.c), shared by the daemon
  * and the client library. The codec is pure: it reads and writes caller memory, allocates
  * nothing, and checks every length before it reads. */
@@ -26,7 +30,9 @@
 extern "C" {
 #endif
 
-#define OC_PROTO_VERSION 2u /* 2: answers carry the payment and amounts; refunds */
+/* 2: answers carry the customer, the time, the payment and amounts; refunds; queries with
+ * rows (an order's history, a customer's orders) */
+#define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes. */
 #define OC_PROTO_FRAME_BYTES_MAX 1024u
@@ -54,11 +60,14 @@ enum oc_proto_type {
 	OC_MSG_QUERY_STOCK_AT = 29,  /* client: a SKU's stock in one warehouse */
 	OC_MSG_PAYMENT_AUTHORIZED = 30, /* client (the payment provider): body as cancel */
 	OC_MSG_PAYMENT_DECLINED = 31,
-	OC_MSG_ANSWER = 32,  /* server: the answer to a place or cancel (struct oc_response) */
+	OC_MSG_ANSWER = 32,  /* server: the answer to a command (struct oc_response), or a row of
+	                      * it (OC_RESPONSE_ROW), with the command's correlation */
 	OC_MSG_STATS_INFO = 33, /* server: the answer to a stats request, at once */
 	OC_MSG_SUBSCRIBED = 34, /* server: the answer to a subscribe, at once */
 	OC_MSG_EVENT = 35,      /* server: a decided command of a subscribed kind, any client's */
 	OC_MSG_REFUND = 36,     /* client: refund a delivered order (OC_CMD_REFUND) */
+	OC_MSG_QUERY_HISTORY = 37,  /* client: an order's transitions by its key (rows) */
+	OC_MSG_QUERY_CUSTOMER = 38, /* client: a customer's orders, a page (rows) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -68,17 +77,19 @@ enum oc_proto_type {
 #define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
 #define OC_PROTO_LINE_BYTES 16u
 #define OC_PROTO_CANCEL_BODY_BYTES 16u  /* also the fulfilment commands' */
-#define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number */
+#define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number; a history
+                                         * query's key */
 #define OC_PROTO_QUERY_AT_BODY_BYTES 16u /* the SKU number, the warehouse index (u16), zeros */
 #define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
 #define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
-#define OC_PROTO_ANSWER_BODY_BYTES 48u
+#define OC_PROTO_QUERY_CUSTOMER_BODY_BYTES 16u /* customer, order key (0: the newest page) */
+#define OC_PROTO_ANSWER_BODY_BYTES 64u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u
 #define OC_PROTO_ERROR_BODY_BYTES 8u    /* + message_bytes */
 #define OC_PROTO_SUBSCRIBE_BODY_BYTES 8u
 #define OC_PROTO_SUBSCRIBED_BODY_BYTES 8u
-#define OC_PROTO_EVENT_BODY_BYTES 56u   /* an answer and the command's customer */
+#define OC_PROTO_EVENT_BODY_BYTES 64u   /* an answer (its customer included) */
 
 /* Kinds of events, a bit each in a subscribe's mask. Events are the answers the engine
  * released (durable with a data_dir) of every client's commands, in sequence order. */
@@ -156,22 +167,23 @@ struct oc_proto_error_body {
 int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h);
 
 /* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
- * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero (an answer, an event
- * and a refund have none: they always decode). */
+ * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero (an answer, an event,
+ * a refund and a customer query have none: they always decode). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
 /* Fills out with the command of a place, cancel, step, query, stock change or refund frame;
- * seq and ts_ns zero, and order_key and amount_cents zero but for a refund. A place's line
- * count and lines come from the frame; its fields are checked by the engine as any command's
- * are. */
+ * seq and ts_ns zero, order_key zero but for a refund and a customer query, amount_cents zero
+ * but for a refund. A place's line count and lines come from the frame; its fields are
+ * checked by the engine as any command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
 /* The frame length of a command: a place of 1..16 lines, a cancel or step, a query (a stock
- * query as OC_CMD_QUERY_STOCK defines it), a stock change (one line) or a refund (no lines,
- * region 0, flags 0); 0 for anything else, and for any command but a refund whose order_key
- * or amount_cents is not 0 (no other body carries them). */
+ * query as OC_CMD_QUERY_STOCK defines it), a stock change (one line), a refund (no lines,
+ * region 0, flags 0) or a customer query (key 0, no lines, region 0, flags 0); 0 for anything
+ * else, for any command but a refund and a customer query whose order_key is not 0, and for
+ * any command but a refund whose amount_cents is not 0 (no other body carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -191,18 +203,19 @@ size_t oc_proto_encode_stats_info(void *buf, size_t cap, uint64_t correlation,
 int oc_proto_decode_stats_info(const void *frame, struct oc_proto_stats *out);
 /* Subscribe: kinds is a mask of enum oc_proto_event_kind (0: no more events); decoding
  * refuses other bits with -OC_PERR_FIELD. Subscribed: events follow for every command after
- * last_seq. Event: the answer and the customer (operator) of the command. */
+ * last_seq. Event: the answer (customer: the order's, or the stock change's operator). */
 size_t oc_proto_encode_subscribe(void *buf, size_t cap, uint64_t correlation, uint32_t kinds);
 int oc_proto_decode_subscribe(const void *frame, uint32_t *kinds);
 size_t oc_proto_encode_subscribed(void *buf, size_t cap, uint64_t correlation,
 				  uint64_t last_seq);
 int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq);
 size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
-			     const struct oc_response *r, uint64_t customer);
-int oc_proto_decode_event(const void *frame, struct oc_response *r, uint64_t *customer);
+			     const struct oc_response *r);
+int oc_proto_decode_event(const void *frame, struct oc_response *r);
 /* The event kind of a response (0: not an event): accepted places that are not duplicates,
  * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done, steps
- * of the lifecycle done, refunds done. */
+ * of the lifecycle done, refunds done. Rows (OC_RESPONSE_ROW) are never events: they say
+ * what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */

@@ -4,9 +4,11 @@
 # stock, cancel, restock and write-off, the fulfilment and payment steps, refunds of a
 # delivered order (part, a retry, too much, the rest, then none left), the payment state and
 # amounts of answers (prices from the dataset's skus.csv), the event stream (events, followed
-# while another client places or refunds), the daemon's counters, in readable form and
-# --json; exit status 1 for an order or SKU that does not exist, 2 for usage errors, a wrong
-# token and a refused connection.
+# while another client places or refunds), the daemon's counters, an order's history (its
+# whole life and refunds) and a customer's orders by pages (33 orders: a page and the line
+# that asks for the next, then the last), in readable form and --json; exit status 1 for an
+# order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
+# connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
 cli=$1
@@ -35,7 +37,8 @@ subscribed() {
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 >/dev/null
 . "$(dirname "$0")/../../scripts/ordercored_start.sh"
-ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --token s3 || fail "no daemon"
+ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --token s3 \
+	--customer-index 1 || fail "no daemon"
 pid=$daemon_pid
 d=(--connect "127.0.0.1:$port" --token s3)
 
@@ -166,6 +169,59 @@ run 0 "${d[@]}" stats
 has "^commands  *41$"
 run 0 "${d[@]}" --json stats
 has '"commands": 41, "answers": 41,'
+# Order 10's history: a line per change, oldest first (the refused and repeated steps and
+# the refused refunds changed nothing), then the order.
+t='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{3\}Z' # UTC
+run 0 "${d[@]}" history --key 901
+[ "$(wc -l <"$tmp/out")" = 8 ] || fail "7 changes and the order expected: $(cat "$tmp/out")"
+sed -n 1p "$tmp/out" | grep -q "^$t seq 10 place: allocated$" || fail "place: $(cat "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -q "^$t seq 16 picked: picked$" || fail "picked: $(cat "$tmp/out")"
+sed -n 5p "$tmp/out" | grep -q "^$t seq 20 delivered: delivered$" ||
+	fail "delivered: $(cat "$tmp/out")"
+sed -n 6p "$tmp/out" | grep -q "^$t seq 23 refund: delivered, amount 1.00$" ||
+	fail "first refund: $(cat "$tmp/out")"
+sed -n 7p "$tmp/out" | grep -q "^$t seq 29 refund: refunded, amount $(money "$rest10")$" ||
+	fail "second refund: $(cat "$tmp/out")"
+sed -n 8p "$tmp/out" | grep -q "^accepted: order 10, .*, refunded, payment refunded, amount $m10, " ||
+	fail "the order: $(cat "$tmp/out")"
+run 0 "${d[@]}" --json history --key 901
+has '^{"history": \[{"seq": 10, "ts_ms": [0-9]*, "type": "place", "status": "accepted", '
+has '"reason": "none", "state": "allocated", "amount_cents": 0}, {"seq": 16, '
+has "\"type\": \"refund\", \"status\": \"accepted\", \"reason\": \"none\", \"state\": \"refunded\", \"amount_cents\": $rest10}\], "
+has '"more": false, "seq": [0-9]*, "key": 901, "customer": 2, '
+has "\"state\": \"refunded\", \"payment\": \"refunded\", \"amount_cents\": $price10, \"refunded_cents\": $price10}$"
+run 1 "${d[@]}" history --key 99999
+has "^rejected (unknown_order) \[seq [0-9]*\]$"
+run 2 "${d[@]}" history 10
+# A customer's orders: customer 2 has one; customer 40 places 33, a page of 32 and the last.
+run 0 "${d[@]}" orders --customer 2
+[ "$(wc -l <"$tmp/out")" = 1 ] || fail "one order expected: $(cat "$tmp/out")"
+has "^key 901 accepted: order 10, .*, refunded, payment refunded, amount $m10, refunded $m10 \[last change $t\]$"
+for i in $(seq 0 32); do
+	run 0 "${d[@]}" place --key $((5000 + i)) --customer 40 $((100040 + i)):1
+done
+run 0 "${d[@]}" orders --customer 40
+[ "$(wc -l <"$tmp/out")" = 33 ] || fail "32 orders and a line expected: $(cat "$tmp/out")"
+sed -n 1p "$tmp/out" | grep -q "^key 5032 accepted: order [0-9]*, 1 shipment, .*, allocated, " ||
+	fail "the newest first: $(cat "$tmp/out")"
+sed -n 32p "$tmp/out" | grep -q "^key 5001 " || fail "the page's last: $(cat "$tmp/out")"
+sed -n 33p "$tmp/out" | grep -q "^more: ordercore-cli orders --customer 40 --before 5001$" ||
+	fail "how to ask for more: $(cat "$tmp/out")"
+run 0 "${d[@]}" orders --customer 40 --before 5001
+[ "$(wc -l <"$tmp/out")" = 1 ] || fail "the last order expected: $(cat "$tmp/out")"
+has "^key 5000 accepted: order "
+run 0 "${d[@]}" --json orders --customer 40
+has '^{"seq": [0-9]*, "customer": 40, "status": "accepted", "reason": "none", "orders": \[{"seq": '
+has '"key": 5032, "customer": 40, "ts_ms": [0-9]*, "order_seq": '
+has '"more": true, "next_before": 5001}$'
+[ "$(grep -o '"key": ' "$tmp/out" | wc -l)" = 32 ] || fail "32 orders expected: $(cat "$tmp/out")"
+run 0 "${d[@]}" --json orders --customer 40 --before 5001
+has '"key": 5000, .*\], "more": false}$'
+run 0 "${d[@]}" orders --customer 41
+has "^no orders \[seq [0-9]*\]$"
+run 1 "${d[@]}" orders --customer 40 --before 901 # customer 2's order
+has "unknown_order"
+run 2 "${d[@]}" orders --before 5001
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999

@@ -23,7 +23,8 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	for (int i = 0; i < 3; i++)
 		place.lines[i] = (struct oc_line){100001 + (uint64_t)i, 2, 0};
 	struct oc_command cancel = {.type = OC_CMD_CANCEL, .key = 9, .customer = 4};
-	struct oc_response r = {.seq = 1, .key = 9, .original_seq = 1, .type = 1, .status = 1};
+	struct oc_response r = {.seq = 1, .key = 9, .original_seq = 1, .customer = 4,
+				.ts_ms = 1795000000000ull, .type = 1, .status = 1};
 	struct oc_proto_welcome w = {1, OC_PROTO_FRAME_BYTES_MAX, 77};
 	n += oc_proto_encode_hello(out + n, cap - n, 1, "token", 5);
 	n += oc_proto_encode_command(out + n, cap - n, 2, &place);
@@ -41,15 +42,22 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	n += oc_proto_encode_command(out + n, cap - n, 13, &stock_at);
 	n += oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL);
 	n += oc_proto_encode_subscribed(out + n, cap - n, 10, 77);
-	n += oc_proto_encode_event(out + n, cap - n, 11, &r, 4);
+	struct oc_command history = {.type = OC_CMD_QUERY_HISTORY, .key = 9};
+	n += oc_proto_encode_command(out + n, cap - n, 14, &history);
+	struct oc_command page = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 4, .order_key = 9};
+	n += oc_proto_encode_command(out + n, cap - n, 15, &page);
+	n += oc_proto_encode_event(out + n, cap - n, 11, &r);
 	n += oc_proto_encode_answer(out + n, cap - n, 4, &r);
+	struct oc_response row = r;
+	row.flags = OC_RESPONSE_ROW;
+	n += oc_proto_encode_answer(out + n, cap - n, 14, &row);
 	n += oc_proto_encode_welcome(out + n, cap - n, 5, &w);
 	n += oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type");
 	return n;
 }
 
-static const uint32_t boundary[] = {0, 1, 15, 16, 17, 40, 56, 1023, 1024, 1025, 0xffff,
-				    0x7fffffff, 0xffffffff};
+static const uint32_t boundary[] = {0, 1, 15, 16, 17, 24, 32, 40, 48, 64, 80, 1023, 1024,
+				    1025, 0xffff, 0x7fffffff, 0xffffffff};
 
 static size_t mutate(uint64_t *rng, const uint8_t *seed, size_t seed_n, uint8_t *in)
 {

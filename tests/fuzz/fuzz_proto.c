@@ -5,12 +5,14 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment or payment step, query, stock change, refund, subscription,
- *     event, answer, welcome or error frame that decodes re-encodes to the same bytes; a
- *     place of 1..16 lines likewise;
+ *   - a cancel, fulfilment or payment step, query (the history and customer queries
+ *     included), stock change, refund, subscription, event, answer, welcome or error frame
+ *     that decodes re-encodes to the same bytes; a place of 1..16 lines likewise;
+ *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
- *     step's...), with the same checks: every type is fuzzed whichever seeds there are.
+ *     step's and a customer query's, a query's 8 as a history query's...), with the same
+ *     checks: every type is fuzzed whichever seeds there are.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <stdint.h>
@@ -41,6 +43,7 @@ static struct oc_proto_error_body g_error;
 static struct oc_proto_stats g_stats;
 static uint32_t g_kinds;
 static uint64_t g_u64;
+static struct oc_response g_other;
 
 static size_t enc_command(uint8_t *b, size_t cap) { return oc_proto_encode_command(b, cap, g_corr, &g_cmd); }
 static size_t enc_answer(uint8_t *b, size_t cap) { return oc_proto_encode_answer(b, cap, g_corr, &g_answer); }
@@ -59,7 +62,7 @@ static size_t enc_subscribed(uint8_t *b, size_t cap)
 }
 static size_t enc_event(uint8_t *b, size_t cap)
 {
-	return oc_proto_encode_event(b, cap, g_corr, &g_answer, g_u64);
+	return oc_proto_encode_event(b, cap, g_corr, &g_answer);
 }
 static size_t enc_error(uint8_t *b, size_t cap)
 {
@@ -95,6 +98,8 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_PAYMENT_AUTHORIZED:
 	case OC_MSG_PAYMENT_DECLINED:
 	case OC_MSG_REFUND:
+	case OC_MSG_QUERY_HISTORY:
+	case OC_MSG_QUERY_CUSTOMER:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -109,16 +114,18 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 			same_again(f, n, enc_subscribed);
 		break;
 	case OC_MSG_EVENT:
-		if (oc_proto_decode_event(f, &g_answer, &g_u64) == 0)
-			same_again(f, n, enc_event);
+		FUZZ_ASSERT(oc_proto_decode_event(f, &g_answer) == 0 &&
+			    oc_proto_decode_answer(f, &g_other) == 0 &&
+			    memcmp(&g_answer, &g_other, sizeof(g_other)) == 0);
+		same_again(f, n, enc_event);
 		break;
 	case OC_MSG_STATS_INFO:
 		if (oc_proto_decode_stats_info(f, &g_stats) == 0)
 			same_again(f, n, enc_stats_info);
 		break;
 	case OC_MSG_ANSWER:
-		if (oc_proto_decode_answer(f, &g_answer) == 0)
-			same_again(f, n, enc_answer);
+		FUZZ_ASSERT(oc_proto_decode_answer(f, &g_answer) == 0);
+		same_again(f, n, enc_answer);
 		break;
 	case OC_MSG_ERROR:
 		/* A message with a NUL inside does not survive the C string: skip those. */
@@ -136,7 +143,8 @@ static const uint8_t fixed_requests[] = {
 	OC_MSG_CANCEL, OC_MSG_QUERY_ORDER, OC_MSG_QUERY_ORDER_SEQ, OC_MSG_QUERY_STOCK,
 	OC_MSG_RESTOCK, OC_MSG_WRITE_OFF, OC_MSG_SUBSCRIBE, OC_MSG_PICK_CONFIRMED,
 	OC_MSG_PACK_CONFIRMED, OC_MSG_SHIPPED, OC_MSG_DELIVERED, OC_MSG_QUERY_STOCK_AT,
-	OC_MSG_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_DECLINED, OC_MSG_REFUND,
+	OC_MSG_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_DECLINED, OC_MSG_REFUND, OC_MSG_QUERY_HISTORY,
+	OC_MSG_QUERY_CUSTOMER,
 };
 
 /* Reads the frame of a fixed-length request again as each other such type that checks with

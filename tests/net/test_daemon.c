@@ -2,9 +2,15 @@
  * - a gateway written only against client.h places, cancels and retries orders;
  * - stock changes (restock, write-off) and an order's whole lifecycle (placed, picked,
  *   packed, shipped, delivered; refused steps and a late cancel) over the wire, and the
- *   event subscription: each
- *   subscriber gets exactly the decided commands of its kinds, from every connection, in
- *   sequence order; a bad mask is a field error; subscribers beyond the limit are refused;
+ *   event subscription: each subscriber gets exactly the decided commands of its kinds, from
+ *   every connection, in sequence order, each with its customer (a lease expiry's too); a bad
+ *   mask is a field error; subscribers beyond the limit are refused;
+ * - queries with rows: an order's history after its whole life and a partial refund (a row
+ *   per transition, oldest first, then the order), a customer's orders by pages of 32 (more,
+ *   then the rest; an exact page; a bad anchor; not_enabled without --customer-index), rows
+ *   never events; 200 mixed commands pipelined on one connection, then on two at once
+ *   through 1 KiB client buffers, every row on its own connection just before its command's
+ *   answer;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
@@ -48,6 +54,7 @@
 #define ORDERS_MAX "400000"
 #define STOCK 50u
 #define TOKEN "t0ken"
+#define PRICE 250u /* SKU + 1's, in cents */
 
 static char scratch[1024], dataset[1100];
 
@@ -69,7 +76,7 @@ static int setup(void **state)
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dataset);
 	if (system(cmd) != 0)
 		return -1;
-	static const struct pl_sku skus[] = {{SKU, 0}, {SKU + 1, 0}};
+	static const struct pl_sku skus[] = {{SKU, 0, 0}, {SKU + 1, 0, PRICE}};
 	static const struct pl_warehouse wh[] = {{"W", 50.0, 8.0, "EU"}};
 	static const struct pl_stock stock[] = {{SKU, "W", STOCK}, {SKU + 1, "W", 1000000}};
 	struct pl_dataset d = {skus, 2, wh, 1, stock, 2};
@@ -150,16 +157,24 @@ static int daemon_stop(struct daemon *d)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static struct oc_client *client(const struct daemon *d, const char *token)
+/* A client with buffers of buffer_bytes (0: the default). */
+static struct oc_client *client_buffers(const struct daemon *d, const char *token,
+					size_t buffer_bytes)
 {
 	struct oc_client_config cfg = {.host = "127.0.0.1", .port = d->port, .token = token,
-				       .token_bytes = token ? strlen(token) : 0};
+				       .token_bytes = token ? strlen(token) : 0,
+				       .out_bytes = buffer_bytes, .in_bytes = buffer_bytes};
 	struct oc_client *c = NULL;
 	char err[300];
 	int rc = oc_client_connect(&cfg, &c, err, sizeof(err));
 	if (rc)
 		fail_msg("connect: %d %s", rc, err);
 	return c;
+}
+
+static struct oc_client *client(const struct daemon *d, const char *token)
+{
+	return client_buffers(d, token, 0);
 }
 
 static struct oc_command place(uint64_t key, uint64_t customer, uint64_t sku, uint32_t qty)
@@ -285,13 +300,13 @@ static void test_stock_changes_and_events(void **state)
 	static const uint64_t customer[4] = {10, 10, 9, 9};
 	for (unsigned i = 0; i < 4; i++) {
 		assert_int_equal(ev[i].correlation, 77);
-		assert_int_equal(ev[i].customer, customer[i]);
+		assert_int_equal(ev[i].response.customer, customer[i]);
 		assert_memory_equal(&ev[i].response, &r[want[i]], sizeof(r[0]));
 	}
 	expect_events(stock, ev, 2);
 	assert_memory_equal(&ev[0].response, &r[4], sizeof(r[0]));
 	assert_memory_equal(&ev[1].response, &r[5], sizeof(r[0]));
-	assert_int_equal(ev[1].customer, 9);
+	assert_int_equal(ev[1].response.customer, 9);
 	/* The whole lifecycle of order 2 (key 500 is the restock's): each step an event. */
 	struct oc_command life[] = {place(20, 21, SKU + 1, 2),
 				    pl_step(OC_CMD_PICK_CONFIRMED, 20, 21),
@@ -316,7 +331,7 @@ static void test_stock_changes_and_events(void **state)
 	static const unsigned life_events[5] = {0, 1, 3, 4, 5};
 	for (unsigned i = 0; i < 5; i++) {
 		assert_memory_equal(&lev[i].response, &lr[life_events[i]], sizeof(lr[0]));
-		assert_int_equal(lev[i].customer, 21);
+		assert_int_equal(lev[i].response.customer, 21);
 	}
 	/* A card order: the event of its placing is the authorization request; the provider's
 	 * answer is an event too. */
@@ -331,7 +346,7 @@ static void test_stock_changes_and_events(void **state)
 	assert_int_equal(lev[0].response.state, OC_STATE_PAYMENT_PENDING);
 	assert_int_equal(lev[1].response.type, OC_CMD_PAYMENT_AUTHORIZED);
 	/* A card order nobody pays for: its lease runs out and the daemon's tick cancels it,
-	 * an event with no asker (customer 0). */
+	 * an event nobody asked for, with the order's customer. */
 	struct oc_command unpaid = place(40, 41, SKU + 1, 1);
 	unpaid.flags = OC_PLACE_CARD;
 	round_trip(gw, &unpaid, 1, pr);
@@ -341,7 +356,7 @@ static void test_stock_changes_and_events(void **state)
 	assert_int_equal(lev[1].response.key, 40);
 	assert_int_equal(lev[1].response.original_seq, pr[0].seq);
 	assert_int_equal(lev[1].response.reason, OC_REJECT_LEASE_EXPIRED);
-	assert_int_equal(lev[1].customer, 0);
+	assert_int_equal(lev[1].response.customer, 41);
 	struct oc_command q40 = pl_query_order(40);
 	round_trip(gw, &q40, 1, pr);
 	assert_int_equal(pr[0].state, OC_STATE_CANCELLED);
@@ -381,6 +396,422 @@ static void test_stock_changes_and_events(void **state)
 	oc_client_close(all);
 	oc_client_close(stock);
 	oc_client_close(gw);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+/* ---- queries with rows ---- */
+
+/* The daemon's flags that keep the customers' index (the customer query needs it). */
+static const char *const customer_index[] = {"--customer-index", "1", NULL};
+
+static struct oc_command query_history(uint64_t key)
+{
+	return (struct oc_command){.type = OC_CMD_QUERY_HISTORY, .key = key};
+}
+
+static struct oc_command query_customer(uint64_t customer, uint64_t before)
+{
+	return (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER, .customer = customer,
+				   .order_key = before};
+}
+
+/* What came back for one command: its rows, then its answer. */
+struct got {
+	uint32_t rows;
+	struct oc_response row[OC_QUERY_ROWS_MAX];
+	struct oc_response answer;
+};
+
+/* A stream of commands pipelined on one connection, driven a step at a time so that several
+ * share the test's thread; got[i] is what command i got back. */
+struct stream {
+	struct oc_client *c;
+	const struct oc_command *cmds;
+	uint32_t n, queued, answered;
+	struct got *got;
+};
+
+/* Queues what fits, sends what the socket takes and takes what came, without blocking. Every
+ * row and answer must carry the correlation (the index) of the oldest command not answered
+ * yet: its rows come first, its answer ends it. False when nothing moved. */
+static bool stream_step(struct stream *st)
+{
+	bool moved = false;
+	while (st->queued < st->n &&
+	       oc_client_queue(st->c, &st->cmds[st->queued], st->queued) == 0) {
+		st->queued++;
+		moved = true;
+	}
+	int rc = oc_client_flush(st->c, 0);
+	assert_true(rc == 0 || rc == -EAGAIN);
+	struct oc_client_answer a[64];
+	int m = oc_client_receive(st->c, a, 64, 0);
+	if (m < 0)
+		fail_msg("receive: %d %s", m, oc_client_error(st->c));
+	for (int i = 0; i < m; i++) {
+		assert_int_equal(a[i].event, 0);
+		assert_int_equal(a[i].correlation, st->answered);
+		struct got *g = &st->got[st->answered];
+		if (a[i].response.flags & OC_RESPONSE_ROW) {
+			assert_true(g->rows < OC_QUERY_ROWS_MAX);
+			g->row[g->rows++] = a[i].response;
+			continue;
+		}
+		g->answer = a[i].response;
+		st->answered++;
+	}
+	/* Rows leave a command in flight; its answer takes it off. */
+	assert_int_equal(oc_client_inflight(st->c), st->queued - st->answered);
+	return moved || m > 0;
+}
+
+/* Runs the streams to their last answer together, waiting on their sockets when none moved. */
+static void streams_run(struct stream *st, uint32_t count)
+{
+	for (uint32_t k = 0; k < count; k++)
+		memset(st[k].got, 0, st[k].n * sizeof(*st[k].got));
+	for (;;) {
+		bool moved = false, done = true;
+		struct pollfd p[4];
+		assert_true(count <= 4);
+		for (uint32_t k = 0; k < count; k++) {
+			p[k] = (struct pollfd){oc_client_fd(st[k].c), POLLIN, 0};
+			if (st[k].answered == st[k].n)
+				continue;
+			done = false;
+			moved |= stream_step(&st[k]);
+			if (oc_client_pending(st[k].c))
+				p[k].events |= POLLOUT;
+		}
+		if (done)
+			return;
+		if (!moved && poll(p, count, 5000) <= 0)
+			fail_msg("no answer for 5 s");
+	}
+}
+
+/* One command and what it got back, rows and answer. */
+static void ask(struct oc_client *c, struct oc_command cmd, struct got *g)
+{
+	struct stream st = {c, &cmd, 1, 0, 0, g};
+	streams_run(&st, 1);
+}
+
+/* An order's whole life over the wire, a partial refund, then its history: a row per
+ * transition, oldest first, with the type, seq, time and state of the command that made it
+ * (a refused step is none), then the order's answer; rows are not events. Without the
+ * customers' index a customer query is not_enabled. */
+static void test_history_over_the_wire(void **state)
+{
+	struct daemon d;
+	daemon_start(&d, NULL, NULL);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_ALL, 5, &from_seq, 0), 0);
+	struct oc_command life[] = {place(100, 200, SKU + 1, 2),
+				    pl_step(OC_CMD_PICK_CONFIRMED, 100, 200),
+				    pl_step(OC_CMD_SHIPPED, 100, 200), /* refused: not packed */
+				    pl_step(OC_CMD_PACK_CONFIRMED, 100, 200),
+				    pl_step(OC_CMD_SHIPPED, 100, 200),
+				    pl_step(OC_CMD_DELIVERED, 100, 200),
+				    pl_refund(101, 200, 100, 120)};
+	enum { N = sizeof(life) / sizeof(life[0]) };
+	struct oc_response lr[N];
+	round_trip(c, life, N, lr);
+	pl_expect(&lr[2], OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_expect(&lr[6], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct got g;
+	ask(c, query_history(100), &g);
+	static const unsigned made[6] = {0, 1, 3, 4, 5, 6}; /* the commands that moved it */
+	static const uint8_t types[6] = {OC_CMD_PLACE,   OC_CMD_PICK_CONFIRMED,
+					 OC_CMD_PACK_CONFIRMED, OC_CMD_SHIPPED,
+					 OC_CMD_DELIVERED, OC_CMD_REFUND};
+	static const uint8_t states[6] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
+					  OC_STATE_SHIPPED, OC_STATE_DELIVERED, OC_STATE_DELIVERED};
+	assert_int_equal(g.rows, 6);
+	uint64_t now_ms = (uint64_t)time(NULL) * 1000;
+	for (unsigned i = 0; i < 6; i++) {
+		const struct oc_response *row = &g.row[i], *cause = &lr[made[i]];
+		assert_int_equal(row->flags, OC_RESPONSE_ROW);
+		assert_int_equal(row->seq, g.answer.seq);
+		assert_int_equal(row->key, 100);
+		assert_int_equal(row->customer, 200);
+		assert_int_equal(row->type, types[i]);
+		assert_int_equal(row->original_seq, cause->seq);
+		assert_int_equal(row->ts_ms, cause->ts_ms);
+		assert_true(row->ts_ms + 60000 > now_ms && row->ts_ms < now_ms + 60000);
+		assert_int_equal(row->state, states[i]);
+		pl_expect(row, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(row->amount_cents, i == 5 ? 120 : 0);
+	}
+	/* Then the answer an order query gives. */
+	const struct oc_response *a = &g.answer;
+	assert_int_equal(a->type, OC_CMD_QUERY_HISTORY);
+	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a->flags, 0);
+	assert_int_equal(a->key, 100);
+	assert_int_equal(a->customer, 200);
+	assert_int_equal(a->original_seq, lr[0].seq);
+	assert_int_equal(a->state, OC_STATE_DELIVERED);
+	assert_int_equal(a->payment, OC_PAYMENT_REFUNDED);
+	assert_int_equal(a->amount_cents, 2 * PRICE);
+	assert_int_equal(a->refunded_cents, 120);
+	assert_true(a->ts_ms >= lr[6].ts_ms);
+	/* An unknown key: no rows. */
+	ask(c, query_history(999), &g);
+	assert_int_equal(g.rows, 0);
+	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	/* This daemon keeps no customers' index: a customer query is refused, no rows. */
+	ask(c, query_customer(200, 0), &g);
+	assert_int_equal(g.rows, 0);
+	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED);
+	/* The subscriber saw the six changes, each with its customer, and not the rows: the next
+	 * event is the next order. */
+	struct oc_command next = place(102, 201, SKU + 1, 1);
+	struct oc_response nr;
+	round_trip(c, &next, 1, &nr);
+	struct oc_client_answer ev[7];
+	expect_events(sub, ev, 7);
+	for (unsigned i = 0; i < 6; i++) {
+		assert_memory_equal(&ev[i].response, &lr[made[i]], sizeof(lr[0]));
+		assert_int_equal(ev[i].response.customer, 200);
+	}
+	assert_memory_equal(&ev[6].response, &nr, sizeof(nr));
+	assert_int_equal(ev[6].response.customer, 201);
+	oc_client_close(sub);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+/* A page of customer's orders: n rows, newest first, keys from key_first down, each as an
+ * order query answers it (the order's key, seq and time from its place's answer placed[]). */
+static void expect_page(const struct got *g, uint64_t customer, uint32_t n, uint64_t key_first,
+			bool more, const struct oc_response *placed, uint64_t key_base)
+{
+	assert_int_equal(g->rows, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct oc_response *row = &g->row[i], *p = &placed[key_first - i - key_base];
+		assert_int_equal(row->flags, OC_RESPONSE_ROW);
+		assert_int_equal(row->seq, g->answer.seq);
+		assert_int_equal(row->type, OC_CMD_QUERY_CUSTOMER);
+		assert_int_equal(row->key, key_first - i);
+		assert_int_equal(row->customer, customer);
+		assert_int_equal(row->original_seq, p->seq);
+		assert_int_equal(row->ts_ms, p->ts_ms); /* allocated since it was placed */
+		pl_expect(row, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(row->state, OC_STATE_ALLOCATED);
+		assert_int_equal(row->payment, OC_PAYMENT_PREPAID);
+		assert_int_equal(row->amount_cents, PRICE);
+	}
+	pl_expect(&g->answer, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(g->answer.type, OC_CMD_QUERY_CUSTOMER);
+	assert_int_equal(g->answer.customer, customer);
+	assert_int_equal(g->answer.flags, more ? OC_RESPONSE_MORE : 0);
+}
+
+/* With the customers' index (--customer-index 1), a customer's 70 orders come in pages of 32,
+ * 32 and 6, each page after the last order of the one before (OC_RESPONSE_MORE on the first
+ * two); 32 orders are one page without more; an anchor that is not the customer's order is
+ * unknown_order; customer 0 is malformed. */
+static void test_customer_orders_by_pages(void **state)
+{
+	struct daemon d;
+	daemon_start(&d, NULL, customer_index);
+	struct oc_client *c = client(&d, NULL);
+	enum { N = 70, EXACT = 32 };
+	static struct oc_command cmds[N + EXACT];
+	static struct oc_response placed[N + EXACT];
+	for (uint32_t i = 0; i < N; i++)
+		cmds[i] = place(1000 + i, 300, SKU + 1, 1);
+	for (uint32_t i = 0; i < EXACT; i++)
+		cmds[N + i] = place(2000 + i, 303, SKU + 1, 1);
+	round_trip(c, cmds, N + EXACT, placed);
+	struct got g;
+	ask(c, query_customer(300, 0), &g);
+	expect_page(&g, 300, 32, 1069, true, placed, 1000);
+	ask(c, query_customer(300, 1038), &g);
+	expect_page(&g, 300, 32, 1037, true, placed, 1000);
+	ask(c, query_customer(300, 1006), &g);
+	expect_page(&g, 300, 6, 1005, false, placed, 1000);
+	ask(c, query_customer(300, 1000), &g); /* before the first: none */
+	expect_page(&g, 300, 0, 0, false, placed, 1000);
+	ask(c, query_customer(303, 0), &g);
+	expect_page(&g, 303, 32, 2031, false, placed + N, 2000);
+	ask(c, query_customer(302, 0), &g); /* no orders */
+	expect_page(&g, 302, 0, 0, false, placed, 1000);
+	ask(c, query_customer(301, 1000), &g); /* another customer's order */
+	assert_int_equal(g.rows, 0);
+	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	ask(c, query_customer(300, 99999), &g);
+	assert_int_equal(g.rows, 0);
+	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	ask(c, query_customer(0, 0), &g);
+	assert_int_equal(g.rows, 0);
+	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	/* A key the frame cannot carry is refused before it is sent. */
+	struct oc_command keyed = query_customer(300, 0);
+	keyed.key = 5;
+	assert_int_equal(oc_client_queue(c, &keyed, 0), -EINVAL);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
+/* What one command of a mixed stream must get back. */
+struct expect {
+	uint8_t status;
+	bool more;
+	uint32_t rows;
+	uint64_t row_key[OC_QUERY_ROWS_MAX]; /* a customer's page: the orders' keys */
+	uint8_t row_type[OC_QUERY_ROWS_MAX]; /* a history: the transitions' command types */
+	bool event;                          /* an event of kind orders or fulfilment */
+};
+
+#define MIX_ORDERS_MAX 256u
+
+/* A stream of n mixed commands of one connection, whose keys start at key_base and whose
+ * orders belong to customer_base and customer_base + 1, alternately: places, the next step
+ * of one of its orders (a stock query once it is delivered), the history of one of its
+ * orders, a page of one of its customers' orders (more than 32 by the end), stock queries.
+ * Nothing else touches these keys and customers, so what each command gets back follows from
+ * the stream alone, into want[]. */
+static void mixed_stream(uint64_t key_base, uint64_t customer_base, uint32_t n, uint64_t seed,
+			 struct oc_command *cmds, struct expect *want)
+{
+	static const uint8_t steps[4] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					 OC_CMD_SHIPPED, OC_CMD_DELIVERED};
+	uint64_t keys[MIX_ORDERS_MAX];
+	uint8_t done[MIX_ORDERS_MAX];
+	uint32_t placed = 0, rng_kind;
+	uint64_t rng = seed;
+	for (uint32_t i = 0; i < n; i++) {
+		struct expect *w = &want[i];
+		memset(w, 0, sizeof(*w));
+		w->status = OC_STATUS_ACCEPTED;
+		rng_kind = placed ? oc_rand_below(&rng, 6) : 0;
+		uint32_t o = placed ? oc_rand_below(&rng, placed) : 0;
+		uint64_t owner = customer_base + o % 2; /* order o's customer */
+		if (rng_kind <= 1) {
+			assert_true(placed < MIX_ORDERS_MAX);
+			keys[placed] = key_base + i;
+			done[placed] = 0;
+			cmds[i] = place(keys[placed], customer_base + placed % 2, SKU + 1, 1);
+			placed++;
+			w->event = true;
+		} else if (rng_kind == 2 && done[o] < 4) {
+			cmds[i] = pl_step(steps[done[o]++], keys[o], owner);
+			w->event = true;
+		} else if (rng_kind == 3) {
+			cmds[i] = query_history(keys[o]);
+			w->rows = 1u + done[o];
+			w->row_type[0] = OC_CMD_PLACE;
+			for (uint32_t k = 0; k < done[o]; k++)
+				w->row_type[1 + k] = steps[k];
+		} else if (rng_kind == 4) {
+			cmds[i] = query_customer(owner, 0);
+			uint32_t of_owner = 0;
+			for (uint32_t k = placed; k-- > 0;) {
+				if (k % 2 != o % 2)
+					continue;
+				if (of_owner++ < OC_QUERY_ROWS_MAX)
+					w->row_key[w->rows++] = keys[k];
+			}
+			w->more = of_owner > OC_QUERY_ROWS_MAX;
+		} else {
+			cmds[i] = pl_query_stock(SKU + 1);
+		}
+	}
+}
+
+/* Checks what a mixed stream's commands got back against want[]: the answer's type, key and
+ * status, the rows' count, order, keys, customers and types, all with the command's seq.
+ * Returns how many of its commands were events. */
+static uint32_t expect_mixed(const struct oc_command *cmds, const struct expect *want,
+			     const struct got *got, uint32_t n)
+{
+	uint32_t events = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct got *g = &got[i];
+		const struct expect *w = &want[i];
+		const struct oc_response *a = &g->answer;
+		if (a->type != cmds[i].type || a->status != w->status || g->rows != w->rows)
+			fail_msg("command %u (type %u): type %u, status %u, %u rows (%u expected)",
+				 i, cmds[i].type, a->type, a->status, g->rows, w->rows);
+		assert_int_equal(a->key, cmds[i].key);
+		assert_int_equal(!!(a->flags & OC_RESPONSE_MORE), w->more);
+		for (uint32_t k = 0; k < g->rows; k++) {
+			const struct oc_response *row = &g->row[k];
+			assert_int_equal(row->seq, a->seq);
+			assert_int_equal(row->flags, OC_RESPONSE_ROW);
+			if (cmds[i].type == OC_CMD_QUERY_HISTORY) {
+				assert_int_equal(row->key, cmds[i].key);
+				assert_int_equal(row->customer, a->customer);
+				assert_int_equal(row->type, w->row_type[k]);
+			} else {
+				assert_int_equal(row->key, w->row_key[k]);
+				assert_int_equal(row->customer, cmds[i].customer);
+				assert_int_equal(row->type, OC_CMD_QUERY_CUSTOMER);
+			}
+		}
+		events += w->event;
+	}
+	return events;
+}
+
+/* The server matches rows and answers to connections by a FIFO of the commands it
+ * submitted: 200 mixed commands pipelined on one connection, then 200 on each of two
+ * connections at once, with 1 KiB client buffers (a page of rows is 2.6 KB: it comes over
+ * several receives), and a subscriber: every row reaches its own connection, just before its
+ * command's answer, and no row is an event. */
+static void test_pipelined_rows_reach_the_right_connection(void **state)
+{
+	enum { N = 200 };
+	struct daemon d;
+	daemon_start(&d, NULL, customer_index);
+	struct oc_client *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_ALL, 5, &from_seq, 0), 0);
+	static struct oc_command cmds[3][N];
+	static struct expect want[3][N];
+	static struct got got[3][N];
+	for (uint32_t k = 0; k < 3; k++)
+		mixed_stream(100000 * (k + 1), 1000 * (k + 1), N, 77 + k, cmds[k], want[k]);
+	struct stream one = {client(&d, NULL), cmds[0], N, 0, 0, got[0]};
+	streams_run(&one, 1);
+	uint32_t events = expect_mixed(cmds[0], want[0], got[0], N);
+	struct stream two[2];
+	for (uint32_t k = 0; k < 2; k++)
+		two[k] = (struct stream){client_buffers(&d, NULL, OC_CLIENT_BUFFER_BYTES_MIN),
+					 cmds[1 + k], N, 0, 0, got[1 + k]};
+	streams_run(two, 2);
+	for (uint32_t k = 0; k < 2; k++)
+		events += expect_mixed(cmds[1 + k], want[1 + k], got[1 + k], N);
+	/* Some pages had more than 32 orders, some histories a whole life. */
+	uint32_t more = 0, long_histories = 0;
+	for (uint32_t k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < N; i++) {
+			more += want[k][i].more;
+			long_histories += cmds[k][i].type == OC_CMD_QUERY_HISTORY &&
+					  want[k][i].rows >= 4;
+		}
+	assert_true(more > 0 && long_histories > 0);
+	/* The subscriber got the places and steps, then nothing more (a marker shows it). */
+	struct oc_client *gw = one.c;
+	struct oc_command marker = place(999999, 9, SKU + 1, 1);
+	struct oc_response mr;
+	round_trip(gw, &marker, 1, &mr);
+	static struct oc_client_answer ev[3 * N + 1];
+	expect_events(sub, ev, events + 1);
+	for (uint32_t i = 0; i < events; i++) {
+		assert_int_equal(ev[i].response.flags & OC_RESPONSE_ROW, 0);
+		assert_true(ev[i].response.type == OC_CMD_PLACE ||
+			    (ev[i].response.type >= OC_CMD_PICK_CONFIRMED &&
+			     ev[i].response.type <= OC_CMD_DELIVERED));
+	}
+	assert_memory_equal(&ev[events].response, &mr, sizeof(mr));
+	oc_client_close(one.c);
+	oc_client_close(two[0].c);
+	oc_client_close(two[1].c);
+	oc_client_close(sub);
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
@@ -476,7 +907,7 @@ static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 	size_t k = oc_proto_encode_subscribe(b, sizeof(b), 1, OC_EVENT_ALL + 1);
 	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
 	struct oc_response fake = {.seq = 1, .type = OC_CMD_PLACE};
-	k = oc_proto_encode_event(b, sizeof(b), 1, &fake, 1);
+	k = oc_proto_encode_event(b, sizeof(b), 1, &fake);
 	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_TYPE);
 	/* A place whose line count disagrees with its length. */
 	struct oc_command cmd = place(5, 5, SKU + 1, 1);
@@ -671,6 +1102,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_places_cancels_and_retries),
 	    cmocka_unit_test(test_stock_changes_and_events),
+	    cmocka_unit_test(test_history_over_the_wire),
+	    cmocka_unit_test(test_customer_orders_by_pages),
+	    cmocka_unit_test(test_pipelined_rows_reach_the_right_connection),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),

@@ -18,7 +18,10 @@
  * loop (-EAGAIN, then flush) and with blocking receives doing the sending, answers cut inside
  * the length, the header and the body and across two frames, non-blocking receive with
  * nothing there (0), malformed server frames (-EPROTO, sticky), an error frame after answers,
- * and a server that closes (-ECONNRESET or -EPIPE, sticky). */
+ * a server that closes (-ECONNRESET or -EPIPE, sticky), and queries with rows: the rows come
+ * as answers with the row flag and the query's correlation, the count in flight drops only at
+ * the query's own answer (not at a row, nor at an unsolicited response), a receive may end
+ * between rows, and a row with nothing in flight is -EPROTO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -421,6 +424,72 @@ static void script_answers_then_close(struct peer *p)
 static void script_close(struct peer *p)
 {
 	(void)p;
+}
+
+/* Gathers response r with `correlation` in p->out (row: with the row flag). */
+static void peer_gather(struct peer *p, struct oc_response r, uint64_t correlation)
+{
+	size_t n = oc_proto_encode_answer(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
+	                                  correlation, &r);
+	if (n == 0)
+		peer_fail(p, "the peer's output buffer is full");
+	p->out_bytes += n;
+}
+
+/* Reads a history query (correlation 10) and a customer query (11), then, each part after
+ * the client's go-ahead: the history's 3 rows; an unsolicited response and the history's
+ * answer; the customer's 32 rows and its answer (more left); a row of correlation 12, when
+ * nothing is in flight. */
+static void script_rows(struct peer *p)
+{
+	struct oc_proto_header h[2];
+	struct oc_command q[2];
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *f = peer_next(p, &h[i]);
+		if (!f || oc_proto_decode_command(f, &q[i]) != 0) {
+			peer_fail(p, "no query %d from the client", i);
+			return;
+		}
+	}
+	if (h[0].type != OC_MSG_QUERY_HISTORY || h[0].correlation != 10 || q[0].key != 77 ||
+	    h[1].type != OC_MSG_QUERY_CUSTOMER || h[1].correlation != 11 ||
+	    q[1].customer != 5 || q[1].order_key != 76) {
+		peer_fail(p, "not the queries sent");
+		return;
+	}
+	struct oc_response row = {.seq = 1, .key = 77, .customer = 5, .type = OC_CMD_PLACE,
+	                          .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_ROW};
+	for (uint64_t i = 0; i < 3; i++) {
+		row.original_seq = 1 + i;
+		peer_gather(p, row, 10);
+	}
+	if (peer_flush(p) != 0 || peer_wait_step(p) != 0)
+		return;
+	struct oc_response expiry = {.seq = 1, .key = 70, .customer = 5, .type = OC_CMD_PLACE,
+	                             .status = OC_STATUS_CANCELLED,
+	                             .reason = OC_REJECT_LEASE_EXPIRED,
+	                             .flags = OC_RESPONSE_UNSOLICITED};
+	peer_gather(p, expiry, 0);
+	struct oc_response answer = {.seq = 1, .key = 77, .customer = 5,
+	                             .type = OC_CMD_QUERY_HISTORY, .status = OC_STATUS_ACCEPTED};
+	peer_gather(p, answer, 10);
+	if (peer_flush(p) != 0 || peer_wait_step(p) != 0)
+		return;
+	row = (struct oc_response){.seq = 2, .customer = 5, .type = OC_CMD_QUERY_CUSTOMER,
+	                           .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_ROW};
+	for (uint64_t i = 0; i < OC_QUERY_ROWS_MAX; i++) {
+		row.key = 75 - i;
+		peer_gather(p, row, 11);
+	}
+	answer = (struct oc_response){.seq = 2, .customer = 5, .type = OC_CMD_QUERY_CUSTOMER,
+	                              .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_MORE};
+	peer_gather(p, answer, 11);
+	if (peer_flush(p) != 0 || peer_wait_step(p) != 0)
+		return;
+	row.key = 1;
+	peer_gather(p, row, 12);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
 }
 
 /* Listens on 127.0.0.1, port 0, and starts the peer thread. The caller frees it after
@@ -908,6 +977,74 @@ static void test_client_against_scripted_server_sending_malformed_frames(void **
 	expect_bad_frame_refused(f, n, "an answer (correlation 1) to no command");
 }
 
+/* Waits until the client's socket is readable, then receives without blocking: got
+ * answers, at most n at a time, into a. */
+static void receive_now(struct oc_client *c, struct oc_client_answer *a, uint32_t n,
+                        uint32_t got)
+{
+	uint32_t have = 0;
+	while (have < got) {
+		struct pollfd pfd = {.fd = oc_client_fd(c), .events = POLLIN};
+		int rc = oc_client_receive(c, a + have, n < got - have ? n : got - have, 0);
+		if (rc < 0)
+			fail_msg("receive: %d (%s)", rc, oc_client_error(c));
+		if (rc == 0)
+			assert_int_equal(poll(&pfd, 1, PEER_WAIT_MS), 1);
+		have += (uint32_t)rc;
+	}
+	assert_int_equal(oc_client_receive(c, a, 1, 0), 0); /* no more */
+}
+
+/* Queries with rows against the scripted server: rows are answers with the row flag and the
+ * query's correlation; only the query's own answer takes it off the count in flight (a row
+ * does not, nor an unsolicited response); a page of 32 rows is returned 5 at a time across
+ * calls; then a row that answers nothing is -EPROTO. */
+static void test_client_against_scripted_server_with_rows(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_rows, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	struct oc_command history = {.type = OC_CMD_QUERY_HISTORY, .key = 77};
+	struct oc_command page = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 5, .order_key = 76};
+	assert_int_equal(oc_client_queue(c, &history, 10), 0);
+	assert_int_equal(oc_client_queue(c, &page, 11), 0);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[OC_QUERY_ROWS_MAX + 1];
+	receive_now(c, a, 8, 3);
+	for (uint64_t i = 0; i < 3; i++) {
+		assert_int_equal(a[i].correlation, 10);
+		assert_int_equal(a[i].event, 0);
+		assert_int_equal(a[i].response.flags, OC_RESPONSE_ROW);
+		assert_int_equal(a[i].response.original_seq, 1 + i);
+	}
+	assert_int_equal(oc_client_inflight(c), 2);
+	sem_post(&p->step);
+	receive_now(c, a, 8, 2);
+	assert_int_equal(a[0].response.flags, OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(a[0].response.reason, OC_REJECT_LEASE_EXPIRED);
+	assert_int_equal(a[1].correlation, 10);
+	assert_int_equal(a[1].response.type, OC_CMD_QUERY_HISTORY);
+	assert_int_equal(a[1].response.flags, 0);
+	assert_int_equal(oc_client_inflight(c), 1);
+	sem_post(&p->step);
+	receive_now(c, a, 5, OC_QUERY_ROWS_MAX + 1);
+	for (uint64_t i = 0; i < OC_QUERY_ROWS_MAX; i++) {
+		assert_int_equal(a[i].correlation, 11);
+		assert_int_equal(a[i].response.flags, OC_RESPONSE_ROW);
+		assert_int_equal(a[i].response.key, 75 - i);
+		assert_int_equal(a[i].response.customer, 5);
+	}
+	assert_int_equal(a[OC_QUERY_ROWS_MAX].correlation, 11);
+	assert_int_equal(a[OC_QUERY_ROWS_MAX].response.flags, OC_RESPONSE_MORE);
+	assert_int_equal(oc_client_inflight(c), 0);
+	sem_post(&p->step);
+	assert_int_equal(oc_client_receive(c, a, 4, 1), -EPROTO);
+	assert_string_equal(oc_client_error(c), "an answer (correlation 12) to no command");
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -997,6 +1134,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_pipelines_with_blocking_receive),
 	    cmocka_unit_test(test_client_against_scripted_server_splitting_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_sending_malformed_frames),
+	    cmocka_unit_test(test_client_against_scripted_server_with_rows),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),

@@ -1,10 +1,12 @@
 /* test_proto.c: the wire protocol's codec (engine/net/proto.c): every message type
- * round-trips, the refund (version 2) and the answer's payment and amounts included; every
- * prefix of a frame asks for more bytes, never for a wrong answer; the bad inputs of issue 4
- * (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1, unknown type, wrong version (1, the
- * one before, included), flags, inner lengths that disagree with the frame length, reserved
- * fields) are each refused with their error code; only a refund carries an order key and an
- * amount. */
+ * round-trips, version 2's included (the refund, the history and customer queries, the answer
+ * of 64 bytes with its customer, time, payment and amounts at their offsets, its row and more
+ * flags, the event that is an answer); every prefix of a frame asks for more bytes, never for
+ * a wrong answer; the bad inputs of issue 4 (frame lengths 0, 15, max - 1, max, max + 1,
+ * 2^32 - 1, unknown type, wrong version (1, the one before, included), flags, inner lengths
+ * that disagree with the frame length, reserved fields) are each refused with their error
+ * code; only a refund carries an amount, and only a refund and a customer query an order
+ * key; rows are never events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +135,43 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 92, &q), 0);
 	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_ORDER, 0); /* a query body of 16 bytes */
 	assert_int_equal(check(32), -OC_PERR_BODY_LENGTH);
+	/* an order's history: the key, as a query of the order */
+	struct oc_command qh = {.type = OC_CMD_QUERY_HISTORY, .key = 0x1122334455667788ull};
+	n = oc_proto_encode_command(buf, sizeof(buf), 94, &qh);
+	assert_int_equal(n, 16 + 8);
+	assert_int_equal(n, oc_proto_command_bytes(&qh));
+	check_prefixes(buf, n, OC_MSG_QUERY_HISTORY, 94);
+	assert_int_equal(buf[5], 37);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &qh, offsetof(struct oc_command, lines));
+	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_HISTORY, 0);
+	assert_int_equal(check(32), -OC_PERR_BODY_LENGTH);
+	qh.line_count = 1; /* no lines in its body */
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 94, &qh), 0);
+	/* a customer's orders: the customer, then the key of the order the page starts before
+	 * (0: the newest page); every byte a value */
+	struct oc_command qc = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 0x0807060504030201ull,
+				.order_key = UINT64_MAX};
+	n = oc_proto_encode_command(buf, sizeof(buf), 95, &qc);
+	assert_int_equal(n, 16 + OC_PROTO_QUERY_CUSTOMER_BODY_BYTES);
+	assert_int_equal(n, 16 + 16);
+	assert_int_equal(n, oc_proto_command_bytes(&qc));
+	check_prefixes(buf, n, OC_MSG_QUERY_CUSTOMER, 95);
+	assert_int_equal(buf[5], 38);
+	assert_int_equal(buf[16], 0x01);     /* the customer at 0, little-endian */
+	assert_int_equal(buf[16 + 8], 0xff); /* the order key at 8 */
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &qc, offsetof(struct oc_command, lines));
+	qc.order_key = 0;
+	n = oc_proto_encode_command(buf, sizeof(buf), 95, &qc);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &qc, offsetof(struct oc_command, lines));
+	raw(16 + 8, OC_PROTO_VERSION, OC_MSG_QUERY_CUSTOMER, 0);
+	assert_int_equal(check(24), -OC_PERR_BODY_LENGTH);
+	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_QUERY_CUSTOMER, 0);
+	assert_int_equal(check(40), -OC_PERR_BODY_LENGTH);
 	/* stock changes: one line, the warehouse in region, the operator in customer */
 	static const uint8_t stypes[] = {OC_CMD_RESTOCK, OC_CMD_WRITE_OFF};
 	for (unsigned i = 0; i < 2; i++) {
@@ -188,20 +227,23 @@ static void test_every_type_round_trips(void **state)
 	check_prefixes(buf, n, OC_MSG_SUBSCRIBED, 98);
 	assert_int_equal(oc_proto_decode_subscribed(buf, &last_seq), 0);
 	assert_true(last_seq == UINT64_MAX - 1);
-	struct oc_response ev = {.seq = 11, .key = 12, .original_seq = 11, .type = OC_CMD_CANCEL,
+	struct oc_response ev = {.seq = 11, .key = 12, .original_seq = 11, .customer = 1ull << 63,
+				 .ts_ms = 1795000000123ull, .type = OC_CMD_CANCEL,
 				 .status = OC_STATUS_CANCELLED, .state = OC_STATE_CANCELLED,
 				 .payment = OC_PAYMENT_REFUNDED, .amount_cents = 123456,
 				 .refunded_cents = 123456}, ev2;
-	uint64_t customer;
-	n = oc_proto_encode_event(buf, sizeof(buf), 99, &ev, 1ull << 63);
+	n = oc_proto_encode_event(buf, sizeof(buf), 99, &ev);
 	assert_int_equal(n, 16 + OC_PROTO_EVENT_BODY_BYTES);
-	assert_int_equal(n, 16 + 56);
+	assert_int_equal(n, 16 + 64);
 	check_prefixes(buf, n, OC_MSG_EVENT, 99);
-	assert_int_equal(oc_proto_decode_event(buf, &ev2, &customer), 0);
+	assert_int_equal(oc_proto_decode_event(buf, &ev2), 0);
 	assert_memory_equal(&ev, &ev2, sizeof(ev));
-	assert_true(customer == 1ull << 63);
-	assert_int_equal(buf[16 + 31], OC_PAYMENT_REFUNDED); /* the answer's 48 bytes first */
-	assert_int_equal(buf[16 + 55], 0x80);                /* then the customer, at 48 */
+	/* The body is the answer's 64 bytes: the customer at 24, the payment at 47. */
+	assert_int_equal(buf[16 + 31], 0x80);
+	assert_int_equal(buf[16 + 47], OC_PAYMENT_REFUNDED);
+	uint8_t as_answer[16 + 64];
+	assert_int_equal(oc_proto_encode_answer(as_answer, sizeof(as_answer), 99, &ev), n);
+	assert_memory_equal(as_answer + 16, buf + 16, 64);
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_CANCELS);
 	ev.type = OC_CMD_PLACE;
 	ev.status = OC_STATUS_ACCEPTED;
@@ -236,6 +278,27 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&expiry), 0);
 	ev.type = OC_CMD_QUERY_ORDER;
 	assert_int_equal(oc_proto_event_kind(&ev), 0);
+	/* Rows say what was, not what happens: a history row of a place (or of a lease expiry, a
+	 * refund, a step), a customer's order, are never events; nor the answers of those
+	 * queries. */
+	static const uint8_t row_types[] = {OC_CMD_PLACE, OC_CMD_CANCEL, OC_CMD_SHIPPED,
+					    OC_CMD_PAYMENT_AUTHORIZED, OC_CMD_REFUND,
+					    OC_CMD_QUERY_CUSTOMER};
+	for (unsigned i = 0; i < sizeof(row_types); i++) {
+		struct oc_response row = {.type = row_types[i], .status = OC_STATUS_ACCEPTED,
+					  .state = OC_STATE_DELIVERED};
+		if (row.type != OC_CMD_QUERY_CUSTOMER) /* as an answer it is an event */
+			assert_int_not_equal(oc_proto_event_kind(&row), 0);
+		row.flags = OC_RESPONSE_ROW;
+		assert_int_equal(oc_proto_event_kind(&row), 0);
+		row.status = OC_STATUS_CANCELLED;
+		assert_int_equal(oc_proto_event_kind(&row), 0);
+	}
+	struct oc_response qanswer = {.type = OC_CMD_QUERY_HISTORY, .status = OC_STATUS_ACCEPTED,
+				      .state = OC_STATE_DELIVERED, .flags = OC_RESPONSE_MORE};
+	assert_int_equal(oc_proto_event_kind(&qanswer), 0);
+	qanswer.type = OC_CMD_QUERY_CUSTOMER;
+	assert_int_equal(oc_proto_event_kind(&qanswer), 0);
 	/* stats request and stats info */
 	n = oc_proto_encode_stats(buf, sizeof(buf), 93);
 	assert_int_equal(n, 16);
@@ -246,30 +309,53 @@ static void test_every_type_round_trips(void **state)
 	check_prefixes(buf, n, OC_MSG_STATS_INFO, 94);
 	assert_int_equal(oc_proto_decode_stats_info(buf, &st2), 0);
 	assert_memory_equal(&st, &st2, sizeof(st));
-	/* answer */
-	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4, .type = OC_CMD_PLACE,
-				.status = OC_STATUS_ACCEPTED, .reason = 0,
+	/* answer: every field a distinct value, so that a field at another offset shows */
+	struct oc_response r = {.seq = 5, .key = 6, .original_seq = 4,
+				.customer = 0x1112131415161718ull, .ts_ms = 0x2122232425262728ull,
+				.type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED, .reason = 0,
 				.flags = OC_RESPONSE_DUPLICATE, .shipments = 2, .warehouse = 63,
 				.state = OC_STATE_PACKED, .payment = OC_PAYMENT_AUTHORIZED,
 				.amount_cents = 0x0102030405060708ull,
 				.refunded_cents = UINT64_MAX - 2}, r2;
 	n = oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
-	assert_int_equal(n, 16 + 48);
+	assert_int_equal(n, 16 + 64);
 	check_prefixes(buf, n, OC_MSG_ANSWER, 78);
+	memset(&r2, 0xee, sizeof(r2));
 	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
 	assert_memory_equal(&r, &r2, sizeof(r));
-	/* The layout of docs/protocol.md: the state at 30, the payment at 31, the amounts at 32
-	 * and 40, little-endian. */
-	assert_int_equal(buf[16 + 30], OC_STATE_PACKED);
-	assert_int_equal(buf[16 + 31], OC_PAYMENT_AUTHORIZED);
-	assert_int_equal(buf[16 + 32], 0x08);
-	assert_int_equal(buf[16 + 39], 0x01);
-	assert_int_equal(buf[16 + 40], 0xfd);
-	assert_int_equal(buf[16 + 47], 0xff);
-	/* Byte 31 was reserved in version 1; now every byte of an answer is a value. */
-	buf[16 + 31] = 0xff;
+	/* The layout of docs/protocol.md, little-endian: the customer at 24, the time at 32, the
+	 * bytes from type (40) to payment (47), the amounts at 48 and 56. */
+	assert_int_equal(buf[16 + 16], 4);
+	assert_int_equal(buf[16 + 24], 0x18);
+	assert_int_equal(buf[16 + 31], 0x11);
+	assert_int_equal(buf[16 + 32], 0x28);
+	assert_int_equal(buf[16 + 39], 0x21);
+	static const uint8_t bytes40[8] = {OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0,
+					   OC_RESPONSE_DUPLICATE, 2, 63, OC_STATE_PACKED,
+					   OC_PAYMENT_AUTHORIZED};
+	assert_memory_equal(buf + 16 + 40, bytes40, 8);
+	assert_int_equal(buf[16 + 48], 0x08);
+	assert_int_equal(buf[16 + 55], 0x01);
+	assert_int_equal(buf[16 + 56], 0xfd);
+	assert_int_equal(buf[16 + 63], 0xff);
+	/* No byte of an answer is reserved: any value decodes, for the reader to judge. */
+	buf[16 + 47] = 0xff;
 	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
 	assert_int_equal(r2.payment, 0xff);
+	/* A row, and the answer after rows with more left: the flags round-trip. */
+	r.flags = OC_RESPONSE_ROW;
+	oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
+	assert_int_equal(buf[16 + 43], 0x4);
+	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
+	assert_int_equal(r2.flags, OC_RESPONSE_ROW);
+	r.flags = OC_RESPONSE_MORE;
+	oc_proto_encode_answer(buf, sizeof(buf), 78, &r);
+	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
+	assert_int_equal(r2.flags, OC_RESPONSE_MORE);
+	raw(16 + 48, OC_PROTO_VERSION, OC_MSG_ANSWER, 0); /* the 48 bytes of an early draft */
+	assert_int_equal(check(64), -OC_PERR_BODY_LENGTH);
+	raw(16 + 56, OC_PROTO_VERSION, OC_MSG_EVENT, 0);
+	assert_int_equal(check(72), -OC_PERR_BODY_LENGTH);
 	/* error, and a message cut at the maximum */
 	n = oc_proto_encode_error(buf, sizeof(buf), 79, OC_PERR_TOKEN, "bad token");
 	check_prefixes(buf, n, OC_MSG_ERROR, 79);
@@ -306,9 +392,10 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 			 24 + OC_PROTO_TOKEN_BYTES_MAX);
 }
 
-/* Only a refund's body carries an order key and an amount: any other command with either set
- * cannot be encoded, and every decoder but the refund's leaves them 0. A refund's body has no
- * room for lines, a region or flags: with any of them set it cannot be encoded either. */
+/* Only a refund's body carries an amount, and only a refund's and a customer query's an order
+ * key: any other command with either set cannot be encoded, and every other decoder leaves
+ * them 0. A refund's body and a customer query's have no room for lines, a region or flags,
+ * and a customer query's none for a key: with any of them set they cannot be encoded either. */
 static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 {
 	const struct oc_command others[] = {
@@ -330,6 +417,7 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		 .lines = {{100001, 0, 0}}},
 		{.type = OC_CMD_PAYMENT_AUTHORIZED, .key = 1, .customer = 2},
 		{.type = OC_CMD_PAYMENT_DECLINED, .key = 1, .customer = 2},
+		{.type = OC_CMD_QUERY_HISTORY, .key = 1},
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		struct oc_command c = others[i], d;
@@ -368,6 +456,37 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 	/* What the engine judges passes through: key, customer and order key 0, amount 0. */
 	c = (struct oc_command){.type = OC_CMD_REFUND};
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 16 + 32);
+	/* A customer query: the customer and the order key, nothing else. */
+	const struct oc_command page = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 2,
+					.order_key = 1};
+	c = page;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 16);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 15, 1, &c), 0); /* no room */
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 16, 1, &c), 16 + 16);
+	struct oc_command d;
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.order_key, 1);
+	assert_int_equal(d.amount_cents, 0);
+	assert_int_equal(d.key, 0);
+	c.amount_cents = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = page;
+	c.key = 3; /* the engine would answer malformed: the frame cannot say it */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = page;
+	c.line_count = 1;
+	c.lines[0] = (struct oc_line){100001, 1, 0};
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = page;
+	c.region = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = page;
+	c.flags = OC_PLACE_CARD;
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
+	/* Customer 0 is the engine's to judge (malformed); the newest page has order key 0. */
+	c = (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER};
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 16 + 16);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
