@@ -215,8 +215,17 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->kind[i] = K_CANCEL;
 			s->cmds[i] = pl_cancel(NO_KEY_BASE + i, 1 + oc_rand_below(&rng, CUSTOMERS));
 		} else if (r < 91) {
-			/* A refund of a key the steps go to: the rest, a part, or too much. */
-			uint32_t key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
+			/* A refund of a key the steps go to, mostly one whose deliver step was sent
+			 * (so that refunds happen even in the short streams of a TSan run): the
+			 * rest, a part, or too much. */
+			uint32_t key = 1;
+			for (int tries = 0; tries < 8; tries++) {
+				key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
+				const struct oc_command *t = &s->cmds[s->first[key]];
+				bool card = t->type == OC_CMD_PLACE && (t->flags & OC_PLACE_CARD);
+				if (next_step[key] == 3u + card)
+					break;
+			}
 			const struct oc_command *o = &s->cmds[s->first[key]];
 			uint32_t how = oc_rand_below(&rng, 3);
 			s->first[++s->keys] = i;
