@@ -805,7 +805,7 @@ static void history_row(const struct oc_route *r, const struct oc_order_msg *om,
 	bool expiry = t->type == OC_CMD_PLACE && t->state == OC_STATE_CANCELLED;
 	*row = (struct oc_response){
 		.seq = om->seq, .key = rec->key, .original_seq = t->seq, .customer = rec->customer,
-		.ts_ms = (uint64_t)t->ts_ms_high << 32 | t->ts_ms_low, .type = t->type,
+		.ts_ms = oc_transition_ts_ms(t), .type = t->type,
 		.status = status_of(t->state),
 		.reason = t->state == OC_STATE_REJECTED ? rec->reason
 			  : expiry                      ? OC_REJECT_LEASE_EXPIRED
@@ -846,10 +846,9 @@ static void customer_row(const struct oc_route *r, const struct oc_order_msg *om
 	describe(r, index, row);
 	row->key = rec->key;
 	row->flags = OC_RESPONSE_ROW;
-	const struct oc_transition *t = &r->history[rec->history_last];
-	row->ts_ms = rec->history_last != OC_NONE && t->order_index == index
-			     ? (uint64_t)t->ts_ms_high << 32 | t->ts_ms_low
-			     : 0;
+	const struct oc_transition *t =
+		rec->history_last != OC_NONE ? &r->history[rec->history_last] : NULL;
+	row->ts_ms = t && t->order_index == index ? oc_transition_ts_ms(t) : 0;
 }
 
 /* A query with rows (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER): writes its rows, then its

@@ -341,6 +341,11 @@ struct oc_transition {
 
 _Static_assert(sizeof(struct oc_transition) == 24, "a transition is 24 bytes");
 
+static inline uint64_t oc_transition_ts_ms(const struct oc_transition *t)
+{
+	return (uint64_t)t->ts_ms_high << 32 | t->ts_ms_low;
+}
+
 #define OC_NONE UINT32_MAX /* no index: the end of a chain */
 
 /* A record: an order, a stock change or a refund, at the order index validate gave it. */
