@@ -173,15 +173,13 @@ static int catalog_init(struct oc_engine *e)
 	uint32_t n = e->data.sku_count;
 	c->data = &e->data;
 	c->place = mi_malloc((n ? n : 1) * sizeof(uint32_t));
-	c->price_cents = mi_malloc((n ? n : 1) * sizeof(uint32_t));
-	if (!c->place || !c->price_cents || oc_u64map_init(&c->by_sku, n ? n : 1) != 0)
+	if (!c->place || oc_u64map_init(&c->by_sku, n ? n : 1) != 0)
 		return -ENOMEM;
 	uint32_t counts[OC_LIMIT_SHARDS_MAX] = {0};
 	for (uint32_t g = 0; g < n; g++) {
 		uint64_t hash = oc_hash_u64(e->data.skus[g].sku);
 		uint32_t s = (uint32_t)(hash % e->shards);
 		c->place[g] = OC_PLACE(s, counts[s]);
-		c->price_cents[g] = e->data.skus[g].price_cents;
 		counts[s]++;
 		bool found;
 		struct oc_u64map_entry *m = oc_u64map_upsert(&c->by_sku, e->data.skus[g].sku, hash,
@@ -581,7 +579,6 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e->inventory_wakers);
 	mi_free(e->release_wakers);
 	mi_free(e->catalog.place);
-	mi_free(e->catalog.price_cents);
 	oc_u64map_destroy(&e->catalog.by_sku);
 	oc_dataset_destroy(&e->data);
 	if (e->response_fd >= 0)

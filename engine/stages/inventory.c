@@ -49,6 +49,7 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 		struct oc_stock_cell *cell = &s->stock[OC_PLACE_LOCAL(c->place[g])];
 		cell->available = (uint32_t)units; /* <= OC_LIMIT_SKU_UNITS_MAX: the loader checks */
 		cell->limit = d->skus[g].limit_per_customer;
+		cell->price_cents = d->skus[g].price_cents;
 	}
 	return 0;
 }
@@ -266,6 +267,7 @@ uint32_t oc_shard_step(void *arg)
 		r->seq = m->seq;
 		r->sku = m->sku;
 		r->quantity = m->quantity;
+		r->price_cents = 0;
 		if (m->sku == OC_LINE_BARRIER) {
 			r->reason = write_part(s, m->seq, taken, ready) != 0;
 		} else if (m->flags & OC_LINE_QUERY) {
@@ -273,6 +275,7 @@ uint32_t oc_shard_step(void *arg)
 			r->reason = OC_REJECT_NONE;
 		} else {
 			r->reason = reserve(s, m);
+			r->price_cents = s->stock[m->sku_local].price_cents;
 		}
 	}
 	if (n == 0 && ready) {

@@ -189,19 +189,19 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 	}
 }
 
-/* Takes the planned allocations and answers the order accepted. */
+/* Takes the planned allocations and answers the order accepted, for amount_cents. */
 static void accept(struct oc_route *r, const struct oc_order_msg *om, const struct oc_alloc *plan,
-		   uint32_t n, struct oc_order_rec *rec, struct oc_response *a)
+		   uint32_t n, uint64_t amount_cents, struct oc_order_rec *rec,
+		   struct oc_response *a)
 {
-	uint64_t shipped_from = 0, amount = 0;
+	uint64_t shipped_from = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->free_units[(size_t)plan[i].sku * r->warehouses + plan[i].warehouse] -=
 			plan[i].quantity;
 		r->allocs[r->alloc_count + i] = plan[i];
 		shipped_from |= 1ull << plan[i].warehouse;
-		amount += (uint64_t)plan[i].quantity * r->catalog->price_cents[plan[i].sku];
 	}
-	rec->amount_cents = amount;
+	rec->amount_cents = amount_cents;
 	rec->alloc_first = r->alloc_count;
 	rec->alloc_count = (uint16_t)n;
 	r->alloc_count += n;
@@ -245,11 +245,13 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 {
 	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
 	uint8_t reason = OC_REJECT_NONE;
+	uint64_t amount = 0; /* < 2^52: 16 lines x 65535 units x 2^32 cents */
 	for (uint32_t i = 0; i < om->line_count; i++) {
 		uint32_t s = om->shard[i];
 		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
 		OC_ASSERT_EQ(res->seq, om->seq);
 		lines[i] = (struct oc_plan_line){res->sku, res->reason ? 0 : res->quantity};
+		amount += (uint64_t)res->quantity * res->price_cents;
 		if (res->reason && !reason)
 			reason = res->reason;
 	}
@@ -269,7 +271,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	}
 	struct oc_order_rec *rec = new_record(r, om);
 	if (!reason) {
-		accept(r, om, plan, n, rec, a);
+		accept(r, om, plan, n, amount, rec, a);
 	} else {
 		for (uint32_t i = 0; i < om->line_count; i++)
 			if (lines[i].quantity)

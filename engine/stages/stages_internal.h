@@ -171,9 +171,10 @@ struct oc_result_msg {
 	uint64_t seq;
 	uint32_t sku;      /* global SKU index */
 	uint32_t quantity;
+	uint32_t price_cents; /* the SKU's unit price (0 for a barrier) */
 	uint8_t reason;    /* OC_REJECT_NONE when reserved; barrier: 1 if the part failed.
 	                    * A stock query's result has quantity = units available. */
-	uint8_t unused[15];
+	uint8_t unused[11];
 };
 
 /* route -> inventory shard: give back a reserved line (a failed multi-line order's held
@@ -206,7 +207,6 @@ struct oc_catalog {
 	const struct oc_dataset *data;
 	struct oc_u64map by_sku; /* SKU number -> value: global index, aux: OC_PLACE */
 	uint32_t *place;         /* [global index] -> OC_PLACE */
-	uint32_t *price_cents;   /* [global index] -> unit price (skus.csv), for route */
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
@@ -280,8 +280,11 @@ struct oc_validate {
 
 /* A shard's stock of one SKU. */
 struct oc_stock_cell {
-	uint32_t available; /* units not reserved */
-	uint32_t limit;     /* units one customer may hold, 0: none */
+	uint32_t available;   /* units not reserved */
+	uint32_t limit;       /* units one customer may hold, 0: none */
+	uint32_t price_cents; /* the unit price (skus.csv), told to route with each line's
+	                       * result: route prices an order without a lookup of its own */
+	uint32_t unused;
 };
 
 /* A purchase counter: units of one SKU held by one customer. */
