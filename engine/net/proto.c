@@ -177,6 +177,7 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const uint8_t *f = frame;
 	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
 	memset(out, 0, offsetof(struct oc_command, lines));
+	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, queries */
 	out->key = get64(b);
 	if (f[5] >= OC_MSG_QUERY_ORDER && f[5] <= OC_MSG_QUERY_STOCK) { /* the body is the key */
 		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (f[5] - OC_MSG_QUERY_ORDER));

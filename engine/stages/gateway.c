@@ -104,9 +104,8 @@ int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_
 		c->seq = ++g->last_seq;
 		if (!g->replaying)
 			c->ts_ns = ts_ns;
-		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
 		struct oc_command *slot = oc_ring_spsc_write_slot(g->cmd, i);
-		memcpy(slot, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		oc_command_copy(slot, c);
 		if ((c->type == OC_CMD_SNAPSHOT || c->type == OC_CMD_TICK) && !g->replaying)
 			slot->type = 0; /* only the sequencer makes these: malformed */
 	}

@@ -157,9 +157,8 @@ uint32_t oc_journal_step(void *arg)
 		/* Recovery replays commands the log already holds: they are not logged again. */
 		if (c->seq > j->logged_seq && !j->error && !log_command(j, c))
 			break;
-		uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
 		struct oc_command *out = oc_ring_spsc_write_slot(j->out, i);
-		memcpy(out, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+		oc_command_copy(out, c);
 		if (c->type == OC_CMD_SNAPSHOT && c->seq > j->logged_seq)
 			barrier_settle(j, out);
 	}

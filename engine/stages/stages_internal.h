@@ -18,6 +18,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/ring.h"
 #include "core/table.h"
@@ -116,6 +117,19 @@ struct oc_snap_plan {
  * sequencer copies only the header and the lines in use. */
 #define OC_CMD_SLOT_BYTES ((sizeof(struct oc_command) + 63) & ~(size_t)63)
 #define OC_CMD_HEADER_BYTES offsetof(struct oc_command, lines)
+
+/* Copies a command into a ring slot: its header, the lines in use (none when line_count is
+ * out of range: validate rejects it unread) and, for the commands that read them, order_key
+ * and amount_cents. */
+static inline void oc_command_copy(struct oc_command *slot, const struct oc_command *c)
+{
+	uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
+	memcpy(slot, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
+	if (oc_command_has_tail(c->type)) {
+		slot->order_key = c->order_key;
+		slot->amount_cents = c->amount_cents;
+	}
+}
 
 /* validate -> inventory shard: reserve one line. */
 struct oc_line_msg {

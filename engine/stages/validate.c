@@ -373,10 +373,7 @@ uint32_t oc_validate_step(void *arg)
 		om->ts_ms_high = (uint16_t)(ts_ms >> 32);
 		om->ts_ms_low = (uint32_t)ts_ms;
 		om->order_index = UINT32_MAX;
-		if ((c->type != OC_CMD_REFUND && c->amount_cents) ||
-		    (c->type != OC_CMD_REFUND && c->type != OC_CMD_QUERY_CUSTOMER && c->order_key))
-			om->reason = OC_REJECT_MALFORMED; /* fields only these have */
-		else if (c->type == OC_CMD_PLACE)
+		if (c->type == OC_CMD_PLACE)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL ||
 			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||

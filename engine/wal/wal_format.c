@@ -97,7 +97,7 @@ static uint64_t frame_checksum(const uint8_t *frame, uint32_t frame_bytes, uint6
 static bool place_canonical(const struct oc_command *c)
 {
 	if (c->type != OC_CMD_PLACE || c->line_count == 0 || c->line_count > OC_ORDER_LINES_MAX ||
-	    c->flags != 0 || c->order_key != 0 || c->amount_cents != 0)
+	    c->flags != 0)
 		return false;
 	for (uint32_t i = 0; i < c->line_count; i++)
 		if (c->lines[i].reserved != 0)
@@ -107,8 +107,7 @@ static bool place_canonical(const struct oc_command *c)
 
 static bool cancel_canonical(const struct oc_command *c)
 {
-	return c->type == OC_CMD_CANCEL && c->line_count == 0 && c->region == 0 && c->flags == 0 &&
-	       c->order_key == 0 && c->amount_cents == 0;
+	return c->type == OC_CMD_CANCEL && c->line_count == 0 && c->region == 0 && c->flags == 0;
 }
 
 static uint32_t stored_lines(uint8_t line_count)
@@ -148,8 +147,10 @@ size_t oc_wal_record_put(uint8_t *p, const struct oc_command *c, uint64_t *prev_
 		p[n++] = c->line_count;
 		n += oc_wal_varint_put(p + n, c->region);
 		n += oc_wal_varint_put(p + n, c->flags);
-		n += oc_wal_varint_put(p + n, c->order_key);
-		n += oc_wal_varint_put(p + n, c->amount_cents);
+		if (oc_command_has_tail(c->type)) {
+			n += oc_wal_varint_put(p + n, c->order_key);
+			n += oc_wal_varint_put(p + n, c->amount_cents);
+		}
 		for (uint32_t i = 0; i < stored_lines(c->line_count); i++) {
 			n += oc_wal_varint_put(p + n, c->lines[i].sku);
 			n += oc_wal_varint_put(p + n, c->lines[i].quantity);
@@ -166,8 +167,9 @@ bool oc_wal_command_same(const struct oc_command *a, const struct oc_command *b)
 {
 	if (a->type != b->type || a->line_count != b->line_count || a->region != b->region ||
 	    a->flags != b->flags || a->key != b->key || a->customer != b->customer ||
-	    a->seq != b->seq || a->ts_ns != b->ts_ns || a->order_key != b->order_key ||
-	    a->amount_cents != b->amount_cents)
+	    a->seq != b->seq || a->ts_ns != b->ts_ns ||
+	    (oc_command_has_tail(a->type) &&
+	     (a->order_key != b->order_key || a->amount_cents != b->amount_cents)))
 		return false;
 	for (uint32_t i = 0; i < stored_lines(a->line_count); i++)
 		if (a->lines[i].sku != b->lines[i].sku ||
@@ -372,7 +374,8 @@ static bool get_raw(struct oc_wal_cursor *cur, struct oc_command *out)
 	out->type = *cur->p++;
 	out->line_count = *cur->p++;
 	if (!get_max(cur, UINT16_MAX, &region) || !get_max(cur, UINT32_MAX, &reserved) ||
-	    !get(cur, &out->order_key) || !get(cur, &out->amount_cents))
+	    (oc_command_has_tail(out->type) &&
+	     (!get(cur, &out->order_key) || !get(cur, &out->amount_cents))))
 		return false;
 	out->region = (uint16_t)region;
 	out->flags = (uint32_t)reserved;

@@ -44,11 +44,11 @@
  *   customer
  *   place:    region, then line_count x (sku, quantity)
  *   cancel:   nothing more
- *   raw:      type (1 byte), line_count (1 byte), region, flags, order_key, amount_cents, then
+ *   raw:      type (1 byte), line_count (1 byte), region, flags, then for a refund or a
+ *             customer query (oc_command_has_tail) order_key and amount_cents, then
  *             min(line_count, 16) x (sku, quantity, line reserved)
- * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags, order_key, amount_cents
- * and every line reserved field are 0; a cancel when line_count, region, flags, order_key and
- * amount_cents are 0. Lines past line_count are
+ * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags and every line reserved
+ * field are 0; a cancel when line_count, region and flags are 0. Lines past line_count are
  * not stored and decode as zeros. */
 #ifndef OC_WAL_FORMAT_H
 #define OC_WAL_FORMAT_H
@@ -61,7 +61,15 @@
 #include "wal/wal_limits.h"
 
 #define OC_WAL_MAGIC   0x4C57434Fu /* "OCWL" in file byte order */
-#define OC_WAL_VERSION 2u /* 2: raw records carry order_key and amount_cents */
+#define OC_WAL_VERSION 2u /* 2: raw records of refunds and customer queries carry order_key
+                           * and amount_cents */
+
+/* The commands that read struct oc_command's order_key and amount_cents; the others ignore
+ * them, so the sequencer does not copy them and the log does not keep them. */
+static inline bool oc_command_has_tail(uint8_t type)
+{
+	return type == OC_CMD_REFUND || type == OC_CMD_QUERY_CUSTOMER;
+}
 /* The checksum the first frame of a log chains to ("ocwalsd1"). */
 #define OC_WAL_CHAIN_SEED 0x3164736C6177636Full
 

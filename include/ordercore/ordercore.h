@@ -200,9 +200,11 @@ struct oc_command {
 	uint64_t customer;  /* customer id; not 0 */
 	uint64_t seq;       /* OUT: sequence number given by the engine's sequencer */
 	uint64_t ts_ns;     /* OUT: CLOCK_REALTIME nanoseconds when sequenced */
-	uint64_t order_key; /* a refund: the key of the order refunded; else 0 */
-	uint64_t amount_cents; /* a refund: its amount (0: the rest); else 0 */
 	struct oc_line lines[OC_ORDER_LINES_MAX];
+	/* Read by the commands that have them, ignored (neither used nor logged) by the rest:
+	 * after the lines, so that an order's header and first line stay in one cache line. */
+	uint64_t order_key;    /* a refund: the order refunded; a customer query: the page */
+	uint64_t amount_cents; /* a refund: its amount (0: the rest) */
 };
 
 #define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
