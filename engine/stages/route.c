@@ -362,6 +362,18 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	return true;
 }
 
+/* The order a step names by its key and customer (like a cancel), or NULL, having answered
+ * unknown_order: another customer's, or a stock change's or a refund's record. */
+static struct oc_order_rec *step_order(struct oc_route *r, const struct oc_order_msg *om,
+				       struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer == om->customer && rec->type == OC_CMD_PLACE)
+		return rec;
+	answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	return NULL;
+}
+
 /* The payment provider's answer for a card order (docs/lifecycle.md): authorized moves it
  * from payment_pending to allocated, declined cancels it (its stock goes back). Done before
  * (authorized: the order went on from allocated; declined: it is cancelled), accepted and
@@ -370,11 +382,9 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 			 struct oc_response *a)
 {
-	struct oc_order_rec *rec = &r->orders[om->order_index];
-	if (rec->customer != om->customer || rec->type != OC_CMD_PLACE) {
-		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	struct oc_order_rec *rec = step_order(r, om, a);
+	if (!rec)
 		return true;
-	}
 	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
 	bool done = authorize ? (rec->state >= OC_STATE_ALLOCATED &&
 				 rec->state <= OC_STATE_DELIVERED) || rec->state == OC_STATE_REFUNDED
@@ -408,11 +418,9 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 				       OC_STATE_SHIPPED};
 	static const uint8_t to[] = {OC_STATE_PICKED, OC_STATE_PACKED, OC_STATE_SHIPPED,
 				     OC_STATE_DELIVERED};
-	struct oc_order_rec *rec = &r->orders[om->order_index];
-	if (rec->customer != om->customer || rec->type != OC_CMD_PLACE) {
-		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	struct oc_order_rec *rec = step_order(r, om, a);
+	if (!rec)
 		return;
-	}
 	uint32_t k = om->type - OC_CMD_PICK_CONFIRMED;
 	if (rec->state == to[k]) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
