@@ -91,6 +91,24 @@ enum oc_command_type {
 	                             * before that order (the next page). The answer: accepted,
 	                             * OC_RESPONSE_MORE when older orders are left; rejected
 	                             * not_enabled without oc_config.customer_index */
+	/* Inventory administration (docs/lifecycle.md, "Inventory administration"). A restock is
+	 * the receipt of stock (receive_stock). */
+	OC_CMD_ADJUST_STOCK = 18, /* a cycle count: keyed like a restock (its own record),
+	                           * `region` the warehouse, lines[0] the SKU and quantity the
+	                           * units counted there (0 allowed), expected_units the on hand
+	                           * the count replaces (as a stock-at or reconciliation query
+	                           * read it). On hand not that any more: stale_count. More
+	                           * counted: the difference is added as a restock; fewer: it is
+	                           * removed as a write-off (out_of_stock when the warehouse has
+	                           * fewer free units than that) */
+	OC_CMD_SET_SAFETY_STOCK = 19, /* lines[0]: the SKU, quantity the units an order may not
+	                               * take (0: none): an order's line is out_of_stock unless
+	                               * available - quantity >= safety stock; write-offs may take
+	                               * them. key 0, customer the operator */
+	OC_CMD_QUERY_RECONCILE = 20,  /* lines[0].sku (quantity 0): a row per warehouse, from the
+	                               * index in `region` on (OC_RESPONSE_MORE past
+	                               * OC_QUERY_ROWS_MAX), then the answer: the SKU over all
+	                               * warehouses (OC_RECON_* below) */
 };
 
 /* Rows one query answers with at most. */
@@ -178,6 +196,8 @@ enum oc_reject_reason {
 					   * refunded */
 	OC_REJECT_NOT_ENABLED = 17,       /* a query of an index this engine does not keep
 					   * (OC_CMD_QUERY_CUSTOMER without customer_index) */
+	OC_REJECT_STALE_COUNT = 18,       /* a cycle count whose expected_units is not the
+					   * warehouse's on hand now: read it and count again */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -204,7 +224,10 @@ struct oc_command {
 	/* Read by the commands that have them, ignored (neither used nor logged) by the rest:
 	 * after the lines, so that an order's header and first line stay in one cache line. */
 	uint64_t order_key;    /* a refund: the order refunded; a customer query: the page */
-	uint64_t amount_cents; /* a refund: its amount (0: the rest) */
+	union {
+		uint64_t amount_cents;   /* a refund: its amount (0: the rest) */
+		uint64_t expected_units; /* a cycle count: the on hand it replaces */
+	};
 };
 
 #define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
@@ -243,6 +266,20 @@ struct oc_command {
 	(OC_STOCK_SATURATE(available) | OC_STOCK_SATURATE(allocated) << 32)
 #define OC_STOCK_AVAILABLE(original_seq) ((original_seq) & 0xffffffffu)
 #define OC_STOCK_ALLOCATED(original_seq) ((original_seq) >> 32)
+/* The reconciliation of a SKU (OC_CMD_QUERY_RECONCILE): each row is a warehouse (`warehouse`),
+ * the answer all of them; in both, on hand = free + allocated + picked, where free is route's
+ * count of units no order holds, allocated the units held by orders not yet picked
+ * (payment_pending, allocated) and picked those of picked and packed orders. The answer adds
+ * the shard's count (available to reserve: free units less those given back or restocked in
+ * the last inflight_max commands, which the shard applies after that lag) and the SKU's
+ * safety stock. Counts are 32 bits (a SKU holds at most 10^9 units), two in a u64 field. */
+#define OC_RECON_FREE(r) ((r)->original_seq & 0xffffffffu)
+#define OC_RECON_ALLOCATED(r) ((r)->original_seq >> 32)
+#define OC_RECON_PICKED(r) ((r)->amount_cents & 0xffffffffu)
+#define OC_RECON_ON_HAND(r) ((r)->amount_cents >> 32)
+#define OC_RECON_AVAILABLE(r) ((r)->refunded_cents & 0xffffffffu) /* the answer only */
+#define OC_RECON_SAFETY(r) ((r)->refunded_cents >> 32)            /* the answer only */
+#define OC_RECON_PACK(low, high) ((uint64_t)(uint32_t)(low) | (uint64_t)(high) << 32)
 struct oc_response {
 	uint64_t seq;          /* the command's sequence number */
 	uint64_t key;          /* the command's key */
@@ -334,6 +371,7 @@ struct oc_stats {
 	uint64_t shipped, delivered;               /* orders that reached these states */
 	uint64_t lease_expiries;                   /* card orders cancelled by their lease */
 	uint64_t refunds;                          /* refunds done (not rejected) */
+	uint64_t adjustments;                      /* cycle counts done (not rejected) */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -357,7 +395,9 @@ struct oc_stock {
 	uint64_t on_hand;   /* on hand now: initial + restocked - written off */
 	uint64_t available; /* the shard's count of units not reserved */
 	uint64_t allocated; /* units held by accepted, not cancelled orders */
+	uint64_t picked;    /* of them, those of picked and packed orders */
 	uint32_t limit_per_customer;
+	uint32_t safety;    /* safety stock (OC_CMD_SET_SAFETY_STOCK) */
 };
 
 void oc_config_init(struct oc_config *cfg);
