@@ -39,6 +39,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_LEASE_EXPIRED] = "lease_expired",
 	[OC_REJECT_BAD_AMOUNT] = "bad_amount",
 	[OC_REJECT_NOT_ENABLED] = "not_enabled",
+	[OC_REJECT_STALE_COUNT] = "stale_count",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -626,11 +627,12 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 	if (g < 0)
 		return g;
 	uint32_t wh = e->data.warehouse_count;
-	uint64_t initial = 0, on_hand = 0, free_units = 0;
+	uint64_t initial = 0, on_hand = 0, free_units = 0, picked = 0;
 	for (uint32_t w = 0; w < wh; w++) {
 		initial += e->data.on_hand[(size_t)g * wh + w];
 		on_hand += e->route.on_hand[(size_t)g * wh + w];
 		free_units += e->route.free_units[(size_t)g * wh + w];
+		picked += e->route.picked_units[(size_t)g * wh + w];
 	}
 	uint32_t place = e->catalog.place[g];
 	const struct oc_shard *s = &e->shard[OC_PLACE_SHARD(place)];
@@ -638,7 +640,9 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 				 .on_hand = on_hand,
 				 .available = s->stock[OC_PLACE_LOCAL(place)].available,
 				 .allocated = on_hand - free_units,
-				 .limit_per_customer = e->data.skus[g].limit_per_customer};
+				 .picked = picked,
+				 .limit_per_customer = e->data.skus[g].limit_per_customer,
+				 .safety = s->stock[OC_PLACE_LOCAL(place)].safety};
 	return 0;
 }
 
@@ -676,6 +680,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->delivered = r->delivered;
 	out->lease_expiries = r->lease_expiries;
 	out->refunds = r->refunds;
+	out->adjustments = r->adjustments;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

@@ -1,7 +1,7 @@
 /* inventory.c: one inventory shard. A shard owns, for the SKUs whose XXH3 hash falls on it,
- * the units available to reserve and every customer's purchase counter, so a purchase limit
- * is checked in the same step as the reservation, by the one thread that owns the SKU. It
- * answers each line message with a result, in order, and applies releases (and restocks) from
+ * the units available to reserve, the safety stock and every customer's purchase counter, so
+ * a purchase limit is checked in the same step as the reservation, by the one thread that owns
+ * the SKU. It answers each line message with a result, in order, and applies releases (and restocks) from
  * route at the point of the command stream that makes the outcome independent of timing
  * (docs/architecture.md, "Determinism of releases"). At a snapshot barrier it writes its part:
  * stock, counters, and the releases still waiting in its ring. */
@@ -92,10 +92,13 @@ static struct oc_pair *pair_get(struct oc_shard *s, uint64_t customer, uint32_t 
 	}
 }
 
+/* Reserves a line: an order's leaves the safety stock (both <= 10^9 + 65535: no overflow), and
+ * counts against the customer's limit; a write-off's may take every unit available. */
 static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
-	if (cell->available < m->quantity)
+	uint32_t keep = m->flags & OC_LINE_WRITE_OFF ? 0 : cell->safety;
+	if (cell->available < m->quantity + keep)
 		return OC_REJECT_OUT_OF_STOCK;
 	if (cell->limit && !(m->flags & OC_LINE_WRITE_OFF)) {
 		if (m->quantity > cell->limit)
@@ -268,10 +271,15 @@ uint32_t oc_shard_step(void *arg)
 		r->sku = m->sku;
 		r->quantity = m->quantity;
 		r->price_cents = 0;
+		r->safety = 0;
 		if (m->sku == OC_LINE_BARRIER) {
 			r->reason = write_part(s, m->seq, taken, ready) != 0;
-		} else if (m->flags & OC_LINE_QUERY) {
-			r->quantity = s->stock[m->sku_local].available;
+		} else if (m->flags & (OC_LINE_QUERY | OC_LINE_SAFETY)) {
+			struct oc_stock_cell *cell = &s->stock[m->sku_local];
+			if (m->flags & OC_LINE_SAFETY)
+				cell->safety = m->quantity;
+			r->quantity = cell->available;
+			r->safety = cell->safety;
 			r->reason = OC_REJECT_NONE;
 		} else {
 			r->reason = reserve(s, m);

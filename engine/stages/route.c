@@ -5,8 +5,8 @@
  * gathers each order's line results from the shards' rings (each ring is FIFO, so the next
  * result on a shard belongs to the next order with a line there); it accepts an order whose
  * every line was reserved and plans its warehouses, rejects one whose any line failed and
- * sends the held lines back; it cancels, moves orders through their lifecycle, refunds, and
- * answers every command exactly once. At a snapshot barrier, once
+ * sends the held lines back; it cancels, moves orders through their lifecycle, refunds, counts
+ * the units picked, decides cycle counts, and answers every command exactly once. At a snapshot barrier, once
  * every shard has built its part, it builds its own and queues the snapshot's commit with the
  * snapshot writer. It runs on one worker. */
 #include <errno.h>
@@ -33,6 +33,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->free_cells = cells;
 	r->free_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->on_hand = oc_mem_table_alloc(cells * sizeof(uint32_t));
+	r->picked_units = oc_mem_table_alloc(cells * sizeof(uint32_t));
 	r->orders = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_order_rec));
 	r->history_max = orders_max * OC_HISTORY_PER_ORDER;
 	r->history = oc_mem_table_alloc((size_t)r->history_max * sizeof(struct oc_transition));
@@ -40,7 +41,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->leases || !r->orders || !r->history ||
+	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders || !r->history ||
 	    !r->allocs || !r->taken || !r->released)
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
@@ -56,6 +57,7 @@ void oc_route_destroy(struct oc_route *r)
 {
 	oc_mem_table_free(r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->on_hand, r->free_cells * sizeof(uint32_t));
+	oc_mem_table_free(r->picked_units, r->free_cells * sizeof(uint32_t));
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
 	oc_mem_table_free(r->history, (size_t)r->history_max * sizeof(struct oc_transition));
 	oc_u64map_destroy(&r->customers);
@@ -66,6 +68,7 @@ void oc_route_destroy(struct oc_route *r)
 	oc_snap_buf_free(&r->part.buf);
 	r->free_units = NULL;
 	r->on_hand = NULL;
+	r->picked_units = NULL;
 	r->orders = NULL;
 	r->history = NULL;
 	r->allocs = NULL;
@@ -314,6 +317,17 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	}
 }
 
+/* Adds sign x each of an order's allocations to the warehouses' counts in `cells` (picked
+ * units at a pick, a cancel after it, a shipment; on hand at a shipment). */
+static void count_allocs(struct oc_route *r, const struct oc_order_rec *rec, uint32_t *cells,
+			 int sign)
+{
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		cells[(size_t)al->sku * r->warehouses + al->warehouse] += (uint32_t)sign * al->quantity;
+	}
+}
+
 /* Gives an order's allocations back (free again in route at once, in the shards after the
  * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
  * fit now. */
@@ -326,6 +340,8 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	}
 	if (!release_room(r, gives, rec->alloc_count))
 		return false;
+	if (rec->state == OC_STATE_PICKED || rec->state == OC_STATE_PACKED)
+		count_allocs(r, rec, r->picked_units, -1);
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
@@ -409,8 +425,9 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 
 /* A fulfilment step (docs/lifecycle.md): moves the order from the one state the command
  * allows to the next; repeated once done, answers accepted and DUPLICATE; from any other state
- * refused invalid_state. Shipping takes the order's units out of the warehouses' on-hand
- * counts (they were allocated, so the free counts do not change). */
+ * refused invalid_state. Picking counts the order's units as picked in their warehouses;
+ * shipping takes them out of the picked and the on-hand counts (they were allocated, so the
+ * free counts do not change). */
 static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 			    struct oc_response *a)
 {
@@ -429,12 +446,11 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	} else {
 		rec->state = to[k];
+		if (to[k] == OC_STATE_PICKED)
+			count_allocs(r, rec, r->picked_units, 1);
 		if (to[k] == OC_STATE_SHIPPED) {
-			for (uint32_t i = 0; i < rec->alloc_count; i++) {
-				const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-				r->on_hand[(size_t)al->sku * r->warehouses + al->warehouse] -=
-					al->quantity;
-			}
+			count_allocs(r, rec, r->picked_units, -1);
+			count_allocs(r, rec, r->on_hand, -1);
 			r->shipped++;
 		}
 		r->delivered += to[k] == OC_STATE_DELIVERED;
@@ -494,37 +510,41 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	describe(r, om->order_index, a);
 }
 
-/* Adds the units to the warehouse, and to the shard's available units with a release (so
- * they are sellable from the same point of the stream on whatever the timing). Rejected when
- * the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX. False, having changed nothing, when the
- * release does not fit now. */
-static bool restock(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* Adds units to the warehouse om names, and to the shard's available units with a release
+ * (so they are sellable from the same point of the stream on whatever the timing), counting
+ * the change in *done. Rejected when the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX.
+ * False, having changed nothing, when the release does not fit now. */
+static bool add_units(struct oc_route *r, const struct oc_order_msg *om, uint32_t units,
+		      uint64_t *done, struct oc_response *a)
 {
 	uint32_t sku = om->first_sku;
 	const uint32_t *row = &r->on_hand[(size_t)sku * r->warehouses];
-	uint64_t units = om->quantity;
+	uint64_t total = units;
 	for (uint32_t w = 0; w < r->warehouses; w++)
-		units += row[w];
-	if (units > OC_LIMIT_SKU_UNITS_MAX) {
+		total += row[w];
+	if (total > OC_LIMIT_SKU_UNITS_MAX) {
 		stock_change_done(r, om, OC_REJECT_BAD_QUANTITY, a);
 		return true;
 	}
-	struct oc_plan_line gives = {sku, om->quantity};
+	struct oc_plan_line gives = {sku, units};
 	if (!release_room(r, &gives, 1))
 		return false;
 	size_t cell = (size_t)sku * r->warehouses + om->region;
-	r->on_hand[cell] += om->quantity;
-	r->free_units[cell] += om->quantity;
-	release_line(r, om->seq, 0, sku, om->quantity);
-	r->restocks++;
+	r->on_hand[cell] += units;
+	r->free_units[cell] += units;
+	if (units)
+		release_line(r, om->seq, 0, sku, units);
+	(*done)++;
 	stock_change_done(r, om, OC_REJECT_NONE, a);
 	return true;
 }
 
-/* Removes units the shard reserved from the warehouse, if it has that many free; else gives
- * them back to the shard. False, having consumed nothing, until the shard's result is there
- * or when the give-back does not fit now. */
-static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+/* Removes the units the shard reserved from the warehouse om names, if it has that many free
+ * and `refuse` is 0, counting the change in *done; else gives them back to the shard and
+ * answers `refuse`, or out_of_stock. False, having consumed nothing, until the shard's result
+ * is there or when the give-back does not fit now. */
+static bool remove_units(struct oc_route *r, const struct oc_order_msg *om, uint8_t refuse,
+			 uint64_t *done, struct oc_response *a)
 {
 	if (!results_ready(r, om))
 		return false;
@@ -532,28 +552,62 @@ static bool write_off(struct oc_route *r, const struct oc_order_msg *om, struct 
 	const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]);
 	OC_ASSERT_EQ(res->seq, om->seq);
 	size_t cell = (size_t)res->sku * r->warehouses + om->region;
-	uint8_t reason = res->reason;
-	if (!reason && r->free_units[cell] < res->quantity) {
+	uint8_t reason = res->reason ? (refuse ? refuse : res->reason) : OC_REJECT_NONE;
+	if (!reason && (refuse || r->free_units[cell] < res->quantity)) {
 		struct oc_plan_line gives = {res->sku, res->quantity};
 		if (!release_room(r, &gives, 1))
 			return false;
 		release_line(r, om->seq, 0, res->sku, res->quantity);
-		reason = OC_REJECT_OUT_OF_STOCK;
+		reason = refuse ? refuse : OC_REJECT_OUT_OF_STOCK;
 	} else if (!reason) {
 		r->on_hand[cell] -= res->quantity;
 		r->free_units[cell] -= res->quantity;
-		r->write_offs++;
+		(*done)++;
 	}
 	r->taken[s]++;
 	stock_change_done(r, om, reason, a);
 	return true;
 }
 
-/* Part "route": cells u64, the free units and the units on hand of every cell; order records
+/* A cycle count (docs/lifecycle.md, "Inventory administration"): the on hand it replaces
+ * must be the warehouse's now (else stale_count, and a reservation made for it goes back);
+ * then more units counted are added as a restock, fewer removed as a write-off (validate had
+ * the shard reserve the difference). */
+static bool adjust(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	size_t cell = (size_t)om->first_sku * r->warehouses + om->region;
+	uint8_t stale = r->on_hand[cell] != om->adjust.expected_units ? OC_REJECT_STALE_COUNT
+								       : OC_REJECT_NONE;
+	if (om->line_count) /* fewer counted than expected */
+		return remove_units(r, om, stale, &r->adjustments, a);
+	if (stale) {
+		stock_change_done(r, om, stale, a);
+		return true;
+	}
+	return add_units(r, om, om->quantity - (uint32_t)om->adjust.expected_units,
+			 &r->adjustments, a);
+}
+
+/* Safety stock, set by its shard: the answer tells the SKU's units available and the safety
+ * stock now. False until the shard's result is there. */
+static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	if (!results_ready(r, om))
+		return false;
+	uint32_t s = om->shard[0];
+	const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+	OC_ASSERT_EQ(res->seq, om->seq);
+	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	a->refunded_cents = OC_RECON_PACK(res->quantity, res->safety);
+	return true;
+}
+
+/* Part "route": cells u64, the free units, the units on hand and the units picked of every
+ * cell; order records
  * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
  * the clock u64, then the leases [head, tail): their count u32 and the leases; with
  * customer_index, the customers' map (oc_snap_put_u64map); the history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 10
+#define ROUTE_COUNTERS 11
 
 /* Transitions in use in the history ring: [0, history_used). */
 static uint32_t history_used(const struct oc_route *r)
@@ -564,7 +618,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 {
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
-	oc_snap_reserve(b, 8 + 2 * r->free_cells * sizeof(uint32_t) + 4 +
+	oc_snap_reserve(b, 8 + 3 * r->free_cells * sizeof(uint32_t) + 4 +
 			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
@@ -573,6 +627,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
+	oc_snap_put(b, r->picked_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
 	oc_snap_put_u32(b, r->alloc_count);
@@ -580,7 +635,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
 					     r->split_orders, r->restocks,  r->write_offs,
 					     r->shipped,      r->delivered, r->lease_expiries,
-					     r->refunds};
+					     r->refunds,      r->adjustments};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	oc_snap_put_u64(b, r->clock_ms);
@@ -601,8 +656,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 		return -EINVAL;
 	const void *cells = oc_snap_get(in, r->free_cells * sizeof(uint32_t));
 	const void *on_hand = oc_snap_get(in, r->free_cells * sizeof(uint32_t));
+	const void *picked = oc_snap_get(in, r->free_cells * sizeof(uint32_t));
 	uint32_t orders = oc_snap_get_u32(in);
-	if (!cells || !on_hand || orders > r->orders_max)
+	if (!cells || !on_hand || !picked || orders > r->orders_max)
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
 	uint32_t allocs = oc_snap_get_u32(in);
@@ -638,6 +694,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 			      memory_order_relaxed); /* before start */
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
+	memcpy(r->picked_units, picked, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
@@ -652,6 +709,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->delivered, counters + 56, 8);
 	memcpy(&r->lease_expiries, counters + 64, 8);
 	memcpy(&r->refunds, counters + 72, 8);
+	memcpy(&r->adjustments, counters + 80, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -900,6 +958,54 @@ static bool query_rows(struct oc_route *r, const struct oc_order_msg *om)
 	return true;
 }
 
+/* A SKU's reconciliation (OC_CMD_QUERY_RECONCILE): a row per warehouse of the page, from the
+ * index in region, then the answer with the totals over every warehouse and the shard's count
+ * and safety stock. Allocated is what on hand holds besides the free and picked units: that it
+ * never goes below zero is checked here, and that it is what the orders hold, by the tests.
+ * False, having written nothing, until the shard's result is there and the responses fit. */
+static bool reconcile(struct oc_route *r, const struct oc_order_msg *om)
+{
+	uint32_t first = om->region, n = r->warehouses - first;
+	uint8_t more = 0;
+	if (n > OC_QUERY_ROWS_MAX) {
+		n = OC_QUERY_ROWS_MAX;
+		more = OC_RESPONSE_MORE;
+	}
+	uint32_t want = r->outs + n + 1;
+	if (!results_ready(r, om) || oc_ring_spsc_writable(r->out, want) < want)
+		return false;
+	uint32_t s = om->shard[0];
+	const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+	OC_ASSERT_EQ(res->seq, om->seq);
+	size_t row0 = (size_t)res->sku * r->warehouses;
+	uint32_t free_units = 0, allocated = 0, picked = 0, on_hand = 0;
+	for (uint32_t w = 0; w < r->warehouses; w++) {
+		uint32_t f = r->free_units[row0 + w], p = r->picked_units[row0 + w];
+		uint32_t h = r->on_hand[row0 + w];
+		OC_ASSERT((uint64_t)f + p <= h);
+		free_units += f;
+		allocated += h - f - p;
+		picked += p;
+		on_hand += h; /* each sum <= OC_LIMIT_SKU_UNITS_MAX */
+		if (w < first || w >= first + n)
+			continue;
+		struct oc_response *row = oc_ring_spsc_write_slot(r->out, r->outs++);
+		answer(row, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		row->flags = OC_RESPONSE_ROW;
+		row->warehouse = (uint8_t)w;
+		row->original_seq = OC_RECON_PACK(f, h - f - p);
+		row->amount_cents = OC_RECON_PACK(p, h);
+	}
+	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
+	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	a->flags = more;
+	a->warehouse = (uint8_t)first;
+	a->original_seq = OC_RECON_PACK(free_units, allocated);
+	a->amount_cents = OC_RECON_PACK(picked, on_hand);
+	a->refunded_cents = OC_RECON_PACK(res->quantity, res->safety);
+	return true;
+}
+
 /* Handles one command if everything it needs is there, writing its answer (after any rows or
  * unsolicited responses) at r->outs; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
@@ -907,6 +1013,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 	if ((om->type == OC_CMD_QUERY_HISTORY || om->type == OC_CMD_QUERY_CUSTOMER) &&
 	    !om->reason) /* validate refused a customer query without the index */
 		return query_rows(r, om);
+	if (om->type == OC_CMD_QUERY_RECONCILE && !om->reason)
+		return reconcile(r, om);
 	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);
@@ -924,10 +1032,16 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 		if (!results_ready(r, om) || !place(r, om, a))
 			return false;
 	} else if (om->type == OC_CMD_RESTOCK) {
-		if (!restock(r, om, a))
+		if (!add_units(r, om, om->quantity, &r->restocks, a))
 			return false;
 	} else if (om->type == OC_CMD_WRITE_OFF) {
-		if (!write_off(r, om, a))
+		if (!remove_units(r, om, OC_REJECT_NONE, &r->write_offs, a))
+			return false;
+	} else if (om->type == OC_CMD_ADJUST_STOCK) {
+		if (!adjust(r, om, a))
+			return false;
+	} else if (om->type == OC_CMD_SET_SAFETY_STOCK) {
+		if (!set_safety(r, om, a))
 			return false;
 	} else if (om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) {
 		fulfilment_step(r, om, a);
@@ -1012,6 +1126,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	size_t cells = (size_t)d->sku_count * d->warehouse_count * sizeof(uint32_t);
 	uint64_t h = XXH3_64bits_withSeed(r->free_units, cells, seed);
 	h = XXH3_64bits_withSeed(r->on_hand, cells, h);
+	h = XXH3_64bits_withSeed(r->picked_units, cells, h);
 	/* Which orders hold a lease, not when it ends: deadlines come from the wall clock, which
 	 * differs between runs of the same stream. */
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)

@@ -46,7 +46,7 @@ static inline bool oc_cmd_is_query(uint8_t type)
 {
 	return (type >= OC_CMD_QUERY_ORDER && type <= OC_CMD_QUERY_STOCK) ||
 	       type == OC_CMD_QUERY_STOCK_AT || type == OC_CMD_QUERY_HISTORY ||
-	       type == OC_CMD_QUERY_CUSTOMER;
+	       type == OC_CMD_QUERY_CUSTOMER || type == OC_CMD_QUERY_RECONCILE;
 }
 
 /* A line message with this sku is the barrier reaching a shard. */
@@ -142,7 +142,9 @@ struct oc_line_msg {
 };
 
 #define OC_LINE_QUERY 0x1u     /* report the stock, reserve nothing */
-#define OC_LINE_WRITE_OFF 0x2u /* reserve for a write-off: no purchase limit, no counter */
+#define OC_LINE_WRITE_OFF 0x2u /* reserve for a write-off (or a cycle count's decrease): no
+                                * purchase limit, no counter, safety stock may go */
+#define OC_LINE_SAFETY 0x4u    /* set the SKU's safety stock to quantity; report the stock */
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
@@ -169,6 +171,10 @@ struct oc_order_msg {
 			uint32_t order_index;  /* the order refunded */
 			uint32_t unused;
 		} refund;                  /* a refund (no lines) */
+		struct {
+			uint8_t shard[8];        /* shard[0]: a decrease's write-off line */
+			uint64_t expected_units; /* the on hand the count replaces */
+		} adjust;                  /* a cycle count; quantity: the units counted */
 	};
 	uint16_t region;
 	uint16_t ts_ms_high;  /* the command's timestamp, milliseconds: the high 16 of 48 bits */
@@ -186,9 +192,11 @@ struct oc_result_msg {
 	uint32_t sku;      /* global SKU index */
 	uint32_t quantity;
 	uint32_t price_cents; /* the SKU's unit price (0 for a barrier) */
+	uint32_t safety;   /* a stock query's or safety stock line's: the SKU's safety stock */
 	uint8_t reason;    /* OC_REJECT_NONE when reserved; barrier: 1 if the part failed.
-	                    * A stock query's result has quantity = units available. */
-	uint8_t unused[11];
+	                    * A stock query's result (and a safety stock line's) has quantity =
+	                    * units available. */
+	uint8_t unused[7];
 };
 
 /* route -> inventory shard: give back a reserved line (a failed multi-line order's held
@@ -298,7 +306,7 @@ struct oc_stock_cell {
 	uint32_t limit;       /* units one customer may hold, 0: none */
 	uint32_t price_cents; /* the unit price (skus.csv), told to route with each line's
 	                       * result: route prices an order without a lookup of its own */
-	uint32_t unused;
+	uint32_t safety;      /* units an order may not take (OC_CMD_SET_SAFETY_STOCK) */
 };
 
 /* A purchase counter: units of one SKU held by one customer. */
@@ -403,6 +411,8 @@ struct oc_route {
 	uint32_t warehouses;
 	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
 	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free and allocated */
+	uint32_t *picked_units;       /* [sku * warehouses + w] of the allocated, those of picked
+	                               * and packed orders (the reconciliation) */
 	size_t free_cells;            /* SKUs x warehouses */
 	struct oc_order_rec *orders;  /* [order index]; in sequence order */
 	struct oc_u64map customers;   /* customer -> index of their last order (customer_prev
@@ -420,7 +430,7 @@ struct oc_route {
 	uint32_t *taken;              /* [shard] results consumed this turn */
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
-	uint64_t shipped, delivered, lease_expiries, refunds;
+	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	/* Payment leases of card orders (docs/lifecycle.md): a FIFO in deadline order (one TTL,
 	 * deadlines from a clock that never goes back); [lease_head, lease_tail) are pending or
 	 * ended (skipped when they reach the head). Each order enters once, so orders_max

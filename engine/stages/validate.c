@@ -2,7 +2,8 @@
  * count of order indices given. For each command, in sequence order, it checks the fields
  * against the catalog, recognises a repeated key, gives a new order (or stock change) its
  * index, scatters the order's lines to the inventory shards that own their SKUs (a write-off
- * reserves its units there too; a restock or a refund goes to route alone), and tells route
+ * or a cycle count's decrease reserves its units there too, safety stock is set there; a
+ * restock or a refund goes to route alone), and tells route
  * about every command (so route answers each exactly once, in order). At a snapshot barrier
  * it writes its part and passes the barrier to every shard and to route. It runs on one
  * worker thread. */
@@ -133,45 +134,85 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 	}
 }
 
-/* A restock or write-off: one line, a warehouse in `region`. The restock's bound on units is
- * route's to check (it holds the units on hand); a write-off first reserves its units in the
- * shard, so that no order can take them meanwhile. */
+/* Sends a command's one line to the shard of its SKU (catalog entry e). */
+static void send_line(struct oc_validate *v, const struct oc_command *c,
+		      const struct oc_u64map_entry *e, uint32_t quantity, uint32_t flags,
+		      struct oc_order_msg *om, uint32_t *pushed)
+{
+	uint32_t shard = OC_PLACE_SHARD(e->aux);
+	*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++) =
+		(struct oc_line_msg){.seq = c->seq, .sku_local = OC_PLACE_LOCAL(e->aux),
+				     .quantity = quantity, .sku = e->value, .flags = flags};
+	om->shard[0] = (uint8_t)shard;
+	om->line_count = 1;
+	om->first_sku = e->value;
+}
+
+/* The catalog entry of a stock command's one line, or NULL having set the reason: malformed
+ * unless it has one line with nothing reserved, no flags and a customer (the operator); with
+ * `warehouse`, a warehouse index in region that the dataset has; an unknown SKU; units over
+ * OC_LIMIT_SKU_UNITS_MAX, or 0 when `zero_ok` is false. */
+static const struct oc_u64map_entry *stock_line(const struct oc_validate *v,
+						const struct oc_command *c, bool warehouse,
+						bool zero_ok, struct oc_order_msg *om)
+{
+	const struct oc_line *l = &c->lines[0];
+	const struct oc_u64map_entry *e = NULL;
+	if (c->line_count != 1 || c->customer == 0 || c->flags || l->reserved)
+		om->reason = OC_REJECT_MALFORMED;
+	else if (warehouse && c->region >= v->catalog->data->warehouse_count)
+		om->reason = OC_REJECT_UNKNOWN_REGION;
+	else if (!l->sku || !(e = oc_u64map_find(&v->catalog->by_sku, l->sku, oc_hash_u64(l->sku))))
+		om->reason = OC_REJECT_UNKNOWN_SKU;
+	else if ((l->quantity == 0 && !zero_ok) || l->quantity > OC_LIMIT_SKU_UNITS_MAX)
+		om->reason = OC_REJECT_BAD_QUANTITY;
+	return om->reason ? NULL : e;
+}
+
+/* A restock, write-off or cycle count: one line, a warehouse in `region`, a key of its own.
+ * Units added are route's to bound (it holds the units on hand); units removed (a write-off, a
+ * count below the expected on hand) are first reserved in the shard, so that no order can
+ * take them meanwhile. */
 static void handle_stock_change(struct oc_validate *v, const struct oc_command *c,
 				const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
-	const struct oc_catalog *cat = v->catalog;
-	const struct oc_line *l = &c->lines[0];
-	if (c->line_count != 1 || c->key == 0 || c->customer == 0 || c->flags || l->reserved) {
+	bool count = c->type == OC_CMD_ADJUST_STOCK;
+	if (c->key == 0) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
-	if (c->region >= cat->data->warehouse_count) {
-		om->reason = OC_REJECT_UNKNOWN_REGION;
+	const struct oc_u64map_entry *e = stock_line(v, c, true, count, om);
+	if (!e)
 		return;
-	}
-	const struct oc_u64map_entry *e =
-		l->sku ? oc_u64map_find(&cat->by_sku, l->sku, oc_hash_u64(l->sku)) : NULL;
-	if (!e) {
-		om->reason = OC_REJECT_UNKNOWN_SKU;
-		return;
-	}
-	if (l->quantity == 0 || l->quantity > OC_LIMIT_SKU_UNITS_MAX) {
+	if (count && c->expected_units > OC_LIMIT_SKU_UNITS_MAX) {
 		om->reason = OC_REJECT_BAD_QUANTITY;
 		return;
 	}
 	if (!new_key(v, c, a, om))
 		return;
 	om->first_sku = e->value;
-	om->quantity = l->quantity;
-	if (c->type == OC_CMD_RESTOCK)
+	om->quantity = c->lines[0].quantity;
+	if (count) {
+		om->adjust.expected_units = c->expected_units;
+		if (c->lines[0].quantity < c->expected_units)
+			send_line(v, c, e, (uint32_t)c->expected_units - c->lines[0].quantity,
+				  OC_LINE_WRITE_OFF, om, pushed);
+	} else if (c->type == OC_CMD_WRITE_OFF) {
+		send_line(v, c, e, om->quantity, OC_LINE_WRITE_OFF, om, pushed);
+	}
+}
+
+/* Safety stock: the SKU's shard holds it (and decides with it); no key. */
+static void handle_safety(struct oc_validate *v, const struct oc_command *c,
+			  struct oc_order_msg *om, uint32_t *pushed)
+{
+	if (c->key != 0 || c->region != 0) {
+		om->reason = OC_REJECT_MALFORMED;
 		return;
-	uint32_t shard = OC_PLACE_SHARD(e->aux);
-	*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++) =
-		(struct oc_line_msg){.seq = c->seq, .sku_local = OC_PLACE_LOCAL(e->aux),
-				     .quantity = l->quantity, .sku = e->value,
-				     .flags = OC_LINE_WRITE_OFF};
-	om->shard[0] = (uint8_t)shard;
-	om->line_count = 1;
+	}
+	const struct oc_u64map_entry *e = stock_line(v, c, false, true, om);
+	if (e)
+		send_line(v, c, e, c->lines[0].quantity, OC_LINE_SAFETY, om, pushed);
 }
 
 /* A cancel, a fulfilment or a payment step: finds the order by its key; route decides. */
@@ -281,8 +322,8 @@ static void handle_query_customer(struct oc_validate *v, const struct oc_command
 
 /* Queries: an order (or its history) by key is found here; by sequence number, by route
  * (which holds the records in sequence order); a SKU's stock is read by its shard, with a
- * line that reserves nothing; its stock in one warehouse by route (which holds the
- * warehouses' counts). */
+ * line that reserves nothing (a reconciliation too, for the shard's count and safety stock);
+ * its stock in one warehouse by route (which holds the warehouses' counts). */
 static void handle_query(struct oc_validate *v, const struct oc_command *c,
 			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
@@ -290,7 +331,8 @@ static void handle_query(struct oc_validate *v, const struct oc_command *c,
 		handle_query_customer(v, c, om);
 		return;
 	}
-	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT;
+	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT ||
+		     c->type == OC_CMD_QUERY_RECONCILE;
 	if (c->flags != 0 || (!stock && (c->key == 0 || c->line_count != 0)) ||
 	    (stock && (c->line_count != 1 || c->lines[0].quantity != 0 || c->lines[0].reserved))) {
 		om->reason = OC_REJECT_MALFORMED;
@@ -314,19 +356,15 @@ static void handle_query(struct oc_validate *v, const struct oc_command *c,
 		om->reason = OC_REJECT_UNKNOWN_SKU;
 		return;
 	}
+	if (c->type != OC_CMD_QUERY_STOCK && c->region >= v->catalog->data->warehouse_count) {
+		om->reason = OC_REJECT_UNKNOWN_REGION;
+		return;
+	}
 	if (c->type == OC_CMD_QUERY_STOCK_AT) { /* route holds the warehouses' counts */
-		if (c->region >= v->catalog->data->warehouse_count)
-			om->reason = OC_REJECT_UNKNOWN_REGION;
 		om->first_sku = e->value;
 		return;
 	}
-	uint32_t shard = OC_PLACE_SHARD(e->aux);
-	*(struct oc_line_msg *)oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++) =
-		(struct oc_line_msg){.seq = c->seq, .sku_local = OC_PLACE_LOCAL(e->aux),
-				     .sku = e->value, .flags = OC_LINE_QUERY};
-	om->shard[0] = (uint8_t)shard;
-	om->line_count = 1;
-	om->first_sku = e->value;
+	send_line(v, c, e, 0, OC_LINE_QUERY, om, pushed);
 }
 
 /* Commands this turn may take: as many as wait, up to a burst, such that the order ring has
@@ -385,8 +423,11 @@ uint32_t oc_validate_step(void *arg)
 			; /* only its timestamp matters, to route */
 		else if (oc_cmd_is_query(c->type))
 			handle_query(v, c, &ahead[i], om, pushed);
-		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
+		else if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF ||
+			 c->type == OC_CMD_ADJUST_STOCK)
 			handle_stock_change(v, c, &ahead[i], om, pushed);
+		else if (c->type == OC_CMD_SET_SAFETY_STOCK)
+			handle_safety(v, c, om, pushed);
 		else if (c->type == OC_CMD_REFUND)
 			handle_refund(v, c, &ahead[i], om);
 		else

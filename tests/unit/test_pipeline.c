@@ -1207,6 +1207,194 @@ static void test_payment_lease_expires_on_time(void **state)
 	oc_engine_free(e);
 }
 
+static struct oc_command adjust_cmd(uint64_t key, uint64_t op, uint16_t w, uint64_t sku,
+				     uint32_t counted, uint64_t expected)
+{
+	struct oc_command c = pl_stock_change(OC_CMD_ADJUST_STOCK, key, op, w, sku, counted);
+	c.expected_units = expected;
+	return c;
+}
+
+static struct oc_command safety_cmd(uint64_t op, uint64_t sku, uint32_t units)
+{
+	struct oc_command c = pl_stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, sku, units);
+	return c;
+}
+
+static struct oc_command reconcile_cmd(uint64_t sku, uint16_t from)
+{
+	struct oc_command c = pl_query_stock(sku);
+	c.type = OC_CMD_QUERY_RECONCILE;
+	c.region = from;
+	return c;
+}
+
+/* A reconciliation row or answer holds these counts, and they balance. */
+static void expect_recon(const struct oc_response *r, uint64_t free_units, uint64_t allocated,
+			 uint64_t picked, uint64_t on_hand)
+{
+	assert_int_equal(OC_RECON_FREE(r), free_units);
+	assert_int_equal(OC_RECON_ALLOCATED(r), allocated);
+	assert_int_equal(OC_RECON_PICKED(r), picked);
+	assert_int_equal(OC_RECON_ON_HAND(r), on_hand);
+	assert_int_equal(OC_RECON_ON_HAND(r),
+			 OC_RECON_FREE(r) + OC_RECON_ALLOCATED(r) + OC_RECON_PICKED(r));
+}
+
+/* Reconciles sku over every warehouse: checks that there is a row per warehouse, each
+ * balancing, the only one with units being warehouse w with these counts, and that the answer
+ * has the same totals and the shard's available and safety stock. */
+static void expect_reconcile(struct oc_engine *e, uint64_t sku, uint32_t w, uint64_t free_units,
+			     uint64_t allocated, uint64_t picked, uint64_t on_hand,
+			     uint64_t available, uint64_t safety)
+{
+	struct oc_response rows[8];
+	uint32_t n = run_rows(e, reconcile_cmd(sku, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
+	assert_int_equal(n, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(rows[i].warehouse, i);
+		if (i == w)
+			expect_recon(&rows[i], free_units, allocated, picked, on_hand);
+		else
+			expect_recon(&rows[i], 0, 0, 0, 0);
+	}
+	expect_recon(&rows[n], free_units, allocated, picked, on_hand);
+	assert_int_equal(OC_RECON_AVAILABLE(&rows[n]), available);
+	assert_int_equal(OC_RECON_SAFETY(&rows[n]), safety);
+	assert_int_equal(rows[n].flags, 0);
+}
+
+/* The reconciliation (on hand = free + allocated + picked per warehouse) through picks, packs,
+ * shipments and a cancel after a pick; cycle counts (stale, up, down, down past the free units,
+ * unchanged, retried, malformed); safety stock (orders leave it, write-offs may take it). */
+static void test_inventory_administration(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_response rows[8];
+	expect_reconcile(e, AT_W2, 2, 10, 0, 0, 10, 10, 0);
+	pl_run_expect(e, pl_place1(1, 10, 2, AT_W2, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(2, 20, 2, AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 5, 3, 2, 10, 5, 0);
+	pl_run_expect(e, pl_step(OC_CMD_PACK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 5, 3, 2, 10, 5, 0);
+	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 5, 3, 0, 8, 5, 0);
+	/* Picked, then cancelled: free again at once in route, available after the lag. */
+	pl_run_expect(e, pl_place1(3, 30, 2, AT_W2, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 3, 30), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 4, 3, 1, 8, 4, 0);
+	pl_run_expect(e, pl_cancel(3, 30), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 5, 3, 0, 8, 4, 0);
+	/* The stock-at query agrees: free, and held (allocated + picked). */
+	struct oc_command at = pl_query_stock(AT_W2);
+	at.type = OC_CMD_QUERY_STOCK_AT;
+	at.region = 2;
+	struct oc_response q = pl_run_expect(e, at, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_STOCK_AVAILABLE(q.original_seq), 5);
+	assert_int_equal(OC_STOCK_ALLOCATED(q.original_seq), 3);
+
+	/* Cycle counts. Stale: the on hand is 8, not 7; nothing changes, and the unit the
+	 * shard reserved for the decrease goes back (available again after the lag). */
+	struct oc_response r = pl_run_expect(e, adjust_cmd(100, 7, 2, AT_W2, 6, 7),
+					     OC_STATUS_REJECTED, OC_REJECT_STALE_COUNT);
+	assert_int_equal(r.type, OC_CMD_ADJUST_STOCK);
+	assert_int_equal(r.warehouse, 2);
+	pl_pad(e, WINDOW);
+	expect_reconcile(e, AT_W2, 2, 5, 3, 0, 8, 5, 0);
+	/* Down by 2: out of the free units, and of the shard's at once. */
+	struct oc_command down = adjust_cmd(101, 7, 2, AT_W2, 6, 8);
+	pl_run_expect(e, down, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 3, 3, 0, 6, 3, 0);
+	r = pl_run_expect(e, down, OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* a retry: once */
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	down.customer = 8;
+	pl_run_expect(e, down, OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
+	expect_reconcile(e, AT_W2, 2, 3, 3, 0, 6, 3, 0);
+	/* Down past the warehouse's free units: the shard has them (EVERY: 5 in each
+	 * warehouse), W0's are all held by an order: out_of_stock, given back. */
+	pl_run_expect(e, pl_place1(4, 40, 0, EVERY, 5), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, adjust_cmd(102, 7, 0, EVERY, 0, 5), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, adjust_cmd(103, 7, 2, AT_W2, 2, 6), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK); /* 4 of 3 free: the shard refuses it already */
+	/* Up by 3: on hand and free at once, sellable after the lag; unchanged; a zero count. */
+	pl_run_expect(e, adjust_cmd(104, 7, 2, AT_W2, 9, 6), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 6, 3, 0, 9, 3, 0);
+	pl_run_expect(e, adjust_cmd(105, 7, 2, AT_W2, 9, 9), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, adjust_cmd(106, 7, 0, AT_W2, 0, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* Refused, changing nothing. */
+	pl_run_expect(e, adjust_cmd(107, 7, 2, AT_W2, 1, 99), OC_STATUS_REJECTED,
+		      OC_REJECT_STALE_COUNT);
+	pl_run_expect(e, adjust_cmd(108, 7, 2, AT_W2, 10, 2000000000u), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, adjust_cmd(109, 7, 2, AT_W2, 2000000000u, 9), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, adjust_cmd(110, 7, 9, AT_W2, 10, 9), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_REGION);
+	pl_run_expect(e, adjust_cmd(111, 7, 2, UNKNOWN, 10, 9), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, adjust_cmd(0, 7, 2, AT_W2, 10, 9), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	pl_pad(e, WINDOW);
+	expect_reconcile(e, AT_W2, 2, 6, 3, 0, 9, 6, 0);
+
+	/* Safety stock 5 of the 6 available: an order may take 1, not 2. */
+	r = pl_run_expect(e, safety_cmd(7, AT_W2, 5), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.type, OC_CMD_SET_SAFETY_STOCK);
+	assert_int_equal(OC_RECON_AVAILABLE(&r), 6);
+	assert_int_equal(OC_RECON_SAFETY(&r), 5);
+	pl_run_expect(e, pl_place1(5, 50, 2, AT_W2, 2), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, pl_place1(6, 60, 2, AT_W2, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(7, 70, 2, AT_W2, 1), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* A write-off may take it (the units are gone whatever the safety stock). */
+	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 112, 7, 2, AT_W2, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	expect_reconcile(e, AT_W2, 2, 4, 4, 0, 8, 4, 5);
+	r = pl_run_expect(e, safety_cmd(7, AT_W2, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(OC_RECON_SAFETY(&r), 0);
+	pl_run_expect(e, pl_place1(8, 80, 2, AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_command bad = safety_cmd(7, AT_W2, 1);
+	bad.key = 5;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = safety_cmd(7, AT_W2, 1);
+	bad.region = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, safety_cmd(0, AT_W2, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, safety_cmd(7, UNKNOWN, 1), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, safety_cmd(7, AT_W2, 2000000000u), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, safety_cmd(7, AT_W2, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+
+	/* A page from warehouse 2: its rows and the totals of all; past the last: refused. */
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	uint32_t n = run_rows(e, reconcile_cmd(AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+			      8);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].warehouse, 2);
+	expect_recon(&rows[0], 2, 3, 3, 8);
+	assert_int_equal(rows[1].warehouse, 3);
+	expect_recon(&rows[1], 0, 0, 0, 0);
+	expect_recon(&rows[2], 2, 3, 3, 8);
+	assert_int_equal(OC_RECON_SAFETY(&rows[2]), 1);
+	run_rows(e, reconcile_cmd(AT_W2, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION, rows, 8);
+	run_rows(e, reconcile_cmd(UNKNOWN, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU, rows, 8);
+	struct oc_command q2 = reconcile_cmd(AT_W2, 0);
+	q2.lines[0].quantity = 1;
+	run_rows(e, q2, OC_STATUS_REJECTED, OC_REJECT_MALFORMED, rows, 8);
+
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.adjustments, 4);
+	assert_int_equal(st.write_offs, 1);
+	struct oc_stock sk = pl_stock(e, AT_W2);
+	assert_int_equal(sk.on_hand, 8);
+	assert_int_equal(sk.allocated, 6); /* orders 1 (3, picked), 6 (1), 8 (2) */
+	assert_int_equal(sk.picked, 3);
+	assert_int_equal(sk.available, 2);
+	assert_int_equal(sk.safety, 1);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -1292,6 +1480,7 @@ int main(void)
 	    cmocka_unit_test(test_payment_lease_expires_on_time),
 	    cmocka_unit_test(test_money),
 	    cmocka_unit_test(test_history_and_customer_queries),
+	    cmocka_unit_test(test_inventory_administration),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
