@@ -97,6 +97,12 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_STOCK_CHANGE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_REFUND:
 		return body_bytes == OC_PROTO_REFUND_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_ADJUST_STOCK:
+		return body_bytes == OC_PROTO_ADJUST_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_SET_SAFETY_STOCK:
+		return body_bytes == OC_PROTO_SAFETY_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_QUERY_RECONCILE:
+		return body_bytes == OC_PROTO_QUERY_RECONCILE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBE:
 		return body_bytes == OC_PROTO_SUBSCRIBE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_STOCK_AT:
@@ -177,7 +183,8 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const uint8_t *f = frame;
 	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
 	memset(out, 0, offsetof(struct oc_command, lines));
-	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, queries */
+	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
+						 * queries, cycle counts (expected_units) */
 	out->key = get64(b);
 	if (f[5] >= OC_MSG_QUERY_ORDER && f[5] <= OC_MSG_QUERY_STOCK) { /* the body is the key */
 		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (f[5] - OC_MSG_QUERY_ORDER));
@@ -199,15 +206,27 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->order_key = get64(b + 8);
 		return 0;
 	}
+	if (f[5] == OC_MSG_SET_SAFETY_STOCK) { /* no key: the operator comes first */
+		if (get32(b + 20))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_SET_SAFETY_STOCK;
+		out->key = 0;
+		out->customer = get64(b);
+		out->line_count = 1;
+		out->lines[0] = (struct oc_line){get64(b + 8), get32(b + 16), 0};
+		return 0;
+	}
 	out->customer = get64(b + 8);
 	if (order_step_command(f[5])) {
 		out->type = order_step_command(f[5]);
 		return 0;
 	}
-	if (f[5] == OC_MSG_QUERY_STOCK_AT) { /* the engine's form: the SKU on line 0 */
+	/* A stock-at query and a reconciliation: the engine's form has the SKU on line 0. */
+	if (f[5] == OC_MSG_QUERY_STOCK_AT || f[5] == OC_MSG_QUERY_RECONCILE) {
 		if (get16(b + 10) || get32(b + 12))
 			return -OC_PERR_FIELD;
-		out->type = OC_CMD_QUERY_STOCK_AT;
+		out->type = f[5] == OC_MSG_QUERY_STOCK_AT ? OC_CMD_QUERY_STOCK_AT
+							  : OC_CMD_QUERY_RECONCILE;
 		out->key = 0;
 		out->customer = 0;
 		out->line_count = 1;
@@ -215,13 +234,17 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->region = get16(b + 8);
 		return 0;
 	}
-	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF) {
+	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF || f[5] == OC_MSG_ADJUST_STOCK) {
 		if (get16(b + 30))
 			return -OC_PERR_FIELD;
-		out->type = f[5] == OC_MSG_RESTOCK ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF;
+		out->type = f[5] == OC_MSG_RESTOCK     ? OC_CMD_RESTOCK
+			    : f[5] == OC_MSG_WRITE_OFF ? OC_CMD_WRITE_OFF
+						       : OC_CMD_ADJUST_STOCK;
 		out->line_count = 1;
 		out->lines[0] = (struct oc_line){get64(b + 16), get32(b + 24), 0};
 		out->region = get16(b + 28);
+		if (f[5] == OC_MSG_ADJUST_STOCK) /* every byte after the stock change's a value */
+			out->expected_units = get64(b + 32);
 		return 0;
 	}
 	if (f[5] == OC_MSG_REFUND) { /* no reserved field: every byte of the body is a value */
@@ -303,6 +326,16 @@ _Static_assert(OC_PROTO_EVENT_BODY_BYTES == OC_PROTO_ANSWER_BODY_BYTES, "an even
 /* A refund's body is four u64, a customer query's two, no reserved field. */
 _Static_assert(OC_PROTO_REFUND_BODY_BYTES == 4 * 8, "a refund is four u64");
 _Static_assert(OC_PROTO_QUERY_CUSTOMER_BODY_BYTES == 2 * 8, "a customer query is two u64");
+/* A cycle count is a stock change's body and the on hand it replaces; a reconciliation's body
+ * is a stock-at query's; expected_units is the refund's amount's storage (one decoder field). */
+_Static_assert(OC_PROTO_ADJUST_BODY_BYTES == OC_PROTO_STOCK_CHANGE_BODY_BYTES + 8,
+	       "a cycle count is a stock change and a u64");
+_Static_assert(OC_PROTO_QUERY_RECONCILE_BODY_BYTES == OC_PROTO_QUERY_AT_BODY_BYTES,
+	       "a reconciliation's body is a stock-at query's");
+_Static_assert(OC_PROTO_SAFETY_BODY_BYTES == 8 + 8 + 4 + 4, "operator, SKU, units, zero");
+_Static_assert(offsetof(struct oc_command, expected_units) ==
+		       offsetof(struct oc_command, amount_cents),
+	       "expected_units shares the refund amount's storage");
 
 int oc_proto_decode_answer(const void *frame, struct oc_response *out)
 {
@@ -365,15 +398,16 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
-/* The message type of a query or stock change command, or 0. */
+/* The message type of a query or stock change command (one line, no flags), or 0. */
 static uint8_t query_type(const struct oc_command *c)
 {
+	bool one_line = c->line_count == 1 && c->flags == 0 && c->lines[0].reserved == 0;
 	switch (c->type) {
-	case OC_CMD_RESTOCK:
-	case OC_CMD_WRITE_OFF:
-		return c->line_count == 1 && c->flags == 0 && c->lines[0].reserved == 0
-			       ? (c->type == OC_CMD_RESTOCK ? OC_MSG_RESTOCK : OC_MSG_WRITE_OFF)
-			       : 0;
+	case OC_CMD_RESTOCK: return one_line ? OC_MSG_RESTOCK : 0;
+	case OC_CMD_WRITE_OFF: return one_line ? OC_MSG_WRITE_OFF : 0;
+	case OC_CMD_ADJUST_STOCK: return one_line ? OC_MSG_ADJUST_STOCK : 0;
+	case OC_CMD_SET_SAFETY_STOCK: /* its body has no key and no warehouse */
+		return one_line && c->key == 0 && c->region == 0 ? OC_MSG_SET_SAFETY_STOCK : 0;
 	case OC_CMD_QUERY_ORDER: return c->line_count == 0 ? OC_MSG_QUERY_ORDER : 0;
 	case OC_CMD_QUERY_HISTORY: return c->line_count == 0 ? OC_MSG_QUERY_HISTORY : 0;
 	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
@@ -381,6 +415,8 @@ static uint8_t query_type(const struct oc_command *c)
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
 	case OC_CMD_QUERY_STOCK_AT:
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK_AT : 0;
+	case OC_CMD_QUERY_RECONCILE:
+		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_RECONCILE : 0;
 	default: return 0;
 	}
 }
@@ -400,7 +436,9 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 	bool bare = c->line_count == 0 && c->region == 0 && c->flags == 0;
 	if (c->type == OC_CMD_REFUND) /* its body has no room for lines, a region or flags */
 		return bare ? OC_PROTO_HEADER_BYTES + OC_PROTO_REFUND_BODY_BYTES : 0;
-	if (c->amount_cents) /* a refund's field: no other body carries it */
+	/* A refund's amount, and in the same storage a cycle count's expected_units: no other
+	 * body carries it. */
+	if (c->amount_cents && c->type != OC_CMD_ADJUST_STOCK)
 		return 0;
 	if (c->type == OC_CMD_QUERY_CUSTOMER) /* nor a key: the customer and order_key only */
 		return bare && c->key == 0
@@ -410,12 +448,17 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return 0;
 	if (order_step_type(c))
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
-	if (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF)
-		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_STOCK_CHANGE_BODY_BYTES : 0;
-	if (c->type == OC_CMD_QUERY_STOCK_AT)
-		return query_type(c) ? OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_AT_BODY_BYTES : 0;
-	if (query_type(c))
-		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
+	switch (query_type(c)) {
+	case 0: break;
+	case OC_MSG_RESTOCK:
+	case OC_MSG_WRITE_OFF: return OC_PROTO_HEADER_BYTES + OC_PROTO_STOCK_CHANGE_BODY_BYTES;
+	case OC_MSG_ADJUST_STOCK: return OC_PROTO_HEADER_BYTES + OC_PROTO_ADJUST_BODY_BYTES;
+	case OC_MSG_SET_SAFETY_STOCK: return OC_PROTO_HEADER_BYTES + OC_PROTO_SAFETY_BODY_BYTES;
+	case OC_MSG_QUERY_STOCK_AT: return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_AT_BODY_BYTES;
+	case OC_MSG_QUERY_RECONCILE:
+		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_RECONCILE_BODY_BYTES;
+	default: return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
+	}
 	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
 		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
@@ -447,7 +490,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put64(b + 24, c->amount_cents);
 		return bytes;
 	}
-	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF) {
+	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF || type == OC_MSG_ADJUST_STOCK) {
 		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
 		put64(b, c->key);
 		put64(b + 8, c->customer);
@@ -455,6 +498,16 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put32(b + 24, c->lines[0].quantity);
 		put16(b + 28, c->region);
 		put16(b + 30, 0);
+		if (type == OC_MSG_ADJUST_STOCK)
+			put64(b + 32, c->expected_units);
+		return bytes;
+	}
+	if (type == OC_MSG_SET_SAFETY_STOCK) {
+		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+		put64(b, c->customer);
+		put64(b + 8, c->lines[0].sku);
+		put32(b + 16, c->lines[0].quantity);
+		put32(b + 20, 0);
 		return bytes;
 	}
 	if (order_step_type(c)) {
@@ -462,7 +515,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
 		return bytes;
 	}
-	if (type == OC_MSG_QUERY_STOCK_AT) {
+	if (type == OC_MSG_QUERY_STOCK_AT || type == OC_MSG_QUERY_RECONCILE) {
 		put64(p + OC_PROTO_HEADER_BYTES, c->lines[0].sku);
 		put16(p + OC_PROTO_HEADER_BYTES + 8, c->region);
 		return bytes;
@@ -559,7 +612,9 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 		return r->status == OC_STATUS_CANCELLED ? OC_EVENT_CANCELS : OC_EVENT_ORDERS;
 	case OC_CMD_CANCEL: return OC_EVENT_CANCELS;
 	case OC_CMD_RESTOCK:
-	case OC_CMD_WRITE_OFF: return OC_EVENT_STOCK;
+	case OC_CMD_WRITE_OFF:
+	case OC_CMD_ADJUST_STOCK:
+	case OC_CMD_SET_SAFETY_STOCK: return OC_EVENT_STOCK;
 	case OC_CMD_PICK_CONFIRMED:
 	case OC_CMD_PACK_CONFIRMED:
 	case OC_CMD_SHIPPED:

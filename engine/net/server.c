@@ -2,8 +2,9 @@
  * the io_uring and its ring of provided receive buffers, every connection (its socket, the
  * receive buffer it holds, its carry of a cut frame, its output buffer, handshake state), the
  * commands taken from sockets and not yet submitted, the FIFO that matches the engine's
- * answers (which come one per command, in submission order; a query's rows just before its
- * answer, with its sequence number) to the connection and correlation id that asked, and the
+ * answers (which come one per command, in submission order; a query's rows — history,
+ * customer, reconcile — just before its answer, with its sequence number) to the connection
+ * and correlation id that asked, and the
  * list of subscribed connections. One thread runs it all; only the buffer ring is shared,
  * with the kernel.
  *
@@ -503,7 +504,7 @@ static void parse(struct oc_server *s, uint32_t idx)
 		bool command =
 			(h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
 			(h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED) ||
-			(h.type >= OC_MSG_REFUND && h.type <= OC_MSG_QUERY_CUSTOMER);
+			(h.type >= OC_MSG_REFUND && h.type <= OC_MSG_QUERY_RECONCILE);
 		if (!command) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");

@@ -12,8 +12,9 @@
  * buffers more than that for one frame, and refuses a longer one before reading its body.
  *
  * The server answers a connection's commands in the order it received them, one answer frame
- * each; a query with rows (history, customer) is answered by up to OC_QUERY_ROWS_MAX answer
- * frames flagged OC_RESPONSE_ROW and then its own answer, every one with its correlation.
+ * each; a query with rows (history, customer, reconcile) is answered by up to
+ * OC_QUERY_ROWS_MAX answer frames flagged OC_RESPONSE_ROW and then its own answer, every one
+ * with its correlation.
  *
  * This header holds the constants and the codec (engine/net/proto.c), shared by the daemon
  * and the client library. The codec is pure: it reads and writes caller memory, allocates
@@ -31,7 +32,9 @@ extern "C" {
 #endif
 
 /* 2: answers carry the customer, the time, the payment and amounts; refunds; queries with
- * rows (an order's history, a customer's orders) */
+ * rows (an order's history, a customer's orders). Types added since (39-41: the cycle count,
+ * safety stock, the reconciliation) are new frames only, no frame changed: the version stays
+ * 2, and a server without them refuses them as any unknown type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes. */
@@ -68,6 +71,10 @@ enum oc_proto_type {
 	OC_MSG_REFUND = 36,     /* client: refund a delivered order (OC_CMD_REFUND) */
 	OC_MSG_QUERY_HISTORY = 37,  /* client: an order's transitions by its key (rows) */
 	OC_MSG_QUERY_CUSTOMER = 38, /* client: a customer's orders, a page (rows) */
+	OC_MSG_ADJUST_STOCK = 39,     /* client: a cycle count (OC_CMD_ADJUST_STOCK) */
+	OC_MSG_SET_SAFETY_STOCK = 40, /* client: a SKU's safety stock (OC_CMD_SET_SAFETY_STOCK) */
+	OC_MSG_QUERY_RECONCILE = 41,  /* client: a SKU's reconciliation, a page of warehouses
+	                               * (rows) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -81,6 +88,10 @@ enum oc_proto_type {
                                          * query's key */
 #define OC_PROTO_QUERY_AT_BODY_BYTES 16u /* the SKU number, the warehouse index (u16), zeros */
 #define OC_PROTO_STOCK_CHANGE_BODY_BYTES 32u /* restock, write-off */
+#define OC_PROTO_ADJUST_BODY_BYTES 40u /* a stock change's 32, then expected_units (u64) */
+#define OC_PROTO_SAFETY_BODY_BYTES 24u /* operator, SKU, units (u32), zero (u32) */
+#define OC_PROTO_QUERY_RECONCILE_BODY_BYTES 16u /* as a stock-at query's: the SKU, the page's
+                                                 * first warehouse (u16), zeros */
 #define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
 #define OC_PROTO_QUERY_CUSTOMER_BODY_BYTES 16u /* customer, order key (0: the newest page) */
 #define OC_PROTO_ANSWER_BODY_BYTES 64u
@@ -96,7 +107,7 @@ enum oc_proto_type {
 enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
-	OC_EVENT_STOCK = 4u,  /* a restock or write-off done */
+	OC_EVENT_STOCK = 4u,  /* a restock, write-off, cycle count or safety stock done */
 	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered; its payment
 	                           * authorized or declined */
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
@@ -171,19 +182,22 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
  * a refund and a customer query have none: they always decode). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with the command of a place, cancel, step, query, stock change or refund frame;
- * seq and ts_ns zero, order_key zero but for a refund and a customer query, amount_cents zero
- * but for a refund. A place's line count and lines come from the frame; its fields are
+/* Fills out with the command of a place, cancel, step, query, stock change (a cycle count and
+ * a safety stock included) or refund frame; seq and ts_ns zero, order_key zero but for a
+ * refund and a customer query, amount_cents (expected_units, the same storage) zero but for a
+ * refund and a cycle count. A place's line count and lines come from the frame; its fields are
  * checked by the engine as any command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
 /* The frame length of a command: a place of 1..16 lines, a cancel or step, a query (a stock
- * query as OC_CMD_QUERY_STOCK defines it), a stock change (one line), a refund (no lines,
- * region 0, flags 0) or a customer query (key 0, no lines, region 0, flags 0); 0 for anything
- * else, for any command but a refund and a customer query whose order_key is not 0, and for
- * any command but a refund whose amount_cents is not 0 (no other body carries them). */
+ * query as OC_CMD_QUERY_STOCK defines it; a reconciliation as OC_CMD_QUERY_STOCK_AT), a stock
+ * change or cycle count (one line), a safety stock (key 0, one line, region 0, flags 0), a
+ * refund (no lines, region 0, flags 0) or a customer query (key 0, no lines, region 0, flags
+ * 0); 0 for anything else, for any command but a refund and a customer query whose order_key
+ * is not 0, and for any command but a refund and a cycle count whose amount_cents
+ * (expected_units) is not 0 (no other body carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -213,8 +227,9 @@ size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
 			     const struct oc_response *r);
 int oc_proto_decode_event(const void *frame, struct oc_response *r);
 /* The event kind of a response (0: not an event): accepted places that are not duplicates,
- * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done, steps
- * of the lifecycle done, refunds done. Rows (OC_RESPONSE_ROW) are never events: they say
+ * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done
+ * (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK), steps of the
+ * lifecycle done, refunds done. Rows (OC_RESPONSE_ROW) are never events: they say
  * what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 

@@ -11,10 +11,13 @@
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
- *     step's and a customer query's, a query's 8 as a history query's...), with the same
- *     checks: every type is fuzzed whichever seeds there are.
+ *     step's, a customer query's and a reconciliation's, a query's 8 as a history query's...)
+ *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
+ *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
+ *     24), with the same checks: every type is fuzzed whichever seeds there are.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +103,9 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_REFUND:
 	case OC_MSG_QUERY_HISTORY:
 	case OC_MSG_QUERY_CUSTOMER:
+	case OC_MSG_ADJUST_STOCK:
+	case OC_MSG_SET_SAFETY_STOCK:
+	case OC_MSG_QUERY_RECONCILE:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -138,31 +144,67 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	}
 }
 
-/* The requests whose body length the type fixes (all but place, hello, stats). */
-static const uint8_t fixed_requests[] = {
-	OC_MSG_CANCEL, OC_MSG_QUERY_ORDER, OC_MSG_QUERY_ORDER_SEQ, OC_MSG_QUERY_STOCK,
-	OC_MSG_RESTOCK, OC_MSG_WRITE_OFF, OC_MSG_SUBSCRIBE, OC_MSG_PICK_CONFIRMED,
-	OC_MSG_PACK_CONFIRMED, OC_MSG_SHIPPED, OC_MSG_DELIVERED, OC_MSG_QUERY_STOCK_AT,
-	OC_MSG_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_DECLINED, OC_MSG_REFUND, OC_MSG_QUERY_HISTORY,
-	OC_MSG_QUERY_CUSTOMER,
+/* The requests whose body length the type fixes (all but place, hello, stats), with it. */
+static const struct {
+	uint8_t type;
+	uint8_t body_bytes;
+} fixed_requests[] = {
+	{OC_MSG_CANCEL, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_QUERY_ORDER, OC_PROTO_QUERY_BODY_BYTES},
+	{OC_MSG_QUERY_ORDER_SEQ, OC_PROTO_QUERY_BODY_BYTES},
+	{OC_MSG_QUERY_STOCK, OC_PROTO_QUERY_BODY_BYTES},
+	{OC_MSG_RESTOCK, OC_PROTO_STOCK_CHANGE_BODY_BYTES},
+	{OC_MSG_WRITE_OFF, OC_PROTO_STOCK_CHANGE_BODY_BYTES},
+	{OC_MSG_SUBSCRIBE, OC_PROTO_SUBSCRIBE_BODY_BYTES},
+	{OC_MSG_PICK_CONFIRMED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_PACK_CONFIRMED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_SHIPPED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_DELIVERED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_QUERY_STOCK_AT, OC_PROTO_QUERY_AT_BODY_BYTES},
+	{OC_MSG_PAYMENT_AUTHORIZED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_PAYMENT_DECLINED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_REFUND, OC_PROTO_REFUND_BODY_BYTES},
+	{OC_MSG_QUERY_HISTORY, OC_PROTO_QUERY_BODY_BYTES},
+	{OC_MSG_QUERY_CUSTOMER, OC_PROTO_QUERY_CUSTOMER_BODY_BYTES},
+	{OC_MSG_ADJUST_STOCK, OC_PROTO_ADJUST_BODY_BYTES},
+	{OC_MSG_SET_SAFETY_STOCK, OC_PROTO_SAFETY_BODY_BYTES},
+	{OC_MSG_QUERY_RECONCILE, OC_PROTO_QUERY_RECONCILE_BODY_BYTES},
 };
 
-/* Reads the frame of a fixed-length request again as each other such type that checks with
- * its length. */
+/* Reads the frame of a fixed-length request again as each other such type of its length, and
+ * as one type of another length (chosen by the frame's bytes, so that an input always does
+ * the same), its body cut to that type's length or extended by repeating its bytes: a type
+ * no seed has the length of (a cycle count's 40 bytes, a safety stock's 24) is fuzzed from
+ * the others. All of them at every frame would cost four times the run. A fixed-length body
+ * with a good header always checks. */
 static void as_other_requests(const uint8_t *f, size_t n, const struct oc_proto_header *h)
 {
 	size_t count = sizeof(fixed_requests) / sizeof(fixed_requests[0]), i;
-	for (i = 0; i < count && fixed_requests[i] != h->type; i++)
+	for (i = 0; i < count && fixed_requests[i].type != h->type; i++)
 		;
 	if (i == count)
 		return;
+	size_t body = n - OC_PROTO_HEADER_BYTES;
+	FUZZ_ASSERT(body == fixed_requests[i].body_bytes && body > 0);
+	uint32_t sum = 0;
+	for (size_t k = 0; k < n; k++)
+		sum += f[k];
+	size_t other = sum % count; /* the one of another length, if its length is another */
 	uint8_t copy[OC_PROTO_FRAME_BYTES_MAX];
-	memcpy(copy, f, n);
+	memcpy(copy, f, OC_PROTO_HEADER_BYTES);
 	for (i = 0; i < count; i++) {
+		if (fixed_requests[i].type == h->type ||
+		    (fixed_requests[i].body_bytes != body && i != other))
+			continue;
+		size_t m = OC_PROTO_HEADER_BYTES + fixed_requests[i].body_bytes;
+		uint32_t m_le = htole32((uint32_t)m);
+		memcpy(copy, &m_le, 4);
+		copy[5] = fixed_requests[i].type;
+		for (size_t k = 0; k < fixed_requests[i].body_bytes; k++)
+			copy[OC_PROTO_HEADER_BYTES + k] = f[OC_PROTO_HEADER_BYTES + k % body];
 		struct oc_proto_header h2;
-		copy[5] = fixed_requests[i];
-		if (fixed_requests[i] != h->type && oc_proto_frame_check(copy, n, &h2) == (int)n)
-			one_frame(copy, n, &h2);
+		FUZZ_ASSERT(oc_proto_frame_check(copy, m, &h2) == (int)m);
+		one_frame(copy, m, &h2);
 	}
 }
 

@@ -21,7 +21,10 @@
  * a server that closes (-ECONNRESET or -EPIPE, sticky), and queries with rows: the rows come
  * as answers with the row flag and the query's correlation, the count in flight drops only at
  * the query's own answer (not at a row, nor at an unsolicited response), a receive may end
- * between rows, and a row with nothing in flight is -EPROTO. */
+ * between rows, and a row with nothing in flight is -EPROTO; the inventory administration
+ * commands (a cycle count with its expected units, a safety stock, a reconciliation and its
+ * rows, a warehouse each) are queued, reach the server as their own frame types with every
+ * field, and what answers them comes back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -488,6 +491,67 @@ static void script_rows(struct peer *p)
 		return;
 	row.key = 1;
 	peer_gather(p, row, 12);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* The inventory administration commands the client queues, with their correlations 20, 21,
+ * 22 (a cycle count, a safety stock, a reconciliation from warehouse 1). */
+static const struct oc_command inventory_cmds[3] = {
+    {.type = OC_CMD_ADJUST_STOCK, .line_count = 1, .region = 2, .key = 900, .customer = 5,
+     .lines = {{700001, 0, 0}}, .expected_units = 12},
+    {.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1, .customer = 5, .lines = {{700001, 3, 0}}},
+    {.type = OC_CMD_QUERY_RECONCILE, .line_count = 1, .region = 1, .lines = {{700001, 0, 0}}},
+};
+static const uint8_t inventory_msgs[3] = {OC_MSG_ADJUST_STOCK, OC_MSG_SET_SAFETY_STOCK,
+                                          OC_MSG_QUERY_RECONCILE};
+
+/* Reads the three inventory commands, checks each frame's type and every field it decodes to,
+ * and answers them in one send: the cycle count (stale_count) and the safety stock accepted,
+ * then the reconciliation's rows for warehouses 1, 2, 3 (free w, allocated 10 w, picked
+ * 100 w) and its answer (the totals, more left). */
+static void script_inventory(struct peer *p)
+{
+	for (int i = 0; i < 3; i++) {
+		struct oc_proto_header h;
+		struct oc_command got;
+		const uint8_t *f = peer_next(p, &h);
+		if (!f || h.type != inventory_msgs[i] || h.correlation != 20u + (unsigned)i ||
+		    oc_proto_decode_command(f, &got) != 0) {
+			peer_fail(p, "inventory command %d: not its frame", i);
+			return;
+		}
+		const struct oc_command *want = &inventory_cmds[i];
+		if (got.type != want->type || got.key != want->key ||
+		    got.customer != want->customer || got.region != want->region ||
+		    got.line_count != 1 || got.lines[0].sku != want->lines[0].sku ||
+		    got.lines[0].quantity != want->lines[0].quantity ||
+		    got.expected_units != want->expected_units || got.order_key != 0) {
+			peer_fail(p, "inventory command %d is not the one sent", i);
+			return;
+		}
+	}
+	struct oc_response adjust = {.seq = 1, .key = 900, .original_seq = 1, .customer = 5,
+	                             .type = OC_CMD_ADJUST_STOCK, .status = OC_STATUS_REJECTED,
+	                             .reason = OC_REJECT_STALE_COUNT, .warehouse = 2};
+	peer_gather(p, adjust, 20);
+	struct oc_response safety = {.seq = 2, .customer = 5, .type = OC_CMD_SET_SAFETY_STOCK,
+	                             .status = OC_STATUS_ACCEPTED};
+	peer_gather(p, safety, 21);
+	struct oc_response row = {.seq = 3, .type = OC_CMD_QUERY_RECONCILE,
+	                          .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_ROW};
+	for (uint32_t w = 1; w <= 3; w++) {
+		row.warehouse = (uint8_t)w;
+		row.original_seq = OC_RECON_PACK(w, 10 * w);
+		row.amount_cents = OC_RECON_PACK(100 * w, 111 * w);
+		peer_gather(p, row, 22);
+	}
+	struct oc_response answer = {.seq = 3, .type = OC_CMD_QUERY_RECONCILE,
+	                             .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_MORE,
+	                             .original_seq = OC_RECON_PACK(6, 60),
+	                             .amount_cents = OC_RECON_PACK(600, 666),
+	                             .refunded_cents = OC_RECON_PACK(4, 3)};
+	peer_gather(p, answer, 22);
 	if (peer_flush(p) == 0)
 		peer_drain(p);
 }
@@ -1045,6 +1109,55 @@ static void test_client_against_scripted_server_with_rows(void **state)
 	peer_join(p);
 }
 
+/* The inventory administration commands through the client: each is queued (the codec knows
+ * its frame: not -EINVAL), reaches the scripted server as its own type with every field (the
+ * peer checks), and its answer comes back with its correlation; the reconciliation's rows
+ * (one per warehouse, the counts packed as OC_RECON_* reads them) leave it in flight until its
+ * answer. A safety stock with a key, which its frame cannot carry, is refused. */
+static void test_client_against_scripted_server_inventory_administration(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_inventory, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	struct oc_command keyed = inventory_cmds[1];
+	keyed.key = 1;
+	assert_int_equal(oc_client_queue(c, &keyed, 19), -EINVAL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(oc_client_queue(c, &inventory_cmds[i], 20u + (unsigned)i), 0);
+	assert_int_equal(oc_client_inflight(c), 3);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[6];
+	receive_now(c, a, 2, 6);
+	assert_int_equal(a[0].correlation, 20);
+	assert_int_equal(a[0].response.type, OC_CMD_ADJUST_STOCK);
+	assert_int_equal(a[0].response.reason, OC_REJECT_STALE_COUNT);
+	assert_int_equal(a[0].response.warehouse, 2);
+	assert_int_equal(a[1].correlation, 21);
+	assert_int_equal(a[1].response.type, OC_CMD_SET_SAFETY_STOCK);
+	assert_int_equal(a[1].response.status, OC_STATUS_ACCEPTED);
+	for (uint32_t w = 1; w <= 3; w++) {
+		const struct oc_client_answer *row = &a[1 + w];
+		assert_int_equal(row->correlation, 22);
+		assert_int_equal(row->event, 0);
+		assert_int_equal(row->response.flags, OC_RESPONSE_ROW);
+		assert_int_equal(row->response.warehouse, w);
+		assert_int_equal(OC_RECON_FREE(&row->response), w);
+		assert_int_equal(OC_RECON_ALLOCATED(&row->response), 10 * w);
+		assert_int_equal(OC_RECON_PICKED(&row->response), 100 * w);
+		assert_int_equal(OC_RECON_ON_HAND(&row->response), 111 * w);
+	}
+	const struct oc_response *answer = &a[5].response;
+	assert_int_equal(a[5].correlation, 22);
+	assert_int_equal(answer->flags, OC_RESPONSE_MORE);
+	assert_int_equal(OC_RECON_ON_HAND(answer), 666);
+	assert_int_equal(OC_RECON_AVAILABLE(answer), 4);
+	assert_int_equal(OC_RECON_SAFETY(answer), 3);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1135,6 +1248,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_splitting_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_sending_malformed_frames),
 	    cmocka_unit_test(test_client_against_scripted_server_with_rows),
+	    cmocka_unit_test(test_client_against_scripted_server_inventory_administration),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),

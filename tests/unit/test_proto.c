@@ -5,8 +5,11 @@
  * a wrong answer; the bad inputs of issue 4 (frame lengths 0, 15, max - 1, max, max + 1,
  * 2^32 - 1, unknown type, wrong version (1, the one before, included), flags, inner lengths
  * that disagree with the frame length, reserved fields) are each refused with their error
- * code; only a refund carries an amount, and only a refund and a customer query an order
- * key; rows are never events. */
+ * code; only a refund carries an amount (and a cycle count its expected units, in the same
+ * storage), and only a refund and a customer query an order key; rows are never events; the
+ * inventory administration frames (39 cycle count, 40 safety stock, 41 reconciliation)
+ * round-trip at their offsets, refuse other lengths and non-zero reserved bytes, and a cycle
+ * count and a safety stock done are stock events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,6 +421,10 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		{.type = OC_CMD_PAYMENT_AUTHORIZED, .key = 1, .customer = 2},
 		{.type = OC_CMD_PAYMENT_DECLINED, .key = 1, .customer = 2},
 		{.type = OC_CMD_QUERY_HISTORY, .key = 1},
+		{.type = OC_CMD_SET_SAFETY_STOCK, .customer = 2, .line_count = 1,
+		 .lines = {{100001, 5, 0}}},
+		{.type = OC_CMD_QUERY_RECONCILE, .line_count = 1, .region = 1,
+		 .lines = {{100001, 0, 0}}},
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		struct oc_command c = others[i], d;
@@ -487,6 +494,223 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 	/* Customer 0 is the engine's to judge (malformed); the newest page has order key 0. */
 	c = (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER};
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 16 + 16);
+	/* A cycle count carries its expected units in the amount's storage, never an order key. */
+	c = (struct oc_command){.type = OC_CMD_ADJUST_STOCK, .key = 3, .customer = 2,
+				.line_count = 1, .lines = {{100001, 5, 0}}, .expected_units = 4};
+	assert_int_equal(c.amount_cents, 4);
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 40);
+	oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.expected_units, 4);
+	assert_int_equal(d.order_key, 0);
+	c.order_key = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+}
+
+/* The inventory administration frames, new types in version 2. A cycle count (39) is a
+ * restock's 32 bytes (key, operator, SKU, units counted, warehouse, zero u16) and the on hand
+ * it replaces (u64 at 32); a safety stock (40) is the operator, the SKU, the units and a zero
+ * u32, no key and no warehouse; a reconciliation (41) is a stock-at query's body, the page's
+ * first warehouse at 8. Each round-trips at these offsets, is refused at any other length, and
+ * refuses its reserved bytes. */
+static void test_inventory_administration_frames(void **state)
+{
+	struct oc_command d;
+	/* cycle count */
+	const struct oc_command adjust = {.type = OC_CMD_ADJUST_STOCK, .line_count = 1,
+					  .region = 0x0102, .key = 1ull << 60, .customer = 9,
+					  .lines = {{0x1112131415161718ull, 0, 0}},
+					  .expected_units = 0x2122232425262728ull};
+	struct oc_command c = adjust;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 40);
+	size_t n = oc_proto_encode_command(buf, sizeof(buf), 101, &c);
+	assert_int_equal(n, 16 + OC_PROTO_ADJUST_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_ADJUST_STOCK, 101);
+	assert_int_equal(buf[5], 39);
+	assert_int_equal(buf[16 + 16], 0x18); /* the SKU at 16 */
+	assert_int_equal(buf[16 + 24], 0);    /* 0 counted: a count may find nothing */
+	assert_int_equal(buf[16 + 28], 0x02); /* the warehouse at 28 */
+	assert_int_equal(buf[16 + 32], 0x28); /* expected_units at 32, little-endian */
+	assert_int_equal(buf[16 + 39], 0x21);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &c, offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+	assert_true(d.expected_units == c.expected_units);
+	assert_int_equal(d.order_key, 0);
+	/* A restock's body and a cycle count's agree on their first 32 bytes. */
+	struct oc_command restock = c;
+	restock.type = OC_CMD_RESTOCK;
+	restock.expected_units = 0;
+	uint8_t rbuf[64];
+	assert_int_equal(oc_proto_encode_command(rbuf, sizeof(rbuf), 101, &restock), 16 + 32);
+	assert_memory_equal(rbuf + 16, buf + 16, 32);
+	c.expected_units = 0; /* the warehouse had none: as good a value as any */
+	c.lines[0].quantity = 7;
+	n = oc_proto_encode_command(buf, sizeof(buf), 102, &c);
+	assert_int_equal(n, 16 + 40);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.expected_units, 0);
+	assert_int_equal(d.lines[0].quantity, 7);
+	buf[16 + 30] = 1; /* the stock change's reserved u16 */
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	buf[16 + 30] = 0;
+	buf[16 + 31] = 0x80;
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	c = adjust;
+	c.line_count = 2; /* one line */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = adjust;
+	c.flags = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = adjust;
+	c.lines[0].reserved = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = adjust;
+	c.order_key = 1; /* a refund's field */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 39, 1, &adjust), 0); /* no room */
+	/* safety stock */
+	const struct oc_command safety = {.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1,
+					  .customer = 0x0807060504030201ull,
+					  .lines = {{0x1112131415161718ull, 0x21222324u, 0}}};
+	c = safety;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 24);
+	n = oc_proto_encode_command(buf, sizeof(buf), 103, &c);
+	assert_int_equal(n, 16 + OC_PROTO_SAFETY_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_SET_SAFETY_STOCK, 103);
+	assert_int_equal(buf[5], 40);
+	assert_int_equal(buf[16], 0x01);      /* the operator at 0 */
+	assert_int_equal(buf[16 + 8], 0x18);  /* the SKU at 8 */
+	assert_int_equal(buf[16 + 16], 0x24); /* the units at 16 */
+	static const uint8_t zero4[4] = {0};
+	assert_memory_equal(buf + 16 + 20, zero4, 4);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &c, offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+	assert_int_equal(d.key, 0);
+	assert_int_equal(d.order_key, 0);
+	assert_int_equal(d.amount_cents, 0);
+	for (unsigned i = 20; i < 24; i++) { /* each byte of the zero u32 */
+		n = oc_proto_encode_command(buf, sizeof(buf), 103, &c);
+		buf[16 + i] = 1;
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+	c.lines[0].quantity = 0; /* 0 clears it */
+	n = oc_proto_encode_command(buf, sizeof(buf), 104, &c);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.lines[0].quantity, 0);
+	c = safety;
+	c.key = 5; /* no key in its body: the engine's key 0 is all it can say */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = safety;
+	c.region = 1; /* nor a warehouse: a SKU's safety stock is over all of them */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = safety;
+	c.line_count = 2;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = safety;
+	c.flags = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = safety;
+	c.expected_units = 1; /* a cycle count's field */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = (struct oc_command){.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1};
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 24); /* operator 0: the engine's call */
+	/* reconciliation */
+	const struct oc_command recon = {.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
+					 .region = 0x0120, .lines = {{0x1112131415161718ull, 0, 0}}};
+	c = recon;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 16);
+	n = oc_proto_encode_command(buf, sizeof(buf), 105, &c);
+	assert_int_equal(n, 16 + OC_PROTO_QUERY_RECONCILE_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_QUERY_RECONCILE, 105);
+	assert_int_equal(buf[5], 41);
+	assert_int_equal(buf[16], 0x18);     /* the SKU at 0 */
+	assert_int_equal(buf[16 + 8], 0x20); /* the first warehouse at 8 */
+	assert_int_equal(buf[16 + 9], 0x01);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &c, offsetof(struct oc_command, lines) + sizeof(struct oc_line));
+	/* A stock-at query's bytes but its type: the same command but the type. */
+	buf[5] = OC_MSG_QUERY_STOCK_AT;
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.type, OC_CMD_QUERY_STOCK_AT);
+	assert_int_equal(d.region, recon.region);
+	for (unsigned i = 10; i < 16; i++) { /* each of the six zero bytes */
+		n = oc_proto_encode_command(buf, sizeof(buf), 105, &c);
+		buf[16 + i] = 1;
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+	c.lines[0].quantity = 1; /* a query: quantity 0 */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = recon;
+	c.line_count = 0;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = recon;
+	c.amount_cents = 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	/* Each at any other length: body_length, from the header on. */
+	static const struct {
+		uint8_t type;
+		uint32_t body, bad[4];
+	} lengths[] = {
+		{OC_MSG_ADJUST_STOCK, 40, {0, 32, 39, 41}},
+		{OC_MSG_SET_SAFETY_STOCK, 24, {0, 16, 23, 32}},
+		{OC_MSG_QUERY_RECONCILE, 16, {0, 8, 15, 24}},
+	};
+	for (unsigned t = 0; t < 3; t++) {
+		for (unsigned i = 0; i < 4; i++) {
+			raw(16 + lengths[t].bad[i], OC_PROTO_VERSION, lengths[t].type, 0);
+			assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+			assert_int_equal(check(16 + lengths[t].bad[i]), -OC_PERR_BODY_LENGTH);
+		}
+		raw(16 + lengths[t].body, OC_PROTO_VERSION, lengths[t].type, 0);
+		assert_int_equal(check(16 + lengths[t].body), (int)(16 + lengths[t].body));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0); /* all zeros decode */
+	}
+	raw(16 + 40, OC_PROTO_VERSION, 42, 0); /* the next type is not one yet */
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+	/* Events: a cycle count and a safety stock done are stock events, as a restock is; not
+	 * their retries, not their rejections; a reconciliation's rows and answer never. */
+	struct oc_response r = {.type = OC_CMD_ADJUST_STOCK, .status = OC_STATUS_ACCEPTED,
+				.state = OC_STATE_ACCEPTED, .warehouse = 3};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_STOCK);
+	r.flags = OC_RESPONSE_DUPLICATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = 0;
+	r.status = OC_STATUS_REJECTED;
+	r.reason = OC_REJECT_STALE_COUNT;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r = (struct oc_response){.type = OC_CMD_SET_SAFETY_STOCK, .status = OC_STATUS_ACCEPTED};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_STOCK);
+	r.status = OC_STATUS_REJECTED;
+	r.reason = OC_REJECT_UNKNOWN_SKU;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r = (struct oc_response){.type = OC_CMD_QUERY_RECONCILE, .status = OC_STATUS_ACCEPTED,
+				 .flags = OC_RESPONSE_ROW, .warehouse = 2};
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = OC_RESPONSE_MORE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = 0;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	/* A reconciliation's counts travel in the answer's u64 fields, two 32-bit counts each:
+	 * they round-trip as any answer does. */
+	r = (struct oc_response){.seq = 9, .type = OC_CMD_QUERY_RECONCILE,
+				 .status = OC_STATUS_ACCEPTED, .flags = OC_RESPONSE_ROW,
+				 .warehouse = 63,
+				 .original_seq = OC_RECON_PACK(1000000000u, 7),
+				 .amount_cents = OC_RECON_PACK(5, 1000000012u),
+				 .refunded_cents = 0};
+	struct oc_response r2;
+	n = oc_proto_encode_answer(buf, sizeof(buf), 106, &r);
+	assert_int_equal(oc_proto_decode_answer(buf, &r2), 0);
+	assert_memory_equal(&r, &r2, sizeof(r));
+	assert_int_equal(OC_RECON_FREE(&r2), 1000000000u);
+	assert_int_equal(OC_RECON_ALLOCATED(&r2), 7);
+	assert_int_equal(OC_RECON_PICKED(&r2), 5);
+	assert_int_equal(OC_RECON_ON_HAND(&r2), 1000000012u);
+	assert_int_equal(r2.warehouse, 63);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -585,6 +809,7 @@ int main(void)
 	    cmocka_unit_test(test_encoders_refuse_what_does_not_fit),
 	    cmocka_unit_test(test_only_a_refund_carries_an_order_key_and_amount),
 	    cmocka_unit_test(test_bad_frames_refused_with_their_code),
+	    cmocka_unit_test(test_inventory_administration_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
