@@ -141,14 +141,18 @@ static inline double pl_now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Submits cmds[0..n) and polls until every one is answered, into out[0..n). Checks that the
- * commands got increasing sequence numbers (consecutive but where a snapshot barrier took
- * one) and that the answers come one per command, in sequence order. Yields when neither side moves; fails after PL_STALL_S without progress. */
-static inline void pl_run(struct oc_engine *e, struct oc_command *cmds, uint32_t n,
-                          struct oc_response *out)
+/* Submits cmds[0..n) and polls until every one is answered, into out[0..n); the rows of
+ * queries with rows (OC_RESPONSE_ROW) go to rows[0..*row_count), in order (rows NULL: none may
+ * come). Checks that the commands got increasing sequence numbers (consecutive but where a
+ * snapshot barrier took one) and that the answers come one per command, in sequence order.
+ * Yields when neither side moves; fails after PL_STALL_S without progress. */
+static inline void pl_run_rows(struct oc_engine *e, struct oc_command *cmds, uint32_t n,
+                               struct oc_response *out, struct oc_response *rows,
+                               uint32_t rows_max, uint32_t *row_count)
 {
-	uint32_t sent = 0, got = 0;
+	uint32_t sent = 0, got = 0, row_n = 0;
 	double last_progress = pl_now_s();
+	struct oc_response polled[256];
 	while (got < n) {
 		int s = 0, p;
 		if (sent < n) {
@@ -156,9 +160,17 @@ static inline void pl_run(struct oc_engine *e, struct oc_command *cmds, uint32_t
 			assert_true(s >= 0 && (uint32_t)s <= n - sent);
 			sent += (uint32_t)s;
 		}
-		p = oc_engine_poll_burst(e, out + got, n - got);
-		assert_true(p >= 0 && (uint32_t)p <= sent - got);
-		got += (uint32_t)p;
+		p = oc_engine_poll_burst(e, polled, 256);
+		assert_true(p >= 0);
+		for (int i = 0; i < p; i++) {
+			if (polled[i].flags & OC_RESPONSE_ROW) {
+				assert_true(rows && row_n < rows_max);
+				rows[row_n++] = polled[i];
+				continue;
+			}
+			assert_true(got < sent);
+			out[got++] = polled[i];
+		}
 		if (s || p) {
 			last_progress = pl_now_s();
 			continue;
@@ -173,6 +185,15 @@ static inline void pl_run(struct oc_engine *e, struct oc_command *cmds, uint32_t
 		assert_int_equal(out[i].key, cmds[i].key);
 		assert_int_equal(out[i].type, cmds[i].type);
 	}
+	if (row_count)
+		*row_count = row_n;
+}
+
+/* pl_run_rows for commands without rows. */
+static inline void pl_run(struct oc_engine *e, struct oc_command *cmds, uint32_t n,
+                          struct oc_response *out)
+{
+	pl_run_rows(e, cmds, n, out, NULL, 0, NULL);
 }
 
 /* Runs one command and returns its answer. */

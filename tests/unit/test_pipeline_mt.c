@@ -54,7 +54,8 @@ static uint32_t initial[SKUS];
 static uint32_t limit_of[SKUS];
 
 enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
-	    K_STEP /* a fulfilment step */, K_REFUND };
+	    K_STEP /* a fulfilment step */, K_REFUND, K_ADJUST /* a cycle count */,
+	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */ };
 
 static uint32_t price_of(uint32_t sku_index)
 {
@@ -70,6 +71,22 @@ struct stream {
 	uint32_t n, keys;
 };
 
+/* The rows the stream's reconciliations answer with: WAREHOUSES each. */
+static uint32_t stream_rows(const struct stream *s)
+{
+	uint32_t rows = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		rows += s->kind[i] == K_RECONCILE ? WAREHOUSES : 0;
+	return rows;
+}
+
+/* The dataset's units of SKU index i at warehouse w. Limited SKUs have stock for most
+ * customers' limits, so limits bind before stock does; the other hot SKUs sell out at once. */
+static uint32_t units_at(uint32_t i, uint32_t w)
+{
+	return i < LIMITED ? 100 + 10 * w : i < HOT ? 5 * i + w : 100000;
+}
+
 static int setup(void **state)
 {
 	struct pl_sku skus[SKUS];
@@ -80,9 +97,7 @@ static int setup(void **state)
 		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i], price_of(i)};
 		initial[i] = 0;
 		for (uint32_t w = 0; w < WAREHOUSES; w++) {
-			/* Limited SKUs have stock for most customers' limits, so limits bind
-			 * before stock does; the other hot SKUs sell out at once. */
-			uint32_t units = i < LIMITED ? 100 + 10 * w : i < HOT ? 5 * i + w : 100000;
+			uint32_t units = units_at(i, w);
 			stock[i * WAREHOUSES + w] =
 			    (struct pl_stock){SKU_BASE + i, warehouses[w].code, units};
 			initial[i] += units;
@@ -154,6 +169,44 @@ static struct oc_command gen_bad(uint64_t *rng, uint64_t key, uint8_t *reason)
 	return c;
 }
 
+/* Command i of s, a stock command on a hot SKU: a few units in or out at any warehouse; a
+ * cycle count there against the generator's guess of the on hand (right until an order ships
+ * from there: then mostly stale), counting a few units more or fewer; safety stock of 0..3;
+ * or a reconciliation. */
+static void gen_stock(struct stream *s, uint32_t i, uint64_t *rng,
+		      uint32_t on_hand[SKUS][WAREHOUSES])
+{
+	uint32_t how = oc_rand_below(rng, 10), k = oc_rand_below(rng, HOT);
+	uint16_t w = (uint16_t)oc_rand_below(rng, WAREHOUSES);
+	uint64_t op = 1 + oc_rand_below(rng, CUSTOMERS);
+	if (how == 8) {
+		s->kind[i] = K_SAFETY;
+		s->cmds[i] = pl_stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, SKU_BASE + k,
+					     oc_rand_below(rng, 4));
+		return;
+	}
+	if (how == 9) {
+		s->kind[i] = K_RECONCILE;
+		s->cmds[i] = pl_query_stock(SKU_BASE + k);
+		s->cmds[i].type = OC_CMD_QUERY_RECONCILE;
+		return;
+	}
+	s->first[++s->keys] = i;
+	s->kind[i] = how < 6 ? K_STOCK : K_ADJUST;
+	uint32_t q = 1 + oc_rand_below(rng, 5);
+	if (how < 6) {
+		bool in = how < 4 || on_hand[k][w] < q;
+		s->cmds[i] = pl_stock_change(in ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, s->keys, op, w,
+					     SKU_BASE + k, q);
+		on_hand[k][w] = in ? on_hand[k][w] + q : on_hand[k][w] - q;
+		return;
+	}
+	uint32_t counted = how == 6 || on_hand[k][w] < q ? on_hand[k][w] + q : on_hand[k][w] - q;
+	s->cmds[i] = pl_stock_change(OC_CMD_ADJUST_STOCK, s->keys, op, w, SKU_BASE + k, counted);
+	s->cmds[i].expected_units = on_hand[k][w];
+	on_hand[k][w] = counted;
+}
+
 static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 {
 	uint64_t rng = seed;
@@ -165,6 +218,10 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 	s->first = calloc(n + 1, sizeof(uint32_t));
 	uint8_t *next_step = calloc(n + 1, 1); /* by key: the fulfilment step to send next */
 	assert_non_null(next_step);
+	uint32_t on_hand[SKUS][WAREHOUSES]; /* the generator's guess, for cycle counts */
+	for (uint32_t k = 0; k < SKUS; k++)
+		for (uint32_t w = 0; w < WAREHOUSES; w++)
+			on_hand[k][w] = units_at(k, w);
 	assert_true(s->cmds && s->kind && s->bad_reason && s->first);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t r = oc_rand_below(&rng, 100);
@@ -237,13 +294,7 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 95) {
-			/* A few units of a hot SKU in or out, at any warehouse. */
-			s->first[++s->keys] = i;
-			s->kind[i] = K_STOCK;
-			s->cmds[i] = pl_stock_change(
-			    r < 93 ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, s->keys,
-			    1 + oc_rand_below(&rng, CUSTOMERS), (uint16_t)oc_rand_below(&rng, WAREHOUSES),
-			    SKU_BASE + oc_rand_below(&rng, HOT), 1 + oc_rand_below(&rng, 5));
+			gen_stock(s, i, &rng, on_hand);
 		} else {
 			s->kind[i] = K_BAD;
 			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
@@ -264,6 +315,9 @@ static void stream_free(struct stream *s)
 struct tally {
 	uint64_t allocated[SKUS];
 	uint64_t on_hand[SKUS];
+	uint64_t picked[SKUS];  /* of the allocated, the units of picked and packed orders */
+	uint32_t safety[SKUS];
+	uint64_t adjustments, stale_counts, reconciles;
 	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
 	uint64_t payments; /* payment steps that moved an order */
 	uint64_t refunds;
@@ -388,12 +442,71 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 		t->shipped += c->type == OC_CMD_SHIPPED;
 		t->delivered += c->type == OC_CMD_DELIVERED;
 		const struct oc_command *o = &s->cmds[orig];
-		for (uint32_t l = 0; c->type == OC_CMD_SHIPPED && l < o->line_count; l++) {
-			uint32_t sk = sku_index(o->lines[l].sku);
-			t->allocated[sk] -= o->lines[l].quantity;
-			t->on_hand[sk] -= o->lines[l].quantity;
+		for (uint32_t l = 0; l < o->line_count; l++) {
+			uint32_t sk = sku_index(o->lines[l].sku), q = o->lines[l].quantity;
+			if (c->type == OC_CMD_PICK_CONFIRMED)
+				t->picked[sk] += q;
+			if (c->type != OC_CMD_SHIPPED)
+				continue;
+			t->picked[sk] -= q;
+			t->allocated[sk] -= q;
+			t->on_hand[sk] -= q;
 		}
 	}
+}
+
+/* The model of a cycle count: the generator's guess of the on hand may be stale (it does not
+ * know where orders shipped from), so it may be refused stale_count, or out_of_stock when it
+ * counts fewer than the free units; done, the SKU's units on hand move by the difference. */
+static void check_adjust(const struct oc_command *c, const struct oc_response *a, struct tally *t)
+{
+	uint32_t k = sku_index(c->lines[0].sku);
+	assert_int_equal(a->warehouse, c->region);
+	if (a->status == OC_STATUS_ACCEPTED) {
+		t->on_hand[k] = t->on_hand[k] + c->lines[0].quantity - c->expected_units;
+		t->adjustments++;
+	} else if (a->reason == OC_REJECT_STALE_COUNT) {
+		t->stale_counts++;
+	} else {
+		assert_int_equal(a->reason, OC_REJECT_OUT_OF_STOCK);
+		assert_true(c->lines[0].quantity < c->expected_units);
+	}
+	assert_true(t->allocated[k] <= t->on_hand[k]);
+}
+
+/* The model of a reconciliation: a row per warehouse, each balancing (on hand = free +
+ * allocated + picked); their sums are the answer's totals, which are the model's: on hand,
+ * the units orders hold (allocated + picked), the units picked, the safety stock; the shard's
+ * count is at most the free units (what it lacks is in the release lag). */
+static void check_reconcile(const struct oc_command *c, const struct oc_response *a,
+			    const struct oc_response *rows, struct tally *t)
+{
+	uint32_t k = sku_index(c->lines[0].sku);
+	uint64_t sum[4] = {0};
+	for (uint32_t w = 0; w < WAREHOUSES; w++) {
+		const struct oc_response *row = &rows[w];
+		assert_int_equal(row->flags, OC_RESPONSE_ROW);
+		assert_int_equal(row->seq, a->seq);
+		assert_int_equal(row->warehouse, w);
+		assert_int_equal(OC_RECON_ON_HAND(row), OC_RECON_FREE(row) + OC_RECON_ALLOCATED(row) +
+							      OC_RECON_PICKED(row));
+		sum[0] += OC_RECON_FREE(row);
+		sum[1] += OC_RECON_ALLOCATED(row);
+		sum[2] += OC_RECON_PICKED(row);
+		sum[3] += OC_RECON_ON_HAND(row);
+	}
+	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a->flags, 0);
+	assert_int_equal(OC_RECON_FREE(a), sum[0]);
+	assert_int_equal(OC_RECON_ALLOCATED(a), sum[1]);
+	assert_int_equal(OC_RECON_PICKED(a), sum[2]);
+	assert_int_equal(OC_RECON_ON_HAND(a), sum[3]);
+	assert_int_equal(OC_RECON_ON_HAND(a), t->on_hand[k]);
+	assert_int_equal(OC_RECON_ALLOCATED(a) + OC_RECON_PICKED(a), t->allocated[k]);
+	assert_int_equal(OC_RECON_PICKED(a), t->picked[k]);
+	assert_int_equal(OC_RECON_SAFETY(a), t->safety[k]);
+	assert_true(OC_RECON_AVAILABLE(a) <= OC_RECON_FREE(a));
+	t->reconciles++;
 }
 
 /* Replays the answers in sequence order against the model: each answer must be the one the
@@ -401,8 +514,10 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
  * limit; a restock: accepted; a write-off: accepted or out of stock; the rest follows
  * exactly). Accepted orders may never take a SKU past its units on hand or a customer past a
  * limit. */
-static void check_answers(const struct stream *s, const struct oc_response *r, struct tally *t)
+static void check_answers(const struct stream *s, const struct oc_response *r,
+			  const struct oc_response *rows, struct tally *t)
 {
+	uint32_t row = 0;
 	static uint16_t held[CUSTOMERS + 1][SKUS];
 	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
 	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1)};
@@ -464,6 +579,14 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
 			else {
 				assert_int_equal(a->status, OC_STATUS_CANCELLED);
+				const struct oc_command *o = &s->cmds[orig];
+				for (uint32_t l = 0; state[c->key] == OC_STATE_PICKED ||
+						     state[c->key] == OC_STATE_PACKED;
+				     l++) {
+					if (l == o->line_count)
+						break;
+					t->picked[sku_index(o->lines[l].sku)] -= o->lines[l].quantity;
+				}
 				state[c->key] = OC_STATE_CANCELLED;
 				if (!m.card[c->key])
 					m.refunded[c->key] = m.amount[c->key];
@@ -500,6 +623,18 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 			assert_true(t->allocated[k] <= t->on_hand[k]);
 			break;
 		}
+		case K_ADJUST:
+			check_adjust(c, a, t);
+			break;
+		case K_SAFETY:
+			assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+			assert_int_equal(OC_RECON_SAFETY(a), c->lines[0].quantity);
+			t->safety[sku_index(c->lines[0].sku)] = c->lines[0].quantity;
+			break;
+		case K_RECONCILE:
+			check_reconcile(c, a, rows + row, t);
+			row += WAREHOUSES;
+			break;
 		default:
 			assert_int_equal(a->reason, s->bad_reason[i]);
 		}
@@ -525,28 +660,46 @@ static void check_answers(const struct stream *s, const struct oc_response *r, s
 				assert_true(held[o->customer][k] <= limit_of[k]);
 		}
 	}
+	assert_int_equal(row, stream_rows(s));
 	free(state);
 	free(m.amount);
 	free(m.refunded);
 	free(m.card);
 }
 
-/* Runs a stream through an engine of topology t; answers into r; returns the state hash. */
+/* Runs cmds[0..n), commands of stream s, on e: answers into r, the rows of its reconciliations
+ * into rows (NULL: checked to be there, then dropped); returns the rows' count. */
+static uint32_t run_cmds(struct oc_engine *e, const struct stream *s, struct oc_command *cmds,
+			 uint32_t n, struct oc_response *r, struct oc_response *rows)
+{
+	uint32_t max = stream_rows(s), count;
+	struct oc_response *scratch = rows ? NULL : calloc(max + 1, sizeof(*scratch));
+	pl_run_rows(e, cmds, n, r, rows ? rows : scratch, max, &count);
+	free(scratch);
+	return count;
+}
+
+/* Runs a stream through an engine of topology t; answers into r, the rows of its queries into
+ * rows (NULL: checked and dropped); returns the state hash. */
 static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
-                           struct oc_response *r, struct oc_engine **out)
+                           struct oc_response *r, struct oc_response *rows,
+                           struct oc_engine **out)
 {
 	struct oc_engine *e = pl_engine_start(dir, t);
 	/* The engine stamps seq and ts_ns in the commands: run a copy, keep the stream as made. */
 	struct oc_command *copy = malloc((size_t)s->n * sizeof(*copy));
 	assert_non_null(copy);
 	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
-	pl_run(e, copy, s->n, r);
+	uint32_t row_count = run_cmds(e, s, copy, s->n, r, rows);
+	assert_int_equal(row_count, stream_rows(s));
 	/* Each answer carries its command's time; that is the wall clock's, so the comparisons
 	 * between runs leave it out. */
 	for (uint32_t i = 0; i < s->n; i++) {
 		assert_int_equal(r[i].ts_ms, copy[i].ts_ns / 1000000u);
 		r[i].ts_ms = 0;
 	}
+	for (uint32_t i = 0; rows && i < row_count; i++)
+		rows[i].ts_ms = 0;
 	free(copy);
 	pl_stop(e);
 	uint64_t h = oc_engine_state_hash(e);
@@ -558,19 +711,21 @@ static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
 }
 
 /* After stop, the engine's stock and counters equal the model's. */
-static void check_engine(const struct oc_engine *e, const struct tally *t, uint32_t n)
+static void check_engine(const struct oc_engine *e, const struct tally *t, const struct stream *s)
 {
 	for (uint32_t k = 0; k < SKUS; k++) {
 		struct oc_stock st = pl_stock(e, SKU_BASE + k); /* available == on_hand - alloc */
 		assert_int_equal(st.initial, initial[k]);
 		assert_int_equal(st.on_hand, t->on_hand[k]);
 		assert_int_equal(st.allocated, t->allocated[k]);
+		assert_int_equal(st.picked, t->picked[k]);
+		assert_int_equal(st.safety, t->safety[k]);
 		assert_int_equal(st.limit_per_customer, limit_of[k]);
 	}
 	struct oc_stats st;
 	oc_engine_stats(e, &st);
-	assert_int_equal(st.commands, n);
-	assert_int_equal(st.responses, n);
+	assert_int_equal(st.commands, s->n);
+	assert_int_equal(st.responses, s->n + stream_rows(s)); /* rows are responses too */
 	assert_int_equal(st.accepted, t->accepted);
 	assert_int_equal(st.cancelled, t->cancelled);
 	assert_int_equal(st.duplicates, t->duplicates);
@@ -580,11 +735,16 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, uint3
 	assert_int_equal(st.shipped, t->shipped);
 	assert_int_equal(st.delivered, t->delivered);
 	assert_int_equal(st.refunds, t->refunds);
+	assert_int_equal(st.adjustments, t->adjustments);
 	/* The stream reaches every kind of step, so the model above checked them. */
 	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0 && t->refunds > 0);
-	print_message("      %llu payment steps, %llu orders shipped, %llu delivered, %llu refunds\n",
+	assert_true(t->adjustments > 0 && t->stale_counts > 0 && t->reconciles > 0);
+	print_message("      %llu payment steps, %llu orders shipped, %llu delivered, %llu refunds, "
+		      "%llu cycle counts (%llu stale), %llu reconciliations\n",
 		      (unsigned long long)t->payments, (unsigned long long)t->shipped,
-		      (unsigned long long)t->delivered, (unsigned long long)t->refunds);
+		      (unsigned long long)t->delivered, (unsigned long long)t->refunds,
+		      (unsigned long long)t->adjustments, (unsigned long long)t->stale_counts,
+		      (unsigned long long)t->reconciles);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }
@@ -882,7 +1042,7 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 	assert_true(mem && r);
 	/* With the customers' index, so that its map goes through snapshots too. */
 	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n, .customer_index = 1};
-	uint64_t h_mem = run_stream(&s, &t, mem, NULL);
+	uint64_t h_mem = run_stream(&s, &t, mem, NULL, NULL);
 	char data[1024];
 	oc_test_scratch_dir(data, sizeof(data), "snapshot_replay");
 	/* Large segments: the whole log stays, for the full replay below. */
@@ -890,12 +1050,15 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 	t.snapshot_records = n / 4;
 	t.segment_bytes = 64u << 20;
 	struct oc_engine *e;
-	uint64_t h = run_stream(&s, &t, r, &e);
+	struct oc_response *rows = calloc(stream_rows(&s) + 1, sizeof(*rows));
+	assert_non_null(rows);
+	uint64_t h = run_stream(&s, &t, r, rows, &e);
 	struct oc_stats st;
 	oc_engine_stats(e, &st);
 	oc_engine_free(e);
 	struct tally m;
-	check_answers(&s, r, &m);
+	check_answers(&s, r, rows, &m);
+	free(rows);
 	/* Three automatic snapshots (after n/4, n/2, 3n/4 commands) and the one at stop. */
 	assert_int_equal(st.snapshots, 4);
 	assert_int_equal(st.snapshot_failures, 0);
@@ -947,7 +1110,7 @@ static void log_stream(const struct stream *s, const char *data, struct oc_respo
 	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
 	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, s->n, data};
 	struct oc_engine *e = pl_engine_start(dir, &t);
-	pl_run(e, copy, s->n, r);
+	run_cmds(e, s, copy, s->n, r, NULL);
 	oc_engine_free(e);
 	free(copy);
 }
@@ -974,7 +1137,7 @@ static void test_log_torn_tail_cut_corruption_refused(void **state)
 	struct stream prefix = s;
 	prefix.n = (uint32_t)st.recovered;
 	struct pl_topology u = {1, 1, SHARDS, INFLIGHT, n};
-	assert_int_equal(run_stream(&prefix, &u, r, NULL), torn_hash);
+	assert_int_equal(run_stream(&prefix, &u, r, NULL, NULL), torn_hash);
 
 	/* A damaged frame with good ones after it: corruption, the engine is refused. */
 	oc_test_scratch_dir(data, sizeof(data), "log_corrupt");
@@ -1041,9 +1204,9 @@ static void test_log_write_failure_injected_answers_unavailable(void **state)
 	oc_test_scratch_dir(data, sizeof(data), "log_failure");
 	struct pl_topology t = {1, 1, SHARDS, INFLIGHT, n, data};
 	struct oc_engine *e = pl_engine_start(dir, &t);
-	pl_run(e, copy, first, r);
+	run_cmds(e, &s, copy, first, r, NULL);
 	assert_int_equal(oc_engine_test_fail_log_write(e, -EIO), 0);
-	pl_run(e, copy + first, n - first, r + first);
+	run_cmds(e, &s, copy + first, n - first, r + first, NULL);
 	for (uint32_t i = first; i < n; i++)
 		pl_expect(&r[i], OC_STATUS_REJECTED, OC_REJECT_UNAVAILABLE);
 	pl_stop(e);
@@ -1061,7 +1224,7 @@ static void test_log_write_failure_injected_answers_unavailable(void **state)
 	struct stream prefix = s;
 	prefix.n = first;
 	struct pl_topology mem = {1, 1, SHARDS, INFLIGHT, n};
-	assert_int_equal(run_stream(&prefix, &mem, r, NULL), recovered_hash);
+	assert_int_equal(run_stream(&prefix, &mem, r, NULL, NULL), recovered_hash);
 	free(copy);
 	free(r);
 	stream_free(&s);
@@ -1076,10 +1239,13 @@ static void test_no_oversell_two_inventory_threads(void **state)
 	assert_non_null(r);
 	struct pl_topology t = {3, 2, SHARDS, INFLIGHT, n};
 	struct oc_engine *e;
-	run_stream(&s, &t, r, &e);
+	struct oc_response *rows = calloc(stream_rows(&s) + 1, sizeof(*rows));
+	assert_non_null(rows);
+	run_stream(&s, &t, r, rows, &e);
 	struct tally m;
-	check_answers(&s, r, &m);
-	check_engine(e, &m, n);
+	check_answers(&s, r, rows, &m);
+	free(rows);
+	check_engine(e, &m, &s);
 	oc_engine_free(e);
 	/* The stream did what it is for: hot SKUs sold out, limits hit, stock came back. */
 	print_message("accepted %llu cancelled %llu out_of_stock %llu limit %llu split %llu\n",
@@ -1154,16 +1320,20 @@ static void test_same_answers_and_hash_on_every_topology(void **state)
 	struct pl_topology t = topo[0];
 	t.orders_max = n;
 	struct oc_engine *e;
-	uint64_t h0 = run_stream(&s, &t, base, &e);
+	uint32_t row_count = stream_rows(&s);
+	struct oc_response *base_rows = calloc(row_count + 1, sizeof(*base_rows));
+	struct oc_response *rows = calloc(row_count + 1, sizeof(*rows));
+	assert_true(base_rows && rows);
+	uint64_t h0 = run_stream(&s, &t, base, base_rows, &e);
 	struct tally m;
-	check_answers(&s, base, &m);
-	check_engine(e, &m, n);
+	check_answers(&s, base, base_rows, &m);
+	check_engine(e, &m, &s);
 	oc_engine_free(e);
 	for (uint32_t i = 1; i < sizeof(topo) / sizeof(topo[0]); i++) {
 		t = topo[i];
 		t.orders_max = n;
 		memset(r, 0xa5, (size_t)n * sizeof(*r));
-		uint64_t h = run_stream(&s, &t, r, NULL);
+		uint64_t h = run_stream(&s, &t, r, rows, NULL);
 		print_message("threads %u inventory %u: hash %016llx (1 thread: %016llx)\n",
 		              t.threads, t.inventory_threads, (unsigned long long)h,
 		              (unsigned long long)h0);
@@ -1171,6 +1341,7 @@ static void test_same_answers_and_hash_on_every_topology(void **state)
 			if (memcmp(&r[k], &base[k], sizeof(r[k])) != 0)
 				fail_msg("threads %u/%u: answer %u differs", t.threads,
 				         t.inventory_threads, k);
+		assert_memory_equal(rows, base_rows, (size_t)row_count * sizeof(*rows));
 		assert_int_equal(h, h0);
 	}
 	/* Another stream: another state. */
@@ -1178,10 +1349,12 @@ static void test_same_answers_and_hash_on_every_topology(void **state)
 	stream_gen(&s2, n, 0xd5e8);
 	t = topo[0];
 	t.orders_max = n;
-	uint64_t h2 = run_stream(&s2, &t, r, NULL);
+	uint64_t h2 = run_stream(&s2, &t, r, NULL, NULL);
 	assert_true(h2 != h0);
 	assert_true(memcmp(r, base, (size_t)n * sizeof(*r)) != 0);
 	free(base);
+	free(base_rows);
+	free(rows);
 	free(r);
 	stream_free(&s);
 	stream_free(&s2);
