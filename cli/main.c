@@ -1,6 +1,7 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
  * (client.h) for one command: place, cancel, order (by sequence number or key), an order's
- * history, a customer's orders, stock (in all or one warehouse), restock, write-off, the
+ * history, a customer's orders, stock (in all or one warehouse), restock (receive), write-off,
+ * a cycle count (adjust), safety stock, a SKU's reconciliation over every warehouse, the
  * payment and fulfilment steps, refund, stats; or it follows the event stream (events). It
  * prints the answer (and a query's rows) readably or as one JSON object (--json), and says
  * with its exit status whether it worked: 0 done (a rejected order is an answer too), 1 the
@@ -52,17 +53,35 @@ static const char usage[] =
 	"  stock SKU [--warehouse W]\n"
 	"                          units available and allocated (at warehouse W: units free\n"
 	"                          there and held there by orders)\n"
-	"  restock --key K --operator O --warehouse W SKU QTY\n"
+	"  restock|receive --key K --operator O --warehouse W SKU QTY\n"
 	"                          add QTY units of SKU to warehouse W (its index: its line in\n"
-	"                          warehouses.csv, from 0); sellable shortly after\n"
+	"                          warehouses.csv, from 0): stock received; sellable shortly\n"
+	"                          after\n"
 	"  write-off --key K --operator O --warehouse W SKU QTY\n"
 	"                          remove QTY units no order holds from warehouse W\n"
+	"  adjust --key K --operator O --warehouse W --expected E SKU COUNTED\n"
+	"                          a cycle count: COUNTED units of SKU (0 allowed) were counted\n"
+	"                          in warehouse W, whose on hand was E (as reconcile, or stock\n"
+	"                          --warehouse as free + allocated, showed it); more counted are\n"
+	"                          added, fewer removed (out_of_stock when fewer are free there);\n"
+	"                          rejected (stale_count) when its on hand is not E any more:\n"
+	"                          read it, count again, send it with a new key\n"
 	"                          (a stock change is idempotent by K, as an order is)\n"
+	"  safety --operator O SKU UNITS\n"
+	"                          the safety stock of SKU: orders may not take its last UNITS\n"
+	"                          units available (over all warehouses; a write-off may); 0: none\n"
+	"  reconcile SKU           a line per warehouse (its index): units on hand, free (no order\n"
+	"                          holds them), allocated (held by orders not yet picked), picked\n"
+	"                          (by picked and packed orders), and whether on hand is free +\n"
+	"                          allocated + picked; then the totals, the units available to\n"
+	"                          sell (the inventory shard's count: free units less those given\n"
+	"                          back or received moments ago) and the safety stock\n"
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
-	"                          refunds; default all), until N were printed (default: until\n"
+	"                          refunds; default all; stock: restocks, write-offs, cycle\n"
+	"                          counts, safety stocks), until N were printed (default: until\n"
 	"                          the daemon stops)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
@@ -75,7 +94,7 @@ static const char usage[] =
 	"  --token SECRET          the daemon's shared secret, if it has one\n"
 	"  --json                  print the answer as one JSON object (history and orders: with\n"
 	"                          their rows in an array, \"history\" or \"orders\", and\n"
-	"                          \"more\")\n"
+	"                          \"more\"; reconcile: its rows in \"warehouses\")\n"
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
@@ -101,9 +120,9 @@ static uint64_t number(const char *what, const char *text)
 
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
-	uint64_t key, customer, operator, region, warehouse, count, before;
+	uint64_t key, customer, operator, region, warehouse, count, before, expected;
 	uint32_t kinds;
-	bool has_key, has_warehouse, card;
+	bool has_key, has_warehouse, has_expected, card;
 };
 
 #define KINDS_ERROR "--kinds: one or more of orders, cancels, stock, fulfilment, refunds"
@@ -140,6 +159,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"count", required_argument, 0, 'n'},
 					     {"card", no_argument, 0, 'P'},
 					     {"before", required_argument, 0, 'b'},
+					     {"expected", required_argument, 0, 'e'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -157,6 +177,10 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'n': f->count = number("--count", optarg); break;
 		case 'P': f->card = true; break;
 		case 'b': f->before = number("--before", optarg); break;
+		case 'e':
+			f->expected = number("--expected", optarg);
+			f->has_expected = true;
+			break;
 		default: usage_error("bad option");
 		}
 	}
@@ -193,6 +217,14 @@ static const char *transition_name(uint8_t type)
 				return steps[i].name;
 		return "unknown";
 	}
+}
+
+/* The name of a keyed stock change (restock, write-off, cycle count) in this tool's answers. */
+static const char *stock_change_name(uint8_t type)
+{
+	return type == OC_CMD_RESTOCK     ? "restock"
+	       : type == OC_CMD_WRITE_OFF ? "write-off"
+					  : "cycle count";
 }
 
 /* ts_ms, milliseconds since the epoch, as UTC ISO-8601 with milliseconds, into out. */
@@ -265,12 +297,15 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	printf("%s", status);
 	if (r->status == OC_STATUS_REJECTED)
 		printf(" (%s)", reason);
-	bool stock_change = r->type == OC_CMD_RESTOCK || r->type == OC_CMD_WRITE_OFF;
-	if (stock_change)
-		printf(": %s %" PRIu64 " at warehouse %u", r->type == OC_CMD_RESTOCK ? "restock"
-										 : "write-off",
+	bool stock_change = r->type == OC_CMD_RESTOCK || r->type == OC_CMD_WRITE_OFF ||
+			    r->type == OC_CMD_ADJUST_STOCK || r->type == OC_CMD_SET_SAFETY_STOCK;
+	if (r->type == OC_CMD_SET_SAFETY_STOCK) /* no record, and the answer names no SKU */
+		printf(": safety stock");
+	else if (stock_change)
+		printf(": %s %" PRIu64 " at warehouse %u", stock_change_name(r->type),
 		       r->original_seq, r->warehouse);
-	else if (r->type != OC_CMD_QUERY_STOCK && r->reason != OC_REJECT_UNKNOWN_ORDER)
+	else if (r->type != OC_CMD_QUERY_STOCK && r->type != OC_CMD_QUERY_STOCK_AT &&
+		 r->type != OC_CMD_QUERY_RECONCILE && r->reason != OC_REJECT_UNKNOWN_ORDER)
 		printf(": %s %" PRIu64, r->type == OC_CMD_REFUND ? "refund" : "order",
 		       r->original_seq);
 	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL &&
@@ -367,6 +402,114 @@ static void print_orders(const struct oc_response *rows, uint32_t n,
 	if (more && n)
 		printf("more: ordercore-cli orders --customer %" PRIu64 " --before %" PRIu64 "\n",
 		       answer->customer, rows[n - 1].key);
+}
+
+/* The counts of a reconciliation's row or answer: free, allocated, picked, on hand. */
+struct recon_counts {
+	uint64_t free_units, allocated, picked, on_hand;
+};
+
+static struct recon_counts recon_counts(const struct oc_response *r)
+{
+	return (struct recon_counts){OC_RECON_FREE(r), OC_RECON_ALLOCATED(r), OC_RECON_PICKED(r),
+				     OC_RECON_ON_HAND(r)};
+}
+
+static bool recon_balanced(const struct recon_counts *k)
+{
+	return k->on_hand == k->free_units + k->allocated + k->picked;
+}
+
+/* Prints the counts of a reconciliation's row or totals (json: as members, no braces). */
+static void print_recon_counts(const struct recon_counts *k, bool json)
+{
+	bool ok = recon_balanced(k);
+	if (json) {
+		printf("\"on_hand\": %" PRIu64 ", \"free\": %" PRIu64 ", \"allocated\": %" PRIu64
+		       ", \"picked\": %" PRIu64 ", \"balanced\": %s", k->on_hand, k->free_units,
+		       k->allocated, k->picked, ok ? "true" : "false");
+		return;
+	}
+	printf("on hand %" PRIu64 ", free %" PRIu64 ", allocated %" PRIu64 ", picked %" PRIu64
+	       ", ", k->on_hand, k->free_units, k->allocated, k->picked);
+	if (ok)
+		printf("balanced\n");
+	else
+		printf("NOT balanced (free + allocated + picked = %" PRIu64 ")\n",
+		       k->free_units + k->allocated + k->picked);
+}
+
+/* Prints a SKU's reconciliation: its rows (a warehouse each, from every page) and the last
+ * page's answer (the totals, the units available and the safety stock). The rows of
+ * different pages are read by different queries: when the stock changed in between, the
+ * rows do not add up to the totals, and it says so. */
+static void print_reconcile(uint64_t sku, const struct oc_response *rows, uint32_t n,
+			    const struct oc_response *answer, bool json)
+{
+	bool ok = answer->status == OC_STATUS_ACCEPTED;
+	struct recon_counts total = recon_counts(answer), sum = {0};
+	if (json)
+		printf("{\"seq\": %" PRIu64 ", \"sku\": %" PRIu64 ", \"status\": \"%s\""
+		       ", \"reason\": \"%s\", \"warehouses\": [", answer->seq, sku,
+		       oc_status_name(answer->status), oc_reject_reason_name(answer->reason));
+	else if (!ok) {
+		print_answer(answer, false, false);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct recon_counts k = recon_counts(&rows[i]);
+		sum.free_units += k.free_units;
+		sum.allocated += k.allocated;
+		sum.picked += k.picked;
+		sum.on_hand += k.on_hand;
+		if (json)
+			printf("%s{\"warehouse\": %u, ", i ? ", " : "", rows[i].warehouse);
+		else
+			printf("warehouse %u: ", rows[i].warehouse);
+		print_recon_counts(&k, json);
+		if (json)
+			printf("}");
+	}
+	bool agree = memcmp(&sum, &total, sizeof(sum)) == 0;
+	if (json) {
+		printf("]");
+		if (ok) {
+			printf(", ");
+			print_recon_counts(&total, true);
+			printf(", \"available\": %" PRIu64 ", \"safety\": %" PRIu64
+			       ", \"rows_match_totals\": %s", (uint64_t)OC_RECON_AVAILABLE(answer),
+			       (uint64_t)OC_RECON_SAFETY(answer), agree ? "true" : "false");
+		}
+		printf("}\n");
+		return;
+	}
+	printf("total: ");
+	print_recon_counts(&total, false);
+	printf("available %" PRIu64 ", safety stock %" PRIu64 " [seq %" PRIu64 "]\n",
+	       (uint64_t)OC_RECON_AVAILABLE(answer), (uint64_t)OC_RECON_SAFETY(answer),
+	       answer->seq);
+	if (!agree)
+		printf("(the rows do not add up to the totals: the stock changed while the pages "
+		       "were read)\n");
+}
+
+/* Prints a safety stock's answer with the SKU and units it was sent with (the answer names
+ * neither). */
+static void print_safety(const struct oc_command *cmd, const struct oc_response *r, bool json)
+{
+	uint64_t sku = cmd->lines[0].sku;
+	if (json) {
+		printf("{\"sku\": %" PRIu64 ", \"units\": %u, ", sku, cmd->lines[0].quantity);
+		print_answer(r, true, true);
+		return;
+	}
+	printf("%s", oc_status_name(r->status));
+	if (r->status == OC_STATUS_REJECTED)
+		printf(" (%s): safety stock of SKU %" PRIu64, oc_reject_reason_name(r->reason), sku);
+	else
+		printf(": safety stock of SKU %" PRIu64 " set to %u units", sku,
+		       cmd->lines[0].quantity);
+	printf(" [seq %" PRIu64 "]\n", r->seq);
 }
 
 /* Subscribes and prints events until `count` (0: until the connection ends); the exit
@@ -494,17 +637,44 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 			.type = f->has_warehouse ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_STOCK,
 			.line_count = 1, .region = (uint16_t)f->warehouse,
 			.lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
-	} else if (strcmp(cmd, "restock") == 0 || strcmp(cmd, "write-off") == 0) {
+	} else if (strcmp(cmd, "restock") == 0 || strcmp(cmd, "receive") == 0 ||
+		   strcmp(cmd, "write-off") == 0 || strcmp(cmd, "adjust") == 0) {
+		bool count = strcmp(cmd, "adjust") == 0;
 		if (!has_key || !f->operator || !f->has_warehouse || sub_argc - rest != 2)
-			usage_error("a stock change needs --key, --operator, --warehouse, SKU and QTY");
+			usage_error(count ? "adjust needs --key, --operator, --warehouse, --expected, "
+					    "SKU and COUNTED"
+					  : "a stock change needs --key, --operator, --warehouse, SKU "
+					    "and QTY");
+		if (count != f->has_expected)
+			usage_error(count ? "adjust needs --expected (the on hand it replaces)"
+					  : "--expected is adjust's");
 		if (f->warehouse > UINT16_MAX)
 			usage_error("--warehouse: no such warehouse index");
-		uint64_t qty = number("QTY", sub_argv[rest + 1]);
+		uint64_t qty = number(count ? "COUNTED" : "QTY", sub_argv[rest + 1]);
 		command = (struct oc_command){
-			.type = cmd[0] == 'r' ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF, .line_count = 1,
-			.key = key, .customer = f->operator, .region = (uint16_t)f->warehouse,
+			.type = count                            ? OC_CMD_ADJUST_STOCK
+				: strcmp(cmd, "write-off") == 0 ? OC_CMD_WRITE_OFF
+								 : OC_CMD_RESTOCK,
+			.line_count = 1, .key = key, .customer = f->operator,
+			.region = (uint16_t)f->warehouse,
 			.lines = {{number("SKU", sub_argv[rest]),
-				   qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0}}};
+				   qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0}},
+			.expected_units = f->expected};
+	} else if (strcmp(cmd, "safety") == 0) {
+		if (!f->operator || sub_argc - rest != 2)
+			usage_error("safety needs --operator, SKU and UNITS");
+		if (has_key || f->has_warehouse)
+			usage_error("a safety stock has no key, and holds over every warehouse");
+		uint64_t units = number("UNITS", sub_argv[rest + 1]);
+		command = (struct oc_command){
+			.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1, .customer = f->operator,
+			.lines = {{number("SKU", sub_argv[rest]),
+				   units > UINT32_MAX ? UINT32_MAX : (uint32_t)units, 0}}};
+	} else if (strcmp(cmd, "reconcile") == 0) {
+		if (sub_argc - rest != 1)
+			usage_error("reconcile needs a SKU");
+		command = (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
+					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
 	} else if (strcmp(cmd, "events") == 0) {
 		if (rest != sub_argc)
 			usage_error("events takes no arguments but --kinds and --count");
@@ -542,6 +712,34 @@ static int ask(struct oc_client *cl, const struct oc_command *cmd, struct oc_res
 	fprintf(stderr, "ordercore-cli: %s\n",
 		rc == -EINVAL ? "this command cannot be sent" : oc_client_error(cl));
 	return 2;
+}
+
+/* Rows of a reconciliation: a warehouse each, and a warehouse index is a u8 in an answer. */
+#define RECON_ROWS_MAX 256u
+
+/* Asks for every page of a reconciliation (cmd, region 0): each page's rows into rows (their
+ * count in *row_count), the next asked from the warehouse after the last row's while the
+ * answer says more; *answer is the last page's. 0, or 2 (the exit status) with the reason
+ * said. */
+static int ask_pages(struct oc_client *cl, struct oc_command cmd, struct oc_response *rows,
+		     uint32_t *row_count, struct oc_response *answer)
+{
+	*row_count = 0;
+	for (;;) {
+		uint32_t got;
+		int rc = ask(cl, &cmd, rows + *row_count, &got, answer);
+		if (rc)
+			return rc;
+		*row_count += got;
+		if (!(answer->flags & OC_RESPONSE_MORE))
+			return 0;
+		uint32_t next = got ? rows[*row_count - 1].warehouse + 1u : RECON_ROWS_MAX;
+		if (next >= RECON_ROWS_MAX || *row_count + OC_QUERY_ROWS_MAX > RECON_ROWS_MAX) {
+			fprintf(stderr, "ordercore-cli: reconcile: more pages than warehouses\n");
+			return 2;
+		}
+		cmd.region = (uint16_t)next;
+	}
 }
 
 int main(int argc, char **argv)
@@ -596,9 +794,13 @@ int main(int argc, char **argv)
 		return print_stats(cl, json);
 	if (strcmp(cmd, "events") == 0)
 		return follow_events(cl, f.kinds ? f.kinds : OC_EVENT_ALL, f.count, json);
-	struct oc_response a, rows[OC_QUERY_ROWS_MAX];
+	static struct oc_response rows[RECON_ROWS_MAX];
+	struct oc_response a;
 	uint32_t row_count;
-	rc = ask(cl, &command, rows, &row_count, &a);
+	if (command.type == OC_CMD_QUERY_RECONCILE)
+		rc = ask_pages(cl, command, rows, &row_count, &a);
+	else
+		rc = ask(cl, &command, rows, &row_count, &a);
 	oc_client_close(cl);
 	if (rc)
 		return rc;
@@ -606,11 +808,15 @@ int main(int argc, char **argv)
 		print_history(rows, row_count, &a, json);
 	else if (command.type == OC_CMD_QUERY_CUSTOMER)
 		print_orders(rows, row_count, &a, json);
+	else if (command.type == OC_CMD_QUERY_RECONCILE)
+		print_reconcile(command.lines[0].sku, rows, row_count, &a, json);
+	else if (command.type == OC_CMD_SET_SAFETY_STOCK)
+		print_safety(&command, &a, json);
 	else
 		print_answer(&a, json, false);
+	/* Every command that names a SKU (all but the orders' and the refund) finds it or not. */
+	bool names_sku = command.line_count == 1 && command.type != OC_CMD_PLACE;
 	bool missing = a.reason == OC_REJECT_UNKNOWN_ORDER ||
-		       ((command.type == OC_CMD_QUERY_STOCK || command.type == OC_CMD_QUERY_STOCK_AT ||
-			 command.type == OC_CMD_RESTOCK || command.type == OC_CMD_WRITE_OFF) &&
-			a.reason == OC_REJECT_UNKNOWN_SKU);
+		       (names_sku && a.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;
 }

@@ -6,9 +6,11 @@
 # amounts of answers (prices from the dataset's skus.csv), the event stream (events, followed
 # while another client places or refunds), the daemon's counters, an order's history (its
 # whole life and refunds) and a customer's orders by pages (33 orders: a page and the line
-# that asks for the next, then the last), in readable form and --json; exit status 1 for an
-# order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
-# connection.
+# that asks for the next, then the last), inventory administration (a SKU's reconciliation
+# before and after orders allocated and picked, cycle counts up, down, stale, below what
+# orders hold and retried, receive as restock's other name, safety stock that turns an order
+# away, their stock events), in readable form and --json; exit status 1 for an order or SKU
+# that does not exist, 2 for usage errors, a wrong token and a refused connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
 cli=$1
@@ -26,6 +28,17 @@ run() { # expected status, then the arguments; output in $tmp/out
 has() { grep -q -- "$1" "$tmp/out" || fail "expected '$1' in: $(cat "$tmp/out")"; }
 price() { awk -F, -v sku="$1" '$1 == sku { print $4 }' "$tmp/ds/skus.csv"; } # cents
 money() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); } # cents as the cli prints them
+# Units of SKU $1 in the warehouse on line $2 (from 0) of warehouses.csv, in the dataset.
+on_hand() {
+	local code
+	code=$(awk -F, -v i="$2" 'NR == i + 2 { print $1 }' "$tmp/ds/warehouses.csv")
+	awk -F, -v sku="$1" -v w="$code" '$1 == sku && $2 == w { n = $3 } END { print n + 0 }' \
+		"$tmp/ds/stock.csv"
+}
+# "ON_HAND FREE" of warehouse $1 in the reconcile output in $tmp/out.
+recon_row() {
+	sed -n "s/^warehouse $1: on hand \([0-9]*\), free \([0-9]*\), .*/\1 \2/p" "$tmp/out"
+}
 # Waits until the events follower writing to $1 has subscribed after seq $2.
 subscribed() {
 	for _ in $(seq 200); do
@@ -222,6 +235,94 @@ has "^no orders \[seq [0-9]*\]$"
 run 1 "${d[@]}" orders --customer 40 --before 901 # customer 2's order
 has "unknown_order"
 run 2 "${d[@]}" orders --before 5001
+
+# Inventory administration. SKU 100090 over the two warehouses: a line each, then the totals.
+sku=100090
+on0=$(on_hand $sku 0)
+on1=$(on_hand $sku 1)
+total=$((on0 + on1))
+[ "$total" -ge 5 ] || fail "the test wants 5 units of $sku or more: $total"
+run 0 "${d[@]}" reconcile $sku
+[ "$(wc -l <"$tmp/out")" = 4 ] || fail "2 warehouses and 2 lines of totals expected: $(cat "$tmp/out")"
+has "^warehouse 0: on hand $on0, free $on0, allocated 0, picked 0, balanced$"
+has "^warehouse 1: on hand $on1, free $on1, allocated 0, picked 0, balanced$"
+has "^total: on hand $total, free $total, allocated 0, picked 0, balanced$"
+has "^available $total, safety stock 0 \[seq [0-9]*\]$"
+# An order of 2 picked and one of 1 only allocated.
+run 0 "${d[@]}" place --key 7000 --customer 70 $sku:2
+run 0 "${d[@]}" picked --key 7000 --customer 70
+run 0 "${d[@]}" place --key 7001 --customer 71 $sku:1
+run 0 "${d[@]}" reconcile $sku
+has "^total: on hand $total, free $((total - 3)), allocated 1, picked 2, balanced$"
+run 0 "${d[@]}" --json reconcile $sku
+has "^{\"seq\": [0-9]*, \"sku\": $sku, \"status\": \"accepted\", \"reason\": \"none\", \"warehouses\": \[{\"warehouse\": 0, \"on_hand\": $on0, \"free\": [0-9]*, \"allocated\": [0-9]*, \"picked\": [0-9]*, \"balanced\": true}, {\"warehouse\": 1, \"on_hand\": $on1, "
+has "\"balanced\": true}\], \"on_hand\": $total, \"free\": $((total - 3)), \"allocated\": 1, \"picked\": 2, \"balanced\": true, \"available\": [0-9]*, \"safety\": 0, \"rows_match_totals\": true}$"
+# The warehouse where the orders hold units (hw) and the other (ow), as reconcile shows them.
+run 0 "${d[@]}" reconcile $sku
+read -r h0 f0 <<<"$(recon_row 0)"
+read -r h1 f1 <<<"$(recon_row 1)"
+if [ "$f0" -lt "$h0" ]; then hw=0 hh=$h0 hf=$f0 ow=1 oh=$h1 of=$f1; else hw=1 hh=$h1 hf=$f1 ow=0 oh=$h0 of=$f0; fi
+[ "$hf" -lt "$hh" ] || fail "no units held in either warehouse: $(cat "$tmp/out")"
+# Cycle counts: nothing counted where orders hold units is refused; every free unit gone is not.
+run 0 "${d[@]}" adjust --key 7010 --operator 5 --warehouse $hw --expected "$hh" $sku 0
+has "^rejected (out_of_stock): cycle count [0-9]* at warehouse $hw \[seq [0-9]*\]$"
+run 0 "${d[@]}" adjust --key 7011 --operator 5 --warehouse $hw --expected "$hh" $sku $((hh - hf))
+has "^accepted: cycle count [0-9]* at warehouse $hw \[seq [0-9]*\]$"
+# A follower of stock events sees the next count and the safety stock, nothing in between.
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds stock --count 2 >"$tmp/stock" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/stock" '[0-9]*'
+run 0 "${d[@]}" adjust --key 7012 --operator 5 --warehouse $ow --expected "$oh" $sku $((oh + 5))
+has "^accepted: cycle count [0-9]* at warehouse $ow \[seq [0-9]*\]$"
+up_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
+run 0 "${d[@]}" adjust --key 7013 --operator 5 --warehouse $ow --expected "$oh" $sku 1 # read before
+has "^rejected (stale_count): cycle count [0-9]* at warehouse $ow "
+run 0 "${d[@]}" --json adjust --expected "$oh" --key 7012 --operator 5 --warehouse $ow $sku $((oh + 5))
+has "\"order_seq\": $up_seq, \"status\": \"accepted\", \"reason\": \"none\", \"duplicate\": true, "
+run 0 "${d[@]}" reconcile $sku
+has "^warehouse $hw: on hand $((hh - hf)), free 0, allocated [0-9]*, picked [0-9]*, balanced$"
+has "^warehouse $ow: on hand $((oh + 5)), free $((of + 5)), "
+has "^total: on hand $((hh - hf + oh + 5)), free $((of + 5)), allocated 1, picked 2, balanced$"
+# Safety stock: SKU 100091 keeps 3 of its units from orders.
+sku2=100091
+t2=$(($(on_hand $sku2 0) + $(on_hand $sku2 1)))
+run 0 "${d[@]}" safety --operator 5 $sku2 3
+has "^accepted: safety stock of SKU $sku2 set to 3 units \[seq [0-9]*\]$"
+wait "$follower" || fail "events exited $?: $(cat "$tmp/stock")"
+[ "$(wc -l <"$tmp/stock")" = 3 ] || fail "a line and 2 events expected: $(cat "$tmp/stock")"
+sed -n 2p "$tmp/stock" | grep -q "^customer 5 accepted: cycle count $up_seq at warehouse $ow \[seq $up_seq\]$" ||
+	fail "cycle count event: $(cat "$tmp/stock")"
+sed -n 3p "$tmp/stock" | grep -q '^customer 5 accepted: safety stock \[seq [0-9]*\]$' ||
+	fail "safety stock event: $(cat "$tmp/stock")"
+run 0 "${d[@]}" place --key 7020 --customer 72 $sku2:$((t2 - 2))
+has "^rejected (out_of_stock)"
+run 0 "${d[@]}" place --key 7021 --customer 72 $sku2:$((t2 - 3))
+has "^accepted: order "
+run 0 "${d[@]}" reconcile $sku2
+has "^total: on hand $t2, free 3, allocated $((t2 - 3)), picked 0, balanced$"
+has "^available 3, safety stock 3 \[seq [0-9]*\]$"
+run 0 "${d[@]}" --json safety --operator 5 $sku2 0
+has '^{"sku": 100091, "units": 0, "seq": [0-9]*, "key": 0, "customer": 5, .*"status": "accepted", "reason": "none", '
+run 1 "${d[@]}" safety --operator 5 5 1
+has "^rejected (unknown_sku): safety stock of SKU 5 \[seq [0-9]*\]$"
+# receive: restock's other name.
+run 0 "${d[@]}" receive --key 7030 --operator 5 --warehouse $ow $sku 4
+has "^accepted: restock [0-9]* at warehouse $ow \[seq [0-9]*\]$"
+run 0 "${d[@]}" reconcile $sku
+has "^warehouse $ow: on hand $((oh + 9)), free $((of + 9)), "
+run 1 "${d[@]}" reconcile 5
+has "^rejected (unknown_sku) \[seq [0-9]*\]$"
+run 1 "${d[@]}" --json reconcile 5
+has '^{"seq": [0-9]*, "sku": 5, "status": "rejected", "reason": "unknown_sku", "warehouses": \[\]}$'
+run 1 "${d[@]}" adjust --key 7031 --operator 5 --warehouse 0 --expected 0 5 1
+has "unknown_sku"
+run 2 "${d[@]}" adjust --key 7032 --operator 5 --warehouse 0 $sku 1 # no --expected
+run 2 "${d[@]}" restock --key 7033 --operator 5 --warehouse 0 --expected 1 $sku 1
+run 2 "${d[@]}" safety --key 7034 --operator 5 $sku 1
+run 2 "${d[@]}" safety $sku 1
+run 2 "${d[@]}" reconcile
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999
