@@ -681,6 +681,10 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->lease_expiries = r->lease_expiries;
 	out->refunds = r->refunds;
 	out->adjustments = r->adjustments;
+	out->exceptions = r->exceptions;
+	out->returns = r->returns;
+	out->returns_received = r->returns_received;
+	out->replacements = r->replacements;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

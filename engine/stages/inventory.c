@@ -281,6 +281,9 @@ uint32_t oc_shard_step(void *arg)
 			r->quantity = cell->available;
 			r->safety = cell->safety;
 			r->reason = OC_REJECT_NONE;
+		} else if (m->flags & OC_LINE_RETURN) { /* route checks it against the order */
+			r->reason = OC_REJECT_NONE;
+			r->price_cents = s->stock[m->sku_local].price_cents;
 		} else {
 			r->reason = reserve(s, m);
 			r->price_cents = s->stock[m->sku_local].price_cents;

@@ -39,10 +39,11 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->history = oc_mem_table_alloc((size_t)r->history_max * sizeof(struct oc_transition));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
+	r->links = oc_mem_table_alloc((size_t)orders_max * sizeof(uint32_t));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
 	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders || !r->history ||
-	    !r->allocs || !r->taken || !r->released)
+	    !r->allocs || !r->links || !r->taken || !r->released)
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
 	if (rc)
@@ -63,6 +64,7 @@ void oc_route_destroy(struct oc_route *r)
 	oc_u64map_destroy(&r->customers);
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
+	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
 	mi_free(r->taken);
 	mi_free(r->released);
 	oc_snap_buf_free(&r->part.buf);
@@ -73,6 +75,7 @@ void oc_route_destroy(struct oc_route *r)
 	r->history = NULL;
 	r->allocs = NULL;
 	r->leases = NULL;
+	r->links = NULL;
 }
 
 /* Queues a release for the SKU's shard; the caller made sure there is room. */
@@ -166,14 +169,18 @@ static uint8_t payment_of(const struct oc_order_rec *rec)
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
-	case OC_STATE_DELIVERED: return OC_PAYMENT_CAPTURED;
+	case OC_STATE_DELIVERED:
+	case OC_STATE_EXCEPTION:
+	case OC_STATE_RETURN_REQUESTED:
+	case OC_STATE_RETURNED: return OC_PAYMENT_CAPTURED;
 	default: return OC_PAYMENT_AUTHORIZED;
 	}
 }
 
 /* Fills what an answer says about a record as it is now: its first sequence number and
  * customer; an order's warehouses, state and money; a stock change's warehouse; a refund's
- * amount, the order's refunded total after it and the order's state it answered. */
+ * amount, the order's refunded total after it and the order's state it answered; an RMA's
+ * state, value and the warehouses its units go back to. */
 static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[index];
@@ -189,7 +196,22 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
+	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
+		a->state = rec->state;
 	}
+}
+
+/* Records the warehouses of the allocations [first, first + n) in rec: how many, the first. */
+static void ship_from(const struct oc_route *r, struct oc_order_rec *rec, uint32_t first,
+		      uint32_t n)
+{
+	uint64_t warehouses = 0;
+	for (uint32_t i = 0; i < n; i++)
+		warehouses |= 1ull << r->allocs[first + i].warehouse;
+	rec->alloc_first = first;
+	rec->alloc_count = (uint16_t)n;
+	rec->shipments = (uint8_t)__builtin_popcountll(warehouses);
+	rec->warehouse = n ? r->allocs[first].warehouse : 0;
 }
 
 /* Takes the planned allocations and answers the order accepted, for amount_cents. */
@@ -197,24 +219,19 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 		   uint32_t n, uint64_t amount_cents, struct oc_order_rec *rec,
 		   struct oc_response *a)
 {
-	uint64_t shipped_from = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->free_units[(size_t)plan[i].sku * r->warehouses + plan[i].warehouse] -=
 			plan[i].quantity;
 		r->allocs[r->alloc_count + i] = plan[i];
-		shipped_from |= 1ull << plan[i].warehouse;
 	}
 	rec->amount_cents = amount_cents;
-	rec->alloc_first = r->alloc_count;
-	rec->alloc_count = (uint16_t)n;
+	ship_from(r, rec, r->alloc_count, n);
 	r->alloc_count += n;
 	rec->state = rec->placed_state =
 		om->flags & OC_ORDER_CARD ? OC_STATE_PAYMENT_PENDING : OC_STATE_ALLOCATED;
 	if (om->flags & OC_ORDER_CARD) /* the clock is at this command: see route_one */
 		r->leases[r->lease_tail++] = (struct oc_lease){
 			r->clock_ms + r->catalog->lease_ttl_ms, om->key, om->order_index, 0};
-	rec->shipments = (uint8_t)__builtin_popcountll(shipped_from);
-	rec->warehouse = plan[0].warehouse;
 	r->accepted++;
 	r->split_orders += rec->shipments > 1;
 	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -229,6 +246,7 @@ static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .key = om->key,
 				     .history_last = OC_NONE, .customer_prev = OC_NONE,
 				     .type = om->type};
+	r->links[om->order_index] = OC_NONE;
 	r->orders_seen = om->order_index + 1;
 	if (om->type == OC_CMD_PLACE && r->catalog->customer_index) {
 		bool found;
@@ -241,9 +259,23 @@ static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order
 	return rec;
 }
 
+/* Why a replacement may not replace its order (docs/lifecycle.md, "Exceptions and returns"):
+ * another customer's, or not an order: unknown_order; not in exception or returned, or
+ * replaced before: invalid_state. */
+static uint8_t replacement_refusal(const struct oc_route *r, const struct oc_order_msg *om)
+{
+	const struct oc_order_rec *orig = &r->orders[om->target];
+	if (orig->customer != om->customer || orig->type != OC_CMD_PLACE)
+		return OC_REJECT_UNKNOWN_ORDER;
+	if ((orig->state != OC_STATE_EXCEPTION && orig->state != OC_STATE_RETURNED) ||
+	    r->links[om->target] != OC_NONE)
+		return OC_REJECT_INVALID_STATE;
+	return OC_REJECT_NONE;
+}
+
 /* A new order: gathers its line results, plans it, and accepts it; or rejects it and gives
- * back the lines that were held. False, having consumed nothing, when those releases do not
- * fit now. */
+ * back the lines that were held. A replacement is free and linked with the order it
+ * replaces. False, having consumed nothing, when those releases do not fit now. */
 static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
@@ -258,6 +290,9 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		if (res->reason && !reason)
 			reason = res->reason;
 	}
+	bool replacement = om->flags & OC_ORDER_REPLACEMENT;
+	if (!reason && replacement)
+		reason = replacement_refusal(r, om);
 	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
 	uint32_t n = 0;
 	if (!reason) {
@@ -273,7 +308,12 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		return false;
 	}
 	struct oc_order_rec *rec = new_record(r, om);
-	if (!reason) {
+	if (!reason && replacement) {
+		r->links[om->target] = om->order_index;
+		r->links[om->order_index] = om->target;
+		r->replacements++;
+		accept(r, om, plan, n, 0, rec, a);
+	} else if (!reason) {
 		accept(r, om, plan, n, amount, rec, a);
 	} else {
 		for (uint32_t i = 0; i < om->line_count; i++)
@@ -328,25 +368,39 @@ static void count_allocs(struct oc_route *r, const struct oc_order_rec *rec, uin
 	}
 }
 
-/* Gives an order's allocations back (free again in route at once, in the shards after the
- * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
- * fit now. */
-static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_rec *rec)
+/* True when the release rings have room for a release per allocation of rec (release_room). */
+static bool release_room_for(struct oc_route *r, const struct oc_order_rec *rec)
 {
 	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		gives[i] = (struct oc_plan_line){al->sku, al->quantity};
 	}
-	if (!release_room(r, gives, rec->alloc_count))
+	return release_room(r, gives, rec->alloc_count);
+}
+
+/* Queues a release per allocation of rec (the caller made room): the units go back on sale in
+ * the shards after the release lag, out of `customer`'s purchase counters (0: none). */
+static void release_allocs(struct oc_route *r, uint64_t cause_seq, const struct oc_order_rec *rec,
+			   uint64_t customer)
+{
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		release_line(r, cause_seq, customer, al->sku, al->quantity);
+	}
+}
+
+/* Gives an order's allocations back (free again in route at once, in the shards after the
+ * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
+ * fit now. */
+static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_rec *rec)
+{
+	if (!release_room_for(r, rec))
 		return false;
 	if (rec->state == OC_STATE_PICKED || rec->state == OC_STATE_PACKED)
 		count_allocs(r, rec, r->picked_units, -1);
-	for (uint32_t i = 0; i < rec->alloc_count; i++) {
-		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-		r->free_units[(size_t)al->sku * r->warehouses + al->warehouse] += al->quantity;
-		release_line(r, cause_seq, rec->customer, al->sku, al->quantity);
-	}
+	count_allocs(r, rec, r->free_units, 1);
+	release_allocs(r, cause_seq, rec, rec->customer);
 	rec->state = OC_STATE_CANCELLED;
 	r->cancelled++;
 	return true;
@@ -423,22 +477,26 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	return true;
 }
 
-/* A fulfilment step (docs/lifecycle.md): moves the order from the one state the command
- * allows to the next; repeated once done, answers accepted and DUPLICATE; from any other state
- * refused invalid_state. Picking counts the order's units as picked in their warehouses;
- * shipping takes them out of the picked and the on-hand counts (they were allocated, so the
- * free counts do not change). */
+/* A fulfilment step or a delivery exception (docs/lifecycle.md): moves the order from the one
+ * state the command allows to the next; repeated once done, answers accepted and DUPLICATE;
+ * from any other state refused invalid_state. Picking counts the order's units as picked in
+ * their warehouses; shipping takes them out of the picked and the on-hand counts (they were
+ * allocated, so the free counts do not change); an exception keeps its kind. */
 static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 			    struct oc_response *a)
 {
-	static const uint8_t from[] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
-				       OC_STATE_SHIPPED};
-	static const uint8_t to[] = {OC_STATE_PICKED, OC_STATE_PACKED, OC_STATE_SHIPPED,
-				     OC_STATE_DELIVERED};
+	static const uint8_t from[] = {
+		[OC_CMD_PICK_CONFIRMED] = OC_STATE_ALLOCATED, [OC_CMD_PACK_CONFIRMED] = OC_STATE_PICKED,
+		[OC_CMD_SHIPPED] = OC_STATE_PACKED,           [OC_CMD_DELIVERED] = OC_STATE_SHIPPED,
+		[OC_CMD_DELIVERY_EXCEPTION] = OC_STATE_SHIPPED};
+	static const uint8_t to[] = {
+		[OC_CMD_PICK_CONFIRMED] = OC_STATE_PICKED,  [OC_CMD_PACK_CONFIRMED] = OC_STATE_PACKED,
+		[OC_CMD_SHIPPED] = OC_STATE_SHIPPED,        [OC_CMD_DELIVERED] = OC_STATE_DELIVERED,
+		[OC_CMD_DELIVERY_EXCEPTION] = OC_STATE_EXCEPTION};
 	struct oc_order_rec *rec = step_order(r, om, a);
 	if (!rec)
 		return;
-	uint32_t k = om->type - OC_CMD_PICK_CONFIRMED;
+	uint8_t k = om->type;
 	if (rec->state == to[k]) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
@@ -452,6 +510,10 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 			count_allocs(r, rec, r->picked_units, -1);
 			count_allocs(r, rec, r->on_hand, -1);
 			r->shipped++;
+		}
+		if (to[k] == OC_STATE_EXCEPTION) {
+			rec->detail = (uint8_t)om->detail;
+			r->exceptions++;
 		}
 		r->delivered += to[k] == OC_STATE_DELIVERED;
 		transition(r, om->order_index, om);
@@ -473,8 +535,8 @@ static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om,
 	describe(r, om->order_index, a);
 }
 
-/* A refund of a delivered order (docs/lifecycle.md, "Money"): a record of its own, keyed like
- * a stock change. The order's refunded total grows by the amount (0: all the rest); once it
+/* A refund of a delivered order, one in exception or one returned (docs/lifecycle.md,
+ * "Money"): a record of its own, keyed like a stock change. The order's refunded total grows by the amount (0: all the rest); once it
  * reaches the order's amount, the order is refunded. */
 static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
@@ -485,7 +547,8 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	uint8_t reason = OC_REJECT_NONE;
 	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
 		reason = OC_REJECT_UNKNOWN_ORDER;
-	else if (order->state != OC_STATE_DELIVERED)
+	else if (order->state != OC_STATE_DELIVERED && order->state != OC_STATE_EXCEPTION &&
+		 order->state != OC_STATE_RETURNED)
 		reason = OC_REJECT_INVALID_STATE;
 	else if (amount > rest)
 		reason = OC_REJECT_BAD_AMOUNT;
@@ -508,6 +571,143 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	rec->refunded_cents = known ? order->refunded_cents : 0;
 	answer(a, om, status_of(state), reason);
 	describe(r, om->order_index, a);
+}
+
+/* The RMA's allocations for its lines, taken from the order's (so the units go back where
+ * they shipped from) and written after route's allocations in use (*n of them); or why the
+ * RMA is refused: a SKU the order has not (unknown_sku), more units than it has
+ * (bad_quantity), the table full (capacity). */
+static uint8_t plan_return(struct oc_route *r, const struct oc_order_rec *order,
+			   const struct oc_plan_line *lines, uint32_t count, uint32_t *n)
+{
+	*n = 0;
+	for (uint32_t l = 0; l < count; l++) {
+		uint32_t left = lines[l].quantity;
+		bool has = false;
+		for (uint32_t i = 0; i < order->alloc_count && left; i++) {
+			const struct oc_alloc *al = &r->allocs[order->alloc_first + i];
+			if (al->sku != lines[l].sku)
+				continue;
+			if (r->alloc_count + *n == r->allocs_max)
+				return OC_REJECT_CAPACITY;
+			uint32_t take = al->quantity < left ? al->quantity : left;
+			r->allocs[r->alloc_count + (*n)++] =
+				(struct oc_alloc){al->sku, (uint16_t)take, al->warehouse, 0};
+			left -= take;
+			has = true;
+		}
+		if (!has)
+			return OC_REJECT_UNKNOWN_SKU;
+		if (left)
+			return OC_REJECT_BAD_QUANTITY;
+	}
+	return OC_REJECT_NONE;
+}
+
+/* An RMA (docs/lifecycle.md, "Exceptions and returns"): its lines came through the shards,
+ * reserving nothing, with their SKU index and price. Checked against the order (delivered,
+ * this customer's), it becomes a record holding the order's allocations it returns, worth the
+ * lines' price, and the order moves to return_requested. A refused one held nothing. False
+ * until the shards' results are there. */
+static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	if (!results_ready(r, om))
+		return false;
+	struct oc_plan_line lines[OC_ORDER_LINES_MAX];
+	uint64_t value = 0;
+	for (uint32_t i = 0; i < om->line_count; i++) {
+		uint32_t s = om->shard[i];
+		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+		OC_ASSERT_EQ(res->seq, om->seq);
+		lines[i] = (struct oc_plan_line){res->sku, res->quantity};
+		value += (uint64_t)res->quantity * res->price_cents;
+	}
+	struct oc_order_rec *order = &r->orders[om->target];
+	uint8_t reason = OC_REJECT_NONE;
+	uint32_t n = 0;
+	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
+		reason = OC_REJECT_UNKNOWN_ORDER;
+	else if (order->state != OC_STATE_DELIVERED)
+		reason = OC_REJECT_INVALID_STATE;
+	else
+		reason = plan_return(r, order, lines, om->line_count, &n);
+	struct oc_order_rec *rec = new_record(r, om);
+	rec->reason = reason;
+	rec->detail = (uint8_t)om->detail;
+	if (reason) {
+		rec->state = rec->placed_state = OC_STATE_REJECTED;
+		answer(a, om, OC_STATUS_REJECTED, reason);
+	} else {
+		rec->state = rec->placed_state = OC_STATE_RETURN_REQUESTED;
+		rec->amount_cents = value;
+		ship_from(r, rec, r->alloc_count, n);
+		r->alloc_count += n;
+		r->links[om->order_index] = om->target;
+		order->state = OC_STATE_RETURN_REQUESTED;
+		transition(r, om->target, om);
+		r->returns++;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	describe(r, om->order_index, a);
+	return true;
+}
+
+/* True when putting rec's units back on hand keeps each SKU within OC_LIMIT_SKU_UNITS_MAX. */
+static bool units_fit(const struct oc_route *r, const struct oc_order_rec *rec)
+{
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		uint64_t total = 0;
+		for (uint32_t w = 0; w < r->warehouses; w++)
+			total += r->on_hand[(size_t)al->sku * r->warehouses + w];
+		for (uint32_t j = 0; j < rec->alloc_count; j++)
+			if (r->allocs[rec->alloc_first + j].sku == al->sku)
+				total += r->allocs[rec->alloc_first + j].quantity;
+		if (total > OC_LIMIT_SKU_UNITS_MAX)
+			return false;
+	}
+	return true;
+}
+
+/* The RMA came back and was inspected (docs/lifecycle.md): RMA and order are returned. With
+ * OC_RETURN_RESTOCK its units go back on hand and free where they shipped from, and on sale
+ * in the shards after the release lag, as a restock's; else they are disposed of. Refused:
+ * not an RMA of this customer (unknown_order), a refused one (invalid_state), units past
+ * OC_LIMIT_SKU_UNITS_MAX (bad_quantity). False, having changed nothing, when the releases do
+ * not fit now. */
+static bool return_received(struct oc_route *r, const struct oc_order_msg *om,
+			    struct oc_response *a)
+{
+	struct oc_order_rec *rec = &r->orders[om->order_index];
+	if (rec->customer != om->customer || rec->type != OC_CMD_RETURN_REQUESTED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return true;
+	}
+	bool restock = om->detail & OC_RETURN_RESTOCK;
+	if (rec->state == OC_STATE_RETURNED) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->flags = OC_RESPONSE_DUPLICATE;
+	} else if (rec->state != OC_STATE_RETURN_REQUESTED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else if (restock && !units_fit(r, rec)) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY);
+	} else {
+		if (restock) {
+			if (!release_room_for(r, rec))
+				return false;
+			count_allocs(r, rec, r->on_hand, 1);
+			count_allocs(r, rec, r->free_units, 1);
+			release_allocs(r, om->seq, rec, 0);
+		}
+		uint32_t order = r->links[om->order_index];
+		rec->state = OC_STATE_RETURNED;
+		r->orders[order].state = OC_STATE_RETURNED;
+		transition(r, order, om);
+		r->returns_received++;
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	describe(r, om->order_index, a);
+	return true;
 }
 
 /* Adds units to the warehouse om names, and to the shard's available units with a release
@@ -603,11 +803,11 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
 }
 
 /* Part "route": cells u64, the free units, the units on hand and the units picked of every
- * cell; order records
- * u32 and the records; allocations u32 and the allocations; the counters of struct oc_route;
- * the clock u64, then the leases [head, tail): their count u32 and the leases; with
- * customer_index, the customers' map (oc_snap_put_u64map); the history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 11
+ * cell; order records u32, the records and their links; allocations u32 and the allocations;
+ * the counters of struct oc_route; the clock u64, then the leases [head, tail): their count
+ * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
+ * history: next u32, wrapped u32, and the transitions in use. */
+#define ROUTE_COUNTERS 15
 
 /* Transitions in use in the history ring: [0, history_used). */
 static uint32_t history_used(const struct oc_route *r)
@@ -619,7 +819,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
 	oc_snap_reserve(b, 8 + 3 * r->free_cells * sizeof(uint32_t) + 4 +
-			       (size_t)orders * sizeof(struct oc_order_rec) + 4 +
+			       (size_t)orders * (sizeof(struct oc_order_rec) + 4) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
@@ -630,12 +830,14 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->picked_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
+	oc_snap_put(b, r->links, (size_t)orders * sizeof(uint32_t));
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
 					     r->split_orders, r->restocks,  r->write_offs,
 					     r->shipped,      r->delivered, r->lease_expiries,
-					     r->refunds,      r->adjustments};
+					     r->refunds,      r->adjustments, r->exceptions,
+					     r->returns,      r->returns_received, r->replacements};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	oc_snap_put_u64(b, r->clock_ms);
@@ -661,8 +863,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (!cells || !on_hand || !picked || orders > r->orders_max)
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
+	const void *links = oc_snap_get(in, (size_t)orders * sizeof(uint32_t));
 	uint32_t allocs = oc_snap_get_u32(in);
-	if (!recs || allocs > r->allocs_max)
+	if (!recs || !links || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
@@ -696,6 +899,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
 	memcpy(r->picked_units, picked, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
+	memcpy(r->links, links, (size_t)orders * sizeof(uint32_t));
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
@@ -710,6 +914,10 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->lease_expiries, counters + 64, 8);
 	memcpy(&r->refunds, counters + 72, 8);
 	memcpy(&r->adjustments, counters + 80, 8);
+	memcpy(&r->exceptions, counters + 88, 8);
+	memcpy(&r->returns, counters + 96, 8);
+	memcpy(&r->returns_received, counters + 104, 8);
+	memcpy(&r->replacements, counters + 112, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
@@ -1043,8 +1251,15 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 	} else if (om->type == OC_CMD_SET_SAFETY_STOCK) {
 		if (!set_safety(r, om, a))
 			return false;
-	} else if (om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) {
+	} else if ((om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) ||
+		   om->type == OC_CMD_DELIVERY_EXCEPTION) {
 		fulfilment_step(r, om, a);
+	} else if (om->type == OC_CMD_RETURN_REQUESTED) {
+		if (!rma(r, om, a))
+			return false;
+	} else if (om->type == OC_CMD_RETURN_RECEIVED) {
+		if (!return_received(r, om, a))
+			return false;
 	} else if (om->type == OC_CMD_PAYMENT_AUTHORIZED || om->type == OC_CMD_PAYMENT_DECLINED) {
 		if (!payment_step(r, om, a))
 			return false;
@@ -1132,6 +1347,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
+	h = XXH3_64bits_withSeed(r->links, (size_t)r->orders_seen * sizeof(uint32_t), h);
 	if (r->catalog->customer_index)
 		h = oc_u64map_hash(&r->customers, h);
 	/* Transitions without their timestamps (from the wall clock, as the leases'). */

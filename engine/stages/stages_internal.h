@@ -125,7 +125,7 @@ static inline void oc_command_copy(struct oc_command *slot, const struct oc_comm
 {
 	uint32_t lines = c->line_count <= OC_ORDER_LINES_MAX ? c->line_count : 0;
 	memcpy(slot, c, OC_CMD_HEADER_BYTES + lines * sizeof(struct oc_line));
-	if (oc_command_has_tail(c->type)) {
+	if (oc_command_has_tail(c)) {
 		slot->order_key = c->order_key;
 		slot->amount_cents = c->amount_cents;
 	}
@@ -145,10 +145,12 @@ struct oc_line_msg {
 #define OC_LINE_WRITE_OFF 0x2u /* reserve for a write-off (or a cycle count's decrease): no
                                 * purchase limit, no counter, safety stock may go */
 #define OC_LINE_SAFETY 0x4u    /* set the SKU's safety stock to quantity; report the stock */
+#define OC_LINE_RETURN 0x8u    /* an RMA's line: reserve nothing, echo it with the price */
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
 #define OC_ORDER_CARD 0x4u          /* a place paid by card: payment_pending once allocated */
+#define OC_ORDER_REPLACEMENT 0x8u   /* a place replacing the order `target` */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
@@ -158,7 +160,10 @@ struct oc_order_msg {
 	uint32_t order_index; /* place: new; duplicate: the original; cancel: the target;
 	                       * barrier: order indices given so far */
 	uint32_t first_sku;   /* global SKU index of line 0 (for route's prefetch) */
-	uint32_t quantity;    /* a stock change: its units */
+	union {
+		uint32_t quantity; /* a stock change: its units */
+		uint32_t target;   /* an RMA, a replacement place: the order's index */
+	};
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
 	                       * validate's part failed */
@@ -176,7 +181,11 @@ struct oc_order_msg {
 			uint64_t expected_units; /* the on hand the count replaces */
 		} adjust;                  /* a cycle count; quantity: the units counted */
 	};
-	uint16_t region;
+	union {
+		uint16_t region;  /* a place: the ship-to region; a stock command: the warehouse */
+		uint16_t detail;  /* a delivery exception, an RMA, a return received: the
+		                   * command's flags (validated: a byte) */
+	};
 	uint16_t ts_ms_high;  /* the command's timestamp, milliseconds: the high 16 of 48 bits */
 	uint32_t ts_ms_low;   /* and the low 32 (route's clock, docs/lifecycle.md) */
 };
@@ -392,9 +401,12 @@ struct oc_order_rec {
 	uint8_t reason;
 	uint8_t shipments;
 	uint8_t warehouse;
-	uint8_t type;          /* enum oc_command_type: place, restock, write-off or refund */
+	uint8_t type;          /* enum oc_command_type: place, a stock change, a refund or
+	                        * an RMA */
 	uint8_t answered_state; /* a refund: the order's state it answered */
-	uint8_t unused[3];
+	uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
+	                        * oc_return_reason */
+	uint8_t unused[2];
 };
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
@@ -431,6 +443,9 @@ struct oc_route {
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
+	uint64_t exceptions, returns, returns_received, replacements;
+	uint32_t *links;              /* [order index]: an order's replacement, a replacement's or
+	                               * an RMA's order; OC_NONE: none (docs/lifecycle.md) */
 	/* Payment leases of card orders (docs/lifecycle.md): a FIFO in deadline order (one TTL,
 	 * deadlines from a clock that never goes back); [lease_head, lease_tail) are pending or
 	 * ended (skipped when they reach the head). Each order enters once, so orders_max

@@ -28,19 +28,13 @@ void oc_validate_destroy(struct oc_validate *v)
 	oc_snap_buf_free(&v->part.buf);
 }
 
-/* Checks a place command's fields and finds where its SKUs live. Returns the reject
- * reason, OC_REJECT_NONE when the order may go to the shards. sku0_hash is the hash of line
- * 0's SKU, computed ahead for the prefetch. */
-static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command *c,
+/* Checks the lines of a place or an RMA and finds where their SKUs live (the caller checked
+ * line_count). Returns the reject reason, OC_REJECT_NONE when they may go to the shards.
+ * sku0_hash is the hash of line 0's SKU, computed ahead for the prefetch. */
+static uint8_t check_lines(const struct oc_catalog *cat, const struct oc_command *c,
 			   uint64_t sku0_hash, uint32_t *sku /* OUT: [line] global index */,
 			   uint32_t *place /* OUT: [line] OC_PLACE */)
 {
-	if (c->line_count > OC_ORDER_LINES_MAX)
-		return OC_REJECT_TOO_MANY_LINES;
-	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~OC_PLACE_CARD))
-		return OC_REJECT_MALFORMED;
-	if (c->region >= cat->data->region_count)
-		return OC_REJECT_UNKNOWN_REGION;
 	for (uint32_t i = 0; i < c->line_count; i++) {
 		const struct oc_line *l = &c->lines[i];
 		if (l->reserved != 0)
@@ -62,16 +56,36 @@ static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command
 	return OC_REJECT_NONE;
 }
 
-/* Sends the lines of a new order to their shards (the turn made room for them). */
+/* Checks a place command's fields and finds where its SKUs live (check_lines). A replacement
+ * names a card-less order by order_key. */
+static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command *c,
+			   uint64_t sku0_hash, uint32_t *sku, uint32_t *place)
+{
+	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT;
+	bool replacement = c->flags & OC_PLACE_REPLACEMENT;
+	if (c->line_count > OC_ORDER_LINES_MAX)
+		return OC_REJECT_TOO_MANY_LINES;
+	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~known) ||
+	    (replacement && ((c->flags & OC_PLACE_CARD) || c->order_key == 0)))
+		return OC_REJECT_MALFORMED;
+	if (c->region >= cat->data->region_count)
+		return OC_REJECT_UNKNOWN_REGION;
+	return check_lines(cat, c, sku0_hash, sku, place);
+}
+
+/* Sends the lines of a new order (or an RMA: flags OC_LINE_RETURN) to their shards (the turn
+ * made room for them). */
 static void scatter_lines(struct oc_validate *v, const struct oc_command *c, const uint32_t *sku,
-			  const uint32_t *place, struct oc_order_msg *om, uint32_t *pushed)
+			  const uint32_t *place, uint32_t flags, struct oc_order_msg *om,
+			  uint32_t *pushed)
 {
 	for (uint32_t i = 0; i < c->line_count; i++) {
 		uint32_t shard = OC_PLACE_SHARD(place[i]);
 		struct oc_line_msg *lm = oc_ring_spsc_write_slot(&v->line[shard], pushed[shard]++);
 		*lm = (struct oc_line_msg){.seq = c->seq, .customer = c->customer,
 					   .sku_local = OC_PLACE_LOCAL(place[i]),
-					   .quantity = c->lines[i].quantity, .sku = sku[i]};
+					   .quantity = c->lines[i].quantity, .sku = sku[i],
+					   .flags = flags};
 		om->shard[i] = (uint8_t)shard;
 	}
 	om->line_count = c->line_count;
@@ -100,7 +114,7 @@ static void prefetch_command(struct oc_validate *v, uint32_t i, struct ahead *a)
 	const struct oc_command *c = oc_ring_spsc_read_slot(v->cmd, i);
 	a->key_hash = oc_hash_u64(c->key);
 	oc_u64map_prefetch(&v->keys, a->key_hash);
-	if (c->type == OC_CMD_PLACE && c->line_count) {
+	if ((c->type == OC_CMD_PLACE || c->type == OC_CMD_RETURN_REQUESTED) && c->line_count) {
 		a->sku0_hash = oc_hash_u64(c->lines[0].sku);
 		oc_u64map_prefetch(&v->catalog->by_sku, a->sku0_hash);
 	}
@@ -123,15 +137,63 @@ static bool new_key(struct oc_validate *v, const struct oc_command *c, const str
 	return !found;
 }
 
+/* The index of the order named by c->order_key (an RMA, a refund, a replacement), or
+ * UINT32_MAX having set unknown_order. */
+static uint32_t target_of(struct oc_validate *v, const struct oc_command *c,
+			  struct oc_order_msg *om)
+{
+	const struct oc_u64map_entry *e =
+		oc_u64map_find(&v->keys, c->order_key, oc_hash_u64(c->order_key));
+	if (!e)
+		om->reason = OC_REJECT_UNKNOWN_ORDER;
+	return e ? e->value : UINT32_MAX;
+}
+
 static void handle_place(struct oc_validate *v, const struct oc_command *c, const struct ahead *a,
 			 struct oc_order_msg *om, uint32_t *pushed)
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
 	om->reason = check_place(v->catalog, c, a->sku0_hash, sku, place);
-	if (om->reason == OC_REJECT_NONE && new_key(v, c, a, om)) {
-		scatter_lines(v, c, sku, place, om, pushed);
-		om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
+	if (om->reason != OC_REJECT_NONE)
+		return;
+	if (c->flags & OC_PLACE_REPLACEMENT) { /* found before the upsert below writes the table */
+		om->target = target_of(v, c, om);
+		if (om->reason)
+			return;
+		om->flags = OC_ORDER_REPLACEMENT;
 	}
+	if (new_key(v, c, a, om)) {
+		scatter_lines(v, c, sku, place, 0, om, pushed);
+		om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
+		om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
+	}
+}
+
+/* An RMA: keyed like a refund, naming the order by order_key, with lines that travel through
+ * the shards reserving nothing, so that route gets each line's SKU index and price; route
+ * checks them against the order. */
+static void handle_return(struct oc_validate *v, const struct oc_command *c,
+			  const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
+{
+	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
+	if (c->line_count > OC_ORDER_LINES_MAX) {
+		om->reason = OC_REJECT_TOO_MANY_LINES;
+		return;
+	}
+	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || c->order_key == 0 ||
+	    c->region != 0 || c->flags < OC_RETURN_DAMAGED || c->flags > OC_RETURN_OTHER) {
+		om->reason = OC_REJECT_MALFORMED;
+		return;
+	}
+	om->reason = check_lines(v->catalog, c, a->sku0_hash, sku, place);
+	if (om->reason)
+		return;
+	uint32_t target = target_of(v, c, om);
+	if (om->reason || !new_key(v, c, a, om))
+		return;
+	scatter_lines(v, c, sku, place, OC_LINE_RETURN, om, pushed);
+	om->target = target;
+	om->detail = (uint16_t)c->flags;
 }
 
 /* Sends a command's one line to the shard of its SKU (catalog entry e). */
@@ -215,14 +277,26 @@ static void handle_safety(struct oc_validate *v, const struct oc_command *c,
 		send_line(v, c, e, c->lines[0].quantity, OC_LINE_SAFETY, om, pushed);
 }
 
-/* A cancel, a fulfilment or a payment step: finds the order by its key; route decides. */
+/* The flags a step may have: a delivery exception's kind (one), a return's inspection. */
+static bool step_flags_ok(const struct oc_command *c)
+{
+	if (c->type == OC_CMD_DELIVERY_EXCEPTION)
+		return c->flags == OC_EXCEPTION_LOST || c->flags == OC_EXCEPTION_DAMAGED;
+	if (c->type == OC_CMD_RETURN_RECEIVED)
+		return (c->flags & ~OC_RETURN_RESTOCK) == 0;
+	return c->flags == 0;
+}
+
+/* A cancel, a fulfilment, payment, exception step or a return received: finds the order (the
+ * RMA) by its key; route decides. */
 static void handle_order_step(struct oc_validate *v, const struct oc_command *c,
 			      const struct ahead *a, struct oc_order_msg *om)
 {
-	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || c->flags != 0) {
+	if (c->key == 0 || c->customer == 0 || c->line_count != 0 || !step_flags_ok(c)) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
+	om->detail = (uint16_t)c->flags; /* in place of the region, which a step has not */
 	const struct oc_u64map_entry *e = oc_u64map_find(&v->keys, c->key, a->key_hash);
 	if (!e) {
 		om->reason = OC_REJECT_UNKNOWN_ORDER;
@@ -241,14 +315,8 @@ static void handle_refund(struct oc_validate *v, const struct oc_command *c,
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
-	const struct oc_u64map_entry *e =
-		oc_u64map_find(&v->keys, c->order_key, oc_hash_u64(c->order_key));
-	if (!e) {
-		om->reason = OC_REJECT_UNKNOWN_ORDER;
-		return;
-	}
-	uint32_t order_index = e->value; /* read before the upsert below writes the table */
-	if (!new_key(v, c, a, om))
+	uint32_t order_index = target_of(v, c, om); /* before the upsert below writes the table */
+	if (om->reason || !new_key(v, c, a, om))
 		return;
 	om->refund.amount_cents = c->amount_cents;
 	om->refund.order_index = order_index;
@@ -415,8 +483,11 @@ uint32_t oc_validate_step(void *arg)
 			handle_place(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_CANCEL ||
 			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||
-			 c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED)
+			 c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED ||
+			 c->type == OC_CMD_DELIVERY_EXCEPTION || c->type == OC_CMD_RETURN_RECEIVED)
 			handle_order_step(v, c, &ahead[i], om);
+		else if (c->type == OC_CMD_RETURN_REQUESTED)
+			handle_return(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
 		else if (c->type == OC_CMD_TICK)

@@ -147,7 +147,7 @@ size_t oc_wal_record_put(uint8_t *p, const struct oc_command *c, uint64_t *prev_
 		p[n++] = c->line_count;
 		n += oc_wal_varint_put(p + n, c->region);
 		n += oc_wal_varint_put(p + n, c->flags);
-		if (oc_command_has_tail(c->type)) {
+		if (oc_command_has_tail(c)) {
 			n += oc_wal_varint_put(p + n, c->order_key);
 			n += oc_wal_varint_put(p + n, c->amount_cents);
 		}
@@ -168,7 +168,7 @@ bool oc_wal_command_same(const struct oc_command *a, const struct oc_command *b)
 	if (a->type != b->type || a->line_count != b->line_count || a->region != b->region ||
 	    a->flags != b->flags || a->key != b->key || a->customer != b->customer ||
 	    a->seq != b->seq || a->ts_ns != b->ts_ns ||
-	    (oc_command_has_tail(a->type) &&
+	    (oc_command_has_tail(a) &&
 	     (a->order_key != b->order_key || a->amount_cents != b->amount_cents)))
 		return false;
 	for (uint32_t i = 0; i < stored_lines(a->line_count); i++)
@@ -373,12 +373,13 @@ static bool get_raw(struct oc_wal_cursor *cur, struct oc_command *out)
 		return false;
 	out->type = *cur->p++;
 	out->line_count = *cur->p++;
-	if (!get_max(cur, UINT16_MAX, &region) || !get_max(cur, UINT32_MAX, &reserved) ||
-	    (oc_command_has_tail(out->type) &&
-	     (!get(cur, &out->order_key) || !get(cur, &out->amount_cents))))
+	if (!get_max(cur, UINT16_MAX, &region) || !get_max(cur, UINT32_MAX, &reserved))
 		return false;
 	out->region = (uint16_t)region;
-	out->flags = (uint32_t)reserved;
+	out->flags = (uint32_t)reserved; /* before the tail: a place's depends on its flags */
+	if (oc_command_has_tail(out) &&
+	    (!get(cur, &out->order_key) || !get(cur, &out->amount_cents)))
+		return false;
 	return get_lines(cur, out, stored_lines(out->line_count), true);
 }
 

@@ -45,8 +45,9 @@
  *   place:    region, then line_count x (sku, quantity)
  *   cancel:   nothing more
  *   raw:      type (1 byte), line_count (1 byte), region, flags, then for a refund, a
- *             customer query or a cycle count (oc_command_has_tail) order_key and
- *             amount_cents (a cycle count's expected_units), then
+ *             customer query, a cycle count, an RMA or a replacement place
+ *             (oc_command_has_tail) order_key and amount_cents (a cycle count's
+ *             expected_units), then
  *             min(line_count, 16) x (sku, quantity, line reserved)
  * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags and every line reserved
  * field are 0; a cancel when line_count, region and flags are 0. Lines past line_count are
@@ -62,16 +63,19 @@
 #include "wal/wal_limits.h"
 
 #define OC_WAL_MAGIC   0x4C57434Fu /* "OCWL" in file byte order */
-#define OC_WAL_VERSION 3u /* 2: raw records of refunds and customer queries carry order_key
+#define OC_WAL_VERSION 4u /* 2: raw records of refunds and customer queries carry order_key
                            * and amount_cents; 3: and those of cycle counts (type 18, which
-                           * a version 2 log holds without them) */
+                           * a version 2 log holds without them); 4: and those of RMAs and
+                           * replacement places */
 
 /* The commands that read struct oc_command's order_key and amount_cents; the others ignore
- * them, so the sequencer does not copy them and the log does not keep them. */
-static inline bool oc_command_has_tail(uint8_t type)
+ * them, so the sequencer does not copy them and the log does not keep them. A place reads
+ * order_key only when it is a replacement. */
+static inline bool oc_command_has_tail(const struct oc_command *c)
 {
-	return type == OC_CMD_REFUND || type == OC_CMD_QUERY_CUSTOMER ||
-	       type == OC_CMD_ADJUST_STOCK;
+	return c->type == OC_CMD_REFUND || c->type == OC_CMD_QUERY_CUSTOMER ||
+	       c->type == OC_CMD_ADJUST_STOCK || c->type == OC_CMD_RETURN_REQUESTED ||
+	       (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT));
 }
 /* The checksum the first frame of a log chains to ("ocwalsd1"). */
 #define OC_WAL_CHAIN_SEED 0x3164736C6177636Full

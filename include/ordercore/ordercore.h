@@ -109,6 +109,26 @@ enum oc_command_type {
 	                               * index in `region` on (OC_RESPONSE_MORE past
 	                               * OC_QUERY_ROWS_MAX), then the answer: the SKU over all
 	                               * warehouses (OC_RECON_* below) */
+	/* Exceptions and returns (docs/lifecycle.md, "Exceptions and returns"). */
+	OC_CMD_DELIVERY_EXCEPTION = 21, /* shipped -> exception: the carrier reports the parcel
+	                                 * lost or damaged (flags: OC_EXCEPTION_LOST or
+	                                 * OC_EXCEPTION_DAMAGED); key and customer name the order
+	                                 * as for a cancel. The claim is settled by a refund
+	                                 * (allowed from exception) or a replacement
+	                                 * (OC_PLACE_REPLACEMENT) */
+	OC_CMD_RETURN_REQUESTED = 22,   /* an RMA for a delivered order: keyed like a refund (its
+	                                 * own key), order_key the order, customer its customer,
+	                                 * lines the SKUs and units coming back (each at most what
+	                                 * the order has of it: bad_quantity; a SKU it does not
+	                                 * have: unknown_sku), flags the reason (OC_RETURN_*).
+	                                 * The order moves to return_requested. The RMA's answer:
+	                                 * its state, amount_cents the lines' value, shipments and
+	                                 * warehouse the warehouses the units go back to */
+	OC_CMD_RETURN_RECEIVED = 23,    /* the RMA (key: the RMA's, customer) came back and was
+	                                 * inspected: flags OC_RETURN_RESTOCK puts its units back
+	                                 * on hand and on sale where they shipped from, 0 disposes
+	                                 * of them. RMA and order -> returned; a refund is then
+	                                 * allowed */
 };
 
 /* Rows one query answers with at most. */
@@ -119,6 +139,24 @@ enum oc_command_type {
                             * payment_pending for OC_CMD_PAYMENT_AUTHORIZED or _DECLINED
                             * (the accepted answer, and its event, are the authorization
                             * request); without it the order is prepaid: allocated at once */
+#define OC_PLACE_REPLACEMENT 0x2u /* replaces the order order_key (same customer): a
+                                   * reshipment of one in exception, an exchange of one
+                                   * returned; at amount 0, once per order (a second:
+                                   * invalid_state); not with OC_PLACE_CARD */
+
+/* Flags of OC_CMD_DELIVERY_EXCEPTION: what happened to the parcel (one of them). */
+#define OC_EXCEPTION_LOST 0x1u
+#define OC_EXCEPTION_DAMAGED 0x2u
+
+/* Flags of OC_CMD_RETURN_REQUESTED: why it comes back (one of them). */
+enum oc_return_reason {
+	OC_RETURN_DAMAGED = 1,
+	OC_RETURN_WRONG_ITEM = 2,
+	OC_RETURN_NOT_WANTED = 3,
+	OC_RETURN_OTHER = 4,
+};
+/* Flags of OC_CMD_RETURN_RECEIVED: the inspection's outcome. */
+#define OC_RETURN_RESTOCK 0x1u /* sellable: back on hand and on sale; else disposed of */
 
 /* Where an order's money is (struct oc_response.payment; docs/lifecycle.md, "Money"). The
  * amount is the order's total, price_cents x quantity over its lines (skus.csv, at placing). */
@@ -215,7 +253,8 @@ struct oc_command {
 	uint8_t line_count; /* lines used, 1..OC_ORDER_LINES_MAX (place); 0 (cancel) */
 	uint16_t region;    /* ship-to region id, from oc_engine_region_id; a stock change: the
 	                     * warehouse index, from oc_engine_warehouse_id */
-	uint32_t flags;     /* place: OC_PLACE_* (0: prepaid); every other command: 0 */
+	uint32_t flags;     /* place: OC_PLACE_* (0: prepaid); a delivery exception, an RMA, a
+	                     * return received: theirs (below); every other command: 0 */
 	uint64_t key;       /* the client's idempotency key for the order; not 0 */
 	uint64_t customer;  /* customer id; not 0 */
 	uint64_t seq;       /* OUT: sequence number given by the engine's sequencer */
@@ -223,7 +262,8 @@ struct oc_command {
 	struct oc_line lines[OC_ORDER_LINES_MAX];
 	/* Read by the commands that have them, ignored (neither used nor logged) by the rest:
 	 * after the lines, so that an order's header and first line stay in one cache line. */
-	uint64_t order_key;    /* a refund: the order refunded; a customer query: the page */
+	uint64_t order_key;    /* a refund, an RMA, a replacement: the order it is about; a
+	                        * customer query: the page */
 	union {
 		uint64_t amount_cents;   /* a refund: its amount (0: the rest) */
 		uint64_t expected_units; /* a cycle count: the on hand it replaces */
@@ -372,6 +412,9 @@ struct oc_stats {
 	uint64_t lease_expiries;                   /* card orders cancelled by their lease */
 	uint64_t refunds;                          /* refunds done (not rejected) */
 	uint64_t adjustments;                      /* cycle counts done (not rejected) */
+	uint64_t exceptions;                       /* orders that went to exception */
+	uint64_t returns, returns_received;        /* RMAs opened, and received */
+	uint64_t replacements;                     /* replacement orders accepted */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */

@@ -1395,6 +1395,188 @@ static void test_inventory_administration(void **state)
 	oc_engine_free(e);
 }
 
+static struct oc_command rma_cmd(uint64_t key, uint64_t customer, uint64_t order_key,
+				  uint32_t reason, uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = pl_place1(key, customer, 0, sku, quantity);
+	c.type = OC_CMD_RETURN_REQUESTED;
+	c.order_key = order_key;
+	c.flags = reason;
+	return c;
+}
+
+static struct oc_command flagged_step(uint8_t type, uint64_t key, uint64_t customer,
+				      uint32_t flags)
+{
+	struct oc_command c = pl_step(type, key, customer);
+	c.flags = flags;
+	return c;
+}
+
+static struct oc_command replacement(uint64_t key, uint64_t customer, uint16_t region,
+				     uint64_t order_key, uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = pl_place1(key, customer, region, sku, quantity);
+	c.flags = OC_PLACE_REPLACEMENT;
+	c.order_key = order_key;
+	return c;
+}
+
+/* Exceptions and returns (docs/lifecycle.md): an RMA for part of a delivered order, its
+ * receipt with restock (units back where they shipped from) or disposal, a refund from
+ * returned, an exchange; a delivery exception, a refund from it, a reshipment; one replacement
+ * per order; every refusal changing nothing. */
+static void test_exceptions_and_returns(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	struct oc_response rows[16];
+	/* Order 1: 2 PLAIN from W0, 3 AT_W1 from W1; delivered. */
+	struct oc_command o1 = pl_place1(1, 10, 0, PLAIN, 2);
+	pl_line_add(&o1, AT_W1, 3);
+	expect_paid(e, o1, OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID,
+		    2 * PLAIN_PRICE + 3 * AT_W1_PRICE, 0);
+	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 1, 10, OC_EXCEPTION_LOST),
+		      OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE); /* not shipped yet */
+	pl_run_expect(e, rma_cmd(50, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE); /* not delivered yet */
+	deliver(e, 1, 10);
+	/* An RMA for 2 of the 3 AT_W1: worth them, going back to W1. */
+	struct oc_command ret = rma_cmd(51, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2);
+	struct oc_response r = pl_run_expect(e, ret, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.type, OC_CMD_RETURN_REQUESTED);
+	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
+	assert_int_equal(r.amount_cents, 2 * AT_W1_PRICE);
+	assert_int_equal(r.shipments, 1);
+	assert_int_equal(r.warehouse, 1);
+	r = pl_run_expect(e, ret, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	r = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
+	/* One RMA at a time; a refund waits for the goods; malformed RMAs. */
+	pl_run_expect(e, rma_cmd(52, 10, 1, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_refund(53, 10, 1, 0), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, rma_cmd(54, 10, 999, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, rma_cmd(55, 10, 1, 0, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, rma_cmd(55, 10, 1, 5, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, rma_cmd(55, 10, 0, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	/* Received and restocked: back on hand and free at W1, on sale after the lag. */
+	expect_reconcile(e, AT_W1, 1, 7, 0, 0, 7, 7, 0);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 1, 10, OC_RETURN_RESTOCK),
+		      OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER); /* an order's key, not an RMA's */
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 51, 11, OC_RETURN_RESTOCK),
+		      OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, 2), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	struct oc_command recv = flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, OC_RETURN_RESTOCK);
+	r = pl_run_expect(e, recv, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_RETURNED);
+	expect_reconcile(e, AT_W1, 1, 9, 0, 0, 9, 7, 0);
+	r = pl_run_expect(e, recv, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_pad(e, WINDOW);
+	expect_reconcile(e, AT_W1, 1, 9, 0, 0, 9, 9, 0);
+	/* The refund of what came back; the order stays returned. */
+	r = pl_run_expect(e, pl_refund(56, 10, 1, 2 * AT_W1_PRICE), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_RETURNED);
+	assert_int_equal(r.refunded_cents, 2 * AT_W1_PRICE);
+	/* An exchange: free, once; another customer's, a card one, one without the order. */
+	r = expect_paid(e, replacement(2, 10, 0, 1, EVERY, 1), OC_STATUS_ACCEPTED,
+			OC_PAYMENT_PREPAID, 0, 0);
+	assert_int_equal(r.state, OC_STATE_ALLOCATED);
+	pl_run_expect(e, replacement(3, 10, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, replacement(4, 11, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, replacement(6, 10, 0, 999, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	struct oc_command bad = replacement(4, 10, 0, 1, EVERY, 1);
+	bad.flags |= OC_PLACE_CARD;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = replacement(4, 10, 0, 0, EVERY, 1);
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, replacement(5, 10, 0, 2, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE); /* the exchange itself is allocated */
+	/* Order 1's history: placed, four steps, the RMA, its receipt, the refund. */
+	struct oc_command h = pl_query_order(1);
+	h.type = OC_CMD_QUERY_HISTORY;
+	uint32_t n = run_rows(e, h, OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 16);
+	assert_int_equal(n, 8);
+	assert_int_equal(rows[5].type, OC_CMD_RETURN_REQUESTED);
+	assert_int_equal(rows[5].state, OC_STATE_RETURN_REQUESTED);
+	assert_int_equal(rows[6].type, OC_CMD_RETURN_RECEIVED);
+	assert_int_equal(rows[6].state, OC_STATE_RETURNED);
+	assert_int_equal(rows[7].type, OC_CMD_REFUND);
+
+	/* Lost in transit: exception, a part refunded, a reshipment (once). */
+	pl_run_expect(e, pl_place1(40, 40, 1, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
+		pl_run_expect(e, pl_step(t, 40, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 0), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 3), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	pl_run_expect(e, replacement(41, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE); /* shipped, no exception yet */
+	struct oc_command lost = flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, OC_EXCEPTION_LOST);
+	r = expect_paid(e, lost, OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID, AT_W1_PRICE, 0);
+	assert_int_equal(r.state, OC_STATE_EXCEPTION);
+	r = pl_run_expect(e, lost, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 40, 40), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	r = pl_run_expect(e, pl_refund(42, 40, 40, 100), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_EXCEPTION);
+	expect_paid(e, replacement(43, 40, 1, 40, AT_W1, 1), OC_STATUS_ACCEPTED,
+		    OC_PAYMENT_PREPAID, 0, 0);
+	pl_run_expect(e, replacement(44, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	/* A card order lost: its payment stays captured. */
+	struct oc_command card = pl_place1(45, 45, 1, AT_W1, 1);
+	card.flags = OC_PLACE_CARD;
+	pl_run_expect(e, card, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 45, 45), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
+		pl_run_expect(e, pl_step(t, 45, 45), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_paid(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
+		    OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED, AT_W1_PRICE, 0);
+
+	/* Disposed of: on hand does not come back. RMA lines the order has not. */
+	struct oc_command o6 = pl_place1(60, 60, 0, PLAIN, 1);
+	pl_line_add(&o6, OTHER, 1);
+	pl_run_expect(e, o6, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	deliver(e, 60, 60);
+	pl_run_expect(e, rma_cmd(61, 60, 60, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, rma_cmd(62, 60, 60, OC_RETURN_DAMAGED, PLAIN, 2), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, rma_cmd(63, 61, 60, OC_RETURN_DAMAGED, PLAIN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 62, 60, 0), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE); /* a refused RMA */
+	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
+	struct oc_command both = rma_cmd(64, 60, 60, OC_RETURN_DAMAGED, PLAIN, 1);
+	pl_line_add(&both, OTHER, 1);
+	r = pl_run_expect(e, both, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.amount_cents, PLAIN_PRICE + OTHER_PRICE);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 64, 60, 0), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
+
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.exceptions, 2);
+	assert_int_equal(st.returns, 2);
+	assert_int_equal(st.returns_received, 2);
+	assert_int_equal(st.replacements, 2);
+	assert_int_equal(pl_stock(e, AT_W1).on_hand, 10 - 3 + 2 - 1 - 1); /* the reshipment holds
+									       * one, not shipped */
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -1481,6 +1663,7 @@ int main(void)
 	    cmocka_unit_test(test_money),
 	    cmocka_unit_test(test_history_and_customer_queries),
 	    cmocka_unit_test(test_inventory_administration),
+	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
