@@ -348,12 +348,14 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	answer(a, om, status_of(rec->placed_state), rec->reason);
 	describe(r, om->order_index, a);
 	a->flags = OC_RESPONSE_DUPLICATE;
-	if (rec->type == OC_CMD_PLACE) { /* as placed */
+	if (rec->type == OC_CMD_PLACE) { /* as placed (an RMA: as opened) */
 		a->state = rec->placed_state;
 		a->payment = rec->placed_state == OC_STATE_REJECTED        ? OC_PAYMENT_NONE
 			     : rec->placed_state == OC_STATE_PAYMENT_PENDING ? OC_PAYMENT_PENDING
 									     : OC_PAYMENT_PREPAID;
 		a->refunded_cents = 0;
+	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
+		a->state = rec->placed_state;
 	}
 }
 
@@ -550,7 +552,7 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	else if (order->state != OC_STATE_DELIVERED && order->state != OC_STATE_EXCEPTION &&
 		 order->state != OC_STATE_RETURNED)
 		reason = OC_REJECT_INVALID_STATE;
-	else if (amount > rest)
+	else if (amount > rest || rest == 0) /* nothing left: a free order, a replacement */
 		reason = OC_REJECT_BAD_AMOUNT;
 	if (reason == OC_REJECT_NONE) {
 		amount = amount ? amount : rest;

@@ -40,6 +40,7 @@
 #define LIMITED      3 /* the first LIMITED hot SKUs have a limit */
 #define LIMIT        2
 #define CUSTOMERS    200
+#define STEPPED      16 /* steps go to every STEPPED-th key */
 #define SKU_BASE     1001
 #define BAD_KEY_BASE (1ull << 40) /* keys of bad commands: never recorded */
 #define NO_KEY_BASE  (1ull << 41) /* keys cancelled but never placed */
@@ -55,7 +56,15 @@ static uint32_t limit_of[SKUS];
 
 enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
 	    K_STEP /* a fulfilment step */, K_REFUND, K_ADJUST /* a cycle count */,
-	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */ };
+	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */,
+	    K_RMA /* a return requested */, K_RECEIVED /* a return received */,
+	    K_REPLACE /* a replacement place */ };
+
+/* Kinds whose key is an order's: a place, or a replacement place. */
+static bool is_order(uint8_t kind)
+{
+	return kind == K_NEW || kind == K_REPLACE;
+}
 
 static uint32_t price_of(uint32_t sku_index)
 {
@@ -119,15 +128,19 @@ static uint32_t sku_index(uint64_t sku)
 	return (uint32_t)(sku - SKU_BASE);
 }
 
-/* A new order of `lines` distinct SKUs, mostly hot ones, 1..3 units each. */
+/* A new order of `lines` distinct SKUs, 1..3 units each: mostly hot ones, but for the keys
+ * the steps go to, which take cold ones (so that they are accepted, and go through their
+ * lifecycle, however the hot SKUs sell). */
 static struct oc_command gen_order(uint64_t *rng, uint64_t key, uint32_t lines)
 {
 	struct oc_command c =
 	    pl_place(key, 1 + oc_rand_below(rng, CUSTOMERS), (uint16_t)oc_rand_below(rng, 2));
 	uint32_t used = 0;
+	bool stepped = key % STEPPED == 1;
 	while (c.line_count < lines) {
-		uint32_t s = oc_rand_below(rng, 10) < 7 ? oc_rand_below(rng, HOT)
-		                                        : HOT + oc_rand_below(rng, SKUS - HOT);
+		uint32_t s = !stepped && oc_rand_below(rng, 10) < 7
+				 ? oc_rand_below(rng, HOT)
+				 : HOT + oc_rand_below(rng, SKUS - HOT);
 		if (used & (1u << s))
 			continue;
 		used |= 1u << s;
@@ -207,6 +220,76 @@ static void gen_stock(struct stream *s, uint32_t i, uint64_t *rng,
 	on_hand[k][w] = counted;
 }
 
+/* A key of the orders the steps go to, mostly one whose deliver step was sent. */
+static uint32_t stepped_key(const struct stream *s, uint64_t *rng, const uint8_t *next_step)
+{
+	uint32_t key = 1;
+	for (int tries = 0; tries < 8; tries++) {
+		key = 1 + STEPPED * oc_rand_below(rng, 1 + (s->keys - 1) / STEPPED);
+		const struct oc_command *t = &s->cmds[s->first[key]];
+		bool card = t->type == OC_CMD_PLACE && (t->flags & OC_PLACE_CARD);
+		if (next_step[key] == 3u + card)
+			break;
+	}
+	return key;
+}
+
+/* What the generator sent so far about returns: the RMAs' keys, and the keys of the orders
+ * an RMA or a delivery exception was sent for (the ones a replacement may replace). */
+struct rmas {
+	uint64_t *keys;
+	uint32_t count;
+	uint64_t *claims;
+	uint32_t claim_count;
+};
+
+/* Command i of s, about returns: an RMA for a stepped order (all its lines, or one unit of its
+ * first), a receipt of an RMA (restocked or disposed of), or a replacement of a stepped order
+ * (one unit of its first line); sometimes from another customer. */
+static void gen_return(struct stream *s, uint32_t i, uint64_t *rng, const uint8_t *next_step,
+		       struct rmas *rmas)
+{
+	uint32_t how = oc_rand_below(rng, 6); /* 0, 1: an RMA; 2, 3: a receipt; else a replacement */
+	if (how >= 2 && how <= 3 && rmas->count) {
+		uint64_t key = rmas->keys[oc_rand_below(rng, rmas->count)];
+		s->kind[i] = K_RECEIVED;
+		s->cmds[i] = pl_step(OC_CMD_RETURN_RECEIVED, key, s->cmds[s->first[key]].customer);
+		s->cmds[i].flags = oc_rand_below(rng, 2) ? OC_RETURN_RESTOCK : 0;
+	} else {
+		bool replace = how >= 4;
+		uint32_t target = replace && rmas->claim_count
+					  ? (uint32_t)rmas->claims[oc_rand_below(rng, rmas->claim_count)]
+					  : stepped_key(s, rng, next_step);
+		const struct oc_command *o = &s->cmds[s->first[target]];
+		s->first[++s->keys] = i;
+		s->cmds[i] = *o;
+		s->cmds[i].key = s->keys;
+		s->cmds[i].order_key = o->key;
+		bool order = o->type == OC_CMD_PLACE;
+		if (!order) /* a stock change, a refund, an RMA: unknown_order */
+			s->cmds[i].lines[0] = (struct oc_line){SKU_BASE, 1, 0};
+		if (replace || !order || oc_rand_below(rng, 2)) {
+			s->cmds[i].line_count = 1;
+			s->cmds[i].lines[0].quantity = 1;
+		}
+		if (replace) {
+			s->kind[i] = K_REPLACE;
+			s->cmds[i].type = OC_CMD_PLACE;
+			s->cmds[i].region = (uint16_t)oc_rand_below(rng, 2);
+			s->cmds[i].flags = OC_PLACE_REPLACEMENT;
+		} else {
+			s->kind[i] = K_RMA;
+			s->cmds[i].type = OC_CMD_RETURN_REQUESTED;
+			s->cmds[i].region = 0;
+			s->cmds[i].flags = 1 + oc_rand_below(rng, 4);
+			rmas->keys[rmas->count++] = s->keys;
+			rmas->claims[rmas->claim_count++] = o->key;
+		}
+	}
+	if (oc_rand_below(rng, 10) == 0)
+		s->cmds[i].customer = s->cmds[i].customer % CUSTOMERS + 1;
+}
+
 static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 {
 	uint64_t rng = seed;
@@ -218,6 +301,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 	s->first = calloc(n + 1, sizeof(uint32_t));
 	uint8_t *next_step = calloc(n + 1, 1); /* by key: the fulfilment step to send next */
 	assert_non_null(next_step);
+	struct rmas rmas = {calloc(n + 1, sizeof(uint64_t)), 0, calloc(n + 1, sizeof(uint64_t)), 0};
+	assert_true(rmas.keys && rmas.claims);
 	uint32_t on_hand[SKUS][WAREHOUSES]; /* the generator's guess, for cycle counts */
 	for (uint32_t k = 0; k < SKUS; k++)
 		for (uint32_t w = 0; w < WAREHOUSES; w++)
@@ -240,27 +325,34 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 89 && r >= 83) {
-			/* Steps go to every 16th key (so that those get through them all),
+			/* Steps go to every STEPPED-th key (so that those get through them all),
 			 * mostly its next step in order (a card order's payment first: mostly
 			 * authorized, sometimes declined), sometimes any step. */
-			static const uint8_t any[6] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+			static const uint8_t any[7] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
 						       OC_CMD_SHIPPED, OC_CMD_DELIVERED,
 						       OC_CMD_PAYMENT_AUTHORIZED,
-						       OC_CMD_PAYMENT_DECLINED};
-			uint32_t key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
+						       OC_CMD_PAYMENT_DECLINED,
+						       OC_CMD_DELIVERY_EXCEPTION};
+			uint32_t key = 1 + STEPPED * oc_rand_below(&rng, 1 + (s->keys - 1) / STEPPED);
 			const struct oc_command *o = &s->cmds[s->first[key]];
 			bool card = o->type == OC_CMD_PLACE && (o->flags & OC_PLACE_CARD);
 			uint8_t step;
 			if (oc_rand_below(&rng, 5) == 0)
-				step = any[oc_rand_below(&rng, 6)];
+				step = any[oc_rand_below(&rng, 7)];
 			else if (card && next_step[key] == 0)
 				step = oc_rand_below(&rng, 5) ? OC_CMD_PAYMENT_AUTHORIZED
 							       : OC_CMD_PAYMENT_DECLINED;
 			else
 				step = (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key] - card);
+			if (step == OC_CMD_DELIVERED && oc_rand_below(&rng, 4) == 0)
+				step = OC_CMD_DELIVERY_EXCEPTION; /* lost or damaged instead */
 			next_step[key] += next_step[key] < 3u + card;
 			s->kind[i] = K_STEP;
 			s->cmds[i] = pl_step(step, o->key, o->customer);
+			if (step == OC_CMD_DELIVERY_EXCEPTION) {
+				s->cmds[i].flags = OC_EXCEPTION_LOST + oc_rand_below(&rng, 2);
+				rmas.claims[rmas.claim_count++] = key;
+			}
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 83) {
@@ -275,15 +367,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			/* A refund of a key the steps go to, mostly one whose deliver step was sent
 			 * (so that refunds happen even in the short streams of a TSan run): the
 			 * rest, a part, or too much. */
-			uint32_t key = 1;
-			for (int tries = 0; tries < 8; tries++) {
-				key = 1 + 16 * oc_rand_below(&rng, 1 + (s->keys - 1) / 16);
-				const struct oc_command *t = &s->cmds[s->first[key]];
-				bool card = t->type == OC_CMD_PLACE && (t->flags & OC_PLACE_CARD);
-				if (next_step[key] == 3u + card)
-					break;
-			}
-			const struct oc_command *o = &s->cmds[s->first[key]];
+			const struct oc_command *o =
+			    &s->cmds[s->first[stepped_key(s, &rng, next_step)]];
 			uint32_t how = oc_rand_below(&rng, 3);
 			s->first[++s->keys] = i;
 			s->kind[i] = K_REFUND;
@@ -295,12 +380,16 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 				s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 		} else if (r < 95) {
 			gen_stock(s, i, &rng, on_hand);
+		} else if (r < 98) {
+			gen_return(s, i, &rng, next_step, &rmas);
 		} else {
 			s->kind[i] = K_BAD;
 			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
 		}
 	}
 	free(next_step);
+	free(rmas.keys);
+	free(rmas.claims);
 }
 
 static void stream_free(struct stream *s)
@@ -318,6 +407,7 @@ struct tally {
 	uint64_t picked[SKUS];  /* of the allocated, the units of picked and packed orders */
 	uint32_t safety[SKUS];
 	uint64_t adjustments, stale_counts, reconciles;
+	uint64_t exceptions, returns, returns_received, replacements;
 	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
 	uint64_t payments; /* payment steps that moved an order */
 	uint64_t refunds;
@@ -345,7 +435,10 @@ static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
-	case OC_STATE_DELIVERED: return OC_PAYMENT_CAPTURED;
+	case OC_STATE_DELIVERED:
+	case OC_STATE_EXCEPTION:
+	case OC_STATE_RETURN_REQUESTED:
+	case OC_STATE_RETURNED: return OC_PAYMENT_CAPTURED;
 	default: return OC_PAYMENT_AUTHORIZED;
 	}
 }
@@ -366,12 +459,13 @@ static void check_refund(const struct stream *s, const struct oc_response *a, ui
 	const struct oc_command *c = &s->cmds[i];
 	uint32_t orig = s->first[c->order_key];
 	uint64_t key = c->order_key, rest = m->amount[key] - m->refunded[key];
-	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-	} else if (state[key] != OC_STATE_DELIVERED) {
+	} else if (state[key] != OC_STATE_DELIVERED && state[key] != OC_STATE_EXCEPTION &&
+		   state[key] != OC_STATE_RETURNED) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
 		assert_int_equal(a->state, state[key]);
-	} else if (c->amount_cents > rest) {
+	} else if (c->amount_cents > rest || rest == 0) {
 		assert_int_equal(a->reason, OC_REJECT_BAD_AMOUNT);
 		assert_int_equal(a->refunded_cents, m->refunded[key]);
 	} else {
@@ -395,7 +489,7 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 {
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
-	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
 		return 0;
 	}
@@ -418,19 +512,25 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	return authorize ? 0 : -1;
 }
 
-/* The model of a fulfilment step: pick, pack, ship, deliver, each from the state before to
- * the state after; shipping takes the order's units off hand. */
+/* The model of a fulfilment step: pick, pack, ship, deliver, a delivery exception, each from
+ * the state before to the state after; shipping takes the order's units off hand. */
 static void check_fulfilment(const struct stream *s, const struct oc_response *r, uint32_t i,
 			     uint32_t orig, uint8_t *state, struct tally *t)
 {
-	static const uint8_t from[4] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
-					OC_STATE_SHIPPED};
+	static const uint8_t from[] = {
+		[OC_CMD_PICK_CONFIRMED] = OC_STATE_ALLOCATED, [OC_CMD_PACK_CONFIRMED] = OC_STATE_PICKED,
+		[OC_CMD_SHIPPED] = OC_STATE_PACKED,           [OC_CMD_DELIVERED] = OC_STATE_SHIPPED,
+		[OC_CMD_DELIVERY_EXCEPTION] = OC_STATE_SHIPPED};
+	static const uint8_t to[] = {
+		[OC_CMD_PICK_CONFIRMED] = OC_STATE_PICKED,  [OC_CMD_PACK_CONFIRMED] = OC_STATE_PACKED,
+		[OC_CMD_SHIPPED] = OC_STATE_SHIPPED,        [OC_CMD_DELIVERED] = OC_STATE_DELIVERED,
+		[OC_CMD_DELIVERY_EXCEPTION] = OC_STATE_EXCEPTION};
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
-	uint32_t k = c->type - OC_CMD_PICK_CONFIRMED;
-	if (c->customer != s->cmds[orig].customer || s->kind[orig] != K_NEW) {
+	uint8_t k = c->type;
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-	} else if (state[c->key] == from[k] + 1 + (k == 0)) {
+	} else if (state[c->key] == to[k]) {
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
 		assert_int_equal(a->state, state[c->key]);
 	} else if (state[c->key] != from[k]) {
@@ -438,9 +538,10 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 	} else {
 		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
 		state[c->key] = a->state;
-		assert_int_equal(a->state, k == 0 ? OC_STATE_PICKED : from[k] + 1);
+		assert_int_equal(a->state, to[k]);
 		t->shipped += c->type == OC_CMD_SHIPPED;
 		t->delivered += c->type == OC_CMD_DELIVERED;
+		t->exceptions += c->type == OC_CMD_DELIVERY_EXCEPTION;
 		const struct oc_command *o = &s->cmds[orig];
 		for (uint32_t l = 0; l < o->line_count; l++) {
 			uint32_t sk = sku_index(o->lines[l].sku), q = o->lines[l].quantity;
@@ -472,6 +573,69 @@ static void check_adjust(const struct oc_command *c, const struct oc_response *a
 		assert_true(c->lines[0].quantity < c->expected_units);
 	}
 	assert_true(t->allocated[k] <= t->on_hand[k]);
+}
+
+/* Why the model refuses replacement c (0: it does not), the shards aside. */
+static uint8_t replacement_refusal(const struct stream *s, const struct oc_command *c,
+				   const uint8_t *state, const uint8_t *replaced)
+{
+	uint32_t orig = s->first[c->order_key];
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig]))
+		return OC_REJECT_UNKNOWN_ORDER;
+	if ((state[c->order_key] != OC_STATE_EXCEPTION && state[c->order_key] != OC_STATE_RETURNED) ||
+	    replaced[c->order_key])
+		return OC_REJECT_INVALID_STATE;
+	return OC_REJECT_NONE;
+}
+
+/* The model of an RMA (command i): accepted for a delivered order of its customer (its lines
+ * are the order's, or a unit of its first), worth the lines. */
+static void check_rma(const struct stream *s, const struct oc_response *a, uint32_t i,
+		      uint8_t *state, struct tally *t)
+{
+	const struct oc_command *c = &s->cmds[i];
+	uint32_t orig = s->first[c->order_key];
+	state[c->key] = OC_STATE_REJECTED;
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return;
+	}
+	if (state[c->order_key] != OC_STATE_DELIVERED) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+		return;
+	}
+	uint64_t value = 0;
+	for (uint32_t l = 0; l < c->line_count; l++)
+		value += (uint64_t)c->lines[l].quantity * price_of(sku_index(c->lines[l].sku));
+	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a->state, OC_STATE_RETURN_REQUESTED);
+	assert_int_equal(a->amount_cents, value);
+	state[c->key] = state[c->order_key] = OC_STATE_RETURN_REQUESTED;
+	t->returns++;
+}
+
+/* The model of a return received (command i, naming the RMA by its key): the RMA and its
+ * order are returned; restocked, the RMA's units are on hand again. */
+static void check_received(const struct stream *s, const struct oc_response *a, uint32_t i,
+			   uint8_t *state, struct tally *t)
+{
+	const struct oc_command *c = &s->cmds[i];
+	const struct oc_command *rma = &s->cmds[s->first[c->key]];
+	if (c->customer != rma->customer || s->kind[s->first[c->key]] != K_RMA) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	} else if (state[c->key] == OC_STATE_RETURNED) {
+		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+	} else if (state[c->key] != OC_STATE_RETURN_REQUESTED) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else {
+		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(a->state, OC_STATE_RETURNED);
+		state[c->key] = state[rma->order_key] = OC_STATE_RETURNED;
+		for (uint32_t l = 0; (c->flags & OC_RETURN_RESTOCK) && l < rma->line_count; l++)
+			t->on_hand[sku_index(rma->lines[l].sku)] += rma->lines[l].quantity;
+		t->returns_received++;
+	}
 }
 
 /* The model of a reconciliation: a row per warehouse, each balancing (on hand = free +
@@ -520,6 +684,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	uint32_t row = 0;
 	static uint16_t held[CUSTOMERS + 1][SKUS];
 	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
+	uint8_t *replaced = calloc(s->keys + 1, 1); /* by key: the order has a replacement */
+	assert_non_null(replaced);
 	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1)};
 	assert_true(state && m.amount && m.refunded && m.card);
 	memset(held, 0, sizeof(held));
@@ -532,6 +698,29 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		uint32_t orig = c->key <= s->keys ? s->first[c->key] : UINT32_MAX;
 		int sign = 0;
 		switch (s->kind[i]) {
+		case K_REPLACE:
+			if (a->reason == OC_REJECT_OUT_OF_STOCK || a->reason == OC_REJECT_LIMIT_EXCEEDED) {
+				state[c->key] = OC_STATE_REJECTED; /* the shards decide first */
+				break;
+			}
+			pl_expect(a, a->reason ? OC_STATUS_REJECTED : OC_STATUS_ACCEPTED,
+				  replacement_refusal(s, c, state, replaced));
+			state[c->key] = a->state;
+			check_money(&m, c->key, a->state, a); /* amount 0 */
+			if (a->status == OC_STATUS_ACCEPTED) {
+				assert_int_equal(a->state, OC_STATE_ALLOCATED);
+				replaced[c->order_key] = 1;
+				t->replacements++;
+				t->split += a->shipments > 1;
+				sign = 1;
+			}
+			break;
+		case K_RMA:
+			check_rma(s, a, i, state, t);
+			break;
+		case K_RECEIVED:
+			check_received(s, a, i, state, t);
+			break;
 		case K_NEW:
 			assert_int_equal(a->flags, 0);
 			assert_int_equal(a->original_seq, a->seq);
@@ -572,7 +761,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		case K_CANCEL:
 			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			else if (s->kind[orig] != K_NEW ||
+			else if (!is_order(s->kind[orig]) ||
 				 (state[c->key] != OC_STATE_ALLOCATED &&
 				  state[c->key] != OC_STATE_PAYMENT_PENDING &&
 				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
@@ -662,6 +851,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	}
 	assert_int_equal(row, stream_rows(s));
 	free(state);
+	free(replaced);
 	free(m.amount);
 	free(m.refunded);
 	free(m.card);
@@ -736,15 +926,24 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 	assert_int_equal(st.delivered, t->delivered);
 	assert_int_equal(st.refunds, t->refunds);
 	assert_int_equal(st.adjustments, t->adjustments);
+	assert_int_equal(st.exceptions, t->exceptions);
+	assert_int_equal(st.returns, t->returns);
+	assert_int_equal(st.returns_received, t->returns_received);
+	assert_int_equal(st.replacements, t->replacements);
 	/* The stream reaches every kind of step, so the model above checked them. */
-	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0 && t->refunds > 0);
-	assert_true(t->adjustments > 0 && t->stale_counts > 0 && t->reconciles > 0);
 	print_message("      %llu payment steps, %llu orders shipped, %llu delivered, %llu refunds, "
-		      "%llu cycle counts (%llu stale), %llu reconciliations\n",
+		      "%llu cycle counts (%llu stale), %llu reconciliations, %llu exceptions, "
+		      "%llu returns (%llu received), %llu replacements\n",
 		      (unsigned long long)t->payments, (unsigned long long)t->shipped,
 		      (unsigned long long)t->delivered, (unsigned long long)t->refunds,
 		      (unsigned long long)t->adjustments, (unsigned long long)t->stale_counts,
-		      (unsigned long long)t->reconciles);
+		      (unsigned long long)t->reconciles, (unsigned long long)t->exceptions,
+		      (unsigned long long)t->returns, (unsigned long long)t->returns_received,
+		      (unsigned long long)t->replacements);
+	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0 && t->refunds > 0);
+	assert_true(t->adjustments > 0 && t->stale_counts > 0 && t->reconciles > 0);
+	assert_true(t->exceptions > 0 && t->returns > 0 && t->returns_received > 0 &&
+		    t->replacements > 0);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }
@@ -1232,7 +1431,7 @@ static void test_log_write_failure_injected_answers_unavailable(void **state)
 
 static void test_no_oversell_two_inventory_threads(void **state)
 {
-	uint32_t n = (uint32_t)oc_test_scaled(200000, 20000);
+	uint32_t n = (uint32_t)oc_test_scaled(200000, 40000);
 	struct stream s;
 	stream_gen(&s, n, 0x5eed);
 	struct oc_response *r = calloc(n, sizeof(*r));
@@ -1308,7 +1507,7 @@ static void test_poller_sleeps_on_the_response_fd_and_is_woken(void **state)
 
 static void test_same_answers_and_hash_on_every_topology(void **state)
 {
-	uint32_t n = (uint32_t)oc_test_scaled(100000, 10000);
+	uint32_t n = (uint32_t)oc_test_scaled(100000, 30000);
 	static const struct pl_topology topo[] = {{1, 1, SHARDS, INFLIGHT, 0},
 	                                          {3, 1, SHARDS, INFLIGHT, 0},
 	                                          {3, 2, SHARDS, INFLIGHT, 0},
