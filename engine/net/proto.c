@@ -47,26 +47,80 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/* The commands that name an order by key and customer (a cancel's body), and their frames. */
-static const struct {
+/* The commands that name an order (a return received: an RMA) by key and customer, and their
+ * frames: a cancel's body, or (flagged) a cancel's body and the command's flags (a delivery
+ * exception's kind, a return's inspection) as a u32 and a zero u32. */
+struct order_step {
 	uint8_t command, message;
-} order_steps[] = {
-	{OC_CMD_CANCEL, OC_MSG_CANCEL},
-	{OC_CMD_PICK_CONFIRMED, OC_MSG_PICK_CONFIRMED},
-	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CONFIRMED},
-	{OC_CMD_SHIPPED, OC_MSG_SHIPPED},
-	{OC_CMD_DELIVERED, OC_MSG_DELIVERED},
-	{OC_CMD_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_AUTHORIZED},
-	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED},
+	bool flagged;
 };
+static const struct order_step order_steps[] = {
+	{OC_CMD_CANCEL, OC_MSG_CANCEL, false},
+	{OC_CMD_PICK_CONFIRMED, OC_MSG_PICK_CONFIRMED, false},
+	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CONFIRMED, false},
+	{OC_CMD_SHIPPED, OC_MSG_SHIPPED, false},
+	{OC_CMD_DELIVERED, OC_MSG_DELIVERED, false},
+	{OC_CMD_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_AUTHORIZED, false},
+	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED, false},
+	{OC_CMD_DELIVERY_EXCEPTION, OC_MSG_DELIVERY_EXCEPTION, true},
+	{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, true},
+};
+#define ORDER_STEPS (sizeof(order_steps) / sizeof(order_steps[0]))
 
-/* The command of an order step's frame type, or 0. */
-static uint8_t order_step_command(uint8_t message)
+/* The entry of order_steps of a frame type, or NULL. */
+static const struct order_step *order_step_of_message(uint8_t message)
 {
-	for (size_t i = 0; i < sizeof(order_steps) / sizeof(order_steps[0]); i++)
+	for (size_t i = 0; i < ORDER_STEPS; i++)
 		if (order_steps[i].message == message)
-			return order_steps[i].command;
-	return 0;
+			return &order_steps[i];
+	return NULL;
+}
+
+/* The frames whose body is a fixed part and then lines (16 bytes each: sku u64, quantity u32,
+ * reserved u32), with the fixed part's length and the offset of the u8 that counts the lines:
+ * a place, an RMA, a replacement place. One codec reads and writes the lines of all three. */
+static const struct {
+	uint8_t message, fixed_bytes, count_at;
+} lined_frames[] = {
+	{OC_MSG_PLACE, OC_PROTO_PLACE_BODY_BYTES, 18},
+	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
+	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
+};
+#define LINED_FRAMES (sizeof(lined_frames) / sizeof(lined_frames[0]))
+
+/* The body length a frame with lines requires, given the first body_known bytes of it: 1
+ * when it agrees with its line count, 0 when the count is in bytes not yet there, or
+ * -OC_PERR_BODY_LENGTH. */
+static int lined_body_ok(uint32_t fixed_bytes, uint32_t count_at, uint32_t body_bytes,
+			 const uint8_t *body, size_t body_known)
+{
+	if (body_bytes < fixed_bytes || (body_bytes - fixed_bytes) % OC_PROTO_LINE_BYTES)
+		return -OC_PERR_BODY_LENGTH;
+	if (body_known <= count_at)
+		return 0;
+	return body[count_at] == (body_bytes - fixed_bytes) / OC_PROTO_LINE_BYTES
+		       ? 1
+		       : -OC_PERR_BODY_LENGTH;
+}
+
+/* Reads `count` lines at l into out (line_count = count; more than OC_ORDER_LINES_MAX: the
+ * engine answers too_many_lines, reading none of them, so only those that fit are read). */
+static void get_lines(const uint8_t *l, uint8_t count, struct oc_command *out)
+{
+	out->line_count = count;
+	uint32_t n = count < OC_ORDER_LINES_MAX ? count : OC_ORDER_LINES_MAX;
+	for (uint32_t i = 0; i < n; i++, l += OC_PROTO_LINE_BYTES)
+		out->lines[i] = (struct oc_line){get64(l), get32(l + 8), get32(l + 12)};
+}
+
+/* Writes c's lines at l (the caller checked line_count: 1..OC_ORDER_LINES_MAX). */
+static void put_lines(uint8_t *l, const struct oc_command *c)
+{
+	for (uint32_t i = 0; i < c->line_count; i++, l += OC_PROTO_LINE_BYTES) {
+		put64(l, c->lines[i].sku);
+		put32(l + 8, c->lines[i].quantity);
+		put32(l + 12, c->lines[i].reserved);
+	}
 }
 
 /* The body length a type requires given the first bytes of its body (for the types with a
@@ -74,8 +128,16 @@ static uint8_t order_step_command(uint8_t message)
  * tail's length is in bytes not yet there. */
 static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_t body_known)
 {
-	if (order_step_command(type))
-		return body_bytes == OC_PROTO_CANCEL_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	const struct order_step *step = order_step_of_message(type);
+	if (step) {
+		uint32_t want = step->flagged ? OC_PROTO_FLAGGED_STEP_BODY_BYTES
+					      : OC_PROTO_CANCEL_BODY_BYTES;
+		return body_bytes == want ? 1 : -OC_PERR_BODY_LENGTH;
+	}
+	for (size_t i = 0; i < LINED_FRAMES; i++)
+		if (lined_frames[i].message == type)
+			return lined_body_ok(lined_frames[i].fixed_bytes, lined_frames[i].count_at,
+					     body_bytes, body, body_known);
 	switch (type) {
 	case OC_MSG_WELCOME:
 		return body_bytes == OC_PROTO_WELCOME_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
@@ -121,15 +183,6 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 			return 0;
 		return get16(body + 2) == body_bytes - 8 ? 1 : -OC_PERR_BODY_LENGTH;
 	}
-	case OC_MSG_PLACE:
-		if (body_bytes < OC_PROTO_PLACE_BODY_BYTES ||
-		    (body_bytes - OC_PROTO_PLACE_BODY_BYTES) % OC_PROTO_LINE_BYTES)
-			return -OC_PERR_BODY_LENGTH;
-		if (body_known < 19)
-			return 0;
-		return body[18] == (body_bytes - OC_PROTO_PLACE_BODY_BYTES) / OC_PROTO_LINE_BYTES
-			       ? 1
-			       : -OC_PERR_BODY_LENGTH;
 	default:
 		return -OC_PERR_TYPE;
 	}
@@ -184,7 +237,8 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
 	memset(out, 0, offsetof(struct oc_command, lines));
 	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
-						 * queries, cycle counts (expected_units) */
+						 * queries, RMAs, replacements, cycle counts
+						 * (expected_units) */
 	out->key = get64(b);
 	if (f[5] >= OC_MSG_QUERY_ORDER && f[5] <= OC_MSG_QUERY_STOCK) { /* the body is the key */
 		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (f[5] - OC_MSG_QUERY_ORDER));
@@ -217,8 +271,14 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		return 0;
 	}
 	out->customer = get64(b + 8);
-	if (order_step_command(f[5])) {
-		out->type = order_step_command(f[5]);
+	const struct order_step *step = order_step_of_message(f[5]);
+	if (step) {
+		out->type = step->command;
+		if (step->flagged) { /* the flags are the engine's to judge; then a zero u32 */
+			if (get32(b + 20))
+				return -OC_PERR_FIELD;
+			out->flags = get32(b + 16);
+		}
 		return 0;
 	}
 	/* A stock-at query and a reconciliation: the engine's form has the SKU on line 0. */
@@ -253,20 +313,34 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->amount_cents = get64(b + 24);
 		return 0;
 	}
-	if (f[5] != OC_MSG_PLACE)
+	if (f[5] == OC_MSG_RETURN_REQUESTED) { /* the reason is a byte; no region */
+		if (get16(b + 26) || get32(b + 28))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_RETURN_REQUESTED;
+		out->order_key = get64(b + 16);
+		out->flags = b[24];
+		get_lines(b + OC_PROTO_RMA_BODY_BYTES, b[25], out);
+		return 0;
+	}
+	if (f[5] != OC_MSG_PLACE && f[5] != OC_MSG_PLACE_REPLACEMENT)
 		return -OC_PERR_TYPE;
 	if (b[19])
 		return -OC_PERR_FIELD;
 	out->type = OC_CMD_PLACE;
 	out->region = get16(b + 16);
-	out->line_count = b[18];  /* more than OC_ORDER_LINES_MAX: the engine answers
-				   * too_many_lines, reading none of them */
 	out->flags = get32(b + 20);
-	uint32_t n = out->line_count < OC_ORDER_LINES_MAX ? out->line_count : OC_ORDER_LINES_MAX;
-	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
-		out->lines[i] = (struct oc_line){get64(l), get32(l + 8), get32(l + 12)};
+	/* The frame's type says whether it is a replacement, and the flag must agree: a place
+	 * with it would have no order_key to name, a replacement without it would ignore its
+	 * order_key and be charged. (So every frame that decodes encodes back to itself.) The
+	 * other flags are the engine's to judge. */
+	if (!(out->flags & OC_PLACE_REPLACEMENT) != (f[5] == OC_MSG_PLACE))
+		return -OC_PERR_FIELD;
+	if (f[5] == OC_MSG_PLACE) {
+		get_lines(b + OC_PROTO_PLACE_BODY_BYTES, b[18], out);
+		return 0;
 	}
+	out->order_key = get64(b + 24);
+	get_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, b[18], out);
 	return 0;
 }
 
@@ -333,6 +407,18 @@ _Static_assert(OC_PROTO_ADJUST_BODY_BYTES == OC_PROTO_STOCK_CHANGE_BODY_BYTES + 
 _Static_assert(OC_PROTO_QUERY_RECONCILE_BODY_BYTES == OC_PROTO_QUERY_AT_BODY_BYTES,
 	       "a reconciliation's body is a stock-at query's");
 _Static_assert(OC_PROTO_SAFETY_BODY_BYTES == 8 + 8 + 4 + 4, "operator, SKU, units, zero");
+/* The steps with flags are a cancel's body and two u32; an RMA's fixed part is three u64, the
+ * reason, the line count and six zeros; a replacement's is a place's and the order key. The
+ * longest of them, with 16 lines, fits a frame. */
+_Static_assert(OC_PROTO_FLAGGED_STEP_BODY_BYTES == OC_PROTO_CANCEL_BODY_BYTES + 4 + 4,
+	       "a flagged step is a cancel, flags and a zero u32");
+_Static_assert(OC_PROTO_RMA_BODY_BYTES == 3 * 8 + 1 + 1 + 6, "an RMA's fixed part");
+_Static_assert(OC_PROTO_REPLACEMENT_BODY_BYTES == OC_PROTO_PLACE_BODY_BYTES + 8,
+	       "a replacement is a place and an order key");
+_Static_assert(OC_PROTO_HEADER_BYTES + OC_PROTO_RMA_BODY_BYTES +
+			       OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES <=
+		       OC_PROTO_FRAME_BYTES_MAX,
+	       "an RMA or a replacement of OC_ORDER_LINES_MAX lines fits a frame");
 _Static_assert(offsetof(struct oc_command, expected_units) ==
 		       offsetof(struct oc_command, amount_cents),
 	       "expected_units shares the refund amount's storage");
@@ -421,14 +507,23 @@ static uint8_t query_type(const struct oc_command *c)
 	}
 }
 
-/* The message type of a command that names an order by key and customer (a cancel, a
- * fulfilment or payment step), or 0. */
-static uint8_t order_step_type(const struct oc_command *c)
+/* The order step of a command that names an order by key and customer (a cancel, a
+ * fulfilment, payment or exception step, a return received), or NULL. */
+static const struct order_step *order_step_of_command(const struct oc_command *c)
 {
-	for (size_t i = 0; i < sizeof(order_steps) / sizeof(order_steps[0]); i++)
+	for (size_t i = 0; i < ORDER_STEPS; i++)
 		if (order_steps[i].command == c->type)
-			return order_steps[i].message;
-	return 0;
+			return &order_steps[i];
+	return NULL;
+}
+
+/* The frame length of a command with lines after a fixed part (a place, an RMA, a
+ * replacement): 0 unless it has 1..OC_ORDER_LINES_MAX lines. */
+static size_t lined_bytes(const struct oc_command *c, uint32_t fixed_bytes)
+{
+	if (c->line_count < 1 || c->line_count > OC_ORDER_LINES_MAX)
+		return 0;
+	return OC_PROTO_HEADER_BYTES + fixed_bytes + (size_t)c->line_count * OC_PROTO_LINE_BYTES;
 }
 
 size_t oc_proto_command_bytes(const struct oc_command *c)
@@ -444,10 +539,21 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return bare && c->key == 0
 			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_CUSTOMER_BODY_BYTES
 			       : 0;
-	if (c->order_key) /* a refund's and a customer query's field */
+	if (c->type == OC_CMD_RETURN_REQUESTED) /* no region; the reason is a byte */
+		return c->region == 0 && c->flags <= UINT8_MAX
+			       ? lined_bytes(c, OC_PROTO_RMA_BODY_BYTES)
+			       : 0;
+	if (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT))
+		return lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
+	if (c->order_key) /* a refund's, a customer query's, an RMA's, a replacement's field */
 		return 0;
-	if (order_step_type(c))
-		return OC_PROTO_HEADER_BYTES + OC_PROTO_CANCEL_BODY_BYTES;
+	const struct order_step *step = order_step_of_command(c);
+	if (step) { /* no room for lines or a region; flags only in a flagged step's body */
+		if (c->line_count || c->region || (c->flags && !step->flagged))
+			return 0;
+		return OC_PROTO_HEADER_BYTES + (step->flagged ? OC_PROTO_FLAGGED_STEP_BODY_BYTES
+							      : OC_PROTO_CANCEL_BODY_BYTES);
+	}
 	switch (query_type(c)) {
 	case 0: break;
 	case OC_MSG_RESTOCK:
@@ -459,39 +565,30 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_RECONCILE_BODY_BYTES;
 	default: return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
 	}
-	if (c->type == OC_CMD_PLACE && c->line_count >= 1 && c->line_count <= OC_ORDER_LINES_MAX)
-		return OC_PROTO_HEADER_BYTES + OC_PROTO_PLACE_BODY_BYTES +
-		       (size_t)c->line_count * OC_PROTO_LINE_BYTES;
-	return 0;
+	return c->type == OC_CMD_PLACE ? lined_bytes(c, OC_PROTO_PLACE_BODY_BYTES) : 0;
 }
 
-size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
-			       const struct oc_command *c)
+/* The frame type of a command oc_proto_command_bytes can encode. */
+static uint8_t message_of(const struct oc_command *c)
 {
-	uint8_t *p = buf;
-	size_t bytes = oc_proto_command_bytes(c);
-	uint8_t type = c->type == OC_CMD_REFUND           ? OC_MSG_REFUND
-		       : c->type == OC_CMD_QUERY_CUSTOMER ? OC_MSG_QUERY_CUSTOMER
-		       : order_step_type(c)               ? order_step_type(c)
-		       : query_type(c)                    ? query_type(c)
-		                                          : OC_MSG_PLACE;
-	if (!bytes || !header(p, cap, bytes, type, correlation))
-		return 0;
-	if (type == OC_MSG_QUERY_CUSTOMER) {
-		put64(p + OC_PROTO_HEADER_BYTES, c->customer);
-		put64(p + OC_PROTO_HEADER_BYTES + 8, c->order_key);
-		return bytes;
+	const struct order_step *step = order_step_of_command(c);
+	switch (c->type) {
+	case OC_CMD_REFUND: return OC_MSG_REFUND;
+	case OC_CMD_QUERY_CUSTOMER: return OC_MSG_QUERY_CUSTOMER;
+	case OC_CMD_RETURN_REQUESTED: return OC_MSG_RETURN_REQUESTED;
+	case OC_CMD_PLACE:
+		return c->flags & OC_PLACE_REPLACEMENT ? OC_MSG_PLACE_REPLACEMENT : OC_MSG_PLACE;
+	default: return step ? step->message : query_type(c);
 	}
-	if (type == OC_MSG_REFUND) {
-		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
-		put64(b, c->key);
-		put64(b + 8, c->customer);
-		put64(b + 16, c->order_key);
-		put64(b + 24, c->amount_cents);
-		return bytes;
-	}
-	if (type == OC_MSG_RESTOCK || type == OC_MSG_WRITE_OFF || type == OC_MSG_ADJUST_STOCK) {
-		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+}
+
+/* Writes the body of a query, stock change, cycle count or safety stock (type) at b. */
+static void put_query(uint8_t *b, uint8_t type, const struct oc_command *c)
+{
+	switch (type) {
+	case OC_MSG_RESTOCK:
+	case OC_MSG_WRITE_OFF:
+	case OC_MSG_ADJUST_STOCK:
 		put64(b, c->key);
 		put64(b + 8, c->customer);
 		put64(b + 16, c->lines[0].sku);
@@ -500,43 +597,77 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put16(b + 30, 0);
 		if (type == OC_MSG_ADJUST_STOCK)
 			put64(b + 32, c->expected_units);
-		return bytes;
-	}
-	if (type == OC_MSG_SET_SAFETY_STOCK) {
-		uint8_t *b = p + OC_PROTO_HEADER_BYTES;
+		return;
+	case OC_MSG_SET_SAFETY_STOCK:
 		put64(b, c->customer);
 		put64(b + 8, c->lines[0].sku);
 		put32(b + 16, c->lines[0].quantity);
 		put32(b + 20, 0);
-		return bytes;
+		return;
+	case OC_MSG_QUERY_STOCK_AT:
+	case OC_MSG_QUERY_RECONCILE:
+		put64(b, c->lines[0].sku);
+		put16(b + 8, c->region);
+		return;
+	default: /* the key, the sequence number or the SKU */
+		put64(b, type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
 	}
-	if (order_step_type(c)) {
-		put64(p + OC_PROTO_HEADER_BYTES, c->key);
-		put64(p + OC_PROTO_HEADER_BYTES + 8, c->customer);
-		return bytes;
-	}
-	if (type == OC_MSG_QUERY_STOCK_AT || type == OC_MSG_QUERY_RECONCILE) {
-		put64(p + OC_PROTO_HEADER_BYTES, c->lines[0].sku);
-		put16(p + OC_PROTO_HEADER_BYTES + 8, c->region);
-		return bytes;
-	}
-	if (type != OC_MSG_PLACE) {
-		put64(p + OC_PROTO_HEADER_BYTES,
-		      type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);
-		return bytes;
-	}
+}
+
+size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
+			       const struct oc_command *c)
+{
+	uint8_t *p = buf;
+	size_t bytes = oc_proto_command_bytes(c);
+	uint8_t type = bytes ? message_of(c) : 0;
+	if (!bytes || !header(p, cap, bytes, type, correlation))
+		return 0;
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
-	put64(b, c->key);
-	put64(b + 8, c->customer);
-	put16(b + 16, c->region);
-	b[18] = c->line_count;
-	put32(b + 20, c->flags);
-	for (uint32_t i = 0; i < c->line_count; i++) {
-		uint8_t *l = b + OC_PROTO_PLACE_BODY_BYTES + i * OC_PROTO_LINE_BYTES;
-		put64(l, c->lines[i].sku);
-		put32(l + 8, c->lines[i].quantity);
-		put32(l + 12, c->lines[i].reserved);
+	const struct order_step *step = order_step_of_command(c);
+	switch (type) {
+	case OC_MSG_QUERY_CUSTOMER:
+		put64(b, c->customer);
+		put64(b + 8, c->order_key);
+		return bytes;
+	case OC_MSG_REFUND:
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		put64(b + 16, c->order_key);
+		put64(b + 24, c->amount_cents);
+		return bytes;
+	case OC_MSG_RETURN_REQUESTED:
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		put64(b + 16, c->order_key);
+		b[24] = (uint8_t)c->flags; /* checked <= 255 by oc_proto_command_bytes */
+		b[25] = c->line_count;
+		put_lines(b + OC_PROTO_RMA_BODY_BYTES, c);
+		return bytes;
+	case OC_MSG_PLACE:
+	case OC_MSG_PLACE_REPLACEMENT:
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		put16(b + 16, c->region);
+		b[18] = c->line_count;
+		put32(b + 20, c->flags);
+		if (type == OC_MSG_PLACE) {
+			put_lines(b + OC_PROTO_PLACE_BODY_BYTES, c);
+			return bytes;
+		}
+		put64(b + 24, c->order_key);
+		put_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, c);
+		return bytes;
+	default:
+		break;
 	}
+	if (step) {
+		put64(b, c->key);
+		put64(b + 8, c->customer);
+		if (step->flagged)
+			put32(b + 16, c->flags);
+		return bytes;
+	}
+	put_query(b, type, c);
 	return bytes;
 }
 
@@ -620,8 +751,11 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_SHIPPED:
 	case OC_CMD_DELIVERED:
 	case OC_CMD_PAYMENT_AUTHORIZED:
-	case OC_CMD_PAYMENT_DECLINED: return OC_EVENT_FULFILMENT;
+	case OC_CMD_PAYMENT_DECLINED:
+	case OC_CMD_DELIVERY_EXCEPTION: return OC_EVENT_FULFILMENT;
 	case OC_CMD_REFUND: return OC_EVENT_REFUNDS;
+	case OC_CMD_RETURN_REQUESTED:
+	case OC_CMD_RETURN_RECEIVED: return OC_EVENT_RETURNS;
 	default: return 0;
 	}
 }

@@ -33,11 +33,13 @@ extern "C" {
 
 /* 2: answers carry the customer, the time, the payment and amounts; refunds; queries with
  * rows (an order's history, a customer's orders). Types added since (39-41: the cycle count,
- * safety stock, the reconciliation) are new frames only, no frame changed: the version stays
+ * safety stock, the reconciliation; 42-45: the delivery exception, the RMA, the return
+ * received, the replacement place) are new frames only, no frame changed: the version stays
  * 2, and a server without them refuses them as any unknown type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
-/* The longest frame either side accepts: a place of 16 lines is 296 bytes. */
+/* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA or a
+ * replacement place of 16 lines 304. */
 #define OC_PROTO_FRAME_BYTES_MAX 1024u
 /* The longest shared-secret token in a hello, bytes. */
 #define OC_PROTO_TOKEN_BYTES_MAX 64u
@@ -75,14 +77,20 @@ enum oc_proto_type {
 	OC_MSG_SET_SAFETY_STOCK = 40, /* client: a SKU's safety stock (OC_CMD_SET_SAFETY_STOCK) */
 	OC_MSG_QUERY_RECONCILE = 41,  /* client: a SKU's reconciliation, a page of warehouses
 	                               * (rows) */
+	OC_MSG_DELIVERY_EXCEPTION = 42, /* client: a shipped parcel lost or damaged */
+	OC_MSG_RETURN_REQUESTED = 43,   /* client: an RMA (OC_CMD_RETURN_REQUESTED), with lines */
+	OC_MSG_RETURN_RECEIVED = 44,    /* client: an RMA came back (restock or dispose) */
+	OC_MSG_PLACE_REPLACEMENT = 45,  /* client: a place with OC_PLACE_REPLACEMENT and the
+	                                 * order_key it replaces */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
-/* Body bytes of each type (hello, place and error have a variable tail, bounded). */
+/* Body bytes of each type (hello, place, RMA, replacement and error have a variable tail,
+ * bounded). */
 #define OC_PROTO_HELLO_BODY_BYTES 8u    /* + token_bytes */
 #define OC_PROTO_WELCOME_BODY_BYTES 16u
 #define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
-#define OC_PROTO_LINE_BYTES 16u
+#define OC_PROTO_LINE_BYTES 16u        /* a line of a place, an RMA, a replacement */
 #define OC_PROTO_CANCEL_BODY_BYTES 16u  /* also the fulfilment commands' */
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number; a history
                                          * query's key */
@@ -94,6 +102,12 @@ enum oc_proto_type {
                                                  * first warehouse (u16), zeros */
 #define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
 #define OC_PROTO_QUERY_CUSTOMER_BODY_BYTES 16u /* customer, order key (0: the newest page) */
+#define OC_PROTO_FLAGGED_STEP_BODY_BYTES 24u /* a delivery exception, a return received: key,
+                                              * customer, flags (u32), zero (u32) */
+#define OC_PROTO_RMA_BODY_BYTES 32u /* key, customer, order key, reason (u8), line count (u8),
+                                     * zeros; + 16 per line */
+#define OC_PROTO_REPLACEMENT_BODY_BYTES 32u /* a place's 24, then the order key (u64); + 16 per
+                                             * line */
 #define OC_PROTO_ANSWER_BODY_BYTES 64u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u
@@ -108,10 +122,11 @@ enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock, write-off, cycle count or safety stock done */
-	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered; its payment
-	                           * authorized or declined */
+	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered, or in a
+	                           * delivery exception; its payment authorized or declined */
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
-	OC_EVENT_ALL = 31u,
+	OC_EVENT_RETURNS = 32u,   /* an RMA opened, a return received */
+	OC_EVENT_ALL = 63u,
 };
 
 /* Why a frame or a connection was refused: the code of an error frame. */
@@ -170,7 +185,8 @@ struct oc_proto_error_body {
 
 /* Checks the frame at the start of buf[0..len): the length in range, the version, zero
  * flags, a known type, and that the body's length is the one the type requires (for hello,
- * place and error: that the token, line or message count in the body agrees with it). Returns
+ * place, RMA, replacement and error: that the token, line or message count in the body agrees
+ * with it). Returns
  * the frame's length (> 0) with *h filled, once the whole frame is there; 0 when more bytes
  * are needed; or -(enum oc_proto_error) as soon as the bytes there show an error. A longer
  * frame than OC_PROTO_FRAME_BYTES_MAX is refused from its first 4 bytes, so a reader never
@@ -178,26 +194,32 @@ struct oc_proto_error_body {
 int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h);
 
 /* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
- * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero (an answer, an event,
- * a refund and a customer query have none: they always decode). */
+ * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero, or the flags of a
+ * place have OC_PLACE_REPLACEMENT or those of a replacement place lack it (an answer, an
+ * event, a refund and a customer query have no reserved field: they always decode). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with the command of a place, cancel, step, query, stock change (a cycle count and
- * a safety stock included) or refund frame; seq and ts_ns zero, order_key zero but for a
- * refund and a customer query, amount_cents (expected_units, the same storage) zero but for a
- * refund and a cycle count. A place's line count and lines come from the frame; its fields are
- * checked by the engine as any command's are. */
+/* Fills out with the command of a place, cancel, step (a delivery exception and a return
+ * received included, their flags from the frame), query, stock change (a cycle count and a
+ * safety stock included), refund, RMA or replacement place frame; seq and ts_ns zero,
+ * order_key zero but for a refund, a customer query, an RMA and a replacement, amount_cents
+ * (expected_units, the same storage) zero but for a refund and a cycle count. The line count
+ * and lines of a place, an RMA or a replacement come from the frame (an RMA's flags are its
+ * reason byte, its region 0); their fields are checked by the engine as any command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
-/* The frame length of a command: a place of 1..16 lines, a cancel or step, a query (a stock
- * query as OC_CMD_QUERY_STOCK defines it; a reconciliation as OC_CMD_QUERY_STOCK_AT), a stock
- * change or cycle count (one line), a safety stock (key 0, one line, region 0, flags 0), a
- * refund (no lines, region 0, flags 0) or a customer query (key 0, no lines, region 0, flags
- * 0); 0 for anything else, for any command but a refund and a customer query whose order_key
- * is not 0, and for any command but a refund and a cycle count whose amount_cents
- * (expected_units) is not 0 (no other body carries them). */
+/* The frame length of a command: a place of 1..16 lines (with OC_PLACE_REPLACEMENT: a
+ * replacement place, order_key the order it replaces), a cancel, fulfilment or payment step
+ * (no lines, region 0, flags 0), a delivery exception or return received (no lines, region
+ * 0; any flags), an RMA (1..16 lines, region 0, flags the reason, at most 255), a query (a
+ * stock query as OC_CMD_QUERY_STOCK defines it; a reconciliation as OC_CMD_QUERY_STOCK_AT), a
+ * stock change or cycle count (one line), a safety stock (key 0, one line, region 0, flags
+ * 0), a refund (no lines, region 0, flags 0) or a customer query (key 0, no lines, region 0,
+ * flags 0); 0 for anything else, for any command but a refund, a customer query, an RMA and
+ * a replacement whose order_key is not 0, and for any command but a refund and a cycle count
+ * whose amount_cents (expected_units) is not 0 (no other body carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -226,10 +248,11 @@ int oc_proto_decode_subscribed(const void *frame, uint64_t *last_seq);
 size_t oc_proto_encode_event(void *buf, size_t cap, uint64_t correlation,
 			     const struct oc_response *r);
 int oc_proto_decode_event(const void *frame, struct oc_response *r);
-/* The event kind of a response (0: not an event): accepted places that are not duplicates,
- * orders cancelled (by a cancel, or unsolicited: a lease ran out), stock changes done
- * (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK), steps of the
- * lifecycle done, refunds done. Rows (OC_RESPONSE_ROW) are never events: they say
+/* The event kind of a response (0: not an event): accepted places that are not duplicates
+ * (replacements included), orders cancelled (by a cancel, or unsolicited: a lease ran out),
+ * stock changes done (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK),
+ * steps of the lifecycle done (delivery exceptions included), refunds done, RMAs opened and
+ * returns received (OC_EVENT_RETURNS). Rows (OC_RESPONSE_ROW) are never events: they say
  * what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 

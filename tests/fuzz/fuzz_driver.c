@@ -1,7 +1,8 @@
 /* fuzz_driver.c: runs a fuzz target (LLVMFuzzerTestOneInput) without libFuzzer, so that every
  * `make test` exercises it with any compiler: with file arguments it runs each file once (to
  * replay a crash libFuzzer found); without, it runs ITERATIONS inputs made from valid seed
- * frames by a deterministic mutator (bit flips, byte overwrites with boundary values, cuts,
+ * frames (a hello, a place, a cancel, queries, a restock, a step, the types 39-45, and the
+ * server's welcome, answer, row, event, subscribed and error) by a deterministic mutator (bit flips, byte overwrites with boundary values, cuts,
  * splices of two seeds, length fields set to boundary values). A failed assertion aborts. */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define ITERATIONS 3000000
 #define INPUT_BYTES_MAX (4 * OC_PROTO_FRAME_BYTES_MAX)
 
+/* Appends a seed frame; a seed that cannot be encoded is a bug of this file (it would be
+ * silently missing from the corpus). */
+#define SEED(encoded) \
+	do { \
+		size_t m_ = (encoded); \
+		if (m_ == 0) \
+			abort(); \
+		n += m_; \
+	} while (0)
+
 static size_t seed_frames(uint8_t *out, size_t cap)
 {
 	size_t n = 0;
@@ -26,33 +37,60 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_response r = {.seq = 1, .key = 9, .original_seq = 1, .customer = 4,
 				.ts_ms = 1795000000000ull, .type = 1, .status = 1};
 	struct oc_proto_welcome w = {1, OC_PROTO_FRAME_BYTES_MAX, 77};
-	n += oc_proto_encode_hello(out + n, cap - n, 1, "token", 5);
-	n += oc_proto_encode_command(out + n, cap - n, 2, &place);
-	n += oc_proto_encode_command(out + n, cap - n, 3, &cancel);
+	SEED(oc_proto_encode_hello(out + n, cap - n, 1, "token", 5));
+	SEED(oc_proto_encode_command(out + n, cap - n, 2, &place));
+	SEED(oc_proto_encode_command(out + n, cap - n, 3, &cancel));
 	struct oc_command stock = {.type = OC_CMD_QUERY_STOCK, .line_count = 1,
 				   .lines = {{100002, 0, 0}}};
-	n += oc_proto_encode_command(out + n, cap - n, 7, &stock);
+	SEED(oc_proto_encode_command(out + n, cap - n, 7, &stock));
 	struct oc_command restock = {.type = OC_CMD_RESTOCK, .line_count = 1, .region = 2,
 				     .key = 10, .customer = 5, .lines = {{100003, 50, 0}}};
-	n += oc_proto_encode_command(out + n, cap - n, 8, &restock);
+	SEED(oc_proto_encode_command(out + n, cap - n, 8, &restock));
 	struct oc_command shipped = {.type = OC_CMD_SHIPPED, .key = 9, .customer = 4};
-	n += oc_proto_encode_command(out + n, cap - n, 12, &shipped);
+	SEED(oc_proto_encode_command(out + n, cap - n, 12, &shipped));
 	struct oc_command stock_at = {.type = OC_CMD_QUERY_STOCK_AT, .line_count = 1, .region = 1,
 				      .lines = {{100002, 0, 0}}};
-	n += oc_proto_encode_command(out + n, cap - n, 13, &stock_at);
-	n += oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL);
-	n += oc_proto_encode_subscribed(out + n, cap - n, 10, 77);
+	SEED(oc_proto_encode_command(out + n, cap - n, 13, &stock_at));
+	SEED(oc_proto_encode_subscribe(out + n, cap - n, 9, OC_EVENT_ALL));
+	SEED(oc_proto_encode_subscribed(out + n, cap - n, 10, 77));
 	struct oc_command history = {.type = OC_CMD_QUERY_HISTORY, .key = 9};
-	n += oc_proto_encode_command(out + n, cap - n, 14, &history);
+	SEED(oc_proto_encode_command(out + n, cap - n, 14, &history));
 	struct oc_command page = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 4, .order_key = 9};
-	n += oc_proto_encode_command(out + n, cap - n, 15, &page);
-	n += oc_proto_encode_event(out + n, cap - n, 11, &r);
-	n += oc_proto_encode_answer(out + n, cap - n, 4, &r);
+	SEED(oc_proto_encode_command(out + n, cap - n, 15, &page));
+	/* Inventory administration (39-41), exceptions and returns (42-45). */
+	struct oc_command adjust = {.type = OC_CMD_ADJUST_STOCK, .line_count = 1, .region = 1,
+				    .key = 11, .customer = 5, .lines = {{100003, 48, 0}},
+				    .expected_units = 50};
+	SEED(oc_proto_encode_command(out + n, cap - n, 16, &adjust));
+	struct oc_command safety = {.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1,
+				    .customer = 5, .lines = {{100003, 4, 0}}};
+	SEED(oc_proto_encode_command(out + n, cap - n, 17, &safety));
+	struct oc_command recon = {.type = OC_CMD_QUERY_RECONCILE, .line_count = 1, .region = 1,
+				   .lines = {{100003, 0, 0}}};
+	SEED(oc_proto_encode_command(out + n, cap - n, 18, &recon));
+	struct oc_command exception = {.type = OC_CMD_DELIVERY_EXCEPTION, .key = 9, .customer = 4,
+				       .flags = OC_EXCEPTION_LOST};
+	SEED(oc_proto_encode_command(out + n, cap - n, 19, &exception));
+	struct oc_command rma = {.type = OC_CMD_RETURN_REQUESTED, .line_count = 2, .key = 12,
+				 .customer = 4, .flags = OC_RETURN_DAMAGED, .order_key = 9,
+				 .lines = {{100001, 1, 0}, {100002, 2, 0}}};
+	SEED(oc_proto_encode_command(out + n, cap - n, 20, &rma));
+	struct oc_command received = {.type = OC_CMD_RETURN_RECEIVED, .key = 12, .customer = 4,
+				      .flags = OC_RETURN_RESTOCK};
+	SEED(oc_proto_encode_command(out + n, cap - n, 21, &received));
+	struct oc_command replacement = place;
+	replacement.key = 13;
+	replacement.line_count = 2;
+	replacement.flags = OC_PLACE_REPLACEMENT;
+	replacement.order_key = 9;
+	SEED(oc_proto_encode_command(out + n, cap - n, 22, &replacement));
+	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
+	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;
 	row.flags = OC_RESPONSE_ROW;
-	n += oc_proto_encode_answer(out + n, cap - n, 14, &row);
-	n += oc_proto_encode_welcome(out + n, cap - n, 5, &w);
-	n += oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type");
+	SEED(oc_proto_encode_answer(out + n, cap - n, 14, &row));
+	SEED(oc_proto_encode_welcome(out + n, cap - n, 5, &w));
+	SEED(oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type"));
 	return n;
 }
 
@@ -105,12 +143,24 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	size_t seed_n = seed_frames(seed, sizeof(seed));
+	/* Every seed frame checks, so that the target reaches each of them unmutated. */
+	size_t frames = 0;
+	for (size_t at = 0; at < seed_n; frames++) {
+		struct oc_proto_header h;
+		int m = oc_proto_frame_check(seed + at, seed_n - at, &h);
+		if (m <= 0) {
+			fprintf(stderr, "fuzz_driver: seed frame %zu does not check: %d\n", frames, m);
+			return 1;
+		}
+		at += (size_t)m;
+	}
 	LLVMFuzzerTestOneInput(seed, seed_n);
 	uint64_t rng = 0x5eedf00d;
 	for (uint32_t i = 0; i < ITERATIONS; i++) {
 		size_t n = mutate(&rng, seed, seed_n, in);
 		LLVMFuzzerTestOneInput(in, n);
 	}
-	printf("fuzz_proto: %u mutated inputs, no failure\n", ITERATIONS);
+	printf("fuzz_proto: %u mutated inputs from %zu seed frames, no failure\n", ITERATIONS,
+	       frames);
 	return 0;
 }

@@ -5,16 +5,19 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment or payment step, query (the history and customer queries
- *     included), stock change, refund, subscription, event, answer, welcome or error frame
- *     that decodes re-encodes to the same bytes; a place of 1..16 lines likewise;
+ *   - a cancel, fulfilment or payment step, delivery exception, return received, query (the
+ *     history and customer queries included), stock change, refund, subscription, event,
+ *     answer, welcome or error frame that decodes re-encodes to the same bytes; a place, an
+ *     RMA or a replacement place of 1..16 lines likewise;
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
  *     step's, a customer query's and a reconciliation's, a query's 8 as a history query's...)
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
- *     24), with the same checks: every type is fuzzed whichever seeds there are.
+ *     24), with the same checks: every type is fuzzed whichever seeds there are;
+ *   - a frame with lines (a place, an RMA, a replacement place) is also read as each other
+ *     such type, its fixed part cut or extended and the same lines after it.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <endian.h>
@@ -106,6 +109,10 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_ADJUST_STOCK:
 	case OC_MSG_SET_SAFETY_STOCK:
 	case OC_MSG_QUERY_RECONCILE:
+	case OC_MSG_DELIVERY_EXCEPTION:
+	case OC_MSG_RETURN_REQUESTED:
+	case OC_MSG_RETURN_RECEIVED:
+	case OC_MSG_PLACE_REPLACEMENT:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -169,6 +176,17 @@ static const struct {
 	{OC_MSG_ADJUST_STOCK, OC_PROTO_ADJUST_BODY_BYTES},
 	{OC_MSG_SET_SAFETY_STOCK, OC_PROTO_SAFETY_BODY_BYTES},
 	{OC_MSG_QUERY_RECONCILE, OC_PROTO_QUERY_RECONCILE_BODY_BYTES},
+	{OC_MSG_DELIVERY_EXCEPTION, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
+	{OC_MSG_RETURN_RECEIVED, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
+};
+
+/* The requests with lines after a fixed part, with its length and the line count's offset. */
+static const struct {
+	uint8_t type, fixed_bytes, count_at;
+} lined_requests[] = {
+	{OC_MSG_PLACE, OC_PROTO_PLACE_BODY_BYTES, 18},
+	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
+	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
 };
 
 /* Reads the frame of a fixed-length request again as each other such type of its length, and
@@ -208,6 +226,46 @@ static void as_other_requests(const uint8_t *f, size_t n, const struct oc_proto_
 	}
 }
 
+/* Reads a frame with lines again as each other type with lines: its fixed part cut to that
+ * type's or extended by repeating its bytes, the line count put where that type has it, the
+ * same lines after it (and the replacement flag set in a replacement's flags, cleared in a
+ * place's, so that most of them decode: a frame whose flag disagrees with its type is
+ * refused, which the mutations reach anyway). A frame
+ * that is too long once extended is skipped. */
+static void as_other_lined(const uint8_t *f, size_t n, const struct oc_proto_header *h)
+{
+	size_t count = sizeof(lined_requests) / sizeof(lined_requests[0]), i;
+	for (i = 0; i < count && lined_requests[i].type != h->type; i++)
+		;
+	if (i == count)
+		return;
+	const uint8_t *body = f + OC_PROTO_HEADER_BYTES;
+	size_t fixed = lined_requests[i].fixed_bytes, lines = n - OC_PROTO_HEADER_BYTES - fixed;
+	uint8_t line_count = body[lined_requests[i].count_at];
+	uint8_t copy[OC_PROTO_FRAME_BYTES_MAX];
+	memcpy(copy, f, OC_PROTO_HEADER_BYTES);
+	for (size_t t = 0; t < count; t++) {
+		size_t m = OC_PROTO_HEADER_BYTES + lined_requests[t].fixed_bytes + lines;
+		if (t == i || m > OC_PROTO_FRAME_BYTES_MAX)
+			continue;
+		uint32_t m_le = htole32((uint32_t)m);
+		memcpy(copy, &m_le, 4);
+		copy[5] = lined_requests[t].type;
+		uint8_t *to = copy + OC_PROTO_HEADER_BYTES;
+		for (size_t k = 0; k < lined_requests[t].fixed_bytes; k++)
+			to[k] = body[k % fixed];
+		to[lined_requests[t].count_at] = line_count;
+		if (lined_requests[t].type == OC_MSG_PLACE_REPLACEMENT)
+			to[20] |= (uint8_t)OC_PLACE_REPLACEMENT;
+		else if (lined_requests[t].type == OC_MSG_PLACE)
+			to[20] &= (uint8_t)~OC_PLACE_REPLACEMENT;
+		memcpy(to + lined_requests[t].fixed_bytes, body + fixed, lines);
+		struct oc_proto_header h2;
+		FUZZ_ASSERT(oc_proto_frame_check(copy, m, &h2) == (int)m);
+		one_frame(copy, m, &h2);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t at = 0;
@@ -223,6 +281,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(oc_proto_frame_check(data + at, (size_t)n, &h2) == n);
 		one_frame(data + at, (size_t)n, &h);
 		as_other_requests(data + at, (size_t)n, &h);
+		as_other_lined(data + at, (size_t)n, &h);
 		at += (size_t)n;
 	}
 	return 0;

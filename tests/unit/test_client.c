@@ -850,7 +850,7 @@ static void test_client_against_scripted_server_with_a_bad_welcome(void **state)
 	w = (struct oc_proto_welcome){OC_PROTO_VERSION, 200, 0};
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	expect_welcome_refused(f, n, -EPROTO,
-	                       "the server takes frames of 200 bytes, this client sends 296");
+	                       "the server takes frames of 200 bytes, this client sends 304");
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	f[OC_PROTO_HEADER_BYTES + 2] = 1;
 	expect_welcome_refused(f, n, -EPROTO, "a welcome with a non-zero reserved field");

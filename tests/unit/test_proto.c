@@ -9,7 +9,11 @@
  * storage), and only a refund and a customer query an order key; rows are never events; the
  * inventory administration frames (39 cycle count, 40 safety stock, 41 reconciliation)
  * round-trip at their offsets, refuse other lengths and non-zero reserved bytes, and a cycle
- * count and a safety stock done are stock events. */
+ * count and a safety stock done are stock events; the exceptions and returns frames (42
+ * delivery exception, 43 RMA, 44 return received, 45 replacement place) likewise, an RMA's
+ * and a replacement's lines at the place's line layout, a replacement frame that does not say
+ * it is one refused, a delivery exception a fulfilment event, RMAs and receipts returns
+ * events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,7 +275,8 @@ static void test_every_type_round_trips(void **state)
 	refund.reason = OC_REJECT_BAD_AMOUNT;
 	assert_int_equal(oc_proto_event_kind(&refund), 0);
 	assert_int_equal(OC_EVENT_ALL, OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_STOCK |
-					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS);
+					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS |
+					       OC_EVENT_RETURNS);
 	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 				     .reason = OC_REJECT_LEASE_EXPIRED,
 				     .flags = OC_RESPONSE_UNSOLICITED};
@@ -395,8 +400,9 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 			 24 + OC_PROTO_TOKEN_BYTES_MAX);
 }
 
-/* Only a refund's body carries an amount, and only a refund's and a customer query's an order
- * key: any other command with either set cannot be encoded, and every other decoder leaves
+/* Only a refund's body carries an amount, and only a refund's, a customer query's, an RMA's
+ * and a replacement place's an order key (test_exceptions_and_returns_frames has the last
+ * two): any other command with either set cannot be encoded, and every other decoder leaves
  * them 0. A refund's body and a customer query's have no room for lines, a region or flags,
  * and a customer query's none for a key: with any of them set they cannot be encoded either. */
 static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
@@ -425,6 +431,9 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		 .lines = {{100001, 5, 0}}},
 		{.type = OC_CMD_QUERY_RECONCILE, .line_count = 1, .region = 1,
 		 .lines = {{100001, 0, 0}}},
+		{.type = OC_CMD_DELIVERY_EXCEPTION, .key = 1, .customer = 2,
+		 .flags = OC_EXCEPTION_LOST},
+		{.type = OC_CMD_RETURN_RECEIVED, .key = 1, .customer = 2, .flags = OC_RETURN_RESTOCK},
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		struct oc_command c = others[i], d;
@@ -669,8 +678,6 @@ static void test_inventory_administration_frames(void **state)
 		assert_int_equal(check(16 + lengths[t].body), (int)(16 + lengths[t].body));
 		assert_int_equal(oc_proto_decode_command(buf, &d), 0); /* all zeros decode */
 	}
-	raw(16 + 40, OC_PROTO_VERSION, 42, 0); /* the next type is not one yet */
-	assert_int_equal(check(16), -OC_PERR_TYPE);
 	/* Events: a cycle count and a safety stock done are stock events, as a restock is; not
 	 * their retries, not their rejections; a reconciliation's rows and answer never. */
 	struct oc_response r = {.type = OC_CMD_ADJUST_STOCK, .status = OC_STATUS_ACCEPTED,
@@ -711,6 +718,329 @@ static void test_inventory_administration_frames(void **state)
 	assert_int_equal(OC_RECON_PICKED(&r2), 5);
 	assert_int_equal(OC_RECON_ON_HAND(&r2), 1000000012u);
 	assert_int_equal(r2.warehouse, 63);
+}
+
+/* Each byte of buf[from, to) set alone makes the decoder refuse the frame (-OC_PERR_FIELD); f
+ * is the good frame, n its length. */
+static void expect_reserved(const uint8_t *f, size_t n, unsigned from, unsigned to)
+{
+	struct oc_command d;
+	for (unsigned i = from; i < to; i++) {
+		memcpy(buf, f, n);
+		buf[16 + i] = 0x40;
+		assert_int_equal(check(n), (int)n); /* the frame is whole: the decoder judges */
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+}
+
+/* Asserts that d, decoded, is c: the fields before the lines, c's lines and its order key. */
+static void expect_command(const struct oc_command *d, const struct oc_command *c)
+{
+	assert_memory_equal(d, c, offsetof(struct oc_command, lines) +
+					  c->line_count * sizeof(struct oc_line));
+	assert_true(d->order_key == c->order_key);
+	assert_int_equal(d->amount_cents, 0);
+}
+
+/* The exceptions and returns frames, new types in version 2 (docs/protocol.md). A delivery
+ * exception (42) and a return received (44) are a cancel's body, the command's flags (u32 at
+ * 16: the kind; the inspection) and a zero u32; an RMA (43) is key, customer, order key, the
+ * reason (u8 at 24), the line count (u8 at 25), six zeros, then lines as a place's; a
+ * replacement place (45) is a place's 24 bytes, the order key (u64 at 24), then the lines. */
+static void test_exceptions_and_returns_frames(void **state)
+{
+	struct oc_command c, d;
+	uint8_t good[OC_PROTO_FRAME_BYTES_MAX];
+	/* The flagged steps: every flag value passes through for the engine to judge (0, 3:
+	 * malformed), lines, a region, an order key or an amount cannot be sent. */
+	static const struct {
+		uint8_t command, message;
+		uint32_t flags[3];
+	} flagged[] = {
+		{OC_CMD_DELIVERY_EXCEPTION, OC_MSG_DELIVERY_EXCEPTION,
+		 {OC_EXCEPTION_LOST, OC_EXCEPTION_DAMAGED, 3}},
+		{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, {OC_RETURN_RESTOCK, 0, 0xa1b2c3d4u}},
+	};
+	for (unsigned t = 0; t < 2; t++) {
+		for (unsigned k = 0; k < 3; k++) {
+			c = (struct oc_command){.type = flagged[t].command,
+						.key = 0x0102030405060708ull,
+						.customer = 0x1112131415161718ull,
+						.flags = flagged[t].flags[k]};
+			assert_int_equal(oc_proto_command_bytes(&c), 16 + 24);
+			size_t n = oc_proto_encode_command(buf, sizeof(buf), 110 + t, &c);
+			assert_int_equal(n, 16 + OC_PROTO_FLAGGED_STEP_BODY_BYTES);
+			check_prefixes(buf, n, flagged[t].message, 110 + t);
+			assert_int_equal(buf[5], 42 + 2 * t);
+			assert_int_equal(buf[16], 0x08);     /* the key at 0 */
+			assert_int_equal(buf[16 + 8], 0x18); /* the customer at 8 */
+			uint32_t flags_le = htole32(c.flags);
+			assert_memory_equal(buf + 16 + 16, &flags_le, 4); /* the flags at 16 */
+			static const uint8_t zero4[4] = {0};
+			assert_memory_equal(buf + 16 + 20, zero4, 4);
+			/* A cancel's body is its first 16 bytes. */
+			struct oc_command cancel = {.type = OC_CMD_CANCEL, .key = c.key,
+						    .customer = c.customer};
+			uint8_t cbuf[64];
+			assert_int_equal(oc_proto_encode_command(cbuf, sizeof(cbuf), 1, &cancel), 32);
+			assert_memory_equal(cbuf + 16, buf + 16, 16);
+			memset(&d, 0xee, sizeof(d));
+			assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+			expect_command(&d, &c);
+			memcpy(good, buf, n);
+			expect_reserved(good, n, 20, 24);
+		}
+		const struct oc_command ok = c;
+		c = ok;
+		c.line_count = 1;
+		c.lines[0] = (struct oc_line){100001, 1, 0};
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.region = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.order_key = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.amount_cents = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		assert_int_equal(oc_proto_encode_command(buf, 16 + 23, 1, &ok), 0); /* no room */
+	}
+	/* The steps without flags carry none: a cancel with flags, lines or a region is not
+	 * something the wire can say. */
+	c = (struct oc_command){.type = OC_CMD_CANCEL, .key = 1, .customer = 2, .flags = 1};
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = (struct oc_command){.type = OC_CMD_SHIPPED, .key = 1, .customer = 2, .line_count = 1};
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = (struct oc_command){.type = OC_CMD_DELIVERED, .key = 1, .customer = 2, .region = 3};
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+
+	/* An RMA of 1 and of 16 lines; its lines are a place's, byte for byte. */
+	for (uint32_t lines = 1; lines <= OC_ORDER_LINES_MAX; lines += 15) {
+		c = (struct oc_command){.type = OC_CMD_RETURN_REQUESTED, .line_count = (uint8_t)lines,
+					.key = 0x0102030405060708ull, .customer = 0x1112131415161718ull,
+					.flags = OC_RETURN_WRONG_ITEM,
+					.order_key = 0x2122232425262728ull};
+		for (uint32_t i = 0; i < lines; i++)
+			c.lines[i] = (struct oc_line){0x3132333435363738ull + i, 0x41424344u + i, 0};
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 120 + lines, &c);
+		assert_int_equal(n, 16 + 32 + 16 * lines);
+		assert_int_equal(n, oc_proto_command_bytes(&c));
+		check_prefixes(buf, n, OC_MSG_RETURN_REQUESTED, 120 + lines);
+		assert_int_equal(buf[5], 43);
+		assert_int_equal(buf[16], 0x08);       /* the key at 0 */
+		assert_int_equal(buf[16 + 8], 0x18);   /* the customer at 8 */
+		assert_int_equal(buf[16 + 16], 0x28);  /* the order key at 16 */
+		assert_int_equal(buf[16 + 23], 0x21);
+		assert_int_equal(buf[16 + 24], OC_RETURN_WRONG_ITEM); /* the reason at 24 */
+		assert_int_equal(buf[16 + 25], lines); /* the line count at 25 */
+		static const uint8_t zero6[6] = {0};
+		assert_memory_equal(buf + 16 + 26, zero6, 6);
+		assert_int_equal(buf[16 + 32], 0x38);  /* line 0's SKU at 32 */
+		assert_int_equal(buf[16 + 40], 0x44);  /* its quantity at 40 */
+		struct oc_command place = c;
+		place.type = OC_CMD_PLACE;
+		place.flags = 0;
+		place.order_key = 0;
+		uint8_t pbuf[OC_PROTO_FRAME_BYTES_MAX];
+		size_t pn = oc_proto_encode_command(pbuf, sizeof(pbuf), 1, &place);
+		assert_int_equal(pn, n - 8);
+		assert_memory_equal(pbuf + 16 + 24, buf + 16 + 32, 16 * lines);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_int_equal(d.region, 0);
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 26, 32);
+		/* The line count disagreeing with the frame's length, by one either way. */
+		memcpy(buf, good, n);
+		buf[16 + 25] = (uint8_t)(lines + 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+		buf[16 + 25] = (uint8_t)(lines - 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+		assert_int_equal(check(16 + 26), -OC_PERR_BODY_LENGTH); /* seen once it is there */
+		assert_int_equal(check(16 + 25), 0);
+	}
+	const struct oc_command rma = c;
+	/* The reason is the engine's to judge (0, 5: malformed), but it is a byte. */
+	c.flags = 0;
+	size_t n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.flags, 0);
+	c.flags = 255;
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.flags, 255);
+	c.flags = 256;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = rma;
+	c.region = 1; /* an RMA has no region: no room for one */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = rma;
+	c.line_count = 0;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c.line_count = OC_ORDER_LINES_MAX + 1;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = rma;
+	c.amount_cents = 1; /* its value is the engine's answer, not the command's */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = rma;
+	c.order_key = 0; /* the engine's to judge: malformed */
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 32 + 16 * OC_ORDER_LINES_MAX);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 32 + 16 * 16 - 1, 1, &rma), 0);
+	/* Wrong lengths: below the fixed part, or not a whole number of lines. */
+	static const uint32_t rma_bad[] = {0, 16, 31, 33, 32 + 15, 32 + 17};
+	for (unsigned i = 0; i < sizeof(rma_bad) / sizeof(rma_bad[0]); i++) {
+		raw(16 + rma_bad[i], OC_PROTO_VERSION, OC_MSG_RETURN_REQUESTED, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+	}
+	raw(16 + 32, OC_PROTO_VERSION, OC_MSG_RETURN_REQUESTED, 0); /* no lines: the engine's */
+	assert_int_equal(check(48), 48);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.line_count, 0);
+	/* More lines than an RMA may have are well formed on the wire (too_many_lines). */
+	uint32_t many = (OC_PROTO_FRAME_BYTES_MAX - 16 - 32) / 16;
+	raw(16 + 32 + 16 * many, OC_PROTO_VERSION, OC_MSG_RETURN_REQUESTED, 0);
+	buf[16 + 25] = (uint8_t)many;
+	assert_int_equal(check(16 + 32 + 16 * many), (int)(16 + 32 + 16 * many));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.line_count, many);
+
+	/* A replacement place: a place's 24 bytes (flags with OC_PLACE_REPLACEMENT), the order
+	 * it replaces, the lines. */
+	for (uint32_t lines = 1; lines <= OC_ORDER_LINES_MAX; lines += 15) {
+		c = (struct oc_command){.type = OC_CMD_PLACE, .line_count = (uint8_t)lines,
+					.region = 0x0102, .key = 0x0102030405060708ull,
+					.customer = 0x1112131415161718ull,
+					.flags = OC_PLACE_REPLACEMENT,
+					.order_key = 0x2122232425262728ull};
+		for (uint32_t i = 0; i < lines; i++)
+			c.lines[i] = (struct oc_line){0x3132333435363738ull + i, 0x41424344u + i, 0};
+		n = oc_proto_encode_command(buf, sizeof(buf), 130 + lines, &c);
+		assert_int_equal(n, 16 + 32 + 16 * lines);
+		assert_int_equal(n, oc_proto_command_bytes(&c));
+		check_prefixes(buf, n, OC_MSG_PLACE_REPLACEMENT, 130 + lines);
+		assert_int_equal(buf[5], 45);
+		assert_int_equal(buf[16 + 16], 0x02);  /* the region at 16 */
+		assert_int_equal(buf[16 + 18], lines); /* the line count at 18 */
+		assert_int_equal(buf[16 + 19], 0);
+		assert_int_equal(buf[16 + 20], OC_PLACE_REPLACEMENT); /* the flags at 20 */
+		assert_int_equal(buf[16 + 24], 0x28);  /* the order key at 24 */
+		assert_int_equal(buf[16 + 31], 0x21);
+		assert_int_equal(buf[16 + 32], 0x38);  /* line 0 at 32 */
+		struct oc_command place = c;
+		place.flags = 0;
+		place.order_key = 0;
+		uint8_t pbuf[OC_PROTO_FRAME_BYTES_MAX];
+		assert_int_equal(oc_proto_encode_command(pbuf, sizeof(pbuf), 1, &place), n - 8);
+		assert_int_equal(pbuf[5], OC_MSG_PLACE);
+		assert_memory_equal(pbuf + 16, buf + 16, 20); /* the place's fields but the flags */
+		assert_memory_equal(pbuf + 16 + 24, buf + 16 + 32, 16 * lines);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 19, 20);
+		memcpy(buf, good, n);
+		buf[16 + 18] = (uint8_t)(lines + 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	}
+	const struct oc_command repl = c;
+	/* A frame of type 45 whose flags do not say replacement contradicts itself: as a place
+	 * it would ignore its order key and be charged. */
+	n = oc_proto_encode_command(good, sizeof(good), 1, &repl);
+	memcpy(buf, good, n);
+	buf[16 + 20] = 0;
+	assert_int_equal(check(n), (int)n);
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	buf[16 + 20] = OC_PLACE_CARD;
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	/* Other flags beside it pass through: a card replacement is the engine's malformed. */
+	c = repl;
+	c.flags = OC_PLACE_REPLACEMENT | OC_PLACE_CARD | 0x100;
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(buf[5], OC_MSG_PLACE_REPLACEMENT);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.flags, c.flags);
+	c = repl;
+	c.order_key = 0; /* the engine's to judge: malformed */
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 16 + 32 + 16 * 16);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.order_key, 0);
+	assert_int_equal(d.flags, OC_PLACE_REPLACEMENT);
+	c = repl;
+	c.line_count = 0;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = repl;
+	c.amount_cents = 1; /* a replacement is free: no amount to say */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	c = repl;
+	c.flags = 0; /* a place with an order key is no replacement: nothing carries it */
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	/* A place frame (16) with the replacement flag has no order key to name: refused as
+	 * contradicting its type too. Its other flags pass through. */
+	c = repl;
+	c.flags = 0;
+	c.order_key = 0;
+	n = oc_proto_encode_command(good, sizeof(good), 1, &c);
+	assert_int_equal(good[5], OC_MSG_PLACE);
+	memcpy(buf, good, n);
+	buf[16 + 20] = OC_PLACE_REPLACEMENT | OC_PLACE_CARD;
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	buf[16 + 20] = OC_PLACE_CARD | 0x4;
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.flags, OC_PLACE_CARD | 0x4);
+	static const uint32_t repl_bad[] = {0, 24, 31, 33, 32 + 8, 32 + 17};
+	for (unsigned i = 0; i < sizeof(repl_bad) / sizeof(repl_bad[0]); i++) {
+		raw(16 + repl_bad[i], OC_PROTO_VERSION, OC_MSG_PLACE_REPLACEMENT, 0);
+		assert_int_equal(check(sizeof(buf)), -OC_PERR_BODY_LENGTH);
+	}
+	/* The flagged steps at any other length. */
+	static const uint32_t step_bad[] = {0, 16, 23, 25, 32};
+	for (unsigned t = 0; t < 2; t++)
+		for (unsigned i = 0; i < sizeof(step_bad) / sizeof(step_bad[0]); i++) {
+			raw(16 + step_bad[i], OC_PROTO_VERSION, flagged[t].message, 0);
+			assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+		}
+	raw(16 + 24, OC_PROTO_VERSION, 46, 0); /* the next type is not one yet */
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+
+	/* Events: a delivery exception is a fulfilment step; an RMA opened and a return received
+	 * are returns events; a replacement accepted is an order like any. Not their retries,
+	 * rejections, or rows of them in a history. */
+	struct oc_response r = {.type = OC_CMD_DELIVERY_EXCEPTION, .status = OC_STATUS_ACCEPTED,
+				.state = OC_STATE_EXCEPTION, .payment = OC_PAYMENT_CAPTURED};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	static const uint8_t returns[2] = {OC_CMD_RETURN_REQUESTED, OC_CMD_RETURN_RECEIVED};
+	for (unsigned i = 0; i < 2; i++) {
+		r = (struct oc_response){.type = returns[i], .status = OC_STATUS_ACCEPTED,
+					 .state = OC_STATE_RETURN_REQUESTED, .amount_cents = 500};
+		assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_RETURNS);
+	}
+	static const uint8_t all[3] = {OC_CMD_DELIVERY_EXCEPTION, OC_CMD_RETURN_REQUESTED,
+				       OC_CMD_RETURN_RECEIVED};
+	for (unsigned i = 0; i < 3; i++) {
+		r = (struct oc_response){.type = all[i], .status = OC_STATUS_ACCEPTED,
+					 .flags = OC_RESPONSE_DUPLICATE};
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+		r.flags = OC_RESPONSE_ROW;
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+		r.flags = 0;
+		r.status = OC_STATUS_REJECTED;
+		r.reason = OC_REJECT_INVALID_STATE;
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+	}
+	r = (struct oc_response){.type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+				 .state = OC_STATE_ALLOCATED, .payment = OC_PAYMENT_PREPAID};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_ORDERS); /* amount 0: a replacement */
+	assert_int_equal(OC_EVENT_RETURNS, 32);
+	assert_int_equal(OC_EVENT_ALL, 63);
+	uint32_t kinds;
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_RETURNS);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
+	assert_int_equal(kinds, OC_EVENT_RETURNS);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 64);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -810,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test(test_only_a_refund_carries_an_order_key_and_amount),
 	    cmocka_unit_test(test_bad_frames_refused_with_their_code),
 	    cmocka_unit_test(test_inventory_administration_frames),
+	    cmocka_unit_test(test_exceptions_and_returns_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
