@@ -24,7 +24,10 @@
  * between rows, and a row with nothing in flight is -EPROTO; the inventory administration
  * commands (a cycle count with its expected units, a safety stock, a reconciliation and its
  * rows, a warehouse each) are queued, reach the server as their own frame types with every
- * field, and what answers them comes back. */
+ * field, and what answers them comes back; so do the exceptions and returns (a delivery
+ * exception, an RMA, its receipt, a replacement place, an RMA of 16 lines: the longest frame,
+ * which a server must take, 304 bytes), and a subscription to the returns kind gets its
+ * event among the answers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -556,6 +559,107 @@ static void script_inventory(struct peer *p)
 		peer_drain(p);
 }
 
+/* The exceptions and returns commands the client queues, with correlations 30..34: a delivery
+ * exception, an RMA of three lines, its receipt with restock, a replacement place of two
+ * lines, and an RMA of 16 lines (304 bytes, the longest frame the client sends). */
+#define RETURNS_CMDS 5
+static struct oc_command returns_cmds[RETURNS_CMDS];
+static const uint8_t returns_msgs[RETURNS_CMDS] = {
+    OC_MSG_DELIVERY_EXCEPTION, OC_MSG_RETURN_REQUESTED, OC_MSG_RETURN_RECEIVED,
+    OC_MSG_PLACE_REPLACEMENT, OC_MSG_RETURN_REQUESTED};
+static const size_t returns_bytes[RETURNS_CMDS] = {16 + 24, 16 + 32 + 3 * 16, 16 + 24,
+                                                   16 + 32 + 2 * 16, 16 + 32 + 16 * 16};
+
+static void returns_cmds_make(void)
+{
+	returns_cmds[0] = (struct oc_command){.type = OC_CMD_DELIVERY_EXCEPTION, .key = 901,
+	                                      .customer = 5, .flags = OC_EXCEPTION_DAMAGED};
+	returns_cmds[1] = (struct oc_command){.type = OC_CMD_RETURN_REQUESTED, .line_count = 3,
+	                                      .key = 902, .customer = 5, .order_key = 901,
+	                                      .flags = OC_RETURN_WRONG_ITEM};
+	for (unsigned l = 0; l < 3; l++)
+		returns_cmds[1].lines[l] = (struct oc_line){700001 + l, 1 + l, 0};
+	returns_cmds[2] = (struct oc_command){.type = OC_CMD_RETURN_RECEIVED, .key = 902,
+	                                      .customer = 5, .flags = OC_RETURN_RESTOCK};
+	returns_cmds[3] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 2, .region = 7,
+	                                      .key = 903, .customer = 5, .order_key = 901,
+	                                      .flags = OC_PLACE_REPLACEMENT,
+	                                      .lines = {{700004, 2, 0}, {700005, 1, 0}}};
+	returns_cmds[4] = (struct oc_command){.type = OC_CMD_RETURN_REQUESTED,
+	                                      .line_count = OC_ORDER_LINES_MAX, .key = 904,
+	                                      .customer = 6, .order_key = UINT64_MAX,
+	                                      .flags = OC_RETURN_OTHER};
+	for (unsigned l = 0; l < OC_ORDER_LINES_MAX; l++)
+		returns_cmds[4].lines[l] = (struct oc_line){(1ull << 63) + l, 1000000u - l, 0};
+}
+
+/* Reads a subscribe (correlation 29, kinds returns and fulfilment) and answers it; reads the
+ * five returns commands, checks each frame's type, length and every field it decodes to, and
+ * answers them in one send, with a returns event (the RMA's answer) after the RMA's answer:
+ * the exception accepted (exception, captured), the RMA accepted (return_requested, worth
+ * 1234, two warehouses from 1), its receipt (returned), the replacement (allocated, free),
+ * the RMA of 16 lines refused (unknown_order). */
+static void script_returns(struct peer *p)
+{
+	struct oc_proto_header h;
+	const uint8_t *f = peer_next(p, &h);
+	uint32_t kinds;
+	if (!f || h.type != OC_MSG_SUBSCRIBE || h.correlation != 29 ||
+	    oc_proto_decode_subscribe(f, &kinds) != 0 ||
+	    kinds != (OC_EVENT_RETURNS | OC_EVENT_FULFILMENT)) {
+		peer_fail(p, "not the subscribe sent");
+		return;
+	}
+	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
+	if (peer_send(p, frame, oc_proto_encode_subscribed(frame, sizeof(frame), 29, 0)) != 0)
+		return;
+	for (int i = 0; i < RETURNS_CMDS; i++) {
+		struct oc_command got;
+		f = peer_next(p, &h);
+		if (!f || h.type != returns_msgs[i] || h.correlation != 30u + (unsigned)i ||
+		    h.frame_bytes != returns_bytes[i] || oc_proto_decode_command(f, &got) != 0) {
+			peer_fail(p, "returns command %d: not its frame", i);
+			return;
+		}
+		const struct oc_command *want = &returns_cmds[i];
+		if (memcmp(&got, want, offsetof(struct oc_command, seq)) != 0 ||
+		    memcmp(got.lines, want->lines, want->line_count * sizeof(struct oc_line)) != 0 ||
+		    got.order_key != want->order_key || got.amount_cents != 0) {
+			peer_fail(p, "returns command %d is not the one sent", i);
+			return;
+		}
+	}
+	struct oc_response exception = {.seq = 1, .key = 901, .original_seq = 1, .customer = 5,
+	                                 .type = OC_CMD_DELIVERY_EXCEPTION,
+	                                 .status = OC_STATUS_ACCEPTED, .state = OC_STATE_EXCEPTION,
+	                                 .payment = OC_PAYMENT_CAPTURED, .amount_cents = 1500};
+	peer_gather(p, exception, 30);
+	struct oc_response rma = {.seq = 2, .key = 902, .original_seq = 2, .customer = 5,
+	                          .type = OC_CMD_RETURN_REQUESTED, .status = OC_STATUS_ACCEPTED,
+	                          .state = OC_STATE_RETURN_REQUESTED, .shipments = 2,
+	                          .warehouse = 1, .amount_cents = 1234};
+	peer_gather(p, rma, 31);
+	size_t n = oc_proto_encode_event(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes, 29,
+	                                 &rma);
+	p->out_bytes += n;
+	struct oc_response received = rma;
+	received.seq = 3;
+	received.type = OC_CMD_RETURN_RECEIVED;
+	received.state = OC_STATE_RETURNED;
+	peer_gather(p, received, 32);
+	struct oc_response replacement = {.seq = 4, .key = 903, .original_seq = 4, .customer = 5,
+	                                  .type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+	                                  .shipments = 1, .state = OC_STATE_ALLOCATED,
+	                                  .payment = OC_PAYMENT_PREPAID};
+	peer_gather(p, replacement, 33);
+	struct oc_response refused = {.seq = 5, .key = 904, .original_seq = 5, .customer = 6,
+	                              .type = OC_CMD_RETURN_REQUESTED, .status = OC_STATUS_REJECTED,
+	                              .reason = OC_REJECT_UNKNOWN_ORDER};
+	peer_gather(p, refused, 34);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
 /* Listens on 127.0.0.1, port 0, and starts the peer thread. The caller frees it after
  * peer_join. */
 static struct peer *peer_start(peer_script *script, const char *token, uint64_t last_seq)
@@ -851,6 +955,11 @@ static void test_client_against_scripted_server_with_a_bad_welcome(void **state)
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	expect_welcome_refused(f, n, -EPROTO,
 	                       "the server takes frames of 200 bytes, this client sends 304");
+	w.frame_bytes_max = 303; /* a place of 16 lines fits, an RMA or a replacement does not */
+	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
+	expect_welcome_refused(f, n, -EPROTO,
+	                       "the server takes frames of 303 bytes, this client sends 304");
+	w.frame_bytes_max = 200;
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	f[OC_PROTO_HEADER_BYTES + 2] = 1;
 	expect_welcome_refused(f, n, -EPROTO, "a welcome with a non-zero reserved field");
@@ -1158,6 +1267,85 @@ static void test_client_against_scripted_server_inventory_administration(void **
 	peer_join(p);
 }
 
+/* The exceptions and returns through the client: a subscription to returns and fulfilment
+ * events (bit 32 is a kind now), then a delivery exception, an RMA, a return received, a
+ * replacement place and an RMA of 16 lines (the longest frame) are queued and reach the
+ * scripted server as their frame types with every field (the peer checks); their answers,
+ * and the RMA's event among them, come back. Commands whose frame cannot carry a field are
+ * refused (-EINVAL) before they take room. */
+static void test_client_against_scripted_server_exceptions_and_returns(void **state)
+{
+	(void)state;
+	returns_cmds_make();
+	struct peer *p = peer_start(script_returns, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_ALL + 1, 29, &from_seq, 0), -EINVAL);
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_RETURNS | OC_EVENT_FULFILMENT, 29,
+	                                     &from_seq, 0),
+	                 0);
+	assert_int_equal(from_seq, 0);
+	struct oc_command bad = returns_cmds[1];
+	bad.region = 1; /* an RMA has no region */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad.region = 0;
+	bad.flags = 256; /* the reason is a byte */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = returns_cmds[0];
+	bad.line_count = 1; /* a delivery exception has no lines */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = returns_cmds[3];
+	bad.line_count = OC_ORDER_LINES_MAX + 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = returns_cmds[3];
+	bad.flags = 0; /* a place's order key: only a replacement carries one */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = (struct oc_command){.type = OC_CMD_CANCEL, .key = 1, .customer = 5, .flags = 1};
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	assert_int_equal(oc_client_inflight(c), 0);
+	assert_int_equal(oc_client_pending(c), 0);
+	size_t bytes = 0;
+	for (int i = 0; i < RETURNS_CMDS; i++) {
+		assert_int_equal(oc_client_queue(c, &returns_cmds[i], 30u + (unsigned)i), 0);
+		bytes += returns_bytes[i];
+	}
+	assert_int_equal(oc_client_pending(c), bytes);
+	assert_int_equal(oc_client_inflight(c), RETURNS_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[RETURNS_CMDS + 1];
+	receive_now(c, a, 2, RETURNS_CMDS + 1);
+	assert_int_equal(a[0].correlation, 30);
+	assert_int_equal(a[0].event, 0);
+	assert_int_equal(a[0].response.type, OC_CMD_DELIVERY_EXCEPTION);
+	assert_int_equal(a[0].response.state, OC_STATE_EXCEPTION);
+	assert_int_equal(a[0].response.payment, OC_PAYMENT_CAPTURED);
+	assert_int_equal(a[1].correlation, 31);
+	assert_int_equal(a[1].event, 0);
+	const struct oc_response *rma = &a[1].response;
+	assert_int_equal(rma->type, OC_CMD_RETURN_REQUESTED);
+	assert_int_equal(rma->state, OC_STATE_RETURN_REQUESTED);
+	assert_int_equal(rma->amount_cents, 1234);
+	assert_int_equal(rma->shipments, 2);
+	assert_int_equal(rma->warehouse, 1);
+	assert_int_equal(a[2].event, 1); /* the RMA as a returns event */
+	assert_int_equal(a[2].correlation, 29);
+	assert_memory_equal(&a[2].response, rma, sizeof(*rma));
+	assert_int_equal(oc_proto_event_kind(&a[2].response), OC_EVENT_RETURNS);
+	assert_int_equal(a[3].correlation, 32);
+	assert_int_equal(a[3].response.type, OC_CMD_RETURN_RECEIVED);
+	assert_int_equal(a[3].response.state, OC_STATE_RETURNED);
+	assert_int_equal(a[4].correlation, 33);
+	assert_int_equal(a[4].response.type, OC_CMD_PLACE);
+	assert_int_equal(a[4].response.amount_cents, 0);
+	assert_int_equal(a[5].correlation, 34);
+	assert_int_equal(a[5].response.reason, OC_REJECT_UNKNOWN_ORDER);
+	assert_int_equal(a[5].response.customer, 6);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1249,6 +1437,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_sending_malformed_frames),
 	    cmocka_unit_test(test_client_against_scripted_server_with_rows),
 	    cmocka_unit_test(test_client_against_scripted_server_inventory_administration),
+	    cmocka_unit_test(test_client_against_scripted_server_exceptions_and_returns),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
