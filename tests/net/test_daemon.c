@@ -18,6 +18,12 @@
  *   with a wrong expected on hand (changing nothing) and out_of_stock below the free units;
  *   safety stock that turns away the order that would take it and lets the one beside it
  *   through; cycle counts and safety stocks done are stock events, the rest not;
+ * - a full lifecycle end to end (exceptions and returns): a card order authorized, picked,
+ *   packed, shipped, delivered, a partial RMA (after refused ones), its receipt with restock
+ *   (the units back on hand where they shipped from), the refund, an exchange at amount 0
+ *   and a second replacement refused; a prepaid order shipped, lost (a delivery exception),
+ *   partly refunded and reshipped; every answer's state, payment and amounts; returns events
+ *   exactly the RMA and its receipt, the exception a fulfilment event;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
@@ -63,7 +69,7 @@
 #define TOKEN "t0ken"
 #define PRICE 250u /* SKU + 1's, in cents */
 
-static char scratch[1024], dataset[1100], wide_dataset[1100];
+static char scratch[1024], dataset[1100], wide_dataset[1100], returns_dataset[1100];
 
 struct daemon {
 	pid_t pid;
@@ -108,6 +114,34 @@ static void wide_dataset_write(void)
 	pl_dataset_write(wide_dataset, &d);
 }
 
+/* The dataset of the exceptions and returns test: two warehouses in region EU; RET_A only in
+ * W1 (W0 lists it with none), so its units ship from W1 and must come back there; RET_B only
+ * in W0; RET_C in W0, in no order. */
+#define RET_A 900001u
+#define RET_B 900002u
+#define RET_C 900003u
+#define RET_A_PRICE 1000u
+#define RET_B_PRICE 250u
+#define RET_A_UNITS 10u
+#define RET_B_UNITS 20u
+
+static void returns_dataset_write(void)
+{
+	snprintf(returns_dataset, sizeof(returns_dataset), "%s/ds_returns", scratch);
+	char cmd[2400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", returns_dataset);
+	assert_int_equal(system(cmd), 0);
+	static const struct pl_sku skus[] = {
+		{RET_A, 0, RET_A_PRICE}, {RET_B, 0, RET_B_PRICE}, {RET_C, 0, 500}};
+	static const struct pl_warehouse wh[] = {{"W0", 50.0, 8.0, "EU"}, {"W1", 48.0, 2.0, "EU"}};
+	static const struct pl_stock stock[] = {{RET_A, "W0", 0},
+						{RET_A, "W1", RET_A_UNITS},
+						{RET_B, "W0", RET_B_UNITS},
+						{RET_C, "W0", 5}};
+	struct pl_dataset d = {skus, 3, wh, 2, stock, 4};
+	pl_dataset_write(returns_dataset, &d);
+}
+
 static int setup(void **state)
 {
 	oc_test_scratch_dir(scratch, sizeof(scratch), "test_daemon");
@@ -122,6 +156,7 @@ static int setup(void **state)
 	struct pl_dataset d = {skus, 2, wh, 1, stock, 2};
 	pl_dataset_write(dataset, &d);
 	wide_dataset_write();
+	returns_dataset_write();
 	/* 1,000 client sockets here and 1,000 in the daemon. */
 	struct rlimit r;
 	getrlimit(RLIMIT_NOFILE, &r);
@@ -1122,6 +1157,378 @@ static void test_inventory_administration_over_the_wire(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* ---- exceptions and returns ---- */
+
+/* Asserts an answer's type, status, reason, state, payment and amounts. */
+static void expect_answer(const struct oc_response *r, uint8_t type, uint8_t status,
+			  uint8_t reason, uint8_t state, uint8_t payment, uint64_t amount_cents,
+			  uint64_t refunded_cents)
+{
+	if (r->type != type || r->status != status || r->reason != reason || r->state != state ||
+	    r->payment != payment || r->amount_cents != amount_cents ||
+	    r->refunded_cents != refunded_cents)
+		fail_msg("answer of seq %llu (key %llu): type %u %s (%s), state %s, payment %s, "
+			 "amount %llu, refunded %llu; expected type %u %s (%s), state %s, payment "
+			 "%s, amount %llu, refunded %llu",
+			 (unsigned long long)r->seq, (unsigned long long)r->key, r->type,
+			 oc_status_name(r->status), oc_reject_reason_name(r->reason),
+			 oc_order_state_name(r->state), oc_payment_state_name(r->payment),
+			 (unsigned long long)r->amount_cents, (unsigned long long)r->refunded_cents,
+			 type, oc_status_name(status), oc_reject_reason_name(reason),
+			 oc_order_state_name(state), oc_payment_state_name(payment),
+			 (unsigned long long)amount_cents, (unsigned long long)refunded_cents);
+}
+
+static struct oc_command rma(uint64_t key, uint64_t customer, uint64_t order_key,
+			     uint32_t reason, uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = place(key, customer, sku, quantity);
+	c.type = OC_CMD_RETURN_REQUESTED;
+	c.order_key = order_key;
+	c.flags = reason;
+	return c;
+}
+
+static struct oc_command flagged_step(uint8_t type, uint64_t key, uint64_t customer,
+				      uint32_t flags)
+{
+	struct oc_command c = pl_step(type, key, customer);
+	c.flags = flags;
+	return c;
+}
+
+static struct oc_command replacement(uint64_t key, uint64_t customer, uint64_t order_key,
+				     uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = place(key, customer, sku, quantity);
+	c.flags = OC_PLACE_REPLACEMENT;
+	c.order_key = order_key;
+	return c;
+}
+
+/* The events a subscriber got before the answer to a query it sends now: those of every
+ * command answered before it (the daemon sends an answer's events before it polls the next
+ * answer), exactly. At most max, into out; returns the count. */
+static uint32_t events_so_far(struct oc_client *sub, struct oc_client_answer *out, uint32_t max)
+{
+	struct oc_command q = pl_query_stock(RET_C);
+	assert_int_equal(oc_client_queue(sub, &q, 1), 0);
+	uint32_t n = 0;
+	for (;;) {
+		struct oc_client_answer a;
+		int m = oc_client_receive(sub, &a, 1, 1);
+		if (m < 0)
+			fail_msg("receive: %d %s", m, oc_client_error(sub));
+		if (m == 0)
+			continue;
+		if (!a.event) {
+			assert_int_equal(a.correlation, 1);
+			return n;
+		}
+		assert_true(n < max);
+		out[n++] = a;
+	}
+}
+
+/* The stock of sku in warehouse w: units free there and held there by orders. */
+static void expect_stock_at(struct oc_client *c, uint64_t sku, uint16_t w, uint32_t free_units,
+			    uint32_t held)
+{
+	struct oc_command q = pl_query_stock(sku);
+	q.type = OC_CMD_QUERY_STOCK_AT;
+	q.region = w;
+	struct oc_response a = ask1(c, q);
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a.warehouse, w);
+	if (OC_STOCK_AVAILABLE(a.original_seq) != free_units ||
+	    OC_STOCK_ALLOCATED(a.original_seq) != held)
+		fail_msg("SKU %llu at warehouse %u: %llu free, %llu held; expected %u, %u",
+			 (unsigned long long)sku, w,
+			 (unsigned long long)OC_STOCK_AVAILABLE(a.original_seq),
+			 (unsigned long long)OC_STOCK_ALLOCATED(a.original_seq), free_units, held);
+}
+
+/* A reconciliation of sku (two warehouses, one page): warehouse w's on hand and free units. */
+static void expect_on_hand(struct oc_client *c, uint64_t sku, uint32_t w, uint32_t on_hand,
+			   uint32_t free_units)
+{
+	struct got g;
+	ask(c, query_reconcile(sku, 0), &g);
+	pl_expect(&g.answer, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(g.rows, 2);
+	assert_int_equal(g.row[w].warehouse, w);
+	assert_int_equal(OC_RECON_ON_HAND(&g.row[w]), on_hand);
+	assert_int_equal(OC_RECON_FREE(&g.row[w]), free_units);
+}
+
+/* A full lifecycle end to end over the daemon, the exceptions and returns on the wire.
+ * Order 1 (card; 3 RET_A from W1, 4 RET_B from W0): authorized, picked, packed, shipped,
+ * delivered; an RMA for 2 RET_A (after RMAs refused for a SKU the order has not and for too
+ * many units), refunds and receipts refused while it is open; received with restock (a
+ * stock-at query and a reconciliation show the 2 units back on hand and free in W1, where
+ * they shipped from, not in W0); the refund of what came back; an exchange accepted at amount
+ * 0 and a second replacement refused invalid_state; its history. Order 2 (prepaid, 2 RET_B):
+ * shipped, a delivery exception (lost) after one refused while packed and one malformed, a
+ * partial refund from exception, a reshipment. Subscribers: returns events are the RMA and its
+ * receipt exactly; fulfilment events include the exception; orders events the replacements
+ * (free) like any order. */
+static void test_exceptions_and_returns_over_the_wire(void **state)
+{
+	struct daemon d;
+	daemon_start_on(&d, returns_dataset, NULL, NULL);
+	struct oc_client *c = client(&d, NULL);
+	struct oc_client *sub_returns = client(&d, NULL), *sub_fulfil = client(&d, NULL),
+			 *sub_orders = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub_returns, OC_EVENT_RETURNS, 31, &from_seq, 0), 0);
+	assert_int_equal(oc_client_subscribe(sub_fulfil, OC_EVENT_FULFILMENT, 32, &from_seq, 0), 0);
+	assert_int_equal(oc_client_subscribe(sub_orders, OC_EVENT_ORDERS | OC_EVENT_REFUNDS, 33,
+					     &from_seq, 0),
+			 0);
+	enum { C1 = 50, C2 = 60, O1 = 100, O2 = 200 };
+	const uint64_t amount1 = 3 * RET_A_PRICE + 4 * RET_B_PRICE;
+	struct oc_response fulfil[16], orders[8];
+	uint32_t nf = 0, no = 0;
+
+	/* Order 1: placed by card, two shipments (RET_A from W1, RET_B from W0). */
+	struct oc_command o1 = place(O1, C1, RET_A, 3);
+	pl_line_add(&o1, RET_B, 4);
+	o1.flags = OC_PLACE_CARD;
+	struct oc_response a = ask1(c, o1);
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_PAYMENT_PENDING,
+		      OC_PAYMENT_PENDING, amount1, 0);
+	assert_int_equal(a.shipments, 2);
+	const uint64_t o1_seq = a.seq;
+	orders[no++] = a;
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_AUTHORIZED, O1, C1));
+	expect_answer(&a, OC_CMD_PAYMENT_AUTHORIZED, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_AUTHORIZED, amount1, 0);
+	fulfil[nf++] = a;
+	expect_stock_at(c, RET_A, 1, RET_A_UNITS - 3, 3);
+	expect_stock_at(c, RET_B, 0, RET_B_UNITS - 4, 4);
+	static const uint8_t steps[4] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					 OC_CMD_SHIPPED, OC_CMD_DELIVERED};
+	static const uint8_t after[4] = {OC_STATE_PICKED, OC_STATE_PACKED, OC_STATE_SHIPPED,
+					 OC_STATE_DELIVERED};
+	static const uint8_t paid[4] = {OC_PAYMENT_AUTHORIZED, OC_PAYMENT_AUTHORIZED,
+					OC_PAYMENT_CAPTURED, OC_PAYMENT_CAPTURED};
+	for (unsigned i = 0; i < 4; i++) {
+		a = ask1(c, pl_step(steps[i], O1, C1));
+		expect_answer(&a, steps[i], OC_STATUS_ACCEPTED, 0, after[i], paid[i], amount1, 0);
+		fulfil[nf++] = a;
+	}
+	/* Shipped: the units left W1 and W0. */
+	expect_on_hand(c, RET_A, 1, RET_A_UNITS - 3, RET_A_UNITS - 3);
+	expect_on_hand(c, RET_A, 0, 0, 0);
+
+	/* RMAs refused: a SKU the order has not, more units than it has, another customer's
+	 * order, a reason that is none; each changes nothing (the order stays delivered). */
+	a = ask1(c, rma(101, C1, O1, OC_RETURN_NOT_WANTED, RET_C, 1));
+	expect_answer(&a, OC_CMD_RETURN_REQUESTED, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU,
+		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
+	a = ask1(c, rma(102, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 4));
+	expect_answer(&a, OC_CMD_RETURN_REQUESTED, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY,
+		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
+	a = ask1(c, rma(103, C2, O1, OC_RETURN_NOT_WANTED, RET_A, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	a = ask1(c, rma(104, C1, O1, 0, RET_A, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, pl_query_order(O1));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_DELIVERED,
+		      OC_PAYMENT_CAPTURED, amount1, 0);
+	/* The RMA: 2 of the 3 RET_A, worth them, going back to W1. */
+	const struct oc_command ret = rma(105, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 2);
+	struct oc_response opened = ask1(c, ret);
+	expect_answer(&opened, OC_CMD_RETURN_REQUESTED, OC_STATUS_ACCEPTED, 0,
+		      OC_STATE_RETURN_REQUESTED, OC_PAYMENT_NONE, 2 * RET_A_PRICE, 0);
+	assert_int_equal(opened.key, 105);
+	assert_int_equal(opened.customer, C1);
+	assert_int_equal(opened.original_seq, opened.seq);
+	assert_int_equal(opened.shipments, 1);
+	assert_int_equal(opened.warehouse, 1);
+	a = ask1(c, ret); /* a retry: the original answer */
+	expect_answer(&a, OC_CMD_RETURN_REQUESTED, OC_STATUS_ACCEPTED, 0,
+		      OC_STATE_RETURN_REQUESTED, OC_PAYMENT_NONE, 2 * RET_A_PRICE, 0);
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(a.original_seq, opened.seq);
+	a = ask1(c, pl_query_order(O1));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURN_REQUESTED,
+		      OC_PAYMENT_CAPTURED, amount1, 0);
+	/* While it is open: a second RMA, a refund, a replacement are refused. */
+	a = ask1(c, rma(106, C1, O1, OC_RETURN_DAMAGED, RET_B, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, pl_refund(107, C1, O1, 0));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, replacement(108, C1, O1, RET_A, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	/* Receipts refused: the order's key (not an RMA's), another customer, a flag that is
+	 * none, a refused RMA. */
+	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, O1, C1, OC_RETURN_RESTOCK));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 105, C2, OC_RETURN_RESTOCK));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1, 2));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 101, C1, OC_RETURN_RESTOCK));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	expect_on_hand(c, RET_A, 1, RET_A_UNITS - 3, RET_A_UNITS - 3);
+	/* Received and restocked: back on hand and free in W1, where they shipped from. */
+	const struct oc_command recv = flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1,
+						    OC_RETURN_RESTOCK);
+	struct oc_response received = ask1(c, recv);
+	expect_answer(&received, OC_CMD_RETURN_RECEIVED, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURNED,
+		      OC_PAYMENT_NONE, 2 * RET_A_PRICE, 0);
+	assert_int_equal(received.key, 105);
+	assert_int_equal(received.original_seq, opened.seq);
+	assert_int_equal(received.warehouse, 1);
+	a = ask1(c, recv);
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_stock_at(c, RET_A, 1, RET_A_UNITS - 1, 0);
+	expect_stock_at(c, RET_A, 0, 0, 0);
+	expect_on_hand(c, RET_A, 1, RET_A_UNITS - 1, RET_A_UNITS - 1);
+	expect_on_hand(c, RET_A, 0, 0, 0);
+	expect_on_hand(c, RET_B, 0, RET_B_UNITS - 4, RET_B_UNITS - 4);
+	a = ask1(c, pl_query_order(O1));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURNED,
+		      OC_PAYMENT_CAPTURED, amount1, 0);
+	/* The refund of what came back; the order stays returned. */
+	a = ask1(c, pl_refund(109, C1, O1, 2 * RET_A_PRICE));
+	expect_answer(&a, OC_CMD_REFUND, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURNED,
+		      OC_PAYMENT_REFUNDED, 2 * RET_A_PRICE, 2 * RET_A_PRICE);
+	orders[no++] = a;
+	/* An exchange: free, prepaid, allocated; a second replacement is refused. */
+	a = ask1(c, replacement(110, C1, O1, RET_A, 1));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, 0, 0);
+	orders[no++] = a;
+	struct oc_command card = replacement(111, C1, O1, RET_A, 1);
+	card.flags |= OC_PLACE_CARD;
+	a = ask1(c, card);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, replacement(112, C1, O1, RET_A, 1));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
+	expect_stock_at(c, RET_A, 1, RET_A_UNITS - 2, 1); /* the exchange holds one */
+	a = ask1(c, pl_query_order(O1));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURNED,
+		      OC_PAYMENT_REFUNDED, amount1, 2 * RET_A_PRICE);
+	/* Order 1's history: placed, the payment, four steps, the RMA, its receipt, the
+	 * refund. */
+	struct got g;
+	ask(c, query_history(O1), &g);
+	static const uint8_t history[9] = {OC_CMD_PLACE,          OC_CMD_PAYMENT_AUTHORIZED,
+					   OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					   OC_CMD_SHIPPED,        OC_CMD_DELIVERED,
+					   OC_CMD_RETURN_REQUESTED, OC_CMD_RETURN_RECEIVED,
+					   OC_CMD_REFUND};
+	static const uint8_t states[9] = {OC_STATE_PAYMENT_PENDING, OC_STATE_ALLOCATED,
+					  OC_STATE_PICKED,          OC_STATE_PACKED,
+					  OC_STATE_SHIPPED,         OC_STATE_DELIVERED,
+					  OC_STATE_RETURN_REQUESTED, OC_STATE_RETURNED,
+					  OC_STATE_RETURNED};
+	assert_int_equal(g.rows, 9);
+	for (unsigned i = 0; i < 9; i++) {
+		assert_int_equal(g.row[i].type, history[i]);
+		assert_int_equal(g.row[i].state, states[i]);
+	}
+	assert_int_equal(g.row[0].original_seq, o1_seq);
+	assert_int_equal(g.row[6].original_seq, opened.seq);
+	assert_int_equal(g.row[7].original_seq, received.seq);
+	assert_int_equal(g.row[8].amount_cents, 2 * RET_A_PRICE);
+
+	/* Order 2: prepaid, shipped, lost in transit. */
+	const uint64_t amount2 = 2 * RET_B_PRICE;
+	a = ask1(c, place(O2, C2, RET_B, 2));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount2, 0);
+	orders[no++] = a;
+	for (unsigned i = 0; i < 3; i++) {
+		if (i == 2) { /* packed: not shipped yet */
+			a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+						 OC_EXCEPTION_LOST));
+			expect_answer(&a, OC_CMD_DELIVERY_EXCEPTION, OC_STATUS_REJECTED,
+				      OC_REJECT_INVALID_STATE, OC_STATE_PACKED, OC_PAYMENT_PREPAID,
+				      amount2, 0);
+		}
+		a = ask1(c, pl_step(steps[i], O2, C2));
+		expect_answer(&a, steps[i], OC_STATUS_ACCEPTED, 0, after[i], OC_PAYMENT_PREPAID,
+			      amount2, 0);
+		fulfil[nf++] = a;
+	}
+	a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2, 0)); /* lost or damaged? */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+				 OC_EXCEPTION_LOST | OC_EXCEPTION_DAMAGED));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, replacement(201, C2, O2, RET_B, 2)); /* shipped, no exception yet */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	const struct oc_command lost = flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+						    OC_EXCEPTION_LOST);
+	struct oc_response exception = ask1(c, lost);
+	expect_answer(&exception, OC_CMD_DELIVERY_EXCEPTION, OC_STATUS_ACCEPTED, 0,
+		      OC_STATE_EXCEPTION, OC_PAYMENT_PREPAID, amount2, 0);
+	assert_int_equal(exception.key, O2);
+	assert_int_equal(exception.customer, C2);
+	fulfil[nf++] = exception;
+	a = ask1(c, lost);
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	expect_answer(&a, OC_CMD_DELIVERY_EXCEPTION, OC_STATUS_ACCEPTED, 0, OC_STATE_EXCEPTION,
+		      OC_PAYMENT_PREPAID, amount2, 0);
+	a = ask1(c, pl_step(OC_CMD_DELIVERED, O2, C2));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, rma(202, C2, O2, OC_RETURN_DAMAGED, RET_B, 1)); /* never delivered */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	/* A part refunded from exception; the order stays in exception. */
+	a = ask1(c, pl_refund(203, C2, O2, 200));
+	expect_answer(&a, OC_CMD_REFUND, OC_STATUS_ACCEPTED, 0, OC_STATE_EXCEPTION,
+		      OC_PAYMENT_REFUNDED, 200, 200);
+	orders[no++] = a;
+	a = ask1(c, pl_refund(204, C2, O2, amount2)); /* more than is left */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_BAD_AMOUNT);
+	/* The reshipment: free; nothing of it to refund. */
+	struct oc_response reship = ask1(c, replacement(205, C2, O2, RET_B, 2));
+	expect_answer(&reship, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, 0, 0);
+	assert_int_equal(reship.warehouse, 0);
+	orders[no++] = reship;
+	a = ask1(c, replacement(206, C2, O2, RET_B, 2));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, pl_query_order(O2));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_EXCEPTION,
+		      OC_PAYMENT_REFUNDED, amount2, 200);
+	expect_stock_at(c, RET_B, 0, RET_B_UNITS - 4 - 2 - 2, 2);
+	expect_on_hand(c, RET_B, 0, RET_B_UNITS - 4 - 2, RET_B_UNITS - 4 - 2 - 2);
+
+	/* The subscribers: returns events are the RMA and its receipt, exactly; fulfilment the
+	 * steps and the exception; orders and refunds the places, replacements and refunds. */
+	struct oc_client_answer ev[32];
+	uint32_t n = events_so_far(sub_returns, ev, 32);
+	assert_int_equal(n, 2);
+	assert_memory_equal(&ev[0].response, &opened, sizeof(opened));
+	assert_memory_equal(&ev[1].response, &received, sizeof(received));
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ev[i].correlation, 31);
+		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_RETURNS);
+		assert_int_equal(ev[i].response.customer, C1);
+	}
+	n = events_so_far(sub_fulfil, ev, 32);
+	assert_int_equal(n, nf);
+	for (uint32_t i = 0; i < n; i++)
+		assert_memory_equal(&ev[i].response, &fulfil[i], sizeof(fulfil[0]));
+	assert_int_equal(ev[n - 1].response.type, OC_CMD_DELIVERY_EXCEPTION);
+	assert_int_equal(ev[n - 1].response.state, OC_STATE_EXCEPTION);
+	n = events_so_far(sub_orders, ev, 32);
+	assert_int_equal(n, no);
+	for (uint32_t i = 0; i < n; i++)
+		assert_memory_equal(&ev[i].response, &orders[i], sizeof(orders[0]));
+	oc_client_close(sub_returns);
+	oc_client_close(sub_fulfil);
+	oc_client_close(sub_orders);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* ---- raw sockets, for what client.h would never send ---- */
 
 static int raw_connect(const struct daemon *d)
@@ -1413,6 +1820,7 @@ int main(void)
 	    cmocka_unit_test(test_customer_orders_by_pages),
 	    cmocka_unit_test(test_pipelined_rows_reach_the_right_connection),
 	    cmocka_unit_test(test_inventory_administration_over_the_wire),
+	    cmocka_unit_test(test_exceptions_and_returns_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
