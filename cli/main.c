@@ -1,8 +1,9 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
- * (client.h) for one command: place, cancel, order (by sequence number or key), an order's
- * history, a customer's orders, stock (in all or one warehouse), restock (receive), write-off,
- * a cycle count (adjust), safety stock, a SKU's reconciliation over every warehouse, the
- * payment and fulfilment steps, refund, stats; or it follows the event stream (events). It
+ * (client.h) for one command: place (a replacement too), cancel, order (by sequence number or
+ * key), an order's history, a customer's orders, stock (in all or one warehouse), restock
+ * (receive), write-off, a cycle count (adjust), safety stock, a SKU's reconciliation over
+ * every warehouse, the payment and fulfilment steps, a delivery exception, an RMA (return)
+ * and its receipt (received), refund, stats; or it follows the event stream (events). It
  * prints the answer (and a query's rows) readably or as one JSON object (--json), and says
  * with its exit status whether it worked: 0 done (a rejected order is an answer too), 1 the
  * order or SKU does not exist, 2 a usage or connection error. */
@@ -21,10 +22,13 @@ static const char usage[] =
 	"usage: ordercore-cli [--connect HOST:PORT] [--token SECRET] [--json] COMMAND ...\n"
 	"\n"
 	"Commands:\n"
-	"  place --key K --customer C [--region R] [--card] SKU:QTY [SKU:QTY ...]\n"
+	"  place --key K --customer C [--region R] [--card] [--replaces OK] SKU:QTY ...\n"
 	"                          place an order (up to 16 lines; R is the region's id: its\n"
 	"                          place in the sorted list of the dataset's regions, default 0;\n"
-	"                          --card: it waits for its payment, else it is prepaid)\n"
+	"                          --card: it waits for its payment, else it is prepaid;\n"
+	"                          --replaces OK: a free replacement (not by card) of customer\n"
+	"                          C's order OK, in exception (a reshipment) or returned (an\n"
+	"                          exchange); one per order)\n"
 	"  cancel --key K --customer C\n"
 	"                          cancel the order placed with key K by customer C\n"
 	"  picked|packed|shipped|delivered --key K --customer C\n"
@@ -33,9 +37,24 @@ static const char usage[] =
 	"                          the payment provider's answer for a --card order\n"
 	"  refund --key K --customer C ORDER_KEY [AMOUNT_CENTS]\n"
 	"                          pay back AMOUNT_CENTS (default: all not refunded yet) of the\n"
-	"                          delivered order placed with key ORDER_KEY by customer C; K is\n"
-	"                          the refund's own key (a retry with it is answered from the\n"
-	"                          first)\n"
+	"                          order placed with key ORDER_KEY by customer C, once delivered,\n"
+	"                          in exception or returned; K is the refund's own key (a retry\n"
+	"                          with it is answered from the first)\n"
+	"  exception --key K --customer C lost|damaged\n"
+	"                          the carrier lost or damaged the shipped order K: it moves to\n"
+	"                          exception (then a refund, or a place --replaces K)\n"
+	"  return --key RMA --customer C --order K --reason REASON SKU:QTY ...\n"
+	"                          open a return (an RMA, with its own key) of units of customer\n"
+	"                          C's delivered order K (up to 16 lines, each at most what the\n"
+	"                          order has; one RMA per order); REASON: damaged, wrong-item,\n"
+	"                          not-wanted or other. Its answer: its state, its value (the\n"
+	"                          units at the catalog's prices) and the warehouses they go back\n"
+	"                          to (those they shipped from)\n"
+	"  received --key RMA --customer C [--restock]\n"
+	"                          the RMA came back and was inspected: --restock puts its units\n"
+	"                          back on hand and on sale where they shipped from; without it\n"
+	"                          they are disposed of. RMA and order are then returned (a\n"
+	"                          refund, or a place --replaces K, follows)\n"
 	"  order SEQ               an order by its sequence number (the seq of its answer)\n"
 	"  order --key K           an order by the key it was placed with\n"
 	"  history --key K         the order placed with key K: a line per change of its state\n"
@@ -80,14 +99,18 @@ static const char usage[] =
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
-	"                          refunds; default all; stock: restocks, write-offs, cycle\n"
-	"                          counts, safety stocks), until N were printed (default: until\n"
-	"                          the daemon stops)\n"
+	"                          refunds,returns; default all; orders: replacements too;\n"
+	"                          stock: restocks, write-offs, cycle counts, safety stocks;\n"
+	"                          fulfilment: the steps, payments and delivery exceptions;\n"
+	"                          returns: RMAs opened and received), until N were printed\n"
+	"                          (default: until the daemon stops)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
 	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; --json:\n"
 	"\"payment\", \"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
-	"amount and the order's refunded total after it.\n"
+	"amount and the order's refunded total after it; an RMA's (return, received) its state,\n"
+	"its value and its warehouses (\"return 14, 1 warehouse, first warehouse 1,\n"
+	"return_requested, value 20.00\").\n"
 	"\n"
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
@@ -120,19 +143,23 @@ static uint64_t number(const char *what, const char *text)
 
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
-	uint64_t key, customer, operator, region, warehouse, count, before, expected;
-	uint32_t kinds;
-	bool has_key, has_warehouse, has_expected, card;
+	uint64_t key, customer, operator, region, warehouse, count, before, expected, order,
+		replaces;
+	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
+	bool has_key, has_warehouse, has_expected, card, restock, has_replaces;
 };
 
-#define KINDS_ERROR "--kinds: one or more of orders, cancels, stock, fulfilment, refunds"
+#define KINDS_ERROR \
+	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns"
+#define REASON_ERROR "--reason: damaged, wrong-item, not-wanted or other"
 
 /* A --kinds list: names separated by commas. */
 static uint32_t event_kinds(char *list)
 {
 	static const struct { const char *name; uint32_t kind; } names[] = {
 		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
-		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS}};
+		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS},
+		{"returns", OC_EVENT_RETURNS}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
@@ -148,6 +175,19 @@ static uint32_t event_kinds(char *list)
 	return kinds;
 }
 
+/* A --reason word: its enum oc_return_reason. */
+static uint32_t return_reason(const char *word)
+{
+	static const char *const names[] = {[OC_RETURN_DAMAGED] = "damaged",
+					    [OC_RETURN_WRONG_ITEM] = "wrong-item",
+					    [OC_RETURN_NOT_WANTED] = "not-wanted",
+					    [OC_RETURN_OTHER] = "other"};
+	for (uint32_t r = OC_RETURN_DAMAGED; r <= OC_RETURN_OTHER; r++)
+		if (strcmp(word, names[r]) == 0)
+			return r;
+	usage_error(REASON_ERROR);
+}
+
 static void sub_options(int argc, char **argv, struct sub_flags *f)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
@@ -160,6 +200,10 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"card", no_argument, 0, 'P'},
 					     {"before", required_argument, 0, 'b'},
 					     {"expected", required_argument, 0, 'e'},
+					     {"order", required_argument, 0, 'O'},
+					     {"reason", required_argument, 0, 'R'},
+					     {"restock", no_argument, 0, 'S'},
+					     {"replaces", required_argument, 0, 'X'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -180,6 +224,13 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'e':
 			f->expected = number("--expected", optarg);
 			f->has_expected = true;
+			break;
+		case 'O': f->order = number("--order", optarg); break;
+		case 'R': f->reason = return_reason(optarg); break;
+		case 'S': f->restock = true; break;
+		case 'X':
+			f->replaces = number("--replaces", optarg);
+			f->has_replaces = true;
 			break;
 		default: usage_error("bad option");
 		}
@@ -211,6 +262,9 @@ static const char *transition_name(uint8_t type)
 	case OC_CMD_PLACE: return "place"; /* a lease expiry too: state cancelled */
 	case OC_CMD_CANCEL: return "cancel";
 	case OC_CMD_REFUND: return "refund";
+	case OC_CMD_DELIVERY_EXCEPTION: return "exception";
+	case OC_CMD_RETURN_REQUESTED: return "return";
+	case OC_CMD_RETURN_RECEIVED: return "received";
 	default:
 		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 			if (steps[i].type == type)
@@ -299,6 +353,9 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		printf(" (%s)", reason);
 	bool stock_change = r->type == OC_CMD_RESTOCK || r->type == OC_CMD_WRITE_OFF ||
 			    r->type == OC_CMD_ADJUST_STOCK || r->type == OC_CMD_SET_SAFETY_STOCK;
+	/* An RMA's answers (opened, received) describe the RMA: its warehouses, its value. */
+	bool rma = r->type == OC_CMD_RETURN_REQUESTED || r->type == OC_CMD_RETURN_RECEIVED;
+	bool accepted = r->status == OC_STATUS_ACCEPTED;
 	if (r->type == OC_CMD_SET_SAFETY_STOCK) /* no record, and the answer names no SKU */
 		printf(": safety stock");
 	else if (stock_change)
@@ -306,25 +363,32 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		       r->original_seq, r->warehouse);
 	else if (r->type != OC_CMD_QUERY_STOCK && r->type != OC_CMD_QUERY_STOCK_AT &&
 		 r->type != OC_CMD_QUERY_RECONCILE && r->reason != OC_REJECT_UNKNOWN_ORDER)
-		printf(": %s %" PRIu64, r->type == OC_CMD_REFUND ? "refund" : "order",
+		printf(": %s %" PRIu64,
+		       r->type == OC_CMD_REFUND ? "refund" : rma ? "return" : "order",
 		       r->original_seq);
-	if (r->status == OC_STATUS_ACCEPTED && r->type != OC_CMD_CANCEL &&
-	    r->type != OC_CMD_REFUND && !stock_change)
+	if (accepted && rma)
+		printf(", %u warehouse%s, first warehouse %u", r->shipments,
+		       r->shipments == 1 ? "" : "s", r->warehouse);
+	else if (accepted && r->type != OC_CMD_CANCEL && r->type != OC_CMD_REFUND && !stock_change)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s", oc_order_state_name(r->state));
+	if (accepted && rma) { /* the units at the order's prices; no money moves with it */
+		printf(", value ");
+		print_money(r->amount_cents);
+	}
 	if (r->payment != OC_PAYMENT_NONE) { /* an order's money (a refund: this refund's) */
 		printf(", payment %s, amount ", oc_payment_state_name(r->payment));
 		print_money(r->amount_cents);
 		printf(", refunded ");
 		print_money(r->refunded_cents);
 	}
+	bool step = (r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED) ||
+		    r->type == OC_CMD_DELIVERY_EXCEPTION || r->type == OC_CMD_RETURN_RECEIVED;
 	if (r->flags & OC_RESPONSE_DUPLICATE)
-		printf(r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED
-			       ? " (done before)"
-			       : " (the answer to an earlier command with this key)");
+		printf(step ? " (done before)" : " (the answer to an earlier command with this key)");
 	char when[40];
 	if (!(r->flags & OC_RESPONSE_ROW))
 		printf(" [seq %" PRIu64 "]", r->seq);
@@ -571,6 +635,22 @@ static int print_stats(struct oc_client *cl, bool json)
 	return 0;
 }
 
+/* Adds the lines sub_argv[rest..sub_argc), each SKU:QTY, to command (a place's, an RMA's). */
+static void add_lines(struct oc_command *command, int sub_argc, char **sub_argv, int rest)
+{
+	if (sub_argc - rest > OC_ORDER_LINES_MAX)
+		usage_error("at most 16 lines");
+	for (int i = rest; i < sub_argc; i++) {
+		char *colon = strchr(sub_argv[i], ':');
+		if (!colon)
+			usage_error("a line is SKU:QTY");
+		*colon = '\0';
+		uint64_t qty = number("QTY", colon + 1);
+		command->lines[command->line_count++] = (struct oc_line){
+			number("SKU", sub_argv[i]), qty > UINT32_MAX ? UINT32_MAX : (uint32_t)qty, 0};
+	}
+}
+
 /* The command a subcommand's words and flags (f) ask for (stats, events: none); exits with
  * a usage error when they do not make one. sub_argv[rest..sub_argc) are its positional
  * arguments. */
@@ -580,23 +660,47 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	struct oc_command command = {0};
 	uint64_t key = f->key, customer = f->customer;
 	bool has_key = f->has_key;
+	/* The flags of one command only. */
+	if ((f->order || f->reason) && strcmp(cmd, "return") != 0)
+		usage_error("--order and --reason are return's");
+	if (f->restock && strcmp(cmd, "received") != 0)
+		usage_error("--restock is received's");
+	if (f->has_replaces && strcmp(cmd, "place") != 0)
+		usage_error("--replaces is place's");
 	if (strcmp(cmd, "place") == 0) {
 		if (!has_key || !customer || rest >= sub_argc)
 			usage_error("place needs --key, --customer and at least one SKU:QTY");
-		if (sub_argc - rest > OC_ORDER_LINES_MAX)
-			usage_error("at most 16 lines");
-		command = (struct oc_command){.type = OC_CMD_PLACE, .key = key, .customer = customer,
-					      .region = (uint16_t)f->region,
-					      .flags = f->card ? OC_PLACE_CARD : 0};
-		for (int i = rest; i < sub_argc; i++) {
-			char *colon = strchr(sub_argv[i], ':');
-			if (!colon)
-				usage_error("a line is SKU:QTY");
-			*colon = '\0';
-			command.lines[command.line_count++] =
-				(struct oc_line){number("SKU", sub_argv[i]),
-						 (uint32_t)number("QTY", colon + 1), 0};
-		}
+		if (f->card && f->has_replaces)
+			usage_error("--replaces: a replacement is free, there is no card to charge");
+		command = (struct oc_command){
+			.type = OC_CMD_PLACE, .key = key, .customer = customer,
+			.region = (uint16_t)f->region,
+			.flags = f->card ? OC_PLACE_CARD : f->has_replaces ? OC_PLACE_REPLACEMENT : 0,
+			.order_key = f->replaces};
+		add_lines(&command, sub_argc, sub_argv, rest);
+	} else if (strcmp(cmd, "exception") == 0) {
+		const char *kind = rest < sub_argc ? sub_argv[rest] : "";
+		uint32_t flags = strcmp(kind, "lost") == 0      ? OC_EXCEPTION_LOST
+				 : strcmp(kind, "damaged") == 0 ? OC_EXCEPTION_DAMAGED
+								: 0;
+		if (!has_key || !customer || sub_argc - rest != 1 || !flags)
+			usage_error("exception needs --key, --customer and lost or damaged");
+		command = (struct oc_command){.type = OC_CMD_DELIVERY_EXCEPTION, .key = key,
+					      .customer = customer, .flags = flags};
+	} else if (strcmp(cmd, "return") == 0) {
+		if (!has_key || !customer || !f->order || !f->reason || rest >= sub_argc)
+			usage_error("return needs --key, --customer, --order, --reason and at least "
+				    "one SKU:QTY");
+		command = (struct oc_command){.type = OC_CMD_RETURN_REQUESTED, .key = key,
+					      .customer = customer, .flags = f->reason,
+					      .order_key = f->order};
+		add_lines(&command, sub_argc, sub_argv, rest);
+	} else if (strcmp(cmd, "received") == 0) {
+		if (!has_key || !customer || rest != sub_argc)
+			usage_error("received needs --key (the RMA's) and --customer");
+		command = (struct oc_command){.type = OC_CMD_RETURN_RECEIVED, .key = key,
+					      .customer = customer,
+					      .flags = f->restock ? OC_RETURN_RESTOCK : 0};
 	} else if (strcmp(cmd, "cancel") == 0) {
 		if (!has_key || !customer || rest != sub_argc)
 			usage_error("cancel needs --key and --customer");
@@ -814,8 +918,10 @@ int main(int argc, char **argv)
 		print_safety(&command, &a, json);
 	else
 		print_answer(&a, json, false);
-	/* Every command that names a SKU (all but the orders' and the refund) finds it or not. */
-	bool names_sku = command.line_count == 1 && command.type != OC_CMD_PLACE;
+	/* Every command that names one SKU (the queries and stock changes) finds it or not; an
+	 * order's or an RMA's unknown_sku is a rejection like any other. */
+	bool names_sku = command.line_count == 1 && command.type != OC_CMD_PLACE &&
+			 command.type != OC_CMD_RETURN_REQUESTED;
 	bool missing = a.reason == OC_REJECT_UNKNOWN_ORDER ||
 		       (names_sku && a.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;

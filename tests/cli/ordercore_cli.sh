@@ -9,8 +9,12 @@
 # that asks for the next, then the last), inventory administration (a SKU's reconciliation
 # before and after orders allocated and picked, cycle counts up, down, stale, below what
 # orders hold and retried, receive as restock's other name, safety stock that turns an order
-# away, their stock events), in readable form and --json; exit status 1 for an order or SKU
-# that does not exist, 2 for usage errors, a wrong token and a refused connection.
+# away, their stock events), exceptions and returns (an RMA of part of an order after refused
+# ones, its receipt with restock putting the unit back where it shipped from, the refund, an
+# exchange once; a delivery exception, a partial refund, a reshipment once; the returns events
+# and the exception as a fulfilment event), in readable form and --json; exit status 1 for an
+# order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
+# connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
 set -euo pipefail
 cli=$1
@@ -323,6 +327,122 @@ run 2 "${d[@]}" restock --key 7033 --operator 5 --warehouse 0 --expected 1 $sku 
 run 2 "${d[@]}" safety --key 7034 --operator 5 $sku 1
 run 2 "${d[@]}" safety $sku 1
 run 2 "${d[@]}" reconcile
+# Exceptions and returns. Order 8000 (customer 80): a unit of $ra and one of $rb, delivered; a
+# return of the $ra unit (after refused ones), received with restock: back on hand where it
+# shipped from; the refund of it; an exchange, free, once. A follower sees the RMA and its
+# receipt as returns events.
+ra=100095 rb=100096 rc=100097
+pa=$(price $ra)
+run 0 "${d[@]}" place --key 8000 --customer 80 $ra:1 $rb:1
+for step in picked packed shipped delivered; do run 0 "${d[@]}" $step --key 8000 --customer 80; done
+has ", delivered, payment prepaid, amount $(money $((pa + $(price $rb)))), refunded 0.00 \["
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds returns --count 2 >"$tmp/returns" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/returns" '[0-9]*'
+run 0 "${d[@]}" return --key 8001 --customer 80 --order 8000 --reason damaged $rc:1 # not in it
+has "^rejected (unknown_sku): return [0-9]* \[seq [0-9]*\]$"
+run 0 "${d[@]}" return --key 8002 --customer 80 --order 8000 --reason damaged $ra:2 # 1 in it
+has "^rejected (bad_quantity): return "
+run 1 "${d[@]}" return --key 8003 --customer 80 --order 99999 --reason other $ra:1
+has "unknown_order"
+run 2 "${d[@]}" return --key 8004 --customer 80 --order 8000 $ra:1 # no reason
+run 2 "${d[@]}" return --key 8004 --customer 80 --order 8000 --reason broken $ra:1
+run 2 "${d[@]}" return --key 8004 --customer 80 --order 8000 --reason other
+run 2 "${d[@]}" cancel --key 8000 --customer 80 --reason other
+run 0 "${d[@]}" return --key 8005 --customer 80 --order 8000 --reason not-wanted $ra:1
+has "^accepted: return [0-9]*, 1 warehouse, first warehouse [01], return_requested, value $(money "$pa") \[seq [0-9]*\]$"
+rma_seq=$(sed -n 's/^accepted: return \([0-9]*\), .*/\1/p' "$tmp/out")
+rw=$(sed -n 's/.*, first warehouse \([01]\), .*/\1/p' "$tmp/out") # where the unit shipped from
+ow=$((1 - rw))
+run 0 "${d[@]}" return --order 8000 --key 8005 --customer 80 --reason not-wanted $ra:1 # a retry
+has "^accepted: return $rma_seq, .*return_requested, value $(money "$pa") (the answer to an earlier command with this key) \["
+run 0 "${d[@]}" --json return --key 8005 --customer 80 --order 8000 --reason not-wanted $ra:1
+has "\"order_seq\": $rma_seq, \"status\": \"accepted\", .*\"duplicate\": true, \"shipments\": 1, \"warehouse\": $rw, \"state\": \"return_requested\", \"payment\": \"none\", \"amount_cents\": $pa, "
+run 0 "${d[@]}" return --key 8006 --customer 80 --order 8000 --reason other $rb:1 # one at a time
+has "^rejected (invalid_state): return "
+run 0 "${d[@]}" refund --key 8007 --customer 80 8000 # the goods are not back yet
+has "^rejected (invalid_state)"
+run 0 "${d[@]}" order --key 8000
+has ", return_requested, payment prepaid, "
+run 0 "${d[@]}" stock $ra --warehouse "$rw"
+free_rw=$(sed -n 's/^stock at warehouse [01]: \([0-9]*\) free, .*/\1/p' "$tmp/out")
+run 0 "${d[@]}" stock $ra --warehouse "$ow"
+free_ow=$(sed -n 's/^stock at warehouse [01]: \([0-9]*\) free, .*/\1/p' "$tmp/out")
+run 1 "${d[@]}" received --key 8000 --customer 80 --restock # the order's key, not the RMA's
+has "^rejected (unknown_order)"
+run 0 "${d[@]}" received --key 8001 --customer 80 --restock # a refused RMA
+has "^rejected (invalid_state): return "
+run 2 "${d[@]}" received --key 8005 --customer 80 --restock extra
+run 2 "${d[@]}" restock --key 8008 --operator 5 --warehouse 0 --restock $ra 1
+run 0 "${d[@]}" received --key 8005 --customer 80 --restock
+has "^accepted: return $rma_seq, 1 warehouse, first warehouse $rw, returned, value $(money "$pa") \[seq [0-9]*\]$"
+recv_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
+run 0 "${d[@]}" received --key 8005 --customer 80 --restock
+has "^accepted: return $rma_seq, .*, returned, value $(money "$pa") (done before) \[seq "
+run 0 "${d[@]}" stock $ra --warehouse "$rw" # back on hand where it shipped from
+has "^stock at warehouse $rw: $((free_rw + 1)) free, "
+run 0 "${d[@]}" stock $ra --warehouse "$ow"
+has "^stock at warehouse $ow: $free_ow free, "
+run 0 "${d[@]}" order --key 8000
+has ", returned, payment prepaid, amount $(money $((pa + $(price $rb)))), refunded 0.00 \["
+run 0 "${d[@]}" refund --key 8009 --customer 80 8000 "$pa"
+has "^accepted: refund [0-9]*, returned, payment refunded, amount $(money "$pa"), refunded $(money "$pa") \["
+run 2 "${d[@]}" place --key 8010 --customer 80 --card --replaces 8000 $ra:1
+run 2 "${d[@]}" cancel --key 8010 --customer 80 --replaces 8000
+run 0 "${d[@]}" place --key 8010 --customer 80 --replaces 8000 $ra:1 # an exchange
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, payment prepaid, amount 0.00, refunded 0.00 \[seq [0-9]*\]$"
+run 0 "${d[@]}" place --key 8011 --customer 80 --replaces 8000 $ra:1 # once
+has "^rejected (invalid_state): order "
+run 0 "${d[@]}" history --key 8000
+has "^$t seq $rma_seq return: return_requested$"
+has "^$t seq $recv_seq received: returned$"
+has "^$t seq [0-9]* refund: returned, amount $(money "$pa")$"
+wait "$follower" || fail "events exited $?: $(cat "$tmp/returns")"
+[ "$(wc -l <"$tmp/returns")" = 3 ] || fail "a line and 2 events expected: $(cat "$tmp/returns")"
+sed -n 2p "$tmp/returns" | grep -q "^customer 80 accepted: return $rma_seq, 1 warehouse, first warehouse $rw, return_requested, value $(money "$pa") \[seq $rma_seq\]$" ||
+	fail "RMA event: $(cat "$tmp/returns")"
+sed -n 3p "$tmp/returns" | grep -q "^customer 80 accepted: return $rma_seq, .*, returned, value $(money "$pa") \[seq $recv_seq\]$" ||
+	fail "receipt event: $(cat "$tmp/returns")"
+# Order 8020 (customer 81): shipped, lost in transit (a fulfilment event), a part refunded,
+# reshipped once.
+pc=$(price $rc)
+[ "$pc" -ge 200 ] || fail "the test wants a price of 2.00 or more for $rc: $pc"
+run 0 "${d[@]}" place --key 8020 --customer 81 $rc:1
+run 0 "${d[@]}" picked --key 8020 --customer 81
+run 0 "${d[@]}" packed --key 8020 --customer 81
+run 0 "${d[@]}" exception --key 8020 --customer 81 lost # not shipped yet
+has "^rejected (invalid_state): order [0-9]*, packed, payment prepaid, "
+run 0 "${d[@]}" shipped --key 8020 --customer 81
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds fulfilment --count 1 >"$tmp/lost" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/lost" '[0-9]*'
+run 2 "${d[@]}" exception --key 8020 --customer 81 broken
+run 2 "${d[@]}" exception --key 8020 --customer 81
+run 0 "${d[@]}" exception --key 8020 --customer 81 lost
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], exception, payment prepaid, amount $(money "$pc"), refunded 0.00 \[seq [0-9]*\]$"
+lost_line=$(sed 's/ \[seq [0-9]*\]$//' "$tmp/out")
+run 0 "${d[@]}" exception --key 8020 --customer 81 lost
+has ", exception, .* (done before) \["
+run 0 "${d[@]}" --json exception --key 8020 --customer 81 damaged # the state it is in: a repeat
+has '"duplicate": true, .*"state": "exception", "payment": "prepaid"'
+run 0 "${d[@]}" delivered --key 8020 --customer 81
+has "^rejected (invalid_state)"
+run 0 "${d[@]}" refund --key 8021 --customer 81 8020 100
+has "^accepted: refund [0-9]*, exception, payment refunded, amount 1.00, refunded 1.00 \["
+run 0 "${d[@]}" place --key 8022 --customer 81 --replaces 8020 $rc:1 # a reshipment
+has "^accepted: order [0-9]*, .*, allocated, payment prepaid, amount 0.00, refunded 0.00 \["
+run 0 "${d[@]}" place --key 8023 --customer 81 --replaces 8020 $rc:1
+has "^rejected (invalid_state)"
+run 0 "${d[@]}" order --key 8020
+has ", exception, payment refunded, amount $(money "$pc"), refunded 1.00 \["
+wait "$follower" || fail "events exited $?: $(cat "$tmp/lost")"
+[ "$(wc -l <"$tmp/lost")" = 2 ] || fail "a line and 1 event expected: $(cat "$tmp/lost")"
+sed -n 2p "$tmp/lost" | grep -qF "customer 81 $lost_line" || fail "exception event: $(cat "$tmp/lost")"
+run 2 "${d[@]}" events --kinds returns,bogus
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999
