@@ -231,6 +231,42 @@ int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out)
 	return 0;
 }
 
+/* Fills out with the command of a frame with lines (type: a place, an RMA, a replacement
+ * place; b its body), having read its key and customer; 0, -OC_PERR_FIELD, or -OC_PERR_TYPE
+ * for another type. */
+static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
+{
+	if (type == OC_MSG_RETURN_REQUESTED) { /* the reason is a byte; no region */
+		if (get16(b + 26) || get32(b + 28))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_RETURN_REQUESTED;
+		out->order_key = get64(b + 16);
+		out->flags = b[24];
+		get_lines(b + OC_PROTO_RMA_BODY_BYTES, b[25], out);
+		return 0;
+	}
+	if (type != OC_MSG_PLACE && type != OC_MSG_PLACE_REPLACEMENT)
+		return -OC_PERR_TYPE;
+	if (b[19])
+		return -OC_PERR_FIELD;
+	out->type = OC_CMD_PLACE;
+	out->region = get16(b + 16);
+	out->flags = get32(b + 20);
+	/* The frame's type says whether it is a replacement, and the flag must agree: a place
+	 * with it would have no order_key to name, a replacement without it would ignore its
+	 * order_key and be charged. (So every frame that decodes encodes back to itself.) The
+	 * other flags are the engine's to judge. */
+	if (!(out->flags & OC_PLACE_REPLACEMENT) != (type == OC_MSG_PLACE))
+		return -OC_PERR_FIELD;
+	if (type == OC_MSG_PLACE) {
+		get_lines(b + OC_PROTO_PLACE_BODY_BYTES, b[18], out);
+		return 0;
+	}
+	out->order_key = get64(b + 24);
+	get_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, b[18], out);
+	return 0;
+}
+
 int oc_proto_decode_command(const void *frame, struct oc_command *out)
 {
 	const uint8_t *f = frame;
@@ -313,35 +349,7 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->amount_cents = get64(b + 24);
 		return 0;
 	}
-	if (f[5] == OC_MSG_RETURN_REQUESTED) { /* the reason is a byte; no region */
-		if (get16(b + 26) || get32(b + 28))
-			return -OC_PERR_FIELD;
-		out->type = OC_CMD_RETURN_REQUESTED;
-		out->order_key = get64(b + 16);
-		out->flags = b[24];
-		get_lines(b + OC_PROTO_RMA_BODY_BYTES, b[25], out);
-		return 0;
-	}
-	if (f[5] != OC_MSG_PLACE && f[5] != OC_MSG_PLACE_REPLACEMENT)
-		return -OC_PERR_TYPE;
-	if (b[19])
-		return -OC_PERR_FIELD;
-	out->type = OC_CMD_PLACE;
-	out->region = get16(b + 16);
-	out->flags = get32(b + 20);
-	/* The frame's type says whether it is a replacement, and the flag must agree: a place
-	 * with it would have no order_key to name, a replacement without it would ignore its
-	 * order_key and be charged. (So every frame that decodes encodes back to itself.) The
-	 * other flags are the engine's to judge. */
-	if (!(out->flags & OC_PLACE_REPLACEMENT) != (f[5] == OC_MSG_PLACE))
-		return -OC_PERR_FIELD;
-	if (f[5] == OC_MSG_PLACE) {
-		get_lines(b + OC_PROTO_PLACE_BODY_BYTES, b[18], out);
-		return 0;
-	}
-	out->order_key = get64(b + 24);
-	get_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, b[18], out);
-	return 0;
+	return decode_lined(f[5], b, out);
 }
 
 /* The 64 bytes of an answer, the body of an answer frame and of an event frame, in the order
