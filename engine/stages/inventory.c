@@ -93,14 +93,15 @@ static struct oc_pair *pair_get(struct oc_shard *s, uint64_t customer, uint32_t 
 }
 
 /* Reserves a line: an order's leaves the safety stock (both <= 10^9 + 65535: no overflow), and
- * counts against the customer's limit; a write-off's may take every unit available. */
+ * counts against the customer's limit (a replacement's does not); a write-off's may take
+ * every unit available. */
 static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	uint32_t keep = m->flags & OC_LINE_WRITE_OFF ? 0 : cell->safety;
 	if (cell->available < m->quantity + keep)
 		return OC_REJECT_OUT_OF_STOCK;
-	if (cell->limit && !(m->flags & OC_LINE_WRITE_OFF)) {
+	if (cell->limit && !(m->flags & (OC_LINE_WRITE_OFF | OC_LINE_REPLACEMENT))) {
 		if (m->quantity > cell->limit)
 			return OC_REJECT_LIMIT_EXCEEDED;
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,

@@ -238,6 +238,29 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	describe(r, om->order_index, a);
 }
 
+/* The record linked with record i (docs/lifecycle.md, "Exceptions and returns"), OC_NONE when
+ * none. links holds index + 1, so that its zeroed pages mean "none" without a write per
+ * order. */
+static uint32_t link_of(const struct oc_route *r, uint32_t i)
+{
+	return r->links[i] - 1; /* 0 - 1 == OC_NONE */
+}
+
+static void link(struct oc_route *r, uint32_t i, uint32_t to)
+{
+	r->links[i] = to + 1;
+}
+
+/* Whether order i replaces another (its link goes back to an older order; once it is replaced
+ * in turn, its link goes to the newer one, but by then it has shipped and gives nothing back).
+ * A replacement's lines took no purchase counter (validate sends them with
+ * OC_LINE_REPLACEMENT), so its give-backs leave the counters alone. */
+static bool is_replacement(const struct oc_route *r, uint32_t i)
+{
+	uint32_t to = link_of(r, i);
+	return to != OC_NONE && to < i && r->orders[i].type == OC_CMD_PLACE;
+}
+
 /* Writes the record of the new order, stock change or refund om (state and the rest are the
  * caller's); an order joins its customer's chain. */
 static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order_msg *om)
@@ -246,7 +269,6 @@ static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order
 	*rec = (struct oc_order_rec){.seq = om->seq, .customer = om->customer, .key = om->key,
 				     .history_last = OC_NONE, .customer_prev = OC_NONE,
 				     .type = om->type};
-	r->links[om->order_index] = OC_NONE;
 	r->orders_seen = om->order_index + 1;
 	if (om->type == OC_CMD_PLACE && r->catalog->customer_index) {
 		bool found;
@@ -261,14 +283,16 @@ static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order
 
 /* Why a replacement may not replace its order (docs/lifecycle.md, "Exceptions and returns"):
  * another customer's, or not an order: unknown_order; not in exception or returned, or
- * replaced before: invalid_state. */
+ * replaced before: invalid_state (a replacement may itself be replaced: its link goes back to
+ * its original, not on to a newer order). */
 static uint8_t replacement_refusal(const struct oc_route *r, const struct oc_order_msg *om)
 {
 	const struct oc_order_rec *orig = &r->orders[om->target];
 	if (orig->customer != om->customer || orig->type != OC_CMD_PLACE)
 		return OC_REJECT_UNKNOWN_ORDER;
+	uint32_t replaced_by = link_of(r, om->target);
 	if ((orig->state != OC_STATE_EXCEPTION && orig->state != OC_STATE_RETURNED) ||
-	    r->links[om->target] != OC_NONE)
+	    (replaced_by != OC_NONE && replaced_by > om->target))
 		return OC_REJECT_INVALID_STATE;
 	return OC_REJECT_NONE;
 }
@@ -309,8 +333,8 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	}
 	struct oc_order_rec *rec = new_record(r, om);
 	if (!reason && replacement) {
-		r->links[om->target] = om->order_index;
-		r->links[om->order_index] = om->target;
+		link(r, om->target, om->order_index);
+		link(r, om->order_index, om->target);
 		r->replacements++;
 		accept(r, om, plan, n, 0, rec, a);
 	} else if (!reason) {
@@ -318,7 +342,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	} else {
 		for (uint32_t i = 0; i < om->line_count; i++)
 			if (lines[i].quantity)
-				release_line(r, om->seq, om->customer, lines[i].sku,
+				release_line(r, om->seq, replacement ? 0 : om->customer, lines[i].sku,
 					     lines[i].quantity);
 		rec->state = rec->placed_state = OC_STATE_REJECTED;
 		rec->reason = reason;
@@ -402,7 +426,8 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	if (rec->state == OC_STATE_PICKED || rec->state == OC_STATE_PACKED)
 		count_allocs(r, rec, r->picked_units, -1);
 	count_allocs(r, rec, r->free_units, 1);
-	release_allocs(r, cause_seq, rec, rec->customer);
+	release_allocs(r, cause_seq, rec,
+		       is_replacement(r, (uint32_t)(rec - r->orders)) ? 0 : rec->customer);
 	rec->state = OC_STATE_CANCELLED;
 	r->cancelled++;
 	return true;
@@ -458,8 +483,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	if (!rec)
 		return true;
 	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
-	bool done = authorize ? (rec->state >= OC_STATE_ALLOCATED &&
-				 rec->state <= OC_STATE_DELIVERED) || rec->state == OC_STATE_REFUNDED
+	bool done = authorize ? rec->state >= OC_STATE_ALLOCATED && rec->state != OC_STATE_CANCELLED
 			      : rec->state == OC_STATE_CANCELLED;
 	if (rec->placed_state != OC_STATE_PAYMENT_PENDING ||
 	    (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
@@ -552,7 +576,7 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	else if (order->state != OC_STATE_DELIVERED && order->state != OC_STATE_EXCEPTION &&
 		 order->state != OC_STATE_RETURNED)
 		reason = OC_REJECT_INVALID_STATE;
-	else if (amount > rest || rest == 0) /* nothing left: a free order, a replacement */
+	else if (amount > rest)
 		reason = OC_REJECT_BAD_AMOUNT;
 	if (reason == OC_REJECT_NONE) {
 		amount = amount ? amount : rest;
@@ -644,7 +668,7 @@ static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_res
 		rec->amount_cents = value;
 		ship_from(r, rec, r->alloc_count, n);
 		r->alloc_count += n;
-		r->links[om->order_index] = om->target;
+		link(r, om->order_index, om->target);
 		order->state = OC_STATE_RETURN_REQUESTED;
 		transition(r, om->target, om);
 		r->returns++;
@@ -701,7 +725,7 @@ static bool return_received(struct oc_route *r, const struct oc_order_msg *om,
 			count_allocs(r, rec, r->free_units, 1);
 			release_allocs(r, om->seq, rec, 0);
 		}
-		uint32_t order = r->links[om->order_index];
+		uint32_t order = link_of(r, om->order_index);
 		rec->state = OC_STATE_RETURNED;
 		r->orders[order].state = OC_STATE_RETURNED;
 		transition(r, order, om);

@@ -146,6 +146,8 @@ struct oc_line_msg {
                                 * purchase limit, no counter, safety stock may go */
 #define OC_LINE_SAFETY 0x4u    /* set the SKU's safety stock to quantity; report the stock */
 #define OC_LINE_RETURN 0x8u    /* an RMA's line: reserve nothing, echo it with the price */
+#define OC_LINE_REPLACEMENT 0x10u /* a replacement's line: reserved without a purchase counter
+                                   * (it replaces units the customer bought) */
 
 #define OC_ORDER_DUPLICATE 0x1u
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
@@ -444,8 +446,9 @@ struct oc_route {
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	uint64_t exceptions, returns, returns_received, replacements;
-	uint32_t *links;              /* [order index]: an order's replacement, a replacement's or
-	                               * an RMA's order; OC_NONE: none (docs/lifecycle.md) */
+	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
+	                               * a replacement's or an RMA's order; 0: none (zeroed at
+	                               * allocation: docs/lifecycle.md) */
 	/* Payment leases of card orders (docs/lifecycle.md): a FIFO in deadline order (one TTL,
 	 * deadlines from a clock that never goes back); [lease_head, lease_tail) are pending or
 	 * ended (skipped when they reach the head). Each order enters once, so orders_max

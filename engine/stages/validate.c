@@ -163,7 +163,8 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 		om->flags = OC_ORDER_REPLACEMENT;
 	}
 	if (new_key(v, c, a, om)) {
-		scatter_lines(v, c, sku, place, 0, om, pushed);
+		scatter_lines(v, c, sku, place,
+			      c->flags & OC_PLACE_REPLACEMENT ? OC_LINE_REPLACEMENT : 0, om, pushed);
 		om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
 		om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
 	}

@@ -1534,6 +1534,28 @@ static void test_exceptions_and_returns(void **state)
 		    OC_PAYMENT_PREPAID, 0, 0);
 	pl_run_expect(e, replacement(44, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
+	/* The reshipment lost too: it may be reshipped in turn (once). */
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
+		pl_run_expect(e, pl_step(t, 43, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 43, 40, OC_EXCEPTION_LOST),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, replacement(46, 40, 1, 43, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, replacement(47, 40, 1, 43, AT_W1, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, replacement(48, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	/* A replacement takes no purchase counter: the customer's 3 LIMITED (limit 3) lost, all 3
+	 * reshipped; cancelled, the reshipment gives back none; then 3 more would be over. */
+	pl_run_expect(e, pl_place1(70, 70, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
+		pl_run_expect(e, pl_step(t, 70, 70), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 70, 70, OC_EXCEPTION_DAMAGED),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, replacement(71, 70, 0, 70, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(71, 70), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(72, 70, 0, LIMITED, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_LIMIT_EXCEEDED);
 	/* A card order lost: its payment stays captured. */
 	struct oc_command card = pl_place1(45, 45, 1, AT_W1, 1);
 	card.flags = OC_PLACE_CARD;
@@ -1544,6 +1566,9 @@ static void test_exceptions_and_returns(void **state)
 		pl_run_expect(e, pl_step(t, 45, 45), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	expect_paid(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
 		    OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED, AT_W1_PRICE, 0);
+	r = pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 45, 45), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE); /* the provider's late retry */
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 
 	/* Disposed of: on hand does not come back. RMA lines the order has not. */
 	struct oc_command o6 = pl_place1(60, 60, 0, PLAIN, 1);
@@ -1568,12 +1593,13 @@ static void test_exceptions_and_returns(void **state)
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
 
 	struct oc_stats st = pl_stop_stats(e);
-	assert_int_equal(st.exceptions, 2);
+	assert_int_equal(st.exceptions, 4);
 	assert_int_equal(st.returns, 2);
 	assert_int_equal(st.returns_received, 2);
-	assert_int_equal(st.replacements, 2);
-	assert_int_equal(pl_stock(e, AT_W1).on_hand, 10 - 3 + 2 - 1 - 1); /* the reshipment holds
-									       * one, not shipped */
+	assert_int_equal(st.replacements, 4);
+	/* 3 + 1 + 1 + 1 shipped, 2 back; the second reshipment holds one, not shipped. */
+	assert_int_equal(pl_stock(e, AT_W1).on_hand, 10 - 3 + 2 - 1 - 1 - 1);
+	assert_int_equal(pl_stock(e, AT_W1).allocated, 1);
 	oc_engine_free(e);
 }
 
