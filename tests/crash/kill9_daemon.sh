@@ -4,11 +4,14 @@
 # every acknowledged order (--acked-log); then the daemon's data directory is recovered and
 # every acknowledged order must be there, answered the same, with stock conserved and
 # resubmission changing nothing (ordercore-loadgen --verify-acked), and ordercored must start
-# again on it. Usage: kill9_daemon.sh LOADGEN ORDERCORED [CYCLES]
+# again on it, where the reconciliation of the busiest SKUs balances in every warehouse (on
+# hand = free + allocated + picked) with their on hand still the dataset's (a flash sale ships
+# nothing). Usage: kill9_daemon.sh LOADGEN ORDERCORED CLI [CYCLES]
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-cycles=${3:-5}
+cli=$3
+cycles=${4:-5}
 orders=${ORDERS:-1000000}
 tmp=$(mktemp -d)
 pid=
@@ -21,6 +24,23 @@ start_daemon() { # sets pid and port
 	ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/data" \
 		--orders-max "$orders" --snapshot-every 200000 || fail "no daemon"
 	pid=$daemon_pid
+}
+# The first SKUs of the catalog (the flash sale's hottest): each reconciliation balances, its
+# pages add up to its totals, and on hand is what stock.csv holds.
+reconcile_hot() {
+	local sku want out
+	for sku in $(awk -F, 'NR > 1 && NR <= 6 {print $1}' "$tmp/ds/skus.csv"); do
+		want=$(awk -F, -v s="$sku" '$1 == s {n += $3} END {print n + 0}' "$tmp/ds/stock.csv")
+		out=$("$cli" --connect "127.0.0.1:$port" --json reconcile "$sku") ||
+			fail "cycle $1: reconcile $sku failed: $out"
+		case $out in
+		*'"balanced": false'*) fail "cycle $1: SKU $sku does not balance: $out" ;;
+		*'"rows_match_totals": true'*) ;;
+		*) fail "cycle $1: SKU $sku: rows and totals differ: $out" ;;
+		esac
+		[ "$(printf '%s' "$out" | sed -n 's/.*\], "on_hand": \([0-9]*\),.*/\1/p')" = "$want" ] ||
+			fail "cycle $1: SKU $sku: on hand is not the dataset's $want: $out"
+	done
 }
 RANDOM=${SEED:-$$}
 for ((cycle = 1; cycle <= cycles; cycle++)); do
@@ -42,6 +62,7 @@ for ((cycle = 1; cycle <= cycles; cycle++)); do
 		fail "cycle $cycle: $(cat "$tmp/verify.out" "$tmp/verify.err")"
 	start_daemon # and the daemon itself starts on what is left
 	grep -q 'msg="recovered"' "$tmp/daemon.err" || fail "cycle $cycle: no recovery line"
+	reconcile_hot "$cycle"
 	kill -TERM "$pid"
 	wait "$pid" || fail "cycle $cycle: ordercored did not stop cleanly"
 	pid=
