@@ -1,8 +1,9 @@
 /* inventory.c: one inventory shard. A shard owns, for the SKUs whose XXH3 hash falls on it,
  * the units available to reserve, the safety stock and every customer's purchase counter, so
  * a purchase limit is checked in the same step as the reservation, by the one thread that owns
- * the SKU. It answers each line message with a result, in order, and applies releases (and restocks) from
- * route at the point of the command stream that makes the outcome independent of timing
+ * the SKU. It answers each line message with a result, in order, and applies releases (and
+ * restocks) from route at the point of the command stream that makes the outcome independent
+ * of timing
  * (docs/architecture.md, "Determinism of releases"). At a snapshot barrier it writes its part:
  * stock, counters, and the releases still waiting in its ring. */
 #include <errno.h>

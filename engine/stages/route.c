@@ -1,14 +1,15 @@
-/* route.c: the route stage. It owns the order records (indexed by the order index validate
- * gives) with their money, the allocations of accepted orders, and the units on hand and free
- * of every SKU in every warehouse (so it decides restocks and write-offs, and sends a
- * restock's units to the shard). It takes validate's order messages in sequence order and
- * gathers each order's line results from the shards' rings (each ring is FIFO, so the next
- * result on a shard belongs to the next order with a line there); it accepts an order whose
- * every line was reserved and plans its warehouses, rejects one whose any line failed and
- * sends the held lines back; it cancels, moves orders through their lifecycle, refunds, counts
- * the units picked, decides cycle counts, and answers every command exactly once. At a snapshot barrier, once
- * every shard has built its part, it builds its own and queues the snapshot's commit with the
- * snapshot writer. It runs on one worker. */
+/* route.c: the route stage. It owns the records (orders, stock changes, refunds, RMAs, indexed
+ * by the order index validate gives) with their money and links, the allocations of accepted
+ * orders and RMAs, and the units on hand, free and picked of every SKU in every warehouse (so
+ * it decides restocks, write-offs and cycle counts, and sends added units to the shard). It
+ * takes validate's order messages in sequence order and gathers each command's line results
+ * from the shards' rings (each ring is FIFO, so the next result on a shard belongs to the next
+ * command with a line there); it accepts an order whose every line was reserved and plans its
+ * warehouses, rejects one whose any line failed and sends the held lines back; it cancels,
+ * moves orders through their lifecycle (payment, fulfilment, exceptions, returns,
+ * replacements), refunds, answers the reconciliation and every other command exactly once. At
+ * a snapshot barrier, once every shard has built its part, it builds its own and queues the
+ * snapshot's commit with the snapshot writer. It runs on one worker. */
 #include <errno.h>
 #include <mimalloc.h>
 #include <stdio.h>
@@ -261,7 +262,7 @@ static bool is_replacement(const struct oc_route *r, uint32_t i)
 	return to != OC_NONE && to < i && r->orders[i].type == OC_CMD_PLACE;
 }
 
-/* Writes the record of the new order, stock change or refund om (state and the rest are the
+/* Writes the record of the new order, stock change, refund or RMA om (state and the rest are the
  * caller's); an order joins its customer's chain. */
 static struct oc_order_rec *new_record(struct oc_route *r, const struct oc_order_msg *om)
 {
@@ -383,8 +384,9 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	}
 }
 
-/* Adds sign x each of an order's allocations to the warehouses' counts in `cells` (picked
- * units at a pick, a cancel after it, a shipment; on hand at a shipment). */
+/* Adds sign x each of a record's allocations to the warehouses' counts in `cells`: picked
+ * units (a pick, a cancel after it, a shipment), on hand (a shipment, a restocked return),
+ * free units (a cancel, a restocked return). */
 static void count_allocs(struct oc_route *r, const struct oc_order_rec *rec, uint32_t *cells,
 			 int sign)
 {
@@ -398,6 +400,9 @@ static void count_allocs(struct oc_route *r, const struct oc_order_rec *rec, uin
 static bool release_room_for(struct oc_route *r, const struct oc_order_rec *rec)
 {
 	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
+	/* An order has at most this many (place); an RMA at most its order's (its SKUs are
+	 * distinct, each taking from that SKU's allocations of the order). */
+	OC_ASSERT(rec->alloc_count <= OC_LIMIT_ORDER_ALLOCS_MAX);
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		gives[i] = (struct oc_plan_line){al->sku, al->quantity};
@@ -503,6 +508,26 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	return true;
 }
 
+/* Whether fulfilment step `type` (or a delivery exception) was done for the order: it is in
+ * the step's state or one after it (a retry is then a duplicate). After shipment the path
+ * forks, delivered or exception (rec->detail: the exception's kind, 0: none), and the states
+ * after either (a return, a refund) keep the step done. */
+static bool step_done(const struct oc_order_rec *rec, uint8_t type)
+{
+	static const uint8_t rank[OC_STATE_COUNT] = {
+		[OC_STATE_ALLOCATED] = 1, [OC_STATE_PICKED] = 2,          [OC_STATE_PACKED] = 3,
+		[OC_STATE_SHIPPED] = 4,   [OC_STATE_DELIVERED] = 5,       [OC_STATE_EXCEPTION] = 5,
+		[OC_STATE_RETURN_REQUESTED] = 6, [OC_STATE_RETURNED] = 6, [OC_STATE_REFUNDED] = 6};
+	uint8_t at = rank[rec->state];
+	switch (type) {
+	case OC_CMD_PICK_CONFIRMED: return at >= 2;
+	case OC_CMD_PACK_CONFIRMED: return at >= 3;
+	case OC_CMD_SHIPPED: return at >= 4;
+	case OC_CMD_DELIVERED: return at >= 5 && rec->detail == 0;
+	default: return at >= 5 && rec->detail != 0; /* the exception */
+	}
+}
+
 /* A fulfilment step or a delivery exception (docs/lifecycle.md): moves the order from the one
  * state the command allows to the next; repeated once done, answers accepted and DUPLICATE;
  * from any other state refused invalid_state. Picking counts the order's units as picked in
@@ -523,7 +548,7 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 	if (!rec)
 		return;
 	uint8_t k = om->type;
-	if (rec->state == to[k]) {
+	if (step_done(rec, k)) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
 	} else if (rec->state != from[k]) {
@@ -562,8 +587,9 @@ static void stock_change_done(struct oc_route *r, const struct oc_order_msg *om,
 }
 
 /* A refund of a delivered order, one in exception or one returned (docs/lifecycle.md,
- * "Money"): a record of its own, keyed like a stock change. The order's refunded total grows by the amount (0: all the rest); once it
- * reaches the order's amount, the order is refunded. */
+ * "Money"): a record of its own, keyed like a stock change. The order's refunded total grows
+ * by the amount (0: all the rest; a free order has none: bad_amount); once it reaches the
+ * order's amount, the order is refunded. */
 static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	uint32_t target = om->refund.order_index;
@@ -576,7 +602,7 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	else if (order->state != OC_STATE_DELIVERED && order->state != OC_STATE_EXCEPTION &&
 		 order->state != OC_STATE_RETURNED)
 		reason = OC_REJECT_INVALID_STATE;
-	else if (amount > rest)
+	else if (amount > rest || rest == 0) /* nothing to pay back: a free order's */
 		reason = OC_REJECT_BAD_AMOUNT;
 	if (reason == OC_REJECT_NONE) {
 		amount = amount ? amount : rest;
@@ -631,10 +657,10 @@ static uint8_t plan_return(struct oc_route *r, const struct oc_order_rec *order,
 }
 
 /* An RMA (docs/lifecycle.md, "Exceptions and returns"): its lines came through the shards,
- * reserving nothing, with their SKU index and price. Checked against the order (delivered,
- * this customer's), it becomes a record holding the order's allocations it returns, worth the
- * lines' price, and the order moves to return_requested. A refused one held nothing. False
- * until the shards' results are there. */
+ * reserving nothing, with their SKU index and price. Checked against the order (this
+ * customer's, delivered or in exception: a damaged parcel sent back), it becomes a record
+ * holding the order's allocations it returns, worth the lines' price, and the order moves to
+ * return_requested. A refused one held nothing. False until the shards' results are there. */
 static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	if (!results_ready(r, om))
@@ -653,7 +679,7 @@ static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_res
 	uint32_t n = 0;
 	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
 		reason = OC_REJECT_UNKNOWN_ORDER;
-	else if (order->state != OC_STATE_DELIVERED)
+	else if (order->state != OC_STATE_DELIVERED && order->state != OC_STATE_EXCEPTION)
 		reason = OC_REJECT_INVALID_STATE;
 	else
 		reason = plan_return(r, order, lines, om->line_count, &n);
@@ -678,14 +704,21 @@ static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_res
 	return true;
 }
 
+/* A SKU's units on hand over every warehouse. */
+static uint64_t sku_on_hand(const struct oc_route *r, uint32_t sku)
+{
+	uint64_t total = 0;
+	for (uint32_t w = 0; w < r->warehouses; w++)
+		total += r->on_hand[(size_t)sku * r->warehouses + w];
+	return total;
+}
+
 /* True when putting rec's units back on hand keeps each SKU within OC_LIMIT_SKU_UNITS_MAX. */
 static bool units_fit(const struct oc_route *r, const struct oc_order_rec *rec)
 {
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-		uint64_t total = 0;
-		for (uint32_t w = 0; w < r->warehouses; w++)
-			total += r->on_hand[(size_t)al->sku * r->warehouses + w];
+		uint64_t total = sku_on_hand(r, al->sku);
 		for (uint32_t j = 0; j < rec->alloc_count; j++)
 			if (r->allocs[rec->alloc_first + j].sku == al->sku)
 				total += r->allocs[rec->alloc_first + j].quantity;
@@ -744,11 +777,7 @@ static bool add_units(struct oc_route *r, const struct oc_order_msg *om, uint32_
 		      uint64_t *done, struct oc_response *a)
 {
 	uint32_t sku = om->first_sku;
-	const uint32_t *row = &r->on_hand[(size_t)sku * r->warehouses];
-	uint64_t total = units;
-	for (uint32_t w = 0; w < r->warehouses; w++)
-		total += row[w];
-	if (total > OC_LIMIT_SKU_UNITS_MAX) {
+	if (sku_on_hand(r, sku) + units > OC_LIMIT_SKU_UNITS_MAX) {
 		stock_change_done(r, om, OC_REJECT_BAD_QUANTITY, a);
 		return true;
 	}

@@ -179,7 +179,8 @@ struct oc_order_msg {
 			uint32_t unused;
 		} refund;                  /* a refund (no lines) */
 		struct {
-			uint8_t shard[8];        /* shard[0]: a decrease's write-off line */
+			uint8_t shard0_pad[8];   /* room for shard[0]: a decrease's write-off line's
+			                          * shard, read as shard[0] */
 			uint64_t expected_units; /* the on hand the count replaces */
 		} adjust;                  /* a cycle count; quantity: the units counted */
 	};
@@ -424,7 +425,8 @@ struct oc_route {
 	uint32_t shards;
 	uint32_t warehouses;
 	uint32_t *free_units;         /* [sku * warehouses + w] units not allocated */
-	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free and allocated */
+	uint32_t *on_hand;            /* [sku * warehouses + w] units there: free, allocated and
+	                               * picked */
 	uint32_t *picked_units;       /* [sku * warehouses + w] of the allocated, those of picked
 	                               * and packed orders (the reconciliation) */
 	size_t free_cells;            /* SKUs x warehouses */

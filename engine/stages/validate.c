@@ -160,7 +160,6 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 		om->target = target_of(v, c, om);
 		if (om->reason)
 			return;
-		om->flags = OC_ORDER_REPLACEMENT;
 	}
 	if (new_key(v, c, a, om)) {
 		scatter_lines(v, c, sku, place,

@@ -74,12 +74,13 @@ enum oc_command_type {
 	 * accepted with the DUPLICATE flag. */
 	OC_CMD_PAYMENT_AUTHORIZED = 13, /* payment_pending -> allocated: fulfilment may start */
 	OC_CMD_PAYMENT_DECLINED = 14,   /* payment_pending -> cancelled: the stock goes back */
-	/* Money back for a delivered order (docs/lifecycle.md, "Money"). Keyed like a stock
-	 * change: `key` is the refund's own idempotency key (a retry answers the original; it
-	 * takes an order record), `customer` the order's customer, `order_key` the order's key,
-	 * `amount_cents` the amount (0: all that is not refunded yet; more than that:
-	 * bad_amount). From delivered only, else invalid_state; the order moves to refunded once
-	 * all its amount is refunded. line_count 0. */
+	/* Money back for an order delivered, in exception or returned (docs/lifecycle.md,
+	 * "Money"). Keyed like a stock change: `key` is the refund's own idempotency key (a retry
+	 * answers the original; it takes an order record), `customer` the order's customer,
+	 * `order_key` the order's key, `amount_cents` the amount (0: all that is not refunded
+	 * yet; more than that, or nothing left: bad_amount). From those states only, else
+	 * invalid_state; the order moves to refunded once all its amount is refunded.
+	 * line_count 0. */
 	OC_CMD_REFUND = 15,
 	/* Queries with rows (OC_RESPONSE_ROW): up to OC_QUERY_ROWS_MAX rows, just before the
 	 * query's own answer, with the same seq. */
@@ -116,7 +117,8 @@ enum oc_command_type {
 	                                 * as for a cancel. The claim is settled by a refund
 	                                 * (allowed from exception) or a replacement
 	                                 * (OC_PLACE_REPLACEMENT) */
-	OC_CMD_RETURN_REQUESTED = 22,   /* an RMA for a delivered order: keyed like a refund (its
+	OC_CMD_RETURN_REQUESTED = 22,   /* an RMA for an order delivered or in exception (a
+	                                 * damaged parcel sent back): keyed like a refund (its
 	                                 * own key), order_key the order, customer its customer,
 	                                 * lines the SKUs and units coming back (each at most what
 	                                 * the order has of it: bad_quantity; a SKU it does not
@@ -309,7 +311,8 @@ struct oc_command {
 /* The reconciliation of a SKU (OC_CMD_QUERY_RECONCILE): each row is a warehouse (`warehouse`),
  * the answer all of them; in both, on hand = free + allocated + picked, where free is route's
  * count of units no order holds, allocated the units held by orders not yet picked
- * (payment_pending, allocated) and picked those of picked and packed orders. The answer adds
+ * (payment_pending, allocated) and picked those of picked and packed orders. (Elsewhere —
+ * struct oc_stock, the stock queries — "allocated" counts both: every unit an order holds.) The answer adds
  * the shard's count (available to reserve: free units less those given back or restocked in
  * the last inflight_max commands, which the shard applies after that lag) and the SKU's
  * safety stock. Counts are 32 bits (a SKU holds at most 10^9 units), two in a u64 field. */

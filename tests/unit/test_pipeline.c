@@ -703,7 +703,10 @@ static void test_fulfilment_steps(void **state)
 	assert_int_equal(again.original_seq, placed.seq);
 	expect_step(e, SHIP, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_PICKED);
 	expect_step(e, PACK, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PACKED);
-	expect_step(e, PICK, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE, OC_STATE_PACKED);
+	/* A late retry of a step done before: a duplicate, whatever came after it. */
+	again = pl_run_expect(e, pl_step(PICK, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(again.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(again.state, OC_STATE_PACKED);
 	struct oc_response q = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED,
 					     OC_REJECT_NONE);
 	assert_int_equal(q.state, OC_STATE_PACKED);
@@ -717,8 +720,9 @@ static void test_fulfilment_steps(void **state)
 	/* Shipped: no cancel; delivered, then nothing more. */
 	pl_run_expect(e, pl_cancel(1, 10), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 	expect_step(e, DELIVER, 1, 10, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_DELIVERED);
-	expect_step(e, SHIP, 1, 10, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
-		    OC_STATE_DELIVERED);
+	again = pl_run_expect(e, pl_step(SHIP, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(again.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(again.state, OC_STATE_DELIVERED);
 	q = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(q.state, OC_STATE_DELIVERED);
 	/* Cancel up to packed: picked and packed orders give their units back. */
@@ -749,7 +753,7 @@ static void test_fulfilment_steps(void **state)
 	assert_int_equal(st.shipped, 1);
 	assert_int_equal(st.delivered, 1);
 	assert_int_equal(st.cancelled, 2);
-	assert_int_equal(st.rejected[OC_REJECT_INVALID_STATE], 8);
+	assert_int_equal(st.rejected[OC_REJECT_INVALID_STATE], 6);
 	struct oc_stock sk = pl_stock(e, EVERY);
 	assert_int_equal(sk.initial, 20);
 	assert_int_equal(sk.on_hand, 18);
@@ -910,8 +914,9 @@ static void test_money(void **state)
 	r = expect_paid(e, pl_query_order(101), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, 1000,
 			1000);
 	assert_int_equal(r.type, OC_CMD_QUERY_ORDER);
-	r = pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 1, 10), OC_STATUS_REJECTED,
-			  OC_REJECT_INVALID_STATE);
+	r = pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 1, 10), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE); /* a late retry: done before the refund */
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 	/* Card: pending, authorized, captured at shipment, then a refund. */
 	struct oc_command card = pl_place1(2, 20, 1, AT_W1, 3);
 	card.flags = OC_PLACE_CARD;
@@ -959,11 +964,13 @@ static void test_money(void **state)
 	expect_paid(e, pl_place1(9, 90, 2, AT_W2, 1), OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID, 0,
 		    0);
 	deliver(e, 9, 90);
-	r = expect_paid(e, pl_refund(901, 90, 9, 0), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED, 0, 0);
-	assert_int_equal(r.state, OC_STATE_REFUNDED);
+	/* A free order has nothing to pay back: bad_amount, and it stays delivered (a return or a
+	 * replacement may still follow). */
+	r = pl_run_expect(e, pl_refund(901, 90, 9, 0), OC_STATUS_REJECTED, OC_REJECT_BAD_AMOUNT);
+	assert_int_equal(r.state, OC_STATE_DELIVERED);
 	struct oc_stats st = pl_stop_stats(e);
-	assert_int_equal(st.refunds, 4);
-	assert_int_equal(st.rejected[OC_REJECT_BAD_AMOUNT], 1);
+	assert_int_equal(st.refunds, 3);
+	assert_int_equal(st.rejected[OC_REJECT_BAD_AMOUNT], 2);
 	oc_engine_free(e);
 }
 
@@ -1044,8 +1051,9 @@ static void test_history_and_customer_queries(void **state)
 	for (uint32_t i = 0; i < nsteps; i++)
 		assert_int_equal(run_collect(e, &steps[i], 0, rows, 8), 1);
 	/* Refused and repeated steps are no transitions. */
-	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 4, 10), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 4, 10), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 4, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 4, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	uint32_t n = run_rows(e, query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 			      ROWS + 8);
@@ -1530,6 +1538,11 @@ static void test_exceptions_and_returns(void **state)
 		      OC_REJECT_INVALID_STATE);
 	r = pl_run_expect(e, pl_refund(42, 40, 40, 100), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.state, OC_STATE_EXCEPTION);
+	/* Late retries: shipped was done (a duplicate), delivered never was. */
+	r = pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 40, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 40, 40), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
 	expect_paid(e, replacement(43, 40, 1, 40, AT_W1, 1), OC_STATUS_ACCEPTED,
 		    OC_PAYMENT_PREPAID, 0, 0);
 	pl_run_expect(e, replacement(44, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
@@ -1566,6 +1579,19 @@ static void test_exceptions_and_returns(void **state)
 		pl_run_expect(e, pl_step(t, 45, 45), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	expect_paid(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
 		    OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED, AT_W1_PRICE, 0);
+	/* The damaged parcel comes back: an RMA from exception, restocked, refunded in full; the
+	 * exception, retried late, is a duplicate. */
+	r = pl_run_expect(e, rma_cmd(49, 45, 45, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 49, 45, OC_RETURN_RESTOCK),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = expect_paid(e, pl_refund(59, 45, 45, 0), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED,
+			AT_W1_PRICE, AT_W1_PRICE);
+	assert_int_equal(r.state, OC_STATE_REFUNDED);
+	r = pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
+			  OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 	r = pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 45, 45), OC_STATUS_ACCEPTED,
 			  OC_REJECT_NONE); /* the provider's late retry */
 	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
@@ -1594,11 +1620,11 @@ static void test_exceptions_and_returns(void **state)
 
 	struct oc_stats st = pl_stop_stats(e);
 	assert_int_equal(st.exceptions, 4);
-	assert_int_equal(st.returns, 2);
-	assert_int_equal(st.returns_received, 2);
+	assert_int_equal(st.returns, 3);
+	assert_int_equal(st.returns_received, 3);
 	assert_int_equal(st.replacements, 4);
-	/* 3 + 1 + 1 + 1 shipped, 2 back; the second reshipment holds one, not shipped. */
-	assert_int_equal(pl_stock(e, AT_W1).on_hand, 10 - 3 + 2 - 1 - 1 - 1);
+	/* 3 + 1 + 1 + 1 shipped, 2 + 1 back; the second reshipment holds one, not shipped. */
+	assert_int_equal(pl_stock(e, AT_W1).on_hand, 10 - 3 + 2 - 1 - 1 - 1 + 1);
 	assert_int_equal(pl_stock(e, AT_W1).allocated, 1);
 	oc_engine_free(e);
 }
