@@ -63,7 +63,8 @@ enum oc_command_type {
 	 * nothing, from any other state; repeated once done, it answers accepted with the
 	 * DUPLICATE flag. */
 	OC_CMD_PICK_CONFIRMED = 8,  /* allocated -> picked: the warehouse picked every line */
-	OC_CMD_PACK_CONFIRMED = 9,  /* picked -> packed */
+	OC_CMD_PACK_CONFIRMED = 9,  /* picked -> packed; with OC_PACK_QC_FAILED the quality
+	                             * check failed: the order stays picked, to be packed again */
 	OC_CMD_SHIPPED = 10,        /* packed -> shipped: the units leave the warehouses (on
 	                             * hand goes down by the order's allocations) */
 	OC_CMD_DELIVERED = 11,      /* shipped -> delivered */
@@ -145,6 +146,9 @@ enum oc_command_type {
                                    * reshipment of one in exception, an exchange of one
                                    * returned; at amount 0, once per order (a second:
                                    * invalid_state); not with OC_PLACE_CARD */
+
+/* Flags of OC_CMD_PACK_CONFIRMED. */
+#define OC_PACK_QC_FAILED 0x1u /* the packed parcel failed its quality check: repack */
 
 /* Flags of OC_CMD_DELIVERY_EXCEPTION: what happened to the parcel (one of them). */
 #define OC_EXCEPTION_LOST 0x1u
@@ -418,6 +422,7 @@ struct oc_stats {
 	uint64_t exceptions;                       /* orders that went to exception */
 	uint64_t returns, returns_received;        /* RMAs opened, and received */
 	uint64_t replacements;                     /* replacement orders accepted */
+	uint64_t qc_failures;                      /* packs that failed their quality check */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
