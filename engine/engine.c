@@ -685,6 +685,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->returns = r->returns;
 	out->returns_received = r->returns_received;
 	out->replacements = r->replacements;
+	out->qc_failures = r->qc_failures;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

@@ -528,6 +528,22 @@ static bool step_done(const struct oc_order_rec *rec, uint8_t type)
 	}
 }
 
+/* A pack that failed its quality check: from picked, the order stays picked (to be packed
+ * again), a transition of its own in the history; from any other state invalid_state (a
+ * packed order's pack is done: a failed check is not its retry). */
+static void qc_failed(struct oc_route *r, const struct oc_order_msg *om,
+		      const struct oc_order_rec *rec, struct oc_response *a)
+{
+	if (rec->state != OC_STATE_PICKED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else {
+		r->qc_failures++;
+		transition(r, om->order_index, om);
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	describe(r, om->order_index, a);
+}
+
 /* A fulfilment step or a delivery exception (docs/lifecycle.md): moves the order from the one
  * state the command allows to the next; repeated once done, answers accepted and DUPLICATE;
  * from any other state refused invalid_state. Picking counts the order's units as picked in
@@ -548,6 +564,10 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 	if (!rec)
 		return;
 	uint8_t k = om->type;
+	if (k == OC_CMD_PACK_CONFIRMED && (om->detail & OC_PACK_QC_FAILED)) {
+		qc_failed(r, om, rec, a);
+		return;
+	}
 	if (step_done(rec, k)) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
@@ -862,7 +882,7 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
  * the counters of struct oc_route; the clock u64, then the leases [head, tail): their count
  * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 15
+#define ROUTE_COUNTERS 16
 
 /* Transitions in use in the history ring: [0, history_used). */
 static uint32_t history_used(const struct oc_route *r)
@@ -892,7 +912,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 					     r->split_orders, r->restocks,  r->write_offs,
 					     r->shipped,      r->delivered, r->lease_expiries,
 					     r->refunds,      r->adjustments, r->exceptions,
-					     r->returns,      r->returns_received, r->replacements};
+					     r->returns,      r->returns_received, r->replacements,
+					     r->qc_failures};
 	oc_snap_put(b, counters, sizeof(counters));
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	oc_snap_put_u64(b, r->clock_ms);
@@ -973,6 +994,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(&r->returns, counters + 96, 8);
 	memcpy(&r->returns_received, counters + 104, 8);
 	memcpy(&r->replacements, counters + 112, 8);
+	memcpy(&r->qc_failures, counters + 120, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;

@@ -447,7 +447,7 @@ struct oc_route {
 	uint32_t *released;           /* [shard] releases written this turn */
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
-	uint64_t exceptions, returns, returns_received, replacements;
+	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
 	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
 	                               * a replacement's or an RMA's order; 0: none (zeroed at
 	                               * allocation: docs/lifecycle.md) */

@@ -277,9 +277,12 @@ static void handle_safety(struct oc_validate *v, const struct oc_command *c,
 		send_line(v, c, e, c->lines[0].quantity, OC_LINE_SAFETY, om, pushed);
 }
 
-/* The flags a step may have: a delivery exception's kind (one), a return's inspection. */
+/* The flags a step may have: a delivery exception's kind (one), a return's inspection, a
+ * pack's failed quality check. */
 static bool step_flags_ok(const struct oc_command *c)
 {
+	if (c->type == OC_CMD_PACK_CONFIRMED)
+		return (c->flags & ~OC_PACK_QC_FAILED) == 0;
 	if (c->type == OC_CMD_DELIVERY_EXCEPTION)
 		return c->flags == OC_EXCEPTION_LOST || c->flags == OC_EXCEPTION_DAMAGED;
 	if (c->type == OC_CMD_RETURN_RECEIVED)

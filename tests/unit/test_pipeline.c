@@ -734,8 +734,22 @@ static void test_fulfilment_steps(void **state)
 	expect_step(e, PACK, 2, 20, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
 		    OC_STATE_CANCELLED);
 	pl_run_expect(e, pl_place1(3, 30, 0, AT_W2, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* The pack's quality check: failed, the order stays picked (twice: two failures), then
+	 * packed; not from allocated, nor once packed; no other flag. */
+	struct oc_command qc = pl_step(PACK, 3, 30);
+	qc.flags = OC_PACK_QC_FAILED;
+	pl_run_expect(e, qc, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	expect_step(e, PICK, 3, 30, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PICKED);
+	for (int i = 0; i < 2; i++) {
+		struct oc_response f = pl_run_expect(e, qc, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(f.state, OC_STATE_PICKED);
+		assert_int_equal(f.flags, 0);
+	}
+	struct oc_command odd = qc;
+	odd.flags = 2;
+	pl_run_expect(e, odd, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 	expect_step(e, PACK, 3, 30, OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_PACKED);
+	pl_run_expect(e, qc, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	pl_run_expect(e, pl_cancel(3, 30), OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	/* A rejected order, another customer, an unknown key, a stock change's key, bad form. */
 	pl_run_expect(e, pl_place1(4, 40, 0, SCARCE, 2), OC_STATUS_REJECTED,
@@ -753,7 +767,8 @@ static void test_fulfilment_steps(void **state)
 	assert_int_equal(st.shipped, 1);
 	assert_int_equal(st.delivered, 1);
 	assert_int_equal(st.cancelled, 2);
-	assert_int_equal(st.rejected[OC_REJECT_INVALID_STATE], 6);
+	assert_int_equal(st.rejected[OC_REJECT_INVALID_STATE], 8);
+	assert_int_equal(st.qc_failures, 2);
 	struct oc_stock sk = pl_stock(e, EVERY);
 	assert_int_equal(sk.initial, 20);
 	assert_int_equal(sk.on_hand, 18);

@@ -349,6 +349,10 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			next_step[key] += next_step[key] < 3u + card;
 			s->kind[i] = K_STEP;
 			s->cmds[i] = pl_step(step, o->key, o->customer);
+			if (step == OC_CMD_PACK_CONFIRMED && oc_rand_below(&rng, 4) == 0) {
+				s->cmds[i].flags = OC_PACK_QC_FAILED; /* and it is to be packed again */
+				next_step[key]--;
+			}
 			if (step == OC_CMD_DELIVERY_EXCEPTION) {
 				s->cmds[i].flags = OC_EXCEPTION_LOST + oc_rand_below(&rng, 2);
 				rmas.claims[rmas.claim_count++] = key;
@@ -407,7 +411,7 @@ struct tally {
 	uint64_t picked[SKUS];  /* of the allocated, the units of picked and packed orders */
 	uint32_t safety[SKUS];
 	uint64_t adjustments, stale_counts, reconciles;
-	uint64_t exceptions, returns, returns_received, replacements;
+	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
 	uint64_t accepted, cancelled, duplicates, split, restocks, write_offs, shipped, delivered;
 	uint64_t payments; /* payment steps that moved an order */
 	uint64_t refunds;
@@ -553,6 +557,10 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 	uint8_t k = c->type;
 	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
 		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+	} else if (k == OC_CMD_PACK_CONFIRMED && (c->flags & OC_PACK_QC_FAILED)) { /* repack */
+		pl_expect(a, state[c->key] == OC_STATE_PICKED ? OC_STATUS_ACCEPTED : OC_STATUS_REJECTED,
+			  state[c->key] == OC_STATE_PICKED ? OC_REJECT_NONE : OC_REJECT_INVALID_STATE);
+		t->qc_failures += state[c->key] == OC_STATE_PICKED;
 	} else if (model_step_done(state[c->key], excepted[c->key], k)) {
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE); /* done before */
 		assert_int_equal(a->state, state[c->key]);
@@ -960,20 +968,21 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 	assert_int_equal(st.returns, t->returns);
 	assert_int_equal(st.returns_received, t->returns_received);
 	assert_int_equal(st.replacements, t->replacements);
+	assert_int_equal(st.qc_failures, t->qc_failures);
 	/* The stream reaches every kind of step, so the model above checked them. */
 	print_message("      %llu payment steps, %llu orders shipped, %llu delivered, %llu refunds, "
 		      "%llu cycle counts (%llu stale), %llu reconciliations, %llu exceptions, "
-		      "%llu returns (%llu received), %llu replacements\n",
+		      "%llu returns (%llu received), %llu replacements, %llu QC failures\n",
 		      (unsigned long long)t->payments, (unsigned long long)t->shipped,
 		      (unsigned long long)t->delivered, (unsigned long long)t->refunds,
 		      (unsigned long long)t->adjustments, (unsigned long long)t->stale_counts,
 		      (unsigned long long)t->reconciles, (unsigned long long)t->exceptions,
 		      (unsigned long long)t->returns, (unsigned long long)t->returns_received,
-		      (unsigned long long)t->replacements);
+		      (unsigned long long)t->replacements, (unsigned long long)t->qc_failures);
 	assert_true(t->payments > 0 && t->shipped > 0 && t->delivered > 0 && t->refunds > 0);
 	assert_true(t->adjustments > 0 && t->stale_counts > 0 && t->reconciles > 0);
 	assert_true(t->exceptions > 0 && t->returns > 0 && t->returns_received > 0 &&
-		    t->replacements > 0);
+		    t->replacements > 0 && t->qc_failures > 0);
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		assert_int_equal(st.rejected[i], t->rejected[i]);
 }
