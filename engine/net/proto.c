@@ -47,25 +47,49 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
+/* How the frame of an order step carries the command's flags. */
+enum step_flags {
+	STEP_NO_FLAGS,   /* a cancel's body: the command has none (flags 0 only) */
+	STEP_FLAGS,      /* a flagged body: any flags, 0 included (the engine judges them) */
+	STEP_SOME_FLAGS, /* a flagged body for flags other than 0 only, beside an entry of the
+			  * same command without flags that carries 0: a pack's frame 26 stays
+			  * what it was for old readers, and a pack with flags (a failed quality
+			  * check) is frame 46. 46 with flags 0 is a field error, so that every
+			  * frame that decodes encodes back to itself, as a replacement place
+			  * without its flag is. */
+};
+
 /* The commands that name an order (a return received: an RMA) by key and customer, and their
  * frames: a cancel's body, or (flagged) a cancel's body and the command's flags (a delivery
- * exception's kind, a return's inspection) as a u32 and a zero u32. */
+ * exception's kind, a return's inspection, a pack's quality check) as a u32 and a zero u32. A
+ * command has one frame for each flags value: an entry, or two whose flags split them. */
 struct order_step {
 	uint8_t command, message;
-	bool flagged;
+	uint8_t flags; /* enum step_flags */
 };
 static const struct order_step order_steps[] = {
-	{OC_CMD_CANCEL, OC_MSG_CANCEL, false},
-	{OC_CMD_PICK_CONFIRMED, OC_MSG_PICK_CONFIRMED, false},
-	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CONFIRMED, false},
-	{OC_CMD_SHIPPED, OC_MSG_SHIPPED, false},
-	{OC_CMD_DELIVERED, OC_MSG_DELIVERED, false},
-	{OC_CMD_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_AUTHORIZED, false},
-	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED, false},
-	{OC_CMD_DELIVERY_EXCEPTION, OC_MSG_DELIVERY_EXCEPTION, true},
-	{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, true},
+	{OC_CMD_CANCEL, OC_MSG_CANCEL, STEP_NO_FLAGS},
+	{OC_CMD_PICK_CONFIRMED, OC_MSG_PICK_CONFIRMED, STEP_NO_FLAGS},
+	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CONFIRMED, STEP_NO_FLAGS},
+	{OC_CMD_PACK_CONFIRMED, OC_MSG_PACK_CHECKED, STEP_SOME_FLAGS},
+	{OC_CMD_SHIPPED, OC_MSG_SHIPPED, STEP_NO_FLAGS},
+	{OC_CMD_DELIVERED, OC_MSG_DELIVERED, STEP_NO_FLAGS},
+	{OC_CMD_PAYMENT_AUTHORIZED, OC_MSG_PAYMENT_AUTHORIZED, STEP_NO_FLAGS},
+	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED, STEP_NO_FLAGS},
+	{OC_CMD_DELIVERY_EXCEPTION, OC_MSG_DELIVERY_EXCEPTION, STEP_FLAGS},
+	{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, STEP_FLAGS},
 };
 #define ORDER_STEPS (sizeof(order_steps) / sizeof(order_steps[0]))
+
+/* Whether a step's frame carries a command with these flags. */
+static bool step_carries(const struct order_step *step, uint32_t flags)
+{
+	switch (step->flags) {
+	case STEP_NO_FLAGS: return flags == 0;
+	case STEP_SOME_FLAGS: return flags != 0;
+	default: return true;
+	}
+}
 
 /* The entry of order_steps of a frame type, or NULL. */
 static const struct order_step *order_step_of_message(uint8_t message)
@@ -130,8 +154,8 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 {
 	const struct order_step *step = order_step_of_message(type);
 	if (step) {
-		uint32_t want = step->flagged ? OC_PROTO_FLAGGED_STEP_BODY_BYTES
-					      : OC_PROTO_CANCEL_BODY_BYTES;
+		uint32_t want = step->flags != STEP_NO_FLAGS ? OC_PROTO_FLAGGED_STEP_BODY_BYTES
+							     : OC_PROTO_CANCEL_BODY_BYTES;
 		return body_bytes == want ? 1 : -OC_PERR_BODY_LENGTH;
 	}
 	for (size_t i = 0; i < LINED_FRAMES; i++)
@@ -310,12 +334,13 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const struct order_step *step = order_step_of_message(f[5]);
 	if (step) {
 		out->type = step->command;
-		if (step->flagged) { /* the flags are the engine's to judge; then a zero u32 */
+		if (step->flags != STEP_NO_FLAGS) { /* the engine judges the flags; a zero u32 */
 			if (get32(b + 20))
 				return -OC_PERR_FIELD;
 			out->flags = get32(b + 16);
 		}
-		return 0;
+		/* A frame for flags (46) without any contradicts itself: they go in another. */
+		return step_carries(step, out->flags) ? 0 : -OC_PERR_FIELD;
 	}
 	/* A stock-at query and a reconciliation: the engine's form has the SKU on line 0. */
 	if (f[5] == OC_MSG_QUERY_STOCK_AT || f[5] == OC_MSG_QUERY_RECONCILE) {
@@ -516,13 +541,23 @@ static uint8_t query_type(const struct oc_command *c)
 }
 
 /* The order step of a command that names an order by key and customer (a cancel, a
- * fulfilment, payment or exception step, a return received), or NULL. */
+ * fulfilment, payment or exception step, a return received) whose frame carries its flags
+ * (a pack: 26 without, 46 with), or NULL (a cancel with flags: no frame carries it). */
 static const struct order_step *order_step_of_command(const struct oc_command *c)
 {
 	for (size_t i = 0; i < ORDER_STEPS; i++)
-		if (order_steps[i].command == c->type)
+		if (order_steps[i].command == c->type && step_carries(&order_steps[i], c->flags))
 			return &order_steps[i];
 	return NULL;
+}
+
+/* Whether a command type is an order step's, whatever its flags. */
+static bool is_order_step(uint8_t type)
+{
+	for (size_t i = 0; i < ORDER_STEPS; i++)
+		if (order_steps[i].command == type)
+			return true;
+	return false;
 }
 
 /* The frame length of a command with lines after a fixed part (a place, an RMA, a
@@ -555,12 +590,14 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
 	if (c->order_key) /* a refund's, a customer query's, an RMA's, a replacement's field */
 		return 0;
-	const struct order_step *step = order_step_of_command(c);
-	if (step) { /* no room for lines or a region; flags only in a flagged step's body */
-		if (c->line_count || c->region || (c->flags && !step->flagged))
+	if (is_order_step(c->type)) {
+		/* No room for lines or a region; flags only in a flagged step's body. */
+		const struct order_step *step = order_step_of_command(c);
+		if (!step || c->line_count || c->region)
 			return 0;
-		return OC_PROTO_HEADER_BYTES + (step->flagged ? OC_PROTO_FLAGGED_STEP_BODY_BYTES
-							      : OC_PROTO_CANCEL_BODY_BYTES);
+		return OC_PROTO_HEADER_BYTES + (step->flags != STEP_NO_FLAGS
+							? OC_PROTO_FLAGGED_STEP_BODY_BYTES
+							: OC_PROTO_CANCEL_BODY_BYTES);
 	}
 	switch (query_type(c)) {
 	case 0: break;
@@ -671,7 +708,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 	if (step) {
 		put64(b, c->key);
 		put64(b + 8, c->customer);
-		if (step->flagged)
+		if (step->flags != STEP_NO_FLAGS)
 			put32(b + 16, c->flags);
 		return bytes;
 	}

@@ -34,8 +34,9 @@ extern "C" {
 /* 2: answers carry the customer, the time, the payment and amounts; refunds; queries with
  * rows (an order's history, a customer's orders). Types added since (39-41: the cycle count,
  * safety stock, the reconciliation; 42-45: the delivery exception, the RMA, the return
- * received, the replacement place) are new frames only, no frame changed: the version stays
- * 2, and a server without them refuses them as any unknown type (OC_PERR_TYPE). */
+ * received, the replacement place; 46: a pack whose quality check failed) are new frames
+ * only, no frame changed: the version stays 2, and a server without them refuses them as any
+ * unknown type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA or a
@@ -82,6 +83,8 @@ enum oc_proto_type {
 	OC_MSG_RETURN_RECEIVED = 44,    /* client: an RMA came back (restock or dispose) */
 	OC_MSG_PLACE_REPLACEMENT = 45,  /* client: a place with OC_PLACE_REPLACEMENT and the
 	                                 * order_key it replaces */
+	OC_MSG_PACK_CHECKED = 46,       /* client: a pack with flags (OC_PACK_QC_FAILED); a
+	                                 * pack without any is 26, and 46 with none is refused */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -102,8 +105,9 @@ enum oc_proto_type {
                                                  * first warehouse (u16), zeros */
 #define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
 #define OC_PROTO_QUERY_CUSTOMER_BODY_BYTES 16u /* customer, order key (0: the newest page) */
-#define OC_PROTO_FLAGGED_STEP_BODY_BYTES 24u /* a delivery exception, a return received: key,
-                                              * customer, flags (u32), zero (u32) */
+#define OC_PROTO_FLAGGED_STEP_BODY_BYTES 24u /* a delivery exception, a return received, a
+                                              * pack with flags: key, customer, flags (u32),
+                                              * zero (u32) */
 #define OC_PROTO_RMA_BODY_BYTES 32u /* key, customer, order key, reason (u8), line count (u8),
                                      * zeros; + 16 per line */
 #define OC_PROTO_REPLACEMENT_BODY_BYTES 32u /* a place's 24, then the order key (u64); + 16 per
@@ -122,8 +126,9 @@ enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock, write-off, cycle count or safety stock done */
-	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed, shipped or delivered, or in a
-	                           * delivery exception; its payment authorized or declined */
+	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed (or its pack's quality check
+	                           * failed), shipped or delivered, or in a delivery exception;
+	                           * its payment authorized or declined */
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
 	OC_EVENT_RETURNS = 32u,   /* an RMA opened, a return received */
 	OC_EVENT_ALL = 63u,
@@ -195,12 +200,13 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
 
 /* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
  * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero, or the flags of a
- * place have OC_PLACE_REPLACEMENT or those of a replacement place lack it (an answer, an
- * event, a refund and a customer query have no reserved field: they always decode). */
+ * place have OC_PLACE_REPLACEMENT or those of a replacement place lack it, or a pack with
+ * flags (46) has none (an answer, an event, a refund and a customer query have no reserved
+ * field: they always decode). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
-/* Fills out with the command of a place, cancel, step (a delivery exception and a return
- * received included, their flags from the frame), query, stock change (a cycle count and a
+/* Fills out with the command of a place, cancel, step (a delivery exception, a return
+ * received and a pack with flags included, their flags from the frame), query, stock change (a cycle count and a
  * safety stock included), refund, RMA or replacement place frame; seq and ts_ns zero,
  * order_key zero but for a refund, a customer query, an RMA and a replacement, amount_cents
  * (expected_units, the same storage) zero but for a refund and a cycle count. The line count
@@ -212,8 +218,8 @@ int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 
 /* The frame length of a command: a place of 1..16 lines (with OC_PLACE_REPLACEMENT: a
  * replacement place, order_key the order it replaces), a cancel, fulfilment or payment step
- * (no lines, region 0, flags 0), a delivery exception or return received (no lines, region
- * 0; any flags), an RMA (1..16 lines, region 0, flags the reason, at most 255), a query (a
+ * (no lines, region 0, flags 0; but a pack: any flags, frame 26 without, 46 with), a delivery
+ * exception or return received (no lines, region 0; any flags), an RMA (1..16 lines, region 0, flags the reason, at most 255), a query (a
  * stock query as OC_CMD_QUERY_STOCK defines it; a reconciliation as OC_CMD_QUERY_STOCK_AT), a
  * stock change or cycle count (one line), a safety stock (key 0, one line, region 0, flags
  * 0), a refund (no lines, region 0, flags 0) or a customer query (key 0, no lines, region 0,
@@ -251,8 +257,8 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
 /* The event kind of a response (0: not an event): accepted places that are not duplicates
  * (replacements included), orders cancelled (by a cancel, or unsolicited: a lease ran out),
  * stock changes done (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK),
- * steps of the lifecycle done (delivery exceptions included), refunds done, RMAs opened and
- * returns received (OC_EVENT_RETURNS). Rows (OC_RESPONSE_ROW) are never events: they say
+ * steps of the lifecycle done (delivery exceptions and packs that failed their quality check
+ * included), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS). Rows (OC_RESPONSE_ROW) are never events: they say
  * what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 

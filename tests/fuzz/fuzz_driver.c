@@ -1,7 +1,7 @@
 /* fuzz_driver.c: runs a fuzz target (LLVMFuzzerTestOneInput) without libFuzzer, so that every
  * `make test` exercises it with any compiler: with file arguments it runs each file once (to
  * replay a crash libFuzzer found); without, it runs ITERATIONS inputs made from valid seed
- * frames (a hello, a place, a cancel, queries, a restock, a step, the types 39-45, and the
+ * frames (a hello, a place, a cancel, queries, a restock, a step, the types 39-46, and the
  * server's welcome, answer, row, event, subscribed and error) by a deterministic mutator (bit flips, byte overwrites with boundary values, cuts,
  * splices of two seeds, length fields set to boundary values). A failed assertion aborts. */
 #include <stdint.h>
@@ -57,7 +57,8 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	SEED(oc_proto_encode_command(out + n, cap - n, 14, &history));
 	struct oc_command page = {.type = OC_CMD_QUERY_CUSTOMER, .customer = 4, .order_key = 9};
 	SEED(oc_proto_encode_command(out + n, cap - n, 15, &page));
-	/* Inventory administration (39-41), exceptions and returns (42-45). */
+	/* Inventory administration (39-41), exceptions and returns (42-45), the pack's quality
+	 * check (46). */
 	struct oc_command adjust = {.type = OC_CMD_ADJUST_STOCK, .line_count = 1, .region = 1,
 				    .key = 11, .customer = 5, .lines = {{100003, 48, 0}},
 				    .expected_units = 50};
@@ -84,6 +85,10 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	replacement.flags = OC_PLACE_REPLACEMENT;
 	replacement.order_key = 9;
 	SEED(oc_proto_encode_command(out + n, cap - n, 22, &replacement));
+	/* A pack whose quality check failed (46). */
+	struct oc_command qc_failed = {.type = OC_CMD_PACK_CONFIRMED, .key = 9, .customer = 4,
+				       .flags = OC_PACK_QC_FAILED};
+	SEED(oc_proto_encode_command(out + n, cap - n, 23, &qc_failed));
 	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
 	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;

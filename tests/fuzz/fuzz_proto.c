@@ -5,14 +5,16 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment or payment step, delivery exception, return received, query (the
- *     history and customer queries included), stock change, refund, subscription, event,
- *     answer, welcome or error frame that decodes re-encodes to the same bytes; a place, an
- *     RMA or a replacement place of 1..16 lines likewise;
+ *   - a cancel, fulfilment or payment step, delivery exception, return received, pack with
+ *     flags (46; so a 46 without flags must not decode: it would re-encode as a 26), query
+ *     (the history and customer queries included), stock change, refund, subscription,
+ *     event, answer, welcome or error frame that decodes re-encodes to the same bytes; a
+ *     place, an RMA or a replacement place of 1..16 lines likewise;
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
- *     step's, a customer query's and a reconciliation's, a query's 8 as a history query's...)
+ *     step's, a customer query's and a reconciliation's, a query's 8 as a history query's, a
+ *     delivery exception's 24 as a return received's and a pack with flags'...)
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
  *     24), with the same checks: every type is fuzzed whichever seeds there are;
@@ -113,6 +115,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_RETURN_REQUESTED:
 	case OC_MSG_RETURN_RECEIVED:
 	case OC_MSG_PLACE_REPLACEMENT:
+	case OC_MSG_PACK_CHECKED:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -178,6 +181,7 @@ static const struct {
 	{OC_MSG_QUERY_RECONCILE, OC_PROTO_QUERY_RECONCILE_BODY_BYTES},
 	{OC_MSG_DELIVERY_EXCEPTION, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
 	{OC_MSG_RETURN_RECEIVED, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
+	{OC_MSG_PACK_CHECKED, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
 };
 
 /* The requests with lines after a fixed part, with its length and the line count's offset. */

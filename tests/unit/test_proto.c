@@ -13,7 +13,9 @@
  * delivery exception, 43 RMA, 44 return received, 45 replacement place) likewise, an RMA's
  * and a replacement's lines at the place's line layout, a replacement frame that does not say
  * it is one refused, a delivery exception a fulfilment event, RMAs and receipts returns
- * events. */
+ * events; a pack with flags (46: its quality check failed) is a flagged step's body, a pack
+ * without stays 26, a 46 without flags is refused, and a failed check accepted is a
+ * fulfilment event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +436,7 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		{.type = OC_CMD_DELIVERY_EXCEPTION, .key = 1, .customer = 2,
 		 .flags = OC_EXCEPTION_LOST},
 		{.type = OC_CMD_RETURN_RECEIVED, .key = 1, .customer = 2, .flags = OC_RETURN_RESTOCK},
+		{.type = OC_CMD_PACK_CONFIRMED, .key = 1, .customer = 2, .flags = OC_PACK_QC_FAILED},
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		struct oc_command c = others[i], d;
@@ -1002,8 +1005,6 @@ static void test_exceptions_and_returns_frames(void **state)
 			raw(16 + step_bad[i], OC_PROTO_VERSION, flagged[t].message, 0);
 			assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
 		}
-	raw(16 + 24, OC_PROTO_VERSION, 46, 0); /* the next type is not one yet */
-	assert_int_equal(check(16), -OC_PERR_TYPE);
 
 	/* Events: a delivery exception is a fulfilment step; an RMA opened and a return received
 	 * are returns events; a replacement accepted is an order like any. Not their retries,
@@ -1041,6 +1042,125 @@ static void test_exceptions_and_returns_frames(void **state)
 	assert_int_equal(kinds, OC_EVENT_RETURNS);
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 64);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
+}
+
+/* A pack with flags (46; docs/protocol.md): a flagged step's body (key, customer, the flags
+ * as a u32 at 16: OC_PACK_QC_FAILED, a zero u32), for OC_CMD_PACK_CONFIRMED. A pack without
+ * flags is still frame 26, byte for byte, so that readers before 46 see no change; a 46
+ * without flags says nothing 26 does not and is refused (field), so that every frame that
+ * decodes encodes back to itself. Other flag bits pass through: the engine answers
+ * malformed. */
+static void test_pack_checked_frame(void **state)
+{
+	assert_int_equal(OC_MSG_PACK_CHECKED, 46);
+	struct oc_command c, d;
+	uint8_t good[OC_PROTO_FRAME_BYTES_MAX];
+	static const uint32_t flags[] = {OC_PACK_QC_FAILED, 0x2, 0x80000001u, 0xffffffffu};
+	for (unsigned k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+		c = (struct oc_command){.type = OC_CMD_PACK_CONFIRMED, .key = 0x0102030405060708ull,
+					.customer = 0x1112131415161718ull, .flags = flags[k]};
+		assert_int_equal(oc_proto_command_bytes(&c), 16 + 24);
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 140 + k, &c);
+		assert_int_equal(n, 16 + OC_PROTO_FLAGGED_STEP_BODY_BYTES);
+		check_prefixes(buf, n, OC_MSG_PACK_CHECKED, 140 + k);
+		assert_int_equal(buf[5], 46);
+		assert_int_equal(buf[16], 0x08);     /* the key at 0 */
+		assert_int_equal(buf[16 + 7], 0x01);
+		assert_int_equal(buf[16 + 8], 0x18); /* the customer at 8 */
+		assert_int_equal(buf[16 + 15], 0x11);
+		uint32_t flags_le = htole32(c.flags);
+		assert_memory_equal(buf + 16 + 16, &flags_le, 4); /* the flags at 16 */
+		static const uint8_t zero4[4] = {0};
+		assert_memory_equal(buf + 16 + 20, zero4, 4);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_int_equal(d.flags, flags[k]);
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 20, 24);
+	}
+	/* Its first 16 bytes are the unflagged pack's body (26), which is unchanged. */
+	const struct oc_command qc = {.type = OC_CMD_PACK_CONFIRMED, .key = 0x0102030405060708ull,
+				      .customer = 0x1112131415161718ull,
+				      .flags = OC_PACK_QC_FAILED};
+	size_t n = oc_proto_encode_command(good, sizeof(good), 1, &qc);
+	c = qc;
+	c.flags = 0;
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 16);
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(n, 16 + OC_PROTO_CANCEL_BODY_BYTES);
+	check_prefixes(buf, n, OC_MSG_PACK_CONFIRMED, 1);
+	assert_int_equal(buf[5], 26);
+	assert_memory_equal(buf + 16, good + 16, 16);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	expect_command(&d, &c);
+	/* A 46 without flags contradicts its type: refused once whole (the decoder judges). */
+	n = oc_proto_encode_command(good, sizeof(good), 1, &qc);
+	memcpy(buf, good, n);
+	memset(buf + 16 + 16, 0, 4);
+	assert_int_equal(check(n), (int)n);
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_PACK_CHECKED, 0); /* all zeros */
+	assert_int_equal(check(16 + 24), 16 + 24);
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	/* A 26 has no room for flags: a 26 of 24 bytes is a length error, as is a 46 of 16. */
+	static const uint32_t step_bad[] = {0, 16, 23, 25, 32};
+	for (unsigned i = 0; i < sizeof(step_bad) / sizeof(step_bad[0]); i++) {
+		raw(16 + step_bad[i], OC_PROTO_VERSION, OC_MSG_PACK_CHECKED, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+	}
+	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_PACK_CONFIRMED, 0);
+	assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+	/* Lines, a region, an order key or an amount cannot be sent, with flags or without. */
+	for (unsigned with = 0; with < 2; with++) {
+		const struct oc_command ok = {.type = OC_CMD_PACK_CONFIRMED, .key = 1, .customer = 2,
+					      .flags = with ? OC_PACK_QC_FAILED : 0};
+		c = ok;
+		c.line_count = 1;
+		c.lines[0] = (struct oc_line){100001, 1, 0};
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.region = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.order_key = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		c = ok;
+		c.amount_cents = 1;
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		assert_int_equal(oc_proto_encode_command(buf, with ? 16 + 23 : 16 + 15, 1, &ok), 0);
+	}
+	/* The other unflagged steps still refuse flags: only a pack has a frame for them. */
+	static const uint8_t bare[] = {OC_CMD_CANCEL, OC_CMD_PICK_CONFIRMED, OC_CMD_SHIPPED,
+				       OC_CMD_DELIVERED, OC_CMD_PAYMENT_AUTHORIZED,
+				       OC_CMD_PAYMENT_DECLINED};
+	for (unsigned i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		c = (struct oc_command){.type = bare[i], .key = 1, .customer = 2,
+					.flags = OC_PACK_QC_FAILED};
+		assert_int_equal(oc_proto_command_bytes(&c), 0);
+	}
+	raw(16 + 24, OC_PROTO_VERSION, 47, 0); /* the next type is not one yet */
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+
+	/* Events: a failed check accepted (the order stays picked) is a fulfilment event, as a
+	 * pack is; not its rejection (invalid_state: not picked), nor a row of it. */
+	struct oc_response r = {.type = OC_CMD_PACK_CONFIRMED, .status = OC_STATUS_ACCEPTED,
+				.state = OC_STATE_PICKED, .payment = OC_PAYMENT_PREPAID};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r.state = OC_STATE_PACKED;
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r.flags = OC_RESPONSE_DUPLICATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = OC_RESPONSE_ROW;
+	r.state = OC_STATE_PICKED;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = 0;
+	r.status = OC_STATUS_REJECTED;
+	r.reason = OC_REJECT_INVALID_STATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.reason = OC_REJECT_MALFORMED; /* a bit other than OC_PACK_QC_FAILED */
+	assert_int_equal(oc_proto_event_kind(&r), 0);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -1141,6 +1261,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_frames_refused_with_their_code),
 	    cmocka_unit_test(test_inventory_administration_frames),
 	    cmocka_unit_test(test_exceptions_and_returns_frames),
+	    cmocka_unit_test(test_pack_checked_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
