@@ -27,7 +27,9 @@
  * field, and what answers them comes back; so do the exceptions and returns (a delivery
  * exception, an RMA, its receipt, a replacement place, an RMA of 16 lines: the longest frame,
  * which a server must take, 304 bytes), and a subscription to the returns kind gets its
- * event among the answers. */
+ * event among the answers; a pack whose quality check failed reaches the server as frame 46
+ * with its flags (an unknown bit too, for the engine to refuse), a pack without flags as 26,
+ * as before. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -656,6 +658,60 @@ static void script_returns(struct peer *p)
 	                              .type = OC_CMD_RETURN_REQUESTED, .status = OC_STATUS_REJECTED,
 	                              .reason = OC_REJECT_UNKNOWN_ORDER};
 	peer_gather(p, refused, 34);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* The packs the client queues, with correlations 40..42: one whose quality check failed
+ * (frame 46), one without flags (26, as before 46 existed), one with a bit the engine does
+ * not know (46: the engine answers malformed, the client does not judge it). */
+#define PACK_CMDS 3
+static const struct oc_command pack_cmds[PACK_CMDS] = {
+    {.type = OC_CMD_PACK_CONFIRMED, .key = 951, .customer = 7, .flags = OC_PACK_QC_FAILED},
+    {.type = OC_CMD_PACK_CONFIRMED, .key = 951, .customer = 7},
+    {.type = OC_CMD_PACK_CONFIRMED, .key = 951, .customer = 7, .flags = 0x80000000u},
+};
+static const uint8_t pack_msgs[PACK_CMDS] = {OC_MSG_PACK_CHECKED, OC_MSG_PACK_CONFIRMED,
+                                             OC_MSG_PACK_CHECKED};
+static const size_t pack_bytes[PACK_CMDS] = {16 + 24, 16 + 16, 16 + 24};
+
+/* Reads the three packs, checks each frame's type, length and what it decodes to (the flags
+ * of a 46 at body offset 16), and answers them in one send: the failed check accepted (the
+ * order stays picked), the pack accepted (packed), the unknown bit rejected (malformed). */
+static void script_packs(struct peer *p)
+{
+	struct oc_proto_header h;
+	for (int i = 0; i < PACK_CMDS; i++) {
+		struct oc_command got;
+		const uint8_t *f = peer_next(p, &h);
+		if (!f || h.type != pack_msgs[i] || h.correlation != 40u + (unsigned)i ||
+		    h.frame_bytes != pack_bytes[i] || oc_proto_decode_command(f, &got) != 0) {
+			peer_fail(p, "pack %d: not its frame", i);
+			return;
+		}
+		uint32_t flags_le = htole32(pack_cmds[i].flags);
+		if (memcmp(&got, &pack_cmds[i], offsetof(struct oc_command, seq)) != 0 ||
+		    got.order_key != 0 || got.amount_cents != 0 ||
+		    (h.type == OC_MSG_PACK_CHECKED &&
+		     memcmp(f + OC_PROTO_HEADER_BYTES + 16, &flags_le, 4) != 0)) {
+			peer_fail(p, "pack %d is not the one sent", i);
+			return;
+		}
+	}
+	struct oc_response qc = {.seq = 1, .key = 951, .original_seq = 1, .customer = 7,
+	                         .type = OC_CMD_PACK_CONFIRMED, .status = OC_STATUS_ACCEPTED,
+	                         .shipments = 1, .state = OC_STATE_PICKED,
+	                         .payment = OC_PAYMENT_PREPAID, .amount_cents = 900};
+	peer_gather(p, qc, 40);
+	struct oc_response packed = qc;
+	packed.seq = 2;
+	packed.state = OC_STATE_PACKED;
+	peer_gather(p, packed, 41);
+	struct oc_response malformed = {.seq = 3, .key = 951, .customer = 7,
+	                                .type = OC_CMD_PACK_CONFIRMED,
+	                                .status = OC_STATUS_REJECTED,
+	                                .reason = OC_REJECT_MALFORMED};
+	peer_gather(p, malformed, 42);
 	if (peer_flush(p) == 0)
 		peer_drain(p);
 }
@@ -1346,6 +1402,53 @@ static void test_client_against_scripted_server_exceptions_and_returns(void **st
 	peer_join(p);
 }
 
+/* The pack's quality check: a failed one is frame 46 with its flags, a plain pack still 26;
+ * a pack cannot carry lines or a region, flagged or not, and no other unflagged step takes
+ * the flag. */
+static void test_client_against_scripted_server_pack_quality_check(void **state)
+{
+	(void)state;
+	struct peer *p = peer_start(script_packs, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	struct oc_command bad = pack_cmds[0];
+	bad.line_count = 1;
+	bad.lines[0] = (struct oc_line){700001, 1, 0};
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = pack_cmds[0];
+	bad.region = 2;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = pack_cmds[0];
+	bad.type = OC_CMD_PICK_CONFIRMED; /* only a pack has a frame with flags */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad.type = OC_CMD_SHIPPED;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	assert_int_equal(oc_client_pending(c), 0);
+	size_t bytes = 0;
+	for (int i = 0; i < PACK_CMDS; i++) {
+		assert_int_equal(oc_client_queue(c, &pack_cmds[i], 40u + (unsigned)i), 0);
+		bytes += pack_bytes[i];
+	}
+	assert_int_equal(oc_client_pending(c), bytes);
+	assert_int_equal(oc_client_inflight(c), PACK_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[PACK_CMDS];
+	receive_now(c, a, PACK_CMDS, PACK_CMDS);
+	assert_int_equal(a[0].correlation, 40);
+	assert_int_equal(a[0].response.type, OC_CMD_PACK_CONFIRMED);
+	assert_int_equal(a[0].response.status, OC_STATUS_ACCEPTED);
+	assert_int_equal(a[0].response.state, OC_STATE_PICKED);
+	assert_int_equal(a[0].response.flags, 0); /* not a duplicate */
+	assert_int_equal(oc_proto_event_kind(&a[0].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(a[1].correlation, 41);
+	assert_int_equal(a[1].response.state, OC_STATE_PACKED);
+	assert_int_equal(a[2].correlation, 42);
+	assert_int_equal(a[2].response.reason, OC_REJECT_MALFORMED);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1438,6 +1541,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_with_rows),
 	    cmocka_unit_test(test_client_against_scripted_server_inventory_administration),
 	    cmocka_unit_test(test_client_against_scripted_server_exceptions_and_returns),
+	    cmocka_unit_test(test_client_against_scripted_server_pack_quality_check),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
