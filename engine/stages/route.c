@@ -438,13 +438,36 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	return true;
 }
 
-/* Cancels an order not yet shipped; false, having changed nothing, when its releases do not
- * fit. */
+/* Cancels an RMA whose goods have not come back (the customer keeps them): the RMA is
+ * cancelled and its order goes back to where it was (delivered, or exception: its kind is
+ * kept), where another RMA may come. Received or refused: not_cancellable. */
+static void cancel_return(struct oc_route *r, const struct oc_order_msg *om,
+			  struct oc_order_rec *rma, struct oc_response *a)
+{
+	if (rma->state != OC_STATE_RETURN_REQUESTED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+		return;
+	}
+	uint32_t index = link_of(r, om->order_index);
+	struct oc_order_rec *order = &r->orders[index];
+	rma->state = OC_STATE_CANCELLED;
+	order->state = order->detail ? OC_STATE_EXCEPTION : OC_STATE_DELIVERED;
+	transition(r, index, om);
+	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	describe(r, om->order_index, a);
+}
+
+/* Cancels an order not yet shipped (or an RMA not yet received); false, having changed
+ * nothing, when its releases do not fit. */
 static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
 {
 	struct oc_order_rec *rec = &r->orders[om->order_index];
 	if (rec->customer != om->customer) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return true;
+	}
+	if (rec->type == OC_CMD_RETURN_REQUESTED) {
+		cancel_return(r, om, rec, a);
 		return true;
 	}
 	bool cancellable = rec->state == OC_STATE_PAYMENT_PENDING ||

@@ -43,7 +43,8 @@ extern "C" {
 
 enum oc_command_type {
 	OC_CMD_PLACE = 1,  /* place an order: key, customer, region, lines */
-	OC_CMD_CANCEL = 2, /* cancel the order placed with `key` by `customer` */
+	OC_CMD_CANCEL = 2, /* cancel the order placed with `key` by `customer` (or the RMA opened
+	                    * with `key`, while its goods have not come back) */
 	/* Queries change nothing; like every command they are sequenced (and logged), so their
 	 * answer is the state after every command before them. */
 	OC_CMD_QUERY_ORDER = 3,     /* the order placed with `key` (customer, lines: 0) */

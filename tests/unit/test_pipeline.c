@@ -1625,17 +1625,30 @@ static void test_exceptions_and_returns(void **state)
 	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 62, 60, 0), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* a refused RMA */
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
+	/* An RMA cancelled before its goods came: the order is delivered again, a new RMA may
+	 * come; a cancelled RMA is received no more. */
+	pl_run_expect(e, rma_cmd(65, 60, 60, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(65, 61), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	r = pl_run_expect(e, pl_cancel(65, 60), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_CANCELLED);
+	r = pl_run_expect(e, pl_query_order(60), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_DELIVERED);
+	pl_run_expect(e, pl_cancel(65, 60), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
+	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 65, 60, 0), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
 	struct oc_command both = rma_cmd(64, 60, 60, OC_RETURN_DAMAGED, PLAIN, 1);
 	pl_line_add(&both, OTHER, 1);
 	r = pl_run_expect(e, both, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.amount_cents, PLAIN_PRICE + OTHER_PRICE);
 	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 64, 60, 0), OC_STATUS_ACCEPTED,
 		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(64, 60), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
 
 	struct oc_stats st = pl_stop_stats(e);
 	assert_int_equal(st.exceptions, 4);
-	assert_int_equal(st.returns, 3);
+	assert_int_equal(st.returns, 4);
 	assert_int_equal(st.returns_received, 3);
 	assert_int_equal(st.replacements, 4);
 	/* 3 + 1 + 1 + 1 shipped, 2 + 1 back; the second reshipment holds one, not shipped. */

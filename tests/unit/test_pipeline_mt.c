@@ -793,9 +793,16 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			assert_int_equal(a->refunded_cents, r[orig].refunded_cents);
 			continue; /* not counted as a rejection */
 		case K_CANCEL:
-			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer)
+			if (orig == UINT32_MAX || c->customer != s->cmds[orig].customer) {
 				assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
-			else if (!is_order(s->kind[orig]) ||
+			} else if (s->kind[orig] == K_RMA &&
+				   state[c->key] == OC_STATE_RETURN_REQUESTED) {
+				/* an RMA not received: the order goes back (no stock moves) */
+				uint64_t order = s->cmds[orig].order_key;
+				pl_expect(a, OC_STATUS_CANCELLED, OC_REJECT_NONE);
+				state[c->key] = OC_STATE_CANCELLED;
+				state[order] = excepted[order] ? OC_STATE_EXCEPTION : OC_STATE_DELIVERED;
+			} else if (!is_order(s->kind[orig]) ||
 				 (state[c->key] != OC_STATE_ALLOCATED &&
 				  state[c->key] != OC_STATE_PAYMENT_PENDING &&
 				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
