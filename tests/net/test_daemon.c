@@ -24,6 +24,10 @@
  *   and a second replacement refused; a prepaid order shipped, lost (a delivery exception),
  *   partly refunded and reshipped; every answer's state, payment and amounts; returns events
  *   exactly the RMA and its receipt, the exception a fulfilment event;
+ * - the pack's quality check (frame 46): a failed one leaves a picked order picked (accepted,
+ *   no duplicate, a fulfilment event, a transition in its history), is refused from allocated
+ *   and packed (invalid_state) and with an unknown bit (malformed), and a 46 without flags is
+ *   a field error; the failed checks and the pack after them survive a restart;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
@@ -1596,6 +1600,127 @@ static void header(uint8_t *b, uint32_t len, uint8_t version, uint8_t type)
 	b[5] = type;
 }
 
+/* ---- the pack's quality check ---- */
+
+/* The pack's quality check end to end over the daemon (frame 46). Order 300 (prepaid, 2
+ * RET_B): a failed check refused while allocated; picked; two failed checks, each accepted
+ * with the order still picked (not duplicates: the parcel is packed again each time); the
+ * pack (packed), its repeat (duplicate); a failed check of the packed order refused
+ * invalid_state (it is not a retry of the pack) and one with a bit the engine does not know
+ * malformed. A fulfilment subscriber gets the pick, both failed checks and the pack, exactly;
+ * the history has a row per failed check (type pack, state picked). A 46 without flags is a
+ * field error. After a restart (the log replayed) the order is packed and its history the
+ * same. */
+static void test_pack_quality_check_over_the_wire(void **state)
+{
+	char data[1200];
+	snprintf(data, sizeof(data), "%s/data_qc", scratch);
+	struct daemon d;
+	daemon_start_on(&d, returns_dataset, data, NULL);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_FULFILMENT, 41, &from_seq, 0), 0);
+	enum { C = 70, O = 300 };
+	const uint64_t amount = 2 * RET_B_PRICE;
+	const struct oc_command qc = flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED);
+	struct oc_response fulfil[8];
+	uint32_t nf = 0;
+	struct oc_response a = ask1(c, place(O, C, RET_B, 2));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	const uint64_t placed_seq = a.seq;
+	a = ask1(c, qc); /* not picked yet */
+	expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_PREPAID, amount, 0);
+	a = ask1(c, pl_step(OC_CMD_PICK_CONFIRMED, O, C));
+	expect_answer(&a, OC_CMD_PICK_CONFIRMED, OC_STATUS_ACCEPTED, 0, OC_STATE_PICKED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	fulfil[nf++] = a;
+	uint64_t failed_seq[2];
+	for (unsigned i = 0; i < 2; i++) {
+		a = ask1(c, qc);
+		expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_ACCEPTED, 0, OC_STATE_PICKED,
+			      OC_PAYMENT_PREPAID, amount, 0);
+		assert_int_equal(a.flags, 0); /* a failed check is not a duplicate */
+		assert_int_equal(a.key, O);
+		assert_int_equal(a.customer, C);
+		assert_int_equal(a.original_seq, placed_seq);
+		failed_seq[i] = a.seq;
+		fulfil[nf++] = a;
+	}
+	a = ask1(c, pl_step(OC_CMD_PACK_CONFIRMED, O, C));
+	expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_ACCEPTED, 0, OC_STATE_PACKED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	assert_int_equal(a.flags, 0);
+	const uint64_t packed_seq = a.seq;
+	fulfil[nf++] = a;
+	a = ask1(c, pl_step(OC_CMD_PACK_CONFIRMED, O, C));
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_ACCEPTED, 0, OC_STATE_PACKED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	a = ask1(c, qc); /* packed: a failed check now is not a retry of the pack */
+	expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_PACKED, OC_PAYMENT_PREPAID, amount, 0);
+	a = ask1(c, flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED | 0x2));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, flagged_step(OC_CMD_PACK_CONFIRMED, 301, C, OC_PACK_QC_FAILED));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+
+	/* The fulfilment events: the pick, the two failed checks, the pack; no refusal, no
+	 * repeat. */
+	struct oc_client_answer ev[16];
+	uint32_t n = events_so_far(sub, ev, 16);
+	assert_int_equal(n, nf);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ev[i].correlation, 41);
+		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_FULFILMENT);
+		assert_memory_equal(&ev[i].response, &fulfil[i], sizeof(fulfil[0]));
+	}
+
+	/* A frame 46 without flags says nothing a 26 does not: a field error, then the close. */
+	uint8_t b[64];
+	size_t k = oc_proto_encode_command(b, sizeof(b), 1, &qc);
+	assert_int_equal(k, 16 + 24);
+	assert_int_equal(b[5], OC_MSG_PACK_CHECKED);
+	memset(b + 16 + 16, 0, 4);
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
+
+	/* The history: placed, picked, the failed checks (type pack, state picked), packed; and
+	 * the same after a restart that replays the log. */
+	static const uint8_t types[5] = {OC_CMD_PLACE, OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					 OC_CMD_PACK_CONFIRMED, OC_CMD_PACK_CONFIRMED};
+	static const uint8_t states[5] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PICKED,
+					  OC_STATE_PICKED, OC_STATE_PACKED};
+	for (unsigned run = 0; run < 2; run++) {
+		if (run == 1) {
+			oc_client_close(sub);
+			oc_client_close(c);
+			assert_int_equal(daemon_stop(&d), 0);
+			daemon_start_on(&d, returns_dataset, data, NULL);
+			c = client(&d, NULL);
+		}
+		struct got g;
+		ask(c, query_history(O), &g);
+		expect_answer(&g.answer, OC_CMD_QUERY_HISTORY, OC_STATUS_ACCEPTED, 0,
+			      OC_STATE_PACKED, OC_PAYMENT_PREPAID, amount, 0);
+		assert_int_equal(g.rows, 5);
+		for (unsigned i = 0; i < 5; i++) {
+			assert_int_equal(g.row[i].type, types[i]);
+			assert_int_equal(g.row[i].state, states[i]);
+			assert_int_equal(g.row[i].status, OC_STATUS_ACCEPTED);
+		}
+		assert_int_equal(g.row[0].original_seq, placed_seq);
+		assert_int_equal(g.row[2].original_seq, failed_seq[0]);
+		assert_int_equal(g.row[3].original_seq, failed_seq[1]);
+		assert_int_equal(g.row[4].original_seq, packed_seq);
+	}
+	a = ask1(c, pl_step(OC_CMD_SHIPPED, O, C)); /* packed, as before the restart */
+	expect_answer(&a, OC_CMD_SHIPPED, OC_STATUS_ACCEPTED, 0, OC_STATE_SHIPPED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 {
 	struct daemon d;
@@ -1822,6 +1947,7 @@ int main(void)
 	    cmocka_unit_test(test_pipelined_rows_reach_the_right_connection),
 	    cmocka_unit_test(test_inventory_administration_over_the_wire),
 	    cmocka_unit_test(test_exceptions_and_returns_over_the_wire),
+	    cmocka_unit_test(test_pack_quality_check_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
