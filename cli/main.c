@@ -2,8 +2,8 @@
  * (client.h) for one command: place (a replacement too), cancel, order (by sequence number or
  * key), an order's history, a customer's orders, stock (in all or one warehouse), restock
  * (receive), write-off, a cycle count (adjust), safety stock, a SKU's reconciliation over
- * every warehouse, the payment and fulfilment steps, a delivery exception, an RMA (return)
- * and its receipt (received), refund, stats; or it follows the event stream (events). It
+ * every warehouse, the payment and fulfilment steps (a pack whose quality check failed
+ * too), a delivery exception, an RMA (return) and its receipt (received), refund, stats; or it follows the event stream (events). It
  * prints the answer (and a query's rows) readably or as one JSON object (--json), and says
  * with its exit status whether it worked: 0 done (a rejected order is an answer too), 1 the
  * order or SKU does not exist, 2 a usage or connection error. */
@@ -33,6 +33,10 @@ static const char usage[] =
 	"                          cancel the order placed with key K by customer C\n"
 	"  picked|packed|shipped|delivered --key K --customer C\n"
 	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
+	"  packed --key K --customer C --qc-failed\n"
+	"                          the packed parcel failed its quality check: the order stays\n"
+	"                          picked, to be packed again (answered \"picked (QC failed)\";\n"
+	"                          rejected invalid_state unless the order is picked)\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
 	"  refund --key K --customer C ORDER_KEY [AMOUNT_CENTS]\n"
@@ -59,9 +63,10 @@ static const char usage[] =
 	"  order --key K           an order by the key it was placed with\n"
 	"  history --key K         the order placed with key K: a line per change of its state\n"
 	"                          or its money, oldest first (when, in UTC; the command's\n"
-	"                          sequence number and type; the state after it; a refund's\n"
-	"                          amount), then the order as order --key K prints it (the last\n"
-	"                          32 changes at most)\n"
+	"                          sequence number and type, \"packed (QC failed)\" for a failed\n"
+	"                          quality check; the state after it; a refund's amount), then\n"
+	"                          the order as order --key K prints it (the last 32 changes at\n"
+	"                          most)\n"
 	"  orders --customer C [--before KEY]\n"
 	"                          the orders of customer C, newest first, 32 at most (a line\n"
 	"                          each, as order --key prints it, with its key and the time of\n"
@@ -101,7 +106,8 @@ static const char usage[] =
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
 	"                          refunds,returns; default all; orders: replacements too;\n"
 	"                          stock: restocks, write-offs, cycle counts, safety stocks;\n"
-	"                          fulfilment: the steps, payments and delivery exceptions;\n"
+	"                          fulfilment: the steps (failed quality checks too), payments\n"
+	"                          and delivery exceptions;\n"
 	"                          returns: RMAs opened and received), until N were printed\n"
 	"                          (default: until the daemon stops)\n"
 	"\n"
@@ -117,7 +123,8 @@ static const char usage[] =
 	"  --token SECRET          the daemon's shared secret, if it has one\n"
 	"  --json                  print the answer as one JSON object (history and orders: with\n"
 	"                          their rows in an array, \"history\" or \"orders\", and\n"
-	"                          \"more\"; reconcile: its rows in \"warehouses\")\n"
+	"                          \"more\"; a failed quality check's history row has\n"
+	"                          \"qc_failed\": true; reconcile: its rows in \"warehouses\")\n"
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
@@ -146,7 +153,7 @@ struct sub_flags {
 	uint64_t key, customer, operator, region, warehouse, count, before, expected, order,
 		replaces;
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
-	bool has_key, has_warehouse, has_expected, card, restock, has_replaces;
+	bool has_key, has_warehouse, has_expected, card, restock, has_replaces, qc_failed;
 };
 
 #define KINDS_ERROR \
@@ -204,6 +211,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"reason", required_argument, 0, 'R'},
 					     {"restock", no_argument, 0, 'S'},
 					     {"replaces", required_argument, 0, 'X'},
+					     {"qc-failed", no_argument, 0, 'Q'},
 					     {0, 0, 0, 0}};
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
@@ -228,6 +236,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'O': f->order = number("--order", optarg); break;
 		case 'R': f->reason = return_reason(optarg); break;
 		case 'S': f->restock = true; break;
+		case 'Q': f->qc_failed = true; break;
 		case 'X':
 			f->replaces = number("--replaces", optarg);
 			f->has_replaces = true;
@@ -312,6 +321,14 @@ static void json_answer_fields(const struct oc_response *r)
 	       r->refunded_cents);
 }
 
+/* Whether r is a pack whose quality check failed: an accepted pack (or a history row of one)
+ * that left the order picked. A pack done, or its repeat, leaves it packed. */
+static bool qc_failed(const struct oc_response *r)
+{
+	return r->type == OC_CMD_PACK_CONFIRMED && r->status == OC_STATUS_ACCEPTED &&
+	       r->state == OC_STATE_PICKED;
+}
+
 /* Prints an answer (json: one object; inner: the fields only, closing an object begun by the
  * caller). A customer's order (a row) ends with the time of its last change, not with the
  * query's seq. */
@@ -374,7 +391,7 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		       r->shipments == 1 ? "" : "s", r->warehouse);
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
-		printf(", %s", oc_order_state_name(r->state));
+		printf(", %s%s", oc_order_state_name(r->state), qc_failed(r) ? " (QC failed)" : "");
 	if (accepted && rma) { /* the units at the order's prices; no money moves with it */
 		printf(", value ");
 		print_money(r->amount_cents);
@@ -412,14 +429,15 @@ static void print_history(const struct oc_response *rows, uint32_t n,
 		if (json) {
 			printf("%s{\"seq\": %" PRIu64 ", \"ts_ms\": %" PRIu64 ", \"type\": \"%s\""
 			       ", \"status\": \"%s\", \"reason\": \"%s\", \"state\": \"%s\""
-			       ", \"amount_cents\": %" PRIu64 "}", i ? ", " : "", t->original_seq,
+			       ", \"amount_cents\": %" PRIu64 "%s}", i ? ", " : "", t->original_seq,
 			       t->ts_ms, type, oc_status_name(t->status),
-			       oc_reject_reason_name(t->reason), state, t->amount_cents);
+			       oc_reject_reason_name(t->reason), state, t->amount_cents,
+			       qc_failed(t) ? ", \"qc_failed\": true" : "");
 			continue;
 		}
 		char when[40];
-		printf("%s seq %" PRIu64 " %s: %s", iso_time(t->ts_ms, when, sizeof(when)),
-		       t->original_seq, type, state);
+		printf("%s seq %" PRIu64 " %s%s: %s", iso_time(t->ts_ms, when, sizeof(when)),
+		       t->original_seq, type, qc_failed(t) ? " (QC failed)" : "", state);
 		if (t->reason != OC_REJECT_NONE)
 			printf(" (%s)", oc_reject_reason_name(t->reason));
 		if (t->type == OC_CMD_REFUND) {
@@ -667,6 +685,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		usage_error("--restock is received's");
 	if (f->has_replaces && strcmp(cmd, "place") != 0)
 		usage_error("--replaces is place's");
+	if (f->qc_failed && strcmp(cmd, "packed") != 0)
+		usage_error("--qc-failed is packed's");
 	if (strcmp(cmd, "place") == 0) {
 		if (!has_key || !customer || rest >= sub_argc)
 			usage_error("place needs --key, --customer and at least one SKU:QTY");
@@ -716,7 +736,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	} else if (step_type(cmd)) {
 		if (!has_key || !customer || rest != sub_argc)
 			usage_error("a fulfilment or payment step needs --key and --customer");
-		command = (struct oc_command){.type = step_type(cmd), .key = key, .customer = customer};
+		command = (struct oc_command){.type = step_type(cmd), .key = key, .customer = customer,
+					      .flags = f->qc_failed ? OC_PACK_QC_FAILED : 0};
 	} else if (strcmp(cmd, "order") == 0) {
 		if (has_key == (rest < sub_argc) || sub_argc - rest > 1)
 			usage_error("order needs a sequence number or --key, not both");

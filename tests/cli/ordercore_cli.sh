@@ -12,7 +12,9 @@
 # away, their stock events), exceptions and returns (an RMA of part of an order after refused
 # ones, its receipt with restock putting the unit back where it shipped from, the refund, an
 # exchange once; a delivery exception, a partial refund, a reshipment once; the returns events
-# and the exception as a fulfilment event), in readable form and --json; exit status 1 for an
+# and the exception as a fulfilment event), the pack's quality check (packed --qc-failed:
+# refused before the pick and once packed, the order left picked, fulfilment events, its
+# history's lines), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
@@ -442,6 +444,47 @@ has ", exception, payment refunded, amount $(money "$pc"), refunded 1.00 \["
 wait "$follower" || fail "events exited $?: $(cat "$tmp/lost")"
 [ "$(wc -l <"$tmp/lost")" = 2 ] || fail "a line and 1 event expected: $(cat "$tmp/lost")"
 sed -n 2p "$tmp/lost" | grep -qF "customer 81 $lost_line" || fail "exception event: $(cat "$tmp/lost")"
+# Order 8030 (customer 82): the pack's quality check. Refused before the pick; a failed
+# check leaves the picked order picked, twice (fulfilment events, lines of its history);
+# then packed; a failed check of the packed order refused.
+run 0 "${d[@]}" place --key 8030 --customer 82 100098:1
+run 0 "${d[@]}" packed --key 8030 --customer 82 --qc-failed
+has "^rejected (invalid_state): order [0-9]*, allocated, payment prepaid, "
+run 0 "${d[@]}" picked --key 8030 --customer 82
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds fulfilment --count 2 >"$tmp/qc" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/qc" '[0-9]*'
+run 2 "${d[@]}" picked --key 8030 --customer 82 --qc-failed
+run 2 "${d[@]}" packed --key 8030 --customer 82 --qc-failed extra
+run 0 "${d[@]}" packed --key 8030 --customer 82 --qc-failed
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], picked (QC failed), payment prepaid, amount $(money "$(price 100098)"), refunded 0.00 \[seq [0-9]*\]$"
+qc_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
+qc_line=$(cat "$tmp/out")
+run 0 "${d[@]}" --json packed --qc-failed --key 8030 --customer 82 # again: not a duplicate
+has '"status": "accepted", .*"duplicate": false, .*"state": "picked", "payment": "prepaid"'
+run 0 "${d[@]}" packed --key 8030 --customer 82
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], packed, payment prepaid, "
+grep -q QC "$tmp/out" && fail "a pack done is not a failed check: $(cat "$tmp/out")"
+run 0 "${d[@]}" packed --key 8030 --customer 82 --qc-failed # packed: not a retry of the pack
+has "^rejected (invalid_state): order [0-9]*, packed, payment prepaid, "
+run 0 "${d[@]}" history --key 8030
+[ "$(wc -l <"$tmp/out")" = 6 ] || fail "5 changes and the order expected: $(cat "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* picked: picked$" || fail "picked: $(cat "$tmp/out")"
+sed -n 3p "$tmp/out" | grep -q "^$t seq $qc_seq packed (QC failed): picked$" ||
+	fail "failed check: $(cat "$tmp/out")"
+sed -n 4p "$tmp/out" | grep -q "^$t seq [0-9]* packed (QC failed): picked$" ||
+	fail "second failed check: $(cat "$tmp/out")"
+sed -n 5p "$tmp/out" | grep -q "^$t seq [0-9]* packed: packed$" || fail "packed: $(cat "$tmp/out")"
+run 0 "${d[@]}" --json history --key 8030
+has "{\"seq\": $qc_seq, \"ts_ms\": [0-9]*, \"type\": \"packed\", \"status\": \"accepted\", \"reason\": \"none\", \"state\": \"picked\", \"amount_cents\": 0, \"qc_failed\": true}"
+has '"type": "packed", "status": "accepted", "reason": "none", "state": "packed", "amount_cents": 0}\]'
+wait "$follower" || fail "events exited $?: $(cat "$tmp/qc")"
+[ "$(wc -l <"$tmp/qc")" = 3 ] || fail "a line and 2 events expected: $(cat "$tmp/qc")"
+sed -n 2p "$tmp/qc" | grep -qF "customer 82 $qc_line" || fail "failed check event: $(cat "$tmp/qc")"
+sed -n 3p "$tmp/qc" | grep -q "^customer 82 accepted: .*, picked (QC failed), " ||
+	fail "second failed check event: $(cat "$tmp/qc")"
 run 2 "${d[@]}" events --kinds returns,bogus
 run 1 "${d[@]}" order 999
 has "unknown_order"
