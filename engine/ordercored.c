@@ -259,6 +259,18 @@ int main(int argc, char **argv)
 		ss.accepted, ss.refused, ss.commands, ss.answers, ss.dropped_answers,
 		ss.protocol_errors, ss.slow_disconnects, ss.events, ss.recvs, ss.recv_nobufs,
 		ss.sends, ss.loop_turns, st.snapshot_seq);
+	uint64_t rejected = 0;
+	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
+		rejected += st.rejected[i];
+	fprintf(stderr, "level=info msg=\"decided\" accepted=%" PRIu64 " rejected=%" PRIu64
+			" cancelled=%" PRIu64 " duplicates=%" PRIu64 " shipped=%" PRIu64
+			" delivered=%" PRIu64 " lease_expiries=%" PRIu64 " refunds=%" PRIu64
+			" exceptions=%" PRIu64 " returns=%" PRIu64 " returns_received=%" PRIu64
+			" replacements=%" PRIu64 " qc_failures=%" PRIu64 " restocks=%" PRIu64
+			" write_offs=%" PRIu64 " adjustments=%" PRIu64 "\n",
+		st.accepted, rejected, st.cancelled, st.duplicates, st.shipped, st.delivered,
+		st.lease_expiries, st.refunds, st.exceptions, st.returns, st.returns_received,
+		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments);
 	oc_server_free(srv);
 	oc_engine_free(e);
 	if (rc || stopped) {
