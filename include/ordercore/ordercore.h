@@ -284,13 +284,14 @@ struct oc_command {
  * (a client's, or a tick the sequencer inserted), and the response comes just before that
  * command's own. */
 #define OC_RESPONSE_UNSOLICITED 0x2u
-/* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER), with the query's seq,
- * just before the query's own answer. A history row is a transition of the order: type,
- * original_seq and ts_ms of the command that made it (a lease expiry: type place, reason
- * lease_expired; a rejected place: its reason), status and state after it, amount_cents a
- * refund's amount (else 0), payment and refunded_cents 0. A customer's row is one of its
- * orders as OC_CMD_QUERY_ORDER answers it now (key: the order's; type: the query's; ts_ms:
- * when it reached its state, 0 when that transition was forgotten). */
+/* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER,
+ * OC_CMD_QUERY_RECONCILE), with the query's seq, just before the query's own answer. A history
+ * row is a transition of the order: type, original_seq and ts_ms of the command that made it
+ * (a lease expiry: type place, reason lease_expired; a rejected place: its reason), status and
+ * state after it, amount_cents a refund's amount (else 0), payment and refunded_cents 0. A
+ * customer's row is one of its orders as OC_CMD_QUERY_ORDER answers it now (key: the order's;
+ * type: the query's; ts_ms: when it reached its state, 0 when that transition was forgotten).
+ * A reconciliation's row is a warehouse (`warehouse`; its counts: OC_RECON_* below). */
 #define OC_RESPONSE_ROW 0x4u
 /* The answer of a query with rows: there were more than OC_QUERY_ROWS_MAX (a history: the
  * oldest are left out; a customer's orders: ask for the next page). */
