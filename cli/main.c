@@ -124,7 +124,9 @@ static const char usage[] =
 	"  --json                  print the answer as one JSON object (history and orders: with\n"
 	"                          their rows in an array, \"history\" or \"orders\", and\n"
 	"                          \"more\"; a failed quality check's history row has\n"
-	"                          \"qc_failed\": true; reconcile: its rows in \"warehouses\")\n"
+	"                          \"qc_failed\": true; reconcile: its rows in \"warehouses\";\n"
+	"                          a safety stock's answer and event: \"available\" and\n"
+	"                          \"safety\" after it, no money fields)\n"
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
@@ -306,19 +308,26 @@ static void print_money(uint64_t cents)
 	printf("%" PRIu64 ".%02u", cents / 100, (unsigned)(cents % 100));
 }
 
-/* An answer's fields as JSON members, without braces. */
+/* An answer's fields as JSON members, without braces. A safety stock's answer (and event)
+ * moves no money: its refunded_cents packs the SKU's units available and its safety stock
+ * (OC_RECON_AVAILABLE, OC_RECON_SAFETY), printed as those instead of the money fields. */
 static void json_answer_fields(const struct oc_response *r)
 {
 	printf("\"seq\": %" PRIu64 ", \"key\": %" PRIu64 ", \"customer\": %" PRIu64
 	       ", \"ts_ms\": %" PRIu64 ", \"order_seq\": %" PRIu64
 	       ", \"status\": \"%s\", \"reason\": \"%s\", \"duplicate\": %s"
-	       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\""
-	       ", \"payment\": \"%s\", \"amount_cents\": %" PRIu64 ", \"refunded_cents\": %" PRIu64,
+	       ", \"shipments\": %u, \"warehouse\": %u, \"state\": \"%s\"",
 	       r->seq, r->key, r->customer, r->ts_ms, r->original_seq, oc_status_name(r->status),
 	       oc_reject_reason_name(r->reason),
 	       r->flags & OC_RESPONSE_DUPLICATE ? "true" : "false", r->shipments, r->warehouse,
-	       oc_order_state_name(r->state), oc_payment_state_name(r->payment), r->amount_cents,
-	       r->refunded_cents);
+	       oc_order_state_name(r->state));
+	if (r->type == OC_CMD_SET_SAFETY_STOCK)
+		printf(", \"available\": %" PRIu64 ", \"safety\": %" PRIu64,
+		       (uint64_t)OC_RECON_AVAILABLE(r), (uint64_t)OC_RECON_SAFETY(r));
+	else
+		printf(", \"payment\": \"%s\", \"amount_cents\": %" PRIu64
+		       ", \"refunded_cents\": %" PRIu64, oc_payment_state_name(r->payment),
+		       r->amount_cents, r->refunded_cents);
 }
 
 /* Whether r is a pack whose quality check failed: an accepted pack (or a history row of one)

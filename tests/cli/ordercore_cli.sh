@@ -9,10 +9,11 @@
 # that asks for the next, then the last), inventory administration (a SKU's reconciliation
 # before and after orders allocated and picked, cycle counts up, down, stale, below what
 # orders hold and retried, receive as restock's other name, safety stock that turns an order
-# away, their stock events), exceptions and returns (an RMA of part of an order after refused
-# ones, its receipt with restock putting the unit back where it shipped from, the refund, an
-# exchange once; a delivery exception, a partial refund, a reshipment once; the returns events
-# and the exception as a fulfilment event), the pack's quality check (packed --qc-failed:
+# away, their stock events; a safety stock's --json answer and event with its counts, no
+# money), exceptions and returns (an RMA of part of an order after refused ones, its receipt
+# with restock putting the unit back where it shipped from, the refund, an exchange once; a
+# delivery exception, a partial refund, a reshipment once; the returns events and the
+# exception as a fulfilment event), the pack's quality check (packed --qc-failed:
 # refused before the pick and once packed, the order left picked, fulfilment events, its
 # history's lines), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
@@ -309,8 +310,26 @@ has "^accepted: order "
 run 0 "${d[@]}" reconcile $sku2
 has "^total: on hand $t2, free 3, allocated $((t2 - 3)), picked 0, balanced$"
 has "^available 3, safety stock 3 \[seq [0-9]*\]$"
-run 0 "${d[@]}" --json safety --operator 5 $sku2 0
+# A safety stock's answer and event, --json: the units available and the safety stock after
+# it (packed in refunded_cents), no money fields.
+set +e
+timeout 30 "$cli" "${d[@]}" --json events --kinds stock --count 1 >"$tmp/safety" 2>&1 &
+follower=$!
+set -e
+# --json prints no "events after" line to wait for: set it again until the follower has one.
+for _ in $(seq 100); do
+	run 0 "${d[@]}" --json safety --operator 5 $sku2 0
+	kill -0 "$follower" 2>/dev/null || break
+	sleep 0.1
+done
 has '^{"sku": 100091, "units": 0, "seq": [0-9]*, "key": 0, "customer": 5, .*"status": "accepted", "reason": "none", '
+has '"state": "[a-z_]*", "available": 3, "safety": 0}$'
+grep -q 'payment\|amount_cents\|refunded_cents' "$tmp/out" && fail "safety stock money: $(cat "$tmp/out")"
+wait "$follower" || fail "events exited $?: $(cat "$tmp/safety")"
+grep -q '^{"type": 19, "seq": [0-9]*, "key": 0, "customer": 5, .*"available": 3, "safety": 0}$' \
+	"$tmp/safety" || fail "safety stock event: $(cat "$tmp/safety")"
+grep -q 'payment\|amount_cents\|refunded_cents' "$tmp/safety" &&
+	fail "safety stock event money: $(cat "$tmp/safety")"
 run 1 "${d[@]}" safety --operator 5 5 1
 has "^rejected (unknown_sku): safety stock of SKU 5 \[seq [0-9]*\]$"
 # receive: restock's other name.
