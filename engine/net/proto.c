@@ -517,10 +517,13 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
-/* The message type of a query or stock change command (one line, no flags), or 0. */
+/* The message type of a query or stock change command (one line, no flags), or 0. A stock-at
+ * query's or a reconciliation's body is the SKU and a warehouse: a key, a customer, flags, a
+ * quantity or a line's reserved bits would be lost on the way, so such a command has no frame. */
 static uint8_t query_type(const struct oc_command *c)
 {
 	bool one_line = c->line_count == 1 && c->flags == 0 && c->lines[0].reserved == 0;
+	bool sku_query = one_line && c->key == 0 && c->customer == 0 && c->lines[0].quantity == 0;
 	switch (c->type) {
 	case OC_CMD_RESTOCK: return one_line ? OC_MSG_RESTOCK : 0;
 	case OC_CMD_WRITE_OFF: return one_line ? OC_MSG_WRITE_OFF : 0;
@@ -532,10 +535,8 @@ static uint8_t query_type(const struct oc_command *c)
 	case OC_CMD_QUERY_ORDER_SEQ: return c->line_count == 0 ? OC_MSG_QUERY_ORDER_SEQ : 0;
 	case OC_CMD_QUERY_STOCK:
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
-	case OC_CMD_QUERY_STOCK_AT:
-		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK_AT : 0;
-	case OC_CMD_QUERY_RECONCILE:
-		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_RECONCILE : 0;
+	case OC_CMD_QUERY_STOCK_AT: return sku_query ? OC_MSG_QUERY_STOCK_AT : 0;
+	case OC_CMD_QUERY_RECONCILE: return sku_query ? OC_MSG_QUERY_RECONCILE : 0;
 	default: return 0;
 	}
 }

@@ -1278,7 +1278,8 @@ static void test_client_against_scripted_server_with_rows(void **state)
  * its frame: not -EINVAL), reaches the scripted server as its own type with every field (the
  * peer checks), and its answer comes back with its correlation; the reconciliation's rows
  * (one per warehouse, the counts packed as OC_RECON_* reads them) leave it in flight until its
- * answer. A safety stock with a key, which its frame cannot carry, is refused. */
+ * answer. A safety stock with a key, which its frame cannot carry, is refused, as are a
+ * reconciliation and a stock-at query with a key, customer, flags or reserved bits. */
 static void test_client_against_scripted_server_inventory_administration(void **state)
 {
 	(void)state;
@@ -1288,6 +1289,25 @@ static void test_client_against_scripted_server_inventory_administration(void **
 	struct oc_command keyed = inventory_cmds[1];
 	keyed.key = 1;
 	assert_int_equal(oc_client_queue(c, &keyed, 19), -EINVAL);
+	/* Nor does a reconciliation or a stock-at query carry a key, a customer, flags or a
+	 * line's reserved bits. */
+	for (int q = 0; q < 2; q++) {
+		for (int field = 0; field < 4; field++) {
+			struct oc_command bad = inventory_cmds[2];
+			if (q)
+				bad.type = OC_CMD_QUERY_STOCK_AT;
+			if (field == 0)
+				bad.key = 1;
+			else if (field == 1)
+				bad.customer = 1;
+			else if (field == 2)
+				bad.flags = 1;
+			else
+				bad.lines[0].reserved = 1;
+			assert_int_equal(oc_client_queue(c, &bad, 19), -EINVAL);
+		}
+	}
+	assert_int_equal(oc_client_inflight(c), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(oc_client_queue(c, &inventory_cmds[i], 20u + (unsigned)i), 0);
 	assert_int_equal(oc_client_inflight(c), 3);

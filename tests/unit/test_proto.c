@@ -662,6 +662,25 @@ static void test_inventory_administration_frames(void **state)
 	c = recon;
 	c.amount_cents = 1;
 	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	/* Fields the body has no room for (a key, a customer, flags, a line's reserved bits): no
+	 * frame, for a reconciliation and for a stock-at query alike. */
+	for (unsigned q = 0; q < 2; q++) {
+		for (unsigned field = 0; field < 4; field++) {
+			c = recon;
+			c.type = q ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_RECONCILE;
+			assert_int_not_equal(oc_proto_command_bytes(&c), 0);
+			if (field == 0)
+				c.key = 1;
+			else if (field == 1)
+				c.customer = 1;
+			else if (field == 2)
+				c.flags = 1;
+			else
+				c.lines[0].reserved = 1;
+			assert_int_equal(oc_proto_command_bytes(&c), 0);
+			assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 105, &c), 0);
+		}
+	}
 	/* Each at any other length: body_length, from the header on. */
 	static const struct {
 		uint8_t type;
