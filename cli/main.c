@@ -807,6 +807,9 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	} else if (strcmp(cmd, "reconcile") == 0) {
 		if (sub_argc - rest != 1)
 			usage_error("reconcile needs a SKU");
+		if (has_key || customer || f->operator || f->has_warehouse)
+			usage_error("reconcile takes a SKU only: no key, customer or operator, and it "
+				    "reads every warehouse");
 		command = (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
 					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
 	} else if (strcmp(cmd, "events") == 0) {

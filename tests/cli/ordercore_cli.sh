@@ -348,6 +348,10 @@ run 2 "${d[@]}" restock --key 7033 --operator 5 --warehouse 0 --expected 1 $sku 
 run 2 "${d[@]}" safety --key 7034 --operator 5 $sku 1
 run 2 "${d[@]}" safety $sku 1
 run 2 "${d[@]}" reconcile
+run 2 "${d[@]}" reconcile $sku --warehouse 0 # every warehouse, or stock --warehouse
+run 2 "${d[@]}" reconcile $sku --key 1
+run 2 "${d[@]}" reconcile $sku --customer 1
+run 2 "${d[@]}" reconcile $sku --operator 5
 # Exceptions and returns. Order 8000 (customer 80): a unit of $ra and one of $rb, delivered; a
 # return of the $ra unit (after refused ones), received with restock: back on hand where it
 # shipped from; the refund of it; an exchange, free, once. A follower sees the RMA and its
