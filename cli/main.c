@@ -138,12 +138,14 @@ static _Noreturn void usage_error(const char *what)
 	exit(2);
 }
 
+/* A whole number in decimal digits only: strtoull alone would take leading blanks and a
+ * sign (" -1" as 2^64 - 1). */
 static uint64_t number(const char *what, const char *text)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-') {
+	if (errno || text[0] < '0' || text[0] > '9' || *end) {
 		fprintf(stderr, "ordercore-cli: %s: not a whole number: '%s'\n", what, text);
 		exit(2);
 	}
@@ -155,7 +157,9 @@ struct sub_flags {
 	uint64_t key, customer, operator, region, warehouse, count, before, expected, order,
 		replaces;
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
-	bool has_key, has_warehouse, has_expected, card, restock, has_replaces, qc_failed;
+	/* has_*: the flag was given, whatever its value (0 included) */
+	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
+		restock, has_replaces, qc_failed;
 };
 
 #define KINDS_ERROR \
@@ -220,9 +224,19 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) { /* options anywhere */
 		switch (c) {
 		case 'k': f->key = number("--key", optarg); f->has_key = true; break;
-		case 'c': f->customer = number("--customer", optarg); break;
-		case 'o': f->operator = number("--operator", optarg); break;
-		case 'r': f->region = number("--region", optarg); break;
+		case 'c':
+			f->customer = number("--customer", optarg);
+			f->has_customer = true;
+			break;
+		case 'o':
+			f->operator = number("--operator", optarg);
+			f->has_operator = true;
+			break;
+		case 'r':
+			f->region = number("--region", optarg);
+			if (f->region > UINT16_MAX) /* a u16 on the wire: not cut to its low bits */
+				usage_error("--region: a region's id is 0-65535");
+			break;
 		case 'w':
 			f->warehouse = number("--warehouse", optarg);
 			f->has_warehouse = true;
@@ -235,7 +249,10 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			f->expected = number("--expected", optarg);
 			f->has_expected = true;
 			break;
-		case 'O': f->order = number("--order", optarg); break;
+		case 'O':
+			f->order = number("--order", optarg);
+			f->has_order = true;
+			break;
 		case 'R': f->reason = return_reason(optarg); break;
 		case 'S': f->restock = true; break;
 		case 'Q': f->qc_failed = true; break;
@@ -688,7 +705,7 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	uint64_t key = f->key, customer = f->customer;
 	bool has_key = f->has_key;
 	/* The flags of one command only. */
-	if ((f->order || f->reason) && strcmp(cmd, "return") != 0)
+	if ((f->has_order || f->reason) && strcmp(cmd, "return") != 0)
 		usage_error("--order and --reason are return's");
 	if (f->restock && strcmp(cmd, "received") != 0)
 		usage_error("--restock is received's");
@@ -807,7 +824,7 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	} else if (strcmp(cmd, "reconcile") == 0) {
 		if (sub_argc - rest != 1)
 			usage_error("reconcile needs a SKU");
-		if (has_key || customer || f->operator || f->has_warehouse)
+		if (has_key || f->has_customer || f->has_operator || f->has_warehouse)
 			usage_error("reconcile takes a SKU only: no key, customer or operator, and it "
 				    "reads every warehouse");
 		command = (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,

@@ -517,6 +517,19 @@ has "unknown_sku"
 run 2 "${d[@]}" bogus
 run 2 "${d[@]}" place --key 9 100001:1
 run 2 "${d[@]}" order 1 --key 7
+# Numbers are decimal digits only: no blank or sign in front (" -1" is not 2^64 - 1).
+run 2 "${d[@]}" order " -1"
+grep -q "not a whole number: ' -1'" "$tmp/err" || fail "' -1': $(cat "$tmp/err")"
+run 2 "${d[@]}" order " 1"
+run 2 "${d[@]}" order +1
+run 2 "${d[@]}" cancel --key -1 --customer 3
+run 2 "${d[@]}" cancel --key 7 --customer " 3"
+# A region is a u16: 65536 is refused, not cut to 0.
+run 2 "${d[@]}" place --key 9001 --customer 3 --region 65536 100001:1
+grep -q "region" "$tmp/err" || fail "--region 65536: $(cat "$tmp/err")"
+# --order is return's even when it is 0.
+run 2 "${d[@]}" cancel --key 7 --customer 3 --order 0
+grep -q "return's" "$tmp/err" || fail "--order 0: $(cat "$tmp/err")"
 run 2 --connect "127.0.0.1:$port" --token wrong stock 100001
 grep -q "token" "$tmp/err" || fail "a wrong token not explained: $(cat "$tmp/err")"
 kill -TERM "$pid"
