@@ -30,7 +30,10 @@ static const char usage[] =
 	"                          C's order OK, in exception (a reshipment) or returned (an\n"
 	"                          exchange); one per order)\n"
 	"  cancel --key K --customer C\n"
-	"                          cancel the order placed with key K by customer C\n"
+	"                          cancel the order placed with key K by customer C, or the RMA\n"
+	"                          with key K while its goods have not come back (the customer\n"
+	"                          keeps them; the order goes back to delivered or exception and\n"
+	"                          may get another RMA): \"cancelled: return N, value 20.00\"\n"
 	"  picked|packed|shipped|delivered --key K --customer C\n"
 	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
 	"  packed --key K --customer C --qc-failed\n"
@@ -49,11 +52,12 @@ static const char usage[] =
 	"                          exception (then a refund, or a place --replaces K)\n"
 	"  return --key RMA --customer C --order K --reason REASON SKU:QTY ...\n"
 	"                          open a return (an RMA, with its own key) of units of customer\n"
-	"                          C's delivered order K (up to 16 lines, each at most what the\n"
-	"                          order has; one RMA per order); REASON: damaged, wrong-item,\n"
-	"                          not-wanted or other. Its answer: its state, its value (the\n"
-	"                          units at the catalog's prices) and the warehouses they go back\n"
-	"                          to (those they shipped from)\n"
+	"                          C's order K, delivered or in exception (a damaged parcel sent\n"
+	"                          back); up to 16 lines, each at most what the order has; one\n"
+	"                          RMA at a time (another once it is cancelled). REASON: damaged,\n"
+	"                          wrong-item, not-wanted or other. Its answer: its state, its\n"
+	"                          value (the units at the catalog's prices) and the warehouses\n"
+	"                          they go back to (those they shipped from)\n"
 	"  received --key RMA --customer C [--restock]\n"
 	"                          the RMA came back and was inspected: --restock puts its units\n"
 	"                          back on hand and on sale where they shipped from; without it\n"
@@ -398,6 +402,10 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 			    r->type == OC_CMD_ADJUST_STOCK || r->type == OC_CMD_SET_SAFETY_STOCK;
 	/* An RMA's answers (opened, received) describe the RMA: its warehouses, its value. */
 	bool rma = r->type == OC_CMD_RETURN_REQUESTED || r->type == OC_CMD_RETURN_RECEIVED;
+	/* An RMA cancelled: the answer names no kind of record, but an order's cancel always has
+	 * a payment state (prepaid, voided, refunded) and an RMA's none. */
+	bool rma_cancel = r->type == OC_CMD_CANCEL && r->status == OC_STATUS_CANCELLED &&
+			  r->payment == OC_PAYMENT_NONE;
 	bool accepted = r->status == OC_STATUS_ACCEPTED;
 	if (r->type == OC_CMD_SET_SAFETY_STOCK) /* no record, and the answer names no SKU */
 		printf(": safety stock");
@@ -407,7 +415,7 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	else if (r->type != OC_CMD_QUERY_STOCK && r->type != OC_CMD_QUERY_STOCK_AT &&
 		 r->type != OC_CMD_QUERY_RECONCILE && r->reason != OC_REJECT_UNKNOWN_ORDER)
 		printf(": %s %" PRIu64,
-		       r->type == OC_CMD_REFUND ? "refund" : rma ? "return" : "order",
+		       r->type == OC_CMD_REFUND ? "refund" : rma || rma_cancel ? "return" : "order",
 		       r->original_seq);
 	if (accepted && rma)
 		printf(", %u warehouse%s, first warehouse %u", r->shipments,
@@ -418,7 +426,7 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s%s", oc_order_state_name(r->state), qc_failed(r) ? " (QC failed)" : "");
-	if (accepted && rma) { /* the units at the order's prices; no money moves with it */
+	if ((accepted && rma) || rma_cancel) { /* the units at the order's prices; no money */
 		printf(", value ");
 		print_money(r->amount_cents);
 	}

@@ -13,7 +13,8 @@
 # money), exceptions and returns (an RMA of part of an order after refused ones, its receipt
 # with restock putting the unit back where it shipped from, the refund, an exchange once; a
 # delivery exception, a partial refund, a reshipment once; the returns events and the
-# exception as a fulfilment event), the pack's quality check (packed --qc-failed:
+# exception as a fulfilment event; an RMA cancelled, its cancels event, and another; an RMA of
+# a damaged parcel in exception), the pack's quality check (packed --qc-failed:
 # refused before the pick and once packed, the order left picked, fulfilment events, its
 # history's lines), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
@@ -508,6 +509,47 @@ wait "$follower" || fail "events exited $?: $(cat "$tmp/qc")"
 sed -n 2p "$tmp/qc" | grep -qF "customer 82 $qc_line" || fail "failed check event: $(cat "$tmp/qc")"
 sed -n 3p "$tmp/qc" | grep -q "^customer 82 accepted: .*, picked (QC failed), " ||
 	fail "second failed check event: $(cat "$tmp/qc")"
+# Order 8040 (customer 83): delivered, an RMA cancelled before its goods come back (a cancels
+# event, told from an order's by its payment none), the order delivered again and another RMA;
+# order 8050: in exception, damaged, and an RMA of it (the parcel sent back).
+rd=100099
+pd=$(price $rd)
+run 0 "${d[@]}" place --key 8040 --customer 83 $rd:1
+for step in picked packed shipped delivered; do run 0 "${d[@]}" $step --key 8040 --customer 83; done
+run 0 "${d[@]}" return --key 8041 --customer 83 --order 8040 --reason not-wanted $rd:1
+rma2_seq=$(sed -n 's/^accepted: return \([0-9]*\), .*/\1/p' "$tmp/out")
+[ -n "$rma2_seq" ] || fail "RMA 8041: $(cat "$tmp/out")"
+set +e
+timeout 30 "$cli" "${d[@]}" events --kinds cancels --count 1 >"$tmp/rmacancel" 2>&1 &
+follower=$!
+set -e
+subscribed "$tmp/rmacancel" '[0-9]*'
+run 0 "${d[@]}" cancel --key 8041 --customer 83
+has "^cancelled: return $rma2_seq, value $(money "$pd") \[seq [0-9]*\]$"
+cancel_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
+run 0 "${d[@]}" --json cancel --key 8041 --customer 83 # cancelled: not again
+has '"status": "rejected", "reason": "not_cancellable", '
+wait "$follower" || fail "events exited $?: $(cat "$tmp/rmacancel")"
+sed -n 2p "$tmp/rmacancel" |
+	grep -q "^customer 83 cancelled: return $rma2_seq, value $(money "$pd") \[seq $cancel_seq\]$" ||
+	fail "RMA cancel event: $(cat "$tmp/rmacancel")"
+run 0 "${d[@]}" order --key 8040
+has ", delivered, payment prepaid, "
+run 0 "${d[@]}" received --key 8041 --customer 83
+has "^rejected (invalid_state): return "
+run 0 "${d[@]}" return --key 8042 --customer 83 --order 8040 --reason other $rd:1 # another
+has "^accepted: return [0-9]*, 1 warehouse, .*, return_requested, value $(money "$pd") \["
+run 0 "${d[@]}" place --key 8050 --customer 83 $rd:1
+for step in picked packed shipped; do run 0 "${d[@]}" $step --key 8050 --customer 83; done
+run 0 "${d[@]}" exception --key 8050 --customer 83 damaged
+run 0 "${d[@]}" return --key 8051 --customer 83 --order 8050 --reason damaged $rd:1
+has "^accepted: return [0-9]*, 1 warehouse, .*, return_requested, value $(money "$pd") \["
+run 0 "${d[@]}" --json cancel --key 8051 --customer 83
+has "\"key\": 8051, .*\"status\": \"cancelled\", .*\"state\": \"cancelled\", \"payment\": \"none\", \"amount_cents\": $pd, "
+run 0 "${d[@]}" order --key 8050 # back in exception
+has ", exception, payment prepaid, "
+run 0 "${d[@]}" cancel --key 8050 --customer 83 # an order's cancel is still an order's
+has "^rejected (not_cancellable): order "
 run 2 "${d[@]}" events --kinds returns,bogus
 run 1 "${d[@]}" order 999
 has "unknown_order"
