@@ -570,7 +570,9 @@ static size_t lined_bytes(const struct oc_command *c, uint32_t fixed_bytes)
 	return OC_PROTO_HEADER_BYTES + fixed_bytes + (size_t)c->line_count * OC_PROTO_LINE_BYTES;
 }
 
-size_t oc_proto_command_bytes(const struct oc_command *c)
+/* oc_proto_command_bytes with the command's order step (order_step_of_command), found once
+ * by the caller. */
+static size_t command_bytes(const struct oc_command *c, const struct order_step *step)
 {
 	bool bare = c->line_count == 0 && c->region == 0 && c->flags == 0;
 	if (c->type == OC_CMD_REFUND) /* its body has no room for lines, a region or flags */
@@ -593,7 +595,6 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 		return 0;
 	if (is_order_step(c->type)) {
 		/* No room for lines or a region; flags only in a flagged step's body. */
-		const struct order_step *step = order_step_of_command(c);
 		if (!step || c->line_count || c->region)
 			return 0;
 		return OC_PROTO_HEADER_BYTES + (step->flags != STEP_NO_FLAGS
@@ -614,10 +615,14 @@ size_t oc_proto_command_bytes(const struct oc_command *c)
 	return c->type == OC_CMD_PLACE ? lined_bytes(c, OC_PROTO_PLACE_BODY_BYTES) : 0;
 }
 
-/* The frame type of a command oc_proto_command_bytes can encode. */
-static uint8_t message_of(const struct oc_command *c)
+size_t oc_proto_command_bytes(const struct oc_command *c)
 {
-	const struct order_step *step = order_step_of_command(c);
+	return command_bytes(c, order_step_of_command(c));
+}
+
+/* The frame type of a command oc_proto_command_bytes can encode (step: its order step). */
+static uint8_t message_of(const struct oc_command *c, const struct order_step *step)
+{
 	switch (c->type) {
 	case OC_CMD_REFUND: return OC_MSG_REFUND;
 	case OC_CMD_QUERY_CUSTOMER: return OC_MSG_QUERY_CUSTOMER;
@@ -664,12 +669,12 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 			       const struct oc_command *c)
 {
 	uint8_t *p = buf;
-	size_t bytes = oc_proto_command_bytes(c);
-	uint8_t type = bytes ? message_of(c) : 0;
+	const struct order_step *step = order_step_of_command(c); /* once: a table walk */
+	size_t bytes = command_bytes(c, step);
+	uint8_t type = bytes ? message_of(c, step) : 0;
 	if (!bytes || !header(p, cap, bytes, type, correlation))
 		return 0;
 	uint8_t *b = p + OC_PROTO_HEADER_BYTES;
-	const struct order_step *step = order_step_of_command(c);
 	switch (type) {
 	case OC_MSG_QUERY_CUSTOMER:
 		put64(b, c->customer);
