@@ -3,10 +3,11 @@
  * key), an order's history, a customer's orders, stock (in all or one warehouse), restock
  * (receive), write-off, a cycle count (adjust), safety stock, a SKU's reconciliation over
  * every warehouse, the payment and fulfilment steps (a pack whose quality check failed
- * too), a delivery exception, an RMA (return) and its receipt (received), refund, stats; or it follows the event stream (events). It
- * prints the answer (and a query's rows) readably or as one JSON object (--json), and says
- * with its exit status whether it worked: 0 done (a rejected order is an answer too), 1 the
- * order or SKU does not exist, 2 a usage or connection error. */
+ * too), a delivery exception, an RMA (return), its receipt (received) or its cancel, refund,
+ * stats; or it follows the event stream (events). It prints the answer (and a query's rows)
+ * readably or as one JSON object (--json), and says with its exit status whether it worked:
+ * 0 done (a rejected order is an answer too), 1 the order or SKU does not exist, 2 a usage
+ * or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

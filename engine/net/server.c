@@ -4,9 +4,8 @@
  * commands taken from sockets and not yet submitted, the FIFO that matches the engine's
  * answers (which come one per command, in submission order; a query's rows — history,
  * customer, reconcile — just before its answer, with its sequence number) to the connection
- * and correlation id that asked, and the
- * list of subscribed connections. One thread runs it all; only the buffer ring is shared,
- * with the kernel.
+ * and correlation id that asked, and the list of subscribed connections. One thread runs it
+ * all; only the buffer ring is shared, with the kernel.
  *
  * A loop turn: reap every completion (accepts, receives, sends, the engine's wake-up), parse
  * the input that arrived, submit the parsed commands to the engine, poll its answers and rows

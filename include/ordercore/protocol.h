@@ -206,8 +206,9 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
 /* Fills out with the command of a place, cancel, step (a delivery exception, a return
- * received and a pack with flags included, their flags from the frame), query, stock change (a cycle count and a
- * safety stock included), refund, RMA or replacement place frame; seq and ts_ns zero,
+ * received and a pack with flags included, their flags from the frame), query, stock change
+ * (a cycle count and a safety stock included), refund, RMA or replacement place frame; seq
+ * and ts_ns zero,
  * order_key zero but for a refund, a customer query, an RMA and a replacement, amount_cents
  * (expected_units, the same storage) zero but for a refund and a cycle count. The line count
  * and lines of a place, an RMA or a replacement come from the frame (an RMA's flags are its
@@ -219,13 +220,15 @@ int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
 /* The frame length of a command: a place of 1..16 lines (with OC_PLACE_REPLACEMENT: a
  * replacement place, order_key the order it replaces), a cancel, fulfilment or payment step
  * (no lines, region 0, flags 0; but a pack: any flags, frame 26 without, 46 with), a delivery
- * exception or return received (no lines, region 0; any flags), an RMA (1..16 lines, region 0, flags the reason, at most 255), a query (a
- * stock query as OC_CMD_QUERY_STOCK defines it; a reconciliation as OC_CMD_QUERY_STOCK_AT), a
- * stock change or cycle count (one line), a safety stock (key 0, one line, region 0, flags
- * 0), a refund (no lines, region 0, flags 0) or a customer query (key 0, no lines, region 0,
- * flags 0); 0 for anything else, for any command but a refund, a customer query, an RMA and
- * a replacement whose order_key is not 0, and for any command but a refund and a cycle count
- * whose amount_cents (expected_units) is not 0 (no other body carries them). */
+ * exception or return received (no lines, region 0; any flags), an RMA (1..16 lines, region
+ * 0, flags the reason, at most 255), a query (a stock query as OC_CMD_QUERY_STOCK defines it;
+ * a stock-at query and a reconciliation: one line of quantity 0 and reserved 0, key,
+ * customer and flags 0), a stock change or cycle count (one line), a safety stock (key 0,
+ * one line, region 0, flags 0), a refund (no lines, region 0, flags 0) or a customer query
+ * (key 0, no lines, region 0, flags 0); 0 for anything else, for any command but a refund, a
+ * customer query, an RMA and a replacement whose order_key is not 0, and for any command but
+ * a refund and a cycle count whose amount_cents (expected_units) is not 0 (no other body
+ * carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -258,8 +261,9 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
  * (replacements included), orders cancelled (by a cancel, or unsolicited: a lease ran out),
  * stock changes done (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK),
  * steps of the lifecycle done (delivery exceptions and packs that failed their quality check
- * included), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS). Rows (OC_RESPONSE_ROW) are never events: they say
- * what was, not what just happened. */
+ * included), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS). An RMA
+ * cancelled is a cancel (OC_EVENT_CANCELS; payment none, where an order's has its own). Rows
+ * (OC_RESPONSE_ROW) are never events: they say what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */
