@@ -291,36 +291,49 @@ static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 	return 0;
 }
 
-int oc_proto_decode_command(const void *frame, struct oc_command *out)
+/* Decodes a query's body (an order, history, stock, stock-at, reconciliation or customer
+ * query) of frame type `type` into out, whose key is the body's first u64 and the rest zero:
+ * 0, -OC_PERR_FIELD for reserved bytes not 0, or 1 when type is not a query's. */
+static int decode_query(uint8_t type, const uint8_t *b, struct oc_command *out)
 {
-	const uint8_t *f = frame;
-	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
-	memset(out, 0, offsetof(struct oc_command, lines));
-	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
-						 * queries, RMAs, replacements, cycle counts
-						 * (expected_units) */
-	out->key = get64(b);
-	if (f[5] >= OC_MSG_QUERY_ORDER && f[5] <= OC_MSG_QUERY_STOCK) { /* the body is the key */
-		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (f[5] - OC_MSG_QUERY_ORDER));
-		if (f[5] == OC_MSG_QUERY_STOCK) { /* the engine's form: the SKU on line 0 */
+	if (type >= OC_MSG_QUERY_ORDER && type <= OC_MSG_QUERY_STOCK) { /* the body is the key */
+		out->type = (uint8_t)(OC_CMD_QUERY_ORDER + (type - OC_MSG_QUERY_ORDER));
+		if (type == OC_MSG_QUERY_STOCK) { /* the engine's form: the SKU on line 0 */
 			out->lines[0] = (struct oc_line){out->key, 0, 0};
 			out->line_count = 1;
 			out->key = 0;
 		}
 		return 0;
 	}
-	if (f[5] == OC_MSG_QUERY_HISTORY) {
-		out->type = OC_CMD_QUERY_HISTORY;
-		return 0;
-	}
-	if (f[5] == OC_MSG_QUERY_CUSTOMER) { /* no reserved field: every byte is a value */
+	switch (type) {
+	case OC_MSG_QUERY_HISTORY: out->type = OC_CMD_QUERY_HISTORY; return 0;
+	case OC_MSG_QUERY_CUSTOMER: /* no reserved field: every byte is a value */
 		out->type = OC_CMD_QUERY_CUSTOMER;
 		out->key = 0;
 		out->customer = get64(b);
 		out->order_key = get64(b + 8);
 		return 0;
+	case OC_MSG_QUERY_STOCK_AT:
+	case OC_MSG_QUERY_RECONCILE: /* the engine's form has the SKU on line 0 */
+		if (get16(b + 10) || get32(b + 12))
+			return -OC_PERR_FIELD;
+		out->type = type == OC_MSG_QUERY_STOCK_AT ? OC_CMD_QUERY_STOCK_AT
+							  : OC_CMD_QUERY_RECONCILE;
+		out->key = 0;
+		out->line_count = 1;
+		out->lines[0] = (struct oc_line){get64(b), 0, 0};
+		out->region = get16(b + 8);
+		return 0;
+	default: return 1;
 	}
-	if (f[5] == OC_MSG_SET_SAFETY_STOCK) { /* no key: the operator comes first */
+}
+
+/* Decodes a stock change's body (a restock, write-off, cycle count or safety stock) of frame
+ * type `type` into out, whose key is the body's first u64 and the rest zero: 0,
+ * -OC_PERR_FIELD for reserved bytes not 0, or 1 when type is not a stock change's. */
+static int decode_stock_change(uint8_t type, const uint8_t *b, struct oc_command *out)
+{
+	if (type == OC_MSG_SET_SAFETY_STOCK) { /* no key: the operator comes first */
 		if (get32(b + 20))
 			return -OC_PERR_FIELD;
 		out->type = OC_CMD_SET_SAFETY_STOCK;
@@ -330,6 +343,37 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->lines[0] = (struct oc_line){get64(b + 8), get32(b + 16), 0};
 		return 0;
 	}
+	if (type != OC_MSG_RESTOCK && type != OC_MSG_WRITE_OFF && type != OC_MSG_ADJUST_STOCK)
+		return 1;
+	if (get16(b + 30))
+		return -OC_PERR_FIELD;
+	out->type = type == OC_MSG_RESTOCK     ? OC_CMD_RESTOCK
+		    : type == OC_MSG_WRITE_OFF ? OC_CMD_WRITE_OFF
+					       : OC_CMD_ADJUST_STOCK;
+	out->customer = get64(b + 8);
+	out->line_count = 1;
+	out->lines[0] = (struct oc_line){get64(b + 16), get32(b + 24), 0};
+	out->region = get16(b + 28);
+	if (type == OC_MSG_ADJUST_STOCK) /* every byte after the stock change's a value */
+		out->expected_units = get64(b + 32);
+	return 0;
+}
+
+int oc_proto_decode_command(const void *frame, struct oc_command *out)
+{
+	const uint8_t *f = frame;
+	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
+	memset(out, 0, offsetof(struct oc_command, lines));
+	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
+						 * queries, RMAs, replacements, cycle counts
+						 * (expected_units) */
+	out->key = get64(b);
+	int rc = decode_query(f[5], b, out);
+	if (rc <= 0)
+		return rc;
+	rc = decode_stock_change(f[5], b, out);
+	if (rc <= 0)
+		return rc;
 	out->customer = get64(b + 8);
 	const struct order_step *step = order_step_of_message(f[5]);
 	if (step) {
@@ -341,32 +385,6 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		}
 		/* A frame for flags (46) without any contradicts itself: they go in another. */
 		return step_carries(step, out->flags) ? 0 : -OC_PERR_FIELD;
-	}
-	/* A stock-at query and a reconciliation: the engine's form has the SKU on line 0. */
-	if (f[5] == OC_MSG_QUERY_STOCK_AT || f[5] == OC_MSG_QUERY_RECONCILE) {
-		if (get16(b + 10) || get32(b + 12))
-			return -OC_PERR_FIELD;
-		out->type = f[5] == OC_MSG_QUERY_STOCK_AT ? OC_CMD_QUERY_STOCK_AT
-							  : OC_CMD_QUERY_RECONCILE;
-		out->key = 0;
-		out->customer = 0;
-		out->line_count = 1;
-		out->lines[0] = (struct oc_line){get64(b), 0, 0};
-		out->region = get16(b + 8);
-		return 0;
-	}
-	if (f[5] == OC_MSG_RESTOCK || f[5] == OC_MSG_WRITE_OFF || f[5] == OC_MSG_ADJUST_STOCK) {
-		if (get16(b + 30))
-			return -OC_PERR_FIELD;
-		out->type = f[5] == OC_MSG_RESTOCK     ? OC_CMD_RESTOCK
-			    : f[5] == OC_MSG_WRITE_OFF ? OC_CMD_WRITE_OFF
-						       : OC_CMD_ADJUST_STOCK;
-		out->line_count = 1;
-		out->lines[0] = (struct oc_line){get64(b + 16), get32(b + 24), 0};
-		out->region = get16(b + 28);
-		if (f[5] == OC_MSG_ADJUST_STOCK) /* every byte after the stock change's a value */
-			out->expected_units = get64(b + 32);
-		return 0;
 	}
 	if (f[5] == OC_MSG_REFUND) { /* no reserved field: every byte of the body is a value */
 		out->type = OC_CMD_REFUND;
