@@ -22,6 +22,6 @@ status=0
 kill -TERM $pid
 wait $pid || status=$?
 trap - EXIT
-grep -E 'msg="(snapshot written|stopped)"' "$demo/ordercored.log" || true
+grep -E 'msg="(snapshot written|stopped|decided)"' "$demo/ordercored.log" || true
 echo "summary: $build/flash-sale.json"
 exit $status
