@@ -341,6 +341,78 @@ static inline struct oc_command pl_stock_change(uint8_t type, uint64_t key, uint
 	return c;
 }
 
+/* A cycle count of sku in warehouse w: `counted` units where `expected` were on hand. */
+static inline struct oc_command pl_adjust(uint64_t key, uint64_t op, uint16_t w, uint64_t sku,
+                                          uint32_t counted, uint64_t expected)
+{
+	struct oc_command c = pl_stock_change(OC_CMD_ADJUST_STOCK, key, op, w, sku, counted);
+	c.expected_units = expected;
+	return c;
+}
+
+/* sku's safety stock set to `units` by operator op. */
+static inline struct oc_command pl_safety(uint64_t op, uint64_t sku, uint32_t units)
+{
+	return pl_stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, sku, units);
+}
+
+/* The reconciliation of sku, the page from warehouse `from`. */
+static inline struct oc_command pl_reconcile(uint64_t sku, uint16_t from)
+{
+	struct oc_command c = pl_query_stock(sku);
+	c.type = OC_CMD_QUERY_RECONCILE;
+	c.region = from;
+	return c;
+}
+
+static inline struct oc_command pl_query_history(uint64_t key)
+{
+	struct oc_command c = pl_query_order(key);
+	c.type = OC_CMD_QUERY_HISTORY;
+	return c;
+}
+
+/* A customer's orders, the page before the order before_key (0: the newest). */
+static inline struct oc_command pl_query_customer(uint64_t customer, uint64_t before_key)
+{
+	struct oc_command c = pl_query_order(0);
+	c.type = OC_CMD_QUERY_CUSTOMER;
+	c.customer = customer;
+	c.order_key = before_key;
+	return c;
+}
+
+/* A step with flags (a delivery exception's kind, a return's inspection, a failed check). */
+static inline struct oc_command pl_flagged_step(uint8_t type, uint64_t key, uint64_t customer,
+                                                uint32_t flags)
+{
+	struct oc_command c = pl_step(type, key, customer);
+	c.flags = flags;
+	return c;
+}
+
+/* An RMA (its own key) of `quantity` units of sku of customer's order order_key. */
+static inline struct oc_command pl_rma(uint64_t key, uint64_t customer, uint64_t order_key,
+                                       uint32_t reason, uint64_t sku, uint32_t quantity)
+{
+	struct oc_command c = pl_place1(key, customer, 0, sku, quantity);
+	c.type = OC_CMD_RETURN_REQUESTED;
+	c.order_key = order_key;
+	c.flags = reason;
+	return c;
+}
+
+/* A replacement of customer's order order_key: one line. */
+static inline struct oc_command pl_replacement(uint64_t key, uint64_t customer, uint16_t region,
+                                               uint64_t order_key, uint64_t sku,
+                                               uint32_t quantity)
+{
+	struct oc_command c = pl_place1(key, customer, region, sku, quantity);
+	c.flags = OC_PLACE_REPLACEMENT;
+	c.order_key = order_key;
+	return c;
+}
+
 /* A command validate rejects as malformed: it changes nothing and only moves the sequence
  * on (used to pass the release lag, inflight_max sequence numbers). */
 static inline struct oc_command pl_junk(void)

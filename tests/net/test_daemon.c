@@ -492,17 +492,6 @@ static void test_stock_changes_and_events(void **state)
 /* The daemon's flags that keep the customers' index (the customer query needs it). */
 static const char *const customer_index[] = {"--customer-index", "1", NULL};
 
-static struct oc_command query_history(uint64_t key)
-{
-	return (struct oc_command){.type = OC_CMD_QUERY_HISTORY, .key = key};
-}
-
-static struct oc_command query_customer(uint64_t customer, uint64_t before)
-{
-	return (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER, .customer = customer,
-				   .order_key = before};
-}
-
 /* What came back for one command: its rows, then its answer. */
 struct got {
 	uint32_t rows;
@@ -609,7 +598,7 @@ static void test_history_over_the_wire(void **state)
 	pl_expect(&lr[2], OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	pl_expect(&lr[6], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	struct got g;
-	ask(c, query_history(100), &g);
+	ask(c, pl_query_history(100), &g);
 	static const unsigned made[6] = {0, 1, 3, 4, 5, 6}; /* the commands that moved it */
 	static const uint8_t types[6] = {OC_CMD_PLACE,   OC_CMD_PICK_CONFIRMED,
 					 OC_CMD_PACK_CONFIRMED, OC_CMD_SHIPPED,
@@ -646,11 +635,11 @@ static void test_history_over_the_wire(void **state)
 	assert_int_equal(a->refunded_cents, 120);
 	assert_true(a->ts_ms >= lr[6].ts_ms);
 	/* An unknown key: no rows. */
-	ask(c, query_history(999), &g);
+	ask(c, pl_query_history(999), &g);
 	assert_int_equal(g.rows, 0);
 	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 	/* This daemon keeps no customers' index: a customer query is refused, no rows. */
-	ask(c, query_customer(200, 0), &g);
+	ask(c, pl_query_customer(200, 0), &g);
 	assert_int_equal(g.rows, 0);
 	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED);
 	/* The subscriber saw the six changes, each with its customer, and not the rows: the next
@@ -715,29 +704,29 @@ static void test_customer_orders_by_pages(void **state)
 		cmds[N + i] = place(2000 + i, 303, SKU + 1, 1);
 	round_trip(c, cmds, N + EXACT, placed);
 	struct got g;
-	ask(c, query_customer(300, 0), &g);
+	ask(c, pl_query_customer(300, 0), &g);
 	expect_page(&g, 300, 32, 1069, true, placed, 1000);
-	ask(c, query_customer(300, 1038), &g);
+	ask(c, pl_query_customer(300, 1038), &g);
 	expect_page(&g, 300, 32, 1037, true, placed, 1000);
-	ask(c, query_customer(300, 1006), &g);
+	ask(c, pl_query_customer(300, 1006), &g);
 	expect_page(&g, 300, 6, 1005, false, placed, 1000);
-	ask(c, query_customer(300, 1000), &g); /* before the first: none */
+	ask(c, pl_query_customer(300, 1000), &g); /* before the first: none */
 	expect_page(&g, 300, 0, 0, false, placed, 1000);
-	ask(c, query_customer(303, 0), &g);
+	ask(c, pl_query_customer(303, 0), &g);
 	expect_page(&g, 303, 32, 2031, false, placed + N, 2000);
-	ask(c, query_customer(302, 0), &g); /* no orders */
+	ask(c, pl_query_customer(302, 0), &g); /* no orders */
 	expect_page(&g, 302, 0, 0, false, placed, 1000);
-	ask(c, query_customer(301, 1000), &g); /* another customer's order */
+	ask(c, pl_query_customer(301, 1000), &g); /* another customer's order */
 	assert_int_equal(g.rows, 0);
 	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	ask(c, query_customer(300, 99999), &g);
+	ask(c, pl_query_customer(300, 99999), &g);
 	assert_int_equal(g.rows, 0);
 	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	ask(c, query_customer(0, 0), &g);
+	ask(c, pl_query_customer(0, 0), &g);
 	assert_int_equal(g.rows, 0);
 	pl_expect(&g.answer, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 	/* A key the frame cannot carry is refused before it is sent. */
-	struct oc_command keyed = query_customer(300, 0);
+	struct oc_command keyed = pl_query_customer(300, 0);
 	keyed.key = 5;
 	assert_int_equal(oc_client_queue(c, &keyed, 0), -EINVAL);
 	oc_client_close(c);
@@ -789,13 +778,13 @@ static void mixed_stream(uint64_t key_base, uint64_t customer_base, uint32_t n, 
 			cmds[i] = pl_step(steps[done[o]++], keys[o], owner);
 			w->event = true;
 		} else if (rng_kind == 3) {
-			cmds[i] = query_history(keys[o]);
+			cmds[i] = pl_query_history(keys[o]);
 			w->rows = 1u + done[o];
 			w->row_type[0] = OC_CMD_PLACE;
 			for (uint32_t k = 0; k < done[o]; k++)
 				w->row_type[1 + k] = steps[k];
 		} else if (rng_kind == 4) {
-			cmds[i] = query_customer(owner, 0);
+			cmds[i] = pl_query_customer(owner, 0);
 			uint32_t of_owner = 0;
 			for (uint32_t k = placed; k-- > 0;) {
 				if (k % 2 != o % 2)
@@ -905,28 +894,6 @@ static void test_pipelined_rows_reach_the_right_connection(void **state)
 
 /* ---- inventory administration ---- */
 
-static struct oc_command adjust_stock(uint64_t key, uint64_t op, uint16_t w, uint64_t sku,
-				      uint32_t counted, uint64_t expected)
-{
-	struct oc_command c = stock_change(OC_CMD_ADJUST_STOCK, key, op, w, sku, counted);
-	c.expected_units = expected;
-	return c;
-}
-
-static struct oc_command safety_stock(uint64_t op, uint64_t sku, uint32_t units)
-{
-	struct oc_command c = stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, sku, units);
-	return c;
-}
-
-static struct oc_command query_reconcile(uint64_t sku, uint16_t first)
-{
-	struct oc_command c = pl_query_stock(sku);
-	c.type = OC_CMD_QUERY_RECONCILE;
-	c.region = first;
-	return c;
-}
-
 /* A SKU's reconciliation, every page: a row per warehouse (row[w]) and the last page's answer. */
 struct recon {
 	uint32_t pages;
@@ -944,7 +911,7 @@ static void reconcile_all(struct oc_client *c, uint64_t sku, struct recon *out)
 	uint32_t next = 0;
 	struct got g;
 	for (;;) {
-		ask(c, query_reconcile(sku, (uint16_t)next), &g);
+		ask(c, pl_reconcile(sku, (uint16_t)next), &g);
 		const struct oc_response *a = &g.answer;
 		assert_int_equal(a->type, OC_CMD_QUERY_RECONCILE);
 		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -1051,7 +1018,7 @@ static void test_inventory_administration_over_the_wire(void **state)
 	uint32_t held_free = (uint32_t)OC_RECON_FREE(&rc.row[held_w]);
 	/* Cycle counts. */
 	struct oc_response a;
-	a = ask1(c, adjust_stock(100, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand - 3,
+	a = ask1(c, pl_adjust(100, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand - 3,
 				 free_on_hand)); /* 3 fewer counted */
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(a.type, OC_CMD_ADJUST_STOCK);
@@ -1059,14 +1026,14 @@ static void test_inventory_administration_over_the_wire(void **state)
 	assert_int_equal(a.customer, 5);
 	assert_int_equal(a.state, OC_STATE_NONE); /* a stock change is not an order */
 	struct oc_response done[2] = {a};
-	a = ask1(c, adjust_stock(101, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand + 10,
+	a = ask1(c, pl_adjust(101, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand + 10,
 				 free_on_hand)); /* stale: the count above changed it */
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_STALE_COUNT);
-	a = ask1(c, adjust_stock(102, 5, (uint16_t)free_w, WIDE_SKU, 0, free_on_hand + 2));
+	a = ask1(c, pl_adjust(102, 5, (uint16_t)free_w, WIDE_SKU, 0, free_on_hand + 2));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_STALE_COUNT); /* a stale decrease too */
-	a = ask1(c, adjust_stock(103, 5, (uint16_t)held_w, WIDE_SKU, 0, held_on_hand));
+	a = ask1(c, pl_adjust(103, 5, (uint16_t)held_w, WIDE_SKU, 0, held_on_hand));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK); /* below what orders hold */
-	a = ask1(c, adjust_stock(100, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand - 3,
+	a = ask1(c, pl_adjust(100, 5, (uint16_t)free_w, WIDE_SKU, free_on_hand - 3,
 				 free_on_hand)); /* a retry of the first */
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
@@ -1080,12 +1047,12 @@ static void test_inventory_administration_over_the_wire(void **state)
 	assert_int_equal(OC_RECON_PICKED(&rc.answer), PICKED);
 	assert_int_equal(OC_RECON_ALLOCATED(&rc.answer), HELD);
 	/* More counted in the warehouse with orders: the units held stay held. */
-	a = ask1(c, adjust_stock(104, 5, (uint16_t)held_w, WIDE_SKU, held_on_hand + 6,
+	a = ask1(c, pl_adjust(104, 5, (uint16_t)held_w, WIDE_SKU, held_on_hand + 6,
 				 held_on_hand));
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	done[1] = a;
 	/* Nothing counted where nothing is held: on hand 0. */
-	a = ask1(c, adjust_stock(105, 5, (uint16_t)free_w, WIDE_SKU, 0, free_on_hand - 3));
+	a = ask1(c, pl_adjust(105, 5, (uint16_t)free_w, WIDE_SKU, 0, free_on_hand - 3));
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	reconcile_all(c, WIDE_SKU, &rc);
 	assert_int_equal(OC_RECON_ON_HAND(&rc.row[held_w]), held_on_hand + 6);
@@ -1096,23 +1063,23 @@ static void test_inventory_administration_over_the_wire(void **state)
 	assert_int_equal(OC_RECON_PICKED(&rc.answer), PICKED);
 	assert_int_equal(OC_RECON_ALLOCATED(&rc.answer), HELD);
 	/* Refused: a warehouse or a SKU the dataset does not have, a page past the last. */
-	a = ask1(c, adjust_stock(106, 5, WIDE_WAREHOUSES, WIDE_SKU, 1, 0));
+	a = ask1(c, pl_adjust(106, 5, WIDE_WAREHOUSES, WIDE_SKU, 1, 0));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION);
-	a = ask1(c, adjust_stock(107, 5, 0, 999, 1, 0));
+	a = ask1(c, pl_adjust(107, 5, 0, 999, 1, 0));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
-	a = ask1(c, query_reconcile(WIDE_SKU, WIDE_WAREHOUSES));
+	a = ask1(c, pl_reconcile(WIDE_SKU, WIDE_WAREHOUSES));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION);
-	a = ask1(c, query_reconcile(999, 0));
+	a = ask1(c, pl_reconcile(999, 0));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
 	/* Safety stock: of SAFE_UNITS, an order may leave no fewer than 5. */
 	enum { SAFETY = 5 };
-	a = ask1(c, safety_stock(5, SAFE_SKU, SAFETY));
+	a = ask1(c, pl_safety(5, SAFE_SKU, SAFETY));
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(a.type, OC_CMD_SET_SAFETY_STOCK);
 	struct oc_response safety_done = a;
-	a = ask1(c, safety_stock(0, SAFE_SKU, SAFETY)); /* no operator */
+	a = ask1(c, pl_safety(0, SAFE_SKU, SAFETY)); /* no operator */
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, safety_stock(5, 999, SAFETY));
+	a = ask1(c, pl_safety(5, 999, SAFETY));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
 	a = ask1(c, place(20, 12, SAFE_SKU, SAFE_UNITS - SAFETY + 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
@@ -1130,7 +1097,7 @@ static void test_inventory_administration_over_the_wire(void **state)
 	/* A write-off may take the safety stock; 0 clears it. */
 	a = ask1(c, stock_change(OC_CMD_WRITE_OFF, 108, 5, 0, SAFE_SKU, 1));
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	a = ask1(c, safety_stock(5, SAFE_SKU, 0));
+	a = ask1(c, pl_safety(5, SAFE_SKU, 0));
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	struct oc_response cleared = a;
 	a = ask1(c, place(23, 13, SAFE_SKU, SAFETY - 1));
@@ -1183,33 +1150,6 @@ static void expect_answer(const struct oc_response *r, uint8_t type, uint8_t sta
 			 (unsigned long long)amount_cents, (unsigned long long)refunded_cents);
 }
 
-static struct oc_command rma(uint64_t key, uint64_t customer, uint64_t order_key,
-			     uint32_t reason, uint64_t sku, uint32_t quantity)
-{
-	struct oc_command c = place(key, customer, sku, quantity);
-	c.type = OC_CMD_RETURN_REQUESTED;
-	c.order_key = order_key;
-	c.flags = reason;
-	return c;
-}
-
-static struct oc_command flagged_step(uint8_t type, uint64_t key, uint64_t customer,
-				      uint32_t flags)
-{
-	struct oc_command c = pl_step(type, key, customer);
-	c.flags = flags;
-	return c;
-}
-
-static struct oc_command replacement(uint64_t key, uint64_t customer, uint64_t order_key,
-				     uint64_t sku, uint32_t quantity)
-{
-	struct oc_command c = place(key, customer, sku, quantity);
-	c.flags = OC_PLACE_REPLACEMENT;
-	c.order_key = order_key;
-	return c;
-}
-
 /* The events a subscriber got before the answer to a query it sends now: those of every
  * command answered before it (the daemon sends an answer's events before it polls the next
  * answer), exactly. At most max, into out; returns the count. */
@@ -1257,7 +1197,7 @@ static void expect_on_hand(struct oc_client *c, uint64_t sku, uint32_t w, uint32
 			   uint32_t free_units)
 {
 	struct got g;
-	ask(c, query_reconcile(sku, 0), &g);
+	ask(c, pl_reconcile(sku, 0), &g);
 	pl_expect(&g.answer, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(g.rows, 2);
 	assert_int_equal(g.row[w].warehouse, w);
@@ -1327,21 +1267,21 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 
 	/* RMAs refused: a SKU the order has not, more units than it has, another customer's
 	 * order, a reason that is none; each changes nothing (the order stays delivered). */
-	a = ask1(c, rma(101, C1, O1, OC_RETURN_NOT_WANTED, RET_C, 1));
+	a = ask1(c, pl_rma(101, C1, O1, OC_RETURN_NOT_WANTED, RET_C, 1));
 	expect_answer(&a, OC_CMD_RETURN_REQUESTED, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU,
 		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
-	a = ask1(c, rma(102, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 4));
+	a = ask1(c, pl_rma(102, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 4));
 	expect_answer(&a, OC_CMD_RETURN_REQUESTED, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY,
 		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
-	a = ask1(c, rma(103, C2, O1, OC_RETURN_NOT_WANTED, RET_A, 1));
+	a = ask1(c, pl_rma(103, C2, O1, OC_RETURN_NOT_WANTED, RET_A, 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	a = ask1(c, rma(104, C1, O1, 0, RET_A, 1));
+	a = ask1(c, pl_rma(104, C1, O1, 0, RET_A, 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 	a = ask1(c, pl_query_order(O1));
 	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_DELIVERED,
 		      OC_PAYMENT_CAPTURED, amount1, 0);
 	/* The RMA: 2 of the 3 RET_A, worth them, going back to W1. */
-	const struct oc_command ret = rma(105, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 2);
+	const struct oc_command ret = pl_rma(105, C1, O1, OC_RETURN_NOT_WANTED, RET_A, 2);
 	struct oc_response opened = ask1(c, ret);
 	expect_answer(&opened, OC_CMD_RETURN_REQUESTED, OC_STATUS_ACCEPTED, 0,
 		      OC_STATE_RETURN_REQUESTED, OC_PAYMENT_NONE, 2 * RET_A_PRICE, 0);
@@ -1359,25 +1299,25 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURN_REQUESTED,
 		      OC_PAYMENT_CAPTURED, amount1, 0);
 	/* While it is open: a second RMA, a refund, a replacement are refused. */
-	a = ask1(c, rma(106, C1, O1, OC_RETURN_DAMAGED, RET_B, 1));
+	a = ask1(c, pl_rma(106, C1, O1, OC_RETURN_DAMAGED, RET_B, 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	a = ask1(c, pl_refund(107, C1, O1, 0));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
-	a = ask1(c, replacement(108, C1, O1, RET_A, 1));
+	a = ask1(c, pl_replacement(108, C1, 0, O1, RET_A, 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	/* Receipts refused: the order's key (not an RMA's), another customer, a flag that is
 	 * none, a refused RMA. */
-	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, O1, C1, OC_RETURN_RESTOCK));
+	a = ask1(c, pl_flagged_step(OC_CMD_RETURN_RECEIVED, O1, C1, OC_RETURN_RESTOCK));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 105, C2, OC_RETURN_RESTOCK));
+	a = ask1(c, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 105, C2, OC_RETURN_RESTOCK));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1, 2));
+	a = ask1(c, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1, 2));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, flagged_step(OC_CMD_RETURN_RECEIVED, 101, C1, OC_RETURN_RESTOCK));
+	a = ask1(c, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 101, C1, OC_RETURN_RESTOCK));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	expect_on_hand(c, RET_A, 1, RET_A_UNITS - 3, RET_A_UNITS - 3);
 	/* Received and restocked: back on hand and free in W1, where they shipped from. */
-	const struct oc_command recv = flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1,
+	const struct oc_command recv = pl_flagged_step(OC_CMD_RETURN_RECEIVED, 105, C1,
 						    OC_RETURN_RESTOCK);
 	struct oc_response received = ask1(c, recv);
 	expect_answer(&received, OC_CMD_RETURN_RECEIVED, OC_STATUS_ACCEPTED, 0, OC_STATE_RETURNED,
@@ -1402,15 +1342,15 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 		      OC_PAYMENT_REFUNDED, 2 * RET_A_PRICE, 2 * RET_A_PRICE);
 	orders[no++] = a;
 	/* An exchange: free, prepaid, allocated; a second replacement is refused. */
-	a = ask1(c, replacement(110, C1, O1, RET_A, 1));
+	a = ask1(c, pl_replacement(110, C1, 0, O1, RET_A, 1));
 	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
 		      OC_PAYMENT_PREPAID, 0, 0);
 	orders[no++] = a;
-	struct oc_command card = replacement(111, C1, O1, RET_A, 1);
+	struct oc_command card = pl_replacement(111, C1, 0, O1, RET_A, 1);
 	card.flags |= OC_PLACE_CARD;
 	a = ask1(c, card);
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, replacement(112, C1, O1, RET_A, 1));
+	a = ask1(c, pl_replacement(112, C1, 0, O1, RET_A, 1));
 	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
 		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
 	expect_stock_at(c, RET_A, 1, RET_A_UNITS - 2, 1); /* the exchange holds one */
@@ -1420,7 +1360,7 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 	/* Order 1's history: placed, the payment, four steps, the RMA, its receipt, the
 	 * refund. */
 	struct got g;
-	ask(c, query_history(O1), &g);
+	ask(c, pl_query_history(O1), &g);
 	static const uint8_t history[9] = {OC_CMD_PLACE,          OC_CMD_PAYMENT_AUTHORIZED,
 					   OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
 					   OC_CMD_SHIPPED,        OC_CMD_DELIVERED,
@@ -1449,7 +1389,7 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 	orders[no++] = a;
 	for (unsigned i = 0; i < 3; i++) {
 		if (i == 2) { /* packed: not shipped yet */
-			a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+			a = ask1(c, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
 						 OC_EXCEPTION_LOST));
 			expect_answer(&a, OC_CMD_DELIVERY_EXCEPTION, OC_STATUS_REJECTED,
 				      OC_REJECT_INVALID_STATE, OC_STATE_PACKED, OC_PAYMENT_PREPAID,
@@ -1460,14 +1400,14 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 			      amount2, 0);
 		fulfil[nf++] = a;
 	}
-	a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2, 0)); /* lost or damaged? */
+	a = ask1(c, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2, 0)); /* lost or damaged? */
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+	a = ask1(c, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
 				 OC_EXCEPTION_LOST | OC_EXCEPTION_DAMAGED));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, replacement(201, C2, O2, RET_B, 2)); /* shipped, no exception yet */
+	a = ask1(c, pl_replacement(201, C2, 0, O2, RET_B, 2)); /* shipped, no exception yet */
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
-	const struct oc_command lost = flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
+	const struct oc_command lost = pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, O2, C2,
 						    OC_EXCEPTION_LOST);
 	struct oc_response exception = ask1(c, lost);
 	expect_answer(&exception, OC_CMD_DELIVERY_EXCEPTION, OC_STATUS_ACCEPTED, 0,
@@ -1482,7 +1422,7 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 	a = ask1(c, pl_step(OC_CMD_DELIVERED, O2, C2));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	/* From exception an RMA may come (a damaged parcel sent back), for the order's SKUs. */
-	a = ask1(c, rma(202, C2, O2, OC_RETURN_DAMAGED, RET_A, 1));
+	a = ask1(c, pl_rma(202, C2, O2, OC_RETURN_DAMAGED, RET_A, 1));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
 	/* A part refunded from exception; the order stays in exception. */
 	a = ask1(c, pl_refund(203, C2, O2, 200));
@@ -1492,12 +1432,12 @@ static void test_exceptions_and_returns_over_the_wire(void **state)
 	a = ask1(c, pl_refund(204, C2, O2, amount2)); /* more than is left */
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_BAD_AMOUNT);
 	/* The reshipment: free; nothing of it to refund. */
-	struct oc_response reship = ask1(c, replacement(205, C2, O2, RET_B, 2));
+	struct oc_response reship = ask1(c, pl_replacement(205, C2, 0, O2, RET_B, 2));
 	expect_answer(&reship, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
 		      OC_PAYMENT_PREPAID, 0, 0);
 	assert_int_equal(reship.warehouse, 0);
 	orders[no++] = reship;
-	a = ask1(c, replacement(206, C2, O2, RET_B, 2));
+	a = ask1(c, pl_replacement(206, C2, 0, O2, RET_B, 2));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	a = ask1(c, pl_query_order(O2));
 	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_EXCEPTION,
@@ -1622,7 +1562,7 @@ static void test_pack_quality_check_over_the_wire(void **state)
 	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_FULFILMENT, 41, &from_seq, 0), 0);
 	enum { C = 70, O = 300 };
 	const uint64_t amount = 2 * RET_B_PRICE;
-	const struct oc_command qc = flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED);
+	const struct oc_command qc = pl_flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED);
 	struct oc_response fulfil[8];
 	uint32_t nf = 0;
 	struct oc_response a = ask1(c, place(O, C, RET_B, 2));
@@ -1661,9 +1601,9 @@ static void test_pack_quality_check_over_the_wire(void **state)
 	a = ask1(c, qc); /* packed: a failed check now is not a retry of the pack */
 	expect_answer(&a, OC_CMD_PACK_CONFIRMED, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
 		      OC_STATE_PACKED, OC_PAYMENT_PREPAID, amount, 0);
-	a = ask1(c, flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED | 0x2));
+	a = ask1(c, pl_flagged_step(OC_CMD_PACK_CONFIRMED, O, C, OC_PACK_QC_FAILED | 0x2));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	a = ask1(c, flagged_step(OC_CMD_PACK_CONFIRMED, 301, C, OC_PACK_QC_FAILED));
+	a = ask1(c, pl_flagged_step(OC_CMD_PACK_CONFIRMED, 301, C, OC_PACK_QC_FAILED));
 	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 
 	/* The fulfilment events: the pick, the two failed checks, the pack; no refusal, no
@@ -1700,7 +1640,7 @@ static void test_pack_quality_check_over_the_wire(void **state)
 			c = client(&d, NULL);
 		}
 		struct got g;
-		ask(c, query_history(O), &g);
+		ask(c, pl_query_history(O), &g);
 		expect_answer(&g.answer, OC_CMD_QUERY_HISTORY, OC_STATUS_ACCEPTED, 0,
 			      OC_STATE_PACKED, OC_PAYMENT_PREPAID, amount, 0);
 		assert_int_equal(g.rows, 5);

@@ -1032,22 +1032,6 @@ static uint32_t run_rows(struct oc_engine *e, struct oc_command q, unsigned stat
 	return n - 1;
 }
 
-static struct oc_command query_history(uint64_t key)
-{
-	struct oc_command c = pl_query_order(key);
-	c.type = OC_CMD_QUERY_HISTORY;
-	return c;
-}
-
-static struct oc_command query_customer(uint64_t customer, uint64_t before_key)
-{
-	struct oc_command c = pl_query_order(0);
-	c.type = OC_CMD_QUERY_CUSTOMER;
-	c.customer = customer;
-	c.order_key = before_key;
-	return c;
-}
-
 /* An order's history: a row per transition, oldest first, with the command, its time and the
  * state after it; the newest 32 when there are more. A customer's orders: newest first, by
  * pages of 32. */
@@ -1070,7 +1054,7 @@ static void test_history_and_customer_queries(void **state)
 		      OC_REJECT_INVALID_STATE);
 	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 4, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 4, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	uint32_t n = run_rows(e, query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+	uint32_t n = run_rows(e, pl_query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 			      ROWS + 8);
 	assert_int_equal(n, nsteps);
 	static const uint8_t states[] = {OC_STATE_ALLOCATED, OC_STATE_PICKED, OC_STATE_PACKED,
@@ -1090,7 +1074,7 @@ static void test_history_and_customer_queries(void **state)
 	/* A rejected place: one row with its reason; a card order cancelled; unknown keys. */
 	pl_run_expect(e, pl_place1(3, 10, 0, SCARCE, 2), OC_STATUS_REJECTED,
 		      OC_REJECT_OUT_OF_STOCK);
-	n = run_rows(e, query_history(3), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK, rows, 8);
+	n = run_rows(e, pl_query_history(3), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK, rows, 8);
 	assert_int_equal(n, 1);
 	pl_expect(&rows[0], OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
 	struct oc_command card = pl_place1(2, 10, 0, OTHER, 1);
@@ -1099,20 +1083,20 @@ static void test_history_and_customer_queries(void **state)
 	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 2, 10), OC_STATUS_ACCEPTED,
 		      OC_REJECT_NONE);
 	pl_run_expect(e, pl_cancel(2, 10), OC_STATUS_CANCELLED, OC_REJECT_NONE);
-	n = run_rows(e, query_history(2), OC_STATUS_CANCELLED, OC_REJECT_NONE, rows, 8);
+	n = run_rows(e, pl_query_history(2), OC_STATUS_CANCELLED, OC_REJECT_NONE, rows, 8);
 	assert_int_equal(n, 3);
 	assert_int_equal(rows[0].state, OC_STATE_PAYMENT_PENDING);
 	assert_int_equal(rows[1].type, OC_CMD_PAYMENT_AUTHORIZED);
 	assert_int_equal(rows[1].state, OC_STATE_ALLOCATED);
 	assert_int_equal(rows[2].type, OC_CMD_CANCEL);
 	pl_expect(&rows[2], OC_STATUS_CANCELLED, OC_REJECT_NONE);
-	assert_int_equal(run_rows(e, query_history(77), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER,
+	assert_int_equal(run_rows(e, pl_query_history(77), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER,
 				  rows, 8), 0);
-	assert_int_equal(run_rows(e, query_history(41), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+	assert_int_equal(run_rows(e, pl_query_history(41), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 				  8), 0); /* a refund has no transitions of its own */
 	/* Customer 10's orders, newest first (the refund is not an order); nobody's. */
 	pl_run_expect(e, pl_place1(1, 20, 0, OTHER, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	n = run_rows(e, query_customer(10, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
+	n = run_rows(e, pl_query_customer(10, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
 	assert_int_equal(n, 3);
 	assert_int_equal(rows[0].key, 2);
 	assert_int_equal(rows[0].state, OC_STATE_CANCELLED);
@@ -1123,32 +1107,32 @@ static void test_history_and_customer_queries(void **state)
 	assert_int_equal(rows[2].amount_cents, EVERY_PRICE);
 	assert_int_equal(rows[2].ts_ms, steps[nsteps - 1].ts_ns / 1000000u); /* last change */
 	assert_int_equal(rows[3].flags, 0);
-	assert_int_equal(run_rows(e, query_customer(99, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+	assert_int_equal(run_rows(e, pl_query_customer(99, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
 				  rows, 8), 0);
 	/* Pages: 40 orders of customer 30, then 32 + MORE, then 8. */
 	for (uint64_t k = 100; k < 140; k++)
 		pl_run_expect(e, pl_place1(k, 30, 0, BULK, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	n = run_rows(e, query_customer(30, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
+	n = run_rows(e, pl_query_customer(30, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
 	assert_int_equal(n, ROWS);
 	assert_int_equal(rows[n].flags, OC_RESPONSE_MORE);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(rows[i].key, 139 - i);
-	n = run_rows(e, query_customer(30, 139 - ROWS + 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+	n = run_rows(e, pl_query_customer(30, 139 - ROWS + 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 		     ROWS + 8);
 	assert_int_equal(n, 40 - ROWS);
 	assert_int_equal(rows[n].flags, 0);
 	assert_int_equal(rows[0].key, 139 - ROWS);
 	assert_int_equal(rows[n - 1].key, 100);
 	/* A page from another customer's order, an unknown one; malformed. */
-	run_rows(e, query_customer(30, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
-	run_rows(e, query_customer(30, 999), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
-	struct oc_command bad = query_customer(30, 0);
+	run_rows(e, pl_query_customer(30, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
+	run_rows(e, pl_query_customer(30, 999), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER, rows, 8);
+	struct oc_command bad = pl_query_customer(30, 0);
 	bad.key = 5;
 	run_rows(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED, rows, 8);
 	/* More transitions than rows: the newest 32, and MORE. */
 	for (uint64_t k = 0; k < 30; k++)
 		pl_run_expect(e, pl_refund(1000 + k, 10, 4, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	n = run_rows(e, query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
+	n = run_rows(e, pl_query_history(4), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, ROWS + 8);
 	assert_int_equal(n, ROWS);
 	assert_int_equal(rows[n].flags, OC_RESPONSE_MORE);
 	assert_int_equal(rows[0].type, OC_CMD_DELIVERED); /* place, pick, pack, ship left out */
@@ -1157,9 +1141,9 @@ static void test_history_and_customer_queries(void **state)
 	oc_engine_free(e);
 	/* Without the index (the default): not_enabled; the history is always kept. */
 	e = start(WINDOW, 0);
-	run_rows(e, query_customer(10, 0), OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED, rows, 8);
+	run_rows(e, pl_query_customer(10, 0), OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED, rows, 8);
 	pl_run_expect(e, pl_place1(1, 10, 0, OTHER, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	assert_int_equal(run_rows(e, query_history(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+	assert_int_equal(run_rows(e, pl_query_history(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 				  8), 1);
 	oc_engine_free(e);
 }
@@ -1230,28 +1214,6 @@ static void test_payment_lease_expires_on_time(void **state)
 	oc_engine_free(e);
 }
 
-static struct oc_command adjust_cmd(uint64_t key, uint64_t op, uint16_t w, uint64_t sku,
-				     uint32_t counted, uint64_t expected)
-{
-	struct oc_command c = pl_stock_change(OC_CMD_ADJUST_STOCK, key, op, w, sku, counted);
-	c.expected_units = expected;
-	return c;
-}
-
-static struct oc_command safety_cmd(uint64_t op, uint64_t sku, uint32_t units)
-{
-	struct oc_command c = pl_stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, sku, units);
-	return c;
-}
-
-static struct oc_command reconcile_cmd(uint64_t sku, uint16_t from)
-{
-	struct oc_command c = pl_query_stock(sku);
-	c.type = OC_CMD_QUERY_RECONCILE;
-	c.region = from;
-	return c;
-}
-
 /* A reconciliation row or answer holds these counts, and they balance. */
 static void expect_recon(const struct oc_response *r, uint64_t free_units, uint64_t allocated,
 			 uint64_t picked, uint64_t on_hand)
@@ -1272,7 +1234,7 @@ static void expect_reconcile(struct oc_engine *e, uint64_t sku, uint32_t w, uint
 			     uint64_t available, uint64_t safety)
 {
 	struct oc_response rows[8];
-	uint32_t n = run_rows(e, reconcile_cmd(sku, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
+	uint32_t n = run_rows(e, pl_reconcile(sku, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows, 8);
 	assert_int_equal(n, 4);
 	for (uint32_t i = 0; i < n; i++) {
 		assert_int_equal(rows[i].warehouse, i);
@@ -1319,14 +1281,14 @@ static void test_inventory_administration(void **state)
 
 	/* Cycle counts. Stale: the on hand is 8, not 7; nothing changes, and the unit the
 	 * shard reserved for the decrease goes back (available again after the lag). */
-	struct oc_response r = pl_run_expect(e, adjust_cmd(100, 7, 2, AT_W2, 6, 7),
+	struct oc_response r = pl_run_expect(e, pl_adjust(100, 7, 2, AT_W2, 6, 7),
 					     OC_STATUS_REJECTED, OC_REJECT_STALE_COUNT);
 	assert_int_equal(r.type, OC_CMD_ADJUST_STOCK);
 	assert_int_equal(r.warehouse, 2);
 	pl_pad(e, WINDOW);
 	expect_reconcile(e, AT_W2, 2, 5, 3, 0, 8, 5, 0);
 	/* Down by 2: out of the free units, and of the shard's at once. */
-	struct oc_command down = adjust_cmd(101, 7, 2, AT_W2, 6, 8);
+	struct oc_command down = pl_adjust(101, 7, 2, AT_W2, 6, 8);
 	pl_run_expect(e, down, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	expect_reconcile(e, AT_W2, 2, 3, 3, 0, 6, 3, 0);
 	r = pl_run_expect(e, down, OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* a retry: once */
@@ -1337,33 +1299,33 @@ static void test_inventory_administration(void **state)
 	/* Down past the warehouse's free units: the shard has them (EVERY: 5 in each
 	 * warehouse), W0's are all held by an order: out_of_stock, given back. */
 	pl_run_expect(e, pl_place1(4, 40, 0, EVERY, 5), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, adjust_cmd(102, 7, 0, EVERY, 0, 5), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(102, 7, 0, EVERY, 0, 5), OC_STATUS_REJECTED,
 		      OC_REJECT_OUT_OF_STOCK);
-	pl_run_expect(e, adjust_cmd(103, 7, 2, AT_W2, 2, 6), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(103, 7, 2, AT_W2, 2, 6), OC_STATUS_REJECTED,
 		      OC_REJECT_OUT_OF_STOCK); /* 4 of 3 free: the shard refuses it already */
 	/* Up by 3: on hand and free at once, sellable after the lag; unchanged; a zero count. */
-	pl_run_expect(e, adjust_cmd(104, 7, 2, AT_W2, 9, 6), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_adjust(104, 7, 2, AT_W2, 9, 6), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	expect_reconcile(e, AT_W2, 2, 6, 3, 0, 9, 3, 0);
-	pl_run_expect(e, adjust_cmd(105, 7, 2, AT_W2, 9, 9), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, adjust_cmd(106, 7, 0, AT_W2, 0, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_adjust(105, 7, 2, AT_W2, 9, 9), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_adjust(106, 7, 0, AT_W2, 0, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	/* Refused, changing nothing. */
-	pl_run_expect(e, adjust_cmd(107, 7, 2, AT_W2, 1, 99), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(107, 7, 2, AT_W2, 1, 99), OC_STATUS_REJECTED,
 		      OC_REJECT_STALE_COUNT);
-	pl_run_expect(e, adjust_cmd(108, 7, 2, AT_W2, 10, 2000000000u), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(108, 7, 2, AT_W2, 10, 2000000000u), OC_STATUS_REJECTED,
 		      OC_REJECT_BAD_QUANTITY);
-	pl_run_expect(e, adjust_cmd(109, 7, 2, AT_W2, 2000000000u, 9), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(109, 7, 2, AT_W2, 2000000000u, 9), OC_STATUS_REJECTED,
 		      OC_REJECT_BAD_QUANTITY);
-	pl_run_expect(e, adjust_cmd(110, 7, 9, AT_W2, 10, 9), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(110, 7, 9, AT_W2, 10, 9), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_REGION);
-	pl_run_expect(e, adjust_cmd(111, 7, 2, UNKNOWN, 10, 9), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(111, 7, 2, UNKNOWN, 10, 9), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_SKU);
-	pl_run_expect(e, adjust_cmd(0, 7, 2, AT_W2, 10, 9), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_adjust(0, 7, 2, AT_W2, 10, 9), OC_STATUS_REJECTED,
 		      OC_REJECT_MALFORMED);
 	pl_pad(e, WINDOW);
 	expect_reconcile(e, AT_W2, 2, 6, 3, 0, 9, 6, 0);
 
 	/* Safety stock 5 of the 6 available: an order may take 1, not 2. */
-	r = pl_run_expect(e, safety_cmd(7, AT_W2, 5), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_safety(7, AT_W2, 5), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.type, OC_CMD_SET_SAFETY_STOCK);
 	assert_int_equal(OC_RECON_AVAILABLE(&r), 6);
 	assert_int_equal(OC_RECON_SAFETY(&r), 5);
@@ -1374,24 +1336,24 @@ static void test_inventory_administration(void **state)
 	pl_run_expect(e, pl_stock_change(OC_CMD_WRITE_OFF, 112, 7, 2, AT_W2, 1), OC_STATUS_ACCEPTED,
 		      OC_REJECT_NONE);
 	expect_reconcile(e, AT_W2, 2, 4, 4, 0, 8, 4, 5);
-	r = pl_run_expect(e, safety_cmd(7, AT_W2, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_safety(7, AT_W2, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(OC_RECON_SAFETY(&r), 0);
 	pl_run_expect(e, pl_place1(8, 80, 2, AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	struct oc_command bad = safety_cmd(7, AT_W2, 1);
+	struct oc_command bad = pl_safety(7, AT_W2, 1);
 	bad.key = 5;
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	bad = safety_cmd(7, AT_W2, 1);
+	bad = pl_safety(7, AT_W2, 1);
 	bad.region = 1;
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_run_expect(e, safety_cmd(0, AT_W2, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_run_expect(e, safety_cmd(7, UNKNOWN, 1), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
-	pl_run_expect(e, safety_cmd(7, AT_W2, 2000000000u), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_safety(0, AT_W2, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_safety(7, UNKNOWN, 1), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, pl_safety(7, AT_W2, 2000000000u), OC_STATUS_REJECTED,
 		      OC_REJECT_BAD_QUANTITY);
-	pl_run_expect(e, safety_cmd(7, AT_W2, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_safety(7, AT_W2, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 
 	/* A page from warehouse 2: its rows and the totals of all; past the last: refused. */
 	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	uint32_t n = run_rows(e, reconcile_cmd(AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+	uint32_t n = run_rows(e, pl_reconcile(AT_W2, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
 			      8);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].warehouse, 2);
@@ -1400,9 +1362,9 @@ static void test_inventory_administration(void **state)
 	expect_recon(&rows[1], 0, 0, 0, 0);
 	expect_recon(&rows[2], 2, 3, 3, 8);
 	assert_int_equal(OC_RECON_SAFETY(&rows[2]), 1);
-	run_rows(e, reconcile_cmd(AT_W2, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION, rows, 8);
-	run_rows(e, reconcile_cmd(UNKNOWN, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU, rows, 8);
-	struct oc_command q2 = reconcile_cmd(AT_W2, 0);
+	run_rows(e, pl_reconcile(AT_W2, 4), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION, rows, 8);
+	run_rows(e, pl_reconcile(UNKNOWN, 0), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU, rows, 8);
+	struct oc_command q2 = pl_reconcile(AT_W2, 0);
 	q2.lines[0].quantity = 1;
 	run_rows(e, q2, OC_STATUS_REJECTED, OC_REJECT_MALFORMED, rows, 8);
 
@@ -1418,33 +1380,6 @@ static void test_inventory_administration(void **state)
 	oc_engine_free(e);
 }
 
-static struct oc_command rma_cmd(uint64_t key, uint64_t customer, uint64_t order_key,
-				  uint32_t reason, uint64_t sku, uint32_t quantity)
-{
-	struct oc_command c = pl_place1(key, customer, 0, sku, quantity);
-	c.type = OC_CMD_RETURN_REQUESTED;
-	c.order_key = order_key;
-	c.flags = reason;
-	return c;
-}
-
-static struct oc_command flagged_step(uint8_t type, uint64_t key, uint64_t customer,
-				      uint32_t flags)
-{
-	struct oc_command c = pl_step(type, key, customer);
-	c.flags = flags;
-	return c;
-}
-
-static struct oc_command replacement(uint64_t key, uint64_t customer, uint16_t region,
-				     uint64_t order_key, uint64_t sku, uint32_t quantity)
-{
-	struct oc_command c = pl_place1(key, customer, region, sku, quantity);
-	c.flags = OC_PLACE_REPLACEMENT;
-	c.order_key = order_key;
-	return c;
-}
-
 /* Exceptions and returns (docs/lifecycle.md): an RMA for part of a delivered order, its
  * receipt with restock (units back where they shipped from) or disposal, a refund from
  * returned, an exchange; a delivery exception, a refund from it, a reshipment; one replacement
@@ -1458,13 +1393,13 @@ static void test_exceptions_and_returns(void **state)
 	pl_line_add(&o1, AT_W1, 3);
 	expect_paid(e, o1, OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID,
 		    2 * PLAIN_PRICE + 3 * AT_W1_PRICE, 0);
-	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 1, 10, OC_EXCEPTION_LOST),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 1, 10, OC_EXCEPTION_LOST),
 		      OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE); /* not shipped yet */
-	pl_run_expect(e, rma_cmd(50, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(50, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* not delivered yet */
 	deliver(e, 1, 10);
 	/* An RMA for 2 of the 3 AT_W1: worth them, going back to W1. */
-	struct oc_command ret = rma_cmd(51, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2);
+	struct oc_command ret = pl_rma(51, 10, 1, OC_RETURN_NOT_WANTED, AT_W1, 2);
 	struct oc_response r = pl_run_expect(e, ret, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.type, OC_CMD_RETURN_REQUESTED);
 	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
@@ -1476,24 +1411,24 @@ static void test_exceptions_and_returns(void **state)
 	r = pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
 	/* One RMA at a time; a refund waits for the goods; malformed RMAs. */
-	pl_run_expect(e, rma_cmd(52, 10, 1, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(52, 10, 1, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
 	pl_run_expect(e, pl_refund(53, 10, 1, 0), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
-	pl_run_expect(e, rma_cmd(54, 10, 999, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(54, 10, 999, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER);
-	pl_run_expect(e, rma_cmd(55, 10, 1, 0, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_run_expect(e, rma_cmd(55, 10, 1, 5, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_run_expect(e, rma_cmd(55, 10, 0, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(55, 10, 1, 0, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_rma(55, 10, 1, 5, PLAIN, 1), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_rma(55, 10, 0, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_MALFORMED);
 	/* Received and restocked: back on hand and free at W1, on sale after the lag. */
 	expect_reconcile(e, AT_W1, 1, 7, 0, 0, 7, 7, 0);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 1, 10, OC_RETURN_RESTOCK),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 1, 10, OC_RETURN_RESTOCK),
 		      OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER); /* an order's key, not an RMA's */
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 51, 11, OC_RETURN_RESTOCK),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 51, 11, OC_RETURN_RESTOCK),
 		      OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, 2), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, 2), OC_STATUS_REJECTED,
 		      OC_REJECT_MALFORMED);
-	struct oc_command recv = flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, OC_RETURN_RESTOCK);
+	struct oc_command recv = pl_flagged_step(OC_CMD_RETURN_RECEIVED, 51, 10, OC_RETURN_RESTOCK);
 	r = pl_run_expect(e, recv, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.state, OC_STATE_RETURNED);
 	expect_reconcile(e, AT_W1, 1, 9, 0, 0, 9, 7, 0);
@@ -1507,21 +1442,21 @@ static void test_exceptions_and_returns(void **state)
 	assert_int_equal(r.state, OC_STATE_RETURNED);
 	assert_int_equal(r.refunded_cents, 2 * AT_W1_PRICE);
 	/* An exchange: free, once; another customer's, a card one, one without the order. */
-	r = expect_paid(e, replacement(2, 10, 0, 1, EVERY, 1), OC_STATUS_ACCEPTED,
+	r = expect_paid(e, pl_replacement(2, 10, 0, 1, EVERY, 1), OC_STATUS_ACCEPTED,
 			OC_PAYMENT_PREPAID, 0, 0);
 	assert_int_equal(r.state, OC_STATE_ALLOCATED);
-	pl_run_expect(e, replacement(3, 10, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(3, 10, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
-	pl_run_expect(e, replacement(4, 11, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(4, 11, 0, 1, EVERY, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER);
-	pl_run_expect(e, replacement(6, 10, 0, 999, EVERY, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(6, 10, 0, 999, EVERY, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER);
-	struct oc_command bad = replacement(4, 10, 0, 1, EVERY, 1);
+	struct oc_command bad = pl_replacement(4, 10, 0, 1, EVERY, 1);
 	bad.flags |= OC_PLACE_CARD;
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	bad = replacement(4, 10, 0, 0, EVERY, 1);
+	bad = pl_replacement(4, 10, 0, 0, EVERY, 1);
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	pl_run_expect(e, replacement(5, 10, 0, 2, EVERY, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(5, 10, 0, 2, EVERY, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* the exchange itself is allocated */
 	/* Order 1's history: placed, four steps, the RMA, its receipt, the refund. */
 	struct oc_command h = pl_query_order(1);
@@ -1538,13 +1473,13 @@ static void test_exceptions_and_returns(void **state)
 	pl_run_expect(e, pl_place1(40, 40, 1, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
 		pl_run_expect(e, pl_step(t, 40, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 0), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 0), OC_STATUS_REJECTED,
 		      OC_REJECT_MALFORMED);
-	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 3), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, 3), OC_STATUS_REJECTED,
 		      OC_REJECT_MALFORMED);
-	pl_run_expect(e, replacement(41, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(41, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* shipped, no exception yet */
-	struct oc_command lost = flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, OC_EXCEPTION_LOST);
+	struct oc_command lost = pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 40, 40, OC_EXCEPTION_LOST);
 	r = expect_paid(e, lost, OC_STATUS_ACCEPTED, OC_PAYMENT_PREPAID, AT_W1_PRICE, 0);
 	assert_int_equal(r.state, OC_STATE_EXCEPTION);
 	r = pl_run_expect(e, lost, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -1558,28 +1493,28 @@ static void test_exceptions_and_returns(void **state)
 	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 40, 40), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
-	expect_paid(e, replacement(43, 40, 1, 40, AT_W1, 1), OC_STATUS_ACCEPTED,
+	expect_paid(e, pl_replacement(43, 40, 1, 40, AT_W1, 1), OC_STATUS_ACCEPTED,
 		    OC_PAYMENT_PREPAID, 0, 0);
-	pl_run_expect(e, replacement(44, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(44, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
 	/* The reshipment lost too: it may be reshipped in turn (once). */
 	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
 		pl_run_expect(e, pl_step(t, 43, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 43, 40, OC_EXCEPTION_LOST),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 43, 40, OC_EXCEPTION_LOST),
 		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, replacement(46, 40, 1, 43, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, replacement(47, 40, 1, 43, AT_W1, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(46, 40, 1, 43, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_replacement(47, 40, 1, 43, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
-	pl_run_expect(e, replacement(48, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_replacement(48, 40, 1, 40, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
 	/* A replacement takes no purchase counter: the customer's 3 LIMITED (limit 3) lost, all 3
 	 * reshipped; cancelled, the reshipment gives back none; then 3 more would be over. */
 	pl_run_expect(e, pl_place1(70, 70, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
 		pl_run_expect(e, pl_step(t, 70, 70), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 70, 70, OC_EXCEPTION_DAMAGED),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 70, 70, OC_EXCEPTION_DAMAGED),
 		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	pl_run_expect(e, replacement(71, 70, 0, 70, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_replacement(71, 70, 0, 70, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_run_expect(e, pl_cancel(71, 70), OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	pl_pad(e, WINDOW);
 	pl_run_expect(e, pl_place1(72, 70, 0, LIMITED, 1), OC_STATUS_REJECTED,
@@ -1592,19 +1527,19 @@ static void test_exceptions_and_returns(void **state)
 		      OC_REJECT_NONE);
 	for (uint8_t t = OC_CMD_PICK_CONFIRMED; t <= OC_CMD_SHIPPED; t++)
 		pl_run_expect(e, pl_step(t, 45, 45), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	expect_paid(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
+	expect_paid(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
 		    OC_STATUS_ACCEPTED, OC_PAYMENT_CAPTURED, AT_W1_PRICE, 0);
 	/* The damaged parcel comes back: an RMA from exception, restocked, refunded in full; the
 	 * exception, retried late, is a duplicate. */
-	r = pl_run_expect(e, rma_cmd(49, 45, 45, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_ACCEPTED,
+	r = pl_run_expect(e, pl_rma(49, 45, 45, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_ACCEPTED,
 			  OC_REJECT_NONE);
 	assert_int_equal(r.state, OC_STATE_RETURN_REQUESTED);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 49, 45, OC_RETURN_RESTOCK),
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 49, 45, OC_RETURN_RESTOCK),
 		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	r = expect_paid(e, pl_refund(59, 45, 45, 0), OC_STATUS_ACCEPTED, OC_PAYMENT_REFUNDED,
 			AT_W1_PRICE, AT_W1_PRICE);
 	assert_int_equal(r.state, OC_STATE_REFUNDED);
-	r = pl_run_expect(e, flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
+	r = pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 45, 45, OC_EXCEPTION_DAMAGED),
 			  OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 	r = pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 45, 45), OC_STATUS_ACCEPTED,
@@ -1616,18 +1551,18 @@ static void test_exceptions_and_returns(void **state)
 	pl_line_add(&o6, OTHER, 1);
 	pl_run_expect(e, o6, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	deliver(e, 60, 60);
-	pl_run_expect(e, rma_cmd(61, 60, 60, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(61, 60, 60, OC_RETURN_DAMAGED, AT_W1, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_SKU);
-	pl_run_expect(e, rma_cmd(62, 60, 60, OC_RETURN_DAMAGED, PLAIN, 2), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(62, 60, 60, OC_RETURN_DAMAGED, PLAIN, 2), OC_STATUS_REJECTED,
 		      OC_REJECT_BAD_QUANTITY);
-	pl_run_expect(e, rma_cmd(63, 61, 60, OC_RETURN_DAMAGED, PLAIN, 1), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_rma(63, 61, 60, OC_RETURN_DAMAGED, PLAIN, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 62, 60, 0), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 62, 60, 0), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* a refused RMA */
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
 	/* An RMA cancelled before its goods came: the order is delivered again, a new RMA may
 	 * come; a cancelled RMA is received no more. */
-	pl_run_expect(e, rma_cmd(65, 60, 60, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_ACCEPTED,
+	pl_run_expect(e, pl_rma(65, 60, 60, OC_RETURN_OTHER, PLAIN, 1), OC_STATUS_ACCEPTED,
 		      OC_REJECT_NONE);
 	pl_run_expect(e, pl_cancel(65, 61), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 	r = pl_run_expect(e, pl_cancel(65, 60), OC_STATUS_CANCELLED, OC_REJECT_NONE);
@@ -1635,13 +1570,13 @@ static void test_exceptions_and_returns(void **state)
 	r = pl_run_expect(e, pl_query_order(60), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.state, OC_STATE_DELIVERED);
 	pl_run_expect(e, pl_cancel(65, 60), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 65, 60, 0), OC_STATUS_REJECTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 65, 60, 0), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE);
-	struct oc_command both = rma_cmd(64, 60, 60, OC_RETURN_DAMAGED, PLAIN, 1);
+	struct oc_command both = pl_rma(64, 60, 60, OC_RETURN_DAMAGED, PLAIN, 1);
 	pl_line_add(&both, OTHER, 1);
 	r = pl_run_expect(e, both, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(r.amount_cents, PLAIN_PRICE + OTHER_PRICE);
-	pl_run_expect(e, flagged_step(OC_CMD_RETURN_RECEIVED, 64, 60, 0), OC_STATUS_ACCEPTED,
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 64, 60, 0), OC_STATUS_ACCEPTED,
 		      OC_REJECT_NONE);
 	pl_run_expect(e, pl_cancel(64, 60), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
