@@ -48,6 +48,15 @@ recon_row() {
 	sed -n "s/^warehouse $1: on hand \([0-9]*\), free \([0-9]*\), .*/\1 \2/p" "$tmp/out"
 }
 # Waits until the events follower writing to $1 has subscribed after seq $2.
+# Starts a follower of the events of KINDS ($1) in the background (its pid in $follower), which
+# prints $2 of them into the file $3, and waits until it says it follows from after seq $4 (a
+# pattern; default any).
+follow() {
+	timeout 30 "$cli" "${d[@]}" events --kinds "$1" --count "$2" >"$3" 2>&1 &
+	follower=$!
+	subscribed "$3" "${4:-[0-9]*}"
+}
+
 subscribed() {
 	for _ in $(seq 200); do
 		grep -q "^events after seq $2:" "$1" && return 0
@@ -83,11 +92,7 @@ has "^cancelled: order 1, .*payment refunded, amount $(money $amount1), refunded
 run 0 "${d[@]}" place --key 8 --customer 1 100003:11
 has "rejected (out_of_stock)"
 # Events: a follower started first sees the next three decided changes, from other clients.
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds orders,stock --count 3 >"$tmp/events" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/events" 8 # it says so first
+follow orders,stock 3 "$tmp/events" 8 # it says so first
 run 0 "${d[@]}" restock --key 900 --operator 5 --warehouse 1 100003 40
 has "^accepted: restock 9 at warehouse 1"
 run 0 "${d[@]}" place --key 901 --customer 2 100004:1
@@ -131,11 +136,7 @@ has "\"amount_cents\": $price10, \"refunded_cents\": 0}"
 run 0 "${d[@]}" --json order --key 901
 has '"status": "accepted", .*"state": "delivered", "payment": "prepaid"'
 # Refunds of order 10 (key 901, delivered): 1.00, then the rest; a follower sees both.
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds refunds --count 2 >"$tmp/refunds" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/refunds" 22
+follow refunds 2 "$tmp/refunds" 22
 run 0 "${d[@]}" refund --key 960 --customer 2 901 100
 has "^accepted: refund 23, delivered, payment refunded, amount 1.00, refunded 1.00 \[seq 23\]$"
 run 0 "${d[@]}" refund 901 --customer 2 100 --key 960 # options anywhere; a retry of the key
@@ -277,11 +278,7 @@ has "^rejected (out_of_stock): cycle count [0-9]* at warehouse $hw \[seq [0-9]*\
 run 0 "${d[@]}" adjust --key 7011 --operator 5 --warehouse $hw --expected "$hh" $sku $((hh - hf))
 has "^accepted: cycle count [0-9]* at warehouse $hw \[seq [0-9]*\]$"
 # A follower of stock events sees the next count and the safety stock, nothing in between.
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds stock --count 2 >"$tmp/stock" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/stock" '[0-9]*'
+follow stock 2 "$tmp/stock"
 run 0 "${d[@]}" adjust --key 7012 --operator 5 --warehouse $ow --expected "$oh" $sku $((oh + 5))
 has "^accepted: cycle count [0-9]* at warehouse $ow \[seq [0-9]*\]$"
 up_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
@@ -362,11 +359,7 @@ pa=$(price $ra)
 run 0 "${d[@]}" place --key 8000 --customer 80 $ra:1 $rb:1
 for step in picked packed shipped delivered; do run 0 "${d[@]}" $step --key 8000 --customer 80; done
 has ", delivered, payment prepaid, amount $(money $((pa + $(price $rb)))), refunded 0.00 \["
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds returns --count 2 >"$tmp/returns" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/returns" '[0-9]*'
+follow returns 2 "$tmp/returns"
 run 0 "${d[@]}" return --key 8001 --customer 80 --order 8000 --reason damaged $rc:1 # not in it
 has "^rejected (unknown_sku): return [0-9]* \[seq [0-9]*\]$"
 run 0 "${d[@]}" return --key 8002 --customer 80 --order 8000 --reason damaged $ra:2 # 1 in it
@@ -441,11 +434,7 @@ run 0 "${d[@]}" packed --key 8020 --customer 81
 run 0 "${d[@]}" exception --key 8020 --customer 81 lost # not shipped yet
 has "^rejected (invalid_state): order [0-9]*, packed, payment prepaid, "
 run 0 "${d[@]}" shipped --key 8020 --customer 81
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds fulfilment --count 1 >"$tmp/lost" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/lost" '[0-9]*'
+follow fulfilment 1 "$tmp/lost"
 run 2 "${d[@]}" exception --key 8020 --customer 81 broken
 run 2 "${d[@]}" exception --key 8020 --customer 81
 run 0 "${d[@]}" exception --key 8020 --customer 81 lost
@@ -475,11 +464,7 @@ run 0 "${d[@]}" place --key 8030 --customer 82 100098:1
 run 0 "${d[@]}" packed --key 8030 --customer 82 --qc-failed
 has "^rejected (invalid_state): order [0-9]*, allocated, payment prepaid, "
 run 0 "${d[@]}" picked --key 8030 --customer 82
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds fulfilment --count 2 >"$tmp/qc" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/qc" '[0-9]*'
+follow fulfilment 2 "$tmp/qc"
 run 2 "${d[@]}" picked --key 8030 --customer 82 --qc-failed
 run 2 "${d[@]}" packed --key 8030 --customer 82 --qc-failed extra
 run 0 "${d[@]}" packed --key 8030 --customer 82 --qc-failed
@@ -519,11 +504,7 @@ for step in picked packed shipped delivered; do run 0 "${d[@]}" $step --key 8040
 run 0 "${d[@]}" return --key 8041 --customer 83 --order 8040 --reason not-wanted $rd:1
 rma2_seq=$(sed -n 's/^accepted: return \([0-9]*\), .*/\1/p' "$tmp/out")
 [ -n "$rma2_seq" ] || fail "RMA 8041: $(cat "$tmp/out")"
-set +e
-timeout 30 "$cli" "${d[@]}" events --kinds cancels --count 1 >"$tmp/rmacancel" 2>&1 &
-follower=$!
-set -e
-subscribed "$tmp/rmacancel" '[0-9]*'
+follow cancels 1 "$tmp/rmacancel"
 run 0 "${d[@]}" cancel --key 8041 --customer 83
 has "^cancelled: return $rma2_seq, value $(money "$pd") \[seq [0-9]*\]$"
 cancel_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
