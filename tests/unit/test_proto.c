@@ -33,6 +33,15 @@ static int check(size_t have);
 
 /* Every proper prefix of the frame needs more bytes (or, once its header shows an error,
  * says so); the whole frame checks with its length and header. */
+/* ok with one field set to the value has no frame: the field has no room in ok's frame, or
+ * contradicts its type. */
+#define EXPECT_NO_ROOM(ok, field, ...) \
+	do { \
+		struct oc_command no_room_ = (ok); \
+		no_room_.field = (__VA_ARGS__); \
+		assert_int_equal(oc_proto_command_bytes(&no_room_), 0); \
+	} while (0)
+
 static void check_prefixes(const uint8_t *f, size_t n, uint8_t type, uint64_t corr)
 {
 	struct oc_proto_header h;
@@ -490,16 +499,12 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 	assert_int_equal(d.key, 0);
 	c.amount_cents = 1;
 	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = page;
-	c.key = 3; /* the engine would answer malformed: the frame cannot say it */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(page, key, 3); /* the engine would answer malformed: the frame cannot say it */
 	c = page;
 	c.line_count = 1;
 	c.lines[0] = (struct oc_line){100001, 1, 0};
 	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = page;
-	c.region = 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(page, region, 1);
 	c = page;
 	c.flags = OC_PLACE_CARD;
 	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
@@ -569,18 +574,10 @@ static void test_inventory_administration_frames(void **state)
 	buf[16 + 30] = 0;
 	buf[16 + 31] = 0x80;
 	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
-	c = adjust;
-	c.line_count = 2; /* one line */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = adjust;
-	c.flags = 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = adjust;
-	c.lines[0].reserved = 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = adjust;
-	c.order_key = 1; /* a refund's field */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(adjust, line_count, 2); /* one line */
+	EXPECT_NO_ROOM(adjust, flags, 1);
+	EXPECT_NO_ROOM(adjust, lines[0].reserved, 1);
+	EXPECT_NO_ROOM(adjust, order_key, 1); /* a refund's field */
 	assert_int_equal(oc_proto_encode_command(buf, 16 + 39, 1, &adjust), 0); /* no room */
 	/* safety stock */
 	const struct oc_command safety = {.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1,
@@ -612,21 +609,11 @@ static void test_inventory_administration_frames(void **state)
 	n = oc_proto_encode_command(buf, sizeof(buf), 104, &c);
 	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
 	assert_int_equal(d.lines[0].quantity, 0);
-	c = safety;
-	c.key = 5; /* no key in its body: the engine's key 0 is all it can say */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = safety;
-	c.region = 1; /* nor a warehouse: a SKU's safety stock is over all of them */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = safety;
-	c.line_count = 2;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = safety;
-	c.flags = 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = safety;
-	c.expected_units = 1; /* a cycle count's field */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(safety, key, 5); /* no key in its body: the engine's key 0 is all it can say */
+	EXPECT_NO_ROOM(safety, region, 1); /* nor a warehouse: it is over all of them */
+	EXPECT_NO_ROOM(safety, line_count, 2);
+	EXPECT_NO_ROOM(safety, flags, 1);
+	EXPECT_NO_ROOM(safety, expected_units, 1); /* a cycle count's field */
 	c = (struct oc_command){.type = OC_CMD_SET_SAFETY_STOCK, .line_count = 1};
 	assert_int_equal(oc_proto_command_bytes(&c), 16 + 24); /* operator 0: the engine's call */
 	/* reconciliation */
@@ -656,12 +643,8 @@ static void test_inventory_administration_frames(void **state)
 	}
 	c.lines[0].quantity = 1; /* a query: quantity 0 */
 	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = recon;
-	c.line_count = 0;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = recon;
-	c.amount_cents = 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(recon, line_count, 0);
+	EXPECT_NO_ROOM(recon, amount_cents, 1);
 	/* Fields the body has no room for (a key, a customer, flags, a line's reserved bits): no
 	 * frame, for a reconciliation and for a stock-at query alike. */
 	for (unsigned q = 0; q < 2; q++) {
@@ -817,15 +800,9 @@ static void test_exceptions_and_returns_frames(void **state)
 		c.line_count = 1;
 		c.lines[0] = (struct oc_line){100001, 1, 0};
 		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.region = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.order_key = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.amount_cents = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		EXPECT_NO_ROOM(ok, region, 1);
+		EXPECT_NO_ROOM(ok, order_key, 1);
+		EXPECT_NO_ROOM(ok, amount_cents, 1);
 		assert_int_equal(oc_proto_encode_command(buf, 16 + 23, 1, &ok), 0); /* no room */
 	}
 	/* The steps without flags carry none: a cancel with flags, lines or a region is not
@@ -895,17 +872,10 @@ static void test_exceptions_and_returns_frames(void **state)
 	assert_int_equal(d.flags, 255);
 	c.flags = 256;
 	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = rma;
-	c.region = 1; /* an RMA has no region: no room for one */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = rma;
-	c.line_count = 0;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c.line_count = OC_ORDER_LINES_MAX + 1;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = rma;
-	c.amount_cents = 1; /* its value is the engine's answer, not the command's */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(rma, region, 1); /* an RMA has no region: no room for one */
+	EXPECT_NO_ROOM(rma, line_count, 0);
+	EXPECT_NO_ROOM(rma, line_count, OC_ORDER_LINES_MAX + 1);
+	EXPECT_NO_ROOM(rma, amount_cents, 1); /* its value is the engine's answer, not the command's */
 	c = rma;
 	c.order_key = 0; /* the engine's to judge: malformed */
 	assert_int_equal(oc_proto_command_bytes(&c), 16 + 32 + 16 * OC_ORDER_LINES_MAX);
@@ -990,15 +960,9 @@ static void test_exceptions_and_returns_frames(void **state)
 	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
 	assert_int_equal(d.order_key, 0);
 	assert_int_equal(d.flags, OC_PLACE_REPLACEMENT);
-	c = repl;
-	c.line_count = 0;
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = repl;
-	c.amount_cents = 1; /* a replacement is free: no amount to say */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
-	c = repl;
-	c.flags = 0; /* a place with an order key is no replacement: nothing carries it */
-	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	EXPECT_NO_ROOM(repl, line_count, 0);
+	EXPECT_NO_ROOM(repl, amount_cents, 1); /* a replacement is free: no amount to say */
+	EXPECT_NO_ROOM(repl, flags, 0); /* a place with an order key is no replacement */
 	/* A place frame (16) with the replacement flag has no order key to name: refused as
 	 * contradicting its type too. Its other flags pass through. */
 	c = repl;
@@ -1139,15 +1103,9 @@ static void test_pack_checked_frame(void **state)
 		c.line_count = 1;
 		c.lines[0] = (struct oc_line){100001, 1, 0};
 		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.region = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.order_key = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
-		c = ok;
-		c.amount_cents = 1;
-		assert_int_equal(oc_proto_command_bytes(&c), 0);
+		EXPECT_NO_ROOM(ok, region, 1);
+		EXPECT_NO_ROOM(ok, order_key, 1);
+		EXPECT_NO_ROOM(ok, amount_cents, 1);
 		assert_int_equal(oc_proto_encode_command(buf, with ? 16 + 23 : 16 + 15, 1, &ok), 0);
 	}
 	/* The other unflagged steps still refuse flags: only a pack has a frame for them. */
