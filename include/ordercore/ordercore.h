@@ -133,6 +133,18 @@ enum oc_command_type {
 	                                 * on hand and on sale where they shipped from, 0 disposes
 	                                 * of them. RMA and order -> returned; a refund is then
 	                                 * allowed */
+	/* Fraud review (docs/lifecycle.md, "Fraud and review"): an order a screening held
+	 * (on_hold), named by key and customer as for a cancel. From on_hold only, else
+	 * invalid_state; repeated once done, accepted with the DUPLICATE flag. */
+	OC_CMD_REVIEW_APPROVE = 24, /* on_hold -> allocated (prepaid) or payment_pending (card:
+	                             * its answer is the authorization request, and the payment
+	                             * lease starts) */
+	OC_CMD_REVIEW_REJECT = 25,  /* on_hold -> cancelled: the stock goes back, the money too
+	                             * (as a cancel's) */
+	OC_CMD_BLOCK = 26,          /* adds to the screening's block list (or, with
+	                             * OC_BLOCK_REMOVE, takes out) the hash in order_key
+	                             * (oc_screen_hash) of the kind in flags (OC_BLOCK_*); key 0,
+	                             * customer the operator. not_enabled without screening */
 };
 
 /* Rows one query answers with at most. */
@@ -147,6 +159,18 @@ enum oc_command_type {
                                    * reshipment of one in exception, an exchange of one
                                    * returned; at amount 0, once per order (a second:
                                    * invalid_state); not with OC_PLACE_CARD */
+#define OC_PLACE_SCREEN 0x4u /* screened for fraud with what `screen` tells about the buyer
+                              * (docs/lifecycle.md, "Fraud and review"): accepted, held for
+                              * review (on_hold, reason: the rule), or rejected (reason: the
+                              * rule); not_enabled when the dataset has no fraud.csv; not with
+                              * OC_PLACE_REPLACEMENT */
+
+/* Flags of OC_CMD_BLOCK: the kind of the hash (one of them), and whether it is taken out. */
+#define OC_BLOCK_EMAIL 0x1u
+#define OC_BLOCK_CARD 0x2u
+#define OC_BLOCK_ADDRESS 0x3u
+#define OC_BLOCK_KIND_MASK 0x3u
+#define OC_BLOCK_REMOVE 0x100u
 
 /* Flags of OC_CMD_PACK_CONFIRMED. */
 #define OC_PACK_QC_FAILED 0x1u /* the packed parcel failed its quality check: repack */
@@ -243,6 +267,19 @@ enum oc_reject_reason {
 					   * (OC_CMD_QUERY_CUSTOMER without customer_index) */
 	OC_REJECT_STALE_COUNT = 18,       /* a cycle count whose expected_units is not the
 					   * warehouse's on hand now: read it and count again */
+	/* The screening of a place (OC_PLACE_SCREEN): an order rejected, or held for review
+	 * (accepted, state on_hold), carries the rule that decided it. The first three reject
+	 * whatever the score; the others add their score (fraud.csv). */
+	OC_REJECT_BLOCKED = 19,           /* the e-mail, card or address is on the block list */
+	OC_REJECT_BAD_ADDRESS = 20,       /* the postal code is not in the shipping country's
+					   * format (countries.csv) */
+	OC_REJECT_UNSERVICEABLE = 21,     /* the shipping country is not one served */
+	OC_REJECT_CUSTOMER_VELOCITY = 22, /* too many orders by the customer in the window */
+	OC_REJECT_CARD_VELOCITY = 23,     /* too many orders with the card in the window */
+	OC_REJECT_ADDRESS_VELOCITY = 24,  /* too many orders to the address in the window */
+	OC_REJECT_AMOUNT_HISTORY = 25,    /* the amount is far over the customer's average */
+	OC_REJECT_COUNTRY_MISMATCH = 26,  /* billing and shipping countries differ */
+	OC_REJECT_NEW_ACCOUNT = 27,       /* a new account with a high amount */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -251,6 +288,21 @@ struct oc_line {
 	uint64_t sku;      /* the catalog's SKU number (skus.csv, column sku) */
 	uint32_t quantity; /* units, 1..line_quantity_max */
 	uint32_t reserved; /* must be 0 */
+};
+
+/* What a screened place (OC_PLACE_SCREEN) tells about its buyer. Text is hashed by the
+ * client (oc_screen_hash), so the engine keeps no e-mail or address, only their hashes. */
+#define OC_POSTAL_CODE_BYTES 10
+struct oc_screen {
+	uint64_t email_hash;       /* oc_screen_hash of the e-mail address; 0: not given */
+	uint64_t card_hash;        /* of the card's fingerprint (the payment provider's); 0: not
+	                            * given */
+	uint64_t address_hash;     /* of the shipping address; 0: not given */
+	char bill_country[2];      /* ISO 3166-1 alpha-2, upper case: billing country */
+	char ship_country[2];      /* shipping country */
+	uint16_t account_age_days; /* days since the customer's account was opened */
+	char postal_code[OC_POSTAL_CODE_BYTES]; /* shipping postal code: letters, digits, spaces
+	                                         * and '-', padded with NULs */
 };
 
 /* A command. The caller fills type, key, customer, region and lines; the engine stamps seq
@@ -275,6 +327,7 @@ struct oc_command {
 		uint64_t amount_cents;   /* a refund: its amount (0: the rest) */
 		uint64_t expected_units; /* a cycle count: the on hand it replaces */
 	};
+	struct oc_screen screen; /* a place with OC_PLACE_SCREEN */
 };
 
 #define OC_RESPONSE_DUPLICATE 0x1u /* the key was seen before: this is the original answer */
@@ -390,6 +443,11 @@ struct oc_config {
 	uint32_t lease_ttl_ms;       /* a card order's payment lease: cancelled when still in
 	                              * payment_pending this long after it was placed; 0: the
 	                              * default, 10 minutes. Part of a data_dir's identity */
+	uint32_t screen_entries_max; /* with screening (fraud.csv): customers, cards and
+	                              * addresses whose recent orders are remembered, each; a
+	                              * screened place that needs one more is rejected capacity.
+	                              * 0: the default, min(orders_max, 2^18). Part of a data_dir's
+	                              * identity */
 	int customer_index;          /* 1: keep each customer's orders for OC_CMD_QUERY_CUSTOMER
 	                              * (a hash map of orders_max customers: one random memory
 	                              * access per order, docs/performance.md); 0 (default): not.
@@ -425,6 +483,11 @@ struct oc_stats {
 	uint64_t returns, returns_received;        /* RMAs opened, and received */
 	uint64_t replacements;                     /* replacement orders accepted */
 	uint64_t qc_failures;                      /* packs that failed their quality check */
+	uint64_t screened;                         /* places screened (not malformed) */
+	uint64_t holds;                            /* orders held for review */
+	uint64_t held[OC_REJECT_REASON_COUNT];     /* holds by the rule that decided them */
+	uint64_t reviews_approved, reviews_rejected;
+	uint64_t block_changes;                    /* block list entries added or taken out */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */
 	uint64_t snapshots;                        /* snapshots written */
@@ -532,6 +595,12 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 uint64_t oc_engine_state_hash(const struct oc_engine *e);
 
 void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);
+
+/* The hash a screened place carries for an e-mail, a card fingerprint or an address, and
+ * that block lists hold: XXH3-64 of the text with ASCII letters in lower case and spaces,
+ * tabs, commas and periods left out (so "Jo.Doe@Example.com" and "jodoe@example.com" are
+ * one). Never 0 (0 means "not given"). */
+uint64_t oc_screen_hash(const char *text, size_t len);
 
 /* Static names for enum values, for logs and reports. */
 const char *oc_reject_reason_name(unsigned reason);
