@@ -45,6 +45,26 @@ enum oc_screening_rule {
 #define OC_BLOCKLIST_ROWS_MAX (1u << 20)
 /* Countries are two upper-case letters: 26 x 26 slots. */
 #define OC_COUNTRY_SLOTS (26u * 26u)
+/* A velocity rule's window is at most a month, in seconds: velocity is about bursts, and a
+ * window that holds only OC_SCREEN_VELOCITY_MAX timestamps says little over longer spans. */
+#define OC_SCREEN_VELOCITY_WINDOW_S_MAX (30u * 86400u)
+/* The amount rule's limit, in percent of the customer's average: over 100 (at 100 every
+ * amount above the average would fire), at most 1000 times the average. */
+#define OC_SCREEN_AMOUNT_PCT_MIN 101u
+#define OC_SCREEN_AMOUNT_PCT_MAX 100000u
+/* The new-account rule's amount limit, in cents: 2^53, the largest integer a double (a JSON
+ * number) holds exactly. */
+#define OC_SCREEN_NEW_ACCOUNT_CENTS_MAX (1ull << 53)
+/* Seconds in a day: the new-account rule's window_s is whole days. */
+#define OC_SCREEN_DAY_S 86400u
+/* The new-account rule's window, in days: window_s is 32-bit seconds, and 49710 days (136
+ * years) is the most that fits. An account's age (oc_screen.account_age_days) could say up to
+ * 65535 days, but no real account is older than the cap. */
+#define OC_SCREEN_NEW_ACCOUNT_DAYS_MAX (UINT32_MAX / OC_SCREEN_DAY_S)
+
+_Static_assert(OC_SCREEN_NEW_ACCOUNT_DAYS_MAX == 49710u, "the window's days fit 32-bit seconds");
+_Static_assert(OC_POSTAL_CODE_BYTES < OC_POSTAL_FORMAT_BYTES_MAX,
+               "a format as long as the longest postal code fits with its NUL");
 
 struct oc_rule {
 	uint32_t score;    /* added when the rule fires; 0: the rule is off (not in fraud.csv) */
@@ -79,8 +99,10 @@ struct oc_screening {
 /* Loads dir/fraud.csv, dir/countries.csv and dir/blocklist.csv. A missing fraud.csv leaves
  * screening off (0, enabled false) unless one of the others is there (-EINVAL: "countries.csv
  * without fraud.csv"). Bad content: -EINVAL with "<path>:<line>: <what>" in err, nothing left
- * allocated; -ENOMEM. */
+ * allocated and *out zeroed; -ENOMEM; another -errno when a file is there but cannot be read.
+ * countries and blocks belong to *out until oc_screening_destroy. */
 int oc_screening_load(const char *dir, struct oc_screening *out, char *err, size_t err_bytes);
+/* Frees what a load allocated and zeroes *s; harmless on a zeroed or destroyed struct. */
 void oc_screening_destroy(struct oc_screening *s);
 
 /* The country with this two-letter code, or NULL (not two upper-case letters, or not in
@@ -88,20 +110,23 @@ void oc_screening_destroy(struct oc_screening *s);
 const struct oc_country *oc_screening_country(const struct oc_screening *s, const char code[2]);
 
 /* Whether a postal code (len bytes, no NUL inside) matches one of the country's formats:
- * '9' takes a digit, 'A' a letter of either case, any other byte itself, and the lengths are
- * equal. */
+ * '9' takes a digit, 'A' a letter of either case, any other byte itself (a letter in either
+ * case), and the lengths are equal. "*" takes any code, even an empty one; no other format
+ * takes an empty code. */
 bool oc_screening_postal_ok(const struct oc_country *c, const char *code, size_t len);
 
 /* Folds everything loaded into a hash (the data_dir identity: other rules decide otherwise
- * on replay). */
+ * on replay), starting from seed. Without screening (enabled false) it returns seed itself,
+ * so that a dataset without the files keeps the identity it had before screening existed. */
 uint64_t oc_screening_fingerprint(const struct oc_screening *s, uint64_t seed);
 
 /* The rule's name in fraud.csv ("customer_velocity", ...) and the reason it reports. */
 const char *oc_screening_rule_name(enum oc_screening_rule rule);
 uint8_t oc_screening_rule_reason(enum oc_screening_rule rule);
 
-/* Writes a demo fraud.csv, countries.csv and blocklist.csv into dir (ordercore-loadgen
- * --gen-dataset), the same every time. 0 or -errno with a reason in err. */
+/* Writes a demo fraud.csv, countries.csv and blocklist.csv into dir, which must exist
+ * (ordercore-loadgen --gen-dataset --screening, after oc_dataset_write_demo made it), the
+ * same every time; existing files are overwritten. 0 or -errno with a reason in err. */
 int oc_screening_write_demo(const char *dir, char *err, size_t err_bytes);
 
 #endif
