@@ -40,6 +40,15 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_BAD_AMOUNT] = "bad_amount",
 	[OC_REJECT_NOT_ENABLED] = "not_enabled",
 	[OC_REJECT_STALE_COUNT] = "stale_count",
+	[OC_REJECT_BLOCKED] = "blocked",
+	[OC_REJECT_BAD_ADDRESS] = "bad_address",
+	[OC_REJECT_UNSERVICEABLE] = "unserviceable",
+	[OC_REJECT_CUSTOMER_VELOCITY] = "customer_velocity",
+	[OC_REJECT_CARD_VELOCITY] = "card_velocity",
+	[OC_REJECT_ADDRESS_VELOCITY] = "address_velocity",
+	[OC_REJECT_AMOUNT_HISTORY] = "amount_history",
+	[OC_REJECT_COUNTRY_MISMATCH] = "country_mismatch",
+	[OC_REJECT_NEW_ACCOUNT] = "new_account",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -156,6 +165,13 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 	if (c->lease_ttl_ms > OC_LIMIT_LEASE_TTL_MS)
 		return oc_error_set(err, err_bytes, -EINVAL, "config: lease_ttl_ms %u > %u",
 				    c->lease_ttl_ms, OC_LIMIT_LEASE_TTL_MS);
+	if (c->screen_entries_max == 0)
+		c->screen_entries_max = c->orders_max < OC_DEFAULT_SCREEN_ENTRIES_MAX
+						? c->orders_max
+						: OC_DEFAULT_SCREEN_ENTRIES_MAX;
+	if (c->screen_entries_max > OC_LIMIT_ORDERS_MAX)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: screen_entries_max %u > %u",
+				    c->screen_entries_max, OC_LIMIT_ORDERS_MAX);
 	if (c->snapshots_kept == 0)
 		c->snapshots_kept = OC_DEFAULT_SNAPSHOTS_KEPT;
 	if (c->snapshots_kept > OC_LIMIT_SNAPSHOTS_KEPT_MAX)
@@ -236,7 +252,8 @@ static int rings_init(struct oc_engine *e)
 static int stages_init(struct oc_engine *e)
 {
 	const struct oc_config *c = &e->cfg;
-	int rc = oc_validate_init(&e->validate, c->orders_max);
+	int rc = oc_validate_init(&e->validate, c->orders_max, &e->screening,
+				  c->screen_entries_max);
 	rc = rc ? rc : oc_route_init(&e->route, &e->catalog, e->shards, c->orders_max);
 	e->shard = mi_calloc(e->shards, sizeof(struct oc_shard));
 	if (!rc && !e->shard)
@@ -392,6 +409,11 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	int rc = config_resolve(&e->cfg, err, err_bytes);
 	if (rc == 0)
 		rc = oc_dataset_load(e->cfg.dataset_dir, &e->data, err, err_bytes);
+	if (rc == 0) {
+		rc = oc_screening_load(e->cfg.dataset_dir, &e->screening, err, err_bytes);
+		if (rc)
+			oc_dataset_destroy(&e->data);
+	}
 	if (rc) {
 		mi_free(e);
 		return rc;
@@ -581,6 +603,7 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e->release_wakers);
 	mi_free(e->catalog.place);
 	oc_u64map_destroy(&e->catalog.by_sku);
+	oc_screening_destroy(&e->screening);
 	oc_dataset_destroy(&e->data);
 	if (e->response_fd >= 0)
 		close(e->response_fd);
@@ -649,6 +672,7 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 uint64_t oc_engine_state_hash(const struct oc_engine *e)
 {
 	uint64_t h = oc_u64map_hash(&e->validate.keys, e->validate.orders);
+	h = oc_fraud_hash(&e->validate.fraud, h);
 	for (uint32_t s = 0; s < e->shards; s++)
 		h = oc_shard_hash(&e->shard[s], h);
 	return oc_route_hash(&e->route, h);
@@ -686,6 +710,12 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->returns_received = r->returns_received;
 	out->replacements = r->replacements;
 	out->qc_failures = r->qc_failures;
+	out->screened = e->validate.fraud.screened;
+	out->block_changes = e->validate.fraud.block_changes;
+	out->holds = r->holds;
+	memcpy(out->held, r->held, sizeof(out->held));
+	out->reviews_approved = r->reviews_approved;
+	out->reviews_rejected = r->reviews_rejected;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};
 	for (uint32_t k = 0; k < OC_STATS_STAGES; k++)

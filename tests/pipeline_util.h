@@ -413,6 +413,68 @@ static inline struct oc_command pl_replacement(uint64_t key, uint64_t customer, 
 	return c;
 }
 
+/* Writes the screening files (docs/dataset.md, "Screening") into dir, with velocity windows
+ * of window_s seconds: the rules the screening tests expect. Scores: a hold at 50, a reject at
+ * 100; the customer's 6th order in the window fires customer_velocity (40), a card's 3rd
+ * card_velocity (60), an address's 5th address_velocity (30); an amount over 3 x the
+ * customer's average (after 3 orders) amount_history (40); billing != shipping
+ * country_mismatch (30); an account under 30 days with over 5000 cents new_account (40). */
+static inline void pl_screening_write(const char *dir, uint32_t window_s)
+{
+	FILE *f = pl_open(dir, "fraud.csv");
+	fprintf(f, "rule,score,limit,window_s\n"
+	           "customer_velocity,40,5,%u\ncard_velocity,60,2,%u\naddress_velocity,30,4,%u\n"
+	           "amount_history,40,300,0\ncountry_mismatch,30,0,0\n"
+	           "new_account,40,5000,2592000\nhold,50,0,0\nreject,100,0,0\n",
+	        window_s, window_s, window_s);
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(dir, "countries.csv");
+	fprintf(f, "country,postal_formats,serviceable\nUS,99999|99999-9999,1\nCA,A9A 9A9,1\n"
+	           "GB,A9 9AA|A99 9AA|AA9 9AA|AA99 9AA,1\nJP,999-9999,0\n");
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(dir, "blocklist.csv");
+	fprintf(f, "kind,value\nemail,fraud@example.com\ncard,fp_blocked\naddress,1 Blocked Road\n");
+	assert_int_equal(fclose(f), 0);
+}
+
+/* What a screened place says about its buyer: text hashed as a client would, NULL: not
+ * given. */
+static inline struct oc_screen pl_screen(const char *email, const char *card, const char *address,
+                                         const char *bill, const char *ship, const char *postal,
+                                         uint16_t account_age_days)
+{
+	struct oc_screen s;
+	memset(&s, 0, sizeof(s));
+	s.email_hash = email ? oc_screen_hash(email, strlen(email)) : 0;
+	s.card_hash = card ? oc_screen_hash(card, strlen(card)) : 0;
+	s.address_hash = address ? oc_screen_hash(address, strlen(address)) : 0;
+	if (bill)
+		memcpy(s.bill_country, bill, 2);
+	memcpy(s.ship_country, ship, 2);
+	memcpy(s.postal_code, postal, strnlen(postal, sizeof(s.postal_code)));
+	s.account_age_days = account_age_days;
+	return s;
+}
+
+/* A place screened with s. */
+static inline struct oc_command pl_screened(struct oc_command place, struct oc_screen s)
+{
+	place.flags |= OC_PLACE_SCREEN;
+	place.screen = s;
+	return place;
+}
+
+/* A block list change (OC_CMD_BLOCK) of text's hash, of kind (OC_BLOCK_*, with
+ * OC_BLOCK_REMOVE: taken out). */
+static inline struct oc_command pl_block(uint64_t op, uint32_t flags, const char *text)
+{
+	struct oc_command c = pl_cancel(0, op);
+	c.type = OC_CMD_BLOCK;
+	c.flags = flags;
+	c.order_key = oc_screen_hash(text, strlen(text));
+	return c;
+}
+
 /* A command validate rejects as malformed: it changes nothing and only moves the sequence
  * on (used to pass the release lag, inflight_max sequence numbers). */
 static inline struct oc_command pl_junk(void)

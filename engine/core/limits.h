@@ -82,6 +82,9 @@
 
 /* Order, line and purchase-counter tables are sized at start from these. */
 #define OC_DEFAULT_ORDERS_MAX (1u << 20)
+/* Customers, cards and addresses the fraud screening remembers, each (with screening only):
+ * ~110 bytes apiece, so ~85 MiB for the three at this default. */
+#define OC_DEFAULT_SCREEN_ENTRIES_MAX (1u << 18)
 #define OC_LIMIT_ORDERS_MAX (1u << 28)
 #define OC_DEFAULT_LINE_QUANTITY_MAX 100u
 #define OC_DEFAULT_SHARDS 4u

@@ -160,13 +160,14 @@ static uint8_t payment_of(const struct oc_order_rec *rec)
 {
 	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED)
 		return OC_PAYMENT_NONE;
-	bool card = rec->placed_state == OC_STATE_PAYMENT_PENDING;
+	bool card = rec->flags & OC_REC_CARD;
 	if (rec->refunded_cents || rec->state == OC_STATE_REFUNDED ||
 	    (!card && rec->state == OC_STATE_CANCELLED))
 		return OC_PAYMENT_REFUNDED;
 	if (!card)
 		return OC_PAYMENT_PREPAID;
 	switch (rec->state) {
+	case OC_STATE_ON_HOLD: /* the authorization is requested once a review approves it */
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
@@ -215,7 +216,17 @@ static void ship_from(const struct oc_route *r, struct oc_order_rec *rec, uint32
 	rec->warehouse = n ? r->allocs[first].warehouse : 0;
 }
 
-/* Takes the planned allocations and answers the order accepted, for amount_cents. */
+/* Starts a card order's payment lease: it waits in payment_pending until the clock (at this
+ * command: see route_one) passes lease_ttl_ms. */
+static void start_lease(struct oc_route *r, uint32_t index)
+{
+	r->leases[r->lease_tail++] = (struct oc_lease){r->clock_ms + r->catalog->lease_ttl_ms,
+						       r->orders[index].key, index, 0};
+}
+
+/* Takes the planned allocations and answers the order accepted, for amount_cents: allocated
+ * when prepaid, payment_pending (its lease started) when paid by card, on_hold (the answer's
+ * reason: the rule) when screening held it. */
 static void accept(struct oc_route *r, const struct oc_order_msg *om, const struct oc_alloc *plan,
 		   uint32_t n, uint64_t amount_cents, struct oc_order_rec *rec,
 		   struct oc_response *a)
@@ -228,14 +239,21 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	rec->amount_cents = amount_cents;
 	ship_from(r, rec, r->alloc_count, n);
 	r->alloc_count += n;
-	rec->state = rec->placed_state =
-		om->flags & OC_ORDER_CARD ? OC_STATE_PAYMENT_PENDING : OC_STATE_ALLOCATED;
-	if (om->flags & OC_ORDER_CARD) /* the clock is at this command: see route_one */
-		r->leases[r->lease_tail++] = (struct oc_lease){
-			r->clock_ms + r->catalog->lease_ttl_ms, om->key, om->order_index, 0};
+	bool card = om->flags & OC_ORDER_CARD, held = om->flags & OC_ORDER_HOLD;
+	rec->flags = card ? OC_REC_CARD : 0;
+	rec->state = rec->placed_state = held   ? OC_STATE_ON_HOLD
+					 : card ? OC_STATE_PAYMENT_PENDING
+						: OC_STATE_ALLOCATED;
+	if (held) {
+		rec->reason = (uint8_t)om->rule;
+		r->holds++;
+		r->held[om->rule]++;
+	} else if (card) {
+		start_lease(r, om->order_index);
+	}
 	r->accepted++;
 	r->split_orders += rec->shipments > 1;
-	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	answer(a, om, OC_STATUS_ACCEPTED, rec->reason);
 	describe(r, om->order_index, a);
 }
 
@@ -316,6 +334,8 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 			reason = res->reason;
 	}
 	bool replacement = om->flags & OC_ORDER_REPLACEMENT;
+	if (om->flags & OC_ORDER_SCREENED_OUT) /* no lines: nothing was held */
+		reason = (uint8_t)om->rule;
 	if (!reason && replacement)
 		reason = replacement_refusal(r, om);
 	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
@@ -375,9 +395,9 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	a->flags = OC_RESPONSE_DUPLICATE;
 	if (rec->type == OC_CMD_PLACE) { /* as placed (an RMA: as opened) */
 		a->state = rec->placed_state;
-		a->payment = rec->placed_state == OC_STATE_REJECTED        ? OC_PAYMENT_NONE
-			     : rec->placed_state == OC_STATE_PAYMENT_PENDING ? OC_PAYMENT_PENDING
-									     : OC_PAYMENT_PREPAID;
+		a->payment = rec->placed_state == OC_STATE_REJECTED ? OC_PAYMENT_NONE
+			     : rec->flags & OC_REC_CARD               ? OC_PAYMENT_PENDING
+								      : OC_PAYMENT_PREPAID;
 		a->refunded_cents = 0;
 	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
 		a->state = rec->placed_state;
@@ -438,6 +458,18 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	return true;
 }
 
+/* Cancels an order (a cancel, a review's rejection): gives its allocations back; a prepaid
+ * order's money goes back too (a card's authorization is void: payment_of). False, having
+ * changed nothing, when the releases do not fit now. */
+static bool cancel_order(struct oc_route *r, uint64_t cause_seq, struct oc_order_rec *rec)
+{
+	if (!give_back(r, cause_seq, rec))
+		return false;
+	if (!(rec->flags & OC_REC_CARD))
+		rec->refunded_cents = rec->amount_cents;
+	return true;
+}
+
 /* Cancels an RMA whose goods have not come back (the customer keeps them): the RMA is
  * cancelled and its order goes back to where it was (delivered, or exception: its kind is
  * kept), where another RMA may come. Received or refused: not_cancellable. */
@@ -470,17 +502,15 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		cancel_return(r, om, rec, a);
 		return true;
 	}
-	bool cancellable = rec->state == OC_STATE_PAYMENT_PENDING ||
+	bool cancellable = rec->state == OC_STATE_ON_HOLD || rec->state == OC_STATE_PAYMENT_PENDING ||
 			   rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_PICKED ||
 			   rec->state == OC_STATE_PACKED;
 	if (!cancellable || rec->type != OC_CMD_PLACE) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 		return true;
 	}
-	if (!give_back(r, om->seq, rec))
+	if (!cancel_order(r, om->seq, rec))
 		return false;
-	if (rec->placed_state == OC_STATE_ALLOCATED) /* prepaid: all of it goes back */
-		rec->refunded_cents = rec->amount_cents;
 	transition(r, om->order_index, om);
 	answer(a, om, OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	describe(r, om->order_index, a);
@@ -513,8 +543,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
 	bool done = authorize ? rec->state >= OC_STATE_ALLOCATED && rec->state != OC_STATE_CANCELLED
 			      : rec->state == OC_STATE_CANCELLED;
-	if (rec->placed_state != OC_STATE_PAYMENT_PENDING ||
-	    (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
+	if (!(rec->flags & OC_REC_CARD) || (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	} else if (done) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -524,6 +553,42 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 			rec->state = OC_STATE_ALLOCATED;
 		else if (!give_back(r, om->seq, rec))
 			return false;
+		transition(r, om->order_index, om);
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	describe(r, om->order_index, a);
+	return true;
+}
+
+/* A review of an order screening held (docs/lifecycle.md, "Fraud and review"): approve moves
+ * it from on_hold to allocated, or to payment_pending when paid by card (its lease starts
+ * now); reject cancels it as a cancel would. Done before, accepted and DUPLICATE; an order
+ * never held, or held and cancelled otherwise, invalid_state. False, having changed nothing,
+ * when a rejection's releases do not fit now. */
+static bool review(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	struct oc_order_rec *rec = step_order(r, om, a);
+	if (!rec)
+		return true;
+	bool approve = om->type == OC_CMD_REVIEW_APPROVE;
+	uint8_t mark = approve ? OC_REC_APPROVED : OC_REC_REVIEW_REJECTED;
+	if (rec->flags & mark) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->flags = OC_RESPONSE_DUPLICATE;
+	} else if (rec->state != OC_STATE_ON_HOLD) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else {
+		if (approve && (rec->flags & OC_REC_CARD)) {
+			rec->state = OC_STATE_PAYMENT_PENDING;
+			start_lease(r, om->order_index);
+		} else if (approve) {
+			rec->state = OC_STATE_ALLOCATED;
+		} else if (!cancel_order(r, om->seq, rec)) {
+			return false;
+		}
+		rec->flags |= mark;
+		r->reviews_approved += approve;
+		r->reviews_rejected += !approve;
 		transition(r, om->order_index, om);
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
@@ -902,10 +967,23 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
 
 /* Part "route": cells u64, the free units, the units on hand and the units picked of every
  * cell; order records u32, the records and their links; allocations u32 and the allocations;
- * the counters of struct oc_route; the clock u64, then the leases [head, tail): their count
+ * the counters of struct oc_route (route_counters, then rejected and held by reason); the
+ * clock u64, then the leases [head, tail): their count
  * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 16
+#define ROUTE_COUNTERS 19
+
+/* The counters a snapshot keeps, in the part's order. */
+static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
+{
+	uint64_t *all[ROUTE_COUNTERS] = {
+		&r->accepted,   &r->cancelled,        &r->duplicates,       &r->split_orders,
+		&r->restocks,   &r->write_offs,       &r->shipped,          &r->delivered,
+		&r->lease_expiries, &r->refunds,      &r->adjustments,      &r->exceptions,
+		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
+		&r->holds,      &r->reviews_approved, &r->reviews_rejected};
+	memcpy(c, all, sizeof(all));
+}
 
 /* Transitions in use in the history ring: [0, history_used). */
 static uint32_t history_used(const struct oc_route *r)
@@ -921,7 +999,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
-			       sizeof(r->rejected));
+			       sizeof(r->rejected) + sizeof(r->held));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
@@ -931,14 +1009,12 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->links, (size_t)orders * sizeof(uint32_t));
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
-	uint64_t counters[ROUTE_COUNTERS] = {r->accepted,     r->cancelled, r->duplicates,
-					     r->split_orders, r->restocks,  r->write_offs,
-					     r->shipped,      r->delivered, r->lease_expiries,
-					     r->refunds,      r->adjustments, r->exceptions,
-					     r->returns,      r->returns_received, r->replacements,
-					     r->qc_failures};
-	oc_snap_put(b, counters, sizeof(counters));
+	uint64_t *counters[ROUTE_COUNTERS];
+	route_counters(r, counters);
+	for (uint32_t i = 0; i < ROUTE_COUNTERS; i++)
+		oc_snap_put_u64(b, *counters[i]);
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
+	oc_snap_put(b, r->held, sizeof(r->held));
 	oc_snap_put_u64(b, r->clock_ms);
 	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
 	oc_snap_put(b, &r->leases[r->lease_head],
@@ -969,12 +1045,13 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
 	const void *rejected = oc_snap_get(in, sizeof(r->rejected));
+	const void *held = oc_snap_get(in, sizeof(r->held));
 	uint64_t clock_ms = oc_snap_get_u64(in);
 	uint32_t leases = oc_snap_get_u32(in);
 	if (leases > r->orders_max)
 		return -EINVAL;
 	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
-	if (!al || !counters || !rejected || !lease ||
+	if (!al || !counters || !rejected || !held || !lease ||
 	    (r->catalog->customer_index && oc_snap_get_u64map(in, &r->customers)))
 		return -EINVAL;
 	r->history_next = oc_snap_get_u32(in);
@@ -1002,23 +1079,12 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
-	memcpy(&r->accepted, counters + 0, 8);
-	memcpy(&r->cancelled, counters + 8, 8);
-	memcpy(&r->duplicates, counters + 16, 8);
-	memcpy(&r->split_orders, counters + 24, 8);
-	memcpy(&r->restocks, counters + 32, 8);
-	memcpy(&r->write_offs, counters + 40, 8);
-	memcpy(&r->shipped, counters + 48, 8);
-	memcpy(&r->delivered, counters + 56, 8);
-	memcpy(&r->lease_expiries, counters + 64, 8);
-	memcpy(&r->refunds, counters + 72, 8);
-	memcpy(&r->adjustments, counters + 80, 8);
-	memcpy(&r->exceptions, counters + 88, 8);
-	memcpy(&r->returns, counters + 96, 8);
-	memcpy(&r->returns_received, counters + 104, 8);
-	memcpy(&r->replacements, counters + 112, 8);
-	memcpy(&r->qc_failures, counters + 120, 8);
+	uint64_t *counter[ROUTE_COUNTERS];
+	route_counters(r, counter);
+	for (uint32_t i = 0; i < ROUTE_COUNTERS; i++)
+		memcpy(counter[i], counters + 8 * i, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
+	memcpy(r->held, held, sizeof(r->held));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
 }
@@ -1363,8 +1429,13 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 	} else if (om->type == OC_CMD_PAYMENT_AUTHORIZED || om->type == OC_CMD_PAYMENT_DECLINED) {
 		if (!payment_step(r, om, a))
 			return false;
+	} else if (om->type == OC_CMD_REVIEW_APPROVE || om->type == OC_CMD_REVIEW_REJECT) {
+		if (!review(r, om, a))
+			return false;
 	} else if (om->type == OC_CMD_REFUND) {
 		refund(r, om, a);
+	} else if (om->type == OC_CMD_BLOCK) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* validate changed the list */
 	} else if (!cancel(r, om, a)) {
 		return false;
 	}

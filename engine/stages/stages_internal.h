@@ -24,6 +24,7 @@
 #include "core/table.h"
 #include "core/worker.h"
 #include "data/dataset.h"
+#include "stages/fraud.h"
 #include "ordercore/ordercore.h"
 #include "wal/snapshot.h"
 #include "wal/wal.h"
@@ -129,6 +130,8 @@ static inline void oc_command_copy(struct oc_command *slot, const struct oc_comm
 		slot->order_key = c->order_key;
 		slot->amount_cents = c->amount_cents;
 	}
+	if (oc_command_has_screen(c))
+		slot->screen = c->screen;
 }
 
 /* validate -> inventory shard: reserve one line. */
@@ -153,6 +156,8 @@ struct oc_line_msg {
 #define OC_ORDER_BARRIER_WRITE 0x2u /* a snapshot barrier whose parts are being written */
 #define OC_ORDER_CARD 0x4u          /* a place paid by card: payment_pending once allocated */
 #define OC_ORDER_REPLACEMENT 0x8u   /* a place replacing the order `target` */
+#define OC_ORDER_HOLD 0x10u         /* a place screening held for review (rule: `rule`) */
+#define OC_ORDER_SCREENED_OUT 0x20u /* a place screening rejected (rule: `rule`): no lines */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
@@ -165,6 +170,7 @@ struct oc_order_msg {
 	union {
 		uint32_t quantity; /* a stock change: its units */
 		uint32_t target;   /* an RMA, a replacement place: the order's index */
+		uint32_t rule;     /* a screened place held or rejected: the rule's reason */
 	};
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
@@ -307,6 +313,7 @@ struct oc_validate {
 	uint32_t orders_max;
 	struct oc_u64map keys;             /* client key -> order index */
 	uint32_t orders;                   /* order indices given */
+	struct oc_fraud fraud;             /* the screening of OC_PLACE_SCREEN places */
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
 	alignas(64) _Atomic uint64_t validated_seq; /* read by the shards */
@@ -400,8 +407,9 @@ struct oc_order_rec {
 	uint16_t alloc_count;
 	uint8_t state;         /* enum oc_order_state now (docs/lifecycle.md) */
 	uint8_t placed_state;  /* the decision when placed: allocated, payment_pending (paid by
-	                        * card) or rejected (a stock change: accepted or rejected) */
-	uint8_t reason;
+	                        * card), on_hold (screening held it) or rejected (a stock change:
+	                        * accepted or rejected) */
+	uint8_t reason;        /* rejected: why; held by screening: the rule, kept after */
 	uint8_t shipments;
 	uint8_t warehouse;
 	uint8_t type;          /* enum oc_command_type: place, a stock change, a refund or
@@ -409,8 +417,13 @@ struct oc_order_rec {
 	uint8_t answered_state; /* a refund: the order's state it answered */
 	uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
 	                        * oc_return_reason */
-	uint8_t unused[2];
+	uint8_t flags;         /* an order: OC_REC_* */
+	uint8_t unused;
 };
+
+#define OC_REC_CARD 0x1u            /* paid by card (OC_PLACE_CARD) */
+#define OC_REC_APPROVED 0x2u        /* held, then approved by a review */
+#define OC_REC_REVIEW_REJECTED 0x4u /* held, then rejected by a review */
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
@@ -448,6 +461,8 @@ struct oc_route {
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
+	uint64_t holds, reviews_approved, reviews_rejected;
+	uint64_t held[OC_REJECT_REASON_COUNT]; /* holds by rule */
 	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
 	                               * a replacement's or an RMA's order; 0: none (zeroed at
 	                               * allocation: docs/lifecycle.md) */
@@ -505,7 +520,9 @@ uint32_t oc_journal_step(void *journal);
 /* Snapshots: each stage writes its part when the barrier reaches it, and restores it before
  * the workers start (the reader was opened and verified by the caller). Writes return 0 or
  * -errno; restores 0 or -EINVAL when the content does not fit this engine. */
-int oc_validate_init(struct oc_validate *v, uint32_t orders_max);
+/* Screening with the dataset's rules, remembering screen_entries_max of each kind. */
+int oc_validate_init(struct oc_validate *v, uint32_t orders_max,
+		     const struct oc_screening *screening, uint32_t screen_entries_max);
 int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_t seq);
 void oc_validate_destroy(struct oc_validate *v);
 uint32_t oc_validate_step(void *validate);

@@ -1,6 +1,7 @@
-/* validate.c: the validate stage. It owns the client-key table (key -> order index) and the
- * count of order indices given. For each command, in sequence order, it checks the fields
- * against the catalog, recognises a repeated key, gives a new order (or stock change) its
+/* validate.c: the validate stage. It owns the client-key table (key -> order index), the
+ * count of order indices given and the fraud screening (fraud.h: it screens the places that
+ * ask for it, and keeps the block list). For each command, in sequence order, it checks the
+ * fields against the catalog, recognises a repeated key, gives a new order (or stock change) its
  * index, scatters the order's lines to the inventory shards that own their SKUs (a write-off
  * or a cycle count's decrease reserves its units there too, safety stock is set there; a
  * restock or a refund goes to route alone), and tells route
@@ -13,17 +14,20 @@
 
 #include "stages/stages_internal.h"
 
-int oc_validate_init(struct oc_validate *v, uint32_t orders_max)
+int oc_validate_init(struct oc_validate *v, uint32_t orders_max,
+		     const struct oc_screening *screening, uint32_t screen_entries_max)
 {
 	v->orders_max = orders_max;
 	v->orders = 0;
 	atomic_init(&v->validated_seq, 0);
 	snprintf(v->part.name, sizeof(v->part.name), "validate");
-	return oc_u64map_init(&v->keys, orders_max);
+	int rc = oc_u64map_init(&v->keys, orders_max);
+	return rc ? rc : oc_fraud_init(&v->fraud, screening, screen_entries_max);
 }
 
 void oc_validate_destroy(struct oc_validate *v)
 {
+	oc_fraud_destroy(&v->fraud);
 	oc_u64map_destroy(&v->keys);
 	oc_snap_buf_free(&v->part.buf);
 }
@@ -57,20 +61,25 @@ static uint8_t check_lines(const struct oc_catalog *cat, const struct oc_command
 }
 
 /* Checks a place command's fields and finds where its SKUs live (check_lines). A replacement
- * names a card-less order by order_key. */
-static uint8_t check_place(const struct oc_catalog *cat, const struct oc_command *c,
+ * names a card-less order by order_key; a screened place's fields are well formed, and
+ * screening is on. */
+static uint8_t check_place(const struct oc_validate *v, const struct oc_command *c,
 			   uint64_t sku0_hash, uint32_t *sku, uint32_t *place)
 {
-	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT;
+	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN;
 	bool replacement = c->flags & OC_PLACE_REPLACEMENT;
+	bool screen = c->flags & OC_PLACE_SCREEN;
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~known) ||
-	    (replacement && ((c->flags & OC_PLACE_CARD) || c->order_key == 0)))
+	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN)) || c->order_key == 0)) ||
+	    (screen && !oc_fraud_screen_ok(&c->screen)))
 		return OC_REJECT_MALFORMED;
-	if (c->region >= cat->data->region_count)
+	if (screen && !v->fraud.rules)
+		return OC_REJECT_NOT_ENABLED;
+	if (c->region >= v->catalog->data->region_count)
 		return OC_REJECT_UNKNOWN_REGION;
-	return check_lines(cat, c, sku0_hash, sku, place);
+	return check_lines(v->catalog, c, sku0_hash, sku, place);
 }
 
 /* Sends the lines of a new order (or an RMA: flags OC_LINE_RETURN) to their shards (the turn
@@ -149,11 +158,52 @@ static uint32_t target_of(struct oc_validate *v, const struct oc_command *c,
 	return e ? e->value : UINT32_MAX;
 }
 
+/* Sends a new order's lines to the shards and tells route how it is paid and what it is. */
+static void send_place(struct oc_validate *v, const struct oc_command *c, const uint32_t *sku,
+		       const uint32_t *place, struct oc_order_msg *om, uint32_t *pushed)
+{
+	scatter_lines(v, c, sku, place, c->flags & OC_PLACE_REPLACEMENT ? OC_LINE_REPLACEMENT : 0,
+		      om, pushed);
+	om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
+	om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
+}
+
+/* A screened place (docs/lifecycle.md, "Fraud and review"): the rules decide before any stock
+ * is held. Rejected, it takes its key and a record (a retry answers the rejection) but sends
+ * no line; let through (accepted or held), it is remembered for the next screenings and goes
+ * on as any place, held ones flagged for route. */
+static void handle_screened(struct oc_validate *v, const struct oc_command *c,
+			    const struct ahead *a, const uint32_t *sku, const uint32_t *place,
+			    struct oc_order_msg *om, uint32_t *pushed)
+{
+	uint64_t amount = 0;
+	for (uint32_t i = 0; i < c->line_count; i++)
+		amount += (uint64_t)v->catalog->data->skus[sku[i]].price_cents * c->lines[i].quantity;
+	uint32_t ts_s = (uint32_t)(c->ts_ns / 1000000000u);
+	struct oc_fraud_verdict verdict = oc_fraud_decide(&v->fraud, c, amount, ts_s);
+	bool through = verdict.outcome != OC_FRAUD_REJECT;
+	if (through && !oc_fraud_has_room(&v->fraud, c)) {
+		om->reason = OC_REJECT_CAPACITY;
+		return;
+	}
+	if (!new_key(v, c, a, om))
+		return;
+	v->fraud.screened++;
+	om->rule = verdict.reason;
+	if (!through) {
+		om->flags |= OC_ORDER_SCREENED_OUT;
+		return;
+	}
+	oc_fraud_record(&v->fraud, c, amount, ts_s);
+	send_place(v, c, sku, place, om, pushed);
+	om->flags |= verdict.outcome == OC_FRAUD_HOLD ? OC_ORDER_HOLD : 0;
+}
+
 static void handle_place(struct oc_validate *v, const struct oc_command *c, const struct ahead *a,
 			 struct oc_order_msg *om, uint32_t *pushed)
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
-	om->reason = check_place(v->catalog, c, a->sku0_hash, sku, place);
+	om->reason = check_place(v, c, a->sku0_hash, sku, place);
 	if (om->reason != OC_REJECT_NONE)
 		return;
 	if (c->flags & OC_PLACE_REPLACEMENT) { /* found before the upsert below writes the table */
@@ -161,12 +211,10 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 		if (om->reason)
 			return;
 	}
-	if (new_key(v, c, a, om)) {
-		scatter_lines(v, c, sku, place,
-			      c->flags & OC_PLACE_REPLACEMENT ? OC_LINE_REPLACEMENT : 0, om, pushed);
-		om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
-		om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
-	}
+	if (c->flags & OC_PLACE_SCREEN)
+		handle_screened(v, c, a, sku, place, om, pushed);
+	else if (new_key(v, c, a, om))
+		send_place(v, c, sku, place, om, pushed);
 }
 
 /* An RMA: keyed like a refund, naming the order by order_key, with lines that travel through
@@ -325,13 +373,15 @@ static void handle_refund(struct oc_validate *v, const struct oc_command *c,
 	om->refund.order_index = order_index;
 }
 
-/* Part "validate": orders u32, then the key table (oc_snap_put_u64map). */
+/* Part "validate": orders u32, then the key table (oc_snap_put_u64map), then the screening's
+ * state when it is on (oc_fraud_put). */
 static int build_part(struct oc_validate *v, uint64_t seq)
 {
 	struct oc_snap_buf *b = &v->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_VALIDATE, 0, seq);
 	oc_snap_put_u32(b, v->orders);
 	oc_snap_put_u64map(b, &v->keys);
+	oc_fraud_put(&v->fraud, b);
 	return oc_snap_part_end(b);
 }
 
@@ -339,7 +389,7 @@ int oc_validate_restore(struct oc_validate *v, struct oc_snap_reader *r, uint64_
 {
 	uint32_t orders = oc_snap_get_u32(r);
 	if (r->short_read || orders > v->orders_max || oc_snap_get_u64map(r, &v->keys) ||
-	    !oc_snap_reader_done(r))
+	    oc_fraud_get(&v->fraud, r) || !oc_snap_reader_done(r))
 		return -EINVAL;
 	v->orders = orders;
 	atomic_store_explicit(&v->validated_seq, seq, memory_order_relaxed); /* before start */
@@ -487,7 +537,8 @@ uint32_t oc_validate_step(void *arg)
 		else if (c->type == OC_CMD_CANCEL ||
 			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||
 			 c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED ||
-			 c->type == OC_CMD_DELIVERY_EXCEPTION || c->type == OC_CMD_RETURN_RECEIVED)
+			 c->type == OC_CMD_DELIVERY_EXCEPTION || c->type == OC_CMD_RETURN_RECEIVED ||
+			 c->type == OC_CMD_REVIEW_APPROVE || c->type == OC_CMD_REVIEW_REJECT)
 			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_RETURN_REQUESTED)
 			handle_return(v, c, &ahead[i], om, pushed);
@@ -504,6 +555,8 @@ uint32_t oc_validate_step(void *arg)
 			handle_safety(v, c, om, pushed);
 		else if (c->type == OC_CMD_REFUND)
 			handle_refund(v, c, &ahead[i], om);
+		else if (c->type == OC_CMD_BLOCK)
+			om->reason = oc_fraud_block(&v->fraud, c); /* route only answers */
 		else
 			om->reason = OC_REJECT_MALFORMED;
 		last_seq = c->seq;

@@ -115,6 +115,20 @@ static uint32_t stored_lines(uint8_t line_count)
 	return line_count < OC_ORDER_LINES_MAX ? line_count : OC_ORDER_LINES_MAX;
 }
 
+/* A screened place's fields: the three hashes raw (they are random: a varint would be
+ * longer), the countries, the account's age, the postal code. */
+static size_t put_screen(uint8_t *p, const struct oc_screen *s)
+{
+	st64(p, s->email_hash);
+	st64(p + 8, s->card_hash);
+	st64(p + 16, s->address_hash);
+	memcpy(p + 24, s->bill_country, 2);
+	memcpy(p + 26, s->ship_country, 2);
+	size_t n = 28 + oc_wal_varint_put(p + 28, s->account_age_days);
+	memcpy(p + n, s->postal_code, OC_POSTAL_CODE_BYTES);
+	return n + OC_POSTAL_CODE_BYTES;
+}
+
 size_t oc_wal_record_put(uint8_t *p, const struct oc_command *c, uint64_t *prev_ts_ns,
                          uint64_t *prev_key)
 {
@@ -151,6 +165,8 @@ size_t oc_wal_record_put(uint8_t *p, const struct oc_command *c, uint64_t *prev_
 			n += oc_wal_varint_put(p + n, c->order_key);
 			n += oc_wal_varint_put(p + n, c->amount_cents);
 		}
+		if (oc_command_has_screen(c))
+			n += put_screen(p + n, &c->screen);
 		for (uint32_t i = 0; i < stored_lines(c->line_count); i++) {
 			n += oc_wal_varint_put(p + n, c->lines[i].sku);
 			n += oc_wal_varint_put(p + n, c->lines[i].quantity);
@@ -169,7 +185,8 @@ bool oc_wal_command_same(const struct oc_command *a, const struct oc_command *b)
 	    a->flags != b->flags || a->key != b->key || a->customer != b->customer ||
 	    a->seq != b->seq || a->ts_ns != b->ts_ns ||
 	    (oc_command_has_tail(a) &&
-	     (a->order_key != b->order_key || a->amount_cents != b->amount_cents)))
+	     (a->order_key != b->order_key || a->amount_cents != b->amount_cents)) ||
+	    (oc_command_has_screen(a) && memcmp(&a->screen, &b->screen, sizeof(a->screen)) != 0))
 		return false;
 	for (uint32_t i = 0; i < stored_lines(a->line_count); i++)
 		if (a->lines[i].sku != b->lines[i].sku ||
@@ -365,6 +382,25 @@ static bool get_lines(struct oc_wal_cursor *cur, struct oc_command *out, uint32_
 	return true;
 }
 
+static bool get_screen(struct oc_wal_cursor *cur, struct oc_screen *s)
+{
+	uint64_t age;
+	if (cur->end - cur->p < 28)
+		return false;
+	s->email_hash = ld64(cur->p);
+	s->card_hash = ld64(cur->p + 8);
+	s->address_hash = ld64(cur->p + 16);
+	memcpy(s->bill_country, cur->p + 24, 2);
+	memcpy(s->ship_country, cur->p + 26, 2);
+	cur->p += 28;
+	if (!get_max(cur, UINT16_MAX, &age) || cur->end - cur->p < OC_POSTAL_CODE_BYTES)
+		return false;
+	s->account_age_days = (uint16_t)age;
+	memcpy(s->postal_code, cur->p, OC_POSTAL_CODE_BYTES);
+	cur->p += OC_POSTAL_CODE_BYTES;
+	return true;
+}
+
 /* The fields after the customer of a raw record. */
 static bool get_raw(struct oc_wal_cursor *cur, struct oc_command *out)
 {
@@ -379,6 +415,8 @@ static bool get_raw(struct oc_wal_cursor *cur, struct oc_command *out)
 	out->flags = (uint32_t)reserved; /* before the tail: a place's depends on its flags */
 	if (oc_command_has_tail(out) &&
 	    (!get(cur, &out->order_key) || !get(cur, &out->amount_cents)))
+		return false;
+	if (oc_command_has_screen(out) && !get_screen(cur, &out->screen))
 		return false;
 	return get_lines(cur, out, stored_lines(out->line_count), true);
 }

@@ -47,7 +47,10 @@
  *   raw:      type (1 byte), line_count (1 byte), region, flags, then for a refund, a
  *             customer query, a cycle count, an RMA or a replacement place
  *             (oc_command_has_tail) order_key and amount_cents (a cycle count's
- *             expected_units), then
+ *             expected_units), then for a screened place (oc_command_has_screen) its
+ *             struct oc_screen: email, card and address hashes (8 raw bytes each), billing
+ *             and shipping country (2 bytes each), account_age_days (varint), postal code
+ *             (10 raw bytes), then
  *             min(line_count, 16) x (sku, quantity, line reserved)
  * A place is "canonical" (kind 1) when 1 <= line_count <= 16 and flags and every line reserved
  * field are 0; a cancel when line_count, region and flags are 0. Lines past line_count are
@@ -63,10 +66,11 @@
 #include "wal/wal_limits.h"
 
 #define OC_WAL_MAGIC   0x4C57434Fu /* "OCWL" in file byte order */
-#define OC_WAL_VERSION 4u /* 2: raw records of refunds and customer queries carry order_key
+#define OC_WAL_VERSION 5u /* 2: raw records of refunds and customer queries carry order_key
                            * and amount_cents; 3: and those of cycle counts (type 18, which
                            * a version 2 log holds without them); 4: and those of RMAs and
-                           * replacement places */
+                           * replacement places; 5: and those of block list changes, and a
+                           * screened place's fields */
 
 /* The commands that read struct oc_command's order_key and amount_cents; the others ignore
  * them, so the sequencer does not copy them and the log does not keep them. A place reads
@@ -75,7 +79,13 @@ static inline bool oc_command_has_tail(const struct oc_command *c)
 {
 	return c->type == OC_CMD_REFUND || c->type == OC_CMD_QUERY_CUSTOMER ||
 	       c->type == OC_CMD_ADJUST_STOCK || c->type == OC_CMD_RETURN_REQUESTED ||
+	       c->type == OC_CMD_BLOCK ||
 	       (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT));
+}
+/* A screened place carries struct oc_screen besides (after the tail, when it has one). */
+static inline bool oc_command_has_screen(const struct oc_command *c)
+{
+	return c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_SCREEN);
 }
 /* The checksum the first frame of a log chains to ("ocwalsd1"). */
 #define OC_WAL_CHAIN_SEED 0x3164736C6177636Full

@@ -21,10 +21,11 @@
 
 /* The longest one encoded record can be: a non-canonical ("raw") place of 16 lines with every
  * field at its varint maximum: tag 1 + type 1 + line count 1 + region 3 + flags 5 +
- * order key 10 + amount 10 + ts 10 + key 10 + customer 10 + 16 x (sku 10 + quantity 5 +
- * reserved 5) = 381. The encoder
- * reserves this much before it writes a record, so a record never straddles the buffer end. */
-#define OC_WAL_RECORD_BYTES_MAX 384u
+ * order key 10 + amount 10 + ts 10 + key 10 + customer 10 + screen (hashes 24 + countries 4
+ * + account age 3 + postal code 10) + 16 x (sku 10 + quantity 5 + reserved 5) = 422. The
+ * encoder reserves this much before it writes a record, so a record never straddles the
+ * buffer end. */
+#define OC_WAL_RECORD_BYTES_MAX 424u
 
 /* The smallest encoded record (tag, ts delta, key, customer of a cancel: 1 byte each); a
  * header whose count cannot fit its body is corrupt. */

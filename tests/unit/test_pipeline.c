@@ -55,6 +55,7 @@ static const struct pl_stock stock[] = {
 #define WINDOW 64 /* inflight_max of most tests: the release lag */
 
 static char dir[1024];
+static char fraud_dir[1024]; /* the same dataset with the screening files */
 
 static int setup(void **state)
 {
@@ -62,6 +63,9 @@ static int setup(void **state)
 	struct pl_dataset d = {skus,  sizeof(skus) / sizeof(skus[0]),  warehouses, 4,
 	                       stock, sizeof(stock) / sizeof(stock[0])};
 	pl_dataset_write(dir, &d);
+	oc_test_scratch_dir(fraud_dir, sizeof(fraud_dir), "test_pipeline_fraud");
+	pl_dataset_write(fraud_dir, &d);
+	pl_screening_write(fraud_dir, 3600);
 	/* The multi-line tests rely on these SKUs living on different shards. */
 	if (pl_shard_of(PLAIN, SHARDS) == pl_shard_of(OTHER, SHARDS) ||
 	    pl_shard_of(LIMITED, SHARDS) == pl_shard_of(OTHER, SHARDS))
@@ -1592,6 +1596,244 @@ static void test_exceptions_and_returns(void **state)
 	oc_engine_free(e);
 }
 
+/* A screened place of one line; a clean buyer by default (US, 94105, an old account). */
+static struct oc_command screened1(uint64_t key, uint64_t customer, uint64_t sku, uint32_t qty,
+				   struct oc_screen s)
+{
+	return pl_screened(pl_place1(key, customer, 0, sku, qty), s);
+}
+
+static struct oc_screen clean(const char *card)
+{
+	return pl_screen("buyer@example.com", card, NULL, "US", "US", "94105", 400);
+}
+
+static struct oc_response expect_state(struct oc_engine *e, struct oc_command c, unsigned status,
+				       unsigned reason, unsigned state)
+{
+	struct oc_response r = pl_run_expect(e, c, status, reason);
+	if (r.state != state)
+		fail_msg("seq %llu: state %s, want %s", (unsigned long long)r.seq,
+			 oc_order_state_name(r.state), oc_order_state_name(state));
+	return r;
+}
+
+/* The rules that reject whatever the score, malformed screenings, and screening switched off. */
+static void test_screening_refusals(void **state)
+{
+	struct oc_engine *off = start(WINDOW, 0);
+	pl_run_expect(off, screened1(1, 10, PLAIN, 1, clean(NULL)), OC_STATUS_REJECTED,
+		      OC_REJECT_NOT_ENABLED);
+	pl_run_expect(off, pl_block(7, OC_BLOCK_EMAIL, "x@example.com"), OC_STATUS_REJECTED,
+		      OC_REJECT_NOT_ENABLED);
+	pl_stop(off);
+	oc_engine_free(off);
+
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(fraud_dir, &t);
+	expect_state(e, screened1(1, 10, PLAIN, 1, clean(NULL)), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	/* Malformed: no key taken, a good retry of the key goes through. */
+	struct oc_screen bad = clean(NULL);
+	memcpy(bad.ship_country, "us", 2);
+	pl_run_expect(e, screened1(2, 20, PLAIN, 1, bad), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = clean(NULL);
+	memcpy(bad.postal_code, "94105!", 6);
+	pl_run_expect(e, screened1(2, 20, PLAIN, 1, bad), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = clean(NULL);
+	bad.postal_code[9] = '1'; /* after the NUL that ends the code */
+	pl_run_expect(e, screened1(2, 20, PLAIN, 1, bad), OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	struct oc_command repl = pl_screened(pl_replacement(2, 20, 0, 1, PLAIN, 1), clean(NULL));
+	pl_run_expect(e, repl, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	expect_state(e, screened1(2, 20, PLAIN, 1, clean(NULL)), OC_STATUS_ACCEPTED,
+		     OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	/* The block list of the dataset: spelled otherwise, the same hash. */
+	struct oc_command blocked = screened1(3, 30, PLAIN, 1,
+					      pl_screen("Fraud@Example.com", NULL, NULL, "US",
+							"US", "94105", 400));
+	expect_state(e, blocked, OC_STATUS_REJECTED, OC_REJECT_BLOCKED, OC_STATE_REJECTED);
+	struct oc_response r = pl_run_expect(e, blocked, OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	expect_state(e, pl_query_order(3), OC_STATUS_REJECTED, OC_REJECT_BLOCKED,
+		     OC_STATE_REJECTED);
+	pl_run_expect(e, screened1(4, 30, PLAIN, 1, clean("FP_BLOCKED")), OC_STATUS_REJECTED,
+		      OC_REJECT_BLOCKED);
+	pl_run_expect(e, screened1(5, 30, PLAIN, 1,
+				   pl_screen(NULL, NULL, "1 blocked road", "US", "US", "94105", 9)),
+		      OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	/* Countries: not served, not listed; postal formats. */
+	struct oc_screen jp = pl_screen(NULL, NULL, NULL, "JP", "JP", "100-0001", 400);
+	pl_run_expect(e, screened1(6, 40, PLAIN, 1, jp), OC_STATUS_REJECTED,
+		      OC_REJECT_UNSERVICEABLE);
+	struct oc_screen fr = pl_screen(NULL, NULL, NULL, NULL, "FR", "75001", 400);
+	pl_run_expect(e, screened1(7, 40, PLAIN, 1, fr), OC_STATUS_REJECTED,
+		      OC_REJECT_UNSERVICEABLE);
+	const char *bad_codes[] = {"ABC", "", "9410", "941055", "94105-12"};
+	for (uint32_t i = 0; i < 5; i++)
+		pl_run_expect(e, screened1(10 + i, 40, PLAIN, 1,
+					   pl_screen(NULL, NULL, NULL, NULL, "US", bad_codes[i],
+						     400)),
+			      OC_STATUS_REJECTED, OC_REJECT_BAD_ADDRESS);
+	const char *good[][2] = {{"US", "94105-1234"}, {"CA", "K1A 0B1"}, {"GB", "M1 1AE"},
+				 {"GB", "sw1 1aa"}};
+	for (uint32_t i = 0; i < 4; i++)
+		expect_state(e, screened1(20 + i, 50 + i, PLAIN, 1,
+					  pl_screen(NULL, NULL, NULL, NULL, good[i][0], good[i][1],
+						    400)),
+			     OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	/* A rejected screening held nothing: PLAIN's 10 units, 6 taken above. */
+	expect_state(e, pl_place1(30, 60, 0, PLAIN, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	/* The operators' block list. */
+	pl_run_expect(e, pl_block(7, OC_BLOCK_EMAIL, "late@example.com"), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	struct oc_screen late = pl_screen("late@example.com", NULL, NULL, NULL, "US", "94105", 400);
+	pl_run_expect(e, screened1(31, 70, BULK, 1, late), OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	pl_run_expect(e, pl_block(7, OC_BLOCK_CARD, "late@example.com"), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE); /* the same hash as a card: still blocked as an e-mail */
+	pl_run_expect(e, pl_block(7, OC_BLOCK_EMAIL | OC_BLOCK_REMOVE, "late@example.com"),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_state(e, screened1(32, 70, BULK, 1, late), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	pl_run_expect(e, pl_block(7, OC_BLOCK_EMAIL | OC_BLOCK_REMOVE, "never@example.com"),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* nothing to take out */
+	struct oc_command b = pl_block(7, 0, "x");
+	pl_run_expect(e, b, OC_STATUS_REJECTED, OC_REJECT_MALFORMED); /* no kind */
+	b = pl_block(7, OC_BLOCK_EMAIL, "x");
+	b.key = 5;
+	pl_run_expect(e, b, OC_STATUS_REJECTED, OC_REJECT_MALFORMED); /* keyless */
+	b = pl_block(7, OC_BLOCK_EMAIL | 0x10, "x");
+	pl_run_expect(e, b, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.screened, 18); /* keys 1-7, 10-14, 20-23, 31, 32 */
+	assert_int_equal(st.block_changes, 3);
+	assert_int_equal(st.rejected[OC_REJECT_BLOCKED], 4); /* not the duplicate */
+	assert_int_equal(st.rejected[OC_REJECT_BAD_ADDRESS], 5);
+	assert_int_equal(st.holds, 0);
+	oc_engine_free(e);
+}
+
+/* Scored rules: below the hold threshold an order goes through; at it, it waits in on_hold
+ * holding its stock, with the rule that weighed most, for a review; at the reject threshold
+ * it is rejected. */
+static void test_screening_scores_and_review(void **state)
+{
+	enum { APPROVE = OC_CMD_REVIEW_APPROVE, REJECT = OC_CMD_REVIEW_REJECT };
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(fraud_dir, &t);
+	/* A country mismatch (30) alone: accepted, no rule named. */
+	struct oc_screen gb_us = pl_screen(NULL, NULL, NULL, "GB", "US", "94105", 400);
+	expect_state(e, screened1(1, 10, PLAIN, 1, gb_us), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	/* A new account over 5000 cents (40) and a mismatch: held, new_account. The unit stays
+	 * held: the next buyer finds 4 of OTHER's 5. */
+	struct oc_screen fresh = pl_screen(NULL, NULL, NULL, "GB", "US", "94105", 1);
+	struct oc_command big = screened1(2, 20, OTHER, 1, fresh);
+	struct oc_response r = expect_state(e, big, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+					    OC_STATE_ON_HOLD);
+	expect_money(&r, OC_PAYMENT_PREPAID, OTHER_PRICE, 0);
+	r = expect_state(e, big, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT, OC_STATE_ON_HOLD);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_place1(3, 30, 0, OTHER, 5), OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	/* Fulfilment waits for the review; a review needs a held order. */
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(APPROVE, 1, 10), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(APPROVE, 99, 10), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_step(APPROVE, 2, 21), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	expect_state(e, pl_step(APPROVE, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	r = pl_run_expect(e, pl_step(APPROVE, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_step(REJECT, 2, 20), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	/* The rule stays on the order's answers; it moves on as any order. */
+	expect_state(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+		     OC_STATE_ALLOCATED);
+	expect_state(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_PICKED);
+
+	/* Held, then rejected by the review: cancelled, the stock and the money go back. */
+	r = expect_state(e, pl_screened(pl_place1(4, 40, 1, AT_W1, 5), fresh), OC_STATUS_ACCEPTED,
+			 OC_REJECT_NEW_ACCOUNT, OC_STATE_ON_HOLD);
+	r = expect_state(e, pl_step(REJECT, 4, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_CANCELLED);
+	expect_money(&r, OC_PAYMENT_REFUNDED, 5 * AT_W1_PRICE, 5 * AT_W1_PRICE);
+	r = pl_run_expect(e, pl_step(REJECT, 4, 40), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_step(APPROVE, 4, 40), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+
+	/* Card velocity (60: the card's 3rd order in the window) with a mismatch: held,
+	 * card_velocity. Paid by card, approved, it waits for the payment. With a new account
+	 * too (40): 130, rejected, card_velocity. */
+	struct oc_screen c1 = pl_screen(NULL, "fp_card_1", NULL, "US", "US", "94105", 400);
+	expect_state(e, screened1(10, 100, BULK, 1, c1), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	expect_state(e, screened1(11, 101, BULK, 1, c1), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	struct oc_screen c1_gb = pl_screen(NULL, "FP_CARD_1", NULL, "GB", "US", "94105", 400);
+	struct oc_command paid = screened1(12, 102, BULK, 1, c1_gb);
+	paid.flags |= OC_PLACE_CARD;
+	r = expect_state(e, paid, OC_STATUS_ACCEPTED, OC_REJECT_CARD_VELOCITY, OC_STATE_ON_HOLD);
+	assert_int_equal(r.payment, OC_PAYMENT_PENDING);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 12, 102), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE); /* not asked for before the review */
+	expect_state(e, pl_step(APPROVE, 12, 102), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_PAYMENT_PENDING);
+	r = expect_state(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 12, 102), OC_STATUS_ACCEPTED,
+			 OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	assert_int_equal(r.payment, OC_PAYMENT_AUTHORIZED);
+	struct oc_screen c1_new = pl_screen(NULL, "fp_card_1", NULL, "GB", "US", "94105", 1);
+	expect_state(e, pl_screened(pl_place1(13, 103, 1, AT_W1, 3), c1_new), OC_STATUS_REJECTED,
+		     OC_REJECT_CARD_VELOCITY, OC_STATE_REJECTED);
+
+	/* Customer velocity: the customer's 6th order in the window (40) with a mismatch: held,
+	 * customer_velocity. Cancelled by the customer while held, a review finds it gone. */
+	for (uint32_t i = 0; i < 5; i++)
+		expect_state(e, screened1(20 + i, 200, BULK + 2, 1, clean(NULL)), OC_STATUS_ACCEPTED,
+			     OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	expect_state(e, screened1(25, 200, BULK + 2, 1, gb_us), OC_STATUS_ACCEPTED,
+		     OC_REJECT_CUSTOMER_VELOCITY, OC_STATE_ON_HOLD);
+	expect_state(e, pl_cancel(25, 200), OC_STATUS_CANCELLED, OC_REJECT_NONE,
+		     OC_STATE_CANCELLED);
+	pl_run_expect(e, pl_step(APPROVE, 25, 200), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+
+	/* Address velocity: the address's 5th order (30), spelled otherwise, with a mismatch:
+	 * held. */
+	struct oc_screen home = pl_screen(NULL, NULL, "9 Elm Street", "US", "US", "94105", 400);
+	struct oc_screen home_gb = pl_screen(NULL, NULL, "9 elm street", "GB", "US", "94105", 400);
+	for (uint32_t i = 0; i < 4; i++)
+		expect_state(e, screened1(30 + i, 300 + i, BULK + 3, 1, home), OC_STATUS_ACCEPTED,
+			     OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	expect_state(e, screened1(34, 304, BULK + 3, 1, home_gb), OC_STATUS_ACCEPTED,
+		     OC_REJECT_ADDRESS_VELOCITY, OC_STATE_ON_HOLD);
+
+	/* Amount history: 3 orders of one EVERY (499) make the average; 4 (1996, over 3x) with a
+	 * mismatch: held, amount_history (40 over the mismatch's 30). The average then counts it:
+	 * 3 (1497, not over 3 x 873) with a mismatch goes through. */
+	for (uint32_t i = 0; i < 3; i++)
+		expect_state(e, screened1(40 + i, 400, EVERY, 1, clean(NULL)), OC_STATUS_ACCEPTED,
+			     OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	expect_state(e, screened1(43, 400, EVERY, 4, gb_us), OC_STATUS_ACCEPTED,
+		     OC_REJECT_AMOUNT_HISTORY, OC_STATE_ON_HOLD);
+	expect_state(e, screened1(44, 400, EVERY, 3, gb_us), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.holds, 6);
+	assert_int_equal(st.held[OC_REJECT_NEW_ACCOUNT], 2);
+	assert_int_equal(st.held[OC_REJECT_CARD_VELOCITY], 1);
+	assert_int_equal(st.held[OC_REJECT_CUSTOMER_VELOCITY], 1);
+	assert_int_equal(st.held[OC_REJECT_ADDRESS_VELOCITY], 1);
+	assert_int_equal(st.held[OC_REJECT_AMOUNT_HISTORY], 1);
+	assert_int_equal(st.reviews_approved, 2);
+	assert_int_equal(st.reviews_rejected, 1);
+	assert_int_equal(st.rejected[OC_REJECT_CARD_VELOCITY], 1);
+	expect_stock(e, OTHER, 1); /* the held order's, approved and picked */
+	expect_stock(e, AT_W1, 0); /* the held order rejected by its review gave them back */
+	expect_stock(e, EVERY, 10);
+	oc_engine_free(e);
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -1679,6 +1921,8 @@ int main(void)
 	    cmocka_unit_test(test_history_and_customer_queries),
 	    cmocka_unit_test(test_inventory_administration),
 	    cmocka_unit_test(test_exceptions_and_returns),
+	    cmocka_unit_test(test_screening_refusals),
+	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
