@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "data/screening.h"
 #include "loadgen.h"
 
 static const char usage[] =
@@ -91,6 +92,8 @@ static const char usage[] =
 	"  --hot-skus H            SKUs with a per-customer limit (default min(10, skus))\n"
 	"  --hot-limit L           that limit, units (default 2)\n"
 	"  --hot-stock Q           units of each hot SKU (default: --stock-per-sku)\n"
+	"  --screening             also fraud.csv, countries.csv and blocklist.csv: the demo\n"
+	"                          fraud screening (docs/dataset.md, \"Screening\")\n"
 	"\n"
 	"Exit status: 0 when every invariant holds, 1 when one is broken, 2 on a usage or\n"
 	"setup error, or (--connect) when a connection fails or the daemon stops answering.\n";
@@ -101,7 +104,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_HELP };
+       OPT_SCREENING, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -142,6 +145,7 @@ static const struct option options[] = {
 	{"token", required_argument, 0, OPT_TOKEN},
 	{"connections", required_argument, 0, OPT_CONNECTIONS},
 	{"pipeline", required_argument, 0, OPT_PIPELINE},
+	{"screening", no_argument, 0, OPT_SCREENING},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -177,7 +181,7 @@ static uint32_t durability(const char *text)
 }
 
 static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
-		  double *idle_s, const char **verify)
+		  double *idle_s, const char **verify, int *screening)
 {
 	int c, idx;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -235,6 +239,7 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 			o->connections = u32(name, optarg, 1, LG_CONNECTIONS_MAX);
 			break;
 		case OPT_PIPELINE: o->pipeline = u32(name, optarg, 1, LG_PIPELINE_MAX); break;
+		case OPT_SCREENING: *screening = 1; break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -258,12 +263,17 @@ int main(int argc, char **argv)
 	int inproc = 0;
 	double idle_s = 0;
 	const char *verify = NULL;
-	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify);
+	int screening = 0;
+	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify, &screening);
 	if (o.hot_skus == UINT32_MAX)
 		o.hot_skus = o.skus < 10 ? o.skus : 10;
 	if (o.hot_skus > o.skus) {
 		fprintf(stderr, "ordercore-loadgen: --hot-skus %u exceeds --skus %u\n", o.hot_skus,
 			o.skus);
+		return 2;
+	}
+	if (screening && !gen_dir) {
+		fprintf(stderr, "ordercore-loadgen: --screening goes with --gen-dataset DIR\n");
 		return 2;
 	}
 	if (gen_dir) {
@@ -272,12 +282,14 @@ int main(int argc, char **argv)
 					   .hot_skus = o.hot_skus, .hot_limit = o.hot_limit,
 					   .hot_stock = o.hot_stock, .seed = o.seed};
 		char err[512];
-		if (oc_dataset_write_demo(gen_dir, &p, err, sizeof(err)) != 0) {
+		if (oc_dataset_write_demo(gen_dir, &p, err, sizeof(err)) != 0 ||
+		    (screening && oc_screening_write_demo(gen_dir, err, sizeof(err)) != 0)) {
 			fprintf(stderr, "ordercore-loadgen: %s\n", err);
 			return 2;
 		}
-		printf("wrote demo dataset to %s: %u SKUs, %u warehouses, %u units per SKU\n",
-		       gen_dir, o.skus, o.warehouses, o.stock_per_sku);
+		printf("wrote demo dataset to %s: %u SKUs, %u warehouses, %u units per SKU%s\n",
+		       gen_dir, o.skus, o.warehouses, o.stock_per_sku,
+		       screening ? ", fraud screening" : "");
 		return 0;
 	}
 	if (idle_s > 0)
