@@ -1834,6 +1834,91 @@ static void test_screening_scores_and_review(void **state)
 	oc_engine_free(e);
 }
 
+/* A velocity window forgets: with 2-second windows, a card's 3rd order is held at once and
+ * goes through once the first two are older than the window. */
+static void test_screening_window_expires(void **state)
+{
+	char short_dir[1024];
+	oc_test_scratch_dir(short_dir, sizeof(short_dir), "test_pipeline_fraud_2s");
+	struct pl_dataset d = {skus,  sizeof(skus) / sizeof(skus[0]),  warehouses, 4,
+			       stock, sizeof(stock) / sizeof(stock[0])};
+	pl_dataset_write(short_dir, &d);
+	pl_screening_write(short_dir, 2);
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(short_dir, &t);
+	struct oc_screen c = pl_screen(NULL, "fp_fast", NULL, "US", "US", "94105", 400);
+	struct oc_screen c_gb = pl_screen(NULL, "fp_fast", NULL, "GB", "US", "94105", 400);
+	struct oc_command first = screened1(1, 10, BULK, 1, c);
+	pl_run_expect(e, first, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, screened1(2, 11, BULK, 1, c), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_command third = screened1(3, 12, BULK, 1, c_gb);
+	struct oc_response r = pl_run1(e, third);
+	/* Held unless the machine stalled past the window between the first and the third. */
+	if (third.ts_ns / 1000000000u < first.ts_ns / 1000000000u + 2)
+		assert_int_equal(r.reason, OC_REJECT_CARD_VELOCITY);
+	usleep(2100 * 1000);
+	expect_state(e, screened1(4, 13, BULK, 1, c_gb), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_ALLOCATED);
+	pl_stop(e);
+	oc_engine_free(e);
+}
+
+/* What screening remembers (windows, amounts, the block list) survives a restart, from a
+ * snapshot and from the log alone, and the state hashes agree. */
+static void test_screening_survives_restart(void **state)
+{
+	for (int snapshot = 0; snapshot <= 1; snapshot++) {
+		char data[1024];
+		oc_test_scratch_dir(data, sizeof(data), snapshot ? "test_pipeline_fraud_snap"
+								 : "test_pipeline_fraud_log");
+		struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .data_dir = data};
+		struct oc_config cfg;
+		pl_config(&cfg, fraud_dir, &t);
+		cfg.snapshot_on_stop = snapshot;
+		struct oc_engine *e = NULL;
+		char err[256];
+		struct oc_screen c = pl_screen(NULL, "fp_kept", NULL, "US", "US", "94105", 400);
+		struct oc_screen c_gb = pl_screen(NULL, "fp_kept", NULL, "GB", "US", "94105", 400);
+		uint64_t hash = 0;
+		for (int run = 0; run < 3; run++) {
+			assert_int_equal(oc_engine_create(&cfg, &e, err, sizeof(err)), 0);
+			assert_int_equal(oc_engine_start(e), 0);
+			if (run == 0) {
+				pl_run_expect(e, screened1(1, 10, BULK, 1, c), OC_STATUS_ACCEPTED,
+					      OC_REJECT_NONE);
+				pl_run_expect(e, screened1(2, 11, BULK, 1, c), OC_STATUS_ACCEPTED,
+					      OC_REJECT_NONE);
+				pl_run_expect(e, pl_block(7, OC_BLOCK_EMAIL, "gone@example.com"),
+					      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+			}
+			pl_stop(e);
+			if (run == 1)
+				assert_int_equal(oc_engine_state_hash(e), hash);
+			hash = oc_engine_state_hash(e);
+			if (run < 2) {
+				oc_engine_free(e);
+				continue;
+			}
+			struct oc_engine *f = NULL;
+			oc_engine_free(e);
+			assert_int_equal(oc_engine_create(&cfg, &f, err, sizeof(err)), 0);
+			assert_int_equal(oc_engine_start(f), 0);
+			pl_run_expect(f, screened1(3, 12, BULK, 1, c_gb), OC_STATUS_ACCEPTED,
+				      OC_REJECT_CARD_VELOCITY);
+			pl_run_expect(f, screened1(4, 13, BULK, 1,
+						   pl_screen("gone@example.com", NULL, NULL, NULL,
+							     "US", "94105", 400)),
+				      OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+			struct oc_stats st = pl_stop_stats(f);
+			/* From the snapshot the stop took (after the 3 commands, its barrier
+			 * the 4th), or from the log alone. */
+			assert_int_equal(st.restored_seq, snapshot ? 4 : 0);
+			assert_int_equal(st.recovered, snapshot ? 4 : 3);
+			oc_engine_free(f);
+		}
+	}
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -1923,6 +2008,8 @@ int main(void)
 	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
+	    cmocka_unit_test(test_screening_window_expires),
+	    cmocka_unit_test(test_screening_survives_restart),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_names),
 	    /* Last: on failure it leaves a stalled engine behind. */
