@@ -29,16 +29,18 @@
 #include "core/error.h"
 #include "ordercore/client.h"
 
-/* The longest frame this client sends: an RMA or a replacement place of OC_ORDER_LINES_MAX
- * lines (304 bytes; a place of as many is 296). */
+/* The longest frame this client sends: a screened place of OC_ORDER_LINES_MAX lines (336
+ * bytes; an RMA or a replacement place of as many is 304, a place 296). */
 #define CLIENT_FRAME_BYTES_MAX                                                                     \
-	(OC_PROTO_HEADER_BYTES + OC_PROTO_RMA_BODY_BYTES + OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES)
+	(OC_PROTO_HEADER_BYTES + OC_PROTO_SCREENED_BODY_BYTES +                                    \
+	 OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES)
 
-_Static_assert(OC_PROTO_RMA_BODY_BYTES == OC_PROTO_REPLACEMENT_BODY_BYTES &&
+_Static_assert(OC_PROTO_SCREENED_BODY_BYTES >= OC_PROTO_RMA_BODY_BYTES &&
+                   OC_PROTO_RMA_BODY_BYTES == OC_PROTO_REPLACEMENT_BODY_BYTES &&
                    OC_PROTO_RMA_BODY_BYTES >= OC_PROTO_PLACE_BODY_BYTES,
-               "the RMA's and the replacement's fixed parts are the longest before lines");
+               "the screened place's fixed part is the longest before lines");
 _Static_assert(CLIENT_FRAME_BYTES_MAX <= OC_PROTO_FRAME_BYTES_MAX,
-               "an RMA of OC_ORDER_LINES_MAX lines must fit a frame");
+               "a screened place of OC_ORDER_LINES_MAX lines must fit a frame");
 _Static_assert(OC_CLIENT_BUFFER_BYTES_MIN >= OC_PROTO_FRAME_BYTES_MAX,
                "an empty buffer must hold any frame");
 _Static_assert(OC_CLIENT_BUFFER_BYTES_DEFAULT >= OC_CLIENT_BUFFER_BYTES_MIN &&

@@ -62,7 +62,8 @@ enum step_flags {
 /* The commands that name an order (a return received: an RMA) by key and customer, and their
  * frames: a cancel's body, or (flagged) a cancel's body and the command's flags (a delivery
  * exception's kind, a return's inspection, a pack's quality check) as a u32 and a zero u32. A
- * command has one frame for each flags value: an entry, or two whose flags split them. */
+ * command has one frame for each flags value: an entry, or two whose flags split them. A
+ * review's approval and rejection are steps without flags, as a payment's answers are. */
 struct order_step {
 	uint8_t command, message;
 	uint8_t flags; /* enum step_flags */
@@ -78,6 +79,8 @@ static const struct order_step order_steps[] = {
 	{OC_CMD_PAYMENT_DECLINED, OC_MSG_PAYMENT_DECLINED, STEP_NO_FLAGS},
 	{OC_CMD_DELIVERY_EXCEPTION, OC_MSG_DELIVERY_EXCEPTION, STEP_FLAGS},
 	{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, STEP_FLAGS},
+	{OC_CMD_REVIEW_APPROVE, OC_MSG_REVIEW_APPROVE, STEP_NO_FLAGS},
+	{OC_CMD_REVIEW_REJECT, OC_MSG_REVIEW_REJECT, STEP_NO_FLAGS},
 };
 #define ORDER_STEPS (sizeof(order_steps) / sizeof(order_steps[0]))
 
@@ -102,15 +105,91 @@ static const struct order_step *order_step_of_message(uint8_t message)
 
 /* The frames whose body is a fixed part and then lines (16 bytes each: sku u64, quantity u32,
  * reserved u32), with the fixed part's length and the offset of the u8 that counts the lines:
- * a place, an RMA, a replacement place. One codec reads and writes the lines of all three. */
-static const struct {
+ * a place, an RMA, a replacement place, a screened place. One codec reads and writes the
+ * lines of all four. */
+struct lined_frame {
 	uint8_t message, fixed_bytes, count_at;
-} lined_frames[] = {
+};
+static const struct lined_frame lined_frames[] = {
 	{OC_MSG_PLACE, OC_PROTO_PLACE_BODY_BYTES, 18},
 	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
 	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
+	{OC_MSG_PLACE_SCREENED, OC_PROTO_SCREENED_BODY_BYTES, 18},
 };
 #define LINED_FRAMES (sizeof(lined_frames) / sizeof(lined_frames[0]))
+
+/* The entry of lined_frames of a frame type, or NULL. */
+static const struct lined_frame *lined_frame_of(uint8_t message)
+{
+	for (size_t i = 0; i < LINED_FRAMES; i++)
+		if (lined_frames[i].message == message)
+			return &lined_frames[i];
+	return NULL;
+}
+
+/* The place flags whose fields a place frame type carries: its type must say each one set
+ * in its flags, and only those (a replacement's order key, a screened place's screen). */
+static uint32_t place_flags_of(uint8_t message)
+{
+	return message == OC_MSG_PLACE_REPLACEMENT ? OC_PLACE_REPLACEMENT
+	       : message == OC_MSG_PLACE_SCREENED  ? OC_PLACE_SCREEN
+						   : 0;
+}
+#define PLACE_FRAME_FLAGS (OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN)
+
+/* Whether a postal code is padded as struct oc_screen says: NULs only after its first NUL
+ * (the padding is reserved: a byte there would be carried and ignored). */
+static bool postal_padded(const char code[OC_POSTAL_CODE_BYTES])
+{
+	size_t n = strnlen(code, OC_POSTAL_CODE_BYTES);
+	for (size_t i = n; i < OC_POSTAL_CODE_BYTES; i++)
+		if (code[i])
+			return false;
+	return true;
+}
+
+/* A screened place's 40 bytes (after the place's 24):
+ *
+ *    0            8           16             24      26      28        30            40
+ *    | email_hash | card_hash | address_hash | bill  | ship  | age u16 | postal_code |
+ *
+ * the hashes u64, the countries two bytes each, the account's age in days, the postal code
+ * ten bytes NUL-padded: struct oc_screen's fields at its offsets (no padding in it). */
+static void get_screen(const uint8_t *s, struct oc_screen *out)
+{
+	out->email_hash = get64(s);
+	out->card_hash = get64(s + 8);
+	out->address_hash = get64(s + 16);
+	memcpy(out->bill_country, s + 24, 2);
+	memcpy(out->ship_country, s + 26, 2);
+	out->account_age_days = get16(s + 28);
+	memcpy(out->postal_code, s + 30, OC_POSTAL_CODE_BYTES);
+}
+
+static void put_screen(uint8_t *s, const struct oc_screen *in)
+{
+	put64(s, in->email_hash);
+	put64(s + 8, in->card_hash);
+	put64(s + 16, in->address_hash);
+	memcpy(s + 24, in->bill_country, 2);
+	memcpy(s + 26, in->ship_country, 2);
+	put16(s + 28, in->account_age_days);
+	memcpy(s + 30, in->postal_code, OC_POSTAL_CODE_BYTES);
+}
+
+_Static_assert(offsetof(struct oc_screen, bill_country) == 24 &&
+		       offsetof(struct oc_screen, account_age_days) == 28 &&
+		       offsetof(struct oc_screen, postal_code) == 30 &&
+		       sizeof(struct oc_screen) == 40 &&
+		       OC_PROTO_SCREENED_BODY_BYTES == OC_PROTO_PLACE_BODY_BYTES + 40,
+	       "a screened place is a place and struct oc_screen's 40 bytes, no padding");
+
+/* Whether a command's screen is all zeros (struct oc_screen has no padding). */
+static bool screen_empty(const struct oc_screen *s)
+{
+	static const struct oc_screen zero;
+	return memcmp(s, &zero, sizeof(zero)) == 0;
+}
 
 /* The body length a frame with lines requires, given the first body_known bytes of it: 1
  * when it agrees with its line count, 0 when the count is in bytes not yet there, or
@@ -158,10 +237,10 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 							     : OC_PROTO_CANCEL_BODY_BYTES;
 		return body_bytes == want ? 1 : -OC_PERR_BODY_LENGTH;
 	}
-	for (size_t i = 0; i < LINED_FRAMES; i++)
-		if (lined_frames[i].message == type)
-			return lined_body_ok(lined_frames[i].fixed_bytes, lined_frames[i].count_at,
-					     body_bytes, body, body_known);
+	const struct lined_frame *lined = lined_frame_of(type);
+	if (lined)
+		return lined_body_ok(lined->fixed_bytes, lined->count_at, body_bytes, body,
+				     body_known);
 	switch (type) {
 	case OC_MSG_WELCOME:
 		return body_bytes == OC_PROTO_WELCOME_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
@@ -187,6 +266,8 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_ADJUST_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SET_SAFETY_STOCK:
 		return body_bytes == OC_PROTO_SAFETY_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_BLOCK:
+		return body_bytes == OC_PROTO_BLOCK_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_RECONCILE:
 		return body_bytes == OC_PROTO_QUERY_RECONCILE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBE:
@@ -256,8 +337,8 @@ int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out)
 }
 
 /* Fills out with the command of a frame with lines (type: a place, an RMA, a replacement
- * place; b its body), having read its key and customer; 0, -OC_PERR_FIELD, or -OC_PERR_TYPE
- * for another type. */
+ * place, a screened place; b its body), having read its key and customer; 0, -OC_PERR_FIELD,
+ * or -OC_PERR_TYPE for another type. */
 static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 {
 	if (type == OC_MSG_RETURN_REQUESTED) { /* the reason is a byte; no region */
@@ -269,25 +350,29 @@ static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 		get_lines(b + OC_PROTO_RMA_BODY_BYTES, b[25], out);
 		return 0;
 	}
-	if (type != OC_MSG_PLACE && type != OC_MSG_PLACE_REPLACEMENT)
+	const struct lined_frame *lined = lined_frame_of(type);
+	if (!lined)
 		return -OC_PERR_TYPE;
 	if (b[19])
 		return -OC_PERR_FIELD;
 	out->type = OC_CMD_PLACE;
 	out->region = get16(b + 16);
 	out->flags = get32(b + 20);
-	/* The frame's type says whether it is a replacement, and the flag must agree: a place
-	 * with it would have no order_key to name, a replacement without it would ignore its
-	 * order_key and be charged. (So every frame that decodes encodes back to itself.) The
-	 * other flags are the engine's to judge. */
-	if (!(out->flags & OC_PLACE_REPLACEMENT) != (type == OC_MSG_PLACE))
+	/* The frame's type says whether it is a replacement or a screened place, and the flags
+	 * must agree: a place with either flag would have no order_key or screen to give, a
+	 * replacement without its flag would ignore its order_key and be charged, a screened
+	 * place without its flag would not be screened. (So every frame that decodes encodes
+	 * back to itself.) The other flags are the engine's to judge. */
+	if ((out->flags & PLACE_FRAME_FLAGS) != place_flags_of(type))
 		return -OC_PERR_FIELD;
-	if (type == OC_MSG_PLACE) {
-		get_lines(b + OC_PROTO_PLACE_BODY_BYTES, b[18], out);
-		return 0;
+	if (type == OC_MSG_PLACE_REPLACEMENT)
+		out->order_key = get64(b + 24);
+	if (type == OC_MSG_PLACE_SCREENED) {
+		get_screen(b + 24, &out->screen);
+		if (!postal_padded(out->screen.postal_code))
+			return -OC_PERR_FIELD;
 	}
-	out->order_key = get64(b + 24);
-	get_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, b[18], out);
+	get_lines(b + lined->fixed_bytes, b[18], out);
 	return 0;
 }
 
@@ -365,8 +450,9 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	const uint8_t *b = f + OC_PROTO_HEADER_BYTES;
 	memset(out, 0, offsetof(struct oc_command, lines));
 	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
-						 * queries, RMAs, replacements, cycle counts
-						 * (expected_units) */
+						 * queries, RMAs, replacements, block list
+						 * changes, cycle counts (expected_units) */
+	memset(&out->screen, 0, sizeof(out->screen)); /* set by screened places */
 	out->key = get64(b);
 	int rc = decode_query(f[5], b, out);
 	if (rc <= 0)
@@ -390,6 +476,16 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 		out->type = OC_CMD_REFUND;
 		out->order_key = get64(b + 16);
 		out->amount_cents = get64(b + 24);
+		return 0;
+	}
+	if (f[5] == OC_MSG_BLOCK) { /* no key: the operator first, as a safety stock's */
+		if (get32(b + 20))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_BLOCK;
+		out->key = 0;
+		out->customer = get64(b);
+		out->order_key = get64(b + 8);
+		out->flags = get32(b + 16); /* the engine judges them */
 		return 0;
 	}
 	return decode_lined(f[5], b, out);
@@ -458,18 +554,21 @@ _Static_assert(OC_PROTO_ADJUST_BODY_BYTES == OC_PROTO_STOCK_CHANGE_BODY_BYTES + 
 _Static_assert(OC_PROTO_QUERY_RECONCILE_BODY_BYTES == OC_PROTO_QUERY_AT_BODY_BYTES,
 	       "a reconciliation's body is a stock-at query's");
 _Static_assert(OC_PROTO_SAFETY_BODY_BYTES == 8 + 8 + 4 + 4, "operator, SKU, units, zero");
+_Static_assert(OC_PROTO_BLOCK_BODY_BYTES == 8 + 8 + 4 + 4, "operator, hash, flags, zero");
 /* The steps with flags are a cancel's body and two u32; an RMA's fixed part is three u64, the
- * reason, the line count and six zeros; a replacement's is a place's and the order key. The
- * longest of them, with 16 lines, fits a frame. */
+ * reason, the line count and six zeros; a replacement's is a place's and the order key; a
+ * screened place's a place's and the screen (above). The longest of them, a screened place
+ * with 16 lines, fits a frame. */
 _Static_assert(OC_PROTO_FLAGGED_STEP_BODY_BYTES == OC_PROTO_CANCEL_BODY_BYTES + 4 + 4,
 	       "a flagged step is a cancel, flags and a zero u32");
 _Static_assert(OC_PROTO_RMA_BODY_BYTES == 3 * 8 + 1 + 1 + 6, "an RMA's fixed part");
 _Static_assert(OC_PROTO_REPLACEMENT_BODY_BYTES == OC_PROTO_PLACE_BODY_BYTES + 8,
 	       "a replacement is a place and an order key");
-_Static_assert(OC_PROTO_HEADER_BYTES + OC_PROTO_RMA_BODY_BYTES +
-			       OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES <=
-		       OC_PROTO_FRAME_BYTES_MAX,
-	       "an RMA or a replacement of OC_ORDER_LINES_MAX lines fits a frame");
+_Static_assert(OC_PROTO_SCREENED_BODY_BYTES >= OC_PROTO_RMA_BODY_BYTES &&
+		       OC_PROTO_HEADER_BYTES + OC_PROTO_SCREENED_BODY_BYTES +
+				       OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES <=
+			       OC_PROTO_FRAME_BYTES_MAX,
+	       "a screened place of OC_ORDER_LINES_MAX lines, the longest request, fits a frame");
 _Static_assert(offsetof(struct oc_command, expected_units) ==
 		       offsetof(struct oc_command, amount_cents),
 	       "expected_units shares the refund amount's storage");
@@ -560,8 +659,8 @@ static uint8_t query_type(const struct oc_command *c)
 }
 
 /* The order step of a command that names an order by key and customer (a cancel, a
- * fulfilment, payment or exception step, a return received) whose frame carries its flags
- * (a pack: 26 without, 46 with), or NULL (a cancel with flags: no frame carries it). */
+ * fulfilment, payment, review or exception step, a return received) whose frame carries its
+ * flags (a pack: 26 without, 46 with), or NULL (a cancel with flags: no frame carries it). */
 static const struct order_step *order_step_of_command(const struct oc_command *c)
 {
 	for (size_t i = 0; i < ORDER_STEPS; i++)
@@ -580,7 +679,7 @@ static bool is_order_step(uint8_t type)
 }
 
 /* The frame length of a command with lines after a fixed part (a place, an RMA, a
- * replacement): 0 unless it has 1..OC_ORDER_LINES_MAX lines. */
+ * replacement, a screened place): 0 unless it has 1..OC_ORDER_LINES_MAX lines. */
 static size_t lined_bytes(const struct oc_command *c, uint32_t fixed_bytes)
 {
 	if (c->line_count < 1 || c->line_count > OC_ORDER_LINES_MAX)
@@ -593,6 +692,9 @@ static size_t lined_bytes(const struct oc_command *c, uint32_t fixed_bytes)
 static size_t command_bytes(const struct oc_command *c, const struct order_step *step)
 {
 	bool bare = c->line_count == 0 && c->region == 0 && c->flags == 0;
+	bool screened = c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_SCREEN);
+	if (!screened && !screen_empty(&c->screen)) /* no other body carries a screen */
+		return 0;
 	if (c->type == OC_CMD_REFUND) /* its body has no room for lines, a region or flags */
 		return bare ? OC_PROTO_HEADER_BYTES + OC_PROTO_REFUND_BODY_BYTES : 0;
 	/* A refund's amount, and in the same storage a cycle count's expected_units: no other
@@ -607,10 +709,20 @@ static size_t command_bytes(const struct oc_command *c, const struct order_step 
 		return c->region == 0 && c->flags <= UINT8_MAX
 			       ? lined_bytes(c, OC_PROTO_RMA_BODY_BYTES)
 			       : 0;
-	if (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT))
-		return lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
-	if (c->order_key) /* a refund's, a customer query's, an RMA's, a replacement's field */
+	if (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT)) /* no screen */
+		return screened ? 0 : lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
+	if (c->type == OC_CMD_BLOCK) /* the operator, the hash (order_key) and the flags */
+		return c->key == 0 && c->line_count == 0 && c->region == 0
+			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_BLOCK_BODY_BYTES
+			       : 0;
+	/* A refund's, a customer query's, an RMA's, a replacement's, a block list change's
+	 * field. */
+	if (c->order_key)
 		return 0;
+	if (screened)
+		return postal_padded(c->screen.postal_code)
+			       ? lined_bytes(c, OC_PROTO_SCREENED_BODY_BYTES)
+			       : 0;
 	if (is_order_step(c->type)) {
 		/* No room for lines or a region; flags only in a flagged step's body. */
 		if (!step || c->line_count || c->region)
@@ -645,8 +757,11 @@ static uint8_t message_of(const struct oc_command *c, const struct order_step *s
 	case OC_CMD_REFUND: return OC_MSG_REFUND;
 	case OC_CMD_QUERY_CUSTOMER: return OC_MSG_QUERY_CUSTOMER;
 	case OC_CMD_RETURN_REQUESTED: return OC_MSG_RETURN_REQUESTED;
+	case OC_CMD_BLOCK: return OC_MSG_BLOCK;
 	case OC_CMD_PLACE:
-		return c->flags & OC_PLACE_REPLACEMENT ? OC_MSG_PLACE_REPLACEMENT : OC_MSG_PLACE;
+		return c->flags & OC_PLACE_REPLACEMENT ? OC_MSG_PLACE_REPLACEMENT
+		       : c->flags & OC_PLACE_SCREEN   ? OC_MSG_PLACE_SCREENED
+						      : OC_MSG_PLACE;
 	default: return step ? step->message : query_type(c);
 	}
 }
@@ -714,17 +829,22 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		return bytes;
 	case OC_MSG_PLACE:
 	case OC_MSG_PLACE_REPLACEMENT:
+	case OC_MSG_PLACE_SCREENED:
 		put64(b, c->key);
 		put64(b + 8, c->customer);
 		put16(b + 16, c->region);
 		b[18] = c->line_count;
 		put32(b + 20, c->flags);
-		if (type == OC_MSG_PLACE) {
-			put_lines(b + OC_PROTO_PLACE_BODY_BYTES, c);
-			return bytes;
-		}
-		put64(b + 24, c->order_key);
-		put_lines(b + OC_PROTO_REPLACEMENT_BODY_BYTES, c);
+		if (type == OC_MSG_PLACE_REPLACEMENT)
+			put64(b + 24, c->order_key);
+		if (type == OC_MSG_PLACE_SCREENED)
+			put_screen(b + 24, &c->screen);
+		put_lines(b + lined_frame_of(type)->fixed_bytes, c);
+		return bytes;
+	case OC_MSG_BLOCK:
+		put64(b, c->customer);
+		put64(b + 8, c->order_key);
+		put32(b + 16, c->flags);
 		return bytes;
 	default:
 		break;
@@ -808,9 +928,10 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	    r->status == OC_STATUS_REJECTED)
 		return 0;
 	switch (r->type) {
-	case OC_CMD_PLACE: /* cancelled: a lease ran out (unsolicited) */
+	case OC_CMD_PLACE: /* cancelled: a lease ran out (unsolicited); on_hold: accepted */
 		return r->status == OC_STATUS_CANCELLED ? OC_EVENT_CANCELS : OC_EVENT_ORDERS;
-	case OC_CMD_CANCEL: return OC_EVENT_CANCELS;
+	case OC_CMD_CANCEL:
+	case OC_CMD_REVIEW_REJECT: return OC_EVENT_CANCELS;
 	case OC_CMD_RESTOCK:
 	case OC_CMD_WRITE_OFF:
 	case OC_CMD_ADJUST_STOCK:
@@ -821,10 +942,12 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_DELIVERED:
 	case OC_CMD_PAYMENT_AUTHORIZED:
 	case OC_CMD_PAYMENT_DECLINED:
-	case OC_CMD_DELIVERY_EXCEPTION: return OC_EVENT_FULFILMENT;
+	case OC_CMD_DELIVERY_EXCEPTION:
+	case OC_CMD_REVIEW_APPROVE: return OC_EVENT_FULFILMENT;
 	case OC_CMD_REFUND: return OC_EVENT_REFUNDS;
 	case OC_CMD_RETURN_REQUESTED:
 	case OC_CMD_RETURN_RECEIVED: return OC_EVENT_RETURNS;
+	case OC_CMD_BLOCK: return OC_EVENT_BLOCKS;
 	default: return 0;
 	}
 }

@@ -5,21 +5,25 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment or payment step, delivery exception, return received, pack with
- *     flags (46; so a 46 without flags must not decode: it would re-encode as a 26), query
- *     (the history and customer queries included), stock change, refund, subscription,
- *     event, answer, welcome or error frame that decodes re-encodes to the same bytes; a
- *     place, an RMA or a replacement place of 1..16 lines likewise;
+ *   - a cancel, fulfilment, payment or review step, delivery exception, return received,
+ *     pack with flags (46; so a 46 without flags must not decode: it would re-encode as a
+ *     26), query (the history and customer queries included), stock change, refund, block
+ *     list change, subscription, event, answer, welcome or error frame that decodes
+ *     re-encodes to the same bytes; a place, an RMA, a replacement place or a screened place
+ *     of 1..16 lines likewise (so a place frame must not decode with a flag whose fields it
+ *     has no room for, nor a screened place with bytes after its postal code's NUL);
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
- *     step's, a customer query's and a reconciliation's, a query's 8 as a history query's, a
- *     delivery exception's 24 as a return received's and a pack with flags'...)
+ *     step's and review's, a customer query's and a reconciliation's, a query's 8 as a
+ *     history query's, a delivery exception's 24 as a return received's, a pack with flags'
+ *     and a block list change's...)
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
  *     24), with the same checks: every type is fuzzed whichever seeds there are;
- *   - a frame with lines (a place, an RMA, a replacement place) is also read as each other
- *     such type, its fixed part cut or extended and the same lines after it.
+ *   - a frame with lines (a place, an RMA, a replacement place, a screened place) is also
+ *     read as each other such type, its fixed part cut or extended and the same lines after
+ *     it.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <endian.h>
@@ -117,6 +121,10 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_RETURN_RECEIVED:
 	case OC_MSG_PLACE_REPLACEMENT:
 	case OC_MSG_PACK_CHECKED:
+	case OC_MSG_PLACE_SCREENED:
+	case OC_MSG_REVIEW_APPROVE:
+	case OC_MSG_REVIEW_REJECT:
+	case OC_MSG_BLOCK:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -183,6 +191,9 @@ static const struct {
 	{OC_MSG_DELIVERY_EXCEPTION, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
 	{OC_MSG_RETURN_RECEIVED, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
 	{OC_MSG_PACK_CHECKED, OC_PROTO_FLAGGED_STEP_BODY_BYTES},
+	{OC_MSG_REVIEW_APPROVE, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_REVIEW_REJECT, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_BLOCK, OC_PROTO_BLOCK_BODY_BYTES},
 };
 
 /* The requests with lines after a fixed part, with its length and the line count's offset. */
@@ -192,6 +203,7 @@ static const struct {
 	{OC_MSG_PLACE, OC_PROTO_PLACE_BODY_BYTES, 18},
 	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
 	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
+	{OC_MSG_PLACE_SCREENED, OC_PROTO_SCREENED_BODY_BYTES, 18},
 };
 
 /* Reads the frame of a fixed-length request again as each other such type of its length, and
@@ -233,10 +245,10 @@ static void as_other_requests(const uint8_t *f, size_t n, const struct oc_proto_
 
 /* Reads a frame with lines again as each other type with lines: its fixed part cut to that
  * type's or extended by repeating its bytes, the line count put where that type has it, the
- * same lines after it (and the replacement flag set in a replacement's flags, cleared in a
- * place's, so that most of them decode: a frame whose flag disagrees with its type is
- * refused, which the mutations reach anyway). A frame
- * that is too long once extended is skipped. */
+ * same lines after it (and the replacement and screen flags set in a replacement's and a
+ * screened place's flags as their type says, cleared otherwise, so that most of them decode:
+ * a frame whose flags disagree with its type is refused, which the mutations reach anyway).
+ * A frame that is too long once extended is skipped. */
 static void as_other_lined(const uint8_t *f, size_t n, const struct oc_proto_header *h)
 {
 	size_t count = sizeof(lined_requests) / sizeof(lined_requests[0]), i;
@@ -260,10 +272,13 @@ static void as_other_lined(const uint8_t *f, size_t n, const struct oc_proto_hea
 		for (size_t k = 0; k < lined_requests[t].fixed_bytes; k++)
 			to[k] = body[k % fixed];
 		to[lined_requests[t].count_at] = line_count;
-		if (lined_requests[t].type == OC_MSG_PLACE_REPLACEMENT)
-			to[20] |= (uint8_t)OC_PLACE_REPLACEMENT;
-		else if (lined_requests[t].type == OC_MSG_PLACE)
-			to[20] &= (uint8_t)~OC_PLACE_REPLACEMENT;
+		if (lined_requests[t].type != OC_MSG_RETURN_REQUESTED) { /* a place's flags */
+			to[20] &= (uint8_t)~(OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN);
+			if (lined_requests[t].type == OC_MSG_PLACE_REPLACEMENT)
+				to[20] |= (uint8_t)OC_PLACE_REPLACEMENT;
+			else if (lined_requests[t].type == OC_MSG_PLACE_SCREENED)
+				to[20] |= (uint8_t)OC_PLACE_SCREEN;
+		}
 		memcpy(to + lined_requests[t].fixed_bytes, body + fixed, lines);
 		struct oc_proto_header h2;
 		FUZZ_ASSERT(oc_proto_frame_check(copy, m, &h2) == (int)m);
@@ -363,6 +378,24 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_command qc_failed = {.type = OC_CMD_PACK_CONFIRMED, .key = 9, .customer = 4,
 				       .flags = OC_PACK_QC_FAILED};
 	SEED(oc_proto_encode_command(out + n, cap - n, 23, &qc_failed));
+	/* The fraud screening (47-50): a screened card place, a review's approval and
+	 * rejection, a block list change. */
+	struct oc_command screened = place;
+	screened.key = 14;
+	screened.flags = OC_PLACE_SCREEN | OC_PLACE_CARD;
+	screened.screen = (struct oc_screen){.email_hash = 0x1234567890abcdefull,
+					     .card_hash = 7, .address_hash = 1ull << 63,
+					     .bill_country = {'G', 'B'}, .ship_country = {'U', 'S'},
+					     .account_age_days = 400, .postal_code = "SW1A 1AA"};
+	SEED(oc_proto_encode_command(out + n, cap - n, 24, &screened));
+	struct oc_command approve = {.type = OC_CMD_REVIEW_APPROVE, .key = 14, .customer = 4};
+	SEED(oc_proto_encode_command(out + n, cap - n, 25, &approve));
+	struct oc_command reject = {.type = OC_CMD_REVIEW_REJECT, .key = 14, .customer = 4};
+	SEED(oc_proto_encode_command(out + n, cap - n, 26, &reject));
+	struct oc_command block = {.type = OC_CMD_BLOCK, .customer = 5,
+				   .flags = OC_BLOCK_EMAIL | OC_BLOCK_REMOVE,
+				   .order_key = 0x1234567890abcdefull};
+	SEED(oc_proto_encode_command(out + n, cap - n, 27, &block));
 	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
 	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;
@@ -375,7 +408,7 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 
 const char fuzz_name[] = "fuzz_proto";
 
-/* The seed frames: a hello, a place, a cancel, queries, a restock, a step, the types 39-46,
+/* The seed frames: a hello, a place, a cancel, queries, a restock, a step, the types 39-50,
  * and the server's welcome, answer, row, event, subscribed and error; each must check. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 {

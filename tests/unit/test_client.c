@@ -1010,11 +1010,11 @@ static void test_client_against_scripted_server_with_a_bad_welcome(void **state)
 	w = (struct oc_proto_welcome){OC_PROTO_VERSION, 200, 0};
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	expect_welcome_refused(f, n, -EPROTO,
-	                       "the server takes frames of 200 bytes, this client sends 304");
-	w.frame_bytes_max = 303; /* a place of 16 lines fits, an RMA or a replacement does not */
+	                       "the server takes frames of 200 bytes, this client sends 336");
+	w.frame_bytes_max = 335; /* an RMA of 16 lines fits, a screened place of 16 does not */
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	expect_welcome_refused(f, n, -EPROTO,
-	                       "the server takes frames of 303 bytes, this client sends 304");
+	                       "the server takes frames of 335 bytes, this client sends 336");
 	w.frame_bytes_max = 200;
 	n = oc_proto_encode_welcome(f, sizeof(f), 0, &w);
 	f[OC_PROTO_HEADER_BYTES + 2] = 1;

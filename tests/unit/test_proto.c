@@ -15,7 +15,13 @@
  * it is one refused, a delivery exception a fulfilment event, RMAs and receipts returns
  * events; a pack with flags (46: its quality check failed) is a flagged step's body, a pack
  * without stays 26, a 46 without flags is refused, and a failed check accepted is a
- * fulfilment event. */
+ * fulfilment event; the fraud screening's frames (47 screened place: a place, its screen at
+ * its offsets and the lines; 48 and 49 a review's approval and rejection, a cancel's body; 50
+ * a block list change: operator, hash, flags) round-trip, refuse other lengths, reserved
+ * bytes (a postal code's padding) and flags that disagree with the frame (a screened
+ * replacement has no frame), only a screened place carries a screen, and a hold is an orders
+ * event, an approval a fulfilment one, a rejection a cancel, a block list change a blocks
+ * event (64). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,7 +293,7 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&refund), 0);
 	assert_int_equal(OC_EVENT_ALL, OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_STOCK |
 					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS |
-					       OC_EVENT_RETURNS);
+					       OC_EVENT_RETURNS | OC_EVENT_BLOCKS);
 	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 				     .reason = OC_REJECT_LEASE_EXPIRED,
 				     .flags = OC_RESPONSE_UNSOLICITED};
@@ -411,11 +417,13 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 			 24 + OC_PROTO_TOKEN_BYTES_MAX);
 }
 
-/* Only a refund's body carries an amount, and only a refund's, a customer query's, an RMA's
- * and a replacement place's an order key (test_exceptions_and_returns_frames has the last
- * two): any other command with either set cannot be encoded, and every other decoder leaves
- * them 0. A refund's body and a customer query's have no room for lines, a region or flags,
- * and a customer query's none for a key: with any of them set they cannot be encoded either. */
+/* Only a refund's body carries an amount, and only a refund's, a customer query's, an RMA's,
+ * a replacement place's and a block list change's an order key (the tests of the exceptions
+ * and returns frames and of the screening frames have the last three), only a screened
+ * place's a screen: any other command with one set cannot be encoded, and every other
+ * decoder leaves them 0. A refund's body and a customer query's have no room for lines, a
+ * region or flags, and a customer query's none for a key: with any of them set they cannot
+ * be encoded either. */
 static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 {
 	const struct oc_command others[] = {
@@ -446,7 +454,10 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		 .flags = OC_EXCEPTION_LOST},
 		{.type = OC_CMD_RETURN_RECEIVED, .key = 1, .customer = 2, .flags = OC_RETURN_RESTOCK},
 		{.type = OC_CMD_PACK_CONFIRMED, .key = 1, .customer = 2, .flags = OC_PACK_QC_FAILED},
+		{.type = OC_CMD_REVIEW_APPROVE, .key = 1, .customer = 2},
+		{.type = OC_CMD_REVIEW_REJECT, .key = 1, .customer = 2},
 	};
+	static const struct oc_screen no_screen;
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		struct oc_command c = others[i], d;
 		size_t n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
@@ -457,6 +468,8 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		assert_int_equal(d.type, c.type);
 		assert_int_equal(d.order_key, 0);
 		assert_int_equal(d.amount_cents, 0);
+		assert_memory_equal(&d.screen, &no_screen, sizeof(no_screen));
+		EXPECT_NO_ROOM(others[i], screen.account_age_days, 1); /* a screened place's */
 		c.order_key = 1;
 		assert_int_equal(oc_proto_command_bytes(&c), 0);
 		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &c), 0);
@@ -973,9 +986,9 @@ static void test_exceptions_and_returns_frames(void **state)
 	memcpy(buf, good, n);
 	buf[16 + 20] = OC_PLACE_REPLACEMENT | OC_PLACE_CARD;
 	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
-	buf[16 + 20] = OC_PLACE_CARD | 0x4;
+	buf[16 + 20] = OC_PLACE_CARD | 0x8;
 	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
-	assert_int_equal(d.flags, OC_PLACE_CARD | 0x4);
+	assert_int_equal(d.flags, OC_PLACE_CARD | 0x8);
 	static const uint32_t repl_bad[] = {0, 24, 31, 33, 32 + 8, 32 + 17};
 	for (unsigned i = 0; i < sizeof(repl_bad) / sizeof(repl_bad[0]); i++) {
 		raw(16 + repl_bad[i], OC_PROTO_VERSION, OC_MSG_PLACE_REPLACEMENT, 0);
@@ -1018,13 +1031,10 @@ static void test_exceptions_and_returns_frames(void **state)
 				 .state = OC_STATE_ALLOCATED, .payment = OC_PAYMENT_PREPAID};
 	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_ORDERS); /* amount 0: a replacement */
 	assert_int_equal(OC_EVENT_RETURNS, 32);
-	assert_int_equal(OC_EVENT_ALL, 63);
 	uint32_t kinds;
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_RETURNS);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
 	assert_int_equal(kinds, OC_EVENT_RETURNS);
-	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 64);
-	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
 }
 
 /* A pack with flags (46; docs/protocol.md): a flagged step's body (key, customer, the flags
@@ -1117,8 +1127,6 @@ static void test_pack_checked_frame(void **state)
 					.flags = OC_PACK_QC_FAILED};
 		assert_int_equal(oc_proto_command_bytes(&c), 0);
 	}
-	raw(16 + 24, OC_PROTO_VERSION, 47, 0); /* the next type is not one yet */
-	assert_int_equal(check(16), -OC_PERR_TYPE);
 
 	/* Events: a failed check accepted (the order stays picked) is a fulfilment event, as a
 	 * pack is; not its rejection (invalid_state: not picked), nor a row of it. */
@@ -1138,6 +1146,266 @@ static void test_pack_checked_frame(void **state)
 	assert_int_equal(oc_proto_event_kind(&r), 0);
 	r.reason = OC_REJECT_MALFORMED; /* a bit other than OC_PACK_QC_FAILED */
 	assert_int_equal(oc_proto_event_kind(&r), 0);
+}
+
+/* A screened place (47; docs/protocol.md): a place's 24 bytes, struct oc_screen's 40 (the
+ * e-mail, card and address hashes u64 at 24, 32, 40, the billing and shipping countries at 48
+ * and 50, the account's age u16 at 52, the postal code's ten bytes at 54), then the lines at
+ * 64. Its flags must have OC_PLACE_SCREEN and not OC_PLACE_REPLACEMENT (a place, 16, and a
+ * replacement, 45, must not have it), and its postal code is NUL-padded; the rest (the
+ * countries, hashes of 0, an account of any age, other flags) passes through for the engine
+ * to judge. */
+static void test_screened_place_frame(void **state)
+{
+	assert_int_equal(OC_MSG_PLACE_SCREENED, 47);
+	struct oc_command c = {.type = OC_CMD_PLACE, .region = 0x0102,
+			       .key = 0x0102030405060708ull, .customer = 0x1112131415161718ull,
+			       .flags = OC_PLACE_SCREEN,
+			       .screen = {.email_hash = 0x2122232425262728ull,
+					  .card_hash = 0x3132333435363738ull,
+					  .address_hash = 0x4142434445464748ull,
+					  .bill_country = {'G', 'B'}, .ship_country = {'U', 'S'},
+					  .account_age_days = 0x5152, .postal_code = "94105"}},
+			  d;
+	uint8_t good[OC_PROTO_FRAME_BYTES_MAX], pbuf[OC_PROTO_FRAME_BYTES_MAX];
+	size_t n = 0;
+	for (uint32_t lines = 1; lines <= OC_ORDER_LINES_MAX; lines += 15) {
+		c.line_count = (uint8_t)lines;
+		for (uint32_t i = 0; i < lines; i++)
+			c.lines[i] = (struct oc_line){0x6162636465666768ull + i, i + 1, 0};
+		assert_int_equal(oc_proto_command_bytes(&c), 16 + 64 + 16 * lines);
+		n = oc_proto_encode_command(buf, sizeof(buf), 150 + lines, &c);
+		assert_int_equal(n, 16 + OC_PROTO_SCREENED_BODY_BYTES + 16 * lines);
+		check_prefixes(buf, n, OC_MSG_PLACE_SCREENED, 150 + lines);
+		assert_int_equal(buf[16 + 18], lines);
+		assert_int_equal(buf[16 + 20], OC_PLACE_SCREEN);
+		assert_int_equal(buf[16 + 24], 0x28); /* the e-mail hash at 24, little-endian */
+		assert_int_equal(buf[16 + 31], 0x21);
+		assert_int_equal(buf[16 + 32], 0x38); /* the card's at 32 */
+		assert_int_equal(buf[16 + 40], 0x48); /* the address's at 40 */
+		assert_memory_equal(buf + 16 + 48, "GBUS", 4);
+		assert_int_equal(buf[16 + 52], 0x52); /* the account's age at 52 */
+		assert_int_equal(buf[16 + 53], 0x51);
+		static const char postal[10] = "94105";
+		assert_memory_equal(buf + 16 + 54, postal, 10);
+		assert_int_equal(buf[16 + 64], 0x68); /* the first line at 64 */
+		/* The place's fields and lines are a place frame's, with the screen between. */
+		struct oc_command place = c;
+		place.flags = 0;
+		memset(&place.screen, 0, sizeof(place.screen));
+		assert_int_equal(oc_proto_encode_command(pbuf, sizeof(pbuf), 1, &place),
+				 16 + 24 + 16 * lines);
+		assert_memory_equal(pbuf + 16, buf + 16, 20);
+		assert_memory_equal(pbuf + 16 + 24, buf + 16 + 64, 16 * lines);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_memory_equal(&d.screen, &c.screen, sizeof(c.screen));
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 19, 20);
+		memcpy(buf, good, n);
+		buf[16 + 18] = (uint8_t)(lines + 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	}
+	const struct oc_command screened = c; /* 16 lines, encoded in good */
+	/* The postal code's padding is reserved: a byte after its first NUL (at 54 + 5) is a
+	 * field error, and a command with one has no frame. A code of all ten bytes has no
+	 * NUL. */
+	for (unsigned i = 54 + 6; i < 64; i++) {
+		memcpy(buf, good, n);
+		buf[16 + i] = 'X';
+		assert_int_equal(check(n), (int)n);
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+	EXPECT_NO_ROOM(screened, screen.postal_code[9], 'X');
+	c = screened;
+	memcpy(c.screen.postal_code, "A1B-2C3 D4", 10);
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_not_equal(n, 0);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(d.screen.postal_code, "A1B-2C3 D4", 10);
+	/* What the engine judges passes through: countries that are none, no hashes, no postal
+	 * code, the card flag and a bit it does not know. */
+	c = screened;
+	c.flags = OC_PLACE_SCREEN | OC_PLACE_CARD | 0x8;
+	c.screen = (struct oc_screen){.bill_country = {'u', 0}, .ship_country = {'J', 'P'},
+				      .account_age_days = UINT16_MAX};
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(buf[5], OC_MSG_PLACE_SCREENED);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	expect_command(&d, &c);
+	assert_memory_equal(&d.screen, &c.screen, sizeof(c.screen));
+	/* The flags must say what the frame carries: a 47 without the screen flag or with the
+	 * replacement's, a place (16) or a replacement (45) with the screen flag. */
+	static const uint8_t bad_flags[] = {0, OC_PLACE_CARD, OC_PLACE_SCREEN | OC_PLACE_REPLACEMENT,
+					    OC_PLACE_REPLACEMENT};
+	n = oc_proto_encode_command(good, sizeof(good), 1, &screened);
+	for (unsigned i = 0; i < sizeof(bad_flags); i++) {
+		memcpy(buf, good, n);
+		buf[16 + 20] = bad_flags[i];
+		assert_int_equal(check(n), (int)n);
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+	c = screened;
+	c.flags = OC_PLACE_CARD;
+	memset(&c.screen, 0, sizeof(c.screen));
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(buf[5], OC_MSG_PLACE);
+	buf[16 + 20] = OC_PLACE_CARD | OC_PLACE_SCREEN;
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	c.flags = OC_PLACE_REPLACEMENT;
+	c.order_key = 9;
+	n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(buf[5], OC_MSG_PLACE_REPLACEMENT);
+	buf[16 + 20] = OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN;
+	assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	/* No frame has room for a screened replacement (an order key and a screen), for a screen
+	 * without the flag, or for a screened place's order key or amount. */
+	EXPECT_NO_ROOM(screened, flags, OC_PLACE_SCREEN | OC_PLACE_REPLACEMENT);
+	EXPECT_NO_ROOM(screened, flags, OC_PLACE_CARD);
+	EXPECT_NO_ROOM(screened, order_key, 1);
+	EXPECT_NO_ROOM(screened, amount_cents, 1);
+	EXPECT_NO_ROOM(screened, line_count, 0);
+	EXPECT_NO_ROOM(screened, line_count, OC_ORDER_LINES_MAX + 1);
+	c = screened;
+	c.flags = OC_PLACE_SCREEN | OC_PLACE_REPLACEMENT;
+	memset(&c.screen, 0, sizeof(c.screen));
+	c.order_key = 9;
+	assert_int_equal(oc_proto_command_bytes(&c), 0);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 64 + 16 * 16 - 1, 1, &screened), 0);
+	/* At any other length: body_length. */
+	static const uint32_t screened_bad[] = {0, 24, 32, 63, 65, 64 + 8, 64 + 17};
+	for (unsigned i = 0; i < sizeof(screened_bad) / sizeof(screened_bad[0]); i++) {
+		raw(16 + screened_bad[i], OC_PROTO_VERSION, OC_MSG_PLACE_SCREENED, 0);
+		assert_int_equal(check(sizeof(buf)), -OC_PERR_BODY_LENGTH);
+	}
+	/* Events: a screened place accepted is an orders event, held for review (state on_hold,
+	 * reason the rule) or not; a rejected one (blocked, a rule's score) is none. */
+	struct oc_response r = {.type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+				.reason = OC_REJECT_NEW_ACCOUNT, .state = OC_STATE_ON_HOLD,
+				.payment = OC_PAYMENT_PREPAID, .amount_cents = 60000};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_ORDERS);
+	r.reason = OC_REJECT_NONE;
+	r.state = OC_STATE_ALLOCATED;
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_ORDERS);
+	r.status = OC_STATUS_REJECTED;
+	r.reason = OC_REJECT_BLOCKED;
+	r.state = OC_STATE_REJECTED;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+}
+
+/* A review's approval (48) and rejection (49) are a cancel's body, steps without flags; a
+ * block list change (50) is the operator (u64 at 0), the hash (order_key, u64 at 8), the flags
+ * (u32 at 16: the kind, OC_BLOCK_REMOVE) and a zero u32, no key. The flags pass through for
+ * the engine to judge. Events: an approval is a fulfilment step, a rejection a cancel, a
+ * block list change a kind of its own (64). */
+static void test_review_and_block_frames(void **state)
+{
+	struct oc_command c, d;
+	uint8_t good[OC_PROTO_FRAME_BYTES_MAX];
+	static const struct {
+		uint8_t command, message;
+	} reviews[] = {{OC_CMD_REVIEW_APPROVE, OC_MSG_REVIEW_APPROVE},
+		       {OC_CMD_REVIEW_REJECT, OC_MSG_REVIEW_REJECT}};
+	for (unsigned t = 0; t < 2; t++) {
+		const struct oc_command ok = {.type = reviews[t].command,
+					      .key = 0x0102030405060708ull,
+					      .customer = 0x1112131415161718ull};
+		c = ok;
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 160 + t, &c);
+		assert_int_equal(n, 16 + OC_PROTO_CANCEL_BODY_BYTES);
+		check_prefixes(buf, n, reviews[t].message, 160 + t);
+		assert_int_equal(buf[5], 48 + t);
+		struct oc_command cancel = {.type = OC_CMD_CANCEL, .key = c.key,
+					    .customer = c.customer};
+		assert_int_equal(oc_proto_encode_command(good, sizeof(good), 1, &cancel), 32);
+		assert_memory_equal(good + 16, buf + 16, 16); /* a cancel's body */
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		EXPECT_NO_ROOM(ok, flags, 1);
+		EXPECT_NO_ROOM(ok, line_count, 1);
+		EXPECT_NO_ROOM(ok, region, 1);
+		EXPECT_NO_ROOM(ok, order_key, 1);
+		static const uint32_t review_bad[] = {0, 8, 15, 17, 24};
+		for (unsigned i = 0; i < sizeof(review_bad) / sizeof(review_bad[0]); i++) {
+			raw(16 + review_bad[i], OC_PROTO_VERSION, reviews[t].message, 0);
+			assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+		}
+	}
+	/* block list changes */
+	static const uint32_t block_flags[] = {OC_BLOCK_EMAIL, OC_BLOCK_CARD | OC_BLOCK_REMOVE,
+					       OC_BLOCK_ADDRESS, 0, 0xffffffffu};
+	const struct oc_command block = {.type = OC_CMD_BLOCK, .customer = 0x0807060504030201ull,
+					 .order_key = 0x1112131415161718ull};
+	for (unsigned k = 0; k < sizeof(block_flags) / sizeof(block_flags[0]); k++) {
+		c = block;
+		c.flags = block_flags[k];
+		assert_int_equal(oc_proto_command_bytes(&c), 16 + 24);
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 170 + k, &c);
+		assert_int_equal(n, 16 + OC_PROTO_BLOCK_BODY_BYTES);
+		check_prefixes(buf, n, OC_MSG_BLOCK, 170 + k);
+		assert_int_equal(buf[5], 50);
+		assert_int_equal(buf[16], 0x01);     /* the operator at 0 */
+		assert_int_equal(buf[16 + 8], 0x18); /* the hash at 8 */
+		uint32_t flags_le = htole32(c.flags);
+		assert_memory_equal(buf + 16 + 16, &flags_le, 4); /* the flags at 16 */
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_int_equal(d.key, 0);
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 20, 24);
+	}
+	c = (struct oc_command){.type = OC_CMD_BLOCK}; /* operator and hash 0: the engine's call */
+	assert_int_equal(oc_proto_command_bytes(&c), 16 + 24);
+	EXPECT_NO_ROOM(block, key, 1); /* not keyed: its body has no key */
+	EXPECT_NO_ROOM(block, line_count, 1);
+	EXPECT_NO_ROOM(block, region, 1);
+	EXPECT_NO_ROOM(block, amount_cents, 1);
+	static const uint32_t block_bad[] = {0, 16, 23, 25, 32};
+	for (unsigned i = 0; i < sizeof(block_bad) / sizeof(block_bad[0]); i++) {
+		raw(16 + block_bad[i], OC_PROTO_VERSION, OC_MSG_BLOCK, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+	}
+	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_BLOCK + 1, 0); /* the next type is not one yet */
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+
+	/* Events: an approval done is a fulfilment step (the order allocated, or a card's in
+	 * payment_pending: its authorization request), a rejection done a cancel, a block list
+	 * change done a blocks event; not their repeats, refusals or rows. */
+	struct oc_response r = {.type = OC_CMD_REVIEW_APPROVE, .status = OC_STATUS_ACCEPTED,
+				.state = OC_STATE_ALLOCATED, .payment = OC_PAYMENT_PREPAID};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r.state = OC_STATE_PAYMENT_PENDING;
+	r.payment = OC_PAYMENT_PENDING;
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r = (struct oc_response){.type = OC_CMD_REVIEW_REJECT, .status = OC_STATUS_CANCELLED,
+				 .state = OC_STATE_CANCELLED, .payment = OC_PAYMENT_REFUNDED};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_CANCELS);
+	r = (struct oc_response){.type = OC_CMD_BLOCK, .status = OC_STATUS_ACCEPTED};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_BLOCKS);
+	static const uint8_t all[3] = {OC_CMD_REVIEW_APPROVE, OC_CMD_REVIEW_REJECT, OC_CMD_BLOCK};
+	for (unsigned i = 0; i < 3; i++) {
+		r = (struct oc_response){.type = all[i], .status = OC_STATUS_ACCEPTED,
+					 .flags = OC_RESPONSE_DUPLICATE};
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+		r.flags = OC_RESPONSE_ROW;
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+		r.flags = 0;
+		r.status = OC_STATUS_REJECTED;
+		r.reason = i < 2 ? OC_REJECT_INVALID_STATE : OC_REJECT_NOT_ENABLED;
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+	}
+	assert_int_equal(OC_EVENT_BLOCKS, 64);
+	assert_int_equal(OC_EVENT_ALL, 127);
+	uint32_t kinds;
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_BLOCKS);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
+	assert_int_equal(kinds, OC_EVENT_BLOCKS);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 128);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -1223,10 +1491,10 @@ static void test_bad_frames_refused_with_their_code(void **state)
 	struct oc_proto_hello hello;
 	assert_int_equal(oc_proto_decode_hello(buf, &hello), -OC_PERR_FIELD);
 	/* The engine's own fields pass through for the engine to judge (malformed). */
-	cmd.flags = 5;
+	cmd.flags = OC_PLACE_CARD | 0x8;
 	n = oc_proto_encode_command(buf, sizeof(buf), 1, &cmd);
 	assert_int_equal(oc_proto_decode_command(buf, &c), 0);
-	assert_int_equal(c.flags, 5);
+	assert_int_equal(c.flags, OC_PLACE_CARD | 0x8);
 }
 
 int main(void)
@@ -1239,6 +1507,8 @@ int main(void)
 	    cmocka_unit_test(test_inventory_administration_frames),
 	    cmocka_unit_test(test_exceptions_and_returns_frames),
 	    cmocka_unit_test(test_pack_checked_frame),
+	    cmocka_unit_test(test_screened_place_frame),
+	    cmocka_unit_test(test_review_and_block_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
