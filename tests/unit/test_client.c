@@ -25,11 +25,15 @@
  * commands (a cycle count with its expected units, a safety stock, a reconciliation and its
  * rows, a warehouse each) are queued, reach the server as their own frame types with every
  * field, and what answers them comes back; so do the exceptions and returns (a delivery
- * exception, an RMA, its receipt, a replacement place, an RMA of 16 lines: the longest frame,
- * which a server must take, 304 bytes), and a subscription to the returns kind gets its
- * event among the answers; a pack whose quality check failed reaches the server as frame 46
- * with its flags (an unknown bit too, for the engine to refuse), a pack without flags as 26,
- * as before. */
+ * exception, an RMA, its receipt, a replacement place, an RMA of 16 lines, 304 bytes), and a
+ * subscription to the returns kind gets its event among the answers; a pack whose quality
+ * check failed reaches the server as frame 46 with its flags (an unknown bit too, for the
+ * engine to refuse), a pack without flags as 26, as before; the fraud screening's commands
+ * (a screened place, with its screen, as frame 47; a review's approval and rejection, 48 and
+ * 49; a block list change, 50; a screened place of 16 lines: the longest frame, which a
+ * server must take, 336 bytes) likewise, a subscription to the blocks kind gets its event,
+ * and a screened replacement, a screen without its flag or a postal code's padding not zero
+ * are -EINVAL. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -712,6 +716,114 @@ static void script_packs(struct peer *p)
 	                                .status = OC_STATUS_REJECTED,
 	                                .reason = OC_REJECT_MALFORMED};
 	peer_gather(p, malformed, 42);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* The fraud screening's commands the client queues, with correlations 50..54: a screened
+ * place of two lines (frame 47), a review's approval (48) and rejection (49), a block list
+ * change (50), and a screened card place of 16 lines (336 bytes, the longest frame the client
+ * sends). */
+#define SCREEN_CMDS 5
+static struct oc_command screen_cmds[SCREEN_CMDS];
+static const uint8_t screen_msgs[SCREEN_CMDS] = {OC_MSG_PLACE_SCREENED, OC_MSG_REVIEW_APPROVE,
+                                                 OC_MSG_REVIEW_REJECT, OC_MSG_BLOCK,
+                                                 OC_MSG_PLACE_SCREENED};
+static const size_t screen_bytes[SCREEN_CMDS] = {16 + 64 + 2 * 16, 16 + 16, 16 + 16, 16 + 24,
+                                                 16 + 64 + 16 * 16};
+
+static void screen_cmds_make(void)
+{
+	const struct oc_screen screen = {.email_hash = 0x0102030405060708ull,
+	                                 .card_hash = 0x1112131415161718ull,
+	                                 .address_hash = 0x2122232425262728ull,
+	                                 .bill_country = {'G', 'B'},
+	                                 .ship_country = {'U', 'S'},
+	                                 .account_age_days = 1,
+	                                 .postal_code = "94105"};
+	screen_cmds[0] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 2, .region = 3,
+	                                     .key = 961, .customer = 8, .flags = OC_PLACE_SCREEN,
+	                                     .lines = {{700001, 2, 0}, {700002, 1, 0}},
+	                                     .screen = screen};
+	screen_cmds[1] = (struct oc_command){.type = OC_CMD_REVIEW_APPROVE, .key = 961,
+	                                     .customer = 8};
+	screen_cmds[2] = (struct oc_command){.type = OC_CMD_REVIEW_REJECT, .key = 961,
+	                                     .customer = 8};
+	screen_cmds[3] = (struct oc_command){.type = OC_CMD_BLOCK, .customer = 5,
+	                                     .flags = OC_BLOCK_CARD | OC_BLOCK_REMOVE,
+	                                     .order_key = screen.card_hash};
+	screen_cmds[4] = (struct oc_command){.type = OC_CMD_PLACE,
+	                                     .line_count = OC_ORDER_LINES_MAX, .key = 962,
+	                                     .customer = 9,
+	                                     .flags = OC_PLACE_SCREEN | OC_PLACE_CARD,
+	                                     .screen = screen};
+	memcpy(screen_cmds[4].screen.postal_code, "A1B-2C3 D4", OC_POSTAL_CODE_BYTES);
+	for (unsigned l = 0; l < OC_ORDER_LINES_MAX; l++)
+		screen_cmds[4].lines[l] = (struct oc_line){(1ull << 63) + l, 1000000u - l, 0};
+}
+
+/* Reads a subscribe (correlation 49, kinds blocks) and answers it; reads the five screening
+ * commands, checks each frame's type, length and every field it decodes to (the screen
+ * included), and answers them in one send, with a blocks event (the block list change's
+ * answer) after its answer: the place held for review (on_hold, reason new_account), the
+ * approval (allocated), the rejection refused (invalid_state), the block list change done,
+ * the place of 16 lines rejected (blocked). */
+static void script_screening(struct peer *p)
+{
+	struct oc_proto_header h;
+	const uint8_t *f = peer_next(p, &h);
+	uint32_t kinds;
+	if (!f || h.type != OC_MSG_SUBSCRIBE || h.correlation != 49 ||
+	    oc_proto_decode_subscribe(f, &kinds) != 0 || kinds != OC_EVENT_BLOCKS) {
+		peer_fail(p, "not the subscribe sent");
+		return;
+	}
+	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
+	if (peer_send(p, frame, oc_proto_encode_subscribed(frame, sizeof(frame), 49, 0)) != 0)
+		return;
+	for (int i = 0; i < SCREEN_CMDS; i++) {
+		struct oc_command got;
+		f = peer_next(p, &h);
+		if (!f || h.type != screen_msgs[i] || h.correlation != 50u + (unsigned)i ||
+		    h.frame_bytes != screen_bytes[i] || oc_proto_decode_command(f, &got) != 0) {
+			peer_fail(p, "screening command %d: not its frame", i);
+			return;
+		}
+		const struct oc_command *want = &screen_cmds[i];
+		if (memcmp(&got, want, offsetof(struct oc_command, seq)) != 0 ||
+		    memcmp(got.lines, want->lines, want->line_count * sizeof(struct oc_line)) != 0 ||
+		    got.order_key != want->order_key || got.amount_cents != 0 ||
+		    memcmp(&got.screen, &want->screen, sizeof(got.screen)) != 0) {
+			peer_fail(p, "screening command %d is not the one sent", i);
+			return;
+		}
+	}
+	struct oc_response held = {.seq = 1, .key = 961, .original_seq = 1, .customer = 8,
+	                           .type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+	                           .reason = OC_REJECT_NEW_ACCOUNT, .shipments = 1,
+	                           .state = OC_STATE_ON_HOLD, .payment = OC_PAYMENT_PREPAID,
+	                           .amount_cents = 60000};
+	peer_gather(p, held, 50);
+	struct oc_response approved = held;
+	approved.seq = 2;
+	approved.type = OC_CMD_REVIEW_APPROVE;
+	approved.state = OC_STATE_ALLOCATED;
+	peer_gather(p, approved, 51);
+	struct oc_response refused = approved;
+	refused.seq = 3;
+	refused.type = OC_CMD_REVIEW_REJECT;
+	refused.status = OC_STATUS_REJECTED;
+	refused.reason = OC_REJECT_INVALID_STATE;
+	peer_gather(p, refused, 52);
+	struct oc_response block = {.seq = 4, .original_seq = 4, .customer = 5,
+	                            .type = OC_CMD_BLOCK, .status = OC_STATUS_ACCEPTED};
+	peer_gather(p, block, 53);
+	p->out_bytes += oc_proto_encode_event(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
+	                                      49, &block);
+	struct oc_response blocked = {.seq = 5, .key = 962, .original_seq = 5, .customer = 9,
+	                              .type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
+	                              .reason = OC_REJECT_BLOCKED, .state = OC_STATE_REJECTED};
+	peer_gather(p, blocked, 54);
 	if (peer_flush(p) == 0)
 		peer_drain(p);
 }
@@ -1469,6 +1581,83 @@ static void test_client_against_scripted_server_pack_quality_check(void **state)
 	peer_join(p);
 }
 
+/* The fraud screening through the client: a subscription to block list changes (bit 64),
+ * then a screened place, a review's approval and rejection, a block list change and a
+ * screened card place of 16 lines (the longest frame) are queued and reach the scripted
+ * server as their frame types with every field, the screen included (the peer checks);
+ * their answers, the hold's reason and the block list change's event among them, come back.
+ * Commands whose frame cannot carry a field are refused (-EINVAL) before they take room: a
+ * screened replacement, a screen without its flag, a postal code with a byte after its NUL,
+ * a block list change with a key or lines, a review with flags. */
+static void test_client_against_scripted_server_screening(void **state)
+{
+	(void)state;
+	screen_cmds_make();
+	struct peer *p = peer_start(script_screening, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_BLOCKS, 49, &from_seq, 0), 0);
+	struct oc_command bad = screen_cmds[0];
+	bad.flags |= OC_PLACE_REPLACEMENT; /* no frame has an order key and a screen */
+	bad.order_key = 901;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = screen_cmds[0];
+	bad.flags = OC_PLACE_CARD; /* a screen without the flag would be lost */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = screen_cmds[0];
+	bad.screen.postal_code[8] = 'X'; /* after the NUL: the padding */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = screen_cmds[3];
+	bad.key = 1; /* a block list change is not keyed */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad.key = 0;
+	bad.line_count = 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = screen_cmds[1];
+	bad.flags = 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = screen_cmds[2];
+	bad.screen.account_age_days = 1; /* a review carries no screen */
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	assert_int_equal(oc_client_inflight(c), 0);
+	assert_int_equal(oc_client_pending(c), 0);
+	size_t bytes = 0;
+	for (int i = 0; i < SCREEN_CMDS; i++) {
+		assert_int_equal(oc_client_queue(c, &screen_cmds[i], 50u + (unsigned)i), 0);
+		bytes += screen_bytes[i];
+	}
+	assert_int_equal(oc_client_pending(c), bytes);
+	assert_int_equal(oc_client_inflight(c), SCREEN_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[SCREEN_CMDS + 1];
+	receive_now(c, a, 2, SCREEN_CMDS + 1);
+	assert_int_equal(a[0].correlation, 50);
+	const struct oc_response *held = &a[0].response;
+	assert_int_equal(held->status, OC_STATUS_ACCEPTED);
+	assert_int_equal(held->state, OC_STATE_ON_HOLD);
+	assert_int_equal(held->reason, OC_REJECT_NEW_ACCOUNT);
+	assert_int_equal(oc_proto_event_kind(held), OC_EVENT_ORDERS);
+	assert_int_equal(a[1].correlation, 51);
+	assert_int_equal(a[1].response.type, OC_CMD_REVIEW_APPROVE);
+	assert_int_equal(a[1].response.state, OC_STATE_ALLOCATED);
+	assert_int_equal(oc_proto_event_kind(&a[1].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(a[2].correlation, 52);
+	assert_int_equal(a[2].response.reason, OC_REJECT_INVALID_STATE);
+	assert_int_equal(a[3].correlation, 53);
+	assert_int_equal(a[3].event, 0);
+	assert_int_equal(a[3].response.type, OC_CMD_BLOCK);
+	assert_int_equal(a[4].event, 1); /* the block list change as a blocks event */
+	assert_int_equal(a[4].correlation, 49);
+	assert_memory_equal(&a[4].response, &a[3].response, sizeof(a[3].response));
+	assert_int_equal(oc_proto_event_kind(&a[4].response), OC_EVENT_BLOCKS);
+	assert_int_equal(a[5].correlation, 54);
+	assert_int_equal(a[5].response.reason, OC_REJECT_BLOCKED);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1562,6 +1751,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_inventory_administration),
 	    cmocka_unit_test(test_client_against_scripted_server_exceptions_and_returns),
 	    cmocka_unit_test(test_client_against_scripted_server_pack_quality_check),
+	    cmocka_unit_test(test_client_against_scripted_server_screening),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
