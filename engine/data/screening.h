@@ -116,8 +116,8 @@ const struct oc_country *oc_screening_country(const struct oc_screening *s, cons
 bool oc_screening_postal_ok(const struct oc_country *c, const char *code, size_t len);
 
 /* Folds everything loaded into a hash (the data_dir identity: other rules decide otherwise
- * on replay), starting from seed. Without screening (enabled false) it returns seed itself,
- * so that a dataset without the files keeps the identity it had before screening existed. */
+ * on replay), starting from seed. Without screening (enabled false) it returns seed itself:
+ * every dataset without the files has the same value. */
 uint64_t oc_screening_fingerprint(const struct oc_screening *s, uint64_t seed);
 
 /* The rule's name in fraud.csv ("customer_velocity", ...) and the reason it reports. */

@@ -537,8 +537,7 @@ static void test_fingerprint(void **state)
 	write_screening(dir, NULL, NULL, BLOCK_HEADER "email,a@b.c\nemail,a@b.c\n");
 	assert_true(load_fingerprint(dir, 7) != block);
 
-	/* Without screening the seed comes back as it went in: the identity of a dataset
-	 * without the files is what it was before screening existed. */
+	/* Without screening the seed comes back as it went in. */
 	oc_test_scratch_dir(dir, sizeof(dir), "screening_fingerprint_off");
 	assert_int_equal(load_fingerprint(dir, 7), 7);
 }
