@@ -45,7 +45,7 @@ static const char *const row_names[ROW_COUNT] = {
 };
 /* For messages; kept in step with row_names by the assertion below. */
 #define ROW_NAMES_TEXT                                                                             \
-	"customer_velocity, card_velocity, address_velocity, amount_history, country_mismatch, " \
+	"customer_velocity, card_velocity, address_velocity, amount_history, country_mismatch, "   \
 	"new_account, hold, reject"
 _Static_assert(OC_RULE_COUNT == 6, "ROW_NAMES_TEXT lists every rule");
 
@@ -58,6 +58,9 @@ static const uint8_t rule_reasons[OC_RULE_COUNT] = {
     [OC_RULE_NEW_ACCOUNT] = OC_REJECT_NEW_ACCOUNT,
 };
 
+/* The new-account rule's longest window, in seconds: whole days. */
+#define NEW_ACCOUNT_WINDOW_S_MAX (OC_SCREEN_NEW_ACCOUNT_DAYS_MAX * OC_SCREEN_DAY_S)
+
 /* What the limit and window_s columns of each fraud.csv row may hold (inclusive). */
 static const struct {
 	uint64_t limit_min, limit_max;
@@ -69,7 +72,7 @@ static const struct {
     [OC_RULE_AMOUNT_HISTORY] = {OC_SCREEN_AMOUNT_PCT_MIN, OC_SCREEN_AMOUNT_PCT_MAX, 0, 0},
     [OC_RULE_COUNTRY_MISMATCH] = {0, 0, 0, 0},
     [OC_RULE_NEW_ACCOUNT] = {1, OC_SCREEN_NEW_ACCOUNT_CENTS_MAX, OC_SCREEN_DAY_S,
-                             OC_SCREEN_NEW_ACCOUNT_DAYS_MAX * OC_SCREEN_DAY_S},
+                             NEW_ACCOUNT_WINDOW_S_MAX},
     [ROW_HOLD] = {0, 0, 0, 0},
     [ROW_REJECT] = {0, 0, 0, 0},
 };
@@ -200,16 +203,17 @@ static int parse_fraud_row(struct loader *l, struct oc_csv *c)
 	if (rc < 0)
 		return rc;
 	if (row == OC_RULE_NEW_ACCOUNT && window_s % OC_SCREEN_DAY_S != 0)
-		return oc_csv_fail(c, "column window_s: new_account's window is whole days, a "
-		                      "multiple of %u seconds, not %u",
+		return oc_csv_fail(c,
+		                   "column window_s: new_account's window is whole days, a "
+		                   "multiple of %u seconds, not %u",
 		                   OC_SCREEN_DAY_S, window_s);
 	if (row == ROW_HOLD)
 		l->s->hold_score = score;
 	else if (row == ROW_REJECT)
 		l->s->reject_score = score;
 	else
-		l->s->rules[row] = (struct oc_rule){.score = score, .window_s = window_s,
-		                                    .limit = limit};
+		l->s->rules[row] =
+		    (struct oc_rule){.score = score, .window_s = window_s, .limit = limit};
 	return 0;
 }
 
@@ -229,7 +233,8 @@ static int read_fraud(struct loader *l, struct oc_csv *c)
 		return oc_csv_fail(c, "no reject row: the score that rejects an order is required");
 	if (l->s->reject_score < l->s->hold_score) {
 		c->line_no = l->row_lines[ROW_REJECT];
-		return oc_csv_fail(c, "reject score %u is below the hold score %u (hold on line %u)",
+		return oc_csv_fail(c,
+		                   "reject score %u is below the hold score %u (hold on line %u)",
 		                   l->s->reject_score, l->s->hold_score, l->row_lines[ROW_HOLD]);
 	}
 	return 0;
@@ -252,21 +257,24 @@ static int check_formats(struct oc_csv *c, const char *formats)
 	for (uint32_t n = 1;; n++) {
 		int len = (int)strcspn(p, "|");
 		if (len == 0)
-			return oc_csv_fail(c, "column postal_formats: format %u of '%s' is empty", n,
-			                   formats);
+			return oc_csv_fail(c, "column postal_formats: format %u of '%s' is empty",
+			                   n, formats);
 		if (len > (int)OC_POSTAL_CODE_BYTES)
-			return oc_csv_fail(c, "column postal_formats: format '%.*s' is %d bytes "
-			                      "long, at most %u",
+			return oc_csv_fail(c,
+			                   "column postal_formats: format '%.*s' is %d bytes "
+			                   "long, at most %u",
 			                   len, p, len, OC_POSTAL_CODE_BYTES);
 		for (int i = 0; i < len; i++) {
 			if (p[i] == '*')
-				return oc_csv_fail(c, "column postal_formats: '*' (any code) must "
-				                      "stand alone, not in '%s'",
+				return oc_csv_fail(c,
+				                   "column postal_formats: '*' (any code) must "
+				                   "stand alone, not in '%s'",
 				                   formats);
 			if (!is_format_byte(p[i]))
-				return oc_csv_fail(c, "column postal_formats: format '%.*s' may hold "
-				                      "only A-Z, 0-9, ' ' and '-' ('A' takes a "
-				                      "letter, '9' a digit)",
+				return oc_csv_fail(c,
+				                   "column postal_formats: format '%.*s' may hold "
+				                   "only A-Z, 0-9, ' ' and '-' ('A' takes a "
+				                   "letter, '9' a digit)",
 				                   len, p);
 		}
 		if (p[len] == '\0')
@@ -281,8 +289,9 @@ static int parse_country(struct loader *l, struct oc_csv *c)
 	if (*code == '\0')
 		return oc_csv_fail(c, "column country is empty");
 	if (!is_upper(code[0]) || !is_upper(code[1]) || code[2] != '\0')
-		return oc_csv_fail(c, "column country: '%.*s' is not two upper-case letters "
-		                      "(ISO 3166-1 alpha-2, e.g. US)",
+		return oc_csv_fail(c,
+		                   "column country: '%.*s' is not two upper-case letters "
+		                   "(ISO 3166-1 alpha-2, e.g. US)",
 		                   QUOTE_BYTES_MAX, code);
 	uint32_t slot = country_slot(code);
 	if (l->country_lines[slot])
@@ -345,8 +354,9 @@ static int parse_block(struct loader *l, struct oc_csv *c)
 	size_t len = strlen(l->value);
 	/* Such a value would block whatever hashes to nothing, e.g. an empty e-mail. */
 	if (kept_bytes(l->value, len) == 0)
-		return oc_csv_fail(c, "column value: '%.*s' has only spaces and periods, which "
-		                      "the hash leaves out",
+		return oc_csv_fail(c,
+		                   "column value: '%.*s' has only spaces and periods, which "
+		                   "the hash leaves out",
 		                   QUOTE_BYTES_MAX, l->value);
 	if (s->block_count == OC_BLOCKLIST_ROWS_MAX)
 		return oc_csv_fail(c, "more than %u rows (OC_BLOCKLIST_ROWS_MAX)",
@@ -361,8 +371,8 @@ static int parse_block(struct loader *l, struct oc_csv *c)
 		s->blocks = blocks;
 		l->block_slots = want;
 	}
-	s->blocks[s->block_count++] = (struct oc_block_rec){
-	    .hash = oc_screen_hash(l->value, len), .kind = block_kinds[k].kind};
+	s->blocks[s->block_count++] = (struct oc_block_rec){.hash = oc_screen_hash(l->value, len),
+	                                                    .kind = block_kinds[k].kind};
 	return 0;
 }
 
@@ -570,15 +580,14 @@ static const char demo_fraud[] = "rule,score,limit,window_s\n"
                                  "new_account,40,50000,2592000\n"
                                  "hold,50,0,0\n"
                                  "reject,100,0,0\n";
-static const char demo_countries[] =
-    "country,postal_formats,serviceable\n"
-    "CA,A9A 9A9,1\n"
-    "DE,99999,1\n"
-    "FR,99999,1\n"
-    "GB,A9 9AA|A99 9AA|AA9 9AA|AA99 9AA|A9A 9AA|AA9A 9AA,1\n"
-    "JP,999-9999,0\n"
-    "NL,9999 AA,1\n"
-    "US,99999|99999-9999,1\n";
+static const char demo_countries[] = "country,postal_formats,serviceable\n"
+                                     "CA,A9A 9A9,1\n"
+                                     "DE,99999,1\n"
+                                     "FR,99999,1\n"
+                                     "GB,A9 9AA|A99 9AA|AA9 9AA|AA99 9AA|A9A 9AA|AA9A 9AA,1\n"
+                                     "JP,999-9999,0\n"
+                                     "NL,9999 AA,1\n"
+                                     "US,99999|99999-9999,1\n";
 static const char demo_blocklist[] = "kind,value\n"
                                      "email,fraud@example.com\n"
                                      "card,fp_blocked_demo\n"

@@ -266,8 +266,8 @@ static void run_bad_case(void **state)
 #define BAD_COUNTRY(name_, row_, what_)                                                            \
 	BAD(name_, NULL, COUNTRY_HEADER "US,99999,1\n" row_ "\n", NULL, "countries.csv:3:", what_)
 
-BAD(fraud_header, "rule,score,limit\n" THRESHOLDS, NULL, NULL, "fraud.csv:1:",
-    "missing column 'window_s'")
+BAD(fraud_header, "rule,score,limit\n" THRESHOLDS, NULL, NULL,
+    "fraud.csv:1:", "missing column 'window_s'")
 BAD(fraud_empty, "", NULL, NULL, "fraud.csv:1:", "missing header row")
 BAD(fraud_fields, FRAUD_HEADER "hold,50,0\n", NULL, NULL, "fraud.csv:2:", "3 fields, expected 4")
 BAD_RULE(rule_unknown, "ip_velocity,10,1,1", "unknown rule 'ip_velocity' (rules: customer_velocity")
@@ -275,8 +275,8 @@ BAD_RULE(rule_empty, ",10,1,1", "column rule is empty")
 BAD_RULE(rule_upper, "Card_velocity,10,1,1", "unknown rule 'Card_velocity'")
 BAD(rule_twice, FRAUD_HEADER "card_velocity,10,1,60\n\ncard_velocity,20,2,60\n" THRESHOLDS, NULL,
     NULL, "fraud.csv:4:", "card_velocity is listed twice (first on line 2)")
-BAD(hold_twice, FRAUD_HEADER THRESHOLDS "hold,60,0,0\n", NULL, NULL, "fraud.csv:4:",
-    "hold is listed twice (first on line 2)")
+BAD(hold_twice, FRAUD_HEADER THRESHOLDS "hold,60,0,0\n", NULL, NULL,
+    "fraud.csv:4:", "hold is listed twice (first on line 2)")
 BAD_RULE(score_zero, "card_velocity,0,1,60", "column score: '0' is out of range [1, 1000]")
 BAD_RULE(score_high, "card_velocity,1001,1,60", "column score: '1001' is out of range [1, 1000]")
 BAD_RULE(score_negative, "card_velocity,-5,1,60", "column score: '-5' is negative")
@@ -294,11 +294,9 @@ BAD_RULE(amount_limit_low, "amount_history,10,100,0",
          "column limit: '100' is out of range [101, 100000]")
 BAD_RULE(amount_limit_high, "amount_history,10,100001,0",
          "column limit: '100001' is out of range [101, 100000]")
-BAD_RULE(amount_window, "amount_history,10,500,60",
-         "column window_s: '60' is out of range [0, 0]")
+BAD_RULE(amount_window, "amount_history,10,500,60", "column window_s: '60' is out of range [0, 0]")
 BAD_RULE(mismatch_limit, "country_mismatch,10,1,0", "column limit: '1' is out of range [0, 0]")
-BAD_RULE(mismatch_window, "country_mismatch,10,0,1",
-         "column window_s: '1' is out of range [0, 0]")
+BAD_RULE(mismatch_window, "country_mismatch,10,0,1", "column window_s: '1' is out of range [0, 0]")
 BAD_RULE(new_account_limit_zero, "new_account,10,0,86400",
          "column limit: '0' is out of range [1, 9007199254740992]")
 BAD_RULE(new_account_limit_high, "new_account,10,9007199254740993,86400",
@@ -310,25 +308,25 @@ BAD_RULE(new_account_window_high, "new_account,10,100,4295030400",
 BAD_RULE(new_account_window_part, "new_account,10,100,90000",
          "column window_s: new_account's window is whole days, a multiple of 86400 seconds, "
          "not 90000")
-BAD(hold_limit, FRAUD_HEADER "hold,50,5,0\nreject,100,0,0\n", NULL, NULL, "fraud.csv:2:",
-    "column limit: '5' is out of range [0, 0]")
-BAD(reject_window, FRAUD_HEADER "hold,50,0,0\nreject,100,0,1\n", NULL, NULL, "fraud.csv:3:",
-    "column window_s: '1' is out of range [0, 0]")
-BAD(hold_score_zero, FRAUD_HEADER "hold,0,0,0\nreject,100,0,0\n", NULL, NULL, "fraud.csv:2:",
-    "column score: '0' is out of range [1, 1000]")
-BAD(reject_score_high, FRAUD_HEADER "hold,50,0,0\nreject,1001,0,0\n", NULL, NULL, "fraud.csv:3:",
-    "column score: '1001' is out of range [1, 1000]")
-BAD(no_hold, FRAUD_HEADER "card_velocity,10,1,60\nreject,100,0,0\n", NULL, NULL, "fraud.csv:3:",
-    "no hold row")
+BAD(hold_limit, FRAUD_HEADER "hold,50,5,0\nreject,100,0,0\n", NULL, NULL,
+    "fraud.csv:2:", "column limit: '5' is out of range [0, 0]")
+BAD(reject_window, FRAUD_HEADER "hold,50,0,0\nreject,100,0,1\n", NULL, NULL,
+    "fraud.csv:3:", "column window_s: '1' is out of range [0, 0]")
+BAD(hold_score_zero, FRAUD_HEADER "hold,0,0,0\nreject,100,0,0\n", NULL, NULL,
+    "fraud.csv:2:", "column score: '0' is out of range [1, 1000]")
+BAD(reject_score_high, FRAUD_HEADER "hold,50,0,0\nreject,1001,0,0\n", NULL, NULL,
+    "fraud.csv:3:", "column score: '1001' is out of range [1, 1000]")
+BAD(no_hold, FRAUD_HEADER "card_velocity,10,1,60\nreject,100,0,0\n", NULL, NULL,
+    "fraud.csv:3:", "no hold row")
 BAD(no_reject, FRAUD_HEADER "hold,50,0,0\n\n", NULL, NULL, "fraud.csv:3:", "no reject row")
 BAD(no_rows, FRAUD_HEADER, NULL, NULL, "fraud.csv:1:", "no hold row")
 BAD(reject_below_hold, FRAUD_HEADER "hold,50,0,0\ncard_velocity,10,1,60\nreject,49,0,0\n", NULL,
     NULL, "fraud.csv:4:", "reject score 49 is below the hold score 50 (hold on line 2)")
-BAD(fraud_quote, FRAUD_HEADER "\"hold\",50,0,0\n", NULL, NULL, "fraud.csv:2:",
-    "field 1 contains a double quote")
+BAD(fraud_quote, FRAUD_HEADER "\"hold\",50,0,0\n", NULL, NULL,
+    "fraud.csv:2:", "field 1 contains a double quote")
 
-BAD(country_header, NULL, "country,formats,serviceable\nUS,99999,1\n", NULL, "countries.csv:1:",
-    "header column 2 is 'formats', expected 'postal_formats'")
+BAD(country_header, NULL, "country,formats,serviceable\nUS,99999,1\n", NULL,
+    "countries.csv:1:", "header column 2 is 'formats', expected 'postal_formats'")
 BAD(no_countries, NULL, "\n" COUNTRY_HEADER, NULL, "countries.csv:2:", "no countries")
 BAD_COUNTRY(country_lower, "us,99999,1", "column country: 'us' is not two upper-case letters")
 BAD_COUNTRY(country_three, "USA,99999,1", "column country: 'USA' is not two upper-case letters")
@@ -360,22 +358,22 @@ BAD_COUNTRY(formats_too_long,
 BAD_COUNTRY(serviceable_two, "CA,A9A 9A9,2", "column serviceable: '2' is out of range [0, 1]")
 BAD_COUNTRY(serviceable_empty, "CA,A9A 9A9,", "column serviceable is empty")
 
-BAD(block_header, NULL, NULL, "kind,hash\nemail,a@b.c\n", "blocklist.csv:1:",
-    "header column 2 is 'hash', expected 'value'")
-BAD(block_kind, NULL, NULL, BLOCK_HEADER "email,a@b.c\nphone,555\n", "blocklist.csv:3:",
-    "unknown kind 'phone' (kinds: email, card, address)")
-BAD(block_kind_upper, NULL, NULL, BLOCK_HEADER "EMAIL,a@b.c\n", "blocklist.csv:2:",
-    "unknown kind 'EMAIL'")
-BAD(block_kind_empty, NULL, NULL, BLOCK_HEADER ",a@b.c\n", "blocklist.csv:2:",
-    "column kind is empty")
-BAD(block_value_empty, NULL, NULL, BLOCK_HEADER "email,\n", "blocklist.csv:2:",
-    "column value is empty")
-BAD(block_value_nothing, NULL, NULL, BLOCK_HEADER "address, . .\n", "blocklist.csv:2:",
-    "column value: ' . .' has only spaces and periods")
-BAD(block_value_control, NULL, NULL, BLOCK_HEADER "address,1\tRoad\n", "blocklist.csv:2:",
-    "column value contains a control character")
-BAD(block_fields, NULL, NULL, BLOCK_HEADER "address,1 Road,Springfield\n", "blocklist.csv:2:",
-    "3 fields, expected 2")
+BAD(block_header, NULL, NULL, "kind,hash\nemail,a@b.c\n",
+    "blocklist.csv:1:", "header column 2 is 'hash', expected 'value'")
+BAD(block_kind, NULL, NULL, BLOCK_HEADER "email,a@b.c\nphone,555\n",
+    "blocklist.csv:3:", "unknown kind 'phone' (kinds: email, card, address)")
+BAD(block_kind_upper, NULL, NULL, BLOCK_HEADER "EMAIL,a@b.c\n",
+    "blocklist.csv:2:", "unknown kind 'EMAIL'")
+BAD(block_kind_empty, NULL, NULL, BLOCK_HEADER ",a@b.c\n",
+    "blocklist.csv:2:", "column kind is empty")
+BAD(block_value_empty, NULL, NULL, BLOCK_HEADER "email,\n",
+    "blocklist.csv:2:", "column value is empty")
+BAD(block_value_nothing, NULL, NULL, BLOCK_HEADER "address, . .\n",
+    "blocklist.csv:2:", "column value: ' . .' has only spaces and periods")
+BAD(block_value_control, NULL, NULL, BLOCK_HEADER "address,1\tRoad\n",
+    "blocklist.csv:2:", "column value contains a control character")
+BAD(block_fields, NULL, NULL, BLOCK_HEADER "address,1 Road,Springfield\n",
+    "blocklist.csv:2:", "3 fields, expected 2")
 
 #define BAD_TEST(name_)                                                                            \
 	{                                                                                          \
