@@ -1,7 +1,8 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
- * ship, deliver), refunds, restocks, write-offs and bad commands, is checked (answers, their
+ * ship, deliver), refunds, restocks, write-offs, screened places and their reviews, and bad
+ * commands, is checked (answers, their
  * states and money)
  * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
@@ -42,6 +43,9 @@
 #define CUSTOMERS    200
 #define STEPPED      16 /* steps go to every STEPPED-th key */
 #define SKU_BASE     1001
+#define SCREEN_WINDOW_S 3600 /* longer than any run: every earlier place is in the windows */
+#define CARD_KEYS    10 /* a screened place's card is shared by 10 consecutive keys */
+#define HOME_KEYS    16 /* and its address by 16 */
 #define BAD_KEY_BASE (1ull << 40) /* keys of bad commands: never recorded */
 #define NO_KEY_BASE  (1ull << 41) /* keys cancelled but never placed */
 
@@ -58,7 +62,7 @@ enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
 	    K_STEP /* a fulfilment step */, K_REFUND, K_ADJUST /* a cycle count */,
 	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */,
 	    K_RMA /* a return requested */, K_RECEIVED /* a return received */,
-	    K_REPLACE /* a replacement place */ };
+	    K_REPLACE /* a replacement place */, K_REVIEW /* a review of a held order */ };
 
 /* Kinds whose key is an order's: a place, or a replacement place. */
 static bool is_order(uint8_t kind)
@@ -120,6 +124,7 @@ static int setup(void **state)
 	oc_test_scratch_dir(dir, sizeof(dir), "test_pipeline_mt");
 	struct pl_dataset d = {skus, SKUS, warehouses, WAREHOUSES, stock, SKUS * WAREHOUSES};
 	pl_dataset_write(dir, &d);
+	pl_screening_write(dir, SCREEN_WINDOW_S);
 	return 0;
 }
 
@@ -147,6 +152,22 @@ static struct oc_command gen_order(uint64_t *rng, uint64_t key, uint32_t lines)
 		pl_line_add(&c, SKU_BASE + s, 1 + oc_rand_below(rng, 3));
 	}
 	return c;
+}
+
+/* Screens place c as a buyer whose card is shared by CARD_KEYS consecutive keys and whose
+ * address by HOME_KEYS (so that the velocity rules fire now and then), billing from another
+ * country now and then, with a new account now and then; and now and then a blocked card, a
+ * country not served or a postal code out of format. */
+static void gen_screen(uint64_t *rng, struct oc_command *c)
+{
+	char card[32], home[32];
+	uint32_t odd = oc_rand_below(rng, 30);
+	snprintf(card, sizeof(card), odd == 0 ? "fp_blocked" : "fp_%llu",
+		 (unsigned long long)(c->key / CARD_KEYS));
+	snprintf(home, sizeof(home), "%llu Elm Street", (unsigned long long)(c->key / HOME_KEYS));
+	*c = pl_screened(*c, pl_screen(NULL, card, home, oc_rand_below(rng, 4) ? "US" : "GB",
+				       odd == 1 ? "JP" : "US", odd == 2 ? "ABC" : "94105",
+				       oc_rand_below(rng, 5) ? 400 : 1));
 }
 
 /* A command validate rejects, and its reason. */
@@ -317,6 +338,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			    gen_order(&rng, s->keys, r < 52 ? 2 + oc_rand_below(&rng, 3) : 1);
 			if (oc_rand_below(&rng, 4) == 0)
 				s->cmds[i].flags = OC_PLACE_CARD;
+			if (oc_rand_below(&rng, s->keys % STEPPED == 1 ? 2 : 5) == 0)
+				gen_screen(&rng, &s->cmds[i]);
 		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
@@ -346,6 +369,14 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 				step = (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key] - card);
 			if (step == OC_CMD_DELIVERED && oc_rand_below(&rng, 4) == 0)
 				step = OC_CMD_DELIVERY_EXCEPTION; /* lost or damaged instead */
+			bool screened = o->type == OC_CMD_PLACE && (o->flags & OC_PLACE_SCREEN);
+			if (screened && oc_rand_below(&rng, 3) == 0) { /* it may be held */
+				s->kind[i] = K_REVIEW;
+				s->cmds[i] = pl_step(oc_rand_below(&rng, 4) ? OC_CMD_REVIEW_APPROVE
+									     : OC_CMD_REVIEW_REJECT,
+						     o->key, o->customer);
+				continue;
+			}
 			next_step[key] += next_step[key] < 3u + card;
 			s->kind[i] = K_STEP;
 			s->cmds[i] = pl_step(step, o->key, o->customer);
@@ -416,7 +447,61 @@ struct tally {
 	uint64_t payments; /* payment steps that moved an order */
 	uint64_t refunds;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
+	uint64_t screened, held[OC_REJECT_REASON_COUNT], reviews[2]; /* approved, rejected */
 };
+
+/* The model of the screening (docs/lifecycle.md, "Fraud and review") with the rules of
+ * pl_screening_write, over the places it let through so far: their count by customer, by
+ * card (key / CARD_KEYS) and by address (key / HOME_KEYS), and each customer's amounts. Every
+ * earlier place is within the windows (SCREEN_WINDOW_S). */
+struct screen_model {
+	uint32_t by_customer[CUSTOMERS + 1];
+	uint64_t sum[CUSTOMERS + 1];
+	uint32_t *by_card, *by_home;
+};
+
+/* The reason screening gives place c of amount cents (OC_REJECT_NONE: none), and whether it
+ * rejects (else holds, when there is a reason); remembers a place let through. */
+static uint8_t model_screen(struct screen_model *sm, const struct oc_command *c, uint64_t amount,
+			    bool *reject)
+{
+	const struct oc_screen *x = &c->screen;
+	*reject = true;
+	if (x->card_hash == oc_screen_hash("fp_blocked", 10))
+		return OC_REJECT_BLOCKED;
+	if (memcmp(x->ship_country, "JP", 2) == 0)
+		return OC_REJECT_UNSERVICEABLE;
+	if (strcmp(x->postal_code, "94105") != 0)
+		return OC_REJECT_BAD_ADDRESS;
+	uint64_t u = c->customer, card = c->key / CARD_KEYS, home = c->key / HOME_KEYS;
+	struct { bool fired; uint32_t score; uint8_t reason; } rule[] = {
+	    {sm->by_customer[u] >= 5, 40, OC_REJECT_CUSTOMER_VELOCITY},
+	    {sm->by_card[card] >= 2, 60, OC_REJECT_CARD_VELOCITY},
+	    {sm->by_home[home] >= 4, 30, OC_REJECT_ADDRESS_VELOCITY},
+	    {sm->by_customer[u] >= 3 && amount * 100 * sm->by_customer[u] > 300 * sm->sum[u], 40,
+	     OC_REJECT_AMOUNT_HISTORY},
+	    {memcmp(x->bill_country, x->ship_country, 2) != 0, 30, OC_REJECT_COUNTRY_MISMATCH},
+	    {x->account_age_days < 30 && amount > 5000, 40, OC_REJECT_NEW_ACCOUNT}};
+	uint32_t score = 0, top = 0;
+	uint8_t reason = OC_REJECT_NONE;
+	for (uint32_t k = 0; k < sizeof(rule) / sizeof(rule[0]); k++) {
+		if (!rule[k].fired)
+			continue;
+		score += rule[k].score;
+		if (rule[k].score > top) {
+			top = rule[k].score;
+			reason = rule[k].reason;
+		}
+	}
+	*reject = score >= 100;
+	if (*reject)
+		return reason;
+	sm->by_customer[u]++;
+	sm->sum[u] += amount;
+	sm->by_card[card]++;
+	sm->by_home[home]++;
+	return score >= 50 ? reason : OC_REJECT_NONE;
+}
 
 /* The model's money of each key: an order's amount, refunded total, and whether it is paid by
  * card. */
@@ -436,6 +521,7 @@ static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
 	if (!m->card[key])
 		return OC_PAYMENT_PREPAID;
 	switch (state) {
+	case OC_STATE_ON_HOLD: /* asked for once approved */
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
@@ -501,7 +587,8 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	uint8_t now = state[c->key];
 	bool done = authorize ? now >= OC_STATE_ALLOCATED && now != OC_STATE_CANCELLED
 			      : now == OC_STATE_CANCELLED;
-	if (r[orig].state != OC_STATE_PAYMENT_PENDING || (now != OC_STATE_PAYMENT_PENDING && !done)) {
+	bool card = s->kind[orig] == K_NEW && (s->cmds[orig].flags & OC_PLACE_CARD);
+	if (!card || (now != OC_STATE_PAYMENT_PENDING && !done)) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
 		return 0;
 	}
@@ -513,6 +600,42 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	state[c->key] = authorize ? OC_STATE_ALLOCATED : OC_STATE_CANCELLED;
 	assert_int_equal(a->state, state[c->key]);
 	return authorize ? 0 : -1;
+}
+
+/* The model of a review (command i on the order placed by command orig): checks its answer;
+ * -1 when it cancelled the order (a rejection), else 0. reviewed[key]: 1 approved, 2
+ * rejected. */
+static int check_review(const struct stream *s, const struct oc_response *a, uint32_t i,
+			uint32_t orig, uint8_t *state, uint8_t *reviewed, struct money *m,
+			struct tally *t)
+{
+	const struct oc_command *c = &s->cmds[i];
+	bool approve = c->type == OC_CMD_REVIEW_APPROVE;
+	uint8_t mark = approve ? 1 : 2;
+	if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig])) {
+		assert_int_equal(a->reason, OC_REJECT_UNKNOWN_ORDER);
+		return 0;
+	}
+	if (reviewed[c->key] & mark) {
+		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+		return 0;
+	}
+	if (state[c->key] != OC_STATE_ON_HOLD) {
+		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+		return 0;
+	}
+	reviewed[c->key] |= mark;
+	state[c->key] = !approve      ? OC_STATE_CANCELLED
+			: m->card[c->key] ? OC_STATE_PAYMENT_PENDING
+					  : OC_STATE_ALLOCATED;
+	if (!approve && !m->card[c->key])
+		m->refunded[c->key] = m->amount[c->key];
+	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a->state, state[c->key]);
+	check_money(m, c->key, state[c->key], a);
+	t->reviews[!approve]++;
+	return approve ? 0 : -1;
 }
 
 /* The model of a fulfilment step: pick, pack, ship, deliver, a delivery exception, each from
@@ -718,7 +841,12 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
 	uint8_t *replaced = calloc(s->keys + 1, 1); /* by key: the order has a replacement */
 	uint8_t *excepted = calloc(s->keys + 1, 1); /* by key: it went to exception */
-	assert_non_null(excepted);
+	uint8_t *reviewed = calloc(s->keys + 1, 1); /* by key: check_review */
+	static struct screen_model sm;
+	memset(&sm, 0, sizeof(sm));
+	sm.by_card = calloc(s->keys / CARD_KEYS + 1, sizeof(uint32_t));
+	sm.by_home = calloc(s->keys / HOME_KEYS + 1, sizeof(uint32_t));
+	assert_true(excepted && reviewed && sm.by_card && sm.by_home);
 	assert_non_null(replaced);
 	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1)};
 	assert_true(state && m.amount && m.refunded && m.card);
@@ -755,24 +883,41 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		case K_RECEIVED:
 			check_received(s, a, i, state, t);
 			break;
-		case K_NEW:
+		case K_NEW: {
 			assert_int_equal(a->flags, 0);
 			assert_int_equal(a->original_seq, a->seq);
 			state[c->key] = a->state;
 			m.card[c->key] = (c->flags & OC_PLACE_CARD) != 0;
-			for (uint32_t l = 0; a->status == OC_STATUS_ACCEPTED && l < c->line_count; l++)
-				m.amount[c->key] += (uint64_t)c->lines[l].quantity *
-						    price_of(sku_index(c->lines[l].sku));
+			uint64_t amount = 0;
+			for (uint32_t l = 0; l < c->line_count; l++)
+				amount += (uint64_t)c->lines[l].quantity *
+					  price_of(sku_index(c->lines[l].sku));
+			bool reject = false, screen = c->flags & OC_PLACE_SCREEN;
+			uint8_t rule = screen ? model_screen(&sm, c, amount, &reject) : 0;
+			t->screened += screen;
+			if (reject) {
+				pl_expect(a, OC_STATUS_REJECTED, rule);
+				break;
+			}
+			if (a->status == OC_STATUS_ACCEPTED)
+				m.amount[c->key] = amount;
 			check_money(&m, c->key, a->state, a);
 			if (a->status == OC_STATUS_ACCEPTED) {
-				assert_int_equal(a->state, c->flags & OC_PLACE_CARD ? OC_STATE_PAYMENT_PENDING
-									    : OC_STATE_ALLOCATED);
+				assert_int_equal(a->reason, rule);
+				t->held[rule] += rule != OC_REJECT_NONE;
+				assert_int_equal(a->state, rule ? OC_STATE_ON_HOLD
+							 : c->flags & OC_PLACE_CARD ? OC_STATE_PAYMENT_PENDING
+										    : OC_STATE_ALLOCATED);
 				assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
 				t->split += a->shipments > 1;
 				sign = 1;
 			} else if (a->reason != OC_REJECT_OUT_OF_STOCK) {
 				assert_int_equal(a->reason, OC_REJECT_LIMIT_EXCEEDED);
 			}
+			break;
+		}
+		case K_REVIEW:
+			sign = check_review(s, a, i, orig, state, reviewed, &m, t);
 			break;
 		case K_RETRY:
 			if (c->customer != s->cmds[orig].customer) {
@@ -803,7 +948,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				state[c->key] = OC_STATE_CANCELLED;
 				state[order] = excepted[order] ? OC_STATE_EXCEPTION : OC_STATE_DELIVERED;
 			} else if (!is_order(s->kind[orig]) ||
-				 (state[c->key] != OC_STATE_ALLOCATED &&
+				 (state[c->key] != OC_STATE_ALLOCATED && state[c->key] != OC_STATE_ON_HOLD &&
 				  state[c->key] != OC_STATE_PAYMENT_PENDING &&
 				  state[c->key] != OC_STATE_PICKED && state[c->key] != OC_STATE_PACKED))
 				assert_int_equal(a->reason, OC_REJECT_NOT_CANCELLABLE);
@@ -897,6 +1042,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	free(state);
 	free(replaced);
 	free(excepted);
+	free(reviewed);
+	free(sm.by_card);
+	free(sm.by_home);
 	free(m.amount);
 	free(m.refunded);
 	free(m.card);
@@ -990,8 +1138,25 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 	assert_true(t->adjustments > 0 && t->stale_counts > 0 && t->reconciles > 0);
 	assert_true(t->exceptions > 0 && t->returns > 0 && t->returns_received > 0 &&
 		    t->replacements > 0 && t->qc_failures > 0);
-	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
+	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++) {
 		assert_int_equal(st.rejected[i], t->rejected[i]);
+		assert_int_equal(st.held[i], t->held[i]);
+	}
+	assert_int_equal(st.screened, t->screened);
+	assert_int_equal(st.reviews_approved, t->reviews[0]);
+	assert_int_equal(st.reviews_rejected, t->reviews[1]);
+	print_message("      %llu screened: %llu held, %llu rejected by their rules; %llu reviews "
+		      "approved, %llu rejected\n", (unsigned long long)t->screened,
+		      (unsigned long long)st.holds,
+		      (unsigned long long)(t->rejected[OC_REJECT_CUSTOMER_VELOCITY] +
+					   t->rejected[OC_REJECT_CARD_VELOCITY] +
+					   t->rejected[OC_REJECT_ADDRESS_VELOCITY] +
+					   t->rejected[OC_REJECT_AMOUNT_HISTORY] +
+					   t->rejected[OC_REJECT_COUNTRY_MISMATCH] +
+					   t->rejected[OC_REJECT_NEW_ACCOUNT]),
+		      (unsigned long long)t->reviews[0], (unsigned long long)t->reviews[1]);
+	assert_true(st.holds > 0 && t->reviews[0] > 0 && t->reviews[1] > 0);
+	assert_true(t->rejected[OC_REJECT_BLOCKED] > 0 && t->rejected[OC_REJECT_BAD_ADDRESS] > 0);
 }
 
 /* Route runs ahead of a shard on cancels (they need nothing from the shard), so a release
