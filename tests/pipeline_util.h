@@ -451,7 +451,9 @@ static inline struct oc_screen pl_screen(const char *email, const char *card, co
 	if (bill)
 		memcpy(s.bill_country, bill, 2);
 	memcpy(s.ship_country, ship, 2);
-	memcpy(s.postal_code, postal, strnlen(postal, sizeof(s.postal_code)));
+	size_t len = strlen(postal);
+	assert_true(len <= sizeof(s.postal_code));
+	memcpy(s.postal_code, postal, len);
 	s.account_age_days = account_age_days;
 	return s;
 }

@@ -494,29 +494,29 @@ uint64_t oc_screening_fingerprint(const struct oc_screening *s, uint64_t seed)
 {
 	if (!s->enabled)
 		return seed;
-	XXH3_state_t h;
-	XXH3_64bits_reset_withSeed(&h, seed);
-	/* Fields go in widened to 64 bits, so that no padding byte is hashed. */
+	/* Each piece seeds the next. Fields go in widened to 64 bits, so that no padding byte is
+	 * hashed. */
+	uint64_t h = seed;
 	for (uint32_t r = 0; r < OC_RULE_COUNT; r++) {
 		const struct oc_rule *rule = &s->rules[r];
 		uint64_t f[3] = {rule->score, rule->window_s, rule->limit};
-		XXH3_64bits_update(&h, f, sizeof(f));
+		h = XXH3_64bits_withSeed(f, sizeof(f), h);
 	}
 	uint64_t t[4] = {s->hold_score, s->reject_score, s->countries_loaded, s->block_count};
-	XXH3_64bits_update(&h, t, sizeof(t));
+	h = XXH3_64bits_withSeed(t, sizeof(t), h);
 	for (uint32_t slot = 0; s->countries && slot < OC_COUNTRY_SLOTS; slot++) {
 		const struct oc_country *c = &s->countries[slot];
 		if (!c->known)
 			continue;
 		uint64_t f[2] = {slot, c->serviceable};
-		XXH3_64bits_update(&h, f, sizeof(f));
-		XXH3_64bits_update(&h, c->postal_formats, strlen(c->postal_formats) + 1);
+		h = XXH3_64bits_withSeed(f, sizeof(f), h);
+		h = XXH3_64bits_withSeed(c->postal_formats, strlen(c->postal_formats) + 1, h);
 	}
 	for (uint32_t i = 0; i < s->block_count; i++) {
 		uint64_t f[2] = {s->blocks[i].hash, s->blocks[i].kind};
-		XXH3_64bits_update(&h, f, sizeof(f));
+		h = XXH3_64bits_withSeed(f, sizeof(f), h);
 	}
-	return XXH3_64bits_digest(&h);
+	return h;
 }
 
 const char *oc_screening_rule_name(enum oc_screening_rule rule)
