@@ -68,10 +68,11 @@ const char fuzz_name[] = "fuzz_wal";
 
 /* The seed records: a place (canonical) and a card place (raw), a cancel, steps (a pack with
  * its quality check failed), a restock, a refund, a cycle count, an RMA and a replacement
- * place (with their tails), a customer query, a malformed command; each must decode back. */
+ * place (with their tails), a customer query, a screened place, a block list change, a
+ * malformed command; each must decode back. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 {
-	struct oc_command seeds[12];
+	struct oc_command seeds[14];
 	memset(seeds, 0, sizeof(seeds));
 	uint32_t n = 0;
 	struct oc_command *c = &seeds[n++];
@@ -101,6 +102,15 @@ size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 	seeds[n++].order_key = 8;
 	seeds[n++] = (struct oc_command){.type = OC_CMD_QUERY_CUSTOMER, .customer = 4,
 					 .order_key = 8};
+	seeds[n] = seeds[1];
+	seeds[n].key = 14;
+	seeds[n].flags |= OC_PLACE_SCREEN;
+	seeds[n++].screen = (struct oc_screen){.email_hash = 0x9e3779b97f4a7c15ull,
+					       .card_hash = 3, .bill_country = {'G', 'B'},
+					       .ship_country = {'U', 'S'}, .account_age_days = 400,
+					       .postal_code = "94105"};
+	seeds[n++] = (struct oc_command){.type = OC_CMD_BLOCK, .customer = 2,
+					 .flags = OC_BLOCK_CARD | OC_BLOCK_REMOVE, .order_key = 3};
 	seeds[n++] = (struct oc_command){.type = 0xee, .line_count = 200, .flags = 0xffffffffu,
 					 .key = UINT64_MAX, .lines = {{1, 2, 3}}};
 	uint64_t ts = 0, key = 0, ts_ns = 1795000000000000000ull;

@@ -90,6 +90,12 @@ static void adversarial(struct oc_command *c, uint64_t seq, uint64_t *rng)
 		c->type = OC_CMD_PLACE;
 		c->line_count = (uint8_t)(1 + oc_rand_below(rng, OC_ORDER_LINES_MAX));
 		c->region = (uint16_t)oc_rand_next(rng);
+		if (oc_rand_below(rng, 3) == 0) { /* screened, with any bytes in its fields */
+			c->flags = OC_PLACE_SCREEN | (oc_rand_below(rng, 2) ? 0 : (uint32_t)oc_rand_next(rng));
+			uint8_t *b = (uint8_t *)&c->screen;
+			for (size_t i = 0; i < sizeof(c->screen); i++)
+				b[i] = (uint8_t)oc_rand_next(rng);
+		}
 	} else if (k < 7) {
 		c->type = OC_CMD_CANCEL;
 	} else {
