@@ -1,13 +1,14 @@
 /* main.c: ordercore-cli, a terminal client of ordercored. It owns nothing but one connection
- * (client.h) for one command: place (a replacement too), cancel, order (by sequence number or
- * key), an order's history, a customer's orders, stock (in all or one warehouse), restock
- * (receive), write-off, a cycle count (adjust), safety stock, a SKU's reconciliation over
- * every warehouse, the payment and fulfilment steps (a pack whose quality check failed
- * too), a delivery exception, an RMA (return), its receipt (received) or its cancel, refund,
- * stats; or it follows the event stream (events). It prints the answer (and a query's rows)
- * readably or as one JSON object (--json), and says with its exit status whether it worked:
- * 0 done (a rejected order is an answer too), 1 the order or SKU does not exist, 2 a usage
- * or connection error. */
+ * (client.h) for one command: place (a replacement, or a place screened for fraud, too),
+ * cancel, order (by sequence number or key), an order's history, a customer's orders, stock
+ * (in all or one warehouse), restock (receive), write-off, a cycle count (adjust), safety
+ * stock, a SKU's reconciliation over every warehouse, the payment and fulfilment steps (a
+ * pack whose quality check failed too), a held order's review (approve or reject), a block
+ * list change (block), a delivery exception, an RMA (return), its receipt (received) or its
+ * cancel, refund, stats; or it follows the event stream (events). It prints the answer (and
+ * a query's rows) readably or as one JSON object (--json), and says with its exit status
+ * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
+ * exist, 2 a usage or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,6 +31,31 @@ static const char usage[] =
 	"                          --replaces OK: a free replacement (not by card) of customer\n"
 	"                          C's order OK, in exception (a reshipment) or returned (an\n"
 	"                          exchange); one per order)\n"
+	"  place ... --screen [--email TEXT] [--card-fp TEXT] [--address TEXT]\n"
+	"        [--bill-country CC] [--ship-country CC] [--postal CODE] [--account-age-days N]\n"
+	"                          a place screened for fraud (the daemon's dataset has\n"
+	"                          fraud.csv, else: rejected (not_enabled); not with\n"
+	"                          --replaces); each of these options implies --screen. The\n"
+	"                          e-mail, the card's fingerprint and the shipping address are\n"
+	"                          sent as hashes (oc_screen_hash: letters in lower case,\n"
+	"                          spaces, tabs, commas and periods left out); CC: two\n"
+	"                          upper-case letters (ISO 3166-1); CODE: the shipping postal\n"
+	"                          code, up to 10 letters, digits, spaces and '-'; N: 0-65535.\n"
+	"                          Answered accepted, accepted on_hold with the rule that held\n"
+	"                          it (\"on_hold (new_account)\": review it), or rejected with\n"
+	"                          the rule (blocked, bad_address, unserviceable, or a score:\n"
+	"                          customer_velocity, card_velocity, address_velocity,\n"
+	"                          amount_history, country_mismatch, new_account)\n"
+	"  review --key K --customer C approve|reject\n"
+	"                          decide the order held for review: approve moves it on\n"
+	"                          (allocated; payment_pending with --card: its authorization\n"
+	"                          is asked), reject cancels it (its stock and money go back);\n"
+	"                          rejected invalid_state unless it is on_hold\n"
+	"  block --operator O --email TEXT|--card-fp TEXT|--address TEXT [--remove]\n"
+	"                          put the value (hashed as place --screen hashes it) on the\n"
+	"                          screening's block list, or take it off with --remove: a\n"
+	"                          screened place with it is then rejected (blocked), or no\n"
+	"                          longer; rejected (not_enabled) without screening\n"
 	"  cancel --key K --customer C\n"
 	"                          cancel the order placed with key K by customer C, or the RMA\n"
 	"                          with key K while its goods have not come back (the customer\n"
@@ -109,13 +135,15 @@ static const char usage[] =
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
-	"                          refunds,returns; default all; orders: replacements too;\n"
-	"                          stock: restocks, write-offs, cycle counts, safety stocks;\n"
-	"                          fulfilment: the steps (failed quality checks too), payments\n"
-	"                          and delivery exceptions; cancels: RMAs cancelled too;\n"
-	"                          returns: RMAs opened and received), until N were printed\n"
-	"                          (default: until the daemon stops)\n"
-	"                          (a daemon older than returns refuses all: name --kinds)\n"
+	"                          refunds,returns,blocks; default all; orders: replacements\n"
+	"                          and orders held for review too; stock: restocks,\n"
+	"                          write-offs, cycle counts, safety stocks; fulfilment: the\n"
+	"                          steps (failed quality checks too), payments, delivery\n"
+	"                          exceptions and reviews approved; cancels: RMAs cancelled and\n"
+	"                          reviews rejected too; returns: RMAs opened and received;\n"
+	"                          blocks: block list changes), until N were printed (default:\n"
+	"                          until the daemon stops)\n"
+	"                          (a daemon older than blocks refuses all: name --kinds)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
 	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; --json:\n"
@@ -165,11 +193,16 @@ struct sub_flags {
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
 	/* has_*: the flag was given, whatever its value (0 included) */
 	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
-		restock, has_replaces, qc_failed;
+		restock, has_replaces, qc_failed, remove;
+	/* A screened place's: --screen or any of its options given; the buyer's texts (also a
+	 * block list change's values), hashed by command_of; the rest, checked, in screen. */
+	bool screen;
+	const char *email, *card_fp, *address;
+	struct oc_screen screen_fields;
 };
 
 #define KINDS_ERROR \
-	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns"
+	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns, blocks"
 #define REASON_ERROR "--reason: damaged, wrong-item, not-wanted or other"
 
 /* A --kinds list: names separated by commas. */
@@ -178,7 +211,7 @@ static uint32_t event_kinds(char *list)
 	static const struct { const char *name; uint32_t kind; } names[] = {
 		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
 		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS},
-		{"returns", OC_EVENT_RETURNS}};
+		{"returns", OC_EVENT_RETURNS}, {"blocks", OC_EVENT_BLOCKS}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
@@ -207,6 +240,45 @@ static uint32_t return_reason(const char *word)
 	usage_error(REASON_ERROR);
 }
 
+/* A --bill-country or --ship-country: two upper-case letters (ISO 3166-1 alpha-2). */
+static void country(const char *what, const char *text, char out[2])
+{
+	if (strlen(text) != 2 || text[0] < 'A' || text[0] > 'Z' || text[1] < 'A' || text[1] > 'Z') {
+		fprintf(stderr, "ordercore-cli: %s: two upper-case letters (US, GB...): '%s'\n",
+			what, text);
+		exit(2);
+	}
+	memcpy(out, text, 2);
+}
+
+/* A --postal code: 1 to OC_POSTAL_CODE_BYTES letters, digits, spaces and '-' (its field is
+ * NUL-padded: out is zeroed first). */
+static void postal_code(const char *text, char out[OC_POSTAL_CODE_BYTES])
+{
+	size_t n = strlen(text);
+	bool ok = n >= 1 && n <= OC_POSTAL_CODE_BYTES;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (text[i] >= '0' && text[i] <= '9') || (text[i] >= 'A' && text[i] <= 'Z') ||
+		     (text[i] >= 'a' && text[i] <= 'z') || text[i] == ' ' || text[i] == '-';
+	if (!ok) {
+		fprintf(stderr, "ordercore-cli: --postal: 1 to %u letters, digits, spaces or '-': "
+			"'%s'\n", OC_POSTAL_CODE_BYTES, text);
+		exit(2);
+	}
+	memset(out, 0, OC_POSTAL_CODE_BYTES);
+	memcpy(out, text, n);
+}
+
+/* An --email, --card-fp or --address: a text to hash, not empty. */
+static const char *screen_text(const char *what, const char *text)
+{
+	if (!*text) {
+		fprintf(stderr, "ordercore-cli: %s: empty\n", what);
+		exit(2);
+	}
+	return text;
+}
+
 static void sub_options(int argc, char **argv, struct sub_flags *f)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
@@ -224,7 +296,17 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"restock", no_argument, 0, 'S'},
 					     {"replaces", required_argument, 0, 'X'},
 					     {"qc-failed", no_argument, 0, 'Q'},
+					     {"screen", no_argument, 0, 'Z'},
+					     {"email", required_argument, 0, 'E'},
+					     {"card-fp", required_argument, 0, 'F'},
+					     {"address", required_argument, 0, 'A'},
+					     {"bill-country", required_argument, 0, 'B'},
+					     {"ship-country", required_argument, 0, 'H'},
+					     {"postal", required_argument, 0, 'p'},
+					     {"account-age-days", required_argument, 0, 'a'},
+					     {"remove", no_argument, 0, 'M'},
 					     {0, 0, 0, 0}};
+	struct oc_screen *sc = &f->screen_fields;
 	int c;
 	optind = 0; /* glibc: start over, at argv[1] */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) { /* options anywhere */
@@ -266,6 +348,31 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			f->replaces = number("--replaces", optarg);
 			f->has_replaces = true;
 			break;
+		case 'Z': f->screen = true; break;
+		case 'E': f->email = screen_text("--email", optarg); break;
+		case 'F': f->card_fp = screen_text("--card-fp", optarg); break;
+		case 'A': f->address = screen_text("--address", optarg); break;
+		case 'B':
+			country("--bill-country", optarg, sc->bill_country);
+			f->screen = true;
+			break;
+		case 'H':
+			country("--ship-country", optarg, sc->ship_country);
+			f->screen = true;
+			break;
+		case 'p':
+			postal_code(optarg, sc->postal_code);
+			f->screen = true;
+			break;
+		case 'a': {
+			uint64_t days = number("--account-age-days", optarg);
+			if (days > UINT16_MAX) /* a u16 on the wire: not cut to its low bits */
+				usage_error("--account-age-days: 0-65535");
+			sc->account_age_days = (uint16_t)days;
+			f->screen = true;
+			break;
+		}
+		case 'M': f->remove = true; break;
 		default: usage_error("bad option");
 		}
 	}
@@ -299,6 +406,8 @@ static const char *transition_name(uint8_t type)
 	case OC_CMD_DELIVERY_EXCEPTION: return "exception";
 	case OC_CMD_RETURN_REQUESTED: return "return";
 	case OC_CMD_RETURN_RECEIVED: return "received";
+	case OC_CMD_REVIEW_APPROVE: return "review approve";
+	case OC_CMD_REVIEW_REJECT: return "review reject";
 	default:
 		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 			if (steps[i].type == type)
@@ -409,8 +518,14 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	bool rma_cancel = r->type == OC_CMD_CANCEL && r->status == OC_STATUS_CANCELLED &&
 			  r->payment == OC_PAYMENT_NONE;
 	bool accepted = r->status == OC_STATUS_ACCEPTED;
+	/* Answers that ship nothing: a cancel's, a review's rejection (accepted: the order is
+	 * cancelled), a refund's, a stock change's, a block list change's. */
+	bool ships = r->type != OC_CMD_CANCEL && r->type != OC_CMD_REVIEW_REJECT &&
+		     r->type != OC_CMD_REFUND && r->type != OC_CMD_BLOCK && !stock_change;
 	if (r->type == OC_CMD_SET_SAFETY_STOCK) /* no record, and the answer names no SKU */
 		printf(": safety stock");
+	else if (r->type == OC_CMD_BLOCK) /* nor does a block list change's name its value */
+		printf(": block list");
 	else if (stock_change)
 		printf(": %s %" PRIu64 " at warehouse %u", stock_change_name(r->type),
 		       r->original_seq, r->warehouse);
@@ -422,12 +537,16 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (accepted && rma)
 		printf(", %u warehouse%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
-	else if (accepted && r->type != OC_CMD_CANCEL && r->type != OC_CMD_REFUND && !stock_change)
+	else if (accepted && ships)
 		printf(", %u shipment%s, first warehouse %u", r->shipments,
 		       r->shipments == 1 ? "" : "s", r->warehouse);
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s%s", oc_order_state_name(r->state), qc_failed(r) ? " (QC failed)" : "");
+	/* An order held for review carries the screening's rule that held it. */
+	if (r->state == OC_STATE_ON_HOLD && r->status != OC_STATUS_REJECTED &&
+	    r->reason != OC_REJECT_NONE)
+		printf(" (%s)", reason);
 	if ((accepted && rma) || rma_cancel) { /* the units at the order's prices; no money */
 		printf(", value ");
 		print_money(r->amount_cents);
@@ -439,7 +558,8 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		print_money(r->refunded_cents);
 	}
 	bool step = (r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED) ||
-		    r->type == OC_CMD_DELIVERY_EXCEPTION || r->type == OC_CMD_RETURN_RECEIVED;
+		    r->type == OC_CMD_DELIVERY_EXCEPTION || r->type == OC_CMD_RETURN_RECEIVED ||
+		    r->type == OC_CMD_REVIEW_APPROVE || r->type == OC_CMD_REVIEW_REJECT;
 	if (r->flags & OC_RESPONSE_DUPLICATE)
 		printf(step ? " (done before)" : " (the answer to an earlier command with this key)");
 	char when[40];
@@ -630,6 +750,30 @@ static void print_safety(const struct oc_command *cmd, const struct oc_response 
 	printf(" [seq %" PRIu64 "]\n", r->seq);
 }
 
+/* The kinds of a block list change's value, by OC_BLOCK_* flag: its option's name. */
+static const char *const block_kinds[] = {[OC_BLOCK_EMAIL] = "email",
+					  [OC_BLOCK_CARD] = "card-fp",
+					  [OC_BLOCK_ADDRESS] = "address"};
+
+/* Prints a block list change's answer with the value it was sent with (text: what was
+ * hashed; the answer names neither). */
+static void print_block(const struct oc_command *cmd, const char *text,
+			const struct oc_response *r, bool json)
+{
+	const char *kind = block_kinds[cmd->flags & OC_BLOCK_KIND_MASK];
+	bool remove = cmd->flags & OC_BLOCK_REMOVE;
+	if (json) { /* the hash, not the text: JSON would want it escaped */
+		printf("{\"block\": \"%s\", \"hash\": \"%016" PRIx64 "\", \"remove\": %s, ", kind,
+		       cmd->order_key, remove ? "true" : "false");
+		print_answer(r, true, true);
+		return;
+	}
+	printf("%s", oc_status_name(r->status));
+	if (r->status == OC_STATUS_REJECTED)
+		printf(" (%s)", oc_reject_reason_name(r->reason));
+	printf(": %s %s %s [seq %" PRIu64 "]\n", remove ? "unblock" : "block", kind, text, r->seq);
+}
+
 /* Subscribes and prints events until `count` (0: until the connection ends); the exit
  * status. */
 static int follow_events(struct oc_client *cl, uint32_t kinds, uint64_t count, bool json)
@@ -705,35 +849,97 @@ static void add_lines(struct oc_command *command, int sub_argc, char **sub_argv,
 	}
 }
 
+/* The screen of a place (f: its flags): the texts given hashed, the rest as checked. */
+static struct oc_screen screen_of(const struct sub_flags *f)
+{
+	struct oc_screen sc = f->screen_fields;
+	if (f->email)
+		sc.email_hash = oc_screen_hash(f->email, strlen(f->email));
+	if (f->card_fp)
+		sc.card_hash = oc_screen_hash(f->card_fp, strlen(f->card_fp));
+	if (f->address)
+		sc.address_hash = oc_screen_hash(f->address, strlen(f->address));
+	return sc;
+}
+
+/* A block list change: the one value given (--email, --card-fp or --address), hashed, its
+ * kind in flags; *text: the value. */
+static struct oc_command block_of(const struct sub_flags *f, const char **text)
+{
+	const char *values[] = {[OC_BLOCK_EMAIL] = f->email, [OC_BLOCK_CARD] = f->card_fp,
+				[OC_BLOCK_ADDRESS] = f->address};
+	uint32_t kind = 0;
+	for (uint32_t k = OC_BLOCK_EMAIL; k <= OC_BLOCK_ADDRESS; k++)
+		if (values[k]) {
+			if (kind)
+				usage_error("block takes one of --email, --card-fp, --address");
+			kind = k;
+		}
+	if (!kind || !f->operator)
+		usage_error("block needs --operator and one of --email, --card-fp, --address");
+	*text = values[kind];
+	return (struct oc_command){.type = OC_CMD_BLOCK, .customer = f->operator,
+				   .flags = kind | (f->remove ? OC_BLOCK_REMOVE : 0),
+				   .order_key = oc_screen_hash(*text, strlen(*text))};
+}
+
 /* The command a subcommand's words and flags (f) ask for (stats, events: none); exits with
  * a usage error when they do not make one. sub_argv[rest..sub_argc) are its positional
- * arguments. */
+ * arguments. OUT: *block_text, a block list change's value (as given, for its answer). */
 static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_argv, int rest,
-				    const struct sub_flags *f)
+				    const struct sub_flags *f, const char **block_text)
 {
 	struct oc_command command = {0};
 	uint64_t key = f->key, customer = f->customer;
 	bool has_key = f->has_key;
+	bool place = strcmp(cmd, "place") == 0, block = strcmp(cmd, "block") == 0;
 	/* The flags of one command only. */
 	if ((f->has_order || f->reason) && strcmp(cmd, "return") != 0)
 		usage_error("--order and --reason are return's");
+	if (f->screen && !place)
+		usage_error("--screen, --bill-country, --ship-country, --postal and "
+			    "--account-age-days are place's");
+	if ((f->email || f->card_fp || f->address) && !place && !block)
+		usage_error("--email, --card-fp and --address are place's and block's");
+	if (f->remove && !block)
+		usage_error("--remove is block's");
 	if (f->restock && strcmp(cmd, "received") != 0)
 		usage_error("--restock is received's");
 	if (f->has_replaces && strcmp(cmd, "place") != 0)
 		usage_error("--replaces is place's");
 	if (f->qc_failed && strcmp(cmd, "packed") != 0)
 		usage_error("--qc-failed is packed's");
-	if (strcmp(cmd, "place") == 0) {
+	if (place) {
+		bool screen = f->screen || f->email || f->card_fp || f->address;
 		if (!has_key || !customer || rest >= sub_argc)
 			usage_error("place needs --key, --customer and at least one SKU:QTY");
 		if (f->card && f->has_replaces)
 			usage_error("--replaces: a replacement is free, there is no card to charge");
+		if (screen && f->has_replaces)
+			usage_error("--replaces: a replacement is not screened");
 		command = (struct oc_command){
 			.type = OC_CMD_PLACE, .key = key, .customer = customer,
 			.region = (uint16_t)f->region,
-			.flags = f->card ? OC_PLACE_CARD : f->has_replaces ? OC_PLACE_REPLACEMENT : 0,
+			.flags = (f->card ? OC_PLACE_CARD : 0) |
+				 (f->has_replaces ? OC_PLACE_REPLACEMENT : 0) |
+				 (screen ? OC_PLACE_SCREEN : 0),
 			.order_key = f->replaces};
+		if (screen)
+			command.screen = screen_of(f);
 		add_lines(&command, sub_argc, sub_argv, rest);
+	} else if (block) {
+		if (has_key || f->has_customer || rest != sub_argc)
+			usage_error("block takes --operator, a value and --remove only: no key or "
+				    "customer");
+		command = block_of(f, block_text);
+	} else if (strcmp(cmd, "review") == 0) {
+		const char *word = rest < sub_argc ? sub_argv[rest] : "";
+		uint8_t type = strcmp(word, "approve") == 0  ? OC_CMD_REVIEW_APPROVE
+			       : strcmp(word, "reject") == 0 ? OC_CMD_REVIEW_REJECT
+							     : 0;
+		if (!has_key || !customer || sub_argc - rest != 1 || !type)
+			usage_error("review needs --key, --customer and approve or reject");
+		command = (struct oc_command){.type = type, .key = key, .customer = customer};
 	} else if (strcmp(cmd, "exception") == 0) {
 		const char *kind = rest < sub_argc ? sub_argv[rest] : "";
 		uint32_t flags = strcmp(kind, "lost") == 0      ? OC_EXCEPTION_LOST
@@ -934,7 +1140,8 @@ int main(int argc, char **argv)
 	struct sub_flags f = {0};
 	sub_options(sub_argc, sub_argv, &f);
 	/* optind: where the subcommand's positional arguments start */
-	struct oc_command command = command_of(cmd, sub_argc, sub_argv, optind, &f);
+	const char *block_text = NULL; /* a block list change's value */
+	struct oc_command command = command_of(cmd, sub_argc, sub_argv, optind, &f, &block_text);
 
 	char host[256];
 	const char *colon = strrchr(connect_to, ':');
@@ -976,6 +1183,8 @@ int main(int argc, char **argv)
 		print_reconcile(command.lines[0].sku, rows, row_count, &a, json);
 	else if (command.type == OC_CMD_SET_SAFETY_STOCK)
 		print_safety(&command, &a, json);
+	else if (command.type == OC_CMD_BLOCK)
+		print_block(&command, block_text, &a, json);
 	else
 		print_answer(&a, json, false);
 	/* Every command that names one SKU (the queries and stock changes) finds it or not; an
