@@ -42,11 +42,14 @@ static const char usage[] =
 	"                          payment before it is cancelled (default 600000)\n"
 	"  --customer-index 0|1    1: keep each customer's orders, for the customer query\n"
 	"                          (costs a random memory access per order; default 0)\n"
+	"  --screen-entries-max N  with fraud screening (the dataset's fraud.csv): customers,\n"
+	"                          cards and addresses remembered, each (default: orders-max,\n"
+	"                          at most 262144; ~110 bytes each)\n"
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
 	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms,\n"
-	"customer_index.\n"
+	"customer_index, screen_entries_max.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
@@ -54,12 +57,12 @@ static const char usage[] =
  * by enum key; the long options below are in the same order. */
 enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
-	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_CUSTOMER_INDEX, KEY_COUNT };
+	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_CUSTOMER_INDEX, K_SCREEN_ENTRIES_MAX, KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
 	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
-	"hello_timeout_ms", "lease_ttl_ms", "customer_index"};
+	"hello_timeout_ms", "lease_ttl_ms", "customer_index", "screen_entries_max"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
 		{"hello-timeout-ms", required_argument, 0, 0},
 		{"lease-ttl-ms", required_argument, 0, 0},
 		{"customer-index", required_argument, 0, 0},
+		{"screen-entries-max", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
@@ -198,6 +202,9 @@ int main(int argc, char **argv)
 		cfg.lease_ttl_ms = (uint32_t)number("lease_ttl_ms", set[K_LEASE_TTL_MS], UINT32_MAX);
 	if (set[K_CUSTOMER_INDEX])
 		cfg.customer_index = (int)number("customer_index", set[K_CUSTOMER_INDEX], 1);
+	if (set[K_SCREEN_ENTRIES_MAX])
+		cfg.screen_entries_max =
+			(uint32_t)number("screen_entries_max", set[K_SCREEN_ENTRIES_MAX], UINT32_MAX);
 	if (set[K_SNAPSHOT_EVERY])
 		cfg.snapshot_records = number("snapshot_every", set[K_SNAPSHOT_EVERY], UINT64_MAX);
 	struct oc_server_config sc = {0};
@@ -267,10 +274,13 @@ int main(int argc, char **argv)
 			" delivered=%" PRIu64 " lease_expiries=%" PRIu64 " refunds=%" PRIu64
 			" exceptions=%" PRIu64 " returns=%" PRIu64 " returns_received=%" PRIu64
 			" replacements=%" PRIu64 " qc_failures=%" PRIu64 " restocks=%" PRIu64
-			" write_offs=%" PRIu64 " adjustments=%" PRIu64 "\n",
+			" write_offs=%" PRIu64 " adjustments=%" PRIu64 " screened=%" PRIu64
+			" holds=%" PRIu64 " reviews_approved=%" PRIu64 " reviews_rejected=%" PRIu64
+			" block_changes=%" PRIu64 "\n",
 		st.accepted, rejected, st.cancelled, st.duplicates, st.shipped, st.delivered,
 		st.lease_expiries, st.refunds, st.exceptions, st.returns, st.returns_received,
-		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments);
+		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments,
+		st.screened, st.holds, st.reviews_approved, st.reviews_rejected, st.block_changes);
 	oc_server_free(srv);
 	oc_engine_free(e);
 	if (rc || stopped) {
