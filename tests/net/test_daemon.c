@@ -28,6 +28,14 @@
  *   no duplicate, a fulfilment event, a transition in its history), is refused from allocated
  *   and packed (invalid_state) and with an unknown bit (malformed), and a 46 without flags is
  *   a field error; the failed checks and the pack after them survive a restart;
+ * - the fraud screening (frames 47-50) on a dataset with fraud.csv: a clean screened place
+ *   allocated; holds for review (on_hold, the rule that held it) that keep their stock,
+ *   approved (allocated; a card's payment_pending) or rejected (cancelled, paid back, the
+ *   stock free again); places rejected blocked, unserviceable and bad_address; the block list
+ *   changed over the wire (blocked, then not); holds, approvals, the rejection and the block
+ *   list changes as orders, fulfilment, cancels and blocks events, exactly; a 47 with a postal
+ *   code's padding and a place with the screen flag field errors; a hold and the block list
+ *   after a restart; not_enabled without screening;
  * - bad input (frame lengths 0, 15, max - 1, max, max + 1, 2^32 - 1; an unknown type; a wrong
  *   version; a bad token; no hello; silence past the hello timeout; a truncated frame; inner
  *   lengths that disagree with the frame) gets
@@ -73,7 +81,8 @@
 #define TOKEN "t0ken"
 #define PRICE 250u /* SKU + 1's, in cents */
 
-static char scratch[1024], dataset[1100], wide_dataset[1100], returns_dataset[1100];
+static char scratch[1024], dataset[1100], wide_dataset[1100], returns_dataset[1100],
+	screening_dataset[1100];
 
 struct daemon {
 	pid_t pid;
@@ -146,6 +155,28 @@ static void returns_dataset_write(void)
 	pl_dataset_write(returns_dataset, &d);
 }
 
+/* The dataset of the screening test: one warehouse in region EU, SCR_SKU at SCR_PRICE (two
+ * units are over new_account's 5000 cents), and the screening files of pl_screening_write
+ * (hold at 50, reject at 100; country_mismatch 30, new_account 40; US, CA and GB served, JP
+ * not; fraud@example.com, fp_blocked and 1 Blocked Road on the block list). */
+#define SCR_SKU 950001u
+#define SCR_PRICE 3000u
+#define SCR_UNITS 100u
+
+static void screening_dataset_write(void)
+{
+	snprintf(screening_dataset, sizeof(screening_dataset), "%s/ds_screening", scratch);
+	char cmd[2400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", screening_dataset);
+	assert_int_equal(system(cmd), 0);
+	static const struct pl_sku skus[] = {{SCR_SKU, 0, SCR_PRICE}};
+	static const struct pl_warehouse wh[] = {{"W0", 50.0, 8.0, "EU"}};
+	static const struct pl_stock stock[] = {{SCR_SKU, "W0", SCR_UNITS}};
+	struct pl_dataset d = {skus, 1, wh, 1, stock, 1};
+	pl_dataset_write(screening_dataset, &d);
+	pl_screening_write(screening_dataset, 3600);
+}
+
 static int setup(void **state)
 {
 	oc_test_scratch_dir(scratch, sizeof(scratch), "test_daemon");
@@ -161,6 +192,7 @@ static int setup(void **state)
 	pl_dataset_write(dataset, &d);
 	wide_dataset_write();
 	returns_dataset_write();
+	screening_dataset_write();
 	/* 1,000 client sockets here and 1,000 in the daemon. */
 	struct rlimit r;
 	getrlimit(RLIMIT_NOFILE, &r);
@@ -1661,6 +1693,196 @@ static void test_pack_quality_check_over_the_wire(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* ---- the fraud screening ---- */
+
+/* A screened place of qty SCR_SKU (card: paid by card) by a buyer who gives only an e-mail
+ * (NULL: none), the countries, the postal code and the account's age. */
+static struct oc_command screened(uint64_t key, uint64_t customer, uint32_t qty, bool card,
+				  const char *email, const char *bill, const char *ship,
+				  const char *postal, uint16_t age_days)
+{
+	struct oc_command c = pl_screened(place(key, customer, SCR_SKU, qty),
+					  pl_screen(email, NULL, NULL, bill, ship, postal, age_days));
+	c.flags |= card ? OC_PLACE_CARD : 0;
+	return c;
+}
+
+/* A place that the screening holds for review (billing GB, shipping US: country_mismatch,
+ * 30; an account of a day and 6000 cents: new_account, 40; 70 in all), answered on_hold with
+ * the higher rule. */
+static struct oc_response place_held(struct oc_client *c, uint64_t key, uint64_t customer,
+				     bool card)
+{
+	struct oc_response a = ask1(c, screened(key, customer, 2, card, NULL, "GB", "US", "94105",
+						1));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+		      OC_STATE_ON_HOLD, card ? OC_PAYMENT_PENDING : OC_PAYMENT_PREPAID,
+		      2 * SCR_PRICE, 0);
+	return a;
+}
+
+/* The fraud screening end to end over the daemon (frames 47-50), on a dataset with
+ * screening and a data_dir. A clean screened place is allocated; one held for review
+ * (country_mismatch and new_account: on_hold, reason new_account) keeps its stock; approved
+ * it is allocated (a card's: payment_pending, then authorized), a repeat is done before and a
+ * rejection then invalid_state; another, rejected, is cancelled with its money and its stock
+ * back at once. A blocked e-mail (in any case, with dots), a shipping country not served and a
+ * postal code not in the country's format are rejected (blocked, unserviceable, bad_address).
+ * A block list change blocks an e-mail and another takes it off again; one with no kind is
+ * malformed. Events: the holds are orders events, the approvals fulfilment ones, the
+ * rejection a cancel, the block list changes blocks events, exactly; refusals none. A 47
+ * whose postal code has a byte after its NUL, and a place (16) with the screen flag, are
+ * field errors. After a restart an order still held is on_hold with its rule and can be
+ * approved, and an e-mail blocked before it is still blocked. Without screening a screened
+ * place and a block list change are not_enabled. */
+static void test_screening_over_the_wire(void **state)
+{
+	char data[1200];
+	snprintf(data, sizeof(data), "%s/data_screening", scratch);
+	struct daemon d;
+	daemon_start_on(&d, screening_dataset, data, NULL);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	const uint32_t kinds = OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_FULFILMENT |
+			       OC_EVENT_BLOCKS;
+	assert_int_equal(oc_client_subscribe(sub, kinds, 47, &from_seq, 0), 0);
+	const uint64_t amount = 2 * SCR_PRICE;
+	struct oc_response events[16], a;
+	uint32_t ne = 0;
+	/* Clean: same countries, a good postal code, an old account. */
+	a = ask1(c, screened(1, 101, 1, false, "ann@example.com", "US", "US", "94105", 400));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, SCR_PRICE, 0);
+	events[ne++] = a;
+	/* Held, then approved: allocated; a repeat is done before, a rejection too late. */
+	events[ne++] = place_held(c, 2, 102, false);
+	expect_stock_at(c, SCR_SKU, 0, SCR_UNITS - 3, 3); /* a hold keeps its units */
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 2, 102));
+	expect_answer(&a, OC_CMD_REVIEW_APPROVE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	events[ne++] = a;
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 2, 102));
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	expect_answer(&a, OC_CMD_REVIEW_APPROVE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_REJECT, 2, 102));
+	expect_answer(&a, OC_CMD_REVIEW_REJECT, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_PREPAID, amount, 0);
+	/* A card order held, approved: its authorization is asked (payment_pending). */
+	events[ne++] = place_held(c, 3, 103, true);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 3, 103));
+	expect_answer(&a, OC_CMD_REVIEW_APPROVE, OC_STATUS_ACCEPTED, 0, OC_STATE_PAYMENT_PENDING,
+		      OC_PAYMENT_PENDING, amount, 0);
+	events[ne++] = a;
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 3, 103));
+	expect_answer(&a, OC_CMD_PAYMENT_AUTHORIZED, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_AUTHORIZED, amount, 0);
+	events[ne++] = a;
+	/* Held, then rejected: cancelled, paid back, its units free again at once. */
+	events[ne++] = place_held(c, 4, 104, false);
+	expect_stock_at(c, SCR_SKU, 0, SCR_UNITS - 7, 7);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_REJECT, 4, 104));
+	expect_answer(&a, OC_CMD_REVIEW_REJECT, OC_STATUS_ACCEPTED, 0, OC_STATE_CANCELLED,
+		      OC_PAYMENT_REFUNDED, amount, amount);
+	events[ne++] = a;
+	expect_stock_at(c, SCR_SKU, 0, SCR_UNITS - 5, 5);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 4, 104));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 1, 101)); /* never held */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 99, 101));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	/* Rejected whatever the score: the block list (hashed as the client hashes: case and
+	 * dots do not count), a country not served, a postal code not the country's. */
+	static const struct {
+		const char *email, *ship, *postal;
+		uint8_t reason;
+	} refused[] = {{"Fraud@Example.com", "US", "94105", OC_REJECT_BLOCKED},
+		       {"fraud@example.com.", "US", "94105", OC_REJECT_BLOCKED},
+		       {NULL, "JP", "100-0001", OC_REJECT_UNSERVICEABLE},
+		       {NULL, "US", "ABC", OC_REJECT_BAD_ADDRESS}};
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		a = ask1(c, screened(10 + i, 110 + i, 1, false, refused[i].email, refused[i].ship,
+				     refused[i].ship, refused[i].postal, 400));
+		expect_answer(&a, OC_CMD_PLACE, OC_STATUS_REJECTED, refused[i].reason,
+			      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
+	}
+	/* The block list changed by operator 9: eve blocked, then not. */
+	a = ask1(c, pl_block(9, OC_BLOCK_EMAIL, "eve@example.com"));
+	expect_answer(&a, OC_CMD_BLOCK, OC_STATUS_ACCEPTED, 0, 0, OC_PAYMENT_NONE, 0, 0);
+	assert_int_equal(a.customer, 9);
+	events[ne++] = a;
+	a = ask1(c, screened(20, 120, 1, false, "eve@example.com", "US", "US", "94105", 400));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	a = ask1(c, pl_block(9, OC_BLOCK_EMAIL | OC_BLOCK_REMOVE, "eve@example.com"));
+	expect_answer(&a, OC_CMD_BLOCK, OC_STATUS_ACCEPTED, 0, 0, OC_PAYMENT_NONE, 0, 0);
+	events[ne++] = a;
+	a = ask1(c, screened(21, 120, 1, false, "eve@example.com", "US", "US", "94105", 400));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, SCR_PRICE, 0);
+	events[ne++] = a;
+	a = ask1(c, pl_block(9, 0, "eve@example.com")); /* no kind: the engine's malformed */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	a = ask1(c, pl_block(9, OC_BLOCK_EMAIL, "mallory@example.com")); /* for the restart */
+	events[ne++] = a;
+	struct oc_response held = place_held(c, 5, 105, false); /* still held at the restart */
+	events[ne++] = held;
+
+	/* The events, exactly: no refusal, no repeat. */
+	struct oc_client_answer ev[32];
+	uint32_t n = events_so_far(sub, ev, 32);
+	assert_int_equal(n, ne);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ev[i].correlation, 47);
+		assert_memory_equal(&ev[i].response, &events[i], sizeof(events[0]));
+	}
+	assert_int_equal(oc_proto_event_kind(&events[1]), OC_EVENT_ORDERS);
+	assert_int_equal(oc_proto_event_kind(&events[2]), OC_EVENT_FULFILMENT);
+	assert_int_equal(oc_proto_event_kind(&events[7]), OC_EVENT_CANCELS);
+	assert_int_equal(oc_proto_event_kind(&events[8]), OC_EVENT_BLOCKS);
+
+	/* Frames whose flags or padding say more than the command can: field errors. */
+	uint8_t b[OC_PROTO_FRAME_BYTES_MAX];
+	struct oc_command cmd = screened(30, 130, 1, false, NULL, "US", "US", "94105", 400);
+	size_t k = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
+	assert_int_equal(b[5], OC_MSG_PLACE_SCREENED);
+	b[16 + 54 + 8] = '1'; /* the postal code's padding */
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
+	cmd = place(30, 130, SCR_SKU, 1);
+	k = oc_proto_encode_command(b, sizeof(b), 1, &cmd);
+	b[16 + 20] = OC_PLACE_SCREEN;
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
+
+	/* A restart replays the log: the hold and the block list are as they were. */
+	oc_client_close(sub);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+	daemon_start_on(&d, screening_dataset, data, NULL);
+	c = client(&d, NULL);
+	a = ask1(c, pl_query_order(5));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+		      OC_STATE_ON_HOLD, OC_PAYMENT_PREPAID, amount, 0);
+	assert_int_equal(a.original_seq, held.seq);
+	a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 5, 105));
+	expect_answer(&a, OC_CMD_REVIEW_APPROVE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount, 0);
+	a = ask1(c, screened(31, 131, 1, false, "mallory@example.com", "US", "US", "94105", 400));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+
+	/* Without screening (no fraud.csv): not_enabled. */
+	daemon_start(&d, NULL, NULL);
+	c = client(&d, NULL);
+	a = ask1(c, pl_screened(place(40, 140, SKU + 1, 1),
+				pl_screen(NULL, NULL, NULL, "US", "US", "94105", 400)));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED);
+	a = ask1(c, pl_block(9, OC_BLOCK_EMAIL, "eve@example.com"));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_NOT_ENABLED);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 static void test_bad_input_gets_an_error_and_spares_the_others(void **state)
 {
 	struct daemon d;
@@ -1888,6 +2110,7 @@ int main(void)
 	    cmocka_unit_test(test_inventory_administration_over_the_wire),
 	    cmocka_unit_test(test_exceptions_and_returns_over_the_wire),
 	    cmocka_unit_test(test_pack_quality_check_over_the_wire),
+	    cmocka_unit_test(test_screening_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
