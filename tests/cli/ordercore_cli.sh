@@ -16,7 +16,11 @@
 # exception as a fulfilment event; an RMA cancelled, its cancels event, and another; an RMA of
 # a damaged parcel in exception), the pack's quality check (packed --qc-failed:
 # refused before the pick and once packed, the order left picked, fulfilment events, its
-# history's lines), in readable form and --json; exit status 1 for an
+# history's lines), the fraud screening on the demo's fraud.csv (a clean screened place; holds
+# for review, on_hold with their rule, approved or rejected, a card's approval asking its
+# authorization; blocked, unserviceable and bad_address refusals; a block list change and its
+# undoing; their orders, fulfilment, cancels and blocks events; the screening options' usage
+# errors), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
@@ -65,7 +69,8 @@ subscribed() {
 	fail "events did not subscribe: $(cat "$1")"
 }
 
-"$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 >/dev/null
+"$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 \
+	--screening >/dev/null
 . "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --token s3 \
 	--customer-index 1 || fail "no daemon"
@@ -74,6 +79,8 @@ d=(--connect "127.0.0.1:$port" --token s3)
 
 run 0 --help
 has "order --key K"
+has "review --key K --customer C approve|reject"
+has "block --operator O --email TEXT|--card-fp TEXT|--address TEXT \[--remove\]"
 amount1=$((2 * $(price 100001) + $(price 100002))) # order 1's amount, cents
 run 0 "${d[@]}" place --key 7 --customer 3 100001:2 100002:1
 has "^accepted: order 1, .*, payment prepaid, amount $(money $amount1), refunded 0.00 \[seq 1\]$"
@@ -531,6 +538,116 @@ run 0 "${d[@]}" order --key 8050 # back in exception
 has ", exception, payment prepaid, "
 run 0 "${d[@]}" cancel --key 8050 --customer 83 # an order's cancel is still an order's
 has "^rejected (not_cancellable): order "
+# The fraud screening (the dataset's demo fraud.csv: country_mismatch 30, new_account 40 over
+# 500.00 for an account under 30 days; a hold at 50; the block list's fraud@example.com,
+# fp_blocked_demo, 1 Blocked Road; JP not served). SKU $hi costs over 500.00, $lo less. A
+# clean screened place is allocated; holds (GB billing, US shipping, an account of a day:
+# on_hold with the higher rule, new_account) approved (allocated; a card's payment_pending)
+# or rejected (cancelled, paid back); refusals; a block list change and its undoing; their
+# events; usage errors.
+hi=$(awk -F, 'NR > 1 && $1 >= 100060 && $1 < 100090 && $4 > 50000 { print $1; exit }' "$tmp/ds/skus.csv")
+lo=$(awk -F, 'NR > 1 && $1 >= 100060 && $1 < 100090 && $4 <= 50000 { print $1; exit }' "$tmp/ds/skus.csv")
+[ -n "$hi" ] && [ -n "$lo" ] || fail "no SKUs over and under 500.00 in 100060-100089"
+ph=$(price "$hi")
+us=(--bill-country US --ship-country US --postal 94105 --account-age-days 400)
+held=(--bill-country GB --ship-country US --postal 94105 --account-age-days 1)
+run 0 "${d[@]}" place --key 8100 --customer 90 --email ann@example.com --card-fp fp_ann \
+	--address "1 Main St" "${us[@]}" "$lo":1
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, payment prepaid, amount $(money "$(price "$lo")"), refunded 0.00 \[seq [0-9]*\]$"
+follow orders,fulfilment,cancels,blocks 10 "$tmp/fraud"
+run 0 "${d[@]}" place --key 8101 --customer 91 "${held[@]}" "$hi":1
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], on_hold (new_account), payment prepaid, amount $(money "$ph"), refunded 0.00 \[seq [0-9]*\]$"
+hold_line=$(sed 's/ \[seq [0-9]*\]$//' "$tmp/out")
+run 0 "${d[@]}" --json order --key 8101
+has '"status": "accepted", "reason": "new_account", .*"state": "on_hold", "payment": "prepaid"'
+run 0 "${d[@]}" picked --key 8101 --customer 91 # held: not yet
+has "^rejected (invalid_state): order [0-9]*, on_hold, payment prepaid, "
+run 0 "${d[@]}" review --key 8101 --customer 91 approve
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, payment prepaid, "
+run 0 "${d[@]}" review approve --customer 91 --key 8101
+has ", allocated, .* (done before) \["
+run 0 "${d[@]}" review --key 8101 --customer 91 reject # approved: too late
+has "^rejected (invalid_state): order [0-9]*, allocated, "
+run 0 "${d[@]}" place --card --key 8102 --customer 92 "${held[@]}" "$hi":1
+has ", on_hold (new_account), payment pending, amount $(money "$ph"), "
+run 0 "${d[@]}" review --key 8102 --customer 92 approve # its authorization is asked now
+has ", payment_pending, payment pending, amount $(money "$ph"), "
+run 0 "${d[@]}" place --key 8103 --customer 93 "${held[@]}" "$hi":1
+run 0 "${d[@]}" --json review --key 8103 --customer 93 reject
+has "\"status\": \"accepted\", .*\"state\": \"cancelled\", \"payment\": \"refunded\", \"amount_cents\": $ph, \"refunded_cents\": $ph}"
+run 0 "${d[@]}" review --key 8103 --customer 93 reject
+has "^accepted: order [0-9]*, cancelled, payment refunded, amount $(money "$ph"), refunded $(money "$ph") (done before) \[seq [0-9]*\]$"
+run 0 "${d[@]}" history --key 8103
+sed -n 1p "$tmp/out" | grep -q "^$t seq [0-9]* place: on_hold$" || fail "hold: $(cat "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* review reject: cancelled$" ||
+	fail "review reject: $(cat "$tmp/out")"
+run 1 "${d[@]}" review --key 8199 --customer 93 approve
+has "unknown_order"
+# Refused whatever the score: the block list (as oc_screen_hash hashes: case, spaces and
+# periods do not count), a country not served, a postal code not in the country's format.
+run 0 "${d[@]}" place --key 8104 --customer 94 --email Fraud@Example.com "${us[@]}" "$lo":1
+has "^rejected (blocked): order "
+run 0 "${d[@]}" place --key 8105 --customer 94 --card-fp fp_blocked_demo "${us[@]}" "$lo":1
+has "^rejected (blocked)"
+run 0 "${d[@]}" place --key 8106 --customer 94 --address "1 blocked  road." "${us[@]}" "$lo":1
+has "^rejected (blocked)"
+run 0 "${d[@]}" place --key 8107 --customer 94 --bill-country JP --ship-country JP \
+	--postal 100-0001 "$lo":1
+has "^rejected (unserviceable)"
+run 0 "${d[@]}" --json place --key 8108 --customer 94 --bill-country US --ship-country US \
+	--postal ABC "$lo":1
+has '"status": "rejected", "reason": "bad_address", '
+run 0 "${d[@]}" place --key 8109 --customer 94 --bill-country CA --ship-country CA \
+	--postal "K1A 0B1" --account-age-days 400 "$lo":1
+has "^accepted: order [0-9]*, .*, allocated, "
+# The block list changed by operator 5: eve is blocked, then not.
+run 0 "${d[@]}" block --operator 5 --email eve@example.com
+has "^accepted: block email eve@example.com \[seq [0-9]*\]$"
+block_seq=$(sed -n 's/.*\[seq \([0-9]*\)\]$/\1/p' "$tmp/out")
+run 0 "${d[@]}" place --key 8110 --customer 95 --email eve@example.com "${us[@]}" "$lo":1
+has "^rejected (blocked)"
+run 0 "${d[@]}" --json block --operator 5 --email eve@example.com --remove
+has '^{"block": "email", "hash": "[0-9a-f]\{16\}", "remove": true, "seq": [0-9]*, "key": 0, "customer": 5, .*"status": "accepted"'
+run 0 "${d[@]}" place --key 8111 --customer 95 --email EVE@example.com "${us[@]}" "$lo":1
+has "^accepted: order [0-9]*, .*, allocated, "
+run 0 "${d[@]}" block --operator 5 --card-fp fp_nobody --remove # not there: nothing to do
+has "^accepted: unblock card-fp fp_nobody \["
+wait "$follower" || fail "events exited $?: $(cat "$tmp/fraud")"
+[ "$(wc -l <"$tmp/fraud")" = 11 ] || fail "a line and 10 events expected: $(cat "$tmp/fraud")"
+sed -n 2p "$tmp/fraud" | grep -qF "customer 91 $hold_line" || fail "hold event: $(cat "$tmp/fraud")"
+sed -n 3p "$tmp/fraud" | grep -q "^customer 91 accepted: .*, allocated, " ||
+	fail "approval event: $(cat "$tmp/fraud")"
+sed -n 5p "$tmp/fraud" | grep -q "^customer 92 accepted: .*, payment_pending, payment pending, " ||
+	fail "card approval event: $(cat "$tmp/fraud")"
+sed -n 7p "$tmp/fraud" | grep -q "^customer 93 accepted: order [0-9]*, cancelled, payment refunded, " ||
+	fail "rejection event: $(cat "$tmp/fraud")"
+sed -n 8p "$tmp/fraud" | grep -q "^customer 94 accepted: .*, allocated, " ||
+	fail "CA order event: $(cat "$tmp/fraud")"
+sed -n 9p "$tmp/fraud" | grep -q "^customer 5 accepted: block list \[seq $block_seq\]$" ||
+	fail "block event: $(cat "$tmp/fraud")"
+sed -n 10p "$tmp/fraud" | grep -q "^customer 5 accepted: block list \[seq [0-9]*\]$" ||
+	fail "unblock event: $(cat "$tmp/fraud")"
+sed -n 11p "$tmp/fraud" | grep -q "^customer 95 accepted: .*, allocated, " ||
+	fail "eve's order event: $(cat "$tmp/fraud")"
+# What the screening's options take, and which commands take them.
+run 2 "${d[@]}" place --key 8120 --customer 96 --bill-country us "$lo":1
+grep -q "two upper-case letters" "$tmp/err" || fail "--bill-country us: $(cat "$tmp/err")"
+run 2 "${d[@]}" place --key 8120 --customer 96 --ship-country USA "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --postal 12345678901 "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --postal 941_05 "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --account-age-days 65536 "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --email "" "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --screen --replaces 8000 "$lo":1
+run 2 "${d[@]}" place --key 8120 --customer 96 --remove "$lo":1
+run 2 "${d[@]}" cancel --key 8100 --customer 90 --email ann@example.com
+run 2 "${d[@]}" review --key 8100 --customer 90 --postal 94105 approve
+run 2 "${d[@]}" review --key 8101 --customer 91
+run 2 "${d[@]}" review --key 8101 --customer 91 maybe
+run 2 "${d[@]}" block --operator 5
+run 2 "${d[@]}" block --operator 5 --email a@b.c --card-fp fp
+run 2 "${d[@]}" block --email a@b.c
+run 2 "${d[@]}" block --operator 5 --key 3 --email a@b.c
+run 2 "${d[@]}" events --kinds blocks,bogus
 run 2 "${d[@]}" events --kinds returns,bogus
 run 1 "${d[@]}" order 999
 has "unknown_order"
