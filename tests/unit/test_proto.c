@@ -1381,7 +1381,7 @@ static void test_review_and_block_frames(void **state)
 	r.state = OC_STATE_PAYMENT_PENDING;
 	r.payment = OC_PAYMENT_PENDING;
 	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
-	r = (struct oc_response){.type = OC_CMD_REVIEW_REJECT, .status = OC_STATUS_CANCELLED,
+	r = (struct oc_response){.type = OC_CMD_REVIEW_REJECT, .status = OC_STATUS_ACCEPTED,
 				 .state = OC_STATE_CANCELLED, .payment = OC_PAYMENT_REFUNDED};
 	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_CANCELS);
 	r = (struct oc_response){.type = OC_CMD_BLOCK, .status = OC_STATUS_ACCEPTED};
