@@ -710,6 +710,9 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->returns_received = r->returns_received;
 	out->replacements = r->replacements;
 	out->qc_failures = r->qc_failures;
+	out->short_picks = r->short_picks;
+	out->short_units_rerouted = r->short_units_rerouted;
+	out->short_units_cut = r->short_units_cut;
 	out->screened = e->validate.fraud.screened;
 	out->block_changes = e->validate.fraud.block_changes;
 	out->holds = r->holds;

@@ -402,6 +402,17 @@ static inline struct oc_command pl_rma(uint64_t key, uint64_t customer, uint64_t
 	return c;
 }
 
+/* A short pick (its own key) of customer's order order_key at warehouse w: `missing` units
+ * of sku (pl_line_add for more lines). */
+static inline struct oc_command pl_short_pick(uint64_t key, uint64_t customer, uint64_t order_key,
+                                              uint16_t w, uint64_t sku, uint32_t missing)
+{
+	struct oc_command c = pl_place1(key, customer, w, sku, missing);
+	c.type = OC_CMD_PICK_SHORT;
+	c.order_key = order_key;
+	return c;
+}
+
 /* A replacement of customer's order order_key: one line. */
 static inline struct oc_command pl_replacement(uint64_t key, uint64_t customer, uint16_t region,
                                                uint64_t order_key, uint64_t sku,

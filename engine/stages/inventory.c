@@ -121,7 +121,8 @@ static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
 static void apply_release(struct oc_shard *s, const struct oc_release_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
-	cell->available += m->quantity;
+	if (!(m->flags & OC_RELEASE_COUNTER_ONLY))
+		cell->available += m->quantity;
 	if (cell->limit && m->customer) {
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,
 					     pair_hash(m->customer, m->sku_local), false);

@@ -79,14 +79,22 @@ void oc_route_destroy(struct oc_route *r)
 	r->links = NULL;
 }
 
-/* Queues a release for the SKU's shard; the caller made sure there is room. */
-static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
-			 uint32_t sku, uint32_t quantity)
+/* Queues a release for the SKU's shard (flags: OC_RELEASE_*); the caller made sure there is
+ * room. */
+static void release_units(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
+			  uint32_t sku, uint32_t quantity, uint32_t flags)
 {
 	uint32_t place = r->catalog->place[sku];
 	uint32_t s = OC_PLACE_SHARD(place);
 	struct oc_release_msg *m = oc_ring_spsc_write_slot(&r->release[s], r->released[s]++);
-	*m = (struct oc_release_msg){cause_seq, customer, OC_PLACE_LOCAL(place), quantity, 0};
+	*m = (struct oc_release_msg){cause_seq, customer, OC_PLACE_LOCAL(place), quantity, flags,
+				     0};
+}
+
+static void release_line(struct oc_route *r, uint64_t cause_seq, uint64_t customer,
+			 uint32_t sku, uint32_t quantity)
+{
+	release_units(r, cause_seq, customer, sku, quantity, 0);
 }
 
 /* True when each shard's release ring has room for the releases of these SKUs (global
@@ -182,7 +190,8 @@ static uint8_t payment_of(const struct oc_order_rec *rec)
 /* Fills what an answer says about a record as it is now: its first sequence number and
  * customer; an order's warehouses, state and money; a stock change's warehouse; a refund's
  * amount, the order's refunded total after it and the order's state it answered; an RMA's
- * state, value and the warehouses its units go back to. */
+ * state, value and the warehouses its units go back to; a short pick's value cut, the order's
+ * state it answered and its warehouses after. */
 static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[index];
@@ -198,6 +207,8 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
+	} else if (rec->type == OC_CMD_PICK_SHORT) {
+		a->state = rec->answered_state;
 	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
 		a->state = rec->state;
 	}
@@ -971,7 +982,7 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
  * clock u64, then the leases [head, tail): their count
  * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 19
+#define ROUTE_COUNTERS 22
 
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
@@ -981,7 +992,8 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 		&r->restocks,   &r->write_offs,       &r->shipped,          &r->delivered,
 		&r->lease_expiries, &r->refunds,      &r->adjustments,      &r->exceptions,
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
-		&r->holds,      &r->reviews_approved, &r->reviews_rejected};
+		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
+		&r->short_units_rerouted, &r->short_units_cut};
 	memcpy(c, all, sizeof(all));
 }
 
@@ -1087,6 +1099,179 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->held, held, sizeof(r->held));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
+}
+
+/* A line of a short pick: the SKU (global index), the units missing, their unit price, and
+ * whether its shard reserved them again. */
+struct short_line {
+	uint32_t sku, missing, price_cents;
+	bool reserved;
+	bool rerouted; /* route found them free at other warehouses */
+};
+
+/* The allocation of the order holding `sku` at warehouse w, NULL when none. */
+static struct oc_alloc *alloc_at(struct oc_route *r, const struct oc_order_rec *order,
+				 uint32_t sku, uint32_t w)
+{
+	for (uint32_t i = 0; i < order->alloc_count; i++) {
+		struct oc_alloc *al = &r->allocs[order->alloc_first + i];
+		if (al->sku == sku && al->warehouse == w)
+			return al;
+	}
+	return NULL;
+}
+
+/* Why a short pick at warehouse w may not be done to the order: OC_REJECT_NONE when it may. */
+static uint8_t short_refusal(struct oc_route *r, const struct oc_order_msg *om,
+			     const struct oc_order_rec *order, const struct short_line *l, uint32_t n)
+{
+	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
+		return OC_REJECT_UNKNOWN_ORDER;
+	if (order->state != OC_STATE_ALLOCATED)
+		return OC_REJECT_INVALID_STATE;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct oc_alloc *al = alloc_at(r, order, l[i].sku, om->region);
+		if (!al)
+			return OC_REJECT_UNKNOWN_SKU;
+		if (l[i].missing > al->quantity)
+			return OC_REJECT_BAD_QUANTITY;
+	}
+	/* The rebuilt allocations go at the end of the table. */
+	return r->allocs_max - r->alloc_count < OC_LIMIT_ORDER_ALLOCS_MAX ? OC_REJECT_CAPACITY
+									  : OC_REJECT_NONE;
+}
+
+/* Adds allocation `add` to out[0..*count), merged with one of the same SKU and warehouse. */
+static void alloc_merge(struct oc_alloc *out, uint32_t *count, struct oc_alloc add)
+{
+	for (uint32_t i = 0; i < *count; i++)
+		if (out[i].sku == add.sku && out[i].warehouse == add.warehouse) {
+			out[i].quantity = (uint16_t)(out[i].quantity + add.quantity);
+			return;
+		}
+	out[(*count)++] = add;
+}
+
+/* Re-routes a short line reserved again in its shard: plans its units at the warehouses but
+ * w, nearest w first, into out[0..*count). False, changing nothing, when they have too few free
+ * or the order would hold more than OC_LIMIT_ORDER_ALLOCS_MAX allocations. */
+static bool reroute_line(struct oc_route *r, uint32_t w, const struct short_line *l,
+			 struct oc_alloc *out, uint32_t *count)
+{
+	const struct oc_dataset *d = r->catalog->data;
+	uint32_t *free_units = &r->free_units[(size_t)l->sku * r->warehouses];
+	uint64_t elsewhere = 0;
+	for (uint32_t x = 0; x < r->warehouses; x++)
+		elsewhere += x == w ? 0 : free_units[x];
+	if (elsewhere < l->missing)
+		return false;
+	/* The plan must not come back to w: its other units of the SKU are in doubt too. */
+	uint32_t at_w = free_units[w];
+	free_units[w] = 0;
+	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
+	struct oc_plan_line line = {l->sku, l->missing};
+	uint32_t k = oc_route_plan(r->free_units, r->warehouses,
+				   d->regions[d->warehouses[w].region].warehouse_order, &line, 1,
+				   plan);
+	free_units[w] = at_w;
+	if (*count + k > OC_LIMIT_ORDER_ALLOCS_MAX)
+		return false;
+	for (uint32_t i = 0; i < k; i++) {
+		free_units[plan[i].warehouse] -= plan[i].quantity;
+		alloc_merge(out, count, plan[i]);
+	}
+	return true;
+}
+
+/* Does a short pick to the order: its allocations are rebuilt at the end of the table, less
+ * the missing units at w (which leave on hand there), plus the lines re-routed; the lines not
+ * re-routed are cut, and their shards told (a line reserved again gives those units and the
+ * purchase counter back; one the shard refused, the counter alone: the units are gone). Its
+ * money: the value cut is refunded (prepaid) or not captured (card). Returns the value cut. */
+static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
+			    struct oc_order_rec *order, struct short_line *l, uint32_t n)
+{
+	uint32_t w = om->region, first = r->alloc_count, count = 0;
+	struct oc_alloc *out = &r->allocs[first];
+	for (uint32_t i = 0; i < order->alloc_count; i++) {
+		struct oc_alloc al = r->allocs[order->alloc_first + i];
+		for (uint32_t j = 0; j < n && al.warehouse == w; j++)
+			al.quantity = (uint16_t)(al.quantity - (al.sku == l[j].sku ? l[j].missing : 0));
+		if (al.quantity)
+			out[count++] = al;
+	}
+	uint64_t customer = is_replacement(r, om->target) ? 0 : order->customer, value = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		r->on_hand[(size_t)l[i].sku * r->warehouses + w] -= l[i].missing;
+		l[i].rerouted = l[i].reserved && reroute_line(r, w, &l[i], out, &count);
+		if (l[i].rerouted) {
+			r->short_units_rerouted += l[i].missing;
+			continue;
+		}
+		value += (uint64_t)l[i].missing * l[i].price_cents;
+		r->short_units_cut += l[i].missing;
+		if (customer || l[i].reserved)
+			release_units(r, om->seq, customer, l[i].sku, l[i].missing,
+				      l[i].reserved ? 0 : OC_RELEASE_COUNTER_ONLY);
+	}
+	if (order->flags & OC_REC_CARD)
+		order->amount_cents -= value;
+	else
+		order->refunded_cents += value;
+	ship_from(r, order, first, count);
+	r->alloc_count += count;
+	if (count == 0) { /* every unit cut: nothing is left to ship */
+		order->state = OC_STATE_CANCELLED;
+		r->cancelled++;
+	}
+	r->short_picks++;
+	return value;
+}
+
+/* A short pick (docs/lifecycle.md, "Short picks"): a record of its own (keyed like a refund);
+ * refused, the units its shards reserved again go back. False, having consumed nothing, when
+ * the releases it may need do not fit now. */
+static bool short_pick(struct oc_route *r, const struct oc_order_msg *om, struct oc_response *a)
+{
+	struct short_line l[OC_ORDER_LINES_MAX];
+	struct oc_plan_line gives[OC_ORDER_LINES_MAX];
+	for (uint32_t i = 0; i < om->line_count; i++) {
+		uint32_t s = om->shard[i];
+		const struct oc_result_msg *res = oc_ring_spsc_read_slot(&r->result[s], r->taken[s]++);
+		OC_ASSERT_EQ(res->seq, om->seq);
+		l[i] = (struct short_line){res->sku, res->quantity, res->price_cents,
+					   res->reason == OC_REJECT_NONE, false};
+		gives[i] = (struct oc_plan_line){res->sku, res->quantity};
+	}
+	if (!release_room(r, gives, om->line_count)) {
+		for (uint32_t i = 0; i < om->line_count; i++)
+			r->taken[om->shard[i]]--; /* gathered again next turn */
+		return false;
+	}
+	struct oc_order_rec *order = &r->orders[om->target];
+	uint8_t reason = short_refusal(r, om, order, l, om->line_count);
+	uint64_t value = 0;
+	if (reason) {
+		for (uint32_t i = 0; i < om->line_count; i++)
+			if (l[i].reserved)
+				release_line(r, om->seq, 0, l[i].sku, l[i].missing);
+	} else {
+		value = short_apply(r, om, order, l, om->line_count);
+		transition(r, om->target, om);
+	}
+	bool known = reason != OC_REJECT_UNKNOWN_ORDER;
+	uint8_t state = reason ? OC_STATE_REJECTED : OC_STATE_ACCEPTED;
+	struct oc_order_rec *rec = new_record(r, om);
+	rec->state = rec->placed_state = state;
+	rec->reason = reason;
+	rec->alloc_first = om->target;
+	rec->answered_state = known ? order->state : OC_STATE_NONE;
+	rec->amount_cents = value;
+	rec->shipments = known ? order->shipments : 0;
+	rec->warehouse = known ? order->warehouse : 0;
+	answer(a, om, status_of(state), reason);
+	describe(r, om->order_index, a);
+	return true;
 }
 
 /* The snapshot barrier: once every shard has built its part, builds route's, hands it to the
@@ -1425,6 +1610,9 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 			return false;
 	} else if (om->type == OC_CMD_RETURN_RECEIVED) {
 		if (!return_received(r, om, a))
+			return false;
+	} else if (om->type == OC_CMD_PICK_SHORT) {
+		if (!results_ready(r, om) || !short_pick(r, om, a))
 			return false;
 	} else if (om->type == OC_CMD_PAYMENT_AUTHORIZED || om->type == OC_CMD_PAYMENT_DECLINED) {
 		if (!payment_step(r, om, a))

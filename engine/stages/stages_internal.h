@@ -169,7 +169,8 @@ struct oc_order_msg {
 	uint32_t first_sku;   /* global SKU index of line 0 (for route's prefetch) */
 	union {
 		uint32_t quantity; /* a stock change: its units */
-		uint32_t target;   /* an RMA, a replacement place: the order's index */
+		uint32_t target;   /* an RMA, a short pick, a replacement place: the order's
+		                    * index */
 		uint32_t rule;     /* a screened place held or rejected: the rule's reason */
 	};
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
@@ -226,8 +227,12 @@ struct oc_release_msg {
 	uint64_t customer;
 	uint32_t sku_local;
 	uint32_t quantity;
-	uint64_t unused;
+	uint32_t flags;    /* OC_RELEASE_* */
+	uint32_t unused;
 };
+
+#define OC_RELEASE_COUNTER_ONLY 0x1u /* only the purchase counter goes down: the units are gone
+                                      * (a short pick's line cut) */
 
 _Static_assert(sizeof(struct oc_line_msg) == 32, "line message is half a cache line");
 _Static_assert(sizeof(struct oc_order_msg) == 64, "order message is one cache line");
@@ -400,8 +405,8 @@ struct oc_order_rec {
 	uint64_t amount_cents;   /* an order: price x quantity over its lines at placing; a
 	                          * refund: its amount (docs/lifecycle.md, "Money") */
 	uint64_t refunded_cents; /* an order: refunded so far; a refund: the order's total after */
-	uint32_t alloc_first;    /* an order: index into route's allocs; a refund: the order's
-	                          * index */
+	uint32_t alloc_first;    /* an order: index into route's allocs (one per SKU and warehouse);
+	                          * a refund, a short pick: the order's index */
 	uint32_t history_last;   /* an order: its last transition in route's history, or OC_NONE */
 	uint32_t customer_prev;  /* an order: the customer's order placed before, or OC_NONE */
 	uint16_t alloc_count;
@@ -412,9 +417,9 @@ struct oc_order_rec {
 	uint8_t reason;        /* rejected: why; held by screening: the rule, kept after */
 	uint8_t shipments;
 	uint8_t warehouse;
-	uint8_t type;          /* enum oc_command_type: place, a stock change, a refund or
-	                        * an RMA */
-	uint8_t answered_state; /* a refund: the order's state it answered */
+	uint8_t type;          /* enum oc_command_type: place, a stock change, a refund, an
+	                        * RMA or a short pick */
+	uint8_t answered_state; /* a refund, a short pick: the order's state it answered */
 	uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
 	                        * oc_return_reason */
 	uint8_t flags;         /* an order: OC_REC_* */
@@ -462,6 +467,7 @@ struct oc_route {
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
 	uint64_t holds, reviews_approved, reviews_rejected;
+	uint64_t short_picks, short_units_rerouted, short_units_cut;
 	uint64_t held[OC_REJECT_REASON_COUNT]; /* holds by rule */
 	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
 	                               * a replacement's or an RMA's order; 0: none (zeroed at

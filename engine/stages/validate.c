@@ -123,7 +123,9 @@ static void prefetch_command(struct oc_validate *v, uint32_t i, struct ahead *a)
 	const struct oc_command *c = oc_ring_spsc_read_slot(v->cmd, i);
 	a->key_hash = oc_hash_u64(c->key);
 	oc_u64map_prefetch(&v->keys, a->key_hash);
-	if ((c->type == OC_CMD_PLACE || c->type == OC_CMD_RETURN_REQUESTED) && c->line_count) {
+	if ((c->type == OC_CMD_PLACE || c->type == OC_CMD_RETURN_REQUESTED ||
+	     c->type == OC_CMD_PICK_SHORT) &&
+	    c->line_count) {
 		a->sku0_hash = oc_hash_u64(c->lines[0].sku);
 		oc_u64map_prefetch(&v->catalog->by_sku, a->sku0_hash);
 	}
@@ -217,20 +219,29 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 		send_place(v, c, sku, place, om, pushed);
 }
 
-/* An RMA: keyed like a refund, naming the order by order_key, with lines that travel through
- * the shards reserving nothing, so that route gets each line's SKU index and price; route
- * checks them against the order. */
-static void handle_return(struct oc_validate *v, const struct oc_command *c,
-			  const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
+/* An RMA or a short pick: keyed like a refund, naming the order by order_key, with lines
+ * (an RMA's: flags its reason, region 0; a short pick's: flags 0, region a warehouse). An
+ * RMA's lines travel through the shards reserving nothing, so that route gets each line's
+ * SKU index and price; a short pick's are reserved again there, as a write-off's (no purchase
+ * counter, safety stock may go), for route to re-route them. Route checks them against the
+ * order. */
+static void handle_order_lines(struct oc_validate *v, const struct oc_command *c,
+			       const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
+	bool rma = c->type == OC_CMD_RETURN_REQUESTED;
 	if (c->line_count > OC_ORDER_LINES_MAX) {
 		om->reason = OC_REJECT_TOO_MANY_LINES;
 		return;
 	}
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || c->order_key == 0 ||
-	    c->region != 0 || c->flags < OC_RETURN_DAMAGED || c->flags > OC_RETURN_OTHER) {
+	    (rma && (c->region != 0 || c->flags < OC_RETURN_DAMAGED || c->flags > OC_RETURN_OTHER)) ||
+	    (!rma && c->flags != 0)) {
 		om->reason = OC_REJECT_MALFORMED;
+		return;
+	}
+	if (!rma && c->region >= v->catalog->data->warehouse_count) {
+		om->reason = OC_REJECT_UNKNOWN_REGION;
 		return;
 	}
 	om->reason = check_lines(v->catalog, c, a->sku0_hash, sku, place);
@@ -239,9 +250,10 @@ static void handle_return(struct oc_validate *v, const struct oc_command *c,
 	uint32_t target = target_of(v, c, om);
 	if (om->reason || !new_key(v, c, a, om))
 		return;
-	scatter_lines(v, c, sku, place, OC_LINE_RETURN, om, pushed);
+	scatter_lines(v, c, sku, place, rma ? OC_LINE_RETURN : OC_LINE_WRITE_OFF, om, pushed);
 	om->target = target;
-	om->detail = (uint16_t)c->flags;
+	if (rma)
+		om->detail = (uint16_t)c->flags;
 }
 
 /* Sends a command's one line to the shard of its SKU (catalog entry e). */
@@ -540,8 +552,8 @@ uint32_t oc_validate_step(void *arg)
 			 c->type == OC_CMD_DELIVERY_EXCEPTION || c->type == OC_CMD_RETURN_RECEIVED ||
 			 c->type == OC_CMD_REVIEW_APPROVE || c->type == OC_CMD_REVIEW_REJECT)
 			handle_order_step(v, c, &ahead[i], om);
-		else if (c->type == OC_CMD_RETURN_REQUESTED)
-			handle_return(v, c, &ahead[i], om, pushed);
+		else if (c->type == OC_CMD_RETURN_REQUESTED || c->type == OC_CMD_PICK_SHORT)
+			handle_order_lines(v, c, &ahead[i], om, pushed);
 		else if (c->type == OC_CMD_SNAPSHOT)
 			handle_barrier(v, c, om, pushed);
 		else if (c->type == OC_CMD_TICK)

@@ -69,8 +69,8 @@
 #define OC_WAL_VERSION 5u /* 2: raw records of refunds and customer queries carry order_key
                            * and amount_cents; 3: and those of cycle counts (type 18, which
                            * a version 2 log holds without them); 4: and those of RMAs and
-                           * replacement places; 5: and those of block list changes, and a
-                           * screened place's fields */
+                           * replacement places; 5: and those of block list changes and short
+                           * picks, and a screened place's fields */
 
 /* The commands that read struct oc_command's order_key and amount_cents; the others ignore
  * them, so the sequencer does not copy them and the log does not keep them. A place reads
@@ -79,7 +79,7 @@ static inline bool oc_command_has_tail(const struct oc_command *c)
 {
 	return c->type == OC_CMD_REFUND || c->type == OC_CMD_QUERY_CUSTOMER ||
 	       c->type == OC_CMD_ADJUST_STOCK || c->type == OC_CMD_RETURN_REQUESTED ||
-	       c->type == OC_CMD_BLOCK ||
+	       c->type == OC_CMD_BLOCK || c->type == OC_CMD_PICK_SHORT ||
 	       (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT));
 }
 /* A screened place carries struct oc_screen besides (after the tail, when it has one). */

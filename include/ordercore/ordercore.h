@@ -145,6 +145,18 @@ enum oc_command_type {
 	                             * OC_BLOCK_REMOVE, takes out) the hash in order_key
 	                             * (oc_screen_hash) of the kind in flags (OC_BLOCK_*); key 0,
 	                             * customer the operator. not_enabled without screening */
+	/* A short pick (docs/lifecycle.md, "Short picks"), keyed like a refund (its own key;
+	 * order_key the order, customer its customer): the warehouse whose index is in `region`
+	 * found fewer units than the order holds there; lines name the SKUs and the units missing
+	 * (at most what the order holds of each there: bad_quantity; a SKU it holds none of there:
+	 * unknown_sku). Those units leave that warehouse's on hand. Each line is re-routed:
+	 * allocated again at the other warehouses, nearest first, when they have its units free;
+	 * else cut from the order, its value coming off (refunded when prepaid, less to capture
+	 * when paid by card; an order left with nothing is cancelled). From allocated only, else
+	 * invalid_state; the order stays allocated (a pick confirms it once it is whole). The
+	 * answer: the order's state, amount_cents the value cut, shipments and warehouse the
+	 * order's after */
+	OC_CMD_PICK_SHORT = 27,
 };
 
 /* Rows one query answers with at most. */
@@ -483,6 +495,9 @@ struct oc_stats {
 	uint64_t returns, returns_received;        /* RMAs opened, and received */
 	uint64_t replacements;                     /* replacement orders accepted */
 	uint64_t qc_failures;                      /* packs that failed their quality check */
+	uint64_t short_picks;                      /* short picks done (not rejected) */
+	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
+	uint64_t short_units_cut;                  /* units of them cut from their orders */
 	uint64_t screened;                         /* places screened (not malformed) */
 	uint64_t holds;                            /* orders held for review */
 	uint64_t held[OC_REJECT_REASON_COUNT];     /* holds by the rule that decided them */

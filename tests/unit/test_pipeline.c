@@ -1834,6 +1834,138 @@ static void test_screening_scores_and_review(void **state)
 	oc_engine_free(e);
 }
 
+/* Row w of a reconciliation of sku (the rows of every warehouse, then the total). */
+static struct oc_response recon_row(struct oc_engine *e, uint64_t sku, uint32_t w)
+{
+	struct oc_response rows[8];
+	assert_int_equal(run_rows(e, pl_reconcile(sku, 0), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+				  rows, 8),
+			 4);
+	for (uint32_t i = 0; i <= 4; i++) /* every row balances */
+		assert_int_equal(OC_RECON_ON_HAND(&rows[i]), OC_RECON_FREE(&rows[i]) +
+							     OC_RECON_ALLOCATED(&rows[i]) +
+							     OC_RECON_PICKED(&rows[i]));
+	return rows[w];
+}
+
+static void expect_recon_at(struct oc_engine *e, uint64_t sku, uint32_t w, uint64_t free_units,
+			    uint64_t allocated, uint64_t on_hand)
+{
+	struct oc_response row = recon_row(e, sku, w);
+	expect_recon(&row, free_units, allocated, 0, on_hand);
+}
+
+/* Short picks: the missing units leave on hand where they were missing; a line is re-routed to
+ * the other warehouses with free units, nearest first, else cut from the order (its value
+ * back, its purchase counter back). */
+static void test_short_picks(void **state)
+{
+	enum { SHORT = OC_CMD_PICK_SHORT };
+	struct oc_engine *e = start(WINDOW, 0);
+	/* 3 EVERY from W0 (region RA); 2 missing there: re-routed to W1, the nearest other. */
+	pl_run_expect(e, pl_place1(1, 10, 0, EVERY, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_command sp = pl_short_pick(100, 10, 1, 0, EVERY, 2);
+	struct oc_response r = expect_state(e, sp, OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+					    OC_STATE_ALLOCATED);
+	assert_int_equal(r.type, SHORT);
+	assert_int_equal(r.amount_cents, 0); /* nothing cut */
+	assert_int_equal(r.shipments, 2);
+	assert_int_equal(r.warehouse, 0);
+	r = pl_run_expect(e, sp, OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* a retry: once */
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	expect_recon_at(e, EVERY, 0, 2, 1, 3);
+	expect_recon_at(e, EVERY, 1, 3, 2, 5);
+	r = expect_state(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_ALLOCATED);
+	expect_money(&r, OC_PAYMENT_PREPAID, 3 * EVERY_PRICE, 0);
+	assert_int_equal(r.shipments, 2);
+	/* The order is whole again: picked, and now a short pick is too late. */
+	expect_state(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_PICKED);
+	pl_run_expect(e, pl_short_pick(101, 10, 1, 1, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+
+	/* 4 PLAIN, only at W0: 3 missing, nowhere else: cut, their value refunded. */
+	pl_run_expect(e, pl_place1(2, 20, 0, PLAIN, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_short_pick(102, 20, 2, 0, PLAIN, 3), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.amount_cents, 3 * PLAIN_PRICE);
+	r = expect_state(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_ALLOCATED);
+	expect_money(&r, OC_PAYMENT_REFUNDED, 4 * PLAIN_PRICE, 3 * PLAIN_PRICE);
+	expect_recon_at(e, PLAIN, 0, 6, 1, 7);
+
+	/* Paid by card: less to capture. */
+	struct oc_command card = pl_place1(3, 30, 1, AT_W1, 3);
+	card.flags = OC_PLACE_CARD;
+	pl_run_expect(e, card, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 3, 30), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_short_pick(103, 30, 3, 1, AT_W1, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_query_order(3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_money(&r, OC_PAYMENT_AUTHORIZED, 2 * AT_W1_PRICE, 0);
+
+	/* A limited SKU cut whole: the order is cancelled, the purchase counter given back (the
+	 * shard had the units: they go back to it as well). */
+	pl_run_expect(e, pl_place1(4, 40, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_short_pick(104, 40, 4, 0, LIMITED, 3), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_CANCELLED);
+	/* The last unit of SCARCE (limit 2): the shard has none to re-route, the counter alone
+	 * goes back. */
+	pl_run_expect(e, pl_place1(5, 50, 0, SCARCE, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_short_pick(105, 50, 5, 0, SCARCE, 1), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_CANCELLED);
+	r = pl_run_expect(e, pl_query_order(5), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	expect_money(&r, OC_PAYMENT_REFUNDED, 0, 0); /* free: nothing to pay back */
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 200, 7, 0, SCARCE, 2), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(6, 40, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(7, 50, 0, SCARCE, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+
+	/* Refusals change nothing; the units the shards reserved for them go back. */
+	pl_run_expect(e, pl_place1(8, 60, 0, OTHER, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_short_pick(110, 60, 8, 1, OTHER, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_SKU); /* not held at W1 */
+	pl_run_expect(e, pl_short_pick(111, 60, 8, 0, OTHER, 3), OC_STATUS_REJECTED,
+		      OC_REJECT_BAD_QUANTITY);
+	pl_run_expect(e, pl_short_pick(112, 61, 8, 0, OTHER, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_short_pick(113, 60, 999, 0, OTHER, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_short_pick(114, 60, 8, 9, OTHER, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_REGION);
+	struct oc_command bad = pl_short_pick(115, 60, 8, 0, OTHER, 1);
+	bad.flags = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_short_pick(116, 60, 100, 0, OTHER, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_ORDER); /* a short pick's key: not an order */
+	pl_pad(e, WINDOW);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.short_picks, 5);
+	assert_int_equal(st.short_units_rerouted, 2);
+	assert_int_equal(st.short_units_cut, 3 + 1 + 3 + 1);
+	assert_int_equal(st.cancelled, 2);
+	struct oc_stock sk = pl_stock(e, EVERY);
+	assert_int_equal(sk.on_hand, 18);
+	assert_int_equal(sk.allocated, 3);
+	assert_int_equal(sk.available, 15);
+	sk = pl_stock(e, OTHER);
+	assert_int_equal(sk.on_hand, 5);
+	assert_int_equal(sk.available, 3); /* the refusals' reservations are back */
+	sk = pl_stock(e, PLAIN);
+	assert_int_equal(sk.on_hand, 7);
+	assert_int_equal(sk.available, 6);
+	sk = pl_stock(e, SCARCE); /* the unit missing is gone: the restock's 2, both sold */
+	assert_int_equal(sk.on_hand, 2);
+	assert_int_equal(sk.allocated, 2);
+	assert_int_equal(sk.available, 0);
+	oc_engine_free(e);
+}
+
 /* A velocity window forgets: with 2-second windows, a card's 3rd order is held at once and
  * goes through once the first two are older than the window. */
 static void test_screening_window_expires(void **state)
@@ -2006,6 +2138,7 @@ int main(void)
 	    cmocka_unit_test(test_history_and_customer_queries),
 	    cmocka_unit_test(test_inventory_administration),
 	    cmocka_unit_test(test_exceptions_and_returns),
+	    cmocka_unit_test(test_short_picks),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_window_expires),
