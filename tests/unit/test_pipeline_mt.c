@@ -1,8 +1,8 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
- * ship, deliver), refunds, restocks, write-offs, screened places and their reviews, and bad
- * commands, is checked (answers, their
+ * ship, deliver), short picks, refunds, restocks, write-offs, screened places and their
+ * reviews, and bad commands, is checked (answers, their
  * states and money)
  * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
@@ -62,7 +62,8 @@ enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
 	    K_STEP /* a fulfilment step */, K_REFUND, K_ADJUST /* a cycle count */,
 	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */,
 	    K_RMA /* a return requested */, K_RECEIVED /* a return received */,
-	    K_REPLACE /* a replacement place */, K_REVIEW /* a review of a held order */ };
+	    K_REPLACE /* a replacement place */, K_REVIEW /* a review of a held order */,
+	    K_SHORT /* a short pick */ };
 
 /* Kinds whose key is an order's: a place, or a replacement place. */
 static bool is_order(uint8_t kind)
@@ -94,10 +95,13 @@ static uint32_t stream_rows(const struct stream *s)
 }
 
 /* The dataset's units of SKU index i at warehouse w. Limited SKUs have stock for most
- * customers' limits, so limits bind before stock does; the other hot SKUs sell out at once. */
+ * customers' limits, so limits bind before stock does; the other hot SKUs sell out at once;
+ * cold ones are plenty everywhere but the last (ONE_PLACE), plenty at W0 only (a short pick
+ * there cannot be re-routed: it is cut). */
+#define ONE_PLACE (SKUS - 1)
 static uint32_t units_at(uint32_t i, uint32_t w)
 {
-	return i < LIMITED ? 100 + 10 * w : i < HOT ? 5 * i + w : 100000;
+	return i < LIMITED ? 100 + 10 * w : i < HOT ? 5 * i + w : i == ONE_PLACE && w ? 0 : 100000;
 }
 
 static int setup(void **state)
@@ -239,6 +243,34 @@ static void gen_stock(struct stream *s, uint32_t i, uint64_t *rng,
 	s->cmds[i] = pl_stock_change(OC_CMD_ADJUST_STOCK, s->keys, op, w, SKU_BASE + k, counted);
 	s->cmds[i].expected_units = on_hand[k][w];
 	on_hand[k][w] = counted;
+}
+
+/* Command i of s, a short pick of a recent order (still allocated, more likely than an old
+ * one), half the time of one the steps go to:
+ * units missing of one of its lines (ONE_PLACE's at W0 when it has one; sometimes more units
+ * than the line has) at a warehouse of its region
+ * (the generator does not know which holds the order's units: the wrong one is unknown_sku). */
+static void gen_short(struct stream *s, uint32_t i, uint64_t *rng)
+{
+	uint32_t key = oc_rand_below(rng, 2)
+			       ? 1 + STEPPED * oc_rand_below(rng, 1 + (s->keys - 1) / STEPPED)
+			       : s->keys - oc_rand_below(rng, s->keys < 64 ? s->keys : 64);
+	const struct oc_command *o = &s->cmds[s->first[key]];
+	bool order = o->type == OC_CMD_PLACE; /* else a stock change, a refund...: unknown_order */
+	const struct oc_line *l = &o->lines[order ? oc_rand_below(rng, o->line_count) : 0];
+	for (uint32_t j = 0; order && j < o->line_count; j++) /* at W0 only: cut, not moved */
+		if (sku_index(o->lines[j].sku) == ONE_PLACE)
+			l = &o->lines[j];
+	uint32_t missing = 1 + oc_rand_below(rng, order ? l->quantity + 1 : 2);
+	s->first[++s->keys] = i;
+	s->kind[i] = K_SHORT;
+	s->cmds[i] = pl_short_pick(s->keys, o->customer, o->key,
+				   (uint16_t)(order && l->sku == SKU_BASE + ONE_PLACE
+						      ? 0
+						      : 2 * (o->region & 1) + oc_rand_below(rng, 2)),
+				   order ? l->sku : SKU_BASE, missing);
+	if (oc_rand_below(rng, 10) == 0)
+		s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 }
 
 /* A key of the orders the steps go to, mostly one whose deliver step was sent. */
@@ -395,6 +427,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			s->cmds[i] = s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
 			if (oc_rand_below(&rng, 10) == 0)
 				s->cmds[i].customer = s->cmds[i].customer % CUSTOMERS + 1;
+		} else if (r < 90 && oc_rand_below(&rng, 4)) {
+			gen_short(s, i, &rng);
 		} else if (r < 90) {
 			s->kind[i] = K_CANCEL;
 			s->cmds[i] = pl_cancel(NO_KEY_BASE + i, 1 + oc_rand_below(&rng, CUSTOMERS));
@@ -448,7 +482,13 @@ struct tally {
 	uint64_t refunds;
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	uint64_t screened, held[OC_REJECT_REASON_COUNT], reviews[2]; /* approved, rejected */
+	uint64_t short_picks, short_rerouted, short_cut; /* short picks done, their units */
 };
+
+/* The model's units of each order's lines now (a short pick may cut some), by key. */
+typedef uint16_t line_units[OC_ORDER_LINES_MAX];
+/* And where it ships from now (a short pick may re-route): warehouses, the first. */
+typedef uint8_t ships_from[2];
 
 /* The model of the screening (docs/lifecycle.md, "Fraud and review") with the rules of
  * pl_screening_write, over the places it let through so far: their count by customer, by
@@ -638,6 +678,71 @@ static int check_review(const struct stream *s, const struct oc_response *a, uin
 	return approve ? 0 : -1;
 }
 
+/* The model of a short pick: it does not know where an order's units are, so a refusal for
+ * the warehouse (unknown_sku) or the units there (bad_quantity) is taken as it comes; done,
+ * the units missing leave on hand, and the answer's value says whether the line was
+ * re-routed (0) or cut (the units' value: they leave the order, its money and the customer's
+ * purchase counter too; an order left with nothing is cancelled). */
+static void check_short(const struct stream *s, const struct oc_response *a, uint32_t i,
+			uint8_t *state, line_units *units, ships_from *where, struct money *m,
+			uint16_t (*held)[SKUS], struct tally *t)
+{
+	const struct oc_command *c = &s->cmds[i];
+	uint64_t key = c->order_key;
+	uint32_t orig = s->first[key];
+	const struct oc_command *o = &s->cmds[orig];
+	state[c->key] = OC_STATE_REJECTED;
+	if (c->customer != o->customer || !is_order(s->kind[orig])) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+		return;
+	}
+	if (state[key] != OC_STATE_ALLOCATED) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+		return;
+	}
+	uint32_t j = 0, missing = c->lines[0].quantity, k = sku_index(c->lines[0].sku);
+	while (j < o->line_count && o->lines[j].sku != c->lines[0].sku)
+		j++;
+	if (j == o->line_count || units[key][j] == 0) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+		return;
+	}
+	if (a->status == OC_STATUS_REJECTED) {
+		assert_true(a->reason == OC_REJECT_UNKNOWN_SKU || a->reason == OC_REJECT_BAD_QUANTITY);
+		assert_true(a->reason == OC_REJECT_UNKNOWN_SKU || missing > 1);
+		return;
+	}
+	assert_true(missing <= units[key][j]);
+	uint64_t value = (uint64_t)missing * price_of(k);
+	assert_true(a->amount_cents == 0 || a->amount_cents == value);
+	state[c->key] = OC_STATE_ACCEPTED;
+	t->on_hand[k] -= missing;
+	t->short_picks++;
+	where[key][0] = a->shipments;
+	where[key][1] = a->warehouse;
+	if (a->amount_cents == 0) {
+		t->short_rerouted += missing;
+		assert_int_equal(a->state, OC_STATE_ALLOCATED);
+		return;
+	}
+	t->short_cut += missing;
+	t->allocated[k] -= missing;
+	held[o->customer][k] -= s->kind[orig] == K_REPLACE ? 0 : missing;
+	units[key][j] = (uint16_t)(units[key][j] - missing);
+	if (m->card[key])
+		m->amount[key] -= value;
+	else
+		m->refunded[key] += value;
+	uint32_t left = 0;
+	for (uint32_t l = 0; l < o->line_count; l++)
+		left += units[key][l];
+	if (!left) {
+		state[key] = OC_STATE_CANCELLED;
+		t->cancelled++;
+	}
+	assert_int_equal(a->state, state[key]);
+}
+
 /* The model of a fulfilment step: pick, pack, ship, deliver, a delivery exception, each from
  * the state before to the state after; shipping takes the order's units off hand. */
 /* The model's "done": the order is in the step's state or one after it; after shipment the
@@ -665,7 +770,8 @@ static bool model_step_done(uint8_t state, bool excepted, uint8_t type)
 }
 
 static void check_fulfilment(const struct stream *s, const struct oc_response *r, uint32_t i,
-			     uint32_t orig, uint8_t *state, uint8_t *excepted, struct tally *t)
+			     uint32_t orig, uint8_t *state, uint8_t *excepted,
+			     const line_units *units, struct tally *t)
 {
 	static const uint8_t from[] = {
 		[OC_CMD_PICK_CONFIRMED] = OC_STATE_ALLOCATED, [OC_CMD_PACK_CONFIRMED] = OC_STATE_PICKED,
@@ -699,7 +805,7 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 		excepted[c->key] |= c->type == OC_CMD_DELIVERY_EXCEPTION;
 		const struct oc_command *o = &s->cmds[orig];
 		for (uint32_t l = 0; l < o->line_count; l++) {
-			uint32_t sk = sku_index(o->lines[l].sku), q = o->lines[l].quantity;
+			uint32_t sk = sku_index(o->lines[l].sku), q = units[c->key][l];
 			if (c->type == OC_CMD_PICK_CONFIRMED)
 				t->picked[sk] += q;
 			if (c->type != OC_CMD_SHIPPED)
@@ -746,7 +852,7 @@ static uint8_t replacement_refusal(const struct stream *s, const struct oc_comma
 /* The model of an RMA (command i): accepted for a delivered order of its customer (its lines
  * are the order's, or a unit of its first), worth the lines. */
 static void check_rma(const struct stream *s, const struct oc_response *a, uint32_t i,
-		      uint8_t *state, struct tally *t)
+		      uint8_t *state, const line_units *units, struct tally *t)
 {
 	const struct oc_command *c = &s->cmds[i];
 	uint32_t orig = s->first[c->order_key];
@@ -758,6 +864,22 @@ static void check_rma(const struct stream *s, const struct oc_response *a, uint3
 	if (state[c->order_key] != OC_STATE_DELIVERED && state[c->order_key] != OC_STATE_EXCEPTION) {
 		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 		return;
+	}
+	/* The RMA's lines are the order's (or one unit of its first): short picks may have cut
+	 * them since. */
+	const struct oc_command *o = &s->cmds[orig];
+	for (uint32_t l = 0; l < c->line_count; l++) {
+		uint32_t j = 0;
+		while (o->lines[j].sku != c->lines[l].sku)
+			j++;
+		if (units[c->order_key][j] == 0) {
+			pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+			return;
+		}
+		if (c->lines[l].quantity > units[c->order_key][j]) {
+			pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY);
+			return;
+		}
 	}
 	uint64_t value = 0;
 	for (uint32_t l = 0; l < c->line_count; l++)
@@ -842,6 +964,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	uint8_t *replaced = calloc(s->keys + 1, 1); /* by key: the order has a replacement */
 	uint8_t *excepted = calloc(s->keys + 1, 1); /* by key: it went to exception */
 	uint8_t *reviewed = calloc(s->keys + 1, 1); /* by key: check_review */
+	line_units *units = calloc(s->keys + 1, sizeof(*units));
+	ships_from *where = calloc(s->keys + 1, sizeof(*where));
+	assert_true(units && where);
 	static struct screen_model sm;
 	memset(&sm, 0, sizeof(sm));
 	sm.by_card = calloc(s->keys / CARD_KEYS + 1, sizeof(uint32_t));
@@ -868,6 +993,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			pl_expect(a, a->reason ? OC_STATUS_REJECTED : OC_STATUS_ACCEPTED,
 				  replacement_refusal(s, c, state, replaced));
 			state[c->key] = a->state;
+			where[c->key][0] = a->shipments;
+			where[c->key][1] = a->warehouse;
 			check_money(&m, c->key, a->state, a); /* amount 0 */
 			if (a->status == OC_STATUS_ACCEPTED) {
 				assert_int_equal(a->state, OC_STATE_ALLOCATED);
@@ -878,7 +1005,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			}
 			break;
 		case K_RMA:
-			check_rma(s, a, i, state, t);
+			check_rma(s, a, i, state, units, t);
 			break;
 		case K_RECEIVED:
 			check_received(s, a, i, state, t);
@@ -887,6 +1014,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			assert_int_equal(a->flags, 0);
 			assert_int_equal(a->original_seq, a->seq);
 			state[c->key] = a->state;
+			where[c->key][0] = a->shipments;
+			where[c->key][1] = a->warehouse;
 			m.card[c->key] = (c->flags & OC_PLACE_CARD) != 0;
 			uint64_t amount = 0;
 			for (uint32_t l = 0; l < c->line_count; l++)
@@ -919,6 +1048,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		case K_REVIEW:
 			sign = check_review(s, a, i, orig, state, reviewed, &m, t);
 			break;
+		case K_SHORT:
+			check_short(s, a, i, state, units, where, &m, held, t);
+			break;
 		case K_RETRY:
 			if (c->customer != s->cmds[orig].customer) {
 				assert_int_equal(a->reason, OC_REJECT_KEY_CONFLICT);
@@ -930,11 +1062,16 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			assert_int_equal(a->original_seq, r[orig].seq);
 			assert_int_equal(a->status, r[orig].status);
 			assert_int_equal(a->reason, r[orig].reason);
-			assert_int_equal(a->shipments, r[orig].shipments);
-			assert_int_equal(a->warehouse, r[orig].warehouse);
+			/* As first answered, but where it ships from and its amount: as now (a
+			 * short pick may have moved or cut lines since). */
+			assert_int_equal(a->shipments, is_order(s->kind[orig]) ? where[c->key][0]
+									       : r[orig].shipments);
+			assert_int_equal(a->warehouse, is_order(s->kind[orig]) ? where[c->key][1]
+									       : r[orig].warehouse);
 			assert_int_equal(a->state, r[orig].state);
 			assert_int_equal(a->payment, r[orig].payment);
-			assert_int_equal(a->amount_cents, r[orig].amount_cents);
+			assert_int_equal(a->amount_cents, is_order(s->kind[orig]) ? m.amount[c->key]
+										  : r[orig].amount_cents);
 			assert_int_equal(a->refunded_cents, r[orig].refunded_cents);
 			continue; /* not counted as a rejection */
 		case K_CANCEL:
@@ -960,7 +1097,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				     l++) {
 					if (l == o->line_count)
 						break;
-					t->picked[sku_index(o->lines[l].sku)] -= o->lines[l].quantity;
+					t->picked[sku_index(o->lines[l].sku)] -= units[c->key][l];
 				}
 				state[c->key] = OC_STATE_CANCELLED;
 				if (!m.card[c->key])
@@ -975,7 +1112,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				sign = check_payment(s, r, i, orig, state);
 				t->payments += state[c->key] != before;
 			} else
-				check_fulfilment(s, r, i, orig, state, excepted, t);
+				check_fulfilment(s, r, i, orig, state, excepted, units, t);
 			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE))
 				check_money(&m, c->key, state[c->key], a);
 			break;
@@ -1024,7 +1161,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		/* A replacement's units count against no purchase limit. */
 		uint32_t counted = s->kind[placed] != K_REPLACE;
 		for (uint32_t l = 0; l < o->line_count; l++) {
-			uint32_t k = sku_index(o->lines[l].sku), q = o->lines[l].quantity;
+			if (sign > 0)
+				units[o->key][l] = (uint16_t)o->lines[l].quantity;
+			uint32_t k = sku_index(o->lines[l].sku), q = units[o->key][l];
 			if (sign > 0) {
 				t->allocated[k] += q;
 				held[o->customer][k] += counted * q;
@@ -1043,6 +1182,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	free(replaced);
 	free(excepted);
 	free(reviewed);
+	free(units);
+	free(where);
 	free(sm.by_card);
 	free(sm.by_home);
 	free(m.amount);
@@ -1143,6 +1284,13 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 		assert_int_equal(st.held[i], t->held[i]);
 	}
 	assert_int_equal(st.screened, t->screened);
+	assert_int_equal(st.short_picks, t->short_picks);
+	assert_int_equal(st.short_units_rerouted, t->short_rerouted);
+	assert_int_equal(st.short_units_cut, t->short_cut);
+	print_message("      %llu short picks: %llu units re-routed, %llu cut\n",
+		      (unsigned long long)t->short_picks, (unsigned long long)t->short_rerouted,
+		      (unsigned long long)t->short_cut);
+	assert_true(t->short_rerouted > 0 && t->short_cut > 0);
 	assert_int_equal(st.reviews_approved, t->reviews[0]);
 	assert_int_equal(st.reviews_rejected, t->reviews[1]);
 	print_message("      %llu screened: %llu held, %llu rejected by their rules; %llu reviews "
