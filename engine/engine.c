@@ -715,6 +715,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->short_units_cut = r->short_units_cut;
 	out->screened = e->validate.fraud.screened;
 	out->block_changes = e->validate.fraud.block_changes;
+	out->screen_unremembered = e->validate.fraud.unremembered;
 	out->holds = r->holds;
 	memcpy(out->held, r->held, sizeof(out->held));
 	out->reviews_approved = r->reviews_approved;

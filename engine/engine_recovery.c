@@ -37,7 +37,7 @@ static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 	v[ID_LINE_QUANTITY_MAX] = e->cfg.line_quantity_max;
 	v[ID_LEASE_TTL_MS] = e->cfg.lease_ttl_ms;
 	v[ID_CUSTOMER_INDEX] = e->cfg.customer_index != 0;
-	v[ID_SCREEN_ENTRIES_MAX] = e->cfg.screen_entries_max;
+	v[ID_SCREEN_ENTRIES_MAX] = e->screening.enabled ? e->cfg.screen_entries_max : 0;
 	v[ID_DATASET] = oc_dataset_fingerprint(&e->data);
 	v[ID_SCREENING] = oc_screening_fingerprint(&e->screening, 0);
 }

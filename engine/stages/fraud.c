@@ -97,7 +97,7 @@ static bool blocked(const struct oc_fraud *f, uint64_t hash, uint32_t kind)
 }
 
 /* Orders of `key` (0: not given) screened in the window_s seconds up to ts_s. */
-static uint32_t recent(const struct oc_fraud_table *t, uint64_t key, uint32_t ts_s,
+static uint32_t recent(const struct oc_fraud_table *t, uint64_t key, uint64_t ts_s,
 		       uint32_t window_s)
 {
 	if (!key)
@@ -140,9 +140,13 @@ static uint8_t address_refusal(const struct oc_screening *rules, const struct oc
 								 : OC_REJECT_BAD_ADDRESS;
 }
 
-struct oc_fraud_verdict oc_fraud_decide(const struct oc_fraud *f, const struct oc_command *c,
-					uint64_t amount_cents, uint32_t ts_s)
+struct oc_fraud_verdict oc_fraud_decide(struct oc_fraud *f, const struct oc_command *c,
+					uint64_t amount_cents)
 {
+	uint64_t ts_s = c->ts_ns / 1000000000u;
+	if (ts_s > f->clock_s)
+		f->clock_s = (uint32_t)ts_s; /* u32 seconds: until 2106 */
+	ts_s = f->clock_s;
 	const struct oc_screening *rules = f->rules;
 	const struct oc_screen *s = &c->screen;
 	if (blocked(f, s->email_hash, OC_BLOCK_EMAIL) || blocked(f, s->card_hash, OC_BLOCK_CARD) ||
@@ -193,28 +197,18 @@ struct oc_fraud_verdict oc_fraud_decide(const struct oc_fraud *f, const struct o
 	return (struct oc_fraud_verdict){outcome, outcome == OC_FRAUD_ACCEPT ? 0 : reason};
 }
 
-static bool table_has_room(const struct oc_fraud_table *t, uint64_t key)
-{
-	return !key || t->map.count < t->map.count_max ||
-	       oc_u64map_find(&t->map, key, oc_hash_u64(key));
-}
-
-bool oc_fraud_has_room(const struct oc_fraud *f, const struct oc_command *c)
-{
-	return table_has_room(&f->customers, c->customer) &&
-	       table_has_room(&f->cards, c->screen.card_hash) &&
-	       table_has_room(&f->addresses, c->screen.address_hash);
-}
-
 /* Adds an order at ts_s to key's ring (the oldest goes); returns key's slot, UINT32_MAX when
- * key is 0 (not given). */
-static uint32_t remember(struct oc_fraud_table *t, uint64_t key, uint32_t ts_s)
+ * key is 0 (not given) or the table is full (*full set). */
+static uint32_t remember(struct oc_fraud_table *t, uint64_t key, uint32_t ts_s, bool *full)
 {
 	if (!key)
 		return UINT32_MAX;
 	bool found;
 	struct oc_u64map_entry *e = oc_u64map_upsert(&t->map, key, oc_hash_u64(key), &found);
-	OC_ASSERT(e != NULL); /* oc_fraud_has_room */
+	if (!e) {
+		*full = true;
+		return UINT32_MAX;
+	}
 	if (!found)
 		e->value = t->map.count - 1;
 	t->ts_s[(size_t)e->value * OC_SCREEN_VELOCITY_MAX + e->aux] = ts_s;
@@ -222,21 +216,25 @@ static uint32_t remember(struct oc_fraud_table *t, uint64_t key, uint32_t ts_s)
 	return e->value;
 }
 
-void oc_fraud_record(struct oc_fraud *f, const struct oc_command *c, uint64_t amount_cents,
-		     uint32_t ts_s)
+void oc_fraud_record(struct oc_fraud *f, const struct oc_command *c, uint64_t amount_cents)
 {
-	uint32_t slot = remember(&f->customers, c->customer, ts_s);
-	f->amount_sum[slot] += amount_cents;
-	f->amount_count[slot]++;
-	remember(&f->cards, c->screen.card_hash, ts_s);
-	remember(&f->addresses, c->screen.address_hash, ts_s);
+	bool full = false;
+	uint32_t slot = remember(&f->customers, c->customer, f->clock_s, &full);
+	if (slot != UINT32_MAX) {
+		uint64_t sum = f->amount_sum[slot] + amount_cents; /* < 2^52 each: saturates */
+		f->amount_sum[slot] = sum < amount_cents ? UINT64_MAX : sum;
+		f->amount_count[slot] += f->amount_count[slot] < UINT32_MAX;
+	}
+	remember(&f->cards, c->screen.card_hash, f->clock_s, &full);
+	remember(&f->addresses, c->screen.address_hash, f->clock_s, &full);
+	f->unremembered += full;
 }
 
 uint8_t oc_fraud_block(struct oc_fraud *f, const struct oc_command *c)
 {
 	uint32_t kind = c->flags & OC_BLOCK_KIND_MASK;
-	if (c->key || !c->customer || c->line_count || c->region || !c->order_key || !kind ||
-	    (c->flags & ~(OC_BLOCK_KIND_MASK | OC_BLOCK_REMOVE)))
+	if (c->key || !c->customer || c->line_count || c->region || !c->order_key ||
+	    c->amount_cents || !kind || (c->flags & ~(OC_BLOCK_KIND_MASK | OC_BLOCK_REMOVE)))
 		return OC_REJECT_MALFORMED;
 	if (!f->rules)
 		return OC_REJECT_NOT_ENABLED;
@@ -261,9 +259,26 @@ static void table_put(const struct oc_fraud_table *t, struct oc_snap_buf *b)
 	oc_snap_put(b, t->ts_s, (size_t)t->map.count * OC_SCREEN_VELOCITY_MAX * sizeof(uint32_t));
 }
 
+/* A table's map as restored must point each key at its own slot, below the count, with a ring
+ * position within the ring (the part's checksum guards against damage; this, against a
+ * writer's bug becoming a wild write). */
+static bool table_sane(const struct oc_fraud_table *t)
+{
+	uint32_t seen = 0;
+	for (uint32_t i = 0; i <= t->map.mask; i++) {
+		const struct oc_u64map_entry *e = &t->map.entries[i];
+		if (!e->key)
+			continue;
+		if (e->value >= t->map.count || e->aux >= OC_SCREEN_VELOCITY_MAX)
+			return false;
+		seen++;
+	}
+	return seen == t->map.count;
+}
+
 static int table_get(struct oc_fraud_table *t, struct oc_snap_reader *r)
 {
-	if (oc_snap_get_u64map(r, &t->map))
+	if (oc_snap_get_u64map(r, &t->map) || !table_sane(t))
 		return -EINVAL;
 	size_t bytes = (size_t)t->map.count * OC_SCREEN_VELOCITY_MAX * sizeof(uint32_t);
 	const void *p = oc_snap_get(r, bytes);
@@ -286,8 +301,10 @@ void oc_fraud_put(const struct oc_fraud *f, struct oc_snap_buf *b)
 	oc_snap_put(b, f->amount_sum, (size_t)n * sizeof(uint64_t));
 	oc_snap_put(b, f->amount_count, (size_t)n * sizeof(uint32_t));
 	oc_snap_put_u64map(b, &f->blocks);
+	oc_snap_put_u32(b, f->clock_s);
 	oc_snap_put_u64(b, f->screened);
 	oc_snap_put_u64(b, f->block_changes);
+	oc_snap_put_u64(b, f->unremembered);
 }
 
 int oc_fraud_get(struct oc_fraud *f, struct oc_snap_reader *r)
@@ -305,8 +322,10 @@ int oc_fraud_get(struct oc_fraud *f, struct oc_snap_reader *r)
 		return -EINVAL;
 	memcpy(f->amount_sum, sums, (size_t)n * sizeof(uint64_t));
 	memcpy(f->amount_count, counts, (size_t)n * sizeof(uint32_t));
+	f->clock_s = oc_snap_get_u32(r);
 	f->screened = oc_snap_get_u64(r);
 	f->block_changes = oc_snap_get_u64(r);
+	f->unremembered = oc_snap_get_u64(r);
 	return r->short_read ? -EINVAL : 0;
 }
 

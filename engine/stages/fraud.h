@@ -36,7 +36,11 @@ struct oc_fraud {
 	uint64_t *amount_sum;   /* [customer slot] cents of its screened orders */
 	uint32_t *amount_count; /* [customer slot] how many */
 	struct oc_u64map blocks; /* hash -> aux: 1 << kind for each kind it is blocked as */
+	uint32_t clock_s;        /* the largest timestamp screened, seconds: the windows' time
+	                          * never goes back when the wall clock does */
 	uint64_t screened, block_changes;
+	uint64_t unremembered;   /* places let through with a customer, card or address the full
+	                          * tables could not take (decided as if it had no history) */
 };
 
 /* What a screening decided, and the rule (enum oc_reject_reason) that decided it. */
@@ -48,7 +52,7 @@ enum oc_fraud_outcome {
 
 struct oc_fraud_verdict {
 	uint8_t outcome; /* enum oc_fraud_outcome */
-	uint8_t reason;  /* the rule; OC_REJECT_NONE when accepted with no rule fired */
+	uint8_t reason;  /* the rule; OC_REJECT_NONE when accepted */
 };
 
 /* Sets up screening with the dataset's rules (rules->enabled false: off, nothing allocated),
@@ -60,17 +64,15 @@ void oc_fraud_destroy(struct oc_fraud *f);
  * billing one or none; the postal code letters, digits, spaces and '-', then NULs). */
 bool oc_fraud_screen_ok(const struct oc_screen *s);
 
-/* Decides a screened place of amount_cents at ts_s (seconds) by c->customer and c->screen,
- * changing nothing. */
-struct oc_fraud_verdict oc_fraud_decide(const struct oc_fraud *f, const struct oc_command *c,
-					uint64_t amount_cents, uint32_t ts_s);
+/* Moves the screening's clock to the place's timestamp (never back) and decides the place of
+ * amount_cents by c->customer and c->screen; changes nothing else. */
+struct oc_fraud_verdict oc_fraud_decide(struct oc_fraud *f, const struct oc_command *c,
+					uint64_t amount_cents);
 
-/* Whether the tables have room to remember the place c (its customer, card and address). */
-bool oc_fraud_has_room(const struct oc_fraud *f, const struct oc_command *c);
-
-/* Remembers a place screening let through (accepted or held): the caller checked the room. */
-void oc_fraud_record(struct oc_fraud *f, const struct oc_command *c, uint64_t amount_cents,
-		     uint32_t ts_s);
+/* Remembers a place screening let through (accepted or held), at the clock: its customer,
+ * card and address, each as far as its table has room (a buyer a full table cannot take is
+ * screened as if new: `unremembered` counts such places). */
+void oc_fraud_record(struct oc_fraud *f, const struct oc_command *c, uint64_t amount_cents);
 
 /* OC_CMD_BLOCK: adds or takes out a hash; the reason when refused (malformed, not_enabled,
  * capacity), else OC_REJECT_NONE. */

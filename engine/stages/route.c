@@ -163,19 +163,27 @@ static void transition(struct oc_route *r, uint32_t index, const struct oc_order
 	record_transition(r, index, om->seq, oc_order_msg_ts_ms(om), om->type);
 }
 
+/* Whether a card order's authorization was asked for: at placing, or at the approval of a
+ * hold (docs/lifecycle.md, "Fraud and review"). */
+static bool card_asked(const struct oc_order_rec *rec)
+{
+	return (rec->flags & OC_REC_CARD) &&
+	       (rec->placed_state != OC_STATE_ON_HOLD || (rec->flags & OC_REC_APPROVED));
+}
+
 /* The payment state of an order (enum oc_payment_state; docs/lifecycle.md, "Money"). */
 static uint8_t payment_of(const struct oc_order_rec *rec)
 {
-	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED)
-		return OC_PAYMENT_NONE;
 	bool card = rec->flags & OC_REC_CARD;
+	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED ||
+	    (card && !card_asked(rec))) /* held, not (yet) approved: no money moved */
+		return OC_PAYMENT_NONE;
 	if (rec->refunded_cents || rec->state == OC_STATE_REFUNDED ||
 	    (!card && rec->state == OC_STATE_CANCELLED))
 		return OC_PAYMENT_REFUNDED;
 	if (!card)
 		return OC_PAYMENT_PREPAID;
 	switch (rec->state) {
-	case OC_STATE_ON_HOLD: /* the authorization is requested once a review approves it */
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
@@ -406,9 +414,12 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	a->flags = OC_RESPONSE_DUPLICATE;
 	if (rec->type == OC_CMD_PLACE) { /* as placed (an RMA: as opened) */
 		a->state = rec->placed_state;
-		a->payment = rec->placed_state == OC_STATE_REJECTED ? OC_PAYMENT_NONE
-			     : rec->flags & OC_REC_CARD               ? OC_PAYMENT_PENDING
-								      : OC_PAYMENT_PREPAID;
+		bool card = rec->flags & OC_REC_CARD;
+		a->payment = rec->placed_state == OC_STATE_REJECTED ||
+				     (card && rec->placed_state == OC_STATE_ON_HOLD)
+			     ? OC_PAYMENT_NONE /* nothing asked of the card yet */
+			     : card ? OC_PAYMENT_PENDING
+				    : OC_PAYMENT_PREPAID;
 		a->refunded_cents = 0;
 	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
 		a->state = rec->placed_state;
@@ -543,7 +554,8 @@ static struct oc_order_rec *step_order(struct oc_route *r, const struct oc_order
 /* The payment provider's answer for a card order (docs/lifecycle.md): authorized moves it
  * from payment_pending to allocated, declined cancels it (its stock goes back). Done before
  * (authorized: the order went on from allocated; declined: it is cancelled), accepted and
- * DUPLICATE; a prepaid order, or any other state, invalid_state. False, having changed
+ * DUPLICATE; a prepaid order, a card order whose authorization was never asked (held, not
+ * approved), or any other state, invalid_state. False, having changed
  * nothing, when a decline's releases do not fit now. */
 static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 			 struct oc_response *a)
@@ -554,7 +566,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 	bool authorize = om->type == OC_CMD_PAYMENT_AUTHORIZED;
 	bool done = authorize ? rec->state >= OC_STATE_ALLOCATED && rec->state != OC_STATE_CANCELLED
 			      : rec->state == OC_STATE_CANCELLED;
-	if (!(rec->flags & OC_REC_CARD) || (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
+	if (!card_asked(rec) || (rec->state != OC_STATE_PAYMENT_PENDING && !done)) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 	} else if (done) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -987,13 +999,14 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 {
-	uint64_t *all[ROUTE_COUNTERS] = {
+	uint64_t *all[] = {
 		&r->accepted,   &r->cancelled,        &r->duplicates,       &r->split_orders,
 		&r->restocks,   &r->write_offs,       &r->shipped,          &r->delivered,
 		&r->lease_expiries, &r->refunds,      &r->adjustments,      &r->exceptions,
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
 		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
 		&r->short_units_rerouted, &r->short_units_cut};
+	_Static_assert(sizeof(all) / sizeof(all[0]) == ROUTE_COUNTERS, "every counter listed");
 	memcpy(c, all, sizeof(all));
 }
 

@@ -178,25 +178,24 @@ static void handle_screened(struct oc_validate *v, const struct oc_command *c,
 			    const struct ahead *a, const uint32_t *sku, const uint32_t *place,
 			    struct oc_order_msg *om, uint32_t *pushed)
 {
+	if (oc_u64map_find(&v->keys, c->key, a->key_hash)) { /* a retry: answered as first */
+		new_key(v, c, a, om);
+		return;
+	}
 	uint64_t amount = 0;
 	for (uint32_t i = 0; i < c->line_count; i++)
 		amount += (uint64_t)v->catalog->data->skus[sku[i]].price_cents * c->lines[i].quantity;
-	uint32_t ts_s = (uint32_t)(c->ts_ns / 1000000000u);
-	struct oc_fraud_verdict verdict = oc_fraud_decide(&v->fraud, c, amount, ts_s);
+	struct oc_fraud_verdict verdict = oc_fraud_decide(&v->fraud, c, amount);
 	bool through = verdict.outcome != OC_FRAUD_REJECT;
-	if (through && !oc_fraud_has_room(&v->fraud, c)) {
-		om->reason = OC_REJECT_CAPACITY;
-		return;
-	}
 	if (!new_key(v, c, a, om))
-		return;
+		return; /* the key table is full: capacity */
 	v->fraud.screened++;
 	om->rule = verdict.reason;
 	if (!through) {
 		om->flags |= OC_ORDER_SCREENED_OUT;
 		return;
 	}
-	oc_fraud_record(&v->fraud, c, amount, ts_s);
+	oc_fraud_record(&v->fraud, c, amount);
 	send_place(v, c, sku, place, om, pushed);
 	om->flags |= verdict.outcome == OC_FRAUD_HOLD ? OC_ORDER_HOLD : 0;
 }

@@ -456,10 +456,11 @@ struct oc_config {
 	                              * payment_pending this long after it was placed; 0: the
 	                              * default, 10 minutes. Part of a data_dir's identity */
 	uint32_t screen_entries_max; /* with screening (fraud.csv): customers, cards and
-	                              * addresses whose recent orders are remembered, each; a
-	                              * screened place that needs one more is rejected capacity.
-	                              * 0: the default, min(orders_max, 2^18). Part of a data_dir's
-	                              * identity */
+	                              * addresses whose recent orders are remembered, each; once a
+	                              * table is full, a new one is screened as if it had no
+	                              * history (oc_stats.screen_unremembered counts them). 0: the
+	                              * default, min(orders_max, 2^18). Part of a data_dir's
+	                              * identity when the dataset screens */
 	int customer_index;          /* 1: keep each customer's orders for OC_CMD_QUERY_CUSTOMER
 	                              * (a hash map of orders_max customers: one random memory
 	                              * access per order, docs/performance.md); 0 (default): not.
@@ -498,7 +499,11 @@ struct oc_stats {
 	uint64_t short_picks;                      /* short picks done (not rejected) */
 	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
 	uint64_t short_units_cut;                  /* units of them cut from their orders */
-	uint64_t screened;                         /* places screened (not malformed) */
+	uint64_t screened;                         /* places screened (not malformed, not a
+	                                            * retry, the key table not full) */
+	uint64_t screen_unremembered;              /* of them, let through with a customer, card
+	                                            * or address the full screening tables could
+	                                            * not take (screened as a new one) */
 	uint64_t holds;                            /* orders held for review */
 	uint64_t held[OC_REJECT_REASON_COUNT];     /* holds by the rule that decided them */
 	uint64_t reviews_approved, reviews_rejected;

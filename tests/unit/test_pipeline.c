@@ -1774,11 +1774,16 @@ static void test_screening_scores_and_review(void **state)
 	struct oc_command paid = screened1(12, 102, BULK, 1, c1_gb);
 	paid.flags |= OC_PLACE_CARD;
 	r = expect_state(e, paid, OC_STATUS_ACCEPTED, OC_REJECT_CARD_VELOCITY, OC_STATE_ON_HOLD);
-	assert_int_equal(r.payment, OC_PAYMENT_PENDING);
+	assert_int_equal(r.payment, OC_PAYMENT_NONE); /* nothing asked of the card yet */
+	r = pl_run_expect(e, paid, OC_STATUS_ACCEPTED, OC_REJECT_CARD_VELOCITY);
+	assert_int_equal(r.payment, OC_PAYMENT_NONE); /* a retry: as first answered */
 	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 12, 102), OC_STATUS_REJECTED,
 		      OC_REJECT_INVALID_STATE); /* not asked for before the review */
-	expect_state(e, pl_step(APPROVE, 12, 102), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
-		     OC_STATE_PAYMENT_PENDING);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_DECLINED, 12, 102), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	r = expect_state(e, pl_step(APPROVE, 12, 102), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_PAYMENT_PENDING);
+	assert_int_equal(r.payment, OC_PAYMENT_PENDING); /* the authorization request */
 	r = expect_state(e, pl_step(OC_CMD_PAYMENT_AUTHORIZED, 12, 102), OC_STATUS_ACCEPTED,
 			 OC_REJECT_NONE, OC_STATE_ALLOCATED);
 	assert_int_equal(r.payment, OC_PAYMENT_AUTHORIZED);
@@ -1804,8 +1809,17 @@ static void test_screening_scores_and_review(void **state)
 	for (uint32_t i = 0; i < 4; i++)
 		expect_state(e, screened1(30 + i, 300 + i, BULK + 3, 1, home), OC_STATUS_ACCEPTED,
 			     OC_REJECT_NONE, OC_STATE_ALLOCATED);
-	expect_state(e, screened1(34, 304, BULK + 3, 1, home_gb), OC_STATUS_ACCEPTED,
-		     OC_REJECT_ADDRESS_VELOCITY, OC_STATE_ON_HOLD);
+	struct oc_command held_card = screened1(34, 304, BULK + 3, 1, home_gb);
+	held_card.flags |= OC_PLACE_CARD;
+	expect_state(e, held_card, OC_STATUS_ACCEPTED, OC_REJECT_ADDRESS_VELOCITY,
+		     OC_STATE_ON_HOLD);
+	/* Paid by card and rejected by its review: nothing was asked of the card, nothing is
+	 * void; a decline now finds no payment to decline. */
+	r = expect_state(e, pl_step(REJECT, 34, 304), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_CANCELLED);
+	expect_money(&r, OC_PAYMENT_NONE, 0, 0);
+	pl_run_expect(e, pl_step(OC_CMD_PAYMENT_DECLINED, 34, 304), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
 
 	/* Amount history: 3 orders of one EVERY (499) make the average; 4 (1996, over 3x) with a
 	 * mismatch: held, amount_history (40 over the mismatch's 30). The average then counts it:
@@ -1826,7 +1840,7 @@ static void test_screening_scores_and_review(void **state)
 	assert_int_equal(st.held[OC_REJECT_ADDRESS_VELOCITY], 1);
 	assert_int_equal(st.held[OC_REJECT_AMOUNT_HISTORY], 1);
 	assert_int_equal(st.reviews_approved, 2);
-	assert_int_equal(st.reviews_rejected, 1);
+	assert_int_equal(st.reviews_rejected, 2);
 	assert_int_equal(st.rejected[OC_REJECT_CARD_VELOCITY], 1);
 	expect_stock(e, OTHER, 1); /* the held order's, approved and picked */
 	expect_stock(e, AT_W1, 0); /* the held order rejected by its review gave them back */
@@ -1963,6 +1977,45 @@ static void test_short_picks(void **state)
 	assert_int_equal(sk.on_hand, 2);
 	assert_int_equal(sk.allocated, 2);
 	assert_int_equal(sk.available, 0);
+	oc_engine_free(e);
+}
+
+/* Full screening tables: a buyer they cannot take is screened as a new one (and counted),
+ * not refused; a retry of any screened place answers as first, full or not. */
+static void test_screening_full_tables(void **state)
+{
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_config cfg;
+	pl_config(&cfg, fraud_dir, &t);
+	cfg.screen_entries_max = 1;
+	struct oc_engine *e = NULL;
+	char err[256];
+	assert_int_equal(oc_engine_create(&cfg, &e, err, sizeof(err)), 0);
+	assert_int_equal(oc_engine_start(e), 0);
+	struct oc_screen c = pl_screen(NULL, "fp_one", NULL, "US", "US", "94105", 400);
+	struct oc_command blocked = screened1(1, 10, BULK, 1, pl_screen("fraud@example.com", NULL,
+									 NULL, "US", "US", "94105",
+									 400));
+	pl_run_expect(e, blocked, OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+	pl_run_expect(e, screened1(2, 20, BULK, 1, c), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* The tables are full (customer 20, card fp_one): retries answer as first. */
+	struct oc_response r = pl_run_expect(e, screened1(1, 10, BULK, 1, c), OC_STATUS_REJECTED,
+					     OC_REJECT_BLOCKED);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, screened1(2, 30, BULK, 1, c), OC_STATUS_REJECTED, OC_REJECT_KEY_CONFLICT);
+	/* A new customer with a new card: not remembered, screened all the same. */
+	struct oc_screen other = pl_screen(NULL, "fp_two", NULL, "US", "US", "94105", 400);
+	for (uint32_t i = 0; i < 3; i++)
+		pl_run_expect(e, screened1(3 + i, 40, BULK, 1, other), OC_STATUS_ACCEPTED,
+			      OC_REJECT_NONE);
+	/* fp_one is remembered: its 3rd order with a mismatch is held. */
+	struct oc_screen one_gb = pl_screen(NULL, "fp_one", NULL, "GB", "US", "94105", 400);
+	pl_run_expect(e, screened1(6, 20, BULK, 1, c), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, screened1(7, 20, BULK, 1, one_gb), OC_STATUS_ACCEPTED,
+		      OC_REJECT_CARD_VELOCITY);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.screened, 7);
+	assert_int_equal(st.screen_unremembered, 3);
 	oc_engine_free(e);
 }
 
@@ -2141,6 +2194,7 @@ int main(void)
 	    cmocka_unit_test(test_short_picks),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
+	    cmocka_unit_test(test_screening_full_tables),
 	    cmocka_unit_test(test_screening_window_expires),
 	    cmocka_unit_test(test_screening_survives_restart),
 	    cmocka_unit_test(test_config_errors),

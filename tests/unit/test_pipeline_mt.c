@@ -544,7 +544,9 @@ static uint8_t model_screen(struct screen_model *sm, const struct oc_command *c,
 }
 
 /* The model's money of each key: an order's amount, refunded total, and whether it is paid by
- * card. */
+ * card (CARD_ASKED: its authorization was asked for; CARD_HELD: not yet, it was held for
+ * review and not approved). */
+enum { CARD_ASKED = 1, CARD_HELD = 2 };
 struct money {
 	uint64_t *amount, *refunded;
 	uint8_t *card;
@@ -553,7 +555,7 @@ struct money {
 /* The payment state the rules give an order in `state` (docs/lifecycle.md, "Money"). */
 static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
 {
-	if (state == OC_STATE_REJECTED)
+	if (state == OC_STATE_REJECTED || m->card[key] == CARD_HELD)
 		return OC_PAYMENT_NONE;
 	if (m->refunded[key] || state == OC_STATE_REFUNDED ||
 	    (!m->card[key] && state == OC_STATE_CANCELLED))
@@ -561,7 +563,6 @@ static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
 	if (!m->card[key])
 		return OC_PAYMENT_PREPAID;
 	switch (state) {
-	case OC_STATE_ON_HOLD: /* asked for once approved */
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
 	case OC_STATE_SHIPPED:
@@ -615,7 +616,7 @@ static void check_refund(const struct stream *s, const struct oc_response *a, ui
 /* The model of a payment step (command i on the order first placed by command orig): checks
  * its answer; -1 when it cancelled the order (a decline), else 0. */
 static int check_payment(const struct stream *s, const struct oc_response *r, uint32_t i,
-			 uint32_t orig, uint8_t *state)
+			 uint32_t orig, uint8_t *state, const struct money *m)
 {
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
@@ -627,7 +628,7 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	uint8_t now = state[c->key];
 	bool done = authorize ? now >= OC_STATE_ALLOCATED && now != OC_STATE_CANCELLED
 			      : now == OC_STATE_CANCELLED;
-	bool card = s->kind[orig] == K_NEW && (s->cmds[orig].flags & OC_PLACE_CARD);
+	bool card = s->kind[orig] == K_NEW && m->card[c->key] == CARD_ASKED;
 	if (!card || (now != OC_STATE_PAYMENT_PENDING && !done)) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
 		return 0;
@@ -666,6 +667,8 @@ static int check_review(const struct stream *s, const struct oc_response *a, uin
 		return 0;
 	}
 	reviewed[c->key] |= mark;
+	if (approve && m->card[c->key])
+		m->card[c->key] = CARD_ASKED; /* the approval asks for the authorization */
 	state[c->key] = !approve      ? OC_STATE_CANCELLED
 			: m->card[c->key] ? OC_STATE_PAYMENT_PENDING
 					  : OC_STATE_ALLOCATED;
@@ -1030,6 +1033,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			}
 			if (a->status == OC_STATUS_ACCEPTED)
 				m.amount[c->key] = amount;
+			if (m.card[c->key] && a->status == OC_STATUS_ACCEPTED && rule)
+				m.card[c->key] = CARD_HELD;
 			check_money(&m, c->key, a->state, a);
 			if (a->status == OC_STATUS_ACCEPTED) {
 				assert_int_equal(a->reason, rule);
@@ -1109,7 +1114,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		case K_STEP:
 			if (c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED) {
 				uint8_t before = state[c->key];
-				sign = check_payment(s, r, i, orig, state);
+				sign = check_payment(s, r, i, orig, state, &m);
 				t->payments += state[c->key] != before;
 			} else
 				check_fulfilment(s, r, i, orig, state, excepted, units, t);
