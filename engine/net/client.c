@@ -30,13 +30,14 @@
 #include "ordercore/client.h"
 
 /* The longest frame this client sends: a screened place of OC_ORDER_LINES_MAX lines (336
- * bytes; an RMA or a replacement place of as many is 304, a place 296). */
+ * bytes; an RMA, a short pick or a replacement place of as many is 304, a place 296). */
 #define CLIENT_FRAME_BYTES_MAX                                                                     \
 	(OC_PROTO_HEADER_BYTES + OC_PROTO_SCREENED_BODY_BYTES +                                    \
 	 OC_ORDER_LINES_MAX * OC_PROTO_LINE_BYTES)
 
 _Static_assert(OC_PROTO_SCREENED_BODY_BYTES >= OC_PROTO_RMA_BODY_BYTES &&
                    OC_PROTO_RMA_BODY_BYTES == OC_PROTO_REPLACEMENT_BODY_BYTES &&
+                   OC_PROTO_RMA_BODY_BYTES == OC_PROTO_PICK_SHORT_BODY_BYTES &&
                    OC_PROTO_RMA_BODY_BYTES >= OC_PROTO_PLACE_BODY_BYTES,
                "the screened place's fixed part is the longest before lines");
 _Static_assert(CLIENT_FRAME_BYTES_MAX <= OC_PROTO_FRAME_BYTES_MAX,

@@ -105,8 +105,8 @@ static const struct order_step *order_step_of_message(uint8_t message)
 
 /* The frames whose body is a fixed part and then lines (16 bytes each: sku u64, quantity u32,
  * reserved u32), with the fixed part's length and the offset of the u8 that counts the lines:
- * a place, an RMA, a replacement place, a screened place. One codec reads and writes the
- * lines of all four. */
+ * a place, an RMA, a replacement place, a screened place, a short pick. One codec reads and
+ * writes the lines of all five. */
 struct lined_frame {
 	uint8_t message, fixed_bytes, count_at;
 };
@@ -115,6 +115,7 @@ static const struct lined_frame lined_frames[] = {
 	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
 	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
 	{OC_MSG_PLACE_SCREENED, OC_PROTO_SCREENED_BODY_BYTES, 18},
+	{OC_MSG_PICK_SHORT, OC_PROTO_PICK_SHORT_BODY_BYTES, 25},
 };
 #define LINED_FRAMES (sizeof(lined_frames) / sizeof(lined_frames[0]))
 
@@ -337,16 +338,20 @@ int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out)
 }
 
 /* Fills out with the command of a frame with lines (type: a place, an RMA, a replacement
- * place, a screened place; b its body), having read its key and customer; 0, -OC_PERR_FIELD,
- * or -OC_PERR_TYPE for another type. */
+ * place, a screened place, a short pick; b its body), having read its key and customer; 0,
+ * -OC_PERR_FIELD, or -OC_PERR_TYPE for another type. */
 static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 {
-	if (type == OC_MSG_RETURN_REQUESTED) { /* the reason is a byte; no region */
-		if (get16(b + 26) || get32(b + 28))
+	if (type == OC_MSG_RETURN_REQUESTED || type == OC_MSG_PICK_SHORT) {
+		/* One body: an RMA's reason is the byte at 24, a short pick's warehouse the u16 at
+		 * 26; each is reserved in the other's frame. */
+		bool rma = type == OC_MSG_RETURN_REQUESTED;
+		if ((rma ? get16(b + 26) : b[24]) || get32(b + 28))
 			return -OC_PERR_FIELD;
-		out->type = OC_CMD_RETURN_REQUESTED;
+		out->type = rma ? OC_CMD_RETURN_REQUESTED : OC_CMD_PICK_SHORT;
 		out->order_key = get64(b + 16);
 		out->flags = b[24];
+		out->region = get16(b + 26);
 		get_lines(b + OC_PROTO_RMA_BODY_BYTES, b[25], out);
 		return 0;
 	}
@@ -451,7 +456,8 @@ int oc_proto_decode_command(const void *frame, struct oc_command *out)
 	memset(out, 0, offsetof(struct oc_command, lines));
 	out->order_key = out->amount_cents = 0; /* after the lines: set by refunds, customer
 						 * queries, RMAs, replacements, block list
-						 * changes, cycle counts (expected_units) */
+						 * changes, short picks, cycle counts
+						 * (expected_units) */
 	memset(&out->screen, 0, sizeof(out->screen)); /* set by screened places */
 	out->key = get64(b);
 	int rc = decode_query(f[5], b, out);
@@ -556,12 +562,15 @@ _Static_assert(OC_PROTO_QUERY_RECONCILE_BODY_BYTES == OC_PROTO_QUERY_AT_BODY_BYT
 _Static_assert(OC_PROTO_SAFETY_BODY_BYTES == 8 + 8 + 4 + 4, "operator, SKU, units, zero");
 _Static_assert(OC_PROTO_BLOCK_BODY_BYTES == 8 + 8 + 4 + 4, "operator, hash, flags, zero");
 /* The steps with flags are a cancel's body and two u32; an RMA's fixed part is three u64, the
- * reason, the line count and six zeros; a replacement's is a place's and the order key; a
- * screened place's a place's and the screen (above). The longest of them, a screened place
- * with 16 lines, fits a frame. */
+ * reason, the line count and six zeros, and a short pick's is an RMA's with its warehouse in
+ * the first two of them; a replacement's is a place's and the order key; a screened place's a
+ * place's and the screen (above). The longest of them, a screened place with 16 lines, fits a
+ * frame. */
 _Static_assert(OC_PROTO_FLAGGED_STEP_BODY_BYTES == OC_PROTO_CANCEL_BODY_BYTES + 4 + 4,
 	       "a flagged step is a cancel, flags and a zero u32");
 _Static_assert(OC_PROTO_RMA_BODY_BYTES == 3 * 8 + 1 + 1 + 6, "an RMA's fixed part");
+_Static_assert(OC_PROTO_PICK_SHORT_BODY_BYTES == OC_PROTO_RMA_BODY_BYTES,
+	       "a short pick's fixed part is an RMA's");
 _Static_assert(OC_PROTO_REPLACEMENT_BODY_BYTES == OC_PROTO_PLACE_BODY_BYTES + 8,
 	       "a replacement is a place and an order key");
 _Static_assert(OC_PROTO_SCREENED_BODY_BYTES >= OC_PROTO_RMA_BODY_BYTES &&
@@ -679,7 +688,7 @@ static bool is_order_step(uint8_t type)
 }
 
 /* The frame length of a command with lines after a fixed part (a place, an RMA, a
- * replacement, a screened place): 0 unless it has 1..OC_ORDER_LINES_MAX lines. */
+ * replacement, a screened place, a short pick): 0 unless it has 1..OC_ORDER_LINES_MAX lines. */
 static size_t lined_bytes(const struct oc_command *c, uint32_t fixed_bytes)
 {
 	if (c->line_count < 1 || c->line_count > OC_ORDER_LINES_MAX)
@@ -709,14 +718,16 @@ static size_t command_bytes(const struct oc_command *c, const struct order_step 
 		return c->region == 0 && c->flags <= UINT8_MAX
 			       ? lined_bytes(c, OC_PROTO_RMA_BODY_BYTES)
 			       : 0;
+	if (c->type == OC_CMD_PICK_SHORT) /* an RMA's body: the warehouse, no flags */
+		return c->flags == 0 ? lined_bytes(c, OC_PROTO_PICK_SHORT_BODY_BYTES) : 0;
 	if (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT)) /* no screen */
 		return screened ? 0 : lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
 	if (c->type == OC_CMD_BLOCK) /* the operator, the hash (order_key) and the flags */
 		return c->key == 0 && c->line_count == 0 && c->region == 0
 			       ? OC_PROTO_HEADER_BYTES + OC_PROTO_BLOCK_BODY_BYTES
 			       : 0;
-	/* A refund's, a customer query's, an RMA's, a replacement's, a block list change's
-	 * field. */
+	/* A refund's, a customer query's, an RMA's, a replacement's, a block list change's, a
+	 * short pick's field. */
 	if (c->order_key)
 		return 0;
 	if (screened)
@@ -757,6 +768,7 @@ static uint8_t message_of(const struct oc_command *c, const struct order_step *s
 	case OC_CMD_REFUND: return OC_MSG_REFUND;
 	case OC_CMD_QUERY_CUSTOMER: return OC_MSG_QUERY_CUSTOMER;
 	case OC_CMD_RETURN_REQUESTED: return OC_MSG_RETURN_REQUESTED;
+	case OC_CMD_PICK_SHORT: return OC_MSG_PICK_SHORT;
 	case OC_CMD_BLOCK: return OC_MSG_BLOCK;
 	case OC_CMD_PLACE:
 		return c->flags & OC_PLACE_REPLACEMENT ? OC_MSG_PLACE_REPLACEMENT
@@ -820,11 +832,13 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put64(b + 24, c->amount_cents);
 		return bytes;
 	case OC_MSG_RETURN_REQUESTED:
+	case OC_MSG_PICK_SHORT: /* one body: an RMA's region, a short pick's flags are 0 */
 		put64(b, c->key);
 		put64(b + 8, c->customer);
 		put64(b + 16, c->order_key);
 		b[24] = (uint8_t)c->flags; /* checked <= 255 by oc_proto_command_bytes */
 		b[25] = c->line_count;
+		put16(b + 26, c->region);
 		put_lines(b + OC_PROTO_RMA_BODY_BYTES, c);
 		return bytes;
 	case OC_MSG_PLACE:
@@ -943,7 +957,8 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_PAYMENT_AUTHORIZED:
 	case OC_CMD_PAYMENT_DECLINED:
 	case OC_CMD_DELIVERY_EXCEPTION:
-	case OC_CMD_REVIEW_APPROVE: return OC_EVENT_FULFILMENT;
+	case OC_CMD_REVIEW_APPROVE:
+	case OC_CMD_PICK_SHORT: return OC_EVENT_FULFILMENT; /* cancelled too: what it cut */
 	case OC_CMD_REFUND: return OC_EVENT_REFUNDS;
 	case OC_CMD_RETURN_REQUESTED:
 	case OC_CMD_RETURN_RECEIVED: return OC_EVENT_RETURNS;

@@ -35,13 +35,13 @@ extern "C" {
  * rows (an order's history, a customer's orders). Types added since (39-41: the cycle count,
  * safety stock, the reconciliation; 42-45: the delivery exception, the RMA, the return
  * received, the replacement place; 46: a pack whose quality check failed; 47-50: the
- * screened place, the review's approval and rejection, a block list change) are new frames
- * only, no frame changed: the version stays 2, and a server without them refuses them as any
- * unknown type (OC_PERR_TYPE). */
+ * screened place, the review's approval and rejection, a block list change; 51: a short pick)
+ * are new frames only, no frame changed: the version stays 2, and a server without them
+ * refuses them as any unknown type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
-/* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA or a
- * replacement place of 16 lines 304, a screened place of 16 lines 336. */
+/* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA, a
+ * replacement place or a short pick of 16 lines 304, a screened place of 16 lines 336. */
 #define OC_PROTO_FRAME_BYTES_MAX 1024u
 /* The longest shared-secret token in a hello, bytes. */
 #define OC_PROTO_TOKEN_BYTES_MAX 64u
@@ -90,16 +90,17 @@ enum oc_proto_type {
 	OC_MSG_REVIEW_APPROVE = 48,     /* client: a held order approved (body as cancel) */
 	OC_MSG_REVIEW_REJECT = 49,      /* client: a held order rejected (body as cancel) */
 	OC_MSG_BLOCK = 50,              /* client: a block list change (OC_CMD_BLOCK) */
+	OC_MSG_PICK_SHORT = 51,         /* client: a short pick (OC_CMD_PICK_SHORT), with lines */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
-/* Body bytes of each type (hello, place, RMA, replacement, screened place and error have a
- * variable tail, bounded). */
+/* Body bytes of each type (hello, place, RMA, replacement, screened place, short pick and
+ * error have a variable tail, bounded). */
 #define OC_PROTO_HELLO_BODY_BYTES 8u    /* + token_bytes */
 #define OC_PROTO_WELCOME_BODY_BYTES 16u
 #define OC_PROTO_PLACE_BODY_BYTES 24u   /* + 16 per line */
 #define OC_PROTO_LINE_BYTES 16u        /* a line of a place, an RMA, a replacement, a
-                                        * screened place */
+                                        * screened place, a short pick */
 #define OC_PROTO_CANCEL_BODY_BYTES 16u  /* also the fulfilment, payment and review steps' */
 #define OC_PROTO_QUERY_BODY_BYTES 8u   /* the key, sequence number or SKU number; a history
                                          * query's key */
@@ -122,6 +123,9 @@ enum oc_proto_type {
                                           * hashes, two countries, the account's age, the
                                           * postal code); + 16 per line */
 #define OC_PROTO_BLOCK_BODY_BYTES 24u /* operator, hash (u64 each), flags (u32), zero (u32) */
+#define OC_PROTO_PICK_SHORT_BODY_BYTES 32u /* an RMA's: key, customer, order key, zero (u8:
+                                            * the RMA's reason), line count (u8), warehouse
+                                            * (u16: zero in an RMA), zeros; + 16 per line */
 #define OC_PROTO_ANSWER_BODY_BYTES 64u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u
@@ -134,14 +138,16 @@ enum oc_proto_type {
  * released (durable with a data_dir) of every client's commands, in sequence order. The fraud
  * review's commands fall into the kinds of what they do to an order: a place held for review
  * is an order accepted (state on_hold), its approval a step of its lifecycle (fulfilment, as
- * a payment's authorization), its rejection a cancel. */
+ * a payment's authorization), its rejection a cancel. A short pick is a step of fulfilment
+ * too, whatever it leaves of the order (allocated, or cancelled when every unit was cut): the
+ * warehouses learn where its units ship from now, the payment provider what was cut. */
 enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock, write-off, cycle count or safety stock done */
-	OC_EVENT_FULFILMENT = 8u, /* an order picked, packed (or its pack's quality check
-	                           * failed), shipped or delivered, or in a delivery exception;
-	                           * its payment authorized or declined */
+	OC_EVENT_FULFILMENT = 8u, /* an order picked (or picked short), packed (or its pack's
+	                           * quality check failed), shipped or delivered, or in a
+	                           * delivery exception; its payment authorized or declined */
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
 	OC_EVENT_RETURNS = 32u,   /* an RMA opened, a return received */
 	OC_EVENT_BLOCKS = 64u,    /* a block list entry added or taken out (OC_CMD_BLOCK) */
@@ -204,11 +210,12 @@ struct oc_proto_error_body {
 
 /* Checks the frame at the start of buf[0..len): the length in range, the version, zero
  * flags, a known type, and that the body's length is the one the type requires (for hello,
- * place, RMA, replacement, screened place and error: that the token, line or message count
- * in the body agrees with it). Returns the frame's length (> 0) with *h filled, once the
- * whole frame is there; 0 when more bytes are needed; or -(enum oc_proto_error) as soon as
- * the bytes there show an error. A longer frame than OC_PROTO_FRAME_BYTES_MAX is refused
- * from its first 4 bytes, so a reader never buffers more than that. */
+ * place, RMA, replacement, screened place, short pick and error: that the token, line or
+ * message count in the body agrees with it). Returns the frame's length (> 0) with *h
+ * filled, once the whole frame is there; 0 when more bytes are needed; or -(enum
+ * oc_proto_error) as soon as the bytes there show an error. A longer frame than
+ * OC_PROTO_FRAME_BYTES_MAX is refused from its first 4 bytes, so a reader never buffers more
+ * than that. */
 int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h);
 
 /* Decoders: frame is a whole frame that passed oc_proto_frame_check with the matching type.
@@ -223,13 +230,14 @@ int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
 /* Fills out with the command of a place, cancel, step (a delivery exception, a return
  * received, a pack with flags and a review's approval or rejection included, their flags
  * from the frame), query, stock change (a cycle count and a safety stock included), refund,
- * RMA, replacement place, screened place or block list change frame; seq and ts_ns zero,
- * order_key zero but for a refund, a customer query, an RMA, a replacement and a block list
- * change (its hash), amount_cents (expected_units, the same storage) zero but for a refund
- * and a cycle count, screen zero but for a screened place. The line count and lines of a
- * place, an RMA, a replacement or a screened place come from the frame (an RMA's flags are
- * its reason byte, its region 0); their fields are checked by the engine as any command's
- * are. */
+ * RMA, replacement place, screened place, block list change or short pick frame; seq and
+ * ts_ns zero, order_key zero but for a refund, a customer query, an RMA, a replacement, a
+ * block list change (its hash) and a short pick, amount_cents (expected_units, the same
+ * storage) zero but for a refund and a cycle count, screen zero but for a screened place.
+ * The line count and lines of a place, an RMA, a replacement, a screened place or a short
+ * pick come from the frame (an RMA's flags are its reason byte, its region 0; a short pick's
+ * region is its warehouse, its flags 0); their fields are checked by the engine as any
+ * command's are. */
 int oc_proto_decode_command(const void *frame, struct oc_command *out);
 int oc_proto_decode_answer(const void *frame, struct oc_response *out);
 int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
@@ -239,15 +247,16 @@ int oc_proto_decode_error(const void *frame, struct oc_proto_error_body *out);
  * its postal code NUL-padded; not both), a cancel, fulfilment, payment or review step (no
  * lines, region 0, flags 0; but a pack: any flags, frame 26 without, 46 with), a delivery
  * exception or return received (no lines, region 0; any flags), an RMA (1..16 lines, region
- * 0, flags the reason, at most 255), a query (a stock query as OC_CMD_QUERY_STOCK defines it;
- * a stock-at query and a reconciliation: one line of quantity 0 and reserved 0, key,
- * customer and flags 0), a stock change or cycle count (one line), a safety stock (key 0,
- * one line, region 0, flags 0), a refund (no lines, region 0, flags 0), a customer query
- * (key 0, no lines, region 0, flags 0) or a block list change (key 0, no lines, region 0;
- * any flags); 0 for anything else, for any command but a refund, a customer query, an RMA, a
- * replacement and a block list change whose order_key is not 0, for any command but a refund
- * and a cycle count whose amount_cents (expected_units) is not 0, and for any command but a
- * screened place whose screen is not all zero (no other body carries them). */
+ * 0, flags the reason, at most 255), a short pick (1..16 lines, region the warehouse, flags
+ * 0), a query (a stock query as OC_CMD_QUERY_STOCK defines it; a stock-at query and a
+ * reconciliation: one line of quantity 0 and reserved 0, key, customer and flags 0), a stock
+ * change or cycle count (one line), a safety stock (key 0, one line, region 0, flags 0), a
+ * refund (no lines, region 0, flags 0), a customer query (key 0, no lines, region 0, flags 0)
+ * or a block list change (key 0, no lines, region 0; any flags); 0 for anything else, for
+ * any command but a refund, a customer query, an RMA, a replacement, a block list change and
+ * a short pick whose order_key is not 0, for any command but a refund and a cycle count
+ * whose amount_cents (expected_units) is not 0, and for any command but a screened place
+ * whose screen is not all zero (no other body carries them). */
 size_t oc_proto_command_bytes(const struct oc_command *c);
 
 /* Encoders: write one frame at buf, which has room for cap bytes; return its length, or 0
@@ -281,9 +290,10 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
  * (replacements, and screened places held for review, included), orders cancelled (by a
  * cancel or a review's rejection, or unsolicited: a lease ran out), stock changes done
  * (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK), steps of the
- * lifecycle done (delivery exceptions, packs that failed their quality check and reviews'
- * approvals included), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS),
- * block list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a cancel (OC_EVENT_CANCELS;
+ * lifecycle done (delivery exceptions, packs that failed their quality check, reviews'
+ * approvals and short picks included: a short pick that cut every unit, its answer's state
+ * cancelled, too), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS), block
+ * list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a cancel (OC_EVENT_CANCELS;
  * payment none, where an order's has its own). Rows (OC_RESPONSE_ROW) are never events: they
  * say what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);

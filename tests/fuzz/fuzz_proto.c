@@ -9,9 +9,10 @@
  *     pack with flags (46; so a 46 without flags must not decode: it would re-encode as a
  *     26), query (the history and customer queries included), stock change, refund, block
  *     list change, subscription, event, answer, welcome or error frame that decodes
- *     re-encodes to the same bytes; a place, an RMA, a replacement place or a screened place
- *     of 1..16 lines likewise (so a place frame must not decode with a flag whose fields it
- *     has no room for, nor a screened place with bytes after its postal code's NUL);
+ *     re-encodes to the same bytes; a place, an RMA, a replacement place, a screened place or
+ *     a short pick of 1..16 lines likewise (so a place frame must not decode with a flag
+ *     whose fields it has no room for, nor a screened place with bytes after its postal
+ *     code's NUL, nor an RMA with a warehouse or a short pick with a reason);
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
@@ -21,9 +22,9 @@
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
  *     24), with the same checks: every type is fuzzed whichever seeds there are;
- *   - a frame with lines (a place, an RMA, a replacement place, a screened place) is also
- *     read as each other such type, its fixed part cut or extended and the same lines after
- *     it.
+ *   - a frame with lines (a place, an RMA, a replacement place, a screened place, a short
+ *     pick) is also read as each other such type, its fixed part cut or extended and the same
+ *     lines after it.
  * Built two ways (tests/CMakeLists.txt): with libFuzzer under clang, and with fuzz_driver.c,
  * which replays mutated seed frames under ctest with any compiler. */
 #include <endian.h>
@@ -125,6 +126,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_REVIEW_APPROVE:
 	case OC_MSG_REVIEW_REJECT:
 	case OC_MSG_BLOCK:
+	case OC_MSG_PICK_SHORT:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -204,6 +206,7 @@ static const struct {
 	{OC_MSG_RETURN_REQUESTED, OC_PROTO_RMA_BODY_BYTES, 25},
 	{OC_MSG_PLACE_REPLACEMENT, OC_PROTO_REPLACEMENT_BODY_BYTES, 18},
 	{OC_MSG_PLACE_SCREENED, OC_PROTO_SCREENED_BODY_BYTES, 18},
+	{OC_MSG_PICK_SHORT, OC_PROTO_PICK_SHORT_BODY_BYTES, 25},
 };
 
 /* Reads the frame of a fixed-length request again as each other such type of its length, and
@@ -246,9 +249,10 @@ static void as_other_requests(const uint8_t *f, size_t n, const struct oc_proto_
 /* Reads a frame with lines again as each other type with lines: its fixed part cut to that
  * type's or extended by repeating its bytes, the line count put where that type has it, the
  * same lines after it (and the replacement and screen flags set in a replacement's and a
- * screened place's flags as their type says, cleared otherwise, so that most of them decode:
- * a frame whose flags disagree with its type is refused, which the mutations reach anyway).
- * A frame that is too long once extended is skipped. */
+ * screened place's flags as their type says, cleared otherwise, an RMA's warehouse bytes and
+ * a short pick's reason byte cleared, so that most of them decode: a frame whose flags
+ * disagree with its type, or with those bytes set, is refused, which the mutations reach
+ * anyway). A frame that is too long once extended is skipped. */
 static void as_other_lined(const uint8_t *f, size_t n, const struct oc_proto_header *h)
 {
 	size_t count = sizeof(lined_requests) / sizeof(lined_requests[0]), i;
@@ -272,7 +276,11 @@ static void as_other_lined(const uint8_t *f, size_t n, const struct oc_proto_hea
 		for (size_t k = 0; k < lined_requests[t].fixed_bytes; k++)
 			to[k] = body[k % fixed];
 		to[lined_requests[t].count_at] = line_count;
-		if (lined_requests[t].type != OC_MSG_RETURN_REQUESTED) { /* a place's flags */
+		if (lined_requests[t].type == OC_MSG_RETURN_REQUESTED) {
+			to[26] = to[27] = 0; /* a short pick's warehouse */
+		} else if (lined_requests[t].type == OC_MSG_PICK_SHORT) {
+			to[24] = 0; /* an RMA's reason */
+		} else { /* a place's flags */
 			to[20] &= (uint8_t)~(OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN);
 			if (lined_requests[t].type == OC_MSG_PLACE_REPLACEMENT)
 				to[20] |= (uint8_t)OC_PLACE_REPLACEMENT;
@@ -396,6 +404,11 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 				   .flags = OC_BLOCK_EMAIL | OC_BLOCK_REMOVE,
 				   .order_key = 0x1234567890abcdefull};
 	SEED(oc_proto_encode_command(out + n, cap - n, 27, &block));
+	/* A short pick (51) of two lines at warehouse 1. */
+	struct oc_command short_pick = {.type = OC_CMD_PICK_SHORT, .line_count = 2, .region = 1,
+					.key = 15, .customer = 4, .order_key = 9,
+					.lines = {{100001, 1, 0}, {100002, 2, 0}}};
+	SEED(oc_proto_encode_command(out + n, cap - n, 28, &short_pick));
 	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
 	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;
@@ -408,7 +421,7 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 
 const char fuzz_name[] = "fuzz_proto";
 
-/* The seed frames: a hello, a place, a cancel, queries, a restock, a step, the types 39-50,
+/* The seed frames: a hello, a place, a cancel, queries, a restock, a step, the types 39-51,
  * and the server's welcome, answer, row, event, subscribed and error; each must check. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 {

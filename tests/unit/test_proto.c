@@ -21,7 +21,9 @@
  * bytes (a postal code's padding) and flags that disagree with the frame (a screened
  * replacement has no frame), only a screened place carries a screen, and a hold is an orders
  * event, an approval a fulfilment one, a rejection a cancel, a block list change a blocks
- * event (64). */
+ * event (64); a short pick (51: an RMA's body, its warehouse where an RMA has zeros, its
+ * reason byte reserved) round-trips, refuses other lengths, reserved bytes and flags, and is
+ * a fulfilment event, the order cut whole too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,9 +420,9 @@ static void test_encoders_refuse_what_does_not_fit(void **state)
 }
 
 /* Only a refund's body carries an amount, and only a refund's, a customer query's, an RMA's,
- * a replacement place's and a block list change's an order key (the tests of the exceptions
- * and returns frames and of the screening frames have the last three), only a screened
- * place's a screen: any other command with one set cannot be encoded, and every other
+ * a replacement place's, a block list change's and a short pick's an order key (the tests of
+ * the exceptions and returns frames, of the screening frames and of the short pick's frame
+ * have the last four), only a screened place's a screen: any other command with one set cannot be encoded, and every other
  * decoder leaves them 0. A refund's body and a customer query's have no room for lines, a
  * region or flags, and a customer query's none for a key: with any of them set they cannot
  * be encoded either. */
@@ -1369,8 +1371,6 @@ static void test_review_and_block_frames(void **state)
 		raw(16 + block_bad[i], OC_PROTO_VERSION, OC_MSG_BLOCK, 0);
 		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
 	}
-	raw(16 + 24, OC_PROTO_VERSION, OC_MSG_BLOCK + 1, 0); /* the next type is not one yet */
-	assert_int_equal(check(16), -OC_PERR_TYPE);
 
 	/* Events: an approval done is a fulfilment step (the order allocated, or a card's in
 	 * payment_pending: its authorization request), a rejection done a cancel, a block list
@@ -1406,6 +1406,100 @@ static void test_review_and_block_frames(void **state)
 	assert_int_equal(kinds, OC_EVENT_BLOCKS);
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 128);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
+}
+
+/* A short pick (51; docs/protocol.md): an RMA's body (key, customer, order key, then the
+ * line count at 25 and the lines as a place's) with the warehouse in the u16 at 26, which an
+ * RMA keeps zero, and the byte at 24, an RMA's reason, reserved. It round-trips at these
+ * offsets, is the RMA's frame of the same fields but for those bytes, is refused at other
+ * lengths and line counts and with its reserved bytes set; it has no room for flags or an
+ * amount (the value cut is the answer's). Events: a short pick done is a fulfilment event,
+ * one that cut every unit (state cancelled) too; not its repeat, refusal or row. */
+static void test_short_pick_frame(void **state)
+{
+	struct oc_command c, d;
+	uint8_t good[OC_PROTO_FRAME_BYTES_MAX];
+	for (uint32_t lines = 1; lines <= OC_ORDER_LINES_MAX; lines += 15) {
+		c = (struct oc_command){.type = OC_CMD_PICK_SHORT, .line_count = (uint8_t)lines,
+					.region = 0x0102, .key = 0x0102030405060708ull,
+					.customer = 0x1112131415161718ull,
+					.order_key = 0x2122232425262728ull};
+		for (uint32_t i = 0; i < lines; i++)
+			c.lines[i] =
+				(struct oc_line){0x3132333435363738ull + i, 0x41424344u + i, 0};
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 180 + lines, &c);
+		assert_int_equal(n, 16 + 32 + 16 * lines);
+		assert_int_equal(n, oc_proto_command_bytes(&c));
+		check_prefixes(buf, n, OC_MSG_PICK_SHORT, 180 + lines);
+		assert_int_equal(buf[5], 51);
+		assert_int_equal(buf[16 + 16], 0x28);  /* the order key at 16 */
+		assert_int_equal(buf[16 + 24], 0);     /* an RMA's reason: reserved */
+		assert_int_equal(buf[16 + 25], lines); /* the line count at 25 */
+		assert_int_equal(buf[16 + 26], 0x02);  /* the warehouse at 26 */
+		assert_int_equal(buf[16 + 27], 0x01);
+		assert_int_equal(buf[16 + 32], 0x38);  /* line 0 at 32 */
+		struct oc_command rma = c;
+		rma.type = OC_CMD_RETURN_REQUESTED;
+		rma.region = 0;
+		rma.flags = OC_RETURN_OTHER;
+		assert_int_equal(oc_proto_encode_command(good, sizeof(good), 180 + lines, &rma), n);
+		assert_memory_equal(good, buf, 5); /* all but the type, the reason, the warehouse */
+		assert_memory_equal(good + 6, buf + 6, 16 + 24 - 6);
+		assert_memory_equal(good + 16 + 28, buf + 16 + 28, n - 16 - 28);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		memcpy(good, buf, n);
+		expect_reserved(good, n, 24, 25);
+		expect_reserved(good, n, 28, 32);
+		memcpy(buf, good, n);
+		buf[16 + 25] = (uint8_t)(lines + 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+		buf[16 + 25] = (uint8_t)(lines - 1);
+		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
+	}
+	const struct oc_command ok = c;
+	EXPECT_NO_ROOM(ok, flags, 1); /* the engine's malformed, but no byte carries it */
+	EXPECT_NO_ROOM(ok, line_count, 0);
+	EXPECT_NO_ROOM(ok, line_count, OC_ORDER_LINES_MAX + 1);
+	EXPECT_NO_ROOM(ok, amount_cents, 1);
+	EXPECT_NO_ROOM(ok, screen.account_age_days, 1);
+	assert_int_equal(oc_proto_encode_command(buf, 16 + 32 + 16 * 16 - 1, 1, &ok), 0);
+	/* What the engine judges passes through: keys 0 (malformed), any warehouse. */
+	c = ok;
+	c.key = c.customer = c.order_key = 0;
+	c.region = UINT16_MAX;
+	size_t n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+	assert_int_equal(n, 16 + 32 + 16 * 16);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	expect_command(&d, &c);
+	static const uint32_t short_bad[] = {0, 16, 31, 33, 32 + 15, 32 + 17};
+	for (unsigned i = 0; i < sizeof(short_bad) / sizeof(short_bad[0]); i++) {
+		raw(16 + short_bad[i], OC_PROTO_VERSION, OC_MSG_PICK_SHORT, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+	}
+	raw(16 + 32, OC_PROTO_VERSION, OC_MSG_PICK_SHORT, 0); /* no lines: the engine's */
+	assert_int_equal(check(48), 48);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.type, OC_CMD_PICK_SHORT);
+	assert_int_equal(d.line_count, 0);
+	raw(16 + 32, OC_PROTO_VERSION, OC_MSG_PICK_SHORT + 1, 0); /* the next type is not one yet */
+	assert_int_equal(check(16), -OC_PERR_TYPE);
+
+	struct oc_response r = {.type = OC_CMD_PICK_SHORT, .status = OC_STATUS_ACCEPTED,
+				.shipments = 2, .state = OC_STATE_ALLOCATED};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r.state = OC_STATE_CANCELLED; /* every unit cut */
+	r.amount_cents = 500;
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_FULFILMENT);
+	r.flags = OC_RESPONSE_DUPLICATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = OC_RESPONSE_ROW;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = 0;
+	r.status = OC_STATUS_REJECTED;
+	r.reason = OC_REJECT_INVALID_STATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
 }
 
 /* A header with the given length, version, type and flags, and a zero body. */
@@ -1509,6 +1603,7 @@ int main(void)
 	    cmocka_unit_test(test_pack_checked_frame),
 	    cmocka_unit_test(test_screened_place_frame),
 	    cmocka_unit_test(test_review_and_block_frames),
+	    cmocka_unit_test(test_short_pick_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
