@@ -41,6 +41,7 @@
 #include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -221,6 +222,14 @@ static const uint8_t *peer_next(struct peer *p, struct oc_proto_header *h)
 	}
 }
 
+/* Counts the n bytes just encoded at the end of p->out as gathered (0: they did not fit). */
+static void peer_gathered(struct peer *p, size_t n)
+{
+	if (n == 0)
+		peer_fail(p, "the peer's output buffer is full");
+	p->out_bytes += n;
+}
+
 /* Checks that the frame is the next command the client should send (correlation = its index,
  * fields from command_of) and gathers its answer in p->out. */
 static void peer_answer(struct peer *p, const uint8_t *f, const struct oc_proto_header *h)
@@ -248,11 +257,8 @@ static void peer_answer(struct peer *p, const uint8_t *f, const struct oc_proto_
 	}
 	p->commands++;
 	struct oc_response r = answer_of(&got, ++p->seq);
-	size_t n = oc_proto_encode_answer(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
-	                                  h->correlation, &r);
-	if (n == 0)
-		peer_fail(p, "the peer's output buffer is full");
-	p->out_bytes += n;
+	peer_gathered(p, oc_proto_encode_answer(p->out + p->out_bytes,
+	                                        sizeof(p->out) - p->out_bytes, h->correlation, &r));
 }
 
 /* Reads n commands and gathers their answers (not sent). 0, or -1 at a close or failure. */
@@ -441,11 +447,60 @@ static void script_close(struct peer *p)
 /* Gathers response r with `correlation` in p->out (row: with the row flag). */
 static void peer_gather(struct peer *p, struct oc_response r, uint64_t correlation)
 {
-	size_t n = oc_proto_encode_answer(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
-	                                  correlation, &r);
-	if (n == 0)
-		peer_fail(p, "the peer's output buffer is full");
-	p->out_bytes += n;
+	peer_gathered(p, oc_proto_encode_answer(p->out + p->out_bytes,
+	                                        sizeof(p->out) - p->out_bytes, correlation, &r));
+}
+
+/* Gathers response r in p->out as an event of the subscription with `correlation`. */
+static void peer_gather_event(struct peer *p, struct oc_response r, uint64_t correlation)
+{
+	peer_gathered(p, oc_proto_encode_event(p->out + p->out_bytes,
+	                                       sizeof(p->out) - p->out_bytes, correlation, &r));
+}
+
+/* Reads a subscribe with `correlation` to `kinds` and answers it (subscribed, last_seq 0);
+ * false, the failure said, when the client sent something else. */
+static bool peer_subscribed(struct peer *p, uint64_t correlation, uint32_t kinds)
+{
+	struct oc_proto_header h;
+	const uint8_t *f = peer_next(p, &h);
+	uint32_t got;
+	if (!f || h.type != OC_MSG_SUBSCRIBE || h.correlation != correlation ||
+	    oc_proto_decode_subscribe(f, &got) != 0 || got != kinds) {
+		peer_fail(p, "not the subscribe sent");
+		return false;
+	}
+	uint8_t frame[OC_PROTO_HEADER_BYTES + OC_PROTO_SUBSCRIBED_BODY_BYTES];
+	return peer_send(p, frame, oc_proto_encode_subscribed(frame, sizeof(frame), correlation,
+	                                                      0)) == 0;
+}
+
+/* Reads n commands, with correlations first, first + 1...: command i must come as frame type
+ * msgs[i] of bytes[i] bytes and decode to cmds[i], every field (lines, order key, screen)
+ * included. False, the failure said (`what`: whose commands), at the first that does not. */
+static bool peer_expect_commands(struct peer *p, const struct oc_command *cmds,
+                                 const uint8_t *msgs, const size_t *bytes, int n,
+                                 uint64_t first, const char *what)
+{
+	for (int i = 0; i < n; i++) {
+		struct oc_proto_header h;
+		struct oc_command got;
+		const uint8_t *f = peer_next(p, &h);
+		if (!f || h.type != msgs[i] || h.correlation != first + (unsigned)i ||
+		    h.frame_bytes != bytes[i] || oc_proto_decode_command(f, &got) != 0) {
+			peer_fail(p, "%s command %d: not its frame", what, i);
+			return false;
+		}
+		const struct oc_command *want = &cmds[i];
+		if (memcmp(&got, want, offsetof(struct oc_command, seq)) != 0 ||
+		    memcmp(got.lines, want->lines, want->line_count * sizeof(got.lines[0])) != 0 ||
+		    got.order_key != want->order_key || got.amount_cents != 0 ||
+		    memcmp(&got.screen, &want->screen, sizeof(got.screen)) != 0) {
+			peer_fail(p, "%s command %d is not the one sent", what, i);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Reads a history query (correlation 10) and a customer query (11), then, each part after
@@ -607,34 +662,10 @@ static void returns_cmds_make(void)
  * the RMA of 16 lines refused (unknown_order). */
 static void script_returns(struct peer *p)
 {
-	struct oc_proto_header h;
-	const uint8_t *f = peer_next(p, &h);
-	uint32_t kinds;
-	if (!f || h.type != OC_MSG_SUBSCRIBE || h.correlation != 29 ||
-	    oc_proto_decode_subscribe(f, &kinds) != 0 ||
-	    kinds != (OC_EVENT_RETURNS | OC_EVENT_FULFILMENT)) {
-		peer_fail(p, "not the subscribe sent");
+	if (!peer_subscribed(p, 29, OC_EVENT_RETURNS | OC_EVENT_FULFILMENT) ||
+	    !peer_expect_commands(p, returns_cmds, returns_msgs, returns_bytes, RETURNS_CMDS, 30,
+	                          "returns"))
 		return;
-	}
-	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
-	if (peer_send(p, frame, oc_proto_encode_subscribed(frame, sizeof(frame), 29, 0)) != 0)
-		return;
-	for (int i = 0; i < RETURNS_CMDS; i++) {
-		struct oc_command got;
-		f = peer_next(p, &h);
-		if (!f || h.type != returns_msgs[i] || h.correlation != 30u + (unsigned)i ||
-		    h.frame_bytes != returns_bytes[i] || oc_proto_decode_command(f, &got) != 0) {
-			peer_fail(p, "returns command %d: not its frame", i);
-			return;
-		}
-		const struct oc_command *want = &returns_cmds[i];
-		if (memcmp(&got, want, offsetof(struct oc_command, seq)) != 0 ||
-		    memcmp(got.lines, want->lines, want->line_count * sizeof(struct oc_line)) != 0 ||
-		    got.order_key != want->order_key || got.amount_cents != 0) {
-			peer_fail(p, "returns command %d is not the one sent", i);
-			return;
-		}
-	}
 	struct oc_response exception = {.seq = 1, .key = 901, .original_seq = 1, .customer = 5,
 	                                 .type = OC_CMD_DELIVERY_EXCEPTION,
 	                                 .status = OC_STATUS_ACCEPTED, .state = OC_STATE_EXCEPTION,
@@ -645,9 +676,7 @@ static void script_returns(struct peer *p)
 	                          .state = OC_STATE_RETURN_REQUESTED, .shipments = 2,
 	                          .warehouse = 1, .amount_cents = 1234};
 	peer_gather(p, rma, 31);
-	size_t n = oc_proto_encode_event(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes, 29,
-	                                 &rma);
-	p->out_bytes += n;
+	peer_gather_event(p, rma, 29);
 	struct oc_response received = rma;
 	received.seq = 3;
 	received.type = OC_CMD_RETURN_RECEIVED;
@@ -770,34 +799,10 @@ static void screen_cmds_make(void)
  * the place of 16 lines rejected (blocked). */
 static void script_screening(struct peer *p)
 {
-	struct oc_proto_header h;
-	const uint8_t *f = peer_next(p, &h);
-	uint32_t kinds;
-	if (!f || h.type != OC_MSG_SUBSCRIBE || h.correlation != 49 ||
-	    oc_proto_decode_subscribe(f, &kinds) != 0 || kinds != OC_EVENT_BLOCKS) {
-		peer_fail(p, "not the subscribe sent");
+	if (!peer_subscribed(p, 49, OC_EVENT_BLOCKS) ||
+	    !peer_expect_commands(p, screen_cmds, screen_msgs, screen_bytes, SCREEN_CMDS, 50,
+	                          "screening"))
 		return;
-	}
-	uint8_t frame[OC_PROTO_FRAME_BYTES_MAX];
-	if (peer_send(p, frame, oc_proto_encode_subscribed(frame, sizeof(frame), 49, 0)) != 0)
-		return;
-	for (int i = 0; i < SCREEN_CMDS; i++) {
-		struct oc_command got;
-		f = peer_next(p, &h);
-		if (!f || h.type != screen_msgs[i] || h.correlation != 50u + (unsigned)i ||
-		    h.frame_bytes != screen_bytes[i] || oc_proto_decode_command(f, &got) != 0) {
-			peer_fail(p, "screening command %d: not its frame", i);
-			return;
-		}
-		const struct oc_command *want = &screen_cmds[i];
-		if (memcmp(&got, want, offsetof(struct oc_command, seq)) != 0 ||
-		    memcmp(got.lines, want->lines, want->line_count * sizeof(struct oc_line)) != 0 ||
-		    got.order_key != want->order_key || got.amount_cents != 0 ||
-		    memcmp(&got.screen, &want->screen, sizeof(got.screen)) != 0) {
-			peer_fail(p, "screening command %d is not the one sent", i);
-			return;
-		}
-	}
 	struct oc_response held = {.seq = 1, .key = 961, .original_seq = 1, .customer = 8,
 	                           .type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
 	                           .reason = OC_REJECT_NEW_ACCOUNT, .shipments = 1,
@@ -818,8 +823,7 @@ static void script_screening(struct peer *p)
 	struct oc_response block = {.seq = 4, .original_seq = 4, .customer = 5,
 	                            .type = OC_CMD_BLOCK, .status = OC_STATUS_ACCEPTED};
 	peer_gather(p, block, 53);
-	p->out_bytes += oc_proto_encode_event(p->out + p->out_bytes, sizeof(p->out) - p->out_bytes,
-	                                      49, &block);
+	peer_gather_event(p, block, 49);
 	struct oc_response blocked = {.seq = 5, .key = 962, .original_seq = 5, .customer = 9,
 	                              .type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
 	                              .reason = OC_REJECT_BLOCKED, .state = OC_STATE_REJECTED};
