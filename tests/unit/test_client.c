@@ -33,7 +33,9 @@
  * 49; a block list change, 50; a screened place of 16 lines: the longest frame, which a
  * server must take, 336 bytes) likewise, a subscription to the blocks kind gets its event,
  * and a screened replacement, a screen without its flag or a postal code's padding not zero
- * are -EINVAL. */
+ * are -EINVAL; short picks (frame 51, of 2 lines and of 16 at warehouse 65535, 304 bytes)
+ * likewise, with a fulfilment event, and a short pick with flags, an amount, a screen, no
+ * lines or too many is -EINVAL. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -828,6 +830,52 @@ static void script_screening(struct peer *p)
 	                              .type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
 	                              .reason = OC_REJECT_BLOCKED, .state = OC_STATE_REJECTED};
 	peer_gather(p, blocked, 54);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* The short picks the client queues, with correlations 60 and 61: one of two lines at
+ * warehouse 1 (frame 51), one of 16 lines at warehouse 65535 (304 bytes). */
+#define SHORT_CMDS 2
+static struct oc_command short_cmds[SHORT_CMDS];
+static const uint8_t short_msgs[SHORT_CMDS] = {OC_MSG_PICK_SHORT, OC_MSG_PICK_SHORT};
+static const size_t short_bytes[SHORT_CMDS] = {16 + 32 + 2 * 16, 16 + 32 + 16 * 16};
+
+static void short_cmds_make(void)
+{
+	short_cmds[0] = (struct oc_command){.type = OC_CMD_PICK_SHORT, .line_count = 2,
+	                                    .region = 1, .key = 971, .customer = 8,
+	                                    .order_key = 961,
+	                                    .lines = {{700001, 2, 0}, {700002, 1, 0}}};
+	short_cmds[1] = (struct oc_command){.type = OC_CMD_PICK_SHORT,
+	                                    .line_count = OC_ORDER_LINES_MAX,
+	                                    .region = UINT16_MAX, .key = 972, .customer = 9,
+	                                    .order_key = UINT64_MAX};
+	for (unsigned l = 0; l < OC_ORDER_LINES_MAX; l++)
+		short_cmds[1].lines[l] = (struct oc_line){(1ull << 63) + l, 1000000u - l, 0};
+}
+
+/* Reads a subscribe (correlation 59, kinds fulfilment) and answers it; reads the two short
+ * picks, checks each frame's type, length and every field it decodes to, and answers them in
+ * one send: the first accepted (the order allocated from two warehouses, 15.00 cut) with its
+ * fulfilment event after it, the second rejected (invalid_state: the order is picked). */
+static void script_short_picks(struct peer *p)
+{
+	if (!peer_subscribed(p, 59, OC_EVENT_FULFILMENT) ||
+	    !peer_expect_commands(p, short_cmds, short_msgs, short_bytes, SHORT_CMDS, 60,
+	                          "short pick"))
+		return;
+	struct oc_response done = {.seq = 2, .key = 971, .original_seq = 2, .customer = 8,
+	                           .type = OC_CMD_PICK_SHORT, .status = OC_STATUS_ACCEPTED,
+	                           .shipments = 2, .warehouse = 0, .state = OC_STATE_ALLOCATED,
+	                           .amount_cents = 1500};
+	peer_gather(p, done, 60);
+	peer_gather_event(p, done, 59);
+	struct oc_response refused = {.seq = 3, .key = 972, .original_seq = 3, .customer = 9,
+	                              .type = OC_CMD_PICK_SHORT, .status = OC_STATUS_REJECTED,
+	                              .reason = OC_REJECT_INVALID_STATE,
+	                              .state = OC_STATE_PICKED, .shipments = 1};
+	peer_gather(p, refused, 61);
 	if (peer_flush(p) == 0)
 		peer_drain(p);
 }
@@ -1662,6 +1710,64 @@ static void test_client_against_scripted_server_screening(void **state)
 	peer_join(p);
 }
 
+/* Short picks through the client: a subscription to fulfilment events, then a short pick of
+ * two lines and one of 16 lines at warehouse 65535 (304 bytes) are queued and reach the
+ * scripted server as frame 51 with every field (the peer checks); their answers (the value
+ * cut, the order's state and warehouses) and the first's fulfilment event come back. What the
+ * frame has no room for is refused (-EINVAL) before it takes room: flags (the engine would
+ * answer malformed), an amount (the value cut is the answer's), a screen, no lines, more than
+ * 16. */
+static void test_client_against_scripted_server_short_picks(void **state)
+{
+	(void)state;
+	short_cmds_make();
+	struct peer *p = peer_start(script_short_picks, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_FULFILMENT, 59, &from_seq, 0), 0);
+	struct oc_command bad = short_cmds[0];
+	bad.flags = 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = short_cmds[0];
+	bad.amount_cents = 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = short_cmds[0];
+	bad.screen.account_age_days = 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad = short_cmds[0];
+	bad.line_count = 0;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	bad.line_count = OC_ORDER_LINES_MAX + 1;
+	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
+	assert_int_equal(oc_client_inflight(c), 0);
+	assert_int_equal(oc_client_pending(c), 0);
+	for (int i = 0; i < SHORT_CMDS; i++)
+		assert_int_equal(oc_client_queue(c, &short_cmds[i], 60u + (unsigned)i), 0);
+	assert_int_equal(oc_client_pending(c), short_bytes[0] + short_bytes[1]);
+	assert_int_equal(oc_client_inflight(c), SHORT_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[SHORT_CMDS + 1];
+	receive_now(c, a, 2, SHORT_CMDS + 1);
+	assert_int_equal(a[0].correlation, 60);
+	assert_int_equal(a[0].event, 0);
+	const struct oc_response *done = &a[0].response;
+	assert_int_equal(done->type, OC_CMD_PICK_SHORT);
+	assert_int_equal(done->state, OC_STATE_ALLOCATED);
+	assert_int_equal(done->amount_cents, 1500);
+	assert_int_equal(done->shipments, 2);
+	assert_int_equal(a[1].event, 1); /* the short pick as a fulfilment event */
+	assert_int_equal(a[1].correlation, 59);
+	assert_memory_equal(&a[1].response, done, sizeof(*done));
+	assert_int_equal(oc_proto_event_kind(&a[1].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(a[2].correlation, 61);
+	assert_int_equal(a[2].response.reason, OC_REJECT_INVALID_STATE);
+	assert_int_equal(a[2].response.state, OC_STATE_PICKED);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1756,6 +1862,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_exceptions_and_returns),
 	    cmocka_unit_test(test_client_against_scripted_server_pack_quality_check),
 	    cmocka_unit_test(test_client_against_scripted_server_screening),
+	    cmocka_unit_test(test_client_against_scripted_server_short_picks),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
