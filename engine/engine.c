@@ -49,6 +49,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_AMOUNT_HISTORY] = "amount_history",
 	[OC_REJECT_COUNTRY_MISMATCH] = "country_mismatch",
 	[OC_REJECT_NEW_ACCOUNT] = "new_account",
+	[OC_REJECT_CREDIT_LIMIT] = "credit_limit",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -82,6 +83,8 @@ static const char *const payment_names[OC_PAYMENT_STATE_COUNT] = {
 	[OC_PAYMENT_PENDING] = "pending",   [OC_PAYMENT_AUTHORIZED] = "authorized",
 	[OC_PAYMENT_CAPTURED] = "captured", [OC_PAYMENT_VOIDED] = "voided",
 	[OC_PAYMENT_REFUNDED] = "refunded",
+	[OC_PAYMENT_ON_ACCOUNT] = "on_account",
+	[OC_PAYMENT_PAID] = "paid",
 };
 
 const char *oc_payment_state_name(unsigned payment)
@@ -209,6 +212,7 @@ static int catalog_init(struct oc_engine *e)
 	c->inflight_max = e->cfg.inflight_max;
 	c->lease_ttl_ms = e->cfg.lease_ttl_ms;
 	c->customer_index = e->cfg.customer_index != 0;
+	c->screening = &e->screening;
 	return 0;
 }
 
@@ -713,6 +717,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->short_picks = r->short_picks;
 	out->short_units_rerouted = r->short_units_rerouted;
 	out->short_units_cut = r->short_units_cut;
+	out->payments_received = r->payments_received;
 	out->screened = e->validate.fraud.screened;
 	out->block_changes = e->validate.fraud.block_changes;
 	out->screen_unremembered = e->validate.fraud.unremembered;

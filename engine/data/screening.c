@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <mimalloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 static const char *const fraud_columns[] = {"rule", "score", "limit", "window_s"};
 static const char *const country_columns[] = {"country", "postal_formats", "serviceable"};
 static const char *const block_columns[] = {"kind", "value"};
+static const char *const credit_columns[] = {"customer", "credit_limit_cents"};
 
 /* fraud.csv's rows: the rules, then the two thresholds. */
 enum { ROW_HOLD = OC_RULE_COUNT, ROW_REJECT, ROW_COUNT };
@@ -391,6 +393,82 @@ static int load_blocks(struct loader *l)
 	return rc;
 }
 
+/* A row of credit.csv as read, with its line (for the message about a repeated customer). */
+struct credit_row {
+	struct oc_credit_line line;
+	uint32_t line_no;
+};
+
+static int credit_row_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct credit_row *)a)->line.customer;
+	uint64_t y = ((const struct credit_row *)b)->line.customer;
+	return x < y ? -1 : x > y;
+}
+
+static int read_credit(struct loader *l, struct oc_csv *c, struct credit_row **rows,
+                       uint32_t *count)
+{
+	uint32_t slots = 0;
+	int rc;
+	while ((rc = oc_csv_next(c)) > 0) {
+		struct credit_row row = {.line_no = c->line_no};
+		rc = oc_csv_field_u64(c, 0, 1, UINT64_MAX, &row.line.customer);
+		if (rc == 0)
+			rc = oc_csv_field_u64(c, 1, 0, OC_CREDIT_LIMIT_CENTS_MAX,
+			                      &row.line.limit_cents);
+		if (rc == 0 && *count == OC_CREDIT_ROWS_MAX)
+			rc = oc_csv_fail(c, "more than %u rows (OC_CREDIT_ROWS_MAX)",
+			                 OC_CREDIT_ROWS_MAX);
+		if (rc == 0 && *count == slots) {
+			slots = slots ? slots * 2 : BLOCKS_INITIAL_SLOTS;
+			struct credit_row *more = mi_reallocn(*rows, slots, sizeof(**rows));
+			rc = more ? 0 : no_memory(l, "the credit lines");
+			*rows = more ? more : *rows;
+		}
+		if (rc < 0)
+			return rc;
+		(*rows)[(*count)++] = row;
+	}
+	return rc;
+}
+
+/* credit.csv: the customers who may order on account, and how much they may owe; a customer
+ * once. */
+static int load_credit(struct loader *l)
+{
+	struct oc_csv c;
+	int rc = open_file(l, &c, "credit.csv", credit_columns, COUNT(credit_columns));
+	if (rc == -ENOENT)
+		return 0; /* no credit lines: an order on account is refused credit_limit */
+	if (rc < 0)
+		return rc;
+	struct credit_row *rows = NULL;
+	uint32_t count = 0;
+	rc = read_credit(l, &c, &rows, &count);
+	oc_csv_close(&c);
+	struct oc_screening *s = l->s;
+	if (rc == 0 && count) {
+		s->credit = mi_mallocn(count, sizeof(*s->credit));
+		rc = s->credit ? 0 : no_memory(l, "the credit lines");
+	}
+	for (uint32_t i = 0; rc == 0 && i < count; i++)
+		s->credit[s->credit_count++] = rows[i].line;
+	if (rc == 0 && count > 1)
+		qsort(rows, count, sizeof(*rows), credit_row_cmp);
+	for (uint32_t i = 1; rc == 0 && i < count; i++)
+		if (rows[i].line.customer == rows[i - 1].line.customer)
+			rc = oc_error_set(l->err, l->err_bytes, -EINVAL,
+			                  "%s:%u: customer %llu is also on line %u", l->path,
+			                  rows[i - 1].line_no > rows[i].line_no ? rows[i - 1].line_no
+			                                                        : rows[i].line_no,
+			                  (unsigned long long)rows[i].line.customer,
+			                  rows[i - 1].line_no < rows[i].line_no ? rows[i - 1].line_no
+			                                                        : rows[i].line_no);
+	mi_free(rows);
+	return rc;
+}
+
 /* Without fraud.csv the other two files would be ignored; a dataset that has them most
  * likely lost its fraud.csv, so that is an error rather than screening quietly off. */
 static int check_no_strays(struct loader *l)
@@ -436,6 +514,8 @@ int oc_screening_load(const char *dir, struct oc_screening *out, char *err, size
 		if (rc == 0)
 			rc = load_blocks(l);
 	}
+	if (rc == 0)
+		rc = load_credit(l);
 	mi_free(l);
 	if (rc < 0)
 		oc_screening_destroy(out);
@@ -446,6 +526,7 @@ void oc_screening_destroy(struct oc_screening *s)
 {
 	mi_free(s->countries);
 	mi_free(s->blocks);
+	mi_free(s->credit);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -492,11 +573,15 @@ bool oc_screening_postal_ok(const struct oc_country *c, const char *code, size_t
 
 uint64_t oc_screening_fingerprint(const struct oc_screening *s, uint64_t seed)
 {
-	if (!s->enabled)
-		return seed;
 	/* Each piece seeds the next. Fields go in widened to 64 bits, so that no padding byte is
 	 * hashed. */
 	uint64_t h = seed;
+	for (uint32_t i = 0; i < s->credit_count; i++) {
+		uint64_t f[2] = {s->credit[i].customer, s->credit[i].limit_cents};
+		h = XXH3_64bits_withSeed(f, sizeof(f), h);
+	}
+	if (!s->enabled)
+		return h;
 	for (uint32_t r = 0; r < OC_RULE_COUNT; r++) {
 		const struct oc_rule *rule = &s->rules[r];
 		uint64_t f[3] = {rule->score, rule->window_s, rule->limit};

@@ -2,7 +2,9 @@
  * engine creation (docs/dataset.md, "Screening"): the scored rules and the two thresholds
  * (fraud.csv), the countries served with their postal-code formats (countries.csv) and the
  * block list (blocklist.csv). All three files are optional; without fraud.csv screening is
- * off and the other two must not be there either.
+ * off and the other two must not be there either. Besides, the B2B customers' credit lines
+ * (credit.csv, optional, whether or not the dataset screens), which route checks orders
+ * placed on account against (docs/lifecycle.md, "Credit").
  *
  * Loaded once, read-only afterwards: validate's screening (stages/fraud.c) copies the block
  * list into a table of its own (operators change it by OC_CMD_BLOCK) and reads the rest. */
@@ -85,6 +87,16 @@ struct oc_block_rec {
 	uint32_t kind; /* OC_BLOCK_EMAIL, OC_BLOCK_CARD or OC_BLOCK_ADDRESS */
 };
 
+/* Rows of credit.csv. */
+#define OC_CREDIT_ROWS_MAX (1u << 20)
+/* A credit limit is at most this, in cents (2^53: what every JSON reader holds exactly). */
+#define OC_CREDIT_LIMIT_CENTS_MAX (1ull << 53)
+
+struct oc_credit_line {
+	uint64_t customer;    /* > 0, once in the file */
+	uint64_t limit_cents; /* the most its orders on account may owe at once */
+};
+
 struct oc_screening {
 	bool enabled;             /* fraud.csv is there */
 	struct oc_rule rules[OC_RULE_COUNT];
@@ -94,13 +106,15 @@ struct oc_screening {
 	struct oc_country *countries; /* [OC_COUNTRY_SLOTS], NULL without countries.csv */
 	uint32_t block_count;
 	struct oc_block_rec *blocks;  /* blocklist.csv's rows, in file order */
+	uint32_t credit_count;
+	struct oc_credit_line *credit; /* credit.csv's rows, in file order */
 };
 
-/* Loads dir/fraud.csv, dir/countries.csv and dir/blocklist.csv. A missing fraud.csv leaves
- * screening off (0, enabled false) unless one of the others is there (-EINVAL: "countries.csv
- * without fraud.csv"). Bad content: -EINVAL with "<path>:<line>: <what>" in err, nothing left
+/* Loads dir/fraud.csv, dir/countries.csv, dir/blocklist.csv and dir/credit.csv. A missing
+ * fraud.csv leaves screening off (0, enabled false) unless countries.csv or blocklist.csv is
+ * there (-EINVAL: "countries.csv without fraud.csv"); a missing credit.csv, no credit lines. Bad content: -EINVAL with "<path>:<line>: <what>" in err, nothing left
  * allocated and *out zeroed; -ENOMEM; another -errno when a file is there but cannot be read.
- * countries and blocks belong to *out until oc_screening_destroy. */
+ * countries, blocks and credit belong to *out until oc_screening_destroy. */
 int oc_screening_load(const char *dir, struct oc_screening *out, char *err, size_t err_bytes);
 /* Frees what a load allocated and zeroes *s; harmless on a zeroed or destroyed struct. */
 void oc_screening_destroy(struct oc_screening *s);
@@ -116,8 +130,8 @@ const struct oc_country *oc_screening_country(const struct oc_screening *s, cons
 bool oc_screening_postal_ok(const struct oc_country *c, const char *code, size_t len);
 
 /* Folds everything loaded into a hash (the data_dir identity: other rules decide otherwise
- * on replay), starting from seed. Without screening (enabled false) it returns seed itself:
- * every dataset without the files has the same value. */
+ * on replay), starting from seed. Without any of the files it returns seed itself: every
+ * dataset without them has the same value. */
 uint64_t oc_screening_fingerprint(const struct oc_screening *s, uint64_t seed);
 
 /* The rule's name in fraud.csv ("customer_velocity", ...) and the reason it reports. */

@@ -19,6 +19,24 @@
 #include "core/mem.h"
 #include "stages/stages_internal.h"
 
+/* The credit lines' map and open balances (none without credit.csv). */
+static int credit_init(struct oc_route *r, const struct oc_screening *s)
+{
+	if (s->credit_count == 0)
+		return 0;
+	r->open_cents = mi_calloc(s->credit_count, sizeof(uint64_t));
+	int rc = r->open_cents ? oc_u64map_init(&r->credit, s->credit_count) : -ENOMEM;
+	for (uint32_t i = 0; i < s->credit_count && !rc; i++) {
+		bool found;
+		uint64_t customer = s->credit[i].customer;
+		struct oc_u64map_entry *e =
+			oc_u64map_upsert(&r->credit, customer, oc_hash_u64(customer), &found);
+		OC_ASSERT(e && !found); /* the loader refuses a customer twice */
+		e->value = i;
+	}
+	return rc;
+}
+
 int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shards,
 		  uint32_t orders_max)
 {
@@ -47,6 +65,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	    !r->allocs || !r->links || !r->taken || !r->released)
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
+	rc = rc ? rc : credit_init(r, c->screening);
 	if (rc)
 		return rc;
 	memcpy(r->free_units, d->on_hand, cells * sizeof(uint32_t));
@@ -63,6 +82,9 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->orders, (size_t)r->orders_max * sizeof(struct oc_order_rec));
 	oc_mem_table_free(r->history, (size_t)r->history_max * sizeof(struct oc_transition));
 	oc_u64map_destroy(&r->customers);
+	oc_u64map_destroy(&r->credit);
+	mi_free(r->open_cents);
+	r->open_cents = NULL;
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
 	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
@@ -178,6 +200,13 @@ static uint8_t payment_of(const struct oc_order_rec *rec)
 	if (rec->type != OC_CMD_PLACE || rec->state == OC_STATE_REJECTED ||
 	    (card && !card_asked(rec))) /* held, not (yet) approved: no money moved */
 		return OC_PAYMENT_NONE;
+	if (rec->flags & OC_REC_ACCOUNT) {
+		if (rec->refunded_cents || rec->state == OC_STATE_REFUNDED)
+			return OC_PAYMENT_REFUNDED;
+		return rec->flags & OC_REC_PAID          ? OC_PAYMENT_PAID
+		       : rec->state == OC_STATE_CANCELLED ? OC_PAYMENT_VOIDED
+							   : OC_PAYMENT_ON_ACCOUNT;
+	}
 	if (rec->refunded_cents || rec->state == OC_STATE_REFUNDED ||
 	    (!card && rec->state == OC_STATE_CANCELLED))
 		return OC_PAYMENT_REFUNDED;
@@ -193,6 +222,31 @@ static uint8_t payment_of(const struct oc_order_rec *rec)
 	case OC_STATE_RETURNED: return OC_PAYMENT_CAPTURED;
 	default: return OC_PAYMENT_AUTHORIZED;
 	}
+}
+
+/* Moves the open balance of the customer of an order on account by delta cents (what the
+ * order owes changed: placed, cancelled, refunded, cut, paid); nothing for another order, or
+ * once it is paid (docs/lifecycle.md, "Credit"). */
+static void owe(struct oc_route *r, const struct oc_order_rec *rec, int64_t delta)
+{
+	if (!(rec->flags & OC_REC_ACCOUNT) || (rec->flags & OC_REC_PAID) || delta == 0)
+		return;
+	const struct oc_u64map_entry *e =
+		oc_u64map_find(&r->credit, rec->customer, oc_hash_u64(rec->customer));
+	OC_ASSERT(e != NULL); /* accepted on account: it has a credit line */
+	r->open_cents[e->value] += (uint64_t)delta;
+}
+
+/* Why an order on account of amount cents may not be accepted: credit_limit when the
+ * customer has no credit line, or not enough of it left; OC_REJECT_NONE when it may. */
+static uint8_t credit_refusal(const struct oc_route *r, uint64_t customer, uint64_t amount)
+{
+	const struct oc_u64map_entry *e =
+		r->open_cents ? oc_u64map_find(&r->credit, customer, oc_hash_u64(customer)) : NULL;
+	if (!e)
+		return OC_REJECT_CREDIT_LIMIT;
+	uint64_t limit = r->catalog->screening->credit[e->value].limit_cents;
+	return r->open_cents[e->value] + amount > limit ? OC_REJECT_CREDIT_LIMIT : OC_REJECT_NONE;
 }
 
 /* Fills what an answer says about a record as it is now: its first sequence number and
@@ -259,7 +313,8 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	ship_from(r, rec, r->alloc_count, n);
 	r->alloc_count += n;
 	bool card = om->flags & OC_ORDER_CARD, held = om->flags & OC_ORDER_HOLD;
-	rec->flags = card ? OC_REC_CARD : 0;
+	rec->flags = card ? OC_REC_CARD : om->flags & OC_ORDER_ACCOUNT ? OC_REC_ACCOUNT : 0;
+	owe(r, rec, (int64_t)amount_cents);
 	rec->state = rec->placed_state = held   ? OC_STATE_ON_HOLD
 					 : card ? OC_STATE_PAYMENT_PENDING
 						: OC_STATE_ALLOCATED;
@@ -357,6 +412,8 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		reason = (uint8_t)om->rule;
 	if (!reason && replacement)
 		reason = replacement_refusal(r, om);
+	if (!reason && (om->flags & OC_ORDER_ACCOUNT))
+		reason = credit_refusal(r, om->customer, amount);
 	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
 	uint32_t n = 0;
 	if (!reason) {
@@ -418,8 +475,9 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 		a->payment = rec->placed_state == OC_STATE_REJECTED ||
 				     (card && rec->placed_state == OC_STATE_ON_HOLD)
 			     ? OC_PAYMENT_NONE /* nothing asked of the card yet */
-			     : card ? OC_PAYMENT_PENDING
-				    : OC_PAYMENT_PREPAID;
+			     : card                         ? OC_PAYMENT_PENDING
+			     : rec->flags & OC_REC_ACCOUNT ? OC_PAYMENT_ON_ACCOUNT
+							    : OC_PAYMENT_PREPAID;
 		a->refunded_cents = 0;
 	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
 		a->state = rec->placed_state;
@@ -487,7 +545,8 @@ static bool cancel_order(struct oc_route *r, uint64_t cause_seq, struct oc_order
 {
 	if (!give_back(r, cause_seq, rec))
 		return false;
-	if (!(rec->flags & OC_REC_CARD))
+	owe(r, rec, -(int64_t)(rec->amount_cents - rec->refunded_cents));
+	if (!(rec->flags & (OC_REC_CARD | OC_REC_ACCOUNT)) || (rec->flags & OC_REC_PAID))
 		rec->refunded_cents = rec->amount_cents;
 	return true;
 }
@@ -619,6 +678,31 @@ static bool review(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 	return true;
 }
 
+/* The payment of an order on account (docs/lifecycle.md, "Credit"): what it still owes leaves
+ * the customer's open balance; the order's state does not change (the payment is a
+ * transition of its own in the history). Paid before: accepted and DUPLICATE; not on account,
+ * rejected or cancelled: invalid_state. */
+static void payment_received(struct oc_route *r, const struct oc_order_msg *om,
+			     struct oc_response *a)
+{
+	struct oc_order_rec *rec = step_order(r, om, a);
+	if (!rec)
+		return;
+	if (rec->flags & OC_REC_PAID) {
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		a->flags = OC_RESPONSE_DUPLICATE;
+	} else if (!(rec->flags & OC_REC_ACCOUNT) || rec->state == OC_STATE_CANCELLED) {
+		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	} else {
+		owe(r, rec, -(int64_t)(rec->amount_cents - rec->refunded_cents));
+		rec->flags |= OC_REC_PAID;
+		r->payments_received++;
+		transition(r, om->order_index, om);
+		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	}
+	describe(r, om->order_index, a);
+}
+
 /* Whether fulfilment step `type` (or a delivery exception) was done for the order: it is in
  * the step's state or one after it (a retry is then a duplicate). After shipment the path
  * forks, delivered or exception (rec->detail: the exception's kind, 0: none), and the states
@@ -737,6 +821,7 @@ static void refund(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		reason = OC_REJECT_BAD_AMOUNT;
 	if (reason == OC_REJECT_NONE) {
 		amount = amount ? amount : rest;
+		owe(r, order, -(int64_t)amount); /* unpaid on account: a credit note */
 		order->refunded_cents += amount;
 		if (order->refunded_cents == order->amount_cents)
 			order->state = OC_STATE_REFUNDED;
@@ -990,11 +1075,11 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
 
 /* Part "route": cells u64, the free units, the units on hand and the units picked of every
  * cell; order records u32, the records and their links; allocations u32 and the allocations;
- * the counters of struct oc_route (route_counters, then rejected and held by reason); the
- * clock u64, then the leases [head, tail): their count
+ * the counters of struct oc_route (route_counters, then rejected and held by reason), the open
+ * balances of the credit lines; the clock u64, then the leases [head, tail): their count
  * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 22
+#define ROUTE_COUNTERS 23
 
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
@@ -1005,9 +1090,15 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 		&r->lease_expiries, &r->refunds,      &r->adjustments,      &r->exceptions,
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
 		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
-		&r->short_units_rerouted, &r->short_units_cut};
+		&r->short_units_rerouted, &r->short_units_cut, &r->payments_received};
 	_Static_assert(sizeof(all) / sizeof(all[0]) == ROUTE_COUNTERS, "every counter listed");
 	memcpy(c, all, sizeof(all));
+}
+
+/* Bytes of the credit lines' open balances. */
+static size_t credit_bytes(const struct oc_route *r)
+{
+	return (size_t)r->catalog->screening->credit_count * sizeof(uint64_t);
 }
 
 /* Transitions in use in the history ring: [0, history_used). */
@@ -1024,7 +1115,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
-			       sizeof(r->rejected) + sizeof(r->held));
+			       sizeof(r->rejected) + sizeof(r->held) + credit_bytes(r));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
@@ -1040,6 +1131,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 		oc_snap_put_u64(b, *counters[i]);
 	oc_snap_put(b, r->rejected, sizeof(r->rejected));
 	oc_snap_put(b, r->held, sizeof(r->held));
+	oc_snap_put(b, r->open_cents, credit_bytes(r));
 	oc_snap_put_u64(b, r->clock_ms);
 	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
 	oc_snap_put(b, &r->leases[r->lease_head],
@@ -1071,12 +1163,13 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
 	const void *rejected = oc_snap_get(in, sizeof(r->rejected));
 	const void *held = oc_snap_get(in, sizeof(r->held));
+	const void *open = oc_snap_get(in, credit_bytes(r));
 	uint64_t clock_ms = oc_snap_get_u64(in);
 	uint32_t leases = oc_snap_get_u32(in);
 	if (leases > r->orders_max)
 		return -EINVAL;
 	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
-	if (!al || !counters || !rejected || !held || !lease ||
+	if (!al || !counters || !rejected || !held || (!open && credit_bytes(r)) || !lease ||
 	    (r->catalog->customer_index && oc_snap_get_u64map(in, &r->customers)))
 		return -EINVAL;
 	r->history_next = oc_snap_get_u32(in);
@@ -1110,6 +1203,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 		memcpy(counter[i], counters + 8 * i, 8);
 	memcpy(r->rejected, rejected, sizeof(r->rejected));
 	memcpy(r->held, held, sizeof(r->held));
+	if (credit_bytes(r))
+		memcpy(r->open_cents, open, credit_bytes(r));
 	atomic_store_explicit(&r->done_seq, seq, memory_order_relaxed); /* before start */
 	return 0;
 }
@@ -1227,8 +1322,9 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 			release_units(r, om->seq, customer, l[i].sku, l[i].missing,
 				      l[i].reserved ? 0 : OC_RELEASE_COUNTER_ONLY);
 	}
-	if (order->flags & OC_REC_CARD)
-		order->amount_cents -= value;
+	owe(r, order, -(int64_t)value);
+	if ((order->flags & (OC_REC_CARD | OC_REC_ACCOUNT)) && !(order->flags & OC_REC_PAID))
+		order->amount_cents -= value; /* not taken yet: less to take */
 	else
 		order->refunded_cents += value;
 	ship_from(r, order, first, count);
@@ -1635,6 +1731,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 			return false;
 	} else if (om->type == OC_CMD_REFUND) {
 		refund(r, om, a);
+	} else if (om->type == OC_CMD_PAYMENT_RECEIVED) {
+		payment_received(r, om, a);
 	} else if (om->type == OC_CMD_BLOCK) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* validate changed the list */
 	} else if (!cancel(r, om, a)) {
@@ -1720,6 +1818,8 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
 	h = XXH3_64bits_withSeed(r->links, (size_t)r->orders_seen * sizeof(uint32_t), h);
+	if (credit_bytes(r))
+		h = XXH3_64bits_withSeed(r->open_cents, credit_bytes(r), h);
 	if (r->catalog->customer_index)
 		h = oc_u64map_hash(&r->customers, h);
 	/* Transitions without their timestamps (from the wall clock, as the leases'). */

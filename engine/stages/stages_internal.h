@@ -158,6 +158,7 @@ struct oc_line_msg {
 #define OC_ORDER_REPLACEMENT 0x8u   /* a place replacing the order `target` */
 #define OC_ORDER_HOLD 0x10u         /* a place screening held for review (rule: `rule`) */
 #define OC_ORDER_SCREENED_OUT 0x20u /* a place screening rejected (rule: `rule`): no lines */
+#define OC_ORDER_ACCOUNT 0x40u      /* a place on account: route checks the credit line */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
@@ -256,6 +257,7 @@ struct oc_catalog {
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
 	bool customer_index;     /* route keeps the customers' map */
+	const struct oc_screening *screening; /* fraud rules, block list, credit lines */
 };
 
 /* The sequencer. Owned by the submitting application thread. */
@@ -429,6 +431,8 @@ struct oc_order_rec {
 #define OC_REC_CARD 0x1u            /* paid by card (OC_PLACE_CARD) */
 #define OC_REC_APPROVED 0x2u        /* held, then approved by a review */
 #define OC_REC_REVIEW_REJECTED 0x4u /* held, then rejected by a review */
+#define OC_REC_ACCOUNT 0x8u         /* on account (OC_PLACE_ACCOUNT): owed until paid */
+#define OC_REC_PAID 0x10u           /* on account, and paid (OC_CMD_PAYMENT_RECEIVED) */
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
@@ -467,7 +471,12 @@ struct oc_route {
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
 	uint64_t holds, reviews_approved, reviews_rejected;
-	uint64_t short_picks, short_units_rerouted, short_units_cut;
+	uint64_t short_picks, short_units_rerouted, short_units_cut, payments_received;
+	/* Credit lines (docs/lifecycle.md, "Credit"): customer -> value: index into open_cents,
+	 * a map of the dataset's credit.csv rows, read-only after setup; open_cents[i] what that
+	 * customer's orders on account owe now. */
+	struct oc_u64map credit;
+	uint64_t *open_cents;
 	uint64_t held[OC_REJECT_REASON_COUNT]; /* holds by rule */
 	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
 	                               * a replacement's or an RMA's order; 0: none (zeroed at

@@ -66,13 +66,16 @@ static uint8_t check_lines(const struct oc_catalog *cat, const struct oc_command
 static uint8_t check_place(const struct oc_validate *v, const struct oc_command *c,
 			   uint64_t sku0_hash, uint32_t *sku, uint32_t *place)
 {
-	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN;
+	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT;
 	bool replacement = c->flags & OC_PLACE_REPLACEMENT;
 	bool screen = c->flags & OC_PLACE_SCREEN;
+	bool account = c->flags & OC_PLACE_ACCOUNT;
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~known) ||
-	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN)) || c->order_key == 0)) ||
+	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT)) ||
+			     c->order_key == 0)) ||
+	    (account && (c->flags & OC_PLACE_CARD)) ||
 	    (screen && !oc_fraud_screen_ok(&c->screen)))
 		return OC_REJECT_MALFORMED;
 	if (screen && !v->fraud.rules)
@@ -168,6 +171,7 @@ static void send_place(struct oc_validate *v, const struct oc_command *c, const 
 		      om, pushed);
 	om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
 	om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
+	om->flags |= c->flags & OC_PLACE_ACCOUNT ? OC_ORDER_ACCOUNT : 0;
 }
 
 /* A screened place (docs/lifecycle.md, "Fraud and review"): the rules decide before any stock
@@ -549,7 +553,8 @@ uint32_t oc_validate_step(void *arg)
 			 (c->type >= OC_CMD_PICK_CONFIRMED && c->type <= OC_CMD_DELIVERED) ||
 			 c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED ||
 			 c->type == OC_CMD_DELIVERY_EXCEPTION || c->type == OC_CMD_RETURN_RECEIVED ||
-			 c->type == OC_CMD_REVIEW_APPROVE || c->type == OC_CMD_REVIEW_REJECT)
+			 c->type == OC_CMD_REVIEW_APPROVE || c->type == OC_CMD_REVIEW_REJECT ||
+			 c->type == OC_CMD_PAYMENT_RECEIVED)
 			handle_order_step(v, c, &ahead[i], om);
 		else if (c->type == OC_CMD_RETURN_REQUESTED || c->type == OC_CMD_PICK_SHORT)
 			handle_order_lines(v, c, &ahead[i], om, pushed);

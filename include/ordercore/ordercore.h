@@ -157,6 +157,12 @@ enum oc_command_type {
 	 * answer: the order's state, amount_cents the value cut, shipments and warehouse the
 	 * order's after */
 	OC_CMD_PICK_SHORT = 27,
+	/* The customer paid for an order placed on account (OC_PLACE_ACCOUNT; key and customer
+	 * as for a cancel): what it still owed leaves the customer's open balance. From any state
+	 * of an accepted order but cancelled, else invalid_state (a prepaid or card order too);
+	 * repeated once done, accepted with the DUPLICATE flag. The order's state does not
+	 * change */
+	OC_CMD_PAYMENT_RECEIVED = 28,
 };
 
 /* Rows one query answers with at most. */
@@ -176,6 +182,13 @@ enum oc_command_type {
                               * review (on_hold, reason: the rule), or rejected (reason: the
                               * rule); not_enabled when the dataset has no fraud.csv; not with
                               * OC_PLACE_REPLACEMENT */
+
+#define OC_PLACE_ACCOUNT 0x8u /* on account (B2B, docs/lifecycle.md "Credit"): invoiced, paid
+                               * later (OC_CMD_PAYMENT_RECEIVED). The customer needs a credit
+                               * line (the dataset's credit.csv): the order is rejected
+                               * credit_limit unless its amount and the customer's open
+                               * balance (what its orders on account owe) fit the limit; not
+                               * with OC_PLACE_CARD or OC_PLACE_REPLACEMENT */
 
 /* Flags of OC_CMD_BLOCK: the kind of the hash (one of them), and whether it is taken out. */
 #define OC_BLOCK_EMAIL 0x1u
@@ -209,10 +222,13 @@ enum oc_payment_state {
 	OC_PAYMENT_PENDING = 2,    /* card: the authorization of the amount is requested */
 	OC_PAYMENT_AUTHORIZED = 3, /* card: authorized; captured when the order ships */
 	OC_PAYMENT_CAPTURED = 4,   /* card: captured at shipment */
-	OC_PAYMENT_VOIDED = 5,     /* card: cancelled before shipment; the authorization (or
-	                            * its request) is void, nothing was taken */
+	OC_PAYMENT_VOIDED = 5,     /* card (or on account, unpaid): cancelled before shipment; the
+	                            * authorization (or its request, the invoice) is void, nothing
+	                            * was taken */
 	OC_PAYMENT_REFUNDED = 6,   /* refunded_cents of the amount paid back: by refunds, or
 	                            * all of it when a prepaid order was cancelled */
+	OC_PAYMENT_ON_ACCOUNT = 7, /* on account: owed (in the customer's open balance) */
+	OC_PAYMENT_PAID = 8,       /* on account: the customer paid (OC_CMD_PAYMENT_RECEIVED) */
 	OC_PAYMENT_STATE_COUNT
 };
 
@@ -292,6 +308,8 @@ enum oc_reject_reason {
 	OC_REJECT_AMOUNT_HISTORY = 25,    /* the amount is far over the customer's average */
 	OC_REJECT_COUNTRY_MISMATCH = 26,  /* billing and shipping countries differ */
 	OC_REJECT_NEW_ACCOUNT = 27,       /* a new account with a high amount */
+	OC_REJECT_CREDIT_LIMIT = 28,      /* an order on account over what the customer's credit
+					   * line has left (or the customer has none) */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -499,6 +517,7 @@ struct oc_stats {
 	uint64_t short_picks;                      /* short picks done (not rejected) */
 	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
 	uint64_t short_units_cut;                  /* units of them cut from their orders */
+	uint64_t payments_received;                /* orders on account paid */
 	uint64_t screened;                         /* places screened (not malformed, not a
 	                                            * retry, the key table not full) */
 	uint64_t screen_unremembered;              /* of them, let through with a customer, card

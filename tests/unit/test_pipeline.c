@@ -66,6 +66,9 @@ static int setup(void **state)
 	oc_test_scratch_dir(fraud_dir, sizeof(fraud_dir), "test_pipeline_fraud");
 	pl_dataset_write(fraud_dir, &d);
 	pl_screening_write(fraud_dir, 3600);
+	FILE *f = pl_open(fraud_dir, "credit.csv"); /* two B2B customers: 900 and 901 */
+	fprintf(f, "customer,credit_limit_cents\n900,10000\n901,0\n");
+	assert_int_equal(fclose(f), 0);
 	/* The multi-line tests rely on these SKUs living on different shards. */
 	if (pl_shard_of(PLAIN, SHARDS) == pl_shard_of(OTHER, SHARDS) ||
 	    pl_shard_of(LIMITED, SHARDS) == pl_shard_of(OTHER, SHARDS))
@@ -2019,6 +2022,76 @@ static void test_screening_full_tables(void **state)
 	oc_engine_free(e);
 }
 
+/* Orders on account (B2B): accepted while the customer's credit line has room for them, owed
+ * until paid; a cancel, a refund or a cut gives room back. */
+static void test_credit(void **state)
+{
+	enum { PAID = OC_CMD_PAYMENT_RECEIVED };
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(fraud_dir, &t);
+	struct oc_command c;
+#define ON_ACCOUNT(key, customer, region, sku, qty)                                               \
+	(c = pl_place1(key, customer, region, sku, qty), c.flags = OC_PLACE_ACCOUNT, c)
+	/* No credit line, or one of 0: refused, nothing held. */
+	pl_run_expect(e, ON_ACCOUNT(1, 902, 0, EVERY, 1), OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	pl_run_expect(e, ON_ACCOUNT(2, 901, 0, EVERY, 1), OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	pl_run_expect(e, ON_ACCOUNT(3, 901, 0, BULK, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* free */
+	/* 900 may owe 10000: 5000, then 6250 is too much, 5000 fits exactly. */
+	struct oc_response r = expect_state(e, ON_ACCOUNT(10, 900, 0, PLAIN, 4), OC_STATUS_ACCEPTED,
+					    OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	expect_money(&r, OC_PAYMENT_ON_ACCOUNT, 4 * PLAIN_PRICE, 0);
+	pl_run_expect(e, ON_ACCOUNT(11, 900, 0, PLAIN, 5), OC_STATUS_REJECTED,
+		      OC_REJECT_CREDIT_LIMIT);
+	pl_pad(e, WINDOW); /* the refused units are on sale again (the shards decide first) */
+	pl_run_expect(e, ON_ACCOUNT(12, 900, 0, PLAIN, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, ON_ACCOUNT(13, 900, 0, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_CREDIT_LIMIT);
+	/* Paid: 5000 of room back; a repeat is done before; the state does not move. */
+	r = expect_state(e, pl_step(PAID, 10, 900), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_ALLOCATED);
+	expect_money(&r, OC_PAYMENT_PAID, 4 * PLAIN_PRICE, 0);
+	r = pl_run_expect(e, pl_step(PAID, 10, 900), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	/* 10 EVERY: 4990 (owed now: 9990). */
+	pl_run_expect(e, ON_ACCOUNT(14, 900, 0, EVERY, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* Cancelled unpaid: void, its 5000 back (owed: 4990). */
+	r = expect_state(e, pl_cancel(12, 900), OC_STATUS_CANCELLED, OC_REJECT_NONE,
+			 OC_STATE_CANCELLED);
+	expect_money(&r, OC_PAYMENT_VOIDED, 4 * PLAIN_PRICE, 0);
+	/* Delivered, then 990 refunded before it is paid: a credit note (owed: 4000). */
+	deliver(e, 14, 900);
+	r = pl_run_expect(e, pl_refund(15, 900, 14, 990), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.payment, OC_PAYMENT_REFUNDED);
+	/* One AT_W1 (2000; owed 6000) cut by a short pick: cancelled, void (owed 4000 again). */
+	pl_run_expect(e, ON_ACCOUNT(16, 900, 1, AT_W1, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_short_pick(17, 900, 16, 1, AT_W1, 1), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.state, OC_STATE_CANCELLED);
+	r = pl_run_expect(e, pl_query_order(16), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	expect_money(&r, OC_PAYMENT_VOIDED, 0, 0);
+	/* So 6000 of room: 3 AT_W1 fit exactly, then nothing priced does. */
+	pl_run_expect(e, ON_ACCOUNT(18, 900, 1, AT_W1, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, ON_ACCOUNT(19, 900, 0, EVERY, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_CREDIT_LIMIT);
+	/* Payments of what is not on account, or cancelled: invalid_state. */
+	pl_run_expect(e, pl_place1(20, 903, 0, EVERY, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(PAID, 20, 903), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(PAID, 12, 900), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	pl_run_expect(e, pl_step(PAID, 11, 900), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	/* Not with a card, not for a replacement. */
+	c = ON_ACCOUNT(21, 900, 0, EVERY, 1);
+	c.flags |= OC_PLACE_CARD;
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	c = pl_replacement(22, 900, 0, 14, EVERY, 1);
+	c.flags |= OC_PLACE_ACCOUNT;
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+#undef ON_ACCOUNT
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.payments_received, 1);
+	assert_int_equal(st.rejected[OC_REJECT_CREDIT_LIMIT], 5); /* keys 1, 2, 11, 13, 19 */
+	oc_engine_free(e);
+}
+
 /* A velocity window forgets: with 2-second windows, a card's 3rd order is held at once and
  * goes through once the first two are older than the window. */
 static void test_screening_window_expires(void **state)
@@ -2075,6 +2148,9 @@ static void test_screening_survives_restart(void **state)
 					      OC_REJECT_NONE);
 				pl_run_expect(e, pl_block(7, OC_BLOCK_EMAIL, "gone@example.com"),
 					      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+				struct oc_command owed = pl_place1(8, 900, 0, OTHER, 1);
+				owed.flags = OC_PLACE_ACCOUNT; /* 10000 of 900's 10000 */
+				pl_run_expect(e, owed, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 			}
 			pl_stop(e);
 			if (run == 1)
@@ -2094,11 +2170,14 @@ static void test_screening_survives_restart(void **state)
 						   pl_screen("gone@example.com", NULL, NULL, NULL,
 							     "US", "94105", 400)),
 				      OC_STATUS_REJECTED, OC_REJECT_BLOCKED);
+			struct oc_command more = pl_place1(9, 900, 0, EVERY, 1);
+			more.flags = OC_PLACE_ACCOUNT; /* the balance came back: no room */
+			pl_run_expect(f, more, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
 			struct oc_stats st = pl_stop_stats(f);
-			/* From the snapshot the stop took (after the 3 commands, its barrier
-			 * the 4th), or from the log alone. */
-			assert_int_equal(st.restored_seq, snapshot ? 4 : 0);
-			assert_int_equal(st.recovered, snapshot ? 4 : 3);
+			/* From the snapshot the stop took (after the 4 commands, its barrier
+			 * the 5th), or from the log alone. */
+			assert_int_equal(st.restored_seq, snapshot ? 5 : 0);
+			assert_int_equal(st.recovered, snapshot ? 5 : 4);
 			oc_engine_free(f);
 		}
 	}
@@ -2195,6 +2274,7 @@ int main(void)
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_full_tables),
+	    cmocka_unit_test(test_credit),
 	    cmocka_unit_test(test_screening_window_expires),
 	    cmocka_unit_test(test_screening_survives_restart),
 	    cmocka_unit_test(test_config_errors),
