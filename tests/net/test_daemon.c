@@ -28,6 +28,11 @@
  *   no duplicate, a fulfilment event, a transition in its history), is refused from allocated
  *   and packed (invalid_state) and with an unknown bit (malformed), and a 46 without flags is
  *   a field error; the failed checks and the pack after them survive a restart;
+ * - short picks (frame 51): missing units re-routed to the other warehouse or cut (their value
+ *   refunded; the order cancelled once all are cut), a retry, the refusals (invalid_state once
+ *   picked, unknown_sku where the order holds none, bad_quantity...), changing nothing; the
+ *   short picks done as fulfilment events, exactly; a reserved byte set is a field error; the
+ *   histories after a restart;
  * - the fraud screening (frames 47-50) on a dataset with fraud.csv: a clean screened place
  *   allocated; holds for review (on_hold, the rule that held it) that keep their stock,
  *   approved (allocated; a card's payment_pending) or rejected (cancelled, paid back, the
@@ -127,16 +132,20 @@ static void wide_dataset_write(void)
 	pl_dataset_write(wide_dataset, &d);
 }
 
-/* The dataset of the exceptions and returns test: two warehouses in region EU; RET_A only in
- * W1 (W0 lists it with none), so its units ship from W1 and must come back there; RET_B only
- * in W0; RET_C in W0, in no order. */
+/* The dataset of the exceptions and returns test (and of the pack's quality check and the
+ * short picks): two warehouses in region EU; RET_A only in W1 (W0 lists it with none), so its
+ * units ship from W1 and must come back there; RET_B only in W0; RET_C in W0, in no order;
+ * RET_D in both, RET_D_UNITS each, for a short pick's units to move to the other. */
 #define RET_A 900001u
 #define RET_B 900002u
 #define RET_C 900003u
+#define RET_D 900004u
 #define RET_A_PRICE 1000u
 #define RET_B_PRICE 250u
+#define RET_D_PRICE 400u
 #define RET_A_UNITS 10u
 #define RET_B_UNITS 20u
+#define RET_D_UNITS 10u
 
 static void returns_dataset_write(void)
 {
@@ -144,14 +153,18 @@ static void returns_dataset_write(void)
 	char cmd[2400];
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", returns_dataset);
 	assert_int_equal(system(cmd), 0);
-	static const struct pl_sku skus[] = {
-		{RET_A, 0, RET_A_PRICE}, {RET_B, 0, RET_B_PRICE}, {RET_C, 0, 500}};
+	static const struct pl_sku skus[] = {{RET_A, 0, RET_A_PRICE},
+					     {RET_B, 0, RET_B_PRICE},
+					     {RET_C, 0, 500},
+					     {RET_D, 0, RET_D_PRICE}};
 	static const struct pl_warehouse wh[] = {{"W0", 50.0, 8.0, "EU"}, {"W1", 48.0, 2.0, "EU"}};
 	static const struct pl_stock stock[] = {{RET_A, "W0", 0},
 						{RET_A, "W1", RET_A_UNITS},
 						{RET_B, "W0", RET_B_UNITS},
-						{RET_C, "W0", 5}};
-	struct pl_dataset d = {skus, 3, wh, 2, stock, 4};
+						{RET_C, "W0", 5},
+						{RET_D, "W0", RET_D_UNITS},
+						{RET_D, "W1", RET_D_UNITS}};
+	struct pl_dataset d = {skus, 4, wh, 2, stock, 6};
 	pl_dataset_write(returns_dataset, &d);
 }
 
@@ -1693,6 +1706,176 @@ static void test_pack_quality_check_over_the_wire(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* ---- short picks ---- */
+
+/* Short picks (frame 51) over the daemon, on the returns dataset with a data_dir. Order 400
+ * (3 RET_D, from one warehouse w): 2 missing at w are re-routed to the other (shipments 2,
+ * nothing cut; the units leave w's on hand, the other holds them); a retry answers the first;
+ * picked, a short pick is too late (invalid_state). Order 410 (4 RET_B, only in W0): 3 missing
+ * are cut (their value refunded: the order's refunded_cents after), then the last one (the
+ * order cancelled, wholly refunded). Order 420 (2 RET_B) refuses a short pick at W1, which holds
+ * none of it (unknown_sku), of a SKU not in it, of more units than it holds or none
+ * (bad_quantity), twice the same SKU, at a warehouse that does not exist, of another customer,
+ * changing nothing. A fulfilment subscriber gets the three short picks done and the pick,
+ * nothing else; a 51 with its reserved byte set is a field error; the orders' histories, with
+ * their short picks, are the same after a restart. */
+static void test_short_picks_over_the_wire(void **state)
+{
+	char data[1200];
+	snprintf(data, sizeof(data), "%s/data_short", scratch);
+	struct daemon d;
+	daemon_start_on(&d, returns_dataset, data, NULL);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_FULFILMENT, 51, &from_seq, 0), 0);
+	enum { C1 = 80, C2 = 81, C3 = 82, O1 = 400, O2 = 410, O3 = 420 };
+	const uint64_t amount1 = 3 * RET_D_PRICE, amount2 = 4 * RET_B_PRICE;
+	struct oc_response fulfil[8];
+	uint32_t nf = 0;
+
+	/* Re-routed: 2 of the 3 RET_D missing at w go to the other warehouse. */
+	struct oc_response a = ask1(c, place(O1, C1, RET_D, 3));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount1, 0);
+	assert_int_equal(a.shipments, 1);
+	const uint16_t w = a.warehouse, other = (uint16_t)(1 - w);
+	const struct oc_command moved = pl_short_pick(401, C1, O1, w, RET_D, 2);
+	struct oc_response rerouted = ask1(c, moved);
+	expect_answer(&rerouted, OC_CMD_PICK_SHORT, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_NONE, 0, 0); /* nothing cut */
+	assert_int_equal(rerouted.key, 401);
+	assert_int_equal(rerouted.customer, C1);
+	assert_int_equal(rerouted.original_seq, rerouted.seq);
+	assert_int_equal(rerouted.shipments, 2);
+	assert_int_equal(rerouted.warehouse, w);
+	fulfil[nf++] = rerouted;
+	a = ask1(c, moved); /* a retry: the original answer, nothing moved again */
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_NONE, 0, 0);
+	assert_int_equal(a.original_seq, rerouted.seq);
+	expect_stock_at(c, RET_D, w, RET_D_UNITS - 3, 1);
+	expect_stock_at(c, RET_D, other, RET_D_UNITS - 2, 2);
+	expect_on_hand(c, RET_D, w, RET_D_UNITS - 2, RET_D_UNITS - 3);
+	expect_on_hand(c, RET_D, other, RET_D_UNITS, RET_D_UNITS - 2);
+	a = ask1(c, pl_query_order(O1));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount1, 0);
+	assert_int_equal(a.shipments, 2);
+	a = ask1(c, pl_step(OC_CMD_PICK_CONFIRMED, O1, C1)); /* whole again: picked */
+	expect_answer(&a, OC_CMD_PICK_CONFIRMED, OC_STATUS_ACCEPTED, 0, OC_STATE_PICKED,
+		      OC_PAYMENT_PREPAID, amount1, 0);
+	fulfil[nf++] = a;
+	a = ask1(c, pl_short_pick(402, C1, O1, other, RET_D, 1));
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_PICKED, OC_PAYMENT_NONE, 0, 0);
+
+	/* Cut: RET_B is nowhere else; 3 of 4 missing, then the last. */
+	a = ask1(c, place(O2, C2, RET_B, 4));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, amount2, 0);
+	assert_int_equal(a.warehouse, 0);
+	a = ask1(c, pl_short_pick(411, C2, O2, 0, RET_B, 3));
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_NONE, 3 * RET_B_PRICE, 0);
+	assert_int_equal(a.shipments, 1);
+	fulfil[nf++] = a;
+	a = ask1(c, pl_query_order(O2));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_REFUNDED, amount2, 3 * RET_B_PRICE);
+	expect_stock_at(c, RET_B, 0, RET_B_UNITS - 4, 1);
+	expect_on_hand(c, RET_B, 0, RET_B_UNITS - 3, RET_B_UNITS - 4);
+	a = ask1(c, pl_short_pick(412, C2, O2, 0, RET_B, 1)); /* the last unit: nothing left */
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_ACCEPTED, 0, OC_STATE_CANCELLED,
+		      OC_PAYMENT_NONE, RET_B_PRICE, 0);
+	assert_int_equal(a.shipments, 0);
+	fulfil[nf++] = a;
+	a = ask1(c, pl_query_order(O2));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_CANCELLED, 0, OC_STATE_CANCELLED,
+		      OC_PAYMENT_REFUNDED, amount2, amount2);
+
+	/* Refusals change nothing. */
+	a = ask1(c, place(O3, C3, RET_B, 2));
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	a = ask1(c, pl_short_pick(421, C3, O3, 1, RET_B, 1)); /* W1 holds none of it */
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_NONE, 0, 0);
+	a = ask1(c, pl_short_pick(422, C3, O3, 0, RET_C, 1)); /* not in the order */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	a = ask1(c, pl_short_pick(423, C3, O3, 0, RET_B, 3)); /* it holds 2 */
+	expect_answer(&a, OC_CMD_PICK_SHORT, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_NONE, 0, 0);
+	a = ask1(c, pl_short_pick(424, C3, O3, 0, RET_B, 0));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY);
+	struct oc_command twice = pl_short_pick(425, C3, O3, 0, RET_B, 1);
+	pl_line_add(&twice, RET_B, 1);
+	a = ask1(c, twice);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_DUPLICATE_SKU);
+	a = ask1(c, pl_short_pick(426, C3, O3, 2, RET_B, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_REGION);
+	a = ask1(c, pl_short_pick(427, C2, O3, 0, RET_B, 1)); /* another customer's order */
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	a = ask1(c, pl_query_order(O3));
+	expect_answer(&a, OC_CMD_QUERY_ORDER, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, 2 * RET_B_PRICE, 0);
+	expect_stock_at(c, RET_B, 0, RET_B_UNITS - 4 - 2, 2); /* 4 cut, 2 held */
+	expect_on_hand(c, RET_B, 0, RET_B_UNITS - 4, RET_B_UNITS - 4 - 2);
+
+	/* The fulfilment events: the re-route, the pick, the two cuts; no retry, no refusal. */
+	struct oc_client_answer ev[16];
+	uint32_t n = events_so_far(sub, ev, 16);
+	assert_int_equal(n, nf);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ev[i].correlation, 51);
+		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_FULFILMENT);
+		assert_memory_equal(&ev[i].response, &fulfil[i], sizeof(fulfil[0]));
+	}
+
+	/* A 51 with an RMA's reason byte (reserved in a short pick): a field error. */
+	uint8_t b[128];
+	size_t k = oc_proto_encode_command(b, sizeof(b), 1, &moved);
+	assert_int_equal(k, 16 + 32 + 16);
+	assert_int_equal(b[5], OC_MSG_PICK_SHORT);
+	b[16 + 24] = OC_RETURN_OTHER;
+	assert_int_equal(raw_case(&d, true, b, k), OC_PERR_FIELD);
+
+	/* The histories, before and after a restart that replays the log: order 400 placed,
+	 * picked short (still allocated), picked; order 410 placed, picked short twice (then
+	 * cancelled). */
+	static const uint8_t types1[3] = {OC_CMD_PLACE, OC_CMD_PICK_SHORT, OC_CMD_PICK_CONFIRMED};
+	static const uint8_t states1[3] = {OC_STATE_ALLOCATED, OC_STATE_ALLOCATED, OC_STATE_PICKED};
+	static const uint8_t types2[3] = {OC_CMD_PLACE, OC_CMD_PICK_SHORT, OC_CMD_PICK_SHORT};
+	static const uint8_t states2[3] = {OC_STATE_ALLOCATED, OC_STATE_ALLOCATED,
+					   OC_STATE_CANCELLED};
+	for (unsigned run = 0; run < 2; run++) {
+		if (run == 1) {
+			oc_client_close(sub);
+			oc_client_close(c);
+			assert_int_equal(daemon_stop(&d), 0);
+			daemon_start_on(&d, returns_dataset, data, NULL);
+			c = client(&d, NULL);
+		}
+		struct got g1, g2;
+		ask(c, pl_query_history(O1), &g1);
+		ask(c, pl_query_history(O2), &g2);
+		assert_int_equal(g1.rows, 3);
+		assert_int_equal(g2.rows, 3);
+		for (unsigned i = 0; i < 3; i++) {
+			assert_int_equal(g1.row[i].type, types1[i]);
+			assert_int_equal(g1.row[i].state, states1[i]);
+			assert_int_equal(g2.row[i].type, types2[i]);
+			assert_int_equal(g2.row[i].state, states2[i]);
+		}
+		assert_int_equal(g1.row[1].original_seq, rerouted.seq);
+		assert_int_equal(g1.answer.shipments, 2);
+		expect_answer(&g2.answer, OC_CMD_QUERY_HISTORY, OC_STATUS_CANCELLED, 0,
+			      OC_STATE_CANCELLED, OC_PAYMENT_REFUNDED, amount2, amount2);
+		expect_stock_at(c, RET_D, other, RET_D_UNITS - 2, 2);
+	}
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* ---- the fraud screening ---- */
 
 /* A screened place of qty SCR_SKU (card: paid by card) by a buyer who gives only an e-mail
@@ -2110,6 +2293,7 @@ int main(void)
 	    cmocka_unit_test(test_inventory_administration_over_the_wire),
 	    cmocka_unit_test(test_exceptions_and_returns_over_the_wire),
 	    cmocka_unit_test(test_pack_quality_check_over_the_wire),
+	    cmocka_unit_test(test_short_picks_over_the_wire),
 	    cmocka_unit_test(test_screening_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
