@@ -327,6 +327,8 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			break;
 		case 'w':
 			f->warehouse = number("--warehouse", optarg);
+			if (f->warehouse > UINT16_MAX) /* a u16 on the wire, as a region */
+				usage_error("--warehouse: no such warehouse index");
 			f->has_warehouse = true;
 			break;
 		case 'K': f->kinds = event_kinds(optarg); break;
@@ -998,8 +1000,6 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	} else if (strcmp(cmd, "stock") == 0) {
 		if (sub_argc - rest != 1)
 			usage_error("stock needs a SKU");
-		if (f->warehouse > UINT16_MAX)
-			usage_error("--warehouse: no such warehouse index");
 		command = (struct oc_command){
 			.type = f->has_warehouse ? OC_CMD_QUERY_STOCK_AT : OC_CMD_QUERY_STOCK,
 			.line_count = 1, .region = (uint16_t)f->warehouse,
@@ -1015,8 +1015,6 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		if (count != f->has_expected)
 			usage_error(count ? "adjust needs --expected (the on hand it replaces)"
 					  : "--expected is adjust's");
-		if (f->warehouse > UINT16_MAX)
-			usage_error("--warehouse: no such warehouse index");
 		uint64_t qty = number(count ? "COUNTED" : "QTY", sub_argv[rest + 1]);
 		command = (struct oc_command){
 			.type = count                            ? OC_CMD_ADJUST_STOCK
