@@ -2,9 +2,8 @@
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
  * ship, deliver), short picks, refunds, restocks, write-offs, screened places and their
- * reviews, and bad commands, is checked (answers, their
- * states and money)
- * against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
+ * reviews, block list changes, orders on account and their payments, and bad commands, is
+ * checked (answers, their states and money) against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
@@ -45,6 +44,7 @@
 #define SKU_BASE     1001
 #define SCREEN_WINDOW_S 3600 /* longer than any run: every earlier place is in the windows */
 #define CARD_KEYS    10 /* a screened place's card is shared by 10 consecutive keys */
+#define CREDIT_CUSTOMERS 40 /* customers 1..40 have credit lines (credit.csv) */
 #define HOME_KEYS    16 /* and its address by 16 */
 #define BAD_KEY_BASE (1ull << 40) /* keys of bad commands: never recorded */
 #define NO_KEY_BASE  (1ull << 41) /* keys cancelled but never placed */
@@ -63,7 +63,7 @@ enum kind { K_NEW, K_RETRY, K_CANCEL, K_BAD, K_STOCK /* restock or write-off */,
 	    K_SAFETY /* safety stock */, K_RECONCILE /* the reconciliation query */,
 	    K_RMA /* a return requested */, K_RECEIVED /* a return received */,
 	    K_REPLACE /* a replacement place */, K_REVIEW /* a review of a held order */,
-	    K_SHORT /* a short pick */ };
+	    K_SHORT /* a short pick */, K_BLOCK /* a block list change */ };
 
 /* Kinds whose key is an order's: a place, or a replacement place. */
 static bool is_order(uint8_t kind)
@@ -74,6 +74,18 @@ static bool is_order(uint8_t kind)
 static uint32_t price_of(uint32_t sku_index)
 {
 	return 100 + 37 * sku_index;
+}
+
+/* A credit line's limit (customers 1..CREDIT_CUSTOMERS): about one to five orders' worth. */
+static uint64_t credit_limit(uint64_t customer)
+{
+	return 1000 + 250 * customer;
+}
+
+/* The card of a screened place of key (gen_screen), and its text. */
+static void card_text(char *out, size_t bytes, uint64_t card_id)
+{
+	snprintf(out, bytes, "fp_%llu", (unsigned long long)card_id);
 }
 
 /* A generated command stream and what the generator meant by each command. */
@@ -129,6 +141,11 @@ static int setup(void **state)
 	struct pl_dataset d = {skus, SKUS, warehouses, WAREHOUSES, stock, SKUS * WAREHOUSES};
 	pl_dataset_write(dir, &d);
 	pl_screening_write(dir, SCREEN_WINDOW_S);
+	FILE *f = pl_open(dir, "credit.csv");
+	fprintf(f, "customer,credit_limit_cents\n");
+	for (uint64_t u = 1; u <= CREDIT_CUSTOMERS; u++)
+		fprintf(f, "%llu,%llu\n", (unsigned long long)u, (unsigned long long)credit_limit(u));
+	assert_int_equal(fclose(f), 0);
 	return 0;
 }
 
@@ -166,8 +183,10 @@ static void gen_screen(uint64_t *rng, struct oc_command *c)
 {
 	char card[32], home[32];
 	uint32_t odd = oc_rand_below(rng, 30);
-	snprintf(card, sizeof(card), odd == 0 ? "fp_blocked" : "fp_%llu",
-		 (unsigned long long)(c->key / CARD_KEYS));
+	if (odd == 0)
+		snprintf(card, sizeof(card), "fp_blocked");
+	else
+		card_text(card, sizeof(card), c->key / CARD_KEYS);
 	snprintf(home, sizeof(home), "%llu Elm Street", (unsigned long long)(c->key / HOME_KEYS));
 	*c = pl_screened(*c, pl_screen(NULL, card, home, oc_rand_below(rng, 4) ? "US" : "GB",
 				       odd == 1 ? "JP" : "US", odd == 2 ? "ABC" : "94105",
@@ -370,8 +389,13 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			    gen_order(&rng, s->keys, r < 52 ? 2 + oc_rand_below(&rng, 3) : 1);
 			if (oc_rand_below(&rng, 4) == 0)
 				s->cmds[i].flags = OC_PLACE_CARD;
-			if (oc_rand_below(&rng, s->keys % STEPPED == 1 ? 2 : 5) == 0)
+			if (oc_rand_below(&rng, s->keys % STEPPED == 1 ? 2 : 5) == 0) {
 				gen_screen(&rng, &s->cmds[i]);
+			} else if (!s->cmds[i].flags && oc_rand_below(&rng, 5) == 0) {
+				/* on account, mostly by a customer with a credit line */
+				s->cmds[i].flags = OC_PLACE_ACCOUNT;
+				s->cmds[i].customer = 1 + oc_rand_below(&rng, CREDIT_CUSTOMERS + 4);
+			}
 		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
@@ -401,6 +425,9 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 				step = (uint8_t)(OC_CMD_PICK_CONFIRMED + next_step[key] - card);
 			if (step == OC_CMD_DELIVERED && oc_rand_below(&rng, 4) == 0)
 				step = OC_CMD_DELIVERY_EXCEPTION; /* lost or damaged instead */
+			bool account = o->type == OC_CMD_PLACE && (o->flags & OC_PLACE_ACCOUNT);
+			if (oc_rand_below(&rng, account ? 4 : 40) == 0)
+				step = OC_CMD_PAYMENT_RECEIVED; /* the invoice paid, any time */
 			bool screened = o->type == OC_CMD_PLACE && (o->flags & OC_PLACE_SCREEN);
 			if (screened && oc_rand_below(&rng, 3) == 0) { /* it may be held */
 				s->kind[i] = K_REVIEW;
@@ -409,7 +436,7 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 						     o->key, o->customer);
 				continue;
 			}
-			next_step[key] += next_step[key] < 3u + card;
+			next_step[key] += step != OC_CMD_PAYMENT_RECEIVED && next_step[key] < 3u + card;
 			s->kind[i] = K_STEP;
 			s->cmds[i] = pl_step(step, o->key, o->customer);
 			if (step == OC_CMD_PACK_CONFIRMED && oc_rand_below(&rng, 4) == 0) {
@@ -451,6 +478,15 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 			gen_stock(s, i, &rng, on_hand);
 		} else if (r < 98) {
 			gen_return(s, i, &rng, next_step, &rmas);
+		} else if (oc_rand_below(&rng, 3) == 0) {
+			/* a card of the screened places on the block list, or off it */
+			char card[32];
+			card_text(card, sizeof(card), oc_rand_below(&rng, s->keys / CARD_KEYS + 1));
+			s->kind[i] = K_BLOCK;
+			s->cmds[i] = pl_block(1 + oc_rand_below(&rng, CUSTOMERS),
+					      OC_BLOCK_CARD |
+						      (oc_rand_below(&rng, 3) ? 0 : OC_BLOCK_REMOVE),
+					      card);
 		} else {
 			s->kind[i] = K_BAD;
 			s->cmds[i] = gen_bad(&rng, BAD_KEY_BASE + i, &s->bad_reason[i]);
@@ -483,6 +519,7 @@ struct tally {
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	uint64_t screened, held[OC_REJECT_REASON_COUNT], reviews[2]; /* approved, rejected */
 	uint64_t short_picks, short_rerouted, short_cut; /* short picks done, their units */
+	uint64_t payments_received, block_changes;
 };
 
 /* The model's units of each order's lines now (a short pick may cut some), by key. */
@@ -498,6 +535,7 @@ struct screen_model {
 	uint32_t by_customer[CUSTOMERS + 1];
 	uint64_t sum[CUSTOMERS + 1];
 	uint32_t *by_card, *by_home;
+	uint8_t *card_blocked; /* by card (key / CARD_KEYS): on the block list now */
 };
 
 /* The reason screening gives place c of amount cents (OC_REJECT_NONE: none), and whether it
@@ -507,7 +545,11 @@ static uint8_t model_screen(struct screen_model *sm, const struct oc_command *c,
 {
 	const struct oc_screen *x = &c->screen;
 	*reject = true;
-	if (x->card_hash == oc_screen_hash("fp_blocked", 10))
+	char text[32]; /* the place's card, unless it is fp_blocked (gen_screen) */
+	card_text(text, sizeof(text), c->key / CARD_KEYS);
+	if (x->card_hash == oc_screen_hash("fp_blocked", 10) ||
+	    (sm->card_blocked[c->key / CARD_KEYS] &&
+	     x->card_hash == oc_screen_hash(text, strlen(text))))
 		return OC_REJECT_BLOCKED;
 	if (memcmp(x->ship_country, "JP", 2) == 0)
 		return OC_REJECT_UNSERVICEABLE;
@@ -543,25 +585,85 @@ static uint8_t model_screen(struct screen_model *sm, const struct oc_command *c,
 	return score >= 50 ? reason : OC_REJECT_NONE;
 }
 
-/* The model's money of each key: an order's amount, refunded total, and whether it is paid by
- * card (CARD_ASKED: its authorization was asked for; CARD_HELD: not yet, it was held for
- * review and not approved). */
-enum { CARD_ASKED = 1, CARD_HELD = 2 };
+/* The model's money of each key: an order's amount, refunded total, and how it is paid:
+ * prepaid; by card (CARD_ASKED: its authorization was asked for; CARD_HELD: not yet, it was
+ * held for review and not approved); on account (ACCOUNT: owed; ACCOUNT_PAID). balance: by
+ * customer, what its orders on account owe (docs/lifecycle.md, "Credit"). */
+enum { PREPAID = 0, CARD_ASKED = 1, CARD_HELD = 2, ACCOUNT = 3, ACCOUNT_PAID = 4 };
 struct money {
 	uint64_t *amount, *refunded;
-	uint8_t *card;
+	uint8_t *pay;
+	uint64_t *balance;
 };
+
+/* What order `key` of `customer` owes moved by delta (nothing unless on account, unpaid). */
+static void model_owe(struct money *m, uint64_t key, uint64_t customer, int64_t delta)
+{
+	if (m->pay[key] == ACCOUNT)
+		m->balance[customer] += (uint64_t)delta;
+}
+
+/* The money of a cancelled order: a prepaid (or paid) one's back, an unpaid one's owed no
+ * more (a card's authorization void). */
+static void model_cancel_money(struct money *m, uint64_t key, uint64_t customer)
+{
+	model_owe(m, key, customer, -(int64_t)(m->amount[key] - m->refunded[key]));
+	if (m->pay[key] == PREPAID || m->pay[key] == ACCOUNT_PAID)
+		m->refunded[key] = m->amount[key];
+}
+
+/* The model of the credit check of place c on account, of amount cents: refused
+ * credit_limit when the customer has no line or too little of it left, unless the shards
+ * refused it first (they decide before route); accepted, its amount is owed. */
+static void check_credit(struct money *m, const struct oc_command *c, uint64_t amount,
+			 const struct oc_response *a)
+{
+	uint64_t u = c->customer;
+	if (a->reason == OC_REJECT_OUT_OF_STOCK || a->reason == OC_REJECT_LIMIT_EXCEEDED)
+		return;
+	bool fits = u <= CREDIT_CUSTOMERS && m->balance[u] + amount <= credit_limit(u);
+	pl_expect(a, fits ? OC_STATUS_ACCEPTED : OC_STATUS_REJECTED,
+		  fits ? OC_REJECT_NONE : OC_REJECT_CREDIT_LIMIT);
+	if (fits)
+		m->balance[u] += amount;
+}
+
+/* The model of a payment received: what an unpaid order on account owes leaves the balance;
+ * paid before: a duplicate; anything else (not on account, rejected, cancelled): invalid. */
+static void check_paid(struct money *m, const struct oc_command *c, uint8_t state,
+		       const struct oc_response *a, struct tally *t)
+{
+	if (m->pay[c->key] == ACCOUNT_PAID) {
+		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+		return;
+	}
+	if (m->pay[c->key] != ACCOUNT || state == OC_STATE_REJECTED ||
+	    state == OC_STATE_CANCELLED) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+		return;
+	}
+	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	model_owe(m, c->key, c->customer, -(int64_t)(m->amount[c->key] - m->refunded[c->key]));
+	m->pay[c->key] = ACCOUNT_PAID;
+	t->payments_received++;
+}
 
 /* The payment state the rules give an order in `state` (docs/lifecycle.md, "Money"). */
 static uint8_t model_payment(const struct money *m, uint64_t key, uint8_t state)
 {
-	if (state == OC_STATE_REJECTED || m->card[key] == CARD_HELD)
+	uint8_t pay = m->pay[key];
+	if (state == OC_STATE_REJECTED || pay == CARD_HELD)
 		return OC_PAYMENT_NONE;
 	if (m->refunded[key] || state == OC_STATE_REFUNDED ||
-	    (!m->card[key] && state == OC_STATE_CANCELLED))
+	    (pay == PREPAID && state == OC_STATE_CANCELLED))
 		return OC_PAYMENT_REFUNDED;
-	if (!m->card[key])
+	if (pay == PREPAID)
 		return OC_PAYMENT_PREPAID;
+	if (pay >= ACCOUNT)
+		return pay == ACCOUNT_PAID		? OC_PAYMENT_PAID
+		       : state == OC_STATE_CANCELLED ? OC_PAYMENT_VOIDED
+						      : OC_PAYMENT_ON_ACCOUNT;
 	switch (state) {
 	case OC_STATE_PAYMENT_PENDING: return OC_PAYMENT_PENDING;
 	case OC_STATE_CANCELLED: return OC_PAYMENT_VOIDED;
@@ -601,6 +703,7 @@ static void check_refund(const struct stream *s, const struct oc_response *a, ui
 		assert_int_equal(a->refunded_cents, m->refunded[key]);
 	} else {
 		uint64_t amount = c->amount_cents ? c->amount_cents : rest;
+		model_owe(m, key, c->customer, -(int64_t)amount); /* unpaid on account: a credit note */
 		m->refunded[key] += amount;
 		if (m->refunded[key] == m->amount[key])
 			state[key] = OC_STATE_REFUNDED;
@@ -628,7 +731,7 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	uint8_t now = state[c->key];
 	bool done = authorize ? now >= OC_STATE_ALLOCATED && now != OC_STATE_CANCELLED
 			      : now == OC_STATE_CANCELLED;
-	bool card = s->kind[orig] == K_NEW && m->card[c->key] == CARD_ASKED;
+	bool card = s->kind[orig] == K_NEW && m->pay[c->key] == CARD_ASKED;
 	if (!card || (now != OC_STATE_PAYMENT_PENDING && !done)) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
 		return 0;
@@ -667,13 +770,13 @@ static int check_review(const struct stream *s, const struct oc_response *a, uin
 		return 0;
 	}
 	reviewed[c->key] |= mark;
-	if (approve && m->card[c->key])
-		m->card[c->key] = CARD_ASKED; /* the approval asks for the authorization */
-	state[c->key] = !approve      ? OC_STATE_CANCELLED
-			: m->card[c->key] ? OC_STATE_PAYMENT_PENDING
-					  : OC_STATE_ALLOCATED;
-	if (!approve && !m->card[c->key])
-		m->refunded[c->key] = m->amount[c->key];
+	if (approve && m->pay[c->key] == CARD_HELD)
+		m->pay[c->key] = CARD_ASKED; /* the approval asks for the authorization */
+	state[c->key] = !approve			? OC_STATE_CANCELLED
+			: m->pay[c->key] == CARD_ASKED ? OC_STATE_PAYMENT_PENDING
+						       : OC_STATE_ALLOCATED;
+	if (!approve)
+		model_cancel_money(m, c->key, c->customer);
 	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(a->state, state[c->key]);
 	check_money(m, c->key, state[c->key], a);
@@ -732,8 +835,9 @@ static void check_short(const struct stream *s, const struct oc_response *a, uin
 	t->allocated[k] -= missing;
 	held[o->customer][k] -= s->kind[orig] == K_REPLACE ? 0 : missing;
 	units[key][j] = (uint16_t)(units[key][j] - missing);
-	if (m->card[key])
-		m->amount[key] -= value;
+	model_owe(m, key, o->customer, -(int64_t)value);
+	if (m->pay[key] == CARD_ASKED || m->pay[key] == ACCOUNT)
+		m->amount[key] -= value; /* not taken yet: less to take */
 	else
 		m->refunded[key] += value;
 	uint32_t left = 0;
@@ -974,10 +1078,13 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	memset(&sm, 0, sizeof(sm));
 	sm.by_card = calloc(s->keys / CARD_KEYS + 1, sizeof(uint32_t));
 	sm.by_home = calloc(s->keys / HOME_KEYS + 1, sizeof(uint32_t));
+	sm.card_blocked = calloc(s->keys / CARD_KEYS + 2, 1);
+	assert_non_null(sm.card_blocked);
 	assert_true(excepted && reviewed && sm.by_card && sm.by_home);
 	assert_non_null(replaced);
-	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1)};
-	assert_true(state && m.amount && m.refunded && m.card);
+	struct money m = {calloc(s->keys + 1, 8), calloc(s->keys + 1, 8), calloc(s->keys + 1, 1),
+			  calloc(CUSTOMERS + 1, 8)};
+	assert_true(state && m.amount && m.refunded && m.pay && m.balance);
 	memset(held, 0, sizeof(held));
 	memset(t, 0, sizeof(*t));
 	for (uint32_t k = 0; k < SKUS; k++)
@@ -1019,7 +1126,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			state[c->key] = a->state;
 			where[c->key][0] = a->shipments;
 			where[c->key][1] = a->warehouse;
-			m.card[c->key] = (c->flags & OC_PLACE_CARD) != 0;
+			m.pay[c->key] = c->flags & OC_PLACE_CARD      ? CARD_ASKED
+					: c->flags & OC_PLACE_ACCOUNT ? ACCOUNT
+								      : PREPAID;
 			uint64_t amount = 0;
 			for (uint32_t l = 0; l < c->line_count; l++)
 				amount += (uint64_t)c->lines[l].quantity *
@@ -1033,8 +1142,10 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 			}
 			if (a->status == OC_STATUS_ACCEPTED)
 				m.amount[c->key] = amount;
-			if (m.card[c->key] && a->status == OC_STATUS_ACCEPTED && rule)
-				m.card[c->key] = CARD_HELD;
+			if (m.pay[c->key] == CARD_ASKED && a->status == OC_STATUS_ACCEPTED && rule)
+				m.pay[c->key] = CARD_HELD;
+			if (m.pay[c->key] == ACCOUNT)
+				check_credit(&m, c, amount, a);
 			check_money(&m, c->key, a->state, a);
 			if (a->status == OC_STATUS_ACCEPTED) {
 				assert_int_equal(a->reason, rule);
@@ -1045,7 +1156,8 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
 				t->split += a->shipments > 1;
 				sign = 1;
-			} else if (a->reason != OC_REJECT_OUT_OF_STOCK) {
+			} else if (a->reason != OC_REJECT_OUT_OF_STOCK &&
+				   a->reason != OC_REJECT_CREDIT_LIMIT) {
 				assert_int_equal(a->reason, OC_REJECT_LIMIT_EXCEEDED);
 			}
 			break;
@@ -1053,6 +1165,21 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 		case K_REVIEW:
 			sign = check_review(s, a, i, orig, state, reviewed, &m, t);
 			break;
+		case K_BLOCK: {
+			pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+			uint32_t id = 0, ids = s->keys / CARD_KEYS + 1; /* card_text of some id */
+			char card[32];
+			for (; id < ids; id++) {
+				card_text(card, sizeof(card), id);
+				if (oc_screen_hash(card, strlen(card)) == c->order_key)
+					break;
+			}
+			assert_true(id < ids);
+			bool block = !(c->flags & OC_BLOCK_REMOVE);
+			t->block_changes += sm.card_blocked[id] != block;
+			sm.card_blocked[id] = block;
+			break;
+		}
 		case K_SHORT:
 			check_short(s, a, i, state, units, where, &m, held, t);
 			break;
@@ -1105,8 +1232,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 					t->picked[sku_index(o->lines[l].sku)] -= units[c->key][l];
 				}
 				state[c->key] = OC_STATE_CANCELLED;
-				if (!m.card[c->key])
-					m.refunded[c->key] = m.amount[c->key];
+				model_cancel_money(&m, c->key, c->customer);
 				check_money(&m, c->key, OC_STATE_CANCELLED, a);
 				sign = -1;
 			}
@@ -1116,6 +1242,11 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				uint8_t before = state[c->key];
 				sign = check_payment(s, r, i, orig, state, &m);
 				t->payments += state[c->key] != before;
+			} else if (c->type == OC_CMD_PAYMENT_RECEIVED) {
+				if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig]))
+					pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+				else
+					check_paid(&m, c, state[c->key], a, t);
 			} else
 				check_fulfilment(s, r, i, orig, state, excepted, units, t);
 			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE))
@@ -1191,9 +1322,11 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	free(where);
 	free(sm.by_card);
 	free(sm.by_home);
+	free(sm.card_blocked);
 	free(m.amount);
 	free(m.refunded);
-	free(m.card);
+	free(m.pay);
+	free(m.balance);
 }
 
 /* Runs cmds[0..n), commands of stream s, on e: answers into r, the rows of its reconciliations
@@ -1290,6 +1423,14 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 	}
 	assert_int_equal(st.screened, t->screened);
 	assert_int_equal(st.short_picks, t->short_picks);
+	assert_int_equal(st.payments_received, t->payments_received);
+	assert_int_equal(st.block_changes, t->block_changes);
+	print_message("      %llu orders on account refused credit_limit, %llu paid; %llu block list "
+		      "changes\n", (unsigned long long)t->rejected[OC_REJECT_CREDIT_LIMIT],
+		      (unsigned long long)t->payments_received,
+		      (unsigned long long)t->block_changes);
+	assert_true(t->rejected[OC_REJECT_CREDIT_LIMIT] > 0 && t->payments_received > 0 &&
+		    t->block_changes > 0);
 	assert_int_equal(st.short_units_rerouted, t->short_rerouted);
 	assert_int_equal(st.short_units_cut, t->short_cut);
 	print_message("      %llu short picks: %llu units re-routed, %llu cut\n",
