@@ -3,12 +3,12 @@
  * cancel, order (by sequence number or key), an order's history, a customer's orders, stock
  * (in all or one warehouse), restock (receive), write-off, a cycle count (adjust), safety
  * stock, a SKU's reconciliation over every warehouse, the payment and fulfilment steps (a
- * pack whose quality check failed too), a held order's review (approve or reject), a block
- * list change (block), a delivery exception, an RMA (return), its receipt (received) or its
- * cancel, refund, stats; or it follows the event stream (events). It prints the answer (and
- * a query's rows) readably or as one JSON object (--json), and says with its exit status
- * whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU does not
- * exist, 2 a usage or connection error. */
+ * pack whose quality check failed too), a short pick (short-pick), a held order's review
+ * (approve or reject), a block list change (block), a delivery exception, an RMA (return),
+ * its receipt (received) or its cancel, refund, stats; or it follows the event stream
+ * (events). It prints the answer (and a query's rows) readably or as one JSON object
+ * (--json), and says with its exit status whether it worked: 0 done (a rejected order is an
+ * answer too), 1 the order or SKU does not exist, 2 a usage or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -67,6 +67,19 @@ static const char usage[] =
 	"                          the packed parcel failed its quality check: the order stays\n"
 	"                          picked, to be packed again (answered \"picked (QC failed)\";\n"
 	"                          rejected invalid_state unless the order is picked)\n"
+	"  short-pick --key K --customer C --order OK --warehouse W SKU:MISSING ...\n"
+	"                          the picker at warehouse W (its index) found fewer units than\n"
+	"                          customer C's allocated order OK holds there: MISSING units of\n"
+	"                          each SKU (at most what the order holds of it at W; up to 16\n"
+	"                          lines) leave W's on hand; each line is allocated again at the\n"
+	"                          other warehouses that have its units free, nearest first, or\n"
+	"                          else cut from the order (its value paid back, or less to\n"
+	"                          capture by card; an order left with nothing is cancelled). K\n"
+	"                          is the short pick's own key (a retry is answered from the\n"
+	"                          first). Its answer: the order's warehouses and state after it\n"
+	"                          and the value cut (\"short pick 31, 2 shipments, first\n"
+	"                          warehouse 0, allocated, cut 0.00\"); rejected invalid_state\n"
+	"                          unless the order is allocated\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
 	"  refund --key K --customer C ORDER_KEY [AMOUNT_CENTS]\n"
@@ -95,9 +108,9 @@ static const char usage[] =
 	"  history --key K         the order placed with key K: a line per change of its state\n"
 	"                          or its money, oldest first (when, in UTC; the command's\n"
 	"                          sequence number and type, \"packed (QC failed)\" for a failed\n"
-	"                          quality check; the state after it; a refund's amount), then\n"
-	"                          the order as order --key K prints it (the last 32 changes at\n"
-	"                          most)\n"
+	"                          quality check, \"short pick\"; the state after it; a refund's\n"
+	"                          amount), then the order as order --key K prints it (the last\n"
+	"                          32 changes at most)\n"
 	"  orders --customer C [--before KEY]\n"
 	"                          the orders of customer C, newest first, 32 at most (a line\n"
 	"                          each, as order --key prints it, with its key and the time of\n"
@@ -138,11 +151,12 @@ static const char usage[] =
 	"                          refunds,returns,blocks; default all; orders: replacements\n"
 	"                          and orders held for review too; stock: restocks,\n"
 	"                          write-offs, cycle counts, safety stocks; fulfilment: the\n"
-	"                          steps (failed quality checks too), payments, delivery\n"
-	"                          exceptions and reviews approved; cancels: RMAs cancelled and\n"
-	"                          reviews rejected too; returns: RMAs opened and received;\n"
-	"                          blocks: block list changes), until N were printed (default:\n"
-	"                          until the daemon stops)\n"
+	"                          steps (failed quality checks and short picks too, one that\n"
+	"                          cut every unit included), payments, delivery exceptions and\n"
+	"                          reviews approved; cancels: RMAs cancelled and reviews\n"
+	"                          rejected too; returns: RMAs opened and received; blocks:\n"
+	"                          block list changes), until N were printed (default: until\n"
+	"                          the daemon stops)\n"
 	"                          (a daemon older than blocks refuses all: name --kinds)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
@@ -150,7 +164,8 @@ static const char usage[] =
 	"\"payment\", \"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
 	"amount and the order's refunded total after it; an RMA's (return, received) its state,\n"
 	"its value and its warehouses (\"return 14, 1 warehouse, first warehouse 1,\n"
-	"return_requested, value 20.00\").\n"
+	"return_requested, value 20.00\"); a short pick's the order's warehouses and state\n"
+	"after it and the value cut (--json: \"amount_cents\").\n"
 	"\n"
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
@@ -410,6 +425,7 @@ static const char *transition_name(uint8_t type)
 	case OC_CMD_RETURN_RECEIVED: return "received";
 	case OC_CMD_REVIEW_APPROVE: return "review approve";
 	case OC_CMD_REVIEW_REJECT: return "review reject";
+	case OC_CMD_PICK_SHORT: return "short pick";
 	default:
 		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 			if (steps[i].type == type)
@@ -520,10 +536,15 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	bool rma_cancel = r->type == OC_CMD_CANCEL && r->status == OC_STATUS_CANCELLED &&
 			  r->payment == OC_PAYMENT_NONE;
 	bool accepted = r->status == OC_STATUS_ACCEPTED;
+	/* A short pick's answer is its own record's (its seq), with the order's state and
+	 * warehouses after it and the value it cut. */
+	bool short_pick = r->type == OC_CMD_PICK_SHORT;
 	/* Answers that ship nothing: a cancel's, a review's rejection (accepted: the order is
-	 * cancelled), a refund's, a stock change's, a block list change's. */
+	 * cancelled), a refund's, a stock change's, a block list change's, a short pick's that
+	 * cut every unit (the order is cancelled). */
 	bool ships = r->type != OC_CMD_CANCEL && r->type != OC_CMD_REVIEW_REJECT &&
-		     r->type != OC_CMD_REFUND && r->type != OC_CMD_BLOCK && !stock_change;
+		     r->type != OC_CMD_REFUND && r->type != OC_CMD_BLOCK && !stock_change &&
+		     !(short_pick && r->shipments == 0);
 	if (r->type == OC_CMD_SET_SAFETY_STOCK) /* no record, and the answer names no SKU */
 		printf(": safety stock");
 	else if (r->type == OC_CMD_BLOCK) /* nor does a block list change's name its value */
@@ -534,7 +555,10 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	else if (r->type != OC_CMD_QUERY_STOCK && r->type != OC_CMD_QUERY_STOCK_AT &&
 		 r->type != OC_CMD_QUERY_RECONCILE && r->reason != OC_REJECT_UNKNOWN_ORDER)
 		printf(": %s %" PRIu64,
-		       r->type == OC_CMD_REFUND ? "refund" : rma || rma_cancel ? "return" : "order",
+		       r->type == OC_CMD_REFUND ? "refund"
+		       : rma || rma_cancel      ? "return"
+		       : short_pick             ? "short pick"
+						: "order",
 		       r->original_seq);
 	if (accepted && rma)
 		printf(", %u warehouse%s, first warehouse %u", r->shipments,
@@ -549,8 +573,10 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (r->state == OC_STATE_ON_HOLD && r->status != OC_STATUS_REJECTED &&
 	    r->reason != OC_REJECT_NONE)
 		printf(" (%s)", reason);
-	if ((accepted && rma) || rma_cancel) { /* the units at the order's prices; no money */
-		printf(", value ");
+	/* An RMA's value (its units at the order's prices; no money moves), a short pick's value
+	 * cut (refunded, or less to capture: the order's answer says which). */
+	if ((accepted && (rma || short_pick)) || rma_cancel) {
+		printf(short_pick ? ", cut " : ", value ");
 		print_money(r->amount_cents);
 	}
 	if (r->payment != OC_PAYMENT_NONE) { /* an order's money (a refund: this refund's) */
@@ -835,7 +861,8 @@ static int print_stats(struct oc_client *cl, bool json)
 	return 0;
 }
 
-/* Adds the lines sub_argv[rest..sub_argc), each SKU:QTY, to command (a place's, an RMA's). */
+/* Adds the lines sub_argv[rest..sub_argc), each SKU:QTY, to command (a place's, an RMA's, a
+ * short pick's: SKU:MISSING). */
 static void add_lines(struct oc_command *command, int sub_argc, char **sub_argv, int rest)
 {
 	if (sub_argc - rest > OC_ORDER_LINES_MAX)
@@ -896,8 +923,11 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	bool has_key = f->has_key;
 	bool place = strcmp(cmd, "place") == 0, block = strcmp(cmd, "block") == 0;
 	/* The flags of one command only. */
-	if ((f->has_order || f->reason) && strcmp(cmd, "return") != 0)
-		usage_error("--order and --reason are return's");
+	bool short_pick = strcmp(cmd, "short-pick") == 0;
+	if (f->has_order && strcmp(cmd, "return") != 0 && !short_pick)
+		usage_error("--order is return's and short-pick's");
+	if (f->reason && strcmp(cmd, "return") != 0)
+		usage_error("--reason is return's");
 	if (f->screen && !place)
 		usage_error("--screen, --bill-country, --ship-country, --postal and "
 			    "--account-age-days are place's");
@@ -958,6 +988,14 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		command = (struct oc_command){.type = OC_CMD_RETURN_REQUESTED, .key = key,
 					      .customer = customer, .flags = f->reason,
 					      .order_key = f->order};
+		add_lines(&command, sub_argc, sub_argv, rest);
+	} else if (short_pick) {
+		if (!has_key || !customer || !f->order || !f->has_warehouse || rest >= sub_argc)
+			usage_error("short-pick needs --key, --customer, --order, --warehouse and "
+				    "at least one SKU:MISSING");
+		command = (struct oc_command){.type = OC_CMD_PICK_SHORT, .key = key,
+					      .customer = customer, .order_key = f->order,
+					      .region = (uint16_t)f->warehouse};
 		add_lines(&command, sub_argc, sub_argv, rest);
 	} else if (strcmp(cmd, "received") == 0) {
 		if (!has_key || !customer || rest != sub_argc)
@@ -1186,9 +1224,10 @@ int main(int argc, char **argv)
 	else
 		print_answer(&a, json, false);
 	/* Every command that names one SKU (the queries and stock changes) finds it or not; an
-	 * order's or an RMA's unknown_sku is a rejection like any other. */
+	 * order's, an RMA's or a short pick's unknown_sku is a rejection like any other. */
 	bool names_sku = command.line_count == 1 && command.type != OC_CMD_PLACE &&
-			 command.type != OC_CMD_RETURN_REQUESTED;
+			 command.type != OC_CMD_RETURN_REQUESTED &&
+			 command.type != OC_CMD_PICK_SHORT;
 	bool missing = a.reason == OC_REJECT_UNKNOWN_ORDER ||
 		       (names_sku && a.reason == OC_REJECT_UNKNOWN_SKU);
 	return missing ? 1 : 0;
