@@ -1892,14 +1892,14 @@ static struct oc_command screened(uint64_t key, uint64_t customer, uint32_t qty,
 
 /* A place that the screening holds for review (billing GB, shipping US: country_mismatch,
  * 30; an account of a day and 6000 cents: new_account, 40; 70 in all), answered on_hold with
- * the higher rule. */
+ * the higher rule; by card, payment none: nothing is asked of the card before the review. */
 static struct oc_response place_held(struct oc_client *c, uint64_t key, uint64_t customer,
 				     bool card)
 {
 	struct oc_response a = ask1(c, screened(key, customer, 2, card, NULL, "GB", "US", "94105",
 						1));
 	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
-		      OC_STATE_ON_HOLD, card ? OC_PAYMENT_PENDING : OC_PAYMENT_PREPAID,
+		      OC_STATE_ON_HOLD, card ? OC_PAYMENT_NONE : OC_PAYMENT_PREPAID,
 		      2 * SCR_PRICE, 0);
 	return a;
 }
