@@ -20,6 +20,8 @@
 # for review, on_hold with their rule, approved or rejected, a card's approval asking its
 # authorization; blocked, unserviceable and bad_address refusals; a block list change and its
 # undoing; their orders, fulfilment, cancels and blocks events; the screening options' usage
+# errors), short picks (a unit re-routed to the other warehouse, units cut and the order
+# cancelled once all are; a retry; refusals; their fulfilment events and history lines; usage
 # errors), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
@@ -81,6 +83,7 @@ run 0 --help
 has "order --key K"
 has "review --key K --customer C approve|reject"
 has "block --operator O --email TEXT|--card-fp TEXT|--address TEXT \[--remove\]"
+has "short-pick --key K --customer C --order OK --warehouse W SKU:MISSING \.\.\."
 amount1=$((2 * $(price 100001) + $(price 100002))) # order 1's amount, cents
 run 0 "${d[@]}" place --key 7 --customer 3 100001:2 100002:1
 has "^accepted: order 1, .*, payment prepaid, amount $(money $amount1), refunded 0.00 \[seq 1\]$"
@@ -659,6 +662,97 @@ run 2 "${d[@]}" block --email a@b.c
 run 2 "${d[@]}" block --operator 5 --key 3 --email a@b.c
 run 2 "${d[@]}" events --kinds blocks,bogus
 run 2 "${d[@]}" events --kinds returns,bogus
+# Short picks. $sb: the first SKU of 100010-100039 with 3 units or more in each warehouse, $s1
+# the first with 3 or more in one and none in the other (the demo stocks some SKUs in both,
+# some in one), each with a purchase limit of 3 or none. Order 8200 (2 $sb, from one
+# warehouse $sw): a unit missing there is re-routed to the other; order 8210 (2 $s1): a unit
+# cut, its value paid back, then the other, the order cancelled. Refusals; their fulfilment
+# events and history lines; usage errors.
+sku_in() { # $1: how many warehouses have the SKU
+	awk -F, -v n="$1" 'FNR == 1 { next }
+		FILENAME ~ /skus/ { if ($6 == 0 || $6 >= 3) ok[$1] = 1; next }
+		$3 >= 3 { w[$1]++ } $3 > 0 && $3 < 3 { low[$1] = 1 }
+		END { for (s = 100010; s < 100040; s++)
+			if (ok[s] && w[s] == n && !low[s]) { print s; exit } }' \
+		"$tmp/ds/skus.csv" "$tmp/ds/stock.csv"
+}
+sb=$(sku_in 2)
+s1=$(sku_in 1)
+[ -n "$sb" ] && [ -n "$s1" ] || fail "no SKUs in both warehouses and in one in 100010-100039"
+ps=$(price "$s1")
+follow fulfilment 4 "$tmp/short"
+run 0 "${d[@]}" place --key 8200 --customer 97 "$sb":2
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, "
+sw=$(sed -n 's/.*, first warehouse \([01]\), .*/\1/p' "$tmp/out")
+run 0 "${d[@]}" short-pick --key 8201 --customer 97 --order 8200 --warehouse "$sw" "$sb":1
+has "^accepted: short pick [0-9]*, 2 shipments, first warehouse $sw, allocated, cut 0.00 \[seq "
+sp_seq=$(sed -n 's/^accepted: short pick \([0-9]*\), .*/\1/p' "$tmp/out")
+reroute_line=$(sed 's/ \[seq [0-9]*\]$//' "$tmp/out")
+run 0 "${d[@]}" short-pick "$sb":1 --order 8200 --warehouse "$sw" --key 8201 --customer 97
+has "^accepted: short pick $sp_seq, .*, cut 0.00 (the answer to an earlier command with this key) "
+run 0 "${d[@]}" --json short-pick --key 8201 --customer 97 --order 8200 --warehouse "$sw" "$sb":1
+has "\"order_seq\": $sp_seq, \"status\": \"accepted\", \"reason\": \"none\", \"duplicate\": true, "
+has "\"shipments\": 2, \"warehouse\": $sw, \"state\": \"allocated\", \"payment\": \"none\", "
+has '"amount_cents": 0, "refunded_cents": 0}$'
+run 0 "${d[@]}" stock "$sb" --warehouse $((1 - sw)) # the unit is held there now
+has "^stock at warehouse $((1 - sw)): [0-9]* free, 1 allocated "
+run 0 "${d[@]}" order --key 8200
+has ", 2 shipments, first warehouse $sw, allocated, payment prepaid, "
+run 0 "${d[@]}" place --key 8210 --customer 98 "$s1":2
+w1=$(sed -n 's/.*, first warehouse \([01]\), .*/\1/p' "$tmp/out")
+[ -n "$w1" ] || fail "order 8210: $(cat "$tmp/out")"
+run 0 "${d[@]}" short-pick --key 8211 --customer 98 --order 8210 --warehouse "$w1" "$s1":1
+has "^accepted: short pick [0-9]*, 1 shipment, first warehouse $w1, allocated, cut "
+has ", allocated, cut $(money "$ps") \[seq [0-9]*\]$"
+run 0 "${d[@]}" order --key 8210
+has ", allocated, payment refunded, amount $(money $((2 * ps))), refunded $(money "$ps") \["
+run 0 "${d[@]}" short-pick --key 8212 --customer 98 --order 8210 --warehouse "$w1" "$s1":1
+has "^accepted: short pick [0-9]*, cancelled, cut $(money "$ps") \[seq [0-9]*\]$"
+run 0 "${d[@]}" order --key 8210
+m1=$(money $((2 * ps)))
+has "^cancelled: order [0-9]*, payment refunded, amount $m1, refunded $m1 \["
+run 0 "${d[@]}" history --key 8210
+[ "$(wc -l <"$tmp/out")" = 4 ] || fail "3 changes and the order expected: $(cat "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: allocated$" ||
+	fail "short pick: $(cat "$tmp/out")"
+sed -n 3p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: cancelled$" ||
+	fail "the last short pick: $(cat "$tmp/out")"
+run 0 "${d[@]}" --json history --key 8210
+has '"type": "short pick", "status": "cancelled", "reason": "none", "state": "cancelled", '
+run 0 "${d[@]}" picked --key 8200 --customer 97
+run 0 "${d[@]}" short-pick --key 8220 --customer 97 --order 8200 --warehouse "$sw" "$sb":1
+has "^rejected (invalid_state): short pick [0-9]*, picked \[seq "
+run 0 "${d[@]}" place --key 8230 --customer 99 "$s1":2
+run 0 "${d[@]}" short-pick --key 8231 --customer 99 --order 8230 --warehouse $((1 - w1)) "$s1":1
+has "^rejected (unknown_sku): short pick [0-9]*, allocated \[" # none of it there
+run 0 "${d[@]}" short-pick --key 8232 --customer 99 --order 8230 --warehouse "$w1" "$s1":3
+has "^rejected (bad_quantity): short pick "
+run 0 "${d[@]}" short-pick --key 8233 --customer 99 --order 8230 --warehouse 7 "$s1":1
+has "^rejected (unknown_region): short pick "
+run 1 "${d[@]}" short-pick --key 8234 --customer 98 --order 8230 --warehouse "$w1" "$s1":1
+has "^rejected (unknown_order) \["
+run 0 "${d[@]}" order --key 8230
+has ", 1 shipment, first warehouse $w1, allocated, payment prepaid, .*, refunded 0.00 \["
+wait "$follower" || fail "events exited $?: $(cat "$tmp/short")"
+[ "$(wc -l <"$tmp/short")" = 5 ] || fail "a line and 4 events expected: $(cat "$tmp/short")"
+sed -n 2p "$tmp/short" | grep -qF "customer 97 $reroute_line" ||
+	fail "re-route event: $(cat "$tmp/short")"
+sed -n 3p "$tmp/short" | grep -q "^customer 98 accepted: short pick [0-9]*, 1 shipment, " ||
+	fail "cut event: $(cat "$tmp/short")"
+sed -n 4p "$tmp/short" | grep -q "^customer 98 accepted: short pick [0-9]*, cancelled, cut " ||
+	fail "the last cut's event: $(cat "$tmp/short")"
+sed -n 5p "$tmp/short" | grep -q "^customer 97 accepted: order [0-9]*, 2 shipments, .*, picked, " ||
+	fail "pick event: $(cat "$tmp/short")"
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 "$sb":1 # no --warehouse
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --warehouse 0 "$sb":1 # no --order
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 # no line
+run 2 "${d[@]}" short-pick --customer 97 --order 8200 --warehouse 0 "$sb":1 # no key
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 65536 "$sb":1
+grep -q "warehouse" "$tmp/err" || fail "--warehouse 65536: $(cat "$tmp/err")"
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 --reason other \
+	"$sb":1
+grep -q "return's" "$tmp/err" || fail "--reason: $(cat "$tmp/err")"
+run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 "$sb"
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999
