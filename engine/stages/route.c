@@ -1543,11 +1543,13 @@ static void history_row(const struct oc_route *r, const struct oc_order_msg *om,
 		.seq = om->seq, .key = rec->key, .original_seq = t->seq, .customer = rec->customer,
 		.ts_ms = oc_transition_ts_ms(t), .type = t->type,
 		.status = status_of(t->state),
-		.reason = t->state == OC_STATE_REJECTED ? rec->reason
-			  : expiry                      ? OC_REJECT_LEASE_EXPIRED
-							: OC_REJECT_NONE,
+		.reason = t->state == OC_STATE_REJECTED ||
+					  (t->state == OC_STATE_ON_HOLD && t->type == OC_CMD_PLACE)
+				  ? rec->reason /* why rejected; the rule that held it */
+			  : expiry ? OC_REJECT_LEASE_EXPIRED
+				   : OC_REJECT_NONE,
 		.flags = OC_RESPONSE_ROW, .state = t->state};
-	if (t->type == OC_CMD_REFUND)
+	if (t->type == OC_CMD_REFUND || t->type == OC_CMD_PICK_SHORT) /* the amount, the cut */
 		row->amount_cents = r->orders[order_by_seq(r, t->seq)].amount_cents;
 }
 

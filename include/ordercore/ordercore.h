@@ -370,8 +370,9 @@ struct oc_command {
 /* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER,
  * OC_CMD_QUERY_RECONCILE), with the query's seq, just before the query's own answer. A history
  * row is a transition of the order: type, original_seq and ts_ms of the command that made it
- * (a lease expiry: type place, reason lease_expired; a rejected place: its reason), status and
- * state after it, amount_cents a refund's amount (else 0), payment and refunded_cents 0. A
+ * (a lease expiry: type place, reason lease_expired; a rejected place: its reason; a place
+ * held for review: its rule), status and state after it, amount_cents a refund's amount or a
+ * short pick's value cut (else 0), payment and refunded_cents 0. A
  * customer's row is one of its orders as OC_CMD_QUERY_ORDER answers it now (key: the order's;
  * type: the query's; ts_ms: when it reached its state, 0 when that transition was forgotten).
  * A reconciliation's row is a warehouse (`warehouse`; its counts: OC_RECON_* below). */

@@ -1749,9 +1749,18 @@ static void test_screening_scores_and_review(void **state)
 	r = pl_run_expect(e, pl_step(APPROVE, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
 	pl_run_expect(e, pl_step(REJECT, 2, 20), OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
-	/* The rule stays on the order's answers; it moves on as any order. */
+	/* The rule stays on the order's answers (and its history's hold); it moves on as any
+	 * order. */
 	expect_state(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
 		     OC_STATE_ALLOCATED);
+	struct oc_response rows[4];
+	assert_int_equal(run_rows(e, pl_query_history(2), OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+				  rows, 4),
+			 2);
+	pl_expect(&rows[0], OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT);
+	assert_int_equal(rows[0].state, OC_STATE_ON_HOLD);
+	pl_expect(&rows[1], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(rows[1].type, OC_CMD_REVIEW_APPROVE);
 	expect_state(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
 		     OC_STATE_PICKED);
 
@@ -1911,6 +1920,13 @@ static void test_short_picks(void **state)
 			 OC_STATE_ALLOCATED);
 	expect_money(&r, OC_PAYMENT_REFUNDED, 4 * PLAIN_PRICE, 3 * PLAIN_PRICE);
 	expect_recon_at(e, PLAIN, 0, 6, 1, 7);
+	struct oc_response rows[4]; /* its history: placed, then the short pick with its cut */
+	assert_int_equal(run_rows(e, pl_query_history(2), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+				  4),
+			 2);
+	assert_int_equal(rows[1].type, SHORT);
+	assert_int_equal(rows[1].state, OC_STATE_ALLOCATED);
+	assert_int_equal(rows[1].amount_cents, 3 * PLAIN_PRICE);
 
 	/* Paid by card: less to capture. */
 	struct oc_command card = pl_place1(3, 30, 1, AT_W1, 3);
