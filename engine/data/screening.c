@@ -62,15 +62,17 @@ static const uint8_t rule_reasons[OC_RULE_COUNT] = {
 
 /* The new-account rule's longest window, in seconds: whole days. */
 #define NEW_ACCOUNT_WINDOW_S_MAX (OC_SCREEN_NEW_ACCOUNT_DAYS_MAX * OC_SCREEN_DAY_S)
+/* The three velocity rules' bounds: orders, then seconds. */
+#define VELOCITY_BOUNDS {1, OC_SCREEN_VELOCITY_ORDERS_MAX, 1, OC_SCREEN_VELOCITY_WINDOW_S_MAX}
 
 /* What the limit and window_s columns of each fraud.csv row may hold (inclusive). */
 static const struct {
 	uint64_t limit_min, limit_max;
 	uint32_t window_s_min, window_s_max;
 } row_bounds[ROW_COUNT] = {
-    [OC_RULE_CUSTOMER_VELOCITY] = {1, OC_SCREEN_VELOCITY_MAX, 1, OC_SCREEN_VELOCITY_WINDOW_S_MAX},
-    [OC_RULE_CARD_VELOCITY] = {1, OC_SCREEN_VELOCITY_MAX, 1, OC_SCREEN_VELOCITY_WINDOW_S_MAX},
-    [OC_RULE_ADDRESS_VELOCITY] = {1, OC_SCREEN_VELOCITY_MAX, 1, OC_SCREEN_VELOCITY_WINDOW_S_MAX},
+    [OC_RULE_CUSTOMER_VELOCITY] = VELOCITY_BOUNDS,
+    [OC_RULE_CARD_VELOCITY] = VELOCITY_BOUNDS,
+    [OC_RULE_ADDRESS_VELOCITY] = VELOCITY_BOUNDS,
     [OC_RULE_AMOUNT_HISTORY] = {OC_SCREEN_AMOUNT_PCT_MIN, OC_SCREEN_AMOUNT_PCT_MAX, 0, 0},
     [OC_RULE_COUNTRY_MISMATCH] = {0, 0, 0, 0},
     [OC_RULE_NEW_ACCOUNT] = {1, OC_SCREEN_NEW_ACCOUNT_CENTS_MAX, OC_SCREEN_DAY_S,

@@ -24,7 +24,7 @@ enum oc_screening_rule {
 	OC_RULE_CARD_VELOCITY = 1,     /* limit: orders with the card within window_s */
 	OC_RULE_ADDRESS_VELOCITY = 2,  /* limit: orders to the address within window_s */
 	OC_RULE_AMOUNT_HISTORY = 3,    /* limit: percent of the customer's average amount; fires
-	                                * over it, once the customer has OC_SCREEN_HISTORY_MIN
+	                                * over it, once the customer has OC_SCREEN_HISTORY_ORDERS_MIN
 	                                * orders; window_s 0 */
 	OC_RULE_COUNTRY_MISMATCH = 4,  /* limit and window_s 0: fires when billing and shipping
 	                                * countries differ */
@@ -36,9 +36,9 @@ enum oc_screening_rule {
 
 /* A velocity rule counts at most this many earlier orders (the windows keep that many
  * timestamps per customer, card and address). */
-#define OC_SCREEN_VELOCITY_MAX 16u
+#define OC_SCREEN_VELOCITY_ORDERS_MAX 16u
 /* Orders a customer must have had screened before the amount rule compares with the average. */
-#define OC_SCREEN_HISTORY_MIN 3u
+#define OC_SCREEN_HISTORY_ORDERS_MIN 3u
 /* Scores and thresholds are at most this (fraud.csv). */
 #define OC_SCREEN_SCORE_MAX 1000u
 /* Postal formats of one country, '|'-separated, with the NUL (countries.csv). */
@@ -48,7 +48,8 @@ enum oc_screening_rule {
 /* Countries are two upper-case letters: 26 x 26 slots. */
 #define OC_COUNTRY_SLOTS (26u * 26u)
 /* A velocity rule's window is at most a month, in seconds: velocity is about bursts, and a
- * window that holds only OC_SCREEN_VELOCITY_MAX timestamps says little over longer spans. */
+ * window that holds only OC_SCREEN_VELOCITY_ORDERS_MAX timestamps says little over longer
+ * spans. */
 #define OC_SCREEN_VELOCITY_WINDOW_S_MAX (30u * 86400u)
 /* The amount rule's limit, in percent of the customer's average: over 100 (at 100 every
  * amount above the average would fire), at most 1000 times the average. */
@@ -112,8 +113,9 @@ struct oc_screening {
 
 /* Loads dir/fraud.csv, dir/countries.csv, dir/blocklist.csv and dir/credit.csv. A missing
  * fraud.csv leaves screening off (0, enabled false) unless countries.csv or blocklist.csv is
- * there (-EINVAL: "countries.csv without fraud.csv"); a missing credit.csv, no credit lines. Bad content: -EINVAL with "<path>:<line>: <what>" in err, nothing left
- * allocated and *out zeroed; -ENOMEM; another -errno when a file is there but cannot be read.
+ * there (-EINVAL: "countries.csv without fraud.csv"); a missing credit.csv, no credit lines.
+ * Bad content: -EINVAL with "<path>:<line>: <what>" in err, nothing left allocated and *out
+ * zeroed; -ENOMEM; another -errno when a file is there but cannot be read.
  * countries, blocks and credit belong to *out until oc_screening_destroy. */
 int oc_screening_load(const char *dir, struct oc_screening *out, char *err, size_t err_bytes);
 /* Frees what a load allocated and zeroes *s; harmless on a zeroed or destroyed struct. */

@@ -11,14 +11,14 @@ static int table_init(struct oc_fraud_table *t, uint32_t entries_max)
 {
 	int rc = oc_u64map_init(&t->map, entries_max);
 	t->ts_s = rc ? NULL
-		     : oc_mem_table_alloc((size_t)entries_max * OC_SCREEN_VELOCITY_MAX *
+		     : oc_mem_table_alloc((size_t)entries_max * OC_SCREEN_VELOCITY_ORDERS_MAX *
 					  sizeof(uint32_t));
 	return rc ? rc : t->ts_s ? 0 : -ENOMEM;
 }
 
 static void table_destroy(struct oc_fraud_table *t)
 {
-	oc_mem_table_free(t->ts_s, (size_t)t->map.count_max * OC_SCREEN_VELOCITY_MAX *
+	oc_mem_table_free(t->ts_s, (size_t)t->map.count_max * OC_SCREEN_VELOCITY_ORDERS_MAX *
 					   sizeof(uint32_t));
 	oc_u64map_destroy(&t->map);
 	t->ts_s = NULL;
@@ -105,9 +105,9 @@ static uint32_t recent(const struct oc_fraud_table *t, uint64_t key, uint64_t ts
 	const struct oc_u64map_entry *e = oc_u64map_find(&t->map, key, oc_hash_u64(key));
 	if (!e)
 		return 0;
-	const uint32_t *ring = &t->ts_s[(size_t)e->value * OC_SCREEN_VELOCITY_MAX];
+	const uint32_t *ring = &t->ts_s[(size_t)e->value * OC_SCREEN_VELOCITY_ORDERS_MAX];
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < OC_SCREEN_VELOCITY_MAX; i++)
+	for (uint32_t i = 0; i < OC_SCREEN_VELOCITY_ORDERS_MAX; i++)
 		n += ring[i] != 0 && ring[i] + (uint64_t)window_s > ts_s;
 	return n;
 }
@@ -119,7 +119,7 @@ static bool over_history(const struct oc_fraud *f, uint64_t customer, uint64_t a
 {
 	const struct oc_u64map_entry *e =
 		oc_u64map_find(&f->customers.map, customer, oc_hash_u64(customer));
-	if (!e || f->amount_count[e->value] < OC_SCREEN_HISTORY_MIN)
+	if (!e || f->amount_count[e->value] < OC_SCREEN_HISTORY_ORDERS_MIN)
 		return false;
 	/* amount / (sum / count) > limit / 100, without the divisions */
 	return (unsigned __int128)amount * 100u * f->amount_count[e->value] >
@@ -211,8 +211,8 @@ static uint32_t remember(struct oc_fraud_table *t, uint64_t key, uint32_t ts_s, 
 	}
 	if (!found)
 		e->value = t->map.count - 1;
-	t->ts_s[(size_t)e->value * OC_SCREEN_VELOCITY_MAX + e->aux] = ts_s;
-	e->aux = (e->aux + 1) % OC_SCREEN_VELOCITY_MAX;
+	t->ts_s[(size_t)e->value * OC_SCREEN_VELOCITY_ORDERS_MAX + e->aux] = ts_s;
+	e->aux = (e->aux + 1) % OC_SCREEN_VELOCITY_ORDERS_MAX;
 	return e->value;
 }
 
@@ -256,7 +256,7 @@ uint8_t oc_fraud_block(struct oc_fraud *f, const struct oc_command *c)
 static void table_put(const struct oc_fraud_table *t, struct oc_snap_buf *b)
 {
 	oc_snap_put_u64map(b, &t->map);
-	oc_snap_put(b, t->ts_s, (size_t)t->map.count * OC_SCREEN_VELOCITY_MAX * sizeof(uint32_t));
+	oc_snap_put(b, t->ts_s, (size_t)t->map.count * OC_SCREEN_VELOCITY_ORDERS_MAX * sizeof(uint32_t));
 }
 
 /* A table's map as restored must point each key at its own slot, below the count, with a ring
@@ -269,7 +269,7 @@ static bool table_sane(const struct oc_fraud_table *t)
 		const struct oc_u64map_entry *e = &t->map.entries[i];
 		if (!e->key)
 			continue;
-		if (e->value >= t->map.count || e->aux >= OC_SCREEN_VELOCITY_MAX)
+		if (e->value >= t->map.count || e->aux >= OC_SCREEN_VELOCITY_ORDERS_MAX)
 			return false;
 		seen++;
 	}
@@ -280,7 +280,7 @@ static int table_get(struct oc_fraud_table *t, struct oc_snap_reader *r)
 {
 	if (oc_snap_get_u64map(r, &t->map) || !table_sane(t))
 		return -EINVAL;
-	size_t bytes = (size_t)t->map.count * OC_SCREEN_VELOCITY_MAX * sizeof(uint32_t);
+	size_t bytes = (size_t)t->map.count * OC_SCREEN_VELOCITY_ORDERS_MAX * sizeof(uint32_t);
 	const void *p = oc_snap_get(r, bytes);
 	if (!p)
 		return -EINVAL;

@@ -26,7 +26,7 @@
 struct oc_fraud_table {
 	struct oc_u64map map; /* the customer (a hash) -> value: its slot; aux: the ring's
 	                       * next position */
-	uint32_t *ts_s;       /* [slot * OC_SCREEN_VELOCITY_MAX]: when its last orders were
+	uint32_t *ts_s;       /* [slot * OC_SCREEN_VELOCITY_ORDERS_MAX]: when its last orders were
 	                       * screened, seconds since the epoch; 0: none */
 };
 

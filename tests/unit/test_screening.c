@@ -75,6 +75,8 @@ static void assert_zeroed(const struct oc_screening *s)
 	assert_null(s->countries);
 	assert_null(s->blocks);
 	assert_int_equal(s->block_count, 0);
+	assert_null(s->credit);
+	assert_int_equal(s->credit_count, 0);
 	assert_int_equal(s->hold_score, 0);
 	for (uint32_t r = 0; r < OC_RULE_COUNT; r++)
 		assert_int_equal(s->rules[r].score, 0);
@@ -540,6 +542,48 @@ static void test_fingerprint(void **state)
 	assert_int_equal(load_fingerprint(dir, 7), 7);
 }
 
+/* credit.csv: read with or without the screening files; a customer once; limits bounded. */
+static void test_credit_lines(void **state)
+{
+	(void)state;
+	char dir[DIR_BYTES], err[ERR_BYTES];
+	oc_test_scratch_dir(dir, sizeof(dir), "screening_credit");
+	write_file(dir, "credit.csv", "customer,credit_limit_cents\n\n5001,2500000\n7,0\n");
+	struct oc_screening s;
+	assert_int_equal(oc_screening_load(dir, &s, err, sizeof(err)), 0);
+	assert_false(s.enabled); /* no fraud.csv: credit lines alone */
+	assert_int_equal(s.credit_count, 2);
+	assert_int_equal(s.credit[0].customer, 5001);
+	assert_int_equal(s.credit[0].limit_cents, 2500000);
+	assert_int_equal(s.credit[1].customer, 7);
+	assert_int_equal(s.credit[1].limit_cents, 0);
+	uint64_t with = oc_screening_fingerprint(&s, 3);
+	assert_true(with != 3); /* the lines are part of the identity */
+	oc_screening_destroy(&s);
+	write_file(dir, "credit.csv", "customer,credit_limit_cents\n5001,2500001\n7,0\n");
+	assert_true(load_fingerprint(dir, 3) != with);
+	write_screening(dir, NULL, NULL, NULL); /* with the screening files too */
+	assert_int_equal(oc_screening_load(dir, &s, err, sizeof(err)), 0);
+	assert_true(s.enabled);
+	assert_int_equal(s.credit_count, 2);
+	oc_screening_destroy(&s);
+	static const struct {
+		const char *text, *where, *what;
+	} bad[] = {
+	    {"customer,credit_limit_cents\n5001,10\n6,1\n5001,20\n", "credit.csv:4",
+	     "customer 5001 is also on line 2"},
+	    {"customer,credit_limit_cents\n0,10\n", "credit.csv:2", "customer"},
+	    {"customer,credit_limit_cents\n5,9007199254740993\n", "credit.csv:2",
+	     "credit_limit_cents"},
+	    {"customer,credit_limit_cents\n5,-1\n", "credit.csv:2", "credit_limit_cents"},
+	    {"customer,limit\n5,1\n", "credit.csv:1", "header"},
+	};
+	for (uint32_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(dir, "credit.csv", bad[i].text);
+		expect_load_error(dir, bad[i].where, bad[i].what);
+	}
+}
+
 static void test_rule_names(void **state)
 {
 	(void)state;
@@ -601,6 +645,7 @@ int main(void)
 	    cmocka_unit_test(test_postal),
 	    cmocka_unit_test(test_screen_hash),
 	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_credit_lines),
 	    cmocka_unit_test(test_rule_names),
 	    cmocka_unit_test(test_demo),
 	    BAD_TEST(fraud_header),
