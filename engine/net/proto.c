@@ -63,7 +63,8 @@ enum step_flags {
  * frames: a cancel's body, or (flagged) a cancel's body and the command's flags (a delivery
  * exception's kind, a return's inspection, a pack's quality check) as a u32 and a zero u32. A
  * command has one frame for each flags value: an entry, or two whose flags split them. A
- * review's approval and rejection are steps without flags, as a payment's answers are. */
+ * review's approval and rejection are steps without flags, as a payment's answers are and a
+ * payment received for an order on account is. */
 struct order_step {
 	uint8_t command, message;
 	uint8_t flags; /* enum step_flags */
@@ -81,6 +82,7 @@ static const struct order_step order_steps[] = {
 	{OC_CMD_RETURN_RECEIVED, OC_MSG_RETURN_RECEIVED, STEP_FLAGS},
 	{OC_CMD_REVIEW_APPROVE, OC_MSG_REVIEW_APPROVE, STEP_NO_FLAGS},
 	{OC_CMD_REVIEW_REJECT, OC_MSG_REVIEW_REJECT, STEP_NO_FLAGS},
+	{OC_CMD_PAYMENT_RECEIVED, OC_MSG_PAYMENT_RECEIVED, STEP_NO_FLAGS},
 };
 #define ORDER_STEPS (sizeof(order_steps) / sizeof(order_steps[0]))
 
@@ -956,6 +958,7 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	case OC_CMD_DELIVERED:
 	case OC_CMD_PAYMENT_AUTHORIZED:
 	case OC_CMD_PAYMENT_DECLINED:
+	case OC_CMD_PAYMENT_RECEIVED: /* the payments, as the provider's answers */
 	case OC_CMD_DELIVERY_EXCEPTION:
 	case OC_CMD_REVIEW_APPROVE:
 	case OC_CMD_PICK_SHORT: return OC_EVENT_FULFILMENT; /* cancelled too: what it cut */

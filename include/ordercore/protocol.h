@@ -35,9 +35,10 @@ extern "C" {
  * rows (an order's history, a customer's orders). Types added since (39-41: the cycle count,
  * safety stock, the reconciliation; 42-45: the delivery exception, the RMA, the return
  * received, the replacement place; 46: a pack whose quality check failed; 47-50: the
- * screened place, the review's approval and rejection, a block list change; 51: a short pick)
- * are new frames only, no frame changed: the version stays 2, and a server without them
- * refuses them as any unknown type (OC_PERR_TYPE). */
+ * screened place, the review's approval and rejection, a block list change; 51: a short pick;
+ * 52: a payment received for an order on account) are new frames only, no frame changed (a
+ * place's flags, an answer's payment and reason take new values in their fields): the version
+ * stays 2, and a server without them refuses them as any unknown type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA, a
@@ -91,6 +92,7 @@ enum oc_proto_type {
 	OC_MSG_REVIEW_REJECT = 49,      /* client: a held order rejected (body as cancel) */
 	OC_MSG_BLOCK = 50,              /* client: a block list change (OC_CMD_BLOCK) */
 	OC_MSG_PICK_SHORT = 51,         /* client: a short pick (OC_CMD_PICK_SHORT), with lines */
+	OC_MSG_PAYMENT_RECEIVED = 52,   /* client: an order on account paid (body as cancel) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -140,14 +142,17 @@ enum oc_proto_type {
  * is an order accepted (state on_hold), its approval a step of its lifecycle (fulfilment, as
  * a payment's authorization), its rejection a cancel. A short pick is a step of fulfilment
  * too, whatever it leaves of the order (allocated, or cancelled when every unit was cut): the
- * warehouses learn where its units ship from now, the payment provider what was cut. */
+ * warehouses learn where its units ship from now, the payment provider what was cut. A
+ * payment received for an order on account is a payment step, as an authorization is: the
+ * order's state does not change, its payment becomes paid. */
 enum oc_proto_event_kind {
 	OC_EVENT_ORDERS = 1u, /* an order accepted (allocated to warehouses); not a duplicate */
 	OC_EVENT_CANCELS = 2u, /* an order cancelled */
 	OC_EVENT_STOCK = 4u,  /* a restock, write-off, cycle count or safety stock done */
 	OC_EVENT_FULFILMENT = 8u, /* an order picked (or picked short), packed (or its pack's
 	                           * quality check failed), shipped or delivered, or in a
-	                           * delivery exception; its payment authorized or declined */
+	                           * delivery exception; its payment authorized or declined, or
+	                           * received (an order on account paid) */
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
 	OC_EVENT_RETURNS = 32u,   /* an RMA opened, a return received */
 	OC_EVENT_BLOCKS = 64u,    /* a block list entry added or taken out (OC_CMD_BLOCK) */
@@ -222,9 +227,10 @@ int oc_proto_frame_check(const void *buf, size_t len, struct oc_proto_header *h)
  * 0, or -OC_PERR_FIELD when a reserved field of the body is not zero (a screened place's
  * postal code: a byte after its first NUL), or the flags of a place, replacement place or
  * screened place disagree with its type (OC_PLACE_REPLACEMENT set in a replacement's only,
- * OC_PLACE_SCREEN in a screened place's only), or a pack with flags (46) has none (an
- * answer, an event, a refund and a customer query have no reserved field: they always
- * decode). */
+ * OC_PLACE_SCREEN in a screened place's only; the other flags, OC_PLACE_CARD and
+ * OC_PLACE_ACCOUNT among them, are the engine's to judge), or a pack with flags (46) has
+ * none (an answer, an event, a refund and a customer query have no reserved field: they
+ * always decode, whatever their payment and reason bytes hold). */
 int oc_proto_decode_hello(const void *frame, struct oc_proto_hello *out);
 int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out);
 /* Fills out with the command of a place, cancel, step (a delivery exception, a return
@@ -291,11 +297,11 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
  * cancel or a review's rejection, or unsolicited: a lease ran out), stock changes done
  * (restocks, write-offs, cycle counts, safety stocks: OC_EVENT_STOCK), steps of the
  * lifecycle done (delivery exceptions, packs that failed their quality check, reviews'
- * approvals and short picks included: a short pick that cut every unit, its answer's state
- * cancelled, too), refunds done, RMAs opened and returns received (OC_EVENT_RETURNS), block
- * list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a cancel (OC_EVENT_CANCELS;
- * payment none, where an order's has its own). Rows (OC_RESPONSE_ROW) are never events: they
- * say what was, not what just happened. */
+ * approvals, payments received and short picks included: a short pick that cut every unit,
+ * its answer's state cancelled, too), refunds done, RMAs opened and returns received
+ * (OC_EVENT_RETURNS), block list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a
+ * cancel (OC_EVENT_CANCELS; payment none, where an order's has its own). Rows
+ * (OC_RESPONSE_ROW) are never events: they say what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */

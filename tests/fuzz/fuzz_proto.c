@@ -5,20 +5,21 @@
  * of bounds" (AddressSanitizer, when built with clang -fsanitize=fuzzer,address):
  *   - a frame that checks is within [16, OC_PROTO_FRAME_BYTES_MAX] and within the input;
  *   - a frame never checks differently with more bytes after it;
- *   - a cancel, fulfilment, payment or review step, delivery exception, return received,
- *     pack with flags (46; so a 46 without flags must not decode: it would re-encode as a
- *     26), query (the history and customer queries included), stock change, refund, block
- *     list change, subscription, event, answer, welcome or error frame that decodes
- *     re-encodes to the same bytes; a place, an RMA, a replacement place, a screened place or
- *     a short pick of 1..16 lines likewise (so a place frame must not decode with a flag
- *     whose fields it has no room for, nor a screened place with bytes after its postal
- *     code's NUL, nor an RMA with a warehouse or a short pick with a reason);
+ *   - a cancel, fulfilment, payment (a payment received, 52, included) or review step,
+ *     delivery exception, return received, pack with flags (46; so a 46 without flags must
+ *     not decode: it would re-encode as a 26), query (the history and customer queries
+ *     included), stock change, refund, block list change, subscription, event, answer,
+ *     welcome or error frame that decodes re-encodes to the same bytes; a place, an RMA, a
+ *     replacement place, a screened place or a short pick of 1..16 lines likewise (so a
+ *     place frame must not decode with a flag whose fields it has no room for, nor a
+ *     screened place with bytes after its postal code's NUL, nor an RMA with a warehouse or
+ *     a short pick with a reason);
  *   - an event reads as the answer it carries (an event's body is an answer's);
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
- *     step's and review's, a customer query's and a reconciliation's, a query's 8 as a
- *     history query's, a delivery exception's 24 as a return received's, a pack with flags'
- *     and a block list change's...)
+ *     step's, review's and payment received's, a customer query's and a reconciliation's, a
+ *     query's 8 as a history query's, a delivery exception's 24 as a return received's, a
+ *     pack with flags' and a block list change's...)
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
  *     24), with the same checks: every type is fuzzed whichever seeds there are;
@@ -127,6 +128,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_REVIEW_REJECT:
 	case OC_MSG_BLOCK:
 	case OC_MSG_PICK_SHORT:
+	case OC_MSG_PAYMENT_RECEIVED:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -196,6 +198,7 @@ static const struct {
 	{OC_MSG_REVIEW_APPROVE, OC_PROTO_CANCEL_BODY_BYTES},
 	{OC_MSG_REVIEW_REJECT, OC_PROTO_CANCEL_BODY_BYTES},
 	{OC_MSG_BLOCK, OC_PROTO_BLOCK_BODY_BYTES},
+	{OC_MSG_PAYMENT_RECEIVED, OC_PROTO_CANCEL_BODY_BYTES},
 };
 
 /* The requests with lines after a fixed part, with its length and the line count's offset. */
@@ -409,6 +412,14 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 					.key = 15, .customer = 4, .order_key = 9,
 					.lines = {{100001, 1, 0}, {100002, 2, 0}}};
 	SEED(oc_proto_encode_command(out + n, cap - n, 28, &short_pick));
+	/* B2B credit: a place on account, its payment received (52). */
+	struct oc_command account = place;
+	account.key = 16;
+	account.flags = OC_PLACE_ACCOUNT;
+	SEED(oc_proto_encode_command(out + n, cap - n, 29, &account));
+	struct oc_command received_payment = {.type = OC_CMD_PAYMENT_RECEIVED, .key = 16,
+					      .customer = 4};
+	SEED(oc_proto_encode_command(out + n, cap - n, 30, &received_payment));
 	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
 	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;
@@ -421,8 +432,9 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 
 const char fuzz_name[] = "fuzz_proto";
 
-/* The seed frames: a hello, a place, a cancel, queries, a restock, a step, the types 39-51,
- * and the server's welcome, answer, row, event, subscribed and error; each must check. */
+/* The seed frames: a hello, a place (and one on account), a cancel, queries, a restock, a
+ * step, the types 39-52, and the server's welcome, answer, row, event, subscribed and error;
+ * each must check. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 {
 	size_t n = seed_frames(out, cap);
