@@ -115,8 +115,10 @@ uint64_t oc_client_last_seq(const struct oc_client *c);
  * when the buffer has no room for the frame (flush, then queue it again); -EINVAL when the
  * command cannot be encoded (oc_proto_command_bytes is 0: an unknown type, a line count out of
  * range, a field its frame does not carry — a screen without OC_PLACE_SCREEN, a screened
- * replacement, a postal code with bytes after its NUL, a short pick's flags); or the error
- * that made the client unusable. */
+ * replacement, a postal code with bytes after its NUL, a short pick's flags, a step's flags
+ * but a pack's); or the error that made the client unusable. Flags a frame carries are sent
+ * whatever their combination, for the engine to judge (OC_PLACE_ACCOUNT with OC_PLACE_CARD
+ * or OC_PLACE_REPLACEMENT: malformed, as a card replacement is). */
 int oc_client_queue(struct oc_client *c, const struct oc_command *cmd, uint64_t correlation);
 
 /* Sends the queued bytes with send(MSG_NOSIGNAL). blocking = 1: until all are sent (waiting

@@ -35,7 +35,10 @@
  * and a screened replacement, a screen without its flag or a postal code's padding not zero
  * are -EINVAL; short picks (frame 51, of 2 lines and of 16 at warehouse 65535, 304 bytes)
  * likewise, with a fulfilment event, and a short pick with flags, an amount, a screen, no
- * lines or too many is -EINVAL. */
+ * lines or too many is -EINVAL; B2B credit: places on account (frames 16 and 47, a card one
+ * too: the engine's to refuse) and a payment received (frame 52) likewise, with the payments
+ * on_account and paid, the reason credit_limit and a fulfilment event, and a payment received
+ * with a field a cancel's body has no room for is -EINVAL. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -876,6 +879,73 @@ static void script_short_picks(struct peer *p)
 	                              .reason = OC_REJECT_INVALID_STATE,
 	                              .state = OC_STATE_PICKED, .shipments = 1};
 	peer_gather(p, refused, 61);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
+/* The B2B credit commands the client queues, with correlations 70-73: a place on account of
+ * two lines (frame 16, the flag at 20), a screened place on account (47), a card place on
+ * account (16: the flags pass through, the engine answers malformed), a payment received
+ * (52, a cancel's body). */
+#define CREDIT_CMDS 4
+static struct oc_command credit_cmds[CREDIT_CMDS];
+static const uint8_t credit_msgs[CREDIT_CMDS] = {OC_MSG_PLACE, OC_MSG_PLACE_SCREENED,
+                                                 OC_MSG_PLACE, OC_MSG_PAYMENT_RECEIVED};
+static const size_t credit_bytes[CREDIT_CMDS] = {16 + 24 + 2 * 16, 16 + 64 + 16, 16 + 24 + 16,
+                                                 16 + 16};
+
+static void credit_cmds_make(void)
+{
+	credit_cmds[0] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 2, .region = 1,
+	                                     .key = 981, .customer = 900,
+	                                     .flags = OC_PLACE_ACCOUNT,
+	                                     .lines = {{700001, 2, 0}, {700002, 1, 0}}};
+	credit_cmds[1] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 1, .key = 982,
+	                                     .customer = 900,
+	                                     .flags = OC_PLACE_ACCOUNT | OC_PLACE_SCREEN,
+	                                     .lines = {{700001, 1, 0}},
+	                                     .screen = {.bill_country = {'U', 'S'},
+	                                                .ship_country = {'U', 'S'},
+	                                                .account_age_days = 900}};
+	credit_cmds[2] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 1, .key = 983,
+	                                     .customer = 900,
+	                                     .flags = OC_PLACE_ACCOUNT | OC_PLACE_CARD,
+	                                     .lines = {{700001, 1, 0}}};
+	credit_cmds[3] = (struct oc_command){.type = OC_CMD_PAYMENT_RECEIVED, .key = 981,
+	                                     .customer = 900};
+}
+
+/* Reads a subscribe (correlation 69, kinds fulfilment) and answers it; reads the four credit
+ * commands, checks each frame's type, length and every field it decodes to, and answers them
+ * in one send: the place on account accepted (payment on_account, 60.00), the screened one
+ * rejected (credit_limit), the card one rejected (malformed), the payment received accepted
+ * (payment paid) with its fulfilment event after it. */
+static void script_credit(struct peer *p)
+{
+	if (!peer_subscribed(p, 69, OC_EVENT_FULFILMENT) ||
+	    !peer_expect_commands(p, credit_cmds, credit_msgs, credit_bytes, CREDIT_CMDS, 70,
+	                          "credit"))
+		return;
+	struct oc_response placed = {.seq = 1, .key = 981, .original_seq = 1, .customer = 900,
+	                             .type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+	                             .shipments = 1, .state = OC_STATE_ALLOCATED,
+	                             .payment = OC_PAYMENT_ON_ACCOUNT, .amount_cents = 6000};
+	peer_gather(p, placed, 70);
+	struct oc_response over = {.seq = 2, .key = 982, .original_seq = 2, .customer = 900,
+	                           .type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
+	                           .reason = OC_REJECT_CREDIT_LIMIT, .state = OC_STATE_REJECTED};
+	peer_gather(p, over, 71);
+	struct oc_response malformed = over;
+	malformed.seq = malformed.original_seq = 3;
+	malformed.key = 983;
+	malformed.reason = OC_REJECT_MALFORMED;
+	peer_gather(p, malformed, 72);
+	struct oc_response paid = placed;
+	paid.seq = 4;
+	paid.type = OC_CMD_PAYMENT_RECEIVED;
+	paid.payment = OC_PAYMENT_PAID;
+	peer_gather(p, paid, 73);
+	peer_gather_event(p, paid, 69);
 	if (peer_flush(p) == 0)
 		peer_drain(p);
 }
@@ -1768,6 +1838,71 @@ static void test_client_against_scripted_server_short_picks(void **state)
 	peer_join(p);
 }
 
+/* B2B credit through the client: a subscription to fulfilment events, then places on account
+ * (plain, screened, and by card: the flags are the engine's to judge) and a payment received
+ * are queued and reach the scripted server as frames 16, 47, 16 and 52 with every field (the
+ * peer checks); their answers (payment on_account, the reasons credit_limit and malformed,
+ * payment paid) and the payment's fulfilment event come back. A payment received with a field
+ * a cancel's body has no room for (flags, lines, a region, an order key, an amount, a screen)
+ * is refused (-EINVAL) before it takes room. */
+static void test_client_against_scripted_server_credit(void **state)
+{
+	(void)state;
+	credit_cmds_make();
+	struct peer *p = peer_start(script_credit, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_FULFILMENT, 69, &from_seq, 0), 0);
+	const struct oc_command paid = credit_cmds[3];
+	struct oc_command bad[6] = {paid, paid, paid, paid, paid, paid};
+	bad[0].flags = 1;
+	bad[1].line_count = 1;
+	bad[1].lines[0] = (struct oc_line){700001, 1, 0};
+	bad[2].region = 1;
+	bad[3].order_key = 981;
+	bad[4].amount_cents = 6000;
+	bad[5].screen.account_age_days = 1;
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(oc_client_queue(c, &bad[i], 1), -EINVAL);
+	assert_int_equal(oc_client_inflight(c), 0);
+	assert_int_equal(oc_client_pending(c), 0);
+	size_t bytes = 0;
+	for (int i = 0; i < CREDIT_CMDS; i++) {
+		assert_int_equal(oc_client_queue(c, &credit_cmds[i], 70u + (unsigned)i), 0);
+		bytes += credit_bytes[i];
+	}
+	assert_int_equal(oc_client_pending(c), bytes);
+	assert_int_equal(oc_client_inflight(c), CREDIT_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[CREDIT_CMDS + 1];
+	receive_now(c, a, 2, CREDIT_CMDS + 1);
+	assert_int_equal(a[0].correlation, 70);
+	assert_int_equal(a[0].response.payment, OC_PAYMENT_ON_ACCOUNT);
+	assert_int_equal(a[0].response.amount_cents, 6000);
+	assert_int_equal(oc_proto_event_kind(&a[0].response), OC_EVENT_ORDERS);
+	assert_int_equal(a[1].correlation, 71);
+	assert_int_equal(a[1].response.status, OC_STATUS_REJECTED);
+	assert_int_equal(a[1].response.reason, OC_REJECT_CREDIT_LIMIT);
+	assert_string_equal(oc_reject_reason_name(a[1].response.reason), "credit_limit");
+	assert_int_equal(a[2].correlation, 72);
+	assert_int_equal(a[2].response.reason, OC_REJECT_MALFORMED);
+	assert_int_equal(a[3].correlation, 73);
+	assert_int_equal(a[3].event, 0);
+	const struct oc_response *done = &a[3].response;
+	assert_int_equal(done->type, OC_CMD_PAYMENT_RECEIVED);
+	assert_int_equal(done->payment, OC_PAYMENT_PAID);
+	assert_string_equal(oc_payment_state_name(done->payment), "paid");
+	assert_string_equal(oc_payment_state_name(OC_PAYMENT_ON_ACCOUNT), "on_account");
+	assert_int_equal(a[4].event, 1); /* the payment as a fulfilment event */
+	assert_int_equal(a[4].correlation, 69);
+	assert_memory_equal(&a[4].response, done, sizeof(*done));
+	assert_int_equal(oc_proto_event_kind(&a[4].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1863,6 +1998,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_pack_quality_check),
 	    cmocka_unit_test(test_client_against_scripted_server_screening),
 	    cmocka_unit_test(test_client_against_scripted_server_short_picks),
+	    cmocka_unit_test(test_client_against_scripted_server_credit),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),
