@@ -33,6 +33,12 @@
  *   picked, unknown_sku where the order holds none, bad_quantity...), changing nothing; the
  *   short picks done as fulfilment events, exactly; a reserved byte set is a field error; the
  *   histories after a restart;
+ * - B2B credit (frames 16 and 52) on the dataset's credit.csv: orders on account accepted
+ *   while they fit the customer's credit line (payment on_account), refused credit_limit over
+ *   it (or without one); a payment received (payment paid, a repeat done before) and an
+ *   unpaid cancel (voided) give the room back, to the cent; invalid_state for a payment of a
+ *   cancelled or prepaid order; the places, the payment and the cancel as events, exactly;
+ *   the payment in the order's history and the balance after a restart;
  * - the fraud screening (frames 47-50) on a dataset with fraud.csv: a clean screened place
  *   allocated; holds for review (on_hold, the rule that held it) that keep their stock,
  *   approved (allocated; a card's payment_pending) or rejected (cancelled, paid back, the
@@ -85,6 +91,12 @@
 #define STOCK 50u
 #define TOKEN "t0ken"
 #define PRICE 250u /* SKU + 1's, in cents */
+
+/* The credit lines of the test's dataset (credit.csv): CREDIT_C may owe CREDIT_LIMIT cents
+ * on account (40 units of SKU + 1), CREDIT_C0 nothing (only free orders). */
+#define CREDIT_C 900u
+#define CREDIT_C0 901u
+#define CREDIT_LIMIT 10000u
 
 static char scratch[1024], dataset[1100], wide_dataset[1100], returns_dataset[1100],
 	screening_dataset[1100];
@@ -203,6 +215,10 @@ static int setup(void **state)
 	static const struct pl_stock stock[] = {{SKU, "W", STOCK}, {SKU + 1, "W", 1000000}};
 	struct pl_dataset d = {skus, 2, wh, 1, stock, 2};
 	pl_dataset_write(dataset, &d);
+	FILE *credit = pl_open(dataset, "credit.csv"); /* the B2B test's credit lines */
+	fprintf(credit, "customer,credit_limit_cents\n%u,%u\n%u,0\n", CREDIT_C, CREDIT_LIMIT,
+		CREDIT_C0);
+	fclose(credit);
 	wide_dataset_write();
 	returns_dataset_write();
 	screening_dataset_write();
@@ -1876,6 +1892,169 @@ static void test_short_picks_over_the_wire(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* ---- B2B credit ---- */
+
+/* A place of qty units of sku on account (OC_PLACE_ACCOUNT). */
+static struct oc_command on_account(uint64_t key, uint64_t customer, uint64_t sku, uint32_t qty)
+{
+	struct oc_command c = place(key, customer, sku, qty);
+	c.flags = OC_PLACE_ACCOUNT;
+	return c;
+}
+
+/* Orders on account over the daemon (frames 16 and 52), on the dataset's credit lines, with a
+ * data_dir. Customer CREDIT_C (10000 cents of credit; SKU + 1 at 250): orders accepted while
+ * they fit (payment on_account), one over refused credit_limit (and so answered again); the
+ * first paid (payment paid, the state unchanged; a repeat done before), which gives its room
+ * back to the next; the second cancelled unpaid (payment voided) and then not payable
+ * (invalid_state), its room back too, to the cent; a prepaid order not payable; a card on
+ * account malformed; no credit line, or one of 0, refused but for a free order. Subscribers:
+ * every kind gets exactly the accepted places, the payment and the cancel; fulfilment the
+ * payment alone. The first order's history has its payment; after a restart the balance is
+ * what it was (full, until a payment gives room). */
+static void test_credit_over_the_wire(void **state)
+{
+	char data[1200];
+	snprintf(data, sizeof(data), "%s/data_credit", scratch);
+	struct daemon d;
+	daemon_start(&d, data, NULL);
+	struct oc_client *c = client(&d, NULL), *all = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(all, OC_EVENT_ALL, 61, &from_seq, 0), 0);
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_FULFILMENT, 62, &from_seq, 0), 0);
+	enum { K1 = 600, K2, K3, K4, K5, K6, K7, K8, K9, K10, K11, K12, K13 };
+	enum { NONE = 902, PREPAID = 903 };
+	const uint64_t sku = SKU + 1;
+	struct oc_response events[8], paid;
+	uint32_t ne = 0;
+
+	/* 4000, then 5000 (owed 9000); 1250 more is over the limit. */
+	struct oc_response a = ask1(c, on_account(K1, CREDIT_C, sku, 16));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, 16 * PRICE, 0);
+	events[ne++] = a;
+	const uint64_t k1_seq = a.seq;
+	a = ask1(c, on_account(K2, CREDIT_C, sku, 20));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, 20 * PRICE, 0);
+	events[ne++] = a;
+	const struct oc_command over = on_account(K3, CREDIT_C, sku, 5);
+	struct oc_response refused = ask1(c, over);
+	expect_answer(&refused, OC_CMD_PLACE, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT,
+		      OC_STATE_REJECTED, OC_PAYMENT_NONE, 0, 0);
+	a = ask1(c, over);
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(a.original_seq, refused.seq);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	/* No credit line, or one of 0: refused, but for a free order (SKU is free). */
+	a = ask1(c, on_account(K4, NONE, sku, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	a = ask1(c, on_account(K5, CREDIT_C0, sku, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	a = ask1(c, on_account(K6, CREDIT_C0, SKU, 1));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, 0, 0);
+	events[ne++] = a;
+
+	/* The first paid: its state stays, its 4000 of room come back (owed 5000); once more,
+	 * done before. */
+	paid = ask1(c, pl_step(OC_CMD_PAYMENT_RECEIVED, K1, CREDIT_C));
+	expect_answer(&paid, OC_CMD_PAYMENT_RECEIVED, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PAID, 16 * PRICE, 0);
+	assert_int_equal(paid.key, K1);
+	assert_int_equal(paid.customer, CREDIT_C);
+	assert_int_equal(paid.original_seq, k1_seq);
+	events[ne++] = paid;
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_RECEIVED, K1, CREDIT_C));
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	expect_answer(&a, OC_CMD_PAYMENT_RECEIVED, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PAID, 16 * PRICE, 0);
+	a = ask1(c, on_account(K7, CREDIT_C, sku, 5)); /* what was refused fits now (6250) */
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, 5 * PRICE, 0);
+	events[ne++] = a;
+
+	/* The second cancelled unpaid: void, its 5000 back (owed 1250); it cannot be paid. */
+	a = ask1(c, pl_cancel(K2, CREDIT_C));
+	expect_answer(&a, OC_CMD_CANCEL, OC_STATUS_CANCELLED, 0, OC_STATE_CANCELLED,
+		      OC_PAYMENT_VOIDED, 20 * PRICE, 0);
+	events[ne++] = a;
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_RECEIVED, K2, CREDIT_C));
+	expect_answer(&a, OC_CMD_PAYMENT_RECEIVED, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_CANCELLED, OC_PAYMENT_VOIDED, 20 * PRICE, 0);
+	/* Not on account: a prepaid order is not paid this way; a card is not on account. */
+	a = ask1(c, place(K8, PREPAID, sku, 1));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PREPAID, PRICE, 0);
+	events[ne++] = a;
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_RECEIVED, K8, PREPAID));
+	expect_answer(&a, OC_CMD_PAYMENT_RECEIVED, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_PREPAID, PRICE, 0);
+	struct oc_command card = on_account(K9, CREDIT_C, sku, 1);
+	card.flags |= OC_PLACE_CARD;
+	a = ask1(c, card);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	/* 1250 owed: 8750 fit to the cent, then nothing priced. */
+	a = ask1(c, on_account(K10, CREDIT_C, sku, (CREDIT_LIMIT - 5 * PRICE) / PRICE));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, CREDIT_LIMIT - 5 * PRICE, 0);
+	events[ne++] = a;
+	const struct oc_command full = on_account(K11, CREDIT_C, sku, 1);
+	a = ask1(c, full);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+
+	/* Events: every kind, the places accepted, the payment and the cancel; fulfilment, the
+	 * payment alone. */
+	struct oc_client_answer ev[16];
+	uint32_t n = events_so_far(all, ev, 16);
+	assert_int_equal(n, ne);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(ev[i].correlation, 61);
+		assert_memory_equal(&ev[i].response, &events[i], sizeof(events[0]));
+	}
+	assert_int_equal(oc_proto_event_kind(&ev[3].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(oc_proto_event_kind(&ev[5].response), OC_EVENT_CANCELS);
+	n = events_so_far(sub, ev, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].correlation, 62);
+	assert_memory_equal(&ev[0].response, &paid, sizeof(paid));
+
+	/* The first order's history has its payment, a transition that keeps its state; after a
+	 * restart that replays the log, the same, and the balance is full until a payment. */
+	for (unsigned run = 0; run < 2; run++) {
+		if (run == 1) {
+			oc_client_close(sub);
+			oc_client_close(all);
+			oc_client_close(c);
+			assert_int_equal(daemon_stop(&d), 0);
+			daemon_start(&d, data, NULL);
+			c = client(&d, NULL);
+		}
+		struct got g;
+		ask(c, pl_query_history(K1), &g);
+		assert_int_equal(g.rows, 2);
+		assert_int_equal(g.row[0].type, OC_CMD_PLACE);
+		assert_int_equal(g.row[1].type, OC_CMD_PAYMENT_RECEIVED);
+		assert_int_equal(g.row[1].original_seq, paid.seq);
+		assert_int_equal(g.row[1].state, OC_STATE_ALLOCATED);
+		expect_answer(&g.answer, OC_CMD_QUERY_HISTORY, OC_STATUS_ACCEPTED, 0,
+			      OC_STATE_ALLOCATED, OC_PAYMENT_PAID, 16 * PRICE, 0);
+	}
+	a = ask1(c, on_account(K12, CREDIT_C, sku, 1));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	a = ask1(c, pl_step(OC_CMD_PAYMENT_RECEIVED, K7, CREDIT_C)); /* 1250 of room */
+	expect_answer(&a, OC_CMD_PAYMENT_RECEIVED, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_PAID, 5 * PRICE, 0);
+	a = ask1(c, on_account(K13, CREDIT_C, sku, 5));
+	expect_answer(&a, OC_CMD_PLACE, OC_STATUS_ACCEPTED, 0, OC_STATE_ALLOCATED,
+		      OC_PAYMENT_ON_ACCOUNT, 5 * PRICE, 0);
+	a = ask1(c, full); /* still the refusal it was */
+	assert_true(a.flags & OC_RESPONSE_DUPLICATE);
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_CREDIT_LIMIT);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* ---- the fraud screening ---- */
 
 /* A screened place of qty SCR_SKU (card: paid by card) by a buyer who gives only an e-mail
@@ -2294,6 +2473,7 @@ int main(void)
 	    cmocka_unit_test(test_exceptions_and_returns_over_the_wire),
 	    cmocka_unit_test(test_pack_quality_check_over_the_wire),
 	    cmocka_unit_test(test_short_picks_over_the_wire),
+	    cmocka_unit_test(test_credit_over_the_wire),
 	    cmocka_unit_test(test_screening_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
