@@ -108,9 +108,10 @@ static const char usage[] =
 	"  history --key K         the order placed with key K: a line per change of its state\n"
 	"                          or its money, oldest first (when, in UTC; the command's\n"
 	"                          sequence number and type, \"packed (QC failed)\" for a failed\n"
-	"                          quality check, \"short pick\"; the state after it; a refund's\n"
-	"                          amount), then the order as order --key K prints it (the last\n"
-	"                          32 changes at most)\n"
+	"                          quality check, \"short pick\"; the state after it, a hold's\n"
+	"                          with the rule that held it; a refund's amount, a short pick's\n"
+	"                          value cut), then the order as order --key K prints it (the\n"
+	"                          last 32 changes at most)\n"
 	"  orders --customer C [--before KEY]\n"
 	"                          the orders of customer C, newest first, 32 at most (a line\n"
 	"                          each, as order --key prints it, with its key and the time of\n"
@@ -624,8 +625,8 @@ static void print_history(const struct oc_response *rows, uint32_t n,
 		       t->original_seq, type, qc_failed(t) ? " (QC failed)" : "", state);
 		if (t->reason != OC_REJECT_NONE)
 			printf(" (%s)", oc_reject_reason_name(t->reason));
-		if (t->type == OC_CMD_REFUND) {
-			printf(", amount ");
+		if (t->type == OC_CMD_REFUND || t->type == OC_CMD_PICK_SHORT) {
+			printf(t->type == OC_CMD_REFUND ? ", amount " : ", cut ");
 			print_money(t->amount_cents);
 		}
 		printf("\n");

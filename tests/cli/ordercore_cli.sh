@@ -590,7 +590,8 @@ run 0 "${d[@]}" review --key 8103 --customer 93 reject
 has "^accepted: order [0-9]*, cancelled, payment refunded, "
 has ", amount $mh, refunded $mh (done before) \[seq [0-9]*\]$"
 run 0 "${d[@]}" history --key 8103
-sed -n 1p "$tmp/out" | grep -q "^$t seq [0-9]* place: on_hold$" || fail "hold: $(cat "$tmp/out")"
+sed -n 1p "$tmp/out" | grep -q "^$t seq [0-9]* place: on_hold (new_account)$" ||
+	fail "hold: $(cat "$tmp/out")"
 sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* review reject: cancelled$" ||
 	fail "review reject: $(cat "$tmp/out")"
 run 1 "${d[@]}" review --key 8199 --customer 93 approve
@@ -713,12 +714,12 @@ m1=$(money $((2 * ps)))
 has "^cancelled: order [0-9]*, payment refunded, amount $m1, refunded $m1 \["
 run 0 "${d[@]}" history --key 8210
 [ "$(wc -l <"$tmp/out")" = 4 ] || fail "3 changes and the order expected: $(cat "$tmp/out")"
-sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: allocated$" ||
+sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: allocated, cut $(money "$ps")$" ||
 	fail "short pick: $(cat "$tmp/out")"
-sed -n 3p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: cancelled$" ||
+sed -n 3p "$tmp/out" | grep -q "^$t seq [0-9]* short pick: cancelled, cut $(money "$ps")$" ||
 	fail "the last short pick: $(cat "$tmp/out")"
 run 0 "${d[@]}" --json history --key 8210
-has '"type": "short pick", "status": "cancelled", "reason": "none", "state": "cancelled", '
+has "\"type\": \"short pick\", \"status\": \"cancelled\", \"reason\": \"none\", \"state\": \"cancelled\", \"amount_cents\": $ps}"
 run 0 "${d[@]}" picked --key 8200 --customer 97
 run 0 "${d[@]}" short-pick --key 8220 --customer 97 --order 8200 --warehouse "$sw" "$sb":1
 has "^rejected (invalid_state): short pick [0-9]*, picked \[seq "
