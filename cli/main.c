@@ -161,8 +161,9 @@ static const char usage[] =
 	"                          (a daemon older than blocks refuses all: name --kinds)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
-	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; --json:\n"
-	"\"payment\", \"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
+	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; a card order\n"
+	"held for review: \"payment none\", nothing asked of the card yet; --json: \"payment\",\n"
+	"\"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
 	"amount and the order's refunded total after it; an RMA's (return, received) its state,\n"
 	"its value and its warehouses (\"return 14, 1 warehouse, first warehouse 1,\n"
 	"return_requested, value 20.00\"); a short pick's the order's warehouses and state\n"
@@ -580,7 +581,12 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		printf(short_pick ? ", cut " : ", value ");
 		print_money(r->amount_cents);
 	}
-	if (r->payment != OC_PAYMENT_NONE) { /* an order's money (a refund: this refund's) */
+	/* An order's money (a refund: this refund's). Payment none with an amount is an order
+	 * whose money has not moved yet (a card order held for review: nothing was asked of the
+	 * card) or never will (its review rejected): its amount still says what it is worth. */
+	bool order_money = !stock_change && !rma && !rma_cancel && !short_pick &&
+			   r->type != OC_CMD_REFUND && r->type != OC_CMD_BLOCK && r->amount_cents;
+	if (r->payment != OC_PAYMENT_NONE || order_money) {
 		printf(", payment %s, amount ", oc_payment_state_name(r->payment));
 		print_money(r->amount_cents);
 		printf(", refunded ");

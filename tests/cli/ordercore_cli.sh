@@ -579,7 +579,7 @@ has ", allocated, .* (done before) \["
 run 0 "${d[@]}" review --key 8101 --customer 91 reject # approved: too late
 has "^rejected (invalid_state): order [0-9]*, allocated, "
 run 0 "${d[@]}" place --card --key 8102 --customer 92 "${held[@]}" "$hi":1
-has ", on_hold (new_account) \[seq [0-9]*\]$" # nothing asked of the card yet: payment none
+has ", on_hold (new_account), payment none, amount $mh, refunded 0.00 \[seq [0-9]*\]$" # not asked
 run 0 "${d[@]}" review --key 8102 --customer 92 approve # its authorization is asked now
 has ", payment_pending, payment pending, amount $mh, "
 run 0 "${d[@]}" place --key 8103 --customer 93 "${held[@]}" "$hi":1
