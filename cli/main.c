@@ -3,12 +3,13 @@
  * cancel, order (by sequence number or key), an order's history, a customer's orders, stock
  * (in all or one warehouse), restock (receive), write-off, a cycle count (adjust), safety
  * stock, a SKU's reconciliation over every warehouse, the payment and fulfilment steps (a
- * pack whose quality check failed too), a short pick (short-pick), a held order's review
- * (approve or reject), a block list change (block), a delivery exception, an RMA (return),
- * its receipt (received) or its cancel, refund, stats; or it follows the event stream
- * (events). It prints the answer (and a query's rows) readably or as one JSON object
- * (--json), and says with its exit status whether it worked: 0 done (a rejected order is an
- * answer too), 1 the order or SKU does not exist, 2 a usage or connection error. */
+ * pack whose quality check failed too; an order on account paid: paid), a short pick
+ * (short-pick), a held order's review (approve or reject), a block list change (block), a
+ * delivery exception, an RMA (return), its receipt (received) or its cancel, refund, stats;
+ * or it follows the event stream (events). It prints the answer (and a query's rows)
+ * readably or as one JSON object (--json), and says with its exit status whether it worked:
+ * 0 done (a rejected order is an answer too), 1 the order or SKU does not exist, 2 a usage or
+ * connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,13 +25,17 @@ static const char usage[] =
 	"usage: ordercore-cli [--connect HOST:PORT] [--token SECRET] [--json] COMMAND ...\n"
 	"\n"
 	"Commands:\n"
-	"  place --key K --customer C [--region R] [--card] [--replaces OK] SKU:QTY ...\n"
+	"  place --key K --customer C [--region R] [--card|--account] [--replaces OK]\n"
+	"        SKU:QTY ...\n"
 	"                          place an order (up to 16 lines; R is the region's id: its\n"
 	"                          place in the sorted list of the dataset's regions, default 0;\n"
 	"                          --card: it waits for its payment, else it is prepaid;\n"
-	"                          --replaces OK: a free replacement (not by card) of customer\n"
-	"                          C's order OK, in exception (a reshipment) or returned (an\n"
-	"                          exchange); one per order)\n"
+	"                          --account: on account (B2B: invoiced, paid later with paid;\n"
+	"                          payment on_account), rejected (credit_limit) unless customer\n"
+	"                          C's credit line (the dataset's credit.csv) has room for it;\n"
+	"                          --replaces OK: a free replacement (not by card, nor on\n"
+	"                          account) of customer C's order OK, in exception (a\n"
+	"                          reshipment) or returned (an exchange); one per order)\n"
 	"  place ... --screen [--email TEXT] [--card-fp TEXT] [--address TEXT]\n"
 	"        [--bill-country CC] [--ship-country CC] [--postal CODE] [--account-age-days N]\n"
 	"                          a place screened for fraud (the daemon's dataset has\n"
@@ -82,6 +87,11 @@ static const char usage[] =
 	"                          unless the order is allocated\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
+	"  paid --key K --customer C\n"
+	"                          customer C paid its order K placed --account: payment paid,\n"
+	"                          the state unchanged, what it owed leaves its open balance\n"
+	"                          (room for more orders on account); rejected invalid_state\n"
+	"                          for an order not on account or cancelled\n"
 	"  refund --key K --customer C ORDER_KEY [AMOUNT_CENTS]\n"
 	"                          pay back AMOUNT_CENTS (default: all not refunded yet) of the\n"
 	"                          order placed with key ORDER_KEY by customer C, once delivered,\n"
@@ -153,16 +163,17 @@ static const char usage[] =
 	"                          and orders held for review too; stock: restocks,\n"
 	"                          write-offs, cycle counts, safety stocks; fulfilment: the\n"
 	"                          steps (failed quality checks and short picks too, one that\n"
-	"                          cut every unit included), payments, delivery exceptions and\n"
-	"                          reviews approved; cancels: RMAs cancelled and reviews\n"
-	"                          rejected too; returns: RMAs opened and received; blocks:\n"
-	"                          block list changes), until N were printed (default: until\n"
-	"                          the daemon stops)\n"
+	"                          cut every unit included), payments (authorized, declined,\n"
+	"                          paid), delivery exceptions and reviews approved; cancels:\n"
+	"                          RMAs cancelled and reviews rejected too; returns: RMAs\n"
+	"                          opened and received; blocks: block list changes), until N\n"
+	"                          were printed (default: until the daemon stops)\n"
 	"                          (a daemon older than blocks refuses all: name --kinds)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
-	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; a card order\n"
-	"held for review: \"payment none\", nothing asked of the card yet; --json: \"payment\",\n"
+	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; on\n"
+	"account: \"payment on_account\", then \"payment paid\"; a card order held for review:\n"
+	"\"payment none\", nothing asked of the card yet; --json: \"payment\",\n"
 	"\"amount_cents\", \"refunded_cents\"); a refund's answer has the refund's\n"
 	"amount and the order's refunded total after it; an RMA's (return, received) its state,\n"
 	"its value and its warehouses (\"return 14, 1 warehouse, first warehouse 1,\n"
@@ -210,7 +221,7 @@ struct sub_flags {
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
 	/* has_*: the flag was given, whatever its value (0 included) */
 	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
-		restock, has_replaces, qc_failed, remove;
+		account, restock, has_replaces, qc_failed, remove;
 	/* A screened place's: --screen or any of its options given; the buyer's texts (also a
 	 * block list change's values), hashed by command_of; the rest, checked, in screen. */
 	bool screen;
@@ -306,6 +317,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"kinds", required_argument, 0, 'K'},
 					     {"count", required_argument, 0, 'n'},
 					     {"card", no_argument, 0, 'P'},
+					     {"account", no_argument, 0, 'U'},
 					     {"before", required_argument, 0, 'b'},
 					     {"expected", required_argument, 0, 'e'},
 					     {"order", required_argument, 0, 'O'},
@@ -351,6 +363,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'K': f->kinds = event_kinds(optarg); break;
 		case 'n': f->count = number("--count", optarg); break;
 		case 'P': f->card = true; break;
+		case 'U': f->account = true; break;
 		case 'b': f->before = number("--before", optarg); break;
 		case 'e':
 			f->expected = number("--expected", optarg);
@@ -403,7 +416,8 @@ static const struct {
 	uint8_t type;
 } steps[] = {{"picked", OC_CMD_PICK_CONFIRMED},     {"packed", OC_CMD_PACK_CONFIRMED},
 	     {"shipped", OC_CMD_SHIPPED},               {"delivered", OC_CMD_DELIVERED},
-	     {"authorized", OC_CMD_PAYMENT_AUTHORIZED}, {"declined", OC_CMD_PAYMENT_DECLINED}};
+	     {"authorized", OC_CMD_PAYMENT_AUTHORIZED}, {"declined", OC_CMD_PAYMENT_DECLINED},
+	     {"paid", OC_CMD_PAYMENT_RECEIVED}};
 
 /* The command type of a fulfilment or payment step's name, or 0. */
 static uint8_t step_type(const char *name)
@@ -412,6 +426,15 @@ static uint8_t step_type(const char *name)
 		if (strcmp(name, steps[i].name) == 0)
 			return steps[i].type;
 	return 0;
+}
+
+/* The name of a fulfilment or payment step's command type, or NULL. */
+static const char *step_name(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (steps[i].type == type)
+			return steps[i].name;
+	return NULL;
 }
 
 /* The name of the command that made a transition of an order's history, in this tool's
@@ -428,11 +451,7 @@ static const char *transition_name(uint8_t type)
 	case OC_CMD_REVIEW_APPROVE: return "review approve";
 	case OC_CMD_REVIEW_REJECT: return "review reject";
 	case OC_CMD_PICK_SHORT: return "short pick";
-	default:
-		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-			if (steps[i].type == type)
-				return steps[i].name;
-		return "unknown";
+	default: return step_name(type) ? step_name(type) : "unknown";
 	}
 }
 
@@ -592,9 +611,11 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		printf(", refunded ");
 		print_money(r->refunded_cents);
 	}
-	bool step = (r->type >= OC_CMD_PICK_CONFIRMED && r->type <= OC_CMD_DELIVERED) ||
-		    r->type == OC_CMD_DELIVERY_EXCEPTION || r->type == OC_CMD_RETURN_RECEIVED ||
-		    r->type == OC_CMD_REVIEW_APPROVE || r->type == OC_CMD_REVIEW_REJECT;
+	/* A step carries the order's key, not its own: repeated, it was done before (a payment
+	 * step too: authorized, declined, paid). */
+	bool step = step_name(r->type) || r->type == OC_CMD_DELIVERY_EXCEPTION ||
+		    r->type == OC_CMD_RETURN_RECEIVED || r->type == OC_CMD_REVIEW_APPROVE ||
+		    r->type == OC_CMD_REVIEW_REJECT;
 	if (r->flags & OC_RESPONSE_DUPLICATE)
 		printf(step ? " (done before)" : " (the answer to an earlier command with this key)");
 	char when[40];
@@ -946,6 +967,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		usage_error("--restock is received's");
 	if (f->has_replaces && strcmp(cmd, "place") != 0)
 		usage_error("--replaces is place's");
+	if (f->account && !place)
+		usage_error("--account is place's");
 	if (f->qc_failed && strcmp(cmd, "packed") != 0)
 		usage_error("--qc-failed is packed's");
 	if (place) {
@@ -954,12 +977,17 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 			usage_error("place needs --key, --customer and at least one SKU:QTY");
 		if (f->card && f->has_replaces)
 			usage_error("--replaces: a replacement is free, there is no card to charge");
+		if (f->account && f->has_replaces)
+			usage_error("--replaces: a replacement is free, there is nothing to invoice");
+		if (f->account && f->card)
+			usage_error("--account: an order on account is invoiced, not paid by card");
 		if (screen && f->has_replaces)
 			usage_error("--replaces: a replacement is not screened");
 		command = (struct oc_command){
 			.type = OC_CMD_PLACE, .key = key, .customer = customer,
 			.region = (uint16_t)f->region,
 			.flags = (f->card ? OC_PLACE_CARD : 0) |
+				 (f->account ? OC_PLACE_ACCOUNT : 0) |
 				 (f->has_replaces ? OC_PLACE_REPLACEMENT : 0) |
 				 (screen ? OC_PLACE_SCREEN : 0),
 			.order_key = f->replaces};

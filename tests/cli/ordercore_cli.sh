@@ -22,6 +22,10 @@
 # undoing; their orders, fulfilment, cancels and blocks events; the screening options' usage
 # errors), short picks (a unit re-routed to the other warehouse, units cut and the order
 # cancelled once all are; a retry; refusals; their fulfilment events and history lines; usage
+# errors), B2B credit on a credit.csv written into the demo dataset (place --account: payment
+# on_account, or refused credit_limit over the customer's line or without one; paid: payment
+# paid, done before once more, room for the next; an unpaid cancel voided; paid refused for a
+# cancelled or prepaid order; the payment as a fulfilment event, its history line; usage
 # errors), in readable form and --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
@@ -73,6 +77,13 @@ subscribed() {
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 100 --warehouses 2 --stock-per-sku 10 --seed 4 \
 	--screening >/dev/null
+# B2B credit (its section below): customer 600 may owe three units of $ca on account; $ca is
+# the first SKU of 100092-100099 with no purchase limit and 6 units or more.
+ca=$(awk -F, 'FNR == 1 { next } FILENAME ~ /skus/ { if ($6 == 0) ok[$1] = 1; next }
+	{ n[$1] += $3 } END { for (s = 100092; s < 100100; s++) if (ok[s] && n[s] >= 6) {
+		print s; exit } }' "$tmp/ds/skus.csv" "$tmp/ds/stock.csv")
+[ -n "$ca" ] || fail "no SKU in 100092-100099 without a purchase limit and with 6 units"
+printf 'customer,credit_limit_cents\n600,%d\n' $((3 * $(price "$ca"))) >"$tmp/ds/credit.csv"
 . "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --token s3 \
 	--customer-index 1 || fail "no daemon"
@@ -84,6 +95,8 @@ has "order --key K"
 has "review --key K --customer C approve|reject"
 has "block --operator O --email TEXT|--card-fp TEXT|--address TEXT \[--remove\]"
 has "short-pick --key K --customer C --order OK --warehouse W SKU:MISSING \.\.\."
+has "place --key K --customer C \[--region R\] \[--card|--account\] \[--replaces OK\]"
+has "^  paid --key K --customer C$"
 amount1=$((2 * $(price 100001) + $(price 100002))) # order 1's amount, cents
 run 0 "${d[@]}" place --key 7 --customer 3 100001:2 100002:1
 has "^accepted: order 1, .*, payment prepaid, amount $(money $amount1), refunded 0.00 \[seq 1\]$"
@@ -754,6 +767,56 @@ run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 -
 	"$sb":1
 grep -q "return's" "$tmp/err" || fail "--reason: $(cat "$tmp/err")"
 run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 "$sb"
+# B2B credit (the dataset's credit.csv, written above: customer 600 may owe 3 units of $ca).
+# Two on account; two more refused credit_limit, one without a credit line too; the first
+# paid (the state unchanged; done before once more), which makes room for two again; those
+# cancelled unpaid (the invoice void); paid refused for them and for a prepaid order; the
+# payment a fulfilment event; its history line; usage errors.
+m2=$(money $((2 * $(price "$ca"))))
+follow fulfilment 1 "$tmp/credit"
+run 0 "${d[@]}" place --account --key 8300 --customer 600 "$ca":2
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, payment on_account, "
+has ", payment on_account, amount $m2, refunded 0.00 \[seq [0-9]*\]$"
+run 0 "${d[@]}" --json order --key 8300
+has '"state": "allocated", "payment": "on_account", '
+run 0 "${d[@]}" place --account --key 8301 --customer 600 "$ca":2
+has "^rejected (credit_limit): order [0-9]* \[seq [0-9]*\]$"
+run 0 "${d[@]}" --json place --account --key 8302 --customer 601 "$ca":1 # no credit line
+has '"status": "rejected", "reason": "credit_limit", .*"payment": "none", "amount_cents": 0, '
+run 0 "${d[@]}" paid --key 8300 --customer 600
+has "^accepted: order [0-9]*, 1 shipment, first warehouse [01], allocated, payment paid, "
+has ", payment paid, amount $m2, refunded 0.00 \[seq [0-9]*\]$"
+paid_line=$(sed 's/ \[seq [0-9]*\]$//' "$tmp/out")
+run 0 "${d[@]}" paid --customer 600 --key 8300
+has ", payment paid, amount $m2, refunded 0.00 (done before) \[seq [0-9]*\]$"
+run 0 "${d[@]}" --json paid --key 8300 --customer 600
+has '"duplicate": true, .*"state": "allocated", "payment": "paid", '
+run 0 "${d[@]}" place --account --key 8303 --customer 600 "$ca":2 # room again
+has ", allocated, payment on_account, amount $m2, "
+run 0 "${d[@]}" cancel --key 8303 --customer 600
+has "^cancelled: order [0-9]*, payment voided, amount $m2, refunded 0.00 \[seq [0-9]*\]$"
+run 0 "${d[@]}" paid --key 8303 --customer 600
+has "^rejected (invalid_state): order [0-9]*, cancelled, payment voided, "
+run 0 "${d[@]}" paid --key 8200 --customer 97 # prepaid
+has "^rejected (invalid_state): order [0-9]*, picked, payment prepaid, "
+run 1 "${d[@]}" paid --key 8399 --customer 600
+has "unknown_order"
+run 0 "${d[@]}" history --key 8300
+[ "$(wc -l <"$tmp/out")" = 3 ] || fail "2 changes and the order expected: $(cat "$tmp/out")"
+sed -n 2p "$tmp/out" | grep -q "^$t seq [0-9]* paid: allocated$" || fail "paid: $(cat "$tmp/out")"
+sed -n 3p "$tmp/out" | grep -q ", allocated, payment paid, amount $m2, " ||
+	fail "the order: $(cat "$tmp/out")"
+wait "$follower" || fail "events exited $?: $(cat "$tmp/credit")"
+[ "$(wc -l <"$tmp/credit")" = 2 ] || fail "a line and 1 event expected: $(cat "$tmp/credit")"
+sed -n 2p "$tmp/credit" | grep -qF "customer 600 $paid_line" ||
+	fail "payment event: $(cat "$tmp/credit")"
+run 2 "${d[@]}" place --account --card --key 8310 --customer 600 "$ca":1
+grep -q "account" "$tmp/err" || fail "--account --card: $(cat "$tmp/err")"
+run 2 "${d[@]}" place --account --replaces 8300 --key 8310 --customer 600 "$ca":1
+run 2 "${d[@]}" cancel --account --key 8300 --customer 600
+grep -q "place's" "$tmp/err" || fail "--account on cancel: $(cat "$tmp/err")"
+run 2 "${d[@]}" paid --key 8300
+run 2 "${d[@]}" paid --key 8300 --customer 600 "$ca":1
 run 1 "${d[@]}" order 999
 has "unknown_order"
 run 1 "${d[@]}" order --key 999
