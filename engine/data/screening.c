@@ -458,15 +458,14 @@ static int load_credit(struct loader *l)
 		s->credit[s->credit_count++] = rows[i].line;
 	if (rc == 0 && count > 1)
 		qsort(rows, count, sizeof(*rows), credit_row_cmp);
-	for (uint32_t i = 1; rc == 0 && i < count; i++)
-		if (rows[i].line.customer == rows[i - 1].line.customer)
-			rc = oc_error_set(l->err, l->err_bytes, -EINVAL,
-			                  "%s:%u: customer %llu is also on line %u", l->path,
-			                  rows[i - 1].line_no > rows[i].line_no ? rows[i - 1].line_no
-			                                                        : rows[i].line_no,
-			                  (unsigned long long)rows[i].line.customer,
-			                  rows[i - 1].line_no < rows[i].line_no ? rows[i - 1].line_no
-			                                                        : rows[i].line_no);
+	for (uint32_t i = 1; rc == 0 && i < count; i++) {
+		if (rows[i].line.customer != rows[i - 1].line.customer)
+			continue;
+		uint32_t a = rows[i - 1].line_no, b = rows[i].line_no; /* qsort keeps no order */
+		rc = oc_error_set(l->err, l->err_bytes, -EINVAL,
+		                  "%s:%u: customer %llu is also on line %u", l->path, a > b ? a : b,
+		                  (unsigned long long)rows[i].line.customer, a < b ? a : b);
+	}
 	mi_free(rows);
 	return rc;
 }

@@ -24,8 +24,8 @@ enum oc_screening_rule {
 	OC_RULE_CARD_VELOCITY = 1,     /* limit: orders with the card within window_s */
 	OC_RULE_ADDRESS_VELOCITY = 2,  /* limit: orders to the address within window_s */
 	OC_RULE_AMOUNT_HISTORY = 3,    /* limit: percent of the customer's average amount; fires
-	                                * over it, once the customer has OC_SCREEN_HISTORY_ORDERS_MIN
-	                                * orders; window_s 0 */
+	                                * over it, once the customer has
+	                                * OC_SCREEN_HISTORY_ORDERS_MIN orders; window_s 0 */
 	OC_RULE_COUNTRY_MISMATCH = 4,  /* limit and window_s 0: fires when billing and shipping
 	                                * countries differ */
 	OC_RULE_NEW_ACCOUNT = 5,       /* fires when the account is younger than window_s (a
