@@ -978,7 +978,7 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		if (f->card && f->has_replaces)
 			usage_error("--replaces: a replacement is free, there is no card to charge");
 		if (f->account && f->has_replaces)
-			usage_error("--replaces: a replacement is free, there is nothing to invoice");
+			usage_error("--replaces: a replacement is free, nothing to invoice");
 		if (f->account && f->card)
 			usage_error("--account: an order on account is invoiced, not paid by card");
 		if (screen && f->has_replaces)
