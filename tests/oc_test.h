@@ -1,5 +1,5 @@
 /* oc_test.h: small helpers shared by the tests: sanitizer detection (to size stress runs),
- * and per-test scratch directories under $OC_TEST_TMP. */
+ * per-test scratch directories under $OC_TEST_TMP, and writing a file into one. */
 #ifndef OC_TEST_H
 #define OC_TEST_H
 
@@ -38,6 +38,18 @@ static inline char *oc_test_scratch_dir(char *buf, size_t bytes, const char *nam
 		exit(1);
 	}
 	return buf;
+}
+
+/* Writes text into dir/name, created or truncated. 0, or -1 (errno says why). */
+static inline int oc_test_write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = fputs(text, f) >= 0 ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
 }
 
 #endif

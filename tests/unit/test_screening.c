@@ -46,14 +46,10 @@ static const char blocks_ok[] = "kind,value\n"
 /* Marks a file the case leaves out of the directory. */
 static const char missing[] = "(missing)";
 
+/* Writes a file of the case (oc_test_write_file), failing the test if it cannot. */
 static void write_file(const char *dir, const char *name, const char *text)
 {
-	char path[DIR_BYTES + 64];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(oc_test_write_file(dir, name, text), 0);
 }
 
 /* Writes the three files (NULL: the valid default, `missing`: left out). */
