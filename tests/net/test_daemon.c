@@ -1235,6 +1235,22 @@ static uint32_t events_so_far(struct oc_client *sub, struct oc_client_answer *ou
 	}
 }
 
+/* The events sub received since its last call are exactly want[0..count), each with the
+ * subscription's correlation and (kind != 0) of that kind. */
+static void expect_events_exactly(struct oc_client *sub, uint64_t correlation, uint32_t kind,
+			  const struct oc_response *want, uint32_t count)
+{
+	struct oc_client_answer ev[32];
+	assert_true(count <= 32);
+	assert_int_equal(events_so_far(sub, ev, 32), count);
+	for (uint32_t i = 0; i < count; i++) {
+		assert_int_equal(ev[i].correlation, correlation);
+		if (kind)
+			assert_int_equal(oc_proto_event_kind(&ev[i].response), kind);
+		assert_memory_equal(&ev[i].response, &want[i], sizeof(want[0]));
+	}
+}
+
 /* The stock of sku in warehouse w: units free there and held there by orders. */
 static void expect_stock_at(struct oc_client *c, uint64_t sku, uint16_t w, uint32_t free_units,
 			    uint32_t held)
@@ -1669,14 +1685,7 @@ static void test_pack_quality_check_over_the_wire(void **state)
 
 	/* The fulfilment events: the pick, the two failed checks, the pack; no refusal, no
 	 * repeat. */
-	struct oc_client_answer ev[16];
-	uint32_t n = events_so_far(sub, ev, 16);
-	assert_int_equal(n, nf);
-	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].correlation, 41);
-		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_FULFILMENT);
-		assert_memory_equal(&ev[i].response, &fulfil[i], sizeof(fulfil[0]));
-	}
+	expect_events_exactly(sub, 41, OC_EVENT_FULFILMENT, fulfil, nf);
 
 	/* A frame 46 without flags says nothing a 26 does not: a field error, then the close. */
 	uint8_t b[64];
@@ -1838,14 +1847,7 @@ static void test_short_picks_over_the_wire(void **state)
 	expect_on_hand(c, RET_B, 0, RET_B_UNITS - 4, RET_B_UNITS - 4 - 2);
 
 	/* The fulfilment events: the re-route, the pick, the two cuts; no retry, no refusal. */
-	struct oc_client_answer ev[16];
-	uint32_t n = events_so_far(sub, ev, 16);
-	assert_int_equal(n, nf);
-	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].correlation, 51);
-		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_FULFILMENT);
-		assert_memory_equal(&ev[i].response, &fulfil[i], sizeof(fulfil[0]));
-	}
+	expect_events_exactly(sub, 51, OC_EVENT_FULFILMENT, fulfil, nf);
 
 	/* A 51 with an RMA's reason byte (reserved in a short pick): a field error. */
 	uint8_t b[128];
@@ -2005,19 +2007,10 @@ static void test_credit_over_the_wire(void **state)
 
 	/* Events: every kind, the places accepted, the payment and the cancel; fulfilment, the
 	 * payment alone. */
-	struct oc_client_answer ev[16];
-	uint32_t n = events_so_far(all, ev, 16);
-	assert_int_equal(n, ne);
-	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].correlation, 61);
-		assert_memory_equal(&ev[i].response, &events[i], sizeof(events[0]));
-	}
-	assert_int_equal(oc_proto_event_kind(&ev[3].response), OC_EVENT_FULFILMENT);
-	assert_int_equal(oc_proto_event_kind(&ev[5].response), OC_EVENT_CANCELS);
-	n = events_so_far(sub, ev, 16);
-	assert_int_equal(n, 1);
-	assert_int_equal(ev[0].correlation, 62);
-	assert_memory_equal(&ev[0].response, &paid, sizeof(paid));
+	expect_events_exactly(all, 61, 0, events, ne);
+	assert_int_equal(oc_proto_event_kind(&events[3]), OC_EVENT_FULFILMENT);
+	assert_int_equal(oc_proto_event_kind(&events[5]), OC_EVENT_CANCELS);
+	expect_events_exactly(sub, 62, OC_EVENT_FULFILMENT, &paid, 1);
 
 	/* The first order's history has its payment, a transition that keeps its state; after a
 	 * restart that replays the log, the same, and the balance is full until a payment. */
@@ -2191,13 +2184,7 @@ static void test_screening_over_the_wire(void **state)
 	events[ne++] = held;
 
 	/* The events, exactly: no refusal, no repeat. */
-	struct oc_client_answer ev[32];
-	uint32_t n = events_so_far(sub, ev, 32);
-	assert_int_equal(n, ne);
-	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].correlation, 47);
-		assert_memory_equal(&ev[i].response, &events[i], sizeof(events[0]));
-	}
+	expect_events_exactly(sub, 47, 0, events, ne);
 	assert_int_equal(oc_proto_event_kind(&events[1]), OC_EVENT_ORDERS);
 	assert_int_equal(oc_proto_event_kind(&events[2]), OC_EVENT_FULFILMENT);
 	assert_int_equal(oc_proto_event_kind(&events[7]), OC_EVENT_CANCELS);
