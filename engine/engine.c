@@ -50,6 +50,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_COUNTRY_MISMATCH] = "country_mismatch",
 	[OC_REJECT_NEW_ACCOUNT] = "new_account",
 	[OC_REJECT_CREDIT_LIMIT] = "credit_limit",
+	[OC_REJECT_REVIEW_EXPIRED] = "review_expired",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -168,6 +169,9 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 	if (c->lease_ttl_ms > OC_LIMIT_LEASE_TTL_MS)
 		return oc_error_set(err, err_bytes, -EINVAL, "config: lease_ttl_ms %u > %u",
 				    c->lease_ttl_ms, OC_LIMIT_LEASE_TTL_MS);
+	if (c->review_ttl_ms > OC_LIMIT_LEASE_TTL_MS)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: review_ttl_ms %u > %u",
+				    c->review_ttl_ms, OC_LIMIT_LEASE_TTL_MS);
 	if (c->screen_entries_max == 0)
 		c->screen_entries_max = c->orders_max < OC_DEFAULT_SCREEN_ENTRIES_MAX
 						? c->orders_max
@@ -211,6 +215,7 @@ static int catalog_init(struct oc_engine *e)
 	c->line_quantity_max = e->cfg.line_quantity_max;
 	c->inflight_max = e->cfg.inflight_max;
 	c->lease_ttl_ms = e->cfg.lease_ttl_ms;
+	c->review_ttl_ms = e->cfg.review_ttl_ms;
 	c->customer_index = e->cfg.customer_index != 0;
 	c->screening = &e->screening;
 	return 0;
@@ -724,6 +729,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->holds = r->holds;
 	memcpy(out->held, r->held, sizeof(out->held));
 	out->reviews_approved = r->reviews_approved;
+	out->review_expiries = r->review_expiries;
 	out->reviews_rejected = r->reviews_rejected;
 	static const char *const names[OC_STATS_STAGES] = {"journal", "validate", "inventory",
 							   "route", "egress"};

@@ -23,11 +23,13 @@
 
 /* The fields of data_dir/identity, in order. */
 enum { ID_SHARDS, ID_INFLIGHT_MAX, ID_ORDERS_MAX, ID_LINE_QUANTITY_MAX, ID_LEASE_TTL_MS,
-       ID_CUSTOMER_INDEX, ID_SCREEN_ENTRIES_MAX, ID_DATASET, ID_SCREENING, ID_COUNT };
+       ID_REVIEW_TTL_MS, ID_CUSTOMER_INDEX, ID_SCREEN_ENTRIES_MAX, ID_DATASET, ID_SCREENING,
+       ID_COUNT };
 static const char *const id_names[ID_COUNT] = {"shards", "inflight_max", "orders_max",
 					       "line_quantity_max", "lease_ttl_ms",
-					       "customer_index", "screen_entries_max",
-					       "dataset fingerprint", "screening fingerprint"};
+					       "review_ttl_ms", "customer_index",
+					       "screen_entries_max", "dataset fingerprint",
+					       "screening fingerprint"};
 
 static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 {
@@ -36,6 +38,7 @@ static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 	v[ID_ORDERS_MAX] = e->cfg.orders_max;
 	v[ID_LINE_QUANTITY_MAX] = e->cfg.line_quantity_max;
 	v[ID_LEASE_TTL_MS] = e->cfg.lease_ttl_ms;
+	v[ID_REVIEW_TTL_MS] = e->cfg.review_ttl_ms;
 	v[ID_CUSTOMER_INDEX] = e->cfg.customer_index != 0;
 	v[ID_SCREEN_ENTRIES_MAX] = e->screening.enabled ? e->cfg.screen_entries_max : 0;
 	v[ID_DATASET] = oc_dataset_fingerprint(&e->data);

@@ -40,6 +40,8 @@ static const char usage[] =
 	"                          (default 10000)\n"
 	"  --lease-ttl-ms MS       how long a card order's stock is held waiting for its\n"
 	"                          payment before it is cancelled (default 600000)\n"
+	"  --review-ttl-ms MS      how long an order held for fraud review keeps its stock\n"
+	"                          before it is cancelled (default 0: until reviewed)\n"
 	"  --customer-index 0|1    1: keep each customer's orders, for the customer query\n"
 	"                          (costs a random memory access per order; default 0)\n"
 	"  --screen-entries-max N  with fraud screening (the dataset's fraud.csv): customers,\n"
@@ -49,7 +51,7 @@ static const char usage[] =
 	"\n"
 	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
 	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms,\n"
-	"customer_index, screen_entries_max.\n"
+	"review_ttl_ms, customer_index, screen_entries_max.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
@@ -57,12 +59,14 @@ static const char usage[] =
  * by enum key; the long options below are in the same order. */
 enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
-	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_CUSTOMER_INDEX, K_SCREEN_ENTRIES_MAX, KEY_COUNT };
+	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_REVIEW_TTL_MS, K_CUSTOMER_INDEX,
+	   K_SCREEN_ENTRIES_MAX, KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
 	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
-	"hello_timeout_ms", "lease_ttl_ms", "customer_index", "screen_entries_max"};
+	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
+	"screen_entries_max"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
@@ -142,6 +146,7 @@ int main(int argc, char **argv)
 		{"snapshot-every", required_argument, 0, 0},
 		{"hello-timeout-ms", required_argument, 0, 0},
 		{"lease-ttl-ms", required_argument, 0, 0},
+		{"review-ttl-ms", required_argument, 0, 0},
 		{"customer-index", required_argument, 0, 0},
 		{"screen-entries-max", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -200,6 +205,8 @@ int main(int argc, char **argv)
 		cfg.orders_max = (uint32_t)number("orders_max", set[K_ORDERS_MAX], UINT32_MAX);
 	if (set[K_LEASE_TTL_MS])
 		cfg.lease_ttl_ms = (uint32_t)number("lease_ttl_ms", set[K_LEASE_TTL_MS], UINT32_MAX);
+	if (set[K_REVIEW_TTL_MS])
+		cfg.review_ttl_ms = (uint32_t)number("review_ttl_ms", set[K_REVIEW_TTL_MS], UINT32_MAX);
 	if (set[K_CUSTOMER_INDEX])
 		cfg.customer_index = (int)number("customer_index", set[K_CUSTOMER_INDEX], 1);
 	if (set[K_SCREEN_ENTRIES_MAX])

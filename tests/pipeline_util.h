@@ -55,6 +55,7 @@ struct pl_topology {
 	uint64_t snapshot_records; /* automatic snapshots (0: only at stop; never by time) */
 	uint64_t segment_bytes;    /* log segment size; 0: PL_WAL_SEGMENT_BYTES */
 	uint32_t lease_ttl_ms;     /* card orders' payment lease; 0: the engine's default */
+	uint32_t review_ttl_ms;    /* held orders' review deadline; 0: none */
 	int customer_index;        /* keep the customers' orders (OC_CMD_QUERY_CUSTOMER) */
 };
 
@@ -116,6 +117,7 @@ static inline void pl_config(struct oc_config *c, const char *dir, const struct 
 	c->wal_segment_bytes = t->segment_bytes ? t->segment_bytes : PL_WAL_SEGMENT_BYTES;
 	c->snapshot_records = t->snapshot_records;
 	c->lease_ttl_ms = t->lease_ttl_ms;
+	c->review_ttl_ms = t->review_ttl_ms;
 	c->customer_index = t->customer_index;
 	c->snapshot_interval_ms = 0; /* snapshots at places a test can predict */
 }

@@ -58,11 +58,15 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	r->history = oc_mem_table_alloc((size_t)r->history_max * sizeof(struct oc_transition));
 	r->allocs = oc_mem_table_alloc((size_t)r->allocs_max * sizeof(struct oc_alloc));
 	r->leases = oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease));
+	r->reviews = c->review_ttl_ms
+			     ? oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease))
+			     : NULL;
 	r->links = oc_mem_table_alloc((size_t)orders_max * sizeof(uint32_t));
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
-	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders || !r->history ||
-	    !r->allocs || !r->links || !r->taken || !r->released)
+	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders ||
+	    !r->history || !r->allocs || !r->links || !r->taken || !r->released ||
+	    (c->review_ttl_ms && !r->reviews))
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
 	rc = rc ? rc : credit_init(r, c->screening);
@@ -87,6 +91,9 @@ void oc_route_destroy(struct oc_route *r)
 	r->open_cents = NULL;
 	oc_mem_table_free(r->allocs, (size_t)r->allocs_max * sizeof(struct oc_alloc));
 	oc_mem_table_free(r->leases, (size_t)r->orders_max * sizeof(struct oc_lease));
+	if (r->reviews)
+		oc_mem_table_free(r->reviews, (size_t)r->orders_max * sizeof(struct oc_lease));
+	r->reviews = NULL;
 	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
 	mi_free(r->taken);
 	mi_free(r->released);
@@ -322,6 +329,9 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 		rec->reason = (uint8_t)om->rule;
 		r->holds++;
 		r->held[om->rule]++;
+		if (r->reviews) /* one TTL, a clock that never goes back: deadlines in order */
+			r->reviews[r->review_tail++] = (struct oc_lease){
+				r->clock_ms + r->catalog->review_ttl_ms, om->key, om->order_index, 0};
 	} else if (card) {
 		start_lease(r, om->order_index);
 	}
@@ -1076,10 +1086,10 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
 /* Part "route": cells u64, the free units, the units on hand and the units picked of every
  * cell; order records u32, the records and their links; allocations u32 and the allocations;
  * the counters of struct oc_route (route_counters, then rejected and held by reason), the open
- * balances of the credit lines; the clock u64, then the leases [head, tail): their count
- * u32 and the leases; with customer_index, the customers' map (oc_snap_put_u64map); the
+ * balances of the credit lines; the clock u64, then the leases [head, tail) and the review
+ * deadlines (put_fifo); with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 23
+#define ROUTE_COUNTERS 24
 
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
@@ -1090,9 +1100,50 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 		&r->lease_expiries, &r->refunds,      &r->adjustments,      &r->exceptions,
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
 		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
-		&r->short_units_rerouted, &r->short_units_cut, &r->payments_received};
+		&r->short_units_rerouted, &r->short_units_cut, &r->payments_received,
+		&r->review_expiries};
 	_Static_assert(sizeof(all) / sizeof(all[0]) == ROUTE_COUNTERS, "every counter listed");
 	memcpy(c, all, sizeof(all));
+}
+
+/* The earliest deadline of the leases and reviews, 0: none (a hint for the sequencer's
+ * ticks). */
+static uint64_t next_deadline(const struct oc_route *r)
+{
+	uint64_t lease = r->lease_head < r->lease_tail ? r->leases[r->lease_head].deadline_ms : 0;
+	uint64_t review =
+		r->review_head < r->review_tail ? r->reviews[r->review_head].deadline_ms : 0;
+	return !lease ? review : !review || lease < review ? lease : review;
+}
+
+/* A FIFO of deadlines in a snapshot: the entries [head, tail), their count u32 first. */
+static void put_fifo(struct oc_snap_buf *b, const struct oc_lease *fifo, uint32_t head,
+		     uint32_t tail)
+{
+	oc_snap_put_u32(b, tail - head);
+	if (tail > head)
+		oc_snap_put(b, &fifo[head], (size_t)(tail - head) * sizeof(struct oc_lease));
+}
+
+/* Reads a FIFO put_fifo wrote into fifo[0..*tail), *head 0; -EINVAL when it does not fit this
+ * route (more than orders_max entries, an order index past `orders`, none to hold them). */
+static int get_fifo(struct oc_route *r, struct oc_snap_reader *in, struct oc_lease *fifo,
+		    uint32_t *head, uint32_t *tail, uint32_t orders)
+{
+	uint32_t n = oc_snap_get_u32(in);
+	if (in->short_read || n > r->orders_max || (n && !fifo))
+		return -EINVAL;
+	const struct oc_lease *at = oc_snap_get(in, (size_t)n * sizeof(struct oc_lease));
+	if (n && !at)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (at[i].order_index >= orders)
+			return -EINVAL;
+		fifo[i] = at[i];
+	}
+	*head = 0;
+	*tail = n;
+	return 0;
 }
 
 /* Bytes of the credit lines' open balances. */
@@ -1114,7 +1165,9 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 			       (size_t)orders * (sizeof(struct oc_order_rec) + 4) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
-			       (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease) +
+			       (size_t)(r->lease_tail - r->lease_head +
+					r->review_tail - r->review_head) *
+				       sizeof(struct oc_lease) + 4 +
 			       sizeof(r->rejected) + sizeof(r->held) + credit_bytes(r));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
@@ -1133,9 +1186,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put(b, r->held, sizeof(r->held));
 	oc_snap_put(b, r->open_cents, credit_bytes(r));
 	oc_snap_put_u64(b, r->clock_ms);
-	oc_snap_put_u32(b, r->lease_tail - r->lease_head);
-	oc_snap_put(b, &r->leases[r->lease_head],
-		    (size_t)(r->lease_tail - r->lease_head) * sizeof(struct oc_lease));
+	put_fifo(b, r->leases, r->lease_head, r->lease_tail);
+	put_fifo(b, r->reviews, r->review_head, r->review_tail);
 	if (r->catalog->customer_index)
 		oc_snap_put_u64map(b, &r->customers);
 	oc_snap_put_u32(b, r->history_next);
@@ -1165,11 +1217,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	const void *held = oc_snap_get(in, sizeof(r->held));
 	const void *open = oc_snap_get(in, credit_bytes(r));
 	uint64_t clock_ms = oc_snap_get_u64(in);
-	uint32_t leases = oc_snap_get_u32(in);
-	if (leases > r->orders_max)
-		return -EINVAL;
-	const void *lease = oc_snap_get(in, (size_t)leases * sizeof(struct oc_lease));
-	if (!al || !counters || !rejected || !held || (!open && credit_bytes(r)) || !lease ||
+	if (!al || !counters || !rejected || !held || (!open && credit_bytes(r)) ||
+	    get_fifo(r, in, r->leases, &r->lease_head, &r->lease_tail, orders) ||
+	    get_fifo(r, in, r->reviews, &r->review_head, &r->review_tail, orders) ||
 	    (r->catalog->customer_index && oc_snap_get_u64map(in, &r->customers)))
 		return -EINVAL;
 	r->history_next = oc_snap_get_u32(in);
@@ -1180,14 +1230,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (!history || !oc_snap_reader_done(in))
 		return -EINVAL;
 	memcpy(r->history, history, (size_t)history_used(r) * sizeof(struct oc_transition));
-	memcpy(r->leases, lease, (size_t)leases * sizeof(struct oc_lease));
-	for (uint32_t i = 0; i < leases; i++)
-		if (r->leases[i].order_index >= orders)
-			return -EINVAL;
-	r->lease_head = 0;
-	r->lease_tail = leases;
 	r->clock_ms = clock_ms;
-	atomic_store_explicit(&r->lease_next_ms, leases ? r->leases[0].deadline_ms : 0,
+	atomic_store_explicit(&r->lease_next_ms, next_deadline(r),
 			      memory_order_relaxed); /* before start */
 	memcpy(r->free_units, cells, r->free_cells * sizeof(uint32_t));
 	memcpy(r->on_hand, on_hand, r->free_cells * sizeof(uint32_t));
@@ -1467,17 +1511,48 @@ static bool query(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	return true;
 }
 
-/* Advances the clock to the command's timestamp and expires the leases whose deadline it
- * passed: an order still in payment_pending is cancelled (its stock given back) and an
- * unsolicited response, written before the command's own, says so; an order that left
- * payment_pending is just dropped from the FIFO. One command gives back at most one order's
- * worth of allocations this way (OC_LIMIT_ORDER_ALLOCS_MAX), so that with its own releases it
- * stays within OC_LIMIT_COMMAND_RELEASES_MAX, which sizes the release rings; the leases left
- * are still due, so the next command or tick expires them. False, the clock moved and the
- * head lease kept, when its releases or its response do not fit now. A barrier does not move
- * the clock:
- * the shards have written their parts when route meets it, so a give-back caused there would
- * be in no part (the command after it expires what is due). */
+/* Expires the deadlines of a FIFO (leases: waiting, payment_pending; reviews: on_hold) that
+ * the clock passed: an order still `waiting` is cancelled (its stock given back, its money as
+ * a cancel's) and an unsolicited response with `reason`, written before the command's own,
+ * says so; an order that moved on is just dropped from the FIFO. The command's share of
+ * give-backs (expire_leases) bounds how many; false, the head kept, when its releases or its
+ * response do not fit now. */
+static bool expire_due(struct oc_route *r, const struct oc_order_msg *om,
+		       const struct oc_lease *fifo, uint32_t *head, uint32_t tail, uint8_t waiting,
+		       uint8_t reason, uint64_t *expiries)
+{
+	for (; *head < tail; (*head)++) {
+		const struct oc_lease *l = &fifo[*head];
+		if (l->deadline_ms > r->clock_ms)
+			return true;
+		struct oc_order_rec *rec = &r->orders[l->order_index];
+		if (rec->state != waiting)
+			continue;
+		if (r->expire_allocs + rec->alloc_count > OC_LIMIT_ORDER_ALLOCS_MAX)
+			return true; /* this command's share is used up */
+		uint32_t want = r->outs + 2; /* this response and the command's own */
+		if (oc_ring_spsc_writable(r->out, want) < want || !cancel_order(r, om->seq, rec))
+			return false;
+		record_transition(r, l->order_index, om->seq, r->clock_ms, OC_CMD_PLACE);
+		struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs++);
+		*a = (struct oc_response){.seq = om->seq, .key = l->key, .ts_ms = r->clock_ms,
+					  .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
+					  .reason = reason, .flags = OC_RESPONSE_UNSOLICITED};
+		describe(r, l->order_index, a);
+		(*expiries)++;
+		r->expire_allocs += rec->alloc_count;
+	}
+	return true;
+}
+
+/* Advances the clock to the command's timestamp and expires the payment leases, then the
+ * review deadlines, it passed (expire_due). One command gives back at most one order's worth
+ * of allocations this way (OC_LIMIT_ORDER_ALLOCS_MAX), so that with its own releases it stays
+ * within OC_LIMIT_COMMAND_RELEASES_MAX, which sizes the release rings; what is left is still
+ * due, so the next command or tick expires it. False, the clock moved, when releases or
+ * responses do not fit now. A barrier does not move the clock: the shards have written their
+ * parts when route meets it, so a give-back caused there would be in no part (the command
+ * after it expires what is due). */
 static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 {
 	if (om->type == OC_CMD_SNAPSHOT)
@@ -1489,30 +1564,12 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 		r->expire_seq = om->seq;
 		r->expire_allocs = 0;
 	}
-	for (; r->lease_head < r->lease_tail; r->lease_head++) {
-		const struct oc_lease *l = &r->leases[r->lease_head];
-		if (l->deadline_ms > r->clock_ms)
-			return true;
-		struct oc_order_rec *rec = &r->orders[l->order_index];
-		if (rec->state != OC_STATE_PAYMENT_PENDING)
-			continue;
-		if (r->expire_allocs + rec->alloc_count > OC_LIMIT_ORDER_ALLOCS_MAX)
-			return true; /* this command's share is used up */
-		uint32_t want = r->outs + 2; /* this response and the command's own */
-		if (oc_ring_spsc_writable(r->out, want) < want || !give_back(r, om->seq, rec))
-			return false;
-		record_transition(r, l->order_index, om->seq, r->clock_ms, OC_CMD_PLACE);
-		struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs++);
-		*a = (struct oc_response){.seq = om->seq, .key = l->key, .ts_ms = r->clock_ms,
-					  .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
-					  .reason = OC_REJECT_LEASE_EXPIRED,
-					  .flags = OC_RESPONSE_UNSOLICITED};
-		describe(r, l->order_index, a);
-		r->lease_expiries++;
-		r->expire_allocs += rec->alloc_count;
-	}
-	return true;
+	return expire_due(r, om, r->leases, &r->lease_head, r->lease_tail,
+			  OC_STATE_PAYMENT_PENDING, OC_REJECT_LEASE_EXPIRED, &r->lease_expiries) &&
+	       expire_due(r, om, r->reviews, &r->review_head, r->review_tail, OC_STATE_ON_HOLD,
+			  OC_REJECT_REVIEW_EXPIRED, &r->review_expiries);
 }
+
 
 /* The transitions of an order to answer with, newest first, into at[]; their count. MORE in
  * *flags when older ones are left out (more than OC_QUERY_ROWS_MAX, or overwritten in the
@@ -1539,6 +1596,8 @@ static void history_row(const struct oc_route *r, const struct oc_order_msg *om,
 {
 	const struct oc_order_rec *rec = &r->orders[index];
 	bool expiry = t->type == OC_CMD_PLACE && t->state == OC_STATE_CANCELLED;
+	bool review_expiry = expiry && rec->placed_state == OC_STATE_ON_HOLD &&
+			     !(rec->flags & (OC_REC_APPROVED | OC_REC_REVIEW_REJECTED));
 	*row = (struct oc_response){
 		.seq = om->seq, .key = rec->key, .original_seq = t->seq, .customer = rec->customer,
 		.ts_ms = oc_transition_ts_ms(t), .type = t->type,
@@ -1546,8 +1605,9 @@ static void history_row(const struct oc_route *r, const struct oc_order_msg *om,
 		.reason = t->state == OC_STATE_REJECTED ||
 					  (t->state == OC_STATE_ON_HOLD && t->type == OC_CMD_PLACE)
 				  ? rec->reason /* why rejected; the rule that held it */
-			  : expiry ? OC_REJECT_LEASE_EXPIRED
-				   : OC_REJECT_NONE,
+			  : review_expiry ? OC_REJECT_REVIEW_EXPIRED
+			  : expiry	  ? OC_REJECT_LEASE_EXPIRED
+					  : OC_REJECT_NONE,
 		.flags = OC_RESPONSE_ROW, .state = t->state};
 	if (t->type == OC_CMD_REFUND || t->type == OC_CMD_PICK_SHORT) /* the amount, the cut */
 		row->amount_cents = r->orders[order_by_seq(r, t->seq)].amount_cents;
@@ -1799,10 +1859,7 @@ uint32_t oc_route_step(void *arg)
 		atomic_store_explicit(&r->done_seq, last_seq, memory_order_release);
 	}
 	/* A hint for the sequencer's ticks (the decisions come from logged timestamps). */
-	atomic_store_explicit(&r->lease_next_ms,
-			      r->lease_head < r->lease_tail ? r->leases[r->lease_head].deadline_ms
-							     : 0,
-			      memory_order_relaxed);
+	atomic_store_explicit(&r->lease_next_ms, next_deadline(r), memory_order_relaxed);
 	oc_worker_wake(r->wake_egress);
 	return r->outs; /* at least one per command done */
 }
@@ -1818,6 +1875,8 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	 * differs between runs of the same stream. */
 	for (uint32_t i = r->lease_head; i < r->lease_tail; i++)
 		h = XXH3_64bits_withSeed(&r->leases[i].order_index, sizeof(uint32_t), h);
+	for (uint32_t i = r->review_head; i < r->review_tail; i++)
+		h = XXH3_64bits_withSeed(&r->reviews[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
 	h = XXH3_64bits_withSeed(r->links, (size_t)r->orders_seen * sizeof(uint32_t), h);
 	if (credit_bytes(r))

@@ -256,6 +256,7 @@ struct oc_catalog {
 	uint32_t line_quantity_max;
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
+	uint32_t review_ttl_ms;  /* 0: held orders wait for their review */
 	bool customer_index;     /* route keeps the customers' map */
 	const struct oc_screening *screening; /* fraud rules, block list, credit lines */
 };
@@ -470,7 +471,7 @@ struct oc_route {
 	uint64_t accepted, cancelled, duplicates, split_orders, restocks, write_offs;
 	uint64_t shipped, delivered, lease_expiries, refunds, adjustments;
 	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
-	uint64_t holds, reviews_approved, reviews_rejected;
+	uint64_t holds, reviews_approved, reviews_rejected, review_expiries;
 	uint64_t short_picks, short_units_rerouted, short_units_cut, payments_received;
 	/* Credit lines (docs/lifecycle.md, "Credit"): customer -> value: index into open_cents,
 	 * a map of the dataset's credit.csv rows, read-only after setup; open_cents[i] what that
@@ -487,6 +488,10 @@ struct oc_route {
 	 * entries never wrap. */
 	struct oc_lease *leases;
 	uint32_t lease_head, lease_tail;
+	/* The review deadlines of held orders (with catalog->review_ttl_ms): a FIFO of the same
+	 * kind, one TTL; an order still on hold at its deadline is cancelled. */
+	struct oc_lease *reviews;
+	uint32_t review_head, review_tail;
 	uint64_t clock_ms;            /* the largest command timestamp seen, milliseconds */
 	uint64_t expire_seq;          /* the command expiring leases, and the allocations it */
 	uint32_t expire_allocs;       /* gave back so far (capped: OC_LIMIT_COMMAND_RELEASES_MAX) */
@@ -495,7 +500,8 @@ struct oc_route {
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
-	_Atomic uint64_t lease_next_ms;        /* the head's deadline, 0: none; read by the
+	_Atomic uint64_t lease_next_ms;        /* the earliest head's deadline (leases, reviews),
+	                                        * 0: none; read by the
 	                                        * sequencer to insert ticks */
 };
 

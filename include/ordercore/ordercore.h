@@ -310,6 +310,8 @@ enum oc_reject_reason {
 	OC_REJECT_NEW_ACCOUNT = 27,       /* a new account with a high amount */
 	OC_REJECT_CREDIT_LIMIT = 28,      /* an order on account over what the customer's credit
 					   * line has left (or the customer has none) */
+	OC_REJECT_REVIEW_EXPIRED = 29,    /* in an unsolicited response: an order held for review
+					   * was not reviewed within review_ttl_ms; it is cancelled */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -366,7 +368,8 @@ struct oc_command {
  * lease_expired, state cancelled). seq is the command whose timestamp passed the deadline
  * (a client's, or a tick the sequencer inserted), and the response comes just before that
  * command's own. */
-#define OC_RESPONSE_UNSOLICITED 0x2u
+#define OC_RESPONSE_UNSOLICITED 0x2u /* (also an order held past review_ttl_ms: reason
+                                     * review_expired) */
 /* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER,
  * OC_CMD_QUERY_RECONCILE), with the query's seq, just before the query's own answer. A history
  * row is a transition of the order: type, original_seq and ts_ms of the command that made it
@@ -474,6 +477,11 @@ struct oc_config {
 	uint32_t lease_ttl_ms;       /* a card order's payment lease: cancelled when still in
 	                              * payment_pending this long after it was placed; 0: the
 	                              * default, 10 minutes. Part of a data_dir's identity */
+	uint32_t review_ttl_ms;      /* an order held for review and not reviewed this long after
+	                              * it was placed is cancelled (an unsolicited response, reason
+	                              * review_expired), so that a hold cannot keep stock for ever;
+	                              * 0 (default): held orders wait for their review. Part of a
+	                              * data_dir's identity */
 	uint32_t screen_entries_max; /* with screening (fraud.csv): customers, cards and
 	                              * addresses whose recent orders are remembered, each; once a
 	                              * table is full, a new one is screened as if it had no
@@ -527,6 +535,7 @@ struct oc_stats {
 	uint64_t holds;                            /* orders held for review */
 	uint64_t held[OC_REJECT_REASON_COUNT];     /* holds by the rule that decided them */
 	uint64_t reviews_approved, reviews_rejected;
+	uint64_t review_expiries;                  /* held orders cancelled by review_ttl_ms */
 	uint64_t block_changes;                    /* block list entries added or taken out */
 	uint64_t recovered;                        /* commands recovered at start */
 	uint64_t restored_seq;                     /* the snapshot restored at start, 0: none */

@@ -2108,6 +2108,65 @@ static void test_credit(void **state)
 	oc_engine_free(e);
 }
 
+/* A held order not reviewed within review_ttl_ms is cancelled on time, as a card order's
+ * lease runs out: its stock and money go back; one reviewed in time is not touched. */
+static void test_review_deadline(void **state)
+{
+	enum { TTL_MS = 300 };
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .review_ttl_ms = TTL_MS};
+	struct oc_engine *e = pl_engine_start(fraud_dir, &t);
+	struct oc_response r[8];
+	struct oc_screen fresh = pl_screen(NULL, NULL, NULL, "GB", "US", "94105", 1);
+	struct oc_command held = screened1(1, 10, OTHER, 1, fresh);
+	struct oc_command kept = screened1(2, 20, OTHER, 1, fresh);
+	assert_int_equal(run_collect(e, &held, 0, r, 8), 1);
+	assert_int_equal(r[0].state, OC_STATE_ON_HOLD);
+	uint64_t deadline_ms = held.ts_ns / 1000000u + TTL_MS;
+	assert_int_equal(run_collect(e, &kept, 0, r, 8), 1);
+	struct oc_command approve = pl_step(OC_CMD_REVIEW_APPROVE, 2, 20);
+	assert_int_equal(run_collect(e, &approve, 0, r, 8), 1);
+	pl_expect(&r[0], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* Queries, one at a time, until one brings the expiry: never before the deadline. */
+	uint64_t expired_at = 0;
+	for (int i = 0; i < 100000 && !expired_at; i++) {
+		struct oc_command q = pl_query_stock(PLAIN);
+		uint32_t n = run_collect(e, &q, 0, r, 8);
+		uint64_t q_ms = q.ts_ns / 1000000u;
+		if (n == 1) {
+			assert_true(q_ms < deadline_ms);
+			continue;
+		}
+		assert_int_equal(n, 2);
+		assert_true(q_ms >= deadline_ms);
+		assert_int_equal(r[0].flags, OC_RESPONSE_UNSOLICITED);
+		assert_int_equal(r[0].key, 1);
+		pl_expect(&r[0], OC_STATUS_CANCELLED, OC_REJECT_REVIEW_EXPIRED);
+		assert_int_equal(r[0].state, OC_STATE_CANCELLED);
+		expect_money(&r[0], OC_PAYMENT_REFUNDED, OTHER_PRICE, OTHER_PRICE);
+		expired_at = q_ms;
+		usleep(500);
+	}
+	assert_true(expired_at > 0);
+	pl_run_expect(e, pl_step(OC_CMD_REVIEW_APPROVE, 1, 10), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	struct oc_response rows[4];
+	assert_int_equal(run_rows(e, pl_query_history(1), OC_STATUS_CANCELLED, OC_REJECT_NEW_ACCOUNT,
+				  rows, 4),
+			 2);
+	pl_expect(&rows[1], OC_STATUS_CANCELLED, OC_REJECT_REVIEW_EXPIRED);
+	/* No command at all: the sequencer's tick cancels a third on time. */
+	struct oc_command third = screened1(3, 30, OTHER, 1, fresh);
+	run_collect(e, &third, 0, r, 8);
+	assert_int_equal(run_collect(e, NULL, 3 * TTL_MS, r, 8), 1);
+	assert_int_equal(r[0].flags, OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(r[0].key, 3);
+	assert_true(r[0].seq > third.seq); /* a tick's */
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.review_expiries, 2);
+	assert_int_equal(pl_stock(e, OTHER).allocated, 1); /* the order reviewed in time */
+	oc_engine_free(e);
+}
+
 /* A velocity window forgets: with 2-second windows, a card's 3rd order is held at once and
  * goes through once the first two are older than the window. */
 static void test_screening_window_expires(void **state)
@@ -2290,6 +2349,7 @@ int main(void)
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_full_tables),
+	    cmocka_unit_test(test_review_deadline),
 	    cmocka_unit_test(test_credit),
 	    cmocka_unit_test(test_screening_window_expires),
 	    cmocka_unit_test(test_screening_survives_restart),
