@@ -944,7 +944,7 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 	    r->status == OC_STATUS_REJECTED)
 		return 0;
 	switch (r->type) {
-	case OC_CMD_PLACE: /* cancelled: a lease ran out (unsolicited); on_hold: accepted */
+	case OC_CMD_PLACE: /* cancelled: a lease or a review deadline ran out (unsolicited) */
 		return r->status == OC_STATUS_CANCELLED ? OC_EVENT_CANCELS : OC_EVENT_ORDERS;
 	case OC_CMD_CANCEL:
 	case OC_CMD_REVIEW_REJECT: return OC_EVENT_CANCELS;
