@@ -2076,6 +2076,35 @@ static struct oc_response place_held(struct oc_client *c, uint64_t key, uint64_t
 	return a;
 }
 
+/* A held order nobody reviews: with --review-ttl-ms the daemon's tick cancels it on time, a
+ * cancels event nobody asked for (reason review_expired), its units free again. */
+static void test_review_deadline_over_the_wire(void **state)
+{
+	(void)state;
+	struct daemon d;
+	static const char *const ttl[] = {"--review-ttl-ms", "200", NULL};
+	daemon_start_on(&d, screening_dataset, NULL, ttl);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_CANCELS, 53, &from_seq, 0), 0);
+	struct oc_response held = place_held(c, 1, 101, false);
+	struct oc_client_answer ev[1];
+	expect_events(sub, ev, 1); /* waits for it: no command needed, the tick brings it */
+	assert_int_equal(ev[0].correlation, 53);
+	assert_int_equal(ev[0].response.flags, OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(ev[0].response.key, 1);
+	assert_int_equal(ev[0].response.original_seq, held.seq);
+	assert_int_equal(ev[0].response.customer, 101);
+	pl_expect(&ev[0].response, OC_STATUS_CANCELLED, OC_REJECT_REVIEW_EXPIRED);
+	assert_true(ev[0].response.ts_ms >= held.ts_ms + 200);
+	struct oc_response a = ask1(c, pl_step(OC_CMD_REVIEW_APPROVE, 1, 101));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	expect_stock_at(c, SCR_SKU, 0, SCR_UNITS, 0);
+	oc_client_close(sub);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* The fraud screening end to end over the daemon (frames 47-50), on a dataset with
  * screening and a data_dir. A clean screened place is allocated; one held for review
  * (country_mismatch and new_account: on_hold, reason new_account) keeps its stock; approved
@@ -2462,6 +2491,7 @@ int main(void)
 	    cmocka_unit_test(test_short_picks_over_the_wire),
 	    cmocka_unit_test(test_credit_over_the_wire),
 	    cmocka_unit_test(test_screening_over_the_wire),
+	    cmocka_unit_test(test_review_deadline_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),
