@@ -51,6 +51,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_NEW_ACCOUNT] = "new_account",
 	[OC_REJECT_CREDIT_LIMIT] = "credit_limit",
 	[OC_REJECT_REVIEW_EXPIRED] = "review_expired",
+	[OC_REJECT_NO_CARRIER] = "no_carrier",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -218,6 +219,7 @@ static int catalog_init(struct oc_engine *e)
 	c->review_ttl_ms = e->cfg.review_ttl_ms;
 	c->customer_index = e->cfg.customer_index != 0;
 	c->screening = &e->screening;
+	c->carriers = &e->carriers;
 	return 0;
 }
 
@@ -240,6 +242,10 @@ static int rings_init(struct oc_engine *e)
 	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
 	uint32_t out = e->journaled ? pow2_at_least((uint64_t)w * OC_DURABLE_WAIT_WINDOWS) : w;
+	/* Route writes a command's rows and answer in one go: a pack's documents and answer
+	 * must fit however small the window. */
+	if (out < pow2_at_least(OC_DOC_ROWS_MAX + 1))
+		out = pow2_at_least(OC_DOC_ROWS_MAX + 1);
 	rc = rc ? rc : oc_ring_init(&e->out, out, sizeof(struct oc_response));
 	rc = rc ? rc : oc_ring_init(&e->responses, pow2_at_least(4ull * w),
 				    sizeof(struct oc_response));
@@ -422,6 +428,14 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 		rc = oc_screening_load(e->cfg.dataset_dir, &e->screening, err, err_bytes);
 		if (rc)
 			oc_dataset_destroy(&e->data);
+	}
+	if (rc == 0) {
+		rc = oc_carriers_load(e->cfg.dataset_dir, &e->carriers, err, err_bytes);
+		if (rc) {
+			oc_screening_destroy(&e->screening);
+	oc_carriers_destroy(&e->carriers);
+			oc_dataset_destroy(&e->data);
+		}
 	}
 	if (rc) {
 		mi_free(e);
@@ -723,6 +737,8 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->short_units_rerouted = r->short_units_rerouted;
 	out->short_units_cut = r->short_units_cut;
 	out->payments_received = r->payments_received;
+	out->labels = r->labels;
+	out->label_cents = r->label_cents;
 	out->screened = e->validate.fraud.screened;
 	out->block_changes = e->validate.fraud.block_changes;
 	out->screen_unremembered = e->validate.fraud.unremembered;

@@ -10,6 +10,7 @@ struct oc_engine {
 	struct oc_config cfg;
 	struct oc_dataset data;
 	struct oc_screening screening; /* the dataset's fraud rules, countries and block list */
+	struct oc_carriers carriers;   /* the dataset's carrier services and rates */
 	struct oc_catalog catalog;
 	uint32_t shards;
 	uint32_t threads;

@@ -24,12 +24,12 @@
 /* The fields of data_dir/identity, in order. */
 enum { ID_SHARDS, ID_INFLIGHT_MAX, ID_ORDERS_MAX, ID_LINE_QUANTITY_MAX, ID_LEASE_TTL_MS,
        ID_REVIEW_TTL_MS, ID_CUSTOMER_INDEX, ID_SCREEN_ENTRIES_MAX, ID_DATASET, ID_SCREENING,
-       ID_COUNT };
+       ID_CARRIERS, ID_COUNT };
 static const char *const id_names[ID_COUNT] = {"shards", "inflight_max", "orders_max",
 					       "line_quantity_max", "lease_ttl_ms",
 					       "review_ttl_ms", "customer_index",
 					       "screen_entries_max", "dataset fingerprint",
-					       "screening fingerprint"};
+					       "screening fingerprint", "carriers fingerprint"};
 
 static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 {
@@ -43,6 +43,7 @@ static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 	v[ID_SCREEN_ENTRIES_MAX] = e->screening.enabled ? e->cfg.screen_entries_max : 0;
 	v[ID_DATASET] = oc_dataset_fingerprint(&e->data);
 	v[ID_SCREENING] = oc_screening_fingerprint(&e->screening, 0);
+	v[ID_CARRIERS] = oc_carriers_fingerprint(&e->carriers, 0);
 }
 
 /* Replay reproduces the decisions only with the configuration and dataset the log was

@@ -25,6 +25,8 @@ struct pl_sku {
 	uint64_t sku;
 	uint32_t limit_per_customer; /* 0: none */
 	uint32_t price_cents;        /* unit price (0 when not given: a free item) */
+	uint32_t weight_g;           /* 0 when not given: 100 g */
+	const char *bin;             /* NULL when not given: A-01-1 */
 };
 
 struct pl_warehouse {
@@ -77,8 +79,9 @@ static inline void pl_dataset_write(const char *dir, const struct pl_dataset *d)
 	FILE *f = pl_open(dir, "skus.csv");
 	fprintf(f, "sku,name,weight_g,price_cents,bin,limit_per_customer\n");
 	for (uint32_t i = 0; i < d->sku_count; i++)
-		fprintf(f, "%llu,Item %u,100,%u,A-01-1,%u\n", (unsigned long long)d->skus[i].sku,
-		        i, d->skus[i].price_cents, d->skus[i].limit_per_customer);
+		fprintf(f, "%llu,Item %u,%u,%u,%s,%u\n", (unsigned long long)d->skus[i].sku, i,
+		        d->skus[i].weight_g ? d->skus[i].weight_g : 100, d->skus[i].price_cents,
+		        d->skus[i].bin ? d->skus[i].bin : "A-01-1", d->skus[i].limit_per_customer);
 	assert_int_equal(fclose(f), 0);
 	f = pl_open(dir, "warehouses.csv");
 	fprintf(f, "warehouse,name,lat,lon,region\n");

@@ -321,14 +321,18 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 	r->alloc_count += n;
 	bool card = om->flags & OC_ORDER_CARD, held = om->flags & OC_ORDER_HOLD;
 	rec->flags = card ? OC_REC_CARD : om->flags & OC_ORDER_ACCOUNT ? OC_REC_ACCOUNT : 0;
+	rec->region = om->region;
+	uint8_t days = om->flags & OC_ORDER_REPLACEMENT ? OC_REC_DAYS(r->orders[om->target].flags)
+							: om->place.days;
+	rec->flags |= (uint8_t)(days << OC_REC_DAYS_SHIFT);
 	owe(r, rec, (int64_t)amount_cents);
 	rec->state = rec->placed_state = held   ? OC_STATE_ON_HOLD
 					 : card ? OC_STATE_PAYMENT_PENDING
 						: OC_STATE_ALLOCATED;
 	if (held) {
-		rec->reason = (uint8_t)om->rule;
+		rec->reason = om->place.rule;
 		r->holds++;
-		r->held[om->rule]++;
+		r->held[om->place.rule]++;
 		if (r->reviews) /* one TTL, a clock that never goes back: deadlines in order */
 			r->reviews[r->review_tail++] = (struct oc_lease){
 				r->clock_ms + r->catalog->review_ttl_ms, om->key, om->order_index, 0};
@@ -419,7 +423,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 	}
 	bool replacement = om->flags & OC_ORDER_REPLACEMENT;
 	if (om->flags & OC_ORDER_SCREENED_OUT) /* no lines: nothing was held */
-		reason = (uint8_t)om->rule;
+		reason = om->place.rule;
 	if (!reason && replacement)
 		reason = replacement_refusal(r, om);
 	if (!reason && (om->flags & OC_ORDER_ACCOUNT))
@@ -749,13 +753,50 @@ static void qc_failed(struct oc_route *r, const struct oc_order_msg *om,
 	describe(r, om->order_index, a);
 }
 
+/* Labels the parcels of a pack: each allocation keeps its parcel's service. */
+static void label(struct oc_route *r, const struct oc_order_rec *rec,
+		  const struct oc_parcel *parcels, uint32_t count)
+{
+	for (uint32_t k = 0; k < count; k++) {
+		for (uint32_t i = 0; i < rec->alloc_count; i++) {
+			struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+			if (al->warehouse == parcels[k].warehouse)
+				al->service = (uint8_t)(parcels[k].rate.service + 1);
+		}
+		r->labels++;
+		r->label_cents += parcels[k].rate.cost_cents;
+	}
+}
+
+/* Writes a pack's or a shipment's documents (docs/lifecycle.md, "Documents") at r->outs, from
+ * the answer *a, which then moves after them. */
+static void write_documents(struct oc_route *r, const struct oc_order_rec *rec,
+			    const struct oc_parcel *parcels, uint32_t count,
+			    struct oc_response **a)
+{
+	struct oc_response rows[OC_DOC_ROWS_MAX];
+	const struct oc_alloc *allocs = &r->allocs[rec->alloc_first];
+	uint32_t n = (*a)->type == OC_CMD_PACK_CONFIRMED
+			     ? oc_documents_pack(r->catalog, allocs, rec->alloc_count, parcels,
+						 count, *a, rows)
+			     : oc_documents_invoice(r->catalog, allocs, rec->alloc_count, *a, rows);
+	struct oc_response answered = **a;
+	for (uint32_t i = 0; i < n; i++)
+		*(struct oc_response *)oc_ring_spsc_write_slot(r->out, r->outs++) = rows[i];
+	*a = oc_ring_spsc_write_slot(r->out, r->outs);
+	**a = answered;
+}
+
 /* A fulfilment step or a delivery exception (docs/lifecycle.md): moves the order from the one
  * state the command allows to the next; repeated once done, answers accepted and DUPLICATE;
  * from any other state refused invalid_state. Picking counts the order's units as picked in
  * their warehouses; shipping takes them out of the picked and the on-hand counts (they were
- * allocated, so the free counts do not change); an exception keeps its kind. */
-static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
-			    struct oc_response *a)
+ * allocated, so the free counts do not change); an exception keeps its kind. With carriers, a
+ * pack shops its parcels' services (none: refused no_carrier) and a pack or a shipment writes
+ * its documents before its answer (*a moves after them). False, having done nothing, when
+ * they do not fit the out ring now. */
+static bool fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
+			    struct oc_response **ap)
 {
 	static const uint8_t from[] = {
 		[OC_CMD_PICK_CONFIRMED] = OC_STATE_ALLOCATED, [OC_CMD_PACK_CONFIRMED] = OC_STATE_PICKED,
@@ -765,23 +806,43 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		[OC_CMD_PICK_CONFIRMED] = OC_STATE_PICKED,  [OC_CMD_PACK_CONFIRMED] = OC_STATE_PACKED,
 		[OC_CMD_SHIPPED] = OC_STATE_SHIPPED,        [OC_CMD_DELIVERED] = OC_STATE_DELIVERED,
 		[OC_CMD_DELIVERY_EXCEPTION] = OC_STATE_EXCEPTION};
+	struct oc_response *a = *ap;
 	struct oc_order_rec *rec = step_order(r, om, a);
 	if (!rec)
-		return;
+		return true;
 	uint8_t k = om->type;
 	if (k == OC_CMD_PACK_CONFIRMED && (om->detail & OC_PACK_QC_FAILED)) {
 		qc_failed(r, om, rec, a);
-		return;
+		return true;
 	}
-	if (step_done(rec, k)) {
+	bool documents = r->catalog->carriers->service_count &&
+			 (k == OC_CMD_PACK_CONFIRMED || k == OC_CMD_SHIPPED);
+	struct oc_parcel parcels[OC_LIMIT_WAREHOUSES_MAX];
+	uint32_t count = 0;
+	uint8_t refusal = OC_REJECT_NONE;
+	bool done = step_done(rec, k);
+	if (done) {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
+		documents = false; /* given once, with the step */
 	} else if (rec->state != from[k]) {
-		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
-	} else {
+		refusal = OC_REJECT_INVALID_STATE;
+	} else if (documents && k == OC_CMD_PACK_CONFIRMED) {
+		refusal = oc_documents_parcels(r->catalog, &r->allocs[rec->alloc_first],
+					       rec->alloc_count, rec->region,
+					       OC_REC_DAYS(rec->flags), parcels, &count);
+	}
+	if (refusal) {
+		answer(a, om, OC_STATUS_REJECTED, refusal);
+	} else if (!done) {
+		uint32_t want = r->outs + 1 + (documents ? rec->alloc_count + count : 0);
+		if (oc_ring_spsc_writable(r->out, want) < want)
+			return false;
 		rec->state = to[k];
 		if (to[k] == OC_STATE_PICKED)
 			count_allocs(r, rec, r->picked_units, 1);
+		if (to[k] == OC_STATE_PACKED)
+			label(r, rec, parcels, count);
 		if (to[k] == OC_STATE_SHIPPED) {
 			count_allocs(r, rec, r->picked_units, -1);
 			count_allocs(r, rec, r->on_hand, -1);
@@ -796,6 +857,9 @@ static void fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
 	describe(r, om->order_index, a);
+	if (documents && !refusal)
+		write_documents(r, rec, parcels, count, ap);
+	return true;
 }
 
 /* Records a stock change's outcome and answers it. */
@@ -1089,7 +1153,7 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
  * balances of the credit lines; the clock u64, then the leases [head, tail) and the review
  * deadlines (put_fifo); with customer_index, the customers' map (oc_snap_put_u64map); the
  * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 24
+#define ROUTE_COUNTERS 26
 
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
@@ -1101,7 +1165,7 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
 		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
 		&r->short_units_rerouted, &r->short_units_cut, &r->payments_received,
-		&r->review_expiries};
+		&r->review_expiries, &r->labels,   &r->label_cents};
 	_Static_assert(sizeof(all) / sizeof(all[0]) == ROUTE_COUNTERS, "every counter listed");
 	memcpy(c, all, sizeof(all));
 }
@@ -1775,7 +1839,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 			return false;
 	} else if ((om->type >= OC_CMD_PICK_CONFIRMED && om->type <= OC_CMD_DELIVERED) ||
 		   om->type == OC_CMD_DELIVERY_EXCEPTION) {
-		fulfilment_step(r, om, a);
+		if (!fulfilment_step(r, om, &a))
+			return false;
 	} else if (om->type == OC_CMD_RETURN_REQUESTED) {
 		if (!rma(r, om, a))
 			return false;

@@ -23,6 +23,7 @@
 #include "core/ring.h"
 #include "core/table.h"
 #include "core/worker.h"
+#include "data/carriers.h"
 #include "data/dataset.h"
 #include "stages/fraud.h"
 #include "ordercore/ordercore.h"
@@ -172,7 +173,11 @@ struct oc_order_msg {
 		uint32_t quantity; /* a stock change: its units */
 		uint32_t target;   /* an RMA, a short pick, a replacement place: the order's
 		                    * index */
-		uint32_t rule;     /* a screened place held or rejected: the rule's reason */
+		struct {
+			uint8_t rule;  /* a screened place held or rejected: the rule's reason */
+			uint8_t days;  /* the requested speed (OC_PLACE_DAYS_OF), 0: any */
+			uint16_t unused;
+		} place;           /* a place that replaces nothing */
 	};
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
@@ -251,6 +256,7 @@ _Static_assert(OC_LIMIT_SHARDS_MAX <= 64 && OC_LIMIT_SKUS_MAX <= (1u << 26),
 /* The catalog as the stages see it: read-only after setup, shared by every thread. */
 struct oc_catalog {
 	const struct oc_dataset *data;
+	const struct oc_carriers *carriers; /* service_count 0: packs make no documents */
 	struct oc_u64map by_sku; /* SKU number -> value: global index, aux: OC_PLACE */
 	uint32_t *place;         /* [global index] -> OC_PLACE */
 	uint32_t line_quantity_max;
@@ -376,7 +382,8 @@ struct oc_alloc {
 	uint32_t sku;      /* global SKU index */
 	uint16_t quantity;
 	uint8_t warehouse;
-	uint8_t unused;
+	uint8_t service;   /* packed with a label: 1 + the carrier service (carriers.csv row) of
+	                    * its warehouse's parcel; 0: no label */
 };
 
 /* A transition of an order (OC_CMD_QUERY_HISTORY): route's history ring holds them, each order's
@@ -422,11 +429,14 @@ struct oc_order_rec {
 	uint8_t warehouse;
 	uint8_t type;          /* enum oc_command_type: place, a stock change, a refund, an
 	                        * RMA or a short pick */
-	uint8_t answered_state; /* a refund, a short pick: the order's state it answered */
+	union {
+		uint16_t region;        /* an order: its ship-to region */
+		uint8_t answered_state; /* a refund, a short pick: the order's state it
+		                         * answered */
+	};
 	uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
 	                        * oc_return_reason */
-	uint8_t flags;         /* an order: OC_REC_* */
-	uint8_t unused;
+	uint8_t flags;         /* an order: OC_REC_*, and its requested days (OC_REC_DAYS) */
 };
 
 #define OC_REC_CARD 0x1u            /* paid by card (OC_PLACE_CARD) */
@@ -434,6 +444,11 @@ struct oc_order_rec {
 #define OC_REC_REVIEW_REJECTED 0x4u /* held, then rejected by a review */
 #define OC_REC_ACCOUNT 0x8u         /* on account (OC_PLACE_ACCOUNT): owed until paid */
 #define OC_REC_PAID 0x10u           /* on account, and paid (OC_CMD_PAYMENT_RECEIVED) */
+/* The order's requested speed: the most transit days its parcels may take (0: any). */
+#define OC_REC_DAYS_SHIFT 5u
+#define OC_REC_DAYS(flags) ((uint8_t)(flags) >> OC_REC_DAYS_SHIFT)
+_Static_assert(OC_PLACE_DAYS_MASK >> OC_PLACE_DAYS_SHIFT <= 0xffu >> OC_REC_DAYS_SHIFT,
+	       "the days fit the record's flags above OC_REC_*");
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
@@ -473,6 +488,7 @@ struct oc_route {
 	uint64_t exceptions, returns, returns_received, replacements, qc_failures;
 	uint64_t holds, reviews_approved, reviews_rejected, review_expiries;
 	uint64_t short_picks, short_units_rerouted, short_units_cut, payments_received;
+	uint64_t labels, label_cents; /* parcels labelled at packs, what their carriers charge */
 	/* Credit lines (docs/lifecycle.md, "Credit"): customer -> value: index into open_cents,
 	 * a map of the dataset's credit.csv rows, read-only after setup; open_cents[i] what that
 	 * customer's orders on account owe now. */
@@ -567,6 +583,36 @@ void oc_route_destroy(struct oc_route *r);
 uint32_t oc_route_step(void *route);
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed);
 int oc_route_restore(struct oc_route *r, struct oc_snap_reader *r_in, uint64_t seq);
+
+/* Documents (documents.c; docs/lifecycle.md, "Documents"): a pack's packing slips and
+ * labels, a shipment's invoice, written as rows before the command's answer. */
+#define OC_DOC_ROWS_MAX (2u * OC_LIMIT_ORDER_ALLOCS_MAX) /* a slip line per allocation, a
+                                                          * label per warehouse */
+
+/* A parcel: what one warehouse ships of an order, and the service that carries it. */
+struct oc_parcel {
+	uint32_t warehouse;
+	uint32_t weight_g; /* saturating at UINT32_MAX */
+	uint32_t zone;     /* 1..OC_CARRIER_ZONES_MAX, from the ship-to region */
+	struct oc_rate_choice rate;
+};
+
+/* Weighs and zones the parcels of an order's allocations (one per warehouse holding units,
+ * ascending) and shops each a service within `days` (0: any). OC_REJECT_NONE with *count
+ * parcels in out[OC_LIMIT_WAREHOUSES_MAX], or OC_REJECT_NO_CARRIER. Changes nothing. */
+uint8_t oc_documents_parcels(const struct oc_catalog *c, const struct oc_alloc *allocs,
+			     uint32_t n, uint32_t region, uint32_t days, struct oc_parcel *out,
+			     uint32_t *count);
+/* A pack's rows, each a copy of its answer `a` made a document: for each parcel, its
+ * allocations' slip lines in the order of their SKUs' bins, then its label. Returns the rows
+ * written to rows[OC_DOC_ROWS_MAX]. */
+uint32_t oc_documents_pack(const struct oc_catalog *c, const struct oc_alloc *allocs, uint32_t n,
+			   const struct oc_parcel *parcels, uint32_t count,
+			   const struct oc_response *a, struct oc_response *rows);
+/* A shipment's invoice lines, by warehouse (ascending), then in allocation order. Returns the
+ * rows written to rows[OC_LIMIT_ORDER_ALLOCS_MAX]. */
+uint32_t oc_documents_invoice(const struct oc_catalog *c, const struct oc_alloc *allocs,
+			      uint32_t n, const struct oc_response *a, struct oc_response *rows);
 
 /* Fulfilment planning (route_plan.c). */
 struct oc_plan_line {

@@ -66,14 +66,16 @@ static uint8_t check_lines(const struct oc_catalog *cat, const struct oc_command
 static uint8_t check_place(const struct oc_validate *v, const struct oc_command *c,
 			   uint64_t sku0_hash, uint32_t *sku, uint32_t *place)
 {
-	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT;
+	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT |
+			 OC_PLACE_DAYS_MASK;
 	bool replacement = c->flags & OC_PLACE_REPLACEMENT;
 	bool screen = c->flags & OC_PLACE_SCREEN;
 	bool account = c->flags & OC_PLACE_ACCOUNT;
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~known) ||
-	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT)) ||
+	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT |
+					  OC_PLACE_DAYS_MASK)) ||
 			     c->order_key == 0)) ||
 	    (account && (c->flags & OC_PLACE_CARD)) ||
 	    (screen && !oc_fraud_screen_ok(&c->screen)))
@@ -172,6 +174,8 @@ static void send_place(struct oc_validate *v, const struct oc_command *c, const 
 	om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
 	om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
 	om->flags |= c->flags & OC_PLACE_ACCOUNT ? OC_ORDER_ACCOUNT : 0;
+	if (!(c->flags & OC_PLACE_REPLACEMENT)) /* which ships at its order's speed */
+		om->place.days = (uint8_t)OC_PLACE_DAYS_OF(c->flags);
 }
 
 /* A screened place (docs/lifecycle.md, "Fraud and review"): the rules decide before any stock
@@ -194,7 +198,7 @@ static void handle_screened(struct oc_validate *v, const struct oc_command *c,
 	if (!new_key(v, c, a, om))
 		return; /* the key table is full: capacity */
 	v->fraud.screened++;
-	om->rule = verdict.reason;
+	om->place.rule = verdict.reason;
 	if (!through) {
 		om->flags |= OC_ORDER_SCREENED_OUT;
 		return;

@@ -18,7 +18,7 @@
 #include "wal/snapshot.h"
 
 #define SNAP_MAGIC 0x4e53434fu /* "OCSN" */
-#define SNAP_VERSION 10u
+#define SNAP_VERSION 11u
 
 static enum oc_snap_step crash_step;
 

@@ -189,6 +189,14 @@ enum oc_command_type {
                                * credit_limit unless its amount and the customer's open
                                * balance (what its orders on account owe) fit the limit; not
                                * with OC_PLACE_CARD or OC_PLACE_REPLACEMENT */
+/* The requested speed (docs/lifecycle.md, "Carriers"): the most days in transit, 1..7, in
+ * bits 4-6 of a place's flags; 0: any speed. At the pack each parcel goes by the cheapest
+ * carrier service (carriers.csv, rates.csv) whose transit days are within it. Not with
+ * OC_PLACE_REPLACEMENT: a replacement ships at the speed of the order it replaces. */
+#define OC_PLACE_DAYS_SHIFT 4u
+#define OC_PLACE_DAYS_MASK 0x70u
+#define OC_PLACE_DAYS(days) (((uint32_t)(days) << OC_PLACE_DAYS_SHIFT) & OC_PLACE_DAYS_MASK)
+#define OC_PLACE_DAYS_OF(flags) (((uint32_t)(flags) & OC_PLACE_DAYS_MASK) >> OC_PLACE_DAYS_SHIFT)
 
 /* Flags of OC_CMD_BLOCK: the kind of the hash (one of them), and whether it is taken out. */
 #define OC_BLOCK_EMAIL 0x1u
@@ -312,6 +320,9 @@ enum oc_reject_reason {
 					   * line has left (or the customer has none) */
 	OC_REJECT_REVIEW_EXPIRED = 29,    /* in an unsolicited response: an order held for review
 					   * was not reviewed within review_ttl_ms; it is cancelled */
+	OC_REJECT_NO_CARRIER = 30,        /* a pack: no service of carriers.csv takes one of the
+					   * order's parcels (its weight, to its zone) within the
+					   * order's requested days; the order stays picked */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -380,6 +391,13 @@ struct oc_command {
  * type: the query's; ts_ms: when it reached its state, 0 when that transition was forgotten).
  * A reconciliation's row is a warehouse (`warehouse`; its counts: OC_RECON_* below). */
 #define OC_RESPONSE_ROW 0x4u
+/* A row that is a document (docs/lifecycle.md, "Documents"): a line of a shipment's packing
+ * slip or a shipment's label, before a pack's answer; a line of the invoice, before a
+ * shipment's answer. Flagged OC_RESPONSE_ROW too, with the command's seq, type, key (the
+ * order's), customer, state and payment as its answer has them; `warehouse` is the shipment's
+ * and `shipments` the kind (enum oc_document_kind). Unlike query rows they are events (kind
+ * OC_EVENT_DOCUMENTS): the warehouse and the customer's notifications subscribe to them. */
+#define OC_RESPONSE_DOCUMENT 0x10u
 /* The answer of a query with rows: there were more than OC_QUERY_ROWS_MAX (a history: the
  * oldest are left out; a customer's orders: ask for the next page). */
 #define OC_RESPONSE_MORE 0x8u
@@ -415,6 +433,29 @@ struct oc_command {
 #define OC_RECON_ON_HAND(r) ((r)->amount_cents >> 32)
 #define OC_RECON_AVAILABLE(r) ((r)->refunded_cents & 0xffffffffu) /* the answer only */
 #define OC_RECON_SAFETY(r) ((r)->refunded_cents >> 32)            /* the answer only */
+/* A document row's kind and fields (OC_RESPONSE_DOCUMENT). A line (of a packing slip, in
+ * the order of the SKUs' bins, or of an invoice): original_seq the SKU number, amount_cents
+ * its quantity and unit price, refunded_cents the line's total (quantity x price). A label:
+ * original_seq the tracking number (a hash of the order's key and customer and the warehouse,
+ * the same on every replay), amount_cents the carrier's price,
+ * refunded_cents the parcel's weight in grams, the service (its row in carriers.csv, from 0),
+ * the zone and the transit days. */
+enum oc_document_kind {
+	OC_DOC_SLIP_LINE = 1,    /* a pack: a line of a shipment's packing slip */
+	OC_DOC_LABEL = 2,        /* a pack: a shipment's label, after its slip's lines */
+	OC_DOC_INVOICE_LINE = 3, /* a shipment: a line of the invoice (its total: the answer's
+	                          * amount_cents) */
+};
+#define OC_DOC_KIND(r) ((r)->shipments)
+#define OC_DOC_LINE_QUANTITY(r) ((uint32_t)((r)->amount_cents & 0xffffffffu))
+#define OC_DOC_LINE_PRICE(r) ((uint32_t)((r)->amount_cents >> 32))
+#define OC_LABEL_WEIGHT_G(r) ((uint32_t)((r)->refunded_cents & 0xffffffffu))
+#define OC_LABEL_SERVICE(r) ((uint8_t)((r)->refunded_cents >> 32))
+#define OC_LABEL_ZONE(r) ((uint8_t)((r)->refunded_cents >> 40))
+#define OC_LABEL_DAYS(r) ((uint8_t)((r)->refunded_cents >> 48))
+#define OC_LABEL_PACK(weight_g, service, zone, days)                                           \
+	((uint64_t)(uint32_t)(weight_g) | (uint64_t)(uint8_t)(service) << 32 |                 \
+	 (uint64_t)(uint8_t)(zone) << 40 | (uint64_t)(uint8_t)(days) << 48)
 #define OC_RECON_PACK(low, high) ((uint64_t)(uint32_t)(low) | (uint64_t)(high) << 32)
 struct oc_response {
 	uint64_t seq;          /* the command's sequence number */
@@ -527,6 +568,8 @@ struct oc_stats {
 	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
 	uint64_t short_units_cut;                  /* units of them cut from their orders */
 	uint64_t payments_received;                /* orders on account paid */
+	uint64_t labels;                           /* parcels labelled at packs */
+	uint64_t label_cents;                      /* what their carriers charge, in all */
 	uint64_t screened;                         /* places screened (not malformed, not a
 	                                            * retry, the key table not full) */
 	uint64_t screen_unremembered;              /* of them, let through with a customer, card

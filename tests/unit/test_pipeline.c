@@ -2258,6 +2258,217 @@ static void test_screening_survives_restart(void **state)
 	}
 }
 
+/* Documents (docs/lifecycle.md, "Documents"): a dataset with carriers. Warehouses as above (1,112
+ * km apart: from region RA, W0 is zone 1, W1 zone 3, W2 zone 6, W3 zone 8); SKUs with their
+ * own weights and bins; three services whose rates make each choice below the only right one. */
+enum { LIGHT = 401, MEDIUM = 402, HEAVY = 403, FAR = 404, HALVES = 405 };
+enum { GROUND = 0, AIR2 = 1, NEXTDAY = 2 };
+
+static const struct pl_sku doc_skus[] = {
+    {LIGHT, 0, 1000, 500, "C-02-1"},  {MEDIUM, 0, 250, 2000, "A-05-3"},
+    {HEAVY, 0, 5000, 30000, "B-01-1"}, {FAR, 0, 100, 100, "A-01-1"},
+    {HALVES, 0, 300, 500, "D-01-1"}};
+static const struct pl_stock doc_stock[] = {
+    {LIGHT, "W0", 10}, {MEDIUM, "W0", 10}, {HEAVY, "W0", 5}, {FAR, "W3", 5},
+    {HALVES, "W0", 10}, {HALVES, "W1", 10}};
+
+static void write_carriers(const char *to)
+{
+	struct pl_dataset d = {doc_skus,  sizeof(doc_skus) / sizeof(doc_skus[0]),  warehouses, 4,
+	                       doc_stock, sizeof(doc_stock) / sizeof(doc_stock[0])};
+	pl_dataset_write(to, &d);
+	FILE *f = pl_open(to, "carriers.csv");
+	fprintf(f, "carrier,service,transit_days\nACME,GROUND,5\nACME,AIR2,2\nFAST,NEXTDAY,1\n");
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(to, "rates.csv");
+	fprintf(f, "carrier,service,zone,weight_max_g,cost_cents\n"
+		   "ACME,GROUND,1,1000,500\nACME,GROUND,1,5000,800\nACME,GROUND,1,50000,2000\n"
+		   "ACME,GROUND,3,1000,700\nACME,GROUND,3,5000,1100\nACME,GROUND,3,50000,3000\n"
+		   "ACME,GROUND,8,1000,1500\nACME,GROUND,8,5000,2500\n"
+		   "ACME,AIR2,1,1000,900\nACME,AIR2,1,5000,1500\nACME,AIR2,3,5000,1800\n"
+		   "FAST,NEXTDAY,1,1000,850\nFAST,NEXTDAY,1,5000,2500\nFAST,NEXTDAY,8,5000,4000\n");
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Runs a pack or a shipment; expects its answer accepted in `state` and returns its rows, each
+ * a document of the command. */
+static uint32_t run_documents(struct oc_engine *e, struct oc_command c, unsigned state,
+			      struct oc_response *rows)
+{
+	struct oc_response a;
+	uint32_t n;
+	pl_run_rows(e, &c, 1, &a, rows, OC_QUERY_ROWS_MAX * 2, &n);
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a.state, state);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(rows[i].flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(rows[i].seq, c.seq);
+		assert_int_equal(rows[i].key, c.key);
+		assert_int_equal(rows[i].customer, c.customer);
+		assert_int_equal(rows[i].type, c.type);
+		assert_int_equal(rows[i].state, state);
+	}
+	return n;
+}
+
+static void expect_line(const struct oc_response *r, unsigned kind, unsigned w, uint64_t sku,
+			uint32_t quantity, uint32_t price)
+{
+	assert_int_equal(OC_DOC_KIND(r), kind);
+	assert_int_equal(r->warehouse, w);
+	assert_int_equal(r->original_seq, sku);
+	assert_int_equal(OC_DOC_LINE_QUANTITY(r), quantity);
+	assert_int_equal(OC_DOC_LINE_PRICE(r), price);
+	assert_int_equal(r->refunded_cents, (uint64_t)quantity * price);
+}
+
+static void expect_label(const struct oc_response *r, unsigned w, uint32_t weight_g,
+			 unsigned service, unsigned zone, unsigned days, uint64_t cost)
+{
+	assert_int_equal(OC_DOC_KIND(r), OC_DOC_LABEL);
+	assert_int_equal(r->warehouse, w);
+	assert_int_not_equal(r->original_seq, 0);
+	assert_int_equal(OC_LABEL_WEIGHT_G(r), weight_g);
+	assert_int_equal(OC_LABEL_SERVICE(r), service);
+	assert_int_equal(OC_LABEL_ZONE(r), zone);
+	assert_int_equal(OC_LABEL_DAYS(r), days);
+	assert_int_equal(r->amount_cents, cost);
+}
+
+static struct oc_command with_days(struct oc_command c, uint32_t days)
+{
+	c.flags |= OC_PLACE_DAYS(days);
+	return c;
+}
+
+/* Picks and packs an order; returns the pack's rows. */
+static uint32_t pick_pack(struct oc_engine *e, uint64_t key, uint64_t customer,
+			  struct oc_response *rows)
+{
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, key, customer), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	return run_documents(e, pl_step(OC_CMD_PACK_CONFIRMED, key, customer), OC_STATE_PACKED,
+			     rows);
+}
+
+static void test_documents(void **state)
+{
+	char doc_dir[1024];
+	oc_test_scratch_dir(doc_dir, sizeof(doc_dir), "test_pipeline_documents");
+	write_carriers(doc_dir);
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(doc_dir, &t);
+	struct oc_response rows[OC_QUERY_ROWS_MAX * 2];
+	struct oc_command c;
+	/* A line split over W0 (10) and W1 (5): two parcels, each its slip and its label. */
+	pl_run_expect(e, pl_place1(1, 10, 0, HALVES, 15), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 1, 10, rows), 4);
+	expect_line(&rows[0], OC_DOC_SLIP_LINE, 0, HALVES, 10, 300);
+	expect_label(&rows[1], 0, 5000, GROUND, 1, 5, 800);
+	expect_line(&rows[2], OC_DOC_SLIP_LINE, 1, HALVES, 5, 300);
+	expect_label(&rows[3], 1, 2500, GROUND, 3, 5, 1100);
+	assert_int_not_equal(rows[1].original_seq, rows[3].original_seq);
+	/* The invoice at the shipment: a line per allocation, the total in the answer. */
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_SHIPPED, 1, 10), OC_STATE_SHIPPED, rows),
+			 2);
+	expect_line(&rows[0], OC_DOC_INVOICE_LINE, 0, HALVES, 10, 300);
+	expect_line(&rows[1], OC_DOC_INVOICE_LINE, 1, HALVES, 5, 300);
+	/* Retried, a pack or a shipment is a duplicate without documents (pl_run: no rows). */
+	struct oc_response r = pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 1, 10), OC_STATUS_ACCEPTED,
+					     OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	assert_int_equal(r.amount_cents, 15 * 300);
+	r = pl_run_expect(e, pl_step(OC_CMD_PACK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+
+	/* Two SKUs in one parcel: the slip in the order of their bins (A-05-3 before C-02-1); the
+	 * invoice in the order of the lines. Any speed: the cheapest, ground. A failed quality check
+	 * makes no documents. */
+	c = pl_place1(2, 20, 0, LIGHT, 1);
+	pl_line_add(&c, MEDIUM, 1);
+	pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_flagged_step(OC_CMD_PACK_CONFIRMED, 2, 20, OC_PACK_QC_FAILED),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_PACK_CONFIRMED, 2, 20), OC_STATE_PACKED,
+				       rows),
+			 3);
+	expect_line(&rows[0], OC_DOC_SLIP_LINE, 0, MEDIUM, 1, 250);
+	expect_line(&rows[1], OC_DOC_SLIP_LINE, 0, LIGHT, 1, 1000);
+	expect_label(&rows[2], 0, 2500, GROUND, 1, 5, 800);
+	uint64_t tracking = rows[2].original_seq;
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_SHIPPED, 2, 20), OC_STATE_SHIPPED, rows),
+			 2);
+	expect_line(&rows[0], OC_DOC_INVOICE_LINE, 0, LIGHT, 1, 1000);
+	expect_line(&rows[1], OC_DOC_INVOICE_LINE, 0, MEDIUM, 1, 250);
+
+	/* Within 2 days the cheapest is next day (850), not 2-day air (900); within 1 day to zone
+	 * 8, next day again; at any speed to zone 8, ground. */
+	pl_run_expect(e, with_days(pl_place1(3, 30, 0, LIGHT, 1), 2), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 3, 30, rows), 2);
+	expect_label(&rows[1], 0, 500, NEXTDAY, 1, 1, 850);
+	pl_run_expect(e, with_days(pl_place1(4, 40, 0, FAR, 1), 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 4, 40, rows), 2);
+	expect_label(&rows[1], 3, 100, NEXTDAY, 8, 1, 4000);
+	pl_run_expect(e, pl_place1(5, 50, 0, FAR, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 5, 50, rows), 2);
+	expect_label(&rows[1], 3, 100, GROUND, 8, 5, 1500);
+
+	/* No service: 60 kg is over every break; 30 kg within 2 days too. The order stays picked
+	 * and may still be cancelled. A heavy parcel at any speed goes by ground. */
+	pl_run_expect(e, pl_place1(6, 60, 0, HEAVY, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 6, 60), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, pl_step(OC_CMD_PACK_CONFIRMED, 6, 60), OC_STATUS_REJECTED,
+			  OC_REJECT_NO_CARRIER);
+	assert_int_equal(r.state, OC_STATE_PICKED);
+	pl_run_expect(e, pl_cancel(6, 60), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_run_expect(e, with_days(pl_place1(7, 70, 0, HEAVY, 1), 2), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 7, 70), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PACK_CONFIRMED, 7, 70), OC_STATUS_REJECTED,
+		      OC_REJECT_NO_CARRIER);
+	pl_run_expect(e, pl_place1(8, 80, 0, HEAVY, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 8, 80, rows), 2);
+	expect_label(&rows[1], 0, 30000, GROUND, 1, 5, 2000);
+
+	/* A replacement ships at its order's speed; asking for one of its own is malformed. */
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_SHIPPED, 3, 30), OC_STATE_SHIPPED, rows),
+			 1);
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 3, 30, OC_EXCEPTION_LOST),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, with_days(pl_replacement(9, 30, 0, 3, LIGHT, 1), 2), OC_STATUS_REJECTED,
+		      OC_REJECT_MALFORMED);
+	pl_run_expect(e, pl_replacement(9, 30, 0, 3, LIGHT, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 9, 30, rows), 2);
+	expect_label(&rows[1], 0, 500, NEXTDAY, 1, 1, 850);
+	/* Days out of 0..7 cannot be said: the bits above are unknown flags. */
+	c = pl_place1(10, 100, 0, LIGHT, 1);
+	c.flags = 0x80;
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.labels, 8);
+	assert_int_equal(st.label_cents, 800 + 1100 + 800 + 850 + 4000 + 1500 + 2000 + 850);
+	assert_int_equal(st.rejected[OC_REJECT_NO_CARRIER], 2);
+	oc_engine_free(e);
+
+	/* The same stream again gives the same tracking numbers: they depend on the order only. */
+	oc_test_scratch_dir(doc_dir, sizeof(doc_dir), "test_pipeline_documents_again");
+	write_carriers(doc_dir);
+	e = pl_engine_start(doc_dir, &t);
+	c = pl_place1(2, 20, 0, LIGHT, 1);
+	pl_line_add(&c, MEDIUM, 1);
+	pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(pick_pack(e, 2, 20, rows), 3);
+	assert_int_equal(rows[2].original_seq, tracking);
+	pl_stop(e);
+	oc_engine_free(e);
+	(void)state;
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -2346,6 +2557,7 @@ int main(void)
 	    cmocka_unit_test(test_inventory_administration),
 	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_short_picks),
+	    cmocka_unit_test(test_documents),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_full_tables),

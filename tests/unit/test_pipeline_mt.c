@@ -97,13 +97,29 @@ struct stream {
 	uint32_t n, keys;
 };
 
-/* The rows the stream's reconciliations answer with: WAREHOUSES each. */
-static uint32_t stream_rows(const struct stream *s)
+/* The most rows the stream can be answered with: WAREHOUSES for each reconciliation, and a
+ * pack's or a shipment's documents (docs/lifecycle.md, "Documents"). */
+static uint32_t stream_rows_max(const struct stream *s)
 {
 	uint32_t rows = 0;
 	for (uint32_t i = 0; i < s->n; i++)
-		rows += s->kind[i] == K_RECONCILE ? WAREHOUSES : 0;
+		rows += s->kind[i] == K_RECONCILE                 ? WAREHOUSES
+			: s->cmds[i].type == OC_CMD_PACK_CONFIRMED ? 2 * OC_LIMIT_ORDER_ALLOCS_MAX
+			: s->cmds[i].type == OC_CMD_SHIPPED        ? OC_LIMIT_ORDER_ALLOCS_MAX
+								   : 0;
 	return rows;
+}
+
+/* The weight of SKU index i, grams. */
+static uint32_t weight_of(uint32_t sku_index)
+{
+	return 100 + 37 * sku_index;
+}
+
+/* The speed a new order asks for (OC_PLACE_DAYS), 0..7 by key. */
+static uint32_t days_of(uint64_t key)
+{
+	return (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 61);
 }
 
 /* The dataset's units of SKU index i at warehouse w. Limited SKUs have stock for most
@@ -123,7 +139,7 @@ static int setup(void **state)
 	uint32_t shards_seen = 0;
 	for (uint32_t i = 0; i < SKUS; i++) {
 		limit_of[i] = i < LIMITED ? LIMIT : 0;
-		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i], price_of(i)};
+		skus[i] = (struct pl_sku){SKU_BASE + i, limit_of[i], price_of(i), weight_of(i)};
 		initial[i] = 0;
 		for (uint32_t w = 0; w < WAREHOUSES; w++) {
 			uint32_t units = units_at(i, w);
@@ -145,6 +161,17 @@ static int setup(void **state)
 	fprintf(f, "customer,credit_limit_cents\n");
 	for (uint64_t u = 1; u <= CREDIT_CUSTOMERS; u++)
 		fprintf(f, "%llu,%llu\n", (unsigned long long)u, (unsigned long long)credit_limit(u));
+	assert_int_equal(fclose(f), 0);
+	/* Carriers for every speed, zone and weight: every pack gets its labels. */
+	f = pl_open(dir, "carriers.csv");
+	fprintf(f, "carrier,service,transit_days\nA,GROUND,5\nA,TWO_DAY,2\nB,NEXT_DAY,1\n");
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(dir, "rates.csv");
+	fprintf(f, "carrier,service,zone,weight_max_g,cost_cents\n");
+	for (uint32_t z = 1; z <= 8; z++)
+		fprintf(f, "A,GROUND,%u,1000,%u\nA,GROUND,%u,4000000000,%u\nA,TWO_DAY,%u,4000000000,%u\n"
+			   "B,NEXT_DAY,%u,2000,%u\nB,NEXT_DAY,%u,4000000000,%u\n",
+			z, 400 + 50 * z, z, 900 + 80 * z, z, 1500 + 90 * z, z, 1400, z, 3000);
 	assert_int_equal(fclose(f), 0);
 	return 0;
 }
@@ -396,6 +423,7 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 				s->cmds[i].flags = OC_PLACE_ACCOUNT;
 				s->cmds[i].customer = 1 + oc_rand_below(&rng, CREDIT_CUSTOMERS + 4);
 			}
+			s->cmds[i].flags |= OC_PLACE_DAYS(days_of(s->keys));
 		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
@@ -520,6 +548,8 @@ struct tally {
 	uint64_t screened, held[OC_REJECT_REASON_COUNT], reviews[2]; /* approved, rejected */
 	uint64_t short_picks, short_rerouted, short_cut; /* short picks done, their units */
 	uint64_t payments_received, block_changes;
+	uint64_t rows;                 /* rows the answers came with */
+	uint64_t labels, label_cents;  /* parcels labelled at packs, their carriers' price */
 };
 
 /* The model's units of each order's lines now (a short pick may cut some), by key. */
@@ -924,6 +954,81 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 	}
 }
 
+/* The speed order `key` asks for: a replacement's is its original order's. */
+static uint32_t key_days(const struct stream *s, uint64_t key)
+{
+	const struct oc_command *o = &s->cmds[s->first[key]];
+	while (o->flags & OC_PLACE_REPLACEMENT)
+		o = &s->cmds[s->first[o->order_key]];
+	return OC_PLACE_DAYS_OF(o->flags);
+}
+
+/* The price of the service setup's rates choose for a parcel: the cheapest within `days` (0:
+ * any), fewer days on a tie. */
+static uint32_t model_rate(uint32_t zone, uint32_t weight_g, uint32_t days)
+{
+	uint32_t ground = weight_g <= 1000 ? 400 + 50 * zone : 900 + 80 * zone;
+	uint32_t two_day = 1500 + 90 * zone, next_day = weight_g <= 2000 ? 1400 : 3000;
+	uint32_t best = next_day;
+	if ((days == 0 || days >= 2) && two_day < best)
+		best = two_day;
+	if ((days == 0 || days >= 5) && ground < best)
+		best = ground;
+	return best;
+}
+
+/* The documents of pack or shipment c, answered a (docs/lifecycle.md, "Documents"): rows of
+ * its seq from rows[*row] on. Their lines hold the order's units now, SKU by SKU, at the
+ * catalog's prices; a pack's labels, one per warehouse it ships from, weigh their parcel's
+ * lines and cost what the rates say for their zone, within the order's days. */
+static void check_documents(const struct stream *s, const struct oc_command *c,
+			    const struct oc_response *a, const struct oc_response *rows,
+			    uint32_t *row, const uint16_t *units, struct tally *t)
+{
+	const struct oc_command *o = &s->cmds[s->first[c->key]];
+	bool pack = c->type == OC_CMD_PACK_CONFIRMED;
+	uint64_t per_sku[SKUS] = {0}, weight[WAREHOUSES] = {0}, lines = 0, ordered = 0;
+	uint32_t labels = 0, days = key_days(s, c->key);
+	for (; rows[*row].seq == a->seq; (*row)++) {
+		const struct oc_response *d = &rows[*row];
+		assert_int_equal(d->flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(d->key, c->key);
+		assert_int_equal(d->type, c->type);
+		assert_int_equal(d->state, a->state);
+		assert_true(d->warehouse < WAREHOUSES);
+		if (OC_DOC_KIND(d) == OC_DOC_LABEL) {
+			assert_true(pack);
+			assert_int_equal(OC_LABEL_WEIGHT_G(d), weight[d->warehouse]);
+			assert_true(weight[d->warehouse] > 0);
+			weight[d->warehouse] = 0; /* one label a parcel */
+			assert_true(OC_LABEL_ZONE(d) >= 1 && OC_LABEL_ZONE(d) <= 8);
+			assert_true(days == 0 || OC_LABEL_DAYS(d) <= days);
+			assert_int_equal(d->amount_cents,
+					 model_rate(OC_LABEL_ZONE(d), OC_LABEL_WEIGHT_G(d), days));
+			assert_int_not_equal(d->original_seq, 0);
+			labels++;
+			t->label_cents += d->amount_cents;
+			continue;
+		}
+		assert_int_equal(OC_DOC_KIND(d), pack ? OC_DOC_SLIP_LINE : OC_DOC_INVOICE_LINE);
+		uint32_t k = sku_index(d->original_seq), q = OC_DOC_LINE_QUANTITY(d);
+		assert_true(k < SKUS && q > 0);
+		assert_int_equal(OC_DOC_LINE_PRICE(d), price_of(k));
+		assert_int_equal(d->refunded_cents, (uint64_t)q * price_of(k));
+		per_sku[k] += q;
+		lines += q;
+		weight[d->warehouse] += (uint64_t)q * weight_of(k);
+	}
+	for (uint32_t l = 0; l < o->line_count; l++) {
+		assert_int_equal(per_sku[sku_index(o->lines[l].sku)], units[l]);
+		ordered += units[l];
+	}
+	assert_int_equal(lines, ordered);
+	if (pack)
+		assert_int_equal(labels, a->shipments);
+	t->labels += labels;
+}
+
 /* The model of a cycle count: the generator's guess of the on hand may be stale (it does not
  * know where orders shipped from), so it may be refused stale_count, or out_of_stock when it
  * counts fewer than the free units; done, the SKU's units on hand move by the difference. */
@@ -1247,8 +1352,13 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 					pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 				else
 					check_paid(&m, c, state[c->key], a, t);
-			} else
+			} else {
 				check_fulfilment(s, r, i, orig, state, excepted, units, t);
+			}
+			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE) &&
+			    (c->type == OC_CMD_SHIPPED ||
+			     (c->type == OC_CMD_PACK_CONFIRMED && !(c->flags & OC_PACK_QC_FAILED))))
+				check_documents(s, c, a, rows, &row, units[c->key], t);
 			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE))
 				check_money(&m, c->key, state[c->key], a);
 			break;
@@ -1313,7 +1423,9 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 				assert_true(held[o->customer][k] <= limit_of[k]);
 		}
 	}
-	assert_int_equal(row, stream_rows(s));
+	assert_true(row <= stream_rows_max(s));
+	assert_int_equal(rows[row].seq, 0); /* every row was some command's */
+	t->rows = row;
 	free(state);
 	free(replaced);
 	free(excepted);
@@ -1334,7 +1446,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 static uint32_t run_cmds(struct oc_engine *e, const struct stream *s, struct oc_command *cmds,
 			 uint32_t n, struct oc_response *r, struct oc_response *rows)
 {
-	uint32_t max = stream_rows(s), count;
+	uint32_t max = stream_rows_max(s), count;
 	struct oc_response *scratch = rows ? NULL : calloc(max + 1, sizeof(*scratch));
 	pl_run_rows(e, cmds, n, r, rows ? rows : scratch, max, &count);
 	free(scratch);
@@ -1353,7 +1465,7 @@ static uint64_t run_stream(const struct stream *s, const struct pl_topology *t,
 	assert_non_null(copy);
 	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
 	uint32_t row_count = run_cmds(e, s, copy, s->n, r, rows);
-	assert_int_equal(row_count, stream_rows(s));
+	assert_true(row_count <= stream_rows_max(s));
 	/* Each answer carries its command's time; that is the wall clock's, so the comparisons
 	 * between runs leave it out. */
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -1387,7 +1499,13 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 	struct oc_stats st;
 	oc_engine_stats(e, &st);
 	assert_int_equal(st.commands, s->n);
-	assert_int_equal(st.responses, s->n + stream_rows(s)); /* rows are responses too */
+	assert_int_equal(st.responses, s->n + t->rows); /* rows are responses too */
+	assert_int_equal(st.labels, t->labels);
+	assert_int_equal(st.label_cents, t->label_cents);
+	print_message("      %llu parcels labelled for %llu cents, %llu document and query rows\n",
+		      (unsigned long long)t->labels, (unsigned long long)t->label_cents,
+		      (unsigned long long)t->rows);
+	assert_true(t->labels > 0);
 	assert_int_equal(st.accepted, t->accepted);
 	assert_int_equal(st.cancelled, t->cancelled);
 	assert_int_equal(st.duplicates, t->duplicates);
@@ -1754,7 +1872,7 @@ static void test_snapshot_and_replay_restore_the_same_state(void **state)
 	t.snapshot_records = n / 4;
 	t.segment_bytes = 64u << 20;
 	struct oc_engine *e;
-	struct oc_response *rows = calloc(stream_rows(&s) + 1, sizeof(*rows));
+	struct oc_response *rows = calloc(stream_rows_max(&s) + 1, sizeof(*rows));
 	assert_non_null(rows);
 	uint64_t h = run_stream(&s, &t, r, rows, &e);
 	struct oc_stats st;
@@ -1943,7 +2061,7 @@ static void test_no_oversell_two_inventory_threads(void **state)
 	assert_non_null(r);
 	struct pl_topology t = {3, 2, SHARDS, INFLIGHT, n};
 	struct oc_engine *e;
-	struct oc_response *rows = calloc(stream_rows(&s) + 1, sizeof(*rows));
+	struct oc_response *rows = calloc(stream_rows_max(&s) + 1, sizeof(*rows));
 	assert_non_null(rows);
 	run_stream(&s, &t, r, rows, &e);
 	struct tally m;
@@ -2024,7 +2142,7 @@ static void test_same_answers_and_hash_on_every_topology(void **state)
 	struct pl_topology t = topo[0];
 	t.orders_max = n;
 	struct oc_engine *e;
-	uint32_t row_count = stream_rows(&s);
+	uint32_t row_count = stream_rows_max(&s);
 	struct oc_response *base_rows = calloc(row_count + 1, sizeof(*base_rows));
 	struct oc_response *rows = calloc(row_count + 1, sizeof(*rows));
 	assert_true(base_rows && rows);
