@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/carriers.h"
 #include "data/dataset.h"
 #include "data/screening.h"
 #include "loadgen.h"
@@ -94,6 +95,9 @@ static const char usage[] =
 	"  --hot-stock Q           units of each hot SKU (default: --stock-per-sku)\n"
 	"  --screening             also fraud.csv, countries.csv and blocklist.csv: the demo\n"
 	"                          fraud screening (docs/dataset.md, \"Screening\")\n"
+	"  --carriers              also carriers.csv and rates.csv: demo carrier services and\n"
+	"                          their rates, for labels at packs (docs/dataset.md,\n"
+	"                          \"Carriers\")\n"
 	"\n"
 	"Exit status: 0 when every invariant holds, 1 when one is broken, 2 on a usage or\n"
 	"setup error, or (--connect) when a connection fails or the daemon stops answering.\n";
@@ -104,7 +108,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_SCREENING, OPT_HELP };
+       OPT_SCREENING, OPT_CARRIERS, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -146,6 +150,7 @@ static const struct option options[] = {
 	{"connections", required_argument, 0, OPT_CONNECTIONS},
 	{"pipeline", required_argument, 0, OPT_PIPELINE},
 	{"screening", no_argument, 0, OPT_SCREENING},
+	{"carriers", no_argument, 0, OPT_CARRIERS},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -181,7 +186,7 @@ static uint32_t durability(const char *text)
 }
 
 static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
-		  double *idle_s, const char **verify, int *screening)
+		  double *idle_s, const char **verify, int *screening, int *carriers)
 {
 	int c, idx;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -240,6 +245,7 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 			break;
 		case OPT_PIPELINE: o->pipeline = u32(name, optarg, 1, LG_PIPELINE_MAX); break;
 		case OPT_SCREENING: *screening = 1; break;
+		case OPT_CARRIERS: *carriers = 1; break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -263,8 +269,8 @@ int main(int argc, char **argv)
 	int inproc = 0;
 	double idle_s = 0;
 	const char *verify = NULL;
-	int screening = 0;
-	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify, &screening);
+	int screening = 0, carriers = 0;
+	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify, &screening, &carriers);
 	if (o.hot_skus == UINT32_MAX)
 		o.hot_skus = o.skus < 10 ? o.skus : 10;
 	if (o.hot_skus > o.skus) {
@@ -272,8 +278,9 @@ int main(int argc, char **argv)
 			o.skus);
 		return 2;
 	}
-	if (screening && !gen_dir) {
-		fprintf(stderr, "ordercore-loadgen: --screening goes with --gen-dataset DIR\n");
+	if ((screening || carriers) && !gen_dir) {
+		fprintf(stderr, "ordercore-loadgen: --%s goes with --gen-dataset DIR\n",
+			screening ? "screening" : "carriers");
 		return 2;
 	}
 	if (gen_dir) {
@@ -283,13 +290,14 @@ int main(int argc, char **argv)
 					   .hot_stock = o.hot_stock, .seed = o.seed};
 		char err[512];
 		if (oc_dataset_write_demo(gen_dir, &p, err, sizeof(err)) != 0 ||
-		    (screening && oc_screening_write_demo(gen_dir, err, sizeof(err)) != 0)) {
+		    (screening && oc_screening_write_demo(gen_dir, err, sizeof(err)) != 0) ||
+		    (carriers && oc_carriers_write_demo(gen_dir, err, sizeof(err)) != 0)) {
 			fprintf(stderr, "ordercore-loadgen: %s\n", err);
 			return 2;
 		}
-		printf("wrote demo dataset to %s: %u SKUs, %u warehouses, %u units per SKU%s\n",
+		printf("wrote demo dataset to %s: %u SKUs, %u warehouses, %u units per SKU%s%s\n",
 		       gen_dir, o.skus, o.warehouses, o.stock_per_sku,
-		       screening ? ", fraud screening" : "");
+		       screening ? ", fraud screening" : "", carriers ? ", carriers" : "");
 		return 0;
 	}
 	if (idle_s > 0)

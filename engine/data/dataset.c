@@ -1,6 +1,6 @@
 /* dataset.c: loading a dataset directory (skus.csv, warehouses.csv, stock.csv; formats in
- * docs/dataset.md) into a struct oc_dataset, deriving the regions and their warehouse
- * orders, and the two lookups. It owns the dataset's arrays and SKU map until
+ * docs/dataset.md) into a struct oc_dataset, deriving the regions, their warehouse orders
+ * and shipping zones, and the two lookups. It owns the dataset's arrays and SKU map until
  * oc_dataset_destroy. Setup time only, on the controlling thread; the result is read-only. */
 #include "data/dataset.h"
 
@@ -18,6 +18,8 @@
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= OC_LIMIT_REGIONS_MAX,
                "every warehouse may name its own region, so regions never exceed the limit");
 _Static_assert(OC_LIMIT_WAREHOUSES_MAX <= 256, "warehouse_order holds uint8_t indices");
+_Static_assert(OC_CARRIER_ZONES_MAX >= 1 && OC_CARRIER_ZONES_MAX <= UINT8_MAX,
+               "a region's zones are uint8_t, from 1");
 _Static_assert(OC_LIMIT_SKUS_MAX <= INT_MAX, "SKU indices are returned as int");
 
 /* Mean Earth radius used by the haversine distance. */
@@ -232,8 +234,18 @@ static int cmp_by_distance(const void *a, const void *b)
 	return x->warehouse < y->warehouse ? -1 : x->warehouse > y->warehouse;
 }
 
-/* Sets a region's location to the mean of its warehouses' and orders all warehouses by
- * distance from it. The mean is a plain average of degrees: good for regions that do not
+/* The shipping zone of a distance in km (oc_region_rec.zone): bands of OC_ZONE_KM from zone
+ * 1, the last band open-ended. */
+static uint8_t zone_of(double km)
+{
+	double band = km / OC_ZONE_KM;
+	if (band >= OC_CARRIER_ZONES_MAX - 1)
+		return OC_CARRIER_ZONES_MAX;
+	return (uint8_t)(1 + (uint32_t)band);
+}
+
+/* Sets a region's location to the mean of its warehouses', orders all warehouses by
+ * distance from it and sets their zones. The mean is a plain average of degrees: good for regions that do not
  * straddle the antimeridian, which is what a region of nearby warehouses is. */
 static void place_region(struct oc_dataset *d, uint32_t r)
 {
@@ -255,6 +267,7 @@ static void place_region(struct oc_dataset *d, uint32_t r)
 		const struct oc_warehouse_rec *wh = &d->warehouses[w];
 		order[w].km = haversine_km(reg->lat, reg->lon, wh->lat, wh->lon);
 		order[w].warehouse = w;
+		reg->zone[w] = zone_of(order[w].km);
 	}
 	qsort(order, d->warehouse_count, sizeof(order[0]), cmp_by_distance);
 	for (uint32_t w = 0; w < d->warehouse_count; w++)

@@ -12,6 +12,14 @@
 
 #include "core/limits.h"
 #include "core/table.h"
+#include "data/carriers.h"
+
+/* Width of a shipping zone's distance band, in km: a parcel's zone is 1 + the great-circle
+ * km between its warehouse and the ship-to region / OC_ZONE_KM, at most OC_CARRIER_ZONES_MAX
+ * (docs/dataset.md, "Regions"). Parcel carriers' rate cards grow their zones in bands of a
+ * few hundred km from the origin; with 400 km the last zone starts at 2,800 km, so that the
+ * eight zones span a continent. */
+#define OC_ZONE_KM 400u
 
 struct oc_sku_rec {
 	uint64_t sku;                /* the retailer's SKU number, > 0, unique */
@@ -31,11 +39,14 @@ struct oc_warehouse_rec {
 
 /* A ship-to region: every distinct region named in warehouses.csv. Its location is the mean
  * of its warehouses' locations; warehouse_order lists every warehouse by great-circle
- * distance from it, nearest first (ties by warehouse index). */
+ * distance from it, nearest first (ties by warehouse index), and zone is the shipping zone
+ * of a parcel from each warehouse to it. */
 struct oc_region_rec {
 	char name[OC_REGION_BYTES_MAX];
 	double lat, lon;
 	uint8_t warehouse_order[OC_LIMIT_WAREHOUSES_MAX];
+	uint8_t zone[OC_LIMIT_WAREHOUSES_MAX]; /* [warehouse]: 1 + great-circle km / OC_ZONE_KM,
+	                                        * at most OC_CARRIER_ZONES_MAX */
 };
 
 struct oc_dataset {
