@@ -173,6 +173,19 @@ static int config_resolve(struct oc_config *c, char *err, size_t err_bytes)
 	if (c->review_ttl_ms > OC_LIMIT_LEASE_TTL_MS)
 		return oc_error_set(err, err_bytes, -EINVAL, "config: review_ttl_ms %u > %u",
 				    c->review_ttl_ms, OC_LIMIT_LEASE_TTL_MS);
+	if (c->wave_orders_max > OC_LIMIT_WAVE_ORDERS_MAX)
+		return oc_error_set(err, err_bytes, -EINVAL, "config: wave_orders_max %u > %u",
+				    c->wave_orders_max, OC_LIMIT_WAVE_ORDERS_MAX);
+	if (c->wave_cutoff_ms == 0)
+		c->wave_cutoff_ms = OC_DEFAULT_WAVE_CUTOFF_MS;
+	if (c->wave_express_cutoff_ms == 0)
+		c->wave_express_cutoff_ms = OC_DEFAULT_WAVE_EXPRESS_CUTOFF_MS;
+	if (c->wave_cutoff_ms > OC_LIMIT_WAVE_CUTOFF_MS ||
+	    c->wave_express_cutoff_ms > OC_LIMIT_WAVE_CUTOFF_MS)
+		return oc_error_set(err, err_bytes, -EINVAL,
+				    "config: wave cutoffs %u and %u ms must be at most %u",
+				    c->wave_cutoff_ms, c->wave_express_cutoff_ms,
+				    OC_LIMIT_WAVE_CUTOFF_MS);
 	if (c->screen_entries_max == 0)
 		c->screen_entries_max = c->orders_max < OC_DEFAULT_SCREEN_ENTRIES_MAX
 						? c->orders_max
@@ -217,6 +230,9 @@ static int catalog_init(struct oc_engine *e)
 	c->inflight_max = e->cfg.inflight_max;
 	c->lease_ttl_ms = e->cfg.lease_ttl_ms;
 	c->review_ttl_ms = e->cfg.review_ttl_ms;
+	c->wave_orders_max = e->cfg.wave_orders_max;
+	c->wave_cutoff_ms = e->cfg.wave_cutoff_ms;
+	c->wave_express_cutoff_ms = e->cfg.wave_express_cutoff_ms;
 	c->customer_index = e->cfg.customer_index != 0;
 	c->screening = &e->screening;
 	c->carriers = &e->carriers;
@@ -242,10 +258,11 @@ static int rings_init(struct oc_engine *e)
 	int rc = oc_ring_init(&e->cmd, w, (uint32_t)OC_CMD_SLOT_BYTES);
 	rc = rc ? rc : oc_ring_init(&e->order, w, sizeof(struct oc_order_msg));
 	uint32_t out = e->journaled ? pow2_at_least((uint64_t)w * OC_DURABLE_WAIT_WINDOWS) : w;
-	/* Route writes a command's rows and answer in one go: a pack's documents and answer
-	 * must fit however small the window. */
-	if (out < pow2_at_least(OC_DOC_ROWS_MAX + 1))
-		out = pow2_at_least(OC_DOC_ROWS_MAX + 1);
+	/* Route writes a command's rows and answer in one go: a pack's documents, the waves a
+	 * command releases and its answer must fit however small the window. */
+	uint32_t rows = OC_DOC_ROWS_MAX + (e->cfg.wave_orders_max ? OC_WAVE_ROWS_PER_COMMAND : 0);
+	if (out < pow2_at_least(rows + 1))
+		out = pow2_at_least(rows + 1);
 	rc = rc ? rc : oc_ring_init(&e->out, out, sizeof(struct oc_response));
 	rc = rc ? rc : oc_ring_init(&e->responses, pow2_at_least(4ull * w),
 				    sizeof(struct oc_response));
@@ -737,6 +754,7 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->short_units_rerouted = r->short_units_rerouted;
 	out->short_units_cut = r->short_units_cut;
 	out->payments_received = r->payments_received;
+	out->waves = r->waves_released;
 	out->labels = r->labels;
 	out->label_cents = r->label_cents;
 	out->screened = e->validate.fraud.screened;

@@ -24,12 +24,14 @@
 /* The fields of data_dir/identity, in order. */
 enum { ID_SHARDS, ID_INFLIGHT_MAX, ID_ORDERS_MAX, ID_LINE_QUANTITY_MAX, ID_LEASE_TTL_MS,
        ID_REVIEW_TTL_MS, ID_CUSTOMER_INDEX, ID_SCREEN_ENTRIES_MAX, ID_DATASET, ID_SCREENING,
-       ID_CARRIERS, ID_COUNT };
+       ID_CARRIERS, ID_WAVE_ORDERS_MAX, ID_WAVE_CUTOFF_MS, ID_WAVE_EXPRESS_CUTOFF_MS, ID_COUNT };
 static const char *const id_names[ID_COUNT] = {"shards", "inflight_max", "orders_max",
 					       "line_quantity_max", "lease_ttl_ms",
 					       "review_ttl_ms", "customer_index",
 					       "screen_entries_max", "dataset fingerprint",
-					       "screening fingerprint", "carriers fingerprint"};
+					       "screening fingerprint", "carriers fingerprint",
+					       "wave_orders_max", "wave_cutoff_ms",
+					       "wave_express_cutoff_ms"};
 
 static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 {
@@ -44,6 +46,9 @@ static void identity_values(const struct oc_engine *e, uint64_t v[ID_COUNT])
 	v[ID_DATASET] = oc_dataset_fingerprint(&e->data);
 	v[ID_SCREENING] = oc_screening_fingerprint(&e->screening, 0);
 	v[ID_CARRIERS] = oc_carriers_fingerprint(&e->carriers, 0);
+	v[ID_WAVE_ORDERS_MAX] = e->cfg.wave_orders_max;
+	v[ID_WAVE_CUTOFF_MS] = e->cfg.wave_orders_max ? e->cfg.wave_cutoff_ms : 0;
+	v[ID_WAVE_EXPRESS_CUTOFF_MS] = e->cfg.wave_orders_max ? e->cfg.wave_express_cutoff_ms : 0;
 }
 
 /* Replay reproduces the decisions only with the configuration and dataset the log was

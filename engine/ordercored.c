@@ -47,11 +47,18 @@ static const char usage[] =
 	"  --screen-entries-max N  with fraud screening (the dataset's fraud.csv): customers,\n"
 	"                          cards and addresses remembered, each (default: orders-max,\n"
 	"                          at most 262144; ~110 bytes each)\n"
+	"  --wave-orders-max N     pick waves: orders per wave, 1..64 (default 0: no waves,\n"
+	"                          orders are picked as soon as they are allocated)\n"
+	"  --wave-cutoff-ms MS     with waves: the longest an order waits in an open wave\n"
+	"                          (default 900000)\n"
+	"  --wave-express-cutoff-ms MS  the same for an order asking for at most 2 days in\n"
+	"                          transit (default 120000)\n"
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
 	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms,\n"
-	"review_ttl_ms, customer_index, screen_entries_max.\n"
+	"review_ttl_ms, customer_index, screen_entries_max, wave_orders_max, wave_cutoff_ms,\n"
+	"wave_express_cutoff_ms.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
@@ -60,13 +67,14 @@ static const char usage[] =
 enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
 	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_REVIEW_TTL_MS, K_CUSTOMER_INDEX,
-	   K_SCREEN_ENTRIES_MAX, KEY_COUNT };
+	   K_SCREEN_ENTRIES_MAX, K_WAVE_ORDERS_MAX, K_WAVE_CUTOFF_MS, K_WAVE_EXPRESS_CUTOFF_MS,
+	   KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
 	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
 	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
-	"screen_entries_max"};
+	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
@@ -149,6 +157,9 @@ int main(int argc, char **argv)
 		{"review-ttl-ms", required_argument, 0, 0},
 		{"customer-index", required_argument, 0, 0},
 		{"screen-entries-max", required_argument, 0, 0},
+		{"wave-orders-max", required_argument, 0, 0},
+		{"wave-cutoff-ms", required_argument, 0, 0},
+		{"wave-express-cutoff-ms", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
@@ -212,6 +223,14 @@ int main(int argc, char **argv)
 	if (set[K_SCREEN_ENTRIES_MAX])
 		cfg.screen_entries_max =
 			(uint32_t)number("screen_entries_max", set[K_SCREEN_ENTRIES_MAX], UINT32_MAX);
+	if (set[K_WAVE_ORDERS_MAX])
+		cfg.wave_orders_max = (uint32_t)number("wave_orders_max", set[K_WAVE_ORDERS_MAX], 64);
+	if (set[K_WAVE_CUTOFF_MS])
+		cfg.wave_cutoff_ms =
+			(uint32_t)number("wave_cutoff_ms", set[K_WAVE_CUTOFF_MS], UINT32_MAX);
+	if (set[K_WAVE_EXPRESS_CUTOFF_MS])
+		cfg.wave_express_cutoff_ms = (uint32_t)number(
+			"wave_express_cutoff_ms", set[K_WAVE_EXPRESS_CUTOFF_MS], UINT32_MAX);
 	if (set[K_SNAPSHOT_EVERY])
 		cfg.snapshot_records = number("snapshot_every", set[K_SNAPSHOT_EVERY], UINT64_MAX);
 	struct oc_server_config sc = {0};
@@ -284,12 +303,14 @@ int main(int argc, char **argv)
 			" write_offs=%" PRIu64 " adjustments=%" PRIu64 " screened=%" PRIu64
 			" holds=%" PRIu64 " reviews_approved=%" PRIu64 " reviews_rejected=%" PRIu64
 			" block_changes=%" PRIu64 " short_picks=%" PRIu64 " short_units_cut=%" PRIu64
-			" payments_received=%" PRIu64 " labels=%" PRIu64 " label_cents=%" PRIu64 "\n",
+			" payments_received=%" PRIu64 " waves=%" PRIu64 " labels=%" PRIu64
+			" label_cents=%" PRIu64 "\n",
 		st.accepted, rejected, st.cancelled, st.duplicates, st.shipped, st.delivered,
 		st.lease_expiries, st.refunds, st.exceptions, st.returns, st.returns_received,
 		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments,
 		st.screened, st.holds, st.reviews_approved, st.reviews_rejected, st.block_changes,
-		st.short_picks, st.short_units_cut, st.payments_received, st.labels, st.label_cents);
+		st.short_picks, st.short_units_cut, st.payments_received, st.waves, st.labels,
+		st.label_cents);
 	oc_server_free(srv);
 	oc_engine_free(e);
 	if (rc || stopped) {

@@ -59,6 +59,8 @@ struct pl_topology {
 	uint32_t lease_ttl_ms;     /* card orders' payment lease; 0: the engine's default */
 	uint32_t review_ttl_ms;    /* held orders' review deadline; 0: none */
 	int customer_index;        /* keep the customers' orders (OC_CMD_QUERY_CUSTOMER) */
+	uint32_t wave_orders_max;  /* pick waves; 0: none */
+	uint32_t wave_cutoff_ms, wave_express_cutoff_ms; /* 0: the engine's defaults */
 };
 
 /* Log segments of the tests: small, so that a run rolls over several. */
@@ -122,6 +124,9 @@ static inline void pl_config(struct oc_config *c, const char *dir, const struct 
 	c->lease_ttl_ms = t->lease_ttl_ms;
 	c->review_ttl_ms = t->review_ttl_ms;
 	c->customer_index = t->customer_index;
+	c->wave_orders_max = t->wave_orders_max;
+	c->wave_cutoff_ms = t->wave_cutoff_ms;
+	c->wave_express_cutoff_ms = t->wave_express_cutoff_ms;
 	c->snapshot_interval_ms = 0; /* snapshots at places a test can predict */
 }
 

@@ -80,6 +80,20 @@
 #define OC_DEFAULT_LEASE_TTL_MS 600000u
 #define OC_LIMIT_LEASE_TTL_MS (7u * 24u * 3600u * 1000u)
 
+/* Pick waves (docs/lifecycle.md, "Waves"). A wave's pick list holds at most
+ * OC_WAVE_LINES_MAX lines (an order's allocations at the warehouse each): the wave is
+ * released once it holds more than OC_WAVE_LINES_MAX - OC_LIMIT_ORDER_ALLOCS_MAX, so that
+ * any order still fits, or wave_orders_max orders, or at its cutoff. A wave has at least a
+ * line per order, so wave_orders_max is at most OC_WAVE_LINES_MAX. Cutoffs are the longest
+ * an order waits in an open wave, milliseconds: express for an order asking for at most
+ * OC_WAVE_EXPRESS_DAYS_MAX days in transit, standard for the others. */
+#define OC_WAVE_LINES_MAX 64u
+#define OC_LIMIT_WAVE_ORDERS_MAX OC_WAVE_LINES_MAX
+#define OC_WAVE_EXPRESS_DAYS_MAX 2u
+#define OC_DEFAULT_WAVE_CUTOFF_MS (15u * 60u * 1000u)
+#define OC_DEFAULT_WAVE_EXPRESS_CUTOFF_MS (2u * 60u * 1000u)
+#define OC_LIMIT_WAVE_CUTOFF_MS (24u * 3600u * 1000u)
+
 /* Order, line and purchase-counter tables are sized at start from these. */
 #define OC_DEFAULT_ORDERS_MAX (1u << 20)
 /* Customers, cards and addresses the fraud screening remembers, each (with screening only):

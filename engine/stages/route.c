@@ -62,11 +62,13 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 			     ? oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease))
 			     : NULL;
 	r->links = oc_mem_table_alloc((size_t)orders_max * sizeof(uint32_t));
+	r->waves = c->wave_orders_max ? mi_zalloc(d->warehouse_count * sizeof(struct oc_wave))
+				      : NULL;
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
 	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders ||
 	    !r->history || !r->allocs || !r->links || !r->taken || !r->released ||
-	    (c->review_ttl_ms && !r->reviews))
+	    (c->review_ttl_ms && !r->reviews) || (c->wave_orders_max && !r->waves))
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
 	rc = rc ? rc : credit_init(r, c->screening);
@@ -97,6 +99,8 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
 	mi_free(r->taken);
 	mi_free(r->released);
+	mi_free(r->waves);
+	r->waves = NULL;
 	oc_snap_buf_free(&r->part.buf);
 	r->free_units = NULL;
 	r->on_hand = NULL;
@@ -174,8 +178,8 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 
 /* Appends a transition of order `index` to the history ring (the oldest is overwritten once
  * it is full; a chain that reaches it ends there). */
-static void record_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
-			      uint8_t type)
+void oc_route_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
+			 uint8_t type)
 {
 	struct oc_order_rec *rec = &r->orders[index];
 	uint32_t at = r->history_next;
@@ -189,7 +193,7 @@ static void record_transition(struct oc_route *r, uint32_t index, uint64_t seq, 
 /* Records that the command om moved order `index` to the state it is in now. */
 static void transition(struct oc_route *r, uint32_t index, const struct oc_order_msg *om)
 {
-	record_transition(r, index, om->seq, oc_order_msg_ts_ms(om), om->type);
+	oc_route_transition(r, index, om->seq, oc_order_msg_ts_ms(om), om->type);
 }
 
 /* Whether a card order's authorization was asked for: at placing, or at the approval of a
@@ -296,6 +300,25 @@ static void ship_from(const struct oc_route *r, struct oc_order_rec *rec, uint32
 	rec->warehouse = n ? r->allocs[first].warehouse : 0;
 }
 
+/* The warehouses an order's allocations hold units at, a bit each. */
+static uint64_t warehouses_of(const struct oc_route *r, const struct oc_order_rec *rec)
+{
+	uint64_t m = 0;
+	for (uint32_t i = 0; i < rec->alloc_count; i++) {
+		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+		m |= al->quantity ? 1ull << al->warehouse : 0;
+	}
+	return m;
+}
+
+/* Order `index` is allocated now: with waves, it joins those of its warehouses (waves.c). */
+static void allocated(struct oc_route *r, uint32_t index)
+{
+	r->orders[index].state = OC_STATE_ALLOCATED;
+	if (r->waves)
+		oc_waves_join(r, index, warehouses_of(r, &r->orders[index]));
+}
+
 /* Starts a card order's payment lease: it waits in payment_pending until the clock (at this
  * command: see route_one) passes lease_ttl_ms. */
 static void start_lease(struct oc_route *r, uint32_t index)
@@ -338,6 +361,8 @@ static void accept(struct oc_route *r, const struct oc_order_msg *om, const stru
 				r->clock_ms + r->catalog->review_ttl_ms, om->key, om->order_index, 0};
 	} else if (card) {
 		start_lease(r, om->order_index);
+	} else {
+		allocated(r, om->order_index);
 	}
 	r->accepted++;
 	r->split_orders += rec->shipments > 1;
@@ -548,6 +573,7 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	release_allocs(r, cause_seq, rec,
 		       is_replacement(r, (uint32_t)(rec - r->orders)) ? 0 : rec->customer);
 	rec->state = OC_STATE_CANCELLED;
+	rec->waves_pending = 0; /* its waves leave it out when they are released */
 	r->cancelled++;
 	return true;
 }
@@ -598,8 +624,8 @@ static bool cancel(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 		return true;
 	}
 	bool cancellable = rec->state == OC_STATE_ON_HOLD || rec->state == OC_STATE_PAYMENT_PENDING ||
-			   rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_PICKED ||
-			   rec->state == OC_STATE_PACKED;
+			   rec->state == OC_STATE_ALLOCATED || rec->state == OC_STATE_RELEASED ||
+			   rec->state == OC_STATE_PICKED || rec->state == OC_STATE_PACKED;
 	if (!cancellable || rec->type != OC_CMD_PLACE) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 		return true;
@@ -646,7 +672,7 @@ static bool payment_step(struct oc_route *r, const struct oc_order_msg *om,
 		a->flags = OC_RESPONSE_DUPLICATE;
 	} else {
 		if (authorize)
-			rec->state = OC_STATE_ALLOCATED;
+			allocated(r, om->order_index);
 		else if (!give_back(r, om->seq, rec))
 			return false;
 		transition(r, om->order_index, om);
@@ -678,7 +704,7 @@ static bool review(struct oc_route *r, const struct oc_order_msg *om, struct oc_
 			rec->state = OC_STATE_PAYMENT_PENDING;
 			start_lease(r, om->order_index);
 		} else if (approve) {
-			rec->state = OC_STATE_ALLOCATED;
+			allocated(r, om->order_index);
 		} else if (!cancel_order(r, om->seq, rec)) {
 			return false;
 		}
@@ -724,9 +750,10 @@ static void payment_received(struct oc_route *r, const struct oc_order_msg *om,
 static bool step_done(const struct oc_order_rec *rec, uint8_t type)
 {
 	static const uint8_t rank[OC_STATE_COUNT] = {
-		[OC_STATE_ALLOCATED] = 1, [OC_STATE_PICKED] = 2,          [OC_STATE_PACKED] = 3,
-		[OC_STATE_SHIPPED] = 4,   [OC_STATE_DELIVERED] = 5,       [OC_STATE_EXCEPTION] = 5,
-		[OC_STATE_RETURN_REQUESTED] = 6, [OC_STATE_RETURNED] = 6, [OC_STATE_REFUNDED] = 6};
+		[OC_STATE_ALLOCATED] = 1, [OC_STATE_RELEASED] = 1,        [OC_STATE_PICKED] = 2,
+		[OC_STATE_PACKED] = 3,    [OC_STATE_SHIPPED] = 4,         [OC_STATE_DELIVERED] = 5,
+		[OC_STATE_EXCEPTION] = 5, [OC_STATE_RETURN_REQUESTED] = 6, [OC_STATE_RETURNED] = 6,
+		[OC_STATE_REFUNDED] = 6};
 	uint8_t at = rank[rec->state];
 	switch (type) {
 	case OC_CMD_PICK_CONFIRMED: return at >= 2;
@@ -811,6 +838,7 @@ static bool fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 	if (!rec)
 		return true;
 	uint8_t k = om->type;
+	uint8_t before = k == OC_CMD_PICK_CONFIRMED && r->waves ? OC_STATE_RELEASED : from[k];
 	if (k == OC_CMD_PACK_CONFIRMED && (om->detail & OC_PACK_QC_FAILED)) {
 		qc_failed(r, om, rec, a);
 		return true;
@@ -825,7 +853,7 @@ static bool fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		a->flags = OC_RESPONSE_DUPLICATE;
 		documents = false; /* given once, with the step */
-	} else if (rec->state != from[k]) {
+	} else if (rec->state != before) {
 		refusal = OC_REJECT_INVALID_STATE;
 	} else if (documents && k == OC_CMD_PACK_CONFIRMED) {
 		refusal = oc_documents_parcels(r->catalog, &r->allocs[rec->alloc_first],
@@ -1170,14 +1198,15 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 	memcpy(c, all, sizeof(all));
 }
 
-/* The earliest deadline of the leases and reviews, 0: none (a hint for the sequencer's
- * ticks). */
+/* The earliest deadline of the leases, reviews and waves, 0: none (a hint for the
+ * sequencer's ticks). */
 static uint64_t next_deadline(const struct oc_route *r)
 {
 	uint64_t lease = r->lease_head < r->lease_tail ? r->leases[r->lease_head].deadline_ms : 0;
 	uint64_t review =
 		r->review_head < r->review_tail ? r->reviews[r->review_head].deadline_ms : 0;
-	return !lease ? review : !review || lease < review ? lease : review;
+	uint64_t next = !lease ? review : !review || lease < review ? lease : review;
+	return !next || (r->wave_next_ms && r->wave_next_ms < next) ? r->wave_next_ms : next;
 }
 
 /* A FIFO of deadlines in a snapshot: the entries [head, tail), their count u32 first. */
@@ -1232,7 +1261,8 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 			       (size_t)(r->lease_tail - r->lease_head +
 					r->review_tail - r->review_head) *
 				       sizeof(struct oc_lease) + 4 +
-			       sizeof(r->rejected) + sizeof(r->held) + credit_bytes(r));
+			       sizeof(r->rejected) + sizeof(r->held) + credit_bytes(r) + 8 +
+			       (r->waves ? r->warehouses * sizeof(struct oc_wave) : 0));
 	oc_snap_put_u64(b, r->free_cells);
 	oc_snap_put(b, r->free_units, r->free_cells * sizeof(uint32_t));
 	oc_snap_put(b, r->on_hand, r->free_cells * sizeof(uint32_t));
@@ -1257,6 +1287,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, r->history_next);
 	oc_snap_put_u32(b, r->history_wrapped);
 	oc_snap_put(b, r->history, (size_t)history_used(r) * sizeof(struct oc_transition));
+	oc_waves_put(r, b);
 	return oc_snap_part_end(b);
 }
 
@@ -1291,7 +1322,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (r->history_next >= r->history_max)
 		return -EINVAL;
 	const void *history = oc_snap_get(in, (size_t)history_used(r) * sizeof(struct oc_transition));
-	if (!history || !oc_snap_reader_done(in))
+	if (!history || oc_waves_get(r, in) || !oc_snap_reader_done(in))
 		return -EINVAL;
 	memcpy(r->history, history, (size_t)history_used(r) * sizeof(struct oc_transition));
 	r->clock_ms = clock_ms;
@@ -1343,7 +1374,7 @@ static uint8_t short_refusal(struct oc_route *r, const struct oc_order_msg *om,
 {
 	if (order->customer != om->customer || order->type != OC_CMD_PLACE)
 		return OC_REJECT_UNKNOWN_ORDER;
-	if (order->state != OC_STATE_ALLOCATED)
+	if (order->state != (r->waves ? OC_STATE_RELEASED : OC_STATE_ALLOCATED))
 		return OC_REJECT_INVALID_STATE;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct oc_alloc *al = alloc_at(r, order, l[i].sku, om->region);
@@ -1368,33 +1399,39 @@ static void alloc_merge(struct oc_alloc *out, uint32_t *count, struct oc_alloc a
 	out[(*count)++] = add;
 }
 
-/* Re-routes a short line reserved again in its shard: plans its units at the warehouses but
- * w, nearest w first, into out[0..*count). False, changing nothing, when they have too few free
- * or the order would hold more than OC_LIMIT_ORDER_ALLOCS_MAX allocations. */
-static bool reroute_line(struct oc_route *r, uint32_t w, const struct short_line *l,
-			 struct oc_alloc *out, uint32_t *count)
+/* Re-routes a short line reserved again in its shard: plans its units at the warehouses not
+ * in `exclude` (w's, and with waves every warehouse of the order: waves.c), nearest w first,
+ * into out[0..*count), and adds the warehouses it used to *used. False, changing nothing, when
+ * they have too few free or the order would hold more than OC_LIMIT_ORDER_ALLOCS_MAX
+ * allocations. */
+static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude, const struct short_line *l,
+			 struct oc_alloc *out, uint32_t *count, uint64_t *used)
 {
 	const struct oc_dataset *d = r->catalog->data;
 	uint32_t *free_units = &r->free_units[(size_t)l->sku * r->warehouses];
 	uint64_t elsewhere = 0;
 	for (uint32_t x = 0; x < r->warehouses; x++)
-		elsewhere += x == w ? 0 : free_units[x];
+		elsewhere += exclude & (1ull << x) ? 0 : free_units[x];
 	if (elsewhere < l->missing)
 		return false;
 	/* The plan must not come back to w: its other units of the SKU are in doubt too. */
-	uint32_t at_w = free_units[w];
-	free_units[w] = 0;
+	uint32_t kept[OC_LIMIT_WAREHOUSES_MAX];
+	for (uint32_t x = 0; x < r->warehouses; x++) {
+		kept[x] = free_units[x];
+		free_units[x] = exclude & (1ull << x) ? 0 : kept[x];
+	}
 	struct oc_alloc plan[OC_PLAN_ALLOCS_MAX];
 	struct oc_plan_line line = {l->sku, l->missing};
 	uint32_t k = oc_route_plan(r->free_units, r->warehouses,
 				   d->regions[d->warehouses[w].region].warehouse_order, &line, 1,
 				   plan);
-	free_units[w] = at_w;
+	memcpy(free_units, kept, r->warehouses * sizeof(uint32_t));
 	if (*count + k > OC_LIMIT_ORDER_ALLOCS_MAX)
 		return false;
 	for (uint32_t i = 0; i < k; i++) {
 		free_units[plan[i].warehouse] -= plan[i].quantity;
 		alloc_merge(out, count, plan[i]);
+		*used |= 1ull << plan[i].warehouse;
 	}
 	return true;
 }
@@ -1408,6 +1445,7 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 			    struct oc_order_rec *order, struct short_line *l, uint32_t n)
 {
 	uint32_t w = om->region, first = r->alloc_count, count = 0;
+	uint64_t exclude = r->waves ? warehouses_of(r, order) | 1ull << w : 1ull << w, used = 0;
 	struct oc_alloc *out = &r->allocs[first];
 	for (uint32_t i = 0; i < order->alloc_count; i++) {
 		struct oc_alloc al = r->allocs[order->alloc_first + i];
@@ -1419,7 +1457,8 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 	uint64_t customer = is_replacement(r, om->target) ? 0 : order->customer, value = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->on_hand[(size_t)l[i].sku * r->warehouses + w] -= l[i].missing;
-		l[i].rerouted = l[i].reserved && reroute_line(r, w, &l[i], out, &count);
+		l[i].rerouted =
+			l[i].reserved && reroute_line(r, w, exclude, &l[i], out, &count, &used);
 		if (l[i].rerouted) {
 			r->short_units_rerouted += l[i].missing;
 			continue;
@@ -1440,6 +1479,9 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 	if (count == 0) { /* every unit cut: nothing is left to ship */
 		order->state = OC_STATE_CANCELLED;
 		r->cancelled++;
+	} else if (used && r->waves) { /* re-routed units wait for their waves */
+		order->state = OC_STATE_ALLOCATED;
+		oc_waves_join(r, om->target, used);
 	}
 	r->short_picks++;
 	return value;
@@ -1597,7 +1639,7 @@ static bool expire_due(struct oc_route *r, const struct oc_order_msg *om,
 		uint32_t want = r->outs + 2; /* this response and the command's own */
 		if (oc_ring_spsc_writable(r->out, want) < want || !cancel_order(r, om->seq, rec))
 			return false;
-		record_transition(r, l->order_index, om->seq, r->clock_ms, OC_CMD_PLACE);
+		oc_route_transition(r, l->order_index, om->seq, r->clock_ms, OC_CMD_PLACE);
 		struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs++);
 		*a = (struct oc_response){.seq = om->seq, .key = l->key, .ts_ms = r->clock_ms,
 					  .type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
@@ -1610,7 +1652,8 @@ static bool expire_due(struct oc_route *r, const struct oc_order_msg *om,
 }
 
 /* Advances the clock to the command's timestamp and expires the payment leases, then the
- * review deadlines, it passed (expire_due). One command gives back at most one order's worth
+ * review deadlines, it passed (expire_due), then releases a pick wave whose cutoff it passed
+ * (waves.c). One command gives back at most one order's worth
  * of allocations this way (OC_LIMIT_ORDER_ALLOCS_MAX), so that with its own releases it stays
  * within OC_LIMIT_COMMAND_RELEASES_MAX, which sizes the release rings; what is left is still
  * due, so the next command or tick expires it. False, the clock moved, when releases or
@@ -1631,7 +1674,8 @@ static bool expire_leases(struct oc_route *r, const struct oc_order_msg *om)
 	return expire_due(r, om, r->leases, &r->lease_head, r->lease_tail,
 			  OC_STATE_PAYMENT_PENDING, OC_REJECT_LEASE_EXPIRED, &r->lease_expiries) &&
 	       expire_due(r, om, r->reviews, &r->review_head, r->review_tail, OC_STATE_ON_HOLD,
-			  OC_REJECT_REVIEW_EXPIRED, &r->review_expiries);
+			  OC_REJECT_REVIEW_EXPIRED, &r->review_expiries) &&
+	       (!r->waves || oc_waves_release_due(r, om));
 }
 
 
@@ -1804,6 +1848,8 @@ static bool reconcile(struct oc_route *r, const struct oc_order_msg *om)
  * unsolicited responses) at r->outs; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 {
+	if (!oc_waves_room(r, om))
+		return false;
 	if ((om->type == OC_CMD_QUERY_HISTORY || om->type == OC_CMD_QUERY_CUSTOMER) &&
 	    !om->reason) /* validate refused a customer query without the index */
 		return query_rows(r, om);
@@ -1903,6 +1949,8 @@ uint32_t oc_route_step(void *arg)
 		    !route_one(r, om))
 			break;
 		r->outs++;
+		if (r->waves_full) /* after the answer of the command that filled them */
+			oc_waves_release_full(r, om);
 		last_seq = om->seq;
 	}
 	if (done == 0 && r->outs == 0)
@@ -1946,6 +1994,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	h = XXH3_64bits_withSeed(r->links, (size_t)r->orders_seen * sizeof(uint32_t), h);
 	if (credit_bytes(r))
 		h = XXH3_64bits_withSeed(r->open_cents, credit_bytes(r), h);
+	h = oc_waves_hash(r, h);
 	if (r->catalog->customer_index)
 		h = oc_u64map_hash(&r->customers, h);
 	/* Transitions without their timestamps (from the wall clock, as the leases'). */

@@ -263,6 +263,8 @@ struct oc_catalog {
 	uint32_t inflight_max;
 	uint32_t lease_ttl_ms;
 	uint32_t review_ttl_ms;  /* 0: held orders wait for their review */
+	uint32_t wave_orders_max; /* 0: no waves (docs/lifecycle.md, "Waves") */
+	uint32_t wave_cutoff_ms, wave_express_cutoff_ms;
 	bool customer_index;     /* route keeps the customers' map */
 	const struct oc_screening *screening; /* fraud rules, block list, credit lines */
 };
@@ -386,6 +388,20 @@ struct oc_alloc {
 	                    * its warehouse's parcel; 0: no label */
 };
 
+/* A warehouse's open pick wave (docs/lifecycle.md, "Waves"): the orders that joined it since
+ * its last release. */
+struct oc_wave {
+	uint64_t deadline_ms; /* released at the first command whose time reaches it: the
+	                       * earliest of its orders' cutoffs; 0: the wave is empty */
+	uint32_t orders;      /* members used */
+	uint32_t lines;       /* the members' allocations at the warehouse when they joined */
+	uint32_t member[OC_WAVE_LINES_MAX]; /* order indices, in joining order */
+};
+
+/* The most pick list rows one command can cause: an order joins the waves of the warehouses
+ * of its allocations and may fill each (a wave's lines, and the wave's own row). */
+#define OC_WAVE_ROWS_PER_COMMAND (OC_LIMIT_ORDER_ALLOCS_MAX * (OC_WAVE_LINES_MAX + 1))
+
 /* A transition of an order (OC_CMD_QUERY_HISTORY): route's history ring holds them, each order's
  * chained newest first. */
 struct oc_transition {
@@ -434,8 +450,12 @@ struct oc_order_rec {
 		uint8_t answered_state; /* a refund, a short pick: the order's state it
 		                         * answered */
 	};
-	uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
-	                        * oc_return_reason */
+	union {
+		uint8_t detail;        /* an order in exception: OC_EXCEPTION_*; an RMA: its
+		                        * oc_return_reason */
+		uint8_t waves_pending; /* an allocated order: the open waves it is in (it is
+		                        * released when none is left) */
+	};
 	uint8_t flags;         /* an order: OC_REC_*, and its requested days (OC_REC_DAYS) */
 };
 
@@ -489,6 +509,15 @@ struct oc_route {
 	uint64_t holds, reviews_approved, reviews_rejected, review_expiries;
 	uint64_t short_picks, short_units_rerouted, short_units_cut, payments_received;
 	uint64_t labels, label_cents; /* parcels labelled at packs, what their carriers charge */
+	/* Pick waves (with catalog->wave_orders_max; waves.c): each warehouse's open wave, the
+	 * earliest deadline among them (0: none), the warehouses whose waves the command being
+	 * decided filled (released after its answer), the waves released so far (the last one's
+	 * number), and the command that released one by its cutoff (one a command). */
+	struct oc_wave *waves;
+	uint64_t wave_next_ms;
+	uint64_t waves_full;
+	uint64_t waves_released;
+	uint64_t wave_expire_seq;
 	/* Credit lines (docs/lifecycle.md, "Credit"): customer -> value: index into open_cents,
 	 * a map of the dataset's credit.csv rows, read-only after setup; open_cents[i] what that
 	 * customer's orders on account owe now. */
@@ -613,6 +642,31 @@ uint32_t oc_documents_pack(const struct oc_catalog *c, const struct oc_alloc *al
  * rows written to rows[OC_LIMIT_ORDER_ALLOCS_MAX]. */
 uint32_t oc_documents_invoice(const struct oc_catalog *c, const struct oc_alloc *allocs,
 			      uint32_t n, const struct oc_response *a, struct oc_response *rows);
+
+/* Pick waves (waves.c; docs/lifecycle.md, "Waves"), on route's records: with
+ * catalog->wave_orders_max, an order that becomes allocated joins the open wave of each
+ * warehouse in `warehouses` (a mask: those of its allocations, or the new ones of a short
+ * pick), and waits in allocated until every one of them is released. */
+void oc_waves_join(struct oc_route *r, uint32_t index, uint64_t warehouses);
+/* The waves the command om filled (r->waves_full), released after its answer: their pick
+ * lists at r->outs. Room for them was made before the command (oc_waves_room). */
+void oc_waves_release_full(struct oc_route *r, const struct oc_order_msg *om);
+/* Whether the out ring has room for the waves command om may fill and its answer, after
+ * r->outs: true without waves or for a command that allocates no order. */
+bool oc_waves_room(const struct oc_route *r, const struct oc_order_msg *om);
+/* Releases the wave whose deadline route's clock passed first, if any, before om's answer
+ * (one a command: the next is still due at the next command or tick). False, nothing done,
+ * when its rows and the answer do not fit now. */
+bool oc_waves_release_due(struct oc_route *r, const struct oc_order_msg *om);
+/* The waves in a snapshot part and back, and into the state hash (without deadlines: they
+ * come from the wall clock). */
+void oc_waves_put(const struct oc_route *r, struct oc_snap_buf *b);
+int oc_waves_get(struct oc_route *r, struct oc_snap_reader *in);
+uint64_t oc_waves_hash(const struct oc_route *r, uint64_t seed);
+/* Records that order `index` moved to the state it is in now, by the command seq at ts_ms of
+ * type `type` (route.c: the history ring). */
+void oc_route_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
+			 uint8_t type);
 
 /* Fulfilment planning (route_plan.c). */
 struct oc_plan_line {

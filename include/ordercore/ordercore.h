@@ -393,7 +393,9 @@ struct oc_command {
 #define OC_RESPONSE_ROW 0x4u
 /* A row that is a document (docs/lifecycle.md, "Documents"): a line of a shipment's packing
  * slip or a shipment's label, before a pack's answer; a line of the invoice, before a
- * shipment's answer. Flagged OC_RESPONSE_ROW too, with the command's seq, type, key (the
+ * shipment's answer; a released wave's pick list (also OC_RESPONSE_UNSOLICITED, type place:
+ * the engine's own decision, after the answer of the command that filled the wave or before
+ * that of the command whose time passed its cutoff). Flagged OC_RESPONSE_ROW too, with the command's seq, type, key (the
  * order's), customer, state and payment as its answer has them; `warehouse` is the shipment's
  * and `shipments` the kind (enum oc_document_kind). Unlike query rows they are events (kind
  * OC_EVENT_DOCUMENTS): the warehouse and the customer's notifications subscribe to them. */
@@ -445,6 +447,13 @@ enum oc_document_kind {
 	OC_DOC_LABEL = 2,        /* a pack: a shipment's label, after its slip's lines */
 	OC_DOC_INVOICE_LINE = 3, /* a shipment: a line of the invoice (its total: the answer's
 	                          * amount_cents) */
+	OC_DOC_PICK_LINE = 4,    /* a released wave: a line of its pick list, in the order of the
+	                          * bins; key and customer the order's, state the order's after
+	                          * the release; refunded_cents the wave's number (not the
+	                          * line's total) */
+	OC_DOC_WAVE = 5,         /* a released wave, after its pick lines: key and customer 0,
+	                          * original_seq its number (1, 2, ... in the engine),
+	                          * amount_cents its orders (low 32) and lines (high 32) */
 };
 #define OC_DOC_KIND(r) ((r)->shipments)
 #define OC_DOC_LINE_QUANTITY(r) ((uint32_t)((r)->amount_cents & 0xffffffffu))
@@ -523,6 +532,18 @@ struct oc_config {
 	                              * review_expired), so that a hold cannot keep stock for ever;
 	                              * 0 (default): held orders wait for their review. Part of a
 	                              * data_dir's identity */
+	uint32_t wave_orders_max;    /* pick waves (docs/lifecycle.md, "Waves"): an allocated
+	                              * order joins the open wave of each warehouse it ships
+	                              * from, and is released (a pick list row per allocation, an
+	                              * unsolicited document) when its waves are: a wave once it
+	                              * holds this many orders or 33 pick lines, or at its cutoff.
+	                              * 1..64; 0 (default): no waves, orders are picked from
+	                              * allocated. Part of a data_dir's identity */
+	uint32_t wave_cutoff_ms;     /* with waves: the longest an order waits in an open wave;
+	                              * 0: the default, 15 minutes. Part of the identity */
+	uint32_t wave_express_cutoff_ms; /* the same for an order asking for at most 2 days in
+	                              * transit (OC_PLACE_DAYS); 0: the default, 2 minutes. Part
+	                              * of the identity */
 	uint32_t screen_entries_max; /* with screening (fraud.csv): customers, cards and
 	                              * addresses whose recent orders are remembered, each; once a
 	                              * table is full, a new one is screened as if it had no
@@ -568,6 +589,7 @@ struct oc_stats {
 	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
 	uint64_t short_units_cut;                  /* units of them cut from their orders */
 	uint64_t payments_received;                /* orders on account paid */
+	uint64_t waves;                            /* pick waves released */
 	uint64_t labels;                           /* parcels labelled at packs */
 	uint64_t label_cents;                      /* what their carriers charge, in all */
 	uint64_t screened;                         /* places screened (not malformed, not a

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -2270,7 +2272,7 @@ static const struct pl_sku doc_skus[] = {
     {HALVES, 0, 300, 500, "D-01-1"}};
 static const struct pl_stock doc_stock[] = {
     {LIGHT, "W0", 10}, {MEDIUM, "W0", 10}, {HEAVY, "W0", 5}, {FAR, "W3", 5},
-    {HALVES, "W0", 10}, {HALVES, "W1", 10}};
+    {HALVES, "W0", 10}, {HALVES, "W1", 10}, {HALVES, "W2", 10}};
 
 static void write_carriers(const char *to)
 {
@@ -2469,6 +2471,186 @@ static void test_documents(void **state)
 	(void)state;
 }
 
+/* Submits c and polls until its answer and `waves` released waves (unsolicited OC_DOC_WAVE
+ * rows) have come, or wait_ms more when c is NULL; the answer into *a (c not NULL), every row
+ * (its own, and pick lists) into rows; their count. */
+static uint32_t run_waves(struct oc_engine *e, struct oc_command *c, uint32_t waves,
+			  uint32_t wait_ms, struct oc_response *a, struct oc_response *rows)
+{
+	while (c && oc_engine_try_submit_burst(e, c, 1) != 1)
+		sched_yield();
+	struct oc_response got[256];
+	uint32_t rows_n = 0, seen = 0;
+	bool answered = c == NULL;
+	double until = pl_now_s() + (waves || c ? PL_STALL_S : wait_ms / 1000.0);
+	while (!answered || seen < waves || (!waves && !c && pl_now_s() < until)) {
+		if (pl_now_s() > until)
+			fail_msg("%u of %u waves released, answered %d", seen, waves, answered);
+		oc_engine_try_submit_burst(e, NULL, 0); /* lets the sequencer tick */
+		int n = oc_engine_poll_burst(e, got, 256);
+		for (int i = 0; i < n; i++) {
+			if (got[i].flags & OC_RESPONSE_ROW) {
+				seen += OC_DOC_KIND(&got[i]) == OC_DOC_WAVE;
+				rows[rows_n++] = got[i];
+				continue;
+			}
+			assert_non_null(c);
+			assert_int_equal(got[i].seq, c->seq);
+			*a = got[i];
+			answered = true;
+		}
+		if (!n)
+			usleep(1000);
+	}
+	/* What the command's turn wrote after its answer came with it or comes at once. */
+	for (int i = 0, n = oc_engine_poll_burst(e, got, 256); i < n; i++) {
+		assert_true(got[i].flags & OC_RESPONSE_ROW);
+		rows[rows_n++] = got[i];
+	}
+	return rows_n;
+}
+
+/* A pick list's line: order, SKU, quantity, wave. */
+static void expect_pick(const struct oc_response *r, unsigned w, uint64_t key, uint64_t sku,
+			uint32_t quantity, uint64_t wave, unsigned state)
+{
+	assert_int_equal(r->flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT | OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(OC_DOC_KIND(r), OC_DOC_PICK_LINE);
+	assert_int_equal(r->type, OC_CMD_PLACE);
+	assert_int_equal(r->warehouse, w);
+	assert_int_equal(r->key, key);
+	assert_int_equal(r->original_seq, sku);
+	assert_int_equal(OC_DOC_LINE_QUANTITY(r), quantity);
+	assert_int_equal(r->refunded_cents, wave);
+	assert_int_equal(r->state, state);
+}
+
+static void expect_wave(const struct oc_response *r, unsigned w, uint64_t wave, uint32_t orders,
+			uint32_t lines)
+{
+	assert_int_equal(r->flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT | OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(OC_DOC_KIND(r), OC_DOC_WAVE);
+	assert_int_equal(r->warehouse, w);
+	assert_int_equal(r->key, 0);
+	assert_int_equal(r->original_seq, wave);
+	assert_int_equal(r->amount_cents, (uint64_t)lines << 32 | orders);
+}
+
+static unsigned state_of(struct oc_engine *e, uint64_t key)
+{
+	return pl_run1(e, pl_query_order(key)).state;
+}
+
+/* Pick waves (docs/lifecycle.md, "Waves"), by size: an order waits in allocated (its pick is
+ * refused) until its waves are released, after the answer of the order that fills them; the
+ * pick list in bin order; a split order in the waves of both its warehouses; a cancelled order
+ * left out; a short pick's re-routed units in a wave of their own. */
+static void test_waves_by_size(void **state)
+{
+	char wave_dir[1024];
+	oc_test_scratch_dir(wave_dir, sizeof(wave_dir), "test_pipeline_waves");
+	write_carriers(wave_dir);
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .wave_orders_max = 2,
+				.wave_cutoff_ms = 3600000, .wave_express_cutoff_ms = 3600000};
+	struct oc_engine *e = pl_engine_start(wave_dir, &t);
+	struct oc_response rows[256], a;
+	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	assert_int_equal(a.state, OC_STATE_ALLOCATED);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	c = pl_place1(2, 20, 0, MEDIUM, 2);
+	assert_int_equal(run_waves(e, &c, 1, 0, &a, rows), 3);
+	assert_int_equal(a.state, OC_STATE_ALLOCATED); /* its answer, then the release */
+	expect_pick(&rows[0], 0, 2, MEDIUM, 2, 1, OC_STATE_RELEASED); /* bin A-05-3 */
+	expect_pick(&rows[1], 0, 1, LIGHT, 1, 1, OC_STATE_RELEASED);  /* bin C-02-1 */
+	expect_wave(&rows[2], 0, 1, 2, 2);
+	assert_int_equal(rows[0].seq, a.seq);
+	assert_int_equal(state_of(e, 1), OC_STATE_RELEASED);
+	struct oc_response h[8];
+	assert_int_equal(run_rows(e, pl_query_history(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, h, 8),
+			 2);
+	assert_int_equal(h[1].state, OC_STATE_RELEASED);
+	assert_int_equal(h[1].type, OC_CMD_PLACE);
+	assert_int_equal(h[1].original_seq, a.seq);
+	/* Released: picked, packed (with its documents), cancelled like an allocated order. */
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(2, 20), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+
+	/* A split order (W0 10, W1 5) fills its W0 wave with order 3; W1's waits for order 5. A
+	 * cancelled order is left out of its wave. */
+	c = pl_place1(3, 30, 0, LIGHT, 1);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	pl_run_expect(e, pl_place1(4, 40, 1, HALVES, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(4, 40), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	c = pl_place1(5, 50, 0, HALVES, 15);
+	assert_int_equal(run_waves(e, &c, 2, 0, &a, rows), 5);
+	expect_pick(&rows[0], 0, 3, LIGHT, 1, 2, OC_STATE_RELEASED);    /* bin C-02-1 */
+	expect_pick(&rows[1], 0, 5, HALVES, 10, 2, OC_STATE_ALLOCATED); /* D-01-1; W1 open */
+	expect_wave(&rows[2], 0, 2, 2, 2);
+	expect_pick(&rows[3], 1, 5, HALVES, 5, 3, OC_STATE_RELEASED);   /* order 4 left out */
+	expect_wave(&rows[4], 1, 3, 1, 1);
+	assert_int_equal(state_of(e, 5), OC_STATE_RELEASED);
+
+	/* A short pick of a released order: its units re-routed to a warehouse it did not ship
+	 * from (W2), where they wait for a wave; the order with them. */
+	c = pl_short_pick(6, 50, 5, 0, HALVES, 3);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a.state, OC_STATE_ALLOCATED);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 5, 50), OC_STATUS_REJECTED,
+		      OC_REJECT_INVALID_STATE);
+	c = pl_place1(7, 70, 2, HALVES, 1);
+	assert_int_equal(run_waves(e, &c, 1, 0, &a, rows), 3);
+	expect_pick(&rows[0], 2, 5, HALVES, 3, 4, OC_STATE_RELEASED);
+	expect_pick(&rows[1], 2, 7, HALVES, 1, 4, OC_STATE_RELEASED);
+	expect_wave(&rows[2], 2, 4, 2, 2);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 5, 50), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.waves, 4);
+	oc_engine_free(e);
+	(void)state;
+}
+
+/* Pick waves by cutoff: released at the first command (a tick when no client sends one) whose
+ * time reaches the earliest cutoff of its orders, express orders (at most 2 days) sooner; a
+ * wave whose orders were all cancelled writes nothing. */
+static void test_waves_by_cutoff(void **state)
+{
+	char wave_dir[1024];
+	oc_test_scratch_dir(wave_dir, sizeof(wave_dir), "test_pipeline_waves_cutoff");
+	write_carriers(wave_dir);
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .wave_orders_max = 64,
+				.wave_cutoff_ms = 400, .wave_express_cutoff_ms = 100};
+	struct oc_engine *e = pl_engine_start(wave_dir, &t);
+	struct oc_response rows[256], a, b;
+	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
+	run_waves(e, &c, 0, 0, &a, rows);
+	c = with_days(pl_place1(2, 20, 0, MEDIUM, 1), 2);
+	run_waves(e, &c, 0, 0, &b, rows);
+	assert_int_equal(run_waves(e, NULL, 1, 0, NULL, rows), 3);
+	expect_pick(&rows[0], 0, 2, MEDIUM, 1, 1, OC_STATE_RELEASED);
+	expect_pick(&rows[1], 0, 1, LIGHT, 1, 1, OC_STATE_RELEASED);
+	expect_wave(&rows[2], 0, 1, 2, 2);
+	assert_true(rows[2].ts_ms >= b.ts_ms + 100); /* never before the express cutoff */
+	assert_true(rows[2].seq > b.seq);              /* a tick's */
+	/* A standard order alone waits for the standard cutoff. */
+	c = pl_place1(3, 30, 0, LIGHT, 1);
+	run_waves(e, &c, 0, 0, &a, rows);
+	assert_int_equal(run_waves(e, NULL, 1, 0, NULL, rows), 2);
+	assert_true(rows[1].ts_ms >= a.ts_ms + 400);
+	/* Everything cancelled before the cutoff: no pick list, no wave. */
+	pl_run_expect(e, pl_place1(4, 40, 0, LIGHT, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(4, 40), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	struct oc_response late[16];
+	assert_int_equal(run_collect(e, NULL, 700, late, 16), 0);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.waves, 2);
+	oc_engine_free(e);
+	(void)state;
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -2558,6 +2740,8 @@ int main(void)
 	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_short_picks),
 	    cmocka_unit_test(test_documents),
+	    cmocka_unit_test(test_waves_by_size),
+	    cmocka_unit_test(test_waves_by_cutoff),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_full_tables),

@@ -2087,6 +2087,269 @@ static void test_no_oversell_two_inventory_threads(void **state)
 /* A poller that sleeps on the response eventfd is always woken: commands go in small bursts
  * (so the poller often finds the ring empty, arms and sleeps while egress is mid-turn) and a
  * lost wake-up would leave poll(2) waiting its full second: the test fails at the first. */
+/* Pick waves (docs/lifecycle.md, "Waves") on several threads: a stream of places of cold SKUs
+ * (a quarter by card, authorized later), cancels and picks, with waves released by size (3
+ * orders; the cutoffs are hours away), checked against a model of the waves from the answers
+ * and the pick lists: a pick is accepted exactly when its order was released; a live order is
+ * on its waves' pick lists with every unit it holds there, and released by the last of them
+ * (the lines of the others say allocated); a cancelled order is on no later list. The same
+ * stream gives the same answers, pick lists and state hash on every topology, and after a
+ * restart from snapshots taken while waves were open. */
+#define WAVE_ORDERS 3
+
+struct wave_model {
+	uint8_t *state;       /* by key */
+	uint8_t *shipments;   /* by key: warehouses it ships from (its waves) */
+	uint8_t *waves_seen;  /* by key: of them released */
+	uint32_t *units;      /* by key: units ordered */
+	uint32_t *listed;     /* by key: units on pick lists */
+};
+
+static struct stream wave_stream(uint32_t n, uint64_t seed)
+{
+	struct stream s = {.n = n};
+	s.cmds = calloc(n, sizeof(*s.cmds));
+	s.kind = calloc(n, 1);
+	s.first = calloc(n + 1, sizeof(uint32_t));
+	s.bad_reason = calloc(n, 1);
+	assert_true(s.cmds && s.kind && s.first && s.bad_reason);
+	uint64_t rng = seed;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t r = oc_rand_below(&rng, 100);
+		uint64_t key = s.keys ? 1 + oc_rand_below(&rng, s.keys) : 0;
+		const struct oc_command *o = key ? &s.cmds[s.first[key]] : NULL;
+		if (!o || r < 55) {
+			s.first[++s.keys] = i;
+			s.kind[i] = K_NEW;
+			struct oc_command c = pl_place(s.keys, 1 + oc_rand_below(&rng, CUSTOMERS),
+						       (uint16_t)oc_rand_below(&rng, 2));
+			uint32_t lines = 1 + oc_rand_below(&rng, 3);
+			for (uint32_t l = 0; l < lines; l++) /* distinct cold SKUs but ONE_PLACE */
+				pl_line_add(&c, SKU_BASE + HOT + (l * 3 + oc_rand_below(&rng, 3)) %
+								   (ONE_PLACE - HOT),
+					    1 + oc_rand_below(&rng, 3));
+			if (oc_rand_below(&rng, 4) == 0) /* and a hot one without a limit, more
+							  * than a warehouse holds at times: the
+							  * order splits */
+				pl_line_add(&c, SKU_BASE + LIMITED + oc_rand_below(&rng, HOT - LIMITED),
+					    1 + oc_rand_below(&rng, 24));
+			c.flags = oc_rand_below(&rng, 4) == 0 ? OC_PLACE_CARD : 0;
+			s.cmds[i] = c;
+		} else if (r < 65) {
+			s.kind[i] = K_CANCEL;
+			s.cmds[i] = pl_cancel(o->key, o->customer);
+		} else {
+			s.kind[i] = K_STEP;
+			s.cmds[i] = pl_step(r < 75 ? OC_CMD_PAYMENT_AUTHORIZED : OC_CMD_PICK_CONFIRMED,
+					    o->key, o->customer);
+		}
+	}
+	return s;
+}
+
+/* The pick lists of command i's seq (rows[*row] on): each line's order must be waiting in
+ * allocated; at each wave's own row, its orders have one more wave released. */
+static void model_waves(struct wave_model *m, const struct oc_response *a,
+			const struct oc_response *rows, uint32_t *row, uint32_t *released)
+{
+	uint64_t in_wave[WAVE_ORDERS * OC_ORDER_LINES_MAX];
+	uint32_t k = 0, lines = 0;
+	for (; rows[*row].seq == a->seq; (*row)++) {
+		const struct oc_response *d = &rows[*row];
+		assert_int_equal(d->flags,
+				 OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT | OC_RESPONSE_UNSOLICITED);
+		if (OC_DOC_KIND(d) == OC_DOC_WAVE) {
+			uint32_t orders = 0;
+			for (uint32_t j = 0; j < k; j++) {
+				bool first = true; /* count each order once */
+				for (uint32_t x = 0; x < j; x++)
+					first &= in_wave[x] != in_wave[j];
+				if (!first)
+					continue;
+				orders++;
+				uint64_t key = in_wave[j];
+				if (++m->waves_seen[key] == m->shipments[key]) {
+					m->state[key] = OC_STATE_RELEASED;
+					assert_int_equal(m->listed[key], m->units[key]);
+				}
+			}
+			assert_int_equal(d->amount_cents, (uint64_t)lines << 32 | orders);
+			assert_int_equal(d->original_seq, ++*released);
+			k = lines = 0;
+			continue;
+		}
+		assert_int_equal(OC_DOC_KIND(d), OC_DOC_PICK_LINE);
+		assert_int_equal(m->state[d->key], OC_STATE_ALLOCATED);
+		assert_int_equal(d->state, m->waves_seen[d->key] + 1 == m->shipments[d->key]
+						   ? OC_STATE_RELEASED
+						   : OC_STATE_ALLOCATED);
+		assert_int_equal(d->refunded_cents, *released + 1);
+		m->listed[d->key] += OC_DOC_LINE_QUANTITY(d);
+		in_wave[k++] = d->key;
+		lines++;
+	}
+	assert_int_equal(k, 0); /* every line's wave said so */
+}
+
+static void check_waves(const struct stream *s, const struct oc_response *r,
+			const struct oc_response *rows, uint32_t *released_out)
+{
+	struct wave_model m = {calloc(s->keys + 1, 1), calloc(s->keys + 1, 1),
+			       calloc(s->keys + 1, 1), calloc(s->keys + 1, 4),
+			       calloc(s->keys + 1, 4)};
+	assert_true(m.state && m.shipments && m.waves_seen && m.units && m.listed);
+	uint32_t row = 0, released = 0, picks = 0, splits = 0;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct oc_command *c = &s->cmds[i];
+		const struct oc_response *a = &r[i];
+		uint8_t *st = &m.state[c->key];
+		if (c->type == OC_CMD_PLACE && a->status == OC_STATUS_REJECTED) {
+			assert_int_equal(a->reason, OC_REJECT_OUT_OF_STOCK);
+			*st = OC_STATE_REJECTED;
+		} else if (c->type == OC_CMD_PLACE) {
+			pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+			*st = a->state;
+			assert_int_equal(*st, c->flags ? OC_STATE_PAYMENT_PENDING : OC_STATE_ALLOCATED);
+			splits += a->shipments > 1;
+			m.shipments[c->key] = a->shipments;
+			for (uint32_t l = 0; l < c->line_count; l++)
+				m.units[c->key] += c->lines[l].quantity;
+		} else if (c->type == OC_CMD_CANCEL) {
+			bool live = *st == OC_STATE_PAYMENT_PENDING || *st == OC_STATE_ALLOCATED ||
+				    *st == OC_STATE_RELEASED || *st == OC_STATE_PICKED;
+			pl_expect(a, live ? OC_STATUS_CANCELLED : OC_STATUS_REJECTED,
+				  live ? OC_REJECT_NONE : OC_REJECT_NOT_CANCELLABLE);
+			*st = live ? OC_STATE_CANCELLED : *st;
+		} else if (c->type == OC_CMD_PAYMENT_AUTHORIZED) {
+			if (*st == OC_STATE_PAYMENT_PENDING) {
+				pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+				*st = OC_STATE_ALLOCATED;
+			} else if (s->cmds[s->first[c->key]].flags && *st != OC_STATE_CANCELLED &&
+				   *st != OC_STATE_REJECTED) {
+				assert_true(a->flags & OC_RESPONSE_DUPLICATE); /* authorized before */
+			} else {
+				pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+			}
+		} else if (*st == OC_STATE_RELEASED) { /* a pick */
+			pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+			*st = OC_STATE_PICKED;
+			picks++;
+		} else if (*st == OC_STATE_PICKED) {
+			assert_true(a->flags & OC_RESPONSE_DUPLICATE);
+		} else {
+			pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+		}
+		uint8_t want = a->status == OC_STATUS_REJECTED && c->type == OC_CMD_CANCEL
+				       ? OC_STATE_NONE /* a refused cancel does not describe */
+				       : *st;
+		if (a->state != want)
+			fail_msg("command %u (type %u, key %llu): state %s, want %s (%s/%s)", i, c->type,
+				 (unsigned long long)c->key, oc_order_state_name(a->state),
+				 oc_order_state_name(want), oc_status_name(a->status),
+				 oc_reject_reason_name(a->reason));
+		model_waves(&m, a, rows, &row, &released);
+	}
+	assert_int_equal(rows[row].seq, 0); /* every row was a wave's */
+	print_message("      %u waves released, %u orders picked from them, %u split orders\n",
+		      released, picks, splits);
+	assert_true(released > 0 && picks > 0 && splits > 0);
+	*released_out = released;
+	free(m.state);
+	free(m.shipments);
+	free(m.waves_seen);
+	free(m.units);
+	free(m.listed);
+}
+
+/* Runs the wave stream on topology t; answers and rows with their times zeroed; the hash. */
+static uint64_t run_waves_stream(const struct stream *s, const struct pl_topology *t,
+				 struct oc_response *r, struct oc_response *rows, uint32_t rows_max,
+				 struct oc_stats *st)
+{
+	struct oc_engine *e = pl_engine_start(dir, t);
+	struct oc_command *copy = malloc((size_t)s->n * sizeof(*copy));
+	assert_non_null(copy);
+	memcpy(copy, s->cmds, (size_t)s->n * sizeof(*copy));
+	uint32_t n;
+	pl_run_rows(e, copy, s->n, r, rows, rows_max, &n);
+	for (uint32_t i = 0; i < s->n; i++)
+		r[i].ts_ms = 0;
+	for (uint32_t i = 0; i < n; i++)
+		rows[i].ts_ms = 0;
+	free(copy);
+	pl_stop(e);
+	oc_engine_stats(e, st);
+	uint64_t h = oc_engine_state_hash(e);
+	oc_engine_free(e);
+	return h;
+}
+
+static void test_waves_same_on_every_topology(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(20000, 4000);
+	struct stream s = wave_stream(n, 0x3a7e);
+	uint32_t rows_max = n * 2;
+	struct oc_response *base = calloc(n, sizeof(*base)), *r = calloc(n, sizeof(*r));
+	struct oc_response *base_rows = calloc(rows_max + 1, sizeof(*base_rows));
+	struct oc_response *rows = calloc(rows_max + 1, sizeof(*rows));
+	assert_true(base && r && base_rows && rows);
+	struct pl_topology t = {1, 1, SHARDS, INFLIGHT, n, .wave_orders_max = WAVE_ORDERS,
+				.wave_cutoff_ms = 3600000, .wave_express_cutoff_ms = 3600000};
+	struct oc_stats st;
+	uint64_t h0 = run_waves_stream(&s, &t, base, base_rows, rows_max, &st);
+	uint32_t released;
+	check_waves(&s, base, base_rows, &released);
+	assert_int_equal(st.waves, released);
+	static const struct pl_topology others[] = {{3, 1, SHARDS, INFLIGHT, 0},
+						    {3, 2, SHARDS, INFLIGHT, 0},
+						    {2, 1, SHARDS, INFLIGHT, 0}};
+	for (uint32_t i = 0; i < 3; i++) {
+		struct pl_topology u = others[i];
+		u.orders_max = n;
+		u.wave_orders_max = t.wave_orders_max;
+		u.wave_cutoff_ms = u.wave_express_cutoff_ms = t.wave_cutoff_ms;
+		memset(rows, 0, (rows_max + 1) * sizeof(*rows));
+		uint64_t h = run_waves_stream(&s, &u, r, rows, rows_max, &st);
+		for (uint32_t k = 0; k < n; k++)
+			if (memcmp(&r[k], &base[k], sizeof(r[k])) != 0)
+				fail_msg("topology %u: answer %u differs", i, k);
+		for (uint32_t k = 0; k < rows_max; k++)
+			if (memcmp(&rows[k], &base_rows[k], sizeof(rows[k])) != 0)
+				fail_msg("topology %u: row %u differs", i, k);
+		assert_int_equal(h, h0);
+	}
+	/* Snapshots while waves are open, then a restart on other topologies. */
+	char data[1024];
+	oc_test_scratch_dir(data, sizeof(data), "waves_replay");
+	t.data_dir = data;
+	t.snapshot_records = n / 3;
+	t.segment_bytes = 64u << 20;
+	memset(rows, 0, (rows_max + 1) * sizeof(*rows));
+	uint64_t h = run_waves_stream(&s, &t, r, rows, rows_max, &st);
+	assert_true(st.snapshots >= 3);
+	for (uint32_t k = 0; k < rows_max; k++) { /* the same but for seq: barriers took some */
+		assert_true(rows[k].seq >= base_rows[k].seq);
+		rows[k].seq = base_rows[k].seq;
+		assert_memory_equal(&rows[k], &base_rows[k], sizeof(rows[k]));
+	}
+	for (uint32_t i = 0; i < 3; i++) {
+		struct pl_topology u = others[i];
+		u.orders_max = n;
+		u.data_dir = data;
+		u.segment_bytes = t.segment_bytes;
+		u.wave_orders_max = t.wave_orders_max;
+		u.wave_cutoff_ms = u.wave_express_cutoff_ms = t.wave_cutoff_ms;
+		assert_int_equal(recover(&u, &st), h);
+	}
+	assert_int_equal(recover_from_log(&t, &st), h);
+	free(base);
+	free(r);
+	free(base_rows);
+	free(rows);
+	stream_free(&s);
+	(void)state;
+}
+
 static void test_poller_sleeps_on_the_response_fd_and_is_woken(void **state)
 {
 	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, 1u << 16};
@@ -2192,6 +2455,7 @@ int main(void)
 	    cmocka_unit_test(test_data_dir_of_another_configuration_refused),
 	    cmocka_unit_test(test_log_write_failure_injected_answers_unavailable),
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
+	    cmocka_unit_test(test_waves_same_on_every_topology),
 	    cmocka_unit_test(test_poller_sleeps_on_the_response_fd_and_is_woken),
 	    cmocka_unit_test(test_lease_expiries_replay_the_same),
 	    cmocka_unit_test(test_mass_lease_expiry_does_not_stall),
