@@ -40,8 +40,7 @@ struct loader {
 	char path[PATH_MAX];
 	uint32_t service_lines[OC_CARRIER_SERVICES_MAX]; /* carriers.csv: line of each service */
 	/* rates.csv: line of each break, in the order read (the breaks are sorted after). */
-	uint32_t break_lines[OC_CARRIER_SERVICES_MAX][OC_CARRIER_ZONES_MAX]
-	                    [OC_CARRIER_BREAKS_MAX];
+	uint32_t break_lines[OC_CARRIER_SERVICES_MAX][OC_CARRIER_ZONES_MAX][OC_CARRIER_BREAKS_MAX];
 	char carrier[OC_CARRIER_CODE_BYTES_MAX]; /* the row being read */
 	char service[OC_CARRIER_CODE_BYTES_MAX];
 };
@@ -314,9 +313,9 @@ uint64_t oc_carriers_fingerprint(const struct oc_carriers *c, uint64_t seed)
 		h = XXH3_64bits_withSeed(f, sizeof(f), h);
 		for (uint32_t z = 0; z < OC_CARRIER_ZONES_MAX; z++)
 			if (sv->break_count[z])
-				h = XXH3_64bits_withSeed(sv->breaks[z],
-				                         sv->break_count[z] * sizeof(sv->breaks[z][0]),
-				                         h);
+				h = XXH3_64bits_withSeed(
+				    sv->breaks[z], sv->break_count[z] * sizeof(sv->breaks[z][0]),
+				    h);
 	}
 	return h;
 }
@@ -353,9 +352,9 @@ int oc_carriers_shop(const struct oc_carriers *c, uint32_t zone, uint32_t weight
 		if (!b)
 			continue;
 		/* Rows come in order, so a tie on price and days keeps the earlier row. */
-		if (found && (b->cost_cents > best.cost_cents ||
-		              (b->cost_cents == best.cost_cents &&
-		               sv->transit_days >= best.transit_days)))
+		if (found &&
+		    (b->cost_cents > best.cost_cents ||
+		     (b->cost_cents == best.cost_cents && sv->transit_days >= best.transit_days)))
 			continue;
 		best = (struct oc_rate_choice){
 		    .service = s, .cost_cents = b->cost_cents, .transit_days = sv->transit_days};
@@ -390,10 +389,10 @@ struct demo_service {
 static const uint32_t parcel_breaks_g[] = {500, 1000, 2000, 5000, 10000, 20000, 30000, 70000};
 /* Pallets and up. The top break, 4,000 t, holds any parcel an order of the demo makes
  * (carriers.h), so that with days to spare some service always carries it. */
-static const uint32_t freight_breaks_g[] = {150000,    500000,     1000000,     5000000,
-                                            20000000,  100000000,  1000000000u, 4000000000u};
+static const uint32_t freight_breaks_g[] = {150000,   500000,    1000000,     5000000,
+                                            20000000, 100000000, 1000000000u, 4000000000u};
 
-#define PARCEL parcel_breaks_g, COUNT(parcel_breaks_g)
+#define PARCEL  parcel_breaks_g, COUNT(parcel_breaks_g)
 #define FREIGHT freight_breaks_g, COUNT(freight_breaks_g)
 static const struct demo_service demo_services[] = {
     {"PARCELPOST", "GROUND", 5, 650, 90, 12, PARCEL},

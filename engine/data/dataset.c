@@ -245,8 +245,9 @@ static uint8_t zone_of(double km)
 }
 
 /* Sets a region's location to the mean of its warehouses', orders all warehouses by
- * distance from it and sets their zones. The mean is a plain average of degrees: good for regions that do not
- * straddle the antimeridian, which is what a region of nearby warehouses is. */
+ * distance from it and sets their zones. The mean is a plain average of degrees: good for
+ * regions that do not straddle the antimeridian, which is what a region of nearby warehouses
+ * is. */
 static void place_region(struct oc_dataset *d, uint32_t r)
 {
 	struct oc_region_rec *reg = &d->regions[r];

@@ -231,7 +231,8 @@ static void test_limits(void **state)
 	write_carriers(dir, carriers, rates);
 	free(carriers);
 	free(rates);
-	expect_load_error(dir, "carriers.csv:66:", "more than 64 services (OC_CARRIER_SERVICES_MAX)");
+	expect_load_error(dir,
+	                  "carriers.csv:66:", "more than 64 services (OC_CARRIER_SERVICES_MAX)");
 
 	/* Breaks: 32 in zone 1, written heaviest first; the same weights in zone 2 as well. */
 	static char text[64 * 64];
@@ -284,8 +285,8 @@ static void run_bad_case(void **state)
 BAD(carriers_header, "carrier,service,days\nACME,GROUND,5\n", NULL,
     "carriers.csv:1:", "header column 3 is 'days', expected 'transit_days'")
 BAD(carriers_empty, "", NULL, "carriers.csv:1:", "missing header row")
-BAD(no_services, CARRIERS_HEADER "\n", NULL, "carriers.csv:2:",
-    "no services: at least one row is required")
+BAD(no_services, CARRIERS_HEADER "\n", NULL,
+    "carriers.csv:2:", "no services: at least one row is required")
 BAD_SERVICE(service_fields, "ACME,AIR", "2 fields, expected 3")
 BAD_SERVICE(carrier_empty, ",AIR,2", "column carrier is empty")
 BAD_SERVICE(service_empty, "ACME,,2", "column service is empty")
@@ -304,8 +305,8 @@ BAD(service_twice, CARRIERS_HEADER "ACME,GROUND,5\nZOOM,GROUND,5\n\nACME,GROUND,
 BAD(service_quote, CARRIERS_HEADER "\"ACME\",GROUND,5\n", NULL,
     "carriers.csv:2:", "field 1 contains a double quote")
 
-BAD(rates_header, NULL, "carrier,service,zone,weight_g,cost_cents\n", "rates.csv:1:",
-    "header column 4 is 'weight_g', expected 'weight_max_g'")
+BAD(rates_header, NULL, "carrier,service,zone,weight_g,cost_cents\n",
+    "rates.csv:1:", "header column 4 is 'weight_g', expected 'weight_max_g'")
 BAD(rates_empty, NULL, "", "rates.csv:1:", "missing header row")
 BAD(no_rates, NULL, RATES_HEADER "\n\n", "rates.csv:3:", "no rates: at least one row is required")
 BAD_RATE(rate_fields, "ACME,GROUND,1,1000", "4 fields, expected 5")
@@ -333,8 +334,9 @@ BAD(break_twice, NULL,
     RATES_HEADER "ACME,GROUND,1,1000,500\nACME,GROUND,2,1000,500\n\nACME,GROUND,1,1000,700\n",
     "rates.csv:5:", "ACME GROUND in zone 1 has weight_max_g 1000 twice (first on line 2)")
 /* A service no rate prices could never be chosen: reported on its line of carriers.csv. */
-BAD(service_unpriced, CARRIERS_HEADER "ACME,GROUND,5\nACME,AIR,2\n", RATES_HEADER
-    "ACME,GROUND,1,1000,500\n", "carriers.csv:3:", "service ACME AIR has no rates: no row of ")
+BAD(service_unpriced, CARRIERS_HEADER "ACME,GROUND,5\nACME,AIR,2\n",
+    RATES_HEADER "ACME,GROUND,1,1000,500\n",
+    "carriers.csv:3:", "service ACME AIR has no rates: no row of ")
 
 #define BAD_TEST(name_)                                                                            \
 	{                                                                                          \
@@ -500,9 +502,11 @@ static void test_fingerprint(void **state)
 	assert_true(load_fingerprint(dir, 7) != one);
 	write_carriers(dir, CARRIERS_HEADER "ACMEG,ROUND,5\n", RATES_HEADER "ACMEG,ROUND,1,1,1\n");
 	assert_true(load_fingerprint(dir, 7) != one);
-	write_carriers(dir, CARRIERS_HEADER "A,X,5\nA,Y,5\n", RATES_HEADER "A,X,1,1,1\nA,Y,1,1,2\n");
+	write_carriers(dir, CARRIERS_HEADER "A,X,5\nA,Y,5\n",
+	               RATES_HEADER "A,X,1,1,1\nA,Y,1,1,2\n");
 	uint64_t xy = load_fingerprint(dir, 7);
-	write_carriers(dir, CARRIERS_HEADER "A,Y,5\nA,X,5\n", RATES_HEADER "A,X,1,1,1\nA,Y,1,1,2\n");
+	write_carriers(dir, CARRIERS_HEADER "A,Y,5\nA,X,5\n",
+	               RATES_HEADER "A,X,1,1,1\nA,Y,1,1,2\n");
 	assert_true(load_fingerprint(dir, 7) != xy); /* rows name services on labels */
 
 	/* Without the files the seed comes back as it went in. */
@@ -514,10 +518,9 @@ static void test_fingerprint(void **state)
 
 /* Weights a demo parcel may have: around every break of the demo and up to 4,000 t. */
 static const uint32_t demo_weights_g[] = {
-    0,         1,         499,        500,        501,        1000,       1001,
-    2000,      4999,      5000,       10000,      20000,      30000,      69999,
-    70000,     70001,     150000,     150001,     999999,     5000000,    20000001,
-    100000000, 999999999, 1000000001, 3999999999, 4000000000u,
+    0,      1,       499,      500,       501,       1000,       1001,       2000,        4999,
+    5000,   10000,   20000,    30000,     69999,     70000,      70001,      150000,      150001,
+    999999, 5000000, 20000001, 100000000, 999999999, 1000000001, 3999999999, 4000000000u,
 };
 
 static void test_demo(void **state)
