@@ -940,6 +940,8 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r)
 
 uint32_t oc_proto_event_kind(const struct oc_response *r)
 {
+	if (r->flags & OC_RESPONSE_DOCUMENT)
+		return r->flags & OC_RESPONSE_ROW ? OC_EVENT_DOCUMENTS : 0;
 	if (r->flags & (OC_RESPONSE_DUPLICATE | OC_RESPONSE_ROW) ||
 	    r->status == OC_STATUS_REJECTED)
 		return 0;

@@ -608,6 +608,8 @@ static uint32_t poll_answers(struct oc_server *s)
 		struct tag t = s->fifo[s->fifo_head];
 		OC_ASSERT_EQ(r->seq, t.seq);
 		if (r->flags & OC_RESPONSE_ROW) { /* the answer follows: the tag stays */
+			if (s->subscriber_count && (r->flags & OC_RESPONSE_DOCUMENT))
+				publish(s, r, OC_EVENT_DOCUMENTS); /* a pack's, a shipment's */
 			reply(s, &t, r, true);
 			continue;
 		}

@@ -1848,7 +1848,7 @@ static bool reconcile(struct oc_route *r, const struct oc_order_msg *om)
  * unsolicited responses) at r->outs; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 {
-	if (!oc_waves_room(r, om))
+	if (r->waves && !oc_waves_room(r, om))
 		return false;
 	if ((om->type == OC_CMD_QUERY_HISTORY || om->type == OC_CMD_QUERY_CUSTOMER) &&
 	    !om->reason) /* validate refused a customer query without the index */

@@ -156,7 +156,10 @@ enum oc_proto_event_kind {
 	OC_EVENT_REFUNDS = 16u,   /* a refund done */
 	OC_EVENT_RETURNS = 32u,   /* an RMA opened, a return received */
 	OC_EVENT_BLOCKS = 64u,    /* a block list entry added or taken out (OC_CMD_BLOCK) */
-	OC_EVENT_ALL = 127u,
+	OC_EVENT_DOCUMENTS = 128u, /* a document row (OC_RESPONSE_DOCUMENT): a pack's packing
+	                            * slip and labels, a shipment's invoice, a released wave's
+	                            * pick list */
+	OC_EVENT_ALL = 255u,
 };
 
 /* Why a frame or a connection was refused: the code of an error frame. */
@@ -300,8 +303,9 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
  * approvals, payments received and short picks included: a short pick that cut every unit,
  * its answer's state cancelled, too), refunds done, RMAs opened and returns received
  * (OC_EVENT_RETURNS), block list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a
- * cancel (OC_EVENT_CANCELS; payment none, where an order's has its own). Rows
- * (OC_RESPONSE_ROW) are never events: they say what was, not what just happened. */
+ * cancel (OC_EVENT_CANCELS; payment none, where an order's has its own). Documents
+ * (rows flagged OC_RESPONSE_DOCUMENT: OC_EVENT_DOCUMENTS) are events; other rows
+ * (OC_RESPONSE_ROW: a query's) never are: they say what was, not what just happened. */
 uint32_t oc_proto_event_kind(const struct oc_response *r);
 
 /* The message (NULL: none) is cut at OC_PROTO_MESSAGE_BYTES_MAX bytes. */

@@ -98,6 +98,7 @@
 #define CREDIT_C0 901u
 #define CREDIT_LIMIT 10000u
 
+static char documents_dataset[1100];
 static char scratch[1024], dataset[1100], wide_dataset[1100], returns_dataset[1100],
 	screening_dataset[1100];
 
@@ -188,6 +189,34 @@ static void returns_dataset_write(void)
 #define SCR_PRICE 3000u
 #define SCR_UNITS 100u
 
+/* Documents and waves (test_documents_and_waves_over_the_wire): two warehouses 1,112 km
+ * apart (zones 1 and 3 from region EAST), two SKUs in different bins, one carrier service by
+ * ground and one next day. */
+#define DOC_A 810001u /* 500 g, bin B-01-1, 1000 cents; 10 at each warehouse */
+#define DOC_B 810002u /* 2 kg, bin A-07-2, 250 cents; 10 at DW0 */
+
+static void documents_dataset_write(void)
+{
+	snprintf(documents_dataset, sizeof(documents_dataset), "%s/ds_documents", scratch);
+	char cmd[2400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", documents_dataset);
+	assert_int_equal(system(cmd), 0);
+	static const struct pl_sku skus[] = {{DOC_A, 0, 1000, 500, "B-01-1"},
+					     {DOC_B, 0, 250, 2000, "A-07-2"}};
+	static const struct pl_warehouse wh[] = {{"DW0", 0, 0, "EAST"}, {"DW1", 0, 10, "WEST"}};
+	static const struct pl_stock stock[] = {{DOC_A, "DW0", 10}, {DOC_A, "DW1", 10},
+						{DOC_B, "DW0", 10}};
+	struct pl_dataset d = {skus, 2, wh, 2, stock, 3};
+	pl_dataset_write(documents_dataset, &d);
+	FILE *f = pl_open(documents_dataset, "carriers.csv");
+	fprintf(f, "carrier,service,transit_days\nACME,GROUND,5\nFAST,NEXTDAY,1\n");
+	assert_int_equal(fclose(f), 0);
+	f = pl_open(documents_dataset, "rates.csv");
+	fprintf(f, "carrier,service,zone,weight_max_g,cost_cents\n"
+		   "ACME,GROUND,1,10000,700\nACME,GROUND,3,10000,900\nFAST,NEXTDAY,1,1000,2000\n");
+	assert_int_equal(fclose(f), 0);
+}
+
 static void screening_dataset_write(void)
 {
 	snprintf(screening_dataset, sizeof(screening_dataset), "%s/ds_screening", scratch);
@@ -222,6 +251,7 @@ static int setup(void **state)
 	wide_dataset_write();
 	returns_dataset_write();
 	screening_dataset_write();
+	documents_dataset_write();
 	/* 1,000 client sockets here and 1,000 in the daemon. */
 	struct rlimit r;
 	getrlimit(RLIMIT_NOFILE, &r);
@@ -2105,6 +2135,114 @@ static void test_review_deadline_over_the_wire(void **state)
 	assert_int_equal(daemon_stop(&d), 0);
 }
 
+/* The document events a subscriber got before the answer to a query it sends now (as
+ * events_so_far), each of kind documents. */
+static uint32_t documents_so_far(struct oc_client *sub, struct oc_response *out, uint32_t max)
+{
+	struct oc_client_answer ev[64];
+	uint32_t n = events_so_far(sub, ev, 64);
+	assert_true(n <= max);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(oc_proto_event_kind(&ev[i].response), OC_EVENT_DOCUMENTS);
+		assert_true(ev[i].response.flags & OC_RESPONSE_DOCUMENT);
+		out[i] = ev[i].response;
+	}
+	return n;
+}
+
+/* Carriers, documents and waves end to end over the daemon (--wave-orders-max 2, a dataset
+ * with carriers.csv and rates.csv). Two orders fill a wave: their answers carry no rows, the
+ * pick list (in bin order) reaches the documents subscriber as unsolicited events; a pick
+ * before the release is invalid_state. A pack's packing slip and label come as its rows and as
+ * events; a shipment's invoice too. An order asking for 1 day whose parcel is too heavy for
+ * next day is refused no_carrier at the pack. Query rows are not document events. */
+static void test_documents_and_waves_over_the_wire(void **state)
+{
+	(void)state;
+	struct daemon d;
+	static const char *const waves[] = {"--wave-orders-max", "2", "--wave-cutoff-ms",
+					    "3600000", "--wave-express-cutoff-ms", "3600000", NULL};
+	daemon_start_on(&d, documents_dataset, NULL, waves);
+	struct oc_client *c = client(&d, NULL), *sub = client(&d, NULL);
+	uint64_t from_seq;
+	assert_int_equal(oc_client_subscribe(sub, OC_EVENT_DOCUMENTS, 77, &from_seq, 0), 0);
+	struct oc_command o1 = place(1, 11, DOC_A, 1), o2 = place(2, 12, DOC_B, 2);
+	struct got g;
+	ask(c, o1, &g);
+	assert_int_equal(g.rows, 0);
+	expect_answer(&g.answer, OC_CMD_PLACE, OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		      OC_STATE_ALLOCATED, OC_PAYMENT_PREPAID, 1000, 0);
+	pl_expect(&g.answer, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_response a = ask1(c, pl_step(OC_CMD_PICK_CONFIRMED, 1, 11));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
+	ask(c, o2, &g);
+	assert_int_equal(g.rows, 0); /* the pick list is nobody's answer */
+	uint64_t seq2 = g.answer.seq;
+	struct oc_response docs[64];
+	assert_int_equal(documents_so_far(sub, docs, 64), 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(docs[i].flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT |
+							OC_RESPONSE_UNSOLICITED);
+		assert_int_equal(docs[i].seq, seq2);
+		assert_int_equal(docs[i].warehouse, 0);
+	}
+	assert_int_equal(OC_DOC_KIND(&docs[0]), OC_DOC_PICK_LINE); /* bin A-07-2 */
+	assert_int_equal(docs[0].key, 2);
+	assert_int_equal(docs[0].original_seq, DOC_B);
+	assert_int_equal(OC_DOC_LINE_QUANTITY(&docs[0]), 2);
+	assert_int_equal(docs[0].state, OC_STATE_RELEASED);
+	assert_int_equal(OC_DOC_KIND(&docs[1]), OC_DOC_PICK_LINE); /* bin B-01-1 */
+	assert_int_equal(docs[1].key, 1);
+	assert_int_equal(docs[1].original_seq, DOC_A);
+	assert_int_equal(OC_DOC_KIND(&docs[2]), OC_DOC_WAVE);
+	assert_int_equal(docs[2].original_seq, 1);
+	assert_int_equal(docs[2].amount_cents, (uint64_t)2 << 32 | 2);
+
+	/* Released: picked, then packed with its slip and label, as rows and as events. */
+	a = ask1(c, pl_step(OC_CMD_PICK_CONFIRMED, 1, 11));
+	expect_answer(&a, OC_CMD_PICK_CONFIRMED, OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		      OC_STATE_PICKED, OC_PAYMENT_PREPAID, 1000, 0);
+	ask(c, pl_step(OC_CMD_PACK_CONFIRMED, 1, 11), &g);
+	assert_int_equal(g.rows, 2);
+	assert_int_equal(OC_DOC_KIND(&g.row[0]), OC_DOC_SLIP_LINE);
+	assert_int_equal(g.row[0].original_seq, DOC_A);
+	assert_int_equal(OC_DOC_KIND(&g.row[1]), OC_DOC_LABEL);
+	assert_int_not_equal(g.row[1].original_seq, 0);
+	assert_int_equal(g.row[1].amount_cents, 700); /* ground, zone 1, 500 g */
+	assert_int_equal(OC_LABEL_WEIGHT_G(&g.row[1]), 500);
+	assert_int_equal(OC_LABEL_ZONE(&g.row[1]), 1);
+	assert_int_equal(g.answer.state, OC_STATE_PACKED);
+	assert_int_equal(documents_so_far(sub, docs, 64), 2);
+	assert_memory_equal(docs, g.row, 2 * sizeof(docs[0]));
+	ask(c, pl_step(OC_CMD_SHIPPED, 1, 11), &g);
+	assert_int_equal(g.rows, 1);
+	assert_int_equal(OC_DOC_KIND(&g.row[0]), OC_DOC_INVOICE_LINE);
+	assert_int_equal(g.row[0].refunded_cents, 1000);
+	expect_answer(&g.answer, OC_CMD_SHIPPED, OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		      OC_STATE_SHIPPED, OC_PAYMENT_PREPAID, 1000, 0);
+	assert_int_equal(documents_so_far(sub, docs, 64), 1);
+	assert_memory_equal(docs, g.row, sizeof(docs[0]));
+
+	/* Next day asked for, 4 kg: next day takes 1 kg at most, so no service. */
+	struct oc_command heavy = place(3, 13, DOC_B, 2);
+	heavy.flags = OC_PLACE_DAYS(1);
+	struct oc_command filler = place(4, 14, DOC_A, 1);
+	ask(c, heavy, &g);
+	ask(c, filler, &g); /* fills the wave */
+	assert_int_equal(documents_so_far(sub, docs, 64), 3);
+	ask1(c, pl_step(OC_CMD_PICK_CONFIRMED, 3, 13));
+	a = ask1(c, pl_step(OC_CMD_PACK_CONFIRMED, 3, 13));
+	pl_expect(&a, OC_STATUS_REJECTED, OC_REJECT_NO_CARRIER);
+	assert_int_equal(a.state, OC_STATE_PICKED);
+	/* Query rows are not documents: no event. */
+	ask(c, pl_query_history(1), &g);
+	assert_true(g.rows >= 5);
+	assert_int_equal(documents_so_far(sub, docs, 64), 0);
+	oc_client_close(sub);
+	oc_client_close(c);
+	assert_int_equal(daemon_stop(&d), 0);
+}
+
 /* The fraud screening end to end over the daemon (frames 47-50), on a dataset with
  * screening and a data_dir. A clean screened place is allocated; one held for review
  * (country_mismatch and new_account: on_hold, reason new_account) keeps its stock; approved
@@ -2492,6 +2630,7 @@ int main(void)
 	    cmocka_unit_test(test_credit_over_the_wire),
 	    cmocka_unit_test(test_screening_over_the_wire),
 	    cmocka_unit_test(test_review_deadline_over_the_wire),
+	    cmocka_unit_test(test_documents_and_waves_over_the_wire),
 	    cmocka_unit_test(test_bad_input_gets_an_error_and_spares_the_others),
 	    cmocka_unit_test(test_frames_cut_anywhere_are_read_whole),
 	    cmocka_unit_test(test_client_that_stops_reading_is_disconnected),

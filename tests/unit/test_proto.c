@@ -297,7 +297,7 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&refund), 0);
 	assert_int_equal(OC_EVENT_ALL, OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_STOCK |
 					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS |
-					       OC_EVENT_RETURNS | OC_EVENT_BLOCKS);
+					       OC_EVENT_RETURNS | OC_EVENT_BLOCKS | OC_EVENT_DOCUMENTS);
 	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 				     .reason = OC_REJECT_LEASE_EXPIRED,
 				     .flags = OC_RESPONSE_UNSOLICITED};
@@ -1402,13 +1402,58 @@ static void test_review_and_block_frames(void **state)
 		assert_int_equal(oc_proto_event_kind(&r), 0);
 	}
 	assert_int_equal(OC_EVENT_BLOCKS, 64);
-	assert_int_equal(OC_EVENT_ALL, 127);
 	uint32_t kinds;
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_BLOCKS);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), 0);
 	assert_int_equal(kinds, OC_EVENT_BLOCKS);
-	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 128);
-	assert_int_equal(oc_proto_decode_subscribe(buf, &kinds), -OC_PERR_FIELD);
+}
+
+/* Documents (docs/lifecycle.md, "Documents", "Waves"): a row flagged document is an event of
+ * kind documents (128) — a pack's slip line or label, a shipment's invoice line, a released
+ * wave's pick line or its own row, unsolicited or not —, where a query's row is none and a
+ * document flag without the row flag is nothing. The kind is a subscribe bit (255 all kinds,
+ * 256 a field error), and an event frame carries a document row field for field. */
+static void test_documents_are_events(void **state)
+{
+	(void)state;
+	static const uint8_t kinds[] = {OC_DOC_SLIP_LINE, OC_DOC_LABEL, OC_DOC_INVOICE_LINE,
+					OC_DOC_PICK_LINE, OC_DOC_WAVE};
+	for (unsigned i = 0; i < sizeof(kinds); i++) {
+		struct oc_response r = {.seq = 9, .key = 4, .type = OC_CMD_PACK_CONFIRMED,
+					.status = OC_STATUS_ACCEPTED,
+					.flags = OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT,
+					.shipments = kinds[i], .warehouse = 3,
+					.original_seq = 0x1234567890abcdefull,
+					.amount_cents = (uint64_t)250 << 32 | 7,
+					.refunded_cents = OC_LABEL_PACK(1500, 2, 4, 1)};
+		assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_DOCUMENTS);
+		r.flags |= OC_RESPONSE_UNSOLICITED; /* a pick list */
+		assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_DOCUMENTS);
+		size_t n = oc_proto_encode_event(buf, sizeof(buf), 77, &r);
+		assert_int_equal(n, OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES);
+		struct oc_response back;
+		assert_int_equal(oc_proto_decode_event(buf, &back), 0);
+		assert_memory_equal(&back, &r, sizeof(r));
+		assert_int_equal(OC_LABEL_WEIGHT_G(&back), 1500);
+		assert_int_equal(OC_LABEL_SERVICE(&back), 2);
+		assert_int_equal(OC_LABEL_ZONE(&back), 4);
+		assert_int_equal(OC_LABEL_DAYS(&back), 1);
+		r.flags = OC_RESPONSE_DOCUMENT;
+		assert_int_equal(oc_proto_event_kind(&r), 0);
+	}
+	struct oc_response query_row = {.type = OC_CMD_QUERY_HISTORY, .status = OC_STATUS_ACCEPTED,
+					.flags = OC_RESPONSE_ROW};
+	assert_int_equal(oc_proto_event_kind(&query_row), 0);
+	assert_int_equal(OC_EVENT_DOCUMENTS, 128);
+	assert_int_equal(OC_EVENT_ALL, 255);
+	uint32_t got;
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_DOCUMENTS);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &got), 0);
+	assert_int_equal(got, OC_EVENT_DOCUMENTS);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_ALL);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &got), 0);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 256);
+	assert_int_equal(oc_proto_decode_subscribe(buf, &got), -OC_PERR_FIELD);
 }
 
 /* A short pick (51; docs/protocol.md): an RMA's body (key, customer, order key, then the
@@ -1727,6 +1772,7 @@ int main(void)
 	    cmocka_unit_test(test_review_and_block_frames),
 	    cmocka_unit_test(test_short_pick_frame),
 	    cmocka_unit_test(test_credit_frames),
+	    cmocka_unit_test(test_documents_are_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
