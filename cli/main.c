@@ -26,7 +26,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  place --key K --customer C [--region R] [--card|--account] [--replaces OK]\n"
-	"        SKU:QTY ...\n"
+	"        [--days N] SKU:QTY ...\n"
 	"                          place an order (up to 16 lines; R is the region's id: its\n"
 	"                          place in the sorted list of the dataset's regions, default 0;\n"
 	"                          --card: it waits for its payment, else it is prepaid;\n"
@@ -35,7 +35,10 @@ static const char usage[] =
 	"                          C's credit line (the dataset's credit.csv) has room for it;\n"
 	"                          --replaces OK: a free replacement (not by card, nor on\n"
 	"                          account) of customer C's order OK, in exception (a\n"
-	"                          reshipment) or returned (an exchange); one per order)\n"
+	"                          reshipment) or returned (an exchange); one per order;\n"
+	"                          --days N: its parcels go by the cheapest carrier service\n"
+	"                          taking at most N days, 1-7 (the dataset's carriers.csv;\n"
+	"                          default: any speed; a replacement ships at its order's))\n"
 	"  place ... --screen [--email TEXT] [--card-fp TEXT] [--address TEXT]\n"
 	"        [--bill-country CC] [--ship-country CC] [--postal CODE] [--account-age-days N]\n"
 	"                          a place screened for fraud (the daemon's dataset has\n"
@@ -67,7 +70,15 @@ static const char usage[] =
 	"                          keeps them; the order goes back to delivered or exception and\n"
 	"                          may get another RMA): \"cancelled: return N, value 20.00\"\n"
 	"  picked|packed|shipped|delivered --key K --customer C\n"
-	"                          move the order on one fulfilment step (docs/lifecycle.md)\n"
+	"                          move the order on one fulfilment step (docs/lifecycle.md);\n"
+	"                          with waves (ordercored --wave-orders-max) picked wants the\n"
+	"                          order released. With carriers (the dataset's carriers.csv),\n"
+	"                          packed prints each parcel's packing slip (\"slip\" lines, in\n"
+	"                          bin order) and label (\"label\": tracking number, service -\n"
+	"                          its row in carriers.csv from 0 -, zone, days, weight, cost)\n"
+	"                          before the answer, or is rejected (no_carrier) when no\n"
+	"                          service takes a parcel in time; shipped prints the invoice\n"
+	"                          (\"invoice\" lines; the total is the answer's amount)\n"
 	"  packed --key K --customer C --qc-failed\n"
 	"                          the packed parcel failed its quality check: the order stays\n"
 	"                          picked, to be packed again (answered \"picked (QC failed)\";\n"
@@ -84,7 +95,7 @@ static const char usage[] =
 	"                          first). Its answer: the order's warehouses and state after it\n"
 	"                          and the value cut (\"short pick 31, 2 shipments, first\n"
 	"                          warehouse 0, allocated, cut 0.00\"); rejected invalid_state\n"
-	"                          unless the order is allocated\n"
+	"                          unless the order is allocated (released, with waves)\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
 	"  paid --key K --customer C\n"
@@ -159,7 +170,10 @@ static const char usage[] =
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
-	"                          refunds,returns,blocks; default all; orders: replacements\n"
+	"                          refunds,returns,blocks,documents; default all; documents:\n"
+	"                          packing slips, labels, invoices and the pick lists of the\n"
+	"                          waves released (\"pick\" lines, then \"wave N released\"),\n"
+	"                          a line each; orders: replacements\n"
 	"                          and orders held for review too; stock: restocks,\n"
 	"                          write-offs, cycle counts, safety stocks; fulfilment: the\n"
 	"                          steps (failed quality checks and short picks too, one that\n"
@@ -168,7 +182,7 @@ static const char usage[] =
 	"                          RMAs cancelled and reviews rejected too; returns: RMAs\n"
 	"                          opened and received; blocks: block list changes), until N\n"
 	"                          were printed (default: until the daemon stops)\n"
-	"                          (a daemon older than blocks refuses all: name --kinds)\n"
+	"                          (a daemon older than documents refuses all: name --kinds)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
 	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; on\n"
@@ -188,7 +202,9 @@ static const char usage[] =
 	"                          \"more\"; a failed quality check's history row has\n"
 	"                          \"qc_failed\": true; reconcile: its rows in \"warehouses\";\n"
 	"                          a safety stock's answer and event: \"available\" and\n"
-	"                          \"safety\" after it, no money fields)\n"
+	"                          \"safety\" after it, no money fields; packed and shipped:\n"
+	"                          their documents in \"documents\"; a document event: an\n"
+	"                          object with \"document\": slip, label, invoice, pick, wave)\n"
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
@@ -217,7 +233,7 @@ static uint64_t number(const char *what, const char *text)
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
 	uint64_t key, customer, operator, region, warehouse, count, before, expected, order,
-		replaces;
+		replaces, days;
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
 	/* has_*: the flag was given, whatever its value (0 included) */
 	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
@@ -229,8 +245,9 @@ struct sub_flags {
 	struct oc_screen screen_fields;
 };
 
-#define KINDS_ERROR \
-	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns, blocks"
+#define KINDS_ERROR                                                                            \
+	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns, blocks, " \
+	"documents"
 #define REASON_ERROR "--reason: damaged, wrong-item, not-wanted or other"
 
 /* A --kinds list: names separated by commas. */
@@ -239,7 +256,8 @@ static uint32_t event_kinds(char *list)
 	static const struct { const char *name; uint32_t kind; } names[] = {
 		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
 		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS},
-		{"returns", OC_EVENT_RETURNS}, {"blocks", OC_EVENT_BLOCKS}};
+		{"returns", OC_EVENT_RETURNS}, {"blocks", OC_EVENT_BLOCKS},
+		{"documents", OC_EVENT_DOCUMENTS}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
@@ -334,6 +352,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"postal", required_argument, 0, 'p'},
 					     {"account-age-days", required_argument, 0, 'a'},
 					     {"remove", no_argument, 0, 'M'},
+					     {"days", required_argument, 0, 'D'},
 					     {0, 0, 0, 0}};
 	struct oc_screen *sc = &f->screen_fields;
 	int c;
@@ -405,6 +424,11 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			break;
 		}
 		case 'M': f->remove = true; break;
+		case 'D':
+			f->days = number("--days", optarg);
+			if (f->days < 1 || f->days > 7)
+				usage_error("--days: the most days in transit, 1-7");
+			break;
 		default: usage_error("bad option");
 		}
 	}
@@ -626,6 +650,83 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	printf("\n");
 }
 
+/* Prints a document row (docs/lifecycle.md, "Documents", "Waves"): json, one object (with
+ * `sep` before it); else a line. */
+static void print_document(const struct oc_response *r, bool json, const char *sep)
+{
+	static const char *const kinds[] = {[OC_DOC_SLIP_LINE] = "slip",
+					    [OC_DOC_LABEL] = "label",
+					    [OC_DOC_INVOICE_LINE] = "invoice",
+					    [OC_DOC_PICK_LINE] = "pick",
+					    [OC_DOC_WAVE] = "wave"};
+	uint8_t k = OC_DOC_KIND(r);
+	const char *kind = k < sizeof(kinds) / sizeof(kinds[0]) && kinds[k] ? kinds[k] : "unknown";
+	uint32_t qty = OC_DOC_LINE_QUANTITY(r), price = OC_DOC_LINE_PRICE(r);
+	if (json) {
+		printf("%s{\"document\": \"%s\", \"seq\": %" PRIu64 ", \"warehouse\": %u", sep, kind,
+		       r->seq, r->warehouse);
+		if (k == OC_DOC_LABEL)
+			printf(", \"key\": %" PRIu64 ", \"tracking\": %" PRIu64 ", \"service\": %u"
+			       ", \"zone\": %u, \"days\": %u, \"weight_g\": %u, \"cost_cents\": %" PRIu64,
+			       r->key, r->original_seq, OC_LABEL_SERVICE(r), OC_LABEL_ZONE(r),
+			       OC_LABEL_DAYS(r), OC_LABEL_WEIGHT_G(r), r->amount_cents);
+		else if (k == OC_DOC_WAVE)
+			printf(", \"wave\": %" PRIu64 ", \"orders\": %u, \"lines\": %u", r->original_seq,
+			       qty, price);
+		else
+			printf(", \"key\": %" PRIu64 ", \"customer\": %" PRIu64 ", \"sku\": %" PRIu64
+			       ", \"quantity\": %u, \"price_cents\": %u", r->key, r->customer,
+			       r->original_seq, qty, price);
+		if (k == OC_DOC_PICK_LINE)
+			printf(", \"wave\": %" PRIu64 ", \"state\": \"%s\"", r->refunded_cents,
+			       oc_order_state_name(r->state));
+		else if (k != OC_DOC_LABEL && k != OC_DOC_WAVE)
+			printf(", \"total_cents\": %" PRIu64, r->refunded_cents);
+		printf("}");
+		return;
+	}
+	if (k == OC_DOC_LABEL) {
+		printf("label   warehouse %u: tracking %020" PRIu64 ", service %u, zone %u, %u day%s, "
+		       "%u g, cost ", r->warehouse, r->original_seq, OC_LABEL_SERVICE(r),
+		       OC_LABEL_ZONE(r), OC_LABEL_DAYS(r), OC_LABEL_DAYS(r) == 1 ? "" : "s",
+		       OC_LABEL_WEIGHT_G(r));
+		print_money(r->amount_cents);
+	} else if (k == OC_DOC_WAVE) {
+		printf("wave %" PRIu64 " released at warehouse %u: %u order%s, %u line%s",
+		       r->original_seq, r->warehouse, qty, qty == 1 ? "" : "s", price,
+		       price == 1 ? "" : "s");
+	} else if (k == OC_DOC_PICK_LINE) {
+		printf("pick    wave %" PRIu64 ", warehouse %u: sku %" PRIu64 " x %u for order %" PRIu64
+		       " (customer %" PRIu64 ", %s)", r->refunded_cents, r->warehouse, r->original_seq,
+		       qty, r->key, r->customer, oc_order_state_name(r->state));
+	} else {
+		printf("%-7s warehouse %u: sku %" PRIu64 " x %u at ", kind, r->warehouse,
+		       r->original_seq, qty);
+		print_money(price);
+		printf(" = ");
+		print_money(r->refunded_cents);
+	}
+	printf(" [seq %" PRIu64 "]\n", r->seq);
+}
+
+/* Prints a step's documents (rows), then its answer: json, one object with them in
+ * "documents". */
+static void print_with_documents(const struct oc_response *rows, uint32_t n,
+				 const struct oc_response *a, bool json)
+{
+	if (json) {
+		printf("{\"documents\": [");
+		for (uint32_t i = 0; i < n; i++)
+			print_document(&rows[i], true, i ? ", " : "");
+		printf("], ");
+		print_answer(a, true, true);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		print_document(&rows[i], false, "");
+	print_answer(a, false, false);
+}
+
 /* Prints an order's history: its transitions (rows), oldest first, then the order. */
 static void print_history(const struct oc_response *rows, uint32_t n,
 			  const struct oc_response *order, bool json)
@@ -845,6 +946,11 @@ static int follow_events(struct oc_client *cl, uint32_t kinds, uint64_t count, b
 		if (got < 0)
 			rc = got;
 		for (int i = 0; i < got && (count == 0 || printed < count); i++, printed++) {
+			if (ev[i].response.flags & OC_RESPONSE_DOCUMENT) {
+				print_document(&ev[i].response, json, "");
+				printf("%s", json ? "\n" : "");
+				continue;
+			}
 			if (json)
 				printf("{\"type\": %u, ", ev[i].response.type);
 			else
@@ -971,6 +1077,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		usage_error("--account is place's");
 	if (f->qc_failed && strcmp(cmd, "packed") != 0)
 		usage_error("--qc-failed is packed's");
+	if (f->days && !place)
+		usage_error("--days is place's");
 	if (place) {
 		bool screen = f->screen || f->email || f->card_fp || f->address;
 		if (!has_key || !customer || rest >= sub_argc)
@@ -983,13 +1091,15 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 			usage_error("--account: an order on account is invoiced, not paid by card");
 		if (screen && f->has_replaces)
 			usage_error("--replaces: a replacement is not screened");
+		if (f->days && f->has_replaces)
+			usage_error("--replaces: a replacement ships at its order's speed");
 		command = (struct oc_command){
 			.type = OC_CMD_PLACE, .key = key, .customer = customer,
 			.region = (uint16_t)f->region,
 			.flags = (f->card ? OC_PLACE_CARD : 0) |
 				 (f->account ? OC_PLACE_ACCOUNT : 0) |
 				 (f->has_replaces ? OC_PLACE_REPLACEMENT : 0) |
-				 (screen ? OC_PLACE_SCREEN : 0),
+				 (screen ? OC_PLACE_SCREEN : 0) | OC_PLACE_DAYS(f->days),
 			.order_key = f->replaces};
 		if (screen)
 			command.screen = screen_of(f);
@@ -1129,7 +1239,7 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
  * OC_QUERY_ROWS_MAX, into rows, their count in *row_count). 0, or 2 (the exit status) with
  * the reason said. */
 static int ask(struct oc_client *cl, const struct oc_command *cmd, struct oc_response *rows,
-	       uint32_t *row_count, struct oc_response *answer)
+	       uint32_t rows_max, uint32_t *row_count, struct oc_response *answer)
 {
 	int rc = oc_client_queue(cl, cmd, 1);
 	*row_count = 0;
@@ -1142,9 +1252,8 @@ static int ask(struct oc_client *cl, const struct oc_command *cmd, struct oc_res
 				*answer = a[i].response; /* the last: one command was sent */
 				return 0;
 			}
-			if (*row_count == OC_QUERY_ROWS_MAX) {
-				fprintf(stderr, "ordercore-cli: more than %u rows\n",
-					OC_QUERY_ROWS_MAX);
+			if (*row_count == rows_max) {
+				fprintf(stderr, "ordercore-cli: more than %u rows\n", rows_max);
 				return 2;
 			}
 			rows[(*row_count)++] = a[i].response;
@@ -1168,7 +1277,7 @@ static int ask_pages(struct oc_client *cl, struct oc_command cmd, struct oc_resp
 	*row_count = 0;
 	for (;;) {
 		uint32_t got;
-		int rc = ask(cl, &cmd, rows + *row_count, &got, answer);
+		int rc = ask(cl, &cmd, rows + *row_count, OC_QUERY_ROWS_MAX, &got, answer);
 		if (rc)
 			return rc;
 		*row_count += got;
@@ -1242,7 +1351,7 @@ int main(int argc, char **argv)
 	if (command.type == OC_CMD_QUERY_RECONCILE)
 		rc = ask_pages(cl, command, rows, &row_count, &a);
 	else
-		rc = ask(cl, &command, rows, &row_count, &a);
+		rc = ask(cl, &command, rows, RECON_ROWS_MAX, &row_count, &a);
 	oc_client_close(cl);
 	if (rc)
 		return rc;
@@ -1256,6 +1365,8 @@ int main(int argc, char **argv)
 		print_safety(&command, &a, json);
 	else if (command.type == OC_CMD_BLOCK)
 		print_block(&command, block_text, &a, json);
+	else if (command.type == OC_CMD_PACK_CONFIRMED || command.type == OC_CMD_SHIPPED)
+		print_with_documents(rows, row_count, &a, json);
 	else
 		print_answer(&a, json, false);
 	/* Every command that names one SKU (the queries and stock changes) finds it or not; an

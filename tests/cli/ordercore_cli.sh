@@ -26,7 +26,9 @@
 # on_account, or refused credit_limit over the customer's line or without one; paid: payment
 # paid, done before once more, room for the next; an unpaid cancel voided; paid refused for a
 # cancelled or prepaid order; the payment as a fulfilment event, its history line; usage
-# errors), in readable form and --json; exit status 1 for an
+# errors), carriers, documents and waves on a second daemon (pick lists to a documents
+# follower, a pack's slip and label, a shipment's invoice, --days), in readable form and
+# --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
 # Usage: ordercore_cli.sh CLI ORDERCORED LOADGEN (the load generator writes the dataset)
@@ -844,4 +846,46 @@ kill -TERM "$pid"
 wait "$pid" || fail "ordercored did not stop cleanly"
 pid=
 run 2 --connect "127.0.0.1:$port" stock 100001
+
+# Carriers, documents and waves: a demo dataset with carriers.csv and rates.csv, a daemon with
+# waves of two orders. Two orders fill a wave: its pick list reaches a documents follower
+# (pick lines, then the wave); a pick before the release is refused. A pack prints its slip
+# and label (a service within the --days asked), a shipment its invoice (also --json); the
+# follower sees them too. Usage errors: --days out of 1-7, with --replaces, on another command.
+"$loadgen" --gen-dataset "$tmp/dsc" --skus 20 --warehouses 2 --stock-per-sku 50 --seed 4 \
+	--carriers >/dev/null
+ordercored_start "$tmp/daemon2.err" "$ordercored" --dataset "$tmp/dsc" --wave-orders-max 2 \
+	--wave-cutoff-ms 3600000 || fail "no daemon with carriers"
+pid=$daemon_pid
+d=(--connect "127.0.0.1:$port")
+follow documents 6 "$tmp/docs"
+run 0 "${d[@]}" place --key 1 --customer 5 --days 2 100001:1
+has "^accepted: order 1, .*allocated"
+run 0 "${d[@]}" picked --key 1 --customer 5
+has "rejected (invalid_state)"
+run 0 "${d[@]}" place --key 2 --customer 6 100002:2
+run 0 "${d[@]}" picked --key 1 --customer 5
+has "^accepted: order 1, .*picked"
+run 0 "${d[@]}" packed --key 1 --customer 5
+has "^slip    warehouse [01]: sku 100001 x 1 at $(money "$(awk -F, '$1 == 100001 { print $4 }' "$tmp/dsc/skus.csv")")"
+has "^label   warehouse [01]: tracking [0-9]\{20\}, service [0-9], zone [1-8], [12] days\?, "
+has "^accepted: order 1, .*packed"
+run 0 "${d[@]}" --json shipped --key 1 --customer 5
+has '^{"documents": \[{"document": "invoice", .*"sku": 100001, "quantity": 1, '
+has '"state": "shipped"'
+wait "$follower" || fail "events exited $?: $(cat "$tmp/docs")"
+grep -c "^pick    wave 1, warehouse [01]: sku 10000[12] x [12] for order [12] (customer [56], released)" \
+	"$tmp/docs" | grep -q "^2$" || fail "pick lines: $(cat "$tmp/docs")"
+grep -q "^wave 1 released at warehouse [01]: 2 orders, 2 lines " "$tmp/docs" ||
+	fail "the wave: $(cat "$tmp/docs")"
+grep -q "^label " "$tmp/docs" && grep -q "^invoice " "$tmp/docs" ||
+	fail "documents events: $(cat "$tmp/docs")"
+run 2 "${d[@]}" place --key 3 --customer 5 --days 8 100001:1
+grep -q "1-7" "$tmp/err" || fail "--days 8: $(cat "$tmp/err")"
+run 2 "${d[@]}" place --key 3 --customer 5 --days 2 --replaces 1 100001:1
+grep -q "speed" "$tmp/err" || fail "--days --replaces: $(cat "$tmp/err")"
+run 2 "${d[@]}" picked --key 2 --customer 6 --days 2
+kill -TERM "$pid"
+wait "$pid" || fail "ordercored with carriers did not stop cleanly"
+pid=
 echo "ordercore-cli: ok"
