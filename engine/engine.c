@@ -109,6 +109,13 @@ const char *oc_status_name(unsigned status)
 	}
 }
 
+const char *oc_channel_name(unsigned channel)
+{
+	static const char *const names[OC_CHANNEL_COUNT] = {"none", "web", "app", "phone", "store",
+							    "marketplace"};
+	return channel < OC_CHANNEL_COUNT ? names[channel] : "unknown";
+}
+
 void oc_config_init(struct oc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -942,9 +942,10 @@ uint32_t oc_proto_event_kind(const struct oc_response *r)
 {
 	if (r->flags & OC_RESPONSE_DOCUMENT)
 		return r->flags & OC_RESPONSE_ROW ? OC_EVENT_DOCUMENTS : 0;
-	if (r->flags & (OC_RESPONSE_DUPLICATE | OC_RESPONSE_ROW) ||
-	    r->status == OC_STATUS_REJECTED)
+	if (r->flags & (OC_RESPONSE_DUPLICATE | OC_RESPONSE_ROW))
 		return 0;
+	if (r->status == OC_STATUS_REJECTED) /* a reason kept for the analytics, not an action */
+		return r->type == OC_CMD_PLACE ? OC_EVENT_REJECTS : 0;
 	switch (r->type) {
 	case OC_CMD_PLACE: /* cancelled: a lease or a review deadline ran out (unsolicited) */
 		return r->status == OC_STATUS_CANCELLED ? OC_EVENT_CANCELS : OC_EVENT_ORDERS;

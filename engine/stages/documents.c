@@ -3,8 +3,8 @@
  * ship-to region, carried by the cheapest service within the order's requested days), their
  * packing slips and labels; at a shipment, the invoice. Pure functions of the catalog, the
  * carriers and an order's allocations; they own no state. Each document is a row: a copy of
- * the command's answer flagged OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT, its fields as
- * ordercore.h's OC_DOC_* and OC_LABEL_* say. */
+ * the command's answer (its order's channel kept) flagged OC_RESPONSE_ROW |
+ * OC_RESPONSE_DOCUMENT, its fields as ordercore.h's OC_DOC_* and OC_LABEL_* say. */
 #include "stages/stages_internal.h"
 
 uint8_t oc_documents_parcels(const struct oc_catalog *c, const struct oc_alloc *allocs,
@@ -37,7 +37,7 @@ static void line_row(const struct oc_dataset *d, const struct oc_alloc *al, uint
 {
 	const struct oc_sku_rec *sku = &d->skus[al->sku];
 	*row = *a;
-	row->flags = OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT;
+	row->flags = (a->flags & OC_RESPONSE_CHANNEL_MASK) | OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT;
 	row->shipments = kind;
 	row->warehouse = al->warehouse;
 	row->original_seq = sku->sku;
@@ -80,7 +80,8 @@ uint32_t oc_documents_pack(const struct oc_catalog *c, const struct oc_alloc *al
 			line_row(d, at[i], OC_DOC_SLIP_LINE, a, &rows[written++]);
 		struct oc_response *label = &rows[written++];
 		*label = *a;
-		label->flags = OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT;
+		label->flags =
+			(a->flags & OC_RESPONSE_CHANNEL_MASK) | OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT;
 		label->shipments = OC_DOC_LABEL;
 		label->warehouse = (uint8_t)p->warehouse;
 		label->original_seq = oc_carriers_tracking(a->key, a->customer, p->warehouse);

@@ -62,12 +62,13 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 			     ? oc_mem_table_alloc((size_t)orders_max * sizeof(struct oc_lease))
 			     : NULL;
 	r->links = oc_mem_table_alloc((size_t)orders_max * sizeof(uint32_t));
+	r->channels = oc_mem_table_alloc(orders_max);
 	r->waves = c->wave_orders_max ? mi_zalloc(d->warehouse_count * sizeof(struct oc_wave))
 				      : NULL;
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
 	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders ||
-	    !r->history || !r->allocs || !r->links || !r->taken || !r->released ||
+	    !r->history || !r->allocs || !r->links || !r->channels || !r->taken || !r->released ||
 	    (c->review_ttl_ms && !r->reviews) || (c->wave_orders_max && !r->waves))
 		return -ENOMEM;
 	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
@@ -97,6 +98,8 @@ void oc_route_destroy(struct oc_route *r)
 		oc_mem_table_free(r->reviews, (size_t)r->orders_max * sizeof(struct oc_lease));
 	r->reviews = NULL;
 	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
+	oc_mem_table_free(r->channels, r->orders_max);
+	r->channels = NULL;
 	mi_free(r->taken);
 	mi_free(r->released);
 	mi_free(r->waves);
@@ -277,6 +280,7 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 	if (rec->type == OC_CMD_PLACE) {
 		a->state = rec->state;
 		a->payment = payment_of(rec);
+		a->flags |= (uint8_t)(r->channels[index] << OC_RESPONSE_CHANNEL_SHIFT);
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
@@ -468,6 +472,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		return false;
 	}
 	struct oc_order_rec *rec = new_record(r, om);
+	r->channels[om->order_index] = replacement ? r->channels[om->target] : om->place.channel;
 	if (!reason && replacement) {
 		link(r, om->target, om->order_index);
 		link(r, om->order_index, om->target);
@@ -484,6 +489,7 @@ static bool place(struct oc_route *r, const struct oc_order_msg *om, struct oc_r
 		rec->reason = reason;
 		answer(a, om, OC_STATUS_REJECTED, reason);
 		a->state = OC_STATE_REJECTED;
+		a->flags = (uint8_t)(r->channels[om->order_index] << OC_RESPONSE_CHANNEL_SHIFT);
 	}
 	transition(r, om->order_index, om);
 	return true;
@@ -507,7 +513,7 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	r->duplicates++;
 	answer(a, om, status_of(rec->placed_state), rec->reason);
 	describe(r, om->order_index, a);
-	a->flags = OC_RESPONSE_DUPLICATE;
+	a->flags |= OC_RESPONSE_DUPLICATE;
 	if (rec->type == OC_CMD_PLACE) { /* as placed (an RMA: as opened) */
 		a->state = rec->placed_state;
 		bool card = rec->flags & OC_REC_CARD;
@@ -1255,7 +1261,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	struct oc_snap_buf *b = &r->part.buf;
 	oc_snap_part_begin(b, OC_SNAP_ROUTE, 0, seq);
 	oc_snap_reserve(b, 8 + 3 * r->free_cells * sizeof(uint32_t) + 4 +
-			       (size_t)orders * (sizeof(struct oc_order_rec) + 4) + 4 +
+			       (size_t)orders * (sizeof(struct oc_order_rec) + 4 + 1) + 4 +
 			       (size_t)r->alloc_count * sizeof(struct oc_alloc) +
 			       ROUTE_COUNTERS * sizeof(uint64_t) + 12 +
 			       (size_t)(r->lease_tail - r->lease_head +
@@ -1270,6 +1276,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, orders);
 	oc_snap_put(b, r->orders, (size_t)orders * sizeof(struct oc_order_rec));
 	oc_snap_put(b, r->links, (size_t)orders * sizeof(uint32_t));
+	oc_snap_put(b, r->channels, orders);
 	oc_snap_put_u32(b, r->alloc_count);
 	oc_snap_put(b, r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc));
 	uint64_t *counters[ROUTE_COUNTERS];
@@ -1303,8 +1310,9 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 		return -EINVAL;
 	const void *recs = oc_snap_get(in, (size_t)orders * sizeof(struct oc_order_rec));
 	const void *links = oc_snap_get(in, (size_t)orders * sizeof(uint32_t));
+	const void *channels = oc_snap_get(in, orders);
 	uint32_t allocs = oc_snap_get_u32(in);
-	if (!recs || !links || allocs > r->allocs_max)
+	if (!recs || !links || !channels || allocs > r->allocs_max)
 		return -EINVAL;
 	const void *al = oc_snap_get(in, (size_t)allocs * sizeof(struct oc_alloc));
 	const uint8_t *counters = oc_snap_get(in, ROUTE_COUNTERS * sizeof(uint64_t)); /* packed */
@@ -1333,6 +1341,7 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->picked_units, picked, r->free_cells * sizeof(uint32_t));
 	memcpy(r->orders, recs, (size_t)orders * sizeof(struct oc_order_rec));
 	memcpy(r->links, links, (size_t)orders * sizeof(uint32_t));
+	memcpy(r->channels, channels, orders);
 	r->orders_seen = orders;
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
@@ -1751,7 +1760,7 @@ static void customer_row(const struct oc_route *r, const struct oc_order_msg *om
 	answer(row, om, status_of(rec->state), rec->reason);
 	describe(r, index, row);
 	row->key = rec->key;
-	row->flags = OC_RESPONSE_ROW;
+	row->flags |= OC_RESPONSE_ROW;
 	const struct oc_transition *t =
 		rec->history_last != OC_NONE ? &r->history[rec->history_last] : NULL;
 	row->ts_ms = t && t->order_index == index ? oc_transition_ts_ms(t) : 0;
@@ -1792,7 +1801,7 @@ static bool query_rows(struct oc_route *r, const struct oc_order_msg *om)
 	} else {
 		answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	}
-	a->flags = more;
+	a->flags |= more;
 	return true;
 }
 
@@ -1992,6 +2001,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 		h = XXH3_64bits_withSeed(&r->reviews[i].order_index, sizeof(uint32_t), h);
 	h = XXH3_64bits_withSeed(r->allocs, (size_t)r->alloc_count * sizeof(struct oc_alloc), h);
 	h = XXH3_64bits_withSeed(r->links, (size_t)r->orders_seen * sizeof(uint32_t), h);
+	h = XXH3_64bits_withSeed(r->channels, r->orders_seen, h);
 	if (credit_bytes(r))
 		h = XXH3_64bits_withSeed(r->open_cents, credit_bytes(r), h);
 	h = oc_waves_hash(r, h);

@@ -174,10 +174,11 @@ struct oc_order_msg {
 		uint32_t target;   /* an RMA, a short pick, a replacement place: the order's
 		                    * index */
 		struct {
-			uint8_t rule;  /* a screened place held or rejected: the rule's reason */
-			uint8_t days;  /* the requested speed (OC_PLACE_DAYS_OF), 0: any */
-			uint16_t unused;
-		} place;           /* a place that replaces nothing */
+			uint8_t rule;    /* a screened place held or rejected: the rule's reason */
+			uint8_t days;    /* the requested speed (OC_PLACE_DAYS_OF), 0: any */
+			uint8_t channel; /* enum oc_channel */
+			uint8_t unused;
+		} place;             /* a place that replaces nothing */
 	};
 	uint8_t type;         /* enum oc_command_type, or 0 when malformed */
 	uint8_t reason;       /* set when validate rejected the command; barrier: 1 if
@@ -524,6 +525,8 @@ struct oc_route {
 	struct oc_u64map credit;
 	uint64_t *open_cents;
 	uint64_t held[OC_REJECT_REASON_COUNT]; /* holds by rule */
+	uint8_t *channels;            /* [order index]: an order's enum oc_channel (answers carry
+	                               * it: OC_RESPONSE_CHANNEL); a replacement's is its order's */
 	uint32_t *links;              /* [order index]: 1 + the index of an order's replacement, of
 	                               * a replacement's or an RMA's order; 0: none (zeroed at
 	                               * allocation: docs/lifecycle.md) */

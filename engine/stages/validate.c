@@ -67,15 +67,16 @@ static uint8_t check_place(const struct oc_validate *v, const struct oc_command 
 			   uint64_t sku0_hash, uint32_t *sku, uint32_t *place)
 {
 	uint32_t known = OC_PLACE_CARD | OC_PLACE_REPLACEMENT | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT |
-			 OC_PLACE_DAYS_MASK;
+			 OC_PLACE_DAYS_MASK | OC_PLACE_CHANNEL_MASK;
 	bool replacement = c->flags & OC_PLACE_REPLACEMENT;
 	bool screen = c->flags & OC_PLACE_SCREEN;
 	bool account = c->flags & OC_PLACE_ACCOUNT;
 	if (c->line_count > OC_ORDER_LINES_MAX)
 		return OC_REJECT_TOO_MANY_LINES;
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || (c->flags & ~known) ||
+	    OC_PLACE_CHANNEL_OF(c->flags) >= OC_CHANNEL_COUNT ||
 	    (replacement && ((c->flags & (OC_PLACE_CARD | OC_PLACE_SCREEN | OC_PLACE_ACCOUNT |
-					  OC_PLACE_DAYS_MASK)) ||
+					  OC_PLACE_DAYS_MASK | OC_PLACE_CHANNEL_MASK)) ||
 			     c->order_key == 0)) ||
 	    (account && (c->flags & OC_PLACE_CARD)) ||
 	    (screen && !oc_fraud_screen_ok(&c->screen)))
@@ -174,8 +175,6 @@ static void send_place(struct oc_validate *v, const struct oc_command *c, const 
 	om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
 	om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
 	om->flags |= c->flags & OC_PLACE_ACCOUNT ? OC_ORDER_ACCOUNT : 0;
-	if (!(c->flags & OC_PLACE_REPLACEMENT)) /* which ships at its order's speed */
-		om->place.days = (uint8_t)OC_PLACE_DAYS_OF(c->flags);
 }
 
 /* A screened place (docs/lifecycle.md, "Fraud and review"): the rules decide before any stock
@@ -219,6 +218,9 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 		om->target = target_of(v, c, om);
 		if (om->reason)
 			return;
+	} else { /* a replacement has its order's speed and channel */
+		om->place.days = (uint8_t)OC_PLACE_DAYS_OF(c->flags);
+		om->place.channel = (uint8_t)OC_PLACE_CHANNEL_OF(c->flags);
 	}
 	if (c->flags & OC_PLACE_SCREEN)
 		handle_screened(v, c, a, sku, place, om, pushed);

@@ -138,6 +138,7 @@ static void release(struct oc_route *r, const struct oc_order_msg *om, uint32_t 
 		*row = head;
 		row->key = rec->key;
 		row->customer = rec->customer;
+		row->flags |= (uint8_t)(r->channels[picks[i].order] << OC_RESPONSE_CHANNEL_SHIFT);
 		row->shipments = OC_DOC_PICK_LINE;
 		row->state = rec->state;
 		row->original_seq = d->skus[al->sku].sku;

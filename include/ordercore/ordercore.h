@@ -197,6 +197,25 @@ enum oc_command_type {
 #define OC_PLACE_DAYS_MASK 0x70u
 #define OC_PLACE_DAYS(days) (((uint32_t)(days) << OC_PLACE_DAYS_SHIFT) & OC_PLACE_DAYS_MASK)
 #define OC_PLACE_DAYS_OF(flags) (((uint32_t)(flags) & OC_PLACE_DAYS_MASK) >> OC_PLACE_DAYS_SHIFT)
+/* The channel an order came through (docs/lifecycle.md, "Analytics"), in bits 8-10 of a
+ * place's flags; answers about the order carry it back (OC_RESPONSE_CHANNEL). Not with
+ * OC_PLACE_REPLACEMENT: a replacement keeps its order's. Values past OC_CHANNEL_COUNT - 1 are
+ * malformed. */
+enum oc_channel {
+	OC_CHANNEL_NONE = 0, /* not said */
+	OC_CHANNEL_WEB = 1,
+	OC_CHANNEL_APP = 2,
+	OC_CHANNEL_PHONE = 3,
+	OC_CHANNEL_STORE = 4,
+	OC_CHANNEL_MARKETPLACE = 5,
+	OC_CHANNEL_COUNT
+};
+#define OC_PLACE_CHANNEL_SHIFT 8u
+#define OC_PLACE_CHANNEL_MASK 0x700u
+#define OC_PLACE_CHANNEL(channel) \
+	(((uint32_t)(channel) << OC_PLACE_CHANNEL_SHIFT) & OC_PLACE_CHANNEL_MASK)
+#define OC_PLACE_CHANNEL_OF(flags) \
+	(((uint32_t)(flags) & OC_PLACE_CHANNEL_MASK) >> OC_PLACE_CHANNEL_SHIFT)
 
 /* Flags of OC_CMD_BLOCK: the kind of the hash (one of them), and whether it is taken out. */
 #define OC_BLOCK_EMAIL 0x1u
@@ -400,6 +419,12 @@ struct oc_command {
  * and `shipments` the kind (enum oc_document_kind). Unlike query rows they are events (kind
  * OC_EVENT_DOCUMENTS): the warehouse and the customer's notifications subscribe to them. */
 #define OC_RESPONSE_DOCUMENT 0x10u
+/* Bits 5-7 of an answer's flags: the channel of the order it is about (enum oc_channel), on
+ * every answer, row and document that describes an order placed with one (its place's
+ * answer, a rejected one included, its duplicates, steps, queries, pick lines); 0 otherwise. */
+#define OC_RESPONSE_CHANNEL_SHIFT 5u
+#define OC_RESPONSE_CHANNEL_MASK 0xe0u
+#define OC_RESPONSE_CHANNEL(r) (((r)->flags & OC_RESPONSE_CHANNEL_MASK) >> OC_RESPONSE_CHANNEL_SHIFT)
 /* The answer of a query with rows: there were more than OC_QUERY_ROWS_MAX (a history: the
  * oldest are left out; a customer's orders: ask for the next page). */
 #define OC_RESPONSE_MORE 0x8u
@@ -719,6 +744,8 @@ uint64_t oc_screen_hash(const char *text, size_t len);
 /* Static names for enum values, for logs and reports. */
 const char *oc_reject_reason_name(unsigned reason);
 const char *oc_status_name(unsigned status);
+/* "web", "app", "phone", "store", "marketplace"; "none" for 0; "unknown" past them. */
+const char *oc_channel_name(unsigned channel);
 const char *oc_order_state_name(unsigned state);
 const char *oc_payment_state_name(unsigned payment);
 

@@ -159,7 +159,9 @@ enum oc_proto_event_kind {
 	OC_EVENT_DOCUMENTS = 128u, /* a document row (OC_RESPONSE_DOCUMENT): a pack's packing
 	                            * slip and labels, a shipment's invoice, a released wave's
 	                            * pick list */
-	OC_EVENT_ALL = 255u,
+	OC_EVENT_REJECTS = 256u,   /* a place rejected (not a duplicate): its reason and channel,
+	                            * for analytics */
+	OC_EVENT_ALL = 511u,
 };
 
 /* Why a frame or a connection was refused: the code of an error frame. */
@@ -302,7 +304,8 @@ int oc_proto_decode_event(const void *frame, struct oc_response *r);
  * lifecycle done (delivery exceptions, packs that failed their quality check, reviews'
  * approvals, payments received and short picks included: a short pick that cut every unit,
  * its answer's state cancelled, too), refunds done, RMAs opened and returns received
- * (OC_EVENT_RETURNS), block list changes done (OC_EVENT_BLOCKS). An RMA cancelled is a
+ * (OC_EVENT_RETURNS), block list changes done (OC_EVENT_BLOCKS), places rejected
+ * (OC_EVENT_REJECTS; no other refusal is an event). An RMA cancelled is a
  * cancel (OC_EVENT_CANCELS; payment none, where an order's has its own). Documents
  * (rows flagged OC_RESPONSE_DOCUMENT: OC_EVENT_DOCUMENTS) are events; other rows
  * (OC_RESPONSE_ROW: a query's) never are: they say what was, not what just happened. */

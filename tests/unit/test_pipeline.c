@@ -2303,7 +2303,9 @@ static uint32_t run_documents(struct oc_engine *e, struct oc_command c, unsigned
 	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(a.state, state);
 	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(rows[i].flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(rows[i].flags & ~OC_RESPONSE_CHANNEL_MASK,
+				 OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(OC_RESPONSE_CHANNEL(&rows[i]), OC_RESPONSE_CHANNEL(&a));
 		assert_int_equal(rows[i].seq, c.seq);
 		assert_int_equal(rows[i].key, c.key);
 		assert_int_equal(rows[i].customer, c.customer);
@@ -2651,6 +2653,61 @@ static void test_waves_by_cutoff(void **state)
 	(void)state;
 }
 
+/* Channels (docs/lifecycle.md, "Analytics"): a place's channel comes back in bits 5-7 of every
+ * answer about the order — its place's (a rejected one's too), its duplicate's, its steps',
+ * its queries', its documents' —; a replacement keeps its order's (asking for one is
+ * malformed, as is a channel past the last). */
+static void test_channels(void **state)
+{
+	char ch_dir[1024];
+	oc_test_scratch_dir(ch_dir, sizeof(ch_dir), "test_pipeline_channels");
+	write_carriers(ch_dir);
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
+	struct oc_engine *e = pl_engine_start(ch_dir, &t);
+	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
+	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_APP);
+	struct oc_response r = pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.flags, OC_CHANNEL_APP << OC_RESPONSE_CHANNEL_SHIFT);
+	r = pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.flags, OC_RESPONSE_DUPLICATE | OC_CHANNEL_APP << OC_RESPONSE_CHANNEL_SHIFT);
+	r = pl_run1(e, pl_query_order(1));
+	assert_int_equal(OC_RESPONSE_CHANNEL(&r), OC_CHANNEL_APP);
+	r = pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(OC_RESPONSE_CHANNEL(&r), OC_CHANNEL_APP);
+	struct oc_response rows[2 * OC_QUERY_ROWS_MAX];
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_PACK_CONFIRMED, 1, 10), OC_STATE_PACKED,
+				       rows),
+			 2); /* slip and label, each with the channel (run_documents) */
+	assert_int_equal(OC_RESPONSE_CHANNEL(&rows[1]), OC_CHANNEL_APP);
+	assert_int_equal(run_documents(e, pl_step(OC_CMD_SHIPPED, 1, 10), OC_STATE_SHIPPED, rows),
+			 1);
+	/* A rejected place says its channel too (the analytics count rejects by channel). */
+	c = pl_place1(2, 20, 0, HEAVY, 99);
+	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_MARKETPLACE);
+	r = pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
+	assert_int_equal(r.flags, OC_CHANNEL_MARKETPLACE << OC_RESPONSE_CHANNEL_SHIFT);
+	/* A replacement keeps its order's channel; one of its own, or one past the last, is
+	 * malformed. */
+	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 1, 10, OC_EXCEPTION_LOST),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	c = pl_replacement(3, 10, 0, 1, LIGHT, 1);
+	c.flags |= OC_PLACE_CHANNEL(OC_CHANNEL_WEB);
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	r = pl_run_expect(e, pl_replacement(3, 10, 0, 1, LIGHT, 1), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(OC_RESPONSE_CHANNEL(&r), OC_CHANNEL_APP);
+	c = pl_place1(4, 40, 0, LIGHT, 1);
+	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_COUNT);
+	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	/* Without one: no bits. */
+	r = pl_run_expect(e, pl_place1(5, 50, 0, MEDIUM, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.flags, 0);
+	pl_stop(e);
+	oc_engine_free(e);
+	(void)state;
+}
+
 static void test_config_errors(void **state)
 {
 	struct oc_config c;
@@ -2742,6 +2799,7 @@ int main(void)
 	    cmocka_unit_test(test_documents),
 	    cmocka_unit_test(test_waves_by_size),
 	    cmocka_unit_test(test_waves_by_cutoff),
+	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
 	    cmocka_unit_test(test_screening_full_tables),

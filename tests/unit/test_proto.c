@@ -279,8 +279,8 @@ static void test_every_type_round_trips(void **state)
 	ev.flags = OC_RESPONSE_DUPLICATE; /* said once, when it happened */
 	assert_int_equal(oc_proto_event_kind(&ev), 0);
 	ev.flags = 0;
-	ev.status = OC_STATUS_REJECTED;
-	assert_int_equal(oc_proto_event_kind(&ev), 0);
+	ev.status = OC_STATUS_REJECTED; /* a reason for the analytics, not an action */
+	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_REJECTS);
 	ev = (struct oc_response){.type = OC_CMD_RESTOCK, .status = OC_STATUS_ACCEPTED};
 	assert_int_equal(oc_proto_event_kind(&ev), OC_EVENT_STOCK);
 	ev.type = OC_CMD_SHIPPED;
@@ -297,7 +297,8 @@ static void test_every_type_round_trips(void **state)
 	assert_int_equal(oc_proto_event_kind(&refund), 0);
 	assert_int_equal(OC_EVENT_ALL, OC_EVENT_ORDERS | OC_EVENT_CANCELS | OC_EVENT_STOCK |
 					       OC_EVENT_FULFILMENT | OC_EVENT_REFUNDS |
-					       OC_EVENT_RETURNS | OC_EVENT_BLOCKS | OC_EVENT_DOCUMENTS);
+					       OC_EVENT_RETURNS | OC_EVENT_BLOCKS | OC_EVENT_DOCUMENTS |
+					       OC_EVENT_REJECTS);
 	struct oc_response expiry = {.type = OC_CMD_PLACE, .status = OC_STATUS_CANCELLED,
 				     .reason = OC_REJECT_LEASE_EXPIRED,
 				     .flags = OC_RESPONSE_UNSOLICITED};
@@ -1297,7 +1298,7 @@ static void test_screened_place_frame(void **state)
 	r.status = OC_STATUS_REJECTED;
 	r.reason = OC_REJECT_BLOCKED;
 	r.state = OC_STATE_REJECTED;
-	assert_int_equal(oc_proto_event_kind(&r), 0);
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_REJECTS);
 }
 
 /* A review's approval (48) and rejection (49) are a cancel's body, steps without flags; a
@@ -1445,15 +1446,47 @@ static void test_documents_are_events(void **state)
 					.flags = OC_RESPONSE_ROW};
 	assert_int_equal(oc_proto_event_kind(&query_row), 0);
 	assert_int_equal(OC_EVENT_DOCUMENTS, 128);
-	assert_int_equal(OC_EVENT_ALL, 255);
+	assert_int_equal(OC_EVENT_ALL, 511);
 	uint32_t got;
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_DOCUMENTS);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &got), 0);
 	assert_int_equal(got, OC_EVENT_DOCUMENTS);
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, OC_EVENT_ALL);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &got), 0);
-	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 256);
+	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 512);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &got), -OC_PERR_FIELD);
+}
+
+/* Analytics (docs/lifecycle.md, "Analytics"): a place rejected is an event of kind rejects
+ * (256), with its reason and the channel in bits 5-7 of its flags; no other refusal is, nor a
+ * rejected place's duplicate; an accepted place keeps its kind whatever its channel. */
+static void test_rejects_and_channels(void **state)
+{
+	(void)state;
+	struct oc_response r = {.type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
+				.reason = OC_REJECT_OUT_OF_STOCK, .state = OC_STATE_REJECTED,
+				.flags = OC_CHANNEL_MARKETPLACE << OC_RESPONSE_CHANNEL_SHIFT};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_REJECTS);
+	assert_int_equal(OC_RESPONSE_CHANNEL(&r), OC_CHANNEL_MARKETPLACE);
+	size_t n = oc_proto_encode_event(buf, sizeof(buf), 3, &r);
+	struct oc_response back;
+	assert_int_equal(n, OC_PROTO_HEADER_BYTES + OC_PROTO_EVENT_BODY_BYTES);
+	assert_int_equal(oc_proto_decode_event(buf, &back), 0);
+	assert_int_equal(OC_RESPONSE_CHANNEL(&back), OC_CHANNEL_MARKETPLACE);
+	r.flags |= OC_RESPONSE_DUPLICATE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = 0;
+	r.type = OC_CMD_CANCEL;
+	r.reason = OC_REJECT_NOT_CANCELLABLE;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r = (struct oc_response){.type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+				 .state = OC_STATE_ALLOCATED,
+				 .flags = OC_CHANNEL_APP << OC_RESPONSE_CHANNEL_SHIFT};
+	assert_int_equal(oc_proto_event_kind(&r), OC_EVENT_ORDERS);
+	assert_int_equal(OC_PLACE_CHANNEL_OF(OC_PLACE_CHANNEL(OC_CHANNEL_STORE) | OC_PLACE_CARD),
+			 OC_CHANNEL_STORE);
+	assert_string_equal(oc_channel_name(OC_CHANNEL_PHONE), "phone");
+	assert_string_equal(oc_channel_name(OC_CHANNEL_COUNT), "unknown");
 }
 
 /* A short pick (51; docs/protocol.md): an RMA's body (key, customer, order key, then the
@@ -1653,7 +1686,7 @@ static void test_credit_frames(void **state)
 
 	assert_int_equal(oc_proto_event_kind(&answers[0]), OC_EVENT_ORDERS);
 	assert_int_equal(oc_proto_event_kind(&answers[1]), OC_EVENT_FULFILMENT);
-	assert_int_equal(oc_proto_event_kind(&answers[2]), 0);
+	assert_int_equal(oc_proto_event_kind(&answers[2]), OC_EVENT_REJECTS);
 	struct oc_response r = answers[1];
 	r.flags = OC_RESPONSE_DUPLICATE;
 	assert_int_equal(oc_proto_event_kind(&r), 0);
@@ -1773,6 +1806,7 @@ int main(void)
 	    cmocka_unit_test(test_short_pick_frame),
 	    cmocka_unit_test(test_credit_frames),
 	    cmocka_unit_test(test_documents_are_events),
+	    cmocka_unit_test(test_rejects_and_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
