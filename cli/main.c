@@ -13,12 +13,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "net/analytics.h"
 #include "ordercore/client.h"
 
 static const char usage[] =
@@ -26,7 +28,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  place --key K --customer C [--region R] [--card|--account] [--replaces OK]\n"
-	"        [--days N] SKU:QTY ...\n"
+	"        [--days N] [--channel NAME] SKU:QTY ...\n"
 	"                          place an order (up to 16 lines; R is the region's id: its\n"
 	"                          place in the sorted list of the dataset's regions, default 0;\n"
 	"                          --card: it waits for its payment, else it is prepaid;\n"
@@ -38,7 +40,9 @@ static const char usage[] =
 	"                          reshipment) or returned (an exchange); one per order;\n"
 	"                          --days N: its parcels go by the cheapest carrier service\n"
 	"                          taking at most N days, 1-7 (the dataset's carriers.csv;\n"
-	"                          default: any speed; a replacement ships at its order's))\n"
+	"                          default: any speed; a replacement ships at its order's);\n"
+	"                          --channel: web, app, phone, store or marketplace, for the\n"
+	"                          analytics (a replacement keeps its order's))\n"
 	"  place ... --screen [--email TEXT] [--card-fp TEXT] [--address TEXT]\n"
 	"        [--bill-country CC] [--ship-country CC] [--postal CODE] [--account-age-days N]\n"
 	"                          a place screened for fraud (the daemon's dataset has\n"
@@ -183,6 +187,18 @@ static const char usage[] =
 	"                          opened and received; blocks: block list changes), until N\n"
 	"                          were printed (default: until the daemon stops)\n"
 	"                          (a daemon older than documents refuses all: name --kinds)\n"
+	"  analytics [--count N] [--seconds S] [--handling-cents H]\n"
+	"                          follow the orders, fulfilment, documents and rejects events\n"
+	"                          for N events or S seconds (default: until the daemon stops),\n"
+	"                          then print, per channel (place --channel) and in all: orders\n"
+	"                          placed, rejected and held (and by reason), shipped, the cycle\n"
+	"                          time from placing to shipment (p50, p90, p99: the upper\n"
+	"                          bounds of power-of-two buckets of ms; only orders placed\n"
+	"                          while it follows), pick accuracy (short picks in picks), pack\n"
+	"                          accuracy (failed quality checks in packs) and the fulfilment\n"
+	"                          cost per order packed (the labels' carrier prices, plus H\n"
+	"                          cents a packed line, default 50), and a histogram of the cycle\n"
+	"                          times (--json: one object)\n"
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
 	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; on\n"
@@ -233,11 +249,11 @@ static uint64_t number(const char *what, const char *text)
 /* The subcommands' own flags (after the command word). */
 struct sub_flags {
 	uint64_t key, customer, operator, region, warehouse, count, before, expected, order,
-		replaces, days;
+		replaces, days, seconds, handling_cents, channel;
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
 	/* has_*: the flag was given, whatever its value (0 included) */
 	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
-		account, restock, has_replaces, qc_failed, remove;
+		account, restock, has_replaces, qc_failed, remove, has_handling;
 	/* A screened place's: --screen or any of its options given; the buyer's texts (also a
 	 * block list change's values), hashed by command_of; the rest, checked, in screen. */
 	bool screen;
@@ -353,6 +369,9 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"account-age-days", required_argument, 0, 'a'},
 					     {"remove", no_argument, 0, 'M'},
 					     {"days", required_argument, 0, 'D'},
+					     {"seconds", required_argument, 0, 's'},
+					     {"channel", required_argument, 0, 'N'},
+					     {"handling-cents", required_argument, 0, 'L'},
 					     {0, 0, 0, 0}};
 	struct oc_screen *sc = &f->screen_fields;
 	int c;
@@ -424,6 +443,22 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 			break;
 		}
 		case 'M': f->remove = true; break;
+		case 's': f->seconds = number("--seconds", optarg); break;
+		case 'N': {
+			unsigned ch = 1;
+			while (ch < OC_CHANNEL_COUNT && strcmp(optarg, oc_channel_name(ch)) != 0)
+				ch++;
+			if (ch == OC_CHANNEL_COUNT)
+				usage_error("--channel: web, app, phone, store or marketplace");
+			f->channel = ch;
+			break;
+		}
+		case 'L':
+			f->handling_cents = number("--handling-cents", optarg);
+			if (f->handling_cents > UINT32_MAX)
+				usage_error("--handling-cents: at most 4294967295");
+			f->has_handling = true;
+			break;
 		case 'D':
 			f->days = number("--days", optarg);
 			if (f->days < 1 || f->days > 7)
@@ -966,6 +1001,169 @@ static int follow_events(struct oc_client *cl, uint32_t kinds, uint64_t count, b
 	return rc ? 2 : 0;
 }
 
+/* The analytics' figures of one channel as a JSON object (after `sep`). */
+static void json_figures(const struct oc_analytics *an, const struct oc_analytics_figures *f,
+			 const char *name, const char *sep)
+{
+	printf("%s{\"channel\": \"%s\", \"placed\": %" PRIu64 ", \"rejected\": %" PRIu64
+	       ", \"held\": %" PRIu64 ", \"shipped\": %" PRIu64 ", \"cycle_timed\": %" PRIu64
+	       ", \"cycle_ms_p50\": %" PRIu64 ", \"cycle_ms_p90\": %" PRIu64
+	       ", \"cycle_ms_p99\": %" PRIu64 ", \"cycle_ms_mean\": %" PRIu64
+	       ", \"picks\": %" PRIu64 ", \"short_picks\": %" PRIu64 ", \"packs\": %" PRIu64
+	       ", \"qc_failures\": %" PRIu64 ", \"labels\": %" PRIu64
+	       ", \"carrier_cents\": %" PRIu64 ", \"packed_lines\": %" PRIu64
+	       ", \"cost_per_order_cents\": %" PRIu64,
+	       sep, name, f->placed, f->rejected, f->held, f->shipped, f->timed,
+	       oc_analytics_cycle_ms(f, 0.5), oc_analytics_cycle_ms(f, 0.9),
+	       oc_analytics_cycle_ms(f, 0.99), f->timed ? f->cycle_ms_sum / f->timed : 0, f->picks,
+	       f->short_picks, f->packs, f->qc_failures, f->labels, f->carrier_cents,
+	       f->packed_lines, oc_analytics_cost_cents(an, f));
+	const uint64_t *by[2] = {f->rejected_by, f->held_by};
+	static const char *const names[2] = {"rejected_by", "held_by"};
+	for (int k = 0; k < 2; k++) {
+		printf(", \"%s\": {", names[k]);
+		const char *comma = "";
+		for (unsigned i = 0; i < OC_REJECT_REASON_COUNT; i++)
+			if (by[k][i]) {
+				printf("%s\"%s\": %" PRIu64, comma, oc_reject_reason_name(i), by[k][i]);
+				comma = ", ";
+			}
+		printf("}");
+	}
+	printf("}");
+}
+
+/* A percentage of part in whole, one decimal; "-" when whole is 0. */
+static void print_rate(uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		printf("%7s", "-");
+	else
+		printf("%6.1f%%", 100.0 * (double)part / (double)whole);
+}
+
+/* A line of the analytics' table. */
+static void print_figures(const struct oc_analytics *an, const struct oc_analytics_figures *f,
+			  const char *name)
+{
+	printf("%-12s %8" PRIu64 " %8" PRIu64 " %6" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64
+	       " %9" PRIu64 "  ", name, f->placed, f->rejected, f->held, f->shipped,
+	       oc_analytics_cycle_ms(f, 0.5), oc_analytics_cycle_ms(f, 0.9),
+	       oc_analytics_cycle_ms(f, 0.99));
+	print_rate(f->short_picks, f->picks + f->short_picks);
+	printf(" ");
+	print_rate(f->qc_failures, f->packs + f->qc_failures);
+	uint64_t cost = oc_analytics_cost_cents(an, f);
+	printf(" %6" PRIu64 ".%02u\n", cost / 100, (unsigned)(cost % 100));
+}
+
+/* By reason: "out_of_stock 12, limit_exceeded 3" (or "none"). */
+static void print_by_reason(const char *what, const uint64_t *by)
+{
+	printf("%s:", what);
+	const char *sep = " ";
+	for (unsigned i = 0; i < OC_REJECT_REASON_COUNT; i++)
+		if (by[i]) {
+			printf("%s%s %" PRIu64, sep, oc_reject_reason_name(i), by[i]);
+			sep = ", ";
+		}
+	printf("%s\n", *sep == ' ' ? " none" : "");
+}
+
+/* Prints the analytics: a line per channel that had events and the total, the rejects and
+ * holds by reason, the cycle time's histogram (json: one object). */
+static void print_analytics(const struct oc_analytics *an, bool json)
+{
+	struct oc_analytics_figures all;
+	oc_analytics_total(an, &all);
+	if (json) {
+		printf("{\"events\": %" PRIu64 ", \"untimed_shipments\": %" PRIu64
+		       ", \"handling_cents\": %u, \"channels\": [", an->events, an->untimed,
+		       an->handling_cents);
+		const char *sep = "";
+		for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++)
+			if (an->by[c].placed || an->by[c].rejected || an->by[c].shipped) {
+				json_figures(an, &an->by[c], oc_channel_name(c), sep);
+				sep = ", ";
+			}
+		printf("], \"total\": ");
+		json_figures(an, &all, "all", "");
+		printf(", \"cycle_histogram_ms\": [");
+		sep = "";
+		for (unsigned b = 0; b < OC_ANALYTICS_BUCKETS; b++)
+			if (all.cycle[b]) {
+				printf("%s{\"below_ms\": %llu, \"shipments\": %" PRIu64 "}", sep,
+				       1ull << (b + 1), all.cycle[b]);
+				sep = ", ";
+			}
+		printf("]}\n");
+		return;
+	}
+	printf("analytics of %" PRIu64 " events (handling ", an->events);
+	print_money(an->handling_cents);
+	printf(" a packed line; cycle time: placed to shipped, ms, bucket upper bounds)\n");
+	printf("%-12s %8s %8s %6s %8s %9s %9s %9s  %7s %7s %9s\n", "channel", "placed", "rejected",
+	       "held", "shipped", "cycle p50", "p90", "p99", "short", "QC fail", "cost/ord");
+	for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++)
+		if (an->by[c].placed || an->by[c].rejected || an->by[c].shipped)
+			print_figures(an, &an->by[c], oc_channel_name(c));
+	print_figures(an, &all, "all");
+	print_by_reason("rejected by reason", all.rejected_by);
+	print_by_reason("held by rule", all.held_by);
+	printf("cycle time histogram (%" PRIu64 " shipments timed, %" PRIu64 " not: placed before "
+	       "the subscription):\n", all.timed, an->untimed);
+	uint64_t most = 0;
+	for (unsigned b = 0; b < OC_ANALYTICS_BUCKETS; b++)
+		most = all.cycle[b] > most ? all.cycle[b] : most;
+	for (unsigned b = 0; b < OC_ANALYTICS_BUCKETS; b++)
+		if (all.cycle[b])
+			printf("  < %12llu ms %10" PRIu64 " %.*s\n", 1ull << (b + 1), all.cycle[b],
+			       (int)(40 * all.cycle[b] / most), "########################################");
+}
+
+/* Follows the events the analytics read until `count` came (0: no limit) or `seconds` passed
+ * (0: no limit), then prints them; the exit status. */
+static int follow_analytics(struct oc_client *cl, uint64_t count, uint64_t seconds,
+			    uint32_t handling_cents, bool json)
+{
+	static struct oc_analytics an;
+	if (oc_analytics_init(&an, handling_cents)) {
+		fprintf(stderr, "ordercore-cli: analytics: out of memory\n");
+		return 2;
+	}
+	uint64_t from_seq;
+	int rc = oc_client_subscribe(cl, OC_ANALYTICS_KINDS, 0, &from_seq, 0);
+	if (rc == 0 && !json)
+		printf("events after seq %" PRIu64 ":\n", from_seq);
+	fflush(stdout);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct oc_client_answer ev[64];
+	while (rc == 0 && (count == 0 || an.events < count)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double left = (double)seconds - (double)(now.tv_sec - t0.tv_sec) -
+			      (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (seconds && left <= 0)
+			break;
+		struct pollfd p = {oc_client_fd(cl), POLLIN, 0};
+		if (poll(&p, 1, seconds ? (int)(left * 1000) + 1 : -1) < 0 && errno != EINTR)
+			rc = -errno;
+		int got = rc ? 0 : oc_client_receive(cl, ev, 64, 0);
+		if (got < 0)
+			rc = got;
+		for (int i = 0; i < got && (count == 0 || an.events < count); i++)
+			oc_analytics_add(&an, &ev[i].response);
+	}
+	if (rc)
+		fprintf(stderr, "ordercore-cli: analytics: %s\n",
+			*oc_client_error(cl) ? oc_client_error(cl) : strerror(-rc));
+	else
+		print_analytics(&an, json);
+	oc_analytics_destroy(&an);
+	oc_client_close(cl);
+	return rc ? 2 : 0;
+}
+
 /* Asks for the daemon's counters and prints them; the exit status. */
 static int print_stats(struct oc_client *cl, bool json)
 {
@@ -1077,8 +1275,10 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		usage_error("--account is place's");
 	if (f->qc_failed && strcmp(cmd, "packed") != 0)
 		usage_error("--qc-failed is packed's");
-	if (f->days && !place)
-		usage_error("--days is place's");
+	if ((f->days || f->channel) && !place)
+		usage_error("--days and --channel are place's");
+	if ((f->seconds || f->has_handling) && strcmp(cmd, "analytics") != 0)
+		usage_error("--seconds and --handling-cents are analytics'");
 	if (place) {
 		bool screen = f->screen || f->email || f->card_fp || f->address;
 		if (!has_key || !customer || rest >= sub_argc)
@@ -1093,13 +1293,16 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 			usage_error("--replaces: a replacement is not screened");
 		if (f->days && f->has_replaces)
 			usage_error("--replaces: a replacement ships at its order's speed");
+		if (f->channel && f->has_replaces)
+			usage_error("--replaces: a replacement keeps its order's channel");
 		command = (struct oc_command){
 			.type = OC_CMD_PLACE, .key = key, .customer = customer,
 			.region = (uint16_t)f->region,
 			.flags = (f->card ? OC_PLACE_CARD : 0) |
 				 (f->account ? OC_PLACE_ACCOUNT : 0) |
 				 (f->has_replaces ? OC_PLACE_REPLACEMENT : 0) |
-				 (screen ? OC_PLACE_SCREEN : 0) | OC_PLACE_DAYS(f->days),
+				 (screen ? OC_PLACE_SCREEN : 0) | OC_PLACE_DAYS(f->days) |
+				 OC_PLACE_CHANNEL(f->channel),
 			.order_key = f->replaces};
 		if (screen)
 			command.screen = screen_of(f);
@@ -1229,6 +1432,9 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 	} else if (strcmp(cmd, "events") == 0) {
 		if (rest != sub_argc)
 			usage_error("events takes no arguments but --kinds and --count");
+	} else if (strcmp(cmd, "analytics") == 0) {
+		if (rest != sub_argc || f->kinds)
+			usage_error("analytics takes --count, --seconds and --handling-cents only");
 	} else if (strcmp(cmd, "stats") != 0 || rest != sub_argc) {
 		usage_error("unknown command");
 	}
@@ -1345,6 +1551,9 @@ int main(int argc, char **argv)
 		return print_stats(cl, json);
 	if (strcmp(cmd, "events") == 0)
 		return follow_events(cl, f.kinds ? f.kinds : OC_EVENT_ALL, f.count, json);
+	if (strcmp(cmd, "analytics") == 0)
+		return follow_analytics(cl, f.count, f.seconds,
+					f.has_handling ? (uint32_t)f.handling_cents : 50, json);
 	static struct oc_response rows[RECON_ROWS_MAX];
 	struct oc_response a;
 	uint32_t row_count;

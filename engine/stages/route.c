@@ -284,8 +284,10 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
-	} else if (rec->type == OC_CMD_PICK_SHORT) {
+	} else if (rec->type == OC_CMD_PICK_SHORT) { /* alloc_first: its order */
 		a->state = rec->answered_state;
+		if (rec->reason != OC_REJECT_UNKNOWN_ORDER)
+			a->flags |= (uint8_t)(r->channels[rec->alloc_first] << OC_RESPONSE_CHANNEL_SHIFT);
 	} else if (rec->type == OC_CMD_RETURN_REQUESTED) {
 		a->state = rec->state;
 	}
@@ -1875,6 +1877,9 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 		return query(r, om, a); /* not counted with the orders' outcomes */
 	if (om->reason) {
 		answer(a, om, OC_STATUS_REJECTED, om->reason);
+		if (om->type == OC_CMD_PLACE && om->place.channel < OC_CHANNEL_COUNT) /* else: none,
+									   * or a target */
+			a->flags = (uint8_t)(om->place.channel << OC_RESPONSE_CHANNEL_SHIFT);
 	} else if (om->flags & OC_ORDER_DUPLICATE) {
 		duplicate(r, om, a);
 	} else if (om->type == OC_CMD_PLACE) {

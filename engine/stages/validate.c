@@ -211,6 +211,9 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 			 struct oc_order_msg *om, uint32_t *pushed)
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
+	/* Before the checks, so that a refusal says the channel too (route: one past the last is
+	 * none); a replacement's target takes its place below. */
+	om->place.channel = (uint8_t)OC_PLACE_CHANNEL_OF(c->flags);
 	om->reason = check_place(v, c, a->sku0_hash, sku, place);
 	if (om->reason != OC_REJECT_NONE)
 		return;
@@ -220,7 +223,6 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 			return;
 	} else { /* a replacement has its order's speed and channel */
 		om->place.days = (uint8_t)OC_PLACE_DAYS_OF(c->flags);
-		om->place.channel = (uint8_t)OC_PLACE_CHANNEL_OF(c->flags);
 	}
 	if (c->flags & OC_PLACE_SCREEN)
 		handle_screened(v, c, a, sku, place, om, pushed);

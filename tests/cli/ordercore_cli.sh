@@ -859,11 +859,16 @@ ordercored_start "$tmp/daemon2.err" "$ordercored" --dataset "$tmp/dsc" --wave-or
 pid=$daemon_pid
 d=(--connect "127.0.0.1:$port")
 follow documents 6 "$tmp/docs"
-run 0 "${d[@]}" place --key 1 --customer 5 --days 2 100001:1
+# The analytics follow the same: 11 events (2 orders, a pick, a pack, a shipment, 3 pick list
+# rows, a slip, a label, an invoice line).
+timeout 30 "$cli" "${d[@]}" analytics --count 11 --handling-cents 25 >"$tmp/analytics" 2>&1 &
+analytics=$!
+subscribed "$tmp/analytics" "[0-9]*"
+run 0 "${d[@]}" place --key 1 --customer 5 --days 2 --channel web 100001:1
 has "^accepted: order 1, .*allocated"
 run 0 "${d[@]}" picked --key 1 --customer 5
 has "rejected (invalid_state)"
-run 0 "${d[@]}" place --key 2 --customer 6 100002:2
+run 0 "${d[@]}" place --key 2 --customer 6 --channel app 100002:2
 run 0 "${d[@]}" picked --key 1 --customer 5
 has "^accepted: order 1, .*picked"
 run 0 "${d[@]}" packed --key 1 --customer 5
@@ -880,6 +885,17 @@ grep -q "^wave 1 released at warehouse [01]: 2 orders, 2 lines " "$tmp/docs" ||
 	fail "the wave: $(cat "$tmp/docs")"
 grep -q "^label " "$tmp/docs" && grep -q "^invoice " "$tmp/docs" ||
 	fail "documents events: $(cat "$tmp/docs")"
+wait "$analytics" || fail "analytics exited $?: $(cat "$tmp/analytics")"
+label_cost=$(sed -n 's/^label .*, cost \([0-9]*\)\.\([0-9]*\) .*/\1\2/p' "$tmp/docs")
+cost=$((10#$label_cost + 25)) # cents: the label and one packed line at 0.25
+grep -q "^web  *1  *0  *0  *1  *[0-9]*  *[0-9]*  *[0-9]*  *0\.0%  *0\.0%  *$(money $cost)$" \
+	"$tmp/analytics" || fail "analytics, web ($(money $cost) an order): $(cat "$tmp/analytics")"
+grep -q "^app  *1  *0  *0  *0 " "$tmp/analytics" || fail "analytics, app: $(cat "$tmp/analytics")"
+grep -q "^cycle time histogram (1 shipments timed, 0 not" "$tmp/analytics" ||
+	fail "analytics, cycle time: $(cat "$tmp/analytics")"
+run 2 "${d[@]}" place --key 4 --customer 5 --channel tv 100001:1
+grep -q "marketplace" "$tmp/err" || fail "--channel tv: $(cat "$tmp/err")"
+run 2 "${d[@]}" analytics --kinds orders
 run 2 "${d[@]}" place --key 3 --customer 5 --days 8 100001:1
 grep -q "1-7" "$tmp/err" || fail "--days 8: $(cat "$tmp/err")"
 run 2 "${d[@]}" place --key 3 --customer 5 --days 2 --replaces 1 100001:1

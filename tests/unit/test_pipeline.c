@@ -2687,6 +2687,10 @@ static void test_channels(void **state)
 	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_MARKETPLACE);
 	r = pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_OUT_OF_STOCK);
 	assert_int_equal(r.flags, OC_CHANNEL_MARKETPLACE << OC_RESPONSE_CHANNEL_SHIFT);
+	c = pl_place1(6, 20, 0, UNKNOWN, 1); /* refused before it has a record: the same */
+	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_PHONE);
+	r = pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
+	assert_int_equal(r.flags, OC_CHANNEL_PHONE << OC_RESPONSE_CHANNEL_SHIFT);
 	/* A replacement keeps its order's channel; one of its own, or one past the last, is
 	 * malformed. */
 	pl_run_expect(e, pl_flagged_step(OC_CMD_DELIVERY_EXCEPTION, 1, 10, OC_EXCEPTION_LOST),
