@@ -14,7 +14,9 @@
  *     place frame must not decode with a flag whose fields it has no room for, nor a
  *     screened place with bytes after its postal code's NUL, nor an RMA with a warehouse or
  *     a short pick with a reason);
- *   - an event reads as the answer it carries (an event's body is an answer's);
+ *   - an event reads as the answer it carries (an event's body is an answer's), and an
+ *     answer's or event's kind (oc_proto_event_kind) is none or one kind, a row's
+ *     documents when it is a document and none otherwise;
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
  *     step's, review's and payment received's, a customer query's and a reconciliation's, a
@@ -47,6 +49,16 @@ static void same_again(const uint8_t *f, size_t n, size_t (*encode)(uint8_t *, s
 	uint8_t out[OC_PROTO_FRAME_BYTES_MAX];
 	size_t m = encode(out, sizeof(out));
 	FUZZ_ASSERT(m == n && memcmp(out, f, n) == 0);
+}
+
+/* Whatever an answer's bytes, its event kind is none or one kind; a row is an event only as
+ * a document, and a document row always is one. */
+static void event_kind_valid(const struct oc_response *r)
+{
+	uint32_t kind = oc_proto_event_kind(r);
+	FUZZ_ASSERT((kind & (kind - 1)) == 0 && (kind & ~(uint32_t)OC_EVENT_ALL) == 0);
+	if (r->flags & OC_RESPONSE_ROW)
+		FUZZ_ASSERT(kind == ((r->flags & OC_RESPONSE_DOCUMENT) ? OC_EVENT_DOCUMENTS : 0));
 }
 
 static const uint8_t *g_frame;
@@ -146,6 +158,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 		FUZZ_ASSERT(oc_proto_decode_event(f, &g_answer) == 0 &&
 			    oc_proto_decode_answer(f, &g_other) == 0 &&
 			    memcmp(&g_answer, &g_other, sizeof(g_other)) == 0);
+		event_kind_valid(&g_answer);
 		same_again(f, n, enc_event);
 		break;
 	case OC_MSG_STATS_INFO:
@@ -154,6 +167,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 		break;
 	case OC_MSG_ANSWER:
 		FUZZ_ASSERT(oc_proto_decode_answer(f, &g_answer) == 0);
+		event_kind_valid(&g_answer);
 		same_again(f, n, enc_answer);
 		break;
 	case OC_MSG_ERROR:
@@ -420,11 +434,28 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_command received_payment = {.type = OC_CMD_PAYMENT_RECEIVED, .key = 16,
 					      .customer = 4};
 	SEED(oc_proto_encode_command(out + n, cap - n, 30, &received_payment));
+	/* Carriers: a place asking for 3 days in transit from a store, a screened one for 1. */
+	struct oc_command days = place;
+	days.key = 17;
+	days.flags = OC_PLACE_DAYS(3) | OC_PLACE_CHANNEL(OC_CHANNEL_STORE);
+	SEED(oc_proto_encode_command(out + n, cap - n, 31, &days));
+	struct oc_command screened_days = screened;
+	screened_days.key = 18;
+	screened_days.flags = OC_PLACE_SCREEN | OC_PLACE_DAYS(1);
+	SEED(oc_proto_encode_command(out + n, cap - n, 32, &screened_days));
 	SEED(oc_proto_encode_event(out + n, cap - n, 11, &r));
 	SEED(oc_proto_encode_answer(out + n, cap - n, 4, &r));
 	struct oc_response row = r;
 	row.flags = OC_RESPONSE_ROW;
 	SEED(oc_proto_encode_answer(out + n, cap - n, 14, &row));
+	/* A pack's label as a row to its sender and as a documents event. */
+	struct oc_response label = {.seq = 2, .key = 9, .original_seq = 0x0123456789abcdefull,
+				    .customer = 4, .type = OC_CMD_PACK_CONFIRMED, .status = 1,
+				    .flags = OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT,
+				    .shipments = OC_DOC_LABEL, .warehouse = 3, .amount_cents = 845,
+				    .refunded_cents = OC_LABEL_PACK(1234, 2, 4, 2)};
+	SEED(oc_proto_encode_answer(out + n, cap - n, 33, &label));
+	SEED(oc_proto_encode_event(out + n, cap - n, 9, &label));
 	SEED(oc_proto_encode_welcome(out + n, cap - n, 5, &w));
 	SEED(oc_proto_encode_error(out + n, cap - n, 6, OC_PERR_TYPE, "unknown type"));
 	return n;
@@ -432,9 +463,10 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 
 const char fuzz_name[] = "fuzz_proto";
 
-/* The seed frames: a hello, a place (and one on account), a cancel, queries, a restock, a
- * step, the types 39-52, and the server's welcome, answer, row, event, subscribed and error;
- * each must check. */
+/* The seed frames: a hello, a place (and one on account, and places asking for their days),
+ * a cancel, queries, a restock, a step, the types 39-52, and the server's welcome, answer,
+ * row, document row (as an answer and as an event), event, subscribed and error; each must
+ * check. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 {
 	size_t n = seed_frames(out, cap);

@@ -38,7 +38,11 @@
  * lines or too many is -EINVAL; B2B credit: places on account (frames 16 and 47, a card one
  * too: the engine's to refuse) and a payment received (frame 52) likewise, with the payments
  * on_account and paid, the reason credit_limit and a fulfilment event, and a payment received
- * with a field a cancel's body has no room for is -EINVAL. */
+ * with a field a cancel's body has no room for is -EINVAL; carriers: places with their days
+ * in transit (frames 16, 47 and 45: the flags pass through), and a pack's and a shipment's
+ * documents, as rows of the step's correlation before its answer (the step stays in flight
+ * until that answer) and as events of the documents kind, a wave's pick line as an event
+ * alone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -950,6 +954,109 @@ static void script_credit(struct peer *p)
 		peer_drain(p);
 }
 
+/* The carriers' commands the client queues, with correlations 80-84: a place asking for 2
+ * days in transit from the app (frame 16, the days in bits 4-6 and the channel in 8-10 of the
+ * flags at 20), a screened place asking for 7 (47), a replacement asking for 1 (45: the flags
+ * pass through, the engine answers malformed), a pack (26) and a shipped (27). */
+#define DOC_CMDS 5
+static struct oc_command doc_cmds[DOC_CMDS];
+static const uint8_t doc_msgs[DOC_CMDS] = {OC_MSG_PLACE, OC_MSG_PLACE_SCREENED,
+                                           OC_MSG_PLACE_REPLACEMENT, OC_MSG_PACK_CONFIRMED,
+                                           OC_MSG_SHIPPED};
+static const size_t doc_bytes[DOC_CMDS] = {16 + 24 + 2 * 16, 16 + 64 + 16, 16 + 32 + 16,
+                                           16 + 16, 16 + 16};
+
+static void doc_cmds_make(void)
+{
+	doc_cmds[0] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 2, .region = 1,
+	                                  .key = 991, .customer = 8,
+	                                  .flags = OC_PLACE_DAYS(2) |
+	                                           OC_PLACE_CHANNEL(OC_CHANNEL_APP),
+	                                  .lines = {{100012, 2, 0}, {100013, 1, 0}}};
+	doc_cmds[1] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 1, .key = 992,
+	                                  .customer = 8,
+	                                  .flags = OC_PLACE_SCREEN | OC_PLACE_DAYS(7),
+	                                  .lines = {{100012, 1, 0}},
+	                                  .screen = {.bill_country = {'U', 'S'},
+	                                             .ship_country = {'U', 'S'}}};
+	doc_cmds[2] = (struct oc_command){.type = OC_CMD_PLACE, .line_count = 1, .key = 993,
+	                                  .customer = 8,
+	                                  .flags = OC_PLACE_REPLACEMENT | OC_PLACE_DAYS(1),
+	                                  .order_key = 991, .lines = {{100012, 1, 0}}};
+	doc_cmds[3] = (struct oc_command){.type = OC_CMD_PACK_CONFIRMED, .key = 991, .customer = 8};
+	doc_cmds[4] = (struct oc_command){.type = OC_CMD_SHIPPED, .key = 991, .customer = 8};
+}
+
+/* The documents of the script below: a pack's packing slip line and label, a shipment's
+ * invoice line, a released wave's pick line (unsolicited: an event only). */
+static struct oc_response doc_row(uint8_t type, uint8_t kind, uint64_t seq)
+{
+	struct oc_response r = {.seq = seq, .key = 991, .customer = 8, .type = type,
+	                        .status = OC_STATUS_ACCEPTED,
+	                        .flags = OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT |
+	                                 OC_CHANNEL_APP << OC_RESPONSE_CHANNEL_SHIFT,
+	                        .shipments = kind, .warehouse = 3, .original_seq = 100012,
+	                        .amount_cents = (uint64_t)1999 << 32 | 2, .refunded_cents = 3998};
+	if (kind == OC_DOC_LABEL) {
+		r.original_seq = 0x0123456789abcdefull; /* the tracking number */
+		r.amount_cents = 845;
+		r.refunded_cents = OC_LABEL_PACK(1234, 2, 4, 2);
+	}
+	return r;
+}
+
+/* Reads a subscribe (correlation 79, kinds documents and fulfilment) and answers it; reads
+ * the carriers' commands, checks each frame's type, length and every field it decodes to,
+ * and answers them in one send as the daemon does (each document's event, then the row to
+ * its sender; the step's event, then its answer): the places accepted, the replacement
+ * malformed; the pack's slip line and label, then its answer; the shipment's invoice line,
+ * then its answer; then a pick line, unsolicited, as an event alone. */
+static void script_documents(struct peer *p)
+{
+	if (!peer_subscribed(p, 79, OC_EVENT_DOCUMENTS | OC_EVENT_FULFILMENT) ||
+	    !peer_expect_commands(p, doc_cmds, doc_msgs, doc_bytes, DOC_CMDS, 80, "carriers"))
+		return;
+	struct oc_response placed = {.seq = 1, .key = 991, .original_seq = 1, .customer = 8,
+	                             .type = OC_CMD_PLACE, .status = OC_STATUS_ACCEPTED,
+	                             .shipments = 1, .warehouse = 3, .state = OC_STATE_ALLOCATED};
+	peer_gather(p, placed, 80);
+	placed.seq = placed.original_seq = 2;
+	placed.key = 992;
+	peer_gather(p, placed, 81);
+	struct oc_response malformed = {.seq = 3, .key = 993, .original_seq = 3, .customer = 8,
+	                                .type = OC_CMD_PLACE, .status = OC_STATUS_REJECTED,
+	                                .reason = OC_REJECT_MALFORMED,
+	                                .state = OC_STATE_REJECTED};
+	peer_gather(p, malformed, 82);
+	const struct oc_response pack_rows[2] = {
+	    doc_row(OC_CMD_PACK_CONFIRMED, OC_DOC_SLIP_LINE, 4),
+	    doc_row(OC_CMD_PACK_CONFIRMED, OC_DOC_LABEL, 4)};
+	for (int i = 0; i < 2; i++) {
+		peer_gather_event(p, pack_rows[i], 79);
+		peer_gather(p, pack_rows[i], 83);
+	}
+	struct oc_response packed = {.seq = 4, .key = 991, .original_seq = 1, .customer = 8,
+	                             .type = OC_CMD_PACK_CONFIRMED, .status = OC_STATUS_ACCEPTED,
+	                             .shipments = 1, .warehouse = 3, .state = OC_STATE_PACKED};
+	peer_gather_event(p, packed, 79);
+	peer_gather(p, packed, 83);
+	const struct oc_response invoice = doc_row(OC_CMD_SHIPPED, OC_DOC_INVOICE_LINE, 5);
+	peer_gather_event(p, invoice, 79);
+	peer_gather(p, invoice, 84);
+	struct oc_response shipped = packed;
+	shipped.seq = 5;
+	shipped.type = OC_CMD_SHIPPED;
+	shipped.state = OC_STATE_SHIPPED;
+	peer_gather_event(p, shipped, 79);
+	peer_gather(p, shipped, 84);
+	struct oc_response pick = doc_row(OC_CMD_PLACE, OC_DOC_PICK_LINE, 5);
+	pick.flags |= OC_RESPONSE_UNSOLICITED;
+	pick.refunded_cents = 1; /* the wave's number */
+	peer_gather_event(p, pick, 79);
+	if (peer_flush(p) == 0)
+		peer_drain(p);
+}
+
 /* Listens on 127.0.0.1, port 0, and starts the peer thread. The caller frees it after
  * peer_join. */
 static struct peer *peer_start(peer_script *script, const char *token, uint64_t last_seq)
@@ -1440,21 +1547,29 @@ static void test_client_against_scripted_server_sending_malformed_frames(void **
 	expect_bad_frame_refused(f, n, "an answer (correlation 1) to no command");
 }
 
-/* Waits until the client's socket is readable, then receives without blocking: got
- * answers, at most n at a time, into a. */
-static void receive_now(struct oc_client *c, struct oc_client_answer *a, uint32_t n,
-                        uint32_t got)
+/* Waits until the client's socket is readable, then receives without blocking, at most
+ * per_call answers a call, until exactly n answers are in a. */
+static void receive_exactly(struct oc_client *c, struct oc_client_answer *a, uint32_t n,
+                            uint32_t per_call)
 {
 	uint32_t have = 0;
-	while (have < got) {
+	while (have < n) {
 		struct pollfd pfd = {.fd = oc_client_fd(c), .events = POLLIN};
-		int rc = oc_client_receive(c, a + have, n < got - have ? n : got - have, 0);
+		uint32_t want = n - have < per_call ? n - have : per_call;
+		int rc = oc_client_receive(c, a + have, want, 0);
 		if (rc < 0)
 			fail_msg("receive: %d (%s)", rc, oc_client_error(c));
 		if (rc == 0)
 			assert_int_equal(poll(&pfd, 1, PEER_WAIT_MS), 1);
 		have += (uint32_t)rc;
 	}
+}
+
+/* receive_exactly got answers, at most n a call; then nothing more is there. */
+static void receive_now(struct oc_client *c, struct oc_client_answer *a, uint32_t n,
+                        uint32_t got)
+{
+	receive_exactly(c, a, got, n);
 	assert_int_equal(oc_client_receive(c, a, 1, 0), 0); /* no more */
 }
 
@@ -1903,6 +2018,98 @@ static void test_client_against_scripted_server_credit(void **state)
 	peer_join(p);
 }
 
+/* Carriers and documents through the client: a subscription to documents and fulfilment
+ * (bits 128 and 8), then places asking for their days in transit (frames 16 and 47, and a
+ * replacement, 45: the days pass through, the engine answers malformed), a pack and a
+ * shipped reach the scripted server with every field (the peer checks). The pack's slip line
+ * and label and the shipment's invoice line come back twice, as the daemon sends them: as
+ * events (the subscribe's correlation) and as rows (the step's correlation, flagged row and
+ * document) before the step's answer; only that answer takes the step off the count in
+ * flight. A released wave's pick line, unsolicited, comes as an event alone. */
+static void test_client_against_scripted_server_documents(void **state)
+{
+	(void)state;
+	doc_cmds_make();
+	struct peer *p = peer_start(script_documents, NULL, 0);
+	peer_run(p);
+	struct oc_client *c = connect_to(p, 0);
+	uint64_t from_seq = 99;
+	assert_int_equal(oc_client_subscribe(c, OC_EVENT_DOCUMENTS | OC_EVENT_FULFILMENT, 79,
+	                                     &from_seq, 0), 0);
+	size_t bytes = 0;
+	for (int i = 0; i < DOC_CMDS; i++) {
+		assert_int_equal(oc_client_queue(c, &doc_cmds[i], 80u + (unsigned)i), 0);
+		bytes += doc_bytes[i];
+	}
+	assert_int_equal(oc_client_pending(c), bytes);
+	assert_int_equal(oc_client_inflight(c), DOC_CMDS);
+	assert_int_equal(oc_client_flush(c, 1), 0);
+	struct oc_client_answer a[16];
+	receive_exactly(c, a, 3, 3); /* the places */
+	assert_int_equal(a[0].correlation, 80);
+	assert_int_equal(a[1].correlation, 81);
+	assert_int_equal(a[2].correlation, 82);
+	assert_int_equal(a[2].response.reason, OC_REJECT_MALFORMED);
+	assert_int_equal(oc_client_inflight(c), 2);
+	/* The pack's documents: an event and a row each; the pack still in flight. */
+	receive_exactly(c, a, 4, 4);
+	assert_int_equal(oc_client_inflight(c), 2);
+	for (int i = 0; i < 4; i++) {
+		const struct oc_response *r = &a[i].response;
+		assert_int_equal(a[i].event, i % 2 == 0);
+		assert_int_equal(a[i].correlation, i % 2 == 0 ? 79 : 83);
+		assert_int_equal(r->flags & (OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT),
+		                 OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(OC_RESPONSE_CHANNEL(r), OC_CHANNEL_APP);
+		assert_int_equal(oc_proto_event_kind(r), OC_EVENT_DOCUMENTS);
+		assert_int_equal(r->type, OC_CMD_PACK_CONFIRMED);
+		assert_int_equal(r->seq, 4);
+		assert_int_equal(r->warehouse, 3);
+	}
+	assert_memory_equal(&a[0].response, &a[1].response, sizeof(a[0].response));
+	assert_memory_equal(&a[2].response, &a[3].response, sizeof(a[2].response));
+	const struct oc_response *slip = &a[1].response, *label = &a[3].response;
+	assert_int_equal(OC_DOC_KIND(slip), OC_DOC_SLIP_LINE);
+	assert_int_equal(slip->original_seq, 100012);
+	assert_int_equal(OC_DOC_LINE_QUANTITY(slip), 2);
+	assert_int_equal(OC_DOC_LINE_PRICE(slip), 1999);
+	assert_int_equal(slip->refunded_cents, 3998);
+	assert_int_equal(OC_DOC_KIND(label), OC_DOC_LABEL);
+	assert_true(label->original_seq == 0x0123456789abcdefull);
+	assert_int_equal(label->amount_cents, 845);
+	assert_int_equal(OC_LABEL_WEIGHT_G(label), 1234);
+	assert_int_equal(OC_LABEL_SERVICE(label), 2);
+	assert_int_equal(OC_LABEL_ZONE(label), 4);
+	assert_int_equal(OC_LABEL_DAYS(label), 2);
+	receive_exactly(c, a, 2, 16); /* the pack's fulfilment event, then its answer */
+	assert_int_equal(a[0].event, 1);
+	assert_int_equal(oc_proto_event_kind(&a[0].response), OC_EVENT_FULFILMENT);
+	assert_int_equal(a[1].event, 0);
+	assert_int_equal(a[1].correlation, 83);
+	assert_int_equal(a[1].response.state, OC_STATE_PACKED);
+	assert_int_equal(oc_client_inflight(c), 1);
+	receive_exactly(c, a, 5, 16); /* the shipment's invoice line twice, its event, answer */
+	assert_int_equal(a[0].event, 1);
+	assert_int_equal(a[1].event, 0);
+	assert_int_equal(a[1].correlation, 84);
+	assert_int_equal(OC_DOC_KIND(&a[1].response), OC_DOC_INVOICE_LINE);
+	assert_int_equal(a[1].response.type, OC_CMD_SHIPPED);
+	assert_int_equal(a[2].event, 1);
+	assert_int_equal(a[3].correlation, 84);
+	assert_int_equal(a[3].response.state, OC_STATE_SHIPPED);
+	assert_int_equal(oc_client_inflight(c), 0);
+	/* The pick line: nobody's answer, an event with nothing in flight. */
+	assert_int_equal(a[4].event, 1);
+	assert_int_equal(a[4].correlation, 79);
+	assert_int_equal(OC_DOC_KIND(&a[4].response), OC_DOC_PICK_LINE);
+	assert_true(a[4].response.flags & OC_RESPONSE_UNSOLICITED);
+	assert_int_equal(oc_proto_event_kind(&a[4].response), OC_EVENT_DOCUMENTS);
+	assert_int_equal(oc_client_receive(c, a, 1, 0), 0); /* no more */
+	assert_int_equal(oc_client_inflight(c), 0);
+	oc_client_close(c);
+	peer_join(p);
+}
+
 /* Answers, then an error frame: the answers are returned, then -EPROTO with the code name and
  * the message (its newline made printable). */
 static void test_client_against_scripted_server_error_after_answers(void **state)
@@ -1999,6 +2206,7 @@ int main(void)
 	    cmocka_unit_test(test_client_against_scripted_server_screening),
 	    cmocka_unit_test(test_client_against_scripted_server_short_picks),
 	    cmocka_unit_test(test_client_against_scripted_server_credit),
+	    cmocka_unit_test(test_client_against_scripted_server_documents),
 	    cmocka_unit_test(test_client_against_scripted_server_error_after_answers),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes),
 	    cmocka_unit_test(test_client_against_scripted_server_that_closes_while_sending),

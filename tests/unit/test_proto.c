@@ -25,7 +25,10 @@
  * reason byte reserved) round-trips, refuses other lengths, reserved bytes and flags, and is
  * a fulfilment event, the order cut whole too; B2B credit: a payment received (52) is a
  * cancel's body and a fulfilment event, a place on account (16, 47) carries its flag, and
- * answers with the payments on_account and paid and the reason credit_limit round-trip. */
+ * answers with the payments on_account and paid and the reason credit_limit round-trip;
+ * carriers: a place's days (bits 4-6) pass through 16, 47 and 45, a document row is an event
+ * of kind documents (128) where a query's row is none, and an event carries it whole;
+ * analytics: a rejected place is a rejects event (256), the channel bits ride along. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1412,8 +1415,9 @@ static void test_review_and_block_frames(void **state)
 /* Documents (docs/lifecycle.md, "Documents", "Waves"): a row flagged document is an event of
  * kind documents (128) — a pack's slip line or label, a shipment's invoice line, a released
  * wave's pick line or its own row, unsolicited or not —, where a query's row is none and a
- * document flag without the row flag is nothing. The kind is a subscribe bit (255 all kinds,
- * 256 a field error), and an event frame carries a document row field for field. */
+ * document flag without the row flag is nothing. The kind is a subscribe bit (511 all kinds
+ * since rejects came, 512 a field error), and an event frame carries a document row field for
+ * field. */
 static void test_documents_are_events(void **state)
 {
 	(void)state;
@@ -1455,6 +1459,50 @@ static void test_documents_are_events(void **state)
 	assert_int_equal(oc_proto_decode_subscribe(buf, &got), 0);
 	oc_proto_encode_subscribe(buf, sizeof(buf), 1, 512);
 	assert_int_equal(oc_proto_decode_subscribe(buf, &got), -OC_PERR_FIELD);
+}
+
+/* A place's days in transit (OC_PLACE_DAYS, bits 4-6 of its flags) are the engine's to judge:
+ * a place (16) and a screened place (47) carry every value 0-7 in their flags at 20, beside
+ * the card, account and channel bits, and decode to them; a replacement (45) with days passes
+ * through too (the engine answers malformed: it ships at its order's speed). */
+static void test_place_days_pass_through(void **state)
+{
+	(void)state;
+	struct oc_command d;
+	for (uint32_t days = 0; days <= 7; days++) {
+		struct oc_command c = {.type = OC_CMD_PLACE, .line_count = 1, .key = 5,
+				       .customer = 6, .lines = {{100001, 2, 0}},
+				       .flags = OC_PLACE_DAYS(days) | OC_PLACE_CARD |
+						OC_PLACE_CHANNEL(OC_CHANNEL_STORE)};
+		size_t n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+		assert_int_equal(n, 16 + 24 + 16);
+		assert_int_equal(buf[5], OC_MSG_PLACE);
+		assert_int_equal(buf[16 + 20], (days << 4) | OC_PLACE_CARD);
+		assert_int_equal(buf[16 + 21], OC_CHANNEL_STORE);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_int_equal(OC_PLACE_DAYS_OF(d.flags), days);
+		c.flags = OC_PLACE_SCREEN | OC_PLACE_ACCOUNT | OC_PLACE_DAYS(days);
+		c.screen = (struct oc_screen){.bill_country = {'U', 'S'},
+					      .ship_country = {'U', 'S'}};
+		n = oc_proto_encode_command(buf, sizeof(buf), 1, &c);
+		assert_int_equal(n, 16 + 64 + 16);
+		assert_int_equal(buf[5], OC_MSG_PLACE_SCREENED);
+		memset(&d, 0xee, sizeof(d));
+		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+		expect_command(&d, &c);
+		assert_memory_equal(&d.screen, &c.screen, sizeof(c.screen));
+		assert_int_equal(OC_PLACE_DAYS_OF(d.flags), days);
+	}
+	struct oc_command repl = {.type = OC_CMD_PLACE, .line_count = 1, .key = 7, .customer = 6,
+				  .lines = {{100001, 1, 0}}, .order_key = 5,
+				  .flags = OC_PLACE_REPLACEMENT | OC_PLACE_DAYS(1)};
+	assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 1, &repl), 16 + 32 + 16);
+	assert_int_equal(buf[5], OC_MSG_PLACE_REPLACEMENT);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	expect_command(&d, &repl);
+	assert_int_equal(OC_PLACE_DAYS_OF(d.flags), 1);
 }
 
 /* Analytics (docs/lifecycle.md, "Analytics"): a place rejected is an event of kind rejects
@@ -1806,6 +1854,7 @@ int main(void)
 	    cmocka_unit_test(test_short_pick_frame),
 	    cmocka_unit_test(test_credit_frames),
 	    cmocka_unit_test(test_documents_are_events),
+	    cmocka_unit_test(test_place_days_pass_through),
 	    cmocka_unit_test(test_rejects_and_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
