@@ -74,9 +74,12 @@ struct oc_client_config {
 
 /* One answer: the correlation the command was queued with, and the server's response; or a
  * row of a query's answer (response.flags has OC_RESPONSE_ROW), with the query's correlation,
- * up to OC_QUERY_ROWS_MAX of them just before the query's own answer; or, on a subscribed
- * client, one event: a command of any client decided by the engine (durable with a data_dir),
- * of a kind subscribed to. */
+ * up to OC_QUERY_ROWS_MAX of them just before the query's own answer; or a document of a pack
+ * confirmed or a shipped (OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT: slip lines and labels,
+ * invoice lines; up to 64 for a pack), likewise with the step's correlation just before its
+ * answer; or, on a subscribed client, one event: a command of any client decided by the
+ * engine (durable with a data_dir), of a kind subscribed to, or a document (OC_EVENT_DOCUMENTS:
+ * a pack's or a shipment's, whoever sent it, or a released wave's pick list). */
 struct oc_client_answer {
 	uint64_t correlation;        /* the command's; an event: the subscribe's */
 	struct oc_response response; /* an event: the answer the command got (its customer: the
@@ -138,19 +141,19 @@ size_t oc_client_pending(const struct oc_client *c);
  * query's rows leave it as it is, its answer after them takes it down. */
 uint64_t oc_client_inflight(const struct oc_client *c);
 
-/* Returns up to n (>= 1) answers in out, in the order the server sent them: the answers to
- * this client's commands in the order they were queued, each query with rows
- * (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER, OC_CMD_QUERY_RECONCILE) as its rows
- * (OC_RESPONSE_ROW, up to OC_QUERY_ROWS_MAX) and then its own answer, all with its
- * correlation, and, once subscribed, events among them. A call may end between a query's
- * rows: the rest come with the next. Answers already buffered are returned first, without a
- * system call; when there are none, it reads what the socket has with one recv (many frames
- * per recv) and returns what completed. blocking = 0: a count > 0, or 0 when no whole answer
- * is there yet; it never sends. blocking = 1: waits (in poll) until at least one answer, an
- * error or the server's close, and meanwhile sends queued bytes as the socket takes them, so
- * that it never waits for answers to commands still in the output buffer (with nothing in
- * flight it waits for an error or the close). Answers not returned stay buffered for the next
- * call.
+/* Returns up to n (>= 1) answers in out, in the order the server sent them: the answers to this
+ * client's commands in the order they were queued, each query with rows (OC_CMD_QUERY_HISTORY,
+ * OC_CMD_QUERY_CUSTOMER, OC_CMD_QUERY_RECONCILE) as its rows (OC_RESPONSE_ROW, up to
+ * OC_QUERY_ROWS_MAX) and then its own answer, all with its correlation, a pack confirmed or
+ * shipped done with carriers likewise as its documents (rows flagged OC_RESPONSE_DOCUMENT too)
+ * and then its answer, and, once subscribed, events among them. A call may end between a
+ * command's rows: the rest come with the next. Answers already buffered are returned first,
+ * without a system call; when there are none, it reads what the socket has with one recv (many
+ * frames per recv) and returns what completed. blocking = 0: a count > 0, or 0 when no whole
+ * answer is there yet; it never sends. blocking = 1: waits (in poll) until at least one answer,
+ * an error or the server's close, and meanwhile sends queued bytes as the socket takes them, so
+ * that it never waits for answers to commands still in the output buffer (with nothing in flight
+ * it waits for an error or the close). Answers not returned stay buffered for the next call.
  * Errors (after any answers that came before them have been returned):
  *   -EPROTO      an error frame or a malformed frame from the server (oc_client_error says
  *                which), an event on a client that did not subscribe, or an answer or a row
