@@ -174,19 +174,21 @@ static const char usage[] =
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
-	"                          refunds,returns,blocks,documents; default all; documents:\n"
-	"                          packing slips, labels, invoices and the pick lists of the\n"
-	"                          waves released (\"pick\" lines, then \"wave N released\"),\n"
-	"                          a line each; orders: replacements\n"
-	"                          and orders held for review too; stock: restocks,\n"
-	"                          write-offs, cycle counts, safety stocks; fulfilment: the\n"
-	"                          steps (failed quality checks and short picks too, one that\n"
-	"                          cut every unit included), payments (authorized, declined,\n"
-	"                          paid), delivery exceptions and reviews approved; cancels:\n"
-	"                          RMAs cancelled and reviews rejected too; returns: RMAs\n"
-	"                          opened and received; blocks: block list changes), until N\n"
-	"                          were printed (default: until the daemon stops)\n"
-	"                          (a daemon older than documents refuses all: name --kinds)\n"
+	"                          refunds,returns,blocks,documents,rejects; default all;\n"
+	"                          documents: packing slips, labels, invoices and the pick\n"
+	"                          lists of the waves released (\"pick\" lines, then \"wave N\n"
+	"                          released\"), a line each; rejects: places refused, with their\n"
+	"                          reason; orders: replacements and orders held for review too;\n"
+	"                          stock: restocks, write-offs, cycle counts, safety stocks;\n"
+	"                          fulfilment: the steps (failed quality checks and short picks\n"
+	"                          too, one that cut every unit included), payments\n"
+	"                          (authorized, declined, paid), delivery exceptions and\n"
+	"                          reviews approved; cancels: RMAs cancelled and reviews\n"
+	"                          rejected too; returns: RMAs opened and received; blocks:\n"
+	"                          block list changes), until N were printed (default: until\n"
+	"                          the daemon stops)\n"
+	"                          (a daemon older than the documents or rejects kinds refuses\n"
+	"                          all: name --kinds)\n"
 	"  analytics [--count N] [--seconds S] [--handling-cents H]\n"
 	"                          follow the orders, fulfilment, documents and rejects events\n"
 	"                          for N events or S seconds (default: until the daemon stops),\n"
@@ -263,7 +265,7 @@ struct sub_flags {
 
 #define KINDS_ERROR                                                                            \
 	"--kinds: one or more of orders, cancels, stock, fulfilment, refunds, returns, blocks, " \
-	"documents"
+	"documents, rejects"
 #define REASON_ERROR "--reason: damaged, wrong-item, not-wanted or other"
 
 /* A --kinds list: names separated by commas. */
@@ -273,7 +275,7 @@ static uint32_t event_kinds(char *list)
 		{"orders", OC_EVENT_ORDERS}, {"cancels", OC_EVENT_CANCELS}, {"stock", OC_EVENT_STOCK},
 		{"fulfilment", OC_EVENT_FULFILMENT}, {"refunds", OC_EVENT_REFUNDS},
 		{"returns", OC_EVENT_RETURNS}, {"blocks", OC_EVENT_BLOCKS},
-		{"documents", OC_EVENT_DOCUMENTS}};
+		{"documents", OC_EVENT_DOCUMENTS}, {"rejects", OC_EVENT_REJECTS}};
 	uint32_t kinds = 0;
 	for (char *save, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		uint32_t k = 0;
