@@ -3,7 +3,8 @@
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
  * ship, deliver), short picks, refunds, restocks, write-offs, screened places and their
  * reviews, block list changes, orders on account and their payments, and bad commands, is
- * checked (answers, their states and money) against a sequential model of the answers: (a) with 8 shards on 2 inventory threads, no SKU
+ * checked (answers, their states, money, channels and documents) against a sequential model of
+ * the answers: (a) with 8 shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
@@ -423,7 +424,8 @@ static void stream_gen(struct stream *s, uint32_t n, uint64_t seed)
 				s->cmds[i].flags = OC_PLACE_ACCOUNT;
 				s->cmds[i].customer = 1 + oc_rand_below(&rng, CREDIT_CUSTOMERS + 4);
 			}
-			s->cmds[i].flags |= OC_PLACE_DAYS(days_of(s->keys));
+			s->cmds[i].flags |= OC_PLACE_DAYS(days_of(s->keys)) |
+					    OC_PLACE_CHANNEL(s->keys % OC_CHANNEL_COUNT);
 		} else if (r < 76) {
 			const struct oc_command *o =
 			    &s->cmds[s->first[1 + oc_rand_below(&rng, s->keys)]];
@@ -963,6 +965,36 @@ static uint32_t key_days(const struct stream *s, uint64_t key)
 	return OC_PLACE_DAYS_OF(o->flags);
 }
 
+/* The channel of order `key`: a replacement's is its original order's. */
+static uint32_t key_channel(const struct stream *s, uint64_t key)
+{
+	const struct oc_command *o = &s->cmds[s->first[key]];
+	while (o->flags & OC_PLACE_REPLACEMENT)
+		o = &s->cmds[s->first[o->order_key]];
+	return OC_PLACE_CHANNEL_OF(o->flags);
+}
+
+/* Checks the channels the answers carry (docs/lifecycle.md, "Analytics"): a new order's
+ * answer says its own; any other says none or that of the order its command names (a short
+ * pick's: order_key's); returns a copy of the answers without them, for the model. */
+static struct oc_response *check_channels(const struct stream *s, const struct oc_response *r)
+{
+	struct oc_response *plain = malloc((size_t)s->n * sizeof(*plain));
+	assert_non_null(plain);
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct oc_command *c = &s->cmds[i];
+		uint32_t got = OC_RESPONSE_CHANNEL(&r[i]);
+		uint64_t key = c->type == OC_CMD_PICK_SHORT ? c->order_key : c->key;
+		if (s->kind[i] == K_NEW && !(r[i].flags & OC_RESPONSE_DUPLICATE))
+			assert_int_equal(got, OC_PLACE_CHANNEL_OF(c->flags));
+		else if (got)
+			assert_int_equal(got, key && key <= s->keys ? key_channel(s, key) : 0);
+		plain[i] = r[i];
+		plain[i].flags &= (uint8_t)~OC_RESPONSE_CHANNEL_MASK;
+	}
+	return plain;
+}
+
 /* The price of the service setup's rates choose for a parcel: the cheapest within `days` (0:
  * any), fewer days on a tie. */
 static uint32_t model_rate(uint32_t zone, uint32_t weight_g, uint32_t days)
@@ -991,7 +1023,9 @@ static void check_documents(const struct stream *s, const struct oc_command *c,
 	uint32_t labels = 0, days = key_days(s, c->key);
 	for (; rows[*row].seq == a->seq; (*row)++) {
 		const struct oc_response *d = &rows[*row];
-		assert_int_equal(d->flags, OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(d->flags & ~OC_RESPONSE_CHANNEL_MASK,
+				 OC_RESPONSE_ROW | OC_RESPONSE_DOCUMENT);
+		assert_int_equal(OC_RESPONSE_CHANNEL(d), key_channel(s, c->key));
 		assert_int_equal(d->key, c->key);
 		assert_int_equal(d->type, c->type);
 		assert_int_equal(d->state, a->state);
@@ -1167,9 +1201,10 @@ static void check_reconcile(const struct oc_command *c, const struct oc_response
  * limit; a restock: accepted; a write-off: accepted or out of stock; the rest follows
  * exactly). Accepted orders may never take a SKU past its units on hand or a customer past a
  * limit. */
-static void check_answers(const struct stream *s, const struct oc_response *r,
+static void check_answers(const struct stream *s, const struct oc_response *with_channels,
 			  const struct oc_response *rows, struct tally *t)
 {
+	struct oc_response *r = check_channels(s, with_channels);
 	uint32_t row = 0;
 	static uint16_t held[CUSTOMERS + 1][SKUS];
 	uint8_t *state = calloc(s->keys + 1, 1); /* by key: the order's state, 0 before */
@@ -1426,6 +1461,7 @@ static void check_answers(const struct stream *s, const struct oc_response *r,
 	assert_true(row <= stream_rows_max(s));
 	assert_int_equal(rows[row].seq, 0); /* every row was some command's */
 	t->rows = row;
+	free(r);
 	free(state);
 	free(replaced);
 	free(excepted);
