@@ -48,24 +48,16 @@ struct loader {
 /* Writes dir/name into l->path. */
 static int make_path(struct loader *l, const char *name)
 {
-	int n = snprintf(l->path, sizeof(l->path), "%s/%s", l->dir, name);
-	if (n < 0 || (size_t)n >= sizeof(l->path))
-		return oc_error_set(l->err, l->err_bytes, -ENAMETOOLONG, "%s/%s: path too long",
-		                    l->dir, name);
-	return 0;
+	return oc_csv_path(l->path, sizeof(l->path), l->dir, name, l->err, l->err_bytes);
 }
 
-/* Opens dir/name as a CSV file with the given header. A missing file is -ENOENT with the
+/* Opens dir/name as a CSV file with the given header; a missing file is -ENOENT with the
  * message cleared: whether that is an error depends on the other file. */
 static int open_file(struct loader *l, struct oc_csv *c, const char *name,
                      const char *const *columns, uint32_t column_count)
 {
-	int rc = make_path(l, name);
-	if (rc == 0)
-		rc = oc_csv_open(c, l->path, columns, column_count, l->err, l->err_bytes);
-	if (rc == -ENOENT && l->err && l->err_bytes)
-		l->err[0] = '\0';
-	return rc;
+	return oc_csv_open_optional(c, l->path, sizeof(l->path), l->dir, name, columns,
+	                            column_count, l->err, l->err_bytes);
 }
 
 /* Row of carriers.csv with these codes, or -1. */

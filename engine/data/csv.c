@@ -300,3 +300,25 @@ int oc_csv_field_code(struct oc_csv *c, uint32_t i, char *dst, size_t dst_bytes)
 	}
 	return 0;
 }
+
+int oc_csv_path(char *path, size_t path_bytes, const char *dir, const char *name, char *err,
+                size_t err_bytes)
+{
+	int n = snprintf(path, path_bytes, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= path_bytes)
+		return oc_error_set(err, err_bytes, -ENAMETOOLONG, "%s/%s: path too long", dir,
+		                    name);
+	return 0;
+}
+
+int oc_csv_open_optional(struct oc_csv *c, char *path, size_t path_bytes, const char *dir,
+                         const char *name, const char *const *columns, uint32_t column_count,
+                         char *err, size_t err_bytes)
+{
+	int rc = oc_csv_path(path, path_bytes, dir, name, err, err_bytes);
+	if (rc == 0)
+		rc = oc_csv_open(c, path, columns, column_count, err, err_bytes);
+	if (rc == -ENOENT && err && err_bytes)
+		err[0] = '\0';
+	return rc;
+}

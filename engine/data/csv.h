@@ -40,6 +40,17 @@ struct oc_csv {
 int oc_csv_open(struct oc_csv *c, const char *path, const char *const *columns,
                 uint32_t column_count, char *err, size_t err_bytes);
 
+/* Writes dir/name into path (path_bytes). 0, or -ENAMETOOLONG with the reason in err. */
+int oc_csv_path(char *path, size_t path_bytes, const char *dir, const char *name, char *err,
+                size_t err_bytes);
+
+/* oc_csv_open of dir/name, an optional file of a dataset: its path is written into path
+ * (path_bytes), which the reader borrows; a missing file is -ENOENT with err cleared, for the
+ * caller to judge whether that is an error. */
+int oc_csv_open_optional(struct oc_csv *c, char *path, size_t path_bytes, const char *dir,
+                         const char *name, const char *const *columns, uint32_t column_count,
+                         char *err, size_t err_bytes);
+
 /* Reads the next non-blank line into fields[0..column_count). Returns 1 for a row, 0 at the
  * end of the file, -EINVAL for a line that is too long, holds a NUL byte or a double quote,
  * or has the wrong number of fields, and -EIO for a read error. */
