@@ -1877,8 +1877,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 		return query(r, om, a); /* not counted with the orders' outcomes */
 	if (om->reason) {
 		answer(a, om, OC_STATUS_REJECTED, om->reason);
-		if (om->type == OC_CMD_PLACE && om->place.channel < OC_CHANNEL_COUNT) /* else: none,
-									   * or a target */
+		if (om->type == OC_CMD_PLACE && !(om->flags & OC_ORDER_REPLACEMENT) &&
+		    om->place.channel < OC_CHANNEL_COUNT) /* one past the last: malformed, none */
 			a->flags = (uint8_t)(om->place.channel << OC_RESPONSE_CHANNEL_SHIFT);
 	} else if (om->flags & OC_ORDER_DUPLICATE) {
 		duplicate(r, om, a);

@@ -150,7 +150,7 @@ static bool new_key(struct oc_validate *v, const struct oc_command *c, const str
 	}
 	om->order_index = found ? e->value : v->orders++;
 	e->value = om->order_index;
-	om->flags = found ? OC_ORDER_DUPLICATE : 0;
+	om->flags |= found ? OC_ORDER_DUPLICATE : 0; /* om starts zeroed */
 	return !found;
 }
 
@@ -173,7 +173,6 @@ static void send_place(struct oc_validate *v, const struct oc_command *c, const 
 	scatter_lines(v, c, sku, place, c->flags & OC_PLACE_REPLACEMENT ? OC_LINE_REPLACEMENT : 0,
 		      om, pushed);
 	om->flags |= c->flags & OC_PLACE_CARD ? OC_ORDER_CARD : 0;
-	om->flags |= c->flags & OC_PLACE_REPLACEMENT ? OC_ORDER_REPLACEMENT : 0;
 	om->flags |= c->flags & OC_PLACE_ACCOUNT ? OC_ORDER_ACCOUNT : 0;
 }
 
@@ -212,8 +211,12 @@ static void handle_place(struct oc_validate *v, const struct oc_command *c, cons
 {
 	uint32_t sku[OC_ORDER_LINES_MAX], place[OC_ORDER_LINES_MAX];
 	/* Before the checks, so that a refusal says the channel too (route: one past the last is
-	 * none); a replacement's target takes its place below. */
-	om->place.channel = (uint8_t)OC_PLACE_CHANNEL_OF(c->flags);
+	 * none). A replacement has none of its own: its order's is route's to find, and its
+	 * target takes the channel's bytes below. */
+	if (c->flags & OC_PLACE_REPLACEMENT)
+		om->flags |= OC_ORDER_REPLACEMENT;
+	else
+		om->place.channel = (uint8_t)OC_PLACE_CHANNEL_OF(c->flags);
 	om->reason = check_place(v, c, a->sku0_hash, sku, place);
 	if (om->reason != OC_REJECT_NONE)
 		return;
