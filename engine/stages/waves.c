@@ -158,7 +158,12 @@ bool oc_waves_room(const struct oc_route *r, const struct oc_order_msg *om)
 			 om->type == OC_CMD_REVIEW_APPROVE || om->type == OC_CMD_PICK_SHORT;
 	if (!r->catalog->wave_orders_max || !allocates)
 		return true;
-	uint32_t want = r->outs + 1 + OC_WAVE_ROWS_PER_COMMAND;
+	/* An order fills at most a wave per warehouse of its allocations: the dataset's
+	 * warehouses, or OC_LIMIT_ORDER_ALLOCS_MAX, whichever is fewer (so a dataset of a few
+	 * warehouses does not wait for room it can never use). */
+	uint32_t waves = r->warehouses < OC_LIMIT_ORDER_ALLOCS_MAX ? r->warehouses
+								    : OC_LIMIT_ORDER_ALLOCS_MAX;
+	uint32_t want = r->outs + 1 + waves * (OC_WAVE_LINES_MAX + 1);
 	return oc_ring_spsc_writable(r->out, want) >= want;
 }
 
