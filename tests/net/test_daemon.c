@@ -208,13 +208,15 @@ static void documents_dataset_write(void)
 						{DOC_B, "DW0", 10}};
 	struct pl_dataset d = {skus, 2, wh, 2, stock, 3};
 	pl_dataset_write(documents_dataset, &d);
-	FILE *f = pl_open(documents_dataset, "carriers.csv");
-	fprintf(f, "carrier,service,transit_days\nACME,GROUND,5\nFAST,NEXTDAY,1\n");
-	assert_int_equal(fclose(f), 0);
-	f = pl_open(documents_dataset, "rates.csv");
-	fprintf(f, "carrier,service,zone,weight_max_g,cost_cents\n"
-		   "ACME,GROUND,1,10000,700\nACME,GROUND,3,10000,900\nFAST,NEXTDAY,1,1000,2000\n");
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(oc_test_write_file(documents_dataset, "carriers.csv",
+					    "carrier,service,transit_days\nACME,GROUND,5\n"
+					    "FAST,NEXTDAY,1\n"),
+			 0);
+	assert_int_equal(oc_test_write_file(documents_dataset, "rates.csv",
+					    "carrier,service,zone,weight_max_g,cost_cents\n"
+					    "ACME,GROUND,1,10000,700\nACME,GROUND,3,10000,900\n"
+					    "FAST,NEXTDAY,1,1000,2000\n"),
+			 0);
 }
 
 static void screening_dataset_write(void)

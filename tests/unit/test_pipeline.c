@@ -2274,22 +2274,34 @@ static const struct pl_stock doc_stock[] = {
     {LIGHT, "W0", 10}, {MEDIUM, "W0", 10}, {HEAVY, "W0", 5}, {FAR, "W3", 5},
     {HALVES, "W0", 10}, {HALVES, "W1", 10}, {HALVES, "W2", 10}};
 
+/* Writes the documents' dataset into directory `to`. */
 static void write_carriers(const char *to)
 {
 	struct pl_dataset d = {doc_skus,  sizeof(doc_skus) / sizeof(doc_skus[0]),  warehouses, 4,
 	                       doc_stock, sizeof(doc_stock) / sizeof(doc_stock[0])};
 	pl_dataset_write(to, &d);
-	FILE *f = pl_open(to, "carriers.csv");
-	fprintf(f, "carrier,service,transit_days\nACME,GROUND,5\nACME,AIR2,2\nFAST,NEXTDAY,1\n");
-	assert_int_equal(fclose(f), 0);
-	f = pl_open(to, "rates.csv");
-	fprintf(f, "carrier,service,zone,weight_max_g,cost_cents\n"
+	assert_int_equal(oc_test_write_file(to, "carriers.csv",
+					    "carrier,service,transit_days\nACME,GROUND,5\n"
+					    "ACME,AIR2,2\nFAST,NEXTDAY,1\n"),
+			 0);
+	assert_int_equal(oc_test_write_file(to, "rates.csv",
+		   "carrier,service,zone,weight_max_g,cost_cents\n"
 		   "ACME,GROUND,1,1000,500\nACME,GROUND,1,5000,800\nACME,GROUND,1,50000,2000\n"
 		   "ACME,GROUND,3,1000,700\nACME,GROUND,3,5000,1100\nACME,GROUND,3,50000,3000\n"
 		   "ACME,GROUND,8,1000,1500\nACME,GROUND,8,5000,2500\n"
 		   "ACME,AIR2,1,1000,900\nACME,AIR2,1,5000,1500\nACME,AIR2,3,5000,1800\n"
-		   "FAST,NEXTDAY,1,1000,850\nFAST,NEXTDAY,1,5000,2500\nFAST,NEXTDAY,8,5000,4000\n");
-	assert_int_equal(fclose(f), 0);
+		   "FAST,NEXTDAY,1,1000,850\nFAST,NEXTDAY,1,5000,2500\nFAST,NEXTDAY,8,5000,4000\n"),
+			 0);
+}
+
+/* Starts an engine of topology t on the documents' dataset, in a fresh scratch directory
+ * named `name` (the dataset stays there for the engine's life: one engine at a time). */
+static struct oc_engine *start_with_carriers(const char *name, const struct pl_topology *t)
+{
+	static char dir_of_carriers[1024];
+	oc_test_scratch_dir(dir_of_carriers, sizeof(dir_of_carriers), name);
+	write_carriers(dir_of_carriers);
+	return pl_engine_start(dir_of_carriers, t);
 }
 
 /* Runs a pack or a shipment; expects its answer accepted in `state` and returns its rows, each
@@ -2357,11 +2369,8 @@ static uint32_t pick_pack(struct oc_engine *e, uint64_t key, uint64_t customer,
 
 static void test_documents(void **state)
 {
-	char doc_dir[1024];
-	oc_test_scratch_dir(doc_dir, sizeof(doc_dir), "test_pipeline_documents");
-	write_carriers(doc_dir);
 	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
-	struct oc_engine *e = pl_engine_start(doc_dir, &t);
+	struct oc_engine *e = start_with_carriers("test_pipeline_documents", &t);
 	struct oc_response rows[OC_QUERY_ROWS_MAX * 2];
 	struct oc_command c;
 	/* A line split over W0 (10) and W1 (5): two parcels, each its slip and its label. */
@@ -2460,9 +2469,7 @@ static void test_documents(void **state)
 	oc_engine_free(e);
 
 	/* The same stream again gives the same tracking numbers: they depend on the order only. */
-	oc_test_scratch_dir(doc_dir, sizeof(doc_dir), "test_pipeline_documents_again");
-	write_carriers(doc_dir);
-	e = pl_engine_start(doc_dir, &t);
+	e = start_with_carriers("test_pipeline_documents_again", &t);
 	c = pl_place1(2, 20, 0, LIGHT, 1);
 	pl_line_add(&c, MEDIUM, 1);
 	pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -2549,12 +2556,9 @@ static unsigned state_of(struct oc_engine *e, uint64_t key)
  * left out; a short pick's re-routed units in a wave of their own. */
 static void test_waves_by_size(void **state)
 {
-	char wave_dir[1024];
-	oc_test_scratch_dir(wave_dir, sizeof(wave_dir), "test_pipeline_waves");
-	write_carriers(wave_dir);
 	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .wave_orders_max = 2,
 				.wave_cutoff_ms = 3600000, .wave_express_cutoff_ms = 3600000};
-	struct oc_engine *e = pl_engine_start(wave_dir, &t);
+	struct oc_engine *e = start_with_carriers("test_pipeline_waves", &t);
 	struct oc_response rows[256], a;
 	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
 	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
@@ -2620,12 +2624,9 @@ static void test_waves_by_size(void **state)
  * wave whose orders were all cancelled writes nothing. */
 static void test_waves_by_cutoff(void **state)
 {
-	char wave_dir[1024];
-	oc_test_scratch_dir(wave_dir, sizeof(wave_dir), "test_pipeline_waves_cutoff");
-	write_carriers(wave_dir);
 	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .wave_orders_max = 64,
 				.wave_cutoff_ms = 400, .wave_express_cutoff_ms = 100};
-	struct oc_engine *e = pl_engine_start(wave_dir, &t);
+	struct oc_engine *e = start_with_carriers("test_pipeline_waves_cutoff", &t);
 	struct oc_response rows[256], a, b;
 	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
 	run_waves(e, &c, 0, 0, &a, rows);
@@ -2659,11 +2660,8 @@ static void test_waves_by_cutoff(void **state)
  * malformed, as is a channel past the last). */
 static void test_channels(void **state)
 {
-	char ch_dir[1024];
-	oc_test_scratch_dir(ch_dir, sizeof(ch_dir), "test_pipeline_channels");
-	write_carriers(ch_dir);
 	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096};
-	struct oc_engine *e = pl_engine_start(ch_dir, &t);
+	struct oc_engine *e = start_with_carriers("test_pipeline_channels", &t);
 	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
 	c.flags = OC_PLACE_CHANNEL(OC_CHANNEL_APP);
 	struct oc_response r = pl_run_expect(e, c, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
