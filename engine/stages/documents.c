@@ -12,14 +12,13 @@ uint8_t oc_documents_parcels(const struct oc_catalog *c, const struct oc_alloc *
 			     uint32_t *count)
 {
 	const struct oc_dataset *d = c->data;
-	uint64_t weight[OC_LIMIT_WAREHOUSES_MAX] = {0}, warehouses = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct oc_alloc *al = &allocs[i];
-		weight[al->warehouse] += (uint64_t)al->quantity * d->skus[al->sku].weight_g;
-		warehouses |= al->quantity ? 1ull << al->warehouse : 0;
-	}
+	uint64_t weight[OC_LIMIT_WAREHOUSES_MAX] = {0};
+	for (uint32_t i = 0; i < n; i++)
+		weight[allocs[i].warehouse] +=
+			(uint64_t)allocs[i].quantity * d->skus[allocs[i].sku].weight_g;
 	*count = 0;
-	for (; warehouses; warehouses &= warehouses - 1) {
+	for (uint64_t warehouses = oc_alloc_warehouses(allocs, n); warehouses;
+	     warehouses &= warehouses - 1) {
 		uint32_t w = (uint32_t)__builtin_ctzll(warehouses);
 		struct oc_parcel *p = &out[(*count)++];
 		p->warehouse = w;
@@ -95,11 +94,9 @@ uint32_t oc_documents_pack(const struct oc_catalog *c, const struct oc_alloc *al
 uint32_t oc_documents_invoice(const struct oc_catalog *c, const struct oc_alloc *allocs,
 			      uint32_t n, const struct oc_response *a, struct oc_response *rows)
 {
-	uint64_t warehouses = 0;
-	for (uint32_t i = 0; i < n; i++)
-		warehouses |= allocs[i].quantity ? 1ull << allocs[i].warehouse : 0;
 	uint32_t written = 0;
-	for (; warehouses; warehouses &= warehouses - 1) {
+	for (uint64_t warehouses = oc_alloc_warehouses(allocs, n); warehouses;
+	     warehouses &= warehouses - 1) {
 		uint32_t w = (uint32_t)__builtin_ctzll(warehouses);
 		for (uint32_t i = 0; i < n; i++)
 			if (allocs[i].warehouse == w && allocs[i].quantity)

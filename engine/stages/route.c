@@ -297,24 +297,16 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 static void ship_from(const struct oc_route *r, struct oc_order_rec *rec, uint32_t first,
 		      uint32_t n)
 {
-	uint64_t warehouses = 0;
-	for (uint32_t i = 0; i < n; i++)
-		warehouses |= 1ull << r->allocs[first + i].warehouse;
 	rec->alloc_first = first;
 	rec->alloc_count = (uint16_t)n;
-	rec->shipments = (uint8_t)__builtin_popcountll(warehouses);
+	rec->shipments = (uint8_t)__builtin_popcountll(oc_alloc_warehouses(&r->allocs[first], n));
 	rec->warehouse = n ? r->allocs[first].warehouse : 0;
 }
 
 /* The warehouses an order's allocations hold units at, a bit each. */
 static uint64_t warehouses_of(const struct oc_route *r, const struct oc_order_rec *rec)
 {
-	uint64_t m = 0;
-	for (uint32_t i = 0; i < rec->alloc_count; i++) {
-		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-		m |= al->quantity ? 1ull << al->warehouse : 0;
-	}
-	return m;
+	return oc_alloc_warehouses(&r->allocs[rec->alloc_first], rec->alloc_count);
 }
 
 /* Order `index` is allocated now: with waves, it joins those of its warehouses (waves.c). */

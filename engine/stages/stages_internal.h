@@ -403,6 +403,15 @@ struct oc_wave {
  * of its allocations and may fill each (a wave's lines, and the wave's own row). */
 #define OC_WAVE_ROWS_PER_COMMAND (OC_LIMIT_ORDER_ALLOCS_MAX * (OC_WAVE_LINES_MAX + 1))
 
+/* The warehouses allocs[0..n) hold units at, a bit each. */
+static inline uint64_t oc_alloc_warehouses(const struct oc_alloc *allocs, uint32_t n)
+{
+	uint64_t m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		m |= allocs[i].quantity ? 1ull << allocs[i].warehouse : 0;
+	return m;
+}
+
 /* A transition of an order (OC_CMD_QUERY_HISTORY): route's history ring holds them, each order's
  * chained newest first. */
 struct oc_transition {
