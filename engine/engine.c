@@ -52,6 +52,7 @@ static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
 	[OC_REJECT_CREDIT_LIMIT] = "credit_limit",
 	[OC_REJECT_REVIEW_EXPIRED] = "review_expired",
 	[OC_REJECT_NO_CARRIER] = "no_carrier",
+	[OC_REJECT_BACKORDERED] = "backordered",
 };
 
 static const char *const state_names[OC_STATE_COUNT] = {
@@ -760,6 +761,9 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->short_picks = r->short_picks;
 	out->short_units_rerouted = r->short_units_rerouted;
 	out->short_units_cut = r->short_units_cut;
+	out->short_units_backordered = r->short_units_backordered;
+	out->backorder_units_filled = r->backorder_units_filled;
+	out->backorder_units_cut = r->backorder_units_cut;
 	out->payments_received = r->payments_received;
 	out->waves = r->waves_released;
 	out->labels = r->labels;

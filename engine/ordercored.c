@@ -303,13 +303,15 @@ int main(int argc, char **argv)
 			" write_offs=%" PRIu64 " adjustments=%" PRIu64 " screened=%" PRIu64
 			" holds=%" PRIu64 " reviews_approved=%" PRIu64 " reviews_rejected=%" PRIu64
 			" block_changes=%" PRIu64 " short_picks=%" PRIu64 " short_units_cut=%" PRIu64
+			" short_units_backordered=%" PRIu64 " backorder_units_filled=%" PRIu64
 			" payments_received=%" PRIu64 " waves=%" PRIu64 " labels=%" PRIu64
 			" label_cents=%" PRIu64 "\n",
 		st.accepted, rejected, st.cancelled, st.duplicates, st.shipped, st.delivered,
 		st.lease_expiries, st.refunds, st.exceptions, st.returns, st.returns_received,
 		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments,
 		st.screened, st.holds, st.reviews_approved, st.reviews_rejected, st.block_changes,
-		st.short_picks, st.short_units_cut, st.payments_received, st.waves, st.labels,
+		st.short_picks, st.short_units_cut, st.short_units_backordered,
+		st.backorder_units_filled, st.payments_received, st.waves, st.labels,
 		st.label_cents);
 	oc_server_free(srv);
 	oc_engine_free(e);

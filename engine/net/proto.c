@@ -345,10 +345,10 @@ int oc_proto_decode_welcome(const void *frame, struct oc_proto_welcome *out)
 static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 {
 	if (type == OC_MSG_RETURN_REQUESTED || type == OC_MSG_PICK_SHORT) {
-		/* One body: an RMA's reason is the byte at 24, a short pick's warehouse the u16 at
-		 * 26; each is reserved in the other's frame. */
+		/* One body: the byte at 24 is an RMA's reason or a short pick's flags; a short
+		 * pick's warehouse is the u16 at 26, reserved in an RMA. */
 		bool rma = type == OC_MSG_RETURN_REQUESTED;
-		if ((rma ? get16(b + 26) : b[24]) || get32(b + 28))
+		if ((rma ? get16(b + 26) : b[24] & ~OC_PICK_SHORT_BACKORDER) || get32(b + 28))
 			return -OC_PERR_FIELD;
 		out->type = rma ? OC_CMD_RETURN_REQUESTED : OC_CMD_PICK_SHORT;
 		out->order_key = get64(b + 16);
@@ -720,8 +720,10 @@ static size_t command_bytes(const struct oc_command *c, const struct order_step 
 		return c->region == 0 && c->flags <= UINT8_MAX
 			       ? lined_bytes(c, OC_PROTO_RMA_BODY_BYTES)
 			       : 0;
-	if (c->type == OC_CMD_PICK_SHORT) /* an RMA's body: the warehouse, no flags */
-		return c->flags == 0 ? lined_bytes(c, OC_PROTO_PICK_SHORT_BODY_BYTES) : 0;
+	if (c->type == OC_CMD_PICK_SHORT) /* an RMA's body: the warehouse, its flags a byte */
+		return (c->flags & ~OC_PICK_SHORT_BACKORDER) == 0
+			       ? lined_bytes(c, OC_PROTO_PICK_SHORT_BODY_BYTES)
+			       : 0;
 	if (c->type == OC_CMD_PLACE && (c->flags & OC_PLACE_REPLACEMENT)) /* no screen */
 		return screened ? 0 : lined_bytes(c, OC_PROTO_REPLACEMENT_BODY_BYTES);
 	if (c->type == OC_CMD_BLOCK) /* the operator, the hash (order_key) and the flags */
@@ -834,7 +836,7 @@ size_t oc_proto_encode_command(void *buf, size_t cap, uint64_t correlation,
 		put64(b + 24, c->amount_cents);
 		return bytes;
 	case OC_MSG_RETURN_REQUESTED:
-	case OC_MSG_PICK_SHORT: /* one body: an RMA's region, a short pick's flags are 0 */
+	case OC_MSG_PICK_SHORT: /* one body: an RMA's region is 0 */
 		put64(b, c->key);
 		put64(b + 8, c->customer);
 		put64(b + 16, c->order_key);

@@ -71,7 +71,8 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 	    !r->history || !r->allocs || !r->links || !r->channels || !r->taken || !r->released ||
 	    (c->review_ttl_ms && !r->reviews) || (c->wave_orders_max && !r->waves))
 		return -ENOMEM;
-	int rc = c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
+	int rc = oc_backorders_init(r, d->sku_count);
+	rc = rc ? rc : c->customer_index ? oc_u64map_init(&r->customers, orders_max) : 0;
 	rc = rc ? rc : credit_init(r, c->screening);
 	if (rc)
 		return rc;
@@ -104,6 +105,7 @@ void oc_route_destroy(struct oc_route *r)
 	mi_free(r->released);
 	mi_free(r->waves);
 	r->waves = NULL;
+	oc_backorders_destroy(r);
 	oc_snap_buf_free(&r->part.buf);
 	r->free_units = NULL;
 	r->on_hand = NULL;
@@ -264,9 +266,10 @@ static uint8_t credit_refusal(const struct oc_route *r, uint64_t customer, uint6
 }
 
 /* Fills what an answer says about a record as it is now: its first sequence number and
- * customer; an order's warehouses, state and money; a stock change's warehouse; a refund's
- * amount, the order's refunded total after it and the order's state it answered; an RMA's
- * state, value and the warehouses its units go back to; a short pick's value cut, the order's
+ * customer; an order's warehouses, state and money (an accepted answer's reason backordered
+ * while it has backordered lines); a stock change's warehouse; a refund's amount, the order's
+ * refunded total after it and the order's state it answered; an RMA's state, value and the
+ * warehouses its units go back to; a short pick's value cut, units backordered, the order's
  * state it answered and its warehouses after. */
 static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
 {
@@ -281,6 +284,8 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 		a->state = rec->state;
 		a->payment = payment_of(rec);
 		a->flags |= (uint8_t)(r->channels[index] << OC_RESPONSE_CHANNEL_SHIFT);
+		if (a->status == OC_STATUS_ACCEPTED && oc_backorders_has(r, index))
+			a->reason = OC_REJECT_BACKORDERED; /* not a refusal: lines wait for stock */
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
 		a->payment = rec->state == OC_STATE_ACCEPTED ? OC_PAYMENT_REFUNDED : OC_PAYMENT_NONE;
@@ -535,18 +540,22 @@ static void count_allocs(struct oc_route *r, const struct oc_order_rec *rec, uin
 	}
 }
 
-/* True when the release rings have room for a release per allocation of rec (release_room). */
+/* True when the release rings have room for a release per allocation and per backordered
+ * line of rec (release_room). */
 static bool release_room_for(struct oc_route *r, const struct oc_order_rec *rec)
 {
 	struct oc_plan_line gives[OC_LIMIT_ORDER_ALLOCS_MAX];
-	/* An order has at most this many (place); an RMA at most its order's (its SKUs are
-	 * distinct, each taking from that SKU's allocations of the order). */
-	OC_ASSERT(rec->alloc_count <= OC_LIMIT_ORDER_ALLOCS_MAX);
+	/* An order has at most this many allocations and backorders together (place, short
+	 * pick, fill_backorders); an RMA at most its order's allocations (its SKUs are distinct,
+	 * each taking from that SKU's allocations of the order). */
+	uint32_t index = (uint32_t)(rec - r->orders);
+	OC_ASSERT(rec->alloc_count + oc_backorders_count(r, index) <= OC_LIMIT_ORDER_ALLOCS_MAX);
 	for (uint32_t i = 0; i < rec->alloc_count; i++) {
 		const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
 		gives[i] = (struct oc_plan_line){al->sku, al->quantity};
 	}
-	return release_room(r, gives, rec->alloc_count);
+	uint32_t n = rec->alloc_count + oc_backorders_lines(r, index, gives + rec->alloc_count);
+	return release_room(r, gives, n);
 }
 
 /* Queues a release per allocation of rec (the caller made room): the units go back on sale in
@@ -561,8 +570,8 @@ static void release_allocs(struct oc_route *r, uint64_t cause_seq, const struct 
 }
 
 /* Gives an order's allocations back (free again in route at once, in the shards after the
- * release lag) and marks it cancelled; false, having changed nothing, when the releases do not
- * fit now. */
+ * release lag), and the purchase counters of its backordered lines, and marks it cancelled;
+ * false, having changed nothing, when the releases do not fit now. */
 static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_rec *rec)
 {
 	if (!release_room_for(r, rec))
@@ -570,8 +579,15 @@ static bool give_back(struct oc_route *r, uint64_t cause_seq, struct oc_order_re
 	if (rec->state == OC_STATE_PICKED || rec->state == OC_STATE_PACKED)
 		count_allocs(r, rec, r->picked_units, -1);
 	count_allocs(r, rec, r->free_units, 1);
-	release_allocs(r, cause_seq, rec,
-		       is_replacement(r, (uint32_t)(rec - r->orders)) ? 0 : rec->customer);
+	uint32_t index = (uint32_t)(rec - r->orders);
+	uint64_t customer = is_replacement(r, index) ? 0 : rec->customer;
+	release_allocs(r, cause_seq, rec, customer);
+	struct oc_plan_line waiting[OC_LIMIT_ORDER_ALLOCS_MAX];
+	uint32_t n = customer ? oc_backorders_lines(r, index, waiting) : 0;
+	for (uint32_t i = 0; i < n; i++) /* their units never came: the counter alone */
+		release_units(r, cause_seq, customer, waiting[i].sku, waiting[i].quantity,
+			      OC_RELEASE_COUNTER_ONLY);
+	oc_backorders_drop(r, index);
 	rec->state = OC_STATE_CANCELLED;
 	rec->waves_pending = 0; /* its waves leave it out when they are released */
 	r->cancelled++;
@@ -855,6 +871,8 @@ static bool fulfilment_step(struct oc_route *r, const struct oc_order_msg *om,
 		documents = false; /* given once, with the step */
 	} else if (rec->state != before) {
 		refusal = OC_REJECT_INVALID_STATE;
+	} else if (k == OC_CMD_PICK_CONFIRMED && oc_backorders_has(r, om->order_index)) {
+		refusal = OC_REJECT_BACKORDERED; /* not whole yet */
 	} else if (documents && k == OC_CMD_PACK_CONFIRMED) {
 		refusal = oc_documents_parcels(r->catalog, &r->allocs[rec->alloc_first],
 					       rec->alloc_count, rec->region,
@@ -1022,6 +1040,72 @@ static bool rma(struct oc_route *r, const struct oc_order_msg *om, struct oc_res
 	return true;
 }
 
+/* Adds allocation `add` to out[0..*count), merged with one of the same SKU and warehouse. */
+static void alloc_merge(struct oc_alloc *out, uint32_t *count, struct oc_alloc add)
+{
+	for (uint32_t i = 0; i < *count; i++)
+		if (out[i].sku == add.sku && out[i].warehouse == add.warehouse) {
+			out[i].quantity = (uint16_t)(out[i].quantity + add.quantity);
+			return;
+		}
+	out[(*count)++] = add;
+}
+
+/* Gives up to `units` of `sku` received at warehouse w by om to the oldest backorders of the
+ * SKU (docs/lifecycle.md, "Backorders"): each order served gets an allocation of them there
+ * (its allocations rebuilt at the end of the table) and a transition by om; one left with no
+ * backorder is whole again and, with waves, joins the waves of every warehouse it ships from
+ * (allocated). Stops, deterministically, at a backorder whose order's allocations do not fit
+ * the table or would pass OC_LIMIT_ORDER_ALLOCS_MAX with its backorders, and (with waves)
+ * once a wave is full. Returns the units given. */
+static uint32_t fill_backorders(struct oc_route *r, const struct oc_order_msg *om, uint32_t sku,
+				uint32_t w, uint32_t units)
+{
+	uint32_t given = 0;
+	for (uint32_t link; given < units && !r->waves_full &&
+			    (link = oc_backorders_oldest(r, sku)) != 0;) {
+		struct oc_backorder *b = oc_backorders_at(r, link);
+		uint32_t index = b->order, take = units - given < b->units ? units - given : b->units;
+		struct oc_order_rec *rec = &r->orders[index];
+		OC_ASSERT(rec->state == (r->waves ? OC_STATE_RELEASED : OC_STATE_ALLOCATED));
+		uint32_t first = r->alloc_count, count = rec->alloc_count;
+		if (r->allocs_max - first < count + 1)
+			break;
+		struct oc_alloc *out = &r->allocs[first];
+		memcpy(out, &r->allocs[rec->alloc_first], count * sizeof(*out));
+		alloc_merge(out, &count, (struct oc_alloc){sku, (uint16_t)take, (uint8_t)w, 0});
+		if (count + oc_backorders_count(r, index) - (take == b->units) >
+		    OC_LIMIT_ORDER_ALLOCS_MAX)
+			break; /* a cancel's releases must stay within a command's */
+		ship_from(r, rec, first, count);
+		r->alloc_count += count;
+		b->units -= take;
+		given += take;
+		r->backorder_units_filled += take;
+		if (b->units == 0)
+			oc_backorders_remove(r, link);
+		if (r->waves && !oc_backorders_has(r, index))
+			allocated(r, index);
+		transition(r, index, om);
+	}
+	return given;
+}
+
+/* Units of `sku` received at warehouse w by om (a restock, a count up, a return restocked):
+ * on hand gets them all, the oldest backorders of the SKU first (fill_backorders); the rest
+ * are free, and on sale in the shard after the release lag. The caller made room for a
+ * release. */
+static void receive(struct oc_route *r, const struct oc_order_msg *om, uint32_t sku, uint32_t w,
+		    uint32_t units)
+{
+	size_t cell = (size_t)sku * r->warehouses + w;
+	uint32_t left = units - fill_backorders(r, om, sku, w, units);
+	r->on_hand[cell] += units;
+	r->free_units[cell] += left;
+	if (left)
+		release_line(r, om->seq, 0, sku, left);
+}
+
 /* A SKU's units on hand over every warehouse. */
 static uint64_t sku_on_hand(const struct oc_route *r, uint32_t sku)
 {
@@ -1047,8 +1131,9 @@ static bool units_fit(const struct oc_route *r, const struct oc_order_rec *rec)
 }
 
 /* The RMA came back and was inspected (docs/lifecycle.md): RMA and order are returned. With
- * OC_RETURN_RESTOCK its units go back on hand and free where they shipped from, and on sale
- * in the shards after the release lag, as a restock's; else they are disposed of. Refused:
+ * OC_RETURN_RESTOCK its units go back on hand where they shipped from, to backorders first,
+ * and free and on sale in the shards after the release lag, as a restock's (receive); else
+ * they are disposed of. Refused:
  * not an RMA of this customer (unknown_order), a refused one (invalid_state), units past
  * OC_LIMIT_SKU_UNITS_MAX (bad_quantity). False, having changed nothing, when the releases do
  * not fit now. */
@@ -1069,12 +1154,11 @@ static bool return_received(struct oc_route *r, const struct oc_order_msg *om,
 	} else if (restock && !units_fit(r, rec)) {
 		answer(a, om, OC_STATUS_REJECTED, OC_REJECT_BAD_QUANTITY);
 	} else {
-		if (restock) {
-			if (!release_room_for(r, rec))
-				return false;
-			count_allocs(r, rec, r->on_hand, 1);
-			count_allocs(r, rec, r->free_units, 1);
-			release_allocs(r, om->seq, rec, 0);
+		if (restock && !release_room_for(r, rec))
+			return false;
+		for (uint32_t i = 0; restock && i < rec->alloc_count; i++) {
+			const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+			receive(r, om, al->sku, al->warehouse, al->quantity);
 		}
 		uint32_t order = link_of(r, om->order_index);
 		rec->state = OC_STATE_RETURNED;
@@ -1087,9 +1171,9 @@ static bool return_received(struct oc_route *r, const struct oc_order_msg *om,
 	return true;
 }
 
-/* Adds units to the warehouse om names, and to the shard's available units with a release
- * (so they are sellable from the same point of the stream on whatever the timing), counting
- * the change in *done. Rejected when the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX.
+/* Adds units to the warehouse om names (receive: backorders first), and to the shard's
+ * available units with a release (so they are sellable from the same point of the stream on
+ * whatever the timing), counting the change in *done. Rejected when the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX.
  * False, having changed nothing, when the release does not fit now. */
 static bool add_units(struct oc_route *r, const struct oc_order_msg *om, uint32_t units,
 		      uint64_t *done, struct oc_response *a)
@@ -1102,11 +1186,7 @@ static bool add_units(struct oc_route *r, const struct oc_order_msg *om, uint32_
 	struct oc_plan_line gives = {sku, units};
 	if (!release_room(r, &gives, 1))
 		return false;
-	size_t cell = (size_t)sku * r->warehouses + om->region;
-	r->on_hand[cell] += units;
-	r->free_units[cell] += units;
-	if (units)
-		release_line(r, om->seq, 0, sku, units);
+	receive(r, om, sku, om->region, units);
 	(*done)++;
 	stock_change_done(r, om, OC_REJECT_NONE, a);
 	return true;
@@ -1180,8 +1260,9 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
  * the counters of struct oc_route (route_counters, then rejected and held by reason), the open
  * balances of the credit lines; the clock u64, then the leases [head, tail) and the review
  * deadlines (put_fifo); with customer_index, the customers' map (oc_snap_put_u64map); the
- * history: next u32, wrapped u32, and the transitions in use. */
-#define ROUTE_COUNTERS 26
+ * history: next u32, wrapped u32, and the transitions in use; the waves (oc_waves_put) and
+ * the backorders (oc_backorders_put). */
+#define ROUTE_COUNTERS 29
 
 /* The counters a snapshot keeps, in the part's order. */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
@@ -1193,7 +1274,8 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 		&r->returns,    &r->returns_received, &r->replacements,     &r->qc_failures,
 		&r->holds,      &r->reviews_approved, &r->reviews_rejected, &r->short_picks,
 		&r->short_units_rerouted, &r->short_units_cut, &r->payments_received,
-		&r->review_expiries, &r->labels,   &r->label_cents};
+		&r->review_expiries, &r->labels,   &r->label_cents,  &r->short_units_backordered,
+		&r->backorder_units_filled, &r->backorder_units_cut};
 	_Static_assert(sizeof(all) / sizeof(all[0]) == ROUTE_COUNTERS, "every counter listed");
 	memcpy(c, all, sizeof(all));
 }
@@ -1289,6 +1371,7 @@ static int build_part(struct oc_route *r, uint64_t seq, uint32_t orders)
 	oc_snap_put_u32(b, r->history_wrapped);
 	oc_snap_put(b, r->history, (size_t)history_used(r) * sizeof(struct oc_transition));
 	oc_waves_put(r, b);
+	oc_backorders_put(r, b);
 	return oc_snap_part_end(b);
 }
 
@@ -1324,7 +1407,8 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	if (r->history_next >= r->history_max)
 		return -EINVAL;
 	const void *history = oc_snap_get(in, (size_t)history_used(r) * sizeof(struct oc_transition));
-	if (!history || oc_waves_get(r, in) || !oc_snap_reader_done(in))
+	if (!history || oc_waves_get(r, in) || oc_backorders_get(r, in, orders) ||
+	    !oc_snap_reader_done(in))
 		return -EINVAL;
 	memcpy(r->history, history, (size_t)history_used(r) * sizeof(struct oc_transition));
 	r->clock_ms = clock_ms;
@@ -1391,24 +1475,13 @@ static uint8_t short_refusal(struct oc_route *r, const struct oc_order_msg *om,
 									  : OC_REJECT_NONE;
 }
 
-/* Adds allocation `add` to out[0..*count), merged with one of the same SKU and warehouse. */
-static void alloc_merge(struct oc_alloc *out, uint32_t *count, struct oc_alloc add)
-{
-	for (uint32_t i = 0; i < *count; i++)
-		if (out[i].sku == add.sku && out[i].warehouse == add.warehouse) {
-			out[i].quantity = (uint16_t)(out[i].quantity + add.quantity);
-			return;
-		}
-	out[(*count)++] = add;
-}
-
 /* Re-routes a short line reserved again in its shard: plans its units at the warehouses not
  * in `exclude` (w's, and with waves every warehouse of the order: waves.c), nearest w first,
  * into out[0..*count), and adds the warehouses it used to *used. False, changing nothing, when
  * they have too few free or the order would hold more than OC_LIMIT_ORDER_ALLOCS_MAX
- * allocations. */
+ * allocations with its `waiting` backorders. */
 static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude, const struct short_line *l,
-			 struct oc_alloc *out, uint32_t *count, uint64_t *used)
+			 uint32_t waiting, struct oc_alloc *out, uint32_t *count, uint64_t *used)
 {
 	const struct oc_dataset *d = r->catalog->data;
 	uint32_t *free_units = &r->free_units[(size_t)l->sku * r->warehouses];
@@ -1429,7 +1502,7 @@ static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude, const
 				   d->regions[d->warehouses[w].region].warehouse_order, &line, 1,
 				   plan);
 	memcpy(free_units, kept, r->warehouses * sizeof(uint32_t));
-	if (*count + k > OC_LIMIT_ORDER_ALLOCS_MAX)
+	if (*count + k + waiting > OC_LIMIT_ORDER_ALLOCS_MAX)
 		return false;
 	for (uint32_t i = 0; i < k; i++) {
 		free_units[plan[i].warehouse] -= plan[i].quantity;
@@ -1440,13 +1513,19 @@ static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude, const
 }
 
 /* Does a short pick to the order: its allocations are rebuilt at the end of the table, less
- * the missing units at w (which leave on hand there), plus the lines re-routed; the lines not
- * re-routed are cut, and their shards told (a line reserved again gives those units and the
- * purchase counter back; one the shard refused, the counter alone: the units are gone). Its
- * money: the value cut is refunded (prepaid) or not captured (card). Returns the value cut. */
+ * the missing units at w (which leave on hand there), plus the lines re-routed; with
+ * OC_ORDER_BACKORDER the lines not re-routed are backordered (a line reserved again gives
+ * those units back, not the counter: the order keeps the line) while the pool and the order's
+ * OC_LIMIT_ORDER_ALLOCS_MAX allow; the others are cut, and their shards told (a line reserved
+ * again gives those units and the purchase counter back; one the shard refused, the counter
+ * alone: the units are gone). Its money: the value cut is refunded (prepaid) or not captured
+ * (card). Returns the value cut; *backordered the units backordered. */
 static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
-			    struct oc_order_rec *order, struct short_line *l, uint32_t n)
+			    struct oc_order_rec *order, struct short_line *l, uint32_t n,
+			    uint64_t *backordered)
 {
+	bool backorder = om->flags & OC_ORDER_BACKORDER;
+	uint32_t waiting = oc_backorders_count(r, om->target);
 	uint32_t w = om->region, first = r->alloc_count, count = 0;
 	uint64_t exclude = r->waves ? warehouses_of(r, order) | 1ull << w : 1ull << w, used = 0;
 	struct oc_alloc *out = &r->allocs[first];
@@ -1460,14 +1539,24 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 	uint64_t customer = is_replacement(r, om->target) ? 0 : order->customer, value = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		r->on_hand[(size_t)l[i].sku * r->warehouses + w] -= l[i].missing;
-		l[i].rerouted =
-			l[i].reserved && reroute_line(r, w, exclude, &l[i], out, &count, &used);
+		l[i].rerouted = l[i].reserved &&
+				reroute_line(r, w, exclude, &l[i], waiting, out, &count, &used);
 		if (l[i].rerouted) {
 			r->short_units_rerouted += l[i].missing;
 			continue;
 		}
+		if (backorder && count + waiting < OC_LIMIT_ORDER_ALLOCS_MAX &&
+		    oc_backorders_push(r, om->target, l[i].sku, l[i].missing)) {
+			waiting++;
+			*backordered += l[i].missing;
+			r->short_units_backordered += l[i].missing;
+			if (l[i].reserved) /* back on sale; the customer's counter keeps them */
+				release_line(r, om->seq, 0, l[i].sku, l[i].missing);
+			continue;
+		}
 		value += (uint64_t)l[i].missing * l[i].price_cents;
 		r->short_units_cut += l[i].missing;
+		r->backorder_units_cut += backorder ? l[i].missing : 0;
 		if (customer || l[i].reserved)
 			release_units(r, om->seq, customer, l[i].sku, l[i].missing,
 				      l[i].reserved ? 0 : OC_RELEASE_COUNTER_ONLY);
@@ -1479,10 +1568,11 @@ static uint64_t short_apply(struct oc_route *r, const struct oc_order_msg *om,
 		order->refunded_cents += value;
 	ship_from(r, order, first, count);
 	r->alloc_count += count;
-	if (count == 0) { /* every unit cut: nothing is left to ship */
+	if (count == 0 && !waiting) { /* every unit cut: nothing is left to ship */
 		order->state = OC_STATE_CANCELLED;
 		r->cancelled++;
-	} else if (used && r->waves) { /* re-routed units wait for their waves */
+	} else if (used && r->waves && !waiting) { /* re-routed units wait for their waves (a
+						      * backordered order joins all once whole) */
 		order->state = OC_STATE_ALLOCATED;
 		oc_waves_join(r, om->target, used);
 	}
@@ -1512,13 +1602,13 @@ static bool short_pick(struct oc_route *r, const struct oc_order_msg *om, struct
 	}
 	struct oc_order_rec *order = &r->orders[om->target];
 	uint8_t reason = short_refusal(r, om, order, l, om->line_count);
-	uint64_t value = 0;
+	uint64_t value = 0, backordered = 0;
 	if (reason) {
 		for (uint32_t i = 0; i < om->line_count; i++)
 			if (l[i].reserved)
 				release_line(r, om->seq, 0, l[i].sku, l[i].missing);
 	} else {
-		value = short_apply(r, om, order, l, om->line_count);
+		value = short_apply(r, om, order, l, om->line_count, &backordered);
 		transition(r, om->target, om);
 	}
 	bool known = reason != OC_REJECT_UNKNOWN_ORDER;
@@ -1529,6 +1619,7 @@ static bool short_pick(struct oc_route *r, const struct oc_order_msg *om, struct
 	rec->alloc_first = om->target;
 	rec->answered_state = known ? order->state : OC_STATE_NONE;
 	rec->amount_cents = value;
+	rec->refunded_cents = backordered;
 	rec->shipments = known ? order->shipments : 0;
 	rec->warehouse = known ? order->warehouse : 0;
 	answer(a, om, status_of(state), reason);
@@ -2002,6 +2093,7 @@ uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed)
 	if (credit_bytes(r))
 		h = XXH3_64bits_withSeed(r->open_cents, credit_bytes(r), h);
 	h = oc_waves_hash(r, h);
+	h = oc_backorders_hash(r, h);
 	if (r->catalog->customer_index)
 		h = oc_u64map_hash(&r->customers, h);
 	/* Transitions without their timestamps (from the wall clock, as the leases'). */

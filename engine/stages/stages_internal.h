@@ -160,6 +160,7 @@ struct oc_line_msg {
 #define OC_ORDER_HOLD 0x10u         /* a place screening held for review (rule: `rule`) */
 #define OC_ORDER_SCREENED_OUT 0x20u /* a place screening rejected (rule: `rule`): no lines */
 #define OC_ORDER_ACCOUNT 0x40u      /* a place on account: route checks the credit line */
+#define OC_ORDER_BACKORDER 0x80u    /* a short pick that backorders (OC_PICK_SHORT_BACKORDER) */
 
 /* validate -> route: one per command, in sequence order. */
 struct oc_order_msg {
@@ -389,6 +390,16 @@ struct oc_alloc {
 	                    * its warehouse's parcel; 0: no label */
 };
 
+/* A backordered line (backorders.c; docs/lifecycle.md, "Backorders"): units of a SKU an
+ * order keeps without stock, waiting for a receipt. Links are 1 + an entry's index, 0: none. */
+struct oc_backorder {
+	uint32_t order;      /* order index */
+	uint32_t sku;        /* global SKU index */
+	uint32_t units;      /* still missing */
+	uint32_t prev, next; /* in the SKU's FIFO (a free entry: next in the free list) */
+	uint32_t order_next; /* the order's next entry */
+};
+
 /* A warehouse's open pick wave (docs/lifecycle.md, "Waves"): the orders that joined it since
  * its last release. */
 struct oc_wave {
@@ -519,6 +530,14 @@ struct oc_route {
 	uint64_t holds, reviews_approved, reviews_rejected, review_expiries;
 	uint64_t short_picks, short_units_rerouted, short_units_cut, payments_received;
 	uint64_t labels, label_cents; /* parcels labelled at packs, what their carriers charge */
+	uint64_t short_units_backordered, backorder_units_filled, backorder_units_cut;
+	/* Backorders (backorders.c): a pool of orders_max entries, [0, backorders_used) taken
+	 * once (live or on the free list, by link); each SKU's FIFO, oldest first; each order's
+	 * chain of entries (1 + index; 0: none, so zeroed pages need no write). */
+	struct oc_backorder *backorders;
+	uint32_t backorders_used, backorders_live, backorder_free, backorder_skus;
+	uint32_t *backorder_head, *backorder_tail; /* [sku] */
+	uint32_t *backorder_first;                 /* [order index] */
 	/* Pick waves (with catalog->wave_orders_max; waves.c): each warehouse's open wave, the
 	 * earliest deadline among them (0: none), the warehouses whose waves the command being
 	 * decided filled (released after its answer), the waves released so far (the last one's
@@ -675,6 +694,36 @@ bool oc_waves_release_due(struct oc_route *r, const struct oc_order_msg *om);
 void oc_waves_put(const struct oc_route *r, struct oc_snap_buf *b);
 int oc_waves_get(struct oc_route *r, struct oc_snap_reader *in);
 uint64_t oc_waves_hash(const struct oc_route *r, uint64_t seed);
+struct oc_plan_line;
+
+/* Backorders (backorders.c; docs/lifecycle.md, "Backorders"), on route's records: the tables
+ * for a catalog of `skus` (0 or -ENOMEM), and freeing them. */
+int oc_backorders_init(struct oc_route *r, uint32_t skus);
+void oc_backorders_destroy(struct oc_route *r);
+/* Backorders `units` of `sku` for order `order` at the end of the SKU's FIFO; false, nothing
+ * done, when the pool is full. */
+bool oc_backorders_push(struct oc_route *r, uint32_t order, uint32_t sku, uint32_t units);
+/* Whether order `order` has backordered lines (a pick of it waits). */
+static inline bool oc_backorders_has(const struct oc_route *r, uint32_t order)
+{
+	return r->backorder_first[order] != 0;
+}
+/* The order's backordered lines: how many, and (lines) each's SKU and units into out[]. */
+uint32_t oc_backorders_count(const struct oc_route *r, uint32_t order);
+uint32_t oc_backorders_lines(const struct oc_route *r, uint32_t order, struct oc_plan_line *out);
+/* The link of the SKU's oldest backorder (0: none), and the entry of a link. */
+uint32_t oc_backorders_oldest(const struct oc_route *r, uint32_t sku);
+struct oc_backorder *oc_backorders_at(struct oc_route *r, uint32_t link);
+/* Takes a filled backorder out of its SKU's FIFO and its order's chain. */
+void oc_backorders_remove(struct oc_route *r, uint32_t link);
+/* Takes every backorder of a cancelled order out (their counters are the caller's). */
+void oc_backorders_drop(struct oc_route *r, uint32_t order);
+/* The backorders in a snapshot part (each SKU's FIFO, oldest first) and back into an empty
+ * route (-EINVAL when they do not fit it: order indices below `orders`), and into the state
+ * hash. */
+void oc_backorders_put(const struct oc_route *r, struct oc_snap_buf *b);
+int oc_backorders_get(struct oc_route *r, struct oc_snap_reader *in, uint32_t orders);
+uint64_t oc_backorders_hash(const struct oc_route *r, uint64_t seed);
 /* Records that order `index` moved to the state it is in now, by the command seq at ts_ms of
  * type `type` (route.c: the history ring). */
 void oc_route_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,

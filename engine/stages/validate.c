@@ -250,7 +250,7 @@ static void handle_order_lines(struct oc_validate *v, const struct oc_command *c
 	}
 	if (c->line_count == 0 || c->key == 0 || c->customer == 0 || c->order_key == 0 ||
 	    (rma && (c->region != 0 || c->flags < OC_RETURN_DAMAGED || c->flags > OC_RETURN_OTHER)) ||
-	    (!rma && c->flags != 0)) {
+	    (!rma && (c->flags & ~OC_PICK_SHORT_BACKORDER))) {
 		om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
@@ -268,6 +268,8 @@ static void handle_order_lines(struct oc_validate *v, const struct oc_command *c
 	om->target = target;
 	if (rma)
 		om->detail = (uint16_t)c->flags;
+	else if (c->flags & OC_PICK_SHORT_BACKORDER) /* region: the short pick's warehouse */
+		om->flags |= OC_ORDER_BACKORDER;
 }
 
 /* Sends a command's one line to the shard of its SKU (catalog entry e). */

@@ -18,7 +18,7 @@
 #include "wal/snapshot.h"
 
 #define SNAP_MAGIC 0x4e53434fu /* "OCSN" */
-#define SNAP_VERSION 11u
+#define SNAP_VERSION 12u
 
 static enum oc_snap_step crash_step;
 

@@ -151,11 +151,13 @@ enum oc_command_type {
 	 * (at most what the order holds of each there: bad_quantity; a SKU it holds none of there:
 	 * unknown_sku). Those units leave that warehouse's on hand. Each line is re-routed:
 	 * allocated again at the other warehouses, nearest first, when they have its units free;
-	 * else cut from the order, its value coming off (refunded when prepaid, less to capture
-	 * when paid by card; an order left with nothing is cancelled). From allocated only, else
+	 * else, with flags OC_PICK_SHORT_BACKORDER, backordered: kept in the order, money and
+	 * all, until a receipt of the SKU fills it (docs/lifecycle.md, "Backorders"); else cut
+	 * from the order, its value coming off (refunded when prepaid, less to capture when
+	 * paid by card; an order left with nothing is cancelled). From allocated only, else
 	 * invalid_state; the order stays allocated (a pick confirms it once it is whole). The
-	 * answer: the order's state, amount_cents the value cut, shipments and warehouse the
-	 * order's after */
+	 * answer: the order's state, amount_cents the value cut, refunded_cents the units
+	 * backordered, shipments and warehouse the order's after */
 	OC_CMD_PICK_SHORT = 27,
 	/* The customer paid for an order placed on account (OC_PLACE_ACCOUNT; key and customer
 	 * as for a cancel): what it still owed leaves the customer's open balance. From any state
@@ -226,6 +228,10 @@ enum oc_channel {
 
 /* Flags of OC_CMD_PACK_CONFIRMED. */
 #define OC_PACK_QC_FAILED 0x1u /* the packed parcel failed its quality check: repack */
+
+/* Flags of OC_CMD_PICK_SHORT. */
+#define OC_PICK_SHORT_BACKORDER 0x1u /* a line no other warehouse has free is backordered, not
+                                      * cut (docs/lifecycle.md, "Backorders") */
 
 /* Flags of OC_CMD_DELIVERY_EXCEPTION: what happened to the parcel (one of them). */
 #define OC_EXCEPTION_LOST 0x1u
@@ -342,6 +348,10 @@ enum oc_reject_reason {
 	OC_REJECT_NO_CARRIER = 30,        /* a pack: no service of carriers.csv takes one of the
 					   * order's parcels (its weight, to its zone) within the
 					   * order's requested days; the order stays picked */
+	OC_REJECT_BACKORDERED = 31,       /* a pick of an order with lines backordered (a
+					   * short pick's OC_PICK_SHORT_BACKORDER) that no receipt
+					   * filled yet; not a refusal on an accepted answer: the
+					   * order has such lines now */
 	OC_REJECT_REASON_COUNT
 };
 
@@ -613,6 +623,11 @@ struct oc_stats {
 	uint64_t short_picks;                      /* short picks done (not rejected) */
 	uint64_t short_units_rerouted;             /* units of them allocated again elsewhere */
 	uint64_t short_units_cut;                  /* units of them cut from their orders */
+	uint64_t short_units_backordered;          /* units of them backordered */
+	uint64_t backorder_units_filled;           /* backordered units receipts allocated */
+	uint64_t backorder_units_cut;              /* units a backordering short pick cut: the
+	                                            * backorders were full (in short_units_cut
+	                                            * too) */
 	uint64_t payments_received;                /* orders on account paid */
 	uint64_t waves;                            /* pick waves released */
 	uint64_t labels;                           /* parcels labelled at packs */

@@ -125,9 +125,10 @@ enum oc_proto_type {
                                           * hashes, two countries, the account's age, the
                                           * postal code); + 16 per line */
 #define OC_PROTO_BLOCK_BODY_BYTES 24u /* operator, hash (u64 each), flags (u32), zero (u32) */
-#define OC_PROTO_PICK_SHORT_BODY_BYTES 32u /* an RMA's: key, customer, order key, zero (u8:
-                                            * the RMA's reason), line count (u8), warehouse
-                                            * (u16: zero in an RMA), zeros; + 16 per line */
+#define OC_PROTO_PICK_SHORT_BODY_BYTES 32u /* an RMA's: key, customer, order key, flags (u8:
+                                            * OC_PICK_SHORT_*, where an RMA has its reason),
+                                            * line count (u8), warehouse (u16: zero in an
+                                            * RMA), zeros; + 16 per line */
 #define OC_PROTO_ANSWER_BODY_BYTES 64u
 #define OC_PROTO_STATS_BODY_BYTES 0u
 #define OC_PROTO_STATS_INFO_BODY_BYTES 80u

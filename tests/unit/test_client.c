@@ -856,8 +856,9 @@ static void short_cmds_make(void)
 	                                    .lines = {{700001, 2, 0}, {700002, 1, 0}}};
 	short_cmds[1] = (struct oc_command){.type = OC_CMD_PICK_SHORT,
 	                                    .line_count = OC_ORDER_LINES_MAX,
-	                                    .region = UINT16_MAX, .key = 972, .customer = 9,
-	                                    .order_key = UINT64_MAX};
+	                                    .region = UINT16_MAX,
+	                                    .flags = OC_PICK_SHORT_BACKORDER, .key = 972,
+	                                    .customer = 9, .order_key = UINT64_MAX};
 	for (unsigned l = 0; l < OC_ORDER_LINES_MAX; l++)
 		short_cmds[1].lines[l] = (struct oc_line){(1ull << 63) + l, 1000000u - l, 0};
 }
@@ -1898,9 +1899,10 @@ static void test_client_against_scripted_server_screening(void **state)
 /* Short picks through the client: a subscription to fulfilment events, then a short pick of
  * two lines and one of 16 lines at warehouse 65535 (304 bytes) are queued and reach the
  * scripted server as frame 51 with every field (the peer checks); their answers (the value
- * cut, the order's state and warehouses) and the first's fulfilment event come back. What the
- * frame has no room for is refused (-EINVAL) before it takes room: flags (the engine would
- * answer malformed), an amount (the value cut is the answer's), a screen, no lines, more than
+ * cut, the order's state and warehouses) and the first's fulfilment event come back; the
+ * second backorders (its flag in the frame). What the frame has no room for is refused
+ * (-EINVAL) before it takes room: flags but OC_PICK_SHORT_BACKORDER (the engine would answer
+ * malformed), an amount (the value cut is the answer's), a screen, no lines, more than
  * 16. */
 static void test_client_against_scripted_server_short_picks(void **state)
 {
@@ -1912,7 +1914,7 @@ static void test_client_against_scripted_server_short_picks(void **state)
 	uint64_t from_seq = 99;
 	assert_int_equal(oc_client_subscribe(c, OC_EVENT_FULFILMENT, 59, &from_seq, 0), 0);
 	struct oc_command bad = short_cmds[0];
-	bad.flags = 1;
+	bad.flags = OC_PICK_SHORT_BACKORDER << 1;
 	assert_int_equal(oc_client_queue(c, &bad, 1), -EINVAL);
 	bad = short_cmds[0];
 	bad.amount_cents = 1;

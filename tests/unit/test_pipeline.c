@@ -1974,7 +1974,7 @@ static void test_short_picks(void **state)
 	pl_run_expect(e, pl_short_pick(114, 60, 8, 9, OTHER, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_REGION);
 	struct oc_command bad = pl_short_pick(115, 60, 8, 0, OTHER, 1);
-	bad.flags = 1;
+	bad.flags = OC_PICK_SHORT_BACKORDER << 1; /* a flag there is not */
 	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 	pl_run_expect(e, pl_short_pick(116, 60, 100, 0, OTHER, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER); /* a short pick's key: not an order */
@@ -1999,6 +1999,172 @@ static void test_short_picks(void **state)
 	assert_int_equal(sk.allocated, 2);
 	assert_int_equal(sk.available, 0);
 	oc_engine_free(e);
+}
+
+/* A short pick that backorders (OC_PICK_SHORT_BACKORDER) its units of a SKU, missing key's
+ * order at warehouse w. */
+static struct oc_command backorder(uint64_t key, uint64_t customer, uint64_t order_key,
+				   uint16_t w, uint64_t sku, uint32_t missing)
+{
+	struct oc_command c = pl_short_pick(key, customer, order_key, w, sku, missing);
+	c.flags = OC_PICK_SHORT_BACKORDER;
+	return c;
+}
+
+/* Backorders (docs/lifecycle.md, "Backorders"): a line no other warehouse has free stays in
+ * the order, money and purchase counter with it, and the order's pick waits (backordered) until
+ * receipts of the SKU, at any warehouse, fill its lines, oldest first; a cancel gives the
+ * counters of the lines still waiting back; the reconciliation balances throughout. */
+static void test_backorders(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	/* 4 PLAIN (only at W0), 3 missing: kept, nothing cut, the order allocated but waiting. */
+	pl_run_expect(e, pl_place1(1, 10, 0, PLAIN, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_response r = expect_state(e, backorder(100, 10, 1, 0, PLAIN, 3),
+					    OC_STATUS_ACCEPTED, OC_REJECT_NONE, OC_STATE_ALLOCATED);
+	assert_int_equal(r.amount_cents, 0);   /* nothing cut */
+	assert_int_equal(r.refunded_cents, 3); /* the units backordered */
+	assert_int_equal(r.shipments, 1);
+	r = expect_state(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED,
+			 OC_STATE_ALLOCATED);
+	expect_money(&r, OC_PAYMENT_PREPAID, 4 * PLAIN_PRICE, 0);
+	expect_recon_at(e, PLAIN, 0, 6, 1, 7);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_REJECTED,
+		      OC_REJECT_BACKORDERED);
+	/* The whole of order 2's line: it holds nothing now, and is not cancelled. */
+	pl_run_expect(e, pl_place1(2, 20, 0, PLAIN, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = expect_state(e, backorder(101, 20, 2, 0, PLAIN, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_ALLOCATED);
+	assert_int_equal(r.shipments, 0);
+	expect_recon_at(e, PLAIN, 0, 4, 1, 5);
+
+	/* Receipts fill the oldest first: 2 at W0 to order 1 (1 still missing), then 2 at W1,
+	 * 1 to order 1 (whole again, from two warehouses) and 1 to order 2. */
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 200, 7, 0, PLAIN, 2), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	expect_recon_at(e, PLAIN, 0, 4, 3, 7);
+	expect_state(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED,
+		     OC_STATE_ALLOCATED);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 201, 7, 1, PLAIN, 2), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	expect_recon_at(e, PLAIN, 1, 0, 2, 2);
+	r = expect_state(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+			 OC_STATE_ALLOCATED);
+	assert_int_equal(r.shipments, 2);
+	expect_money(&r, OC_PAYMENT_PREPAID, 4 * PLAIN_PRICE, 0);
+	struct oc_response rows[8]; /* placed, short pick, the two receipts */
+	assert_int_equal(run_rows(e, pl_query_history(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE, rows,
+				  8),
+			 4);
+	assert_int_equal(rows[2].type, OC_CMD_RESTOCK);
+	assert_int_equal(rows[3].type, OC_CMD_RESTOCK);
+	expect_state(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+		     OC_STATE_PICKED);
+	r = expect_state(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED,
+			 OC_STATE_ALLOCATED);
+	assert_int_equal(r.shipments, 1);
+	assert_int_equal(r.warehouse, 1);
+	/* Cancelled with a unit still waiting: the receipt after it goes on sale whole. */
+	pl_run_expect(e, pl_cancel(2, 20), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 202, 7, 0, PLAIN, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	r = recon_row(e, PLAIN, 0); /* order 1's 3 there picked */
+	expect_recon(&r, 5, 0, 3, 8);
+	r = recon_row(e, PLAIN, 1); /* and its 1 here; order 2's back */
+	expect_recon(&r, 1, 0, 1, 2);
+
+	/* A limited SKU (3 a customer): backordered, the counter stays with the order; a cancel
+	 * gives it back (after the release lag). */
+	pl_run_expect(e, pl_place1(3, 30, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, backorder(102, 30, 3, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(4, 30, 0, LIMITED, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_LIMIT_EXCEEDED);
+	expect_recon_at(e, LIMITED, 0, 97, 0, 97);
+	pl_run_expect(e, pl_cancel(3, 30), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	pl_run_expect(e, pl_place1(5, 30, 0, LIMITED, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* A line another warehouse has free is re-routed as before, backorder or not. */
+	pl_run_expect(e, pl_place1(6, 60, 0, EVERY, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	r = pl_run_expect(e, backorder(103, 60, 6, 0, EVERY, 2), OC_STATUS_ACCEPTED,
+			  OC_REJECT_NONE);
+	assert_int_equal(r.refunded_cents, 0);
+	assert_int_equal(r.warehouse, 1);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 6, 60), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_pad(e, WINDOW);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.short_picks, 4);
+	assert_int_equal(st.short_units_backordered, 3 + 2 + 3);
+	assert_int_equal(st.backorder_units_filled, 2 + 2);
+	assert_int_equal(st.short_units_rerouted, 2);
+	assert_int_equal(st.short_units_cut, 0);
+	assert_int_equal(st.rejected[OC_REJECT_BACKORDERED], 1);
+	oc_engine_free(e);
+	(void)state;
+}
+
+/* A short pick that backorders every line of order c (customer and lines c's), key `key`. */
+static struct oc_command backorder_all(struct oc_command c, uint64_t key)
+{
+	c.order_key = c.key;
+	c.key = key;
+	c.type = OC_CMD_PICK_SHORT;
+	c.flags = OC_PICK_SHORT_BACKORDER;
+	return c;
+}
+
+/* A full pool of backorders (orders_max entries) cuts the lines it cannot keep, counted; a
+ * return received with restock fills backorders as a restock does. */
+static void test_backorders_full(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 16);
+	static const uint64_t only_w0[] = {PLAIN, OTHER, LIMITED, BULK, BULK + 1, BULK + 2,
+					   BULK + 3, SCARCE};
+	struct oc_command eight = pl_place(1, 10, 0), seven = pl_place(2, 20, 0);
+	for (unsigned i = 0; i < 8; i++) {
+		pl_line_add(&eight, only_w0[i], 1);
+		if (i < 7)
+			pl_line_add(&seven, only_w0[i], 1);
+	}
+	struct oc_command one = pl_place1(3, 30, 0, PLAIN, 1), last = pl_place1(4, 40, 0, OTHER, 1);
+	struct oc_command places[] = {eight, seven, one, last};
+	for (unsigned i = 0; i < 4; i++)
+		pl_run_expect(e, places[i], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	/* 8 + 7 + 1 entries: the pool is full. */
+	for (unsigned i = 0; i < 3; i++) {
+		struct oc_response r = expect_state(e, backorder_all(places[i], 100 + i),
+						    OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+						    OC_STATE_ALLOCATED);
+		assert_int_equal(r.refunded_cents, places[i].line_count);
+		assert_int_equal(r.shipments, 0);
+	}
+	/* Order 4's line is cut, and the order with it. */
+	struct oc_response r = expect_state(e, backorder_all(last, 103), OC_STATUS_ACCEPTED,
+					    OC_REJECT_NONE, OC_STATE_CANCELLED);
+	assert_int_equal(r.amount_cents, OTHER_PRICE);
+	assert_int_equal(r.refunded_cents, 0);
+	/* One BULK shipped, delivered and sent back: restocked, it fills order 1's BULK. */
+	pl_run_expect(e, pl_place1(5, 50, 0, BULK, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	static const uint8_t steps[] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+					OC_CMD_SHIPPED, OC_CMD_DELIVERED};
+	for (unsigned i = 0; i < sizeof(steps); i++)
+		pl_run_expect(e, pl_step(steps[i], 5, 50), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_rma(104, 50, 5, OC_RETURN_NOT_WANTED, BULK, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_flagged_step(OC_CMD_RETURN_RECEIVED, 104, 50, OC_RETURN_RESTOCK),
+		      OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	expect_recon_at(e, BULK, 0, 997, 1, 998);
+	r = expect_state(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED,
+			 OC_STATE_ALLOCATED);
+	assert_int_equal(r.shipments, 1);
+	pl_pad(e, WINDOW);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.short_units_backordered, 16);
+	assert_int_equal(st.backorder_units_cut, 1);
+	assert_int_equal(st.short_units_cut, 1);
+	assert_int_equal(st.backorder_units_filled, 1);
+	oc_engine_free(e);
+	(void)state;
 }
 
 /* Full screening tables: a buyer they cannot take is screened as a new one (and counted),
@@ -2799,6 +2965,8 @@ int main(void)
 	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_short_picks),
 	    cmocka_unit_test(test_documents),
+	    cmocka_unit_test(test_backorders),
+	    cmocka_unit_test(test_backorders_full),
 	    cmocka_unit_test(test_waves_by_size),
 	    cmocka_unit_test(test_waves_by_cutoff),
 	    cmocka_unit_test(test_channels),

@@ -1539,10 +1539,11 @@ static void test_rejects_and_channels(void **state)
 
 /* A short pick (51; docs/protocol.md): an RMA's body (key, customer, order key, then the
  * line count at 25 and the lines as a place's) with the warehouse in the u16 at 26, which an
- * RMA keeps zero, and the byte at 24, an RMA's reason, reserved. It round-trips at these
- * offsets, is the RMA's frame of the same fields but for those bytes, is refused at other
- * lengths and line counts and with its reserved bytes set; it has no room for flags or an
- * amount (the value cut is the answer's). Events: a short pick done is a fulfilment event,
+ * RMA keeps zero, and its flags in the byte at 24, an RMA's reason (OC_PICK_SHORT_BACKORDER
+ * the only one). It round-trips at these offsets, is the RMA's frame of the same fields but
+ * for those bytes, is refused at other lengths and line counts, with its reserved bytes set
+ * and with a flag it does not know; it has no room for other flags or an amount (the value
+ * cut is the answer's). Events: a short pick done is a fulfilment event,
  * one that cut every unit (state cancelled) too; not its repeat, refusal or row. */
 static void test_short_pick_frame(void **state)
 {
@@ -1552,7 +1553,8 @@ static void test_short_pick_frame(void **state)
 		c = (struct oc_command){.type = OC_CMD_PICK_SHORT, .line_count = (uint8_t)lines,
 					.region = 0x0102, .key = 0x0102030405060708ull,
 					.customer = 0x1112131415161718ull,
-					.order_key = 0x2122232425262728ull};
+					.order_key = 0x2122232425262728ull,
+					.flags = lines > 1 ? OC_PICK_SHORT_BACKORDER : 0};
 		for (uint32_t i = 0; i < lines; i++)
 			c.lines[i] =
 				(struct oc_line){0x3132333435363738ull + i, 0x41424344u + i, 0};
@@ -1562,7 +1564,7 @@ static void test_short_pick_frame(void **state)
 		check_prefixes(buf, n, OC_MSG_PICK_SHORT, 180 + lines);
 		assert_int_equal(buf[5], 51);
 		assert_int_equal(buf[16 + 16], 0x28);  /* the order key at 16 */
-		assert_int_equal(buf[16 + 24], 0);     /* an RMA's reason: reserved */
+		assert_int_equal(buf[16 + 24], c.flags); /* the flags where an RMA has its reason */
 		assert_int_equal(buf[16 + 25], lines); /* the line count at 25 */
 		assert_int_equal(buf[16 + 26], 0x02);  /* the warehouse at 26 */
 		assert_int_equal(buf[16 + 27], 0x01);
@@ -1574,13 +1576,18 @@ static void test_short_pick_frame(void **state)
 		assert_int_equal(oc_proto_encode_command(good, sizeof(good), 180 + lines, &rma), n);
 		assert_memory_equal(good, buf, 5); /* all but the type, the reason, the warehouse */
 		assert_memory_equal(good + 6, buf + 6, 16 + 24 - 6);
+		assert_int_equal(good[16 + 25], buf[16 + 25]);
 		assert_memory_equal(good + 16 + 28, buf + 16 + 28, n - 16 - 28);
 		memset(&d, 0xee, sizeof(d));
 		assert_int_equal(oc_proto_decode_command(buf, &d), 0);
 		expect_command(&d, &c);
 		memcpy(good, buf, n);
-		expect_reserved(good, n, 24, 25);
 		expect_reserved(good, n, 28, 32);
+		for (uint8_t bit = OC_PICK_SHORT_BACKORDER << 1; bit; bit = (uint8_t)(bit << 1)) {
+			memcpy(buf, good, n);
+			buf[16 + 24] = bit; /* a flag it does not know */
+			assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+		}
 		memcpy(buf, good, n);
 		buf[16 + 25] = (uint8_t)(lines + 1);
 		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
@@ -1588,7 +1595,8 @@ static void test_short_pick_frame(void **state)
 		assert_int_equal(check(n), -OC_PERR_BODY_LENGTH);
 	}
 	const struct oc_command ok = c;
-	EXPECT_NO_ROOM(ok, flags, 1); /* the engine's malformed, but no byte carries it */
+	EXPECT_NO_ROOM(ok, flags, 2); /* the engine's malformed, but no bit carries it */
+	EXPECT_NO_ROOM(ok, flags, 0x100);
 	EXPECT_NO_ROOM(ok, line_count, 0);
 	EXPECT_NO_ROOM(ok, line_count, OC_ORDER_LINES_MAX + 1);
 	EXPECT_NO_ROOM(ok, amount_cents, 1);
