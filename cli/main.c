@@ -87,19 +87,23 @@ static const char usage[] =
 	"                          the packed parcel failed its quality check: the order stays\n"
 	"                          picked, to be packed again (answered \"picked (QC failed)\";\n"
 	"                          rejected invalid_state unless the order is picked)\n"
-	"  short-pick --key K --customer C --order OK --warehouse W SKU:MISSING ...\n"
+	"  short-pick --key K --customer C --order OK --warehouse W [--backorder] SKU:MISSING ...\n"
 	"                          the picker at warehouse W (its index) found fewer units than\n"
 	"                          customer C's allocated order OK holds there: MISSING units of\n"
 	"                          each SKU (at most what the order holds of it at W; up to 16\n"
 	"                          lines) leave W's on hand; each line is allocated again at the\n"
 	"                          other warehouses that have its units free, nearest first, or\n"
-	"                          else cut from the order (its value paid back, or less to\n"
-	"                          capture by card; an order left with nothing is cancelled). K\n"
-	"                          is the short pick's own key (a retry is answered from the\n"
-	"                          first). Its answer: the order's warehouses and state after it\n"
-	"                          and the value cut (\"short pick 31, 2 shipments, first\n"
-	"                          warehouse 0, allocated, cut 0.00\"); rejected invalid_state\n"
-	"                          unless the order is allocated (released, with waves)\n"
+	"                          with --backorder kept, waiting for the next receipts of the\n"
+	"                          SKU (restock, count up, restocked return; oldest first; its\n"
+	"                          pick is refused backordered until then), or else cut from the\n"
+	"                          order (its value paid back, or less to capture by card; an\n"
+	"                          order left with nothing is cancelled). K is the short pick's\n"
+	"                          own key (a retry is answered from the first). Its answer: the\n"
+	"                          order's warehouses and state after it, the value cut and the\n"
+	"                          units backordered (\"short pick 31, 2 shipments, first\n"
+	"                          warehouse 0, allocated, cut 0.00, backordered 2\"); rejected\n"
+	"                          invalid_state unless the order is allocated (released, with\n"
+	"                          waves)\n"
 	"  authorized|declined --key K --customer C\n"
 	"                          the payment provider's answer for a --card order\n"
 	"  paid --key K --customer C\n"
@@ -255,7 +259,7 @@ struct sub_flags {
 	uint32_t kinds, reason; /* reason: enum oc_return_reason, 0: none given */
 	/* has_*: the flag was given, whatever its value (0 included) */
 	bool has_key, has_customer, has_operator, has_warehouse, has_expected, has_order, card,
-		account, restock, has_replaces, qc_failed, remove, has_handling;
+		account, restock, has_replaces, qc_failed, remove, has_handling, backorder;
 	/* A screened place's: --screen or any of its options given; the buyer's texts (also a
 	 * block list change's values), hashed by command_of; the rest, checked, in screen. */
 	bool screen;
@@ -361,6 +365,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 					     {"restock", no_argument, 0, 'S'},
 					     {"replaces", required_argument, 0, 'X'},
 					     {"qc-failed", no_argument, 0, 'Q'},
+					     {"backorder", no_argument, 0, 'W'},
 					     {"screen", no_argument, 0, 'Z'},
 					     {"email", required_argument, 0, 'E'},
 					     {"card-fp", required_argument, 0, 'F'},
@@ -416,6 +421,7 @@ static void sub_options(int argc, char **argv, struct sub_flags *f)
 		case 'R': f->reason = return_reason(optarg); break;
 		case 'S': f->restock = true; break;
 		case 'Q': f->qc_failed = true; break;
+		case 'W': f->backorder = true; break;
 		case 'X':
 			f->replaces = number("--replaces", optarg);
 			f->has_replaces = true;
@@ -651,9 +657,11 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 	if (r->state && r->reason != OC_REJECT_UNKNOWN_ORDER &&
 	    strcmp(oc_order_state_name(r->state), status) != 0) /* "cancelled: ..., cancelled" */
 		printf(", %s%s", oc_order_state_name(r->state), qc_failed(r) ? " (QC failed)" : "");
-	/* An order held for review carries the screening's rule that held it. */
-	if (r->state == OC_STATE_ON_HOLD && r->status != OC_STATUS_REJECTED &&
-	    r->reason != OC_REJECT_NONE)
+	/* An order held for review carries the screening's rule that held it; one with lines
+	 * backordered, that (docs/lifecycle.md, "Backorders"). */
+	if (((r->state == OC_STATE_ON_HOLD && r->reason != OC_REJECT_NONE) ||
+	     r->reason == OC_REJECT_BACKORDERED) &&
+	    r->status != OC_STATUS_REJECTED)
 		printf(" (%s)", reason);
 	/* An RMA's value (its units at the order's prices; no money moves), a short pick's value
 	 * cut (refunded, or less to capture: the order's answer says which). */
@@ -661,6 +669,8 @@ static void print_answer(const struct oc_response *r, bool json, bool inner)
 		printf(short_pick ? ", cut " : ", value ");
 		print_money(r->amount_cents);
 	}
+	if (accepted && short_pick && r->refunded_cents) /* its units kept, waiting for stock */
+		printf(", backordered %" PRIu64, r->refunded_cents);
 	/* An order's money (a refund: this refund's). Payment none with an amount is an order
 	 * whose money has not moved yet (a card order held for review: nothing was asked of the
 	 * card) or never will (its review rejected): its amount still says what it is worth. */
@@ -1277,6 +1287,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 		usage_error("--account is place's");
 	if (f->qc_failed && strcmp(cmd, "packed") != 0)
 		usage_error("--qc-failed is packed's");
+	if (f->backorder && !short_pick)
+		usage_error("--backorder is short-pick's");
 	if ((f->days || f->channel) && !place)
 		usage_error("--days and --channel are place's");
 	if ((f->seconds || f->has_handling) && strcmp(cmd, "analytics") != 0)
@@ -1345,7 +1357,8 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 				    "at least one SKU:MISSING");
 		command = (struct oc_command){.type = OC_CMD_PICK_SHORT, .key = key,
 					      .customer = customer, .order_key = f->order,
-					      .region = (uint16_t)f->warehouse};
+					      .region = (uint16_t)f->warehouse,
+					      .flags = f->backorder ? OC_PICK_SHORT_BACKORDER : 0};
 		add_lines(&command, sub_argc, sub_argv, rest);
 	} else if (strcmp(cmd, "received") == 0) {
 		if (!has_key || !customer || rest != sub_argc)

@@ -96,7 +96,7 @@ run 0 --help
 has "order --key K"
 has "review --key K --customer C approve|reject"
 has "block --operator O --email TEXT|--card-fp TEXT|--address TEXT \[--remove\]"
-has "short-pick --key K --customer C --order OK --warehouse W SKU:MISSING \.\.\."
+has "short-pick --key K --customer C --order OK --warehouse W \[--backorder\] SKU:MISSING \.\.\."
 has "place --key K --customer C \[--region R\] \[--card|--account\] \[--replaces OK\]"
 has "^  paid --key K --customer C$"
 amount1=$((2 * $(price 100001) + $(price 100002))) # order 1's amount, cents
@@ -684,11 +684,11 @@ run 2 "${d[@]}" events --kinds returns,bogus
 # warehouse $sw): a unit missing there is re-routed to the other; order 8210 (2 $s1): a unit
 # cut, its value paid back, then the other, the order cancelled. Refusals; their fulfilment
 # events and history lines; usage errors.
-sku_in() { # $1: how many warehouses have the SKU
-	awk -F, -v n="$1" 'FNR == 1 { next }
+sku_in() { # $1: how many warehouses have the SKU; $2: the first SKU tried (100010)
+	awk -F, -v n="$1" -v from="${2:-100010}" 'FNR == 1 { next }
 		FILENAME ~ /skus/ { if ($6 == 0 || $6 >= 3) ok[$1] = 1; next }
 		$3 >= 3 { w[$1]++ } $3 > 0 && $3 < 3 { low[$1] = 1 }
-		END { for (s = 100010; s < 100040; s++)
+		END { for (s = from; s < from + 30; s++)
 			if (ok[s] && w[s] == n && !low[s]) { print s; exit } }' \
 		"$tmp/ds/skus.csv" "$tmp/ds/stock.csv"
 }
@@ -769,6 +769,28 @@ run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 -
 	"$sb":1
 grep -q "return's" "$tmp/err" || fail "--reason: $(cat "$tmp/err")"
 run 2 "${d[@]}" short-pick --key 8240 --customer 97 --order 8200 --warehouse 0 "$sb"
+run 2 "${d[@]}" picked --key 8200 --customer 97 --backorder
+grep -q "short-pick's" "$tmp/err" || fail "--backorder: $(cat "$tmp/err")"
+# Backorders: order 8250 (2 $s2, a SKU only one warehouse has, $w2) short of one unit with
+# --backorder keeps it: its pick refused backordered, its answers say so, until a restock at
+# the other warehouse fills it (the order then ships from both).
+s2=$(sku_in 1 100040)
+[ -n "$s2" ] || fail "no SKU in one warehouse in 100040-100069"
+run 0 "${d[@]}" place --key 8250 --customer 96 "$s2":2
+w2=$(sed -n 's/.*, first warehouse \([01]\), .*/\1/p' "$tmp/out")
+[ -n "$w2" ] || fail "order 8250: $(cat "$tmp/out")"
+run 0 "${d[@]}" short-pick --backorder --key 8252 --customer 96 --order 8250 --warehouse "$w2" \
+	"$s2":1
+has "^accepted: short pick [0-9]*, 1 shipment, first warehouse $w2, allocated, cut 0.00, backordered 1 \[seq "
+run 0 "${d[@]}" order --key 8250
+has "^accepted: order [0-9]*, 1 shipment, first warehouse $w2, allocated (backordered), payment prepaid, amount $(money $((2 * $(price "$s2")))), refunded 0.00 \["
+run 0 "${d[@]}" picked --key 8250 --customer 96 # answered: 0
+has "^rejected (backordered): order [0-9]*, "
+run 0 "${d[@]}" restock --key 8253 --operator 5 --warehouse $((1 - w2)) "$s2" 1
+run 0 "${d[@]}" order --key 8250
+has "^accepted: order [0-9]*, 2 shipments, first warehouse [01], allocated, payment prepaid, "
+run 0 "${d[@]}" picked --key 8250 --customer 96
+has ", picked, "
 # B2B credit (the dataset's credit.csv, written above: customer 600 may owe 3 units of $ca).
 # Two on account; two more refused credit_limit, one without a credit line too; the first
 # paid (the state unchanged; done before once more), which makes room for two again; those

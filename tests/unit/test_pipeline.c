@@ -2785,6 +2785,91 @@ static void test_waves_by_size(void **state)
 	(void)state;
 }
 
+/* Backorders with waves: a released order short of a line no other warehouse has keeps it and
+ * stays released, its pick refused backordered; the receipt that fills it sends it back to
+ * allocated, into the wave of each of its warehouses, where its whole pick list comes anew. */
+static void test_backorders_with_waves(void **state)
+{
+	struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .wave_orders_max = 2,
+				.wave_cutoff_ms = 3600000, .wave_express_cutoff_ms = 3600000};
+	struct oc_engine *e = start_with_carriers("test_pipeline_waves_backorders", &t);
+	struct oc_response rows[256], a;
+	struct oc_command c = pl_place1(1, 10, 0, LIGHT, 1);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	c = pl_place1(2, 20, 0, MEDIUM, 2);
+	pl_line_add(&c, LIGHT, 1);
+	assert_int_equal(run_waves(e, &c, 1, 0, &a, rows), 4);
+	expect_pick(&rows[0], 0, 2, MEDIUM, 2, 1, OC_STATE_RELEASED);
+	c = backorder(3, 20, 2, 0, MEDIUM, 2);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	pl_expect(&a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(a.state, OC_STATE_RELEASED);
+	assert_int_equal(a.refunded_cents, 2);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_REJECTED,
+		      OC_REJECT_BACKORDERED);
+	c = pl_stock_change(OC_CMD_RESTOCK, 4, 7, 0, MEDIUM, 2);
+	assert_int_equal(run_waves(e, &c, 0, 0, &a, rows), 0);
+	assert_int_equal(state_of(e, 2), OC_STATE_ALLOCATED); /* in W0's open wave */
+	c = pl_place1(5, 50, 0, LIGHT, 1);
+	assert_int_equal(run_waves(e, &c, 1, 0, &a, rows), 4);
+	expect_pick(&rows[0], 0, 2, MEDIUM, 2, 2, OC_STATE_RELEASED); /* bin A-05-3 */
+	expect_pick(&rows[1], 0, 2, LIGHT, 1, 2, OC_STATE_RELEASED);  /* bin C-02-1 */
+	expect_pick(&rows[2], 0, 5, LIGHT, 1, 2, OC_STATE_RELEASED);
+	expect_wave(&rows[3], 0, 2, 2, 3);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(st.waves, 2);
+	assert_int_equal(st.backorder_units_filled, 2);
+	oc_engine_free(e);
+	(void)state;
+}
+
+/* Backorders survive a restart, from the snapshot the stop took or from the log alone: the
+ * state hash is the same, and the restock after it fills the line. */
+static void test_backorders_survive_restart(void **state)
+{
+	for (int snapshot = 0; snapshot <= 1; snapshot++) {
+		char data[1024];
+		oc_test_scratch_dir(data, sizeof(data), snapshot ? "test_pipeline_backorders_snap"
+								 : "test_pipeline_backorders_log");
+		struct pl_topology t = {1, 1, SHARDS, WINDOW, 4096, .data_dir = data};
+		struct oc_config cfg;
+		pl_config(&cfg, dir, &t);
+		cfg.snapshot_on_stop = snapshot;
+		struct oc_engine *e = NULL;
+		char err[256];
+		assert_int_equal(oc_engine_create(&cfg, &e, err, sizeof(err)), 0);
+		assert_int_equal(oc_engine_start(e), 0);
+		pl_run_expect(e, pl_place1(1, 10, 0, PLAIN, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		pl_run_expect(e, pl_place1(2, 20, 0, PLAIN, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		pl_run_expect(e, backorder(3, 10, 1, 0, PLAIN, 2), OC_STATUS_ACCEPTED,
+			      OC_REJECT_NONE);
+		pl_run_expect(e, backorder(4, 20, 2, 0, PLAIN, 1), OC_STATUS_ACCEPTED,
+			      OC_REJECT_NONE);
+		pl_stop(e);
+		uint64_t hash = oc_engine_state_hash(e);
+		oc_engine_free(e);
+		assert_int_equal(oc_engine_create(&cfg, &e, err, sizeof(err)), 0);
+		assert_int_equal(oc_engine_start(e), 0);
+		pl_stop(e);
+		assert_int_equal(oc_engine_state_hash(e), hash);
+		oc_engine_free(e);
+		assert_int_equal(oc_engine_create(&cfg, &e, err, sizeof(err)), 0);
+		assert_int_equal(oc_engine_start(e), 0);
+		pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED);
+		pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 5, 7, 0, PLAIN, 2),
+			      OC_STATUS_ACCEPTED, OC_REJECT_NONE); /* order 1's two, the oldest */
+		pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		pl_run_expect(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED);
+		expect_recon_at(e, PLAIN, 0, 5, 4, 9);
+		struct oc_stats st = pl_stop_stats(e);
+		assert_int_equal(st.restored_seq, snapshot ? 5 : 0);
+		assert_int_equal(st.backorder_units_filled, 2);
+		oc_engine_free(e);
+	}
+	(void)state;
+}
+
 /* Pick waves by cutoff: released at the first command (a tick when no client sends one) whose
  * time reaches the earliest cutoff of its orders, express orders (at most 2 days) sooner; a
  * wave whose orders were all cancelled writes nothing. */
@@ -2969,6 +3054,8 @@ int main(void)
 	    cmocka_unit_test(test_backorders_full),
 	    cmocka_unit_test(test_waves_by_size),
 	    cmocka_unit_test(test_waves_by_cutoff),
+	    cmocka_unit_test(test_backorders_with_waves),
+	    cmocka_unit_test(test_backorders_survive_restart),
 	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_screening_refusals),
 	    cmocka_unit_test(test_screening_scores_and_review),
