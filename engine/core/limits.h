@@ -34,8 +34,9 @@
 #define OC_LIMIT_SKU_UNITS_MAX 1000000000u
 
 /* Allocations of one order: a line split over several warehouses takes one each. 32 covers
- * 16 lines each split in two; an order whose plan needs more is rejected (capacity). It bounds
- * the releases one command can cause (a cancel gives back each allocation), which sizes the
+ * 16 lines each split in two; an order whose plan needs more is rejected (capacity). With its
+ * backordered lines (docs/lifecycle.md, "Backorders") it bounds the releases one command can
+ * cause (a cancel gives back each allocation and each backorder's counter), which sizes the
  * release rings so that they never fill (docs/architecture.md, no deadlock). */
 #define OC_LIMIT_ORDER_ALLOCS_MAX 32u
 

@@ -832,7 +832,8 @@ static void write_documents(struct oc_route *r, const struct oc_order_rec *rec,
 
 /* A fulfilment step or a delivery exception (docs/lifecycle.md): moves the order from the one
  * state the command allows to the next; repeated once done, answers accepted and DUPLICATE;
- * from any other state refused invalid_state. Picking counts the order's units as picked in
+ * from any other state refused invalid_state (a pick of an order with backordered lines:
+ * backordered). Picking counts the order's units as picked in
  * their warehouses; shipping takes them out of the picked and the on-hand counts (they were
  * allocated, so the free counts do not change); an exception keeps its kind. With carriers, a
  * pack shops its parcels' services (none: refused no_carrier) and a pack or a shipment writes
