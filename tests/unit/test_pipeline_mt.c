@@ -1,10 +1,11 @@
 /* test_pipeline_mt.c: the order pipeline on several worker threads (label "concurrency", run
  * again under ThreadSanitizer). A generated stream of multi-line orders over a few hot SKUs
  * with small stock and purchase limits, plus cancels, retries, fulfilment steps (pick, pack,
- * ship, deliver), short picks, refunds, restocks, write-offs, screened places and their
- * reviews, block list changes, orders on account and their payments, and bad commands, is
- * checked (answers, their states, money, channels and documents) against a sequential model of
- * the answers: (a) with 8 shards on 2 inventory threads, no SKU
+ * ship, deliver), short picks (half of them backordering: receipts fill their lines),
+ * refunds, restocks, write-offs, screened places and their reviews, block list changes,
+ * orders on account and their payments, and bad commands, is checked (answers, their states,
+ * money, channels and documents) against a sequential model of the answers: (a) with 8
+ * shards on 2 inventory threads, no SKU
  * is sold beyond its stock, no customer holds more than a limit, and after stop every SKU's
  * allocated units equal those of the accepted and not cancelled orders; (b) the same stream
  * gives byte-identical answers and the same state hash under every topology (1 thread; 3
@@ -126,7 +127,7 @@ static uint32_t days_of(uint64_t key)
 /* The dataset's units of SKU index i at warehouse w. Limited SKUs have stock for most
  * customers' limits, so limits bind before stock does; the other hot SKUs sell out at once;
  * cold ones are plenty everywhere but the last (ONE_PLACE), plenty at W0 only (a short pick
- * there cannot be re-routed: it is cut). */
+ * there cannot be re-routed: it is cut, or backordered until a receipt at W0). */
 #define ONE_PLACE (SKUS - 1)
 static uint32_t units_at(uint32_t i, uint32_t w)
 {
@@ -254,16 +255,21 @@ static struct oc_command gen_bad(uint64_t *rng, uint64_t key, uint8_t *reason)
 	return c;
 }
 
-/* Command i of s, a stock command on a hot SKU: a few units in or out at any warehouse; a
- * cycle count there against the generator's guess of the on hand (right until an order ships
- * from there: then mostly stale), counting a few units more or fewer; safety stock of 0..3;
- * or a reconciliation. */
+/* Command i of s, a stock command on a hot SKU, or on ONE_PLACE at W0 (its short picks
+ * backorder: receipts there fill them): a few units in or out at any warehouse; a cycle count
+ * there against the generator's guess of the on hand (right until an order ships from there:
+ * then mostly stale), counting a few units more or fewer; safety stock of 0..3; or a
+ * reconciliation. */
 static void gen_stock(struct stream *s, uint32_t i, uint64_t *rng,
 		      uint32_t on_hand[SKUS][WAREHOUSES])
 {
-	uint32_t how = oc_rand_below(rng, 10), k = oc_rand_below(rng, HOT);
+	uint32_t how = oc_rand_below(rng, 10), k = oc_rand_below(rng, HOT + 1);
 	uint16_t w = (uint16_t)oc_rand_below(rng, WAREHOUSES);
 	uint64_t op = 1 + oc_rand_below(rng, CUSTOMERS);
+	if (k == HOT) { /* at W0 only: no other warehouse is to have it (units_at) */
+		k = ONE_PLACE;
+		w = 0;
+	}
 	if (how == 8) {
 		s->kind[i] = K_SAFETY;
 		s->cmds[i] = pl_stock_change(OC_CMD_SET_SAFETY_STOCK, 0, op, 0, SKU_BASE + k,
@@ -296,7 +302,8 @@ static void gen_stock(struct stream *s, uint32_t i, uint64_t *rng,
  * one), half the time of one the steps go to:
  * units missing of one of its lines (ONE_PLACE's at W0 when it has one; sometimes more units
  * than the line has) at a warehouse of its region
- * (the generator does not know which holds the order's units: the wrong one is unknown_sku). */
+ * (the generator does not know which holds the order's units: the wrong one is unknown_sku);
+ * half of them backorder (OC_PICK_SHORT_BACKORDER) what they cannot re-route. */
 static void gen_short(struct stream *s, uint32_t i, uint64_t *rng)
 {
 	uint32_t key = oc_rand_below(rng, 2)
@@ -316,6 +323,8 @@ static void gen_short(struct stream *s, uint32_t i, uint64_t *rng)
 						      ? 0
 						      : 2 * (o->region & 1) + oc_rand_below(rng, 2)),
 				   order ? l->sku : SKU_BASE, missing);
+	if (oc_rand_below(rng, 2))
+		s->cmds[i].flags = OC_PICK_SHORT_BACKORDER;
 	if (oc_rand_below(rng, 10) == 0)
 		s->cmds[i].customer = o->customer % CUSTOMERS + 1;
 }
@@ -549,6 +558,8 @@ struct tally {
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	uint64_t screened, held[OC_REJECT_REASON_COUNT], reviews[2]; /* approved, rejected */
 	uint64_t short_picks, short_rerouted, short_cut; /* short picks done, their units */
+	uint64_t short_backordered, backorder_filled; /* units backordered, filled by receipts */
+	uint64_t backorder_cut; /* units a backordering short pick cut all the same */
 	uint64_t payments_received, block_changes;
 	uint64_t rows;                 /* rows the answers came with */
 	uint64_t labels, label_cents;  /* parcels labelled at packs, their carriers' price */
@@ -556,8 +567,101 @@ struct tally {
 
 /* The model's units of each order's lines now (a short pick may cut some), by key. */
 typedef uint16_t line_units[OC_ORDER_LINES_MAX];
-/* And where it ships from now (a short pick may re-route): warehouses, the first. */
-typedef uint8_t ships_from[2];
+/* And where it ships from now (a short pick may re-route): warehouses, the first; and, after
+ * a fill at a warehouse the model cannot tell it ships from already, how many more it may
+ * ship from (model_fill_where). */
+typedef uint8_t ships_from[3];
+
+/* The model's backorders (docs/lifecycle.md, "Backorders"): every line a short pick
+ * backordered, in the order they were, with its units still waiting (a fill or a cancel takes
+ * them to 0); a SKU's FIFO is its entries in that order. waiting: by key, each line's units
+ * backordered. */
+struct backorder {
+	uint64_t key;
+	uint16_t units;
+	uint8_t sku, line; /* sku index, line of the order */
+};
+struct backorders {
+	struct backorder *at;
+	uint32_t count;
+	line_units *waiting;
+};
+
+/* Whether order `key` has units backordered (a pick of it waits). */
+static bool model_backordered(const struct backorders *b, uint64_t key)
+{
+	for (uint32_t l = 0; l < OC_ORDER_LINES_MAX; l++)
+		if (b->waiting[key][l])
+			return true;
+	return false;
+}
+
+/* Where an order ships from after a fill gave it units at warehouse w (WAREHOUSES: one of
+ * those an RMA's units went back to, which the model does not know): an order with no
+ * allocation ships from w; one shipping from one warehouse ships from it, and w; else the
+ * model cannot tell whether w is one it shipped from (it knows the first only): it may ship
+ * from one more (where[2]), until an answer says. Fills append their allocation to the
+ * order's, so the first stays. */
+static void model_fill_where(uint8_t *where, uint32_t w)
+{
+	if (where[0] == 0) {
+		where[0] = 1;
+		where[1] = (uint8_t)w;
+		where[2] = w < WAREHOUSES ? 0 : WAREHOUSES - 1;
+	} else if (w < WAREHOUSES && where[2] == 0 && where[0] == 1) {
+		where[0] = (uint8_t)(where[0] + (w != where[1]));
+	} else if (w >= WAREHOUSES || w != where[1]) {
+		where[2] = (uint8_t)(w < WAREHOUSES && where[0] + where[2] < WAREHOUSES
+					     ? where[2] + 1
+					     : WAREHOUSES - where[0]);
+	}
+}
+
+/* A receipt of `units` of SKU index k at warehouse w (model_fill_where): the oldest
+ * backorders of the SKU take them first, as many as they wait for each; those units are
+ * allocated to their orders again. (The engine's fill stops, deterministically, at an order
+ * whose allocations and backorders would pass OC_LIMIT_ORDER_ALLOCS_MAX, a full allocation
+ * table or a full wave: the stream has no waves, orders_max allocation rows to spare, and
+ * model_backorder makes sure no order comes near that limit.) */
+static void model_fill(struct backorders *b, struct tally *t, ships_from *where, uint32_t k,
+		       uint32_t w, uint32_t units)
+{
+	for (uint32_t i = 0; i < b->count && units; i++) {
+		struct backorder *e = &b->at[i];
+		if (e->sku != k || e->units == 0)
+			continue;
+		uint32_t take = units < e->units ? units : e->units;
+		e->units = (uint16_t)(e->units - take);
+		b->waiting[e->key][e->line] = (uint16_t)(b->waiting[e->key][e->line] - take);
+		units -= take;
+		t->allocated[k] += take;
+		t->backorder_filled += take;
+		model_fill_where(where[e->key], w);
+	}
+}
+
+/* Line `line` (SKU index k) of order `key` of `lines` lines has `units` backordered, at the
+ * end of the SKU's FIFO. The order's allocations (at most a line's at each warehouse) and its
+ * backorders stay within OC_LIMIT_ORDER_ALLOCS_MAX, so no fill stops at it (model_fill). */
+static void model_backorder(struct backorders *b, uint64_t key, uint32_t lines, uint32_t line,
+			    uint32_t k, uint32_t units)
+{
+	uint32_t entries = 1;
+	for (uint32_t i = 0; i < b->count; i++)
+		entries += b->at[i].key == key && b->at[i].units;
+	assert_true(lines * WAREHOUSES + entries <= OC_LIMIT_ORDER_ALLOCS_MAX);
+	b->at[b->count++] = (struct backorder){key, (uint16_t)units, (uint8_t)k, (uint8_t)line};
+	b->waiting[key][line] = (uint16_t)(b->waiting[key][line] + units);
+}
+
+/* Order `key` is cancelled: its backorders leave the FIFOs. */
+static void model_drop(struct backorders *b, uint64_t key)
+{
+	for (uint32_t i = 0; i < b->count; i++)
+		if (b->at[i].key == key)
+			b->at[i].units = 0;
+	memset(b->waiting[key], 0, sizeof(b->waiting[key]));
+}
 
 /* The model of the screening (docs/lifecycle.md, "Fraud and review") with the rules of
  * pl_screening_write, over the places it let through so far: their count by customer, by
@@ -661,12 +765,14 @@ static void check_credit(struct money *m, const struct oc_command *c, uint64_t a
 }
 
 /* The model of a payment received: what an unpaid order on account owes leaves the balance;
- * paid before: a duplicate; anything else (not on account, rejected, cancelled): invalid. */
+ * paid before: a duplicate; anything else (not on account, rejected, cancelled): invalid.
+ * Accepted, the answer describes the order: reason backordered while it has units so. */
 static void check_paid(struct money *m, const struct oc_command *c, uint8_t state,
-		       const struct oc_response *a, struct tally *t)
+		       bool backordered, const struct oc_response *a, struct tally *t)
 {
+	uint8_t described = backordered ? OC_REJECT_BACKORDERED : OC_REJECT_NONE;
 	if (m->pay[c->key] == ACCOUNT_PAID) {
-		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		pl_expect(a, OC_STATUS_ACCEPTED, described);
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
 		return;
 	}
@@ -675,7 +781,7 @@ static void check_paid(struct money *m, const struct oc_command *c, uint8_t stat
 		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_INVALID_STATE);
 		return;
 	}
-	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_expect(a, OC_STATUS_ACCEPTED, described);
 	model_owe(m, c->key, c->customer, -(int64_t)(m->amount[c->key] - m->refunded[c->key]));
 	m->pay[c->key] = ACCOUNT_PAID;
 	t->payments_received++;
@@ -749,9 +855,10 @@ static void check_refund(const struct stream *s, const struct oc_response *a, ui
 }
 
 /* The model of a payment step (command i on the order first placed by command orig): checks
- * its answer; -1 when it cancelled the order (a decline), else 0. */
+ * its answer (a duplicate's reason backordered while the order has units so); -1 when it
+ * cancelled the order (a decline), else 0. */
 static int check_payment(const struct stream *s, const struct oc_response *r, uint32_t i,
-			 uint32_t orig, uint8_t *state, const struct money *m)
+			 uint32_t orig, uint8_t *state, const struct money *m, bool backordered)
 {
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_response *a = &r[i];
@@ -771,6 +878,7 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	assert_int_equal(a->status, OC_STATUS_ACCEPTED);
 	if (done) {
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
+		assert_int_equal(a->reason, backordered ? OC_REJECT_BACKORDERED : OC_REJECT_NONE);
 		return 0;
 	}
 	state[c->key] = authorize ? OC_STATE_ALLOCATED : OC_STATE_CANCELLED;
@@ -778,12 +886,12 @@ static int check_payment(const struct stream *s, const struct oc_response *r, ui
 	return authorize ? 0 : -1;
 }
 
-/* The model of a review (command i on the order placed by command orig): checks its answer;
- * -1 when it cancelled the order (a rejection), else 0. reviewed[key]: 1 approved, 2
- * rejected. */
+/* The model of a review (command i on the order placed by command orig): checks its answer
+ * (a duplicate's reason backordered while the order has units so); -1 when it cancelled the
+ * order (a rejection), else 0. reviewed[key]: 1 approved, 2 rejected. */
 static int check_review(const struct stream *s, const struct oc_response *a, uint32_t i,
 			uint32_t orig, uint8_t *state, uint8_t *reviewed, struct money *m,
-			struct tally *t)
+			bool backordered, struct tally *t)
 {
 	const struct oc_command *c = &s->cmds[i];
 	bool approve = c->type == OC_CMD_REVIEW_APPROVE;
@@ -795,6 +903,7 @@ static int check_review(const struct stream *s, const struct oc_response *a, uin
 	if (reviewed[c->key] & mark) {
 		assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
 		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
+		assert_int_equal(a->reason, backordered ? OC_REJECT_BACKORDERED : OC_REJECT_NONE);
 		return 0;
 	}
 	if (state[c->key] != OC_STATE_ON_HOLD) {
@@ -817,13 +926,17 @@ static int check_review(const struct stream *s, const struct oc_response *a, uin
 }
 
 /* The model of a short pick: it does not know where an order's units are, so a refusal for
- * the warehouse (unknown_sku) or the units there (bad_quantity) is taken as it comes; done,
- * the units missing leave on hand, and the answer's value says whether the line was
- * re-routed (0) or cut (the units' value: they leave the order, its money and the customer's
- * purchase counter too; an order left with nothing is cancelled). */
+ * the warehouse (unknown_sku) or the units there (bad_quantity) is taken as it comes (but a
+ * line whose units all wait, backordered, is held nowhere: unknown_sku); done, the units
+ * missing leave on hand, and the answer says whether the line was re-routed (value 0, none
+ * backordered), backordered (its units, OC_PICK_SHORT_BACKORDER only: they leave the
+ * allocated units and wait in the SKU's FIFO, the order keeps them, money, purchase counter
+ * and all) or cut (the units' value: they leave the order, its money and the customer's
+ * purchase counter too; an order left with nothing is cancelled). The answer's word for
+ * backordered or cut: a full pool of backorders cuts (counted apart). */
 static void check_short(const struct stream *s, const struct oc_response *a, uint32_t i,
 			uint8_t *state, line_units *units, ships_from *where, struct money *m,
-			uint16_t (*held)[SKUS], struct tally *t)
+			uint16_t (*held)[SKUS], struct backorders *b, struct tally *t)
 {
 	const struct oc_command *c = &s->cmds[i];
 	uint64_t key = c->order_key;
@@ -841,7 +954,7 @@ static void check_short(const struct stream *s, const struct oc_response *a, uin
 	uint32_t j = 0, missing = c->lines[0].quantity, k = sku_index(c->lines[0].sku);
 	while (j < o->line_count && o->lines[j].sku != c->lines[0].sku)
 		j++;
-	if (j == o->line_count || units[key][j] == 0) {
+	if (j == o->line_count || units[key][j] == b->waiting[key][j]) {
 		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_SKU);
 		return;
 	}
@@ -850,20 +963,33 @@ static void check_short(const struct stream *s, const struct oc_response *a, uin
 		assert_true(a->reason == OC_REJECT_UNKNOWN_SKU || missing > 1);
 		return;
 	}
-	assert_true(missing <= units[key][j]);
+	assert_int_equal(a->reason, OC_REJECT_NONE); /* a short pick's: the order's is not said */
+	assert_true(missing + b->waiting[key][j] <= units[key][j]);
 	uint64_t value = (uint64_t)missing * price_of(k);
+	bool backorder = c->flags & OC_PICK_SHORT_BACKORDER;
 	assert_true(a->amount_cents == 0 || a->amount_cents == value);
+	assert_true(a->refunded_cents == 0 ||
+		    (backorder && a->refunded_cents == missing && a->amount_cents == 0));
 	state[c->key] = OC_STATE_ACCEPTED;
 	t->on_hand[k] -= missing;
 	t->short_picks++;
 	where[key][0] = a->shipments;
 	where[key][1] = a->warehouse;
+	where[key][2] = 0;
+	if (a->refunded_cents) { /* backordered: it waits for a receipt of the SKU */
+		t->short_backordered += missing;
+		t->allocated[k] -= missing;
+		model_backorder(b, key, o->line_count, j, k, missing);
+		assert_int_equal(a->state, OC_STATE_ALLOCATED);
+		return;
+	}
 	if (a->amount_cents == 0) {
 		t->short_rerouted += missing;
 		assert_int_equal(a->state, OC_STATE_ALLOCATED);
 		return;
 	}
 	t->short_cut += missing;
+	t->backorder_cut += backorder ? missing : 0;
 	t->allocated[k] -= missing;
 	held[o->customer][k] -= s->kind[orig] == K_REPLACE ? 0 : missing;
 	units[key][j] = (uint16_t)(units[key][j] - missing);
@@ -883,7 +1009,8 @@ static void check_short(const struct stream *s, const struct oc_response *a, uin
 }
 
 /* The model of a fulfilment step: pick, pack, ship, deliver, a delivery exception, each from
- * the state before to the state after; shipping takes the order's units off hand. */
+ * the state before to the state after (a pick waits while the order has units backordered);
+ * shipping takes the order's units off hand. */
 /* The model's "done": the order is in the step's state or one after it; after shipment the
  * path forks at delivered or exception (excepted), and returns and refunds follow either. */
 static bool model_step_done(uint8_t state, bool excepted, uint8_t type)
@@ -910,7 +1037,7 @@ static bool model_step_done(uint8_t state, bool excepted, uint8_t type)
 
 static void check_fulfilment(const struct stream *s, const struct oc_response *r, uint32_t i,
 			     uint32_t orig, uint8_t *state, uint8_t *excepted,
-			     const line_units *units, struct tally *t)
+			     const line_units *units, bool backordered, struct tally *t)
 {
 	static const uint8_t from[] = {
 		[OC_CMD_PICK_CONFIRMED] = OC_STATE_ALLOCATED, [OC_CMD_PACK_CONFIRMED] = OC_STATE_PICKED,
@@ -934,6 +1061,8 @@ static void check_fulfilment(const struct stream *s, const struct oc_response *r
 		assert_int_equal(a->state, state[c->key]);
 	} else if (state[c->key] != from[k]) {
 		assert_int_equal(a->reason, OC_REJECT_INVALID_STATE);
+	} else if (k == OC_CMD_PICK_CONFIRMED && backordered) {
+		pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_BACKORDERED); /* not whole yet */
 	} else {
 		assert_int_equal(a->status, OC_STATUS_ACCEPTED);
 		state[c->key] = a->state;
@@ -1096,9 +1225,10 @@ static uint8_t replacement_refusal(const struct stream *s, const struct oc_comma
 }
 
 /* The model of an RMA (command i): accepted for a delivered order of its customer (its lines
- * are the order's, or a unit of its first), worth the lines. */
+ * are the order's, or a unit of its first), worth the lines; its answer says where its units
+ * go back to (kept for its receipt's fills). */
 static void check_rma(const struct stream *s, const struct oc_response *a, uint32_t i,
-		      uint8_t *state, const line_units *units, struct tally *t)
+		      uint8_t *state, const line_units *units, ships_from *where, struct tally *t)
 {
 	const struct oc_command *c = &s->cmds[i];
 	uint32_t orig = s->first[c->order_key];
@@ -1133,14 +1263,20 @@ static void check_rma(const struct stream *s, const struct oc_response *a, uint3
 	pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(a->state, OC_STATE_RETURN_REQUESTED);
 	assert_int_equal(a->amount_cents, value);
+	assert_true(a->shipments >= 1 && a->warehouse < WAREHOUSES);
+	where[c->key][0] = a->shipments;
+	where[c->key][1] = a->warehouse;
 	state[c->key] = state[c->order_key] = OC_STATE_RETURN_REQUESTED;
 	t->returns++;
 }
 
 /* The model of a return received (command i, naming the RMA by its key): the RMA and its
- * order are returned; restocked, the RMA's units are on hand again. */
+ * order are returned; restocked, the RMA's units are on hand again, a receipt: they fill
+ * backorders first (at the RMA's warehouse when it has one, else at one the model does not
+ * know). */
 static void check_received(const struct stream *s, const struct oc_response *a, uint32_t i,
-			   uint8_t *state, struct tally *t)
+			   uint8_t *state, ships_from *where, struct backorders *b,
+			   struct tally *t)
 {
 	const struct oc_command *c = &s->cmds[i];
 	const struct oc_command *rma = &s->cmds[s->first[c->key]];
@@ -1155,8 +1291,12 @@ static void check_received(const struct stream *s, const struct oc_response *a, 
 		pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		assert_int_equal(a->state, OC_STATE_RETURNED);
 		state[c->key] = state[rma->order_key] = OC_STATE_RETURNED;
-		for (uint32_t l = 0; (c->flags & OC_RETURN_RESTOCK) && l < rma->line_count; l++)
-			t->on_hand[sku_index(rma->lines[l].sku)] += rma->lines[l].quantity;
+		uint32_t w = where[c->key][0] == 1 ? where[c->key][1] : WAREHOUSES;
+		for (uint32_t l = 0; (c->flags & OC_RETURN_RESTOCK) && l < rma->line_count; l++) {
+			uint32_t k = sku_index(rma->lines[l].sku);
+			t->on_hand[k] += rma->lines[l].quantity;
+			model_fill(b, t, where, k, w, rma->lines[l].quantity);
+		}
 		t->returns_received++;
 	}
 }
@@ -1214,6 +1354,12 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 	line_units *units = calloc(s->keys + 1, sizeof(*units));
 	ships_from *where = calloc(s->keys + 1, sizeof(*where));
 	assert_true(units && where);
+	uint32_t shorts = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		shorts += s->kind[i] == K_SHORT;
+	struct backorders b = {calloc(shorts + 1, sizeof(*b.at)), 0,
+			       calloc(s->keys + 1, sizeof(*b.waiting))};
+	assert_true(b.at && b.waiting);
 	static struct screen_model sm;
 	memset(&sm, 0, sizeof(sm));
 	sm.by_card = calloc(s->keys / CARD_KEYS + 1, sizeof(uint32_t));
@@ -1255,10 +1401,10 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 			}
 			break;
 		case K_RMA:
-			check_rma(s, a, i, state, units, t);
+			check_rma(s, a, i, state, units, where, t);
 			break;
 		case K_RECEIVED:
-			check_received(s, a, i, state, t);
+			check_received(s, a, i, state, where, &b, t);
 			break;
 		case K_NEW: {
 			assert_int_equal(a->flags, 0);
@@ -1303,7 +1449,8 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 			break;
 		}
 		case K_REVIEW:
-			sign = check_review(s, a, i, orig, state, reviewed, &m, t);
+			sign = check_review(s, a, i, orig, state, reviewed, &m,
+					    model_backordered(&b, c->key), t);
 			break;
 		case K_BLOCK: {
 			pl_expect(a, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
@@ -1321,7 +1468,7 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 			break;
 		}
 		case K_SHORT:
-			check_short(s, a, i, state, units, where, &m, held, t);
+			check_short(s, a, i, state, units, where, &m, held, &b, t);
 			break;
 		case K_RETRY:
 			if (c->customer != s->cmds[orig].customer) {
@@ -1333,9 +1480,24 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 			assert_int_equal(a->flags, OC_RESPONSE_DUPLICATE);
 			assert_int_equal(a->original_seq, r[orig].seq);
 			assert_int_equal(a->status, r[orig].status);
-			assert_int_equal(a->reason, r[orig].reason);
-			/* As first answered, but where it ships from and its amount: as now (a
-			 * short pick may have moved or cut lines since). */
+			/* As first answered, but the reason of an accepted order with units
+			 * backordered now (it describes the order as it is), where it ships from
+			 * and its amount: as now (a short pick may have moved or cut lines since, a
+			 * fill given it units at another warehouse: model_fill_where). */
+			assert_int_equal(a->reason, is_order(s->kind[orig]) &&
+							    a->status == OC_STATUS_ACCEPTED &&
+							    model_backordered(&b, c->key)
+							? OC_REJECT_BACKORDERED
+							: r[orig].reason);
+			if (is_order(s->kind[orig]) && where[c->key][2]) { /* unsure since a fill */
+				assert_true(a->shipments >= where[c->key][0] &&
+					    a->shipments <= where[c->key][0] + where[c->key][2]);
+				if (where[c->key][1] < WAREHOUSES)
+					assert_int_equal(a->warehouse, where[c->key][1]);
+				where[c->key][0] = a->shipments;
+				where[c->key][1] = a->warehouse;
+				where[c->key][2] = 0;
+			}
 			assert_int_equal(a->shipments, is_order(s->kind[orig]) ? where[c->key][0]
 									       : r[orig].shipments);
 			assert_int_equal(a->warehouse, is_order(s->kind[orig]) ? where[c->key][1]
@@ -1380,15 +1542,18 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 		case K_STEP:
 			if (c->type == OC_CMD_PAYMENT_AUTHORIZED || c->type == OC_CMD_PAYMENT_DECLINED) {
 				uint8_t before = state[c->key];
-				sign = check_payment(s, r, i, orig, state, &m);
+				sign = check_payment(s, r, i, orig, state, &m,
+						     model_backordered(&b, c->key));
 				t->payments += state[c->key] != before;
 			} else if (c->type == OC_CMD_PAYMENT_RECEIVED) {
 				if (c->customer != s->cmds[orig].customer || !is_order(s->kind[orig]))
 					pl_expect(a, OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
 				else
-					check_paid(&m, c, state[c->key], a, t);
+					check_paid(&m, c, state[c->key],
+						   model_backordered(&b, c->key), a, t);
 			} else {
-				check_fulfilment(s, r, i, orig, state, excepted, units, t);
+				check_fulfilment(s, r, i, orig, state, excepted, units,
+						 model_backordered(&b, c->key), t);
 			}
 			if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE) &&
 			    (c->type == OC_CMD_SHIPPED ||
@@ -1407,6 +1572,7 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 				assert_int_equal(a->status, OC_STATUS_ACCEPTED);
 				t->on_hand[k] += q;
 				t->restocks++;
+				model_fill(&b, t, where, k, c->region, q); /* backorders first */
 			} else if (a->status == OC_STATUS_ACCEPTED) {
 				t->on_hand[k] -= q;
 				t->write_offs++;
@@ -1416,8 +1582,12 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 			assert_true(t->allocated[k] <= t->on_hand[k]);
 			break;
 		}
-		case K_ADJUST:
+		case K_ADJUST: /* counted more than expected: a receipt of the difference */
 			check_adjust(c, a, t);
+			if (a->status == OC_STATUS_ACCEPTED &&
+			    c->lines[0].quantity > c->expected_units)
+				model_fill(&b, t, where, sku_index(c->lines[0].sku), c->region,
+					   c->lines[0].quantity - (uint32_t)c->expected_units);
 			break;
 		case K_SAFETY:
 			assert_int_equal(a->status, OC_STATUS_ACCEPTED);
@@ -1439,24 +1609,30 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 		t->cancelled += sign < 0;
 		uint32_t placed = orig == UINT32_MAX ? i : orig;
 		const struct oc_command *o = &s->cmds[placed];
-		/* A replacement's units count against no purchase limit. */
+		/* A replacement's units count against no purchase limit. A cancel gives the
+		 * counter of every unit of the order back, but only those not backordered were
+		 * allocated; its backorders leave their FIFOs. */
 		uint32_t counted = s->kind[placed] != K_REPLACE;
 		for (uint32_t l = 0; l < o->line_count; l++) {
 			if (sign > 0)
 				units[o->key][l] = (uint16_t)o->lines[l].quantity;
 			uint32_t k = sku_index(o->lines[l].sku), q = units[o->key][l];
+			uint32_t kept = q - b.waiting[o->key][l];
 			if (sign > 0) {
-				t->allocated[k] += q;
+				t->allocated[k] += kept;
 				held[o->customer][k] += counted * q;
 			} else {
-				assert_true(t->allocated[k] >= q && held[o->customer][k] >= counted * q);
-				t->allocated[k] -= q;
+				assert_true(t->allocated[k] >= kept &&
+					    held[o->customer][k] >= counted * q);
+				t->allocated[k] -= kept;
 				held[o->customer][k] -= counted * q;
 			}
 			assert_true(t->allocated[k] <= t->on_hand[k]);
 			if (limit_of[k])
 				assert_true(held[o->customer][k] <= limit_of[k]);
 		}
+		if (sign < 0)
+			model_drop(&b, o->key);
 	}
 	assert_true(row <= stream_rows_max(s));
 	assert_int_equal(rows[row].seq, 0); /* every row was some command's */
@@ -1468,6 +1644,8 @@ static void check_answers(const struct stream *s, const struct oc_response *with
 	free(reviewed);
 	free(units);
 	free(where);
+	free(b.at);
+	free(b.waiting);
 	free(sm.by_card);
 	free(sm.by_home);
 	free(sm.card_blocked);
@@ -1591,6 +1769,15 @@ static void check_engine(const struct oc_engine *e, const struct tally *t, const
 		      (unsigned long long)t->short_picks, (unsigned long long)t->short_rerouted,
 		      (unsigned long long)t->short_cut);
 	assert_true(t->short_rerouted > 0 && t->short_cut > 0);
+	assert_int_equal(st.short_units_backordered, t->short_backordered);
+	assert_int_equal(st.backorder_units_filled, t->backorder_filled);
+	assert_int_equal(st.backorder_units_cut, t->backorder_cut);
+	print_message("      %llu units backordered, %llu filled by receipts (%llu cut all the "
+		      "same); %llu picks waited for them\n",
+		      (unsigned long long)t->short_backordered,
+		      (unsigned long long)t->backorder_filled, (unsigned long long)t->backorder_cut,
+		      (unsigned long long)t->rejected[OC_REJECT_BACKORDERED]);
+	assert_true(t->short_backordered > 0 && t->backorder_filled > 0);
 	assert_int_equal(st.reviews_approved, t->reviews[0]);
 	assert_int_equal(st.reviews_rejected, t->reviews[1]);
 	print_message("      %llu screened: %llu held, %llu rejected by their rules; %llu reviews "
