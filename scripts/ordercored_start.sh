@@ -5,7 +5,10 @@
 ordercored_start() {
 	local log=$1 bin=$2
 	shift 2
-	"$bin" --listen 127.0.0.1:0 "$@" 2>"$log" &
+	# Emptied here, not only by the child's redirection: a log left by an earlier daemon would
+	# otherwise be read below, before the child truncates it, and its port taken for this one's.
+	: >"$log"
+	"$bin" --listen 127.0.0.1:0 "$@" 2>>"$log" &
 	daemon_pid=$!
 	port=
 	local i

@@ -56,7 +56,8 @@ for ((cycle = 1; cycle <= cycles; cycle++)); do
 	wait "$pid" 2>/dev/null || true
 	pid=
 	wait "$load" 2>/dev/null || true # it ends with a connection error (exit 2)
-	[ -s "$tmp/acked" ] || fail "cycle $cycle: nothing was acknowledged before the kill"
+	[ -s "$tmp/acked" ] || fail "cycle $cycle: nothing was acknowledged before the kill;" \
+		"load generator: $(cat "$tmp/load.err"); daemon: $(tail -5 "$tmp/daemon.err")"
 	"$loadgen" --verify-acked "$tmp/acked" --dataset "$tmp/ds" --data-dir "$tmp/data" \
 		--orders "$orders" >"$tmp/verify.out" 2>"$tmp/verify.err" ||
 		fail "cycle $cycle: $(cat "$tmp/verify.out" "$tmp/verify.err")"
