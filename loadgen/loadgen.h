@@ -36,6 +36,9 @@ struct lg_options {
 	const char *token;       /* --token: the daemon's shared secret */
 	uint32_t connections;    /* --connections: TCP connections */
 	uint32_t pipeline;       /* --pipeline: commands in flight per connection */
+	const char *rate;        /* --rate SPEC: open loop on that schedule (pace.h); NULL:
+	                          * closed loop (--max), as fast as the answers come */
+	int max;                 /* --max given */
 };
 
 /* Defaults of --connections and --pipeline. A few connections show the server's batching

@@ -77,8 +77,19 @@ static const char usage[] =
 	"  --connections N         TCP connections, 1-1024 (default 4); commands are handed\n"
 	"                          out in blocks of 64 to whichever has room\n"
 	"  --pipeline N            commands in flight per connection, 1-65536 (default 256)\n"
-	"  All connections are driven by one thread with poll(2). The report adds the\n"
-	"  latency of every command, from queued to answered: p50, p99, p99.9 and max.\n"
+	"  --rate SPEC             open loop: send each command when it is due on this\n"
+	"                          schedule, commands a second: R (steady), or T:R,T:R,...\n"
+	"                          (seconds from the start, linear in between, the last rate\n"
+	"                          held; two points at one time make a step, e.g. a burst:\n"
+	"                          0:1000,5:1000,5:20000,6:20000,6:1000). Latency counts from\n"
+	"                          when a command was due, so a stalled daemon is charged for\n"
+	"                          every command it held back (docs/loadgen.md, \"Pacing\")\n"
+	"  --max                   closed loop (the default): as fast as answers free the\n"
+	"                          pipelines; latency counts from when a command was queued\n"
+	"  All connections are driven by one thread with ppoll(2). While it runs, a progress\n"
+	"  line a second on stderr (elapsed, sent and answered a second, p99 of the second,\n"
+	"  accepted, rejected, in flight); the report adds the latency percentiles p50, p90,\n"
+	"  p99, p99.9, p99.99 and max (a log-linear histogram, within 1 %).\n"
 	"\n"
 	"Engine options (in process; 0 = the engine's default; the daemon has its own):\n"
 	"  --threads N             worker threads (default: cores - 1)\n"
@@ -108,7 +119,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_SCREENING, OPT_CARRIERS, OPT_HELP };
+       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -151,6 +162,8 @@ static const struct option options[] = {
 	{"pipeline", required_argument, 0, OPT_PIPELINE},
 	{"screening", no_argument, 0, OPT_SCREENING},
 	{"carriers", no_argument, 0, OPT_CARRIERS},
+	{"rate", required_argument, 0, OPT_RATE},
+	{"max", no_argument, 0, OPT_MAX},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -246,6 +259,8 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_PIPELINE: o->pipeline = u32(name, optarg, 1, LG_PIPELINE_MAX); break;
 		case OPT_SCREENING: *screening = 1; break;
 		case OPT_CARRIERS: *carriers = 1; break;
+		case OPT_RATE: o->rate = optarg; break;
+		case OPT_MAX: o->max = 1; break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -306,9 +321,14 @@ int main(int argc, char **argv)
 		return lg_recovery_run(&o);
 	if (verify)
 		return lg_verify_acked(&o, verify);
-	if (!o.connect && (o.token || o.connections || o.pipeline)) {
-		fprintf(stderr, "ordercore-loadgen: --token, --connections and --pipeline go with "
-				"--connect HOST:PORT\n");
+	if (!o.connect && (o.token || o.connections || o.pipeline || o.rate || o.max)) {
+		fprintf(stderr, "ordercore-loadgen: --token, --connections, --pipeline, --rate and "
+				"--max go with --connect HOST:PORT\n");
+		return 2;
+	}
+	if (o.rate && o.max) {
+		fprintf(stderr, "ordercore-loadgen: --rate (open loop) or --max (closed loop), not "
+				"both\n");
 		return 2;
 	}
 	if (o.connect && inproc) {

@@ -1,9 +1,12 @@
 /* remote.c: ordercore-loadgen --connect: the flash sale against a running ordercored over TCP,
  * through the client library (ordercore/client.h). It owns the run's connections, the
- * per-command timestamps and the answers' sequence numbers; the stream (stream.c) and the
- * tally (tally.c) are the in-process mode's. One thread drives every connection: it queues
- * commands while a connection has fewer than --pipeline in flight, sends without blocking,
- * waits in poll(2) over all the sockets and takes the answers that came.
+ * per-command timestamps, the latency histograms and the answers' sequence numbers; the
+ * stream (stream.c) and the tally (tally.c) are the in-process mode's. One thread drives every
+ * connection: it queues commands while a connection has fewer than --pipeline in flight (with
+ * --rate, only those due: pace.h), sends without blocking, waits in ppoll(2) over all the
+ * sockets until an answer comes or the next command is due, and takes the answers that came.
+ * Latency counts from when a command was due (--rate) or queued (--max), and goes into a
+ * log-linear histogram (core/hist.h); a progress line a second goes to stderr.
  *
  * Commands are handed out in blocks of BLOCK_COMMANDS, in stream order, to whichever
  * connection has room for more, so a connection that the daemon serves faster takes more
@@ -28,9 +31,11 @@
 #include <unistd.h>
 
 #include "core/assert.h"
+#include "core/hist.h"
 #include "data/dataset.h"
 #include "loadgen.h"
 #include "ordercore/client.h"
+#include "pace.h"
 
 /* Commands a connection takes from the stream at a time: large enough that claiming is rare,
  * small enough that the connections share the end of the stream. */
@@ -60,23 +65,36 @@ struct run {
 	uint32_t nconns, pipeline;
 	uint64_t claimed;      /* commands handed to a connection: [0, claimed) */
 	uint64_t received;     /* answers received, matched or not */
-	uint64_t *at_ns;       /* [i] CLOCK_MONOTONIC when command i was queued; after its
-	                        * answer, its latency (ns) */
+	uint64_t *at_ns;       /* [i] CLOCK_MONOTONIC when command i was due (--rate) or
+	                        * queued (--max); after its answer, its latency (ns) */
 	uint64_t *seq;         /* [i] the answer's seq; original_seq for a duplicate or a
 	                        * cancel: the order it names */
 	uint8_t *dup;          /* [i] the answer had OC_RESPONSE_DUPLICATE */
 	uint64_t out_of_order; /* answers that were not their connection's oldest command */
-	uint64_t turns;        /* poll(2) calls of the run */
+	uint64_t turns;        /* ppoll(2) calls of the run */
+	bool paced;            /* --rate: command i is due at t0_ns + lg_pace_due_ns(&pace, i) */
+	struct lg_pace pace;
+	uint64_t t0_ns;
+	uint64_t sent;         /* commands queued */
+	uint64_t first_sent_ns, last_sent_ns;
+	struct oc_hist *latency; /* every answered command's latency, ns */
+	struct oc_hist *second;  /* those of the answers of the progress line's second */
 	double cpu_seconds;    /* this process's user + system time during the run */
 	int acked_fd;
 	char host[256];
 	uint16_t port;
 };
 
+/* The latency quantiles reported: p50, p90, p99, p99.9, p99.99 and the maximum. */
+#define QUANTILES 6
+static const double quantile[QUANTILES] = {0.50, 0.90, 0.99, 0.999, 0.9999, 1.0};
+static const char *const quantile_name[QUANTILES] = {"p50", "p90", "p99", "p99.9", "p99.99",
+						     "max"};
+
 struct remote_verdict {
 	uint64_t oversold_units, limit_violations, unanswered, duplicate_answers;
 	uint64_t out_of_order, key_mismatches, sold_out_skus;
-	uint64_t latency_ns[4]; /* p50, p99, p99.9, max */
+	uint64_t latency_ns[QUANTILES];
 };
 
 static uint64_t now_ns(void)
@@ -154,9 +172,16 @@ static int connect_all(struct run *r)
 	return 0;
 }
 
-/* Queues commands on c while it has fewer than --pipeline in flight and stream left, stamped
- * t_ns (one clock read per turn of a connection: queueing a few hundred commands takes a
- * few microseconds), then sends what the socket takes. 0 or the client's -errno. */
+/* When command i is due: with --rate, its time on the schedule; else now (t_ns). */
+static uint64_t due_ns(const struct run *r, uint64_t i, uint64_t t_ns)
+{
+	return r->paced ? r->t0_ns + lg_pace_due_ns(&r->pace, i) : t_ns;
+}
+
+/* Queues commands on c while it has fewer than --pipeline in flight and stream left that is
+ * due by t_ns (one clock read per turn of a connection: queueing a few hundred commands takes
+ * a few microseconds), stamped with when each was due, then sends what the socket takes. 0 or
+ * the client's -errno. */
 static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 {
 	const struct lg_stream *st = r->st;
@@ -169,12 +194,17 @@ static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 			c->end = r->claimed + (left < BLOCK_COMMANDS ? left : BLOCK_COMMANDS);
 			r->claimed = c->end;
 		}
+		uint64_t due = due_ns(r, c->next, t_ns);
+		if (due > t_ns)
+			break; /* not yet: the wait in drive ends when it is */
 		int rc = oc_client_queue(c->c, &st->cmds[c->next], c->next);
 		if (rc == -EAGAIN)
 			break; /* the output buffer is full: sent below, queued next turn */
 		if (rc)
 			return rc;
-		r->at_ns[c->next] = t_ns;
+		r->at_ns[c->next] = due;
+		r->first_sent_ns = r->sent++ ? r->first_sent_ns : t_ns;
+		r->last_sent_ns = t_ns;
 		c->sent[(c->head + c->count++) % r->pipeline] = (uint32_t)c->next;
 		c->next++;
 	}
@@ -199,6 +229,8 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 	}
 	if (r->t.answers[i] == 0) {
 		r->at_ns[i] = t_ns - r->at_ns[i];
+		oc_hist_record(r->latency, r->at_ns[i]);
+		oc_hist_record(r->second, r->at_ns[i]);
 		r->dup[i] = (resp->flags & OC_RESPONSE_DUPLICATE) != 0;
 		bool names_order = r->dup[i] || resp->status == OC_STATUS_CANCELLED;
 		r->seq[i] = names_order ? resp->original_seq : resp->seq;
@@ -239,6 +271,54 @@ static int conn_failed(const struct run *r, uint32_t k, int rc)
 	return 2;
 }
 
+/* Commands queued on every connection and not answered yet. */
+static uint64_t in_flight(const struct run *r)
+{
+	uint64_t n = 0;
+	for (uint32_t k = 0; k < r->nconns; k++)
+		n += r->conns[k].count;
+	return n;
+}
+
+/* How long to wait for answers: with --rate, until the first command not yet queued is due
+ * (now when it is late), if a connection has room for it; else until `until` (the next
+ * progress line), at most a second (an answer or room to send wakes the wait first). */
+static struct timespec wait_for(const struct run *r, uint64_t now, uint64_t until)
+{
+	uint64_t wait = until > now ? until - now : 0, next = r->claimed; /* the first unqueued */
+	wait = wait < 1000000000u ? wait : 1000000000u;
+	bool room = false;
+	for (uint32_t k = 0; k < r->nconns; k++) {
+		const struct conn *c = &r->conns[k];
+		next = c->next < c->end && c->next < next ? c->next : next;
+		room |= c->count < r->pipeline;
+	}
+	if (r->paced && room && next < r->st->n) {
+		uint64_t due = due_ns(r, next, now);
+		wait = due <= now ? 0 : due - now < wait ? due - now : wait;
+	}
+	return (struct timespec){(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
+}
+
+/* The progress line of the second that ended at now (on stderr): elapsed, commands sent and
+ * answered a second since the last line, the p99 of that second's answers, the outcomes so
+ * far, the commands in flight. */
+static void progress(struct run *r, uint64_t now, uint64_t *at, uint64_t *sent,
+		     uint64_t *received)
+{
+	double s = (double)(now - *at) * 1e-9;
+	fprintf(stderr, "%7.1f s: sent %.0f/s, answered %.0f/s, p99 %.3f ms, accepted %" PRIu64
+			", rejected %" PRIu64 ", in flight %" PRIu64 "\n",
+		(double)(now - r->t0_ns) * 1e-9, (double)(r->sent - *sent) / s,
+		(double)(r->received - *received) / s,
+		(double)oc_hist_quantile(r->second, 0.99) / 1e6, r->t.accepted, r->t.rejected,
+		in_flight(r));
+	oc_hist_reset(r->second);
+	*at = now;
+	*sent = r->sent;
+	*received = r->received;
+}
+
 /* Sends the whole stream and receives every answer. 0, or 2 (said) when a connection fails
  * or the daemon stops answering. */
 static int drive(struct run *r)
@@ -250,7 +330,8 @@ static int drive(struct run *r)
 	}
 	int status = 0;
 	double cpu0 = cpu_s();
-	uint64_t t0 = now_ns(), progress_ns = t0, seen = 0;
+	uint64_t t0 = r->t0_ns = now_ns(), progress_ns = t0, seen = 0;
+	uint64_t line_ns = t0, line_sent = 0, line_received = 0;
 	while (status == 0 && r->received < r->st->n) {
 		for (uint32_t k = 0; status == 0 && k < r->nconns; k++) {
 			struct conn *c = &r->conns[k];
@@ -266,10 +347,11 @@ static int drive(struct run *r)
 		}
 		if (status)
 			break;
-		int n = poll(pfd, r->nconns, 1000);
+		struct timespec wait = wait_for(r, now_ns(), line_ns + 1000000000u);
+		int n = ppoll(pfd, r->nconns, &wait, NULL);
 		r->turns++;
 		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "loadgen: poll: %s\n", strerror(errno));
+			fprintf(stderr, "loadgen: ppoll: %s\n", strerror(errno));
 			status = 2;
 			break;
 		}
@@ -283,7 +365,9 @@ static int drive(struct run *r)
 			}
 		}
 		uint64_t now = now_ns();
-		if (r->received != seen) {
+		if (!r->o->quiet && now - line_ns >= 1000000000u)
+			progress(r, now, &line_ns, &line_sent, &line_received);
+		if (r->received != seen || in_flight(r) == 0) { /* a schedule may pause */
 			seen = r->received;
 			progress_ns = now;
 		} else if (now - progress_ns > (uint64_t)STALL_MS * 1000000u) {
@@ -299,29 +383,11 @@ static int drive(struct run *r)
 	return status;
 }
 
-static int u64_cmp(const void *a, const void *b)
+/* The reported quantiles of the answered commands' latencies (the histogram's). */
+static void latencies(const struct run *r, struct remote_verdict *v)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* p50, p99, p99.9 and the maximum of the answered commands' latencies, exact (every
- * latency sorted, nearest rank). Reuses at_ns. */
-static void latencies(struct run *r, struct remote_verdict *v)
-{
-	uint64_t m = 0;
-	for (uint64_t i = 0; i < r->st->n; i++)
-		if (r->t.answers[i])
-			r->at_ns[m++] = r->at_ns[i];
-	if (m == 0)
-		return;
-	qsort(r->at_ns, m, sizeof(uint64_t), u64_cmp);
-	static const double q[3] = {0.50, 0.99, 0.999};
-	for (unsigned k = 0; k < 3; k++) {
-		uint64_t rank = (uint64_t)(q[k] * (double)m + 0.999999); /* ceil, 1-based */
-		v->latency_ns[k] = r->at_ns[(rank ? rank : 1) - 1];
-	}
-	v->latency_ns[3] = r->at_ns[m - 1];
+	for (unsigned k = 0; k < QUANTILES; k++)
+		v->latency_ns[k] = oc_hist_quantile(r->latency, quantile[k]);
 }
 
 /* Every answer that names an order (a retry's duplicate, a cancel that succeeded) must name
@@ -396,16 +462,36 @@ static bool verdict_ok(const struct remote_verdict *v)
 	       !v->duplicate_answers && !v->out_of_order && !v->key_mismatches;
 }
 
+/* Commands a second the schedule asked for over the stream (--rate), and those sent: from the
+ * first command queued to the last. */
+static double target_per_sec(const struct run *r)
+{
+	uint64_t span = lg_pace_due_ns(&r->pace, r->st->n - 1);
+	return span ? (double)(r->st->n - 1) / ((double)span * 1e-9) : 0;
+}
+
+static double sent_per_sec(const struct run *r)
+{
+	uint64_t span = r->last_sent_ns - r->first_sent_ns;
+	return span ? (double)(r->sent - 1) / ((double)span * 1e-9) : 0;
+}
+
 static void report_text(const struct run *r, const struct remote_verdict *v)
 {
 	const struct lg_tally *t = &r->t;
 	uint64_t n = r->st->n;
 	printf("flash-sale (over TCP to %s port %u): %" PRIu64 " commands in %.3f s = %.2f M "
 	       "orders/s\n", r->host, r->port, n, t->seconds, (double)n / t->seconds / 1e6);
-	printf("  %u connections, up to %u commands in flight on each; latency from queued to "
-	       "answered: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n", r->nconns,
-	       r->pipeline, (double)v->latency_ns[0] / 1e6, (double)v->latency_ns[1] / 1e6,
-	       (double)v->latency_ns[2] / 1e6, (double)v->latency_ns[3] / 1e6);
+	printf("  %u connections, up to %u commands in flight on each; ", r->nconns, r->pipeline);
+	if (r->paced)
+		printf("open loop, --rate %s: %.0f commands/s due, %.0f/s sent\n", r->o->rate,
+		       target_per_sec(r), sent_per_sec(r));
+	else
+		printf("closed loop (--max)\n");
+	printf("  latency from %s to answered:", r->paced ? "due" : "queued");
+	for (unsigned k = 0; k < QUANTILES; k++)
+		printf(" %s %.3f ms%s", quantile_name[k], (double)v->latency_ns[k] / 1e6,
+		       k + 1 < QUANTILES ? "," : "\n");
 	printf("  load generator: %.2f s of CPU in the run (%.0f%% of one core), %" PRIu64
 	       " polls, %.1f answers per poll\n", r->cpu_seconds,
 	       100.0 * r->cpu_seconds / t->seconds, r->turns,
@@ -445,9 +531,18 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 	fprintf(f, "  \"orders_per_sec\": %.1f,\n  \"seed\": %" PRIu64 ",\n",
 		(double)n / t->seconds, r->o->seed);
 	fprintf(f, "  \"client_cpu_seconds\": %.3f,\n", r->cpu_seconds);
-	fprintf(f, "  \"latency_ns\": {\"p50\": %" PRIu64 ", \"p99\": %" PRIu64
-		   ", \"p99.9\": %" PRIu64 ", \"max\": %" PRIu64 "},\n", v->latency_ns[0],
-		v->latency_ns[1], v->latency_ns[2], v->latency_ns[3]);
+	fprintf(f, "  \"pacing\": \"%s\",\n", r->paced ? "rate" : "max");
+	if (r->paced)
+		fprintf(f, "  \"rate\": \"%s\",\n  \"target_per_sec\": %.1f,\n", r->o->rate,
+			target_per_sec(r));
+	else
+		fprintf(f, "  \"rate\": null,\n  \"target_per_sec\": null,\n");
+	fprintf(f, "  \"sent_per_sec\": %.1f,\n", sent_per_sec(r));
+	fprintf(f, "  \"latency_from\": \"%s\",\n  \"latency_ns\": {",
+		r->paced ? "due" : "queued");
+	for (unsigned k = 0; k < QUANTILES; k++)
+		fprintf(f, "\"%s\": %" PRIu64 "%s", quantile_name[k], v->latency_ns[k],
+			k + 1 < QUANTILES ? ", " : "},\n");
 	lg_tally_json(f, t);
 	fprintf(f, "  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
 	fprintf(f, "  \"limit_violations\": %" PRIu64 ",\n", v->limit_violations);
@@ -500,9 +595,14 @@ int lg_remote_run(const struct lg_options *o)
 		return 2;
 	}
 	struct run r = {.o = o, .acked_fd = -1, .nconns = o->connections,
-			.pipeline = o->pipeline};
+			.pipeline = o->pipeline, .paced = o->rate != NULL};
+	char err[256];
 	if (parse_address(&r, o->connect) != 0)
 		return 2;
+	if (o->rate && lg_pace_parse(o->rate, &r.pace, err, sizeof(err)) != 0) {
+		fprintf(stderr, "loadgen: %s\n", err);
+		return 2;
+	}
 	struct oc_dataset d;
 	if (lg_dataset_load(o->dataset_dir, &d) != 0)
 		return 2;
@@ -510,7 +610,14 @@ int lg_remote_run(const struct lg_options *o)
 	int status = 2;
 	r.st = &st;
 	r.conns = calloc(r.nconns, sizeof(*r.conns));
+	r.latency = malloc(sizeof(*r.latency));
+	r.second = malloc(sizeof(*r.second));
+	if (r.latency && r.second) {
+		oc_hist_reset(r.latency);
+		oc_hist_reset(r.second);
+	}
 	if (lg_stream_make(&st, &d, o) != 0 || lg_tally_init(&r.t, st.n) != 0 || !r.conns ||
+	    !r.latency || !r.second ||
 	    !(r.at_ns = malloc(st.n * sizeof(uint64_t))) ||
 	    !(r.seq = calloc(st.n, sizeof(uint64_t))) || !(r.dup = calloc(st.n, 1)))
 		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
@@ -521,6 +628,8 @@ int lg_remote_run(const struct lg_options *o)
 		free(r.conns[k].sent);
 	}
 	free(r.conns);
+	free(r.latency);
+	free(r.second);
 	free(r.at_ns);
 	free(r.seq);
 	free(r.dup);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# ordercore-loadgen --rate against a real ordercored on loopback (docs/loadgen.md, "Pacing"):
+# a fixed rate is sent within 1 % of itself, with a progress line a second; and coordinated
+# omission is corrected: the daemon stopped (SIGSTOP) for half a second of a 4000/s run, with
+# one connection of 16 in flight, the commands due while it was stopped are charged from when
+# they were due, so about a sixth of them wait for it and the p99 and the maximum show the
+# stall (measured from when they were queued, only the 16 in flight would). Also the pacing
+# options' usage errors. Usage: loadgen_pacing.sh LOADGEN ORDERCORED
+set -euo pipefail
+loadgen=$1
+ordercored=$2
+tmp=$(mktemp -d)
+daemon_pid=
+cleanup() {
+	if [ -n "$daemon_pid" ]; then kill -CONT "$daemon_pid" 2>/dev/null || true; fi
+	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_status() { # status, then the command
+	local want=$1; shift
+	set +e; "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?; set -e
+	[ "$got" = "$want" ] || fail "'$*' exited $got, not $want: $(cat "$tmp/err")"
+}
+json_number() { # $1: the member, $2: the file
+	sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2" | head -1
+}
+
+"$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 4 --stock-per-sku 100 --seed 3 \
+	>/dev/null
+
+expect_status 0 "$loadgen" --help
+grep -q -- "--rate SPEC" "$tmp/out" || fail "--help does not name --rate"
+expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --rate 100 --max
+grep -q "not both" "$tmp/err" || fail "--rate with --max: $(cat "$tmp/err")"
+expect_status 2 "$loadgen" --in-process --dataset "$tmp/ds" --rate 100
+grep -q "go with --connect" "$tmp/err" || fail "--rate in process: $(cat "$tmp/err")"
+expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --rate 0:100,5:0
+grep -q "the last rate is 0" "$tmp/err" || fail "--rate ending at 0: $(cat "$tmp/err")"
+expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --rate fast
+grep -q "want R or T:R" "$tmp/err" || fail "--rate fast: $(cat "$tmp/err")"
+
+. "$(dirname "$0")/../../scripts/ordercored_start.sh"
+start() {
+	ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
+}
+stop() {
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid" || fail "ordercored did not stop cleanly: $(cat "$tmp/daemon.err")"
+	daemon_pid=
+}
+
+# A fixed rate: 10000 a second for 3 seconds.
+start
+expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 30000 \
+	--rate 10000 --json "$tmp/rate.json"
+stop
+target=$(json_number target_per_sec "$tmp/rate.json")
+sent=$(json_number sent_per_sec "$tmp/rate.json")
+awk -v t="$target" -v s="$sent" 'BEGIN { exit !(t == 10000 && s >= 9900 && s <= 10100) }' ||
+	fail "--rate 10000: target $target, sent $sent a second"
+grep -q '"pacing": "rate"' "$tmp/rate.json" || fail "pacing not said"
+grep -q '"latency_from": "due"' "$tmp/rate.json" || fail "latency_from not said"
+grep -q '"p99.99": [0-9]' "$tmp/rate.json" || fail "no p99.99"
+[ "$(grep -c '^ *[0-9.]* s: sent [0-9]*/s, answered [0-9]*/s, p99 [0-9.]* ms, accepted [0-9]*, rejected [0-9]*, in flight [0-9]*$' "$tmp/err")" -ge 2 ] ||
+	fail "fewer than 2 progress lines in 3 s: $(cat "$tmp/err")"
+
+# The stalled daemon: stopped half a second, from 1 s into a 3 s run at 4000 a second.
+start
+"$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 12000 --rate 4000 \
+	--connections 1 --pipeline 16 --json "$tmp/stall.json" >"$tmp/stall.out" 2>&1 &
+load=$!
+sleep 1
+kill -STOP "$daemon_pid"
+sleep 0.5
+kill -CONT "$daemon_pid"
+wait "$load" || fail "the stalled run failed: $(cat "$tmp/stall.out")"
+stop
+p50=$(json_number p50 "$tmp/stall.json")
+p99=$(json_number p99 "$tmp/stall.json")
+max=$(json_number max "$tmp/stall.json")
+# Of the 12000, the ~2000 due in the stall wait for it, from 500 ms down to 0: p99 > 300 ms.
+awk -v a="$p50" -v b="$p99" -v c="$max" \
+	'BEGIN { exit !(a < 100e6 && b > 300e6 && c >= 450e6) }' ||
+	fail "stall not charged: p50 $p50 ns, p99 $p99 ns, max $max ns"
+echo "1 passed, 0 failed"
