@@ -504,21 +504,26 @@ static const char *step_name(uint8_t type)
 	return NULL;
 }
 
-/* The name of the command that made a transition of an order's history, in this tool's
- * words. */
-static const char *transition_name(uint8_t type)
+/* The name of the command that made transition t of an order's history, in this tool's
+ * words. A receipt that filled the order's backordered lines (docs/lifecycle.md,
+ * "Backorders") says so: a restock's, a cycle count's, or another order's return received
+ * (the order's own leaves it returned). */
+static const char *transition_name(const struct oc_response *t)
 {
-	switch (type) {
+	bool filled = t->state == OC_STATE_ALLOCATED || t->state == OC_STATE_RELEASED;
+	switch (t->type) {
+	case OC_CMD_RESTOCK: return "backorder filled (restock)";
+	case OC_CMD_ADJUST_STOCK: return "backorder filled (cycle count)";
+	case OC_CMD_RETURN_RECEIVED: return filled ? "backorder filled (return)" : "received";
 	case OC_CMD_PLACE: return "place"; /* a lease expiry too: state cancelled */
 	case OC_CMD_CANCEL: return "cancel";
 	case OC_CMD_REFUND: return "refund";
 	case OC_CMD_DELIVERY_EXCEPTION: return "exception";
 	case OC_CMD_RETURN_REQUESTED: return "return";
-	case OC_CMD_RETURN_RECEIVED: return "received";
 	case OC_CMD_REVIEW_APPROVE: return "review approve";
 	case OC_CMD_REVIEW_REJECT: return "review reject";
 	case OC_CMD_PICK_SHORT: return "short pick";
-	default: return step_name(type) ? step_name(type) : "unknown";
+	default: return step_name(t->type) ? step_name(t->type) : "unknown";
 	}
 }
 
@@ -785,7 +790,7 @@ static void print_history(const struct oc_response *rows, uint32_t n,
 		printf("(older changes are no longer kept)\n");
 	for (uint32_t i = 0; i < n; i++) {
 		const struct oc_response *t = &rows[i];
-		const char *type = transition_name(t->type), *state = oc_order_state_name(t->state);
+		const char *type = transition_name(t), *state = oc_order_state_name(t->state);
 		if (json) {
 			printf("%s{\"seq\": %" PRIu64 ", \"ts_ms\": %" PRIu64 ", \"type\": \"%s\""
 			       ", \"status\": \"%s\", \"reason\": \"%s\", \"state\": \"%s\""

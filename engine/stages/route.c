@@ -267,10 +267,11 @@ static uint8_t credit_refusal(const struct oc_route *r, uint64_t customer, uint6
 
 /* Fills what an answer says about a record as it is now: its first sequence number and
  * customer; an order's warehouses, state and money (an accepted answer's reason backordered
- * while it has backordered lines); a stock change's warehouse; a refund's amount, the order's
- * refunded total after it and the order's state it answered; an RMA's state, value and the
- * warehouses its units go back to; a short pick's value cut, units backordered, the order's
- * state it answered and its warehouses after. */
+ * while it has backordered lines, unless the order has a reason of its own: a hold's rule); a
+ * stock change's warehouse; a refund's amount, the order's refunded total after it and the
+ * order's state it answered; an RMA's state, value and the warehouses its units go back to;
+ * a short pick's value cut, units backordered, the order's state it answered and its
+ * warehouses after. */
 static void describe(const struct oc_route *r, uint32_t index, struct oc_response *a)
 {
 	const struct oc_order_rec *rec = &r->orders[index];
@@ -284,7 +285,8 @@ static void describe(const struct oc_route *r, uint32_t index, struct oc_respons
 		a->state = rec->state;
 		a->payment = payment_of(rec);
 		a->flags |= (uint8_t)(r->channels[index] << OC_RESPONSE_CHANNEL_SHIFT);
-		if (a->status == OC_STATUS_ACCEPTED && oc_backorders_has(r, index))
+		if (a->status == OC_STATUS_ACCEPTED && rec->reason == OC_REJECT_NONE &&
+		    oc_backorders_has(r, index))
 			a->reason = OC_REJECT_BACKORDERED; /* not a refusal: lines wait for stock */
 	} else if (rec->type == OC_CMD_REFUND) {
 		a->state = rec->answered_state;
@@ -515,6 +517,7 @@ static void duplicate(struct oc_route *r, const struct oc_order_msg *om, struct 
 	a->flags |= OC_RESPONSE_DUPLICATE;
 	if (rec->type == OC_CMD_PLACE) { /* as placed (an RMA: as opened) */
 		a->state = rec->placed_state;
+		a->reason = rec->reason; /* not backordered: that came after */
 		bool card = rec->flags & OC_REC_CARD;
 		a->payment = rec->placed_state == OC_STATE_REJECTED ||
 				     (card && rec->placed_state == OC_STATE_ON_HOLD)
@@ -1174,8 +1177,9 @@ static bool return_received(struct oc_route *r, const struct oc_order_msg *om,
 
 /* Adds units to the warehouse om names (receive: backorders first), and to the shard's
  * available units with a release (so they are sellable from the same point of the stream on
- * whatever the timing), counting the change in *done. Rejected when the SKU would hold more than OC_LIMIT_SKU_UNITS_MAX.
- * False, having changed nothing, when the release does not fit now. */
+ * whatever the timing), counting the change in *done. Rejected when the SKU would hold more
+ * than OC_LIMIT_SKU_UNITS_MAX. False, having changed nothing, when the release does not fit
+ * now. */
 static bool add_units(struct oc_route *r, const struct oc_order_msg *om, uint32_t units,
 		      uint64_t *done, struct oc_response *a)
 {
@@ -1481,8 +1485,9 @@ static uint8_t short_refusal(struct oc_route *r, const struct oc_order_msg *om,
  * into out[0..*count), and adds the warehouses it used to *used. False, changing nothing, when
  * they have too few free or the order would hold more than OC_LIMIT_ORDER_ALLOCS_MAX
  * allocations with its `waiting` backorders. */
-static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude, const struct short_line *l,
-			 uint32_t waiting, struct oc_alloc *out, uint32_t *count, uint64_t *used)
+static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude,
+			 const struct short_line *l, uint32_t waiting, struct oc_alloc *out,
+			 uint32_t *count, uint64_t *used)
 {
 	const struct oc_dataset *d = r->catalog->data;
 	uint32_t *free_units = &r->free_units[(size_t)l->sku * r->warehouses];

@@ -154,10 +154,11 @@ static void release(struct oc_route *r, const struct oc_order_msg *om, uint32_t 
 
 bool oc_waves_room(const struct oc_route *r, const struct oc_order_msg *om)
 {
+	bool receipt = om->type == OC_CMD_RESTOCK || om->type == OC_CMD_ADJUST_STOCK ||
+		       om->type == OC_CMD_RETURN_RECEIVED;
 	bool allocates = om->type == OC_CMD_PLACE || om->type == OC_CMD_PAYMENT_AUTHORIZED ||
 			 om->type == OC_CMD_REVIEW_APPROVE || om->type == OC_CMD_PICK_SHORT ||
-			 om->type == OC_CMD_RESTOCK || om->type == OC_CMD_ADJUST_STOCK ||
-			 om->type == OC_CMD_RETURN_RECEIVED; /* a receipt fills backorders */
+			 (receipt && r->backorders_live); /* a receipt fills backorders */
 	if (!r->catalog->wave_orders_max || !allocates)
 		return true;
 	/* An order fills at most a wave per warehouse of its allocations: the dataset's

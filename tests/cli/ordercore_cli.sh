@@ -787,6 +787,9 @@ has "^accepted: order [0-9]*, 1 shipment, first warehouse $w2, allocated (backor
 run 0 "${d[@]}" picked --key 8250 --customer 96 # answered: 0
 has "^rejected (backordered): order [0-9]*, "
 run 0 "${d[@]}" restock --key 8253 --operator 5 --warehouse $((1 - w2)) "$s2" 1
+run 0 "${d[@]}" history --key 8250
+has " short pick: allocated, cut 0.00$"
+has " backorder filled (restock): allocated$"
 run 0 "${d[@]}" order --key 8250
 has "^accepted: order [0-9]*, 2 shipments, first warehouse [01], allocated, payment prepaid, "
 run 0 "${d[@]}" picked --key 8250 --customer 96

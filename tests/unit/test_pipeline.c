@@ -1763,6 +1763,21 @@ static void test_screening_scores_and_review(void **state)
 	assert_int_equal(rows[0].state, OC_STATE_ON_HOLD);
 	pl_expect(&rows[1], OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	assert_int_equal(rows[1].type, OC_CMD_REVIEW_APPROVE);
+	/* Backordered (OTHER is at W0 only), it still answers with its rule, not backordered (a
+	 * reason of its own comes first); a retry of its place as first answered. The pick waits
+	 * for the restock that fills it. */
+	struct oc_command short_other = pl_short_pick(5, 20, 2, 0, OTHER, 1);
+	short_other.flags = OC_PICK_SHORT_BACKORDER;
+	r = pl_run_expect(e, short_other, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_int_equal(r.refunded_cents, 1);
+	expect_state(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT,
+		     OC_STATE_ALLOCATED);
+	r = expect_state(e, big, OC_STATUS_ACCEPTED, OC_REJECT_NEW_ACCOUNT, OC_STATE_ON_HOLD);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_REJECTED,
+		      OC_REJECT_BACKORDERED);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 6, 7, 0, OTHER, 1), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
 	expect_state(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
 		     OC_STATE_PICKED);
 
@@ -2031,6 +2046,8 @@ static void test_backorders(void **state)
 	expect_recon_at(e, PLAIN, 0, 6, 1, 7);
 	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_REJECTED,
 		      OC_REJECT_BACKORDERED);
+	r = pl_run_expect(e, pl_place1(1, 10, 0, PLAIN, 4), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	assert_true(r.flags & OC_RESPONSE_DUPLICATE); /* as first answered */
 	/* The whole of order 2's line: it holds nothing now, and is not cancelled. */
 	pl_run_expect(e, pl_place1(2, 20, 0, PLAIN, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	r = expect_state(e, backorder(101, 20, 2, 0, PLAIN, 2), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
