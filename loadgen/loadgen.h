@@ -39,6 +39,7 @@ struct lg_options {
 	const char *rate;        /* --rate SPEC: open loop on that schedule (pace.h); NULL:
 	                          * closed loop (--max), as fast as the answers come */
 	int max;                 /* --max given */
+	const char *report_path; /* --report FILE.html (report.h) */
 };
 
 /* Defaults of --connections and --pipeline. A few connections show the server's batching

@@ -86,6 +86,9 @@ static const char usage[] =
 	"                          every command it held back (docs/loadgen.md, \"Pacing\")\n"
 	"  --max                   closed loop (the default): as fast as answers free the\n"
 	"                          pipelines; latency counts from when a command was queued\n"
+	"  --report FILE.html      write a self-contained page with charts of throughput,\n"
+	"                          latency percentiles, commands in flight and the stock left\n"
+	"                          of the hottest SKUs a second, and the answers by reason\n"
 	"  All connections are driven by one thread with ppoll(2). While it runs, a progress\n"
 	"  line a second on stderr (elapsed, sent and answered a second, p99 of the second,\n"
 	"  accepted, rejected, in flight); the report adds the latency percentiles p50, p90,\n"
@@ -119,7 +122,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_HELP };
+       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -164,6 +167,7 @@ static const struct option options[] = {
 	{"carriers", no_argument, 0, OPT_CARRIERS},
 	{"rate", required_argument, 0, OPT_RATE},
 	{"max", no_argument, 0, OPT_MAX},
+	{"report", required_argument, 0, OPT_REPORT},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -261,6 +265,7 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_CARRIERS: *carriers = 1; break;
 		case OPT_RATE: o->rate = optarg; break;
 		case OPT_MAX: o->max = 1; break;
+		case OPT_REPORT: o->report_path = optarg; break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -321,9 +326,10 @@ int main(int argc, char **argv)
 		return lg_recovery_run(&o);
 	if (verify)
 		return lg_verify_acked(&o, verify);
-	if (!o.connect && (o.token || o.connections || o.pipeline || o.rate || o.max)) {
-		fprintf(stderr, "ordercore-loadgen: --token, --connections, --pipeline, --rate and "
-				"--max go with --connect HOST:PORT\n");
+	if (!o.connect &&
+	    (o.token || o.connections || o.pipeline || o.rate || o.max || o.report_path)) {
+		fprintf(stderr, "ordercore-loadgen: --token, --connections, --pipeline, --rate, "
+				"--max and --report go with --connect HOST:PORT\n");
 		return 2;
 	}
 	if (o.rate && o.max) {

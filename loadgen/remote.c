@@ -36,6 +36,7 @@
 #include "loadgen.h"
 #include "ordercore/client.h"
 #include "pace.h"
+#include "report.h"
 
 /* Commands a connection takes from the stream at a time: large enough that claiming is rare,
  * small enough that the connections share the end of the stream. */
@@ -79,6 +80,11 @@ struct run {
 	uint64_t first_sent_ns, last_sent_ns;
 	struct oc_hist *latency; /* every answered command's latency, ns */
 	struct oc_hist *second;  /* those of the answers of the progress line's second */
+	/* The report's (--report): the samples, and the hottest SKUs of the stream it follows,
+	 * their catalog indices, units at the start and units sold so far by the answers. */
+	struct lg_report report;
+	uint32_t follow[LG_REPORT_SKUS];
+	int64_t initial[LG_REPORT_SKUS], sold[LG_REPORT_SKUS];
 	double cpu_seconds;    /* this process's user + system time during the run */
 	int acked_fd;
 	char host[256];
@@ -212,6 +218,16 @@ static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 	return rc == -EAGAIN ? 0 : rc;
 }
 
+/* Adds sign x the units of the followed SKUs on place command p's lines to those sold. */
+static void count_sold(struct run *r, uint64_t p, int64_t sign)
+{
+	const struct oc_command *c = &r->st->cmds[p];
+	for (uint32_t l = 0; l < c->line_count; l++)
+		for (uint32_t k = 0; k < r->report.skus; k++)
+			if (r->st->sku_idx[p * OC_ORDER_LINES_MAX + l] == r->follow[k])
+				r->sold[k] += sign * (int64_t)c->lines[l].quantity;
+}
+
 /* Takes answer a, received on c at t_ns. True when it names a command of the stream (its
  * correlation is the command's index, and the key and type agree). */
 static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a, uint64_t t_ns)
@@ -234,6 +250,11 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 		r->dup[i] = (resp->flags & OC_RESPONSE_DUPLICATE) != 0;
 		bool names_order = r->dup[i] || resp->status == OC_STATUS_CANCELLED;
 		r->seq[i] = names_order ? resp->original_seq : resp->seq;
+		if (!r->dup[i] && resp->status == OC_STATUS_ACCEPTED &&
+		    r->st->cmds[i].type == OC_CMD_PLACE)
+			count_sold(r, i, 1);
+		else if (!r->dup[i] && resp->status == OC_STATUS_CANCELLED)
+			count_sold(r, r->st->orig[i], -1);
 	}
 	lg_tally_take(&r->t, r->st, i, resp);
 	return true;
@@ -300,19 +321,30 @@ static struct timespec wait_for(const struct run *r, uint64_t now, uint64_t unti
 	return (struct timespec){(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
 }
 
-/* The progress line of the second that ended at now (on stderr): elapsed, commands sent and
- * answered a second since the last line, the p99 of that second's answers, the outcomes so
- * far, the commands in flight. */
+/* The second (or the last part of one) that ended at now: its sample for the report, and
+ * unless --quiet its progress line on stderr: elapsed, commands sent and answered a second
+ * since the last line, the p99 of that second's answers, the outcomes so far, the commands in
+ * flight. */
 static void progress(struct run *r, uint64_t now, uint64_t *at, uint64_t *sent,
 		     uint64_t *received)
 {
 	double s = (double)(now - *at) * 1e-9;
-	fprintf(stderr, "%7.1f s: sent %.0f/s, answered %.0f/s, p99 %.3f ms, accepted %" PRIu64
-			", rejected %" PRIu64 ", in flight %" PRIu64 "\n",
-		(double)(now - r->t0_ns) * 1e-9, (double)(r->sent - *sent) / s,
-		(double)(r->received - *received) / s,
-		(double)oc_hist_quantile(r->second, 0.99) / 1e6, r->t.accepted, r->t.rejected,
-		in_flight(r));
+	struct lg_sample x = {.t_s = (double)(now - r->t0_ns) * 1e-9,
+			      .sent_per_s = s > 0 ? (double)(r->sent - *sent) / s : 0,
+			      .answered_per_s = s > 0 ? (double)(r->received - *received) / s : 0,
+			      .p50_ns = oc_hist_quantile(r->second, 0.50),
+			      .p99_ns = oc_hist_quantile(r->second, 0.99),
+			      .p999_ns = oc_hist_quantile(r->second, 0.999),
+			      .in_flight = in_flight(r)};
+	for (uint32_t k = 0; k < r->report.skus; k++)
+		x.stock[k] = r->initial[k] - r->sold[k];
+	if (r->o->report_path && lg_report_sample(&r->report, &x) != 0)
+		fprintf(stderr, "loadgen: out of memory: the report misses a second\n");
+	if (!r->o->quiet)
+		fprintf(stderr, "%7.1f s: sent %.0f/s, answered %.0f/s, p99 %.3f ms, accepted %"
+				PRIu64 ", rejected %" PRIu64 ", in flight %" PRIu64 "\n", x.t_s,
+			x.sent_per_s, x.answered_per_s, (double)x.p99_ns / 1e6, r->t.accepted,
+			r->t.rejected, x.in_flight);
 	oc_hist_reset(r->second);
 	*at = now;
 	*sent = r->sent;
@@ -332,6 +364,11 @@ static int drive(struct run *r)
 	double cpu0 = cpu_s();
 	uint64_t t0 = r->t0_ns = now_ns(), progress_ns = t0, seen = 0;
 	uint64_t line_ns = t0, line_sent = 0, line_received = 0;
+	struct lg_sample start = {.t_s = 0}; /* the report's charts start with the stock */
+	for (uint32_t k = 0; k < r->report.skus; k++)
+		start.stock[k] = r->initial[k];
+	if (r->o->report_path)
+		lg_report_sample(&r->report, &start);
 	while (status == 0 && r->received < r->st->n) {
 		for (uint32_t k = 0; status == 0 && k < r->nconns; k++) {
 			struct conn *c = &r->conns[k];
@@ -365,7 +402,7 @@ static int drive(struct run *r)
 			}
 		}
 		uint64_t now = now_ns();
-		if (!r->o->quiet && now - line_ns >= 1000000000u)
+		if (now - line_ns >= 1000000000u)
 			progress(r, now, &line_ns, &line_sent, &line_received);
 		if (r->received != seen || in_flight(r) == 0) { /* a schedule may pause */
 			seen = r->received;
@@ -377,6 +414,8 @@ static int drive(struct run *r)
 			status = 2;
 		}
 	}
+	if (status == 0 && r->o->report_path) /* the last part of a second */
+		progress(r, now_ns(), &line_ns, &line_sent, &line_received);
 	r->t.seconds = (double)(now_ns() - t0) * 1e-9;
 	r->cpu_seconds = cpu_s() - cpu0;
 	free(pfd);
@@ -559,9 +598,80 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/* Chooses the SKUs the report follows: the stream's most ordered (by lines), at most
+ * LG_REPORT_SKUS, with their units at the start. 0, or -ENOMEM. */
+static int follow_hottest(struct run *r, const struct oc_dataset *d)
+{
+	uint64_t *lines = calloc(d->sku_count, sizeof(uint64_t));
+	if (!lines)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < r->st->n; i++)
+		for (uint32_t l = 0; r->st->cmds[i].type == OC_CMD_PLACE &&
+				     l < r->st->cmds[i].line_count; l++)
+			lines[r->st->sku_idx[i * OC_ORDER_LINES_MAX + l]]++;
+	uint32_t n = 0;
+	for (uint32_t g = 0; g < d->sku_count; g++) { /* insertion into the top n */
+		if (!lines[g] || (n == LG_REPORT_SKUS && lines[g] <= lines[r->follow[n - 1]]))
+			continue;
+		uint32_t at = n < LG_REPORT_SKUS ? n++ : n - 1;
+		for (; at > 0 && lines[r->follow[at - 1]] < lines[g]; at--)
+			r->follow[at] = r->follow[at - 1];
+		r->follow[at] = g;
+	}
+	r->report.skus = n;
+	for (uint32_t k = 0; k < n; k++) {
+		r->report.sku_id[k] = d->skus[r->follow[k]].sku;
+		r->initial[k] = (int64_t)lg_initial_units(d, r->follow[k]);
+	}
+	free(lines);
+	return 0;
+}
+
+/* Writes --report: the samples drive took, the answers by outcome, and the summary. */
+static int report_html(struct run *r, const struct remote_verdict *v)
+{
+	struct lg_report *rep = &r->report;
+	const struct lg_tally *t = &r->t;
+	snprintf(rep->title, sizeof(rep->title), "%.40s over TCP to %.80s port %u",
+		 r->o->scenario, r->host, r->port);
+	rep->accepted = t->accepted;
+	rep->cancelled = t->cancelled_count;
+	rep->duplicates = t->duplicate_flags;
+	memcpy(rep->rejected, t->by_reason, sizeof(rep->rejected));
+	lg_report_row(rep, "commands", "%" PRIu64 " in %.3f s, %.0f a second", r->st->n,
+		      t->seconds, (double)r->st->n / t->seconds);
+	if (r->paced)
+		lg_report_row(rep, "pacing", "open loop, --rate %s: %.0f a second due, %.0f sent",
+			      r->o->rate, target_per_sec(r), sent_per_sec(r));
+	else
+		lg_report_row(rep, "pacing", "closed loop (--max)");
+	lg_report_row(rep, "connections", "%u, up to %u commands in flight on each", r->nconns,
+		      r->pipeline);
+	char lat[LG_REPORT_TEXT_BYTES];
+	size_t at = 0;
+	for (unsigned k = 0; k < QUANTILES && at < sizeof(lat); k++)
+		at += (size_t)snprintf(lat + at, sizeof(lat) - at, "%s %s %.3f ms", k ? "," : "",
+				       quantile_name[k], (double)v->latency_ns[k] / 1e6);
+	lg_report_row(rep, r->paced ? "latency from due" : "latency from queued", "%s", lat);
+	lg_report_row(rep, "accepted", "%" PRIu64 " (%" PRIu64 " from more than one warehouse)",
+		      t->accepted, t->split);
+	lg_report_row(rep, "rejected", "%" PRIu64, t->rejected);
+	lg_report_row(rep, "sold-out SKUs", "%" PRIu64, v->sold_out_skus);
+	lg_report_row(rep, "checks", "%s: oversold units %" PRIu64 ", customers over a limit %"
+		      PRIu64 ", unanswered %" PRIu64 ", answered twice %" PRIu64
+		      ", out of order %" PRIu64 ", retries answered inconsistently %" PRIu64,
+		      verdict_ok(v) ? "passed" : "BROKEN", v->oversold_units, v->limit_violations,
+		      v->unanswered, v->duplicate_answers, v->out_of_order, v->key_mismatches);
+	return lg_report_write(rep, r->o->report_path);
+}
+
 /* Connects, drives, verifies and reports; the stream and tally are made. Exit status. */
 static int run_with(struct run *r, const struct oc_dataset *d)
 {
+	if (r->o->report_path && follow_hottest(r, d) != 0) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 2;
+	}
 	int status = connect_all(r);
 	if (status)
 		return status;
@@ -582,6 +692,10 @@ static int run_with(struct run *r, const struct oc_dataset *d)
 	status = verdict_ok(&v) ? 0 : 1;
 	if (r->o->json_path && report_json(r, &v) != 0)
 		status = 2;
+	if (r->o->report_path && report_html(r, &v) != 0)
+		status = 2;
+	else if (r->o->report_path && !r->o->quiet)
+		printf("  report: %s\n", r->o->report_path);
 	if (status == 1)
 		fprintf(stderr, "loadgen: INVARIANT BROKEN (see checks above)\n");
 	return status;
@@ -630,6 +744,7 @@ int lg_remote_run(const struct lg_options *o)
 	free(r.conns);
 	free(r.latency);
 	free(r.second);
+	lg_report_free(&r.report);
 	free(r.at_ns);
 	free(r.seq);
 	free(r.dup);
