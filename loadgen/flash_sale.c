@@ -113,7 +113,8 @@ static void verify(struct oc_engine *e, const struct oc_dataset *d, const struct
 static void report_text(const struct lg_options *o, const struct oc_stats *s,
 			const struct lg_tally *t, const struct verdict *v, uint64_t n)
 {
-	printf("flash-sale (in process): %" PRIu64 " commands in %.3f s = %.2f M orders/s\n", n,
+	printf("%s (in process): %" PRIu64 " commands in %.3f s = %.2f M orders/s\n",
+	       o->replay ? "replay" : "flash-sale", n,
 	       t->seconds, (double)n / t->seconds / 1e6);
 	printf("  topology: %u worker threads, %u inventory shards%s; %" PRIu64 " worker turns, "
 	       "%" PRIu64 " parks\n", s->threads, s->shards, s->pinned ? ", pinned" : "",
@@ -150,7 +151,8 @@ static int report_json(const char *path, const struct lg_options *o, const struc
 		fprintf(stderr, "loadgen: cannot write %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	fprintf(f, "{\n  \"scenario\": \"flash-sale\",\n  \"mode\": \"in-process\",\n");
+	fprintf(f, "{\n  \"scenario\": \"%s\",\n  \"mode\": \"in-process\",\n",
+		o->replay ? "replay" : "flash-sale");
 	fprintf(f, "  \"orders\": %" PRIu64 ",\n  \"seconds\": %.6f,\n", n, t->seconds);
 	fprintf(f, "  \"orders_per_sec\": %.1f,\n", (double)n / t->seconds);
 	fprintf(f, "  \"threads\": %u,\n  \"shards\": %u,\n  \"seed\": %" PRIu64 ",\n", s->threads,
@@ -251,9 +253,12 @@ int lg_flash_sale_run(const struct lg_options *o)
 		goto out;
 	struct lg_stream st = {0};
 	struct oc_engine *e = NULL;
-	if (lg_stream_make(&st, &d, o) != 0)
+	int rc = lg_stream_make(&st, &d, o);
+	if (rc == -ENOMEM && !o->replay) /* a replay says its own */
 		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
-	else if (make_engine(o, dir, &e) == 0 && oc_engine_start(e) == 0)
+	struct lg_options sized = *o; /* a replay's engine holds all its rows */
+	sized.orders = st.n > o->orders ? st.n : o->orders;
+	if (rc == 0 && make_engine(&sized, dir, &e) == 0 && oc_engine_start(e) == 0)
 		status = run_with(o, &d, e, &st);
 	oc_engine_free(e);
 	lg_stream_free(&st);

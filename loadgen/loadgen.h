@@ -40,6 +40,7 @@ struct lg_options {
 	                          * closed loop (--max), as fast as the answers come */
 	int max;                 /* --max given */
 	const char *report_path; /* --report FILE.html (report.h) */
+	const char *replay;      /* --replay FILE: the stream is the file's (replay.h) */
 };
 
 /* Defaults of --connections and --pipeline. A few connections show the server's batching
@@ -91,8 +92,9 @@ int lg_verify_acked(const struct lg_options *o, const char *path);
 
 struct oc_dataset;
 
-/* The generated order stream (stream.c). Made from the dataset and the options only: the
- * same dataset, --orders, --seed and mix give the same commands in every mode. */
+/* The order stream (stream.c): generated from the dataset and the options only (the same
+ * dataset, --orders, --seed and mix give the same commands in every mode), or --replay's
+ * (replay.c). */
 struct lg_stream {
 	struct oc_command *cmds;
 	uint32_t *orig;    /* [i] index of the place command whose key cmds[i] uses */
@@ -100,7 +102,8 @@ struct lg_stream {
 	uint64_t n;
 };
 
-/* Makes o->orders commands over dataset d. 0, or -ENOMEM (call lg_stream_free anyway). */
+/* Makes o->orders commands over dataset d, or reads o->replay. 0, or -ENOMEM (the caller
+ * says so), or another -errno that the replay said (call lg_stream_free anyway). */
 int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struct lg_options *o);
 void lg_stream_free(struct lg_stream *st);
 

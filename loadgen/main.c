@@ -42,6 +42,11 @@ static const char usage[] =
 	"  --orders N              commands in the stream (default 1000000)\n"
 	"  --seed S                seed of the dataset and the stream (default 1)\n"
 	"  --dataset DIR           use this dataset (default: generate one in /tmp)\n"
+	"  --replay FILE           send a recorded order stream instead of a generated one: a\n"
+	"                          CSV of places, header key,customer,channel,country,\n"
+	"                          postal_code,lines,payment (docs/loadgen.md, \"Replay\");\n"
+	"                          needs --dataset (its SKU numbers); --orders, the mix and\n"
+	"                          the seed do not apply\n"
 	"  --json FILE             write a JSON summary\n"
 	"  --multi-line-pct P      orders with 2-4 lines, percent (default 10)\n"
 	"  --duplicate-pct P       retries with an earlier key, percent (default 1)\n"
@@ -122,7 +127,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_HELP };
+       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_REPLAY, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -168,6 +173,7 @@ static const struct option options[] = {
 	{"rate", required_argument, 0, OPT_RATE},
 	{"max", no_argument, 0, OPT_MAX},
 	{"report", required_argument, 0, OPT_REPORT},
+	{"replay", required_argument, 0, OPT_REPLAY},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -266,6 +272,7 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_RATE: o->rate = optarg; break;
 		case OPT_MAX: o->max = 1; break;
 		case OPT_REPORT: o->report_path = optarg; break;
+		case OPT_REPLAY: o->replay = optarg; break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -354,6 +361,11 @@ int main(int argc, char **argv)
 	if (strcmp(o.scenario, "flash-sale") != 0) {
 		fprintf(stderr, "ordercore-loadgen: unknown scenario '%s' (known: flash-sale)\n",
 			o.scenario);
+		return 2;
+	}
+	if (o.replay && !o.dataset_dir) {
+		fprintf(stderr, "ordercore-loadgen: --replay needs --dataset DIR: the recorded "
+				"orders name its SKUs\n");
 		return 2;
 	}
 	if (o.duplicate_pct + o.cancel_pct > 100) {

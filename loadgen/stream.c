@@ -13,6 +13,7 @@
 #include "core/rand.h"
 #include "data/dataset.h"
 #include "loadgen.h"
+#include "replay.h"
 
 /* Cumulative Zipf(s) over n ranks, for inverse sampling. */
 static double *zipf_cdf(uint32_t n, double s)
@@ -72,6 +73,8 @@ static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset
 
 int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struct lg_options *o)
 {
+	if (o->replay)
+		return lg_replay_load(st, d, o->replay);
 	uint64_t n = o->orders;
 	st->n = n;
 	st->cmds = calloc(n, sizeof(*st->cmds));
