@@ -16,9 +16,15 @@
  * What is checked from the answers alone: every command answered exactly once and in order
  * on its connection; no SKU sold beyond its stock in the dataset (accepted units minus
  * cancelled orders' units); no customer over a purchase limit; every retry answered with the
- * original's status and sequence number, and every cancel naming the order it cancelled. The
- * engine's stock, counters and state hash are not visible from a client: they are reported as
- * not checked. */
+ * original's status and sequence number, and every cancel naming the order it cancelled.
+ *
+ * Then, once every answer is in, what the daemon's own queries say, asked on the same
+ * connections (queries change nothing): every order the answers decided is there with the
+ * status, reason and sequence number they gave it (an order query per key); every SKU's
+ * reconciliation balances, holds the dataset's stock (a flash sale ships and restocks
+ * nothing) and holds allocated exactly the units the answers sold (a reconciliation per SKU);
+ * and the server's counters that the load generator also counts agree (a stats request). The
+ * engine's state hash is not visible from a client: it is reported as not checked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -71,6 +77,11 @@ struct run {
 	uint64_t *seq;         /* [i] the answer's seq; original_seq for a duplicate or a
 	                        * cancel: the order it names */
 	uint8_t *dup;          /* [i] the answer had OC_RESPONSE_DUPLICATE */
+	uint8_t *reason;       /* [i] the answer's reason */
+	uint64_t max_seq;      /* the highest seq of every answer received, queries' too */
+	/* Kept by verify for the daemon's queries (check_daemon): */
+	uint32_t *first;       /* [p] place p's first decision (key_mismatches), or NO_COMMAND */
+	uint64_t *sold_units;  /* [g] units SKU g sold by the answers (lg_sold_units) */
 	uint64_t out_of_order; /* answers that were not their connection's oldest command */
 	uint64_t turns;        /* ppoll(2) calls of the run */
 	bool paced;            /* --rate: command i is due at t0_ns + lg_pace_due_ns(&pace, i) */
@@ -100,6 +111,10 @@ static const char *const quantile_name[QUANTILES] = {"p50", "p90", "p99", "p99.9
 struct remote_verdict {
 	uint64_t oversold_units, limit_violations, unanswered, duplicate_answers;
 	uint64_t out_of_order, key_mismatches, sold_out_skus;
+	/* The daemon's queries (check_daemon): */
+	uint64_t order_mismatches, stock_mismatches, counter_mismatches;
+	uint64_t verified_orders, verified_skus;
+	double verify_seconds;
 	uint64_t latency_ns[QUANTILES];
 };
 
@@ -239,6 +254,7 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 	uint64_t i = a->correlation;
 	const struct oc_response *resp = &a->response;
 	r->out_of_order += i != oldest;
+	r->max_seq = resp->seq > r->max_seq ? resp->seq : r->max_seq;
 	if (i >= r->st->n || resp->key != r->st->cmds[i].key || resp->type != r->st->cmds[i].type) {
 		r->t.stray++;
 		return false;
@@ -248,6 +264,7 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 		oc_hist_record(r->latency, r->at_ns[i]);
 		oc_hist_record(r->second, r->at_ns[i]);
 		r->dup[i] = (resp->flags & OC_RESPONSE_DUPLICATE) != 0;
+		r->reason[i] = resp->reason;
 		bool names_order = r->dup[i] || resp->status == OC_STATUS_CANCELLED;
 		r->seq[i] = names_order ? resp->original_seq : resp->seq;
 		if (!r->dup[i] && resp->status == OC_STATUS_ACCEPTED &&
@@ -429,26 +446,50 @@ static void latencies(const struct run *r, struct remote_verdict *v)
 		v->latency_ns[k] = oc_hist_quantile(r->latency, quantile[k]);
 }
 
-/* Every answer that names an order (a retry's duplicate, a cancel that succeeded) must name
- * the order's first decision: the same status and its sequence number; and an order once
- * accepted is never decided anew. The first decision of a key is its non-duplicate answer
- * with the lowest sequence number (over TCP a retry may be decided before its original).
- * Returns the answers that break this, or UINT64_MAX when out of memory. */
-static uint64_t key_mismatches(const struct run *r)
+/* The reasons the engine refuses a place for before its key has a record (validate's checks
+ * of the command itself): it keeps nothing of such a place, so an order query answers
+ * unknown_order and a retry is decided anew. Capacity is either: the key table was full (no
+ * record) or the allocations were (a record). */
+static bool unrecorded(uint8_t status, uint8_t reason)
+{
+	return status == OC_STATUS_REJECTED &&
+	       (reason == OC_REJECT_MALFORMED || reason == OC_REJECT_TOO_MANY_LINES ||
+		reason == OC_REJECT_UNKNOWN_SKU || reason == OC_REJECT_BAD_QUANTITY ||
+		reason == OC_REJECT_DUPLICATE_SKU || reason == OC_REJECT_UNKNOWN_REGION ||
+		reason == OC_REJECT_NOT_ENABLED);
+}
+
+/* The first decision of each key: its non-duplicate place answer with the lowest sequence
+ * number (over TCP a retry may be decided before its original), by the index of the key's
+ * first place command; NO_COMMAND for a key no place of which was answered. With `kept`, the
+ * first the engine keeps a record of (unrecorded: the others are forgotten). A malloc'ed
+ * array of st->n (the caller frees it), or NULL when out of memory. */
+static uint32_t *first_decisions(const struct run *r, bool kept)
 {
 	const struct lg_stream *st = r->st;
-	const struct lg_tally *t = &r->t;
 	uint32_t *first = malloc(st->n * sizeof(uint32_t));
 	if (!first)
-		return UINT64_MAX;
+		return NULL;
 	for (uint64_t i = 0; i < st->n; i++)
 		first[i] = NO_COMMAND;
 	for (uint64_t i = 0; i < st->n; i++) {
 		uint32_t *f = &first[st->orig[i]];
-		if (t->answers[i] && st->cmds[i].type == OC_CMD_PLACE && !r->dup[i] &&
+		if (r->t.answers[i] && st->cmds[i].type == OC_CMD_PLACE && !r->dup[i] &&
+		    (!kept || !unrecorded(r->t.status[i], r->reason[i])) &&
 		    (*f == NO_COMMAND || r->seq[i] < r->seq[*f]))
 			*f = (uint32_t)i;
 	}
+	return first;
+}
+
+/* Every answer that names an order (a retry's duplicate, a cancel that succeeded) must name
+ * the order's first decision (first, by first_decisions): the same status and its sequence
+ * number; and an order once accepted is never decided anew. Returns the answers that break
+ * this. */
+static uint64_t key_mismatches(const struct run *r, const uint32_t *first)
+{
+	const struct lg_stream *st = r->st;
+	const struct lg_tally *t = &r->t;
 	uint64_t bad = 0;
 	for (uint64_t i = 0; i < st->n; i++) {
 		uint32_t f = first[st->orig[i]];
@@ -465,11 +506,11 @@ static uint64_t key_mismatches(const struct run *r)
 			bad += f == NO_COMMAND || t->status[f] != OC_STATUS_ACCEPTED ||
 			       r->seq[i] != r->seq[f];
 	}
-	free(first);
 	return bad;
 }
 
-/* The checks that the answers and the dataset allow. 0, or -ENOMEM. */
+/* The checks that the answers and the dataset allow. Keeps r->first and r->sold_units for
+ * check_daemon. 0, or -ENOMEM. */
 static int verify(struct run *r, const struct oc_dataset *d, struct remote_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -479,18 +520,16 @@ static int verify(struct run *r, const struct oc_dataset *d, struct remote_verdi
 	}
 	v->duplicate_answers += r->t.stray;
 	v->out_of_order = r->out_of_order;
-	uint64_t *sold = lg_sold_units(r->st, &r->t, d, &v->limit_violations);
-	v->key_mismatches = key_mismatches(r);
-	if (!sold || v->key_mismatches == UINT64_MAX) {
-		free(sold);
+	r->sold_units = lg_sold_units(r->st, &r->t, d, &v->limit_violations);
+	r->first = first_decisions(r, false);
+	if (!r->sold_units || !r->first)
 		return -ENOMEM;
-	}
+	v->key_mismatches = key_mismatches(r, r->first);
 	for (uint32_t g = 0; g < d->sku_count; g++) {
 		uint64_t initial = lg_initial_units(d, g);
-		v->oversold_units += sold[g] > initial ? sold[g] - initial : 0;
-		v->sold_out_skus += initial > 0 && sold[g] == initial;
+		v->oversold_units += r->sold_units[g] > initial ? r->sold_units[g] - initial : 0;
+		v->sold_out_skus += initial > 0 && r->sold_units[g] == initial;
 	}
-	free(sold);
 	latencies(r, v);
 	return 0;
 }
@@ -498,7 +537,328 @@ static int verify(struct run *r, const struct oc_dataset *d, struct remote_verdi
 static bool verdict_ok(const struct remote_verdict *v)
 {
 	return !v->oversold_units && !v->limit_violations && !v->unanswered &&
-	       !v->duplicate_answers && !v->out_of_order && !v->key_mismatches;
+	       !v->duplicate_answers && !v->out_of_order && !v->key_mismatches &&
+	       !v->order_mismatches && !v->stock_mismatches && !v->counter_mismatches;
+}
+
+/* ---- What the daemon's own queries say (check_daemon) ----
+ *
+ * Once every answer of the stream is in, the connections ask, pipelined as the stream was, an
+ * order query (by key) for every key a place of which was answered, then a reconciliation for
+ * every SKU of the dataset (one per page of OC_QUERY_ROWS_MAX warehouses, so that every
+ * warehouse comes as a row), and finally the server's counters. Queries are sequenced (and
+ * logged) like any command but change no order and no stock, so every answer describes the
+ * state the stream left. A query's correlation is its index: order queries first, then the
+ * reconciliations. */
+
+/* Mismatches said on stderr, of each kind: enough to start looking, not a flood. */
+#define MISMATCHES_SAID_MAX 5u
+
+struct check {
+	const struct oc_dataset *d;
+	uint32_t *place;       /* [q] the first place command of the key order query q asks */
+	uint32_t *kept;        /* [p] the decision of place p's key the engine keeps
+	                        * (first_decisions), or NO_COMMAND: it keeps none */
+	uint64_t orders;       /* order queries: [0, orders); reconciliations after them */
+	uint32_t pages;        /* reconciliations of a SKU: its warehouses, OC_QUERY_ROWS_MAX a
+	                        * page */
+	uint64_t queries;      /* orders + sku_count * pages */
+	uint64_t claimed;      /* queries handed to a connection: [0, claimed) */
+	uint64_t answered;     /* their answers received (rows are not answers) */
+	uint8_t *sku_bad;      /* [g] a row or an answer of SKU g's reconciliation broke a check */
+	uint64_t order_mismatches;
+	uint64_t stray0;       /* the stream's stray answers (r->t.stray before the queries) */
+	uint32_t said_orders, said_skus;
+};
+
+/* The query of index q. */
+static struct oc_command query_of(const struct run *r, const struct check *k, uint64_t q)
+{
+	if (q < k->orders)
+		return (struct oc_command){.type = OC_CMD_QUERY_ORDER,
+					   .key = r->st->cmds[k->place[q]].key};
+	uint64_t s = q - k->orders;
+	return (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
+				   .region = (uint16_t)(s % k->pages * OC_QUERY_ROWS_MAX),
+				   .lines = {{k->d->skus[s / k->pages].sku, 0, 0}}};
+}
+
+/* Order query q's answer a against what the stream's answers said of the order: found, its
+ * customer, its first sequence number that of the decision the engine keeps, and its status
+ * cancelled when a cancel of it was answered cancelled, else that decision's status and
+ * reason; not found when the engine keeps no decision of the key (every place of it was
+ * refused unrecorded). A place rejected for capacity may have no record (unrecorded), so such
+ * a key may also be unknown. */
+static void check_order(const struct run *r, struct check *k, uint64_t q,
+			const struct oc_response *a)
+{
+	uint32_t p = k->place[q], f = k->kept[p];
+	const struct lg_tally *t = &r->t;
+	bool cancelled = t->cancelled[p] != 0, found = a->reason != OC_REJECT_UNKNOWN_ORDER;
+	uint8_t status = f == NO_COMMAND ? OC_STATUS_REJECTED
+			 : cancelled     ? OC_STATUS_CANCELLED
+					 : t->status[f];
+	uint8_t reason = f == NO_COMMAND ? OC_REJECT_UNKNOWN_ORDER
+			 : cancelled     ? OC_REJECT_NONE
+					 : r->reason[f];
+	uint64_t seq = f == NO_COMMAND ? 0 : r->seq[f];
+	bool ok;
+	if (f == NO_COMMAND)
+		ok = a->status == OC_STATUS_REJECTED && !found;
+	else if (status == OC_STATUS_REJECTED && reason == OC_REJECT_CAPACITY)
+		ok = a->status == OC_STATUS_REJECTED;
+	else
+		ok = a->status == status && found && a->original_seq == seq &&
+		     a->customer == r->st->cmds[p].customer && (cancelled || a->reason == reason);
+	if (ok)
+		return;
+	k->order_mismatches++;
+	if (k->said_orders++ < MISMATCHES_SAID_MAX)
+		fprintf(stderr, "loadgen: order key %" PRIu64 ": the daemon has it %s (%s), order %"
+				PRIu64 "; the answers said %s (%s), order %" PRIu64 "\n", a->key,
+			oc_status_name(a->status), oc_reject_reason_name(a->reason),
+			a->original_seq, oc_status_name(status), oc_reject_reason_name(reason),
+			seq);
+}
+
+/* A row or the answer of SKU g's reconciliation: it balances (on hand = free + allocated +
+ * picked), and its on hand is the dataset's (a row: the warehouse's; the answer: the SKU's
+ * over all warehouses, since a flash sale ships, restocks and writes off nothing). The
+ * answer's allocated and picked units are those the answers sold, so the engine holds no
+ * unit that was not sold, and sold none it does not hold: no oversell on its side either;
+ * and the shard has no more units to sell than route counts free. */
+static void check_stock(const struct run *r, struct check *k, uint32_t g,
+			const struct oc_response *a, bool row)
+{
+	const struct oc_dataset *d = k->d;
+	uint64_t on_hand = OC_RECON_ON_HAND(a), free_units = OC_RECON_FREE(a);
+	uint64_t held = OC_RECON_ALLOCATED(a) + OC_RECON_PICKED(a);
+	bool ok = a->status == OC_STATUS_ACCEPTED && on_hand == free_units + held;
+	if (row)
+		ok = ok && a->warehouse < d->warehouse_count &&
+		     on_hand == d->on_hand[(size_t)g * d->warehouse_count + a->warehouse];
+	else
+		ok = ok && on_hand == lg_initial_units(d, g) && held == r->sold_units[g] &&
+		     OC_RECON_AVAILABLE(a) <= free_units;
+	if (ok)
+		return;
+	if (!k->sku_bad[g] && k->said_skus++ < MISMATCHES_SAID_MAX) {
+		char where[32] = "";
+		uint64_t dataset = lg_initial_units(d, g);
+		if (row && a->warehouse < d->warehouse_count) {
+			snprintf(where, sizeof(where), " at warehouse %u", a->warehouse);
+			dataset = d->on_hand[(size_t)g * d->warehouse_count + a->warehouse];
+		}
+		fprintf(stderr, "loadgen: SKU %" PRIu64 "%s: the daemon has %s (%s), on hand %"
+				PRIu64 ", free %" PRIu64 ", allocated %" PRIu64 ", picked %" PRIu64
+				"; the dataset has %" PRIu64 " on hand, the answers sold %" PRIu64
+				"\n", d->skus[g].sku, where, oc_status_name(a->status),
+			oc_reject_reason_name(a->reason), on_hand, free_units,
+			(uint64_t)OC_RECON_ALLOCATED(a), (uint64_t)OC_RECON_PICKED(a), dataset,
+			r->sold_units[g]);
+	}
+	k->sku_bad[g] = 1;
+}
+
+/* Takes answer a (or a row) to a query, received on c. An answer that names no query of c's,
+ * or one of another type or key, counts as a stray (answered twice); one that is not c's
+ * oldest query's, as out of order, as in the stream. */
+static void take_query(struct run *r, struct check *k, struct conn *c,
+		       const struct oc_client_answer *a)
+{
+	const struct oc_response *resp = &a->response;
+	bool row = (resp->flags & OC_RESPONSE_ROW) != 0;
+	uint64_t q = a->correlation;
+	OC_ASSERT(c->count > 0); /* the client returns no answer to nothing */
+	uint32_t oldest = c->sent[c->head];
+	if (!row) {
+		c->head = (c->head + 1) % r->pipeline;
+		c->count--;
+		k->answered++;
+		r->out_of_order += q != oldest;
+		r->max_seq = resp->seq > r->max_seq ? resp->seq : r->max_seq;
+	}
+	struct oc_command cmd = q < k->queries ? query_of(r, k, q) : (struct oc_command){0};
+	if (q >= k->queries || resp->type != cmd.type || resp->key != cmd.key ||
+	    (row && (q < k->orders || q != oldest))) {
+		r->t.stray++;
+		return;
+	}
+	if (q < k->orders)
+		check_order(r, k, q, resp);
+	else
+		check_stock(r, k, (uint32_t)((q - k->orders) / k->pages), resp, row);
+}
+
+/* Queues queries on c while it has fewer than --pipeline in flight, then sends what the
+ * socket takes. 0 or the client's -errno. */
+static int ask(struct run *r, struct check *k, struct conn *c)
+{
+	while (c->count < r->pipeline && k->claimed < k->queries) {
+		struct oc_command q = query_of(r, k, k->claimed);
+		int rc = oc_client_queue(c->c, &q, k->claimed);
+		if (rc == -EAGAIN)
+			break; /* the output buffer is full: sent below, queued next turn */
+		if (rc)
+			return rc;
+		c->sent[(c->head + c->count++) % r->pipeline] = (uint32_t)k->claimed++;
+	}
+	int rc = oc_client_flush(c->c, 0);
+	return rc == -EAGAIN ? 0 : rc;
+}
+
+/* Takes every answer c has (see drain). 0 or the client's -errno. */
+static int take_answers(struct run *r, struct check *k, struct conn *c)
+{
+	struct oc_client_answer a[ANSWER_BATCH];
+	int got;
+	do {
+		got = oc_client_receive(c->c, a, ANSWER_BATCH, 0);
+		for (int j = 0; j < got; j++)
+			take_query(r, k, c, &a[j]);
+	} while (got == (int)ANSWER_BATCH);
+	return got < 0 ? got : 0;
+}
+
+static int query_failed(const struct run *r, const struct check *k, uint32_t i, int rc)
+{
+	const char *why = oc_client_error(r->conns[i].c);
+	fprintf(stderr, "loadgen: verifying: connection %u of %u to %s port %u: %s (%" PRIu64
+			" of %" PRIu64 " queries answered)\n", i + 1, r->nconns, r->host, r->port,
+		*why ? why : strerror(-rc), k->answered, k->queries);
+	return 2;
+}
+
+/* Sends every query and checks every answer: drive's loop without a schedule. 0, or 2 (said)
+ * when a connection fails or the daemon stops answering. */
+static int ask_all(struct run *r, struct check *k)
+{
+	struct pollfd *pfd = calloc(r->nconns, sizeof(*pfd));
+	if (!pfd) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 2;
+	}
+	int status = 0;
+	uint64_t seen = 0, progress_ns = now_ns();
+	while (status == 0 && k->answered < k->queries) {
+		for (uint32_t i = 0; status == 0 && i < r->nconns; i++) {
+			struct conn *c = &r->conns[i];
+			int rc = ask(r, k, c);
+			if (rc)
+				status = query_failed(r, k, i, rc);
+			bool idle = c->count == 0 && k->claimed == k->queries;
+			pfd[i].fd = idle ? -1 : oc_client_fd(c->c);
+			pfd[i].events = POLLIN | (oc_client_pending(c->c) ? POLLOUT : 0);
+			pfd[i].revents = 0;
+		}
+		struct timespec wait = {1, 0};
+		int n = status ? 0 : ppoll(pfd, r->nconns, &wait, NULL);
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "loadgen: ppoll: %s\n", strerror(errno));
+			status = 2;
+		}
+		for (uint32_t i = 0; status == 0 && n > 0 && i < r->nconns; i++) {
+			int rc = pfd[i].revents & (POLLIN | POLLERR | POLLHUP)
+					 ? take_answers(r, k, &r->conns[i]) : 0;
+			if (rc)
+				status = query_failed(r, k, i, rc);
+		}
+		uint64_t now = now_ns();
+		if (k->answered != seen) {
+			seen = k->answered;
+			progress_ns = now;
+		} else if (status == 0 && now - progress_ns > (uint64_t)STALL_MS * 1000000u) {
+			fprintf(stderr, "loadgen: verifying: no answer from %s port %u for %d s (%"
+					PRIu64 " of %" PRIu64 " queries answered)\n", r->host,
+				r->port, STALL_MS / 1000, k->answered, k->queries);
+			status = 2;
+		}
+	}
+	free(pfd);
+	return status;
+}
+
+/* The server's counters (struct oc_proto_stats) against the load generator's, asked on the
+ * first connection once nothing is in flight. Compared: last_seq (the highest seq answered,
+ * which is the highest of the answers received: the engine's own commands, snapshot barriers
+ * and ticks, take sequence numbers but are answered to nobody), commands taken from sockets
+ * and answers sent (the stream's and the queries', rows not counted), and answers dropped,
+ * protocol errors and slow readers disconnected (none: every answer was read). Not
+ * comparable: connections open and accepted, and connections refused, which count every
+ * client of the daemon (a monitor's, a start script's probe), not only the load generator's
+ * connections; and uptime. The engine's own counters (accepted, rejected, cancelled,
+ * duplicates: struct oc_stats) are not sent over TCP. Returns the mismatching fields (said),
+ * or -1 when the request fails (said). */
+static int64_t counter_mismatches(const struct run *r, const struct check *k)
+{
+	struct oc_proto_stats st;
+	int rc = oc_client_stats(r->conns[0].c, &st, 0);
+	if (rc) {
+		query_failed(r, k, 0, rc);
+		return -1;
+	}
+	uint64_t commands = r->st->n + k->queries;
+	const struct {
+		const char *name;
+		uint64_t daemon, ours;
+	} field[] = {{"last_seq", st.last_seq, r->max_seq},
+		     {"commands", st.commands, commands},
+		     {"answers", st.answers, commands},
+		     {"dropped_answers", st.dropped_answers, 0},
+		     {"protocol_errors", st.protocol_errors, 0},
+		     {"slow_disconnects", st.slow_disconnects, 0}};
+	int64_t bad = 0;
+	for (size_t f = 0; f < sizeof(field) / sizeof(field[0]); f++) {
+		if (field[f].daemon == field[f].ours)
+			continue;
+		bad++;
+		fprintf(stderr, "loadgen: the daemon counts %s %" PRIu64 ", the load generator %"
+				PRIu64 "\n", field[f].name, field[f].daemon, field[f].ours);
+	}
+	return bad;
+}
+
+/* Asks the daemon (see above) and fills v's order, stock and counter mismatches, what was
+ * verified and how long it took. 0, or 2 (said) when out of memory or a query cannot be sent
+ * or answered. */
+static int check_daemon(struct run *r, const struct oc_dataset *d, struct remote_verdict *v)
+{
+	uint64_t t0 = now_ns();
+	struct check k = {.d = d, .stray0 = r->t.stray};
+	k.pages = (d->warehouse_count + OC_QUERY_ROWS_MAX - 1) / OC_QUERY_ROWS_MAX;
+	for (uint64_t p = 0; p < r->st->n; p++)
+		k.orders += r->first[p] != NO_COMMAND;
+	k.queries = k.orders + (uint64_t)d->sku_count * k.pages;
+	OC_ASSERT(k.queries < UINT32_MAX); /* a connection's ring holds indices of 32 bits */
+	k.place = malloc((k.orders + 1) * sizeof(uint32_t));
+	k.sku_bad = calloc(d->sku_count + 1u, 1);
+	k.kept = first_decisions(r, true);
+	if (!k.place || !k.sku_bad || !k.kept) {
+		free(k.place);
+		free(k.sku_bad);
+		free(k.kept);
+		fprintf(stderr, "loadgen: out of memory verifying\n");
+		return 2;
+	}
+	for (uint64_t p = 0, q = 0; p < r->st->n; p++)
+		if (r->first[p] != NO_COMMAND)
+			k.place[q++] = (uint32_t)p;
+	int status = ask_all(r, &k);
+	int64_t counters = status ? 0 : counter_mismatches(r, &k);
+	status = counters < 0 ? 2 : status;
+	v->order_mismatches = k.order_mismatches;
+	for (uint32_t g = 0; g < d->sku_count; g++)
+		v->stock_mismatches += k.sku_bad[g];
+	v->counter_mismatches = counters > 0 ? (uint64_t)counters : 0;
+	v->out_of_order = r->out_of_order;
+	v->duplicate_answers += r->t.stray - k.stray0;
+	v->verified_orders = k.orders;
+	v->verified_skus = d->sku_count;
+	v->verify_seconds = (double)(now_ns() - t0) * 1e-9;
+	free(k.place);
+	free(k.sku_bad);
+	free(k.kept);
+	return status;
 }
 
 /* Commands a second the schedule asked for over the stream (--rate), and those sent: from the
@@ -545,11 +905,15 @@ static void report_text(const struct run *r, const struct remote_verdict *v)
 		printf("  (capacity rejections: is the daemon's --orders-max below --orders?)\n");
 	printf("  checks: oversold units %" PRIu64 ", customers over a limit %" PRIu64
 	       ", unanswered %" PRIu64 ", answered twice %" PRIu64 ", answered out of order %"
-	       PRIu64 ", retries and cancels answered inconsistently %" PRIu64 "\n",
+	       PRIu64 ", retries and cancels answered inconsistently %" PRIu64
+	       ", stock mismatches %" PRIu64 ", counter mismatches %" PRIu64
+	       ", orders not found or different %" PRIu64 "\n",
 	       v->oversold_units, v->limit_violations, v->unanswered, v->duplicate_answers,
-	       v->out_of_order, v->key_mismatches);
-	printf("  not checked over TCP (they need the engine's state after stop): stock "
-	       "mismatches, counter mismatches, state hash\n");
+	       v->out_of_order, v->key_mismatches, v->stock_mismatches, v->counter_mismatches,
+	       v->order_mismatches);
+	printf("  verified %" PRIu64 " orders and %" PRIu64 " SKUs through the daemon's queries "
+	       "in %.3f s\n", v->verified_orders, v->verified_skus, v->verify_seconds);
+	printf("  not checked over TCP (the daemon does not expose it): state hash\n");
 	printf("  sold-out SKUs %" PRIu64 "\n", v->sold_out_skus);
 }
 
@@ -590,11 +954,14 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 	fprintf(f, "  \"out_of_order_answers\": %" PRIu64 ",\n", v->out_of_order);
 	fprintf(f, "  \"key_mismatches\": %" PRIu64 ",\n", v->key_mismatches);
 	fprintf(f, "  \"sold_out_skus\": %" PRIu64 ",\n", v->sold_out_skus);
+	fprintf(f, "  \"stock_mismatches\": %" PRIu64 ",\n", v->stock_mismatches);
+	fprintf(f, "  \"counter_mismatches\": %" PRIu64 ",\n", v->counter_mismatches);
+	fprintf(f, "  \"order_mismatches\": %" PRIu64 ",\n", v->order_mismatches);
+	fprintf(f, "  \"verified_orders\": %" PRIu64 ",\n  \"verified_skus\": %" PRIu64 ",\n",
+		v->verified_orders, v->verified_skus);
+	fprintf(f, "  \"verify_seconds\": %.6f,\n", v->verify_seconds);
 	/* Not visible from a client: null, and named, rather than a 0 nobody measured. */
-	fprintf(f, "  \"stock_mismatches\": null,\n  \"counter_mismatches\": null,\n");
-	fprintf(f, "  \"state_hash\": null,\n");
-	fprintf(f, "  \"not_checked\": [\"stock_mismatches\", \"counter_mismatches\", "
-		   "\"state_hash\"]\n}\n");
+	fprintf(f, "  \"state_hash\": null,\n  \"not_checked\": [\"state_hash\"]\n}\n");
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -662,10 +1029,16 @@ static int report_html(struct run *r, const struct remote_verdict *v)
 		      ", out of order %" PRIu64 ", retries answered inconsistently %" PRIu64,
 		      verdict_ok(v) ? "passed" : "BROKEN", v->oversold_units, v->limit_violations,
 		      v->unanswered, v->duplicate_answers, v->out_of_order, v->key_mismatches);
+	lg_report_row(rep, "daemon's queries", "%" PRIu64 " orders and %" PRIu64 " SKUs in %.3f "
+		      "s: stock mismatches %" PRIu64 ", counter mismatches %" PRIu64
+		      ", orders not found or different %" PRIu64, v->verified_orders,
+		      v->verified_skus, v->verify_seconds, v->stock_mismatches,
+		      v->counter_mismatches, v->order_mismatches);
 	return lg_report_write(rep, r->o->report_path);
 }
 
-/* Connects, drives, verifies and reports; the stream and tally are made. Exit status. */
+/* Connects, drives, verifies (from the answers, then through the daemon's queries) and
+ * reports; the stream and tally are made. Exit status. */
 static int run_with(struct run *r, const struct oc_dataset *d)
 {
 	if (r->o->report_path && follow_hottest(r, d) != 0) {
@@ -687,6 +1060,9 @@ static int run_with(struct run *r, const struct oc_dataset *d)
 		fprintf(stderr, "loadgen: out of memory verifying\n");
 		return 2;
 	}
+	status = check_daemon(r, d, &v);
+	if (status)
+		return status;
 	if (!r->o->quiet)
 		report_text(r, &v);
 	status = verdict_ok(&v) ? 0 : 1;
@@ -733,7 +1109,8 @@ int lg_remote_run(const struct lg_options *o)
 	if (lg_stream_make(&st, &d, o) != 0 || lg_tally_init(&r.t, st.n) != 0 || !r.conns ||
 	    !r.latency || !r.second ||
 	    !(r.at_ns = malloc(st.n * sizeof(uint64_t))) ||
-	    !(r.seq = calloc(st.n, sizeof(uint64_t))) || !(r.dup = calloc(st.n, 1)))
+	    !(r.seq = calloc(st.n, sizeof(uint64_t))) || !(r.dup = calloc(st.n, 1)) ||
+	    !(r.reason = calloc(st.n, 1)))
 		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
 	else
 		status = run_with(&r, &d);
@@ -748,6 +1125,9 @@ int lg_remote_run(const struct lg_options *o)
 	free(r.at_ns);
 	free(r.seq);
 	free(r.dup);
+	free(r.reason);
+	free(r.first);
+	free(r.sold_units);
 	lg_tally_destroy(&r.t);
 	lg_stream_free(&st);
 	oc_dataset_destroy(&d);

@@ -1,7 +1,7 @@
 /* tally.c: the answers of a run, counted by command index, and the checks that need only the
  * answers and the dataset: units sold per SKU and units held per customer. Both modes use
- * them: in process (flash_sale.c), where the engine's own state is checked as well, and over
- * TCP (remote.c), where it cannot be. One thread owns a tally. */
+ * them: in process (flash_sale.c), beside the engine's own state, and over TCP (remote.c),
+ * beside what the daemon's queries say. One thread owns a tally. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # ordercore-loadgen --connect end to end: a real ordercored on 127.0.0.1 (port 0: the daemon
 # picks one and logs it), durable on a data directory; the flash sale over 4 pipelined
-# connections passes its checks (exit 0) and says every command was answered once; the acked
-# log it wrote over TCP verifies against the daemon's data directory after a clean stop
-# (SIGTERM, exit 0). Also: the mode's usage errors and a refused connection exit 2.
+# connections passes its checks (exit 0) and says every command was answered once; then,
+# through the daemon's queries, every order is there as answered, every SKU of the dataset
+# reconciles with the stock and the units sold, and the daemon's counters agree (only the state
+# hash is not checked); the acked log it wrote over TCP verifies against the daemon's data
+# directory after a clean stop (SIGTERM, exit 0). Also: the mode's usage errors and a refused
+# connection exit 2.
 # Usage: loadgen_connect.sh LOADGEN ORDERCORED
 set -euo pipefail
 loadgen=$1
@@ -45,14 +48,27 @@ expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --ord
 	--seed 9 --connections 4 --pipeline 64 --json "$tmp/run.json" --acked-log "$tmp/acked"
 grep -q "unanswered 0, answered twice 0, answered out of order 0" "$tmp/out" ||
 	fail "the summary does not say every command was answered once: $(cat "$tmp/out")"
-grep -q "not checked over TCP" "$tmp/out" || fail "the summary hides what it cannot check"
+grep -q "not checked over TCP (the daemon does not expose it): state hash$" "$tmp/out" ||
+	fail "the summary hides what it cannot check: $(cat "$tmp/out")"
+grep -q "stock mismatches 0, counter mismatches 0, orders not found or different 0$" \
+	"$tmp/out" || fail "the daemon's queries not checked: $(cat "$tmp/out")"
+grep -q "^  verified [1-9][0-9]* orders and 2000 SKUs through the daemon's queries in " \
+	"$tmp/out" || fail "the verification not said: $(cat "$tmp/out")"
 grep -q "p99.9" "$tmp/out" || fail "no latency percentiles in the summary"
 for zero in oversold_units unanswered duplicate_answers limit_violations \
 	out_of_order_answers key_mismatches; do
 	grep -q "\"$zero\": 0," "$tmp/run.json" || fail "$zero is not 0"
 done
 grep -q '"orders": 200000,' "$tmp/run.json" || fail "orders is not 200000"
-grep -q '"stock_mismatches": null' "$tmp/run.json" || fail "stock_mismatches pretends"
+# Through the daemon's queries: orders, stock and counters; the state hash is not visible.
+for zero in stock_mismatches counter_mismatches order_mismatches; do
+	grep -q "\"$zero\": 0," "$tmp/run.json" || fail "$zero is not 0: $(cat "$tmp/err")"
+done
+grep -q '"verified_orders": [1-9][0-9]*,' "$tmp/run.json" || fail "no order verified"
+grep -q '"verified_skus": 2000,' "$tmp/run.json" || fail "not every SKU verified"
+grep -q '"state_hash": null,' "$tmp/run.json" || fail "state_hash pretends"
+grep -q '"not_checked": \["state_hash"\]$' "$tmp/run.json" ||
+	fail "not_checked is not only the state hash: $(grep not_checked "$tmp/run.json")"
 grep -q '"out_of_stock": [1-9]' "$tmp/run.json" || fail "nothing sold out"
 [ -s "$tmp/acked" ] || fail "no acked log written over TCP"
 
