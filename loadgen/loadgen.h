@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lifecycle.h"
 #include "ordercore/ordercore.h"
 
 struct lg_options {
@@ -41,6 +42,10 @@ struct lg_options {
 	int max;                 /* --max given */
 	const char *report_path; /* --report FILE.html (report.h) */
 	const char *replay;      /* --replay FILE: the stream is the file's (replay.h) */
+	uint32_t card_pct;       /* places paid by card */
+	int channels;            /* places carry a channel, drawn from a retail mix */
+	int players;             /* the lifecycle's players answer (lifecycle.h; --connect) */
+	struct lg_life life;     /* their rates and delay */
 };
 
 /* Defaults of --connections and --pipeline. A few connections show the server's batching

@@ -38,7 +38,18 @@ static const char usage[] =
 	"                          and replaying the log after it took (takes no snapshot)\n"
 	"\n"
 	"Scenario options:\n"
-	"  --scenario NAME         flash-sale (the only scenario so far)\n"
+	"  --scenario NAME         flash-sale (default): hot SKUs with little stock sell out\n"
+	"                          under a stampede, per-customer limits, retries, cancels;\n"
+	"                          steady: a steady rate of the whole lifecycle; peak-season:\n"
+	"                          a ramp to 10x --base-rate, a channel mix, card payments\n"
+	"                          (some declined), multi-line orders, the whole lifecycle;\n"
+	"                          returns: the lifecycle with half the deliveries returned.\n"
+	"                          All but flash-sale need --connect: the load generator plays\n"
+	"                          the payment provider, the warehouses, the carriers and the\n"
+	"                          customers (docs/loadgen.md, \"Scenarios and the\n"
+	"                          lifecycle\"). Each sets the defaults below; options\n"
+	"                          given override them. The players expect a daemon\n"
+	"                          without pick waves\n"
 	"  --orders N              commands in the stream (default 1000000)\n"
 	"  --seed S                seed of the dataset and the stream (default 1)\n"
 	"  --dataset DIR           use this dataset (default: generate one in /tmp)\n"
@@ -48,10 +59,21 @@ static const char usage[] =
 	"                          needs --dataset (its SKU numbers); --orders, the mix and\n"
 	"                          the seed do not apply\n"
 	"  --json FILE             write a JSON summary\n"
-	"  --multi-line-pct P      orders with 2-4 lines, percent (default 10)\n"
-	"  --duplicate-pct P       retries with an earlier key, percent (default 1)\n"
-	"  --cancel-pct P          cancels of an earlier order, percent (default 1)\n"
-	"  --zipf S                skew of SKU popularity (default 1.1)\n"
+	"  --card-pct P            places paid by card, percent (peak-season 40, else 0)\n"
+	"  --base-rate R           peak-season's rate at the start, commands a second (default\n"
+	"                          10000); it ramps to 10x while half the stream is sent\n"
+	"  --decline-pct P         the players' rates, percent: card payments declined,\n"
+	"  --short-pick-pct P      picks one unit short first, packs that fail their quality\n"
+	"  --qc-fail-pct P         check once, shipments lost, shipments damaged, deliveries\n"
+	"  --lost-pct P            returned (steady 0/1/1/1/1/2, peak-season 3/2/2/1/1/5,\n"
+	"  --damaged-pct P         returns 0/0/0/0/0/50)\n"
+	"  --return-pct P\n"
+	"  --step-delay-ms MS      between an answer and the next player's command (default 5)\n"
+	"  --multi-line-pct P      orders with 2-4 lines, percent (default 10; peak-season 30)\n"
+	"  --duplicate-pct P       retries with an earlier key, percent (default 1; returns 0)\n"
+	"  --cancel-pct P          cancels of an earlier order, percent (default 1; returns 0)\n"
+	"  --zipf S                skew of SKU popularity (default 1.1; steady and returns\n"
+	"                          0.8, peak-season 1.0)\n"
 	"  --customers N           customer ids drawn from 1..N (default orders / 10)\n"
 	"  --batch N               in process: commands per submit call (default 256)\n"
 	"  --quiet                 print nothing but errors\n"
@@ -127,7 +149,9 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_HOT_LIMIT, OPT_IDLE, OPT_HOT_STOCK, OPT_CUSTOMERS, OPT_DATA_DIR, OPT_DURABILITY,
        OPT_ACKED_LOG, OPT_VERIFY_ACKED, OPT_RECOVERY, OPT_SNAP_EVERY, OPT_SNAP_INTERVAL,
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
-       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_REPLAY, OPT_HELP };
+       OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_REPLAY, OPT_CARD,
+       OPT_BASE_RATE, OPT_DECLINE, OPT_SHORT, OPT_QC, OPT_LOST, OPT_DAMAGED, OPT_RETURN,
+       OPT_DELAY, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -174,6 +198,15 @@ static const struct option options[] = {
 	{"max", no_argument, 0, OPT_MAX},
 	{"report", required_argument, 0, OPT_REPORT},
 	{"replay", required_argument, 0, OPT_REPLAY},
+	{"card-pct", required_argument, 0, OPT_CARD},
+	{"base-rate", required_argument, 0, OPT_BASE_RATE},
+	{"decline-pct", required_argument, 0, OPT_DECLINE},
+	{"short-pick-pct", required_argument, 0, OPT_SHORT},
+	{"qc-fail-pct", required_argument, 0, OPT_QC},
+	{"lost-pct", required_argument, 0, OPT_LOST},
+	{"damaged-pct", required_argument, 0, OPT_DAMAGED},
+	{"return-pct", required_argument, 0, OPT_RETURN},
+	{"step-delay-ms", required_argument, 0, OPT_DELAY},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -209,7 +242,8 @@ static uint32_t durability(const char *text)
 }
 
 static void parse(int argc, char **argv, struct lg_options *o, const char **gen_dir, int *inproc,
-		  double *idle_s, const char **verify, int *screening, int *carriers)
+		  double *idle_s, const char **verify, int *screening, int *carriers,
+		  uint32_t *base_rate)
 {
 	int c, idx;
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -273,6 +307,15 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_MAX: o->max = 1; break;
 		case OPT_REPORT: o->report_path = optarg; break;
 		case OPT_REPLAY: o->replay = optarg; break;
+		case OPT_CARD: o->card_pct = u32(name, optarg, 0, 100); break;
+		case OPT_BASE_RATE: *base_rate = u32(name, optarg, 1, 10000000); break;
+		case OPT_DECLINE: o->life.decline_pct = u32(name, optarg, 0, 100); break;
+		case OPT_SHORT: o->life.short_pct = u32(name, optarg, 0, 100); break;
+		case OPT_QC: o->life.qc_fail_pct = u32(name, optarg, 0, 100); break;
+		case OPT_LOST: o->life.lost_pct = u32(name, optarg, 0, 100); break;
+		case OPT_DAMAGED: o->life.damaged_pct = u32(name, optarg, 0, 100); break;
+		case OPT_RETURN: o->life.return_pct = u32(name, optarg, 0, 100); break;
+		case OPT_DELAY: o->life.delay_ms = u32(name, optarg, 0, 60000); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -284,20 +327,88 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 	}
 }
 
+/* An option left to the scenario. */
+#define UNSET UINT32_MAX
+
+/* A scenario's defaults (docs/loadgen.md, "Scenarios"): the stream's mix, whether the players
+ * answer and their rates (percent), and its rate with --connect when neither --rate nor --max
+ * is given (NULL: closed loop; "peak": the ramp from --base-rate). */
+struct preset {
+	const char *name;
+	double zipf_s;
+	uint32_t multi_line_pct, duplicate_pct, cancel_pct, card_pct;
+	int channels, players;
+	uint32_t decline, short_pick, qc_fail, lost, damaged, returned;
+	const char *rate;
+};
+
+static const struct preset presets[] = {
+	{"flash-sale", 1.1, 10, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL},
+	{"steady", 0.8, 10, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 2, "20000"},
+	{"peak-season", 1.0, 30, 1, 1, 40, 1, 1, 3, 2, 2, 1, 1, 5, "peak"},
+	{"returns", 0.8, 10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 50, "20000"},
+};
+
+static const struct preset *preset_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (strcmp(presets[i].name, name) == 0)
+			return &presets[i];
+	return NULL;
+}
+
+static void set(uint32_t *option, uint32_t preset)
+{
+	*option = *option == UNSET ? preset : *option;
+}
+
+/* Fills the options the command line left with the scenario's. */
+static void apply(const struct preset *p, struct lg_options *o, uint32_t base_rate)
+{
+	static char ramp[64];
+	o->zipf_s = o->zipf_s < 0 ? p->zipf_s : o->zipf_s;
+	set(&o->multi_line_pct, p->multi_line_pct);
+	set(&o->duplicate_pct, p->duplicate_pct);
+	set(&o->cancel_pct, p->cancel_pct);
+	set(&o->card_pct, p->card_pct);
+	o->channels = p->channels;
+	o->players = p->players;
+	set(&o->life.decline_pct, p->decline);
+	set(&o->life.short_pct, p->short_pick);
+	set(&o->life.qc_fail_pct, p->qc_fail);
+	set(&o->life.lost_pct, p->lost);
+	set(&o->life.damaged_pct, p->damaged);
+	set(&o->life.return_pct, p->returned);
+	o->life.seed = o->seed;
+	if (!o->connect || o->rate || o->max || !p->rate)
+		return;
+	o->rate = p->rate;
+	if (strcmp(p->rate, "peak") == 0) { /* B to 10 B while half the stream is sent */
+		double t = (double)o->orders / (11.0 * base_rate);
+		snprintf(ramp, sizeof(ramp), "0:%u,%.3f:%u", base_rate, t, 10 * base_rate);
+		o->rate = ramp;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct lg_options o = {.scenario = "flash-sale", .orders = 1000000, .seed = 1,
 			       .skus = 10000, .warehouses = 8, .stock_per_sku = 1000,
 			       .hot_skus = UINT32_MAX, .hot_limit = 2, .batch = 256,
-			       .multi_line_pct = 10, .duplicate_pct = 1, .cancel_pct = 1,
-			       .zipf_s = 1.1, .snapshot_every = UINT64_MAX,
-			       .snapshot_interval_ms = UINT32_MAX};
+			       .multi_line_pct = UNSET, .duplicate_pct = UNSET,
+			       .cancel_pct = UNSET, .card_pct = UNSET, .zipf_s = -1,
+			       .snapshot_every = UINT64_MAX, .snapshot_interval_ms = UINT32_MAX,
+			       .life = {.decline_pct = UNSET, .short_pct = UNSET,
+					.qc_fail_pct = UNSET, .lost_pct = UNSET,
+					.damaged_pct = UNSET, .return_pct = UNSET, .delay_ms = 5}};
 	const char *gen_dir = NULL;
 	int inproc = 0;
 	double idle_s = 0;
 	const char *verify = NULL;
 	int screening = 0, carriers = 0;
-	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify, &screening, &carriers);
+	uint32_t base_rate = 10000;
+	parse(argc, argv, &o, &gen_dir, &inproc, &idle_s, &verify, &screening, &carriers,
+	      &base_rate);
 	if (o.hot_skus == UINT32_MAX)
 		o.hot_skus = o.skus < 10 ? o.skus : 10;
 	if (o.hot_skus > o.skus) {
@@ -358,9 +469,16 @@ int main(int argc, char **argv)
 				"--gen-dataset DIR\n%s", usage);
 		return 2;
 	}
-	if (strcmp(o.scenario, "flash-sale") != 0) {
-		fprintf(stderr, "ordercore-loadgen: unknown scenario '%s' (known: flash-sale)\n",
-			o.scenario);
+	const struct preset *p = preset_of(o.scenario);
+	if (!p) {
+		fprintf(stderr, "ordercore-loadgen: unknown scenario '%s' (known: flash-sale, "
+				"steady, peak-season, returns)\n", o.scenario);
+		return 2;
+	}
+	apply(p, &o, base_rate);
+	if (o.players && !o.connect) {
+		fprintf(stderr, "ordercore-loadgen: --scenario %s plays the whole lifecycle "
+				"against a daemon: give --connect HOST:PORT\n", o.scenario);
 		return 2;
 	}
 	if (o.replay && !o.dataset_dir) {

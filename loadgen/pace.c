@@ -40,7 +40,8 @@ int lg_pace_parse(const char *spec, struct lg_pace *p, char *err, size_t err_byt
 		for (double t = first;;) {
 			double r;
 			if (*s++ != ':' || !number(&s, &r))
-				return fail(err, err_bytes, spec, "a point is T:R (seconds:commands/s)");
+				return fail(err, err_bytes, spec,
+					    "a point is T:R (seconds:commands/s)");
 			if (p->points == LG_PACE_POINTS_MAX)
 				return fail(err, err_bytes, spec, "more than 64 points");
 			if (p->points == 0 && t != 0)
@@ -78,8 +79,8 @@ uint64_t lg_pace_due_ns(const struct lg_pace *p, uint64_t i)
 		t = p->t_s[k] + c / p->rate[k];
 	} else {
 		/* Within the segment the rate is r0 + g x, so the commands due by x are
-		 * r0 x + g x^2 / 2 = c: x = 2c / (r0 + sqrt(r0^2 + 2 g c)), which holds for g = 0 and
-		 * loses no precision when g is small. */
+		 * r0 x + g x^2 / 2 = c: x = 2c / (r0 + sqrt(r0^2 + 2 g c)), which holds for g = 0
+		 * and loses no precision when g is small. */
 		double r0 = p->rate[k];
 		double g = (p->rate[k + 1] - r0) / (p->t_s[k + 1] - p->t_s[k]);
 		double root = sqrt(fmax(0, r0 * r0 + 2 * g * c)); /* >= r1^2, but for rounding */

@@ -53,20 +53,57 @@
 #define STALL_MS 30000
 #define NO_COMMAND UINT32_MAX
 
-_Static_assert(LG_PIPELINE_MAX <= UINT32_MAX && LG_CONNECTIONS_MAX < 65536,
-	       "a connection's ring holds command indices of 32 bits");
+/* The players' ring of steps starts with this many slots (then doubles): at 20000 orders a
+ * second and a step delay of 5 ms, a few hundred steps wait at a time. */
+#define STEPS_INITIAL 4096u
+
+_Static_assert(LG_PIPELINE_MAX <= UINT32_MAX,
+	       "a connection's ring of correlations counts its slots in 32 bits");
 
 struct conn {
 	struct oc_client *c;
 	uint64_t next, end; /* the block being queued: commands [next, end) */
-	uint32_t *sent;     /* indices of the commands in flight, oldest at head: a ring of
-	                     * --pipeline slots */
+	uint64_t *sent;     /* correlations of the commands in flight, oldest at head: a ring of
+	                     * --pipeline slots (64 bits: the players' are above the stream's) */
 	uint32_t head, count;
+};
+
+/* A player's command (lifecycle.h), kept from when it is made until its answer. */
+struct step {
+	struct lg_step s; /* the command, when it is due, and its order: the index p of the
+	                   * first place of its key in the stream */
+	uint64_t place;   /* the stream index of the place whose answer began the chain */
+	bool answered;
+};
+
+/* The players (o->players: --scenario steady, peak-season, returns). Their commands, steps,
+ * are numbered from 0 in the order they are made, and step f's correlation is n + f, above
+ * the stream's. Each is made when the answer that calls for it is taken and is due a
+ * constant delay after that answer's clock read, which only grows: so steps are due in the
+ * order of their numbers, and a FIFO, not a heap, sends them (step_push asserts it). They
+ * live in a ring that doubles when full, from the oldest not answered (lo) to the last made
+ * (hi); next is the first not yet queued. Besides, what the accepted answers say of each
+ * order and SKU, for the checks through the daemon's queries (check_daemon). */
+struct players {
+	struct lg_life life;        /* next_key from 2^62 up: see lg_remote_run */
+	struct lg_life_tally tally;
+	struct step *ring;
+	uint64_t size;              /* slots, a power of two (0: none yet) */
+	uint64_t lo, next, hi;
+	bool out_of_memory;         /* a step could not be kept: the run fails */
+	uint8_t *state;     /* [p] the order's state by the accepted answer about it with the
+	                     * highest seq (a place's, a step's, a cancel's); 0: none */
+	uint64_t *state_seq; /* [p] that answer's seq */
+	uint32_t *decided;  /* [p] the stream index of the place of key p that was accepted */
+	uint8_t *cut;       /* [p] a short pick cut a unit of the order's line 0 */
+	uint64_t *missing;  /* [g] units of SKU g that short picks found missing: they left on
+	                     * hand */
+	uint64_t *restocked; /* [g] units of SKU g that returns put back on hand */
 };
 
 struct run {
 	const struct lg_options *o;
-	const struct lg_stream *st;
+	struct lg_stream *st;  /* with players, verify writes the cut units into it (settle) */
 	struct lg_tally t;
 	struct conn *conns;
 	uint32_t nconns, pipeline;
@@ -82,13 +119,15 @@ struct run {
 	/* Kept by verify for the daemon's queries (check_daemon): */
 	uint32_t *first;       /* [p] place p's first decision (key_mismatches), or NO_COMMAND */
 	uint64_t *sold_units;  /* [g] units SKU g sold by the answers (lg_sold_units) */
+	uint64_t *on_hand_expected, *held_expected; /* [g] with players (expect_stock) */
 	uint64_t out_of_order; /* answers that were not their connection's oldest command */
 	uint64_t turns;        /* ppoll(2) calls of the run */
 	bool paced;            /* --rate: command i is due at t0_ns + lg_pace_due_ns(&pace, i) */
 	struct lg_pace pace;
 	uint64_t t0_ns;
 	uint64_t sent;         /* commands queued */
-	uint64_t first_sent_ns, last_sent_ns;
+	uint64_t stream_sent;  /* of them, the stream's */
+	uint64_t first_sent_ns, last_sent_ns; /* the stream's first and last */
 	struct oc_hist *latency; /* every answered command's latency, ns */
 	struct oc_hist *second;  /* those of the answers of the progress line's second */
 	/* The report's (--report): the samples, and the hottest SKUs of the stream it follows,
@@ -97,6 +136,8 @@ struct run {
 	uint32_t follow[LG_REPORT_SKUS];
 	int64_t initial[LG_REPORT_SKUS], sold[LG_REPORT_SKUS];
 	double cpu_seconds;    /* this process's user + system time during the run */
+	bool players;          /* o->players: the lifecycle's players answer */
+	struct players life;
 	int acked_fd;
 	char host[256];
 	uint16_t port;
@@ -172,7 +213,7 @@ static int connect_all(struct run *r)
 	char err[OC_CLIENT_ERROR_BYTES_MAX];
 	for (uint32_t k = 0; k < r->nconns; k++) {
 		struct conn *c = &r->conns[k];
-		c->sent = malloc(r->pipeline * sizeof(uint32_t));
+		c->sent = malloc(r->pipeline * sizeof(uint64_t));
 		if (!c->sent) {
 			fprintf(stderr, "loadgen: out of memory\n");
 			return 2;
@@ -199,14 +240,73 @@ static uint64_t due_ns(const struct run *r, uint64_t i, uint64_t t_ns)
 	return r->paced ? r->t0_ns + lg_pace_due_ns(&r->pace, i) : t_ns;
 }
 
-/* Queues commands on c while it has fewer than --pipeline in flight and stream left that is
- * due by t_ns (one clock read per turn of a connection: queueing a few hundred commands takes
- * a few microseconds), stamped with when each was due, then sends what the socket takes. 0 or
- * the client's -errno. */
+static struct step *step_at(const struct players *pl, uint64_t f)
+{
+	return &pl->ring[f & (pl->size - 1)];
+}
+
+/* Keeps step s, of the chain the place at stream index `place` began, after the last made.
+ * False when the ring is full and cannot grow. */
+static bool step_push(struct players *pl, const struct lg_step *s, uint64_t place)
+{
+	if (pl->hi - pl->lo == pl->size) {
+		uint64_t size = pl->size ? 2 * pl->size : STEPS_INITIAL;
+		struct step *ring = malloc(size * sizeof(*ring));
+		if (!ring)
+			return false;
+		for (uint64_t f = pl->lo; f < pl->hi; f++)
+			ring[f & (size - 1)] = *step_at(pl, f);
+		free(pl->ring);
+		pl->ring = ring;
+		pl->size = size;
+	}
+	OC_ASSERT(pl->hi == pl->lo || step_at(pl, pl->hi - 1)->s.due_ns <= s->due_ns);
+	*step_at(pl, pl->hi++) = (struct step){*s, place, false};
+	return true;
+}
+
+/* Counts a command queued at t_ns, the stream's or a player's; the stream's also make its
+ * rate (sent_per_sec: what --rate asked for). */
+static void count_sent(struct run *r, uint64_t t_ns, bool stream)
+{
+	r->sent++;
+	if (!stream)
+		return;
+	r->first_sent_ns = r->stream_sent++ ? r->first_sent_ns : t_ns;
+	r->last_sent_ns = t_ns;
+}
+
+/* Queues on c the players' steps due by t_ns while it has room (they go before the stream's
+ * commands: an order's life is not kept waiting by new orders). 0, -EAGAIN (the output buffer
+ * is full) or the client's -errno. */
+static int fill_steps(struct run *r, struct conn *c, uint64_t t_ns)
+{
+	struct players *pl = &r->life;
+	while (c->count < r->pipeline && pl->next < pl->hi) {
+		const struct step *s = step_at(pl, pl->next);
+		if (s->s.due_ns > t_ns)
+			break;
+		int rc = oc_client_queue(c->c, &s->s.cmd, r->st->n + pl->next);
+		if (rc)
+			return rc;
+		lg_life_sent(&pl->tally, &s->s.cmd);
+		count_sent(r, t_ns, false);
+		c->sent[(c->head + c->count++) % r->pipeline] = r->st->n + pl->next++;
+	}
+	return 0;
+}
+
+/* Queues commands on c while it has fewer than --pipeline in flight: the players' steps that
+ * are due, then stream left that is due by t_ns (one clock read per turn of a connection:
+ * queueing a few hundred commands takes a few microseconds), stamped with when each was due,
+ * then sends what the socket takes. 0 or the client's -errno. */
 static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 {
 	const struct lg_stream *st = r->st;
-	while (c->count < r->pipeline) {
+	int rc = fill_steps(r, c, t_ns);
+	if (rc && rc != -EAGAIN)
+		return rc;
+	while (rc == 0 && c->count < r->pipeline) {
 		if (c->next == c->end) {
 			if (r->claimed == st->n)
 				break;
@@ -218,18 +318,17 @@ static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 		uint64_t due = due_ns(r, c->next, t_ns);
 		if (due > t_ns)
 			break; /* not yet: the wait in drive ends when it is */
-		int rc = oc_client_queue(c->c, &st->cmds[c->next], c->next);
+		rc = oc_client_queue(c->c, &st->cmds[c->next], c->next);
 		if (rc == -EAGAIN)
 			break; /* the output buffer is full: sent below, queued next turn */
 		if (rc)
 			return rc;
 		r->at_ns[c->next] = due;
-		r->first_sent_ns = r->sent++ ? r->first_sent_ns : t_ns;
-		r->last_sent_ns = t_ns;
-		c->sent[(c->head + c->count++) % r->pipeline] = (uint32_t)c->next;
+		count_sent(r, t_ns, true);
+		c->sent[(c->head + c->count++) % r->pipeline] = c->next;
 		c->next++;
 	}
-	int rc = oc_client_flush(c->c, 0);
+	rc = oc_client_flush(c->c, 0);
 	return rc == -EAGAIN ? 0 : rc;
 }
 
@@ -243,18 +342,92 @@ static void count_sold(struct run *r, uint64_t p, int64_t sign)
 				r->sold[k] += sign * (int64_t)c->lines[l].quantity;
 }
 
+/* Notes what answer a says of order p: accepted (not a duplicate) or cancelled, it is the
+ * order's state as of a's seq, which is its state now if no later answer says otherwise
+ * (answers on different connections may come in any order; a refused command changes
+ * nothing). An order the players cancel (a declined payment, a short pick that cut every
+ * unit) counts as cancelled in the tally, as a cancel's would, for the checks of the units
+ * sold. */
+static void note(struct run *r, uint64_t p, uint64_t place, const struct oc_response *a)
+{
+	struct players *pl = &r->life;
+	if ((a->status != OC_STATUS_ACCEPTED && a->status != OC_STATUS_CANCELLED) ||
+	    (a->flags & OC_RESPONSE_DUPLICATE))
+		return;
+	if (a->seq > pl->state_seq[p]) {
+		pl->state_seq[p] = a->seq;
+		pl->state[p] = a->state;
+	}
+	if (a->status == OC_STATUS_ACCEPTED && a->state == OC_STATE_CANCELLED &&
+	    !r->t.cancelled[p]) {
+		r->t.cancelled[p] = 1;
+		count_sold(r, place, -1);
+	}
+}
+
+/* Notes answer a to c (of order p, whose chain the place at stream index `place` began) and
+ * keeps the next player's command it calls for, if any. */
+static void play(struct run *r, uint64_t p, uint64_t place, const struct oc_command *c,
+		 const struct oc_response *a, uint64_t t_ns)
+{
+	struct players *pl = &r->life;
+	struct lg_step next;
+	note(r, p, place, a);
+	if (lg_life_next(&pl->life, &r->st->cmds[place], p, c, a, t_ns, &next) &&
+	    !step_push(pl, &next, place))
+		pl->out_of_memory = true;
+}
+
+/* Takes answer a to step f, received at t_ns: an answer to no step made, to one answered
+ * already, or of another type or key is a stray. Its latency counts from when it was due.
+ * A short pick's missing unit and a restocked return's unit are noted by SKU: line 0's of the
+ * place, the only line the players short-pick or return, one unit each (lifecycle.c). */
+static void take_step(struct run *r, uint64_t f, const struct oc_response *a, uint64_t t_ns)
+{
+	struct players *pl = &r->life;
+	struct step *s = f >= pl->lo && f < pl->next ? step_at(pl, f) : NULL;
+	if (!s || s->answered || a->type != s->s.cmd.type || a->key != s->s.cmd.key) {
+		r->t.stray++;
+		return;
+	}
+	s->answered = true;
+	struct step done = *s; /* the ring may move when play keeps the next */
+	while (pl->lo < pl->next && step_at(pl, pl->lo)->answered)
+		pl->lo++;
+	oc_hist_record(r->latency, t_ns - done.s.due_ns);
+	oc_hist_record(r->second, t_ns - done.s.due_ns);
+	lg_life_take(&pl->tally, &done.s.cmd, a);
+	uint64_t p = done.s.order;
+	uint32_t g = r->st->sku_idx[done.place * OC_ORDER_LINES_MAX];
+	if (a->status == OC_STATUS_ACCEPTED && !(a->flags & OC_RESPONSE_DUPLICATE)) {
+		if (a->type == OC_CMD_PICK_SHORT) {
+			pl->missing[g]++;
+			pl->cut[p] |= a->amount_cents > 0; /* 0: re-routed, still held */
+		} else if (a->type == OC_CMD_RETURN_RECEIVED &&
+			   (done.s.cmd.flags & OC_RETURN_RESTOCK)) {
+			pl->restocked[g]++;
+		}
+	}
+	play(r, p, done.place, &done.s.cmd, a, t_ns);
+}
+
 /* Takes answer a, received on c at t_ns. True when it names a command of the stream (its
- * correlation is the command's index, and the key and type agree). */
+ * correlation is the command's index, and the key and type agree); a player's step's is
+ * taken by take_step. */
 static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a, uint64_t t_ns)
 {
 	OC_ASSERT(c->count > 0); /* the client returns no answer to nothing */
-	uint32_t oldest = c->sent[c->head];
+	uint64_t oldest = c->sent[c->head];
 	c->head = (c->head + 1) % r->pipeline;
 	c->count--;
 	uint64_t i = a->correlation;
 	const struct oc_response *resp = &a->response;
 	r->out_of_order += i != oldest;
 	r->max_seq = resp->seq > r->max_seq ? resp->seq : r->max_seq;
+	if (r->players && i >= r->st->n) {
+		take_step(r, i - r->st->n, resp, t_ns);
+		return false;
+	}
 	if (i >= r->st->n || resp->key != r->st->cmds[i].key || resp->type != r->st->cmds[i].type) {
 		r->t.stray++;
 		return false;
@@ -272,6 +445,13 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 			count_sold(r, i, 1);
 		else if (!r->dup[i] && resp->status == OC_STATUS_CANCELLED)
 			count_sold(r, r->st->orig[i], -1);
+		if (r->players && r->st->cmds[i].type == OC_CMD_PLACE &&
+		    resp->status == OC_STATUS_ACCEPTED && !r->dup[i]) {
+			r->life.decided[r->st->orig[i]] = (uint32_t)i;
+			play(r, r->st->orig[i], i, &r->st->cmds[i], resp, t_ns);
+		} else if (r->players && resp->status == OC_STATUS_CANCELLED) {
+			note(r, r->st->orig[i], r->st->orig[i], resp);
+		}
 	}
 	lg_tally_take(&r->t, r->st, i, resp);
 	return true;
@@ -279,7 +459,9 @@ static bool take(struct run *r, struct conn *c, const struct oc_client_answer *a
 
 /* Takes every answer c has. The socket is polled level-triggered, so a receive that returns
  * fewer than asked (the client's buffer then holds no whole answer) ends it: whatever comes
- * later makes the socket readable again. 0 or the client's -errno. */
+ * later makes the socket readable again. Rows (the documents a daemon with carriers sends
+ * before a pack's or a shipment's answer) are not answers: skipped. 0 or the client's
+ * -errno. */
 static int drain(struct run *r, struct conn *c)
 {
 	struct oc_client_answer a[ANSWER_BATCH];
@@ -289,13 +471,15 @@ static int drain(struct run *r, struct conn *c)
 		if (got <= 0)
 			return got;
 		uint64_t t_ns = now_ns();
-		uint32_t good = 0;
+		uint32_t good = 0, rows = 0;
 		for (int j = 0; j < got; j++)
-			if (take(r, c, &a[j], t_ns))
+			if (a[j].response.flags & OC_RESPONSE_ROW)
+				rows++;
+			else if (take(r, c, &a[j], t_ns))
 				a[good++] = a[j];
 		if (r->acked_fd >= 0)
 			lg_acked_append_answers(r->acked_fd, a, r->st->cmds, good);
-		r->received += (uint64_t)got;
+		r->received += (uint64_t)got - rows;
 	} while (got == (int)ANSWER_BATCH);
 	return 0;
 }
@@ -319,8 +503,9 @@ static uint64_t in_flight(const struct run *r)
 }
 
 /* How long to wait for answers: with --rate, until the first command not yet queued is due
- * (now when it is late), if a connection has room for it; else until `until` (the next
- * progress line), at most a second (an answer or room to send wakes the wait first). */
+ * (now when it is late), and until the first player's step not yet queued is due, if a
+ * connection has room for them; else until `until` (the next progress line), at most a
+ * second (an answer or room to send wakes the wait first). */
 static struct timespec wait_for(const struct run *r, uint64_t now, uint64_t until)
 {
 	uint64_t wait = until > now ? until - now : 0, next = r->claimed; /* the first unqueued */
@@ -333,6 +518,10 @@ static struct timespec wait_for(const struct run *r, uint64_t now, uint64_t unti
 	}
 	if (r->paced && room && next < r->st->n) {
 		uint64_t due = due_ns(r, next, now);
+		wait = due <= now ? 0 : due - now < wait ? due - now : wait;
+	}
+	if (room && r->life.next < r->life.hi) {
+		uint64_t due = step_at(&r->life, r->life.next)->s.due_ns;
 		wait = due <= now ? 0 : due - now < wait ? due - now : wait;
 	}
 	return (struct timespec){(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
@@ -368,8 +557,9 @@ static void progress(struct run *r, uint64_t now, uint64_t *at, uint64_t *sent,
 	*received = r->received;
 }
 
-/* Sends the whole stream and receives every answer. 0, or 2 (said) when a connection fails
- * or the daemon stops answering. */
+/* Sends the whole stream and receives every answer, and the players' steps until none is
+ * left to make. 0, or 2 (said) when a connection fails, the daemon stops answering or a step
+ * cannot be kept. */
 static int drive(struct run *r)
 {
 	struct pollfd *pfd = calloc(r->nconns, sizeof(*pfd));
@@ -386,7 +576,7 @@ static int drive(struct run *r)
 		start.stock[k] = r->initial[k];
 	if (r->o->report_path)
 		lg_report_sample(&r->report, &start);
-	while (status == 0 && r->received < r->st->n) {
+	while (status == 0 && r->received < r->st->n + r->life.hi) {
 		for (uint32_t k = 0; status == 0 && k < r->nconns; k++) {
 			struct conn *c = &r->conns[k];
 			int rc = fill(r, c, now_ns());
@@ -417,6 +607,10 @@ static int drive(struct run *r)
 				status = conn_failed(r, k, rc);
 				break;
 			}
+		}
+		if (status == 0 && r->life.out_of_memory) {
+			fprintf(stderr, "loadgen: out of memory keeping the players' commands\n");
+			status = 2;
 		}
 		uint64_t now = now_ns();
 		if (now - line_ns >= 1000000000u)
@@ -509,8 +703,69 @@ static uint64_t key_mismatches(const struct run *r, const uint32_t *first)
 	return bad;
 }
 
-/* The checks that the answers and the dataset allow. Keeps r->first and r->sold_units for
- * check_daemon. 0, or -ENOMEM. */
+/* With players: writes into the stream the orders as they stand, for lg_sold_units: a unit a
+ * short pick cut comes off line 0 of the accepted place (the engine gave back its purchase
+ * counter, as a cancel's); the stream is sent, nothing reads it for sending any more. Orders
+ * the players cancelled are cancelled in the tally already (note). */
+static void settle(struct run *r)
+{
+	for (uint64_t p = 0; p < r->st->n; p++)
+		if (r->life.cut[p])
+			r->st->cmds[r->life.decided[p]].lines[0].quantity--;
+}
+
+/* Whether an order in `state` holds units (the reconciliation's allocated or picked: from
+ * payment_pending to packed; held for review too), or shipped them. */
+static bool holds_units(uint8_t state)
+{
+	return state == OC_STATE_PAYMENT_PENDING || state == OC_STATE_ON_HOLD ||
+	       state == OC_STATE_ALLOCATED || state == OC_STATE_RELEASED ||
+	       state == OC_STATE_PICKED || state == OC_STATE_PACKED;
+}
+
+static bool shipped_units(uint8_t state)
+{
+	return state == OC_STATE_SHIPPED || state == OC_STATE_DELIVERED ||
+	       state == OC_STATE_EXCEPTION || state == OC_STATE_RETURN_REQUESTED ||
+	       state == OC_STATE_RETURNED || state == OC_STATE_REFUNDED;
+}
+
+/* With players, what every SKU should hold by the answers (after settle): on hand, the
+ * dataset's less the units short picks found missing and those shipped, plus those restocked
+ * by returns; held (allocated + picked), the units of the orders whose state holds them.
+ * Into r->on_hand_expected and r->held_expected; the units held or shipped beyond what there
+ * was are oversold, and a SKU with none free is sold out. 0, or -ENOMEM. */
+static int expect_stock(struct run *r, const struct oc_dataset *d, struct remote_verdict *v)
+{
+	const struct players *pl = &r->life;
+	uint64_t *shipped = calloc(d->sku_count + 1u, sizeof(uint64_t));
+	r->on_hand_expected = calloc(d->sku_count + 1u, sizeof(uint64_t));
+	r->held_expected = calloc(d->sku_count + 1u, sizeof(uint64_t));
+	if (!shipped || !r->on_hand_expected || !r->held_expected) {
+		free(shipped);
+		return -ENOMEM;
+	}
+	for (uint64_t p = 0; p < r->st->n; p++) {
+		bool holds = holds_units(pl->state[p]), gone = shipped_units(pl->state[p]);
+		uint64_t i = pl->decided[p];
+		for (uint32_t l = 0; (holds || gone) && l < r->st->cmds[i].line_count; l++) {
+			uint32_t g = r->st->sku_idx[i * OC_ORDER_LINES_MAX + l];
+			(holds ? r->held_expected : shipped)[g] += r->st->cmds[i].lines[l].quantity;
+		}
+	}
+	for (uint32_t g = 0; g < d->sku_count; g++) {
+		uint64_t there = lg_initial_units(d, g) + pl->restocked[g];
+		uint64_t out = pl->missing[g] + shipped[g], held = r->held_expected[g];
+		v->oversold_units += out + held > there ? out + held - there : 0;
+		r->on_hand_expected[g] = out < there ? there - out : 0;
+		v->sold_out_skus += there > 0 && r->on_hand_expected[g] == held;
+	}
+	free(shipped);
+	return 0;
+}
+
+/* The checks that the answers and the dataset allow. Keeps r->first and r->sold_units (and
+ * with players the expected stock) for check_daemon. 0, or -ENOMEM. */
 static int verify(struct run *r, const struct oc_dataset *d, struct remote_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -520,11 +775,17 @@ static int verify(struct run *r, const struct oc_dataset *d, struct remote_verdi
 	}
 	v->duplicate_answers += r->t.stray;
 	v->out_of_order = r->out_of_order;
+	if (r->players)
+		settle(r);
 	r->sold_units = lg_sold_units(r->st, &r->t, d, &v->limit_violations);
 	r->first = first_decisions(r, false);
 	if (!r->sold_units || !r->first)
 		return -ENOMEM;
 	v->key_mismatches = key_mismatches(r, r->first);
+	if (r->players) {
+		latencies(r, v);
+		return expect_stock(r, d, v);
+	}
 	for (uint32_t g = 0; g < d->sku_count; g++) {
 		uint64_t initial = lg_initial_units(d, g);
 		v->oversold_units += r->sold_units[g] > initial ? r->sold_units[g] - initial : 0;
@@ -583,19 +844,43 @@ static struct oc_command query_of(const struct run *r, const struct check *k, ui
 				   .lines = {{k->d->skus[s / k->pages].sku, 0, 0}}};
 }
 
+/* The status of an order in `state`. */
+static uint8_t status_of(uint8_t state)
+{
+	return state == OC_STATE_REJECTED    ? OC_STATUS_REJECTED
+	       : state == OC_STATE_CANCELLED ? OC_STATUS_CANCELLED
+					     : OC_STATUS_ACCEPTED;
+}
+
+/* Whether the daemon's state `now` for an order the answers left allocated is the wave's
+ * release of it: with waves (ordercored --wave-orders-max) the engine releases an order on
+ * its own, an unsolicited response the daemon forwards to nobody, so the answers cannot know
+ * it; the players then had their pick refused (invalid_state) before the release, and the
+ * chain stopped. The only state the answers cannot tell exactly. */
+static bool released(uint8_t said, uint8_t now)
+{
+	return said == OC_STATE_ALLOCATED && now == OC_STATE_RELEASED;
+}
+
 /* Order query q's answer a against what the stream's answers said of the order: found, its
  * customer, its first sequence number that of the decision the engine keeps, and its status
  * cancelled when a cancel of it was answered cancelled, else that decision's status and
  * reason; not found when the engine keeps no decision of the key (every place of it was
  * refused unrecorded). A place rejected for capacity may have no record (unrecorded), so such
- * a key may also be unknown. */
+ * a key may also be unknown. With players, an accepted order's status and state are those of
+ * the accepted answer about it with the highest seq (note), and its reason the place's
+ * unless cancelled. */
 static void check_order(const struct run *r, struct check *k, uint64_t q,
 			const struct oc_response *a)
 {
 	uint32_t p = k->place[q], f = k->kept[p];
 	const struct lg_tally *t = &r->t;
-	bool cancelled = t->cancelled[p] != 0, found = a->reason != OC_REJECT_UNKNOWN_ORDER;
+	bool played = r->players && f != NO_COMMAND && t->status[f] == OC_STATUS_ACCEPTED;
+	uint8_t state = played ? r->life.state[p] : 0;
+	bool cancelled = played ? state == OC_STATE_CANCELLED : t->cancelled[p] != 0;
+	bool found = a->reason != OC_REJECT_UNKNOWN_ORDER;
 	uint8_t status = f == NO_COMMAND ? OC_STATUS_REJECTED
+			 : played        ? status_of(state)
 			 : cancelled     ? OC_STATUS_CANCELLED
 					 : t->status[f];
 	uint8_t reason = f == NO_COMMAND ? OC_REJECT_UNKNOWN_ORDER
@@ -609,15 +894,18 @@ static void check_order(const struct run *r, struct check *k, uint64_t q,
 		ok = a->status == OC_STATUS_REJECTED;
 	else
 		ok = a->status == status && found && a->original_seq == seq &&
-		     a->customer == r->st->cmds[p].customer && (cancelled || a->reason == reason);
+		     a->customer == r->st->cmds[p].customer && (cancelled || a->reason == reason) &&
+		     (!played || a->state == state || released(state, a->state));
 	if (ok)
 		return;
 	k->order_mismatches++;
 	if (k->said_orders++ < MISMATCHES_SAID_MAX)
-		fprintf(stderr, "loadgen: order key %" PRIu64 ": the daemon has it %s (%s), order %"
-				PRIu64 "; the answers said %s (%s), order %" PRIu64 "\n", a->key,
-			oc_status_name(a->status), oc_reject_reason_name(a->reason),
-			a->original_seq, oc_status_name(status), oc_reject_reason_name(reason),
+		fprintf(stderr, "loadgen: order key %" PRIu64 ": the daemon has it %s (%s), %s, "
+				"order %" PRIu64 "; the answers said %s (%s), %s, order %" PRIu64
+				"\n",
+			a->key, oc_status_name(a->status), oc_reject_reason_name(a->reason),
+			oc_order_state_name(a->state), a->original_seq, oc_status_name(status),
+			oc_reject_reason_name(reason), played ? oc_order_state_name(state) : "-",
 			seq);
 }
 
@@ -626,7 +914,10 @@ static void check_order(const struct run *r, struct check *k, uint64_t q,
  * over all warehouses, since a flash sale ships, restocks and writes off nothing). The
  * answer's allocated and picked units are those the answers sold, so the engine holds no
  * unit that was not sold, and sold none it does not hold: no oversell on its side either;
- * and the shard has no more units to sell than route counts free. */
+ * and the shard has no more units to sell than route counts free. With players units leave
+ * (short picks, shipments) and come back (returns) at warehouses the answers do not all name
+ * (a re-routed short pick's), so a row is checked for its balance only, and the answer
+ * against expect_stock's on hand and held. */
 static void check_stock(const struct run *r, struct check *k, uint32_t g,
 			const struct oc_response *a, bool row)
 {
@@ -634,15 +925,30 @@ static void check_stock(const struct run *r, struct check *k, uint32_t g,
 	uint64_t on_hand = OC_RECON_ON_HAND(a), free_units = OC_RECON_FREE(a);
 	uint64_t held = OC_RECON_ALLOCATED(a) + OC_RECON_PICKED(a);
 	bool ok = a->status == OC_STATUS_ACCEPTED && on_hand == free_units + held;
-	if (row)
+	if (row && !r->players)
 		ok = ok && a->warehouse < d->warehouse_count &&
 		     on_hand == d->on_hand[(size_t)g * d->warehouse_count + a->warehouse];
-	else
+	else if (row)
+		ok = ok && a->warehouse < d->warehouse_count;
+	else if (!r->players)
 		ok = ok && on_hand == lg_initial_units(d, g) && held == r->sold_units[g] &&
+		     OC_RECON_AVAILABLE(a) <= free_units;
+	else
+		ok = ok && on_hand == r->on_hand_expected[g] && held == r->held_expected[g] &&
 		     OC_RECON_AVAILABLE(a) <= free_units;
 	if (ok)
 		return;
-	if (!k->sku_bad[g] && k->said_skus++ < MISMATCHES_SAID_MAX) {
+	bool say = !k->sku_bad[g] && k->said_skus++ < MISMATCHES_SAID_MAX;
+	if (say && r->players) {
+		fprintf(stderr, "loadgen: SKU %" PRIu64 "%s: the daemon has %s (%s), on hand %"
+				PRIu64 ", free %" PRIu64 ", allocated %" PRIu64 ", picked %" PRIu64
+				"; the answers leave %" PRIu64 " on hand, %" PRIu64 " held\n",
+			d->skus[g].sku, row ? " (a warehouse's row)" : "",
+			oc_status_name(a->status),
+			oc_reject_reason_name(a->reason), on_hand, free_units,
+			(uint64_t)OC_RECON_ALLOCATED(a), (uint64_t)OC_RECON_PICKED(a),
+			r->on_hand_expected[g], r->held_expected[g]);
+	} else if (say) {
 		char where[32] = "";
 		uint64_t dataset = lg_initial_units(d, g);
 		if (row && a->warehouse < d->warehouse_count) {
@@ -670,7 +976,7 @@ static void take_query(struct run *r, struct check *k, struct conn *c,
 	bool row = (resp->flags & OC_RESPONSE_ROW) != 0;
 	uint64_t q = a->correlation;
 	OC_ASSERT(c->count > 0); /* the client returns no answer to nothing */
-	uint32_t oldest = c->sent[c->head];
+	uint64_t oldest = c->sent[c->head];
 	if (!row) {
 		c->head = (c->head + 1) % r->pipeline;
 		c->count--;
@@ -701,7 +1007,7 @@ static int ask(struct run *r, struct check *k, struct conn *c)
 			break; /* the output buffer is full: sent below, queued next turn */
 		if (rc)
 			return rc;
-		c->sent[(c->head + c->count++) % r->pipeline] = (uint32_t)k->claimed++;
+		c->sent[(c->head + c->count++) % r->pipeline] = k->claimed++;
 	}
 	int rc = oc_client_flush(c->c, 0);
 	return rc == -EAGAIN ? 0 : rc;
@@ -782,7 +1088,8 @@ static int ask_all(struct run *r, struct check *k)
  * first connection once nothing is in flight. Compared: last_seq (the highest seq answered,
  * which is the highest of the answers received: the engine's own commands, snapshot barriers
  * and ticks, take sequence numbers but are answered to nobody), commands taken from sockets
- * and answers sent (the stream's and the queries', rows not counted), and answers dropped,
+ * and answers sent (the stream's, the players' and the queries', rows not counted), and
+ * answers dropped,
  * protocol errors and slow readers disconnected (none: every answer was read). Not
  * comparable: connections open and accepted, and connections refused, which count every
  * client of the daemon (a monitor's, a start script's probe), not only the load generator's
@@ -797,7 +1104,7 @@ static int64_t counter_mismatches(const struct run *r, const struct check *k)
 		query_failed(r, k, 0, rc);
 		return -1;
 	}
-	uint64_t commands = r->st->n + k->queries;
+	uint64_t commands = r->st->n + r->life.hi + k->queries;
 	const struct {
 		const char *name;
 		uint64_t daemon, ours;
@@ -829,7 +1136,6 @@ static int check_daemon(struct run *r, const struct oc_dataset *d, struct remote
 	for (uint64_t p = 0; p < r->st->n; p++)
 		k.orders += r->first[p] != NO_COMMAND;
 	k.queries = k.orders + (uint64_t)d->sku_count * k.pages;
-	OC_ASSERT(k.queries < UINT32_MAX); /* a connection's ring holds indices of 32 bits */
 	k.place = malloc((k.orders + 1) * sizeof(uint32_t));
 	k.sku_bad = calloc(d->sku_count + 1u, 1);
 	k.kept = first_decisions(r, true);
@@ -872,15 +1178,16 @@ static double target_per_sec(const struct run *r)
 static double sent_per_sec(const struct run *r)
 {
 	uint64_t span = r->last_sent_ns - r->first_sent_ns;
-	return span ? (double)(r->sent - 1) / ((double)span * 1e-9) : 0;
+	return span ? (double)(r->stream_sent - 1) / ((double)span * 1e-9) : 0;
 }
 
 static void report_text(const struct run *r, const struct remote_verdict *v)
 {
 	const struct lg_tally *t = &r->t;
 	uint64_t n = r->st->n;
-	printf("flash-sale (over TCP to %s port %u): %" PRIu64 " commands in %.3f s = %.2f M "
-	       "orders/s\n", r->host, r->port, n, t->seconds, (double)n / t->seconds / 1e6);
+	printf("%s (over TCP to %s port %u): %" PRIu64 " commands in %.3f s = %.2f M "
+	       "orders/s\n", r->o->scenario, r->host, r->port, n, t->seconds,
+	       (double)n / t->seconds / 1e6);
 	printf("  %u connections, up to %u commands in flight on each; ", r->nconns, r->pipeline);
 	if (r->paced)
 		printf("open loop, --rate %s: %.0f commands/s due, %.0f/s sent\n", r->o->rate,
@@ -903,6 +1210,12 @@ static void report_text(const struct run *r, const struct remote_verdict *v)
 			printf("    %-16s %" PRIu64 "\n", oc_reject_reason_name(k), t->by_reason[k]);
 	if (t->by_reason[OC_REJECT_CAPACITY])
 		printf("  (capacity rejections: is the daemon's --orders-max below --orders?)\n");
+	if (r->players) {
+		char life[3][LG_LIFE_TEXT_BYTES];
+		lg_life_text(&r->life.tally, life);
+		printf("  lifecycle: %" PRIu64 " players' commands besides the stream's\n"
+		       "    %s\n    %s\n    %s\n", r->life.hi, life[0], life[1], life[2]);
+	}
 	printf("  checks: oversold units %" PRIu64 ", customers over a limit %" PRIu64
 	       ", unanswered %" PRIu64 ", answered twice %" PRIu64 ", answered out of order %"
 	       PRIu64 ", retries and cancels answered inconsistently %" PRIu64
@@ -927,7 +1240,7 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 		fprintf(stderr, "loadgen: cannot write %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	fprintf(f, "{\n  \"scenario\": \"flash-sale\",\n  \"mode\": \"connect\",\n");
+	fprintf(f, "{\n  \"scenario\": \"%s\",\n  \"mode\": \"connect\",\n", r->o->scenario);
 	fprintf(f, "  \"connect\": \"%s:%u\",\n", r->host, r->port);
 	fprintf(f, "  \"connections\": %u,\n  \"pipeline\": %u,\n", r->nconns, r->pipeline);
 	fprintf(f, "  \"orders\": %" PRIu64 ",\n  \"seconds\": %.6f,\n", n, t->seconds);
@@ -947,6 +1260,8 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 		fprintf(f, "\"%s\": %" PRIu64 "%s", quantile_name[k], v->latency_ns[k],
 			k + 1 < QUANTILES ? ", " : "},\n");
 	lg_tally_json(f, t);
+	if (r->players)
+		lg_life_json(f, &r->life.tally);
 	fprintf(f, "  \"oversold_units\": %" PRIu64 ",\n", v->oversold_units);
 	fprintf(f, "  \"limit_violations\": %" PRIu64 ",\n", v->limit_violations);
 	fprintf(f, "  \"unanswered\": %" PRIu64 ",\n", v->unanswered);
@@ -974,8 +1289,11 @@ static int follow_hottest(struct run *r, const struct oc_dataset *d)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < r->st->n; i++)
 		for (uint32_t l = 0; r->st->cmds[i].type == OC_CMD_PLACE &&
-				     l < r->st->cmds[i].line_count; l++)
-			lines[r->st->sku_idx[i * OC_ORDER_LINES_MAX + l]]++;
+				     l < r->st->cmds[i].line_count; l++) {
+			uint32_t g = r->st->sku_idx[i * OC_ORDER_LINES_MAX + l];
+			if (g < d->sku_count) /* not a replay's SKU the dataset lacks */
+				lines[g]++;
+		}
 	uint32_t n = 0;
 	for (uint32_t g = 0; g < d->sku_count; g++) { /* insertion into the top n */
 		if (!lines[g] || (n == LG_REPORT_SKUS && lines[g] <= lines[r->follow[n - 1]]))
@@ -1023,6 +1341,13 @@ static int report_html(struct run *r, const struct remote_verdict *v)
 	lg_report_row(rep, "accepted", "%" PRIu64 " (%" PRIu64 " from more than one warehouse)",
 		      t->accepted, t->split);
 	lg_report_row(rep, "rejected", "%" PRIu64, t->rejected);
+	if (r->players) {
+		char life[3][LG_LIFE_TEXT_BYTES];
+		lg_life_text(&r->life.tally, life);
+		lg_report_row(rep, "lifecycle: payments and picks", "%s", life[0]);
+		lg_report_row(rep, "lifecycle: packs and carriers", "%s", life[1]);
+		lg_report_row(rep, "lifecycle: returns and refunds", "%s", life[2]);
+	}
 	lg_report_row(rep, "sold-out SKUs", "%" PRIu64, v->sold_out_skus);
 	lg_report_row(rep, "checks", "%s: oversold units %" PRIu64 ", customers over a limit %"
 		      PRIu64 ", unanswered %" PRIu64 ", answered twice %" PRIu64
@@ -1077,6 +1402,35 @@ static int run_with(struct run *r, const struct oc_dataset *d)
 	return status;
 }
 
+/* With players: their per-order and per-SKU arrays, and their keys. The stream's keys are
+ * 1..n and a replay's are the file's: the players' (RMAs, refunds, short picks) start at
+ * 2^62, far above any generated key (docs/loadgen.md says so for replays). 0, or -ENOMEM. */
+static int players_init(struct players *pl, const struct lg_options *o, uint64_t n,
+			const struct oc_dataset *d)
+{
+	pl->life = o->life;
+	pl->life.next_key = 1ull << 62;
+	pl->state = calloc(n, 1);
+	pl->state_seq = calloc(n, sizeof(uint64_t));
+	pl->decided = calloc(n, sizeof(uint32_t));
+	pl->cut = calloc(n, 1);
+	pl->missing = calloc(d->sku_count + 1u, sizeof(uint64_t));
+	pl->restocked = calloc(d->sku_count + 1u, sizeof(uint64_t));
+	return pl->state && pl->state_seq && pl->decided && pl->cut && pl->missing &&
+	       pl->restocked ? 0 : -ENOMEM;
+}
+
+static void players_free(struct players *pl)
+{
+	free(pl->ring);
+	free(pl->state);
+	free(pl->state_seq);
+	free(pl->decided);
+	free(pl->cut);
+	free(pl->missing);
+	free(pl->restocked);
+}
+
 int lg_remote_run(const struct lg_options *o)
 {
 	if (!o->dataset_dir) {
@@ -1085,7 +1439,7 @@ int lg_remote_run(const struct lg_options *o)
 		return 2;
 	}
 	struct run r = {.o = o, .acked_fd = -1, .nconns = o->connections,
-			.pipeline = o->pipeline, .paced = o->rate != NULL};
+			.pipeline = o->pipeline, .paced = o->rate != NULL, .players = o->players};
 	char err[256];
 	if (parse_address(&r, o->connect) != 0)
 		return 2;
@@ -1110,7 +1464,8 @@ int lg_remote_run(const struct lg_options *o)
 	    !r.latency || !r.second ||
 	    !(r.at_ns = malloc(st.n * sizeof(uint64_t))) ||
 	    !(r.seq = calloc(st.n, sizeof(uint64_t))) || !(r.dup = calloc(st.n, 1)) ||
-	    !(r.reason = calloc(st.n, 1)))
+	    !(r.reason = calloc(st.n, 1)) ||
+	    (r.players && players_init(&r.life, o, st.n, &d) != 0))
 		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
 	else
 		status = run_with(&r, &d);
@@ -1128,6 +1483,9 @@ int lg_remote_run(const struct lg_options *o)
 	free(r.reason);
 	free(r.first);
 	free(r.sold_units);
+	free(r.on_hand_expected);
+	free(r.held_expected);
+	players_free(&r.life);
 	lg_tally_destroy(&r.t);
 	lg_stream_free(&st);
 	oc_dataset_destroy(&d);

@@ -3,7 +3,8 @@
  * generated one. One row a place: key, customer, channel, country, postal code, lines
  * (sku:qty;...), payment. A key seen before makes the row a retry of that order. The SKUs are
  * the dataset's numbers; one the dataset lacks, or one twice in a row, is sent as it is (the
- * engine answers unknown_sku, duplicate_sku): the replay is what was recorded. The loader owns nothing after it returns but the stream it filled. */
+ * engine answers unknown_sku, duplicate_sku): the replay is what was recorded. The loader owns
+ * nothing after it returns but the stream it filled. */
 #include "replay.h"
 
 #include <errno.h>

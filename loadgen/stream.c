@@ -43,6 +43,14 @@ static uint32_t zipf_draw(const double *cdf, uint32_t n, uint64_t *rng)
 	return lo;
 }
 
+/* A retail channel mix: web 45 %, app 30 %, store 10 %, marketplace 10 %, phone 5 %. */
+static uint32_t channel_draw(uint64_t *rng)
+{
+	uint32_t r = oc_rand_below(rng, 100);
+	return r < 45 ? OC_CHANNEL_WEB : r < 75 ? OC_CHANNEL_APP : r < 85 ? OC_CHANNEL_STORE
+	       : r < 95 ? OC_CHANNEL_MARKETPLACE : OC_CHANNEL_PHONE;
+}
+
 static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset *d,
 		       const struct lg_options *o, const double *cdf, uint64_t *rng,
 		       uint64_t customers)
@@ -69,6 +77,11 @@ static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset
 	}
 	c->line_count = (uint8_t)lines;
 	st->orig[i] = (uint32_t)i;
+	/* Drawn only when asked for, so that a flash sale's stream stays what it was. */
+	if (o->card_pct && oc_rand_below(rng, 100) < o->card_pct)
+		c->flags |= OC_PLACE_CARD;
+	if (o->channels)
+		c->flags |= OC_PLACE_CHANNEL(channel_draw(rng));
 }
 
 int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struct lg_options *o)

@@ -67,9 +67,12 @@ done
 
 . "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
+echo "5001,10,web,,,999999999:1,prepaid" >>"$tmp/many.csv" # a SKU the dataset lacks
 expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" \
-	--replay "$tmp/many.csv" --rate 5000 --json "$tmp/tcp.json" --quiet
-json_has '"orders": 1000,' "$tmp/tcp.json"
+	--replay "$tmp/many.csv" --rate 5000 --json "$tmp/tcp.json" --report "$tmp/tcp.html" \
+	--quiet
+grep -q '<svg class="chart" id="stock"' "$tmp/tcp.html" || fail "no report"
+json_has '"orders": 1001,' "$tmp/tcp.json"
 json_has '"unanswered": 0,' "$tmp/tcp.json"
 json_has '"key_mismatches": 0,' "$tmp/tcp.json"
 kill -TERM "$daemon_pid"
