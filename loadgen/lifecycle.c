@@ -7,7 +7,7 @@
 #include "core/rand.h"
 
 /* The points of an order's life where a player draws. */
-enum draw { DECLINE = 1, SHORT, QC, LOST, DAMAGED, RETURN };
+enum draw { DECLINE = 1, SHORT, QC, LOST, DAMAGED, RETURN, REVIEW };
 
 /* Whether the order placed with `key` falls in `pct` percent at point `what`: a draw from the
  * seed and the key alone. */
@@ -32,6 +32,22 @@ static void warehouse(struct lg_life *l, const struct oc_command *place,
 	next->type = OC_CMD_PICK_CONFIRMED;
 }
 
+/* What follows an accepted order's answer in payment_pending (the provider's word, drawn) or
+ * allocated (the warehouse's); false in any other state. */
+static bool allocated(struct lg_life *l, const struct oc_command *place,
+		      const struct oc_response *a, struct oc_command *next)
+{
+	if (a->state == OC_STATE_ALLOCATED) {
+		warehouse(l, place, a, next);
+		return true;
+	}
+	if (a->state != OC_STATE_PAYMENT_PENDING)
+		return false;
+	next->type = drawn(l, place->key, DECLINE, l->decline_pct) ? OC_CMD_PAYMENT_DECLINED
+								    : OC_CMD_PAYMENT_AUTHORIZED;
+	return true;
+}
+
 /* A refund of the order with its own key: amount_cents (0: all the rest). */
 static void refund(struct lg_life *l, const struct oc_command *place, uint64_t amount_cents,
 		   struct oc_command *next)
@@ -51,14 +67,18 @@ bool lg_life_next(struct lg_life *l, const struct oc_command *place, uint64_t or
 	uint8_t state = a->state;
 	switch (c->type) {
 	case OC_CMD_PLACE:
-		if (!accepted || (state != OC_STATE_PAYMENT_PENDING && state != OC_STATE_ALLOCATED))
-			return false; /* rejected, a retry's answer, or held for review */
-		if (state == OC_STATE_ALLOCATED)
-			warehouse(l, place, a, &next);
-		else
-			next.type = drawn(l, place->key, DECLINE, l->decline_pct)
-					    ? OC_CMD_PAYMENT_DECLINED
-					    : OC_CMD_PAYMENT_AUTHORIZED;
+		if (!accepted)
+			return false; /* rejected, or a retry's answer */
+		if (state == OC_STATE_ON_HOLD) /* the fraud team reviews it */
+			next.type = drawn(l, place->key, REVIEW, l->review_reject_pct)
+					    ? OC_CMD_REVIEW_REJECT
+					    : OC_CMD_REVIEW_APPROVE;
+		else if (!allocated(l, place, a, &next))
+			return false;
+		break;
+	case OC_CMD_REVIEW_APPROVE:
+		if (!accepted || !allocated(l, place, a, &next))
+			return false; /* (a rejection: cancelled, the end) */
 		break;
 	case OC_CMD_PAYMENT_AUTHORIZED:
 		if (!accepted || state != OC_STATE_ALLOCATED)
@@ -150,17 +170,19 @@ void lg_life_text(const struct lg_life_tally *t, char out[3][LG_LIFE_TEXT_BYTES]
 	uint64_t refused = 0;
 	for (unsigned k = 0; k < LG_LIFE_TYPES; k++)
 		refused += t->rejected[k];
-	snprintf(out[0], LG_LIFE_TEXT_BYTES, "payments authorized %" PRIu64 ", declined %" PRIu64
-		 "; picks %" PRIu64 " (short picks %" PRIu64 ", %" PRIu64 " cut, the others "
-		 "re-routed)", a[OC_CMD_PAYMENT_AUTHORIZED], a[OC_CMD_PAYMENT_DECLINED],
-		 a[OC_CMD_PICK_CONFIRMED], a[OC_CMD_PICK_SHORT], t->short_cut);
-	snprintf(out[1], LG_LIFE_TEXT_BYTES, "packs %" PRIu64 " (QC failures %" PRIu64 "); shipped "
-		 "%" PRIu64 "; delivered %" PRIu64 ", lost %" PRIu64 ", damaged %" PRIu64,
-		 a[OC_CMD_PACK_CONFIRMED] - t->qc_failures, t->qc_failures, a[OC_CMD_SHIPPED],
-		 a[OC_CMD_DELIVERED], t->lost, t->damaged);
-	snprintf(out[2], LG_LIFE_TEXT_BYTES, "returns %" PRIu64 ", received %" PRIu64 "; refunds %"
-		 PRIu64 "; refused by the engine %" PRIu64 " (each ends its order's chain)",
-		 a[OC_CMD_RETURN_REQUESTED], a[OC_CMD_RETURN_RECEIVED], a[OC_CMD_REFUND], refused);
+	snprintf(out[0], LG_LIFE_TEXT_BYTES, "reviews approved %" PRIu64 ", rejected %" PRIu64
+		 "; payments authorized %" PRIu64 ", declined %" PRIu64 "; refused by the engine %"
+		 PRIu64 " (each ends its order's chain)", a[OC_CMD_REVIEW_APPROVE],
+		 a[OC_CMD_REVIEW_REJECT], a[OC_CMD_PAYMENT_AUTHORIZED], a[OC_CMD_PAYMENT_DECLINED],
+		 refused);
+	snprintf(out[1], LG_LIFE_TEXT_BYTES, "picks %" PRIu64 " (short picks %" PRIu64 ", %"
+		 PRIu64 " cut, the others re-routed); packs %" PRIu64 " (QC failures %" PRIu64 ")",
+		 a[OC_CMD_PICK_CONFIRMED], a[OC_CMD_PICK_SHORT], t->short_cut,
+		 a[OC_CMD_PACK_CONFIRMED] - t->qc_failures, t->qc_failures);
+	snprintf(out[2], LG_LIFE_TEXT_BYTES, "shipped %" PRIu64 "; delivered %" PRIu64 ", lost %"
+		 PRIu64 ", damaged %" PRIu64 "; returns %" PRIu64 ", received %" PRIu64
+		 "; refunds %" PRIu64, a[OC_CMD_SHIPPED], a[OC_CMD_DELIVERED], t->lost, t->damaged,
+		 a[OC_CMD_RETURN_REQUESTED], a[OC_CMD_RETURN_RECEIVED], a[OC_CMD_REFUND]);
 }
 
 void lg_life_json(FILE *f, const struct lg_life_tally *t)
@@ -168,7 +190,9 @@ void lg_life_json(FILE *f, const struct lg_life_tally *t)
 	static const struct {
 		uint8_t type;
 		const char *name;
-	} played[] = {{OC_CMD_PAYMENT_AUTHORIZED, "payment_authorized"},
+	} played[] = {{OC_CMD_REVIEW_APPROVE, "review_approve"},
+		      {OC_CMD_REVIEW_REJECT, "review_reject"},
+		      {OC_CMD_PAYMENT_AUTHORIZED, "payment_authorized"},
 		      {OC_CMD_PAYMENT_DECLINED, "payment_declined"},
 		      {OC_CMD_PICK_SHORT, "pick_short"},
 		      {OC_CMD_PICK_CONFIRMED, "pick_confirmed"},

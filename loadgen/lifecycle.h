@@ -1,7 +1,8 @@
 /* lifecycle.h: the players of an order's life after its place, as ordercore-loadgen's
- * scenarios play them (docs/loadgen.md, "Scenarios and the lifecycle"): the payment provider
- * (authorizes, or declines some), the warehouses (pick, with some short picks; pack, with some
- * failed quality checks; ship), the carriers (deliver, or lose or damage some) and the
+ * scenarios play them (docs/loadgen.md, "Scenarios and the lifecycle"): the fraud team
+ * (approves an order screening held, or rejects some), the payment provider (authorizes, or
+ * declines some), the warehouses (pick, with some short picks; pack, with some failed quality
+ * checks; ship), the carriers (deliver, or lose or damage some) and the
  * customers (return some of what was delivered: an RMA, received back and restocked, then its
  * value refunded; a lost or damaged parcel is refunded whole). Each answer the engine gives to
  * an order's command says what the next player sends, and when: one command at most, so an
@@ -30,6 +31,8 @@ struct lg_life {
 	uint32_t lost_pct;      /* shipments lost */
 	uint32_t damaged_pct;   /* shipments damaged */
 	uint32_t return_pct;    /* deliveries returned (one unit of the first line) */
+	uint32_t review_reject_pct; /* orders screening held that the fraud team rejects (the
+	                             * others it approves) */
 	uint32_t delay_ms;
 	uint64_t next_key;
 };
@@ -67,7 +70,8 @@ void lg_life_sent(struct lg_life_tally *t, const struct oc_command *c);
 void lg_life_take(struct lg_life_tally *t, const struct oc_command *c, const struct oc_response *a);
 
 /* The counts in three lines of prose (without a newline; each at most LG_LIFE_TEXT_BYTES
- * with the NUL, cut there): payments and picks, packs and carriers, returns and refunds. */
+ * with the NUL, cut there): reviews, payments and refusals; picks and packs; carriers,
+ * returns and refunds. */
 #define LG_LIFE_TEXT_BYTES 160u
 void lg_life_text(const struct lg_life_tally *t, char out[3][LG_LIFE_TEXT_BYTES]);
 

@@ -43,6 +43,7 @@ struct lg_options {
 	const char *report_path; /* --report FILE.html (report.h) */
 	const char *replay;      /* --replay FILE: the stream is the file's (replay.h) */
 	uint32_t card_pct;       /* places paid by card */
+	uint32_t screen_pct;     /* places screened for fraud, when the dataset screens */
 	int channels;            /* places carry a channel, drawn from a retail mix */
 	int players;             /* the lifecycle's players answer (lifecycle.h; --connect) */
 	struct lg_life life;     /* their rates and delay */

@@ -60,6 +60,10 @@ static const char usage[] =
 	"                          the seed do not apply\n"
 	"  --json FILE             write a JSON summary\n"
 	"  --card-pct P            places paid by card, percent (peak-season 40, else 0)\n"
+	"  --screen-pct P          places screened for fraud, percent, when the dataset has\n"
+	"                          fraud.csv (--gen-dataset --screening): peak-season 20, some\n"
+	"                          held for review (the players review them), else 0\n"
+	"  --review-reject-pct P   held orders the fraud team rejects (peak-season 10)\n"
 	"  --base-rate R           peak-season's rate at the start, commands a second (default\n"
 	"                          10000); it ramps to 10x while half the stream is sent\n"
 	"  --decline-pct P         the players' rates, percent: card payments declined,\n"
@@ -151,7 +155,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
        OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_REPLAY, OPT_CARD,
        OPT_BASE_RATE, OPT_DECLINE, OPT_SHORT, OPT_QC, OPT_LOST, OPT_DAMAGED, OPT_RETURN,
-       OPT_DELAY, OPT_HELP };
+       OPT_DELAY, OPT_SCREEN, OPT_REVIEW_REJECT, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -207,6 +211,8 @@ static const struct option options[] = {
 	{"damaged-pct", required_argument, 0, OPT_DAMAGED},
 	{"return-pct", required_argument, 0, OPT_RETURN},
 	{"step-delay-ms", required_argument, 0, OPT_DELAY},
+	{"screen-pct", required_argument, 0, OPT_SCREEN},
+	{"review-reject-pct", required_argument, 0, OPT_REVIEW_REJECT},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -316,6 +322,10 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_DAMAGED: o->life.damaged_pct = u32(name, optarg, 0, 100); break;
 		case OPT_RETURN: o->life.return_pct = u32(name, optarg, 0, 100); break;
 		case OPT_DELAY: o->life.delay_ms = u32(name, optarg, 0, 60000); break;
+		case OPT_SCREEN: o->screen_pct = u32(name, optarg, 0, 100); break;
+		case OPT_REVIEW_REJECT:
+			o->life.review_reject_pct = u32(name, optarg, 0, 100);
+			break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -336,17 +346,17 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 struct preset {
 	const char *name;
 	double zipf_s;
-	uint32_t multi_line_pct, duplicate_pct, cancel_pct, card_pct;
+	uint32_t multi_line_pct, duplicate_pct, cancel_pct, card_pct, screen_pct;
 	int channels, players;
-	uint32_t decline, short_pick, qc_fail, lost, damaged, returned;
+	uint32_t decline, short_pick, qc_fail, lost, damaged, returned, review_reject;
 	const char *rate;
 };
 
 static const struct preset presets[] = {
-	{"flash-sale", 1.1, 10, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL},
-	{"steady", 0.8, 10, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 2, "20000"},
-	{"peak-season", 1.0, 30, 1, 1, 40, 1, 1, 3, 2, 2, 1, 1, 5, "peak"},
-	{"returns", 0.8, 10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 50, "20000"},
+	{"flash-sale", 1.1, 10, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL},
+	{"steady", 0.8, 10, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 2, 0, "20000"},
+	{"peak-season", 1.0, 30, 1, 1, 40, 20, 1, 1, 3, 2, 2, 1, 1, 5, 10, "peak"},
+	{"returns", 0.8, 10, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 50, 0, "20000"},
 };
 
 static const struct preset *preset_of(const char *name)
@@ -371,6 +381,7 @@ static void apply(const struct preset *p, struct lg_options *o, uint32_t base_ra
 	set(&o->duplicate_pct, p->duplicate_pct);
 	set(&o->cancel_pct, p->cancel_pct);
 	set(&o->card_pct, p->card_pct);
+	set(&o->screen_pct, p->screen_pct);
 	o->channels = p->channels;
 	o->players = p->players;
 	set(&o->life.decline_pct, p->decline);
@@ -379,6 +390,7 @@ static void apply(const struct preset *p, struct lg_options *o, uint32_t base_ra
 	set(&o->life.lost_pct, p->lost);
 	set(&o->life.damaged_pct, p->damaged);
 	set(&o->life.return_pct, p->returned);
+	set(&o->life.review_reject_pct, p->review_reject);
 	o->life.seed = o->seed;
 	if (!o->connect || o->rate || o->max || !p->rate)
 		return;
@@ -396,11 +408,13 @@ int main(int argc, char **argv)
 			       .skus = 10000, .warehouses = 8, .stock_per_sku = 1000,
 			       .hot_skus = UINT32_MAX, .hot_limit = 2, .batch = 256,
 			       .multi_line_pct = UNSET, .duplicate_pct = UNSET,
-			       .cancel_pct = UNSET, .card_pct = UNSET, .zipf_s = -1,
+			       .cancel_pct = UNSET, .card_pct = UNSET, .screen_pct = UNSET,
+			       .zipf_s = -1,
 			       .snapshot_every = UINT64_MAX, .snapshot_interval_ms = UINT32_MAX,
 			       .life = {.decline_pct = UNSET, .short_pct = UNSET,
 					.qc_fail_pct = UNSET, .lost_pct = UNSET,
-					.damaged_pct = UNSET, .return_pct = UNSET, .delay_ms = 5}};
+					.damaged_pct = UNSET, .return_pct = UNSET,
+					.review_reject_pct = UNSET, .delay_ms = 5}};
 	const char *gen_dir = NULL;
 	int inproc = 0;
 	double idle_s = 0;

@@ -1344,9 +1344,9 @@ static int report_html(struct run *r, const struct remote_verdict *v)
 	if (r->players) {
 		char life[3][LG_LIFE_TEXT_BYTES];
 		lg_life_text(&r->life.tally, life);
-		lg_report_row(rep, "lifecycle: payments and picks", "%s", life[0]);
-		lg_report_row(rep, "lifecycle: packs and carriers", "%s", life[1]);
-		lg_report_row(rep, "lifecycle: returns and refunds", "%s", life[2]);
+		lg_report_row(rep, "lifecycle: reviews and payments", "%s", life[0]);
+		lg_report_row(rep, "lifecycle: picks and packs", "%s", life[1]);
+		lg_report_row(rep, "lifecycle: carriers, returns, refunds", "%s", life[2]);
 	}
 	lg_report_row(rep, "sold-out SKUs", "%" PRIu64, v->sold_out_skus);
 	lg_report_row(rep, "checks", "%s: oversold units %" PRIu64 ", customers over a limit %"

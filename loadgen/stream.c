@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/rand.h"
 #include "data/dataset.h"
@@ -51,9 +52,31 @@ static uint32_t channel_draw(uint64_t *rng)
 	       : r < 95 ? OC_CHANNEL_MARKETPLACE : OC_CHANNEL_PHONE;
 }
 
+/* Whether the dataset in dir screens (has fraud.csv): else a screened place would only be
+ * refused not_enabled. */
+static bool screens_dataset(const char *dir)
+{
+	char path[4096];
+	return dir && (size_t)snprintf(path, sizeof(path), "%s/fraud.csv", dir) < sizeof(path) &&
+	       access(path, F_OK) == 0;
+}
+
+/* What a shop knows of a buyer, for the dataset's screening (docs/dataset.md, "Screening"):
+ * shipped to a US postal code; a quarter billed in another country (country_mismatch), a
+ * tenth on an account a day old (new_account, over its amount). With the customers' velocity
+ * and history, some places are held for review, a few rejected. */
+static void screen_draw(struct oc_command *c, uint64_t *rng)
+{
+	c->flags |= OC_PLACE_SCREEN;
+	memcpy(c->screen.ship_country, "US", 2);
+	memcpy(c->screen.bill_country, oc_rand_below(rng, 4) ? "US" : "GB", 2);
+	memcpy(c->screen.postal_code, "94105", 5);
+	c->screen.account_age_days = oc_rand_below(rng, 10) ? 400 : 1;
+}
+
 static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset *d,
 		       const struct lg_options *o, const double *cdf, uint64_t *rng,
-		       uint64_t customers)
+		       uint64_t customers, bool screens)
 {
 	struct oc_command *c = &st->cmds[i];
 	uint32_t lines = oc_rand_below(rng, 100) < o->multi_line_pct ? 2 + oc_rand_below(rng, 3) : 1;
@@ -82,6 +105,8 @@ static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset
 		c->flags |= OC_PLACE_CARD;
 	if (o->channels)
 		c->flags |= OC_PLACE_CHANNEL(channel_draw(rng));
+	if (screens && oc_rand_below(rng, 100) < o->screen_pct)
+		screen_draw(c, rng);
 }
 
 int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struct lg_options *o)
@@ -99,6 +124,7 @@ int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struc
 		return -ENOMEM;
 	}
 	uint64_t rng = o->seed;
+	bool screens = o->screen_pct && screens_dataset(o->dataset_dir);
 	uint64_t customers = o->customers ? o->customers : n / 10 > 100 ? n / 10 : 100;
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t roll = oc_rand_below(&rng, 100);
@@ -117,7 +143,7 @@ int lg_stream_make(struct lg_stream *st, const struct oc_dataset *d, const struc
 							  .customer = st->cmds[j].customer};
 			st->orig[i] = j;
 		} else {
-			make_place(st, i, d, o, cdf, &rng, customers);
+			make_place(st, i, d, o, cdf, &rng, customers, screens);
 		}
 	}
 	free(cdf);

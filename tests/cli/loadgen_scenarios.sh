@@ -2,8 +2,9 @@
 # ordercore-loadgen's lifecycle scenarios against a real ordercored on loopback (docs/loadgen.md,
 # "Scenarios and the lifecycle"): steady, peak-season (a short ramp) and returns each run with
 # the players answering, exit 0 with every check at 0 in the JSON, and play the life their
-# rates call for; peak-season the whole of it: declines, short picks, failed quality checks,
-# shipments, deliveries, lost or damaged parcels, returns received and refunds. Also the usage
+# rates call for; peak-season the whole of it: fraud holds reviewed (the dataset screens),
+# declines, short picks, failed quality checks, shipments, deliveries, lost or damaged
+# parcels, returns received and refunds. Also the usage
 # errors: a lifecycle scenario without --connect, and an unknown scenario.
 # Usage: loadgen_scenarios.sh LOADGEN ORDERCORED
 set -euo pipefail
@@ -33,7 +34,7 @@ positive() { # $1: what, $2: the number
 }
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 4 --stock-per-sku 1000 --seed 3 \
-	>/dev/null
+	--screening >/dev/null
 
 expect_status 2 "$loadgen" --in-process --scenario steady --dataset "$tmp/ds" --orders 100
 grep -q "give --connect" "$tmp/err" || fail "steady in process: $(cat "$tmp/err")"
@@ -65,6 +66,8 @@ run() { # $1: the scenario, then its options
 # The ramp from 500 a second to 5000 over half the stream: about 4 s in all.
 run peak-season --base-rate 500
 f=$tmp/peak-season.json
+positive "held orders approved" "$(accepted review_approve "$f")"
+positive "held orders rejected" "$(accepted review_reject "$f")"
 positive "payments declined" "$(accepted payment_declined "$f")"
 positive "short picks" "$(accepted pick_short "$f")"
 positive "QC failures" "$(json_number qc_failures "$f")"

@@ -1,7 +1,7 @@
 /* test_lifecycle.c: the load generator's players of an order's life (loadgen/lifecycle.h):
  * each answer leads to the next player's command, due after the delay, along the whole chain
- * from a card order's place to the refund of its return; refusals, retries' answers and holds
- * end a chain; rates of 0 and 100 percent never and always draw, 50 percent about half, and
+ * from a card order's place to the refund of its return; a hold goes to the fraud team's
+ * review; refusals and retries' answers end a chain; rates of 0 and 100 percent never and always draw, 50 percent about half, and
  * the same key draws the same whatever else happened. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,15 +80,23 @@ static void test_ends_and_forks(void **state)
 	struct oc_command declined = {.type = OC_CMD_PAYMENT_DECLINED, .key = 42, .customer = 7};
 	next_after(&l, &declined, ACC, OC_STATE_CANCELLED, 0);
 	next_after(&l, &place, REJ, OC_STATE_REJECTED, 0);
-	next_after(&l, &place, ACC, OC_STATE_ON_HOLD, 0); /* a review's business */
+	/* Held by screening: the fraud team approves (then the provider, the warehouse), or
+	 * rejects (the end). */
+	struct oc_command c = next_after(&l, &place, ACC, OC_STATE_ON_HOLD, OC_CMD_REVIEW_APPROVE);
+	assert_int_equal(c.key, 42);
+	next_after(&l, &c, ACC, OC_STATE_PAYMENT_PENDING, OC_CMD_PAYMENT_DECLINED);
+	next_after(&l, &c, ACC, OC_STATE_ALLOCATED, OC_CMD_PICK_CONFIRMED);
+	next_after(&l, &c, REJ, OC_STATE_ON_HOLD, 0);
+	l.review_reject_pct = 100;
+	c = next_after(&l, &place, ACC, OC_STATE_ON_HOLD, OC_CMD_REVIEW_REJECT);
+	next_after(&l, &c, ACC, OC_STATE_CANCELLED, 0);
 	struct oc_command retry = place;
 	struct oc_response dup = {.type = OC_CMD_PLACE, .status = ACC, .state = OC_STATE_ALLOCATED,
 				  .flags = OC_RESPONSE_DUPLICATE};
 	struct lg_step s;
 	assert_false(lg_life_next(&l, &place, 0, &retry, &dup, 0, &s)); /* the original's chain */
 	/* Prepaid: straight to the warehouse; a refused short pick: picked whole. */
-	struct oc_command c = next_after(&l, &place, ACC, OC_STATE_ALLOCATED,
-					 OC_CMD_PICK_CONFIRMED);
+	c = next_after(&l, &place, ACC, OC_STATE_ALLOCATED, OC_CMD_PICK_CONFIRMED);
 	c = next_after(&l, &c, REJ, OC_STATE_ALLOCATED, 0); /* a refused pick ends it */
 	struct oc_command sp = {.type = OC_CMD_PICK_SHORT, .key = 9, .customer = 7};
 	next_after(&l, &sp, REJ, OC_STATE_NONE, OC_CMD_PICK_CONFIRMED);
