@@ -37,15 +37,40 @@ static void take_answer(struct lg_tally *t, const struct lg_stream *st, uint64_t
 	lg_tally_take(t, st, i, r);
 }
 
-/* Submits the whole stream and polls until every command is answered. */
+/* Loop turns between two looks at the clock for the progress line (a turn submits and polls
+ * up to a few hundred commands: the clock is read every few thousand). */
+#define PROGRESS_TURNS 16u
+
+/* The progress line (docs/loadgen.md, "Pacing"), on stderr, for the second that ended at now:
+ * elapsed, commands submitted and answered a second, the outcomes so far, the commands in
+ * flight. No latency: in process the commands are not timed one by one (the figure here is
+ * throughput; --connect measures latency). */
+static void progress(const struct lg_tally *t, double t0, double now, double *at,
+		     uint64_t submitted, uint64_t answered, uint64_t *last_sub, uint64_t *last_ans)
+{
+	double s = now - *at;
+	fprintf(stderr, "%7.1f s: sent %.0f/s, answered %.0f/s, accepted %" PRIu64 ", rejected %"
+			PRIu64 ", in flight %" PRIu64 "\n", now - t0,
+		(double)(submitted - *last_sub) / s, (double)(answered - *last_ans) / s,
+		t->accepted, t->rejected, submitted - answered);
+	*at = now;
+	*last_sub = submitted;
+	*last_ans = answered;
+}
+
+/* Submits the whole stream and polls until every command is answered; unless quiet, a
+ * progress line a second. */
 static void drive(struct oc_engine *e, struct lg_stream *st, struct lg_tally *t, uint32_t batch,
-		  int acked_fd)
+		  int acked_fd, int quiet)
 {
 	struct oc_response resp[512];
-	uint64_t submitted = 0, answered = 0;
-	uint32_t turns = 0;
-	double t0 = now_s();
+	uint64_t submitted = 0, answered = 0, line_sub = 0, line_ans = 0;
+	uint32_t turns = 0, looks = 0;
+	double t0 = now_s(), line_at = t0;
 	while (answered < st->n) {
+		if (!quiet && ++looks % PROGRESS_TURNS == 0 && now_s() - line_at >= 1.0)
+			progress(t, t0, now_s(), &line_at, submitted, answered, &line_sub,
+				 &line_ans);
 		int k = 0;
 		if (submitted < st->n) {
 			uint64_t want = st->n - submitted < batch ? st->n - submitted : batch;
@@ -202,7 +227,7 @@ static int run_with(const struct lg_options *o, const struct oc_dataset *d, stru
 		lg_tally_destroy(&t);
 		return 2;
 	}
-	drive(e, st, &t, o->batch, acked_fd);
+	drive(e, st, &t, o->batch, acked_fd, o->quiet);
 	if (acked_fd >= 0)
 		close(acked_fd);
 	oc_engine_stop(e);
