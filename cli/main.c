@@ -5,11 +5,11 @@
  * stock, a SKU's reconciliation over every warehouse, the payment and fulfilment steps (a
  * pack whose quality check failed too; an order on account paid: paid), a short pick
  * (short-pick), a held order's review (approve or reject), a block list change (block), a
- * delivery exception, an RMA (return), its receipt (received) or its cancel, refund, stats;
- * or it follows the event stream (events). It prints the answer (and a query's rows)
- * readably or as one JSON object (--json), and says with its exit status whether it worked:
- * 0 done (a rejected order is an answer too), 1 the order or SKU does not exist, 2 a usage or
- * connection error. */
+ * delivery exception, an RMA (return), its receipt (received) or its cancel, refund, stats,
+ * the engine's counters (counters); or it follows the event stream (events). It prints the
+ * answer (and a query's rows) readably or as one JSON object (--json), and says with its exit
+ * status whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU
+ * does not exist, 2 a usage or connection error. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -175,6 +175,10 @@ static const char usage[] =
 	"                          sell (the inventory shard's count: free units less those given\n"
 	"                          back or received moments ago) and the safety stock\n"
 	"  stats                   the daemon's counters (connections, commands, answers...)\n"
+	"  counters                the engine's counters of decided commands (route's: accepted,\n"
+	"                          cancelled, duplicates, ..., rejected_REASON and held_RULE for\n"
+	"                          each reason), as of the query's place in the command stream,\n"
+	"                          a line each: \"name value\" (--json: one object)\n"
 	"  events [--kinds LIST] [--count N]\n"
 	"                          print every decided command of these kinds, whoever sent\n"
 	"                          it, as it happens (LIST: orders,cancels,stock,fulfilment,\n"
@@ -1449,6 +1453,11 @@ static struct oc_command command_of(const char *cmd, int sub_argc, char **sub_ar
 				    "reads every warehouse");
 		command = (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
 					      .lines = {{number("SKU", sub_argv[rest]), 0, 0}}};
+	} else if (strcmp(cmd, "counters") == 0) {
+		if (rest != sub_argc || has_key || f->has_customer || f->has_operator ||
+		    f->has_warehouse)
+			usage_error("counters takes no arguments");
+		command = (struct oc_command){.type = OC_CMD_QUERY_COUNTERS};
 	} else if (strcmp(cmd, "events") == 0) {
 		if (rest != sub_argc)
 			usage_error("events takes no arguments but --kinds and --count");
@@ -1518,6 +1527,53 @@ static int ask_pages(struct oc_client *cl, struct oc_command cmd, struct oc_resp
 	}
 }
 
+/* Asks for every page of the engine's counters (OC_CMD_QUERY_COUNTERS), the next from the
+ * counter after the last row's while the answer says more, and prints them as they come
+ * (json: one object); the exit status. A counter this program has no name for (a newer
+ * daemon's) is printed as counter_INDEX. */
+static int print_counters(struct oc_client *cl, bool json)
+{
+	struct oc_command cmd = {.type = OC_CMD_QUERY_COUNTERS};
+	struct oc_response rows[OC_QUERY_ROWS_MAX], a;
+	const char *sep = json ? "{" : "";
+	for (;;) {
+		uint32_t got;
+		int rc = ask(cl, &cmd, rows, OC_QUERY_ROWS_MAX, &got, &a);
+		if (rc)
+			return rc;
+		if (a.status != OC_STATUS_ACCEPTED) {
+			fprintf(stderr, "ordercore-cli: counters: %s\n",
+				oc_reject_reason_name(a.reason));
+			return 2;
+		}
+		for (uint32_t i = 0; i < got; i++) {
+			char unnamed[32];
+			const char *name = oc_counter_name((unsigned)rows[i].original_seq);
+			if (strcmp(name, "unknown") == 0) {
+				snprintf(unnamed, sizeof(unnamed), "counter_%" PRIu64,
+					 rows[i].original_seq);
+				name = unnamed;
+			}
+			if (json)
+				printf("%s\"%s\": %" PRIu64, sep, name, rows[i].amount_cents);
+			else
+				printf("%s %" PRIu64 "\n", name, rows[i].amount_cents);
+			sep = ", ";
+		}
+		if (!(a.flags & OC_RESPONSE_MORE))
+			break;
+		uint64_t next = got ? rows[got - 1].original_seq + 1 : UINT16_MAX + 1ull;
+		if (next > UINT16_MAX) {
+			fprintf(stderr, "ordercore-cli: counters: a page without progress\n");
+			return 2;
+		}
+		cmd.region = (uint16_t)next;
+	}
+	if (json)
+		printf("%s}\n", *sep == '{' ? "{" : "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"connect", required_argument, 0, 'C'},
@@ -1574,6 +1630,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "analytics") == 0)
 		return follow_analytics(cl, f.count, f.seconds,
 					f.has_handling ? (uint32_t)f.handling_cents : 50, json);
+	if (command.type == OC_CMD_QUERY_COUNTERS) {
+		rc = print_counters(cl, json);
+		oc_client_close(cl);
+		return rc;
+	}
 	static struct oc_response rows[RECON_ROWS_MAX];
 	struct oc_response a;
 	uint32_t row_count;

@@ -20,40 +20,81 @@
 #include "core/hash.h"
 #include "engine_internal.h"
 
+/* The reasons but none, as (enum value's suffix, name): one list for their names and for the
+ * counters' names of rejections and holds by reason. */
+#define REASONS(X)                                                                         \
+	X(MALFORMED, "malformed")                                                          \
+	X(TOO_MANY_LINES, "too_many_lines")                                                \
+	X(UNKNOWN_SKU, "unknown_sku")                                                      \
+	X(BAD_QUANTITY, "bad_quantity")                                                    \
+	X(DUPLICATE_SKU, "duplicate_sku")                                                  \
+	X(UNKNOWN_REGION, "unknown_region")                                                \
+	X(OUT_OF_STOCK, "out_of_stock")                                                    \
+	X(LIMIT_EXCEEDED, "limit_exceeded")                                                \
+	X(KEY_CONFLICT, "key_conflict")                                                    \
+	X(UNKNOWN_ORDER, "unknown_order")                                                  \
+	X(NOT_CANCELLABLE, "not_cancellable")                                              \
+	X(CAPACITY, "capacity")                                                            \
+	X(UNAVAILABLE, "unavailable")                                                      \
+	X(INVALID_STATE, "invalid_state")                                                  \
+	X(LEASE_EXPIRED, "lease_expired")                                                  \
+	X(BAD_AMOUNT, "bad_amount")                                                        \
+	X(NOT_ENABLED, "not_enabled")                                                      \
+	X(STALE_COUNT, "stale_count")                                                      \
+	X(BLOCKED, "blocked")                                                              \
+	X(BAD_ADDRESS, "bad_address")                                                      \
+	X(UNSERVICEABLE, "unserviceable")                                                  \
+	X(CUSTOMER_VELOCITY, "customer_velocity")                                          \
+	X(CARD_VELOCITY, "card_velocity")                                                  \
+	X(ADDRESS_VELOCITY, "address_velocity")                                            \
+	X(AMOUNT_HISTORY, "amount_history")                                                \
+	X(COUNTRY_MISMATCH, "country_mismatch")                                            \
+	X(NEW_ACCOUNT, "new_account")                                                      \
+	X(CREDIT_LIMIT, "credit_limit")                                                    \
+	X(REVIEW_EXPIRED, "review_expired")                                                \
+	X(NO_CARRIER, "no_carrier")                                                        \
+	X(BACKORDERED, "backordered")
+
+#define REASON_NAME(id, name) [OC_REJECT_##id] = name,
 static const char *const reason_names[OC_REJECT_REASON_COUNT] = {
-	[OC_REJECT_NONE] = "none",
-	[OC_REJECT_MALFORMED] = "malformed",
-	[OC_REJECT_TOO_MANY_LINES] = "too_many_lines",
-	[OC_REJECT_UNKNOWN_SKU] = "unknown_sku",
-	[OC_REJECT_BAD_QUANTITY] = "bad_quantity",
-	[OC_REJECT_DUPLICATE_SKU] = "duplicate_sku",
-	[OC_REJECT_UNKNOWN_REGION] = "unknown_region",
-	[OC_REJECT_OUT_OF_STOCK] = "out_of_stock",
-	[OC_REJECT_LIMIT_EXCEEDED] = "limit_exceeded",
-	[OC_REJECT_KEY_CONFLICT] = "key_conflict",
-	[OC_REJECT_UNKNOWN_ORDER] = "unknown_order",
-	[OC_REJECT_NOT_CANCELLABLE] = "not_cancellable",
-	[OC_REJECT_CAPACITY] = "capacity",
-	[OC_REJECT_UNAVAILABLE] = "unavailable",
-	[OC_REJECT_INVALID_STATE] = "invalid_state",
-	[OC_REJECT_LEASE_EXPIRED] = "lease_expired",
-	[OC_REJECT_BAD_AMOUNT] = "bad_amount",
-	[OC_REJECT_NOT_ENABLED] = "not_enabled",
-	[OC_REJECT_STALE_COUNT] = "stale_count",
-	[OC_REJECT_BLOCKED] = "blocked",
-	[OC_REJECT_BAD_ADDRESS] = "bad_address",
-	[OC_REJECT_UNSERVICEABLE] = "unserviceable",
-	[OC_REJECT_CUSTOMER_VELOCITY] = "customer_velocity",
-	[OC_REJECT_CARD_VELOCITY] = "card_velocity",
-	[OC_REJECT_ADDRESS_VELOCITY] = "address_velocity",
-	[OC_REJECT_AMOUNT_HISTORY] = "amount_history",
-	[OC_REJECT_COUNTRY_MISMATCH] = "country_mismatch",
-	[OC_REJECT_NEW_ACCOUNT] = "new_account",
-	[OC_REJECT_CREDIT_LIMIT] = "credit_limit",
-	[OC_REJECT_REVIEW_EXPIRED] = "review_expired",
-	[OC_REJECT_NO_CARRIER] = "no_carrier",
-	[OC_REJECT_BACKORDERED] = "backordered",
-};
+	[OC_REJECT_NONE] = "none", REASONS(REASON_NAME)};
+
+#define REJECTED_NAME(id, name) [OC_COUNTER_REJECTED_BY(OC_REJECT_##id)] = "rejected_" name,
+#define HELD_NAME(id, name) [OC_COUNTER_HELD_BY(OC_REJECT_##id)] = "held_" name,
+/* In route's order (route.c, route_counters), which enum oc_counter follows. */
+static const char *const counter_names[OC_COUNTER_COUNT] = {
+	[OC_COUNTER_ACCEPTED] = "accepted",
+	[OC_COUNTER_CANCELLED] = "cancelled",
+	[OC_COUNTER_DUPLICATES] = "duplicates",
+	[OC_COUNTER_SPLIT_ORDERS] = "split_orders",
+	[OC_COUNTER_RESTOCKS] = "restocks",
+	[OC_COUNTER_WRITE_OFFS] = "write_offs",
+	[OC_COUNTER_SHIPPED] = "shipped",
+	[OC_COUNTER_DELIVERED] = "delivered",
+	[OC_COUNTER_LEASE_EXPIRIES] = "lease_expiries",
+	[OC_COUNTER_REFUNDS] = "refunds",
+	[OC_COUNTER_ADJUSTMENTS] = "adjustments",
+	[OC_COUNTER_EXCEPTIONS] = "exceptions",
+	[OC_COUNTER_RETURNS] = "returns",
+	[OC_COUNTER_RETURNS_RECEIVED] = "returns_received",
+	[OC_COUNTER_REPLACEMENTS] = "replacements",
+	[OC_COUNTER_QC_FAILURES] = "qc_failures",
+	[OC_COUNTER_HOLDS] = "holds",
+	[OC_COUNTER_REVIEWS_APPROVED] = "reviews_approved",
+	[OC_COUNTER_REVIEWS_REJECTED] = "reviews_rejected",
+	[OC_COUNTER_SHORT_PICKS] = "short_picks",
+	[OC_COUNTER_SHORT_UNITS_REROUTED] = "short_units_rerouted",
+	[OC_COUNTER_SHORT_UNITS_CUT] = "short_units_cut",
+	[OC_COUNTER_PAYMENTS_RECEIVED] = "payments_received",
+	[OC_COUNTER_REVIEW_EXPIRIES] = "review_expiries",
+	[OC_COUNTER_LABELS] = "labels",
+	[OC_COUNTER_LABEL_CENTS] = "label_cents",
+	[OC_COUNTER_SHORT_UNITS_BACKORDERED] = "short_units_backordered",
+	[OC_COUNTER_BACKORDER_UNITS_FILLED] = "backorder_units_filled",
+	[OC_COUNTER_BACKORDER_UNITS_CUT] = "backorder_units_cut",
+	REASONS(REJECTED_NAME) REASONS(HELD_NAME)};
+#define REASON_COUNT(id, name) +1
+_Static_assert(1 REASONS(REASON_COUNT) == OC_REJECT_REASON_COUNT, "every reason named");
 
 static const char *const state_names[OC_STATE_COUNT] = {
 	[OC_STATE_NONE] = "none",
@@ -98,6 +139,11 @@ const char *oc_payment_state_name(unsigned payment)
 const char *oc_reject_reason_name(unsigned reason)
 {
 	return reason < OC_REJECT_REASON_COUNT ? reason_names[reason] : "unknown";
+}
+
+const char *oc_counter_name(unsigned index)
+{
+	return index < OC_COUNTER_COUNT ? counter_names[index] : "unknown";
 }
 
 const char *oc_status_name(unsigned status)

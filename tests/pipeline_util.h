@@ -375,6 +375,15 @@ static inline struct oc_command pl_reconcile(uint64_t sku, uint16_t from)
 	return c;
 }
 
+/* Route's counters, the page from counter `from`. */
+static inline struct oc_command pl_query_counters(uint16_t from)
+{
+	struct oc_command c = pl_query_order(0);
+	c.type = OC_CMD_QUERY_COUNTERS;
+	c.region = from;
+	return c;
+}
+
 static inline struct oc_command pl_query_history(uint64_t key)
 {
 	struct oc_command c = pl_query_order(key);

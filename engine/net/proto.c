@@ -273,6 +273,8 @@ static int body_ok(uint8_t type, uint32_t body_bytes, const uint8_t *body, size_
 		return body_bytes == OC_PROTO_BLOCK_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_RECONCILE:
 		return body_bytes == OC_PROTO_QUERY_RECONCILE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
+	case OC_MSG_QUERY_COUNTERS:
+		return body_bytes == OC_PROTO_QUERY_COUNTERS_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_SUBSCRIBE:
 		return body_bytes == OC_PROTO_SUBSCRIBE_BODY_BYTES ? 1 : -OC_PERR_BODY_LENGTH;
 	case OC_MSG_QUERY_STOCK_AT:
@@ -383,9 +385,9 @@ static int decode_lined(uint8_t type, const uint8_t *b, struct oc_command *out)
 	return 0;
 }
 
-/* Decodes a query's body (an order, history, stock, stock-at, reconciliation or customer
- * query) of frame type `type` into out, whose key is the body's first u64 and the rest zero:
- * 0, -OC_PERR_FIELD for reserved bytes not 0, or 1 when type is not a query's. */
+/* Decodes a query's body (an order, history, stock, stock-at, reconciliation, customer or
+ * counters query) of frame type `type` into out, whose key is the body's first u64 and the
+ * rest zero: 0, -OC_PERR_FIELD for reserved bytes not 0, or 1 when type is not a query's. */
 static int decode_query(uint8_t type, const uint8_t *b, struct oc_command *out)
 {
 	if (type >= OC_MSG_QUERY_ORDER && type <= OC_MSG_QUERY_STOCK) { /* the body is the key */
@@ -415,6 +417,13 @@ static int decode_query(uint8_t type, const uint8_t *b, struct oc_command *out)
 		out->line_count = 1;
 		out->lines[0] = (struct oc_line){get64(b), 0, 0};
 		out->region = get16(b + 8);
+		return 0;
+	case OC_MSG_QUERY_COUNTERS: /* no key: the page's first counter */
+		if (get16(b + 2) || get32(b + 4))
+			return -OC_PERR_FIELD;
+		out->type = OC_CMD_QUERY_COUNTERS;
+		out->key = 0;
+		out->region = get16(b);
 		return 0;
 	default: return 1;
 	}
@@ -562,6 +571,7 @@ _Static_assert(OC_PROTO_ADJUST_BODY_BYTES == OC_PROTO_STOCK_CHANGE_BODY_BYTES + 
 _Static_assert(OC_PROTO_QUERY_RECONCILE_BODY_BYTES == OC_PROTO_QUERY_AT_BODY_BYTES,
 	       "a reconciliation's body is a stock-at query's");
 _Static_assert(OC_PROTO_SAFETY_BODY_BYTES == 8 + 8 + 4 + 4, "operator, SKU, units, zero");
+_Static_assert(OC_PROTO_QUERY_COUNTERS_BODY_BYTES == 2 + 2 + 4, "first counter, zeros");
 _Static_assert(OC_PROTO_BLOCK_BODY_BYTES == 8 + 8 + 4 + 4, "operator, hash, flags, zero");
 /* The steps with flags are a cancel's body and two u32; an RMA's fixed part is three u64, the
  * reason, the line count and six zeros, and a short pick's is an RMA's with its warehouse in
@@ -645,9 +655,10 @@ size_t oc_proto_encode_welcome(void *buf, size_t cap, uint64_t correlation,
 	return bytes;
 }
 
-/* The message type of a query or stock change command (one line, no flags), or 0. A stock-at
- * query's or a reconciliation's body is the SKU and a warehouse: a key, a customer, flags, a
- * quantity or a line's reserved bits would be lost on the way, so such a command has no frame. */
+/* The message type of a query or stock change command (one line, no flags; a counters query:
+ * none), or 0. A stock-at query's or a reconciliation's body is the SKU and a warehouse, a
+ * counters query's the first counter: a key, a customer, flags, a quantity or a line's
+ * reserved bits would be lost on the way, so such a command has no frame. */
 static uint8_t query_type(const struct oc_command *c)
 {
 	bool one_line = c->line_count == 1 && c->flags == 0 && c->lines[0].reserved == 0;
@@ -665,6 +676,10 @@ static uint8_t query_type(const struct oc_command *c)
 		return c->line_count == 1 && c->lines[0].quantity == 0 ? OC_MSG_QUERY_STOCK : 0;
 	case OC_CMD_QUERY_STOCK_AT: return sku_query ? OC_MSG_QUERY_STOCK_AT : 0;
 	case OC_CMD_QUERY_RECONCILE: return sku_query ? OC_MSG_QUERY_RECONCILE : 0;
+	case OC_CMD_QUERY_COUNTERS: /* its body is the page's first counter only */
+		return c->line_count == 0 && c->flags == 0 && c->key == 0 && c->customer == 0
+			       ? OC_MSG_QUERY_COUNTERS
+			       : 0;
 	default: return 0;
 	}
 }
@@ -755,6 +770,8 @@ static size_t command_bytes(const struct oc_command *c, const struct order_step 
 	case OC_MSG_QUERY_STOCK_AT: return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_AT_BODY_BYTES;
 	case OC_MSG_QUERY_RECONCILE:
 		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_RECONCILE_BODY_BYTES;
+	case OC_MSG_QUERY_COUNTERS:
+		return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_COUNTERS_BODY_BYTES;
 	default: return OC_PROTO_HEADER_BYTES + OC_PROTO_QUERY_BODY_BYTES;
 	}
 	return c->type == OC_CMD_PLACE ? lined_bytes(c, OC_PROTO_PLACE_BODY_BYTES) : 0;
@@ -808,6 +825,9 @@ static void put_query(uint8_t *b, uint8_t type, const struct oc_command *c)
 	case OC_MSG_QUERY_RECONCILE:
 		put64(b, c->lines[0].sku);
 		put16(b + 8, c->region);
+		return;
+	case OC_MSG_QUERY_COUNTERS:
+		put16(b, c->region);
 		return;
 	default: /* the key, the sequence number or the SKU */
 		put64(b, type == OC_MSG_QUERY_STOCK ? c->lines[0].sku : c->key);

@@ -500,14 +500,14 @@ static void parse(struct oc_server *s, uint32_t idx)
 			input_consume(c, (uint32_t)n);
 			continue;
 		}
-		/* The commands: 16-23 (stats, 21, was answered above), 25-31 and 36-52
+		/* The commands: 16-23 (stats, 21, was answered above), 25-31 and 36-53
 		 * (refund, the queries with rows, inventory administration, the exceptions and
 		 * returns, a pack with flags, the fraud screening and review, a short pick, a
-		 * payment received). */
+		 * payment received, the counters query). */
 		bool command =
 			(h.type >= OC_MSG_PLACE && h.type <= OC_MSG_WRITE_OFF) ||
 			(h.type >= OC_MSG_PICK_CONFIRMED && h.type <= OC_MSG_PAYMENT_DECLINED) ||
-			(h.type >= OC_MSG_REFUND && h.type <= OC_MSG_PAYMENT_RECEIVED);
+			(h.type >= OC_MSG_REFUND && h.type <= OC_MSG_QUERY_COUNTERS);
 		if (!command) {
 			conn_fail(s, idx, h.type == OC_MSG_HELLO ? OC_PERR_HANDSHAKE : OC_PERR_TYPE,
 				  h.type == OC_MSG_HELLO ? "a second hello" : "not a request");

@@ -1268,8 +1268,11 @@ static bool set_safety(struct oc_route *r, const struct oc_order_msg *om, struct
  * history: next u32, wrapped u32, and the transitions in use; the waves (oc_waves_put) and
  * the backorders (oc_backorders_put). */
 #define ROUTE_COUNTERS 29
+_Static_assert(ROUTE_COUNTERS == OC_COUNTER_REJECTED,
+	       "enum oc_counter names route's counters, then rejected and held by reason");
 
-/* The counters a snapshot keeps, in the part's order. */
+/* The counters a snapshot keeps, in the part's order, which is enum oc_counter's too (a
+ * counters query answers them in it, then rejected and held by reason). */
 static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 {
 	uint64_t *all[] = {
@@ -1944,6 +1947,39 @@ static bool reconcile(struct oc_route *r, const struct oc_order_msg *om)
 	return true;
 }
 
+/* The counters (OC_CMD_QUERY_COUNTERS): a row per counter of the page, from the index in
+ * region, then the answer with their count. The counters of commands decided before it, all
+ * route's: nothing else writes them, so the page is exact whatever the threads. False, having
+ * written nothing, when they do not fit the out ring now. */
+static bool counters(struct oc_route *r, const struct oc_order_msg *om)
+{
+	uint32_t first = om->region, n = first < OC_COUNTER_COUNT ? OC_COUNTER_COUNT - first : 0;
+	uint8_t more = 0;
+	if (n > OC_QUERY_ROWS_MAX) {
+		n = OC_QUERY_ROWS_MAX;
+		more = OC_RESPONSE_MORE;
+	}
+	uint32_t want = r->outs + n + 1;
+	if (oc_ring_spsc_writable(r->out, want) < want)
+		return false;
+	uint64_t *own[ROUTE_COUNTERS];
+	route_counters(r, own);
+	for (uint32_t i = first; i < first + n; i++) {
+		struct oc_response *row = oc_ring_spsc_write_slot(r->out, r->outs++);
+		answer(row, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+		row->flags = OC_RESPONSE_ROW;
+		row->original_seq = i;
+		row->amount_cents = i < OC_COUNTER_REJECTED ? *own[i]
+				    : i < OC_COUNTER_HELD   ? r->rejected[i - OC_COUNTER_REJECTED + 1]
+							    : r->held[i - OC_COUNTER_HELD + 1];
+	}
+	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
+	answer(a, om, OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	a->flags = more;
+	a->original_seq = OC_COUNTER_COUNT;
+	return true;
+}
+
 /* Handles one command if everything it needs is there, writing its answer (after any rows or
  * unsolicited responses) at r->outs; false to end the turn. */
 static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
@@ -1955,6 +1991,8 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 		return query_rows(r, om);
 	if (om->type == OC_CMD_QUERY_RECONCILE && !om->reason)
 		return reconcile(r, om);
+	if (om->type == OC_CMD_QUERY_COUNTERS && !om->reason)
+		return counters(r, om);
 	struct oc_response *a = oc_ring_spsc_write_slot(r->out, r->outs);
 	if (om->type == OC_CMD_SNAPSHOT)
 		return barrier(r, om, a);

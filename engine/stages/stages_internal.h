@@ -48,7 +48,8 @@ static inline bool oc_cmd_is_query(uint8_t type)
 {
 	return (type >= OC_CMD_QUERY_ORDER && type <= OC_CMD_QUERY_STOCK) ||
 	       type == OC_CMD_QUERY_STOCK_AT || type == OC_CMD_QUERY_HISTORY ||
-	       type == OC_CMD_QUERY_CUSTOMER || type == OC_CMD_QUERY_RECONCILE;
+	       type == OC_CMD_QUERY_CUSTOMER || type == OC_CMD_QUERY_RECONCILE ||
+	       type == OC_CMD_QUERY_COUNTERS;
 }
 
 /* A line message with this sku is the barrier reaching a shard. */

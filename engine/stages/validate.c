@@ -472,12 +472,18 @@ static void handle_query_customer(struct oc_validate *v, const struct oc_command
 /* Queries: an order (or its history) by key is found here; by sequence number, by route
  * (which holds the records in sequence order); a SKU's stock is read by its shard, with a
  * line that reserves nothing (a reconciliation too, for the shard's count and safety stock);
- * its stock in one warehouse by route (which holds the warehouses' counts). */
+ * its stock in one warehouse by route (which holds the warehouses' counts); the counters by
+ * route, whose they are (a page past them is answered empty, not refused). */
 static void handle_query(struct oc_validate *v, const struct oc_command *c,
 			 const struct ahead *a, struct oc_order_msg *om, uint32_t *pushed)
 {
 	if (c->type == OC_CMD_QUERY_CUSTOMER) {
 		handle_query_customer(v, c, om);
+		return;
+	}
+	if (c->type == OC_CMD_QUERY_COUNTERS) {
+		if (c->flags || c->key || c->line_count)
+			om->reason = OC_REJECT_MALFORMED;
 		return;
 	}
 	bool stock = c->type == OC_CMD_QUERY_STOCK || c->type == OC_CMD_QUERY_STOCK_AT ||

@@ -143,17 +143,18 @@ uint64_t oc_client_inflight(const struct oc_client *c);
 
 /* Returns up to n (>= 1) answers in out, in the order the server sent them: the answers to this
  * client's commands in the order they were queued, each query with rows (OC_CMD_QUERY_HISTORY,
- * OC_CMD_QUERY_CUSTOMER, OC_CMD_QUERY_RECONCILE) as its rows (OC_RESPONSE_ROW, up to
- * OC_QUERY_ROWS_MAX) and then its own answer, all with its correlation, a pack confirmed or
- * shipped done with carriers likewise as its documents (rows flagged OC_RESPONSE_DOCUMENT too)
- * and then its answer, and, once subscribed, events among them. A call may end between a
- * command's rows: the rest come with the next. Answers already buffered are returned first,
- * without a system call; when there are none, it reads what the socket has with one recv (many
- * frames per recv) and returns what completed. blocking = 0: a count > 0, or 0 when no whole
- * answer is there yet; it never sends. blocking = 1: waits (in poll) until at least one answer,
- * an error or the server's close, and meanwhile sends queued bytes as the socket takes them, so
- * that it never waits for answers to commands still in the output buffer (with nothing in flight
- * it waits for an error or the close). Answers not returned stay buffered for the next call.
+ * OC_CMD_QUERY_CUSTOMER, OC_CMD_QUERY_RECONCILE, OC_CMD_QUERY_COUNTERS) as its rows
+ * (OC_RESPONSE_ROW, up to OC_QUERY_ROWS_MAX) and then its own answer, all with its
+ * correlation, a pack confirmed or shipped done with carriers likewise as its documents (rows
+ * flagged OC_RESPONSE_DOCUMENT too) and then its answer, and, once subscribed, events among
+ * them. A call may end between a command's rows: the rest come with the next. Answers already
+ * buffered are returned first, without a system call; when there are none, it reads what the
+ * socket has with one recv (many frames per recv) and returns what completed. blocking = 0: a
+ * count > 0, or 0 when no whole answer is there yet; it never sends. blocking = 1: waits (in
+ * poll) until at least one answer, an error or the server's close, and meanwhile sends queued
+ * bytes as the socket takes them, so that it never waits for answers to commands still in the
+ * output buffer (with nothing in flight it waits for an error or the close). Answers not
+ * returned stay buffered for the next call.
  * Errors (after any answers that came before them have been returned):
  *   -EPROTO      an error frame or a malformed frame from the server (oc_client_error says
  *                which), an event on a client that did not subscribe, or an answer or a row

@@ -165,6 +165,14 @@ enum oc_command_type {
 	 * repeated once done, accepted with the DUPLICATE flag. The order's state does not
 	 * change */
 	OC_CMD_PAYMENT_RECEIVED = 28,
+	/* Route's counters of decided commands (enum oc_counter, below), as of this point in the
+	 * stream: key 0, line_count 0, flags 0 (else malformed), `region` the index of the page's
+	 * first counter. A row per counter from there (OC_QUERY_ROWS_MAX at most): original_seq
+	 * the counter's index, amount_cents its value; then the answer, accepted,
+	 * OC_RESPONSE_MORE when counters are left past the page, original_seq OC_COUNTER_COUNT.
+	 * A `region` past the last counter: the answer alone. Like every query it changes
+	 * nothing, and no counter counts it */
+	OC_CMD_QUERY_COUNTERS = 29,
 };
 
 /* Rows one query answers with at most. */
@@ -355,6 +363,50 @@ enum oc_reject_reason {
 	OC_REJECT_REASON_COUNT
 };
 
+/* The counters OC_CMD_QUERY_COUNTERS answers, by index: route's counts of the commands it
+ * decided (those of struct oc_stats with the same names), then route's rejections by reason
+ * and its holds by rule, a counter for each reason 1..OC_REJECT_REASON_COUNT - 1
+ * (OC_COUNTER_REJECTED_BY, OC_COUNTER_HELD_BY). Validate's own counts (screened, block list
+ * changes) and egress's (the answers it turned unavailable: rejected_unavailable is 0 here
+ * unless route said it) are not route's and not in it. Names: oc_counter_name. New counters
+ * are added at the end, so that an index keeps its meaning. */
+enum oc_counter {
+	OC_COUNTER_ACCEPTED = 0,
+	OC_COUNTER_CANCELLED,
+	OC_COUNTER_DUPLICATES,
+	OC_COUNTER_SPLIT_ORDERS,
+	OC_COUNTER_RESTOCKS,
+	OC_COUNTER_WRITE_OFFS,
+	OC_COUNTER_SHIPPED,
+	OC_COUNTER_DELIVERED,
+	OC_COUNTER_LEASE_EXPIRIES,
+	OC_COUNTER_REFUNDS,
+	OC_COUNTER_ADJUSTMENTS,
+	OC_COUNTER_EXCEPTIONS,
+	OC_COUNTER_RETURNS,
+	OC_COUNTER_RETURNS_RECEIVED,
+	OC_COUNTER_REPLACEMENTS,
+	OC_COUNTER_QC_FAILURES,
+	OC_COUNTER_HOLDS,
+	OC_COUNTER_REVIEWS_APPROVED,
+	OC_COUNTER_REVIEWS_REJECTED,
+	OC_COUNTER_SHORT_PICKS,
+	OC_COUNTER_SHORT_UNITS_REROUTED,
+	OC_COUNTER_SHORT_UNITS_CUT,
+	OC_COUNTER_PAYMENTS_RECEIVED,
+	OC_COUNTER_REVIEW_EXPIRIES,
+	OC_COUNTER_LABELS,
+	OC_COUNTER_LABEL_CENTS,
+	OC_COUNTER_SHORT_UNITS_BACKORDERED,
+	OC_COUNTER_BACKORDER_UNITS_FILLED,
+	OC_COUNTER_BACKORDER_UNITS_CUT,
+	OC_COUNTER_REJECTED, /* the first of the rejections by reason (malformed) */
+	OC_COUNTER_HELD = OC_COUNTER_REJECTED + OC_REJECT_REASON_COUNT - 1, /* holds by rule */
+	OC_COUNTER_COUNT = OC_COUNTER_HELD + OC_REJECT_REASON_COUNT - 1
+};
+#define OC_COUNTER_REJECTED_BY(reason) (OC_COUNTER_REJECTED + (reason) - 1u)
+#define OC_COUNTER_HELD_BY(rule) (OC_COUNTER_HELD + (rule) - 1u)
+
 /* One line of an order. */
 struct oc_line {
 	uint64_t sku;      /* the catalog's SKU number (skus.csv, column sku) */
@@ -411,14 +463,15 @@ struct oc_command {
 #define OC_RESPONSE_UNSOLICITED 0x2u /* (also an order held past review_ttl_ms: reason
                                      * review_expired) */
 /* A row of a query's answer (OC_CMD_QUERY_HISTORY, OC_CMD_QUERY_CUSTOMER,
- * OC_CMD_QUERY_RECONCILE), with the query's seq, just before the query's own answer. A history
- * row is a transition of the order: type, original_seq and ts_ms of the command that made it
- * (a lease expiry: type place, reason lease_expired; a rejected place: its reason; a place
- * held for review: its rule), status and state after it, amount_cents a refund's amount or a
- * short pick's value cut (else 0), payment and refunded_cents 0. A
+ * OC_CMD_QUERY_RECONCILE, OC_CMD_QUERY_COUNTERS), with the query's seq, just before the query's
+ * own answer. A history row is a transition of the order: type, original_seq and ts_ms of the
+ * command that made it (a lease expiry: type place, reason lease_expired; a rejected place: its
+ * reason; a place held for review: its rule), status and state after it, amount_cents a
+ * refund's amount or a short pick's value cut (else 0), payment and refunded_cents 0. A
  * customer's row is one of its orders as OC_CMD_QUERY_ORDER answers it now (key: the order's;
- * type: the query's; ts_ms: when it reached its state, 0 when that transition was forgotten).
- * A reconciliation's row is a warehouse (`warehouse`; its counts: OC_RECON_* below). */
+ * type: the query's; ts_ms: when it reached its state, 0 when that transition was forgotten). A
+ * reconciliation's row is a warehouse (`warehouse`; its counts: OC_RECON_* below); a counters
+ * query's a counter (original_seq its enum oc_counter, amount_cents its value). */
 #define OC_RESPONSE_ROW 0x4u
 /* A row that is a document (docs/lifecycle.md, "Documents"): a line of a shipment's packing
  * slip or a shipment's label, before a pack's answer; a line of the invoice, before a
@@ -436,7 +489,8 @@ struct oc_command {
 #define OC_RESPONSE_CHANNEL_MASK 0xe0u
 #define OC_RESPONSE_CHANNEL(r) (((r)->flags & OC_RESPONSE_CHANNEL_MASK) >> OC_RESPONSE_CHANNEL_SHIFT)
 /* The answer of a query with rows: there were more than OC_QUERY_ROWS_MAX (a history: the
- * oldest are left out; a customer's orders: ask for the next page). */
+ * oldest are left out; a customer's orders, a reconciliation, the counters: ask for the next
+ * page). */
 #define OC_RESPONSE_MORE 0x8u
 
 /* The engine's answer to one command; exactly one per accepted command.
@@ -763,6 +817,10 @@ const char *oc_status_name(unsigned status);
 const char *oc_channel_name(unsigned channel);
 const char *oc_order_state_name(unsigned state);
 const char *oc_payment_state_name(unsigned payment);
+/* "accepted", ..., "rejected_malformed", ..., "held_new_account", ...: enum oc_counter's
+ * names in lower case (a rejection or hold: "rejected_" or "held_" and the reason's name);
+ * "unknown" past them. */
+const char *oc_counter_name(unsigned index);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,7 @@
  * buffers more than that for one frame, and refuses a longer one before reading its body.
  *
  * The server answers a connection's commands in the order it received them, one answer frame
- * each; a query with rows (history, customer, reconcile) is answered by up to
+ * each; a query with rows (history, customer, reconcile, counters) is answered by up to
  * OC_QUERY_ROWS_MAX answer frames flagged OC_RESPONSE_ROW and then its own answer, every one
  * with its correlation.
  *
@@ -36,9 +36,10 @@ extern "C" {
  * safety stock, the reconciliation; 42-45: the delivery exception, the RMA, the return
  * received, the replacement place; 46: a pack whose quality check failed; 47-50: the
  * screened place, the review's approval and rejection, a block list change; 51: a short pick;
- * 52: a payment received for an order on account) are new frames only, no frame changed (a
- * place's flags, an answer's payment and reason take new values in their fields): the version
- * stays 2, and a server without them refuses them as any unknown type (OC_PERR_TYPE). */
+ * 52: a payment received for an order on account; 53: the counters query) are new frames
+ * only, no frame changed (a place's flags, an answer's payment and reason take new values in
+ * their fields): the version stays 2, and a server without them refuses them as any unknown
+ * type (OC_PERR_TYPE). */
 #define OC_PROTO_VERSION 2u
 #define OC_PROTO_HEADER_BYTES 16u
 /* The longest frame either side accepts: a place of 16 lines is 296 bytes, an RMA, a
@@ -93,6 +94,7 @@ enum oc_proto_type {
 	OC_MSG_BLOCK = 50,              /* client: a block list change (OC_CMD_BLOCK) */
 	OC_MSG_PICK_SHORT = 51,         /* client: a short pick (OC_CMD_PICK_SHORT), with lines */
 	OC_MSG_PAYMENT_RECEIVED = 52,   /* client: an order on account paid (body as cancel) */
+	OC_MSG_QUERY_COUNTERS = 53,     /* client: route's counters, a page (rows) */
 	OC_MSG_ERROR = 127,  /* server: a protocol error; the connection closes after it */
 };
 
@@ -112,6 +114,7 @@ enum oc_proto_type {
 #define OC_PROTO_SAFETY_BODY_BYTES 24u /* operator, SKU, units (u32), zero (u32) */
 #define OC_PROTO_QUERY_RECONCILE_BODY_BYTES 16u /* as a stock-at query's: the SKU, the page's
                                                  * first warehouse (u16), zeros */
+#define OC_PROTO_QUERY_COUNTERS_BODY_BYTES 8u /* the page's first counter (u16), zeros */
 #define OC_PROTO_REFUND_BODY_BYTES 32u /* key, customer, order key, amount in cents */
 #define OC_PROTO_QUERY_CUSTOMER_BODY_BYTES 16u /* customer, order key (0: the newest page) */
 #define OC_PROTO_FLAGGED_STEP_BODY_BYTES 24u /* a delivery exception, a return received, a

@@ -71,7 +71,13 @@ start
 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 12000 --rate 4000 \
 	--connections 1 --pipeline 16 --json "$tmp/stall.json" >"$tmp/stall.out" 2>&1 &
 load=$!
-sleep 1
+# Stopped once the run is a second in (its first progress line), not a second after the start
+# of a load generator that may still be making its stream on a busy machine.
+for ((i = 0; i < 3000; i++)); do
+	grep -q ' s: sent ' "$tmp/stall.out" && break
+	kill -0 "$load" 2>/dev/null || break
+	sleep 0.01
+done
 kill -STOP "$daemon_pid"
 sleep 0.5
 kill -CONT "$daemon_pid"

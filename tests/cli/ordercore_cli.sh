@@ -27,7 +27,8 @@
 # paid, done before once more, room for the next; an unpaid cancel voided; paid refused for a
 # cancelled or prepaid order; the payment as a fulfilment event, its history line; usage
 # errors), carriers, documents and waves on a second daemon (pick lists to a documents
-# follower, a pack's slip and label, a shipment's invoice, --days), in readable form and
+# follower, a pack's slip and label, a shipment's invoice, --days), the engine's counters
+# there (counters), in readable form and
 # --json; exit status 1 for an
 # order or SKU that does not exist, 2 for usage errors, a wrong token and a refused
 # connection.
@@ -926,6 +927,22 @@ grep -q "1-7" "$tmp/err" || fail "--days 8: $(cat "$tmp/err")"
 run 2 "${d[@]}" place --key 3 --customer 5 --days 2 --replaces 1 100001:1
 grep -q "speed" "$tmp/err" || fail "--days --replaces: $(cat "$tmp/err")"
 run 2 "${d[@]}" picked --key 2 --customer 6 --days 2
+# The engine's counters at the end: orders 1 and 2, order 1 shipped with one label, its pick
+# before the wave's release refused; a line each, "name value", or one JSON object.
+run 0 "${d[@]}" counters
+has "^accepted 2$"
+has "^cancelled 0$"
+has "^shipped 1$"
+has "^labels 1$"
+has "^rejected_invalid_state 1$"
+has "^held_new_account 0$"
+[ "$(wc -l <"$tmp/out")" = "$(grep -c "^[a-z_]* [0-9]*$" "$tmp/out")" ] ||
+	fail "counters: a line is not 'name value': $(cat "$tmp/out")"
+run 0 "${d[@]}" --json counters
+has '^{"accepted": 2, "cancelled": 0, "duplicates": 0, '
+has '"rejected_invalid_state": 1, '
+has '"held_backordered": 0}$'
+run 2 "${d[@]}" counters --key 1
 kill -TERM "$pid"
 wait "$pid" || fail "ordercored with carriers did not stop cleanly"
 pid=

@@ -7,8 +7,8 @@
  *   - a frame never checks differently with more bytes after it;
  *   - a cancel, fulfilment, payment (a payment received, 52, included) or review step,
  *     delivery exception, return received, pack with flags (46; so a 46 without flags must
- *     not decode: it would re-encode as a 26), query (the history and customer queries
- *     included), stock change, refund, block list change, subscription, event, answer,
+ *     not decode: it would re-encode as a 26), query (the history, customer and counters
+ *     queries included), stock change, refund, block list change, subscription, event, answer,
  *     welcome or error frame that decodes re-encodes to the same bytes; a place, an RMA, a
  *     replacement place, a screened place or a short pick of 1..16 lines likewise (so a
  *     place frame must not decode with a flag whose fields it has no room for, nor a
@@ -20,8 +20,8 @@
  *   - a request of a fixed body length is also read as every other request type of that
  *     length (a restock's 32 bytes as a write-off's and a refund's, a cancel's 16 as each
  *     step's, review's and payment received's, a customer query's and a reconciliation's, a
- *     query's 8 as a history query's, a delivery exception's 24 as a return received's, a
- *     pack with flags' and a block list change's...)
+ *     query's 8 as a history query's and a counters query's, a delivery exception's 24 as a
+ *     return received's, a pack with flags' and a block list change's...)
  *     and as one type of another fixed length, chosen by the frame's bytes, its body cut or
  *     extended by repeating its bytes (a restock's as a cycle count's 40 or a safety stock's
  *     24), with the same checks: every type is fuzzed whichever seeds there are;
@@ -141,6 +141,7 @@ static void one_frame(const uint8_t *f, size_t n, const struct oc_proto_header *
 	case OC_MSG_BLOCK:
 	case OC_MSG_PICK_SHORT:
 	case OC_MSG_PAYMENT_RECEIVED:
+	case OC_MSG_QUERY_COUNTERS:
 		if (oc_proto_decode_command(f, &g_cmd) == 0 && oc_proto_command_bytes(&g_cmd))
 			same_again(f, n, enc_command);
 		break;
@@ -213,6 +214,7 @@ static const struct {
 	{OC_MSG_REVIEW_REJECT, OC_PROTO_CANCEL_BODY_BYTES},
 	{OC_MSG_BLOCK, OC_PROTO_BLOCK_BODY_BYTES},
 	{OC_MSG_PAYMENT_RECEIVED, OC_PROTO_CANCEL_BODY_BYTES},
+	{OC_MSG_QUERY_COUNTERS, OC_PROTO_QUERY_COUNTERS_BODY_BYTES},
 };
 
 /* The requests with lines after a fixed part, with its length and the line count's offset. */
@@ -434,6 +436,8 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 	struct oc_command received_payment = {.type = OC_CMD_PAYMENT_RECEIVED, .key = 16,
 					      .customer = 4};
 	SEED(oc_proto_encode_command(out + n, cap - n, 30, &received_payment));
+	struct oc_command counters = {.type = OC_CMD_QUERY_COUNTERS, .region = 32};
+	SEED(oc_proto_encode_command(out + n, cap - n, 31, &counters));
 	/* Carriers: a place asking for 3 days in transit from a store, a screened one for 1. */
 	struct oc_command days = place;
 	days.key = 17;
@@ -464,7 +468,7 @@ static size_t seed_frames(uint8_t *out, size_t cap)
 const char fuzz_name[] = "fuzz_proto";
 
 /* The seed frames: a hello, a place (and one on account, and places asking for their days),
- * a cancel, queries, a restock, a step, the types 39-52, and the server's welcome, answer,
+ * a cancel, queries, a restock, a step, the types 39-53, and the server's welcome, answer,
  * row, document row (as an answer and as an event), event, subscribed and error; each must
  * check. */
 size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)

@@ -1041,6 +1041,137 @@ static uint32_t run_rows(struct oc_engine *e, struct oc_command q, unsigned stat
 	return n - 1;
 }
 
+/* Reads route's counters (OC_CMD_QUERY_COUNTERS) page by page into v[0..OC_COUNTER_COUNT):
+ * each row the next counter, each page 32 but the last, MORE on all but the last, the answer
+ * the count; a page past the last counter is the answer alone. */
+static void read_counters(struct oc_engine *e, uint64_t v[OC_COUNTER_COUNT])
+{
+	struct oc_response rows[OC_QUERY_ROWS_MAX + 1];
+	uint32_t at = 0;
+	for (;;) {
+		uint32_t n = run_rows(e, pl_query_counters((uint16_t)at), OC_STATUS_ACCEPTED,
+				      OC_REJECT_NONE, rows, OC_QUERY_ROWS_MAX + 1);
+		assert_int_equal(rows[n].original_seq, OC_COUNTER_COUNT);
+		bool more = rows[n].flags & OC_RESPONSE_MORE;
+		assert_int_equal(n, more ? OC_QUERY_ROWS_MAX : OC_COUNTER_COUNT - at);
+		for (uint32_t i = 0; i < n; i++) {
+			assert_int_equal(rows[i].flags, OC_RESPONSE_ROW); /* not MORE: the answer's */
+			assert_int_equal(rows[i].type, OC_CMD_QUERY_COUNTERS);
+			assert_int_equal(rows[i].original_seq, at);
+			v[at++] = rows[i].amount_cents;
+		}
+		if (!more)
+			break;
+	}
+	assert_int_equal(at, OC_COUNTER_COUNT);
+	assert_int_equal(run_rows(e, pl_query_counters((uint16_t)at), OC_STATUS_ACCEPTED,
+				  OC_REJECT_NONE, rows, 1),
+			 0);
+}
+
+/* Reads the counters twice (the first read changed none), stops the engine and checks them
+ * against its stats, counter by counter; the stats. Route never answers unavailable (egress
+ * does, and counts it). */
+static struct oc_stats counters_then_stop(struct oc_engine *e)
+{
+	uint64_t v[OC_COUNTER_COUNT], again[OC_COUNTER_COUNT];
+	read_counters(e, v);
+	read_counters(e, again);
+	assert_memory_equal(v, again, sizeof(v));
+	struct oc_stats st = pl_stop_stats(e);
+	const uint64_t own[] = {
+		st.accepted,		   st.cancelled,	  st.duplicates,
+		st.split_orders,	   st.restocks,		  st.write_offs,
+		st.shipped,		   st.delivered,	  st.lease_expiries,
+		st.refunds,		   st.adjustments,	  st.exceptions,
+		st.returns,		   st.returns_received,	  st.replacements,
+		st.qc_failures,		   st.holds,		  st.reviews_approved,
+		st.reviews_rejected,	   st.short_picks,	  st.short_units_rerouted,
+		st.short_units_cut,	   st.payments_received,  st.review_expiries,
+		st.labels,		   st.label_cents,	  st.short_units_backordered,
+		st.backorder_units_filled, st.backorder_units_cut};
+	_Static_assert(sizeof(own) / sizeof(own[0]) == OC_COUNTER_REJECTED, "route's own");
+	for (uint32_t i = 0; i < OC_COUNTER_REJECTED; i++)
+		if (v[i] != own[i])
+			fail_msg("%s: %llu, stats %llu", oc_counter_name(i),
+				 (unsigned long long)v[i], (unsigned long long)own[i]);
+	for (uint32_t r = 1; r < OC_REJECT_REASON_COUNT; r++) {
+		uint64_t rejected = r == OC_REJECT_UNAVAILABLE ? 0 : st.rejected[r];
+		assert_int_equal(v[OC_COUNTER_REJECTED_BY(r)], rejected);
+		assert_int_equal(v[OC_COUNTER_HELD_BY(r)], st.held[r]);
+	}
+	return st;
+}
+
+/* The counters query: route's counters as of its place in the stream, by pages; it changes
+ * none (a malformed one is not counted either). */
+static void test_counters_query(void **state)
+{
+	struct oc_engine *e = start(WINDOW, 0);
+	uint64_t v[OC_COUNTER_COUNT];
+	read_counters(e, v);
+	for (uint32_t i = 0; i < OC_COUNTER_COUNT; i++)
+		assert_int_equal(v[i], 0);
+	pl_run_expect(e, pl_place1(1, 10, 0, PLAIN, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(1, 10, 0, PLAIN, 3), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_place1(2, 20, 0, PLAIN, 20), OC_STATUS_REJECTED,
+		      OC_REJECT_OUT_OF_STOCK);
+	pl_run_expect(e, pl_place1(3, 30, 0, UNKNOWN, 1), OC_STATUS_REJECTED,
+		      OC_REJECT_UNKNOWN_SKU);
+	pl_run_expect(e, pl_place1(4, 40, 0, PLAIN, 1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(4, 40), OC_STATUS_CANCELLED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_cancel(9, 40), OC_STATUS_REJECTED, OC_REJECT_UNKNOWN_ORDER);
+	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_PACK_CONFIRMED, 1, 10), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_SHIPPED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_step(OC_CMD_DELIVERED, 1, 10), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
+	pl_run_expect(e, pl_stock_change(OC_CMD_RESTOCK, 5, 99, 0, PLAIN, 4), OC_STATUS_ACCEPTED,
+		      OC_REJECT_NONE);
+	read_counters(e, v);
+	assert_int_equal(v[OC_COUNTER_ACCEPTED], 2);
+	assert_int_equal(v[OC_COUNTER_DUPLICATES], 1);
+	assert_int_equal(v[OC_COUNTER_CANCELLED], 1);
+	assert_int_equal(v[OC_COUNTER_SHIPPED], 1);
+	assert_int_equal(v[OC_COUNTER_DELIVERED], 1);
+	assert_int_equal(v[OC_COUNTER_RESTOCKS], 1);
+	assert_int_equal(v[OC_COUNTER_REJECTED_BY(OC_REJECT_OUT_OF_STOCK)], 1);
+	assert_int_equal(v[OC_COUNTER_REJECTED_BY(OC_REJECT_UNKNOWN_SKU)], 1);
+	assert_int_equal(v[OC_COUNTER_REJECTED_BY(OC_REJECT_UNKNOWN_ORDER)], 1);
+	/* A page from counter 32: the next 32, MORE; from the last: one row; past it: none. */
+	struct oc_response rows[OC_QUERY_ROWS_MAX + 1];
+	assert_int_equal(run_rows(e, pl_query_counters(32), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
+				  rows, OC_QUERY_ROWS_MAX + 1),
+			 OC_QUERY_ROWS_MAX);
+	assert_int_equal(rows[0].original_seq, 32);
+	assert_int_equal(rows[0].amount_cents, v[32]);
+	assert_true(rows[OC_QUERY_ROWS_MAX].flags & OC_RESPONSE_MORE);
+	assert_int_equal(run_rows(e, pl_query_counters(OC_COUNTER_COUNT - 1), OC_STATUS_ACCEPTED,
+				  OC_REJECT_NONE, rows, 2),
+			 1);
+	assert_int_equal(rows[0].original_seq, OC_COUNTER_COUNT - 1);
+	assert_false(rows[1].flags & OC_RESPONSE_MORE);
+	assert_int_equal(run_rows(e, pl_query_counters(UINT16_MAX), OC_STATUS_ACCEPTED,
+				  OC_REJECT_NONE, rows, 1),
+			 0);
+	assert_int_equal(rows[0].original_seq, OC_COUNTER_COUNT);
+	/* Malformed: a key, a line, flags; not counted with the rejections. */
+	struct oc_command bad = pl_query_counters(0);
+	bad.key = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = pl_query_counters(0);
+	pl_line_add(&bad, PLAIN, 0);
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	bad = pl_query_counters(0);
+	bad.flags = 1;
+	pl_run_expect(e, bad, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
+	struct oc_stats st = counters_then_stop(e);
+	assert_int_equal(st.rejected[OC_REJECT_MALFORMED], 0);
+	assert_int_equal(st.accepted, 2);
+	oc_engine_free(e);
+}
+
 /* An order's history: a row per transition, oldest first, with the command, its time and the
  * state after it; the newest 32 when there are more. A customer's orders: newest first, by
  * pages of 32. */
@@ -1377,7 +1508,7 @@ static void test_inventory_administration(void **state)
 	q2.lines[0].quantity = 1;
 	run_rows(e, q2, OC_STATUS_REJECTED, OC_REJECT_MALFORMED, rows, 8);
 
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.adjustments, 4);
 	assert_int_equal(st.write_offs, 1);
 	struct oc_stock sk = pl_stock(e, AT_W2);
@@ -1590,7 +1721,7 @@ static void test_exceptions_and_returns(void **state)
 	pl_run_expect(e, pl_cancel(64, 60), OC_STATUS_REJECTED, OC_REJECT_NOT_CANCELLABLE);
 	expect_reconcile(e, PLAIN, 0, 7, 0, 0, 7, 7, 0);
 
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.exceptions, 4);
 	assert_int_equal(st.returns, 4);
 	assert_int_equal(st.returns_received, 3);
@@ -1709,7 +1840,7 @@ static void test_screening_refusals(void **state)
 	pl_run_expect(e, b, OC_STATUS_REJECTED, OC_REJECT_MALFORMED); /* keyless */
 	b = pl_block(7, OC_BLOCK_EMAIL | 0x10, "x");
 	pl_run_expect(e, b, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.screened, 18); /* keys 1-7, 10-14, 20-23, 31, 32 */
 	assert_int_equal(st.block_changes, 3);
 	assert_int_equal(st.rejected[OC_REJECT_BLOCKED], 4); /* not the duplicate */
@@ -1861,7 +1992,7 @@ static void test_screening_scores_and_review(void **state)
 	expect_state(e, screened1(44, 400, EVERY, 3, gb_us), OC_STATUS_ACCEPTED, OC_REJECT_NONE,
 		     OC_STATE_ALLOCATED);
 
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.holds, 6);
 	assert_int_equal(st.held[OC_REJECT_NEW_ACCOUNT], 2);
 	assert_int_equal(st.held[OC_REJECT_CARD_VELOCITY], 1);
@@ -1994,7 +2125,7 @@ static void test_short_picks(void **state)
 	pl_run_expect(e, pl_short_pick(116, 60, 100, 0, OTHER, 1), OC_STATUS_REJECTED,
 		      OC_REJECT_UNKNOWN_ORDER); /* a short pick's key: not an order */
 	pl_pad(e, WINDOW);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.short_picks, 5);
 	assert_int_equal(st.short_units_rerouted, 2);
 	assert_int_equal(st.short_units_cut, 3 + 1 + 3 + 1);
@@ -2109,7 +2240,7 @@ static void test_backorders(void **state)
 	assert_int_equal(r.warehouse, 1);
 	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 6, 60), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_pad(e, WINDOW);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.short_picks, 4);
 	assert_int_equal(st.short_units_backordered, 3 + 2 + 3);
 	assert_int_equal(st.backorder_units_filled, 2 + 2);
@@ -2175,7 +2306,7 @@ static void test_backorders_full(void **state)
 			 OC_STATE_ALLOCATED);
 	assert_int_equal(r.shipments, 1);
 	pl_pad(e, WINDOW);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.short_units_backordered, 16);
 	assert_int_equal(st.backorder_units_cut, 1);
 	assert_int_equal(st.short_units_cut, 1);
@@ -2217,7 +2348,7 @@ static void test_screening_full_tables(void **state)
 	pl_run_expect(e, screened1(6, 20, BULK, 1, c), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 	pl_run_expect(e, screened1(7, 20, BULK, 1, one_gb), OC_STATUS_ACCEPTED,
 		      OC_REJECT_CARD_VELOCITY);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.screened, 7);
 	assert_int_equal(st.screen_unremembered, 3);
 	oc_engine_free(e);
@@ -2287,7 +2418,7 @@ static void test_credit(void **state)
 	c.flags |= OC_PLACE_ACCOUNT;
 	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 #undef ON_ACCOUNT
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.payments_received, 1);
 	assert_int_equal(st.rejected[OC_REJECT_CREDIT_LIMIT], 5); /* keys 1, 2, 11, 13, 19 */
 	oc_engine_free(e);
@@ -2346,7 +2477,7 @@ static void test_review_deadline(void **state)
 	assert_int_equal(r[0].flags, OC_RESPONSE_UNSOLICITED);
 	assert_int_equal(r[0].key, 3);
 	assert_true(r[0].seq > third.seq); /* a tick's */
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.review_expiries, 2);
 	assert_int_equal(pl_stock(e, OTHER).allocated, 1); /* the order reviewed in time */
 	oc_engine_free(e);
@@ -2645,7 +2776,7 @@ static void test_documents(void **state)
 	c.flags = 0x80;
 	pl_run_expect(e, c, OC_STATUS_REJECTED, OC_REJECT_MALFORMED);
 
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.labels, 8);
 	assert_int_equal(st.label_cents, 800 + 1100 + 800 + 850 + 4000 + 1500 + 2000 + 850);
 	assert_int_equal(st.rejected[OC_REJECT_NO_CARRIER], 2);
@@ -2796,7 +2927,7 @@ static void test_waves_by_size(void **state)
 	expect_pick(&rows[1], 2, 7, HALVES, 1, 4, OC_STATE_RELEASED);
 	expect_wave(&rows[2], 2, 4, 2, 2);
 	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 5, 50), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.waves, 4);
 	oc_engine_free(e);
 	(void)state;
@@ -2834,7 +2965,7 @@ static void test_backorders_with_waves(void **state)
 	expect_pick(&rows[2], 0, 5, LIGHT, 1, 2, OC_STATE_RELEASED);
 	expect_wave(&rows[3], 0, 2, 2, 3);
 	pl_run_expect(e, pl_step(OC_CMD_PICK_CONFIRMED, 2, 20), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.waves, 2);
 	assert_int_equal(st.backorder_units_filled, 2);
 	oc_engine_free(e);
@@ -2879,7 +3010,7 @@ static void test_backorders_survive_restart(void **state)
 		pl_run_expect(e, pl_query_order(1), OC_STATUS_ACCEPTED, OC_REJECT_NONE);
 		pl_run_expect(e, pl_query_order(2), OC_STATUS_ACCEPTED, OC_REJECT_BACKORDERED);
 		expect_recon_at(e, PLAIN, 0, 5, 4, 9);
-		struct oc_stats st = pl_stop_stats(e);
+		struct oc_stats st = counters_then_stop(e);
 		assert_int_equal(st.restored_seq, snapshot ? 5 : 0);
 		assert_int_equal(st.backorder_units_filled, 2);
 		oc_engine_free(e);
@@ -2916,7 +3047,7 @@ static void test_waves_by_cutoff(void **state)
 	pl_run_expect(e, pl_cancel(4, 40), OC_STATUS_CANCELLED, OC_REJECT_NONE);
 	struct oc_response late[16];
 	assert_int_equal(run_collect(e, NULL, 700, late, 16), 0);
-	struct oc_stats st = pl_stop_stats(e);
+	struct oc_stats st = counters_then_stop(e);
 	assert_int_equal(st.waves, 2);
 	oc_engine_free(e);
 	(void)state;
@@ -3034,6 +3165,23 @@ static void test_names(void **state)
 	assert_string_equal(oc_status_name(OC_STATUS_CANCELLED), "cancelled");
 	assert_string_equal(oc_status_name(0), "unknown");
 	assert_string_equal(oc_status_name(4), "unknown");
+	for (unsigned i = 0; i < OC_COUNTER_COUNT; i++) {
+		const char *n = oc_counter_name(i);
+		assert_non_null(n);
+		assert_string_not_equal(n, "unknown");
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(n, oc_counter_name(j));
+	}
+	assert_string_equal(oc_counter_name(OC_COUNTER_ACCEPTED), "accepted");
+	assert_string_equal(oc_counter_name(OC_COUNTER_BACKORDER_UNITS_CUT),
+			    "backorder_units_cut");
+	assert_string_equal(oc_counter_name(OC_COUNTER_REJECTED), "rejected_malformed");
+	assert_string_equal(oc_counter_name(OC_COUNTER_REJECTED_BY(OC_REJECT_OUT_OF_STOCK)),
+			    "rejected_out_of_stock");
+	assert_string_equal(oc_counter_name(OC_COUNTER_HELD_BY(OC_REJECT_NEW_ACCOUNT)),
+			    "held_new_account");
+	assert_string_equal(oc_counter_name(OC_COUNTER_COUNT - 1), "held_backordered");
+	assert_string_equal(oc_counter_name(OC_COUNTER_COUNT), "unknown");
 }
 
 int main(void)
@@ -3063,6 +3211,7 @@ int main(void)
 	    cmocka_unit_test(test_payment_lease_expires_on_time),
 	    cmocka_unit_test(test_money),
 	    cmocka_unit_test(test_history_and_customer_queries),
+	    cmocka_unit_test(test_counters_query),
 	    cmocka_unit_test(test_inventory_administration),
 	    cmocka_unit_test(test_exceptions_and_returns),
 	    cmocka_unit_test(test_short_picks),

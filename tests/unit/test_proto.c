@@ -465,6 +465,7 @@ static void test_only_a_refund_carries_an_order_key_and_amount(void **state)
 		{.type = OC_CMD_REVIEW_APPROVE, .key = 1, .customer = 2},
 		{.type = OC_CMD_REVIEW_REJECT, .key = 1, .customer = 2},
 		{.type = OC_CMD_PAYMENT_RECEIVED, .key = 1, .customer = 2},
+		{.type = OC_CMD_QUERY_COUNTERS, .region = 32},
 	};
 	static const struct oc_screen no_screen;
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
@@ -1679,7 +1680,7 @@ static void test_credit_frames(void **state)
 	}
 	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_PAYMENT_RECEIVED, 1); /* the header's flags */
 	assert_int_equal(check(16), -OC_PERR_FIELD);
-	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_PAYMENT_RECEIVED + 1, 0); /* not a type yet */
+	raw(16 + 16, OC_PROTO_VERSION, OC_MSG_QUERY_COUNTERS + 1, 0); /* not a type yet */
 	assert_int_equal(check(16), -OC_PERR_TYPE);
 
 	/* Places on account: the flag at 20 of a place and of a screened place, beside the
@@ -1776,6 +1777,66 @@ static int check(size_t have)
 	return oc_proto_frame_check(buf, have, &h);
 }
 
+/* The counters query (53): the page's first counter (u16 at 0), six zero bytes; nothing else
+ * has room. Its rows and answer are answers, never events. */
+static void test_counters_frame(void **state)
+{
+	struct oc_command c, d;
+	assert_int_equal(OC_MSG_QUERY_COUNTERS, 53);
+	const struct oc_command page = {.type = OC_CMD_QUERY_COUNTERS, .region = 0x0120};
+	c = page;
+	size_t n = oc_proto_encode_command(buf, sizeof(buf), 191, &c);
+	assert_int_equal(n, 16 + OC_PROTO_QUERY_COUNTERS_BODY_BYTES);
+	assert_int_equal(n, 16 + 8);
+	assert_int_equal(n, oc_proto_command_bytes(&c));
+	check_prefixes(buf, n, OC_MSG_QUERY_COUNTERS, 191);
+	assert_int_equal(buf[5], 53);
+	assert_int_equal(buf[16], 0x20); /* the first counter at 0 */
+	assert_int_equal(buf[17], 0x01);
+	for (unsigned i = 2; i < 8; i++)
+		assert_int_equal(buf[16 + i], 0);
+	memset(&d, 0xee, sizeof(d));
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_memory_equal(&d, &c, offsetof(struct oc_command, seq));
+	assert_int_equal(d.order_key, 0);
+	assert_int_equal(d.amount_cents, 0);
+	for (unsigned i = 2; i < 8; i++) { /* each of the six zero bytes */
+		assert_int_equal(oc_proto_encode_command(buf, sizeof(buf), 191, &c), n);
+		buf[16 + i] = 1;
+		assert_int_equal(oc_proto_decode_command(buf, &d), -OC_PERR_FIELD);
+	}
+	/* A key, a customer, flags, a line: no room (the engine would answer a key, flags or a
+	 * line malformed: the frame cannot say them). */
+	EXPECT_NO_ROOM(page, key, 1);
+	EXPECT_NO_ROOM(page, customer, 1);
+	EXPECT_NO_ROOM(page, flags, 1);
+	EXPECT_NO_ROOM(page, line_count, 1);
+	EXPECT_NO_ROOM(page, order_key, 1);
+	EXPECT_NO_ROOM(page, amount_cents, 1);
+	/* Any other length: body_length, from the header on; eight zeros: the first page. */
+	static const uint32_t bad[] = {0, 7, 9, 16};
+	for (unsigned i = 0; i < 4; i++) {
+		raw(16 + bad[i], OC_PROTO_VERSION, OC_MSG_QUERY_COUNTERS, 0);
+		assert_int_equal(check(16), -OC_PERR_BODY_LENGTH);
+		assert_int_equal(check(16 + bad[i]), -OC_PERR_BODY_LENGTH);
+	}
+	raw(16 + 8, OC_PROTO_VERSION, OC_MSG_QUERY_COUNTERS, 0);
+	assert_int_equal(check(16 + 8), 16 + 8);
+	assert_int_equal(oc_proto_decode_command(buf, &d), 0);
+	assert_int_equal(d.type, OC_CMD_QUERY_COUNTERS);
+	assert_int_equal(d.region, 0);
+	raw(16 + 8, OC_PROTO_VERSION, OC_MSG_QUERY_COUNTERS, 1); /* header flags */
+	assert_int_equal(check(16 + 8), -OC_PERR_FIELD);
+	/* A row and the answer: answers, not events. */
+	struct oc_response r = {.type = OC_CMD_QUERY_COUNTERS, .status = OC_STATUS_ACCEPTED,
+				.flags = OC_RESPONSE_ROW, .original_seq = OC_COUNTER_ACCEPTED,
+				.amount_cents = 7};
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+	r.flags = OC_RESPONSE_MORE;
+	r.original_seq = OC_COUNTER_COUNT;
+	assert_int_equal(oc_proto_event_kind(&r), 0);
+}
+
 static void test_bad_frames_refused_with_their_code(void **state)
 {
 	const uint32_t max = OC_PROTO_FRAME_BYTES_MAX;
@@ -1861,6 +1922,7 @@ int main(void)
 	    cmocka_unit_test(test_review_and_block_frames),
 	    cmocka_unit_test(test_short_pick_frame),
 	    cmocka_unit_test(test_credit_frames),
+	    cmocka_unit_test(test_counters_frame),
 	    cmocka_unit_test(test_documents_are_events),
 	    cmocka_unit_test(test_place_days_pass_through),
 	    cmocka_unit_test(test_rejects_and_channels),
