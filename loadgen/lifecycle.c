@@ -106,11 +106,12 @@ bool lg_life_next(struct lg_life *l, const struct oc_command *place, uint64_t or
 		if (!accepted || state != OC_STATE_SHIPPED)
 			return false;
 		next.type = OC_CMD_DELIVERED;
-		if (drawn(l, place->key, LOST, l->lost_pct) ||
-		    drawn(l, place->key, DAMAGED, l->damaged_pct)) {
-			bool lost = drawn(l, place->key, LOST, l->lost_pct);
+		if (drawn(l, place->key, LOST, l->lost_pct)) {
 			next.type = OC_CMD_DELIVERY_EXCEPTION;
-			next.flags = lost ? OC_EXCEPTION_LOST : OC_EXCEPTION_DAMAGED;
+			next.flags = OC_EXCEPTION_LOST;
+		} else if (drawn(l, place->key, DAMAGED, l->damaged_pct)) {
+			next.type = OC_CMD_DELIVERY_EXCEPTION;
+			next.flags = OC_EXCEPTION_DAMAGED;
 		}
 		break;
 	case OC_CMD_DELIVERED:

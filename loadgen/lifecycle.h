@@ -47,7 +47,8 @@ struct lg_step {
 
 /* What follows answer a to command c of the order placed by `place` (its index `order`),
  * answered at now_ns: the next player's command into *out (true), or nothing (false: the
- * order's life ends there, or the answer refused or repeated a step). */
+ * order's life ends there, or the answer refused or repeated a step; but a refused short pick
+ * is followed by the pick: the unit was not held there, the order is whole). */
 bool lg_life_next(struct lg_life *l, const struct oc_command *place, uint64_t order,
 		  const struct oc_command *c, const struct oc_response *a, uint64_t now_ns,
 		  struct lg_step *out);

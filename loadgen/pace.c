@@ -86,5 +86,6 @@ uint64_t lg_pace_due_ns(const struct lg_pace *p, uint64_t i)
 		double root = sqrt(fmax(0, r0 * r0 + 2 * g * c)); /* >= r1^2, but for rounding */
 		t = p->t_s[k] + (c > 0 ? 2 * c / (r0 + root) : 0);
 	}
-	return (uint64_t)(t * 1e9 + 0.5);
+	double ns = t * 1e9 + 0.5; /* a rate near 0 puts the end past 2^63 ns: held there */
+	return ns < 9.2e18 ? (uint64_t)ns : (uint64_t)9.2e18;
 }

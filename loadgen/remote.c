@@ -10,7 +10,8 @@
  *
  * Commands are handed out in blocks of BLOCK_COMMANDS, in stream order, to whichever
  * connection has room for more, so a connection that the daemon serves faster takes more
- * blocks and none is left with a long tail. Each answer carries the index of its command as
+ * blocks and none is left with a long tail; paced (--rate), one at a time, once it is due, to
+ * a connection with room. Each answer carries the index of its command as
  * its correlation; a connection's answers must come in the order it sent its commands.
  *
  * What is checked from the answers alone: every command answered exactly once and in order
@@ -308,11 +309,14 @@ static int fill(struct run *r, struct conn *c, uint64_t t_ns)
 		return rc;
 	while (rc == 0 && c->count < r->pipeline) {
 		if (c->next == c->end) {
-			if (r->claimed == st->n)
+			/* Paced, one at a time and once due: a command due must not wait in the
+			 * block of a connection whose pipeline is full while another has room. */
+			if (r->claimed == st->n || due_ns(r, r->claimed, t_ns) > t_ns)
 				break;
 			uint64_t left = st->n - r->claimed;
 			c->next = r->claimed;
-			c->end = r->claimed + (left < BLOCK_COMMANDS ? left : BLOCK_COMMANDS);
+			uint64_t block = r->paced ? 1 : BLOCK_COMMANDS;
+			c->end = r->claimed + (left < block ? left : block);
 			r->claimed = c->end;
 		}
 		uint64_t due = due_ns(r, c->next, t_ns);
@@ -508,21 +512,24 @@ static uint64_t in_flight(const struct run *r)
  * second (an answer or room to send wakes the wait first). */
 static struct timespec wait_for(const struct run *r, uint64_t now, uint64_t until)
 {
-	uint64_t wait = until > now ? until - now : 0, next = r->claimed; /* the first unqueued */
+	uint64_t wait = until > now ? until - now : 0;
 	wait = wait < 1000000000u ? wait : 1000000000u;
-	bool room = false;
+	/* Only a connection that can queue now counts: one whose pipeline is full waits for an
+	 * answer, one whose output is pending for POLLOUT; counting them would spin. Each can
+	 * take the next step, or the next command of its own block (or the next unclaimed). */
 	for (uint32_t k = 0; k < r->nconns; k++) {
 		const struct conn *c = &r->conns[k];
-		next = c->next < c->end && c->next < next ? c->next : next;
-		room |= c->count < r->pipeline;
-	}
-	if (r->paced && room && next < r->st->n) {
-		uint64_t due = due_ns(r, next, now);
-		wait = due <= now ? 0 : due - now < wait ? due - now : wait;
-	}
-	if (room && r->life.next < r->life.hi) {
-		uint64_t due = step_at(&r->life, r->life.next)->s.due_ns;
-		wait = due <= now ? 0 : due - now < wait ? due - now : wait;
+		if (c->count == r->pipeline || oc_client_pending(c->c))
+			continue;
+		uint64_t next = c->next < c->end ? c->next : r->claimed;
+		if (r->paced && next < r->st->n) {
+			uint64_t due = due_ns(r, next, now);
+			wait = due <= now ? 0 : due - now < wait ? due - now : wait;
+		}
+		if (r->life.next < r->life.hi) {
+			uint64_t due = step_at(&r->life, r->life.next)->s.due_ns;
+			wait = due <= now ? 0 : due - now < wait ? due - now : wait;
+		}
 	}
 	return (struct timespec){(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
 }
@@ -625,8 +632,9 @@ static int drive(struct run *r)
 			status = 2;
 		}
 	}
-	if (status == 0 && r->o->report_path) /* the last part of a second */
-		progress(r, now_ns(), &line_ns, &line_sent, &line_received);
+	uint64_t end = now_ns(); /* the last part of a second, unless too short to make a rate */
+	if (status == 0 && r->o->report_path && end - line_ns >= 100000000u)
+		progress(r, end, &line_ns, &line_sent, &line_received);
 	r->t.seconds = (double)(now_ns() - t0) * 1e-9;
 	r->cpu_seconds = cpu_s() - cpu0;
 	free(pfd);
@@ -1460,15 +1468,16 @@ int lg_remote_run(const struct lg_options *o)
 		oc_hist_reset(r.latency);
 		oc_hist_reset(r.second);
 	}
-	if (lg_stream_make(&st, &d, o) != 0 || lg_tally_init(&r.t, st.n) != 0 || !r.conns ||
-	    !r.latency || !r.second ||
-	    !(r.at_ns = malloc(st.n * sizeof(uint64_t))) ||
-	    !(r.seq = calloc(st.n, sizeof(uint64_t))) || !(r.dup = calloc(st.n, 1)) ||
-	    !(r.reason = calloc(st.n, 1)) ||
-	    (r.players && players_init(&r.life, o, st.n, &d) != 0))
-		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
-	else
+	int made = lg_stream_make(&st, &d, o);
+	bool ready = made == 0 && lg_tally_init(&r.t, st.n) == 0 && r.conns && r.latency &&
+		     r.second && (r.at_ns = malloc(st.n * sizeof(uint64_t))) &&
+		     (r.seq = calloc(st.n, sizeof(uint64_t))) && (r.dup = calloc(st.n, 1)) &&
+		     (r.reason = calloc(st.n, 1)) &&
+		     (!r.players || players_init(&r.life, o, st.n, &d) == 0);
+	if (ready)
 		status = run_with(&r, &d);
+	else if (made == 0 || !o->replay) /* a replay that does not read said why */
+		fprintf(stderr, "loadgen: out of memory making %" PRIu64 " orders\n", o->orders);
 	for (uint32_t k = 0; r.conns && k < r.nconns; k++) {
 		oc_client_close(r.conns[k].c);
 		free(r.conns[k].sent);

@@ -45,10 +45,10 @@ static bool number(const char **s, uint64_t max, uint64_t *out)
 	return v > 0 && v <= max;
 }
 
-/* A field that is a whole number in [1, UINT64_MAX]. */
-static bool whole(const char *text, uint64_t *out)
+/* A field that is a whole number in [1, max]. */
+static bool whole(const char *text, uint64_t max, uint64_t *out)
 {
-	return number(&text, UINT64_MAX, out) && *text == '\0';
+	return number(&text, max, out) && *text == '\0';
 }
 
 static int lines_of(const char *text, const struct oc_u64map *by_sku, struct oc_command *c,
@@ -78,9 +78,9 @@ int lg_replay_row(char *const *f, const struct oc_u64map *by_sku, uint32_t regio
 		  struct oc_command *c, uint32_t *sku_idx, char *err, size_t err_bytes)
 {
 	*c = (struct oc_command){.type = OC_CMD_PLACE};
-	if (!whole(f[0], &c->key))
-		return bad(err, err_bytes, "key: a number over 0, not", f[0]);
-	if (!whole(f[1], &c->customer))
+	if (!whole(f[0], LG_REPLAY_KEY_MAX, &c->key))
+		return bad(err, err_bytes, "key: a number from 1 to 2^62 - 1, not", f[0]);
+	if (!whole(f[1], UINT64_MAX, &c->customer))
 		return bad(err, err_bytes, "customer: a number over 0, not", f[1]);
 	uint32_t channel = OC_CHANNEL_NONE;
 	while (*f[2] && channel < OC_CHANNEL_COUNT && strcmp(f[2], oc_channel_name(channel)) != 0)
@@ -125,9 +125,22 @@ static int keyed_cmp(const void *a, const void *b)
 	return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->row > y->row) - (x->row < y->row);
 }
 
-/* orig[i]: the first row with row i's key (a later one is a retry of that order). 0, or
- * -ENOMEM. */
-static int find_retries(struct lg_stream *st)
+/* Whether rows a and b are the same place (a retry repeats its order: anything else would be
+ * answered key_conflict, or decided from whichever the engine sees first). */
+static bool same_place(const struct oc_command *a, const struct oc_command *b)
+{
+	if (a->customer != b->customer || a->flags != b->flags || a->line_count != b->line_count ||
+	    memcmp(&a->screen, &b->screen, sizeof(a->screen)) != 0)
+		return false;
+	for (uint32_t l = 0; l < a->line_count; l++)
+		if (a->lines[l].sku != b->lines[l].sku || a->lines[l].quantity != b->lines[l].quantity)
+			return false;
+	return true;
+}
+
+/* orig[i]: the first row with row i's key (a later one is a retry of that order, the same
+ * place: else -EINVAL with the rows in err). 0, -EINVAL or -ENOMEM. */
+static int find_retries(struct lg_stream *st, char *err, size_t err_bytes)
 {
 	struct keyed *k = malloc(st->n * sizeof(*k));
 	if (!k)
@@ -135,12 +148,19 @@ static int find_retries(struct lg_stream *st)
 	for (uint64_t i = 0; i < st->n; i++)
 		k[i] = (struct keyed){st->cmds[i].key, i};
 	qsort(k, st->n, sizeof(*k), keyed_cmp);
-	for (uint64_t i = 0, first = 0; i < st->n; i++) {
+	int rc = 0;
+	for (uint64_t i = 0, first = 0; i < st->n && !rc; i++) {
 		first = i && k[i].key == k[i - 1].key ? first : k[i].row;
 		st->orig[k[i].row] = (uint32_t)first;
+		if (!same_place(&st->cmds[k[i].row], &st->cmds[first])) {
+			snprintf(err, err_bytes, "key %" PRIu64 " of row %" PRIu64 " is row %" PRIu64
+				 "'s with another order (a retry repeats its order)", k[i].key,
+				 k[i].row + 1, first + 1);
+			rc = -EINVAL;
+		}
 	}
 	free(k);
-	return 0;
+	return rc;
 }
 
 /* Room for n rows in st (its arrays grown to *cap). */
@@ -210,8 +230,11 @@ int lg_replay_load(struct lg_stream *st, const struct oc_dataset *d, const char 
 		st->n++;
 	}
 	oc_csv_close(&csv);
-	if (rc == 0 && st->n)
-		rc = find_retries(st);
+	if (rc == 0 && st->n && (rc = find_retries(st, err, sizeof(err))) == -EINVAL) {
+		char rows[sizeof(err)];
+		snprintf(rows, sizeof(rows), "%.100s: %.150s", path, err);
+		memcpy(err, rows, sizeof(err));
+	}
 	if (rc == 0 && st->n == 0) {
 		snprintf(err, sizeof(err), "%s: no rows", path);
 		rc = -EINVAL;

@@ -12,6 +12,8 @@
 #define LG_REPLAY_COLUMNS 7u
 /* Rows at most: the engine's orders at most (OC_LIMIT_ORDERS_MAX). */
 #define LG_REPLAY_ROWS_MAX (1u << 28)
+/* Keys at most: the load generator's players take theirs from 2^62 up (lifecycle.h). */
+#define LG_REPLAY_KEY_MAX ((1ull << 62) - 1)
 /* sku_idx of a line whose SKU the dataset does not have. */
 #define LG_NO_SKU UINT32_MAX
 

@@ -2,9 +2,9 @@
 # ordercore-loadgen --rate against a real ordercored on loopback (docs/loadgen.md, "Pacing"):
 # a fixed rate is sent within 1 % of itself, with a progress line a second; and coordinated
 # omission is corrected: the daemon stopped (SIGSTOP) for half a second of a 4000/s run, with
-# one connection of 16 in flight, the commands due while it was stopped are charged from when
-# they were due, so about a sixth of them wait for it and the p99 and the maximum show the
-# stall (measured from when they were queued, only the 16 in flight would). Also the pacing
+# four connections of 16 in flight, the commands due while it was stopped are charged from
+# when they were due, so about a sixth of them wait for it and the p99 and the maximum show the
+# stall (measured from when they were queued, only the 64 in flight would: under 1 %). Also the pacing
 # options' usage errors. Usage: loadgen_pacing.sh LOADGEN ORDERCORED
 set -euo pipefail
 loadgen=$1
@@ -69,7 +69,7 @@ grep -q '"p99.99": [0-9]' "$tmp/rate.json" || fail "no p99.99"
 # The stalled daemon: stopped half a second, from 1 s into a 3 s run at 4000 a second.
 start
 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 12000 --rate 4000 \
-	--connections 1 --pipeline 16 --json "$tmp/stall.json" >"$tmp/stall.out" 2>&1 &
+	--connections 4 --pipeline 16 --json "$tmp/stall.json" >"$tmp/stall.out" 2>&1 &
 load=$!
 # Stopped once the run is a second in (its first progress line), not a second after the start
 # of a load generator that may still be making its stream on a busy machine.
@@ -86,8 +86,10 @@ stop
 p50=$(json_number p50 "$tmp/stall.json")
 p99=$(json_number p99 "$tmp/stall.json")
 max=$(json_number max "$tmp/stall.json")
-# Of the 12000, the ~2000 due in the stall wait for it, from 500 ms down to 0: p99 > 300 ms.
+# Of the 12000, the ~2000 due in the stall wait for it, from 500 ms down to 0: p99 > 300 ms;
+# most were not due then: the median well under the p99 (on a busy machine the backlog may
+# take a while to drain, so no fixed bound).
 awk -v a="$p50" -v b="$p99" -v c="$max" \
-	'BEGIN { exit !(a < 100e6 && b > 300e6 && c >= 450e6) }' ||
+	'BEGIN { exit !(a < b / 2 && b > 300e6 && c >= 450e6) }' ||
 	fail "stall not charged: p50 $p50 ns, p99 $p99 ns, max $max ns"
 echo "1 passed, 0 failed"

@@ -45,15 +45,17 @@ for field in '"scenario": "replay"' '"orders": 5,' '"accepted": 3,' '"rejected":
 	json_has "$field" "$tmp/few.json"
 done
 
-# A thousand rows over the dataset's SKUs (1-3 lines each, some retries).
+# A thousand rows over the dataset's SKUs (1-3 lines each; every 17th a retry of the row five
+# before: the same order again).
 awk -F, -v header="$header" 'NR > 1 {s[n++] = $1}
 	END {print header; srand(7)
 		for (k = 1; k <= 1000; k++) {
-			key = (k % 17 == 0) ? k - 5 : k
+			if (k % 17 == 0) { row[k] = row[k - 5]; print row[k]; continue }
 			lines = s[int(rand() * n)] ":" 1 + int(rand() * 2)
 			if (k % 4 == 0) lines = lines ";" s[int(rand() * n)] ":1"
-			printf "%d,%d,%s,,,%s,%s\n", key, 1 + key % 97, (k % 3 ? "web" : "app"),
-				lines, (k % 5 ? "prepaid" : "card")
+			row[k] = sprintf("%d,%d,%s,,,%s,%s", k, 1 + k % 97, (k % 3 ? "web" : "app"),
+				lines, (k % 5 ? "prepaid" : "card"))
+			print row[k]
 		}}' "$tmp/ds/skus.csv" >"$tmp/many.csv"
 hashes=()
 for threads in 1 2; do
@@ -95,4 +97,14 @@ grep -q "bad.csv:2: channel" "$tmp/err" || fail "bad channel: $(cat "$tmp/err")"
 printf '%s\n' "$header" >"$tmp/bad.csv"
 expect_status 2 "$loadgen" --in-process --dataset "$tmp/ds" --replay "$tmp/bad.csv"
 grep -q "no rows" "$tmp/err" || fail "empty file: $(cat "$tmp/err")"
+# A key again with another order: not a retry (the engine would answer key_conflict, or decide
+# whichever it saw first); and a key in the players' range.
+printf '%s\n1,10,web,,,%s:1,prepaid\n1,12,web,,,%s:1,prepaid\n' "$header" "$(sku 1)" \
+	"$(sku 1)" >"$tmp/bad.csv"
+expect_status 2 "$loadgen" --in-process --dataset "$tmp/ds" --replay "$tmp/bad.csv"
+grep -q "bad.csv: key 1 of row 2 is row 1's with another order" "$tmp/err" ||
+	fail "a key with two orders: $(cat "$tmp/err")"
+printf '%s\n4611686018427387904,10,web,,,%s:1,prepaid\n' "$header" "$(sku 1)" >"$tmp/bad.csv"
+expect_status 2 "$loadgen" --in-process --dataset "$tmp/ds" --replay "$tmp/bad.csv"
+grep -q "key: a number from 1 to 2^62 - 1" "$tmp/err" || fail "a key of 2^62: $(cat "$tmp/err")"
 echo "1 passed, 0 failed"

@@ -103,7 +103,13 @@ static void check(char **f)
 	char text[2048], *g[LG_REPLAY_COLUMNS];
 	write_back(&c, text, sizeof(text), g);
 	FUZZ_ASSERT(lg_replay_row(g, &by_sku, REGIONS, &again, idx_again, err, sizeof(err)) == 0);
-	FUZZ_ASSERT(memcmp(&again, &c, sizeof(c)) == 0);
+	FUZZ_ASSERT(again.key == c.key && again.customer == c.customer &&
+		    again.region == c.region && again.flags == c.flags &&
+		    again.line_count == c.line_count &&
+		    memcmp(&again.screen, &c.screen, sizeof(c.screen)) == 0);
+	for (uint32_t l = 0; l < c.line_count; l++)
+		FUZZ_ASSERT(again.lines[l].sku == c.lines[l].sku &&
+			    again.lines[l].quantity == c.lines[l].quantity);
 	FUZZ_ASSERT(memcmp(idx_again, idx, c.line_count * sizeof(uint32_t)) == 0);
 }
 
@@ -133,7 +139,7 @@ size_t fuzz_seeds(uint8_t *out, size_t cap, uint32_t *count)
 		"2,11,app,US,94105,100002:2;100003:1;999999:4,card\n",
 		"3,12,,,,100004:65535,\n",
 		"4,13,marketplace,GB,SW1A 1AA,100001:1;100002:1;100003:1;100004:1,account\n",
-		"18446744073709551615,1,store,,,7:1,prepaid\n"};
+		"4611686018427387903,1,store,,,7:1,prepaid\n"};
 	size_t bytes = 0;
 	*count = 0;
 	dataset();
