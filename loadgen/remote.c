@@ -831,7 +831,11 @@ struct check {
 	uint64_t orders;       /* order queries: [0, orders); reconciliations after them */
 	uint32_t pages;        /* reconciliations of a SKU: its warehouses, OC_QUERY_ROWS_MAX a
 	                        * page */
-	uint64_t queries;      /* orders + sku_count * pages */
+	uint64_t stocks;       /* reconciliations: [orders, orders + stocks); then the pages of
+	                        * the engine's counters (OC_CMD_QUERY_COUNTERS) */
+	uint64_t queries;      /* orders + stocks + COUNTER_PAGES */
+	uint64_t counter[OC_COUNTER_COUNT]; /* the engine's counters, as its rows say */
+	uint8_t counter_seen[OC_COUNTER_COUNT];
 	uint64_t claimed;      /* queries handed to a connection: [0, claimed) */
 	uint64_t answered;     /* their answers received (rows are not answers) */
 	uint8_t *sku_bad;      /* [g] a row or an answer of SKU g's reconciliation broke a check */
@@ -840,12 +844,19 @@ struct check {
 	uint32_t said_orders, said_skus;
 };
 
+/* Pages of the engine's counters, OC_QUERY_ROWS_MAX rows each. */
+#define COUNTER_PAGES ((OC_COUNTER_COUNT + OC_QUERY_ROWS_MAX - 1) / OC_QUERY_ROWS_MAX)
+
 /* The query of index q. */
 static struct oc_command query_of(const struct run *r, const struct check *k, uint64_t q)
 {
 	if (q < k->orders)
 		return (struct oc_command){.type = OC_CMD_QUERY_ORDER,
 					   .key = r->st->cmds[k->place[q]].key};
+	if (q >= k->orders + k->stocks)
+		return (struct oc_command){
+			.type = OC_CMD_QUERY_COUNTERS,
+			.region = (uint16_t)((q - k->orders - k->stocks) * OC_QUERY_ROWS_MAX)};
 	uint64_t s = q - k->orders;
 	return (struct oc_command){.type = OC_CMD_QUERY_RECONCILE, .line_count = 1,
 				   .region = (uint16_t)(s % k->pages * OC_QUERY_ROWS_MAX),
@@ -1000,8 +1011,12 @@ static void take_query(struct run *r, struct check *k, struct conn *c,
 	}
 	if (q < k->orders)
 		check_order(r, k, q, resp);
-	else
+	else if (q < k->orders + k->stocks)
 		check_stock(r, k, (uint32_t)((q - k->orders) / k->pages), resp, row);
+	else if (row && resp->original_seq < OC_COUNTER_COUNT) {
+		k->counter[resp->original_seq] = resp->amount_cents;
+		k->counter_seen[resp->original_seq] = 1;
+	}
 }
 
 /* Queues queries on c while it has fewer than --pipeline in flight, then sends what the
@@ -1101,9 +1116,9 @@ static int ask_all(struct run *r, struct check *k)
  * protocol errors and slow readers disconnected (none: every answer was read). Not
  * comparable: connections open and accepted, and connections refused, which count every
  * client of the daemon (a monitor's, a start script's probe), not only the load generator's
- * connections; and uptime. The engine's own counters (accepted, rejected, cancelled,
- * duplicates: struct oc_stats) are not sent over TCP. Returns the mismatching fields (said),
- * or -1 when the request fails (said). */
+ * connections; and uptime. The engine's own counters come from the counters query
+ * (engine_counter_mismatches). Returns the mismatching fields (said), or -1 when the request
+ * fails (said). */
 static int64_t counter_mismatches(const struct run *r, const struct check *k)
 {
 	struct oc_proto_stats st;
@@ -1133,6 +1148,54 @@ static int64_t counter_mismatches(const struct run *r, const struct check *k)
 	return bad;
 }
 
+/* One of the engine's counters against the load generator's count: a mismatch (said) or 0. */
+static int64_t engine_counter(const struct check *k, uint32_t i, uint64_t ours)
+{
+	if (k->counter_seen[i] && k->counter[i] == ours)
+		return 0;
+	fprintf(stderr, "loadgen: the engine counts %s %" PRIu64 "%s, the load generator %"
+			PRIu64 "\n", oc_counter_name(i), k->counter[i],
+		k->counter_seen[i] ? "" : " (no row)", ours);
+	return 1;
+}
+
+/* The engine's counters (the counters query: route's, exact as of the query's place in the
+ * stream, after every answer the load generator took) against the tally: places accepted,
+ * retries answered from an earlier key; without players, cancels done and rejections by
+ * reason too (the players' refusals and cancellations are counted by the engine with the
+ * stream's, by reason, which the players' tally does not keep); with players, every step
+ * the players saw done. Returns the mismatching counters (said). */
+static int64_t engine_counter_mismatches(const struct run *r, const struct check *k)
+{
+	const struct lg_tally *t = &r->t;
+	int64_t bad = engine_counter(k, OC_COUNTER_ACCEPTED, t->accepted) +
+		      engine_counter(k, OC_COUNTER_DUPLICATES, t->duplicate_flags);
+	if (!r->players) {
+		bad += engine_counter(k, OC_COUNTER_CANCELLED, t->cancelled_count);
+		for (uint32_t reason = 1; reason < OC_REJECT_REASON_COUNT; reason++)
+			bad += engine_counter(k, OC_COUNTER_REJECTED_BY(reason),
+					      t->by_reason[reason]);
+		return bad;
+	}
+	const struct lg_life_tally *l = &r->life.tally;
+	const struct {
+		uint32_t counter;
+		uint64_t ours;
+	} done[] = {{OC_COUNTER_SHIPPED, l->accepted[OC_CMD_SHIPPED]},
+		    {OC_COUNTER_DELIVERED, l->accepted[OC_CMD_DELIVERED]},
+		    {OC_COUNTER_EXCEPTIONS, l->accepted[OC_CMD_DELIVERY_EXCEPTION]},
+		    {OC_COUNTER_RETURNS, l->accepted[OC_CMD_RETURN_REQUESTED]},
+		    {OC_COUNTER_RETURNS_RECEIVED, l->accepted[OC_CMD_RETURN_RECEIVED]},
+		    {OC_COUNTER_REFUNDS, l->accepted[OC_CMD_REFUND]},
+		    {OC_COUNTER_QC_FAILURES, l->qc_failures},
+		    {OC_COUNTER_SHORT_PICKS, l->accepted[OC_CMD_PICK_SHORT]},
+		    {OC_COUNTER_REVIEWS_APPROVED, l->accepted[OC_CMD_REVIEW_APPROVE]},
+		    {OC_COUNTER_REVIEWS_REJECTED, l->accepted[OC_CMD_REVIEW_REJECT]}};
+	for (size_t i = 0; i < sizeof(done) / sizeof(done[0]); i++)
+		bad += engine_counter(k, done[i].counter, done[i].ours);
+	return bad;
+}
+
 /* Asks the daemon (see above) and fills v's order, stock and counter mismatches, what was
  * verified and how long it took. 0, or 2 (said) when out of memory or a query cannot be sent
  * or answered. */
@@ -1143,7 +1206,8 @@ static int check_daemon(struct run *r, const struct oc_dataset *d, struct remote
 	k.pages = (d->warehouse_count + OC_QUERY_ROWS_MAX - 1) / OC_QUERY_ROWS_MAX;
 	for (uint64_t p = 0; p < r->st->n; p++)
 		k.orders += r->first[p] != NO_COMMAND;
-	k.queries = k.orders + (uint64_t)d->sku_count * k.pages;
+	k.stocks = (uint64_t)d->sku_count * k.pages;
+	k.queries = k.orders + k.stocks + COUNTER_PAGES;
 	k.place = malloc((k.orders + 1) * sizeof(uint32_t));
 	k.sku_bad = calloc(d->sku_count + 1u, 1);
 	k.kept = first_decisions(r, true);
@@ -1159,6 +1223,7 @@ static int check_daemon(struct run *r, const struct oc_dataset *d, struct remote
 			k.place[q++] = (uint32_t)p;
 	int status = ask_all(r, &k);
 	int64_t counters = status ? 0 : counter_mismatches(r, &k);
+	counters += status || counters < 0 ? 0 : engine_counter_mismatches(r, &k);
 	status = counters < 0 ? 2 : status;
 	v->order_mismatches = k.order_mismatches;
 	for (uint32_t g = 0; g < d->sku_count; g++)
