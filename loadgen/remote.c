@@ -24,8 +24,9 @@
  * status, reason and sequence number they gave it (an order query per key); every SKU's
  * reconciliation balances, holds the dataset's stock (a flash sale ships and restocks
  * nothing) and holds allocated exactly the units the answers sold (a reconciliation per SKU);
- * and the server's counters that the load generator also counts agree (a stats request). The
- * engine's state hash is not visible from a client: it is reported as not checked. */
+ * and the engine's counters (a counters query) and the server's (a stats request) agree with
+ * the load generator's. The engine's state hash is not visible from a client: it is reported
+ * as not checked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
