@@ -11,19 +11,7 @@
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() { # status, then the command
-	local want=$1; shift
-	set +e; "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?; set -e
-	[ "$got" = "$want" ] || fail "'$*' exited $got, not $want: $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/daemon_test.sh"
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 6 --stock-per-sku 50 --seed 5 \
 	>/dev/null
@@ -40,7 +28,6 @@ expect_status 2 "$loadgen" --in-process --pipeline 8 --dataset "$tmp/ds"
 expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --data-dir "$tmp/x"
 
 # The daemon: port 0, durable (sync) on a fresh data directory.
-. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/state" ||
 	fail "no daemon"
 

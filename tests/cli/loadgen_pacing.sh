@@ -9,23 +9,7 @@
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill -CONT "$daemon_pid" 2>/dev/null || true; fi
-	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() { # status, then the command
-	local want=$1; shift
-	set +e; "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?; set -e
-	[ "$got" = "$want" ] || fail "'$*' exited $got, not $want: $(cat "$tmp/err")"
-}
-json_number() { # $1: the member, $2: the file
-	sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2" | head -1
-}
+. "$(dirname "$0")/daemon_test.sh"
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 4 --stock-per-sku 100 --seed 3 \
 	>/dev/null
@@ -41,7 +25,6 @@ grep -q "the last rate is 0" "$tmp/err" || fail "--rate ending at 0: $(cat "$tmp
 expect_status 2 "$loadgen" --connect 127.0.0.1:7411 --dataset "$tmp/ds" --rate fast
 grep -q "want R or T:R" "$tmp/err" || fail "--rate fast: $(cat "$tmp/err")"
 
-. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 start() {
 	ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
 }

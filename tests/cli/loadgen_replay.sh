@@ -8,19 +8,7 @@
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() { # status, then the command
-	local want=$1; shift
-	set +e; "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?; set -e
-	[ "$got" = "$want" ] || fail "'$*' exited $got, not $want: $(cat "$tmp/out" "$tmp/err")"
-}
+. "$(dirname "$0")/daemon_test.sh"
 json_has() { grep -q "$1" "$2" || fail "no '$1' in $2: $(cat "$2")"; }
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 500 --warehouses 3 --stock-per-sku 40 --seed 4 \
@@ -67,7 +55,6 @@ done
 [ -n "${hashes[0]}" ] && [ "${hashes[0]}" = "${hashes[1]}" ] ||
 	fail "state hashes differ: ${hashes[*]}"
 
-. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
 echo "5001,10,web,,,999999999:1,prepaid" >>"$tmp/many.csv" # a SKU the dataset lacks
 expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" \

@@ -8,19 +8,11 @@
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/daemon_test.sh"
 chromium=$(command -v chromium) || fail "chromium is not installed (scripts/deps.sh installs it)"
 
 "$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 4 --stock-per-sku 100 --seed 3 \
 	>/dev/null
-. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 30000 \
 	--rate 0:5000,1:20000,2:20000,2:5000 --report "$tmp/run.html" >"$tmp/out" 2>"$tmp/err" ||

@@ -10,22 +10,7 @@
 set -euo pipefail
 loadgen=$1
 ordercored=$2
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() { # status, then the command
-	local want=$1; shift
-	set +e; "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?; set -e
-	[ "$got" = "$want" ] || fail "'$*' exited $got, not $want: $(cat "$tmp/err")"
-}
-json_number() { # $1: the member, $2: the file
-	sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$2" | head -1
-}
+. "$(dirname "$0")/daemon_test.sh"
 accepted() { # $1: a player's command type in the JSON's lifecycle, $2: the file
 	sed -n "s/.*\"$1\": {\"sent\": [0-9]*, \"accepted\": \([0-9]*\).*/\1/p" "$2" | head -1
 }
@@ -41,7 +26,6 @@ grep -q "give --connect" "$tmp/err" || fail "steady in process: $(cat "$tmp/err"
 expect_status 2 "$loadgen" --in-process --scenario bogus --dataset "$tmp/ds" --orders 100
 grep -q "unknown scenario 'bogus'" "$tmp/err" || fail "--scenario bogus: $(cat "$tmp/err")"
 
-. "$(dirname "$0")/../../scripts/ordercored_start.sh"
 # One scenario against a new daemon (no waves: the players pick from allocated).
 run() { # $1: the scenario, then its options
 	scenario=$1; shift
