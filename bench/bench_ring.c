@@ -1,16 +1,22 @@
 /* bench_ring.c: throughput of the SPSC ring (engine/core/ring.h) with 8-byte items, by
- * burst size N: oc_ring_burst/N moves items from the benchmark thread to a consumer thread
- * started for each run (the two pinned to different CPUs when there are two), and
- * oc_ring_same_thread/N, the baseline, pushes N then pops N on one thread. Both copy through
- * try_push_burst/try_pop_burst; one iteration is one burst of N items. */
+ * burst size N, beside Concurrency Kit's SPSC ring (ck_ring.h, Debian's libck-dev) in the same
+ * harness: oc_ring_burst/N and ck_ring_spsc/N move items from the benchmark thread to a
+ * consumer thread started for each run (the two pinned to different CPUs when there are two),
+ * and oc_ring_same_thread/N and ck_ring_spsc_same_thread/N, the baselines, push N then pop N on
+ * one thread. oc_ring copies bursts (try_push_burst/try_pop_burst); ck_ring has no burst call,
+ * so its N items go one enqueue (dequeue) each, which is how a user of it would move them. One
+ * iteration is one burst of N items. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #endif
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <string.h>
+
+#include <ck_ring.h>
 
 #include "core/ring.h"
 #include "core/worker.h"
@@ -46,6 +52,79 @@ static bool pick_cpus(int *a, int *b)
 	return *b >= 0;
 }
 
+/* A ring under test: RING_SLOTS of 8-byte items, one producer, one consumer. push and pop
+ * move as many of n items as fit (are there) and say how many; `readable` whether any is
+ * left. */
+struct ring {
+	struct oc_ring oc;
+	struct ck_ring ck;
+	struct ck_ring_buffer *ck_slots;
+};
+
+struct ring_ops {
+	uint32_t (*push)(struct ring *r, const uint64_t *items, uint32_t n);
+	uint32_t (*pop)(struct ring *r, uint64_t *items, uint32_t n);
+	bool (*readable)(struct ring *r);
+};
+
+static uint32_t oc_push(struct ring *r, const uint64_t *items, uint32_t n)
+{
+	return oc_ring_spsc_try_push_burst(&r->oc, items, n);
+}
+
+static uint32_t oc_pop(struct ring *r, uint64_t *items, uint32_t n)
+{
+	return oc_ring_spsc_try_pop_burst(&r->oc, items, n);
+}
+
+static bool oc_readable(struct ring *r)
+{
+	return oc_ring_spsc_readable(&r->oc, 1) != 0;
+}
+
+static uint32_t ck_push(struct ring *r, const uint64_t *items, uint32_t n)
+{
+	uint32_t k = 0;
+	while (k < n && ck_ring_enqueue_spsc(&r->ck, r->ck_slots, (void *)(uintptr_t)items[k]))
+		k++;
+	return k;
+}
+
+static uint32_t ck_pop(struct ring *r, uint64_t *items, uint32_t n)
+{
+	uint32_t k = 0;
+	void *item;
+	while (k < n && ck_ring_dequeue_spsc(&r->ck, r->ck_slots, &item))
+		items[k++] = (uint64_t)(uintptr_t)item;
+	return k;
+}
+
+static bool ck_readable(struct ring *r)
+{
+	return ck_ring_size(&r->ck) != 0;
+}
+
+static const struct ring_ops oc_ops = {oc_push, oc_pop, oc_readable};
+static const struct ring_ops ck_ops = {ck_push, ck_pop, ck_readable};
+
+/* Sets up both rings of r (only one is used a run); false on failure. */
+static bool ring_init(struct ring *r)
+{
+	r->ck_slots = calloc(RING_SLOTS, sizeof(*r->ck_slots));
+	if (!r->ck_slots || oc_ring_init(&r->oc, RING_SLOTS, sizeof(uint64_t)) != 0) {
+		free(r->ck_slots);
+		return false;
+	}
+	ck_ring_init(&r->ck, RING_SLOTS);
+	return true;
+}
+
+static void ring_destroy(struct ring *r)
+{
+	oc_ring_destroy(&r->oc);
+	free(r->ck_slots);
+}
+
 static void pin_self(int cpu)
 {
 	cpu_set_t set;
@@ -54,10 +133,11 @@ static void pin_self(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
 }
 
-/* The consumer thread of one oc_ring_burst run. `stop` is written by the benchmark thread
+/* The consumer thread of one cross-thread run. `stop` is written by the benchmark thread
  * after its last push; the rest by the consumer, read by the benchmark thread after join. */
 struct consumer {
-	struct oc_ring *ring;
+	struct ring *ring;
+	const struct ring_ops *ops;
 	uint32_t burst;
 	int cpu; /* or -1 */
 	alignas(64) _Atomic bool stop;
@@ -73,7 +153,7 @@ static void *consumer_main(void *arg)
 	if (c->cpu >= 0)
 		pin_self(c->cpu);
 	for (;;) {
-		uint32_t k = oc_ring_spsc_try_pop_burst(c->ring, buf, c->burst);
+		uint32_t k = c->ops->pop(c->ring, buf, c->burst);
 		if (k) {
 			for (uint32_t i = 0; i < k; i++)
 				c->sum += buf[i];
@@ -84,7 +164,7 @@ static void *consumer_main(void *arg)
 		/* Pairs with the release store of stop after the last push: once it is seen,
 		 * a ring that reads empty is empty for good. */
 		if (atomic_load_explicit(&c->stop, memory_order_acquire) &&
-		    oc_ring_spsc_readable(c->ring, 1) == 0)
+		    !c->ops->readable(c->ring))
 			break;
 		oc_backoff(&turns, SPIN_TURNS);
 	}
@@ -92,13 +172,14 @@ static void *consumer_main(void *arg)
 }
 
 /* Pushes items seq..seq+n-1, waiting while the ring is full. */
-static void push_all(struct oc_ring *r, uint64_t *buf, uint64_t seq, uint32_t n)
+static void push_all(const struct ring_ops *ops, struct ring *r, uint64_t *buf, uint64_t seq,
+		     uint32_t n)
 {
 	uint32_t turns = 0;
 	for (uint32_t i = 0; i < n; i++)
 		buf[i] = seq + i;
 	for (uint32_t done = 0; done < n;) {
-		uint32_t k = oc_ring_spsc_try_push_burst(r, buf + done, n - done);
+		uint32_t k = ops->push(r, buf + done, n - done);
 		if (k == 0)
 			oc_backoff(&turns, SPIN_TURNS);
 		done += k;
@@ -119,17 +200,18 @@ static void report(struct oc_bench_state *st, uint32_t n)
 	                 OC_BENCH_COUNTER_RATE | OC_BENCH_COUNTER_INVERT);
 }
 
-static void bench_burst(struct oc_bench_state *st)
+static void burst(struct oc_bench_state *st, const struct ring_ops *ops)
 {
 	uint32_t n = (uint32_t)oc_bench_range(st, 0);
-	struct oc_ring ring;
-	if (oc_ring_init(&ring, RING_SLOTS, sizeof(uint64_t)) != 0) {
-		oc_bench_skip_with_error(st, "oc_ring_init failed");
+	struct ring ring;
+	if (!ring_init(&ring)) {
+		oc_bench_skip_with_error(st, "ring set-up failed");
 		return;
 	}
 	struct consumer c;
 	memset(&c, 0, sizeof(c));
 	c.ring = &ring;
+	c.ops = ops;
 	c.burst = n;
 	c.cpu = -1;
 	atomic_init(&c.stop, false);
@@ -145,7 +227,7 @@ static void bench_burst(struct oc_bench_state *st)
 	pthread_t thread;
 	if (pthread_create(&thread, NULL, consumer_main, &c) != 0) {
 		oc_bench_skip_with_error(st, "pthread_create failed");
-		oc_ring_destroy(&ring);
+		ring_destroy(&ring);
 		return;
 	}
 
@@ -153,7 +235,7 @@ static void bench_burst(struct oc_bench_state *st)
 	uint32_t per_batch = ITEMS_PER_BATCH / n ? ITEMS_PER_BATCH / n : 1;
 	while (oc_bench_keep_running_batch(st, per_batch)) {
 		for (uint32_t b = 0; b < per_batch; b++, seq += n)
-			push_all(&ring, buf, seq, n);
+			push_all(ops, &ring, buf, seq, n);
 	}
 
 	/* Pairs with the acquire load in consumer_main. */
@@ -163,16 +245,16 @@ static void bench_burst(struct oc_bench_state *st)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	if (c.popped != seq || c.sum != sum_below(seq))
 		oc_bench_skip_with_error(st, "consumer did not get every item once, in order");
-	oc_ring_destroy(&ring);
+	ring_destroy(&ring);
 	report(st, n);
 }
 
-static void bench_same_thread(struct oc_bench_state *st)
+static void same_thread(struct oc_bench_state *st, const struct ring_ops *ops)
 {
 	uint32_t n = (uint32_t)oc_bench_range(st, 0);
-	struct oc_ring ring;
-	if (oc_ring_init(&ring, RING_SLOTS, sizeof(uint64_t)) != 0) {
-		oc_bench_skip_with_error(st, "oc_ring_init failed");
+	struct ring ring;
+	if (!ring_init(&ring)) {
+		oc_bench_skip_with_error(st, "ring set-up failed");
 		return;
 	}
 	uint64_t in[BURST_MAX], out[BURST_MAX], seq = 0, sum = 0, popped = 0;
@@ -181,8 +263,8 @@ static void bench_same_thread(struct oc_bench_state *st)
 		for (uint32_t b = 0; b < per_batch; b++, seq += n) {
 			for (uint32_t i = 0; i < n; i++)
 				in[i] = seq + i;
-			oc_ring_spsc_try_push_burst(&ring, in, n);
-			uint32_t k = oc_ring_spsc_try_pop_burst(&ring, out, n);
+			ops->push(&ring, in, n);
+			uint32_t k = ops->pop(&ring, out, n);
 			oc_bench_escape(out);
 			for (uint32_t i = 0; i < k; i++)
 				sum += out[i];
@@ -191,13 +273,20 @@ static void bench_same_thread(struct oc_bench_state *st)
 	}
 	if (popped != seq || sum != sum_below(seq))
 		oc_bench_skip_with_error(st, "items lost or reordered");
-	oc_ring_destroy(&ring);
+	ring_destroy(&ring);
 	report(st, n);
 }
+
+static void bench_burst(struct oc_bench_state *st) { burst(st, &oc_ops); }
+static void bench_ck_burst(struct oc_bench_state *st) { burst(st, &ck_ops); }
+static void bench_same_thread(struct oc_bench_state *st) { same_thread(st, &oc_ops); }
+static void bench_ck_same_thread(struct oc_bench_state *st) { same_thread(st, &ck_ops); }
 
 void oc_bench_register_ring(void)
 {
 	int nargs = (int)(sizeof(bursts) / sizeof(bursts[0]));
 	oc_bench_register("oc_ring_burst", bench_burst, bursts, nargs, OC_BENCH_REAL_TIME);
 	oc_bench_register("oc_ring_same_thread", bench_same_thread, bursts, nargs, 0);
+	oc_bench_register("ck_ring_spsc", bench_ck_burst, bursts, nargs, OC_BENCH_REAL_TIME);
+	oc_bench_register("ck_ring_spsc_same_thread", bench_ck_same_thread, bursts, nargs, 0);
 }
