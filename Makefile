@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE      := cmake
 
-.PHONY: all deps build test test-tsan run bench crash-soak clean
+.PHONY: all deps build test test-tsan run bench peers crash-soak clean
 
 all: build
 
@@ -44,6 +44,11 @@ bench: build
 	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
 	bash bench/wal_vs_fio.sh ./$(BUILD)/bench/ordercore-bench
 	bash bench/sync_methods.sh
+
+# The same order stream through ordercore, Redis and PostgreSQL (installed by scripts/deps.sh
+# --peers), each durable and not: orders/s and ordercore / peer ratios (bench/peers/run.sh).
+peers: build
+	bash bench/peers/run.sh --json $(BUILD)/peers.json
 
 # The crash test for longer: 1,000 kill -9 cycles (about an hour here).
 crash-soak: build
