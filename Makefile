@@ -35,13 +35,15 @@ test-tsan: deps
 run: build
 	bash scripts/run_demo.sh $(BUILD)
 
-# Micro-benchmarks (JSON in $(BUILD)/bench.json), the in-process flash-sale throughput, end to
+# Micro-benchmarks (JSON in $(BUILD)/bench.json, SVG charts of it in $(BUILD)/charts), the
+# in-process flash-sale throughput, end to
 # end per durability mode in process and over loopback ($(BUILD)/end_to_end.json), and the
 # log's durable appends beside fio on the same filesystem.
 bench: build
 	@bash scripts/deps.sh --bench
 	./$(BUILD)/bench/ordercore-bench --benchmark_out=$(BUILD)/bench.json \
 		--benchmark_out_format=json
+	python3 bench/charts.py $(BUILD)/bench.json $(BUILD)/charts
 	bash bench/flash_sale.sh ./$(BUILD)/loadgen/ordercore-loadgen
 	bash bench/end_to_end.sh $(BUILD)
 	bash bench/wal_vs_fio.sh ./$(BUILD)/bench/ordercore-bench

@@ -2,7 +2,7 @@
 # Installs the Debian packages that ordercore's build, tests and benchmarks need.
 # Idempotent: it asks apt only for what is missing, and does nothing when all is present.
 # Works as root; uses sudo otherwise. `deps.sh --bench` adds what `make bench` runs beside
-# the engine (fio and jq, for bench/wal_vs_fio.sh); `deps.sh --peers` the systems
+# the engine (fio and jq, for bench/wal_vs_fio.sh; python3, for bench/charts.py); `deps.sh --peers` the systems
 # bench/peers/run.sh measures on the same order stream (Redis 7, PostgreSQL 15).
 set -euo pipefail
 
@@ -13,7 +13,7 @@ packages=(
   chromium # headless, for the load generator's HTML report test (tests/cli/loadgen_report.sh)
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(fio jq)
+  packages+=(fio jq python3)
 fi
 if [ "${1:-}" = "--peers" ]; then
   packages=(redis-server redis-tools postgresql postgresql-client)
