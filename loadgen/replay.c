@@ -27,51 +27,38 @@ static int bad(char *err, size_t err_bytes, const char *what, const char *text)
 	return -EINVAL;
 }
 
-/* A decimal number in [1, max] at *s, which moves past its digits; false when there is none
- * (or it is out of range). */
-static bool number(const char **s, uint64_t max, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-	if (*p < '0' || *p > '9')
-		return false;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*s = p;
-	*out = v;
-	return v > 0 && v <= max;
-}
-
-/* A field that is a whole number in [1, max]. */
+/* Text (a field, or a part of one) that is a whole number in [1, max], by the dataset
+ * loader's rule (oc_csv_parse_u64). */
 static bool whole(const char *text, uint64_t max, uint64_t *out)
 {
-	return number(&text, max, out) && *text == '\0';
+	return oc_csv_parse_u64(text, out) == 0 && *out >= 1 && *out <= max;
 }
 
+/* The lines field, sku:quantity pairs separated by ';', split in a copy of it. */
 static int lines_of(const char *text, const struct oc_u64map *by_sku, struct oc_command *c,
 		    uint32_t *sku_idx, char *err, size_t err_bytes)
 {
-	const char *s = text;
+	char copy[OC_CSV_LINE_BYTES_MAX + 1]; /* a field is shorter than its line */
+	snprintf(copy, sizeof(copy), "%s", text);
 	c->line_count = 0;
-	for (;;) {
+	for (char *pair = copy, *next; pair; pair = next) {
 		uint64_t sku, qty;
 		if (c->line_count == OC_ORDER_LINES_MAX)
 			return bad(err, err_bytes, "more than 16 lines in", text);
-		bool ok = number(&s, UINT64_MAX, &sku) && *s++ == ':' &&
-			  number(&s, OC_LIMIT_LINE_QUANTITY_MAX, &qty) && (*s == ';' || !*s);
-		if (!ok)
+		if ((next = strchr(pair, ';')))
+			*next++ = '\0';
+		char *colon = strchr(pair, ':');
+		if (colon)
+			*colon = '\0';
+		if (!colon || !whole(pair, UINT64_MAX, &sku) ||
+		    !whole(colon + 1, OC_LIMIT_LINE_QUANTITY_MAX, &qty))
 			return bad(err, err_bytes, "lines are sku:quantity;... (quantity 1-65535), not",
 				   text);
 		const struct oc_u64map_entry *e = oc_u64map_find(by_sku, sku, oc_hash_u64(sku));
 		sku_idx[c->line_count] = e ? (uint32_t)e->value : LG_NO_SKU;
 		c->lines[c->line_count++] = (struct oc_line){sku, (uint32_t)qty, 0};
-		if (*s == '\0')
-			return 0;
-		s++; /* the ';' */
 	}
+	return 0;
 }
 
 int lg_replay_row(char *const *f, const struct oc_u64map *by_sku, uint32_t regions,

@@ -194,8 +194,7 @@ void oc_csv_close(struct oc_csv *c)
 	c->f = NULL;
 }
 
-/* Parses digits only into *out. 0, -EDOM (empty, sign or not a digit) or -ERANGE. */
-static int parse_u64(const char *s, uint64_t *out)
+int oc_csv_parse_u64(const char *s, uint64_t *out)
 {
 	if (*s == '\0')
 		return -EDOM;
@@ -218,10 +217,10 @@ int oc_csv_field_u64(struct oc_csv *c, uint32_t i, uint64_t min, uint64_t max, u
 	const char *s = c->fields[i], *col = c->columns[i];
 	const int q = FIELD_QUOTE_BYTES_MAX;
 	uint64_t v = 0;
-	int rc = parse_u64(s, &v);
+	int rc = oc_csv_parse_u64(s, &v);
 	if (rc == -EDOM && *s == '\0')
 		return oc_csv_fail(c, "column %s is empty", col);
-	if (rc == -EDOM && s[0] == '-' && parse_u64(s + 1, &v) != -EDOM)
+	if (rc == -EDOM && s[0] == '-' && oc_csv_parse_u64(s + 1, &v) != -EDOM)
 		return oc_csv_fail(c, "column %s: '%.*s' is negative", col, q, s);
 	if (rc == -EDOM)
 		return oc_csv_fail(c, "column %s: '%.*s' is not an unsigned integer", col, q, s);

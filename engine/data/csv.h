@@ -75,6 +75,10 @@ int oc_csv_field_u64(struct oc_csv *c, uint32_t i, uint64_t min, uint64_t max,
 int oc_csv_field_double(struct oc_csv *c, uint32_t i, double min, double max,
                         double *out /* OUT */);
 
+/* The unsigned parsers' rule on a string of its own (a part of a field, say): digits only
+ * into *out. 0, -EDOM (empty, a sign or not a digit) or -ERANGE. */
+int oc_csv_parse_u64(const char *s, uint64_t *out /* OUT */);
+
 /* Copies field i into dst (dst_bytes including the NUL). The field must be non-empty, hold
  * no control character and fit; otherwise -EINVAL with the column name in the message. */
 int oc_csv_field_str(struct oc_csv *c, uint32_t i, char *dst, size_t dst_bytes);
