@@ -1,11 +1,13 @@
 /* bench_ring.c: throughput of the SPSC ring (engine/core/ring.h) with 8-byte items, by
- * burst size N, beside Concurrency Kit's SPSC ring (ck_ring.h, Debian's libck-dev) in the same
- * harness: oc_ring_burst/N and ck_ring_spsc/N move items from the benchmark thread to a
- * consumer thread started for each run (the two pinned to different CPUs when there are two),
- * and oc_ring_same_thread/N and ck_ring_spsc_same_thread/N, the baselines, push N then pop N on
- * one thread. oc_ring copies bursts (try_push_burst/try_pop_burst); ck_ring has no burst call,
- * so its N items go one enqueue (dequeue) each, which is how a user of it would move them. One
- * iteration is one burst of N items. */
+ * burst size N, beside two baselines in the same harness: Concurrency Kit's SPSC ring
+ * (ck_ring.h, Debian's libck-dev) and DPDK's rte_ring in SP/SC mode (ring_rte.h, Debian's
+ * libdpdk-dev). oc_ring_burst/N, ck_ring_spsc/N and rte_ring_sp_sc_burst/N move items from the
+ * benchmark thread to a consumer thread started for each run (the two pinned to different CPUs
+ * when there are two), and the _same_thread/N variants push N then pop N on one thread.
+ * oc_ring and rte_ring copy bursts (try_push_burst/try_pop_burst, sp_enqueue_burst/
+ * sc_dequeue_burst); ck_ring has no burst call, so its N items go one enqueue (dequeue) each,
+ * which is how a user of it would move them. Every ring holds RING_SLOTS items. One iteration
+ * is one burst of N items. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #endif
@@ -20,6 +22,7 @@
 
 #include "core/ring.h"
 #include "core/worker.h"
+#include "ring_rte.h"
 #include "shim.h"
 
 /* The ring size the engine uses at its default admission window (OC_DEFAULT_INFLIGHT_MAX):
@@ -59,6 +62,7 @@ struct ring {
 	struct oc_ring oc;
 	struct ck_ring ck;
 	struct ck_ring_buffer *ck_slots;
+	struct rte_ring *rte;
 };
 
 struct ring_ops {
@@ -104,15 +108,33 @@ static bool ck_readable(struct ring *r)
 	return ck_ring_size(&r->ck) != 0;
 }
 
+static uint32_t rte_push(struct ring *r, const uint64_t *items, uint32_t n)
+{
+	return oc_bench_rte_ring_push(r->rte, items, n);
+}
+
+static uint32_t rte_pop(struct ring *r, uint64_t *items, uint32_t n)
+{
+	return oc_bench_rte_ring_pop(r->rte, items, n);
+}
+
+static bool rte_readable(struct ring *r)
+{
+	return oc_bench_rte_ring_readable(r->rte);
+}
+
 static const struct ring_ops oc_ops = {oc_push, oc_pop, oc_readable};
 static const struct ring_ops ck_ops = {ck_push, ck_pop, ck_readable};
+static const struct ring_ops rte_ops = {rte_push, rte_pop, rte_readable};
 
-/* Sets up both rings of r (only one is used a run); false on failure. */
+/* Sets up the three rings of r (only one is used a run); false on failure. */
 static bool ring_init(struct ring *r)
 {
 	r->ck_slots = calloc(RING_SLOTS, sizeof(*r->ck_slots));
-	if (!r->ck_slots || oc_ring_init(&r->oc, RING_SLOTS, sizeof(uint64_t)) != 0) {
+	r->rte = oc_bench_rte_ring_new(RING_SLOTS);
+	if (!r->ck_slots || !r->rte || oc_ring_init(&r->oc, RING_SLOTS, sizeof(uint64_t)) != 0) {
 		free(r->ck_slots);
+		oc_bench_rte_ring_free(r->rte);
 		return false;
 	}
 	ck_ring_init(&r->ck, RING_SLOTS);
@@ -123,6 +145,7 @@ static void ring_destroy(struct ring *r)
 {
 	oc_ring_destroy(&r->oc);
 	free(r->ck_slots);
+	oc_bench_rte_ring_free(r->rte);
 }
 
 static void pin_self(int cpu)
@@ -281,6 +304,8 @@ static void bench_burst(struct oc_bench_state *st) { burst(st, &oc_ops); }
 static void bench_ck_burst(struct oc_bench_state *st) { burst(st, &ck_ops); }
 static void bench_same_thread(struct oc_bench_state *st) { same_thread(st, &oc_ops); }
 static void bench_ck_same_thread(struct oc_bench_state *st) { same_thread(st, &ck_ops); }
+static void bench_rte_burst(struct oc_bench_state *st) { burst(st, &rte_ops); }
+static void bench_rte_same_thread(struct oc_bench_state *st) { same_thread(st, &rte_ops); }
 
 void oc_bench_register_ring(void)
 {
@@ -289,4 +314,7 @@ void oc_bench_register_ring(void)
 	oc_bench_register("oc_ring_same_thread", bench_same_thread, bursts, nargs, 0);
 	oc_bench_register("ck_ring_spsc", bench_ck_burst, bursts, nargs, OC_BENCH_REAL_TIME);
 	oc_bench_register("ck_ring_spsc_same_thread", bench_ck_same_thread, bursts, nargs, 0);
+	oc_bench_register("rte_ring_sp_sc_burst", bench_rte_burst, bursts, nargs,
+	                  OC_BENCH_REAL_TIME);
+	oc_bench_register("rte_ring_sp_sc_same_thread", bench_rte_same_thread, bursts, nargs, 0);
 }

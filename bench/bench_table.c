@@ -4,8 +4,13 @@
  * in a random order; oc_u64map_miss/N looks for keys absent; oc_u64map_insert/P fills a
  * map sized for 10^6 keys from P % full to P % + 10 % (P in 50..80: the engine sizes maps for
  * their most keys and keeps them at most half full, so P % of count_max is P/2 % of slots).
- * One iteration is one operation; items_per_second is operations a second. */
+ * ck_ht_lookup/N, the baseline, does oc_u64map_lookup/N's lookups in Concurrency Kit's hash
+ * table (ck_ht.h, Debian's libck-dev) in its direct mode (64-bit keys and values in the
+ * entry), with the same hash (XXH3) and the same keys. One iteration is one operation;
+ * items_per_second is operations a second. */
 #include <stdlib.h>
+
+#include <ck_ht.h>
 
 #include "core/hash.h"
 #include "core/rand.h"
@@ -85,6 +90,67 @@ static void lookup(struct oc_bench_state *st, bool present)
 	free(keys);
 }
 
+static void *ck_alloc(size_t bytes)
+{
+	return malloc(bytes);
+}
+
+static void ck_free(void *p, size_t bytes, bool defer)
+{
+	(void)bytes;
+	(void)defer;
+	free(p);
+}
+
+static struct ck_malloc ck_allocator = {.malloc = ck_alloc, .free = ck_free};
+
+/* ck_ht's hash callback: the engine's hash of the key, so only the tables differ. */
+static void ck_hash(ck_ht_hash_t *h, const void *key, size_t bytes, uint64_t seed)
+{
+	(void)bytes;
+	(void)seed;
+	h->value = oc_hash_u64(*(const uint64_t *)key);
+}
+
+static void bench_ck_lookup(struct oc_bench_state *st)
+{
+	uint32_t n = (uint32_t)oc_bench_range(st, 0);
+	uint64_t *keys = keys_of(n, 7);
+	ck_ht_t ht;
+	if (!keys || !ck_ht_init(&ht, CK_HT_MODE_DIRECT, ck_hash, &ck_allocator, n, 1)) {
+		free(keys);
+		oc_bench_skip_with_error(st, "out of memory");
+		return;
+	}
+	bool ok = true;
+	for (uint32_t i = 0; i < n && ok; i++) {
+		ck_ht_entry_t e;
+		ck_ht_hash_t h;
+		ck_ht_hash_direct(&h, &ht, keys[i]);
+		ck_ht_entry_set_direct(&e, h, keys[i], i);
+		ok = ck_ht_put_spmc(&ht, h, &e);
+	}
+	uint64_t rng = 11, found = 0;
+	while (ok && oc_bench_keep_running_batch(st, BATCH)) {
+		for (uint32_t i = 0; i < BATCH; i++) {
+			uint64_t key = keys[oc_rand_below(&rng, n)];
+			ck_ht_entry_t e;
+			ck_ht_hash_t h;
+			ck_ht_hash_direct(&h, &ht, key);
+			ck_ht_entry_key_set_direct(&e, key);
+			found += ck_ht_get_spmc(&ht, h, &e);
+		}
+	}
+	oc_bench_escape(&found);
+	if (!ok)
+		oc_bench_skip_with_error(st, "ck_ht_put_spmc failed");
+	else if (found != (uint64_t)oc_bench_iterations(st))
+		oc_bench_skip_with_error(st, "a lookup found the wrong thing");
+	oc_bench_set_items_processed(st, oc_bench_iterations(st));
+	ck_ht_destroy(&ht);
+	free(keys);
+}
+
 static void bench_lookup(struct oc_bench_state *st) { lookup(st, true); }
 static void bench_miss(struct oc_bench_state *st) { lookup(st, false); }
 
@@ -125,6 +191,7 @@ void oc_bench_register_table(void)
 	int n = (int)(sizeof(sizes) / sizeof(sizes[0]));
 	oc_bench_register("oc_u64map_lookup", bench_lookup, sizes, n, 0);
 	oc_bench_register("oc_u64map_miss", bench_miss, sizes, n, 0);
+	oc_bench_register("ck_ht_lookup", bench_ck_lookup, sizes, n, 0);
 	oc_bench_register("oc_u64map_insert", bench_insert, loads,
 			  (int)(sizeof(loads) / sizeof(loads[0])), 0);
 }

@@ -2,7 +2,7 @@
 """bench/charts.py: SVG charts of ordercore-bench's JSON results (Google Benchmark's
 --benchmark_out format), for docs/performance.md: one horizontal bar chart per group of
 benchmarks (the name before its first '/', with the ones compared beside each other put
-together: oc_ring_burst with ck_ring_spsc, and so on), the length each one's items a second.
+together: oc_ring_burst with ck_ring_spsc and rte_ring_sp_sc_burst, and so on), the length each one's items a second.
 Aggregates (repetitions) are read as their median. Standard library only.
 
 Usage: bench/charts.py BENCH_JSON OUT_DIR
@@ -14,9 +14,12 @@ import sys
 
 # Families drawn on one chart, so that a baseline stands beside what it is compared with.
 GROUPS = {
-    "rings across cores": ["oc_ring_burst", "ck_ring_spsc"],
-    "rings on one thread": ["oc_ring_same_thread", "ck_ring_spsc_same_thread"],
-    "hash map": ["oc_u64map_lookup", "oc_u64map_miss", "oc_u64map_insert"],
+    "rings across cores": ["oc_ring_burst", "ck_ring_spsc", "rte_ring_sp_sc_burst"],
+    "rings on one thread": ["oc_ring_same_thread", "ck_ring_spsc_same_thread",
+                            "rte_ring_sp_sc_same_thread"],
+    "hash map lookups": ["oc_u64map_lookup", "ck_ht_lookup", "oc_u64map_miss"],
+    "hash map inserts": ["oc_u64map_insert"],
+    "inventory shard": ["oc_shard_reserve_release", "oc_shard_reserve_release_limited"],
     "protocol codec": ["oc_proto_place", "oc_proto_answer"],
     "fulfilment planning": ["oc_route_plan"],
 }

@@ -10,6 +10,7 @@ packages=(
   build-essential cmake pkg-config
   liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev libcmocka-dev libinih-dev
   libck-dev # Concurrency Kit's ck_ring: the baseline beside the engine's ring in ordercore-bench
+  libdpdk-dev # DPDK's rte_ring (SP/SC): the second baseline beside the engine's ring in ordercore-bench
   chromium # headless, for the load generator's HTML report test (tests/cli/loadgen_report.sh)
 )
 if [ "${1:-}" = "--bench" ]; then

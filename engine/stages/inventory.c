@@ -93,10 +93,10 @@ static struct oc_pair *pair_get(struct oc_shard *s, uint64_t customer, uint32_t 
 	}
 }
 
-/* Reserves a line: an order's leaves the safety stock (both <= 10^9 + 65535: no overflow), and
- * counts against the customer's limit (a replacement's does not); a write-off's may take
- * every unit available. */
-static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
+/* An order's line leaves the safety stock (both <= 10^9 + 65535: no overflow), and counts
+ * against the customer's limit (a replacement's does not); a write-off's may take every unit
+ * available. */
+uint8_t oc_shard_reserve(struct oc_shard *s, const struct oc_line_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	uint32_t keep = m->flags & OC_LINE_WRITE_OFF ? 0 : cell->safety;
@@ -118,7 +118,7 @@ static uint8_t reserve(struct oc_shard *s, const struct oc_line_msg *m)
 	return OC_REJECT_NONE;
 }
 
-static void apply_release(struct oc_shard *s, const struct oc_release_msg *m)
+void oc_shard_release(struct oc_shard *s, const struct oc_release_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	if (!(m->flags & OC_RELEASE_COUNTER_ONLY))
@@ -161,7 +161,7 @@ static void apply_releases_upto(struct oc_shard *s, uint64_t visible_seq, uint32
 		const struct oc_release_msg *m = oc_ring_spsc_read_slot(s->release, *taken);
 		if (m->cause_seq > visible_seq)
 			return;
-		apply_release(s, m);
+		oc_shard_release(s, m);
 		(*taken)++;
 	}
 }
@@ -288,7 +288,7 @@ uint32_t oc_shard_step(void *arg)
 			r->reason = OC_REJECT_NONE;
 			r->price_cents = s->stock[m->sku_local].price_cents;
 		} else {
-			r->reason = reserve(s, m);
+			r->reason = oc_shard_reserve(s, m);
 			r->price_cents = s->stock[m->sku_local].price_cents;
 		}
 	}

@@ -631,6 +631,10 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 		  uint32_t pair_count_max);
 void oc_shard_destroy(struct oc_shard *s);
 uint32_t oc_shard_step(void *shard);
+/* One line's reservation (OC_REJECT_NONE, or why not) and one release, as the shard's step
+ * applies them; public for bench/bench_inventory.c. */
+uint8_t oc_shard_reserve(struct oc_shard *s, const struct oc_line_msg *m);
+void oc_shard_release(struct oc_shard *s, const struct oc_release_msg *m);
 /* After the workers stopped: applies every release still in the ring. */
 void oc_shard_apply_all_releases(struct oc_shard *s);
 uint64_t oc_shard_hash(const struct oc_shard *s, uint64_t seed);
