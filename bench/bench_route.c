@@ -1,12 +1,22 @@
 /* bench_route.c: fulfilment planning (engine/stages/route_plan.c: oc_route_plan), route's work
- * per accepted order. oc_route_plan/L plans an order of L lines over 8 warehouses whose free
+ * per accepted order, and rate shopping (engine/data/carriers.c: oc_carriers_shop), its work per
+ * parcel at a pack. oc_route_plan/L plans an order of L lines over 8 warehouses whose free
  * units vary by SKU (some hold a line whole, some part of it, some none), from a region's
  * nearest-first order, on a table of 10^5 SKUs; the orders' SKUs are drawn at random, so the
  * free units' rows are mostly cache misses, as in the engine. One iteration is one order;
- * items_per_second is orders planned a second. */
+ * items_per_second is orders planned a second. oc_carriers_shop/D picks the cheapest service
+ * for parcels of random weight (up to 30 kg) to random zones over the demo carriers
+ * (oc_carriers_write_demo, loaded from a temporary directory), in at most D days (0: any);
+ * items_per_second is parcels shopped a second. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkdtemp */
+#endif
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/rand.h"
+#include "data/carriers.h"
 #include "stages/stages_internal.h"
 #include "shim.h"
 
@@ -64,8 +74,58 @@ static void bench_plan(struct oc_bench_state *st)
 	free(free_units);
 }
 
+static const int64_t days_max[] = {0, 2};
+
+/* The demo carriers, written to and loaded from a temporary directory (removed after). */
+static int demo_carriers(struct oc_carriers *c, char *err, size_t err_bytes)
+{
+	char dir[] = "/tmp/oc_bench_carriers_XXXXXX", path[64];
+	if (!mkdtemp(dir))
+		return snprintf(err, err_bytes, "mkdtemp failed"), -1;
+	int rc = oc_carriers_write_demo(dir, err, err_bytes);
+	if (rc == 0)
+		rc = oc_carriers_load(dir, c, err, err_bytes);
+	static const char *const files[] = {"carriers.csv", "rates.csv"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	return rc;
+}
+
+static void bench_shop(struct oc_bench_state *st)
+{
+	uint32_t days = (uint32_t)oc_bench_range(st, 0);
+	struct oc_carriers carriers;
+	char err[256];
+	if (demo_carriers(&carriers, err, sizeof(err)) != 0) {
+		oc_bench_skip_with_error(st, err);
+		return;
+	}
+	uint64_t rng = 9, unserved = 0, cents = 0;
+	while (oc_bench_keep_running_batch(st, BATCH)) {
+		for (uint32_t i = 0; i < BATCH; i++) {
+			struct oc_rate_choice choice;
+			uint32_t zone = 1 + oc_rand_below(&rng, OC_CARRIER_ZONES_MAX);
+			uint32_t weight_g = 100 + oc_rand_below(&rng, 30000);
+			if (oc_carriers_shop(&carriers, zone, weight_g, days, &choice) != 0)
+				unserved++;
+			else
+				cents += choice.cost_cents;
+		}
+	}
+	oc_bench_escape(&cents);
+	if (unserved != 0 && days == 0) /* the demo carries any parcel anywhere */
+		oc_bench_skip_with_error(st, "a parcel found no service");
+	oc_bench_set_items_processed(st, oc_bench_iterations(st));
+	oc_carriers_destroy(&carriers);
+}
+
 void oc_bench_register_route(void)
 {
 	oc_bench_register("oc_route_plan", bench_plan, line_counts,
 			  (int)(sizeof(line_counts) / sizeof(line_counts[0])), 0);
+	oc_bench_register("oc_carriers_shop", bench_shop, days_max,
+			  (int)(sizeof(days_max) / sizeof(days_max[0])), 0);
 }

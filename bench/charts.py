@@ -22,6 +22,7 @@ GROUPS = {
     "inventory shard": ["oc_shard_reserve_release", "oc_shard_reserve_release_limited"],
     "protocol codec": ["oc_proto_place", "oc_proto_answer"],
     "fulfilment planning": ["oc_route_plan"],
+    "rate shopping": ["oc_carriers_shop"],
 }
 COLORS = {0: "#2563eb", 1: "#dc2626", 2: "#16a34a"}
 
