@@ -468,15 +468,16 @@ static int workers_init(struct oc_engine *e)
 	 * every stage in one turn. */
 	int rc = 0;
 	if (e->journaled)
-		rc = oc_worker_add_stage(&e->workers[p.validate], oc_journal_step, &e->journal,
-					 "journal");
-	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.validate], oc_validate_step,
+		rc = oc_worker_add_stage(&e->workers[p.validate], oc_journal_step, NULL,
+					 &e->journal, "journal");
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.validate], oc_validate_step, NULL,
 					   &e->validate, "validate");
 	for (uint32_t s = 0; s < e->shards && !rc; s++)
-		rc = oc_worker_add_stage(&e->workers[p.shard[s]], oc_shard_step, &e->shard[s],
+		rc = oc_worker_add_stage(&e->workers[p.shard[s]], oc_shard_step, NULL, &e->shard[s],
 					 "inventory");
-	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.route], oc_route_step, &e->route, "route");
-	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.egress], oc_egress_step, &e->egress,
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.route], oc_route_step, oc_route_publish,
+					   &e->route, "route");
+	rc = rc ? rc : oc_worker_add_stage(&e->workers[p.egress], oc_egress_step, NULL, &e->egress,
 					   "egress");
 	return rc;
 }
@@ -783,13 +784,14 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->snapshot_failures = e->snapshotter.failures;
 	out->snapshot_seq = e->snapshotter.last_seq;
 	out->snapshot_write_ns = e->snapshotter.last_ns;
-	out->log_frames = e->journal.frames;
-	out->log_bytes = e->journal.bytes;
+	out->log_frames = oc_metric_get(&e->journal.frames);
+	out->log_bytes = oc_metric_get(&e->journal.bytes);
 	out->responses = e->poller.responses_polled;
 	out->accepted = r->accepted;
 	out->cancelled = r->cancelled;
 	memcpy(out->rejected, r->rejected, sizeof(out->rejected));
-	out->rejected[OC_REJECT_UNAVAILABLE] = e->egress.unavailable; /* route never says it */
+	out->rejected[OC_REJECT_UNAVAILABLE] = oc_metric_get(&e->egress.unavailable); /* route
+	                                                                            * never says it */
 	out->duplicates = r->duplicates;
 	out->split_orders = r->split_orders;
 	out->restocks = r->restocks;
@@ -828,13 +830,13 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 		out->stages[k].name = names[k];
 	for (uint32_t i = 0; i < e->threads; i++) {
 		const struct oc_worker *w = &e->workers[i];
-		out->worker_turns += w->turns;
-		out->worker_parks += w->parks;
+		out->worker_turns += oc_metric_get(&w->turns);
+		out->worker_parks += oc_metric_get(&w->parks);
 		for (uint32_t j = 0; j < w->stage_count; j++)
 			for (uint32_t k = 0; k < OC_STATS_STAGES; k++)
 				if (strcmp(w->stages[j].name, names[k]) == 0) {
-					out->stages[k].busy_ns += w->stages[j].busy_ns;
-					out->stages[k].messages += w->stages[j].messages;
+					out->stages[k].busy_ns += oc_metric_get(&w->stages[j].busy_ns);
+					out->stages[k].messages += oc_metric_get(&w->stages[j].messages);
 				}
 	}
 	out->threads = e->threads;

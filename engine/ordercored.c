@@ -8,11 +8,13 @@
 #include <ini.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "net/admin.h"
 #include "net/server.h"
 #include "ordercore/ordercore.h"
 
@@ -27,6 +29,9 @@ static const char usage[] =
 	"  --listen HOST:PORT      address to serve (default 127.0.0.1:7411); a non-loopback\n"
 	"                          address needs --token\n"
 	"  --token SECRET          shared secret every client must send in its hello\n"
+	"  --admin-listen HOST:PORT|off  the admin HTTP endpoint: GET /metrics (Prometheus)\n"
+	"                          and /healthz (default 127.0.0.1:7412; when that default is\n"
+	"                          taken the daemon runs without it, said on stderr)\n"
 	"  --data-dir DIR          log and snapshots there (default: in memory, nothing kept)\n"
 	"  --durability MODE       sync (default), async or none\n"
 	"  --threads N             engine worker threads (default: cores - 1)\n"
@@ -55,24 +60,24 @@ static const char usage[] =
 	"                          transit (default 120000)\n"
 	"  --help                  this text\n"
 	"\n"
-	"INI keys: dataset, listen, token, data_dir, durability, threads, shards, orders_max,\n"
-	"connections_max, output_bytes_max, snapshot_every, hello_timeout_ms, lease_ttl_ms,\n"
-	"review_ttl_ms, customer_index, screen_entries_max, wave_orders_max, wave_cutoff_ms,\n"
-	"wave_express_cutoff_ms.\n"
+	"INI keys: dataset, listen, admin_listen, token, data_dir, durability, threads, shards,\n"
+	"orders_max, connections_max, output_bytes_max, snapshot_every, hello_timeout_ms,\n"
+	"lease_ttl_ms, review_ttl_ms, customer_index, screen_entries_max, wave_orders_max,\n"
+	"wave_cutoff_ms, wave_express_cutoff_ms.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
 /* Every setting as text, as the INI file or a flag gave it (flags are applied last), indexed
  * by enum key; the long options below are in the same order. */
-enum key { K_DATASET, K_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
+enum key { K_DATASET, K_LISTEN, K_ADMIN_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILITY, K_THREADS, K_SHARDS,
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
 	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_REVIEW_TTL_MS, K_CUSTOMER_INDEX,
 	   K_SCREEN_ENTRIES_MAX, K_WAVE_ORDERS_MAX, K_WAVE_CUTOFF_MS, K_WAVE_EXPRESS_CUTOFF_MS,
 	   KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
-	"dataset", "listen", "token", "data_dir", "durability", "threads", "shards",
-	"orders_max", "connections_max", "output_bytes_max", "snapshot_every",
+	"dataset", "listen", "admin_listen", "token", "data_dir", "durability", "threads",
+	"shards", "orders_max", "connections_max", "output_bytes_max", "snapshot_every",
 	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
 	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms"};
 
@@ -115,8 +120,9 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* HOST:PORT, [V6]:PORT or PORT. */
-static void parse_listen(const char *text, char *host, size_t host_bytes, uint16_t *port)
+/* HOST:PORT, [V6]:PORT or PORT, for the setting `what`. */
+static void parse_listen(const char *what, const char *text, char *host, size_t host_bytes,
+			 uint16_t *port)
 {
 	const char *colon = strrchr(text, ':');
 	const char *h = "127.0.0.1", *p = text;
@@ -131,10 +137,10 @@ static void parse_listen(const char *text, char *host, size_t host_bytes, uint16
 		}
 	}
 	if (hlen == 0 || hlen >= host_bytes)
-		die(2, "--listen: bad address '%s'%s", text, "");
+		die(2, "%s: bad address '%s'", what, text);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	*port = (uint16_t)number("--listen port", p, 65535);
+	*port = (uint16_t)number(what, p, 65535);
 }
 
 static int loopback(const char *host)
@@ -146,7 +152,8 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"dataset", required_argument, 0, 0}, {"listen", required_argument, 0, 0},
-		{"token", required_argument, 0, 0}, {"data-dir", required_argument, 0, 0},
+		{"admin-listen", required_argument, 0, 0}, {"token", required_argument, 0, 0},
+		{"data-dir", required_argument, 0, 0},
 		{"durability", required_argument, 0, 0}, {"threads", required_argument, 0, 0},
 		{"shards", required_argument, 0, 0}, {"orders-max", required_argument, 0, 0},
 		{"connections-max", required_argument, 0, 0},
@@ -238,7 +245,7 @@ int main(int argc, char **argv)
 	uint16_t port = 7411;
 	snprintf(host, sizeof(host), "127.0.0.1");
 	if (set[K_LISTEN])
-		parse_listen(set[K_LISTEN], host, sizeof(host), &port);
+		parse_listen("listen", set[K_LISTEN], host, sizeof(host), &port);
 	sc.host = host;
 	sc.port = port;
 	if (set[K_TOKEN]) {
@@ -255,6 +262,13 @@ int main(int argc, char **argv)
 						       3600000);
 	if (set[K_OUTPUT_BYTES_MAX])
 		sc.output_bytes_max = number("output_bytes_max", set[K_OUTPUT_BYTES_MAX], 1u << 30);
+	char admin_host[256];
+	uint16_t admin_port = OC_ADMIN_DEFAULT_PORT;
+	snprintf(admin_host, sizeof(admin_host), "127.0.0.1");
+	bool admin = !set[K_ADMIN_LISTEN] || strcmp(set[K_ADMIN_LISTEN], "off") != 0;
+	if (admin && set[K_ADMIN_LISTEN])
+		parse_listen("admin_listen", set[K_ADMIN_LISTEN], admin_host, sizeof(admin_host),
+			     &admin_port);
 
 	char err[512];
 	struct oc_engine *e;
@@ -273,13 +287,27 @@ int main(int argc, char **argv)
 		oc_engine_free(e);
 		die(1, "server: %s%s", err, "");
 	}
+	struct oc_admin *adm = NULL;
+	if (admin && oc_admin_start(admin_host, admin_port, e, srv, &adm, err, sizeof(err)) != 0) {
+		if (set[K_ADMIN_LISTEN]) { /* asked for: a configuration error */
+			oc_server_free(srv);
+			oc_engine_stop(e);
+			oc_engine_free(e);
+			die(2, "%s%s", err, "");
+		}
+		fprintf(stderr, "level=warn msg=\"running without the admin endpoint\" "
+				"detail=\"%s\"\n", err);
+	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	fprintf(stderr, "level=info msg=\"listening\" host=%s port=%u token=%s durability=%s\n",
+	fprintf(stderr, "level=info msg=\"listening\" host=%s port=%u token=%s durability=%s"
+			" admin=%s admin_port=%u\n",
 		host, oc_server_port(srv), sc.token_bytes ? "yes" : "no",
-		set[K_DURABILITY] ? set[K_DURABILITY] : "sync");
+		set[K_DURABILITY] ? set[K_DURABILITY] : "sync", adm ? admin_host : "off",
+		adm ? oc_admin_port(adm) : 0u);
 	int rc = oc_server_run(srv, &stop_requested);
+	oc_admin_stop(adm); /* before the server it reads is freed */
 	struct oc_server_stats ss;
 	oc_server_stats(srv, &ss);
 	int stopped = oc_engine_stop(e);

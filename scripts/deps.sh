@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev libcmocka-dev libinih-dev
+  libmicrohttpd-dev # the daemon's admin HTTP endpoint (/metrics, /healthz)
+  tmux curl # the tests drive ordercore-cli top in tmux and scrape /metrics with curl
   libck-dev # Concurrency Kit's ck_ring: the baseline beside the engine's ring in ordercore-bench
   libdpdk-dev # DPDK's rte_ring (SP/SC): the second baseline beside the engine's ring in ordercore-bench
   chromium # headless, for the load generator's HTML report test (tests/cli/loadgen_report.sh)

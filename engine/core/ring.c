@@ -17,6 +17,7 @@ int oc_ring_init(struct oc_ring *r, uint32_t slots, uint32_t slot_bytes)
 	r->slot_bytes = slot_bytes;
 	atomic_init(&r->tail, 0);
 	atomic_init(&r->head, 0);
+	atomic_init(&r->high_water, 0);
 	return 0;
 }
 

@@ -33,6 +33,10 @@ struct oc_ring {
 	/* Producer's line. */
 	alignas(OC_CACHE_LINE_BYTES) _Atomic uint32_t tail;
 	uint32_t head_cache; /* producer's last view of head */
+	/* The most slots ever in use as the producer saw them at a commit (its view of head
+	 * lags, so it may exceed the true peak by what the consumer had taken unseen): a metric,
+	 * written by the producer alone (core/metrics.h), read by anyone. */
+	_Atomic uint32_t high_water;
 
 	/* Consumer's line. */
 	alignas(OC_CACHE_LINE_BYTES) _Atomic uint32_t head;
@@ -82,6 +86,9 @@ static inline void oc_ring_spsc_commit(struct oc_ring *r, uint32_t n)
 	/* Pairs with the acquire load of tail in oc_ring_spsc_readable: the slot contents
 	 * written before this store are visible to the consumer that sees the new tail. */
 	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
+	uint32_t used = tail + n - r->head_cache;
+	if (used > atomic_load_explicit(&r->high_water, memory_order_relaxed))
+		atomic_store_explicit(&r->high_water, used, memory_order_relaxed);
 }
 
 /* Consumer: filled slots, refreshing the cached tail only when the cache shows fewer

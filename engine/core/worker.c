@@ -27,12 +27,17 @@ void oc_worker_init(struct oc_worker *w, uint32_t index, int cpu, uint32_t spin_
 	w->idle_yield_turns = yield_turns;
 }
 
-int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, void *stage,
-			const char *name)
+int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, oc_stage_publish_fn publish,
+			void *stage, const char *name)
 {
 	if (w->stage_count == OC_WORKER_STAGES_MAX)
 		return -ENOSPC;
-	w->stages[w->stage_count++] = (struct oc_stage_ref){step, stage, name, 0, 0};
+	struct oc_stage_ref *s = &w->stages[w->stage_count++];
+	memset(s, 0, sizeof(*s)); /* the metrics: all-zero bytes are zero */
+	s->step = step;
+	s->publish = publish;
+	s->stage = stage;
+	s->name = name;
 	return 0;
 }
 
@@ -43,17 +48,30 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+void oc_worker_publish(struct oc_worker *w)
+{
+	for (uint32_t i = 0; i < w->stage_count; i++)
+		if (w->stages[i].publish)
+			w->stages[i].publish(w->stages[i].stage);
+}
+
 uint32_t oc_worker_turn(struct oc_worker *w)
 {
 	uint32_t work = 0;
 	uint64_t t0 = now_ns();
+	if (t0 - w->published_ns >= OC_WORKER_PUBLISH_NS) {
+		oc_worker_publish(w);
+		w->published_ns = t0;
+	}
 	for (uint32_t i = 0; i < w->stage_count; i++) {
 		struct oc_stage_ref *s = &w->stages[i];
 		uint32_t done = s->step(s->stage);
 		uint64_t t1 = now_ns();
 		if (done) {
-			s->busy_ns += t1 - t0;
-			s->messages += done;
+			oc_metric_add(&s->busy_ns, t1 - t0);
+			oc_metric_add(&s->messages, done);
+			oc_metric_add(&s->steps, 1);
+			oc_metric_hist_add(&s->batch, done);
 			work += done;
 		}
 		t0 = t1;
@@ -83,8 +101,13 @@ static uint32_t park(struct oc_worker *w)
 	uint32_t work = oc_worker_turn(w);
 	if (work == 0 && !w->keep_awake &&
 	    !atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
-		w->parks++;
+		oc_worker_publish(w); /* idle: the figures stay exact while it sleeps */
+		oc_metric_add(&w->parks, 1);
+		uint64_t t0 = now_ns();
 		syscall(SYS_futex, &w->epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
+		uint64_t t1 = now_ns();
+		w->published_ns = t1;
+		oc_metric_add(&w->parked_ns, t1 - t0);
 	}
 	/* Relaxed: a waker that still sees 1 only makes a spurious futex wake. */
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
@@ -97,7 +120,7 @@ static void *worker_main(void *arg)
 	uint32_t idle = 0;
 	/* Pairs with the release store in oc_worker_stop. */
 	while (!atomic_load_explicit(&w->stop_flag, memory_order_acquire)) {
-		w->turns++;
+		oc_metric_add(&w->turns, 1);
 		w->keep_awake = false;
 		if (oc_worker_turn(w)) {
 			idle = 0;

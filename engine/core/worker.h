@@ -3,7 +3,11 @@
  * yields a few, then parks on a futex until a producer wakes it.
  *
  * A worker owns its thread and its list of stages; the stages' state is touched only by it.
- * Other threads touch only `epoch` and `sleeping` (through oc_worker_wake) and `stop_flag`. */
+ * Other threads touch only `epoch` and `sleeping` (through oc_worker_wake) and `stop_flag`,
+ * and read its metrics (core/metrics.h: written by the worker alone). Every
+ * OC_WORKER_PUBLISH_NS, and before it parks, the worker calls each stage's publish function,
+ * which copies the stage's private counters into its metrics: an idle engine's figures are
+ * exact, a busy one's at most that old. */
 #ifndef OC_WORKER_H
 #define OC_WORKER_H
 
@@ -14,18 +18,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/metrics.h"
+
 #define OC_WORKER_STAGES_MAX 80 /* all shards plus validate, route and egress */
+#define OC_WORKER_PUBLISH_NS (100u * 1000u * 1000u) /* stages' metrics at most this stale */
 
 /* One turn of a stage: moves what it can without blocking and returns how many messages it
  * handled (0: nothing to do, or blocked on a full output). */
 typedef uint32_t (*oc_stage_step_fn)(void *stage);
 
+/* Copies a stage's private counters into its metrics; called on the stage's worker. */
+typedef void (*oc_stage_publish_fn)(void *stage);
+
 struct oc_stage_ref {
 	oc_stage_step_fn step;
+	oc_stage_publish_fn publish; /* or NULL */
 	void *stage;
 	const char *name;
-	uint64_t busy_ns;  /* time in steps that did work; statistics, read after join */
-	uint64_t messages; /* work those steps reported */
+	oc_metric busy_ns;           /* time in steps that did work */
+	oc_metric messages;          /* work those steps reported */
+	oc_metric steps;             /* steps that did work */
+	struct oc_metric_hist batch; /* messages a step that did work moved */
 };
 
 struct oc_worker {
@@ -42,8 +55,10 @@ struct oc_worker {
 	uint32_t idle_spin_turns;
 	uint32_t idle_yield_turns;
 	struct oc_stage_ref stages[OC_WORKER_STAGES_MAX];
-	uint64_t turns;       /* statistics, read after join */
-	uint64_t parks;
+	uint64_t published_ns; /* when the stages last published */
+	oc_metric turns;
+	oc_metric parks;
+	oc_metric parked_ns;  /* time asleep on the futex */
 	bool keep_awake;      /* a stage waits for something no producer will wake it for */
 	bool started;
 	bool pinned;
@@ -53,9 +68,9 @@ struct oc_worker {
 void oc_worker_init(struct oc_worker *w, uint32_t index, int cpu, uint32_t spin_turns,
 		    uint32_t yield_turns);
 
-/* Appends a stage; -ENOSPC when full. Setup time only. */
-int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, void *stage,
-			const char *name);
+/* Appends a stage (publish may be NULL); -ENOSPC when full. Setup time only. */
+int oc_worker_add_stage(struct oc_worker *w, oc_stage_step_fn step, oc_stage_publish_fn publish,
+			void *stage, const char *name);
 
 /* Starts the thread. 0 or -errno. Pinning that fails is reported once and not fatal. */
 int oc_worker_start(struct oc_worker *w);
@@ -66,6 +81,9 @@ void oc_worker_stop(struct oc_worker *w);
 /* Runs every stage once on the calling thread; returns the work done. Used by the worker
  * loop, and by the controlling thread after stop to drain what is left. */
 uint32_t oc_worker_turn(struct oc_worker *w);
+/* Has every stage publish its metrics now: the worker's own thread, or the controlling
+ * thread once the worker is stopped. */
+void oc_worker_publish(struct oc_worker *w);
 
 void oc_worker_futex_wake(struct oc_worker *w);
 

@@ -23,11 +23,13 @@
  * may read take turns at the buffers given back, round robin (rearm_waiting). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <liburing.h>
 #include <mimalloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,11 +39,14 @@
 
 #include "core/assert.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "net/server.h"
 
 enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_WAKE = 4 };
 
 /* Submission queue entries: a receive and a send per connection, and the accept. */
+/* The fields of struct oc_server_stats (server_counters). */
+#define SERVER_COUNTERS 13u
 #define RING_ENTRIES 4096u
 /* Commands parsed and waiting for the engine to take them. */
 #define PENDING_MAX 4096u
@@ -132,7 +137,64 @@ struct oc_server {
 	uint64_t started_ns;
 	struct oc_response resp[POLL_BATCH];
 	struct oc_server_stats st;
+	/* st and live as metrics (core/metrics.h), published every loop turn, for the admin
+	 * thread: [i] is server_counters[i], then the live connections. */
+	oc_metric published[SERVER_COUNTERS + 1];
 };
+
+/* The server's counters as metrics: the field of struct oc_server_stats, name and help. */
+static const struct {
+	size_t offset;
+	const char *name, *help;
+} server_counters[SERVER_COUNTERS] = {
+    {offsetof(struct oc_server_stats, accepted), "connections_accepted_total",
+     "Connections accepted."},
+    {offsetof(struct oc_server_stats, refused), "connections_refused_total",
+     "Connections refused (told overload: connections_max reached)."},
+    {offsetof(struct oc_server_stats, closed), "connections_closed_total", "Connections closed."},
+    {offsetof(struct oc_server_stats, protocol_errors), "protocol_errors_total",
+     "Connections closed for a protocol error."},
+    {offsetof(struct oc_server_stats, slow_disconnects), "slow_disconnects_total",
+     "Connections closed because their answers no longer fit (a client that stopped reading)."},
+    {offsetof(struct oc_server_stats, commands), "server_commands_total",
+     "Commands taken from connections."},
+    {offsetof(struct oc_server_stats, answers), "server_answers_total",
+     "Answers sent (one a command; query rows not counted)."},
+    {offsetof(struct oc_server_stats, dropped_answers), "server_dropped_answers_total",
+     "Answers whose connection had gone."},
+    {offsetof(struct oc_server_stats, recvs), "server_recvs_total", "Socket receives completed."},
+    {offsetof(struct oc_server_stats, sends), "server_sends_total", "Socket sends completed."},
+    {offsetof(struct oc_server_stats, loop_turns), "server_loop_turns_total",
+     "Turns of the server's loop."},
+    {offsetof(struct oc_server_stats, recv_nobufs), "server_recv_nobufs_total",
+     "Receives that found no provided buffer free."},
+    {offsetof(struct oc_server_stats, events), "events_total",
+     "Event frames queued to subscribers."},
+};
+
+_Static_assert(sizeof(struct oc_server_stats) == SERVER_COUNTERS * sizeof(uint64_t),
+	       "server_counters names every field");
+
+static void publish_stats(struct oc_server *s)
+{
+	for (uint32_t i = 0; i < SERVER_COUNTERS; i++)
+		oc_metric_set(&s->published[i],
+			      *(const uint64_t *)((const char *)&s->st + server_counters[i].offset));
+	oc_metric_set(&s->published[SERVER_COUNTERS], s->live);
+}
+
+int oc_server_metrics_write(const struct oc_server *s, FILE *out)
+{
+	for (uint32_t i = 0; i < SERVER_COUNTERS; i++)
+		fprintf(out, "# HELP ordercore_%s %s\n# TYPE ordercore_%s counter\nordercore_%s %" PRIu64
+			     "\n",
+			server_counters[i].name, server_counters[i].help, server_counters[i].name,
+			server_counters[i].name, oc_metric_get(&s->published[i]));
+	fprintf(out, "# HELP ordercore_connections Connections open now.\n"
+		     "# TYPE ordercore_connections gauge\nordercore_connections %" PRIu64 "\n",
+		oc_metric_get(&s->published[SERVER_COUNTERS]));
+	return ferror(out) ? -EIO : 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -943,6 +1005,7 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 	arm_accept(s);
 	for (;;) {
 		s->st.loop_turns++;
+		publish_stats(s);
 		if (*stop && !s->stopping) {
 			s->stopping = true;
 			s->stop_deadline = now_ns() + STOP_GRACE_NS;

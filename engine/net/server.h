@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ordercore/ordercore.h"
 #include "ordercore/protocol.h"
@@ -81,6 +82,9 @@ uint16_t oc_server_port(const struct oc_server *s);
  * connection. 0 or -errno when the ring fails. */
 int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop);
 void oc_server_stats(const struct oc_server *s, struct oc_server_stats *out);
+/* Writes the server's counters and its open connections to out in the Prometheus text format,
+ * from any thread (the admin endpoint's): they are published every loop turn. 0 or -EIO. */
+int oc_server_metrics_write(const struct oc_server *s, FILE *out);
 void oc_server_free(struct oc_server *s);
 
 #endif

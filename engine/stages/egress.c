@@ -63,7 +63,7 @@ uint32_t oc_egress_step(void *arg)
 						  .original_seq = r->seq, .type = r->type,
 						  .status = OC_STATUS_REJECTED,
 						  .reason = OC_REJECT_UNAVAILABLE};
-			e->unavailable++;
+			oc_metric_add(&e->unavailable, 1);
 		}
 	}
 	if (taken == 0)

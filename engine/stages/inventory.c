@@ -14,6 +14,15 @@
 #include "core/mem.h"
 #include "stages/stages_internal.h"
 
+/* Sets the sold-out gauge from the stock (at init and restore; reserve and release keep it). */
+static void count_sold_out(struct oc_shard *s)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < s->sku_count; i++)
+		n += s->stock[i].available == 0;
+	oc_metric_set(&s->skus_sold_out, n);
+}
+
 int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index,
 		  uint32_t pair_count_max)
 {
@@ -52,6 +61,7 @@ int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index
 		cell->limit = d->skus[g].limit_per_customer;
 		cell->price_cents = d->skus[g].price_cents;
 	}
+	count_sold_out(s);
 	return 0;
 }
 
@@ -114,22 +124,27 @@ uint8_t oc_shard_reserve(struct oc_shard *s, const struct oc_line_msg *m)
 		p->units += m->quantity;
 	}
 	cell->available -= m->quantity;
-	s->reserved_lines++;
+	if (cell->available == 0 && m->quantity)
+		oc_metric_add(&s->skus_sold_out, 1);
+	oc_metric_add(&s->reserved_lines, 1);
 	return OC_REJECT_NONE;
 }
 
 void oc_shard_release(struct oc_shard *s, const struct oc_release_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
-	if (!(m->flags & OC_RELEASE_COUNTER_ONLY))
+	if (!(m->flags & OC_RELEASE_COUNTER_ONLY)) {
+		if (cell->available == 0 && m->quantity)
+			oc_metric_set(&s->skus_sold_out, oc_metric_get(&s->skus_sold_out) - 1);
 		cell->available += m->quantity;
+	}
 	if (cell->limit && m->customer) {
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,
 					     pair_hash(m->customer, m->sku_local), false);
 		OC_ASSERT(p && p->units >= m->quantity);
 		p->units -= m->quantity;
 	}
-	s->released_lines++;
+	oc_metric_add(&s->released_lines, 1);
 }
 
 /* Lines ahead of the one being decided whose memory is fetched early: the stock cell
@@ -199,8 +214,8 @@ static int write_part(struct oc_shard *s, uint64_t seq, uint32_t taken, uint32_t
 		oc_snap_put_u32(b, i);
 		oc_snap_put(b, &s->pairs[i], sizeof(s->pairs[i]));
 	}
-	oc_snap_put_u64(b, s->reserved_lines);
-	oc_snap_put_u64(b, s->released_lines);
+	oc_snap_put_u64(b, oc_metric_get(&s->reserved_lines));
+	oc_snap_put_u64(b, oc_metric_get(&s->released_lines));
 	oc_snap_put_u32(b, ready - taken);
 	for (uint32_t i = taken; i < ready; i++)
 		oc_snap_put(b, oc_ring_spsc_read_slot(s->release, i), sizeof(struct oc_release_msg));
@@ -235,8 +250,9 @@ int oc_shard_restore(struct oc_shard *s, struct oc_snap_reader *r, struct oc_rin
 		s->pairs[i] = p;
 	}
 	s->pair_count = count;
-	s->reserved_lines = oc_snap_get_u64(r);
-	s->released_lines = oc_snap_get_u64(r);
+	count_sold_out(s);
+	oc_metric_set(&s->reserved_lines, oc_snap_get_u64(r));
+	oc_metric_set(&s->released_lines, oc_snap_get_u64(r));
 	uint32_t pending = oc_snap_get_u32(r);
 	if (r->short_read || pending > oc_ring_slots(release))
 		return -EINVAL;

@@ -86,6 +86,12 @@ static void publish(struct oc_journal *j)
 	uint64_t ok = j->durability == OC_DURABILITY_SYNC ? p.durable_seq : p.written_seq;
 	if (ok > j->published) {
 		j->published = ok;
+		uint64_t now = now_ns();
+		while (j->pending_count && j->pending_seq[j->pending_head] <= ok) {
+			oc_metric_hist_add(&j->release_ns, now - j->pending_ns[j->pending_head]);
+			j->pending_head = (j->pending_head + 1) % OC_WAL_INFLIGHT_FRAMES_MAX;
+			j->pending_count--;
+		}
 		/* Pairs with the acquire load in egress: answers up to ok may be released. */
 		atomic_store_explicit(&j->durable_seq, ok, memory_order_release);
 		oc_worker_wake(j->wake_egress);
@@ -109,8 +115,15 @@ static void frame_append(struct oc_journal *j)
 	OC_ASSERT(bytes > 0);
 	oc_wal_append(j->wal, j->frame, (uint32_t)bytes); /* errors are sticky: see publish */
 	j->frame_records = 0;
-	j->frames++;
-	j->bytes += (uint64_t)bytes;
+	oc_metric_add(&j->frames, 1);
+	oc_metric_add(&j->bytes, (uint64_t)bytes);
+	oc_metric_set(&j->logged_seq_metric, j->frame_last_seq);
+	if (j->pending_count < OC_WAL_INFLIGHT_FRAMES_MAX) { /* only a failed log stops them */
+		uint32_t tail = (j->pending_head + j->pending_count) % OC_WAL_INFLIGHT_FRAMES_MAX;
+		j->pending_seq[tail] = j->frame_last_seq;
+		j->pending_ns[tail] = now_ns();
+		j->pending_count++;
+	}
 }
 
 /* Adds c to the frame being built; false when it must wait for a free log buffer. */
@@ -125,6 +138,7 @@ static bool log_command(struct oc_journal *j, const struct oc_command *c)
 		OC_ASSERT(oc_wal_encoder_add(&j->enc, c) == 0);
 	}
 	j->frame_records++;
+	j->frame_last_seq = c->seq;
 	return true;
 }
 

@@ -315,7 +315,17 @@ struct oc_journal {
 	void *frame;                     /* the log buffer the frame is built in */
 	uint32_t frame_records;          /* in the frame being built (0: none begun) */
 	int error;                       /* the log's sticky error, said once */
-	uint64_t frames, bytes;          /* statistics */
+	/* Frames appended and not yet released (durable in sync mode, written in the others):
+	 * a FIFO of their last sequence numbers and append times, for the latency histogram.
+	 * The log keeps at most OC_WAL_INFLIGHT_FRAMES_MAX in flight, and a frame leaves the
+	 * FIFO when its commands are released, so it never overflows. */
+	uint64_t pending_seq[OC_WAL_INFLIGHT_FRAMES_MAX], pending_ns[OC_WAL_INFLIGHT_FRAMES_MAX];
+	uint32_t pending_head, pending_count;
+	uint64_t frame_last_seq;         /* the last command added to the frame being built */
+	/* Metrics (core/metrics.h): written here, read by the admin endpoint. */
+	oc_metric frames, bytes;         /* appended */
+	oc_metric logged_seq_metric;     /* the last command appended */
+	struct oc_metric_hist release_ns; /* a frame's append to its commands' release */
 	alignas(64) _Atomic uint64_t durable_seq; /* read by egress */
 	_Atomic uint32_t failed;                  /* 1 once the log failed; read by egress */
 };
@@ -368,8 +378,9 @@ struct oc_shard {
 	uint32_t pair_mask;
 	uint32_t pair_count;
 	uint32_t pair_count_max;
-	uint64_t reserved_lines;
-	uint64_t released_lines;
+	oc_metric reserved_lines;  /* metrics (core/metrics.h) */
+	oc_metric released_lines;
+	oc_metric skus_sold_out;   /* SKUs with no unit available (a gauge) */
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
 };
@@ -494,6 +505,15 @@ _Static_assert(OC_PLACE_DAYS_MASK >> OC_PLACE_DAYS_SHIFT <= 0xffu >> OC_REC_DAYS
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
+/* Route's counters as metrics (core/metrics.h): oc_route_publish copies them here, on route's
+ * worker; engine_metrics.c's table of route counters names each (OC_ROUTE_METRICS of them). */
+#define OC_ROUTE_METRICS 40u
+struct oc_route_metrics {
+	oc_metric counter[OC_ROUTE_METRICS];
+	oc_metric rejected[OC_REJECT_REASON_COUNT];
+	oc_metric held[OC_REJECT_REASON_COUNT];
+};
+
 struct oc_route {
 	const struct oc_catalog *catalog;
 	struct oc_ring *order;        /* from validate */
@@ -576,6 +596,7 @@ struct oc_route {
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
+	struct oc_route_metrics metrics;       /* oc_route_publish's copy of the counters */
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
 	_Atomic uint64_t lease_next_ms;        /* the earliest head's deadline (leases, reviews),
 	                                        * 0: none; read by the
@@ -590,7 +611,7 @@ struct oc_egress {
 	const _Atomic uint32_t *log_failed;  /* the journal's, or NULL */
 	_Atomic uint32_t *armed;   /* the poller's: write wake_fd when set */
 	int wake_fd;               /* the engine's response eventfd */
-	uint64_t unavailable;      /* answers turned into OC_REJECT_UNAVAILABLE */
+	oc_metric unavailable;     /* answers turned into OC_REJECT_UNAVAILABLE */
 	uint64_t mute_seq;         /* answers up to here are recovery's: dropped */
 	uint64_t forwarded;
 };
@@ -646,6 +667,8 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 		  uint32_t orders_max);
 void oc_route_destroy(struct oc_route *r);
 uint32_t oc_route_step(void *route);
+/* Copies route's counters into r->metrics (engine_metrics.c); an oc_stage_publish_fn. */
+void oc_route_publish(void *route);
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed);
 int oc_route_restore(struct oc_route *r, struct oc_snap_reader *r_in, uint64_t seq);
 

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for oc_engine_metrics_write */
 
 #ifdef __cplusplus
 extern "C" {
@@ -803,6 +804,18 @@ int oc_engine_stock(const struct oc_engine *e, uint64_t sku, struct oc_stock *ou
 uint64_t oc_engine_state_hash(const struct oc_engine *e);
 
 void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out);
+
+/* Writes the engine's live figures to out in the Prometheus text exposition format (0.0.4;
+ * docs/operations.md lists them): per stage and worker, rings, the log, route's counters and
+ * the shards'. Unlike the calls above it may be called from any one thread at any time
+ * between create and free, also while the engine runs: it reads only metrics their owners
+ * publish (at most OC_WORKER_PUBLISH_NS, 100 ms, old while busy; exact once idle). 0 or -EIO
+ * when out reports an error. */
+int oc_engine_metrics_write(const struct oc_engine *e, FILE *out);
+
+/* For a liveness check, from any thread while the engine runs: 0 when it decides commands,
+ * -EIO once its log failed (answers are then unavailable). */
+int oc_engine_health(const struct oc_engine *e);
 
 /* The hash a screened place carries for an e-mail, a card fingerprint or an address, and
  * that block lists hold: XXH3-64 of the text with ASCII letters in lower case and spaces,

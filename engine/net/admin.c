@@ -1,0 +1,138 @@
+/* admin.c: the admin HTTP endpoint (see admin.h). Owns the libmicrohttpd daemon and its
+ * thread; every response is rendered into memory of its own (open_memstream) and handed to
+ * the library to free. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* open_memstream */
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "net/admin.h"
+
+struct oc_admin {
+	struct MHD_Daemon *daemon;
+	const struct oc_engine *engine;
+	const struct oc_server *server;
+	uint16_t port;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     char *body, size_t bytes)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(bytes, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	char *body = strdup(text);
+	return body ? reply(c, status, "text/plain; charset=utf-8", body, strlen(text)) : MHD_NO;
+}
+
+static enum MHD_Result metrics(struct oc_admin *a, struct MHD_Connection *c)
+{
+	char *body = NULL;
+	size_t bytes = 0;
+	FILE *out = open_memstream(&body, &bytes);
+	if (!out)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	int rc = oc_engine_metrics_write(a->engine, out);
+	if (rc == 0 && a->server)
+		rc = oc_server_metrics_write(a->server, out);
+	if (fclose(out) != 0 || rc != 0) {
+		free(body);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "could not render metrics\n");
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, bytes);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_bytes, void **state)
+{
+	(void)version;
+	(void)upload;
+	(void)upload_bytes;
+	(void)state;
+	struct oc_admin *a = cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (strcmp(url, "/metrics") == 0)
+		return metrics(a, c);
+	if (strcmp(url, "/healthz") == 0)
+		return oc_engine_health(a->engine) == 0
+			   ? reply_text(c, MHD_HTTP_OK, "ok\n")
+			   : reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "log failed\n");
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n");
+}
+
+static void log_error(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[256];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (char *p = msg; *p; p++) /* one line, no quotes inside */
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	fprintf(stderr, "level=warn msg=\"admin endpoint\" detail=\"%s\"\n", msg);
+}
+
+int oc_admin_start(const char *host, uint16_t port, const struct oc_engine *e,
+		   const struct oc_server *s, struct oc_admin **out, char *err, size_t err_bytes)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+		return oc_error_set(err, err_bytes, -EINVAL, "admin: '%s' is not an IPv4 address",
+				    host);
+	struct oc_admin *a = calloc(1, sizeof(*a));
+	if (!a)
+		return oc_error_set(err, err_bytes, -ENOMEM, "admin: out of memory");
+	a->engine = e;
+	a->server = s;
+	a->daemon = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, port, NULL, NULL,
+	    handle, a, MHD_OPTION_EXTERNAL_LOGGER, log_error, NULL, /* first: all messages */
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)OC_ADMIN_CONNECTIONS_MAX,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)OC_ADMIN_REQUEST_BYTES_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OC_ADMIN_TIMEOUT_S, MHD_OPTION_END);
+	if (!a->daemon) {
+		int rc = errno ? -errno : -EADDRINUSE;
+		free(a);
+		return oc_error_set(err, err_bytes, rc, "admin: cannot serve on %s:%u: %s", host,
+				    (unsigned)port, strerror(-rc));
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	a->port = info ? info->port : port;
+	*out = a;
+	return 0;
+}
+
+uint16_t oc_admin_port(const struct oc_admin *a)
+{
+	return a->port;
+}
+
+void oc_admin_stop(struct oc_admin *a)
+{
+	if (!a)
+		return;
+	MHD_stop_daemon(a->daemon);
+	free(a);
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The daemon's admin endpoint (docs/operations.md): /metrics scraped with curl during a paced
+# load run is well-formed Prometheus text whose counters only grow, and after the run its
+# counters equal the load generator's own counts (accepted, cancelled, rejected by reason,
+# retries) and each other (commands taken = decided = logged = durable); /healthz says ok;
+# malformed, oversized and wrong-method requests and random bytes get an HTTP error or a close,
+# and the endpoint and the daemon go on; an explicit --admin-listen that cannot bind is a usage error.
+# Usage: admin_metrics.sh LOADGEN ORDERCORED
+set -euo pipefail
+loadgen=$1
+ordercored=$2
+. "$(dirname "$0")/daemon_test.sh"
+
+"$loadgen" --gen-dataset "$tmp/ds" --skus 2000 --warehouses 4 --stock-per-sku 50 --seed 5 \
+	>/dev/null
+ordercored_start "$tmp/daemon.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/data" ||
+	fail "no daemon"
+[ "$admin_port" -gt 0 ] || fail "no admin port in: $(cat "$tmp/daemon.err")"
+admin=http://127.0.0.1:$admin_port
+
+scrape() { curl -sS --max-time 5 -o "$1" -w '%{http_code}' "$admin/metrics"; }
+# The value of the sample named exactly $1 (name and labels) in file $2.
+sample() { awk -v s="$1" '$1 == s { print $2 }' "$2"; }
+# Prometheus text format, line by line: comments are HELP or TYPE, each family's TYPE comes
+# before its samples, and every sample is a name, optional labels and a number.
+well_formed() {
+	awk '
+	/^# HELP ordercore_[a-z_]+ / { next }
+	/^# TYPE ordercore_[a-z_]+ (counter|gauge|histogram)$/ { typed[$3] = 1; next }
+	/^ordercore_[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$/ {
+		name = $1; sub(/\{.*/, "", name)
+		base = name; sub(/_(bucket|sum|count)$/, "", base)
+		if (!(name in typed) && !(base in typed)) { print "untyped: " $0; bad = 1 }
+		next
+	}
+	{ print "bad line: " $0; bad = 1 }
+	END { exit bad }' "$1"
+}
+
+# During a run: 3 s at 4000 commands a second, scraped twice a second apart.
+"$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --rate 4000 --orders 12000 \
+	--seed 9 >"$tmp/run.out" 2>"$tmp/run.err" &
+run_pid=$!
+sleep 1
+[ "$(scrape "$tmp/m1")" = 200 ] || fail "scrape during the run: $(cat "$tmp/m1")"
+sleep 1
+[ "$(scrape "$tmp/m2")" = 200 ] || fail "second scrape during the run"
+wait "$run_pid" || fail "load run failed: $(cat "$tmp/run.out" "$tmp/run.err")"
+well_formed "$tmp/m1" || fail "malformed exposition (first scrape)"
+well_formed "$tmp/m2" || fail "malformed exposition (second scrape)"
+a1=$(sample ordercore_server_commands_total "$tmp/m1")
+a2=$(sample ordercore_server_commands_total "$tmp/m2")
+[ "$a1" -gt 0 ] && [ "$a2" -gt "$a1" ] ||
+	fail "commands taken did not grow during the run: $a1 then $a2"
+# Every counter family only grows between the two scrapes.
+join <(grep '_total' "$tmp/m1" | grep -v '^#' | sort) <(grep '_total' "$tmp/m2" | grep -v '^#' | sort) |
+	awk '$3 < $2 { print; bad = 1 } END { exit bad }' || fail "a counter went down"
+
+# After the run the daemon is idle, and the figures are exact: they are the load generator's.
+sleep 0.3
+[ "$(scrape "$tmp/m3")" = 200 ] || fail "scrape after the run"
+well_formed "$tmp/m3" || fail "malformed exposition (after the run)"
+line=$(grep '^  accepted ' "$tmp/run.out") || fail "no tally in: $(cat "$tmp/run.out")"
+accepted=$(sed -n 's/^  accepted \([0-9]*\).*/\1/p' <<<"$line")
+cancelled=$(sed -n 's/.*cancelled \([0-9]*\).*/\1/p' <<<"$line")
+rejected=$(sed -n 's/.*rejected \([0-9]*\).*/\1/p' <<<"$line")
+retried=$(sed -n 's/.*answered from an earlier key \([0-9]*\).*/\1/p' <<<"$line")
+check() { # NAME EXPECTED
+	local got
+	got=$(sample "$1" "$tmp/m3")
+	[ "$got" = "$2" ] || fail "$1 is '$got', the load generator counted $2"
+}
+check ordercore_orders_accepted_total "$accepted"
+check ordercore_orders_cancelled_total "$cancelled"
+check ordercore_duplicates_total "$retried"
+sum=$(awk '/^ordercore_rejections_total\{/ { s += $2 } END { print s + 0 }' "$tmp/m3")
+[ "$sum" = "$rejected" ] || fail "rejections sum to $sum, the load generator counted $rejected"
+# Rejections by reason, as the load generator lists them under its tally.
+while read -r reason count; do
+	check "ordercore_rejections_total{reason=\"$reason\"}" "$count"
+done < <(sed -n 's/^    \([a-z_]*\) *\([0-9]*\)$/\1 \2/p' "$tmp/run.out")
+taken=$(sample ordercore_server_commands_total "$tmp/m3")
+check ordercore_server_answers_total "$taken"
+check ordercore_decided_seq "$taken"
+check ordercore_wal_logged_seq "$taken"
+check ordercore_wal_durable_seq "$taken"
+check ordercore_wal_durable_lag_commands 0
+check 'ordercore_wal_release_seconds_count' "$(sample ordercore_wal_frames_total "$tmp/m3")"
+[ "$(sample ordercore_wal_bytes_total "$tmp/m3")" -gt 0 ] || fail "no log bytes"
+[ -n "$(sample 'ordercore_ring_high_water{ring="sequencer_journal"}' "$tmp/m3")" ] ||
+	fail "no ring high-water mark"
+grep -q '^ordercore_stage_batch_messages_bucket{stage="route",worker="[0-9]*",le="+Inf"} [1-9]' \
+	"$tmp/m3" || fail "no route batch histogram"
+
+code() { curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "$admin/healthz")" = 200 ] || fail "/healthz not 200"
+[ "$(curl -sS "$admin/healthz")" = ok ] || fail "/healthz does not say ok"
+[ "$(code "$admin/nope")" = 404 ] || fail "unknown path not 404"
+[ "$(code -X POST --data x "$admin/metrics")" = 405 ] || fail "POST not 405"
+[ "$(code -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$admin/metrics")" = 431 ] ||
+	fail "a 20 KB header not refused with 431"
+# Raw requests curl will not send: a bad header, a bad length, an unknown version, garbage.
+# The endpoint may answer an error and close before the whole request is written: the rest of
+# the write then fails (EPIPE), which is not the test's concern, the answer is.
+trap '' PIPE
+raw() { # REQUEST: the status line answered, or nothing when the endpoint just closes
+	exec 3<>"/dev/tcp/127.0.0.1/$admin_port"
+	printf '%b' "$1" >&3 2>/dev/null || true
+	timeout 5 head -1 <&3 | tr -d '\r' || true
+	exec 3>&-
+}
+[[ "$(raw 'GET /metrics HTTP/1.1\r\nHost x\r\n\r\n')" == "HTTP/1.1 400"* ]] ||
+	fail "a header without a colon not refused with 400"
+[[ "$(raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')" == "HTTP/1.1 400"* ]] ||
+	fail "a bad Content-Length not refused with 400"
+got=$(raw 'GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n')
+[[ "$got" == "HTTP/1.1 505"* ]] ||
+	fail "HTTP/9.9 not refused with 505: '$got'"
+raw 'GARBAGE\r\n\r\n' >/dev/null
+head -c 100000 /dev/urandom >"$tmp/noise"
+exec 3<>"/dev/tcp/127.0.0.1/$admin_port"
+cat "$tmp/noise" >&3 2>/dev/null || true
+exec 3>&-
+[ "$(code "$admin/healthz")" = 200 ] || fail "the endpoint stopped serving after bad requests"
+kill -0 "$daemon_pid" || fail "the daemon died"
+[ "$(scrape "$tmp/m4")" = 200 ] || fail "no scrape after the bad requests"
+[ "$(sample ordercore_decided_seq "$tmp/m4")" = "$taken" ] || fail "decided moved with no load"
+
+# Asked for explicitly, an admin address that cannot be had is a usage error (exit 2).
+expect_status 2 "$ordercored" --dataset "$tmp/ds" --listen 127.0.0.1:0 \
+	--admin-listen "127.0.0.1:$admin_port"
+grep -q 'admin: cannot serve' "$tmp/err" || fail "taken admin port: $(cat "$tmp/err")"
+expect_status 2 "$ordercored" --dataset "$tmp/ds" --listen 127.0.0.1:0 --admin-listen nowhere:x
+
+# A clean stop with the endpoint up (and the final snapshot written before the scratch
+# directory goes).
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || fail "the daemon did not stop cleanly: $(tail -3 "$tmp/daemon.err")"
+daemon_pid=
+echo "admin endpoint: ok"
