@@ -1,8 +1,7 @@
 /* engine_metrics.c: the engine's live figures in the Prometheus text format
- * (oc_engine_metrics_write; docs/operations.md, "Metrics"), and route's publication of its
- * counters. Owns nothing: it reads the metrics (core/metrics.h) the stages, the workers and
- * the rings' producers write, from whichever thread asks (the admin endpoint's), and the
- * table of route's counters below, which both publishes and names them. */
+ * (oc_engine_metrics_write; docs/operations.md, "Metrics"). Owns nothing but the names: it
+ * reads the metrics (core/metrics.h) the stages, the workers and the rings' producers write,
+ * from whichever thread asks (the admin endpoint's). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,68 +10,55 @@
 
 #include "engine_internal.h"
 
-/* Route's counters: the field, and its metric's name and help. */
+/* Route's counters (enum oc_counter, the order oc_route_publish copies them in), each with its
+ * metric's name and help. */
 struct route_counter {
-	size_t offset; /* in struct oc_route, of a uint64_t */
+	unsigned counter; /* enum oc_counter */
 	const char *name;
 	const char *help;
 };
 
-#define ROUTE_COUNTER(field, name, help) {offsetof(struct oc_route, field), name, help}
-
 static const struct route_counter route_counters[] = {
-    ROUTE_COUNTER(accepted, "orders_accepted", "Orders accepted (held ones included)."),
-    ROUTE_COUNTER(cancelled, "orders_cancelled", "Orders cancelled, by a cancel or an expiry."),
-    ROUTE_COUNTER(duplicates, "duplicates", "Places answered from an earlier order (retries)."),
-    ROUTE_COUNTER(split_orders, "orders_split", "Orders allocated from more than one warehouse."),
-    ROUTE_COUNTER(shipped, "orders_shipped", "Orders that reached shipped."),
-    ROUTE_COUNTER(delivered, "orders_delivered", "Orders that reached delivered."),
-    ROUTE_COUNTER(exceptions, "orders_exceptions", "Orders that went to exception."),
-    ROUTE_COUNTER(lease_expiries, "payment_lease_expiries",
-		  "Card orders cancelled by their payment lease."),
-    ROUTE_COUNTER(payments_received, "payments_received", "Orders on account paid."),
-    ROUTE_COUNTER(holds, "holds", "Orders held for review."),
-    ROUTE_COUNTER(reviews_approved, "reviews_approved", "Held orders approved."),
-    ROUTE_COUNTER(reviews_rejected, "reviews_rejected", "Held orders rejected."),
-    ROUTE_COUNTER(review_expiries, "review_expiries", "Held orders cancelled by their review TTL."),
-    ROUTE_COUNTER(refunds, "refunds", "Refunds done."),
-    ROUTE_COUNTER(restocks, "restocks", "Restocks done."),
-    ROUTE_COUNTER(write_offs, "write_offs", "Write-offs done."),
-    ROUTE_COUNTER(adjustments, "cycle_counts", "Cycle counts done."),
-    ROUTE_COUNTER(returns, "returns_opened", "Returns (RMAs) opened."),
-    ROUTE_COUNTER(returns_received, "returns_received", "Returns received."),
-    ROUTE_COUNTER(replacements, "replacements", "Replacement orders accepted."),
-    ROUTE_COUNTER(qc_failures, "qc_failures", "Packs that failed their quality check."),
-    ROUTE_COUNTER(short_picks, "short_picks", "Short picks done."),
-    ROUTE_COUNTER(short_units_rerouted, "short_units_rerouted",
-		  "Units of short picks allocated again elsewhere."),
-    ROUTE_COUNTER(short_units_cut, "short_units_cut", "Units of short picks cut from their orders."),
-    ROUTE_COUNTER(short_units_backordered, "short_units_backordered",
-		  "Units of short picks backordered."),
-    ROUTE_COUNTER(backorder_units_filled, "backorder_units_filled",
-		  "Backordered units that receipts allocated."),
-    ROUTE_COUNTER(backorder_units_cut, "backorder_units_cut",
-		  "Units a backordering short pick cut (the backorders were full)."),
-    ROUTE_COUNTER(waves_released, "waves_released", "Pick waves released."),
-    ROUTE_COUNTER(labels, "labels", "Parcels labelled at packs."),
-    ROUTE_COUNTER(label_cents, "label_cents", "What the labelled parcels' carriers charge, cents."),
+    {OC_COUNTER_ACCEPTED, "orders_accepted", "Orders accepted (held ones included)."},
+    {OC_COUNTER_CANCELLED, "orders_cancelled", "Orders cancelled, by a cancel or an expiry."},
+    {OC_COUNTER_DUPLICATES, "duplicates", "Places answered from an earlier order (retries)."},
+    {OC_COUNTER_SPLIT_ORDERS, "orders_split", "Orders allocated from more than one warehouse."},
+    {OC_COUNTER_SHIPPED, "orders_shipped", "Orders that reached shipped."},
+    {OC_COUNTER_DELIVERED, "orders_delivered", "Orders that reached delivered."},
+    {OC_COUNTER_EXCEPTIONS, "orders_exceptions", "Orders that went to exception."},
+    {OC_COUNTER_LEASE_EXPIRIES, "payment_lease_expiries",
+     "Card orders cancelled by their payment lease."},
+    {OC_COUNTER_PAYMENTS_RECEIVED, "payments_received", "Orders on account paid."},
+    {OC_COUNTER_HOLDS, "holds", "Orders held for review."},
+    {OC_COUNTER_REVIEWS_APPROVED, "reviews_approved", "Held orders approved."},
+    {OC_COUNTER_REVIEWS_REJECTED, "reviews_rejected", "Held orders rejected."},
+    {OC_COUNTER_REVIEW_EXPIRIES, "review_expiries", "Held orders cancelled by their review TTL."},
+    {OC_COUNTER_REFUNDS, "refunds", "Refunds done."},
+    {OC_COUNTER_RESTOCKS, "restocks", "Restocks done."},
+    {OC_COUNTER_WRITE_OFFS, "write_offs", "Write-offs done."},
+    {OC_COUNTER_ADJUSTMENTS, "cycle_counts", "Cycle counts done."},
+    {OC_COUNTER_RETURNS, "returns_opened", "Returns (RMAs) opened."},
+    {OC_COUNTER_RETURNS_RECEIVED, "returns_received", "Returns received."},
+    {OC_COUNTER_REPLACEMENTS, "replacements", "Replacement orders accepted."},
+    {OC_COUNTER_QC_FAILURES, "qc_failures", "Packs that failed their quality check."},
+    {OC_COUNTER_SHORT_PICKS, "short_picks", "Short picks done."},
+    {OC_COUNTER_SHORT_UNITS_REROUTED, "short_units_rerouted",
+     "Units of short picks allocated again elsewhere."},
+    {OC_COUNTER_SHORT_UNITS_CUT, "short_units_cut", "Units of short picks cut from their orders."},
+    {OC_COUNTER_SHORT_UNITS_BACKORDERED, "short_units_backordered",
+     "Units of short picks backordered."},
+    {OC_COUNTER_BACKORDER_UNITS_FILLED, "backorder_units_filled",
+     "Backordered units that receipts allocated."},
+    {OC_COUNTER_BACKORDER_UNITS_CUT, "backorder_units_cut",
+     "Units a backordering short pick cut (the backorders were full)."},
+    {OC_COUNTER_LABELS, "labels", "Parcels labelled at packs."},
+    {OC_COUNTER_LABEL_CENTS, "label_cents", "What the labelled parcels' carriers charge, cents."},
 };
 
 #define ROUTE_COUNTERS (sizeof(route_counters) / sizeof(route_counters[0]))
-_Static_assert(ROUTE_COUNTERS <= OC_ROUTE_METRICS, "room for every route counter");
-
-void oc_route_publish(void *arg)
-{
-	struct oc_route *r = arg;
-	for (size_t i = 0; i < ROUTE_COUNTERS; i++) {
-		const uint64_t *v = (const uint64_t *)((const char *)r + route_counters[i].offset);
-		oc_metric_set(&r->metrics.counter[i], *v);
-	}
-	for (unsigned k = 0; k < OC_REJECT_REASON_COUNT; k++) {
-		oc_metric_set(&r->metrics.rejected[k], r->rejected[k]);
-		oc_metric_set(&r->metrics.held[k], r->held[k]);
-	}
-}
+/* Cycle-time buckets exposed: up to 2^31 ms (24 days), then +Inf. */
+#define CYCLE_BUCKETS_SHOWN 30u
+_Static_assert(ROUTE_COUNTERS == OC_COUNTER_REJECTED, "every route counter named");
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
 {
@@ -233,6 +219,100 @@ static void journal(FILE *out, const struct oc_engine *e)
 	histogram(out, "wal_release_seconds", "", &j->release_ns, 10, 34, 1e-9);
 }
 
+/* The fulfilment analytics per channel (what ordercore-cli analytics computes from the event
+ * stream, net/analytics.h), from route's transitions since this process started. */
+struct channel_counter {
+	size_t offset; /* in struct oc_analytics_figures */
+	const char *name, *help;
+};
+
+#define CHANNEL_COUNTER(field, help) {offsetof(struct oc_analytics_figures, field), #field, help}
+
+static const struct channel_counter channel_counters[] = {
+    CHANNEL_COUNTER(placed, "Orders placed and accepted (held ones included)."),
+    CHANNEL_COUNTER(rejected, "Places rejected."),
+    CHANNEL_COUNTER(held, "Orders held for review."),
+    CHANNEL_COUNTER(picks, "Picks confirmed."),
+    CHANNEL_COUNTER(short_picks, "Short picks done."),
+    CHANNEL_COUNTER(packs, "Packs done (quality check passed)."),
+    CHANNEL_COUNTER(qc_failures, "Packs whose quality check failed."),
+    CHANNEL_COUNTER(shipped, "Orders shipped."),
+    CHANNEL_COUNTER(labels, "Parcels labelled."),
+    CHANNEL_COUNTER(carrier_cents, "What the labels' carriers charge, cents."),
+    CHANNEL_COUNTER(packed_lines, "Packing slip lines (for a handling cost per line)."),
+};
+
+/* A channel's figure: word `offset` of its published figures. */
+static uint64_t figure(const struct oc_route_metrics *m, unsigned channel, size_t offset)
+{
+	return oc_metric_get(&m->by_channel[channel][offset / sizeof(uint64_t)]);
+}
+
+static double ratio(uint64_t good, uint64_t bad)
+{
+	return good + bad ? (double)good / (double)(good + bad) : 1.0;
+}
+
+static void channels(FILE *out, const struct oc_route_metrics *m)
+{
+	for (size_t i = 0; i < sizeof(channel_counters) / sizeof(channel_counters[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "channel_%s_total", channel_counters[i].name);
+		family(out, name, "counter", channel_counters[i].help);
+		for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++)
+			fprintf(out, "ordercore_%s{channel=\"%s\"} %" PRIu64 "\n", name,
+				oc_channel_name(c), figure(m, c, channel_counters[i].offset));
+	}
+	const size_t picks = offsetof(struct oc_analytics_figures, picks),
+		     shorts = offsetof(struct oc_analytics_figures, short_picks),
+		     packs = offsetof(struct oc_analytics_figures, packs),
+		     failed = offsetof(struct oc_analytics_figures, qc_failures),
+		     cents = offsetof(struct oc_analytics_figures, carrier_cents);
+	family(out, "pick_accuracy_ratio", "gauge",
+	       "Picks confirmed whole over picks and short picks (1 when none).");
+	for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++)
+		fprintf(out, "ordercore_pick_accuracy_ratio{channel=\"%s\"} %.6f\n",
+			oc_channel_name(c), ratio(figure(m, c, picks), figure(m, c, shorts)));
+	family(out, "pack_accuracy_ratio", "gauge",
+	       "Packs whose quality check passed over all packs (1 when none).");
+	for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++)
+		fprintf(out, "ordercore_pack_accuracy_ratio{channel=\"%s\"} %.6f\n",
+			oc_channel_name(c), ratio(figure(m, c, packs), figure(m, c, failed)));
+	family(out, "carrier_cents_per_order", "gauge",
+	       "Carriers' charges per order packed, cents (add a handling cost per packed line "
+	       "for the fulfilment cost; 0 when none was packed).");
+	for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++) {
+		uint64_t n = figure(m, c, packs);
+		fprintf(out, "ordercore_carrier_cents_per_order{channel=\"%s\"} %.3f\n",
+			oc_channel_name(c), n ? (double)figure(m, c, cents) / (double)n : 0.0);
+	}
+	family(out, "cycle_time_seconds", "histogram",
+	       "From an order's place to its shipment (orders placed in this process).");
+	for (unsigned c = 0; c < OC_CHANNEL_COUNT; c++) {
+		uint64_t count = 0;
+		for (uint32_t b = 0; b < OC_ANALYTICS_BUCKETS; b++) {
+			count += figure(m, c, offsetof(struct oc_analytics_figures, cycle) +
+						  b * sizeof(uint64_t));
+			if (b <= CYCLE_BUCKETS_SHOWN) /* bucket b: below 2^(b+1) ms */
+				fprintf(out,
+					"ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"%.9g\"} "
+					"%" PRIu64 "\n",
+					oc_channel_name(c), (double)(UINT64_C(2) << b) / 1000.0, count);
+		}
+		fprintf(out, "ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"+Inf\"} %" PRIu64
+			     "\n", oc_channel_name(c), count);
+		fprintf(out, "ordercore_cycle_time_seconds_sum{channel=\"%s\"} %.3f\n",
+			oc_channel_name(c),
+			(double)figure(m, c, offsetof(struct oc_analytics_figures, cycle_ms_sum)) /
+				1000.0);
+		fprintf(out, "ordercore_cycle_time_seconds_count{channel=\"%s\"} %" PRIu64 "\n",
+			oc_channel_name(c), count);
+	}
+	family(out, "shipments_untimed_total", "counter",
+	       "Shipments of orders placed before this process started (no cycle time).");
+	fprintf(out, "ordercore_shipments_untimed_total %" PRIu64 "\n", oc_metric_get(&m->untimed));
+}
+
 static void route(FILE *out, const struct oc_engine *e)
 {
 	const struct oc_route_metrics *m = &e->route.metrics;
@@ -240,8 +320,11 @@ static void route(FILE *out, const struct oc_engine *e)
 		char name[64];
 		snprintf(name, sizeof(name), "%s_total", route_counters[i].name);
 		family(out, name, "counter", route_counters[i].help);
-		fprintf(out, "ordercore_%s %" PRIu64 "\n", name, oc_metric_get(&m->counter[i]));
+		fprintf(out, "ordercore_%s %" PRIu64 "\n", name,
+			oc_metric_get(&m->counter[route_counters[i].counter]));
 	}
+	family(out, "waves_released_total", "counter", "Pick waves released.");
+	fprintf(out, "ordercore_waves_released_total %" PRIu64 "\n", oc_metric_get(&m->waves));
 	family(out, "rejections_total", "counter", "Commands rejected, by reason.");
 	for (unsigned k = 1; k < OC_REJECT_REASON_COUNT; k++) {
 		uint64_t v = oc_metric_get(&m->rejected[k]);
@@ -255,6 +338,12 @@ static void route(FILE *out, const struct oc_engine *e)
 		if (oc_metric_get(&m->held[k]))
 			fprintf(out, "ordercore_holds_by_rule_total{rule=\"%s\"} %" PRIu64 "\n",
 				oc_reject_reason_name(k), oc_metric_get(&m->held[k]));
+	family(out, "orders_in_state", "gauge",
+	       "Orders by their state now (rejected places included; returns not).");
+	for (unsigned k = 1; k < OC_STATE_COUNT; k++)
+		fprintf(out, "ordercore_orders_in_state{state=\"%s\"} %" PRIu64 "\n",
+			oc_order_state_name(k), oc_metric_get(&m->in_state[k]));
+	channels(out, m);
 	family(out, "decided_seq", "gauge", "Sequence number of the last command route decided.");
 	fprintf(out, "ordercore_decided_seq %" PRIu64 "\n",
 		atomic_load_explicit(&e->route.done_seq, memory_order_relaxed));

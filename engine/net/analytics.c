@@ -16,8 +16,7 @@ void oc_analytics_destroy(struct oc_analytics *a)
 	oc_u64map_destroy(&a->placed);
 }
 
-/* The bucket of a cycle time: floor(log2(ms)), 0 for 0 and 1 ms. */
-static uint32_t bucket_of(uint64_t ms)
+uint32_t oc_analytics_cycle_bucket(uint64_t ms)
 {
 	uint32_t b = ms > 1 ? 63u - (uint32_t)__builtin_clzll(ms) : 0;
 	return b < OC_ANALYTICS_BUCKETS ? b : OC_ANALYTICS_BUCKETS - 1;
@@ -49,7 +48,7 @@ static void time_shipment(struct oc_analytics *a, struct oc_analytics_figures *f
 	}
 	uint64_t placed = a->epoch_ms + e->value;
 	uint64_t ms = ts_ms > placed ? ts_ms - placed : 0;
-	f->cycle[bucket_of(ms)]++;
+	f->cycle[oc_analytics_cycle_bucket(ms)]++;
 	f->cycle_ms_sum += ms;
 	f->timed++;
 }
@@ -106,7 +105,7 @@ void oc_analytics_total(const struct oc_analytics *a, struct oc_analytics_figure
 	uint64_t *sum = (uint64_t *)out;
 	for (uint32_t c = 0; c < OC_CHANNEL_COUNT; c++) {
 		const uint64_t *one = (const uint64_t *)&a->by[c];
-		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		for (size_t i = 0; i < OC_ANALYTICS_FIGURES_WORDS; i++)
 			sum[i] += one[i];
 	}
 }

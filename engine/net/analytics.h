@@ -43,6 +43,9 @@ struct oc_analytics_figures {
 	uint64_t packed_lines;                /* packing slip lines */
 };
 
+/* The figures are counters only, so they may be added, copied and published word by word. */
+#define OC_ANALYTICS_FIGURES_WORDS (sizeof(struct oc_analytics_figures) / sizeof(uint64_t))
+
 struct oc_analytics {
 	uint32_t handling_cents; /* per packed line */
 	struct oc_analytics_figures by[OC_CHANNEL_COUNT]; /* [OC_CHANNEL_NONE]: not said */
@@ -59,6 +62,8 @@ void oc_analytics_destroy(struct oc_analytics *a);
 void oc_analytics_add(struct oc_analytics *a, const struct oc_response *event);
 /* Every channel's figures summed into *out. */
 void oc_analytics_total(const struct oc_analytics *a, struct oc_analytics_figures *out);
+/* The bucket of a cycle time of ms milliseconds: floor(log2(ms)), 0 for 0 and 1 ms. */
+uint32_t oc_analytics_cycle_bucket(uint64_t ms);
 /* The cycle time under which a fraction q (0..1) of the timed shipments fall: the upper
  * bound of the bucket that reaches it, milliseconds; 0 when none was timed. */
 uint64_t oc_analytics_cycle_ms(const struct oc_analytics_figures *f, double q);

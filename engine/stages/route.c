@@ -63,12 +63,15 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 			     : NULL;
 	r->links = oc_mem_table_alloc((size_t)orders_max * sizeof(uint32_t));
 	r->channels = oc_mem_table_alloc(orders_max);
+	r->counted_state = oc_mem_table_alloc(orders_max);
+	r->placed_ms = oc_mem_table_alloc((size_t)orders_max * sizeof(uint64_t));
 	r->waves = c->wave_orders_max ? mi_zalloc(d->warehouse_count * sizeof(struct oc_wave))
 				      : NULL;
 	r->taken = mi_calloc(shards, sizeof(uint32_t));
 	r->released = mi_calloc(shards, sizeof(uint32_t));
 	if (!r->free_units || !r->on_hand || !r->picked_units || !r->leases || !r->orders ||
 	    !r->history || !r->allocs || !r->links || !r->channels || !r->taken || !r->released ||
+	    !r->counted_state || !r->placed_ms ||
 	    (c->review_ttl_ms && !r->reviews) || (c->wave_orders_max && !r->waves))
 		return -ENOMEM;
 	int rc = oc_backorders_init(r, d->sku_count);
@@ -101,6 +104,10 @@ void oc_route_destroy(struct oc_route *r)
 	oc_mem_table_free(r->links, (size_t)r->orders_max * sizeof(uint32_t));
 	oc_mem_table_free(r->channels, r->orders_max);
 	r->channels = NULL;
+	oc_mem_table_free(r->counted_state, r->orders_max);
+	r->counted_state = NULL;
+	oc_mem_table_free(r->placed_ms, (size_t)r->orders_max * sizeof(uint64_t));
+	r->placed_ms = NULL;
 	mi_free(r->taken);
 	mi_free(r->released);
 	mi_free(r->waves);
@@ -183,10 +190,60 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 
 /* Appends a transition of order `index` to the history ring (the oldest is overwritten once
  * it is full; a chain that reaches it ends there). */
+/* The live figures of an order's transition (type: the command's) to the state it is in now:
+ * orders by state, and per channel what the analytics count from the events
+ * (net/analytics.c), so that the two agree. */
+static void count_transition(struct oc_route *r, uint32_t index, uint64_t ts_ms, uint8_t type)
+{
+	struct oc_order_rec *rec = &r->orders[index];
+	if (rec->type != OC_CMD_PLACE) /* an RMA */
+		return;
+	uint8_t was = r->counted_state[index];
+	r->in_state[was]--; /* [0] counts nothing */
+	r->in_state[rec->state]++;
+	r->counted_state[index] = rec->state;
+	unsigned channel = r->channels[index];
+	struct oc_analytics_figures *f =
+		&r->by_channel[channel < OC_CHANNEL_COUNT ? channel : OC_CHANNEL_NONE];
+	if (was == OC_STATE_NONE) { /* its place */
+		if (rec->state == OC_STATE_REJECTED) {
+			f->rejected++;
+			f->rejected_by[rec->reason < OC_REJECT_REASON_COUNT ? rec->reason : 0]++;
+			return;
+		}
+		f->placed++;
+		r->placed_ms[index] = ts_ms ? ts_ms : 1; /* 0 means "not seen" */
+		if (rec->state == OC_STATE_ON_HOLD) {
+			f->held++;
+			f->held_by[rec->reason < OC_REJECT_REASON_COUNT ? rec->reason : 0]++;
+		}
+	} else if (type == OC_CMD_PICK_CONFIRMED) {
+		f->picks++;
+	} else if (type == OC_CMD_PICK_SHORT) {
+		f->short_picks++;
+	} else if (type == OC_CMD_PACK_CONFIRMED) {
+		bool failed = rec->state == OC_STATE_PICKED; /* the check failed: to pack again */
+		f->packs += !failed;
+		f->qc_failures += failed;
+	} else if (type == OC_CMD_SHIPPED) {
+		f->shipped++;
+		uint64_t placed = r->placed_ms[index];
+		if (!placed) {
+			r->untimed++;
+			return;
+		}
+		uint64_t ms = ts_ms > placed ? ts_ms - placed : 0;
+		f->cycle[oc_analytics_cycle_bucket(ms)]++;
+		f->cycle_ms_sum += ms;
+		f->timed++;
+	}
+}
+
 void oc_route_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
 			 uint8_t type)
 {
 	struct oc_order_rec *rec = &r->orders[index];
+	count_transition(r, index, ts_ms, type);
 	uint32_t at = r->history_next;
 	r->history[at] = (struct oc_transition){seq, index, rec->history_last, (uint32_t)ts_ms,
 						(uint16_t)(ts_ms >> 32), type, rec->state};
@@ -812,6 +869,17 @@ static void label(struct oc_route *r, const struct oc_order_rec *rec,
 		r->labels++;
 		r->label_cents += parcels[k].rate.cost_cents;
 	}
+	unsigned channel = r->channels[rec - r->orders];
+	struct oc_analytics_figures *f =
+		&r->by_channel[channel < OC_CHANNEL_COUNT ? channel : OC_CHANNEL_NONE];
+	for (uint32_t k = 0; k < count; k++) { /* as the documents: a slip line an allocation */
+		f->labels++;
+		f->carrier_cents += parcels[k].rate.cost_cents;
+		for (uint32_t i = 0; i < rec->alloc_count; i++) {
+			const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
+			f->packed_lines += al->warehouse == parcels[k].warehouse && al->quantity;
+		}
+	}
 }
 
 /* Writes a pack's or a shipment's documents (docs/lifecycle.md, "Documents") at r->outs, from
@@ -1288,6 +1356,29 @@ static void route_counters(struct oc_route *r, uint64_t *c[ROUTE_COUNTERS])
 	memcpy(c, all, sizeof(all));
 }
 
+void oc_route_publish(void *arg)
+{
+	struct oc_route *r = arg;
+	struct oc_route_metrics *m = &r->metrics;
+	uint64_t *counter[ROUTE_COUNTERS];
+	route_counters(r, counter);
+	for (uint32_t i = 0; i < ROUTE_COUNTERS; i++)
+		oc_metric_set(&m->counter[i], *counter[i]);
+	for (uint32_t k = 0; k < OC_REJECT_REASON_COUNT; k++) {
+		oc_metric_set(&m->rejected[k], r->rejected[k]);
+		oc_metric_set(&m->held[k], r->held[k]);
+	}
+	oc_metric_set(&m->waves, r->waves_released);
+	oc_metric_set(&m->untimed, r->untimed);
+	for (uint32_t k = 1; k < OC_STATE_COUNT; k++)
+		oc_metric_set(&m->in_state[k], r->in_state[k]);
+	for (uint32_t c = 0; c < OC_CHANNEL_COUNT; c++) {
+		const uint64_t *w = (const uint64_t *)&r->by_channel[c];
+		for (size_t i = 0; i < OC_ANALYTICS_FIGURES_WORDS; i++)
+			oc_metric_set(&m->by_channel[c][i], w[i]);
+	}
+}
+
 /* The earliest deadline of the leases, reviews and waves, 0: none (a hint for the
  * sequencer's ticks). */
 static uint64_t next_deadline(const struct oc_route *r)
@@ -1429,6 +1520,11 @@ int oc_route_restore(struct oc_route *r, struct oc_snap_reader *in, uint64_t seq
 	memcpy(r->links, links, (size_t)orders * sizeof(uint32_t));
 	memcpy(r->channels, channels, orders);
 	r->orders_seen = orders;
+	for (uint32_t i = 0; i < orders; i++) /* the live figures' orders by state */
+		if (r->orders[i].type == OC_CMD_PLACE) {
+			r->counted_state[i] = r->orders[i].state;
+			r->in_state[r->orders[i].state]++;
+		}
 	memcpy(r->allocs, al, (size_t)allocs * sizeof(struct oc_alloc));
 	r->alloc_count = allocs;
 	uint64_t *counter[ROUTE_COUNTERS];

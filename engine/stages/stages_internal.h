@@ -25,6 +25,7 @@
 #include "core/worker.h"
 #include "data/carriers.h"
 #include "data/dataset.h"
+#include "net/analytics.h"
 #include "stages/fraud.h"
 #include "ordercore/ordercore.h"
 #include "wal/snapshot.h"
@@ -505,13 +506,16 @@ _Static_assert(OC_PLACE_DAYS_MASK >> OC_PLACE_DAYS_SHIFT <= 0xffu >> OC_REC_DAYS
 
 _Static_assert(sizeof(struct oc_order_rec) == 64, "order record is a cache line");
 
-/* Route's counters as metrics (core/metrics.h): oc_route_publish copies them here, on route's
- * worker; engine_metrics.c's table of route counters names each (OC_ROUTE_METRICS of them). */
-#define OC_ROUTE_METRICS 40u
+/* Route's figures as metrics (core/metrics.h): oc_route_publish copies them here on route's
+ * worker (engine_metrics.c names them). counter[] is in enum oc_counter's order. */
 struct oc_route_metrics {
-	oc_metric counter[OC_ROUTE_METRICS];
+	oc_metric counter[OC_COUNTER_REJECTED];
 	oc_metric rejected[OC_REJECT_REASON_COUNT];
 	oc_metric held[OC_REJECT_REASON_COUNT];
+	oc_metric waves;
+	oc_metric untimed;
+	oc_metric in_state[OC_STATE_COUNT];
+	oc_metric by_channel[OC_CHANNEL_COUNT][OC_ANALYTICS_FIGURES_WORDS];
 };
 
 struct oc_route {
@@ -594,9 +598,18 @@ struct oc_route {
 	uint32_t expire_allocs;       /* gave back so far (capped: OC_LIMIT_COMMAND_RELEASES_MAX) */
 	uint32_t outs;                /* responses written to `out` this turn */
 	uint64_t rejected[OC_REJECT_REASON_COUNT];
+	/* Live figures (docs/operations.md), kept at each order's transitions
+	 * (oc_route_transition) and labels. Not in snapshots: by_channel and untimed count from
+	 * this process's start (the log replayed at start included); in_state is recounted
+	 * from the records at a restore. */
+	uint8_t *counted_state;       /* [order index] the state it is counted in, 0: none */
+	uint64_t *placed_ms;          /* [order index] its place's timestamp, 0: not seen */
+	uint64_t in_state[OC_STATE_COUNT]; /* orders by their state now; [0] unused */
+	struct oc_analytics_figures by_channel[OC_CHANNEL_COUNT]; /* the analytics' figures */
+	uint64_t untimed;             /* shipments of orders placed before this process */
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
-	struct oc_route_metrics metrics;       /* oc_route_publish's copy of the counters */
+	struct oc_route_metrics metrics;       /* oc_route_publish's copy of the figures */
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
 	_Atomic uint64_t lease_next_ms;        /* the earliest head's deadline (leases, reviews),
 	                                        * 0: none; read by the
@@ -667,7 +680,7 @@ int oc_route_init(struct oc_route *r, const struct oc_catalog *c, uint32_t shard
 		  uint32_t orders_max);
 void oc_route_destroy(struct oc_route *r);
 uint32_t oc_route_step(void *route);
-/* Copies route's counters into r->metrics (engine_metrics.c); an oc_stage_publish_fn. */
+/* Copies route's counters and live figures into r->metrics; an oc_stage_publish_fn. */
 void oc_route_publish(void *route);
 uint64_t oc_route_hash(const struct oc_route *r, uint64_t seed);
 int oc_route_restore(struct oc_route *r, struct oc_snap_reader *r_in, uint64_t seq);
