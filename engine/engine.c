@@ -141,6 +141,44 @@ const char *oc_reject_reason_name(unsigned reason)
 	return reason < OC_REJECT_REASON_COUNT ? reason_names[reason] : "unknown";
 }
 
+static const char *const command_names[] = {
+	[OC_CMD_PLACE] = "place",
+	[OC_CMD_CANCEL] = "cancel",
+	[OC_CMD_QUERY_ORDER] = "query_order",
+	[OC_CMD_QUERY_ORDER_SEQ] = "query_order_seq",
+	[OC_CMD_QUERY_STOCK] = "query_stock",
+	[OC_CMD_RESTOCK] = "restock",
+	[OC_CMD_WRITE_OFF] = "write_off",
+	[OC_CMD_PICK_CONFIRMED] = "pick_confirmed",
+	[OC_CMD_PACK_CONFIRMED] = "pack_confirmed",
+	[OC_CMD_SHIPPED] = "shipped",
+	[OC_CMD_DELIVERED] = "delivered",
+	[OC_CMD_QUERY_STOCK_AT] = "query_stock_at",
+	[OC_CMD_PAYMENT_AUTHORIZED] = "payment_authorized",
+	[OC_CMD_PAYMENT_DECLINED] = "payment_declined",
+	[OC_CMD_REFUND] = "refund",
+	[OC_CMD_QUERY_HISTORY] = "query_history",
+	[OC_CMD_QUERY_CUSTOMER] = "query_customer",
+	[OC_CMD_ADJUST_STOCK] = "adjust_stock",
+	[OC_CMD_SET_SAFETY_STOCK] = "set_safety_stock",
+	[OC_CMD_QUERY_RECONCILE] = "query_reconcile",
+	[OC_CMD_DELIVERY_EXCEPTION] = "delivery_exception",
+	[OC_CMD_RETURN_REQUESTED] = "return_requested",
+	[OC_CMD_RETURN_RECEIVED] = "return_received",
+	[OC_CMD_REVIEW_APPROVE] = "review_approve",
+	[OC_CMD_REVIEW_REJECT] = "review_reject",
+	[OC_CMD_BLOCK] = "block",
+	[OC_CMD_PICK_SHORT] = "pick_short",
+	[OC_CMD_PAYMENT_RECEIVED] = "payment_received",
+	[OC_CMD_QUERY_COUNTERS] = "query_counters",
+};
+
+const char *oc_command_type_name(unsigned type)
+{
+	const unsigned n = sizeof(command_names) / sizeof(command_names[0]);
+	return type < n && command_names[type] ? command_names[type] : "unknown";
+}
+
 const char *oc_counter_name(unsigned index)
 {
 	return index < OC_COUNTER_COUNT ? counter_names[index] : "unknown";

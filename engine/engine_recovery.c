@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "engine_internal.h"
@@ -129,8 +130,8 @@ int oc_recovery_check(struct oc_engine *e, char *err, size_t err_bytes)
 				    oc_wal_status_name(r->status));
 	if (r->end != OC_WAL_END_CLEAN) {
 		bool torn = r->end == OC_WAL_END_TORN;
-		fprintf(stderr, "level=%s msg=\"%s\" file=%s/%s offset=%" PRIu64 " seq=%" PRIu64
-				" problem=%s\n", torn ? "warn" : "error",
+		oc_log(torn ? OC_LOG_WARN : OC_LOG_ERROR,
+		       "msg=\"%s\" file=%s/%s offset=%" PRIu64 " seq=%" PRIu64 " problem=%s",
 			torn ? "torn log tail cut" : "corrupt log cut as asked: commands from here "
 						     "on are lost",
 			e->snap.wal_dir, r->segment, r->offset, r->seq,
@@ -219,8 +220,8 @@ int oc_recovery_restore(struct oc_engine *e, char *err, size_t err_bytes)
 		if (rc == 0)
 			e->restored_seq = seq;
 		else
-			fprintf(stderr, "level=warn msg=\"snapshot not usable, trying an older one\" "
-					"seq=%" PRIu64 " reason=\"%s\"\n", seq, why);
+			oc_log(OC_LOG_WARN, "msg=\"snapshot not usable, trying an older one\" "
+					"seq=%" PRIu64 " reason=\"%s\"", seq, why);
 	}
 	if (!e->restored_seq && frames && log->first_seq != 1)
 		return oc_error_set(err, err_bytes, -EIO,
@@ -230,11 +231,11 @@ int oc_recovery_restore(struct oc_engine *e, char *err, size_t err_bytes)
 	e->recovered_seq = frames && log->last_seq > e->restored_seq ? log->last_seq
 								    : e->restored_seq;
 	if (e->restored_seq)
-		fprintf(stderr, "level=info msg=\"snapshot restored\" seq=%" PRIu64 "\n",
+		oc_log(OC_LOG_INFO, "msg=\"snapshot restored\" seq=%" PRIu64 "",
 			e->restored_seq);
 	if (frames)
-		fprintf(stderr, "level=info msg=\"log found\" dir=%s first=%" PRIu64 " last=%" PRIu64
-				" frames=%" PRIu64 " to_replay=%" PRIu64 "\n", e->snap.wal_dir,
+		oc_log(OC_LOG_INFO, "msg=\"log found\" dir=%s first=%" PRIu64 " last=%" PRIu64
+				" frames=%" PRIu64 " to_replay=%" PRIu64 "", e->snap.wal_dir,
 			log->first_seq, log->last_seq, log->frames,
 			e->recovered_seq - e->restored_seq);
 	/* The journal continues after the last frame, or after the snapshot when no frame
@@ -303,6 +304,6 @@ int oc_recovery_replay(struct oc_engine *e)
 	e->gateway.replaying = false;
 	mi_free(r);
 	if (rc)
-		fprintf(stderr, "level=error msg=\"log replay failed\" error=\"%s\"\n", err);
+		oc_log(OC_LOG_ERROR, "msg=\"log replay failed\" error=\"%s\"", err);
 	return rc ? -EIO : 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "net/admin.h"
 #include "net/server.h"
 #include "ordercore/ordercore.h"
@@ -58,12 +59,15 @@ static const char usage[] =
 	"                          (default 900000)\n"
 	"  --wave-express-cutoff-ms MS  the same for an order asking for at most 2 days in\n"
 	"                          transit (default 120000)\n"
+	"  --log-level LEVEL       debug, info (default), warn or error: the least level of the\n"
+	"                          key=value lines on stderr (debug adds connections opened and\n"
+	"                          closed; every admin command's audit line is at info)\n"
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, admin_listen, token, data_dir, durability, threads, shards,\n"
 	"orders_max, connections_max, output_bytes_max, snapshot_every, hello_timeout_ms,\n"
 	"lease_ttl_ms, review_ttl_ms, customer_index, screen_entries_max, wave_orders_max,\n"
-	"wave_cutoff_ms, wave_express_cutoff_ms.\n"
+	"wave_cutoff_ms, wave_express_cutoff_ms, log_level.\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
@@ -73,19 +77,20 @@ enum key { K_DATASET, K_LISTEN, K_ADMIN_LISTEN, K_TOKEN, K_DATA_DIR, K_DURABILIT
 	   K_ORDERS_MAX, K_CONNECTIONS_MAX, K_OUTPUT_BYTES_MAX, K_SNAPSHOT_EVERY,
 	   K_HELLO_TIMEOUT_MS, K_LEASE_TTL_MS, K_REVIEW_TTL_MS, K_CUSTOMER_INDEX,
 	   K_SCREEN_ENTRIES_MAX, K_WAVE_ORDERS_MAX, K_WAVE_CUTOFF_MS, K_WAVE_EXPRESS_CUTOFF_MS,
-	   KEY_COUNT };
+	   K_LOG_LEVEL, KEY_COUNT };
 
 static const char *const keys[KEY_COUNT] = {
 	"dataset", "listen", "admin_listen", "token", "data_dir", "durability", "threads",
 	"shards", "orders_max", "connections_max", "output_bytes_max", "snapshot_every",
 	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
-	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms"};
+	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms",
+	"log_level"};
 
 static _Noreturn void die(int status, const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "level=error msg=\"");
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, "\"\n");
+	char msg[1024];
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	oc_log(OC_LOG_ERROR, "msg=\"%s\"", msg);
 	exit(status);
 }
 
@@ -167,6 +172,7 @@ int main(int argc, char **argv)
 		{"wave-orders-max", required_argument, 0, 0},
 		{"wave-cutoff-ms", required_argument, 0, 0},
 		{"wave-express-cutoff-ms", required_argument, 0, 0},
+		{"log-level", required_argument, 0, 0},
 		{"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
@@ -199,6 +205,13 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < KEY_COUNT; i++)
 		set[i] = flags[i] ? flags[i] : file[i];
+	if (set[K_LOG_LEVEL]) {
+		int level = oc_log_level_parse(set[K_LOG_LEVEL]);
+		if (level < 0)
+			die(2, "log_level is debug, info, warn or error, not '%s'%s", set[K_LOG_LEVEL],
+			    "");
+		oc_log_set_level((enum oc_log_level)level);
+	}
 	if (!set[K_DATASET])
 		die(2, "--dataset is required (or dataset= in the config)%s%s", "", "");
 
@@ -276,8 +289,8 @@ int main(int argc, char **argv)
 		die(1, "engine: %s%s", err, "");
 	struct oc_stats st;
 	oc_engine_stats(e, &st);
-	fprintf(stderr, "level=info msg=\"recovered\" data_dir=%s snapshot=%" PRIu64
-			" commands=%" PRIu64 "\n", cfg.data_dir ? cfg.data_dir : "(none)",
+	oc_log(OC_LOG_INFO, "msg=\"recovered\" data_dir=%s snapshot=%" PRIu64
+			" commands=%" PRIu64 "", cfg.data_dir ? cfg.data_dir : "(none)",
 		st.restored_seq, st.recovered);
 	if (oc_engine_start(e) != 0)
 		die(1, "engine start failed (log replay)%s%s", "", "");
@@ -295,14 +308,14 @@ int main(int argc, char **argv)
 			oc_engine_free(e);
 			die(2, "%s%s", err, "");
 		}
-		fprintf(stderr, "level=warn msg=\"running without the admin endpoint\" "
-				"detail=\"%s\"\n", err);
+		oc_log(OC_LOG_WARN, "msg=\"running without the admin endpoint\" "
+				"detail=\"%s\"", err);
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	fprintf(stderr, "level=info msg=\"listening\" host=%s port=%u token=%s durability=%s"
-			" admin=%s admin_port=%u\n",
+	oc_log(OC_LOG_INFO, "msg=\"listening\" host=%s port=%u token=%s durability=%s"
+			" admin=%s admin_port=%u",
 		host, oc_server_port(srv), sc.token_bytes ? "yes" : "no",
 		set[K_DURABILITY] ? set[K_DURABILITY] : "sync", adm ? admin_host : "off",
 		adm ? oc_admin_port(adm) : 0u);
@@ -312,18 +325,18 @@ int main(int argc, char **argv)
 	oc_server_stats(srv, &ss);
 	int stopped = oc_engine_stop(e);
 	oc_engine_stats(e, &st);
-	fprintf(stderr, "level=info msg=\"stopped\" connections=%" PRIu64 " refused=%" PRIu64
+	oc_log(OC_LOG_INFO, "msg=\"stopped\" connections=%" PRIu64 " refused=%" PRIu64
 			" commands=%" PRIu64 " answers=%" PRIu64 " dropped_answers=%" PRIu64
 			" protocol_errors=%" PRIu64 " slow_disconnects=%" PRIu64 " events=%" PRIu64
 			" recvs=%" PRIu64 " recv_nobufs=%" PRIu64 " sends=%" PRIu64
-			" loop_turns=%" PRIu64 " snapshot=%" PRIu64 "\n",
+			" loop_turns=%" PRIu64 " snapshot=%" PRIu64 "",
 		ss.accepted, ss.refused, ss.commands, ss.answers, ss.dropped_answers,
 		ss.protocol_errors, ss.slow_disconnects, ss.events, ss.recvs, ss.recv_nobufs,
 		ss.sends, ss.loop_turns, st.snapshot_seq);
 	uint64_t rejected = 0;
 	for (uint32_t i = 0; i < OC_REJECT_REASON_COUNT; i++)
 		rejected += st.rejected[i];
-	fprintf(stderr, "level=info msg=\"decided\" accepted=%" PRIu64 " rejected=%" PRIu64
+	oc_log(OC_LOG_INFO, "msg=\"decided\" accepted=%" PRIu64 " rejected=%" PRIu64
 			" cancelled=%" PRIu64 " duplicates=%" PRIu64 " shipped=%" PRIu64
 			" delivered=%" PRIu64 " lease_expiries=%" PRIu64 " refunds=%" PRIu64
 			" exceptions=%" PRIu64 " returns=%" PRIu64 " returns_received=%" PRIu64
@@ -333,7 +346,7 @@ int main(int argc, char **argv)
 			" block_changes=%" PRIu64 " short_picks=%" PRIu64 " short_units_cut=%" PRIu64
 			" short_units_backordered=%" PRIu64 " backorder_units_filled=%" PRIu64
 			" payments_received=%" PRIu64 " waves=%" PRIu64 " labels=%" PRIu64
-			" label_cents=%" PRIu64 "\n",
+			" label_cents=%" PRIu64 "",
 		st.accepted, rejected, st.cancelled, st.duplicates, st.shipped, st.delivered,
 		st.lease_expiries, st.refunds, st.exceptions, st.returns, st.returns_received,
 		st.replacements, st.qc_failures, st.restocks, st.write_offs, st.adjustments,
@@ -344,7 +357,7 @@ int main(int argc, char **argv)
 	oc_server_free(srv);
 	oc_engine_free(e);
 	if (rc || stopped) {
-		fprintf(stderr, "level=error msg=\"unclean stop\" server=%d engine=%d\n", rc, stopped);
+		oc_log(OC_LOG_ERROR, "msg=\"unclean stop\" server=%d engine=%d", rc, stopped);
 		return 1;
 	}
 	return 0;

@@ -1,5 +1,6 @@
 /* worker.c: the worker thread loop, its idle strategy (spin, yield, park on a futex) and
  * core pinning. See worker.h for who touches what. */
+#include "core/log.h"
 #include "core/worker.h"
 
 #include <errno.h>
@@ -151,7 +152,7 @@ int oc_worker_start(struct oc_worker *w)
 	int rc = pthread_create(&w->thread, &attr, worker_main, w);
 	if (rc != 0 && w->pinned) {
 		/* Affinity refused at creation (a cpuset that changed): run unpinned. */
-		fprintf(stderr, "level=warn msg=\"cannot pin worker\" worker=%u cpu=%d\n",
+		oc_log(OC_LOG_WARN, "msg=\"cannot pin worker\" worker=%u cpu=%d",
 			w->index, w->cpu);
 		pthread_attr_destroy(&attr);
 		pthread_attr_init(&attr);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/error.h"
 #include "net/admin.h"
 
@@ -90,7 +91,7 @@ static void log_error(void *cls, const char *fmt, va_list ap)
 	for (char *p = msg; *p; p++) /* one line, no quotes inside */
 		if (*p == '\n' || *p == '"')
 			*p = ' ';
-	fprintf(stderr, "level=warn msg=\"admin endpoint\" detail=\"%s\"\n", msg);
+	oc_log(OC_LOG_WARN, "msg=\"admin endpoint\" detail=\"%s\"", msg);
 }
 
 int oc_admin_start(const char *host, uint16_t port, const struct oc_engine *e,

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/assert.h"
 #include "core/error.h"
 #include "core/metrics.h"
@@ -99,6 +100,14 @@ struct conn {
 	uint8_t *out;   /* 2 x output_bytes_max: a send in flight never moves */
 };
 
+/* An admin command in flight (is_admin), beside its tag: what it asked, for the audit line
+ * written with its answer. */
+struct audit {
+	uint64_t sku, order_key, amount_cents;
+	uint32_t quantity, flags;
+	uint16_t warehouse;
+};
+
 /* Who asked for a command's answer, and the sequence number the engine gave the command
  * (0 until it is submitted): its answer, and its rows, carry it. */
 struct tag {
@@ -128,6 +137,7 @@ struct oc_server {
 	struct tag *pending_tag;
 	uint32_t pending_head, pending_n; /* [pending_head, pending_n) wait */
 	struct tag *fifo;                 /* [OC_SERVER_INFLIGHT_MAX] */
+	struct audit *audits;             /* [OC_SERVER_INFLIGHT_MAX] beside fifo: admin only */
 	uint32_t fifo_head, fifo_n;
 	uint64_t last_seq;
 	uint32_t subscribers[OC_SERVER_SUBSCRIBERS_MAX]; /* connection indices, unordered */
@@ -221,7 +231,7 @@ static struct io_uring_sqe *sqe_get(struct oc_server *s)
 
 static void log_conn(const char *msg, uint32_t idx, const char *detail)
 {
-	fprintf(stderr, "level=info msg=\"%s\" conn=%u%s%s%s\n", msg, idx,
+	oc_log(OC_LOG_DEBUG, "msg=\"%s\" conn=%u%s%s%s", msg, idx,
 		detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
 }
 
@@ -378,6 +388,7 @@ static void conn_free(struct oc_server *s, uint32_t idx)
 	s->free_head = idx;
 	s->live--;
 	s->st.closed++;
+	log_conn("connection closed", idx, NULL);
 }
 
 /* ---- input ---- */
@@ -598,6 +609,68 @@ static void parse(struct oc_server *s, uint32_t idx)
 
 /* ---- the engine ---- */
 
+/* The commands an operator gives rather than a customer or a warehouse: stock administration,
+ * money, reviews, the block list. Each gets an audit line with its answer. */
+static bool is_admin(uint8_t type)
+{
+	switch (type) {
+	case OC_CMD_RESTOCK:
+	case OC_CMD_WRITE_OFF:
+	case OC_CMD_ADJUST_STOCK:
+	case OC_CMD_SET_SAFETY_STOCK:
+	case OC_CMD_REFUND:
+	case OC_CMD_PAYMENT_RECEIVED:
+	case OC_CMD_REVIEW_APPROVE:
+	case OC_CMD_REVIEW_REJECT:
+	case OC_CMD_BLOCK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void audit_take(struct audit *a, const struct oc_command *c)
+{
+	*a = (struct audit){.sku = c->line_count ? c->lines[0].sku : 0,
+			    .order_key = c->order_key,
+			    .amount_cents = c->amount_cents,
+			    .quantity = c->line_count ? c->lines[0].quantity : 0,
+			    .flags = c->flags,
+			    .warehouse = c->region};
+}
+
+/* The audit line of an admin command's answer r, asked by the connection of tag t. */
+static void audit_log(const struct oc_server *s, const struct tag *t, const struct audit *a,
+		      const struct oc_response *r)
+{
+	char peer[INET6_ADDRSTRLEN + 8] = "gone";
+	const struct conn *c = &s->conns[t->conn];
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	if (c->gen == t->gen && c->state != CONN_FREE &&
+	    getpeername(c->fd, (struct sockaddr *)&addr, &len) == 0) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		unsigned port = 0;
+		if (addr.ss_family == AF_INET) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)&addr;
+			inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+			port = ntohs(in->sin_port);
+		} else if (addr.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)&addr;
+			inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof(host));
+			port = ntohs(in->sin6_port);
+		}
+		snprintf(peer, sizeof(peer), "%s:%u", host, port);
+	}
+	oc_log(OC_LOG_INFO,
+	       "msg=\"audit\" cmd=%s seq=%" PRIu64 " key=%" PRIu64 " operator=%" PRIu64
+	       " conn=%u peer=%s sku=%" PRIu64 " quantity=%u warehouse=%u order_key=%" PRIu64
+	       " amount_cents=%" PRIu64 " flags=%u status=%s reason=%s",
+	       oc_command_type_name(r->type), r->seq, r->key, r->customer, t->conn, peer, a->sku,
+	       a->quantity, a->warehouse, a->order_key, a->amount_cents, a->flags,
+	       oc_status_name(r->status), oc_reject_reason_name(r->reason));
+}
+
 static void submit_pending(struct oc_server *s)
 {
 	uint32_t waiting = s->pending_n - s->pending_head;
@@ -610,6 +683,8 @@ static void submit_pending(struct oc_server *s)
 			uint32_t at = s->pending_head + (uint32_t)i;
 			s->fifo[slot] = s->pending_tag[at];
 			s->fifo[slot].seq = s->pending[at].seq; /* stamped by the engine */
+			if (is_admin(s->pending[at].type))
+				audit_take(&s->audits[slot], &s->pending[at]);
 		}
 		s->pending_head += (uint32_t)k;
 	}
@@ -675,6 +750,8 @@ static uint32_t poll_answers(struct oc_server *s)
 			reply(s, &t, r, true);
 			continue;
 		}
+		if (is_admin(r->type))
+			audit_log(s, &t, &s->audits[s->fifo_head], r);
 		s->fifo_head = (s->fifo_head + 1) % OC_SERVER_INFLIGHT_MAX;
 		s->fifo_n--;
 		s->last_seq = r->seq > s->last_seq ? r->seq : s->last_seq;
@@ -715,6 +792,8 @@ static void on_accept(struct oc_server *s, int res, unsigned flags)
 		(void)sent; /* best effort: the close says the rest */
 		close(fd);
 		s->st.refused++;
+		oc_log(OC_LOG_DEBUG, "msg=\"connection refused\" why=\"%s\"",
+		       s->stopping ? "stopping" : "connections_max reached");
 		return;
 	}
 	uint32_t idx = s->free_head;
@@ -729,6 +808,7 @@ static void on_accept(struct oc_server *s, int res, unsigned flags)
 	c->carry = mi_malloc(OC_PROTO_FRAME_BYTES_MAX);
 	c->out = mi_malloc(2 * s->cfg.output_bytes_max);
 	s->st.accepted++;
+	log_conn("connection opened", idx, NULL);
 	if (!c->carry || !c->out) {
 		conn_close(s, idx, true, "out of memory");
 		return;
@@ -927,7 +1007,8 @@ int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
 	s->pending = mi_malloc(PENDING_MAX * sizeof(*s->pending));
 	s->pending_tag = mi_malloc(PENDING_MAX * sizeof(*s->pending_tag));
 	s->fifo = mi_malloc(OC_SERVER_INFLIGHT_MAX * sizeof(*s->fifo));
-	if (!rc && (!s->conns || !s->pending || !s->pending_tag || !s->fifo))
+	s->audits = mi_malloc(OC_SERVER_INFLIGHT_MAX * sizeof(*s->audits));
+	if (!rc && (!s->conns || !s->pending || !s->pending_tag || !s->fifo || !s->audits))
 		rc = oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; !rc && i < s->cfg.connections_max; i++)
 		s->conns[i] = (struct conn){.fd = -1, .next_free = i + 1};
@@ -1010,8 +1091,8 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 			s->stopping = true;
 			s->stop_deadline = now_ns() + STOP_GRACE_NS;
 			shutdown(s->listen_fd, SHUT_RDWR); /* ends the accept */
-			fprintf(stderr, "level=info msg=\"stopping: answering what was taken\" "
-					"in_flight=%u\n", s->fifo_n + s->pending_n - s->pending_head);
+			oc_log(OC_LOG_INFO, "msg=\"stopping: answering what was taken\" "
+					"in_flight=%u", s->fifo_n + s->pending_n - s->pending_head);
 		}
 		unsigned events = reap(s);
 		submit_pending(s);
@@ -1069,5 +1150,6 @@ void oc_server_free(struct oc_server *s)
 	mi_free(s->pending);
 	mi_free(s->pending_tag);
 	mi_free(s->fifo);
+	mi_free(s->audits);
 	mi_free(s);
 }

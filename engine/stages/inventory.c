@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "stages/stages_internal.h"
@@ -221,8 +222,8 @@ static int write_part(struct oc_shard *s, uint64_t seq, uint32_t taken, uint32_t
 		oc_snap_put(b, oc_ring_spsc_read_slot(s->release, i), sizeof(struct oc_release_msg));
 	int rc = oc_snap_part_end(b);
 	if (rc)
-		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=%s seq=%llu "
-				"error=\"%s\"\n", s->part.name, (unsigned long long)seq, strerror(-rc));
+		oc_log(OC_LOG_ERROR, "msg=\"snapshot part failed\" part=%s seq=%llu "
+				"error=\"%s\"", s->part.name, (unsigned long long)seq, strerror(-rc));
 	else
 		oc_snapshotter_hand(s->snapshotter, &s->part, seq);
 	return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "core/error.h"
 #include "stages/stages_internal.h"
 
@@ -41,11 +42,11 @@ int oc_journal_init(struct oc_journal *j, const struct oc_config *cfg, const cha
 		return rc;
 	int uring_error;
 	if (oc_wal_fell_back(j->wal, &uring_error))
-		fprintf(stderr, "level=warn msg=\"io_uring unavailable: the log uses pwritev\" "
-				"error=\"%s\"\n", strerror(-uring_error));
+		oc_log(OC_LOG_WARN, "msg=\"io_uring unavailable: the log uses pwritev\" "
+				"error=\"%s\"", strerror(-uring_error));
 	if (cfg->durability == OC_DURABILITY_NONE)
-		fprintf(stderr, "level=warn msg=\"DURABILITY NONE: answers do not wait for the disk; "
-				"a crash loses acknowledged orders (benchmarks only)\"\n");
+		oc_log(OC_LOG_WARN, "msg=\"DURABILITY NONE: answers do not wait for the disk; "
+				"a crash loses acknowledged orders (benchmarks only)\"");
 	oc_wal_encoder_init(&j->enc, start);
 	j->durability = (enum oc_durability)cfg->durability;
 	j->sync_interval_ns = (uint64_t)cfg->fsync_interval_ms * 1000000u;
@@ -71,9 +72,9 @@ static void publish(struct oc_journal *j)
 	int rc = oc_wal_poll(j->wal, &p);
 	if (rc && !j->error) {
 		j->error = rc;
-		fprintf(stderr, "level=error msg=\"write-ahead log failed: commands from sequence "
+		oc_log(OC_LOG_ERROR, "msg=\"write-ahead log failed: commands from sequence "
 				"%" PRIu64 " on are answered unavailable; restart the engine\" "
-				"error=\"%s\"\n", p.durable_seq + 1, strerror(-rc));
+				"error=\"%s\"", p.durable_seq + 1, strerror(-rc));
 		/* Pairs with the acquire load in egress; durable_seq stops where it is. */
 		atomic_store_explicit(&j->failed, 1, memory_order_release);
 		oc_worker_wake(j->wake_egress);

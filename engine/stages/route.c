@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "stages/stages_internal.h"
@@ -1752,8 +1753,8 @@ static bool barrier(struct oc_route *r, const struct oc_order_msg *om, struct oc
 	oc_snapshotter_reclaim(r->snapshotter, &r->part);
 	int rc = build_part(r, om->seq, om->order_index);
 	if (rc)
-		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=route seq=%llu "
-				"error=\"%s\"\n", (unsigned long long)om->seq, strerror(-rc));
+		oc_log(OC_LOG_ERROR, "msg=\"snapshot part failed\" part=route seq=%llu "
+				"error=\"%s\"", (unsigned long long)om->seq, strerror(-rc));
 	else
 		oc_snapshotter_hand(r->snapshotter, &r->part, om->seq);
 	oc_snapshotter_commit(r->snapshotter, om->seq, om->key, failed || rc);

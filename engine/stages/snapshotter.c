@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "stages/stages_internal.h"
 
 static uint64_t now_ns(void)
@@ -35,7 +36,7 @@ static void write_part(struct oc_snapshotter *s, const struct oc_snap_job *j)
 		oc_snap_part_path(path, p->root, j->seq, true, j->part->name);
 		s->error = oc_snap_file_write(path, &j->part->buf);
 		if (s->error)
-			fprintf(stderr, "level=error msg=\"snapshot part failed\" file=%s error=\"%s\"\n",
+			oc_log(OC_LOG_ERROR, "msg=\"snapshot part failed\" file=%s error=\"%s\"",
 				path, strerror(-s->error));
 	}
 	pthread_mutex_lock(&s->lock);
@@ -74,8 +75,8 @@ static void commit(struct oc_snapshotter *s, const struct oc_snap_job *j)
 	rc = rc ? rc : oc_snap_commit(p->root, j->seq);
 	if (rc) {
 		s->failures++;
-		fprintf(stderr, "level=error msg=\"snapshot abandoned; the log keeps everything\" "
-				"seq=%" PRIu64 " error=\"%s\"\n", j->seq, strerror(-rc));
+		oc_log(OC_LOG_ERROR, "msg=\"snapshot abandoned; the log keeps everything\" "
+				"seq=%" PRIu64 " error=\"%s\"", j->seq, strerror(-rc));
 	} else {
 		oc_snap_step(OC_SNAP_STEP_COMMITTED);
 		s->snapshots++;
@@ -86,9 +87,9 @@ static void commit(struct oc_snapshotter *s, const struct oc_snap_job *j)
 		oc_snap_step(OC_SNAP_STEP_PRUNED);
 		rc = rc ? rc : oc_wal_remove_before(p->wal_dir, oldest);
 		if (rc) /* the snapshot stands; what was not removed goes next time */
-			fprintf(stderr, "level=warn msg=\"snapshot cleanup failed\" error=\"%s\"\n",
+			oc_log(OC_LOG_WARN, "msg=\"snapshot cleanup failed\" error=\"%s\"",
 				strerror(-rc));
-		fprintf(stderr, "level=info msg=\"snapshot written\" seq=%" PRIu64 " ms=%.1f\n",
+		oc_log(OC_LOG_INFO, "msg=\"snapshot written\" seq=%" PRIu64 " ms=%.1f",
 			j->seq, (double)s->last_ns / 1e6);
 	}
 	s->seq = 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "stages/stages_internal.h"
 
 int oc_validate_init(struct oc_validate *v, uint32_t orders_max,
@@ -436,8 +437,8 @@ static void handle_barrier(struct oc_validate *v, const struct oc_command *c,
 	oc_snapshotter_reclaim(v->snapshotter, &v->part);
 	int rc = build_part(v, c->seq);
 	if (rc)
-		fprintf(stderr, "level=error msg=\"snapshot part failed\" part=validate seq=%llu "
-				"error=\"%s\"\n", (unsigned long long)c->seq, strerror(-rc));
+		oc_log(OC_LOG_ERROR, "msg=\"snapshot part failed\" part=validate seq=%llu "
+				"error=\"%s\"", (unsigned long long)c->seq, strerror(-rc));
 	else
 		oc_snapshotter_hand(v->snapshotter, &v->part, c->seq);
 	om->flags = OC_ORDER_BARRIER_WRITE;

@@ -834,6 +834,8 @@ const char *oc_payment_state_name(unsigned payment);
  * names in lower case (a rejection or hold: "rejected_" or "held_" and the reason's name);
  * "unknown" past them. */
 const char *oc_counter_name(unsigned index);
+/* "place", "restock", ... (enum oc_command_type); "unknown" for another value. */
+const char *oc_command_type_name(unsigned type);
 
 #ifdef __cplusplus
 }

@@ -192,4 +192,29 @@ rejected=$(awk '/^ordercore_channel_rejected_total/ { s += $2 } END { print s + 
 in_states=$(awk '/^ordercore_orders_in_state\{/ { s += $2 } END { print s + 0 }' "$tmp/m6")
 [ "$in_states" = $((placed + rejected)) ] ||
 	fail "orders by state sum to $in_states, not accepted $placed + rejected places $rejected"
+
+# Log levels: every line is ts=... level=...; warn keeps the info lines out, debug adds the
+# connections; a level that is not one is a usage error.
+grep -v '^ts=[0-9-]*T[0-9:.]*Z level=\(debug\|info\|warn\|error\) msg="' "$tmp/daemon2.err" &&
+	fail "a log line without ts, level and msg"
+expect_status 2 "$ordercored" --dataset "$tmp/ds" --log-level loud
+grep -q "log_level is debug, info, warn or error, not 'loud'" "$tmp/err" ||
+	fail "--log-level loud: $(cat "$tmp/err")"
+"$ordercored" --dataset "$tmp/ds" --listen 127.0.0.1:0 --admin-listen off --log-level warn \
+	2>"$tmp/quiet.err" &
+quiet_pid=$!
+sleep 0.5
+kill -TERM "$quiet_pid"
+wait "$quiet_pid" || fail "a daemon at warn did not stop cleanly: $(cat "$tmp/quiet.err")"
+! grep -q 'level=info' "$tmp/quiet.err" || fail "info lines at --log-level warn: $(cat "$tmp/quiet.err")"
+ordercored_start "$tmp/daemon3.err" "$ordercored" --dataset "$tmp/ds" --log-level debug ||
+	fail "no daemon at debug"
+"$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 100 --seed 11 >/dev/null ||
+	fail "a run against the debug daemon failed"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || fail "the debug daemon did not stop cleanly"
+daemon_pid=
+grep -q 'level=debug msg="connection opened" conn=' "$tmp/daemon3.err" &&
+	grep -q 'level=debug msg="connection closed" conn=' "$tmp/daemon3.err" ||
+	fail "no connection lines at debug: $(cat "$tmp/daemon3.err")"
 echo "admin endpoint: ok"

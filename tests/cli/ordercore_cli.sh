@@ -133,6 +133,20 @@ has "unknown_sku"
 run 0 "${d[@]}" restock --key 905 --operator 5 --warehouse 7 100003 1
 has "rejected (unknown_region)"
 run 2 "${d[@]}" restock --key 906 --warehouse 0 100003 1
+# Each admin command the daemon answered has its audit line, with what was asked and the
+# outcome (a retry too: answered from the first); the places do not.
+audited() { # PATTERN: one audit line of the daemon's log matches it
+	grep -q "^ts=[0-9T:.-]*Z level=info msg=\"audit\" $1" "$tmp/daemon.err" ||
+		fail "no audit line '$1' in: $(grep audit "$tmp/daemon.err")"
+}
+audited "cmd=restock seq=9 key=900 operator=5 conn=[0-9]* peer=127.0.0.1:[0-9]* sku=100003 quantity=40 warehouse=1 .* status=accepted reason=none$"
+audited "cmd=write_off seq=11 key=902 operator=5 .* sku=100004 quantity=1 warehouse=0 .* status=accepted"
+audited "cmd=write_off seq=[0-9]* key=903 .* quantity=1000 .* status=rejected reason=out_of_stock$"
+audited "cmd=restock seq=9 key=900 .* status=accepted reason=none$"
+audited "cmd=restock seq=[0-9]* key=904 .* sku=5 .* status=rejected reason=unknown_sku$"
+[ "$(grep -c 'msg="audit" cmd=restock' "$tmp/daemon.err")" = 4 ] ||
+	fail "4 restock audit lines expected: $(grep audit "$tmp/daemon.err")"
+! grep -q 'msg="audit" cmd=place' "$tmp/daemon.err" || fail "a place was audited"
 wait "$follower" || fail "events exited $?: $(cat "$tmp/events")"
 [ "$(wc -l <"$tmp/events")" = 4 ] || fail "a line and 3 events expected: $(cat "$tmp/events")"
 sed -n 2p "$tmp/events" | grep -q '^customer 5 accepted: restock 9 at warehouse 1 \[seq 9\]$' ||
