@@ -531,6 +531,7 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 		return oc_error_set(err, err_bytes, -ENOMEM, "out of memory");
 	e->cfg = *cfg;
 	e->response_fd = -1;
+	e->created_unix_s = (uint64_t)time(NULL);
 	int rc = config_resolve(&e->cfg, err, err_bytes);
 	if (rc == 0)
 		rc = oc_dataset_load(e->cfg.dataset_dir, &e->data, err, err_bytes);
@@ -818,10 +819,10 @@ void oc_engine_stats(const struct oc_engine *e, struct oc_stats *out)
 	out->commands = e->gateway.commands - e->recovered_seq;
 	out->recovered = e->recovered_seq;
 	out->restored_seq = e->restored_seq;
-	out->snapshots = e->snapshotter.snapshots;
-	out->snapshot_failures = e->snapshotter.failures;
-	out->snapshot_seq = e->snapshotter.last_seq;
-	out->snapshot_write_ns = e->snapshotter.last_ns;
+	out->snapshots = oc_metric_get(&e->snapshotter.snapshots);
+	out->snapshot_failures = oc_metric_get(&e->snapshotter.failures);
+	out->snapshot_seq = oc_metric_get(&e->snapshotter.last_seq);
+	out->snapshot_write_ns = oc_metric_get(&e->snapshotter.last_ns);
 	out->log_frames = oc_metric_get(&e->journal.frames);
 	out->log_bytes = oc_metric_get(&e->journal.bytes);
 	out->responses = e->poller.responses_polled;

@@ -17,6 +17,7 @@ struct oc_engine {
 	bool started; /* workers running */
 	bool ran;     /* started once: an engine runs once */
 	bool pinned;
+	uint64_t created_unix_s; /* when oc_engine_create ran (the metrics' start time) */
 
 	/* Rings, named by their producer -> consumer. */
 	struct oc_ring cmd;       /* sequencer -> validate */

@@ -75,7 +75,7 @@ static void histogram(FILE *out, const char *name, const char *labels,
 	for (uint32_t i = 0; i < OC_METRIC_BUCKETS; i++) {
 		count += oc_metric_get(&h->bucket[i]);
 		if (i >= first && i <= last)
-			fprintf(out, "ordercore_%s_bucket{%s%sle=\"%.9g\"} %" PRIu64 "\n", name,
+			fprintf(out, "ordercore_%s_bucket{%s%sle=\"%.12g\"} %" PRIu64 "\n", name,
 				labels, sep, (double)((UINT64_C(1) << i) - 1) * scale, count);
 	}
 	fprintf(out, "ordercore_%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep,
@@ -110,8 +110,7 @@ static void rings(FILE *out, const struct oc_engine *e)
 {
 	static const char *const help[RING_FIGURES] = {
 	    "Slots in use now.",
-	    "Most slots in use at once, as the producer saw them (may read high by what the "
-	    "consumer took unseen).",
+	    "Most slots the consumer found in use when it looked (a sample of the peak).",
 	    "Slots of the ring."};
 	for (int f = 0; f < RING_FIGURES; f++) {
 		family(out, ring_names[f], "gauge", help[f]);
@@ -295,7 +294,7 @@ static void channels(FILE *out, const struct oc_route_metrics *m)
 						  b * sizeof(uint64_t));
 			if (b <= CYCLE_BUCKETS_SHOWN) /* bucket b: below 2^(b+1) ms */
 				fprintf(out,
-					"ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"%.9g\"} "
+					"ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"%.12g\"} "
 					"%" PRIu64 "\n",
 					oc_channel_name(c), (double)(UINT64_C(2) << b) / 1000.0, count);
 		}
@@ -311,6 +310,26 @@ static void channels(FILE *out, const struct oc_route_metrics *m)
 	family(out, "shipments_untimed_total", "counter",
 	       "Shipments of orders placed before this process started (no cycle time).");
 	fprintf(out, "ordercore_shipments_untimed_total %" PRIu64 "\n", oc_metric_get(&m->untimed));
+}
+
+static void snapshots(FILE *out, const struct oc_snapshotter *s)
+{
+	family(out, "snapshots_total", "counter", "Snapshots written.");
+	fprintf(out, "ordercore_snapshots_total %" PRIu64 "\n", oc_metric_get(&s->snapshots));
+	family(out, "snapshot_failures_total", "counter",
+	       "Snapshots abandoned after an error (the log keeps everything).");
+	fprintf(out, "ordercore_snapshot_failures_total %" PRIu64 "\n",
+		oc_metric_get(&s->failures));
+	family(out, "snapshot_seq", "gauge", "Sequence number of the last snapshot written, 0: none.");
+	fprintf(out, "ordercore_snapshot_seq %" PRIu64 "\n", oc_metric_get(&s->last_seq));
+	family(out, "snapshot_write_seconds", "gauge",
+	       "The last snapshot's time from its first part to its commit.");
+	fprintf(out, "ordercore_snapshot_write_seconds %.6f\n",
+		(double)oc_metric_get(&s->last_ns) * 1e-9);
+	family(out, "snapshot_time_seconds", "gauge",
+	       "When the last snapshot was committed, Unix seconds (0: none in this process).");
+	fprintf(out, "ordercore_snapshot_time_seconds %" PRIu64 "\n",
+		oc_metric_get(&s->last_unix_s));
 }
 
 static void route(FILE *out, const struct oc_engine *e)
@@ -335,15 +354,22 @@ static void route(FILE *out, const struct oc_engine *e)
 	}
 	family(out, "holds_by_rule_total", "counter", "Orders held for review, by the rule.");
 	for (unsigned k = 1; k < OC_REJECT_REASON_COUNT; k++)
-		if (oc_metric_get(&m->held[k]))
-			fprintf(out, "ordercore_holds_by_rule_total{rule=\"%s\"} %" PRIu64 "\n",
-				oc_reject_reason_name(k), oc_metric_get(&m->held[k]));
+		fprintf(out, "ordercore_holds_by_rule_total{rule=\"%s\"} %" PRIu64 "\n",
+			oc_reject_reason_name(k), oc_metric_get(&m->held[k]));
 	family(out, "orders_in_state", "gauge",
 	       "Orders by their state now (rejected places included; returns not).");
 	for (unsigned k = 1; k < OC_STATE_COUNT; k++)
 		fprintf(out, "ordercore_orders_in_state{state=\"%s\"} %" PRIu64 "\n",
 			oc_order_state_name(k), oc_metric_get(&m->in_state[k]));
 	channels(out, m);
+	family(out, "order_records", "gauge",
+	       "Order records used (orders, stock changes, refunds, returns: one a decided "
+	       "command that keeps a record; never reused).");
+	fprintf(out, "ordercore_order_records %" PRIu64 "\n", oc_metric_get(&m->records));
+	family(out, "order_records_max", "gauge",
+	       "Order records the engine holds (orders_max): past them, commands are refused "
+	       "(capacity).");
+	fprintf(out, "ordercore_order_records_max %u\n", e->route.orders_max);
 	family(out, "decided_seq", "gauge", "Sequence number of the last command route decided.");
 	fprintf(out, "ordercore_decided_seq %" PRIu64 "\n",
 		atomic_load_explicit(&e->route.done_seq, memory_order_relaxed));
@@ -373,11 +399,15 @@ int oc_engine_metrics_write(const struct oc_engine *e, FILE *out)
 		"pinned=\"%u\"} 1\n",
 		e->journaled ? durability[e->cfg.durability] : "memory", e->threads, e->shards,
 		(unsigned)e->pinned);
+	family(out, "start_time_seconds", "gauge", "When the engine was created, Unix seconds.");
+	fprintf(out, "ordercore_start_time_seconds %" PRIu64 "\n", e->created_unix_s);
 	stages(out, e);
 	workers(out, e);
 	rings(out, e);
-	if (e->journaled)
+	if (e->journaled) {
 		journal(out, e);
+		snapshots(out, &e->snapshotter);
+	}
 	route(out, e);
 	return ferror(out) ? -EIO : 0;
 }

@@ -317,7 +317,8 @@ int main(int argc, char **argv)
 	oc_log(OC_LOG_INFO, "msg=\"listening\" host=%s port=%u token=%s durability=%s"
 			" admin=%s admin_port=%u",
 		host, oc_server_port(srv), sc.token_bytes ? "yes" : "no",
-		set[K_DURABILITY] ? set[K_DURABILITY] : "sync", adm ? admin_host : "off",
+		!cfg.data_dir ? "memory" : set[K_DURABILITY] ? set[K_DURABILITY] : "sync",
+		adm ? admin_host : "off",
 		adm ? oc_admin_port(adm) : 0u);
 	int rc = oc_server_run(srv, &stop_requested);
 	oc_admin_stop(adm); /* before the server it reads is freed */

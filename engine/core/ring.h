@@ -33,14 +33,14 @@ struct oc_ring {
 	/* Producer's line. */
 	alignas(OC_CACHE_LINE_BYTES) _Atomic uint32_t tail;
 	uint32_t head_cache; /* producer's last view of head */
-	/* The most slots ever in use as the producer saw them at a commit (its view of head
-	 * lags, so it may exceed the true peak by what the consumer had taken unseen): a metric,
-	 * written by the producer alone (core/metrics.h), read by anyone. */
-	_Atomic uint32_t high_water;
 
 	/* Consumer's line. */
 	alignas(OC_CACHE_LINE_BYTES) _Atomic uint32_t head;
 	uint32_t tail_cache; /* consumer's last view of tail */
+	/* The most slots the consumer found in use when it looked at tail (each refresh of
+	 * tail_cache: exact at that moment, so a sample of the peak, which may have been higher
+	 * between looks): a metric, written by the consumer alone (core/metrics.h). */
+	_Atomic uint32_t high_water;
 	alignas(OC_CACHE_LINE_BYTES) char end_pad;
 };
 
@@ -86,9 +86,6 @@ static inline void oc_ring_spsc_commit(struct oc_ring *r, uint32_t n)
 	/* Pairs with the acquire load of tail in oc_ring_spsc_readable: the slot contents
 	 * written before this store are visible to the consumer that sees the new tail. */
 	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
-	uint32_t used = tail + n - r->head_cache;
-	if (used > atomic_load_explicit(&r->high_water, memory_order_relaxed))
-		atomic_store_explicit(&r->high_water, used, memory_order_relaxed);
 }
 
 /* Consumer: filled slots, refreshing the cached tail only when the cache shows fewer
@@ -101,6 +98,8 @@ static inline uint32_t oc_ring_spsc_readable(struct oc_ring *r, uint32_t want)
 		/* Pairs with the release store of tail in oc_ring_spsc_commit. */
 		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
 		used = r->tail_cache - head;
+		if (used > atomic_load_explicit(&r->high_water, memory_order_relaxed))
+			atomic_store_explicit(&r->high_water, used, memory_order_relaxed);
 	}
 	return used;
 }

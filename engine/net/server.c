@@ -229,10 +229,12 @@ static struct io_uring_sqe *sqe_get(struct oc_server *s)
 	return sqe;
 }
 
+/* A connection's event: opened and closed at debug, a close the server decides (with why) at
+ * info. */
 static void log_conn(const char *msg, uint32_t idx, const char *detail)
 {
-	oc_log(OC_LOG_DEBUG, "msg=\"%s\" conn=%u%s%s%s", msg, idx,
-		detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
+	oc_log(detail ? OC_LOG_INFO : OC_LOG_DEBUG, "msg=\"%s\" conn=%u%s%s%s", msg, idx,
+	       detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
 }
 
 /* ---- receive buffers ---- */

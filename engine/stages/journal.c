@@ -52,6 +52,7 @@ int oc_journal_init(struct oc_journal *j, const struct oc_config *cfg, const cha
 	j->sync_interval_ns = (uint64_t)cfg->fsync_interval_ms * 1000000u;
 	j->last_sync_ns = now_ns();
 	j->logged_seq = start->next_seq - 1;
+	oc_metric_set(&j->logged_seq_metric, j->logged_seq);
 	j->published = j->logged_seq;
 	atomic_init(&j->durable_seq, j->logged_seq);
 	atomic_init(&j->failed, 0);

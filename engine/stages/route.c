@@ -1371,6 +1371,7 @@ void oc_route_publish(void *arg)
 	}
 	oc_metric_set(&m->waves, r->waves_released);
 	oc_metric_set(&m->untimed, r->untimed);
+	oc_metric_set(&m->records, r->orders_seen);
 	for (uint32_t k = 1; k < OC_STATE_COUNT; k++)
 		oc_metric_set(&m->in_state[k], r->in_state[k]);
 	for (uint32_t c = 0; c < OC_CHANNEL_COUNT; c++) {

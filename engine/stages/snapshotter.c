@@ -74,14 +74,15 @@ static void commit(struct oc_snapshotter *s, const struct oc_snap_job *j)
 	rc = rc ? rc : write_manifest(s, j->seq, j->chain);
 	rc = rc ? rc : oc_snap_commit(p->root, j->seq);
 	if (rc) {
-		s->failures++;
+		oc_metric_add(&s->failures, 1);
 		oc_log(OC_LOG_ERROR, "msg=\"snapshot abandoned; the log keeps everything\" "
 				"seq=%" PRIu64 " error=\"%s\"", j->seq, strerror(-rc));
 	} else {
 		oc_snap_step(OC_SNAP_STEP_COMMITTED);
-		s->snapshots++;
-		s->last_seq = j->seq;
-		s->last_ns = now_ns() - s->started_ns;
+		oc_metric_add(&s->snapshots, 1);
+		oc_metric_set(&s->last_seq, j->seq);
+		oc_metric_set(&s->last_ns, now_ns() - s->started_ns);
+		oc_metric_set(&s->last_unix_s, (uint64_t)time(NULL));
 		uint64_t oldest;
 		rc = oc_snap_prune(p->root, p->kept, &oldest);
 		oc_snap_step(OC_SNAP_STEP_PRUNED);
@@ -90,7 +91,7 @@ static void commit(struct oc_snapshotter *s, const struct oc_snap_job *j)
 			oc_log(OC_LOG_WARN, "msg=\"snapshot cleanup failed\" error=\"%s\"",
 				strerror(-rc));
 		oc_log(OC_LOG_INFO, "msg=\"snapshot written\" seq=%" PRIu64 " ms=%.1f",
-			j->seq, (double)s->last_ns / 1e6);
+			j->seq, (double)oc_metric_get(&s->last_ns) / 1e6);
 	}
 	s->seq = 0;
 	atomic_fetch_add_explicit(&s->finished, 1, memory_order_release);

@@ -94,7 +94,9 @@ struct oc_snapshotter {
 	int error;             /* its first error */
 	uint64_t started_ns;   /* when its first part was taken */
 	struct oc_snap_buf manifest;
-	uint64_t snapshots, failures, last_seq, last_ns; /* last_ns: first part to commit */
+	/* Metrics (core/metrics.h), written by the writer thread; last_ns: first part to commit,
+	 * last_unix_s: when the last one was committed (wall clock). */
+	oc_metric snapshots, failures, last_seq, last_ns, last_unix_s;
 	_Atomic uint64_t finished; /* snapshots committed or abandoned (tests wait on it) */
 };
 
@@ -514,6 +516,7 @@ struct oc_route_metrics {
 	oc_metric held[OC_REJECT_REASON_COUNT];
 	oc_metric waves;
 	oc_metric untimed;
+	oc_metric records;             /* orders_seen: order records used of orders_max */
 	oc_metric in_state[OC_STATE_COUNT];
 	oc_metric by_channel[OC_CHANNEL_COUNT][OC_ANALYTICS_FIGURES_WORDS];
 };

@@ -22,7 +22,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2619,6 +2621,99 @@ static void test_poller_sleeps_on_the_response_fd_and_is_woken(void **state)
 	assert_true(sleeps > 0);
 }
 
+/* The live metrics (oc_engine_metrics_write) read while the engine runs, from another thread,
+ * as ordercored's admin endpoint does: under ThreadSanitizer this checks that the readers and
+ * the single writers share nothing but atomics. Every scrape is whole and the accepted count
+ * only grows; once the engine is idle (workers park after publishing) the figures are exact:
+ * they equal the answers counted here and, after the stop, oc_engine_stats. */
+struct scraper {
+	struct oc_engine *e;
+	_Atomic bool stop;
+	uint32_t scrapes;
+	uint64_t last_accepted;
+	bool went_down, truncated;
+};
+
+/* The value of the sample "name value" in text, or UINT64_MAX when absent. */
+static uint64_t sample_of(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && p[n] == ' ')
+			return strtoull(p + n + 1, NULL, 10);
+	return UINT64_MAX;
+}
+
+static uint64_t scrape_accepted(struct oc_engine *e, bool *whole)
+{
+	char *text = NULL;
+	size_t bytes = 0;
+	FILE *out = open_memstream(&text, &bytes);
+	assert_non_null(out);
+	assert_int_equal(oc_engine_metrics_write(e, out), 0);
+	assert_int_equal(fclose(out), 0);
+	*whole = bytes > 0 && text[bytes - 1] == '\n' &&
+		 sample_of(text, "ordercore_shard_lines_released_total{shard=\"0\"}") != UINT64_MAX;
+	uint64_t v = sample_of(text, "ordercore_orders_accepted_total");
+	free(text);
+	return v;
+}
+
+static void *scrape_main(void *arg)
+{
+	struct scraper *sc = arg;
+	while (!atomic_load_explicit(&sc->stop, memory_order_acquire)) {
+		bool whole;
+		uint64_t v = scrape_accepted(sc->e, &whole);
+		sc->truncated |= !whole || v == UINT64_MAX;
+		sc->went_down |= v < sc->last_accepted;
+		sc->last_accepted = v;
+		sc->scrapes++;
+	}
+	return NULL;
+}
+
+static void test_metrics_read_while_running(void **state)
+{
+	uint32_t n = (uint32_t)oc_test_scaled(60000, 12000);
+	char data[1024];
+	oc_test_scratch_dir(data, sizeof(data), "metrics_live");
+	struct pl_topology t = {3, 1, SHARDS, INFLIGHT, n, .data_dir = data,
+				.durability = OC_DURABILITY_ASYNC};
+	struct oc_engine *e = pl_engine_start(dir, &t);
+	struct scraper sc = {.e = e};
+	atomic_init(&sc.stop, false);
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, scrape_main, &sc), 0);
+	struct oc_command *c = calloc(n, sizeof(*c));
+	struct oc_response *r = calloc(n, sizeof(*r));
+	assert_true(c && r);
+	for (uint32_t i = 0; i < n; i++) /* cold and hot SKUs: some sell out */
+		c[i] = pl_place1(1 + i, 1 + i % 997, 0, SKU_BASE + i % SKUS, 1 + i % 2);
+	pl_run(e, c, n, r);
+	uint64_t accepted = 0;
+	for (uint32_t i = 0; i < n; i++)
+		accepted += r[i].status == OC_STATUS_ACCEPTED;
+	double deadline = pl_now_s() + PL_STALL_S;
+	bool whole;
+	while (scrape_accepted(e, &whole) != accepted && pl_now_s() < deadline)
+		usleep(1000);
+	assert_int_equal(scrape_accepted(e, &whole), accepted);
+	atomic_store_explicit(&sc.stop, true, memory_order_release);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	struct oc_stats st = pl_stop_stats(e);
+	assert_int_equal(scrape_accepted(e, &whole), st.accepted);
+	print_message("      %u scrapes while %u places ran; %llu accepted\n", sc.scrapes, n,
+		      (unsigned long long)accepted);
+	assert_true(sc.scrapes > 0);
+	assert_false(sc.went_down);
+	assert_false(sc.truncated);
+	assert_true(accepted > 0 && accepted < n);
+	oc_engine_free(e);
+	free(c);
+	free(r);
+}
+
 static void test_same_answers_and_hash_on_every_topology(void **state)
 {
 	uint32_t n = (uint32_t)oc_test_scaled(100000, 30000);
@@ -2685,6 +2780,7 @@ int main(void)
 	    cmocka_unit_test(test_same_answers_and_hash_on_every_topology),
 	    cmocka_unit_test(test_waves_same_on_every_topology),
 	    cmocka_unit_test(test_poller_sleeps_on_the_response_fd_and_is_woken),
+	    cmocka_unit_test(test_metrics_read_while_running),
 	    cmocka_unit_test(test_lease_expiries_replay_the_same),
 	    cmocka_unit_test(test_mass_lease_expiry_does_not_stall),
 	};
