@@ -6,7 +6,8 @@
  * pack whose quality check failed too; an order on account paid: paid), a short pick
  * (short-pick), a held order's review (approve or reject), a block list change (block), a
  * delivery exception, an RMA (return), its receipt (received) or its cancel, refund, stats,
- * the engine's counters (counters); or it follows the event stream (events). It prints the
+ * the engine's counters (counters); or it follows the event stream (events); or, in top
+ * (cli/top.c), it draws a live view of the daemon from its admin endpoint. It prints the
  * answer (and a query's rows) readably or as one JSON object (--json), and says with its exit
  * status whether it worked: 0 done (a rejected order is an answer too), 1 the order or SKU
  * does not exist, 2 a usage or connection error. */
@@ -22,6 +23,7 @@
 
 #include "net/analytics.h"
 #include "ordercore/client.h"
+#include "top.h"
 
 static const char usage[] =
 	"usage: ordercore-cli [--connect HOST:PORT] [--token SECRET] [--json] COMMAND ...\n"
@@ -209,6 +211,7 @@ static const char usage[] =
 	"                          cost per order packed (the labels' carrier prices, plus H\n"
 	"                          cents a packed line, default 50), and a histogram of the cycle\n"
 	"                          times (--json: one object)\n"
+	OC_TOP_USAGE
 	"\n"
 	"An order's answer carries its payment state, its amount and the amount refunded so\n"
 	"far, in currency units (\"payment captured, amount 12.34, refunded 0.00\"; on\n"
@@ -221,7 +224,8 @@ static const char usage[] =
 	"after it and the value cut (--json: \"amount_cents\").\n"
 	"\n"
 	"Options:\n"
-	"  --connect HOST:PORT     the daemon (default 127.0.0.1:7411)\n"
+	"  --connect HOST:PORT     the daemon's order port (default 127.0.0.1:7411; top reads\n"
+	"                          the admin endpoint instead: top --admin)\n"
 	"  --token SECRET          the daemon's shared secret, if it has one\n"
 	"  --json                  print the answer as one JSON object (history and orders: with\n"
 	"                          their rows in an array, \"history\" or \"orders\", and\n"
@@ -234,7 +238,8 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 when the command was answered (a rejected order included) or N events\n"
 	"were printed, 1 when the order or SKU does not exist, 2 on a usage or connection error\n"
-	"(events: also when the connection ends first).\n";
+	"(events: also when the connection ends first). top: 0 after N screens or Ctrl-C, 2 when\n"
+	"its first scrape fails.\n";
 
 static _Noreturn void usage_error(const char *what)
 {
@@ -1582,11 +1587,11 @@ int main(int argc, char **argv)
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *connect_to = "127.0.0.1:7411", *token = NULL;
-	bool json = false;
+	bool json = false, connect_given = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': connect_to = optarg; break;
+		case 'C': connect_to = optarg; connect_given = true; break;
 		case 'T': token = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -1598,6 +1603,12 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
+	if (strcmp(cmd, "top") == 0) {
+		if (connect_given || token || json)
+			usage_error("top reads the admin endpoint: top --admin HOST:PORT (no --connect, "
+				    "--token or --json)");
+		return oc_top_main(sub_argc, sub_argv);
+	}
 
 	struct sub_flags f = {0};
 	sub_options(sub_argc, sub_argv, &f);
