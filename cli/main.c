@@ -1180,6 +1180,9 @@ static int follow_analytics(struct oc_client *cl, uint64_t count, uint64_t secon
 		for (int i = 0; i < got && (count == 0 || an.events < count); i++)
 			oc_analytics_add(&an, &ev[i].response);
 	}
+	/* Followed until the daemon stops: its close is the end asked for, not an error. */
+	if (rc == -ECONNRESET && count == 0 && seconds == 0)
+		rc = 0;
 	if (rc)
 		fprintf(stderr, "ordercore-cli: analytics: %s\n",
 			*oc_client_error(cl) ? oc_client_error(cl) : strerror(-rc));

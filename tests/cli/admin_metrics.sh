@@ -153,7 +153,7 @@ daemon_pid=
 # until the daemon stops; then route's figures per channel are the subscriber's.
 ordercored_start "$tmp/daemon2.err" "$ordercored" --dataset "$tmp/ds" || fail "no daemon"
 admin=http://127.0.0.1:$admin_port
-"$cli" --connect "127.0.0.1:$port" --json analytics --seconds 6 >"$tmp/analytics.json" 2>"$tmp/analytics.err" &
+"$cli" --connect "127.0.0.1:$port" --json analytics >"$tmp/analytics.json" 2>"$tmp/analytics.err" &
 analytics_pid=$!
 for ((i = 0; i < 500; i++)); do # subscribed: the daemon counts its subscriber's connection
 	scrape "$tmp/m5" >/dev/null
@@ -165,10 +165,10 @@ expect_status 0 "$loadgen" --scenario peak-season --base-rate 1000 --connect "12
 sleep 0.3
 [ "$(scrape "$tmp/m6")" = 200 ] || fail "scrape after the lifecycle run"
 well_formed "$tmp/m6" || fail "malformed exposition (lifecycle)"
-wait "$analytics_pid" || fail "analytics failed: $(cat "$tmp/analytics.err")"
-kill -TERM "$daemon_pid"
+kill -TERM "$daemon_pid" # the analytics follow until the daemon stops, then print
 wait "$daemon_pid" || fail "the second daemon did not stop cleanly"
 daemon_pid=
+wait "$analytics_pid" || fail "analytics failed: $(cat "$tmp/analytics.err")"
 shipped_total=0
 for channel in none web app phone store marketplace; do
 	# A channel the analytics saw nothing of is left out of its JSON: all zero.
