@@ -653,6 +653,10 @@ static void halt(struct oc_engine *e)
 		oc_shard_apply_all_releases(&e->shard[s]);
 	/* After the workers: the parts they handed over are written, the snapshots committed. */
 	oc_snapshotter_stop(&e->snapshotter);
+	/* The figures of a worker stopped while busy are published now (the joins made this
+	 * thread their owner). */
+	for (uint32_t i = 0; i < e->threads; i++)
+		oc_worker_publish(&e->workers[i]);
 	e->started = false;
 }
 

@@ -1,7 +1,7 @@
 /* engine_metrics.c: the engine's live figures in the Prometheus text format
  * (oc_engine_metrics_write; docs/operations.md, "Metrics"). Owns nothing but the names: it
- * reads the metrics (core/metrics.h) the stages, the workers and the rings' producers write,
- * from whichever thread asks (the admin endpoint's). */
+ * reads the metrics (core/metrics.h) that the stages, the workers, the rings' consumers and
+ * the snapshot writer write, from whichever thread asks (the admin endpoint's). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -56,8 +56,12 @@ static const struct route_counter route_counters[] = {
 };
 
 #define ROUTE_COUNTERS (sizeof(route_counters) / sizeof(route_counters[0]))
-/* Cycle-time buckets exposed: up to 2^31 ms (24 days), then +Inf. */
-#define CYCLE_BUCKETS_SHOWN 30u
+/* The last cycle-time bucket exposed: up to 2^31 ms (24 days), then +Inf. */
+#define CYCLE_BUCKET_LAST 30u
+/* The log's release-latency buckets exposed: from 2^10 - 1 ns (1 us) to 2^34 - 1 ns (17 s),
+ * then +Inf (a frame released faster or slower is still counted, in the first or +Inf). */
+#define RELEASE_BUCKET_FIRST 10u
+#define RELEASE_BUCKET_LAST 34u
 _Static_assert(ROUTE_COUNTERS == OC_COUNTER_REJECTED, "every route counter named");
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -128,14 +132,27 @@ static void rings(FILE *out, const struct oc_engine *e)
 	}
 }
 
-/* Per stage on each worker: messages, busy time, batch sizes. A stage's label names it and,
- * for a shard, which one (stage refs of inventory carry their shard in the order added). */
+/* A stage's labels: its name, its shard's index when it is one, its worker. */
+static void stage_labels(const struct oc_engine *e, const struct oc_stage_ref *s,
+			 uint32_t worker, char *buf, size_t bytes)
+{
+	uintptr_t at = (uintptr_t)s->stage, first = (uintptr_t)e->shard;
+	uintptr_t end = (uintptr_t)(e->shard + e->shards); /* integers: no pointer comparison */
+	if (at >= first && at < end)
+		snprintf(buf, bytes, "stage=\"%s\",shard=\"%u\",worker=\"%u\"", s->name,
+			 (unsigned)((at - first) / sizeof(*e->shard)), worker);
+	else
+		snprintf(buf, bytes, "stage=\"%s\",worker=\"%u\"", s->name, worker);
+}
+
+/* Per stage on each worker: messages, busy time, steps, batch sizes. */
 static void stages(FILE *out, const struct oc_engine *e)
 {
 	static const char *const kinds[] = {"messages_total", "busy_seconds_total", "steps_total"};
 	static const char *const help[] = {
 	    "Messages the stage moved.", "Wall time in steps of the stage that moved messages.",
 	    "Steps of the stage that moved messages."};
+	char labels[96];
 	for (int k = 0; k < 3; k++) {
 		char name[64];
 		snprintf(name, sizeof(name), "stage_%s", kinds[k]);
@@ -143,19 +160,13 @@ static void stages(FILE *out, const struct oc_engine *e)
 		for (uint32_t i = 0; i < e->threads; i++)
 			for (uint32_t j = 0; j < e->workers[i].stage_count; j++) {
 				const struct oc_stage_ref *s = &e->workers[i].stages[j];
-				const oc_metric *m = k == 0 ? &s->messages : k == 1 ? &s->busy_ns : &s->steps;
-				double v = (double)oc_metric_get(m) * (k == 1 ? 1e-9 : 1.0);
-				bool is_shard = s->stage >= (void *)e->shard &&
-						s->stage < (void *)(e->shard + e->shards);
-				if (is_shard)
-					fprintf(out, "ordercore_%s{stage=\"%s\",shard=\"%" PRIu32
-						     "\",worker=\"%" PRIu32 "\"} %.9g\n",
-						name, s->name,
-						(uint32_t)((const struct oc_shard *)s->stage - e->shard), i,
-						v);
+				stage_labels(e, s, i, labels, sizeof(labels));
+				if (k == 1)
+					fprintf(out, "ordercore_%s{%s} %.9f\n", name, labels,
+						(double)oc_metric_get(&s->busy_ns) * 1e-9);
 				else
-					fprintf(out, "ordercore_%s{stage=\"%s\",worker=\"%" PRIu32 "\"} %.9g\n",
-						name, s->name, i, v);
+					fprintf(out, "ordercore_%s{%s} %" PRIu64 "\n", name, labels,
+						oc_metric_get(k == 0 ? &s->messages : &s->steps));
 			}
 	}
 	family(out, "stage_batch_messages", "histogram",
@@ -163,14 +174,9 @@ static void stages(FILE *out, const struct oc_engine *e)
 	for (uint32_t i = 0; i < e->threads; i++)
 		for (uint32_t j = 0; j < e->workers[i].stage_count; j++) {
 			const struct oc_stage_ref *s = &e->workers[i].stages[j];
-			char labels[96];
-			if (s->stage >= (void *)e->shard && s->stage < (void *)(e->shard + e->shards))
-				snprintf(labels, sizeof(labels), "stage=\"%s\",shard=\"%u\",worker=\"%u\"",
-					 s->name,
-					 (unsigned)((const struct oc_shard *)s->stage - e->shard), i);
-			else
-				snprintf(labels, sizeof(labels), "stage=\"%s\",worker=\"%u\"", s->name, i);
-			histogram(out, "stage_batch_messages", labels, &s->batch, 1, 9, 1.0);
+			stage_labels(e, s, i, labels, sizeof(labels));
+			histogram(out, "stage_batch_messages", labels, &s->batch, 1,
+				  oc_metric_bucket(OC_STAGE_BURST_MAX), 1.0);
 		}
 }
 
@@ -215,7 +221,8 @@ static void journal(FILE *out, const struct oc_engine *e)
 	family(out, "wal_release_seconds", "histogram",
 	       "From a frame's append to its commands' release: write and fdatasync with sync, "
 	       "the write with async and none.");
-	histogram(out, "wal_release_seconds", "", &j->release_ns, 10, 34, 1e-9);
+	histogram(out, "wal_release_seconds", "", &j->release_ns, RELEASE_BUCKET_FIRST,
+		  RELEASE_BUCKET_LAST, 1e-9);
 }
 
 /* The fulfilment analytics per channel (what ordercore-cli analytics computes from the event
@@ -292,11 +299,12 @@ static void channels(FILE *out, const struct oc_route_metrics *m)
 		for (uint32_t b = 0; b < OC_ANALYTICS_BUCKETS; b++) {
 			count += figure(m, c, offsetof(struct oc_analytics_figures, cycle) +
 						  b * sizeof(uint64_t));
-			if (b <= CYCLE_BUCKETS_SHOWN) /* bucket b: below 2^(b+1) ms */
+			if (b <= CYCLE_BUCKET_LAST) /* bucket b: at most 2^(b+1) - 1 ms */
 				fprintf(out,
 					"ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"%.12g\"} "
 					"%" PRIu64 "\n",
-					oc_channel_name(c), (double)(UINT64_C(2) << b) / 1000.0, count);
+					oc_channel_name(c),
+					(double)((UINT64_C(2) << b) - 1) / 1000.0, count);
 		}
 		fprintf(out, "ordercore_cycle_time_seconds_bucket{channel=\"%s\",le=\"+Inf\"} %" PRIu64
 			     "\n", oc_channel_name(c), count);
@@ -378,7 +386,7 @@ static void route(FILE *out, const struct oc_engine *e)
 		fprintf(out, "ordercore_shard_lines_reserved_total{shard=\"%u\"} %" PRIu64 "\n", s,
 			oc_metric_get(&e->shard[s].reserved_lines));
 	family(out, "shard_skus_sold_out", "gauge",
-	       "SKUs of the shard with no unit available to reserve.");
+	       "SKUs of the shard sold out to orders: no unit available past the safety stock.");
 	for (uint32_t s = 0; s < e->shards; s++)
 		fprintf(out, "ordercore_shard_skus_sold_out{shard=\"%u\"} %" PRIu64 "\n", s,
 			oc_metric_get(&e->shard[s].skus_sold_out));

@@ -177,6 +177,11 @@ int main(int argc, char **argv)
 	const char *file[KEY_COUNT] = {0}, *flags[KEY_COUNT] = {0}, *set[KEY_COUNT];
 	const char *config = NULL;
 	int c, idx;
+	/* First: a stop asked for during a long recovery waits for the server's loop, which
+	 * then stops at once (and takes the final snapshot), instead of killing the process. */
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	while ((c = getopt_long(argc, argv, "h", options, &idx)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
@@ -282,6 +287,9 @@ int main(int argc, char **argv)
 	if (admin && set[K_ADMIN_LISTEN])
 		parse_listen("admin_listen", set[K_ADMIN_LISTEN], admin_host, sizeof(admin_host),
 			     &admin_port);
+	if (admin && !loopback(admin_host)) /* read-only, but the business's figures */
+		oc_log(OC_LOG_WARN, "msg=\"the admin endpoint serves its metrics to anyone who "
+				    "can reach %s: it has no token\"", admin_host);
 
 	char err[512];
 	struct oc_engine *e;
@@ -311,9 +319,6 @@ int main(int argc, char **argv)
 		oc_log(OC_LOG_WARN, "msg=\"running without the admin endpoint\" "
 				"detail=\"%s\"", err);
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	oc_log(OC_LOG_INFO, "msg=\"listening\" host=%s port=%u token=%s durability=%s"
 			" admin=%s admin_port=%u",
 		host, oc_server_port(srv), sc.token_bytes ? "yes" : "no",

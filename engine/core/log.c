@@ -1,11 +1,15 @@
 /* log.c: the log (see log.h). */
 #include "core/log.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* One write(2) of at most PIPE_BUF bytes to a pipe is atomic: lines from threads never mix. */
+_Static_assert(OC_LOG_LINE_BYTES_MAX <= PIPE_BUF, "a log line is one atomic write");
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 static enum oc_log_level least = OC_LOG_INFO;
@@ -37,12 +41,12 @@ void oc_log(enum oc_log_level level, const char *fmt, ...)
 			      now.tv_nsec / 1000000, level_names[level]);
 	va_list ap;
 	va_start(ap, fmt);
-	int body = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	int body = vsnprintf(line + n, sizeof(line) - n, fmt, ap); /* its NUL: the newline's room */
 	va_end(ap);
 	if (body < 0)
 		body = 0;
-	if ((size_t)body >= sizeof(line) - n - 1) { /* cut: say so */
-		n = sizeof(line) - 5;
+	if ((size_t)body >= sizeof(line) - n) { /* cut: say so, in the last 3 bytes before '\n' */
+		n = sizeof(line) - 4;
 		memcpy(line + n, "...", 3);
 		n += 3;
 	} else {

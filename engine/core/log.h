@@ -1,7 +1,8 @@
 /* log.h: the engine's and the daemon's log, on stderr: one line per event, key=value pairs
  * after a timestamp and a level, `ts=2026-11-27T08:00:00.123Z level=info msg="..." key=value`
  * (docs/operations.md, "Logs"). Owns the least level written, set once before any thread
- * starts; each line goes out in one write(2), so lines from different threads never mix.
+ * starts; each line goes out in one write(2) of at most PIPE_BUF bytes, so lines from
+ * different threads never mix.
  * Lines longer than OC_LOG_LINE_BYTES_MAX are cut (and end with "..."). */
 #ifndef OC_LOG_H
 #define OC_LOG_H

@@ -106,6 +106,7 @@ int oc_admin_start(const char *host, uint16_t port, const struct oc_engine *e,
 		return oc_error_set(err, err_bytes, -ENOMEM, "admin: out of memory");
 	a->engine = e;
 	a->server = s;
+	errno = 0; /* what a failure leaves here is its cause */
 	a->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, port, NULL, NULL,
 	    handle, a, MHD_OPTION_EXTERNAL_LOGGER, log_error, NULL, /* first: all messages */

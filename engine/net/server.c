@@ -1100,8 +1100,10 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 		submit_pending(s);
 		uint32_t answered = poll_answers(s);
 		post(s);
-		if (s->stopping && drained(s))
+		if (s->stopping && drained(s)) {
+			publish_stats(s); /* the last turn's counts */
 			break;
+		}
 		/* Nothing moved: sleep until a socket event or, with commands in the engine, their
 		 * answers (unless some came since the poll: then look again at once). */
 		uint32_t wait_ns = WAIT_IDLE_NS;

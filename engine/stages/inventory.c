@@ -15,13 +15,27 @@
 #include "core/mem.h"
 #include "stages/stages_internal.h"
 
-/* Sets the sold-out gauge from the stock (at init and restore; reserve and release keep it). */
+/* Sold out to orders: no unit past the safety stock (an order's line takes none of it). */
+static bool sold_out(const struct oc_stock_cell *cell)
+{
+	return cell->available <= cell->safety;
+}
+
+/* Sets the sold-out gauge from the stock (at init and restore). */
 static void count_sold_out(struct oc_shard *s)
 {
 	uint64_t n = 0;
 	for (uint32_t i = 0; i < s->sku_count; i++)
-		n += s->stock[i].available == 0;
+		n += sold_out(&s->stock[i]);
 	oc_metric_set(&s->skus_sold_out, n);
+}
+
+/* Keeps the gauge after a change of cell, which was (or not) sold out before it. */
+static void sold_out_update(struct oc_shard *s, bool was, const struct oc_stock_cell *cell)
+{
+	bool now = sold_out(cell);
+	if (now != was)
+		oc_metric_set(&s->skus_sold_out, oc_metric_get(&s->skus_sold_out) + (now ? 1 : -1));
 }
 
 int oc_shard_init(struct oc_shard *s, const struct oc_catalog *c, uint32_t index,
@@ -124,9 +138,9 @@ uint8_t oc_shard_reserve(struct oc_shard *s, const struct oc_line_msg *m)
 			return OC_REJECT_LIMIT_EXCEEDED;
 		p->units += m->quantity;
 	}
+	bool was = sold_out(cell);
 	cell->available -= m->quantity;
-	if (cell->available == 0 && m->quantity)
-		oc_metric_add(&s->skus_sold_out, 1);
+	sold_out_update(s, was, cell);
 	oc_metric_add(&s->reserved_lines, 1);
 	return OC_REJECT_NONE;
 }
@@ -135,9 +149,9 @@ void oc_shard_release(struct oc_shard *s, const struct oc_release_msg *m)
 {
 	struct oc_stock_cell *cell = &s->stock[m->sku_local];
 	if (!(m->flags & OC_RELEASE_COUNTER_ONLY)) {
-		if (cell->available == 0 && m->quantity)
-			oc_metric_set(&s->skus_sold_out, oc_metric_get(&s->skus_sold_out) - 1);
+		bool was = sold_out(cell);
 		cell->available += m->quantity;
+		sold_out_update(s, was, cell);
 	}
 	if (cell->limit && m->customer) {
 		struct oc_pair *p = pair_get(s, m->customer, m->sku_local,
@@ -296,8 +310,11 @@ uint32_t oc_shard_step(void *arg)
 			r->reason = write_part(s, m->seq, taken, ready) != 0;
 		} else if (m->flags & (OC_LINE_QUERY | OC_LINE_SAFETY)) {
 			struct oc_stock_cell *cell = &s->stock[m->sku_local];
-			if (m->flags & OC_LINE_SAFETY)
+			if (m->flags & OC_LINE_SAFETY) {
+				bool was = sold_out(cell);
 				cell->safety = m->quantity;
+				sold_out_update(s, was, cell);
+			}
 			r->quantity = cell->available;
 			r->safety = cell->safety;
 			r->reason = OC_REJECT_NONE;

@@ -189,11 +189,17 @@ static void answer(struct oc_response *a, const struct oc_order_msg *om, uint8_t
 				  .type = om->type, .status = status, .reason = reason};
 }
 
-/* Appends a transition of order `index` to the history ring (the oldest is overwritten once
- * it is full; a chain that reaches it ends there). */
+/* The figures of a channel (an answer's OC_RESPONSE_CHANNEL, an order's channels[]); past the
+ * last, those of none. */
+static struct oc_analytics_figures *channel_figures(struct oc_route *r, unsigned channel)
+{
+	return &r->by_channel[channel < OC_CHANNEL_COUNT ? channel : OC_CHANNEL_NONE];
+}
+
 /* The live figures of an order's transition (type: the command's) to the state it is in now:
  * orders by state, and per channel what the analytics count from the events
- * (net/analytics.c), so that the two agree. */
+ * (net/analytics.c), so that the two agree; rejected places are counted from their answers
+ * (route_one), since those validate refuses never get a record. */
 static void count_transition(struct oc_route *r, uint32_t index, uint64_t ts_ms, uint8_t type)
 {
 	struct oc_order_rec *rec = &r->orders[index];
@@ -203,15 +209,10 @@ static void count_transition(struct oc_route *r, uint32_t index, uint64_t ts_ms,
 	r->in_state[was]--; /* [0] counts nothing */
 	r->in_state[rec->state]++;
 	r->counted_state[index] = rec->state;
-	unsigned channel = r->channels[index];
-	struct oc_analytics_figures *f =
-		&r->by_channel[channel < OC_CHANNEL_COUNT ? channel : OC_CHANNEL_NONE];
+	struct oc_analytics_figures *f = channel_figures(r, r->channels[index]);
 	if (was == OC_STATE_NONE) { /* its place */
-		if (rec->state == OC_STATE_REJECTED) {
-			f->rejected++;
-			f->rejected_by[rec->reason < OC_REJECT_REASON_COUNT ? rec->reason : 0]++;
-			return;
-		}
+		if (rec->state == OC_STATE_REJECTED)
+			return; /* counted from its answer (route_one) */
 		f->placed++;
 		r->placed_ms[index] = ts_ms ? ts_ms : 1; /* 0 means "not seen" */
 		if (rec->state == OC_STATE_ON_HOLD) {
@@ -240,6 +241,8 @@ static void count_transition(struct oc_route *r, uint32_t index, uint64_t ts_ms,
 	}
 }
 
+/* Appends a transition of order `index` to the history ring (the oldest is overwritten once
+ * it is full; a chain that reaches it ends there), and counts it in the live figures. */
 void oc_route_transition(struct oc_route *r, uint32_t index, uint64_t seq, uint64_t ts_ms,
 			 uint8_t type)
 {
@@ -857,29 +860,25 @@ static void qc_failed(struct oc_route *r, const struct oc_order_msg *om,
 	describe(r, om->order_index, a);
 }
 
-/* Labels the parcels of a pack: each allocation keeps its parcel's service. */
+/* Labels the parcels of a pack: each allocation keeps its parcel's service. Counted in the
+ * channel's figures as the documents count them: a label a parcel, a slip line an allocation
+ * with units. */
 static void label(struct oc_route *r, const struct oc_order_rec *rec,
 		  const struct oc_parcel *parcels, uint32_t count)
 {
+	struct oc_analytics_figures *f = channel_figures(r, r->channels[rec - r->orders]);
 	for (uint32_t k = 0; k < count; k++) {
 		for (uint32_t i = 0; i < rec->alloc_count; i++) {
 			struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-			if (al->warehouse == parcels[k].warehouse)
-				al->service = (uint8_t)(parcels[k].rate.service + 1);
+			if (al->warehouse != parcels[k].warehouse)
+				continue;
+			al->service = (uint8_t)(parcels[k].rate.service + 1);
+			f->packed_lines += al->quantity != 0;
 		}
 		r->labels++;
 		r->label_cents += parcels[k].rate.cost_cents;
-	}
-	unsigned channel = r->channels[rec - r->orders];
-	struct oc_analytics_figures *f =
-		&r->by_channel[channel < OC_CHANNEL_COUNT ? channel : OC_CHANNEL_NONE];
-	for (uint32_t k = 0; k < count; k++) { /* as the documents: a slip line an allocation */
 		f->labels++;
 		f->carrier_cents += parcels[k].rate.cost_cents;
-		for (uint32_t i = 0; i < rec->alloc_count; i++) {
-			const struct oc_alloc *al = &r->allocs[rec->alloc_first + i];
-			f->packed_lines += al->warehouse == parcels[k].warehouse && al->quantity;
-		}
 	}
 }
 
@@ -1361,6 +1360,12 @@ void oc_route_publish(void *arg)
 {
 	struct oc_route *r = arg;
 	struct oc_route_metrics *m = &r->metrics;
+	/* Every change of a figure comes with a command decided: none since the last copy, no
+	 * copy (1 + the command, so that 0 means never). */
+	uint64_t done = atomic_load_explicit(&r->done_seq, memory_order_relaxed);
+	if (r->published_done == done + 1)
+		return;
+	r->published_done = done + 1;
 	uint64_t *counter[ROUTE_COUNTERS];
 	route_counters(r, counter);
 	for (uint32_t i = 0; i < ROUTE_COUNTERS; i++)
@@ -2150,8 +2155,14 @@ static bool route_one(struct oc_route *r, const struct oc_order_msg *om)
 	} else if (!cancel(r, om, a)) {
 		return false;
 	}
-	if (a->status == OC_STATUS_REJECTED && !(a->flags & OC_RESPONSE_DUPLICATE))
+	if (a->status == OC_STATUS_REJECTED && !(a->flags & OC_RESPONSE_DUPLICATE)) {
 		r->rejected[a->reason]++;
+		if (a->type == OC_CMD_PLACE) { /* the analytics' rule (OC_EVENT_REJECTS) */
+			struct oc_analytics_figures *f = channel_figures(r, OC_RESPONSE_CHANNEL(a));
+			f->rejected++;
+			f->rejected_by[a->reason < OC_REJECT_REASON_COUNT ? a->reason : 0]++;
+		}
+	}
 	return true;
 }
 

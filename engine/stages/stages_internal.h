@@ -613,6 +613,7 @@ struct oc_route {
 	struct oc_snapshotter *snapshotter; /* with a log */
 	struct oc_snap_part part;
 	struct oc_route_metrics metrics;       /* oc_route_publish's copy of the figures */
+	uint64_t published_done;               /* 1 + done_seq at that copy, 0: none yet */
 	alignas(64) _Atomic uint64_t done_seq; /* read by the sequencer */
 	_Atomic uint64_t lease_next_ms;        /* the earliest head's deadline (leases, reviews),
 	                                        * 0: none; read by the
