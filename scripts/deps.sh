@@ -11,6 +11,7 @@ packages=(
   liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev libcmocka-dev libinih-dev
   libmicrohttpd-dev # the daemon's admin HTTP endpoint (/metrics, /healthz)
   tmux curl # the tests drive ordercore-cli top in tmux and scrape /metrics with curl
+  clang cppcheck # make lint (in make test): clang -Werror and cppcheck on engine/
   libck-dev # Concurrency Kit's ck_ring: the baseline beside the engine's ring in ordercore-bench
   libdpdk-dev # DPDK's rte_ring (SP/SC): the second baseline beside the engine's ring in ordercore-bench
   chromium # headless, for the load generator's HTML report test (tests/cli/loadgen_report.sh)

@@ -270,6 +270,7 @@ static void place_region(struct oc_dataset *d, uint32_t r)
 		order[w].warehouse = w;
 		reg->zone[w] = zone_of(order[w].km);
 	}
+	/* cppcheck-suppress uninitvar ; order[0, warehouse_count) was just filled */
 	qsort(order, d->warehouse_count, sizeof(order[0]), cmp_by_distance);
 	for (uint32_t w = 0; w < d->warehouse_count; w++)
 		reg->warehouse_order[w] = (uint8_t)order[w].warehouse;
@@ -282,6 +283,7 @@ static int build_regions(struct loader *l)
 	const char *names[OC_LIMIT_WAREHOUSES_MAX];
 	for (uint32_t w = 0; w < d->warehouse_count; w++)
 		names[w] = l->warehouse_region[w];
+	/* cppcheck-suppress uninitvar ; names[0, warehouse_count) was just filled */
 	qsort(names, d->warehouse_count, sizeof(names[0]), cmp_str_ptr);
 	uint32_t count = 0;
 	for (uint32_t w = 0; w < d->warehouse_count; w++)

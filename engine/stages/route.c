@@ -1414,13 +1414,14 @@ static int get_fifo(struct oc_route *r, struct oc_snap_reader *in, struct oc_lea
 	uint32_t n = oc_snap_get_u32(in);
 	if (in->short_read || n > r->orders_max || (n && !fifo))
 		return -EINVAL;
-	const struct oc_lease *at = oc_snap_get(in, (size_t)n * sizeof(struct oc_lease));
+	/* Records in the file are packed: copied out, never read in place. */
+	const uint8_t *at = oc_snap_get(in, (size_t)n * sizeof(struct oc_lease));
 	if (n && !at)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
-		if (at[i].order_index >= orders)
+		memcpy(&fifo[i], at + (size_t)i * sizeof(struct oc_lease), sizeof(struct oc_lease));
+		if (fifo[i].order_index >= orders)
 			return -EINVAL;
-		fifo[i] = at[i];
 	}
 	*head = 0;
 	*tail = n;
@@ -1613,6 +1614,7 @@ static bool reroute_line(struct oc_route *r, uint32_t w, uint64_t exclude,
 	uint32_t k = oc_route_plan(r->free_units, r->warehouses,
 				   d->regions[d->warehouses[w].region].warehouse_order, &line, 1,
 				   plan);
+	/* cppcheck-suppress uninitvar ; kept[0, warehouses) was filled above */
 	memcpy(free_units, kept, r->warehouses * sizeof(uint32_t));
 	if (*count + k + waiting > OC_LIMIT_ORDER_ALLOCS_MAX)
 		return false;

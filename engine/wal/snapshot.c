@@ -63,7 +63,7 @@ void oc_snap_put(struct oc_snap_buf *b, const void *p, size_t n)
 {
 	if (n > b->cap - b->len)
 		oc_snap_reserve(b, n > b->cap ? n : b->cap); /* at least doubles */
-	if (b->error)
+	if (b->error || n == 0) /* n 0: p may be NULL, which memcpy may not be given */
 		return;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;

@@ -177,7 +177,7 @@ static inline size_t oc_wal_varint_len(uint64_t v)
 
 static inline uint64_t oc_wal_zigzag(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63)); /* all ones when v < 0 */
 }
 
 static inline int64_t oc_wal_unzigzag(uint64_t v)
