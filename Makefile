@@ -21,8 +21,10 @@ build: deps
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DOC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
-# Every test; the concurrency tests again under ThreadSanitizer; every test again under
-# AddressSanitizer and UndefinedBehaviorSanitizer; then clang and cppcheck (lint).
+# Every test; again under ThreadSanitizer all but the fuzz targets, the in-process kill -9
+# soak and the benchmark smoke (single-threaded or too slow there: the rest is the concurrency,
+# pipeline and daemon tests); every test again under AddressSanitizer and
+# UndefinedBehaviorSanitizer; then clang and cppcheck (lint).
 test: build
 	cd $(BUILD) && ctest --output-on-failure
 	$(MAKE) --no-print-directory test-tsan
@@ -34,7 +36,7 @@ test-tsan: deps
 		-DOC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(TSAN_BUILD) -j$(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		ctest -L concurrency --output-on-failure
+		ctest -E '^(fuzz_|crash_kill9$$|bench_smoke$$)' --output-on-failure
 
 # Every test under AddressSanitizer and UndefinedBehaviorSanitizer (any report fails the test:
 # -fno-sanitize-recover; leaks are reported at exit).

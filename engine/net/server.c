@@ -147,9 +147,9 @@ struct oc_server {
 	uint64_t started_ns;
 	struct oc_response resp[POLL_BATCH];
 	struct oc_server_stats st;
-	/* st and live as metrics (core/metrics.h), published every loop turn, for the admin
-	 * thread: [i] is server_counters[i], then the live connections. */
-	oc_metric published[SERVER_COUNTERS + 1];
+	/* st, live and subscriber_count as metrics (core/metrics.h), published every loop turn,
+	 * for the admin thread: [i] is server_counters[i], then the two gauges. */
+	oc_metric published[SERVER_COUNTERS + 2];
 };
 
 /* The server's counters as metrics: the field of struct oc_server_stats, name and help. */
@@ -191,6 +191,7 @@ static void publish_stats(struct oc_server *s)
 		oc_metric_set(&s->published[i],
 			      *(const uint64_t *)((const char *)&s->st + server_counters[i].offset));
 	oc_metric_set(&s->published[SERVER_COUNTERS], s->live);
+	oc_metric_set(&s->published[SERVER_COUNTERS + 1], s->subscriber_count);
 }
 
 int oc_server_metrics_write(const struct oc_server *s, FILE *out)
@@ -203,6 +204,9 @@ int oc_server_metrics_write(const struct oc_server *s, FILE *out)
 	fprintf(out, "# HELP ordercore_connections Connections open now.\n"
 		     "# TYPE ordercore_connections gauge\nordercore_connections %" PRIu64 "\n",
 		oc_metric_get(&s->published[SERVER_COUNTERS]));
+	fprintf(out, "# HELP ordercore_subscribers Connections subscribed to events now.\n"
+		     "# TYPE ordercore_subscribers gauge\nordercore_subscribers %" PRIu64 "\n",
+		oc_metric_get(&s->published[SERVER_COUNTERS + 1]));
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -155,11 +155,12 @@ ordercored_start "$tmp/daemon2.err" "$ordercored" --dataset "$tmp/ds" || fail "n
 admin=http://127.0.0.1:$admin_port
 "$cli" --connect "127.0.0.1:$port" --json analytics >"$tmp/analytics.json" 2>"$tmp/analytics.err" &
 analytics_pid=$!
-for ((i = 0; i < 500; i++)); do # subscribed: the daemon counts its subscriber's connection
-	scrape "$tmp/m5" >/dev/null
-	[ "$(sample ordercore_connections "$tmp/m5")" = 1 ] && break
+for ((i = 0; i < 1000; i++)); do # subscribed before the first order (the server answers a
+	scrape "$tmp/m5" >/dev/null       # subscribe at once, so every later event reaches it)
+	[ "$(sample ordercore_subscribers "$tmp/m5")" = 1 ] && break
 	sleep 0.01
 done
+[ "$(sample ordercore_subscribers "$tmp/m5")" = 1 ] || fail "the analytics never subscribed"
 expect_status 0 "$loadgen" --scenario peak-season --base-rate 1000 --connect "127.0.0.1:$port" \
 	--dataset "$tmp/ds" --orders 6000 --seed 4
 # Places refused before route (an unknown SKU) count as rejected in both too.
