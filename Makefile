@@ -5,12 +5,14 @@ BUILD       ?= build
 TSAN_BUILD  ?= build-tsan
 ASAN_BUILD  ?= build-asan
 CLANG_BUILD ?= build-clang
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 # -Werror in CI (CI=true is set there), warnings stay warnings on a developer's machine.
 WERROR     ?= $(if $(CI),ON,OFF)
 CMAKE      := cmake
 
-.PHONY: all deps build test test-tsan test-asan lint run bench peers crash-soak clean
+.PHONY: all deps build test test-tsan test-asan lint fuzz run bench peers crash-soak clean
 
 all: build
 
@@ -56,6 +58,15 @@ lint: deps
 	cppcheck --quiet --enable=warning,portability --inline-suppr --std=c11 -I engine \
 		-I include --error-exitcode=1 engine/
 
+# The fuzz targets under libFuzzer (clang, with AddressSanitizer) for FUZZ_SECONDS each, from
+# corpora in $(FUZZ_BUILD)/corpus that grow from run to run (tests/fuzz/run.sh). make test
+# runs the same targets briefly, without libFuzzer (tests/fuzz/fuzz_driver.c).
+fuzz: deps
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DOC_FUZZ=ON >/dev/null
+	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS)
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 # The flash-sale demo: ordercored on a generated demo dataset, the flash sale over TCP.
 run: build
 	bash scripts/run_demo.sh $(BUILD)
@@ -84,4 +95,4 @@ crash-soak: build
 	bash tests/crash/kill9.sh ./$(BUILD)/loadgen/ordercore-loadgen 1000
 
 clean:
-	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD) $(CLANG_BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

@@ -3,7 +3,8 @@
  * replay a crash libFuzzer found); without, it runs ITERATIONS inputs made from the target's
  * seeds (fuzz_seeds: valid inputs, concatenated) by a deterministic mutator (bit flips, byte
  * overwrites with boundary values, cuts, splices of two places, 4-byte fields set to boundary
- * values). A failed assertion aborts. */
+ * values). A failed assertion aborts. `--write-seed FILE` writes the seeds (as one input) to
+ * FILE instead: the start of the corpus `make fuzz` gives libFuzzer (tests/fuzz/run.sh). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,20 @@ static size_t mutate(uint64_t *rng, const uint8_t *seed, size_t seed_n, uint8_t 
 int main(int argc, char **argv)
 {
 	static uint8_t in[FUZZ_INPUT_BYTES_MAX], seed[FUZZ_INPUT_BYTES_MAX];
+	uint32_t seeds = 0;
+	size_t seed_n = fuzz_seeds(seed, sizeof(seed), &seeds);
+	if (seed_n == 0) {
+		fprintf(stderr, "%s: its seeds do not check\n", fuzz_name);
+		return 1;
+	}
+	if (argc == 3 && strcmp(argv[1], "--write-seed") == 0) {
+		FILE *f = fopen(argv[2], "wb");
+		if (!f || fwrite(seed, 1, seed_n, f) != seed_n || fclose(f) != 0) {
+			perror(argv[2]);
+			return 2;
+		}
+		return 0;
+	}
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
 			FILE *f = fopen(argv[i], "rb");
@@ -61,12 +76,6 @@ int main(int argc, char **argv)
 			LLVMFuzzerTestOneInput(in, n);
 		}
 		return 0;
-	}
-	uint32_t seeds = 0;
-	size_t seed_n = fuzz_seeds(seed, sizeof(seed), &seeds);
-	if (seed_n == 0) {
-		fprintf(stderr, "%s: its seeds do not check\n", fuzz_name);
-		return 1;
 	}
 	LLVMFuzzerTestOneInput(seed, seed_n);
 	uint64_t rng = 0x5eedf00d;
