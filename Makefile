@@ -27,7 +27,10 @@ build: deps
 # soak and the benchmark smoke (single-threaded or too slow there: the rest is the concurrency,
 # pipeline and daemon tests); every test again under AddressSanitizer and
 # UndefinedBehaviorSanitizer; then clang and cppcheck (lint).
+# Each run first empties its build's tests/tmp (the tests' scratch data directories, named by
+# process id: a run leaves about a gigabyte there).
 test: build
+	rm -rf $(BUILD)/tests/tmp
 	cd $(BUILD) && ctest --output-on-failure
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-asan
@@ -37,6 +40,7 @@ test-tsan: deps
 	$(CMAKE) -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOC_SANITIZE=thread \
 		-DOC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(TSAN_BUILD) -j$(JOBS)
+	rm -rf $(TSAN_BUILD)/tests/tmp
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest -E '^(fuzz_|crash_kill9$$|bench_smoke$$)' --output-on-failure
 
@@ -46,6 +50,7 @@ test-asan: deps
 	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DOC_SANITIZE=address,undefined -DOC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(ASAN_BUILD) -j$(JOBS)
+	rm -rf $(ASAN_BUILD)/tests/tmp
 	cd $(ASAN_BUILD) && ASAN_OPTIONS="detect_leaks=1 abort_on_error=1" \
 		UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure
 
