@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "engine_test.h"
@@ -422,8 +423,6 @@ static void wire(struct oc_engine *e, const struct placement *p)
 	j->out = &e->logged;
 	j->self = &e->workers[p->validate];
 	j->wake_egress = waker(e, p->validate, p->egress);
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	e->gateway = (struct oc_gateway){
 		.cmd = &e->cmd,
 		.wake_validate = &e->workers[p->validate],
@@ -437,7 +436,7 @@ static void wire(struct oc_engine *e, const struct placement *p)
 		.barrier_records = e->cfg.snapshot_records,
 		.barrier_interval_ns = (uint64_t)e->cfg.snapshot_interval_ms * 1000000u,
 		.barrier_seq = e->restored_seq,
-		.barrier_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec};
+		.barrier_ns = oc_clock_realtime_ns()};
 	v->snapshotter = &e->snapshotter;
 	r->snapshotter = &e->snapshotter;
 	v->catalog = &e->catalog;
@@ -587,6 +586,39 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	return 0;
 }
 
+uint32_t oc_engine_test_step(struct oc_engine *e)
+{
+	uint32_t work = 0;
+	for (uint32_t i = 0; i < e->threads; i++)
+		work += oc_worker_turn(&e->workers[i]);
+	return work;
+}
+
+void oc_engine_wait_turn(struct oc_engine *e, uint32_t *turns)
+{
+	if (e->stepped)
+		oc_engine_test_step(e);
+	else
+		oc_backoff(turns, 64);
+}
+
+int oc_engine_test_start_stepped(struct oc_engine *e)
+{
+	if (e->ran)
+		return -EALREADY;
+	if (e->journaled && (e->cfg.snapshot_records || e->cfg.snapshot_interval_ms ||
+			     e->cfg.snapshot_on_stop))
+		return -EINVAL; /* the snapshot writer is a thread of its own */
+	e->ran = true;
+	e->stepped = true;
+	e->started = true;
+	if (e->journaled && oc_recovery_replay(e) != 0) {
+		halt(e);
+		return -EIO;
+	}
+	return 0;
+}
+
 int oc_engine_start(struct oc_engine *e)
 {
 	if (e->ran)
@@ -680,6 +712,8 @@ static int wait_answered(struct oc_engine *e)
 	struct timespec pause = {0, 100000};
 	uint32_t stalled = 0, head = 0;
 	while (!pipeline_answered(e)) {
+		if (e->stepped && oc_engine_test_step(e))
+			continue; /* moving: a stall is counted only when a turn does nothing */
 		bool full = oc_ring_used(&e->responses) == oc_ring_slots(&e->responses);
 		/* The poller's index (pairs with its release store in oc_ring_spsc_release):
 		 * unchanged while the ring stays full means nobody polls. */
@@ -688,7 +722,8 @@ static int wait_answered(struct oc_engine *e)
 		head = now;
 		if (stalled > STOP_STALL_POLLS)
 			return -EBUSY;
-		nanosleep(&pause, NULL);
+		if (!e->stepped)
+			nanosleep(&pause, NULL);
 	}
 	return 0;
 }

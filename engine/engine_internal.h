@@ -14,9 +14,10 @@ struct oc_engine {
 	struct oc_catalog catalog;
 	uint32_t shards;
 	uint32_t threads;
-	bool started; /* workers running */
+	bool started; /* workers running (or, stepped, started) */
 	bool ran;     /* started once: an engine runs once */
 	bool pinned;
+	bool stepped; /* no threads: the caller runs the workers' turns (engine_test.h) */
 	uint64_t created_unix_s; /* when oc_engine_create ran (the metrics' start time) */
 
 	/* Rings, named by their producer -> consumer. */
@@ -64,5 +65,9 @@ int oc_recovery_restore(struct oc_engine *e, char *err, size_t err_bytes);
 /* With the workers running: replays the logged commands after the restored snapshot
  * through the sequencer, their answers muted. 0 or -EIO. */
 int oc_recovery_replay(struct oc_engine *e);
+
+/* One wait of a loop that waits for the pipeline: a backoff while the workers run on their
+ * threads, a turn of every worker when the engine is stepped. */
+void oc_engine_wait_turn(struct oc_engine *e, uint32_t *turns);
 
 #endif

@@ -266,7 +266,7 @@ static void replay_flush(struct replay *r)
 		int k = oc_gateway_try_submit(&r->e->gateway, r->cmds + sent, r->count - sent);
 		sent += (uint32_t)k;
 		if (!k)
-			oc_backoff(&turns, 64);
+			oc_engine_wait_turn(r->e, &turns);
 	}
 	/* Replay gives each command its old sequence number. */
 	OC_ASSERT_EQ(r->cmds[0].seq, first);

@@ -22,4 +22,14 @@ void oc_engine_test_crash_at_snapshot_step(int step);
  * written in the background: a test waits on this before it arms the crash hook). */
 uint64_t oc_engine_test_snapshots_finished(const struct oc_engine *e);
 
+/* The deterministic simulation's topology (tests/sim): starts the engine with no thread at
+ * all; nothing moves until the caller runs oc_engine_test_step, and submit, poll, step and
+ * stop all run on the caller's one thread. Recovery's replay runs the turns itself. The
+ * snapshot writer is a thread, so a journaled engine must have every snapshot trigger off
+ * (snapshot_records, snapshot_interval_ms, snapshot_on_stop: -EINVAL otherwise). */
+int oc_engine_test_start_stepped(struct oc_engine *e);
+
+/* One turn of every worker's stages, in pipeline order; the messages moved. */
+uint32_t oc_engine_test_step(struct oc_engine *e);
+
 #endif

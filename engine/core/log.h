@@ -9,7 +9,13 @@
 
 #define OC_LOG_LINE_BYTES_MAX 2048u
 
-enum oc_log_level { OC_LOG_DEBUG, OC_LOG_INFO, OC_LOG_WARN, OC_LOG_ERROR };
+enum oc_log_level {
+	OC_LOG_DEBUG,
+	OC_LOG_INFO,
+	OC_LOG_WARN,
+	OC_LOG_ERROR,
+	OC_LOG_OFF, /* as the least level: nothing is written (a test that fails on purpose) */
+};
 
 /* The least level written (default OC_LOG_INFO). Before any thread that logs starts. */
 void oc_log_set_level(enum oc_log_level least);

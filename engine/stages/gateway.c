@@ -4,8 +4,8 @@
  * validate through the cmd ring. It also inserts the snapshot barriers, and the ticks that
  * carry the time to route when a payment lease is due. */
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "stages/stages_internal.h"
 
 /* Commands that may be sequenced now: seq may run at most inflight_max past the last
@@ -75,9 +75,7 @@ static void tick_insert(struct oc_gateway *g, uint64_t now_ns)
 
 int oc_gateway_try_submit(struct oc_gateway *g, struct oc_command *cmds, uint32_t n)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
-	uint64_t ts_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	uint64_t ts_ns = oc_clock_realtime_ns();
 	if (barrier_due(g, ts_ns) && !barrier_insert(g, ts_ns))
 		return 0; /* nothing is admitted until the pipeline has drained for the barrier */
 	tick_insert(g, ts_ns);

@@ -8,18 +8,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/error.h"
+#include "core/clock.h"
 #include "stages/stages_internal.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static const enum oc_wal_mode wal_mode[] = {
 	[OC_DURABILITY_SYNC] = OC_WAL_MODE_SYNC,
@@ -50,7 +43,7 @@ int oc_journal_init(struct oc_journal *j, const struct oc_config *cfg, const cha
 	oc_wal_encoder_init(&j->enc, start);
 	j->durability = (enum oc_durability)cfg->durability;
 	j->sync_interval_ns = (uint64_t)cfg->fsync_interval_ms * 1000000u;
-	j->last_sync_ns = now_ns();
+	j->last_sync_ns = oc_clock_monotonic_ns();
 	j->logged_seq = start->next_seq - 1;
 	oc_metric_set(&j->logged_seq_metric, j->logged_seq);
 	j->published = j->logged_seq;
@@ -81,14 +74,14 @@ static void publish(struct oc_journal *j)
 		oc_worker_wake(j->wake_egress);
 	}
 	if (j->durability == OC_DURABILITY_ASYNC && p.written_seq > p.durable_seq &&
-	    now_ns() - j->last_sync_ns >= j->sync_interval_ns) {
+	    oc_clock_monotonic_ns() - j->last_sync_ns >= j->sync_interval_ns) {
 		oc_wal_sync(j->wal); /* an error here is sticky: the next poll reports it */
-		j->last_sync_ns = now_ns();
+		j->last_sync_ns = oc_clock_monotonic_ns();
 	}
 	uint64_t ok = j->durability == OC_DURABILITY_SYNC ? p.durable_seq : p.written_seq;
 	if (ok > j->published) {
 		j->published = ok;
-		uint64_t now = now_ns();
+		uint64_t now = oc_clock_monotonic_ns();
 		while (j->pending_count && j->pending_seq[j->pending_head] <= ok) {
 			oc_metric_hist_add(&j->release_ns, now - j->pending_ns[j->pending_head]);
 			j->pending_head = (j->pending_head + 1) % OC_WAL_INFLIGHT_FRAMES_MAX;
@@ -123,7 +116,7 @@ static void frame_append(struct oc_journal *j)
 	if (j->pending_count < OC_WAL_INFLIGHT_FRAMES_MAX) { /* only a failed log stops them */
 		uint32_t tail = (j->pending_head + j->pending_count) % OC_WAL_INFLIGHT_FRAMES_MAX;
 		j->pending_seq[tail] = j->frame_last_seq;
-		j->pending_ns[tail] = now_ns();
+		j->pending_ns[tail] = oc_clock_monotonic_ns();
 		j->pending_count++;
 	}
 }

@@ -76,6 +76,20 @@ void oc_wal_test_fail_next_sync(struct oc_wal *w, int err)
 	w->inject_sync = err;
 }
 
+const struct oc_wal_test_disk *oc_wal_disk;
+
+void oc_wal_test_set_disk(const struct oc_wal_test_disk *disk)
+{
+	oc_wal_disk = disk;
+}
+
+int oc_wal_datasync(int fd)
+{
+	if (oc_wal_disk)
+		return oc_wal_disk->sync(oc_wal_disk->ctx, fd);
+	return fdatasync(fd) == 0 ? 0 : -errno;
+}
+
 /* Makes err the sticky error (the first one wins). */
 static int fail(struct oc_wal *w, int err)
 {
@@ -141,8 +155,8 @@ static int sync_current(struct oc_wal *w)
 {
 	int err = w->inject_sync;
 	w->inject_sync = 0;
-	if (err == 0 && w->fd >= 0 && fdatasync(w->fd) != 0)
-		err = -errno;
+	if (err == 0 && w->fd >= 0)
+		err = oc_wal_datasync(w->fd);
 	if (err)
 		return fail(w, err);
 	w->progress.durable_seq = w->progress.written_seq;
@@ -288,7 +302,7 @@ static int backend_open(struct oc_wal *w, char *err, size_t err_bytes)
 {
 	w->backend = OC_WAL_BACKEND_PWRITE;
 	w->ops = &oc_wal_pwrite_ops;
-	if (w->cfg.backend == OC_WAL_BACKEND_PWRITE)
+	if (w->cfg.backend == OC_WAL_BACKEND_PWRITE || oc_wal_disk)
 		return 0;
 	int rc =
 	    inject_uring_init ? inject_uring_init : oc_wal_uring_init(w, 2 * w->slot_count + 2);

@@ -120,6 +120,18 @@ void oc_wal_test_fail_next_sync(struct oc_wal *w, int err);
  * shot), as in a container whose seccomp profile blocks io_uring_setup. */
 void oc_wal_test_fail_next_uring_init(int err);
 
+/* Test-only: a disk that fails and forgets on purpose (tests/sim/sim_disk.c). While one is
+ * set (process-wide, before any oc_wal_create, never while a log is open), every log created
+ * uses the pwrite backend, and its frame writes and data syncs go to `write` and `sync`
+ * instead of the kernel: 0 or a negative errno, as pwrite (all bytes) and fdatasync would
+ * return. Segment creation and preallocation stay real. NULL: back to the kernel. */
+struct oc_wal_test_disk {
+	int (*write)(void *ctx, int fd, const void *buf, uint32_t bytes, uint64_t offset);
+	int (*sync)(void *ctx, int fd);
+	void *ctx;
+};
+void oc_wal_test_set_disk(const struct oc_wal_test_disk *disk);
+
 /* The file name of the segment whose first sequence number is seq (OC_WAL_SEGMENT_NAME_BYTES
  * bytes with the NUL). */
 void oc_wal_segment_name(uint64_t seq, char name[OC_WAL_SEGMENT_NAME_BYTES]);

@@ -62,6 +62,12 @@ extern const struct wal_backend_ops oc_wal_uring_ops;
 /* Sets up the io_uring backend in w->be; -errno if the kernel refuses (fall back then). */
 int oc_wal_uring_init(struct oc_wal *w, uint32_t entries);
 
+/* The process's test disk (oc_wal_test_set_disk), or NULL. */
+extern const struct oc_wal_test_disk *oc_wal_disk;
+
+/* fdatasync, or the test disk's sync. 0 or -errno. */
+int oc_wal_datasync(int fd);
+
 static inline struct wal_slot *wal_slot_at(struct oc_wal *w, uint32_t i)
 {
 	return &w->slots[i % w->slot_count];

@@ -1,6 +1,6 @@
 /* wal_pwrite.c: the synchronous WAL backend: pwritev of the whole frame, then (sync mode)
- * fdatasync, both before oc_wal_append returns. Used where io_uring is unavailable or when
- * asked for. No state of its own; runs on the journal thread. */
+ * fdatasync, both before oc_wal_append returns. Used where io_uring is unavailable, when
+ * asked for, and under a test disk (oc_wal_test_set_disk). No state of its own; runs on the journal thread. */
 #include <errno.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -11,6 +11,8 @@
  * write is never retried: the caller makes it sticky. */
 static int write_all(int fd, const uint8_t *p, uint32_t bytes, uint64_t offset)
 {
+	if (oc_wal_disk)
+		return oc_wal_disk->write(oc_wal_disk->ctx, fd, p, bytes, offset);
 	while (bytes) {
 		struct iovec iov = {.iov_base = (void *)p, .iov_len = bytes};
 		ssize_t n = pwritev(fd, &iov, 1, (off_t)offset);
@@ -34,8 +36,8 @@ static int pwrite_submit(struct oc_wal *w, struct wal_slot *s)
 	s->write_done = true;
 	if (rc == 0 && s->need_sync) {
 		rc = s->inject_sync; /* test-only fault, else the real sync */
-		if (rc == 0 && fdatasync(s->fd) != 0)
-			rc = -errno;
+		if (rc == 0)
+			rc = oc_wal_datasync(s->fd);
 		s->sync_done = true;
 	}
 	s->res = rc;

@@ -1,0 +1,808 @@
+/* sim.c: ordercore-sim, the deterministic simulation (docs/reliability.md, "Deterministic
+ * simulation"). One seed drives everything: the engine runs with no thread of its own
+ * (oc_engine_test_start_stepped: one worker's turns, run here), time is a simulated clock
+ * (core/clock.h) that moves only when this program moves it, and the log writes to a disk
+ * that fails and forgets on purpose (sim_disk.c). So a seed is one exact history, and a
+ * failing seed fails the same way every time it is run.
+ *
+ * A run is a workload (places, cancels, fulfilment steps, restocks, write-offs, queries,
+ * retries of earlier keys) carried through several lives of the process. A life ends in a
+ * crash (during a chosen write, or between two bursts), after an injected EIO or ENOSPC on a
+ * write or a sync, or cleanly; the next life recovers from what the crash left, retries what
+ * was never answered (as a client would, with the same keys), and goes on; the last life has
+ * no fault. The checks:
+ *  - at every recovery: every command the disk made durable is recovered, and (sync mode)
+ *    every acknowledged command; nothing is recovered that was not submitted;
+ *  - at every answer: sync mode answers only commands the disk has made durable, async mode
+ *    only commands it has been given;
+ *  - at the end: the log, recovered once more, gives the same state hash as a fault-free
+ *    in-memory engine fed the same commands with the same timestamps, and every answer a
+ *    client received equals that engine's answer to the same command; stock is conserved
+ *    (on hand = initial + restocked - written off - shipped, allocated = the units of the
+ *    orders accepted and not cancelled or shipped, per SKU) and never oversold (allocated <=
+ *    on hand).
+ * The scratch directory holds the dataset and one data directory per seed (removed when the
+ * seed passes). Usage: ordercore-sim --help. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/rand.h"
+#include "data/dataset.h"
+#include "engine_test.h"
+#include "ordercore/ordercore.h"
+#include "sim_disk.h"
+
+/* Commands a client sends in one burst, at most. */
+#define SIM_BURST_MAX 8u
+/* Lives of a run with faults, at most, before the fault-free last one. */
+#define SIM_FAULTY_LIVES_MAX 3u
+/* Turns without progress after which a drain is reported as a hang. */
+#define SIM_STALL_TURNS 10000u
+/* Simulated time between two bursts, at most, milliseconds. */
+#define SIM_GAP_MS_MAX 20u
+/* The simulated clock's start: 2026-01-01T00:00:00Z, nanoseconds. */
+#define SIM_EPOCH_NS 1767225600000000000ull
+/* The dataset: small, so that orders meet empty shelves and purchase limits. */
+#define SIM_SKUS 12u
+#define SIM_WAREHOUSES 3u
+#define SIM_STOCK_PER_SKU 30u
+#define SIM_CUSTOMERS 24u
+#define SIM_OPERATOR 900001u
+
+static const char usage[] =
+	"usage: ordercore-sim [--seeds N] [--first SEED] [--seed SEED] [--commands N]\n"
+	"                     [--dir DIR] [--twice] [--verbose]\n"
+	"Runs the engine single-threaded on a simulated clock and a disk that fails and forgets\n"
+	"on purpose, one history per seed, and checks every history (docs/reliability.md).\n"
+	"  --seeds N      seeds to run (default 100), from --first (default 1)\n"
+	"  --seed SEED    run this one seed and say what happened (--verbose)\n"
+	"  --commands N   client commands in a run (default 300)\n"
+	"  --dir DIR      scratch directory (default: a new one under $TMPDIR or /tmp, removed)\n"
+	"  --twice        run each seed twice and require the same trace (determinism)\n"
+	"  --verbose      say what each life did, and show the engine's log\n"
+	"Exit status: 0 every seed passed, 1 a seed failed (its number is printed: rerun it with\n"
+	"--seed), 2 bad usage or set-up.\n";
+
+static uint64_t sim_now_ns = SIM_EPOCH_NS;
+static uint64_t sim_clock(void) { return sim_now_ns; }
+
+struct answer {
+	bool have;
+	bool retried; /* answered unavailable: the client has queued it again */
+	struct oc_response r;
+};
+
+/* One order the workload placed (whatever the engine answered). */
+struct placed {
+	uint64_t key, customer;
+	uint8_t line_count;
+	struct oc_line lines[3];
+};
+
+struct run {
+	uint64_t seed, rng;
+	const char *data_dir;
+	const char *dataset_dir;
+	const struct oc_dataset *data;
+	uint32_t durability;
+	bool verbose;
+	struct sim_disk disk;
+	/* The history: stream[i] is the command sequenced at i + 1 (while it lasts: a crash
+	 * cuts it back to what was recovered); acked[i] what a client was answered for it. */
+	struct oc_command *stream;
+	struct answer *acked;
+	uint64_t stream_len, stream_cap, acked_cap;
+	/* The client: commands to send, those sent and not answered yet. */
+	struct oc_command *todo; /* retries first, then new ones */
+	uint32_t todo_count, todo_cap;
+	uint64_t generated, commands;
+	uint64_t next_key;
+	struct placed *placed;
+	uint32_t placed_count;
+	/* Totals for the report. */
+	uint64_t lives, acks, unavailable, async_lost_acks, retries;
+	uint64_t trace;
+	char failure[512];
+};
+
+static bool failf(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool failf(struct run *r, const char *fmt, ...)
+{
+	if (r->failure[0])
+		return false; /* the first failure is the one to read */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->failure, sizeof(r->failure), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void *grow(void *p, uint64_t *cap, uint64_t need, size_t each)
+{
+	if (need <= *cap)
+		return p;
+	uint64_t n = *cap ? *cap * 2 : 256;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(p, n * each);
+	if (!q) {
+		perror("ordercore-sim");
+		exit(2);
+	}
+	memset((char *)q + *cap * each, 0, (n - *cap) * each);
+	*cap = n;
+	return q;
+}
+
+static void trace_mix(struct run *r, uint64_t a, uint64_t b)
+{
+	uint64_t s = r->trace ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
+	r->trace = oc_rand_next(&s);
+}
+
+static void todo_push(struct run *r, const struct oc_command *c)
+{
+	uint64_t cap = r->todo_cap;
+	r->todo = grow(r->todo, &cap, (uint64_t)r->todo_count + 1, sizeof(*r->todo));
+	r->todo_cap = (uint32_t)cap;
+	r->todo[r->todo_count++] = *c;
+}
+
+static uint64_t pick_sku(struct run *r)
+{
+	/* Half the lines go to the first few SKUs: contention on their stock and limits. */
+	uint32_t i = oc_rand_below(&r->rng, 2) ? oc_rand_below(&r->rng, 3)
+					       : oc_rand_below(&r->rng, r->data->sku_count);
+	return r->data->skus[i].sku;
+}
+
+/* The client's next new command, drawn from the run's generator. */
+static void generate(struct run *r, struct oc_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	uint32_t dice = oc_rand_below(&r->rng, 100);
+	const struct placed *p = NULL;
+	if (r->placed_count) /* recent orders more often */
+		p = &r->placed[r->placed_count - 1 -
+			       oc_rand_below(&r->rng, r->placed_count < 16 || oc_rand_below(&r->rng, 2)
+							      ? r->placed_count
+							      : 16)];
+	if (dice < 45 || !p) {
+		c->type = OC_CMD_PLACE;
+		c->key = r->next_key++;
+		c->customer = 1 + oc_rand_below(&r->rng, SIM_CUSTOMERS);
+		c->region = (uint16_t)oc_rand_below(&r->rng, r->data->region_count);
+		c->flags = OC_PLACE_CHANNEL(1 + oc_rand_below(&r->rng, OC_CHANNEL_COUNT - 1));
+		c->line_count = (uint8_t)(1 + oc_rand_below(&r->rng, 3));
+		for (uint8_t l = 0; l < c->line_count; l++) {
+			c->lines[l].sku = pick_sku(r);
+			for (uint8_t k = 0; k < l; k++)
+				if (c->lines[k].sku == c->lines[l].sku)
+					c->lines[l].sku = 0; /* a repeated SKU: taken out below */
+			c->lines[l].quantity = 1 + oc_rand_below(&r->rng, 3);
+		}
+		uint8_t n = 0;
+		for (uint8_t l = 0; l < c->line_count; l++)
+			if (c->lines[l].sku)
+				c->lines[n++] = c->lines[l];
+		c->line_count = n;
+		uint64_t cap = r->placed_count;
+		r->placed = grow(r->placed, &cap, (uint64_t)r->placed_count + 1, sizeof(*r->placed));
+		struct placed *np = &r->placed[r->placed_count++];
+		np->key = c->key;
+		np->customer = c->customer;
+		np->line_count = c->line_count;
+		memcpy(np->lines, c->lines, sizeof(np->lines));
+	} else if (dice < 55) {
+		c->type = OC_CMD_CANCEL;
+		c->key = p->key;
+		c->customer = oc_rand_below(&r->rng, 10) ? p->customer : p->customer + 1;
+	} else if (dice < 75) {
+		static const uint8_t steps[] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
+						OC_CMD_SHIPPED, OC_CMD_DELIVERED};
+		c->type = steps[oc_rand_below(&r->rng, 4)];
+		c->key = p->key;
+		c->customer = p->customer;
+	} else if (dice < 88) {
+		c->type = dice < 83 ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF;
+		c->key = r->next_key++;
+		c->customer = SIM_OPERATOR;
+		c->region = (uint16_t)oc_rand_below(&r->rng, r->data->warehouse_count);
+		c->line_count = 1;
+		c->lines[0].sku = pick_sku(r);
+		c->lines[0].quantity = 1 + oc_rand_below(&r->rng, c->type == OC_CMD_RESTOCK ? 10 : 4);
+	} else if (dice < 94) {
+		c->type = OC_CMD_QUERY_ORDER;
+		c->key = p->key;
+		c->customer = p->customer;
+	} else {
+		c->type = OC_CMD_QUERY_STOCK;
+		c->key = r->next_key++;
+		c->customer = SIM_OPERATOR;
+		c->line_count = 1;
+		c->lines[0].sku = pick_sku(r);
+	}
+}
+
+/* Takes every answer there is; checks each against what the disk has been given. */
+static bool poll_all(struct run *r, struct oc_engine *e)
+{
+	struct oc_response out[64];
+	int n;
+	while ((n = oc_engine_poll_burst(e, out, 64)) > 0) {
+		for (int i = 0; i < n; i++) {
+			const struct oc_response *a = &out[i];
+			trace_mix(r, a->seq, (uint64_t)a->status << 8 | a->reason);
+			if (a->seq == 0 || a->seq > r->stream_len)
+				return failf(r, "an answer for seq %" PRIu64 ", never submitted",
+					     a->seq);
+			if (a->flags & (OC_RESPONSE_UNSOLICITED | OC_RESPONSE_ROW))
+				return failf(r, "an unexpected answer (flags %#x) at seq %" PRIu64,
+					     a->flags, a->seq);
+			if (a->reason == OC_REJECT_UNAVAILABLE) {
+				r->unavailable++;
+				r->acked[a->seq - 1].retried = true;
+				todo_push(r, &r->stream[a->seq - 1]); /* the client retries it */
+				r->retries++;
+				continue;
+			}
+			uint64_t bound = r->durability == OC_DURABILITY_SYNC ? r->disk.durable_seq
+									     : r->disk.written_seq;
+			if (a->seq > bound)
+				return failf(r, "seq %" PRIu64 " answered before the disk had it %s "
+					     "(disk: %" PRIu64 ")", a->seq,
+					     r->durability == OC_DURABILITY_SYNC ? "synced" : "written",
+					     bound);
+			struct answer *slot = &r->acked[a->seq - 1];
+			if (slot->have)
+				return failf(r, "seq %" PRIu64 " answered twice", a->seq);
+			slot->have = true;
+			slot->r = *a;
+			r->acks++;
+		}
+	}
+	return n < 0 ? failf(r, "poll: %d", n) : true;
+}
+
+/* Sends one burst; true when it went in (or the process died meanwhile). */
+static bool submit_burst(struct run *r, struct oc_engine *e, struct oc_command *burst,
+			 uint32_t n)
+{
+	uint32_t sent = 0, idle = 0;
+	while (sent < n && !r->disk.crashed) {
+		int k = oc_engine_try_submit_burst(e, burst + sent, n - sent);
+		for (int i = 0; i < k; i++) {
+			const struct oc_command *c = &burst[sent + (uint32_t)i];
+			if (c->seq != r->stream_len + 1)
+				return failf(r, "the sequencer gave seq %" PRIu64 ", not %" PRIu64,
+					     c->seq, r->stream_len + 1);
+			r->stream = grow(r->stream, &r->stream_cap, r->stream_len + 1,
+					 sizeof(*r->stream));
+			r->acked = grow(r->acked, &r->acked_cap, r->stream_len + 1,
+					sizeof(*r->acked));
+			r->stream[r->stream_len++] = *c;
+		}
+		sent += (uint32_t)k;
+		if (sent < n) { /* the admission window is full: let the pipeline move */
+			if (!oc_engine_test_step(e) && ++idle > SIM_STALL_TURNS)
+				return failf(r, "submit stalled");
+			if (!r->disk.crashed && !poll_all(r, e))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Answers outstanding in this life: sent, not yet answered. */
+static bool all_answered(const struct run *r, uint64_t life_first_seq)
+{
+	for (uint64_t s = life_first_seq; s <= r->stream_len; s++)
+		if (!r->acked[s - 1].have && !r->acked[s - 1].retried)
+			return false;
+	return true;
+}
+
+static struct oc_engine *engine_open(struct run *r, bool journaled)
+{
+	struct oc_config c;
+	oc_config_init(&c);
+	c.dataset_dir = r->dataset_dir;
+	c.threads = 1;
+	c.shards = 2;
+	c.inflight_max = 64;
+	c.orders_max = 4096;
+	c.pin_threads = 0;
+	if (journaled) {
+		c.data_dir = r->data_dir;
+		c.durability = r->durability;
+		c.fsync_interval_ms = 5;
+		c.wal_segment_bytes = 64u << 10; /* the least: a run rolls over segments */
+	}
+	c.snapshot_records = 0; /* the snapshot writer is a thread: not simulated */
+	c.snapshot_interval_ms = 0;
+	c.snapshot_on_stop = 0;
+	struct oc_engine *e = NULL;
+	char err[512] = "";
+	int rc = oc_engine_create(&c, &e, err, sizeof(err));
+	if (rc) {
+		failf(r, "%s engine refused to start: %s", journaled ? "recovering" : "reference",
+		      err);
+		return NULL;
+	}
+	if ((rc = oc_engine_test_start_stepped(e)) != 0) {
+		failf(r, "start: %s", strerror(-rc));
+		oc_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* The start of a life: recovery, and what it must have kept. */
+static struct oc_engine *recover(struct run *r)
+{
+	struct oc_engine *e = engine_open(r, true);
+	if (!e)
+		return NULL;
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	uint64_t rec = st.recovered;
+	trace_mix(r, 0xfeed, rec);
+	if (r->verbose)
+		printf("  life %" PRIu64 ": recovered %" PRIu64 " of %" PRIu64 " sequenced (disk: "
+		       "%" PRIu64 " durable, %" PRIu64 " written)\n", r->lives, rec, r->stream_len,
+		       r->disk.durable_seq, r->disk.written_seq);
+	if (rec > r->stream_len) {
+		failf(r, "recovered %" PRIu64 " commands; only %" PRIu64 " were sequenced", rec,
+		      r->stream_len);
+	} else if (rec < r->disk.durable_seq) {
+		failf(r, "recovered %" PRIu64 " commands; the disk had made %" PRIu64 " durable",
+		      rec, r->disk.durable_seq);
+	}
+	for (uint64_t s = rec + 1; s <= r->stream_len && !r->failure[0]; s++) {
+		struct answer *a = &r->acked[s - 1];
+		if (!a->have && !a->retried) {
+			todo_push(r, &r->stream[s - 1]); /* never answered: the client retries */
+			r->retries++;
+		} else if (!a->have) {
+			/* answered unavailable: already queued again */
+		} else if (r->durability == OC_DURABILITY_SYNC) {
+			failf(r, "seq %" PRIu64 " (%s, key %" PRIu64 ") was acknowledged and is "
+			      "not recovered (recovered %" PRIu64 ")", s,
+			      oc_command_type_name(r->stream[s - 1].type), r->stream[s - 1].key, rec);
+		} else {
+			r->async_lost_acks++; /* async: acknowledged before its sync, then lost */
+		}
+		*a = (struct answer){0};
+	}
+	if (r->failure[0]) {
+		oc_engine_free(e);
+		return NULL;
+	}
+	r->stream_len = rec;
+	r->disk.written_seq = r->disk.durable_seq = rec;
+	return e;
+}
+
+/* One life: recovery, then bursts until the plan's crash, a fault's aftermath, or the end
+ * of the workload (then a clean stop). */
+static bool live(struct run *r, const struct sim_disk_plan *plan, uint64_t crash_after_burst)
+{
+	sim_disk_arm(&r->disk, plan);
+	r->lives++;
+	struct oc_engine *e = recover(r);
+	if (!e)
+		return false;
+	/* Retries go first, oldest first (they were queued in seq order). */
+	uint64_t first_seq = r->stream_len + 1, bursts = 0, since_fault = 0;
+	struct oc_command burst[SIM_BURST_MAX];
+	bool ok = true;
+	while (ok && !r->disk.crashed) {
+		if (r->todo_count == 0 && r->generated < r->commands) {
+			struct oc_command c;
+			generate(r, &c);
+			r->generated++;
+			todo_push(r, &c);
+		}
+		if (r->todo_count == 0)
+			break;
+		uint32_t n = 1 + oc_rand_below(&r->rng, SIM_BURST_MAX);
+		while (r->todo_count < n && r->generated < r->commands) {
+			struct oc_command c;
+			generate(r, &c);
+			r->generated++;
+			todo_push(r, &c);
+		}
+		if (n > r->todo_count)
+			n = r->todo_count;
+		memcpy(burst, r->todo, n * sizeof(*burst));
+		memmove(r->todo, r->todo + n, (r->todo_count - n) * sizeof(*r->todo));
+		r->todo_count -= n;
+		for (uint32_t i = 0; i < n; i++)
+			burst[i].seq = burst[i].ts_ns = 0;
+		sim_now_ns += (uint64_t)oc_rand_below(&r->rng, SIM_GAP_MS_MAX * 1000u) * 1000u;
+		ok = submit_burst(r, e, burst, n);
+		uint32_t turns = oc_rand_below(&r->rng, 4);
+		for (uint32_t t = 0; ok && t < turns && !r->disk.crashed; t++) {
+			oc_engine_test_step(e);
+			if (!r->disk.crashed)
+				ok = poll_all(r, e);
+		}
+		bursts++;
+		if (r->disk.failed)
+			since_fault++;
+		if (ok && !r->disk.crashed &&
+		    (bursts == crash_after_burst || since_fault > 3)) /* an operator restarts */
+			sim_disk_crash(&r->disk);
+	}
+	if (ok && !r->disk.crashed) { /* the workload is done: answer everything, stop */
+		uint32_t idle = 0;
+		while (ok && !all_answered(r, first_seq) && !r->disk.crashed) {
+			idle = oc_engine_test_step(e) ? 0 : idle + 1;
+			ok = poll_all(r, e);
+			if (idle > SIM_STALL_TURNS)
+				ok = failf(r, "the pipeline stalled with commands unanswered");
+		}
+		if (ok && !r->disk.crashed) {
+			int rc = oc_engine_stop(e);
+			if (rc)
+				ok = failf(r, "stop: %s", strerror(-rc));
+		}
+	}
+	oc_engine_free(e); /* after a crash: the dead process's memory, answers and all */
+	/* A failed disk keeps writes unsynced past a clean stop: the restart that follows is
+	 * read as a power cut, since a failed sync may have dropped their pages. */
+	if (!r->disk.crashed && r->disk.pending_count)
+		sim_disk_crash(&r->disk);
+	return ok;
+}
+
+/* What the units of each SKU should be, from the reference engine's answers. */
+struct tally {
+	int64_t on_hand_delta;
+	int64_t allocated;
+};
+
+struct order_state {
+	uint64_t key;
+	bool live, shipped;
+	const struct oc_command *place;
+};
+
+static int sku_index(const struct run *r, uint64_t sku)
+{
+	return oc_dataset_sku_index(r->data, sku);
+}
+
+static struct order_state *order_of(struct order_state *orders, uint32_t count, uint64_t key)
+{
+	for (uint32_t i = 0; i < count; i++)
+		if (orders[i].key == key)
+			return &orders[i];
+	return NULL;
+}
+
+static void order_units(const struct run *r, const struct oc_command *place, struct tally *t,
+			int64_t sign_alloc, int64_t sign_hand)
+{
+	for (uint8_t l = 0; l < place->line_count; l++) {
+		int i = sku_index(r, place->lines[l].sku);
+		t[i].allocated += sign_alloc * place->lines[l].quantity;
+		t[i].on_hand_delta += sign_hand * place->lines[l].quantity;
+	}
+}
+
+static bool same_answer(const struct oc_response *a, const struct oc_response *b)
+{
+	return a->seq == b->seq && a->key == b->key && a->original_seq == b->original_seq &&
+	       a->customer == b->customer && a->ts_ms == b->ts_ms && a->type == b->type &&
+	       a->status == b->status && a->reason == b->reason && a->flags == b->flags &&
+	       a->shipments == b->shipments && a->warehouse == b->warehouse &&
+	       a->state == b->state && a->payment == b->payment &&
+	       a->amount_cents == b->amount_cents && a->refunded_cents == b->refunded_cents;
+}
+
+/* The end of a run: the log once more, beside a fault-free engine fed the same commands. */
+static bool verify(struct run *r)
+{
+	struct sim_disk_plan none = {0};
+	sim_disk_arm(&r->disk, &none);
+	struct oc_engine *e = engine_open(r, true);
+	if (!e)
+		return false;
+	struct oc_stats st;
+	oc_engine_stats(e, &st);
+	if (st.recovered != r->stream_len) {
+		oc_engine_free(e);
+		return failf(r, "after a clean stop, recovered %" PRIu64 " of %" PRIu64,
+			     st.recovered, r->stream_len);
+	}
+	int rc = oc_engine_stop(e);
+	uint64_t hash = oc_engine_state_hash(e);
+
+	struct oc_engine *ref = engine_open(r, false);
+	if (!ref) {
+		oc_engine_free(e);
+		return false;
+	}
+	struct tally *t = calloc(r->data->sku_count, sizeof(*t));
+	struct order_state *orders = calloc(r->placed_count + 1, sizeof(*orders));
+	uint32_t order_count = 0;
+	bool ok = rc == 0 || failf(r, "stop after recovery: %s", strerror(-rc));
+	for (uint64_t s = 1; ok && s <= r->stream_len; s++) {
+		struct oc_command c = r->stream[s - 1];
+		sim_now_ns = c.ts_ns;
+		c.seq = c.ts_ns = 0;
+		uint32_t idle = 0;
+		while (ok && oc_engine_try_submit_burst(ref, &c, 1) == 0)
+			if (!oc_engine_test_step(ref) && ++idle > SIM_STALL_TURNS)
+				ok = failf(r, "the reference engine stalled");
+		struct oc_response a;
+		int n = 0;
+		idle = 0;
+		while (ok && (n = oc_engine_poll_burst(ref, &a, 1)) == 0)
+			if (!oc_engine_test_step(ref) && ++idle > SIM_STALL_TURNS)
+				ok = failf(r, "the reference engine did not answer seq %" PRIu64, s);
+		if (!ok)
+			break;
+		if (a.seq != s)
+			ok = failf(r, "the reference answered seq %" PRIu64 " for %" PRIu64, a.seq, s);
+		else if (r->acked[s - 1].have && !same_answer(&r->acked[s - 1].r, &a))
+			ok = failf(r, "seq %" PRIu64 " (%s key %" PRIu64 "): answered %s/%s, a "
+				   "fault-free engine answers %s/%s", s, oc_command_type_name(c.type),
+				   c.key, oc_status_name(r->acked[s - 1].r.status),
+				   oc_reject_reason_name(r->acked[s - 1].r.reason),
+				   oc_status_name(a.status), oc_reject_reason_name(a.reason));
+		if (!ok || (a.flags & OC_RESPONSE_DUPLICATE))
+			continue;
+		const struct oc_command *sc = &r->stream[s - 1];
+		struct order_state *o = order_of(orders, order_count, c.key);
+		if (c.type == OC_CMD_PLACE && a.status == OC_STATUS_ACCEPTED && !o) {
+			orders[order_count++] = (struct order_state){c.key, true, false, sc};
+			order_units(r, sc, t, +1, 0);
+		} else if (c.type == OC_CMD_CANCEL && a.status == OC_STATUS_CANCELLED && o &&
+			   o->live) {
+			o->live = false;
+			order_units(r, o->place, t, -1, 0);
+		} else if (c.type == OC_CMD_SHIPPED && a.status == OC_STATUS_ACCEPTED && o &&
+			   o->live && !o->shipped) {
+			o->shipped = true;
+			order_units(r, o->place, t, -1, -1);
+		} else if ((c.type == OC_CMD_RESTOCK || c.type == OC_CMD_WRITE_OFF) &&
+			   a.status == OC_STATUS_ACCEPTED) {
+			int i = sku_index(r, c.lines[0].sku);
+			t[i].on_hand_delta += (c.type == OC_CMD_RESTOCK ? 1 : -1) *
+					      (int64_t)c.lines[0].quantity;
+		}
+	}
+	if (ok && (rc = oc_engine_stop(ref)) != 0)
+		ok = failf(r, "reference stop: %s", strerror(-rc));
+	if (ok && oc_engine_state_hash(ref) != hash)
+		ok = failf(r, "state hash %016" PRIx64 " after recovery, %016" PRIx64 " without "
+			   "faults", hash, oc_engine_state_hash(ref));
+	for (uint32_t i = 0; ok && i < r->data->sku_count; i++) {
+		struct oc_stock got;
+		uint64_t sku = r->data->skus[i].sku;
+		if (oc_engine_stock(e, sku, &got) != 0) {
+			ok = failf(r, "sku %" PRIu64 ": no stock", sku);
+			break;
+		}
+		int64_t want_hand = (int64_t)got.initial + t[i].on_hand_delta;
+		if ((int64_t)got.on_hand != want_hand || (int64_t)got.allocated != t[i].allocated)
+			ok = failf(r, "sku %" PRIu64 ": on hand %" PRIu64 ", allocated %" PRIu64
+				   "; the answers make it %" PRId64 " and %" PRId64, sku,
+				   got.on_hand, got.allocated, want_hand, t[i].allocated);
+		else if (got.allocated > got.on_hand || got.available + got.allocated != got.on_hand)
+			ok = failf(r, "sku %" PRIu64 ": oversold: on hand %" PRIu64 ", allocated "
+				   "%" PRIu64 ", available %" PRIu64, sku, got.on_hand, got.allocated,
+				   got.available);
+	}
+	trace_mix(r, 0xabcd, hash);
+	free(t);
+	free(orders);
+	oc_engine_free(ref);
+	oc_engine_free(e);
+	return ok;
+}
+
+static int remove_tree(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	return system(cmd);
+}
+
+/* One seed, start to end. Fills r->failure when a check fails. */
+static bool run_seed(struct run *r)
+{
+	sim_now_ns = SIM_EPOCH_NS;
+	r->rng = r->seed * 0x2545f4914f6cdd1dull + 1;
+	r->durability = oc_rand_below(&r->rng, 4) ? OC_DURABILITY_SYNC : OC_DURABILITY_ASYNC;
+	r->next_key = 1;
+	sim_disk_init(&r->disk, r->seed);
+	remove_tree(r->data_dir);
+	if (mkdir(r->data_dir, 0755) != 0) {
+		perror(r->data_dir);
+		exit(2);
+	}
+	uint32_t faulty = 1 + oc_rand_below(&r->rng, SIM_FAULTY_LIVES_MAX);
+	/* Frames in a run: one a turn that finds commands, several bursts to a frame. */
+	uint64_t writes_guess = r->commands / 10 + 1;
+	bool ok = true;
+	for (uint32_t life = 0; ok && life < faulty && r->generated < r->commands; life++) {
+		struct sim_disk_plan plan = {0};
+		uint64_t crash_after_burst = 0;
+		uint32_t kind = oc_rand_below(&r->rng, 10);
+		if (kind < 6)
+			plan.crash_at_write = 1 + oc_rand_below(&r->rng, (uint32_t)writes_guess);
+		else if (kind < 8)
+			crash_after_burst = 1 + oc_rand_below(&r->rng, (uint32_t)writes_guess);
+		if (oc_rand_below(&r->rng, 3) == 0) {
+			uint64_t at = 1 + oc_rand_below(&r->rng, (uint32_t)writes_guess);
+			if (oc_rand_below(&r->rng, 2))
+				plan.fail_write_at = at;
+			else
+				plan.fail_sync_at = r->durability == OC_DURABILITY_SYNC ? at : 1 + at / 8;
+			plan.fail_err = oc_rand_below(&r->rng, 2) ? -EIO : -ENOSPC;
+		}
+		if (r->verbose)
+			printf("  plan: crash at write %" PRIu64 ", after burst %" PRIu64 "; fail "
+			       "write %" PRIu64 ", sync %" PRIu64 " with %s\n", plan.crash_at_write,
+			       crash_after_burst, plan.fail_write_at, plan.fail_sync_at,
+			       plan.fail_err ? strerror(-plan.fail_err) : "-");
+		ok = live(r, &plan, crash_after_burst);
+	}
+	struct sim_disk_plan none = {0};
+	if (ok)
+		ok = live(r, &none, 0);
+	if (ok)
+		ok = verify(r);
+	trace_mix(r, r->disk.trace, r->stream_len);
+	if (ok)
+		remove_tree(r->data_dir);
+	return ok && !r->failure[0];
+}
+
+static void run_free(struct run *r)
+{
+	sim_disk_destroy(&r->disk);
+	free(r->stream);
+	free(r->acked);
+	free(r->todo);
+	free(r->placed);
+}
+
+static uint64_t number(const char *what, const char *text)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-') {
+		fprintf(stderr, "ordercore-sim: --%s wants a number, not '%s'\n", what, text);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"seeds", required_argument, 0, 's'}, {"first", required_argument, 0, 'f'},
+		{"seed", required_argument, 0, 'S'}, {"commands", required_argument, 0, 'c'},
+		{"dir", required_argument, 0, 'd'},   {"twice", no_argument, 0, 't'},
+		{"verbose", no_argument, 0, 'v'},     {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	uint64_t seeds = 100, first = 1, commands = 300;
+	const char *dir = NULL;
+	bool twice = false, verbose = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 's': seeds = number("seeds", optarg); break;
+		case 'f': first = number("first", optarg); break;
+		case 'S': first = number("seed", optarg), seeds = 1, verbose = true; break;
+		case 'c': commands = number("commands", optarg); break;
+		case 'd': dir = optarg; break;
+		case 't': twice = true; break;
+		case 'v': verbose = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc || commands == 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	char scratch[4096];
+	bool own_dir = !dir;
+	if (own_dir) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(scratch, sizeof(scratch), "%s/ordercore-sim.XXXXXX", tmp ? tmp : "/tmp");
+		if (!mkdtemp(scratch)) {
+			perror(scratch);
+			return 2;
+		}
+	} else {
+		snprintf(scratch, sizeof(scratch), "%s", dir);
+		mkdir(scratch, 0755);
+	}
+	char dataset_dir[4200], data_dir[4200];
+	snprintf(dataset_dir, sizeof(dataset_dir), "%s/dataset", scratch);
+	snprintf(data_dir, sizeof(data_dir), "%s/data", scratch);
+	struct oc_demo_params dp = {.skus = SIM_SKUS, .warehouses = SIM_WAREHOUSES,
+				    .stock_per_sku = SIM_STOCK_PER_SKU, .hot_skus = 3,
+				    .hot_limit = 4, .hot_stock = 12, .seed = 7};
+	char err[512];
+	struct oc_dataset data;
+	if (oc_dataset_write_demo(dataset_dir, &dp, err, sizeof(err)) != 0 ||
+	    oc_dataset_load(dataset_dir, &data, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ordercore-sim: dataset: %s\n", err);
+		return 2;
+	}
+	if (!verbose)
+		oc_log_set_level(OC_LOG_OFF); /* the faults make the engine log errors on purpose */
+	oc_clock_test_set(sim_clock);
+	static struct run r; /* the disk's pending writes make it large */
+	uint64_t failed = 0, passed = 0;
+	uint64_t lives = 0, acks = 0, unavailable = 0, lost = 0, retries = 0, crashes = 0,
+		 torn = 0, lost_writes = 0, wfaults = 0, sfaults = 0;
+	for (uint64_t s = first; s < first + seeds; s++) {
+		uint64_t trace[2] = {0, 0};
+		bool ok = true;
+		for (int pass = 0; pass < (twice ? 2 : 1) && ok; pass++) {
+			memset(&r, 0, sizeof(r));
+			r.seed = s;
+			r.commands = commands;
+			r.data = &data;
+			r.dataset_dir = dataset_dir;
+			r.data_dir = data_dir;
+			r.verbose = verbose;
+			sim_disk_install(&r.disk);
+			if (verbose)
+				printf("seed %" PRIu64 "%s\n", s, pass ? " (again)" : "");
+			ok = run_seed(&r);
+			trace[pass] = r.trace ^ r.disk.trace;
+			if (!ok)
+				printf("seed %" PRIu64 ": FAILED: %s (rerun: ordercore-sim --seed %" PRIu64
+				       ")\n", s, r.failure[0] ? r.failure : "?", s);
+			else if (pass == 1 && trace[0] != trace[1]) {
+				printf("seed %" PRIu64 ": FAILED: not deterministic (traces %016" PRIx64
+				       " and %016" PRIx64 ")\n", s, trace[0], trace[1]);
+				ok = false;
+			}
+			lives += r.lives, acks += r.acks, unavailable += r.unavailable;
+			lost += r.async_lost_acks, retries += r.retries;
+			crashes += r.disk.crashes, torn += r.disk.torn;
+			lost_writes += r.disk.lost_writes, wfaults += r.disk.write_faults;
+			sfaults += r.disk.sync_faults;
+			sim_disk_install(NULL);
+			run_free(&r);
+		}
+		if (ok)
+			passed++;
+		else
+			failed++;
+	}
+	printf("ordercore-sim: %" PRIu64 " seeds from %" PRIu64 ": %" PRIu64 " passed, %" PRIu64
+	       " failed; %" PRIu64 " lives, %" PRIu64 " crashes (%" PRIu64 " torn writes, %"
+	       PRIu64 " unsynced writes lost), %" PRIu64 " write and %" PRIu64 " sync faults, %"
+	       PRIu64 " answers checked, %" PRIu64 " unavailable, %" PRIu64 " retries, %" PRIu64
+	       " async answers lost with their unsynced writes\n", seeds, first, passed, failed,
+	       lives, crashes, torn, lost_writes, wfaults, sfaults, acks, unavailable, retries,
+	       lost);
+	oc_dataset_destroy(&data);
+	if (own_dir && failed == 0)
+		remove_tree(scratch);
+	else if (failed)
+		printf("ordercore-sim: scratch left in %s\n", scratch);
+	return failed ? 1 : 0;
+}
