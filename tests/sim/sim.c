@@ -85,6 +85,7 @@ struct answer {
 /* One order the workload placed (whatever the engine answered). */
 struct placed {
 	uint64_t key, customer;
+	uint8_t next_step; /* the fulfilment step the client sends next (usually in order) */
 	uint8_t line_count;
 	struct oc_line lines[3];
 };
@@ -104,13 +105,19 @@ struct run {
 	uint64_t stream_len, stream_cap, acked_cap;
 	/* The client: commands to send, those sent and not answered yet. */
 	struct oc_command *todo; /* retries first, then new ones */
-	uint32_t todo_count, todo_cap;
+	uint32_t todo_count;
+	uint64_t todo_cap;
 	uint64_t generated, commands;
 	uint64_t next_key;
 	struct placed *placed;
 	uint32_t placed_count;
+	struct placed *rmas; /* returns requested: key and customer */
+	uint32_t rma_count;
+	uint64_t placed_cap, rma_cap;
 	/* Totals for the report. */
 	uint64_t lives, acks, unavailable, async_lost_acks, retries;
+	uint64_t done[OC_CMD_QUERY_COUNTERS + 1]; /* commands the reference engine carried out
+						   * (accepted or cancelled, not duplicates), by type */
 	uint64_t trace;
 	char failure[512];
 };
@@ -152,9 +159,7 @@ static void trace_mix(struct run *r, uint64_t a, uint64_t b)
 
 static void todo_push(struct run *r, const struct oc_command *c)
 {
-	uint64_t cap = r->todo_cap;
-	r->todo = grow(r->todo, &cap, (uint64_t)r->todo_count + 1, sizeof(*r->todo));
-	r->todo_cap = (uint32_t)cap;
+	r->todo = grow(r->todo, &r->todo_cap, (uint64_t)r->todo_count + 1, sizeof(*r->todo));
 	r->todo[r->todo_count++] = *c;
 }
 
@@ -171,13 +176,13 @@ static void generate(struct run *r, struct oc_command *c)
 {
 	memset(c, 0, sizeof(*c));
 	uint32_t dice = oc_rand_below(&r->rng, 100);
-	const struct placed *p = NULL;
-	if (r->placed_count) /* recent orders more often */
+	struct placed *p = NULL;
+	if (r->placed_count) /* the last 8 orders more often than the rest */
 		p = &r->placed[r->placed_count - 1 -
-			       oc_rand_below(&r->rng, r->placed_count < 16 || oc_rand_below(&r->rng, 2)
+			       oc_rand_below(&r->rng, r->placed_count < 8 || !oc_rand_below(&r->rng, 4)
 							      ? r->placed_count
-							      : 16)];
-	if (dice < 45 || !p) {
+							      : 8)];
+	if (dice < 30 || !p) {
 		c->type = OC_CMD_PLACE;
 		c->key = r->next_key++;
 		c->customer = 1 + oc_rand_below(&r->rng, SIM_CUSTOMERS);
@@ -196,32 +201,64 @@ static void generate(struct run *r, struct oc_command *c)
 			if (c->lines[l].sku)
 				c->lines[n++] = c->lines[l];
 		c->line_count = n;
-		uint64_t cap = r->placed_count;
-		r->placed = grow(r->placed, &cap, (uint64_t)r->placed_count + 1, sizeof(*r->placed));
+		r->placed = grow(r->placed, &r->placed_cap, (uint64_t)r->placed_count + 1,
+				 sizeof(*r->placed));
 		struct placed *np = &r->placed[r->placed_count++];
 		np->key = c->key;
 		np->customer = c->customer;
 		np->line_count = c->line_count;
+		np->next_step = 0;
 		memcpy(np->lines, c->lines, sizeof(np->lines));
-	} else if (dice < 55) {
+	} else if (dice < 36) {
 		c->type = OC_CMD_CANCEL;
 		c->key = p->key;
 		c->customer = oc_rand_below(&r->rng, 10) ? p->customer : p->customer + 1;
-	} else if (dice < 75) {
+	} else if (dice < 66) {
 		static const uint8_t steps[] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
 						OC_CMD_SHIPPED, OC_CMD_DELIVERED};
-		c->type = steps[oc_rand_below(&r->rng, 4)];
+		/* Mostly the next step (a pick, then a pack...), sometimes one out of order. */
+		uint8_t step = oc_rand_below(&r->rng, 8) ? p->next_step : oc_rand_below(&r->rng, 4);
+		if (p->next_step < 3)
+			p->next_step++;
+		c->type = steps[step];
 		c->key = p->key;
 		c->customer = p->customer;
-	} else if (dice < 88) {
-		c->type = dice < 83 ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF;
+	} else if (dice < 69) {
+		c->type = OC_CMD_REFUND;
+		c->key = r->next_key++;
+		c->customer = p->customer;
+		c->order_key = p->key;
+	} else if (dice < 72) {
+		c->type = OC_CMD_DELIVERY_EXCEPTION;
+		c->key = p->key;
+		c->customer = p->customer;
+		c->flags = oc_rand_below(&r->rng, 2) ? OC_EXCEPTION_LOST : OC_EXCEPTION_DAMAGED;
+	} else if (dice < 76) {
+		c->type = OC_CMD_RETURN_REQUESTED;
+		c->key = r->next_key++;
+		c->customer = p->customer;
+		c->order_key = p->key;
+		c->flags = 1 + oc_rand_below(&r->rng, OC_RETURN_OTHER);
+		c->line_count = 1;
+		c->lines[0] = p->lines[0];
+		c->lines[0].quantity = 1 + oc_rand_below(&r->rng, p->lines[0].quantity);
+		r->rmas = grow(r->rmas, &r->rma_cap, (uint64_t)r->rma_count + 1, sizeof(*r->rmas));
+		r->rmas[r->rma_count++] = (struct placed){.key = c->key, .customer = c->customer};
+	} else if (dice < 79 && r->rma_count) {
+		const struct placed *rma = &r->rmas[oc_rand_below(&r->rng, r->rma_count)];
+		c->type = OC_CMD_RETURN_RECEIVED;
+		c->key = rma->key;
+		c->customer = rma->customer;
+		c->flags = oc_rand_below(&r->rng, 2) ? OC_RETURN_RESTOCK : 0;
+	} else if (dice < 90) {
+		c->type = dice < 86 ? OC_CMD_RESTOCK : OC_CMD_WRITE_OFF;
 		c->key = r->next_key++;
 		c->customer = SIM_OPERATOR;
 		c->region = (uint16_t)oc_rand_below(&r->rng, r->data->warehouse_count);
 		c->line_count = 1;
 		c->lines[0].sku = pick_sku(r);
 		c->lines[0].quantity = 1 + oc_rand_below(&r->rng, c->type == OC_CMD_RESTOCK ? 10 : 4);
-	} else if (dice < 94) {
+	} else if (dice < 95) {
 		c->type = OC_CMD_QUERY_ORDER;
 		c->key = p->key;
 		c->customer = p->customer;
@@ -535,7 +572,8 @@ static bool verify(struct run *r)
 		return false;
 	}
 	struct tally *t = calloc(r->data->sku_count, sizeof(*t));
-	struct order_state *orders = calloc(r->placed_count + 1, sizeof(*orders));
+	struct order_state *orders =
+		calloc(r->placed_count + r->rma_count + 1, sizeof(*orders)); /* orders and RMAs */
 	uint32_t order_count = 0;
 	bool ok = rc == 0 || failf(r, "stop after recovery: %s", strerror(-rc));
 	for (uint64_t s = 1; ok && s <= r->stream_len; s++) {
@@ -564,6 +602,8 @@ static bool verify(struct run *r)
 				   oc_status_name(a.status), oc_reject_reason_name(a.reason));
 		if (!ok || (a.flags & OC_RESPONSE_DUPLICATE))
 			continue;
+		if (a.status != OC_STATUS_REJECTED && c.type <= OC_CMD_QUERY_COUNTERS)
+			r->done[c.type]++;
 		const struct oc_command *sc = &r->stream[s - 1];
 		struct order_state *o = order_of(orders, order_count, c.key);
 		if (c.type == OC_CMD_PLACE && a.status == OC_STATUS_ACCEPTED && !o) {
@@ -577,6 +617,12 @@ static bool verify(struct run *r)
 			   o->live && !o->shipped) {
 			o->shipped = true;
 			order_units(r, o->place, t, -1, -1);
+		} else if (c.type == OC_CMD_RETURN_REQUESTED && a.status == OC_STATUS_ACCEPTED &&
+			   !o) {
+			orders[order_count++] = (struct order_state){c.key, true, false, sc};
+		} else if (c.type == OC_CMD_RETURN_RECEIVED && a.status == OC_STATUS_ACCEPTED && o &&
+			   o->place->type == OC_CMD_RETURN_REQUESTED && (c.flags & OC_RETURN_RESTOCK)) {
+			order_units(r, o->place, t, 0, +1); /* back on hand */
 		} else if ((c.type == OC_CMD_RESTOCK || c.type == OC_CMD_WRITE_OFF) &&
 			   a.status == OC_STATUS_ACCEPTED) {
 			int i = sku_index(r, c.lines[0].sku);
@@ -679,6 +725,7 @@ static void run_free(struct run *r)
 	free(r->acked);
 	free(r->todo);
 	free(r->placed);
+	free(r->rmas);
 }
 
 static uint64_t number(const char *what, const char *text)
@@ -753,6 +800,7 @@ int main(int argc, char **argv)
 	oc_clock_test_set(sim_clock);
 	static struct run r; /* the disk's pending writes make it large */
 	uint64_t failed = 0, passed = 0;
+	uint64_t done[OC_CMD_QUERY_COUNTERS + 1] = {0};
 	uint64_t lives = 0, acks = 0, unavailable = 0, lost = 0, retries = 0, crashes = 0,
 		 torn = 0, lost_writes = 0, wfaults = 0, sfaults = 0;
 	for (uint64_t s = first; s < first + seeds; s++) {
@@ -784,6 +832,8 @@ int main(int argc, char **argv)
 			crashes += r.disk.crashes, torn += r.disk.torn;
 			lost_writes += r.disk.lost_writes, wfaults += r.disk.write_faults;
 			sfaults += r.disk.sync_faults;
+			for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
+				done[t] += r.done[t];
 			sim_disk_install(NULL);
 			run_free(&r);
 		}
@@ -799,6 +849,11 @@ int main(int argc, char **argv)
 	       " async answers lost with their unsynced writes\n", seeds, first, passed, failed,
 	       lives, crashes, torn, lost_writes, wfaults, sfaults, acks, unavailable, retries,
 	       lost);
+	printf("ordercore-sim: carried out (not rejected, not duplicates):");
+	for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
+		if (done[t])
+			printf(" %s %" PRIu64, oc_command_type_name(t), done[t]);
+	printf("\n");
 	oc_dataset_destroy(&data);
 	if (own_dir && failed == 0)
 		remove_tree(scratch);
