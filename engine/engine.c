@@ -541,9 +541,8 @@ int oc_engine_create(const struct oc_config *cfg, struct oc_engine **out, char *
 	}
 	if (rc == 0) {
 		rc = oc_carriers_load(e->cfg.dataset_dir, &e->carriers, err, err_bytes);
-		if (rc) {
+		if (rc) { /* a failed load leaves nothing allocated in e->carriers */
 			oc_screening_destroy(&e->screening);
-	oc_carriers_destroy(&e->carriers);
 			oc_dataset_destroy(&e->data);
 		}
 	}
@@ -592,6 +591,16 @@ uint32_t oc_engine_test_step(struct oc_engine *e)
 	for (uint32_t i = 0; i < e->threads; i++)
 		work += oc_worker_turn(&e->workers[i]);
 	return work;
+}
+
+uint64_t oc_engine_test_last_seq(const struct oc_engine *e)
+{
+	return e->gateway.last_seq;
+}
+
+void oc_engine_test_feed_history(struct oc_engine *e)
+{
+	e->gateway.replaying = true;
 }
 
 void oc_engine_wait_turn(struct oc_engine *e, uint32_t *turns)
@@ -777,6 +786,7 @@ void oc_engine_free(struct oc_engine *e)
 	mi_free(e->catalog.place);
 	oc_u64map_destroy(&e->catalog.by_sku);
 	oc_screening_destroy(&e->screening);
+	oc_carriers_destroy(&e->carriers);
 	oc_dataset_destroy(&e->data);
 	if (e->response_fd >= 0)
 		close(e->response_fd);

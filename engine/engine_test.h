@@ -32,4 +32,13 @@ int oc_engine_test_start_stepped(struct oc_engine *e);
 /* One turn of every worker's stages, in pipeline order; the messages moved. */
 uint32_t oc_engine_test_step(struct oc_engine *e);
 
+/* The last sequence number the sequencer gave (the caller's commands and its own ticks). */
+uint64_t oc_engine_test_last_seq(const struct oc_engine *e);
+
+/* From now on the engine takes commands as recovery feeds it a log: each keeps its own
+ * timestamp, the sequencer's own commands (ticks) are accepted from the caller, and it
+ * inserts none itself. A history so fed is decided exactly as it was the first time (the
+ * simulation's fault-free engine). */
+void oc_engine_test_feed_history(struct oc_engine *e);
+
 #endif

@@ -41,6 +41,7 @@
 #include "engine_test.h"
 #include "ordercore/ordercore.h"
 #include "sim_disk.h"
+#include "stages/stages_internal.h" /* OC_CMD_TICK */
 
 /* Commands a client sends in one burst, at most. */
 #define SIM_BURST_MAX 8u
@@ -58,6 +59,8 @@
 #define SIM_STOCK_PER_SKU 30u
 #define SIM_CUSTOMERS 24u
 #define SIM_OPERATOR 900001u
+/* A card order's payment lease, simulated milliseconds: some run out between bursts. */
+#define SIM_LEASE_TTL_MS 150u
 
 static const char usage[] =
 	"usage: ordercore-sim [--seeds N] [--first SEED] [--seed SEED] [--commands N]\n"
@@ -86,6 +89,7 @@ struct answer {
 struct placed {
 	uint64_t key, customer;
 	uint8_t next_step; /* the fulfilment step the client sends next (usually in order) */
+	bool card;         /* paid by card: the payment's answer comes first */
 	uint8_t line_count;
 	struct oc_line lines[3];
 };
@@ -115,7 +119,10 @@ struct run {
 	uint32_t rma_count;
 	uint64_t placed_cap, rma_cap;
 	/* Totals for the report. */
-	uint64_t lives, acks, unavailable, async_lost_acks, retries;
+	/* Answers nobody asked for (a lease's expiry) that a client was told. */
+	struct oc_response *told;
+	uint64_t told_count, told_cap;
+	uint64_t lives, acks, unavailable, async_lost_acks, retries, ticks, expiries;
 	uint64_t done[OC_CMD_QUERY_COUNTERS + 1]; /* commands the reference engine carried out
 						   * (accepted or cancelled, not duplicates), by type */
 	uint64_t trace;
@@ -188,6 +195,8 @@ static void generate(struct run *r, struct oc_command *c)
 		c->customer = 1 + oc_rand_below(&r->rng, SIM_CUSTOMERS);
 		c->region = (uint16_t)oc_rand_below(&r->rng, r->data->region_count);
 		c->flags = OC_PLACE_CHANNEL(1 + oc_rand_below(&r->rng, OC_CHANNEL_COUNT - 1));
+		if (oc_rand_below(&r->rng, 10) < 3)
+			c->flags |= OC_PLACE_CARD; /* its lease may run out: ticks, expiries */
 		c->line_count = (uint8_t)(1 + oc_rand_below(&r->rng, 3));
 		for (uint8_t l = 0; l < c->line_count; l++) {
 			c->lines[l].sku = pick_sku(r);
@@ -208,19 +217,28 @@ static void generate(struct run *r, struct oc_command *c)
 		np->customer = c->customer;
 		np->line_count = c->line_count;
 		np->next_step = 0;
+		np->card = c->flags & OC_PLACE_CARD;
 		memcpy(np->lines, c->lines, sizeof(np->lines));
 	} else if (dice < 36) {
 		c->type = OC_CMD_CANCEL;
 		c->key = p->key;
 		c->customer = oc_rand_below(&r->rng, 10) ? p->customer : p->customer + 1;
 	} else if (dice < 66) {
-		static const uint8_t steps[] = {OC_CMD_PICK_CONFIRMED, OC_CMD_PACK_CONFIRMED,
-						OC_CMD_SHIPPED, OC_CMD_DELIVERED};
-		/* Mostly the next step (a pick, then a pack...), sometimes one out of order. */
-		uint8_t step = oc_rand_below(&r->rng, 8) ? p->next_step : oc_rand_below(&r->rng, 4);
-		if (p->next_step < 3)
+		static const uint8_t steps[] = {OC_CMD_PAYMENT_AUTHORIZED, OC_CMD_PICK_CONFIRMED,
+						OC_CMD_PACK_CONFIRMED, OC_CMD_SHIPPED,
+						OC_CMD_DELIVERED};
+		/* Mostly the next step (the payment's answer, a pick, a pack...), sometimes one
+		 * out of order; a card payment is now and then declined. */
+		uint8_t first = p->card ? 0 : 1;
+		if (p->next_step < first)
+			p->next_step = first;
+		uint8_t step = oc_rand_below(&r->rng, 8) ? p->next_step
+							 : first + oc_rand_below(&r->rng, 5 - first);
+		if (p->next_step < 4)
 			p->next_step++;
 		c->type = steps[step];
+		if (c->type == OC_CMD_PAYMENT_AUTHORIZED && !oc_rand_below(&r->rng, 8))
+			c->type = OC_CMD_PAYMENT_DECLINED;
 		c->key = p->key;
 		c->customer = p->customer;
 	} else if (dice < 69) {
@@ -283,9 +301,8 @@ static bool poll_all(struct run *r, struct oc_engine *e)
 			if (a->seq == 0 || a->seq > r->stream_len)
 				return failf(r, "an answer for seq %" PRIu64 ", never submitted",
 					     a->seq);
-			if (a->flags & (OC_RESPONSE_UNSOLICITED | OC_RESPONSE_ROW))
-				return failf(r, "an unexpected answer (flags %#x) at seq %" PRIu64,
-					     a->flags, a->seq);
+			if (a->flags & OC_RESPONSE_ROW)
+				return failf(r, "an unexpected row at seq %" PRIu64, a->seq);
 			if (a->reason == OC_REJECT_UNAVAILABLE) {
 				r->unavailable++;
 				r->acked[a->seq - 1].retried = true;
@@ -300,6 +317,12 @@ static bool poll_all(struct run *r, struct oc_engine *e)
 					     "(disk: %" PRIu64 ")", a->seq,
 					     r->durability == OC_DURABILITY_SYNC ? "synced" : "written",
 					     bound);
+			if (a->flags & OC_RESPONSE_UNSOLICITED) { /* a lease ran out */
+				r->told = grow(r->told, &r->told_cap, r->told_count + 1,
+					       sizeof(*r->told));
+				r->told[r->told_count++] = *a;
+				continue;
+			}
 			struct answer *slot = &r->acked[a->seq - 1];
 			if (slot->have)
 				return failf(r, "seq %" PRIu64 " answered twice", a->seq);
@@ -311,6 +334,26 @@ static bool poll_all(struct run *r, struct oc_engine *e)
 	return n < 0 ? failf(r, "poll: %d", n) : true;
 }
 
+/* Appends the next sequenced command to the history. */
+static void stream_push(struct run *r, const struct oc_command *c)
+{
+	r->stream = grow(r->stream, &r->stream_cap, r->stream_len + 1, sizeof(*r->stream));
+	r->acked = grow(r->acked, &r->acked_cap, r->stream_len + 1, sizeof(*r->acked));
+	r->stream[r->stream_len++] = *c;
+}
+
+/* The sequencer's own commands up to seq (not included): ticks, the only kind it makes
+ * here (no snapshots), stamped with the burst's time. */
+static void ticks_until(struct run *r, uint64_t seq)
+{
+	while (r->stream_len + 1 < seq) {
+		struct oc_command tick = {.type = OC_CMD_TICK, .seq = r->stream_len + 1,
+					  .ts_ns = sim_now_ns};
+		stream_push(r, &tick);
+		r->ticks++;
+	}
+}
+
 /* Sends one burst; true when it went in (or the process died meanwhile). */
 static bool submit_burst(struct run *r, struct oc_engine *e, struct oc_command *burst,
 			 uint32_t n)
@@ -320,15 +363,14 @@ static bool submit_burst(struct run *r, struct oc_engine *e, struct oc_command *
 		int k = oc_engine_try_submit_burst(e, burst + sent, n - sent);
 		for (int i = 0; i < k; i++) {
 			const struct oc_command *c = &burst[sent + (uint32_t)i];
+			if (i == 0)
+				ticks_until(r, c->seq);
 			if (c->seq != r->stream_len + 1)
 				return failf(r, "the sequencer gave seq %" PRIu64 ", not %" PRIu64,
 					     c->seq, r->stream_len + 1);
-			r->stream = grow(r->stream, &r->stream_cap, r->stream_len + 1,
-					 sizeof(*r->stream));
-			r->acked = grow(r->acked, &r->acked_cap, r->stream_len + 1,
-					sizeof(*r->acked));
-			r->stream[r->stream_len++] = *c;
+			stream_push(r, c);
 		}
+		ticks_until(r, oc_engine_test_last_seq(e) + 1); /* one that admitted nothing */
 		sent += (uint32_t)k;
 		if (sent < n) { /* the admission window is full: let the pipeline move */
 			if (!oc_engine_test_step(e) && ++idle > SIM_STALL_TURNS)
@@ -344,7 +386,8 @@ static bool submit_burst(struct run *r, struct oc_engine *e, struct oc_command *
 static bool all_answered(const struct run *r, uint64_t life_first_seq)
 {
 	for (uint64_t s = life_first_seq; s <= r->stream_len; s++)
-		if (!r->acked[s - 1].have && !r->acked[s - 1].retried)
+		if (!r->acked[s - 1].have && !r->acked[s - 1].retried &&
+		    r->stream[s - 1].type != OC_CMD_TICK)
 			return false;
 	return true;
 }
@@ -365,6 +408,7 @@ static struct oc_engine *engine_open(struct run *r, bool journaled)
 		c.fsync_interval_ms = 5;
 		c.wal_segment_bytes = 64u << 10; /* the least: a run rolls over segments */
 	}
+	c.lease_ttl_ms = SIM_LEASE_TTL_MS;
 	c.snapshot_records = 0; /* the snapshot writer is a thread: not simulated */
 	c.snapshot_interval_ms = 0;
 	c.snapshot_on_stop = 0;
@@ -407,7 +451,9 @@ static struct oc_engine *recover(struct run *r)
 	}
 	for (uint64_t s = rec + 1; s <= r->stream_len && !r->failure[0]; s++) {
 		struct answer *a = &r->acked[s - 1];
-		if (!a->have && !a->retried) {
+		if (r->stream[s - 1].type == OC_CMD_TICK) {
+			/* the sequencer's own: nobody retries it */
+		} else if (!a->have && !a->retried) {
 			todo_push(r, &r->stream[s - 1]); /* never answered: the client retries */
 			r->retries++;
 		} else if (!a->have) {
@@ -421,6 +467,12 @@ static struct oc_engine *recover(struct run *r)
 		}
 		*a = (struct answer){0};
 	}
+	for (uint64_t i = 0; i < r->told_count && !r->failure[0]; i++)
+		if (r->told[i].seq > rec && r->durability == OC_DURABILITY_SYNC)
+			failf(r, "an expiry told at seq %" PRIu64 " is not recovered (recovered %"
+			      PRIu64 ")", r->told[i].seq, rec);
+	while (r->told_count && r->told[r->told_count - 1].seq > rec)
+		r->told_count--; /* async: lost with the commands they came with */
 	if (r->failure[0]) {
 		oc_engine_free(e);
 		return NULL;
@@ -548,7 +600,75 @@ static bool same_answer(const struct oc_response *a, const struct oc_response *b
 	       a->amount_cents == b->amount_cents && a->refunded_cents == b->refunded_cents;
 }
 
-/* The end of a run: the log once more, beside a fault-free engine fed the same commands. */
+/* What an answer of the fault-free engine does to the units (an order's, an RMA's, a stock
+ * change's; an expiry nobody asked for too). c is the command answered, NULL for an expiry. */
+static void tally_answer(const struct run *r, struct tally *t, struct order_state *orders,
+			 uint32_t *order_count, const struct oc_command *c,
+			 const struct oc_response *a)
+{
+	if (a->flags & OC_RESPONSE_DUPLICATE)
+		return;
+	struct order_state *o = order_of(orders, *order_count, a->key);
+	bool accepted = a->status == OC_STATUS_ACCEPTED;
+	if (c && c->type == OC_CMD_PLACE && accepted && !o) {
+		orders[(*order_count)++] = (struct order_state){a->key, true, false, c};
+		order_units(r, c, t, +1, 0);
+	} else if (o && o->place->type == OC_CMD_PLACE && o->live && !o->shipped &&
+		   a->state == OC_STATE_CANCELLED) { /* a cancel, a declined payment, an expiry */
+		o->live = false;
+		order_units(r, o->place, t, -1, 0);
+	} else if (c && c->type == OC_CMD_SHIPPED && accepted && o && o->live && !o->shipped) {
+		o->shipped = true;
+		order_units(r, o->place, t, -1, -1);
+	} else if (c && c->type == OC_CMD_RETURN_REQUESTED && accepted && !o) {
+		orders[(*order_count)++] = (struct order_state){a->key, true, false, c};
+	} else if (c && c->type == OC_CMD_RETURN_RECEIVED && accepted && o &&
+		   o->place->type == OC_CMD_RETURN_REQUESTED && (c->flags & OC_RETURN_RESTOCK)) {
+		order_units(r, o->place, t, 0, +1); /* back on hand */
+	} else if (c && (c->type == OC_CMD_RESTOCK || c->type == OC_CMD_WRITE_OFF) && accepted) {
+		int i = sku_index(r, c->lines[0].sku);
+		t[i].on_hand_delta +=
+			(c->type == OC_CMD_RESTOCK ? 1 : -1) * (int64_t)c->lines[0].quantity;
+	}
+}
+
+/* The fault-free engine's expiries, in the order it made them. */
+struct expiries {
+	struct oc_response *a;
+	uint64_t count, cap;
+};
+
+/* Takes the fault-free engine's answers until the one to seq (0: until none is left). */
+static bool reference_poll(struct run *r, struct oc_engine *ref, uint64_t seq,
+			   struct oc_response *own, struct expiries *x)
+{
+	uint32_t idle = 0;
+	for (;;) {
+		struct oc_response a;
+		int n = oc_engine_poll_burst(ref, &a, 1);
+		if (n < 0)
+			return failf(r, "reference poll: %d", n);
+		if (n == 0) {
+			if (seq == 0)
+				return true;
+			if (!oc_engine_test_step(ref) && ++idle > SIM_STALL_TURNS)
+				return failf(r, "the reference engine did not answer seq %" PRIu64, seq);
+			continue;
+		}
+		if (a.flags & OC_RESPONSE_UNSOLICITED) {
+			x->a = grow(x->a, &x->cap, x->count + 1, sizeof(*x->a));
+			x->a[x->count++] = a;
+			continue;
+		}
+		if (a.seq != seq)
+			return failf(r, "the reference answered seq %" PRIu64 " for %" PRIu64, a.seq,
+				     seq);
+		*own = a;
+		return true;
+	}
+}
+
+/* The end of a run: the log once more, beside a fault-free engine fed the same history. */
 static bool verify(struct run *r)
 {
 	struct sim_disk_plan none = {0};
@@ -571,67 +691,56 @@ static bool verify(struct run *r)
 		oc_engine_free(e);
 		return false;
 	}
+	oc_engine_test_feed_history(ref); /* the same timestamps, the same ticks */
 	struct tally *t = calloc(r->data->sku_count, sizeof(*t));
 	struct order_state *orders =
 		calloc(r->placed_count + r->rma_count + 1, sizeof(*orders)); /* orders and RMAs */
 	uint32_t order_count = 0;
+	struct expiries x = {0};
+	uint64_t x_done = 0;
 	bool ok = rc == 0 || failf(r, "stop after recovery: %s", strerror(-rc));
 	for (uint64_t s = 1; ok && s <= r->stream_len; s++) {
-		struct oc_command c = r->stream[s - 1];
-		sim_now_ns = c.ts_ns;
-		c.seq = c.ts_ns = 0;
+		const struct oc_command *sc = &r->stream[s - 1];
+		struct oc_command c = *sc;
 		uint32_t idle = 0;
 		while (ok && oc_engine_try_submit_burst(ref, &c, 1) == 0)
 			if (!oc_engine_test_step(ref) && ++idle > SIM_STALL_TURNS)
 				ok = failf(r, "the reference engine stalled");
+		if (!ok || c.type == OC_CMD_TICK) /* a tick has no answer of its own */
+			continue;
 		struct oc_response a;
-		int n = 0;
-		idle = 0;
-		while (ok && (n = oc_engine_poll_burst(ref, &a, 1)) == 0)
-			if (!oc_engine_test_step(ref) && ++idle > SIM_STALL_TURNS)
-				ok = failf(r, "the reference engine did not answer seq %" PRIu64, s);
+		ok = reference_poll(r, ref, s, &a, &x);
+		for (; ok && x_done < x.count; x_done++)
+			tally_answer(r, t, orders, &order_count, NULL, &x.a[x_done]);
 		if (!ok)
 			break;
-		if (a.seq != s)
-			ok = failf(r, "the reference answered seq %" PRIu64 " for %" PRIu64, a.seq, s);
-		else if (r->acked[s - 1].have && !same_answer(&r->acked[s - 1].r, &a))
+		if (r->acked[s - 1].have && !same_answer(&r->acked[s - 1].r, &a))
 			ok = failf(r, "seq %" PRIu64 " (%s key %" PRIu64 "): answered %s/%s, a "
 				   "fault-free engine answers %s/%s", s, oc_command_type_name(c.type),
 				   c.key, oc_status_name(r->acked[s - 1].r.status),
 				   oc_reject_reason_name(r->acked[s - 1].r.reason),
 				   oc_status_name(a.status), oc_reject_reason_name(a.reason));
-		if (!ok || (a.flags & OC_RESPONSE_DUPLICATE))
-			continue;
-		if (a.status != OC_STATUS_REJECTED && c.type <= OC_CMD_QUERY_COUNTERS)
+		if (a.status != OC_STATUS_REJECTED && !(a.flags & OC_RESPONSE_DUPLICATE) &&
+		    c.type <= OC_CMD_QUERY_COUNTERS)
 			r->done[c.type]++;
-		const struct oc_command *sc = &r->stream[s - 1];
-		struct order_state *o = order_of(orders, order_count, c.key);
-		if (c.type == OC_CMD_PLACE && a.status == OC_STATUS_ACCEPTED && !o) {
-			orders[order_count++] = (struct order_state){c.key, true, false, sc};
-			order_units(r, sc, t, +1, 0);
-		} else if (c.type == OC_CMD_CANCEL && a.status == OC_STATUS_CANCELLED && o &&
-			   o->live) {
-			o->live = false;
-			order_units(r, o->place, t, -1, 0);
-		} else if (c.type == OC_CMD_SHIPPED && a.status == OC_STATUS_ACCEPTED && o &&
-			   o->live && !o->shipped) {
-			o->shipped = true;
-			order_units(r, o->place, t, -1, -1);
-		} else if (c.type == OC_CMD_RETURN_REQUESTED && a.status == OC_STATUS_ACCEPTED &&
-			   !o) {
-			orders[order_count++] = (struct order_state){c.key, true, false, sc};
-		} else if (c.type == OC_CMD_RETURN_RECEIVED && a.status == OC_STATUS_ACCEPTED && o &&
-			   o->place->type == OC_CMD_RETURN_REQUESTED && (c.flags & OC_RETURN_RESTOCK)) {
-			order_units(r, o->place, t, 0, +1); /* back on hand */
-		} else if ((c.type == OC_CMD_RESTOCK || c.type == OC_CMD_WRITE_OFF) &&
-			   a.status == OC_STATUS_ACCEPTED) {
-			int i = sku_index(r, c.lines[0].sku);
-			t[i].on_hand_delta += (c.type == OC_CMD_RESTOCK ? 1 : -1) *
-					      (int64_t)c.lines[0].quantity;
-		}
+		tally_answer(r, t, orders, &order_count, sc, &a);
 	}
 	if (ok && (rc = oc_engine_stop(ref)) != 0)
 		ok = failf(r, "reference stop: %s", strerror(-rc));
+	struct oc_response none_own;
+	if (ok)
+		ok = reference_poll(r, ref, 0, &none_own, &x); /* a last tick's expiries */
+	for (; ok && x_done < x.count; x_done++)
+		tally_answer(r, t, orders, &order_count, NULL, &x.a[x_done]);
+	r->expiries += x.count;
+	/* Every expiry a client was told, the fault-free engine made too, the same. */
+	for (uint64_t i = 0, j = 0; ok && i < r->told_count; i++) {
+		while (j < x.count && !(x.a[j].seq == r->told[i].seq && x.a[j].key == r->told[i].key))
+			j++;
+		if (j == x.count || !same_answer(&x.a[j], &r->told[i]))
+			ok = failf(r, "an expiry of order %" PRIu64 " told at seq %" PRIu64 " is not "
+				   "the fault-free engine's", r->told[i].key, r->told[i].seq);
+	}
 	if (ok && oc_engine_state_hash(ref) != hash)
 		ok = failf(r, "state hash %016" PRIx64 " after recovery, %016" PRIx64 " without "
 			   "faults", hash, oc_engine_state_hash(ref));
@@ -653,6 +762,7 @@ static bool verify(struct run *r)
 				   got.available);
 	}
 	trace_mix(r, 0xabcd, hash);
+	free(x.a);
 	free(t);
 	free(orders);
 	oc_engine_free(ref);
@@ -726,6 +836,7 @@ static void run_free(struct run *r)
 	free(r->todo);
 	free(r->placed);
 	free(r->rmas);
+	free(r->told);
 }
 
 static uint64_t number(const char *what, const char *text)
@@ -801,6 +912,7 @@ int main(int argc, char **argv)
 	static struct run r; /* the disk's pending writes make it large */
 	uint64_t failed = 0, passed = 0;
 	uint64_t done[OC_CMD_QUERY_COUNTERS + 1] = {0};
+	uint64_t ticks = 0, expiries = 0, told = 0;
 	uint64_t lives = 0, acks = 0, unavailable = 0, lost = 0, retries = 0, crashes = 0,
 		 torn = 0, lost_writes = 0, wfaults = 0, sfaults = 0;
 	for (uint64_t s = first; s < first + seeds; s++) {
@@ -834,6 +946,7 @@ int main(int argc, char **argv)
 			sfaults += r.disk.sync_faults;
 			for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
 				done[t] += r.done[t];
+			ticks += r.ticks, expiries += r.expiries, told += r.told_count;
 			sim_disk_install(NULL);
 			run_free(&r);
 		}
@@ -849,6 +962,9 @@ int main(int argc, char **argv)
 	       " async answers lost with their unsynced writes\n", seeds, first, passed, failed,
 	       lives, crashes, torn, lost_writes, wfaults, sfaults, acks, unavailable, retries,
 	       lost);
+	printf("ordercore-sim: %" PRIu64 " ticks sequenced, %" PRIu64 " payment leases expired "
+	       "(%" PRIu64 " of the expiries told to a client and checked)\n", ticks, expiries,
+	       told);
 	printf("ordercore-sim: carried out (not rejected, not duplicates):");
 	for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
 		if (done[t])
