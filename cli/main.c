@@ -226,7 +226,10 @@ static const char usage[] =
 	"Options:\n"
 	"  --connect HOST:PORT     the daemon's order port (default 127.0.0.1:7411; top reads\n"
 	"                          the admin endpoint instead: top --admin)\n"
-	"  --token SECRET          the daemon's shared secret, if it has one\n"
+	"  --token SECRET          the daemon's shared secret, if it has one (ordercored\n"
+	"                          --token); top sends it to the admin endpoint. Default: the\n"
+	"                          environment's ORDERCORE_TOKEN, which, unlike a flag, other\n"
+	"                          users cannot read in the process list\n"
 	"  --json                  print the answer as one JSON object (history and orders: with\n"
 	"                          their rows in an array, \"history\" or \"orders\", and\n"
 	"                          \"more\"; a failed quality check's history row has\n"
@@ -1606,11 +1609,13 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
+	if (!token && getenv("ORDERCORE_TOKEN") && *getenv("ORDERCORE_TOKEN"))
+		token = getenv("ORDERCORE_TOKEN");
 	if (strcmp(cmd, "top") == 0) {
-		if (connect_given || token || json)
-			usage_error("top reads the admin endpoint: top --admin HOST:PORT (no --connect, "
-				    "--token or --json)");
-		return oc_top_main(sub_argc, sub_argv);
+		if (connect_given || json)
+			usage_error("top reads the admin endpoint: top --admin HOST:PORT (no --connect "
+				    "or --json)");
+		return oc_top_main(sub_argc, sub_argv, token);
 	}
 
 	struct sub_flags f = {0};
@@ -1623,8 +1628,14 @@ int main(int argc, char **argv)
 	const char *colon = strrchr(connect_to, ':');
 	if (!colon || colon == connect_to || (size_t)(colon - connect_to) >= sizeof(host))
 		usage_error("--connect wants HOST:PORT");
-	memcpy(host, connect_to, (size_t)(colon - connect_to));
-	host[colon - connect_to] = '\0';
+	const char *h = connect_to;
+	size_t hlen = (size_t)(colon - connect_to);
+	if (hlen > 2 && h[0] == '[' && h[hlen - 1] == ']') { /* [IPv6]:PORT, as the daemon's */
+		h++;
+		hlen -= 2;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
 	uint64_t port = number("port", colon + 1);
 	if (port == 0 || port > 65535)
 		usage_error("--connect: the port is 1-65535");

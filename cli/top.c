@@ -49,7 +49,8 @@
 #define TOP_REASON_COLUMNS 18 /* the longest reason today, customer_velocity, and a space */
 
 static const char top_usage[] =
-	"usage: ordercore-cli top [--admin HOST:PORT] [--interval-ms N] [--count N]\n"
+	"usage: ordercore-cli [--token SECRET] top [--admin HOST:PORT] [--interval-ms N]\n"
+	"                                          [--count N]\n"
 	"\n"
 	"A live view of a running ordercored, from its admin endpoint's GET /metrics\n"
 	"(ordercored --admin-listen), redrawn every interval; docs/top.md says what each line\n"
@@ -60,6 +61,8 @@ static const char top_usage[] =
 	"  --admin HOST:PORT   the admin endpoint (default 127.0.0.1:7412; not the order port)\n"
 	"  --interval-ms N     time between scrapes, 100-3600000 (default 1000)\n"
 	"  --count N           exit after N screens (default 0: until Ctrl-C)\n"
+	"  --token SECRET      (before top) the daemon's token, when it has one: sent as\n"
+	"                      \"Authorization: Bearer SECRET\"; default: $ORDERCORE_TOKEN\n"
 	"\n"
 	"Exit status: 0 after N screens or on Ctrl-C (SIGINT) or SIGTERM, 2 on a usage error or\n"
 	"when the first scrape fails (a line on stderr says why). A later failed scrape is shown\n"
@@ -105,11 +108,12 @@ struct scrape {
 	uint32_t malformed; /* lines that are neither a comment nor a sample */
 };
 
-/* The endpoint: its address, resolved once at start. */
+/* The endpoint: its address, resolved once at start, and the daemon's token. */
 struct target {
 	const char *hostport; /* as given: the Host header and the screen's title */
 	char host[256], port[8];
 	struct addrinfo *addrs;
+	const char *token;    /* sent as `Authorization: Bearer TOKEN`; NULL: none */
 };
 
 /* The signal mask inside ppoll: SIGINT and SIGTERM, blocked everywhere else, let in. */
@@ -262,8 +266,9 @@ static char *response_body(char *buf, size_t len, char *err, size_t err_bytes)
 	}
 	if (status != 200) {
 		int reason = (int)strcspn(buf + used, "\r\n");
-		snprintf(err, err_bytes, "HTTP %d%.*s", status, reason > 60 ? 60 : reason,
-			 buf + used);
+		snprintf(err, err_bytes, "HTTP %d%.*s%s", status, reason > 60 ? 60 : reason,
+			 buf + used,
+			 status == 401 ? ": the daemon has a token (--token or ORDERCORE_TOKEN)" : "");
 		return NULL;
 	}
 	char *end = strstr(buf, "\r\n\r\n");
@@ -302,8 +307,10 @@ static char *http_get_metrics(const struct target *t, char *buf, size_t cap, boo
 	if (fd >= 0) {
 		char req[512];
 		int n = snprintf(req, sizeof(req),
-				 "GET /metrics HTTP/1.0\r\nHost: %s\r\nAccept: text/plain\r\n\r\n",
-				 t->hostport);
+				 "GET /metrics HTTP/1.0\r\nHost: %s\r\nAccept: text/plain\r\n"
+				 "%s%s%s\r\n",
+				 t->hostport, t->token ? "Authorization: Bearer " : "",
+				 t->token ? t->token : "", t->token ? "\r\n" : "");
 		got = n > 0 && (size_t)n < sizeof(req) ? send_all(fd, req, (size_t)n, &deadline)
 							: -ENAMETOOLONG;
 		if (got == 0)
@@ -325,9 +332,19 @@ static char *http_get_metrics(const struct target *t, char *buf, size_t cap, boo
 }
 
 /* Splits HOST:PORT (the last colon; a bracketed IPv6 host loses its brackets) and resolves
- * it once; exits 2 when it is not an address or does not resolve. */
-static void target_init(struct target *t, const char *hostport)
+ * it once; exits 2 when it is not an address or does not resolve, or when the token is not
+ * one a daemon takes (1 to OC_PROTO_TOKEN_BYTES_MAX visible ASCII characters: it goes into
+ * a header line as it is). */
+static void target_init(struct target *t, const char *hostport, const char *token)
 {
+	size_t token_bytes = token ? strlen(token) : 0;
+	bool visible = true;
+	for (size_t i = 0; i < token_bytes; i++)
+		visible = visible && token[i] >= '!' && token[i] <= '~';
+	if (!visible || token_bytes > OC_PROTO_TOKEN_BYTES_MAX)
+		top_usage_error("--token: 1 to %u visible ASCII characters",
+				OC_PROTO_TOKEN_BYTES_MAX);
+	t->token = token_bytes ? token : NULL; /* "": none, as the daemon takes it */
 	const char *colon = strrchr(hostport, ':');
 	const char *host = hostport;
 	size_t host_len = colon ? (size_t)(colon - hostport) : 0;
@@ -899,11 +916,11 @@ static void stop_signals_catch(void)
 	sigdelset(&wait_mask, SIGTERM);
 }
 
-int oc_top_main(int argc, char **argv)
+int oc_top_main(int argc, char **argv, const char *token)
 {
 	struct top_flags f = top_options(argc, argv);
 	struct target t;
-	target_init(&t, f.admin);
+	target_init(&t, f.admin, token);
 	static struct scrape scrapes[2];
 	char *buf = malloc(TOP_RESPONSE_BYTES_MAX + 2); /* see http_get_metrics */
 	if (!buf) {
