@@ -63,13 +63,16 @@ lint: deps
 	cppcheck --quiet --enable=warning,portability --inline-suppr --std=c11 -I engine \
 		-I include --error-exitcode=1 engine/
 
-# The fuzz targets under libFuzzer (clang, with AddressSanitizer) for FUZZ_SECONDS each, from
-# corpora in $(FUZZ_BUILD)/corpus that grow from run to run (tests/fuzz/run.sh). make test
-# runs the same targets briefly, without libFuzzer (tests/fuzz/fuzz_driver.c).
+# The fuzz targets under libFuzzer (clang, with AddressSanitizer and UndefinedBehaviorSanitizer)
+# for FUZZ_SECONDS each, from the checked-in corpora and dictionaries (tests/fuzz/corpus,
+# tests/fuzz/*.dict) and what earlier runs found in $(FUZZ_BUILD)/corpus, where new inputs go
+# (tests/fuzz/run.sh; tests/fuzz/README.md also tells how to run them under AFL++). make test
+# replays the same corpora and fuzzes each target briefly, without libFuzzer
+# (tests/fuzz/fuzz_driver.c).
 fuzz: deps
 	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DOC_FUZZ=ON >/dev/null
-	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS)
+	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # The deterministic simulation (tests/sim/sim.c) for SEEDS seeds from SEED_FIRST: the engine on

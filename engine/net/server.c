@@ -42,6 +42,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "net/server.h"
+#include "net/server_test.h"
 
 enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_WAKE = 4 };
 
@@ -1087,10 +1088,43 @@ static void post_wake(struct oc_server *s)
 	s->wake_posted = true;
 }
 
+/* One turn of the loop: reap, submit, poll, post, then sleep in io_uring until a completion
+ * comes or for at most wait_ns_max (less when there is work). Sets *over when a stopping
+ * server has drained. 0 or -errno when the ring fails. */
+static int loop_turn(struct oc_server *s, uint32_t wait_ns_max, bool *over)
+{
+	unsigned events = reap(s);
+	submit_pending(s);
+	uint32_t answered = poll_answers(s);
+	post(s);
+	if (s->stopping && drained(s)) {
+		publish_stats(s); /* the last turn's counts */
+		*over = true;
+		return 0;
+	}
+	/* Nothing moved: sleep until a socket event or, with commands in the engine, their
+	 * answers (unless some came since the poll: then look again at once). */
+	uint32_t wait_ns = WAIT_IDLE_NS;
+	if (answered || events)
+		wait_ns = 0;
+	else if (s->fifo_n && oc_engine_poll_arm(s->e))
+		wait_ns = 0;
+	else if (s->fifo_n && !s->wake_posted)
+		post_wake(s);
+	else if (!s->fifo_n && s->pending_n > s->pending_head)
+		wait_ns = WAIT_REFUSED_NS;
+	struct __kernel_timespec wait = {0, wait_ns < wait_ns_max ? wait_ns : wait_ns_max};
+	struct io_uring_cqe *cqe;
+	int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);
+	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+		return rc;
+	return 0;
+}
+
 int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 {
 	arm_accept(s);
-	for (;;) {
+	for (bool over = false; !over;) {
 		s->st.loop_turns++;
 		publish_stats(s);
 		if (*stop && !s->stopping) {
@@ -1100,35 +1134,33 @@ int oc_server_run(struct oc_server *s, volatile sig_atomic_t *stop)
 			oc_log(OC_LOG_INFO, "msg=\"stopping: answering what was taken\" "
 					"in_flight=%u", s->fifo_n + s->pending_n - s->pending_head);
 		}
-		unsigned events = reap(s);
-		submit_pending(s);
-		uint32_t answered = poll_answers(s);
-		post(s);
-		if (s->stopping && drained(s)) {
-			publish_stats(s); /* the last turn's counts */
-			break;
-		}
-		/* Nothing moved: sleep until a socket event or, with commands in the engine, their
-		 * answers (unless some came since the poll: then look again at once). */
-		uint32_t wait_ns = WAIT_IDLE_NS;
-		if (answered || events)
-			wait_ns = 0;
-		else if (s->fifo_n && oc_engine_poll_arm(s->e))
-			wait_ns = 0;
-		else if (s->fifo_n && !s->wake_posted)
-			post_wake(s);
-		else if (!s->fifo_n && s->pending_n > s->pending_head)
-			wait_ns = WAIT_REFUSED_NS;
-		struct __kernel_timespec wait = {0, wait_ns};
-		struct io_uring_cqe *cqe;
-		int rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &wait, NULL);
-		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+		int rc = loop_turn(s, WAIT_IDLE_NS, &over);
+		if (rc)
 			return rc;
 	}
 	for (uint32_t idx = 0; idx < s->cfg.connections_max; idx++)
 		if (s->conns[idx].state != CONN_FREE)
 			shutdown(s->conns[idx].fd, SHUT_RDWR);
 	return 0;
+}
+
+/* ---- for tests only (server_test.h) ---- */
+
+int oc_server_test_adopt(struct oc_server *s, int fd)
+{
+	uint64_t refused = s->st.refused;
+	/* As a completion of the multishot accept that stays armed (F_MORE). */
+	on_accept(s, fd, IORING_CQE_F_MORE);
+	return s->st.refused == refused ? 0 : -EBUSY;
+}
+
+int oc_server_test_turn(struct oc_server *s, uint32_t wait_ns_max)
+{
+	OC_ASSERT(!s->stopping);
+	s->st.loop_turns++;
+	publish_stats(s);
+	bool over = false;
+	return loop_turn(s, wait_ns_max, &over);
 }
 
 void oc_server_stats(const struct oc_server *s, struct oc_server_stats *out) { *out = s->st; }

@@ -184,6 +184,10 @@ static enum oc_wal_status frame_place(struct scan *sc, const struct oc_wal_frame
 static int scan_segment(struct scan *sc, size_t i, const struct oc_mapped_file *m)
 {
 	size_t off = 0;
+	/* An empty file (a crash between creating a segment and sizing it) maps to no memory
+	 * (data NULL, where no offset may be added): it holds no frame. */
+	if (m->bytes == 0)
+		return 0;
 	for (;;) {
 		struct oc_wal_frame f;
 		enum oc_wal_status st = oc_wal_frame_check(m->data + off, m->bytes - off, &f);
