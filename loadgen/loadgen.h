@@ -40,6 +40,8 @@ struct lg_options {
 	const char *rate;        /* --rate SPEC: open loop on that schedule (pace.h); NULL:
 	                          * closed loop (--max), as fast as the answers come */
 	int max;                 /* --max given */
+	uint32_t duration_s;     /* --duration: no stream command queued after it; 0: none */
+	uint64_t key_base;       /* --key-base: the stream's keys are key_base + 1.. */
 	const char *report_path; /* --report FILE.html (report.h) */
 	const char *replay;      /* --replay FILE: the stream is the file's (replay.h) */
 	uint32_t card_pct;       /* places paid by card */
@@ -59,6 +61,9 @@ struct lg_options {
 /* --pipeline at most: the daemon's commands in flight over all connections
  * (OC_SERVER_INFLIGHT_MAX); more would only wait in its socket buffers. */
 #define LG_PIPELINE_MAX 65536u
+
+/* --key-base at most: keys stay below the players' (2^62 up) with any --orders (< 2^30). */
+#define LG_KEY_BASE_MAX (1ull << 61)
 
 #define LG_TMP_DIR_BYTES 64
 

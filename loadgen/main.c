@@ -25,12 +25,13 @@ static const char usage[] =
 	"  --in-process            drive an engine embedded in this process\n"
 	"  --connect HOST:PORT     drive the ordercored listening there, over TCP, with the\n"
 	"                          same stream; needs --dataset, the daemon's dataset, and a\n"
-	"                          daemon that has decided no command yet. Checks what the\n"
-	"                          answers show (every command answered once, in order per\n"
-	"                          connection; no SKU oversold against the dataset's stock;\n"
-	"                          no customer over a limit; retries answered like the\n"
-	"                          original); the engine's stock, counters and state hash\n"
-	"                          are not visible over TCP and are reported as not checked\n"
+	"                          daemon that has decided no command yet (or --key-base).\n"
+	"                          Checks what the answers show (every command answered\n"
+	"                          once, in order per connection; no SKU oversold against\n"
+	"                          the dataset's stock; no customer over a limit; retries\n"
+	"                          answered like the original); the engine's stock, counters\n"
+	"                          and state hash are not visible over TCP and are reported\n"
+	"                          as not checked\n"
 	"  --gen-dataset DIR       write skus.csv, warehouses.csv, stock.csv into DIR\n"
 	"  --measure-idle SECONDS  start an engine, send nothing, print the CPU it used\n"
 	"  --measure-recovery      recover an engine from --data-dir (with --dataset) and\n"
@@ -117,6 +118,16 @@ static const char usage[] =
 	"                          every command it held back (docs/loadgen.md, \"Pacing\")\n"
 	"  --max                   closed loop (the default): as fast as answers free the\n"
 	"                          pipelines; latency counts from when a command was queued\n"
+	"  --duration S            stop queueing the stream's commands S seconds (1-86400)\n"
+	"                          after the start: the run is the part of the stream queued\n"
+	"                          by then (answered and checked as a whole stream); with\n"
+	"                          --rate, the commands due and not sent are reported as the\n"
+	"                          daemon's push-back (docs/loadgen.md, \"Overload\")\n"
+	"  --key-base K            the stream's keys are K+1..K+N (default 0), so that runs\n"
+	"                          can follow one another on one daemon: with K > 0 the daemon\n"
+	"                          need not be empty, and the checks that count from an empty\n"
+	"                          engine (units held equal to those sold, the counters) are\n"
+	"                          relaxed (flash-sale only, K at most 2^61)\n"
 	"  --report FILE.html      write a self-contained page with charts of throughput,\n"
 	"                          latency percentiles, commands in flight and the stock left\n"
 	"                          of the hottest SKUs a second, and the answers by reason\n"
@@ -155,7 +166,7 @@ enum { OPT_GEN = 256, OPT_INPROC, OPT_SCENARIO, OPT_ORDERS, OPT_SEED, OPT_DATASE
        OPT_SNAP_KEPT, OPT_TRUNCATE, OPT_CONNECT, OPT_TOKEN, OPT_CONNECTIONS, OPT_PIPELINE,
        OPT_SCREENING, OPT_CARRIERS, OPT_RATE, OPT_MAX, OPT_REPORT, OPT_REPLAY, OPT_CARD,
        OPT_BASE_RATE, OPT_DECLINE, OPT_SHORT, OPT_QC, OPT_LOST, OPT_DAMAGED, OPT_RETURN,
-       OPT_DELAY, OPT_SCREEN, OPT_REVIEW_REJECT, OPT_HELP };
+       OPT_DELAY, OPT_SCREEN, OPT_REVIEW_REJECT, OPT_DURATION, OPT_KEY_BASE, OPT_HELP };
 
 static const struct option options[] = {
 	{"gen-dataset", required_argument, 0, OPT_GEN},
@@ -213,6 +224,8 @@ static const struct option options[] = {
 	{"step-delay-ms", required_argument, 0, OPT_DELAY},
 	{"screen-pct", required_argument, 0, OPT_SCREEN},
 	{"review-reject-pct", required_argument, 0, OPT_REVIEW_REJECT},
+	{"duration", required_argument, 0, OPT_DURATION},
+	{"key-base", required_argument, 0, OPT_KEY_BASE},
 	{"help", no_argument, 0, OPT_HELP},
 	{0, 0, 0, 0},
 };
@@ -326,6 +339,8 @@ static void parse(int argc, char **argv, struct lg_options *o, const char **gen_
 		case OPT_REVIEW_REJECT:
 			o->life.review_reject_pct = u32(name, optarg, 0, 100);
 			break;
+		case OPT_DURATION: o->duration_s = u32(name, optarg, 1, 86400); break;
+		case OPT_KEY_BASE: o->key_base = number(name, optarg, 0, LG_KEY_BASE_MAX); break;
 		case OPT_HELP:
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
@@ -458,10 +473,11 @@ int main(int argc, char **argv)
 		return lg_recovery_run(&o);
 	if (verify)
 		return lg_verify_acked(&o, verify);
-	if (!o.connect &&
-	    (o.token || o.connections || o.pipeline || o.rate || o.max || o.report_path)) {
+	if (!o.connect && (o.token || o.connections || o.pipeline || o.rate || o.max ||
+			   o.report_path || o.duration_s || o.key_base)) {
 		fprintf(stderr, "ordercore-loadgen: --token, --connections, --pipeline, --rate, "
-				"--max and --report go with --connect HOST:PORT\n");
+				"--max, --report, --duration and --key-base go with --connect "
+				"HOST:PORT\n");
 		return 2;
 	}
 	if (o.rate && o.max) {
@@ -493,6 +509,12 @@ int main(int argc, char **argv)
 	if (o.players && !o.connect) {
 		fprintf(stderr, "ordercore-loadgen: --scenario %s plays the whole lifecycle "
 				"against a daemon: give --connect HOST:PORT\n", o.scenario);
+		return 2;
+	}
+	if (o.key_base && (o.players || o.replay)) {
+		fprintf(stderr, "ordercore-loadgen: --key-base goes with the flash-sale scenario's "
+				"generated stream (a replay has its own keys; the players' checks "
+				"count from an empty engine)\n");
 		return 2;
 	}
 	if (o.replay && !o.dataset_dir) {

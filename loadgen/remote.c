@@ -6,7 +6,10 @@
  * --rate, only those due: pace.h), sends without blocking, waits in ppoll(2) over all the
  * sockets until an answer comes or the next command is due, and takes the answers that came.
  * Latency counts from when a command was due (--rate) or queued (--max), and goes into a
- * log-linear histogram (core/hist.h); a progress line a second goes to stderr.
+ * log-linear histogram (core/hist.h); a progress line a second goes to stderr. With
+ * --duration the stream is cut at the commands claimed by then (cut); the summary's push-back
+ * line says what the schedule offered against what was sent, and how long the sockets held
+ * the client's bytes back (send_wait).
  *
  * Commands are handed out in blocks of BLOCK_COMMANDS, in stream order, to whichever
  * connection has room for more, so a connection that the daemon serves faster takes more
@@ -68,6 +71,7 @@ struct conn {
 	uint64_t *sent;     /* correlations of the commands in flight, oldest at head: a ring of
 	                     * --pipeline slots (64 bits: the players' are above the stream's) */
 	uint32_t head, count;
+	uint64_t blocked_ns; /* when its socket last refused bytes it still holds; 0: none */
 };
 
 /* A player's command (lifecycle.h), kept from when it is made until its answer. */
@@ -130,6 +134,13 @@ struct run {
 	uint64_t sent;         /* commands queued */
 	uint64_t stream_sent;  /* of them, the stream's */
 	uint64_t first_sent_ns, last_sent_ns; /* the stream's first and last */
+	/* Push-back (docs/loadgen.md, "Overload"): */
+	uint64_t stream_n;     /* the stream's commands made; st->n is cut to those queued at
+	                        * --duration (cut_ns, then nonzero) */
+	uint64_t cut_ns;
+	uint64_t behind_ns;    /* --rate, at the cut: how late the first command not sent was */
+	uint64_t send_waits;   /* times a socket refused bytes the client held (EAGAIN) */
+	uint64_t send_wait_ns; /* summed over connections: time spent holding refused bytes */
 	struct oc_hist *latency; /* every answered command's latency, ns */
 	struct oc_hist *second;  /* those of the answers of the progress line's second */
 	/* The report's (--report): the samples, and the hottest SKUs of the stream it follows,
@@ -225,10 +236,11 @@ static int connect_all(struct run *r)
 			return 2;
 		}
 		uint64_t last = oc_client_last_seq(c->c);
-		if (last != 0) {
+		if (last != 0 && !r->o->key_base) {
 			fprintf(stderr, "loadgen: the daemon at %s port %u has decided %" PRIu64
 					" commands already; the flash sale starts from an empty engine: "
-					"restart ordercored on a new --data-dir (or without one)\n",
+					"restart ordercored on a new --data-dir (or without one), "
+					"or give the run keys of its own (--key-base)\n",
 				r->host, r->port, last);
 			return 2;
 		}
@@ -565,6 +577,39 @@ static void progress(struct run *r, uint64_t now, uint64_t *at, uint64_t *sent,
 	*received = r->received;
 }
 
+/* --duration: once it has passed, the stream ends at the commands claimed so far (those a
+ * connection claimed and has not queued yet are queued next: paced, they are due already),
+ * and the rest is left out of the run: not sent, not answered, not checked. With --rate, how
+ * late the schedule was then: the first command not claimed was due that long ago. A stream
+ * claimed whole before the duration is not cut (cut_ns stays 0: it ran out). */
+static void cut(struct run *r, uint64_t now)
+{
+	uint64_t duration_ns = (uint64_t)r->o->duration_s * 1000000000u;
+	if (!duration_ns || r->cut_ns || r->claimed == r->st->n || now - r->t0_ns < duration_ns)
+		return;
+	r->cut_ns = now;
+	if (r->paced) {
+		uint64_t due = due_ns(r, r->claimed, now);
+		r->behind_ns = now > due ? now - due : 0;
+	}
+	r->st->n = r->claimed;
+}
+
+/* TCP push-back as the client sees it: connection c's socket refused bytes the client holds
+ * (its send buffer is full because the daemon stopped reading and its receive window closed).
+ * Counts each such wait and, when it ends, its time. Called after every flush (fill). */
+static void send_wait(struct run *r, struct conn *c, uint64_t now)
+{
+	bool held = oc_client_pending(c->c) != 0;
+	if (held && !c->blocked_ns) {
+		c->blocked_ns = now;
+		r->send_waits++;
+	} else if (!held && c->blocked_ns) {
+		r->send_wait_ns += now - c->blocked_ns;
+		c->blocked_ns = 0;
+	}
+}
+
 /* Sends the whole stream and receives every answer, and the players' steps until none is
  * left to make. 0, or 2 (said) when a connection fails, the daemon stops answering or a step
  * cannot be kept. */
@@ -585,13 +630,16 @@ static int drive(struct run *r)
 	if (r->o->report_path)
 		lg_report_sample(&r->report, &start);
 	while (status == 0 && r->received < r->st->n + r->life.hi) {
+		cut(r, now_ns());
 		for (uint32_t k = 0; status == 0 && k < r->nconns; k++) {
 			struct conn *c = &r->conns[k];
-			int rc = fill(r, c, now_ns());
+			uint64_t t_ns = now_ns();
+			int rc = fill(r, c, t_ns);
 			if (rc) {
 				status = conn_failed(r, k, rc);
 				break;
 			}
+			send_wait(r, c, t_ns);
 			bool idle = c->count == 0 && c->next == c->end && r->claimed == r->st->n;
 			pfd[k].fd = idle ? -1 : oc_client_fd(c->c); /* done: poll skips it */
 			pfd[k].events = POLLIN | (oc_client_pending(c->c) ? POLLOUT : 0);
@@ -634,6 +682,9 @@ static int drive(struct run *r)
 		}
 	}
 	uint64_t end = now_ns(); /* the last part of a second, unless too short to make a rate */
+	for (uint32_t k = 0; k < r->nconns; k++)
+		if (r->conns[k].blocked_ns)
+			r->send_wait_ns += end - r->conns[k].blocked_ns;
 	if (status == 0 && r->o->report_path && end - line_ns >= 100000000u)
 		progress(r, end, &line_ns, &line_sent, &line_received);
 	r->t.seconds = (double)(now_ns() - t0) * 1e-9;
@@ -950,8 +1001,9 @@ static void check_stock(const struct run *r, struct check *k, uint32_t g,
 		     on_hand == d->on_hand[(size_t)g * d->warehouse_count + a->warehouse];
 	else if (row)
 		ok = ok && a->warehouse < d->warehouse_count;
-	else if (!r->players)
-		ok = ok && on_hand == lg_initial_units(d, g) && held == r->sold_units[g] &&
+	else if (!r->players) /* after other runs (--key-base), theirs are held too */
+		ok = ok && on_hand == lg_initial_units(d, g) &&
+		     (r->o->key_base ? held >= r->sold_units[g] : held == r->sold_units[g]) &&
 		     OC_RECON_AVAILABLE(a) <= free_units;
 	else
 		ok = ok && on_hand == r->on_hand_expected[g] && held == r->held_expected[g] &&
@@ -1129,18 +1181,21 @@ static int64_t counter_mismatches(const struct run *r, const struct check *k)
 		return -1;
 	}
 	uint64_t commands = r->st->n + r->life.hi + k->queries;
+	/* After other runs (--key-base) the daemon's counts of commands and answers hold theirs
+	 * too: not compared. The others stay 0 over a clean daemon's life. */
 	const struct {
 		const char *name;
 		uint64_t daemon, ours;
-	} field[] = {{"last_seq", st.last_seq, r->max_seq},
-		     {"commands", st.commands, commands},
-		     {"answers", st.answers, commands},
-		     {"dropped_answers", st.dropped_answers, 0},
-		     {"protocol_errors", st.protocol_errors, 0},
-		     {"slow_disconnects", st.slow_disconnects, 0}};
+		bool from_empty;
+	} field[] = {{"last_seq", st.last_seq, r->max_seq, false},
+		     {"commands", st.commands, commands, true},
+		     {"answers", st.answers, commands, true},
+		     {"dropped_answers", st.dropped_answers, 0, false},
+		     {"protocol_errors", st.protocol_errors, 0, false},
+		     {"slow_disconnects", st.slow_disconnects, 0, false}};
 	int64_t bad = 0;
 	for (size_t f = 0; f < sizeof(field) / sizeof(field[0]); f++) {
-		if (field[f].daemon == field[f].ours)
+		if (field[f].daemon == field[f].ours || (field[f].from_empty && r->o->key_base))
 			continue;
 		bad++;
 		fprintf(stderr, "loadgen: the daemon counts %s %" PRIu64 ", the load generator %"
@@ -1169,6 +1224,8 @@ static int64_t engine_counter(const struct check *k, uint32_t i, uint64_t ours)
 static int64_t engine_counter_mismatches(const struct run *r, const struct check *k)
 {
 	const struct lg_tally *t = &r->t;
+	if (r->o->key_base)
+		return 0; /* the engine's counters hold the earlier runs' too */
 	int64_t bad = engine_counter(k, OC_COUNTER_ACCEPTED, t->accepted) +
 		      engine_counter(k, OC_COUNTER_DUPLICATES, t->duplicate_flags);
 	if (!r->players) {
@@ -1255,6 +1312,62 @@ static double sent_per_sec(const struct run *r)
 	return span ? (double)(r->stream_sent - 1) / ((double)span * 1e-9) : 0;
 }
 
+/* Commands the schedule (--rate) makes due within t_ns of the start, made or not. */
+static uint64_t due_by(const struct run *r, uint64_t t_ns)
+{
+	uint64_t lo = 0, hi = 1;
+	while (hi < (1ull << 50) && lg_pace_due_ns(&r->pace, hi) <= t_ns)
+		hi *= 2;
+	while (lo < hi) { /* the first command due after t_ns */
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (lg_pace_due_ns(&r->pace, mid) <= t_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The offered load (--rate): the commands the schedule made due while the run sent, until
+ * the cut (--duration), or the whole stream (each was due before it was queued). */
+static uint64_t offered(const struct run *r)
+{
+	return r->cut_ns ? due_by(r, r->cut_ns - r->t0_ns) : r->stream_sent;
+}
+
+/* Seconds the run sent for: until the cut, else until the last stream command queued. */
+static double sending_seconds(const struct run *r)
+{
+	uint64_t end = r->cut_ns ? r->cut_ns : r->last_sent_ns;
+	return end > r->t0_ns ? (double)(end - r->t0_ns) * 1e-9 : 0;
+}
+
+/* The push-back line: what the schedule offered against what was sent (--rate), where the
+ * run stopped (--duration), and how long the sockets held the client's bytes back. */
+static void pushback_text(const struct run *r)
+{
+	double s = sending_seconds(r);
+	printf("  push-back:");
+	if (r->paced && s > 0)
+		printf(" offered %" PRIu64 " commands in %.1f s (%.0f/s), sent %" PRIu64
+		       ", not sent %" PRIu64 "%s;", offered(r), s, (double)offered(r) / s,
+		       r->stream_sent, offered(r) - r->stream_sent,
+		       r->cut_ns ? "" : " (the stream was sent whole)");
+	if (r->cut_ns && r->paced)
+		printf(" the schedule was %.3f s behind when the run stopped sending at "
+		       "--duration;", (double)r->behind_ns * 1e-9);
+	else if (r->cut_ns)
+		printf(" the run stopped sending at --duration;");
+	else if (r->o->duration_s)
+		printf(" the stream ran out before --duration;");
+	double span = r->nconns * r->t.seconds; /* connection-seconds of the run */
+	printf(" sockets refused the client's bytes %" PRIu64 " times, held them %.1f s in all "
+	       "(%.0f%% of %u connections x %.1f s)\n", r->send_waits,
+	       (double)r->send_wait_ns * 1e-9,
+	       span > 0 ? 100.0 * (double)r->send_wait_ns * 1e-9 / span : 0.0, r->nconns,
+	       r->t.seconds);
+}
+
 static void report_text(const struct run *r, const struct remote_verdict *v)
 {
 	const struct lg_tally *t = &r->t;
@@ -1268,6 +1381,7 @@ static void report_text(const struct run *r, const struct remote_verdict *v)
 		       target_per_sec(r), sent_per_sec(r));
 	else
 		printf("closed loop (--max)\n");
+	pushback_text(r);
 	printf("  latency from %s to answered:", r->paced ? "due" : "queued");
 	for (unsigned k = 0; k < QUANTILES; k++)
 		printf(" %s %.3f ms%s", quantile_name[k], (double)v->latency_ns[k] / 1e6,
@@ -1301,6 +1415,10 @@ static void report_text(const struct run *r, const struct remote_verdict *v)
 	printf("  verified %" PRIu64 " orders and %" PRIu64 " SKUs through the daemon's queries "
 	       "in %.3f s\n", v->verified_orders, v->verified_skus, v->verify_seconds);
 	printf("  not checked over TCP (the daemon does not expose it): state hash\n");
+	if (r->o->key_base)
+		printf("  not checked after other runs (--key-base %" PRIu64 "): units held equal "
+		       "to those sold (at least), the counts of commands and answers, the "
+		       "engine's counters\n", r->o->key_base);
 	printf("  sold-out SKUs %" PRIu64 "\n", v->sold_out_skus);
 }
 
@@ -1328,6 +1446,22 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 	else
 		fprintf(f, "  \"rate\": null,\n  \"target_per_sec\": null,\n");
 	fprintf(f, "  \"sent_per_sec\": %.1f,\n", sent_per_sec(r));
+	if (r->o->duration_s)
+		fprintf(f, "  \"duration_s\": %u,\n", r->o->duration_s);
+	else
+		fprintf(f, "  \"duration_s\": null,\n");
+	fprintf(f, "  \"key_base\": %" PRIu64 ",\n  \"stream_commands\": %" PRIu64 ",\n",
+		r->o->key_base, r->stream_n);
+	fprintf(f, "  \"cut\": %s,\n  \"sending_seconds\": %.6f,\n",
+		r->cut_ns ? "true" : "false", sending_seconds(r));
+	if (r->paced)
+		fprintf(f, "  \"offered\": %" PRIu64 ",\n  \"not_sent\": %" PRIu64
+			   ",\n  \"behind_ms\": %.3f,\n", offered(r), offered(r) - r->stream_sent,
+			(double)r->behind_ns * 1e-6);
+	else
+		fprintf(f, "  \"offered\": null,\n  \"not_sent\": null,\n  \"behind_ms\": null,\n");
+	fprintf(f, "  \"send_waits\": %" PRIu64 ",\n  \"send_wait_seconds\": %.6f,\n",
+		r->send_waits, (double)r->send_wait_ns * 1e-9);
 	fprintf(f, "  \"latency_from\": \"%s\",\n  \"latency_ns\": {",
 		r->paced ? "due" : "queued");
 	for (unsigned k = 0; k < QUANTILES; k++)
@@ -1350,7 +1484,9 @@ static int report_json(const struct run *r, const struct remote_verdict *v)
 		v->verified_orders, v->verified_skus);
 	fprintf(f, "  \"verify_seconds\": %.6f,\n", v->verify_seconds);
 	/* Not visible from a client: null, and named, rather than a 0 nobody measured. */
-	fprintf(f, "  \"state_hash\": null,\n  \"not_checked\": [\"state_hash\"]\n}\n");
+	fprintf(f, "  \"state_hash\": null,\n  \"not_checked\": [\"state_hash\"%s]\n}\n",
+		r->o->key_base ? ", \"held_units_exact\", \"command_counts\", \"engine_counters\""
+			       : "");
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -1535,6 +1671,7 @@ int lg_remote_run(const struct lg_options *o)
 		oc_hist_reset(r.second);
 	}
 	int made = lg_stream_make(&st, &d, o);
+	r.stream_n = st.n;
 	bool ready = made == 0 && lg_tally_init(&r.t, st.n) == 0 && r.conns && r.latency &&
 		     r.second && (r.at_ns = malloc(st.n * sizeof(uint64_t))) &&
 		     (r.seq = calloc(st.n, sizeof(uint64_t))) && (r.dup = calloc(st.n, 1)) &&

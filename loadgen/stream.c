@@ -83,7 +83,7 @@ static void make_place(struct lg_stream *st, uint64_t i, const struct oc_dataset
 	if (lines > d->sku_count)
 		lines = d->sku_count;
 	c->type = OC_CMD_PLACE;
-	c->key = i + 1;
+	c->key = o->key_base + i + 1;
 	c->customer = 1 + oc_rand_below(rng, (uint32_t)customers);
 	c->region = (uint16_t)oc_rand_below(rng, d->region_count);
 	for (uint32_t l = 0; l < lines;) {
