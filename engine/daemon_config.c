@@ -40,6 +40,8 @@ const char oc_daemon_config_usage[] =
 	"  --connections-max N     connections served at once (default 1024)\n"
 	"  --output-bytes-max N    answers buffered per connection before a client that does\n"
 	"                          not read is disconnected (default 262144)\n"
+	"  --connection-inflight-max N  commands one connection may have unanswered before the\n"
+	"                          daemon reads no more from it (default 1024, at most 65536)\n"
 	"  --snapshot-every N      a snapshot every N commands (default 4194304; 0: never)\n"
 	"  --hello-timeout-ms MS   close a connection that has not said hello by then\n"
 	"                          (default 10000)\n"
@@ -64,16 +66,17 @@ const char oc_daemon_config_usage[] =
 	"  --help                  this text\n"
 	"\n"
 	"INI keys: dataset, listen, admin_listen, token, data_dir, durability, threads, shards,\n"
-	"orders_max, connections_max, output_bytes_max, snapshot_every, hello_timeout_ms,\n"
-	"lease_ttl_ms, review_ttl_ms, customer_index, screen_entries_max, wave_orders_max,\n"
-	"wave_cutoff_ms, wave_express_cutoff_ms, log_level.\n"
+	"orders_max, connections_max, output_bytes_max, connection_inflight_max,\n"
+	"snapshot_every, hello_timeout_ms, lease_ttl_ms, review_ttl_ms, customer_index,\n"
+	"screen_entries_max, wave_orders_max, wave_cutoff_ms, wave_express_cutoff_ms, log_level.\n"
 	"Limits and their defaults: docs/operations.md, \"Security and limits\".\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
 
 const char *const oc_daemon_config_keys[OC_DAEMON_KEY_COUNT] = {
 	"dataset", "listen", "admin_listen", "token", "data_dir", "durability", "threads",
-	"shards", "orders_max", "connections_max", "output_bytes_max", "snapshot_every",
+	"shards", "orders_max", "connections_max", "output_bytes_max", "connection_inflight_max",
+	"snapshot_every",
 	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
 	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms",
 	"log_level"};
@@ -91,6 +94,7 @@ static const struct option options[] = {
 	{"orders-max", required_argument, 0, 0},
 	{"connections-max", required_argument, 0, 0},
 	{"output-bytes-max", required_argument, 0, 0},
+	{"connection-inflight-max", required_argument, 0, 0},
 	{"snapshot-every", required_argument, 0, 0},
 	{"hello-timeout-ms", required_argument, 0, 0},
 	{"lease-ttl-ms", required_argument, 0, 0},
@@ -387,6 +391,9 @@ static int check_server(struct oc_daemon_config *c, const char *const *set)
 	if (!rc)
 		rc = number32(c, set, OC_DAEMON_KEY_HELLO_TIMEOUT_MS,
 			      OC_DAEMON_CONFIG_HELLO_TIMEOUT_MS_MAX, &s->hello_timeout_ms);
+	if (!rc)
+		rc = number32(c, set, OC_DAEMON_KEY_CONNECTION_INFLIGHT_MAX, OC_SERVER_INFLIGHT_MAX,
+			      &s->connection_inflight_max);
 	uint64_t output_bytes_max = 0;
 	if (!rc && set[OC_DAEMON_KEY_OUTPUT_BYTES_MAX]) {
 		rc = number(c, "output_bytes_max", set[OC_DAEMON_KEY_OUTPUT_BYTES_MAX],

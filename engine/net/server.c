@@ -48,7 +48,7 @@ enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3, OP_WAKE = 4 };
 
 /* Submission queue entries: a receive and a send per connection, and the accept. */
 /* The fields of struct oc_server_stats (server_counters). */
-#define SERVER_COUNTERS 13u
+#define SERVER_COUNTERS 14u
 #define RING_ENTRIES 4096u
 /* Commands parsed and waiting for the engine to take them. */
 #define PENDING_MAX 4096u
@@ -85,6 +85,7 @@ struct conn {
 	uint32_t gen; /* bumped at every reuse of the slot: stale completions and answers */
 	enum conn_state state;
 	bool recv_busy, send_busy, stalled, discard;
+	bool capped;                 /* stalled at connection_inflight_max (counted once) */
 	bool recv_waiting;           /* may read, and waits for its turn at a buffer */
 	bool buf_held;               /* a receive buffer is this connection's until parsed */
 	uint16_t buf_id;             /* buf_held: which */
@@ -181,6 +182,9 @@ static const struct {
      "Receives that found no provided buffer free."},
     {offsetof(struct oc_server_stats, events), "events_total",
      "Event frames queued to subscribers."},
+    {offsetof(struct oc_server_stats, connection_stalls), "connection_inflight_stalls_total",
+     "Times a connection had connection_inflight_max commands unanswered and was read no more "
+     "until answers went out."},
 };
 
 _Static_assert(sizeof(struct oc_server_stats) == SERVER_COUNTERS * sizeof(uint64_t),
@@ -598,6 +602,14 @@ static void parse(struct oc_server *s, uint32_t idx)
 			c->stalled = true; /* backpressure: parsed again once the engine takes more */
 			break;
 		}
+		if (c->commands >= s->cfg.connection_inflight_max) {
+			if (!c->capped)
+				s->st.connection_stalls++;
+			c->capped = true;
+			c->stalled = true; /* parsed again once its answers have gone out */
+			break;
+		}
+		c->capped = false;
 		if (oc_proto_decode_command(frame, &s->pending[s->pending_n]) != 0) {
 			conn_fail(s, idx, OC_PERR_FIELD, "reserved field not zero");
 			break;
@@ -1002,13 +1014,17 @@ int oc_server_create(const struct oc_server_config *cfg, struct oc_engine *e,
 		s->cfg.output_bytes_max = OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX;
 	if (!s->cfg.hello_timeout_ms)
 		s->cfg.hello_timeout_ms = OC_SERVER_DEFAULT_HELLO_TIMEOUT_MS;
+	if (!s->cfg.connection_inflight_max)
+		s->cfg.connection_inflight_max = OC_SERVER_DEFAULT_CONNECTION_INFLIGHT_MAX;
 	int rc = 0;
 	if (s->cfg.connections_max > OC_SERVER_CONNECTIONS_MAX_LIMIT ||
+	    s->cfg.connection_inflight_max > OC_SERVER_INFLIGHT_MAX ||
 	    s->cfg.output_bytes_max < OC_PROTO_FRAME_BYTES_MAX ||
 	    s->cfg.token_bytes > OC_PROTO_TOKEN_BYTES_MAX)
 		rc = oc_error_set(err, err_bytes, -EINVAL,
-				  "server: connections_max <= %u, output_bytes_max >= %u, token "
-				  "<= %u bytes", OC_SERVER_CONNECTIONS_MAX_LIMIT,
+				  "server: connections_max <= %u, connection_inflight_max <= %u, "
+				  "output_bytes_max >= %u, token <= %u bytes",
+				  OC_SERVER_CONNECTIONS_MAX_LIMIT, OC_SERVER_INFLIGHT_MAX,
 				  OC_PROTO_FRAME_BYTES_MAX, OC_PROTO_TOKEN_BYTES_MAX);
 	s->conns = rc ? NULL : mi_calloc(s->cfg.connections_max, sizeof(*s->conns));
 	s->pending = mi_malloc(PENDING_MAX * sizeof(*s->pending));

@@ -43,6 +43,11 @@
 #define OC_SERVER_DEFAULT_OUTPUT_BYTES_MAX (256u << 10)
 #define OC_SERVER_CONNECTIONS_MAX_LIMIT 65536u
 #define OC_SERVER_DEFAULT_HELLO_TIMEOUT_MS 10000u
+/* Commands one connection may have taken and not yet answered: past it the server reads no
+ * more from that connection until answers go out (the same push-back as a full engine, for
+ * one client), so that one pipelining client cannot fill the server's queue alone. The
+ * default is the engine's admission window: one connection still keeps the engine busy. */
+#define OC_SERVER_DEFAULT_CONNECTION_INFLIGHT_MAX 1024u
 /* Commands taken from sockets and not yet answered (submitted or waiting to be). */
 #define OC_SERVER_INFLIGHT_MAX (1u << 16)
 /* Connections subscribed to events at once: every event is copied to each of them, so the
@@ -58,6 +63,8 @@ struct oc_server_config {
 	size_t output_bytes_max;     /* per connection; 0: the default */
 	uint32_t hello_timeout_ms;   /* a connection that has not said hello by then is closed
 	                              * (it would hold a slot forever); 0: the default */
+	uint32_t connection_inflight_max; /* commands, per connection; 0: the default, at
+	                                   * most OC_SERVER_INFLIGHT_MAX */
 };
 
 struct oc_server_stats {
@@ -67,6 +74,8 @@ struct oc_server_stats {
 	uint64_t recvs, sends, loop_turns;
 	uint64_t recv_nobufs; /* receives that found no buffer free (posted again a turn later) */
 	uint64_t events;      /* event frames queued to subscribers */
+	uint64_t connection_stalls; /* times a connection reached connection_inflight_max and
+	                             * was read no more until its answers went out */
 };
 
 struct oc_server;

@@ -16,7 +16,10 @@
 #   connections_refused_total; --hello-timeout-ms closes connections that never said hello,
 #   which frees their slots;
 # * the admin endpoint's 16 connections: a 17th is closed unserved; an idle connection is
-#   closed after 5 s.
+#   closed after 5 s;
+# * --connection-inflight-max: a connection with that many commands unanswered is read no
+#   more until answers go out (counted in connection_inflight_stalls_total), and still has
+#   every command answered.
 # Frame size and output buffer are hit in tests/net/test_daemon.c (bad input, a client that
 # stops reading), the admin request size in admin_metrics.sh, in-flight commands (the
 # admission window) in overload.sh.
@@ -177,6 +180,21 @@ for fd in "${fds[@]}"; do exec {fd}<&-; done
 	fail "not served once the connections were gone"
 expect_sockets "$daemon_pid" "$(sorted "0.0.0.0:$port" "0.0.0.0:$admin_port")" ""
 stop_daemon "$tmp/d2.err"
+
+# ---- --connection-inflight-max: a client that pipelines more is read no further ----
+# One connection keeps 256 commands in flight; the daemon takes 8 at a time from it and reads
+# it again as answers go out: every command is still answered, once, in order, and checked.
+ordercored_start "$tmp/d4.err" "$ordercored" --dataset "$tmp/ds" --connection-inflight-max 8 ||
+	fail "no daemon"
+expect_status 0 "$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 20000 \
+	--seed 4 --connections 1 --pipeline 256 --json "$tmp/capped.json"
+grep -q "unanswered 0, answered twice 0, answered out of order 0" "$tmp/out" ||
+	fail "capped connection: not every command answered once: $(cat "$tmp/out")"
+grep -q '"order_mismatches": 0,' "$tmp/capped.json" || fail "capped connection: mismatches"
+stalls=$(curl -sS "http://127.0.0.1:$admin_port/metrics" |
+	sed -n 's/^ordercore_connection_inflight_stalls_total \([0-9]*\)$/\1/p')
+[ "${stalls:-0}" -gt 0 ] || fail "connection_inflight_max 8 never held a connection back"
+stop_daemon "$tmp/d4.err"
 
 # ---- IPv6 loopback: no token needed ----
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then

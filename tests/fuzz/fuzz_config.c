@@ -92,6 +92,7 @@ static void check_rules(const struct oc_daemon_config *c)
 	FUZZ_ASSERT(e->durability <= OC_DURABILITY_NONE);
 	FUZZ_ASSERT(s->connections_max <= OC_SERVER_CONNECTIONS_MAX_LIMIT);
 	FUZZ_ASSERT(s->hello_timeout_ms <= OC_DAEMON_CONFIG_HELLO_TIMEOUT_MS_MAX);
+	FUZZ_ASSERT(s->connection_inflight_max <= OC_SERVER_INFLIGHT_MAX);
 	FUZZ_ASSERT(s->output_bytes_max <= OC_DAEMON_CONFIG_OUTPUT_BYTES_MAX);
 	FUZZ_ASSERT(c->log_level <= OC_LOG_ERROR);
 	FUZZ_ASSERT(c->durability_name != NULL);
@@ -135,7 +136,8 @@ static bool same(const struct oc_daemon_config *a, const struct oc_daemon_config
 	       (!sa->token_bytes || memcmp(sa->token, sb->token, sa->token_bytes) == 0) &&
 	       sa->connections_max == sb->connections_max &&
 	       sa->output_bytes_max == sb->output_bytes_max &&
-	       sa->hello_timeout_ms == sb->hello_timeout_ms && a->admin == b->admin &&
+	       sa->hello_timeout_ms == sb->hello_timeout_ms &&
+	       sa->connection_inflight_max == sb->connection_inflight_max && a->admin == b->admin &&
 	       a->admin_explicit == b->admin_explicit &&
 	       strcmp(a->admin_host, b->admin_host) == 0 && a->admin_port == b->admin_port &&
 	       a->log_level == b->log_level && strcmp(a->durability_name, b->durability_name) == 0;
@@ -242,7 +244,7 @@ static const struct {
 	SEED("--dataset\n/srv/oc/data\n--listen\n127.0.0.1:7411\n--admin-listen\n127.0.0.1:7412\n"
 	     "--token\ns3cret\n--data-dir\n/srv/oc/state\n--durability\nasync\n--threads\n3\n"
 	     "--shards\n4\n--orders-max\n1048576\n--connections-max\n1024\n--output-bytes-max\n"
-	     "262144\n--snapshot-every\n4194304\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
+	     "262144\n--connection-inflight-max\n1024\n--snapshot-every\n4194304\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
 	     "--review-ttl-ms\n0\n--customer-index\n1\n--screen-entries-max\n262144\n"
 	     "--wave-orders-max\n16\n--wave-cutoff-ms\n900000\n--wave-express-cutoff-ms\n120000\n"
 	     "--log-level\nwarn"),
@@ -250,6 +252,7 @@ static const struct {
 	     "admin_listen = [::1]:7412\ntoken = T0k3n-with~symbols!\ndata_dir = /srv/oc/state\n"
 	     "durability = sync\nthreads = 64\nshards = 64\norders_max = 4294967295\n"
 	     "connections_max = 65536\noutput_bytes_max = 1073741824\n"
+	     "connection_inflight_max = 65536\n"
 	     "snapshot_every = 18446744073709551615\nhello_timeout_ms = 3600000\n"
 	     "lease_ttl_ms = 604800000\nreview_ttl_ms = 86400000\ncustomer_index = 0\n"
 	     "screen_entries_max = 1\nwave_orders_max = 64\nwave_cutoff_ms = 1\n"

@@ -95,6 +95,9 @@ static const char *field(enum oc_daemon_config_key k)
 	case OC_DAEMON_KEY_OUTPUT_BYTES_MAX:
 		snprintf(out, sizeof(out), "%zu", s->output_bytes_max);
 		break;
+	case OC_DAEMON_KEY_CONNECTION_INFLIGHT_MAX:
+		snprintf(out, sizeof(out), "%u", s->connection_inflight_max);
+		break;
 	case OC_DAEMON_KEY_SNAPSHOT_EVERY:
 		snprintf(out, sizeof(out), "%llu", (unsigned long long)e->snapshot_records);
 		break;
@@ -142,6 +145,7 @@ static const struct {
 	{OC_DAEMON_KEY_OUTPUT_BYTES_MAX, "65536", "65536"},
 	{OC_DAEMON_KEY_SNAPSHOT_EVERY, "18446744073709551615", "18446744073709551615"},
 	{OC_DAEMON_KEY_HELLO_TIMEOUT_MS, "3600000", "3600000"},
+	{OC_DAEMON_KEY_CONNECTION_INFLIGHT_MAX, "64", "64"},
 	{OC_DAEMON_KEY_LEASE_TTL_MS, "60000", "60000"},
 	{OC_DAEMON_KEY_REVIEW_TTL_MS, "120000", "120000"},
 	{OC_DAEMON_KEY_CUSTOMER_INDEX, "1", "1"},
@@ -179,6 +183,7 @@ static void test_defaults(void **state)
 	assert_int_equal(dc.server.connections_max, 0); /* 0: the server's default */
 	assert_int_equal(dc.server.output_bytes_max, 0);
 	assert_int_equal(dc.server.hello_timeout_ms, 0);
+	assert_int_equal(dc.server.connection_inflight_max, 0);
 	assert_true(dc.admin);
 	assert_false(dc.admin_explicit);
 	assert_string_equal(dc.admin_host, "127.0.0.1");
@@ -281,6 +286,8 @@ static void test_bad_numbers(void **state)
 		 "hello_timeout_ms: not a whole number in range: '3600001'"},
 		{"--output-bytes-max", "1073741825",
 		 "output_bytes_max: not a whole number in range: '1073741825'"},
+		{"--connection-inflight-max", "65537",
+		 "connection_inflight_max: not a whole number in range: '65537'"},
 		{"--listen", "127.0.0.1:65536", "listen: not a whole number in range: '65536'"},
 		{"--admin-listen", "127.0.0.1:-1", "admin_listen: not a whole number in range: '-1'"},
 	};
