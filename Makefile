@@ -23,9 +23,9 @@ build: deps
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DOC_WERROR=$(WERROR) >/dev/null
 	$(CMAKE) --build $(BUILD) -j$(JOBS)
 
-# Every test; again under ThreadSanitizer all but the fuzz targets, the in-process kill -9
-# soak and the benchmark smoke (single-threaded or too slow there: the rest is the concurrency,
-# pipeline and daemon tests); every test again under AddressSanitizer and
+# Every test; again under ThreadSanitizer all but the fuzz targets, the simulation, the
+# in-process kill -9 soak and the benchmark smoke (single-threaded or too slow there: the rest
+# is the concurrency, pipeline and daemon tests); every test again under AddressSanitizer and
 # UndefinedBehaviorSanitizer; then clang and cppcheck (lint).
 # Each run first empties its build's tests/tmp (the tests' scratch data directories, named by
 # process id: a run leaves about a gigabyte there).
@@ -42,7 +42,7 @@ test-tsan: deps
 	$(CMAKE) --build $(TSAN_BUILD) -j$(JOBS)
 	rm -rf $(TSAN_BUILD)/tests/tmp
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		ctest -E '^(fuzz_|crash_kill9$$|bench_smoke$$)' --output-on-failure
+		ctest -E '^(fuzz_|sim_|crash_kill9$$|bench_smoke$$)' --output-on-failure
 
 # Every test under AddressSanitizer and UndefinedBehaviorSanitizer (any report fails the test:
 # -fno-sanitize-recover; leaks are reported at exit).

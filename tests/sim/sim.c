@@ -5,8 +5,9 @@
  * that fails and forgets on purpose (sim_disk.c). So a seed is one exact history, and a
  * failing seed fails the same way every time it is run.
  *
- * A run is a workload (places, cancels, fulfilment steps, restocks, write-offs, queries,
- * retries of earlier keys) carried through several lives of the process. A life ends in a
+ * A run is a workload (places, prepaid and by card, cancels, payments, fulfilment steps,
+ * refunds, exceptions, returns, restocks, write-offs, queries, retries of earlier keys; pick
+ * waves in half the runs) carried through several lives of the process. A life ends in a
  * crash (during a chosen write, or between two bursts), after an injected EIO or ENOSPC on a
  * write or a sync, or cleanly; the next life recovers from what the crash left, retries what
  * was never answered (as a client would, with the same keys), and goes on; the last life has
@@ -16,8 +17,9 @@
  *  - at every answer: sync mode answers only commands the disk has made durable, async mode
  *    only commands it has been given;
  *  - at the end: the log, recovered once more, gives the same state hash as a fault-free
- *    in-memory engine fed the same commands with the same timestamps, and every answer a
- *    client received equals that engine's answer to the same command; stock is conserved
+ *    in-memory engine fed the same history (commands, timestamps, the sequencer's ticks),
+ *    and every answer a client received, asked for or not (a lease's expiry, a wave's pick
+ *    list), equals that engine's; stock is conserved
  *    (on hand = initial + restocked - written off - shipped, allocated = the units of the
  *    orders accepted and not cancelled or shipped, per SKU) and never oversold (allocated <=
  *    on hand).
@@ -61,6 +63,11 @@
 #define SIM_OPERATOR 900001u
 /* A card order's payment lease, simulated milliseconds: some run out between bursts. */
 #define SIM_LEASE_TTL_MS 150u
+/* Pick waves, in the runs that have them: orders a wave, and the cutoffs (simulated ms) of an
+ * order of any speed and of one asking for at most 2 days in transit. */
+#define SIM_WAVE_ORDERS 4u
+#define SIM_WAVE_CUTOFF_MS 300u
+#define SIM_WAVE_EXPRESS_CUTOFF_MS 100u
 
 static const char usage[] =
 	"usage: ordercore-sim [--seeds N] [--first SEED] [--seed SEED] [--commands N]\n"
@@ -100,6 +107,7 @@ struct run {
 	const char *dataset_dir;
 	const struct oc_dataset *data;
 	uint32_t durability;
+	uint32_t wave_orders_max; /* 0: no waves */
 	bool verbose;
 	struct sim_disk disk;
 	/* The history: stream[i] is the command sequenced at i + 1 (while it lasts: a crash
@@ -119,10 +127,12 @@ struct run {
 	uint32_t rma_count;
 	uint64_t placed_cap, rma_cap;
 	/* Totals for the report. */
-	/* Answers nobody asked for (a lease's expiry) that a client was told. */
+	/* Answers nobody asked for (a lease's expiry, a wave's pick list) that a client was
+	 * told. */
 	struct oc_response *told;
 	uint64_t told_count, told_cap;
-	uint64_t lives, acks, unavailable, async_lost_acks, retries, ticks, expiries;
+	uint64_t lives, acks, unavailable, async_lost_acks, retries, ticks;
+	uint64_t expiries, pick_rows, waves; /* the fault-free engine's */
 	uint64_t done[OC_CMD_QUERY_COUNTERS + 1]; /* commands the reference engine carried out
 						   * (accepted or cancelled, not duplicates), by type */
 	uint64_t trace;
@@ -197,6 +207,8 @@ static void generate(struct run *r, struct oc_command *c)
 		c->flags = OC_PLACE_CHANNEL(1 + oc_rand_below(&r->rng, OC_CHANNEL_COUNT - 1));
 		if (oc_rand_below(&r->rng, 10) < 3)
 			c->flags |= OC_PLACE_CARD; /* its lease may run out: ticks, expiries */
+		if (oc_rand_below(&r->rng, 5) == 0)
+			c->flags |= OC_PLACE_DAYS(2); /* express: the shorter wave cutoff */
 		c->line_count = (uint8_t)(1 + oc_rand_below(&r->rng, 3));
 		for (uint8_t l = 0; l < c->line_count; l++) {
 			c->lines[l].sku = pick_sku(r);
@@ -301,7 +313,7 @@ static bool poll_all(struct run *r, struct oc_engine *e)
 			if (a->seq == 0 || a->seq > r->stream_len)
 				return failf(r, "an answer for seq %" PRIu64 ", never submitted",
 					     a->seq);
-			if (a->flags & OC_RESPONSE_ROW)
+			if ((a->flags & OC_RESPONSE_ROW) && !(a->flags & OC_RESPONSE_UNSOLICITED))
 				return failf(r, "an unexpected row at seq %" PRIu64, a->seq);
 			if (a->reason == OC_REJECT_UNAVAILABLE) {
 				r->unavailable++;
@@ -317,7 +329,7 @@ static bool poll_all(struct run *r, struct oc_engine *e)
 					     "(disk: %" PRIu64 ")", a->seq,
 					     r->durability == OC_DURABILITY_SYNC ? "synced" : "written",
 					     bound);
-			if (a->flags & OC_RESPONSE_UNSOLICITED) { /* a lease ran out */
+			if (a->flags & OC_RESPONSE_UNSOLICITED) { /* an expiry, a wave's pick list */
 				r->told = grow(r->told, &r->told_cap, r->told_count + 1,
 					       sizeof(*r->told));
 				r->told[r->told_count++] = *a;
@@ -409,6 +421,9 @@ static struct oc_engine *engine_open(struct run *r, bool journaled)
 		c.wal_segment_bytes = 64u << 10; /* the least: a run rolls over segments */
 	}
 	c.lease_ttl_ms = SIM_LEASE_TTL_MS;
+	c.wave_orders_max = r->wave_orders_max;
+	c.wave_cutoff_ms = SIM_WAVE_CUTOFF_MS;
+	c.wave_express_cutoff_ms = SIM_WAVE_EXPRESS_CUTOFF_MS;
 	c.snapshot_records = 0; /* the snapshot writer is a thread: not simulated */
 	c.snapshot_interval_ms = 0;
 	c.snapshot_on_stop = 0;
@@ -469,8 +484,8 @@ static struct oc_engine *recover(struct run *r)
 	}
 	for (uint64_t i = 0; i < r->told_count && !r->failure[0]; i++)
 		if (r->told[i].seq > rec && r->durability == OC_DURABILITY_SYNC)
-			failf(r, "an expiry told at seq %" PRIu64 " is not recovered (recovered %"
-			      PRIu64 ")", r->told[i].seq, rec);
+			failf(r, "an unsolicited answer told at seq %" PRIu64 " is not recovered "
+			      "(recovered %" PRIu64 ")", r->told[i].seq, rec);
 	while (r->told_count && r->told[r->told_count - 1].seq > rec)
 		r->told_count--; /* async: lost with the commands they came with */
 	if (r->failure[0]) {
@@ -632,15 +647,15 @@ static void tally_answer(const struct run *r, struct tally *t, struct order_stat
 	}
 }
 
-/* The fault-free engine's expiries, in the order it made them. */
-struct expiries {
+/* The fault-free engine's unsolicited answers (expiries, pick lists), in its order. */
+struct unsolicited {
 	struct oc_response *a;
 	uint64_t count, cap;
 };
 
 /* Takes the fault-free engine's answers until the one to seq (0: until none is left). */
 static bool reference_poll(struct run *r, struct oc_engine *ref, uint64_t seq,
-			   struct oc_response *own, struct expiries *x)
+			   struct oc_response *own, struct unsolicited *x)
 {
 	uint32_t idle = 0;
 	for (;;) {
@@ -696,7 +711,7 @@ static bool verify(struct run *r)
 	struct order_state *orders =
 		calloc(r->placed_count + r->rma_count + 1, sizeof(*orders)); /* orders and RMAs */
 	uint32_t order_count = 0;
-	struct expiries x = {0};
+	struct unsolicited x = {0};
 	uint64_t x_done = 0;
 	bool ok = rc == 0 || failf(r, "stop after recovery: %s", strerror(-rc));
 	for (uint64_t s = 1; ok && s <= r->stream_len; s++) {
@@ -727,19 +742,29 @@ static bool verify(struct run *r)
 	}
 	if (ok && (rc = oc_engine_stop(ref)) != 0)
 		ok = failf(r, "reference stop: %s", strerror(-rc));
+	struct oc_stats ref_stats;
+	oc_engine_stats(ref, &ref_stats);
+	r->waves += ref_stats.waves;
 	struct oc_response none_own;
 	if (ok)
-		ok = reference_poll(r, ref, 0, &none_own, &x); /* a last tick's expiries */
+		ok = reference_poll(r, ref, 0, &none_own, &x); /* what a last tick released */
 	for (; ok && x_done < x.count; x_done++)
 		tally_answer(r, t, orders, &order_count, NULL, &x.a[x_done]);
-	r->expiries += x.count;
-	/* Every expiry a client was told, the fault-free engine made too, the same. */
-	for (uint64_t i = 0, j = 0; ok && i < r->told_count; i++) {
-		while (j < x.count && !(x.a[j].seq == r->told[i].seq && x.a[j].key == r->told[i].key))
+	for (uint64_t j = 0; j < x.count; j++) {
+		if (x.a[j].flags & OC_RESPONSE_ROW)
+			r->pick_rows++;
+		else
+			r->expiries++;
+	}
+	/* Every unsolicited answer a client was told, the fault-free engine gave too, the same,
+	 * in the same order. */
+	for (uint64_t i = 0, j = 0; ok && i < r->told_count; i++, j++) {
+		while (j < x.count && !same_answer(&x.a[j], &r->told[i]))
 			j++;
-		if (j == x.count || !same_answer(&x.a[j], &r->told[i]))
-			ok = failf(r, "an expiry of order %" PRIu64 " told at seq %" PRIu64 " is not "
-				   "the fault-free engine's", r->told[i].key, r->told[i].seq);
+		if (j == x.count)
+			ok = failf(r, "an unsolicited answer (order %" PRIu64 ", seq %" PRIu64 ", flags "
+				   "%#x) a client was told is not the fault-free engine's",
+				   r->told[i].key, r->told[i].seq, r->told[i].flags);
 	}
 	if (ok && oc_engine_state_hash(ref) != hash)
 		ok = failf(r, "state hash %016" PRIx64 " after recovery, %016" PRIx64 " without "
@@ -783,6 +808,7 @@ static bool run_seed(struct run *r)
 	sim_now_ns = SIM_EPOCH_NS;
 	r->rng = r->seed * 0x2545f4914f6cdd1dull + 1;
 	r->durability = oc_rand_below(&r->rng, 4) ? OC_DURABILITY_SYNC : OC_DURABILITY_ASYNC;
+	r->wave_orders_max = oc_rand_below(&r->rng, 2) ? SIM_WAVE_ORDERS : 0;
 	r->next_key = 1;
 	sim_disk_init(&r->disk, r->seed);
 	remove_tree(r->data_dir);
@@ -912,7 +938,7 @@ int main(int argc, char **argv)
 	static struct run r; /* the disk's pending writes make it large */
 	uint64_t failed = 0, passed = 0;
 	uint64_t done[OC_CMD_QUERY_COUNTERS + 1] = {0};
-	uint64_t ticks = 0, expiries = 0, told = 0;
+	uint64_t ticks = 0, expiries = 0, pick_rows = 0, waves = 0, told = 0;
 	uint64_t lives = 0, acks = 0, unavailable = 0, lost = 0, retries = 0, crashes = 0,
 		 torn = 0, lost_writes = 0, wfaults = 0, sfaults = 0;
 	for (uint64_t s = first; s < first + seeds; s++) {
@@ -947,6 +973,7 @@ int main(int argc, char **argv)
 			for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
 				done[t] += r.done[t];
 			ticks += r.ticks, expiries += r.expiries, told += r.told_count;
+			pick_rows += r.pick_rows, waves += r.waves;
 			sim_disk_install(NULL);
 			run_free(&r);
 		}
@@ -962,9 +989,10 @@ int main(int argc, char **argv)
 	       " async answers lost with their unsynced writes\n", seeds, first, passed, failed,
 	       lives, crashes, torn, lost_writes, wfaults, sfaults, acks, unavailable, retries,
 	       lost);
-	printf("ordercore-sim: %" PRIu64 " ticks sequenced, %" PRIu64 " payment leases expired "
-	       "(%" PRIu64 " of the expiries told to a client and checked)\n", ticks, expiries,
-	       told);
+	printf("ordercore-sim: %" PRIu64 " ticks sequenced, %" PRIu64 " payment leases expired, "
+	       "%" PRIu64 " waves released with %" PRIu64 " pick-list rows (%" PRIu64 " of these "
+	       "unsolicited answers told to a client and checked)\n", ticks, expiries, waves,
+	       pick_rows, told);
 	printf("ordercore-sim: carried out (not rejected, not duplicates):");
 	for (unsigned t = 0; t <= OC_CMD_QUERY_COUNTERS; t++)
 		if (done[t])
