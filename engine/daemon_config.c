@@ -43,6 +43,8 @@ const char oc_daemon_config_usage[] =
 	"  --connection-inflight-max N  commands one connection may have unanswered before the\n"
 	"                          daemon reads no more from it (default 1024, at most 65536)\n"
 	"  --snapshot-every N      a snapshot every N commands (default 4194304; 0: never)\n"
+	"  --snapshot-interval-ms MS  a snapshot when commands came and the last one is this\n"
+	"                          old (default 60000; 0: never by time)\n"
 	"  --hello-timeout-ms MS   close a connection that has not said hello by then\n"
 	"                          (default 10000)\n"
 	"  --lease-ttl-ms MS       how long a card order's stock is held waiting for its\n"
@@ -67,8 +69,9 @@ const char oc_daemon_config_usage[] =
 	"\n"
 	"INI keys: dataset, listen, admin_listen, token, data_dir, durability, threads, shards,\n"
 	"orders_max, connections_max, output_bytes_max, connection_inflight_max,\n"
-	"snapshot_every, hello_timeout_ms, lease_ttl_ms, review_ttl_ms, customer_index,\n"
-	"screen_entries_max, wave_orders_max, wave_cutoff_ms, wave_express_cutoff_ms, log_level.\n"
+	"snapshot_every, snapshot_interval_ms, hello_timeout_ms, lease_ttl_ms, review_ttl_ms,\n"
+	"customer_index, screen_entries_max, wave_orders_max, wave_cutoff_ms,\n"
+	"wave_express_cutoff_ms, log_level.\n"
 	"Limits and their defaults: docs/operations.md, \"Security and limits\".\n"
 	"Exit status: 0 after a clean stop, 1 when the engine or the server fails, 2 on a usage\n"
 	"or configuration error.\n";
@@ -76,7 +79,7 @@ const char oc_daemon_config_usage[] =
 const char *const oc_daemon_config_keys[OC_DAEMON_KEY_COUNT] = {
 	"dataset", "listen", "admin_listen", "token", "data_dir", "durability", "threads",
 	"shards", "orders_max", "connections_max", "output_bytes_max", "connection_inflight_max",
-	"snapshot_every",
+	"snapshot_every", "snapshot_interval_ms",
 	"hello_timeout_ms", "lease_ttl_ms", "review_ttl_ms", "customer_index",
 	"screen_entries_max", "wave_orders_max", "wave_cutoff_ms", "wave_express_cutoff_ms",
 	"log_level"};
@@ -96,6 +99,7 @@ static const struct option options[] = {
 	{"output-bytes-max", required_argument, 0, 0},
 	{"connection-inflight-max", required_argument, 0, 0},
 	{"snapshot-every", required_argument, 0, 0},
+	{"snapshot-interval-ms", required_argument, 0, 0},
 	{"hello-timeout-ms", required_argument, 0, 0},
 	{"lease-ttl-ms", required_argument, 0, 0},
 	{"review-ttl-ms", required_argument, 0, 0},
@@ -366,6 +370,9 @@ static int check_engine(struct oc_daemon_config *c, const char *const *set)
 		if (!rc)
 			e->snapshot_records = snapshot_every;
 	}
+	if (!rc)
+		rc = number32(c, set, OC_DAEMON_KEY_SNAPSHOT_INTERVAL_MS, UINT32_MAX,
+			      &e->snapshot_interval_ms);
 	return rc;
 }
 

@@ -4,7 +4,8 @@
 # counters equal the load generator's own counts (accepted, cancelled, rejected by reason,
 # retries) and each other (commands taken = decided = logged = durable); /healthz says ok;
 # malformed, oversized and wrong-method requests and random bytes get an HTTP error or a close,
-# and the endpoint and the daemon go on; an explicit --admin-listen that cannot bind is a usage error.
+# and the endpoint and the daemon go on; an explicit --admin-listen that cannot bind is a usage error;
+# --snapshot-interval-ms brings a snapshot once its interval has passed.
 # The fulfilment analytics per channel that route keeps for /metrics equal what ordercore-cli
 # analytics computes from the event stream over the same lifecycle run, and orders by state
 # add up.
@@ -224,4 +225,24 @@ daemon_pid=
 grep -q 'level=debug msg="connection opened" conn=' "$tmp/daemon3.err" &&
 	grep -q 'level=debug msg="connection closed" conn=' "$tmp/daemon3.err" ||
 	fail "no connection lines at debug: $(cat "$tmp/daemon3.err")"
+# --snapshot-interval-ms: with commands since the last snapshot, one comes once the interval
+# has passed (the default, 60 s, is too long to wait for here), before any stop asks for one.
+ordercored_start "$tmp/daemon4.err" "$ordercored" --dataset "$tmp/ds" --data-dir "$tmp/data4" \
+	--snapshot-interval-ms 200 || fail "no daemon with --snapshot-interval-ms"
+admin=http://127.0.0.1:$admin_port
+"$loadgen" --connect "127.0.0.1:$port" --dataset "$tmp/ds" --orders 1000 --seed 12 >/dev/null ||
+	fail "a run against the snapshotting daemon failed"
+snapshots=0
+for _ in $(seq 50); do
+	[ "$(scrape "$tmp/m4.txt")" = 200 ] || fail "no /metrics from the snapshotting daemon"
+	snapshots=$(sample ordercore_snapshots_total "$tmp/m4.txt")
+	[ "${snapshots:-0}" -ge 1 ] && break
+	sleep 0.1
+	# a command, which the sequencer takes: it looks at the interval then
+	"$cli" --connect "127.0.0.1:$port" order 1 >/dev/null
+done
+[ "${snapshots:-0}" -ge 1 ] || fail "no snapshot 5 s into --snapshot-interval-ms 200"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || fail "the snapshotting daemon did not stop cleanly"
+daemon_pid=
 echo "admin endpoint: ok"

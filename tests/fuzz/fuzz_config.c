@@ -244,7 +244,7 @@ static const struct {
 	SEED("--dataset\n/srv/oc/data\n--listen\n127.0.0.1:7411\n--admin-listen\n127.0.0.1:7412\n"
 	     "--token\ns3cret\n--data-dir\n/srv/oc/state\n--durability\nasync\n--threads\n3\n"
 	     "--shards\n4\n--orders-max\n1048576\n--connections-max\n1024\n--output-bytes-max\n"
-	     "262144\n--connection-inflight-max\n1024\n--snapshot-every\n4194304\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
+	     "262144\n--connection-inflight-max\n1024\n--snapshot-every\n4194304\n--snapshot-interval-ms\n0\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
 	     "--review-ttl-ms\n0\n--customer-index\n1\n--screen-entries-max\n262144\n"
 	     "--wave-orders-max\n16\n--wave-cutoff-ms\n900000\n--wave-express-cutoff-ms\n120000\n"
 	     "--log-level\nwarn"),
@@ -253,7 +253,8 @@ static const struct {
 	     "durability = sync\nthreads = 64\nshards = 64\norders_max = 4294967295\n"
 	     "connections_max = 65536\noutput_bytes_max = 1073741824\n"
 	     "connection_inflight_max = 65536\n"
-	     "snapshot_every = 18446744073709551615\nhello_timeout_ms = 3600000\n"
+	     "snapshot_every = 18446744073709551615\nsnapshot_interval_ms = 4294967295\n"
+	     "hello_timeout_ms = 3600000\n"
 	     "lease_ttl_ms = 604800000\nreview_ttl_ms = 86400000\ncustomer_index = 0\n"
 	     "screen_entries_max = 1\nwave_orders_max = 64\nwave_cutoff_ms = 1\n"
 	     "wave_express_cutoff_ms = 2 ; an inline comment\nlog_level = debug\n"),

@@ -98,6 +98,9 @@ static const char *field(enum oc_daemon_config_key k)
 	case OC_DAEMON_KEY_CONNECTION_INFLIGHT_MAX:
 		snprintf(out, sizeof(out), "%u", s->connection_inflight_max);
 		break;
+	case OC_DAEMON_KEY_SNAPSHOT_INTERVAL_MS:
+		snprintf(out, sizeof(out), "%u", e->snapshot_interval_ms);
+		break;
 	case OC_DAEMON_KEY_SNAPSHOT_EVERY:
 		snprintf(out, sizeof(out), "%llu", (unsigned long long)e->snapshot_records);
 		break;
@@ -144,6 +147,7 @@ static const struct {
 	{OC_DAEMON_KEY_CONNECTIONS_MAX, "2048", "2048"},
 	{OC_DAEMON_KEY_OUTPUT_BYTES_MAX, "65536", "65536"},
 	{OC_DAEMON_KEY_SNAPSHOT_EVERY, "18446744073709551615", "18446744073709551615"},
+	{OC_DAEMON_KEY_SNAPSHOT_INTERVAL_MS, "0", "0"},
 	{OC_DAEMON_KEY_HELLO_TIMEOUT_MS, "3600000", "3600000"},
 	{OC_DAEMON_KEY_CONNECTION_INFLIGHT_MAX, "64", "64"},
 	{OC_DAEMON_KEY_LEASE_TTL_MS, "60000", "60000"},
@@ -281,6 +285,8 @@ static void test_bad_numbers(void **state)
 		{"--snapshot-every", "18446744073709551616",
 		 "snapshot_every: not a whole number in range: '18446744073709551616'"},
 		{"--snapshot-every", " -1", "snapshot_every: not a whole number in range: ' -1'"},
+		{"--snapshot-interval-ms", "4294967296",
+		 "snapshot_interval_ms: not a whole number in range: '4294967296'"},
 		{"--connections-max", "65537", "connections_max: not a whole number in range: '65537'"},
 		{"--hello-timeout-ms", "3600001",
 		 "hello_timeout_ms: not a whole number in range: '3600001'"},
