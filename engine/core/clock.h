@@ -1,9 +1,10 @@
 /* clock.h: the two clocks whose readings decide what the engine does: wall time, which the
- * sequencer stamps on every command (it is logged, and every time rule is decided from it),
- * and monotonic time, which paces the log's syncs in async mode and the snapshots. Both can be
- * replaced, for a whole process, by a simulated clock (tests/sim drives the engine from one
- * thread and a seed, so it must also own time). Clocks that only feed metrics (worker busy
- * time, release latency) stay real.
+ * sequencer stamps on every command (it is logged, and every time rule is decided from it,
+ * snapshots by time too), and monotonic time, which paces the log's syncs in async mode (the
+ * journal's release-latency figure reads the same clock). Both can be replaced, for a whole
+ * process, by a simulated clock (tests/sim drives the engine from one thread and a seed, so it
+ * must also own time). Clocks that only feed other metrics (the workers' busy and parked
+ * time, a snapshot's duration) stay real.
  *
  * The override is set before any engine thread starts and never while one runs. */
 #ifndef OC_CLOCK_H

@@ -244,7 +244,8 @@ static const struct {
 	SEED("--dataset\n/srv/oc/data\n--listen\n127.0.0.1:7411\n--admin-listen\n127.0.0.1:7412\n"
 	     "--token\ns3cret\n--data-dir\n/srv/oc/state\n--durability\nasync\n--threads\n3\n"
 	     "--shards\n4\n--orders-max\n1048576\n--connections-max\n1024\n--output-bytes-max\n"
-	     "262144\n--connection-inflight-max\n1024\n--snapshot-every\n4194304\n--snapshot-interval-ms\n0\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
+	     "262144\n--connection-inflight-max\n1024\n--snapshot-every\n4194304\n"
+	     "--snapshot-interval-ms\n0\n--hello-timeout-ms\n10000\n--lease-ttl-ms\n600000\n"
 	     "--review-ttl-ms\n0\n--customer-index\n1\n--screen-entries-max\n262144\n"
 	     "--wave-orders-max\n16\n--wave-cutoff-ms\n900000\n--wave-express-cutoff-ms\n120000\n"
 	     "--log-level\nwarn"),

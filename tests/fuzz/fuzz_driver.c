@@ -11,9 +11,10 @@
  *   fuzz_<t> FILE...
  *       runs each file once (to replay a crash libFuzzer or AFL++ found);
  *   fuzz_<t> --write-seed FILE
- *       writes the seed input to FILE (a corpus's first file; tests/fuzz/run.sh).
- * A failed assertion aborts. The same mutants come in the same order on every run; a time
- * bound only decides how many of them run. Single-threaded. */
+ *       writes the seed input to FILE (tests/fuzz/corpus/<t>/seed).
+ * A failed assertion aborts. The same mutants of the same inputs come in the same order on
+ * every run (fuzz_recovery's seed is a log written at run time, with that time in it, so its
+ * own mutants differ); a time bound only decides how many of them run. Single-threaded. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>

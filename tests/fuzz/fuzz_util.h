@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../oc_test.h" /* oc_test_rm_tree */
 #include "data/carriers.h"
 #include "data/dataset.h"
 #include "data/screening.h"
@@ -33,18 +34,10 @@
 #define FUZZ_PRINT(buf, ...) \
 	FUZZ_ASSERT((size_t)snprintf(buf, sizeof(buf), __VA_ARGS__) < sizeof(buf))
 
-static int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* Removes path and everything under it; a missing path is no error. */
 static inline void fuzz_rm_tree(const char *path)
 {
-	if (nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		FUZZ_ASSERT(errno == ENOENT);
+	FUZZ_ASSERT(oc_test_rm_tree(path) == 0);
 }
 
 static char fuzz_scratch_path[FUZZ_PATH_BYTES - 64];

@@ -23,8 +23,9 @@
  *    (on hand = initial + restocked - written off - shipped, allocated = the units of the
  *    orders accepted and not cancelled or shipped, per SKU) and never oversold (allocated <=
  *    on hand).
- * The scratch directory holds the dataset and one data directory per seed (removed when the
- * seed passes). Usage: ordercore-sim --help. */
+ * The scratch directory holds the dataset and a data directory per seed, data.<seed>,
+ * removed when the seed passes (a failed seed's stays, to look at). Usage: ordercore-sim
+ * --help. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -39,9 +40,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/rand.h"
+#include "data/csv.h"
 #include "data/dataset.h"
 #include "engine_test.h"
 #include "ordercore/ordercore.h"
+#include "oc_test.h"
 #include "sim_disk.h"
 #include "stages/stages_internal.h" /* OC_CMD_TICK */
 
@@ -795,13 +798,6 @@ static bool verify(struct run *r)
 	return ok;
 }
 
-static int remove_tree(const char *path)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	return system(cmd);
-}
-
 /* One seed, start to end. Fills r->failure when a check fails. */
 static bool run_seed(struct run *r)
 {
@@ -811,8 +807,7 @@ static bool run_seed(struct run *r)
 	r->wave_orders_max = oc_rand_below(&r->rng, 2) ? SIM_WAVE_ORDERS : 0;
 	r->next_key = 1;
 	sim_disk_init(&r->disk, r->seed);
-	remove_tree(r->data_dir);
-	if (mkdir(r->data_dir, 0755) != 0) {
+	if (oc_test_rm_tree(r->data_dir) != 0 || mkdir(r->data_dir, 0755) != 0) {
 		perror(r->data_dir);
 		exit(2);
 	}
@@ -850,7 +845,7 @@ static bool run_seed(struct run *r)
 		ok = verify(r);
 	trace_mix(r, r->disk.trace, r->stream_len);
 	if (ok)
-		remove_tree(r->data_dir);
+		oc_test_rm_tree(r->data_dir);
 	return ok && !r->failure[0];
 }
 
@@ -867,10 +862,8 @@ static void run_free(struct run *r)
 
 static uint64_t number(const char *what, const char *text)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-') {
+	uint64_t v;
+	if (oc_csv_parse_u64(text, &v) != 0) {
 		fprintf(stderr, "ordercore-sim: --%s wants a number, not '%s'\n", what, text);
 		exit(2);
 	}
@@ -921,7 +914,6 @@ int main(int argc, char **argv)
 	}
 	char dataset_dir[4200], data_dir[4200];
 	snprintf(dataset_dir, sizeof(dataset_dir), "%s/dataset", scratch);
-	snprintf(data_dir, sizeof(data_dir), "%s/data", scratch);
 	struct oc_demo_params dp = {.skus = SIM_SKUS, .warehouses = SIM_WAREHOUSES,
 				    .stock_per_sku = SIM_STOCK_PER_SKU, .hot_skus = 3,
 				    .hot_limit = 4, .hot_stock = 12, .seed = 7};
@@ -950,6 +942,7 @@ int main(int argc, char **argv)
 			r.commands = commands;
 			r.data = &data;
 			r.dataset_dir = dataset_dir;
+			snprintf(data_dir, sizeof(data_dir), "%s/data.%" PRIu64, scratch, s);
 			r.data_dir = data_dir;
 			r.verbose = verbose;
 			sim_disk_install(&r.disk);
@@ -1000,7 +993,7 @@ int main(int argc, char **argv)
 	printf("\n");
 	oc_dataset_destroy(&data);
 	if (own_dir && failed == 0)
-		remove_tree(scratch);
+		oc_test_rm_tree(scratch);
 	else if (failed)
 		printf("ordercore-sim: scratch left in %s\n", scratch);
 	return failed ? 1 : 0;

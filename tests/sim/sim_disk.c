@@ -43,7 +43,7 @@ static void pwrite_all(int fd, const uint8_t *p, uint32_t bytes, uint64_t offset
 	while (bytes) {
 		ssize_t n = pwrite(fd, p, bytes, (off_t)offset);
 		if (n <= 0) {
-			fprintf(stderr, "fd %d bytes %u off %llu\n", fd, bytes, (unsigned long long)offset);perror("sim_disk: pwrite");
+			perror("sim_disk: pwrite");
 			abort();
 		}
 		p += n, bytes -= (uint32_t)n, offset += (uint64_t)n;

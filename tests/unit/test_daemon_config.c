@@ -521,9 +521,7 @@ static void test_ini_file(void **state)
 	assert_int_equal(oc_daemon_config_read(&dc, 4, help), 0);
 	assert_true(dc.help);
 	oc_daemon_config_destroy(&dc);
-	char cmd[1100];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(oc_test_rm_tree(dir), 0);
 }
 
 int main(void)
